@@ -1,0 +1,102 @@
+//===- Driver.cpp - kilnc as a library ------------------------------------===//
+#include "compiler/driver/Driver.h"
+
+#include "compiler/import/onnx/OnnxImporter.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static const char *kTargets[] = {"cpu", "wasm"};
+
+llvm::Expected<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context,
+                                                const DriverOptions &options) {
+  const std::string &path = options.inputPath;
+  if (!llvm::sys::fs::exists(path))
+    return makeError(path + ": no such file");
+  if (llvm::sys::fs::is_directory(path))
+    return makeError(path + ": is a directory, expected a model file");
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+
+  if (ext == ".onnx" || ext == ".onnxtext") {
+    OnnxImportOptions importOptions;
+    for (const std::string &spec : options.inputShapes)
+      if (llvm::Error err = importOptions.addInputShape(spec))
+        return std::move(err);
+    return importOnnxFile(context, path, importOptions);
+  }
+  if (ext == ".mlir") {
+    // The first parse error becomes the message: "file:line:col: what".
+    std::string firstError;
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+      if (firstError.empty() && diag.getSeverity() == DiagnosticSeverity::Error) {
+        llvm::raw_string_ostream os(firstError);
+        if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+          os << loc.getFilename().getValue() << ":" << loc.getLine() << ":" << loc.getColumn();
+        else
+          os << diag.getLocation();
+        os << ": " << diag.str();
+      }
+      return success();
+    });
+    OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
+    if (!module)
+      return makeError(firstError);
+    return std::move(module);
+  }
+  return makeError(path + ": unknown model type '" + ext +
+                   "' (expected .onnx, .onnxtext or .mlir)");
+}
+
+int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
+  auto fail = [&](const llvm::Twine &message) {
+    errs << "kilnc: error: " << message << "\n";
+    return 1;
+  };
+  if (!llvm::is_contained(kTargets, options.target))
+    return fail("unknown target '" + options.target + "' (expected cpu or wasm)");
+
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  auto module = loadModel(context, options);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+
+  if (options.compileTo >= Phase::Schedules)
+    return fail("phase '" + phaseName(options.compileTo) +
+                "' is not implemented yet; the furthest phase is 'kernels'");
+
+  // Pass failures report through MLIR diagnostics; print them as they come.
+  std::string diagText;
+  llvm::raw_string_ostream diagStream(diagText);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  if (failed(runPipeline(**module, options.compileTo)))
+    return fail("compilation failed at phase '" + phaseName(options.compileTo) + "':\n" +
+                llvm::StringRef(diagText).rtrim());
+
+  // Written through a temporary and renamed: a failure never leaves a torn
+  // or truncated output behind.
+  if (llvm::Error err = llvm::writeToOutput(options.outputPath, [&](llvm::raw_ostream &os) {
+        (*module)->print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+        os << "\n";
+        return llvm::Error::success();
+      }))
+    return fail("cannot write '" + options.outputPath + "': " + llvm::toString(std::move(err)));
+  return 0;
+}
+
+} // namespace kiln

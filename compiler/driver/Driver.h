@@ -1,0 +1,41 @@
+//===- Driver.h - kilnc as a library -----------------------------*- C++ -*-===//
+//
+// Everything kilnc does, callable from tests: load a model (by its file
+// type), run the phases up to the one asked for, write IR or artifacts.
+// Errors come back as one clear line each; nothing is written on failure.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_DRIVER_DRIVER_H
+#define KILN_COMPILER_DRIVER_DRIVER_H
+
+#include "compiler/pipeline/Pipeline.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct DriverOptions {
+  std::string inputPath;
+  /// A file for IR output ("-" for stdout), or a directory for artifacts.
+  std::string outputPath = "-";
+  Phase compileTo = Phase::Artifact;
+  std::string target = "cpu";
+  /// "name=1x3x224x224" entries pinning dynamic input dimensions.
+  std::vector<std::string> inputShapes;
+};
+
+/// Loads a model by file type: .mlir (Kiln IR at the import phase), .onnx.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModel(mlir::MLIRContext &context, const DriverOptions &options);
+
+/// Runs kilnc. Returns the process exit code; errors go to `errs`.
+int runDriver(const DriverOptions &options, llvm::raw_ostream &errs);
+
+} // namespace kiln
+
+#endif

@@ -1,0 +1,76 @@
+//===- Pipeline.cpp - Kiln's compilation phases and pass pipelines --------===//
+#include "compiler/pipeline/Pipeline.h"
+
+#include "dialects/kiln/KilnDialect.h"
+#include "dialects/kiln/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Tosa/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+static constexpr std::pair<Phase, llvm::StringLiteral> kPhases[] = {
+    {Phase::Import, "import"},       {Phase::Graph, "graph"},
+    {Phase::Kernels, "kernels"},     {Phase::Schedules, "schedules"},
+    {Phase::Artifact, "artifact"},
+};
+
+std::optional<Phase> parsePhase(llvm::StringRef name) {
+  for (auto &[phase, phaseStr] : kPhases)
+    if (phaseStr == name)
+      return phase;
+  return std::nullopt;
+}
+
+llvm::StringRef phaseName(Phase phase) {
+  for (auto &[p, name] : kPhases)
+    if (p == phase)
+      return name;
+  return "?";
+}
+
+std::string phaseNames() {
+  std::string out;
+  for (auto &[phase, name] : kPhases)
+    out += (out.empty() ? "" : ", ") + name.str();
+  return out;
+}
+
+void registerDialects(DialectRegistry &registry) {
+  registry.insert<KilnDialect, func::FuncDialect, tosa::TosaDialect, arith::ArithDialect,
+                  tensor::TensorDialect>();
+}
+
+void registerPasses() {
+  registerKilnPasses();
+  mlir::registerTransformsPasses();
+  mlir::tosa::registerTosaOptPasses();
+}
+
+void buildGraphPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(tosa::createTosaLayerwiseConstantFoldPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildKernelsPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createKilnFormKernelsPass());
+}
+
+LogicalResult runPipeline(ModuleOp module, Phase to) {
+  PassManager pm(module.getContext());
+  if (to >= Phase::Graph)
+    buildGraphPipeline(pm);
+  if (to >= Phase::Kernels)
+    buildKernelsPipeline(pm);
+  return pm.run(module);
+}
+
+} // namespace kiln

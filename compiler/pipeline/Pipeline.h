@@ -1,0 +1,51 @@
+//===- Pipeline.h - Kiln's compilation phases and pass pipelines -*- C++ -*-===//
+//
+// The compiler is a sequence of phases; each can be the last one run and its
+// IR printed (`kilnc --compile-to=<phase>`). The pass pipelines live here as
+// library functions so that every tool and test builds the same pipeline.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_PIPELINE_PIPELINE_H
+#define KILN_COMPILER_PIPELINE_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace kiln {
+
+/// Phases in pipeline order: a later phase implies all earlier ones.
+enum class Phase {
+  Import,    ///< func.func over TOSA, as imported, static shapes.
+  Graph,     ///< TOSA after folding, layout and clean-up.
+  Kernels,   ///< graph cut into kiln.kernel regions.
+  Schedules, ///< every kernel carries a schedule record.
+  Artifact,  ///< target files written (library, header, wasm...).
+};
+
+std::optional<Phase> parsePhase(llvm::StringRef name);
+llvm::StringRef phaseName(Phase phase);
+/// "import, graph, kernels, schedules, artifact": for error messages.
+std::string phaseNames();
+
+/// Registers every dialect Kiln's IR may contain.
+void registerDialects(mlir::DialectRegistry &registry);
+/// Registers Kiln's passes and the upstream ones its pipelines use, for
+/// kiln-opt and textual pipelines.
+void registerPasses();
+
+/// TOSA graph clean-up: constant folding, canonicalisation, CSE.
+void buildGraphPipeline(mlir::OpPassManager &pm);
+/// Kernel formation: kiln.kernel regions with structural hashes.
+void buildKernelsPipeline(mlir::OpPassManager &pm);
+
+/// Runs the passes that take a freshly imported module from the Import phase
+/// up to and including `to`. Phases past Kernels are run by the targets.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module, Phase to);
+
+} // namespace kiln
+
+#endif

@@ -1,0 +1,44 @@
+//===- kilnc.cpp - the Kiln compiler driver -------------------------------===//
+//
+// Thin: parses flags into DriverOptions and calls the driver library.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/driver/Driver.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+
+using namespace llvm;
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::OptionCategory category("kilnc options");
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"), cl::Required,
+                             cl::cat(category));
+  cl::opt<std::string> output("o", cl::desc("Output file, or directory for artifacts"),
+                              cl::value_desc("path"), cl::init("-"), cl::cat(category));
+  cl::opt<std::string> compileTo(
+      "compile-to",
+      cl::desc("Last phase to run: import, graph, kernels, schedules, artifact (default)"),
+      cl::value_desc("phase"), cl::init("artifact"), cl::cat(category));
+  cl::opt<std::string> target("target", cl::desc("Target: cpu (default) or wasm"),
+                              cl::init("cpu"), cl::cat(category));
+  cl::list<std::string> inputShape(
+      "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
+      cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "kilnc: compile a neural-network model\n");
+
+  kiln::DriverOptions options;
+  options.inputPath = input;
+  options.outputPath = output;
+  options.target = target;
+  options.inputShapes = inputShape;
+  std::optional<kiln::Phase> phase = kiln::parsePhase(compileTo);
+  if (!phase) {
+    errs() << "kilnc: error: unknown phase '" << compileTo << "' for --compile-to (expected one of "
+           << kiln::phaseNames() << ")\n";
+    return 1;
+  }
+  options.compileTo = *phase;
+  return kiln::runDriver(options, errs());
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Kiln's whole test suite: set-up, build, then lit and the unit tests, with a
+# closing summary line. This is the README's test command and what CI runs.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${KILN_BUILD_DIR:-$root/build}
+
+bash "$root/scripts/setup.sh" || { echo "test: set-up failed"; exit 1; }
+bash "$root/scripts/build.sh" || { echo "test: build failed"; exit 1; }
+
+declare -A results
+status=0
+run() { # <name> <command...>
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then results[$name]=pass; else results[$name]=FAIL; status=1; fi
+}
+run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
+run unit ctest --test-dir "$build" --output-on-failure -j2
+
+summary=""
+for name in lit unit; do summary+="$name: ${results[$name]}  "; done
+if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
+exit $status

@@ -1,0 +1,47 @@
+// RUN: kiln-opt %s --kiln-form-kernels | FileCheck %s
+
+// A conv takes its single-use bias add and clamp with it; the constant weights
+// stay outside as kernel inputs.
+// CHECK-LABEL: func.func @conv_chain
+// CHECK-DAG: %[[W:.*]] = "tosa.const"() <{value = dense<1.000000e+00> : tensor<4x1x1x3xf32>}>
+// CHECK-DAG: %[[B:.*]] = "tosa.const"() <{value = dense<0.000000e+00> : tensor<4xf32>}>
+// CHECK: %[[K:.*]] = kiln.kernel "conv2d_0"(%arg0, %[[W]], %[[B]], %arg1)
+// CHECK-SAME: attributes {hash = "{{[0-9a-f]+}}"}
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: tosa.add
+// CHECK-NEXT: tosa.clamp
+// CHECK-NEXT: kiln.yield
+// CHECK: return %[[K]]
+func.func @conv_chain(%x: tensor<1x8x8x3xf32>, %skip: tensor<1x8x8x4xf32>) -> tensor<1x8x8x4xf32> {
+  %w = "tosa.const"() {value = dense<1.0> : tensor<4x1x1x3xf32>} : () -> tensor<4x1x1x3xf32>
+  %b = "tosa.const"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32>
+  %c = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x3xf32>, tensor<4x1x1x3xf32>, tensor<4xf32>) -> tensor<1x8x8x4xf32>
+  %a = tosa.add %c, %skip : (tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>) -> tensor<1x8x8x4xf32>
+  %r = tosa.clamp %a {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<1x8x8x4xf32>) -> tensor<1x8x8x4xf32>
+  return %r : tensor<1x8x8x4xf32>
+}
+
+// A value with two users ends the chain: the add cannot be fused into both.
+// Equal structure gives equal hashes, so the two clamps share one function.
+// CHECK-LABEL: func.func @fan_out
+// CHECK: %[[A:.*]] = kiln.kernel "add_0"(%arg0, %arg1) {{.*}} attributes {hash = "[[HA:[0-9a-f]+]]"}
+// CHECK: kiln.kernel "clamp_1"(%[[A]]) {{.*}} attributes {hash = "[[HC:[0-9a-f]+]]"}
+// CHECK: kiln.kernel "clamp_2"(%[[A]]) {{.*}} attributes {hash = "[[HC]]"}
+func.func @fan_out(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %a = tosa.add %x, %y : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %r1 = tosa.clamp %a {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %r2 = tosa.clamp %a {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  return %r1, %r2 : tensor<4xf32>, tensor<4xf32>
+}
+
+// Data movement is a kernel of its own; an elementwise op does not pull in
+// a reshape.
+// CHECK-LABEL: func.func @movement
+// CHECK: kiln.kernel "reshape_0"
+// CHECK: kiln.kernel "sigmoid_1"
+func.func @movement(%x: tensor<2x2xf32>) -> tensor<4xf32> {
+  %r = tosa.reshape %x {new_shape = array<i64: 4>} : (tensor<2x2xf32>) -> tensor<4xf32>
+  %s = tosa.sigmoid %r : (tensor<4xf32>) -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}

@@ -1,0 +1,109 @@
+//===- Toolchain.cpp - running clang and llvm-ar for artifacts ------------===//
+#include "targets/common/Toolchain.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace kiln::toolchain {
+
+static llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<std::string> findTool(llvm::StringRef name) {
+  if (auto path = llvm::sys::findProgramByName(name))
+    return *path;
+  llvm::StringRef base = name.rsplit("-19").first;
+  if (auto path = llvm::sys::findProgramByName(base, {"/usr/lib/llvm-19/bin"}))
+    return *path;
+  return error("cannot find '" + name + "' (install clang-19, llvm-19 and lld-19)");
+}
+
+llvm::Error run(llvm::StringRef tool, llvm::ArrayRef<std::string> args) {
+  auto path = findTool(tool);
+  if (!path)
+    return path.takeError();
+  llvm::SmallString<128> errFile;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("kiln-tool", "err", errFile))
+    return error("cannot create a temporary file: " + ec.message());
+  std::vector<llvm::StringRef> argv{*path};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(errFile),
+                                                llvm::StringRef(errFile)};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, redirects, 0, 0, &message);
+  std::string output;
+  if (auto buf = llvm::MemoryBuffer::getFile(errFile))
+    output = (*buf)->getBuffer().str();
+  llvm::sys::fs::remove(errFile);
+  if (rc == 0)
+    return llvm::Error::success();
+  std::string command = *path;
+  for (const std::string &a : args)
+    command += " " + a;
+  return error(tool + " failed (" + (message.empty() ? "exit " + std::to_string(rc) : message) +
+               "): " + command + "\n" + llvm::StringRef(output).rtrim());
+}
+
+llvm::Error writeFile(llvm::StringRef path, llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return error("cannot write '" + path + "': " + ec.message());
+  os << contents;
+  os.close();
+  if (os.has_error())
+    return error("cannot write '" + path + "': " + os.error().message());
+  return llvm::Error::success();
+}
+
+llvm::Expected<TempDir> TempDir::create(llvm::StringRef prefix) {
+  llvm::SmallString<128> path;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory(prefix, path))
+    return error("cannot create a temporary directory: " + ec.message());
+  TempDir dir;
+  dir.dir = path.str().str();
+  return std::move(dir);
+}
+
+TempDir::TempDir(TempDir &&other) : dir(std::move(other.dir)) { other.dir.clear(); }
+
+TempDir::~TempDir() {
+  if (!dir.empty())
+    llvm::sys::fs::remove_directories(dir);
+}
+
+std::string TempDir::file(llvm::StringRef name) const {
+  llvm::SmallString<128> path(dir);
+  llvm::sys::path::append(path, name);
+  return path.str().str();
+}
+
+llvm::Error publish(const TempDir &fromDir, llvm::StringRef toDir,
+                    llvm::ArrayRef<std::string> files) {
+  if (auto ec = llvm::sys::fs::create_directories(toDir))
+    return error("cannot create output directory '" + toDir + "': " + ec.message());
+  for (const std::string &f : files)
+    if (!llvm::sys::fs::exists(fromDir.file(f)))
+      return error("internal: '" + f + "' was not produced");
+  for (const std::string &f : files) {
+    llvm::SmallString<128> target(toDir);
+    llvm::sys::path::append(target, f);
+    // rename fails across file systems; fall back to copy then rename.
+    if (llvm::sys::fs::rename(fromDir.file(f), target)) {
+      std::string staging = (target + ".kiln-tmp").str();
+      if (auto ec = llvm::sys::fs::copy_file(fromDir.file(f), staging))
+        return error("cannot write '" + target + "': " + ec.message());
+      if (auto ec = llvm::sys::fs::rename(staging, target))
+        return error("cannot write '" + target + "': " + ec.message());
+    }
+  }
+  return llvm::Error::success();
+}
+
+} // namespace kiln::toolchain

@@ -1,0 +1,126 @@
+//===- CpuTarget.cpp - a model as a C static library plus header ----------===//
+#include "targets/cpu/CpuTarget.h"
+
+#include "codegen/Compile.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "targets/common/Toolchain.h"
+#include "targets/host/HostEmitter.h"
+#include "targets/host/HostPlan.h"
+
+namespace kiln {
+
+namespace {
+#include "runtime/RuntimeSources.inc"
+} // namespace
+
+static llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features) {
+  if (features.empty() || features == "host")
+    return std::string("host");
+  if (features == "sse41")
+    return std::string("x86-64-linux-sse41");
+  if (features == "avx2")
+    return std::string("x86-64-linux-avx-avx2-f16c-fma-sse41");
+  if (features == "avx512")
+    return std::string("x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake");
+  return error("unknown --cpu-features '" + features + "' (expected host, sse41, avx2 or avx512)");
+}
+
+/// The weights as read-only data in their own object: an assembler stub that
+/// includes the blob, far faster to build than a C array of 14 MB.
+static llvm::Error buildWeightsObject(const toolchain::TempDir &tmp, const std::string &model,
+                                      const std::vector<uint8_t> &weights, std::string &object) {
+  std::string bin = tmp.file(model + ".weights.bin");
+  if (auto err = toolchain::writeFile(
+          bin, llvm::StringRef(reinterpret_cast<const char *>(weights.data()), weights.size())))
+    return err;
+  std::string sym = model + "_weights";
+  std::string asmText = ".section .rodata." + sym + ",\"a\"\n.globl " + sym + "\n.p2align 6\n" +
+                        sym + ":\n.incbin \"" + bin + "\"\n.byte 0\n.size " + sym + ", " +
+                        std::to_string(weights.size() + 1) + "\n";
+  std::string asmFile = tmp.file(model + "_weights.s");
+  if (auto err = toolchain::writeFile(asmFile, asmText))
+    return err;
+  object = tmp.file(model + "_weights.o");
+  return toolchain::run("clang-19", {"-c", asmFile, "-o", object});
+}
+
+static llvm::Error buildRuntime(const toolchain::TempDir &tmp, const CpuTargetOptions &options) {
+  std::string halideRt = tmp.file("halide_runtime.o");
+  if (auto err = codegen::compileRuntimeObject(options.halideTarget, halideRt))
+    return err;
+  std::string src = tmp.file("kiln_runtime.c");
+  if (auto err = toolchain::writeFile(src, kKilnRuntimeC))
+    return err;
+  std::string obj = tmp.file("kiln_runtime.o");
+  if (auto err =
+          toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-I", tmp.path(), src, "-o", obj}))
+    return err;
+  return toolchain::run("llvm-ar-19", {"rcs", tmp.file("libkiln_runtime.a"), obj, halideRt});
+}
+
+llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options) {
+  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
+  if (!main)
+    return error("the module has no @main function");
+  auto plan = host::planHost(main, options.modelName);
+  if (!plan)
+    return plan.takeError();
+  const std::string &m = plan->modelName;
+  auto tmp = toolchain::TempDir::create("kiln-cpu");
+  if (!tmp)
+    return tmp.takeError();
+
+  std::vector<std::string> objects;
+  for (unsigned k = 0; k < plan->kernels.size(); ++k) {
+    std::string object = tmp->file(plan->functionName(k) + ".o");
+    if (auto err = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
+                                                options.halideTarget, object))
+      return err;
+    objects.push_back(object);
+  }
+
+  host::HostOptions hostOptions{options.sourceName, options.externalWeights};
+  std::vector<std::string> published = {"lib" + m + ".a", m + ".h", "libkiln_runtime.a",
+                                        "kiln_runtime.h"};
+  if (auto err = toolchain::writeFile(tmp->file(m + ".h"), host::emitHeader(*plan, hostOptions)))
+    return err;
+  if (auto err = toolchain::writeFile(tmp->file("kiln_runtime.h"), kKilnRuntimeH))
+    return err;
+  std::string source = tmp->file(m + ".c");
+  if (auto err = toolchain::writeFile(source, host::emitSource(*plan, hostOptions)))
+    return err;
+  std::string hostObject = tmp->file(m + ".o");
+  if (auto err =
+          toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-std=c11", "-I", tmp->path(), "-I",
+                                      KILN_HALIDE_INCLUDE_DIR, source, "-o", hostObject}))
+    return err;
+  objects.push_back(hostObject);
+
+  if (options.externalWeights) {
+    if (auto err = toolchain::writeFile(
+            tmp->file(m + ".weights.bin"),
+            llvm::StringRef(reinterpret_cast<const char *>(plan->weights.data()),
+                            plan->weights.size())))
+      return err;
+    published.push_back(m + ".weights.bin");
+  } else {
+    std::string weightsObject;
+    if (auto err = buildWeightsObject(*tmp, m, plan->weights, weightsObject))
+      return err;
+    objects.push_back(weightsObject);
+  }
+
+  std::vector<std::string> arArgs = {"rcs", tmp->file("lib" + m + ".a")};
+  arArgs.insert(arArgs.end(), objects.begin(), objects.end());
+  if (auto err = toolchain::run("llvm-ar-19", arArgs))
+    return err;
+  if (auto err = buildRuntime(*tmp, options))
+    return err;
+  return toolchain::publish(*tmp, options.outputDir, published);
+}
+
+} // namespace kiln

@@ -1,0 +1,36 @@
+//===- HostEmitter.h - a model's C header and entry point ---------*- C++ -*-===//
+//
+// Prints the generated C for a HostPlan: NAME.h (the model's public API, see
+// runtime/kiln_runtime.h for the shared part) and NAME.c (create/run/destroy:
+// binds each kernel's halide_buffer_t arguments to inputs, outputs, weights
+// and arena offsets, and calls the kernels in order). The same C serves the
+// static library and the WASM module.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TARGETS_HOST_HOSTEMITTER_H
+#define KILN_TARGETS_HOST_HOSTEMITTER_H
+
+#include "targets/host/HostPlan.h"
+
+#include <string>
+
+namespace kiln::host {
+
+struct HostOptions {
+  /// The model file the code came from, for the header's comment.
+  std::string sourceName;
+  /// Weights come from the caller at create (NAME.weights.bin) instead of
+  /// being linked in as read-only data.
+  bool externalWeights = false;
+};
+
+std::string emitHeader(const HostPlan &plan, const HostOptions &options);
+std::string emitSource(const HostPlan &plan, const HostOptions &options);
+
+/// FNV-1a of the weights: the header records it so that a mismatched
+/// external weights file is refused at create.
+uint64_t weightsHash(const std::vector<uint8_t> &weights);
+
+} // namespace kiln::host
+
+#endif

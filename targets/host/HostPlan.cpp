@@ -1,0 +1,305 @@
+//===- HostPlan.cpp - what a model's entry point does, as data ------------===//
+#include "targets/host/HostPlan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace kiln::host {
+
+static llvm::Error planError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static uint64_t alignUp(uint64_t value) {
+  return (value + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
+}
+
+llvm::Expected<ElementKind> elementKind(Type type) {
+  if (type.isF32())
+    return ElementKind{2, 32, 4, "KILN_DTYPE_F32"};
+  if (type.isF16())
+    return ElementKind{2, 16, 2, "KILN_DTYPE_F16"};
+  if (type.isInteger(1))
+    return ElementKind{1, 1, 1, "KILN_DTYPE_BOOL"};
+  if (auto intType = dyn_cast<IntegerType>(type)) {
+    bool isUnsigned = intType.isUnsigned();
+    switch (intType.getWidth()) {
+    case 8:
+      return ElementKind{uint8_t(isUnsigned ? 1 : 0), 8, 1,
+                         isUnsigned ? "KILN_DTYPE_U8" : "KILN_DTYPE_I8"};
+    case 16:
+      return ElementKind{0, 16, 2, "KILN_DTYPE_I16"};
+    case 32:
+      return ElementKind{0, 32, 4, "KILN_DTYPE_I32"};
+    case 64:
+      return ElementKind{0, 64, 8, "KILN_DTYPE_I64"};
+    }
+  }
+  std::string text;
+  llvm::raw_string_ostream(text) << type;
+  return planError("unsupported element type " + text + " at the model's boundary");
+}
+
+uint64_t TensorDesc::bytes() const {
+  uint64_t count = 1;
+  for (int64_t d : shape)
+    count *= uint64_t(d);
+  return count * element.bytes;
+}
+
+std::string HostPlan::functionName(unsigned kernel) const {
+  return modelName + "_k" + std::to_string(kernel);
+}
+
+std::string sanitizeModelName(llvm::StringRef name) {
+  std::string out;
+  for (char c : name)
+    out += (isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (out.empty() || isdigit(static_cast<unsigned char>(out[0])))
+    out = "m_" + out;
+  return out;
+}
+
+static llvm::Expected<TensorDesc> describe(Value value, std::string name) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape()) {
+    std::string text;
+    llvm::raw_string_ostream(text) << value.getType();
+    return planError("'" + name + "' has type " + text + "; the host needs static shapes");
+  }
+  auto kind = elementKind(type.getElementType());
+  if (!kind)
+    return kind.takeError();
+  return TensorDesc{std::move(name), *kind,
+                    std::vector<int64_t>(type.getShape().begin(), type.getShape().end())};
+}
+
+/// The bytes of a constant, expanded (splats) and in storage layout (bools
+/// one per byte), whether the value is a dense or a dense-resource attribute.
+static llvm::Expected<std::vector<uint8_t>> constantBytes(ElementsAttr attr,
+                                                          const TensorDesc &desc) {
+  std::vector<uint8_t> bytes(desc.bytes());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return planError("weight '" + desc.name + "' has no data (elided resource)");
+    ArrayRef<char> data = blob->getData();
+    if (data.size() != bytes.size())
+      return planError("weight '" + desc.name + "' holds " + llvm::Twine(data.size()) +
+                       " bytes, expected " + llvm::Twine(bytes.size()));
+    std::copy(data.begin(), data.end(), bytes.begin());
+    return bytes;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return planError("weight '" + desc.name + "' is not a dense constant");
+  if (desc.element.bits == 1) {
+    size_t i = 0;
+    for (bool b : dense.getValues<bool>())
+      bytes[i++] = b;
+    return bytes;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  size_t elementBytes = desc.element.bytes;
+  if (dense.isSplat()) {
+    for (size_t i = 0; i < bytes.size(); i += elementBytes)
+      std::copy(raw.begin(), raw.begin() + elementBytes, bytes.begin() + i);
+  } else {
+    std::copy(raw.begin(), raw.end(), bytes.begin());
+  }
+  return bytes;
+}
+
+static std::string nameOf(ArrayAttr attrs, unsigned i, const char *fallback) {
+  if (attrs && i < attrs.size())
+    if (auto dict = dyn_cast_or_null<DictionaryAttr>(attrs[i]))
+      if (auto name = dict.getAs<StringAttr>("kiln.name"))
+        return name.str();
+  return fallback + std::to_string(i);
+}
+
+namespace {
+/// An intermediate that lives in the arena from the call that defines it to
+/// the last call that reads it.
+struct Interval {
+  uint64_t bytes;
+  unsigned first, last;
+  uint64_t offset = 0;
+  std::vector<std::pair<unsigned, unsigned>> uses; ///< (call, arg) to patch
+};
+} // namespace
+
+/// Greedy by size, largest first: each interval goes to the lowest offset
+/// that does not overlap a placed interval alive at the same time.
+static uint64_t assignOffsets(std::vector<Interval> &intervals) {
+  std::vector<unsigned> order(intervals.size());
+  for (unsigned i = 0; i < order.size(); ++i)
+    order[i] = i;
+  llvm::stable_sort(
+      order, [&](unsigned a, unsigned b) { return intervals[a].bytes > intervals[b].bytes; });
+  std::vector<unsigned> placed;
+  uint64_t total = 0;
+  for (unsigned i : order) {
+    Interval &cur = intervals[i];
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (unsigned j : placed) {
+      const Interval &other = intervals[j];
+      if (other.first <= cur.last && cur.first <= other.last)
+        busy.push_back({other.offset, other.offset + alignUp(other.bytes)});
+    }
+    std::sort(busy.begin(), busy.end());
+    uint64_t offset = 0;
+    for (auto [begin, end] : busy) {
+      if (offset + alignUp(cur.bytes) <= begin)
+        break;
+      offset = std::max(offset, end);
+    }
+    cur.offset = offset;
+    total = std::max(total, offset + alignUp(cur.bytes));
+    placed.push_back(i);
+  }
+  return total;
+}
+
+llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) {
+  HostPlan plan;
+  plan.modelName = sanitizeModelName(modelName);
+  if (!main.getBody().hasOneBlock())
+    return planError("@" + main.getName() + " must have a single block");
+  Block &body = main.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+
+  llvm::DenseMap<Value, BufferRef> buffers;
+  for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
+    auto desc = describe(arg, nameOf(main.getArgAttrsAttr(), i, "input"));
+    if (!desc)
+      return desc.takeError();
+    plan.inputs.push_back(*desc);
+    buffers[arg] = BufferRef{BufferRef::Input, i, 0, *desc};
+  }
+  // The first return of each kernel result binds it to the caller's output
+  // buffer, so the kernel writes there directly.
+  llvm::DenseMap<Value, unsigned> directOutput;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto desc = describe(value, nameOf(main.getResAttrsAttr(), i, "output"));
+    if (!desc)
+      return desc.takeError();
+    plan.outputs.push_back(*desc);
+    if (isa_and_nonnull<kiln::KernelOp>(value.getDefiningOp()) && !directOutput.count(value))
+      directOutput[value] = i;
+  }
+
+  llvm::DenseMap<Value, ElementsAttr> constants;
+  auto weightRef = [&](Value value, ElementsAttr attr) -> llvm::Expected<BufferRef> {
+    auto it = buffers.find(value);
+    if (it != buffers.end())
+      return it->second;
+    auto desc = describe(value, "weight" + std::to_string(buffers.size()));
+    if (!desc)
+      return desc.takeError();
+    auto bytes = constantBytes(attr, *desc);
+    if (!bytes)
+      return bytes.takeError();
+    uint64_t offset = alignUp(plan.weights.size());
+    plan.weights.resize(offset + bytes->size());
+    std::copy(bytes->begin(), bytes->end(), plan.weights.begin() + offset);
+    BufferRef ref{BufferRef::Weight, 0, offset, *desc};
+    buffers[value] = ref;
+    return ref;
+  };
+  auto resolve = [&](Value value) -> llvm::Expected<BufferRef> {
+    if (auto it = constants.find(value); it != constants.end())
+      return weightRef(value, it->second);
+    auto it = buffers.find(value);
+    if (it == buffers.end())
+      return planError("a kernel reads a value the host does not know");
+    return it->second;
+  };
+
+  llvm::StringMap<unsigned> kernelByHash;
+  std::vector<Interval> intervals;
+  llvm::DenseMap<Value, unsigned> intervalOf;
+  for (Operation &op : body.without_terminator()) {
+    if (auto cst = dyn_cast<tosa::ConstOp>(op)) {
+      constants[cst.getResult()] = cst.getValue();
+      continue;
+    }
+    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      if (auto elements = dyn_cast<ElementsAttr>(cst.getValue())) {
+        constants[cst.getResult()] = elements;
+        continue;
+      }
+    }
+    auto kernel = dyn_cast<kiln::KernelOp>(op);
+    if (!kernel)
+      return planError("op '" + op.getName().getStringRef() +
+                       "' is outside any kiln.kernel; the host only runs kernels");
+    unsigned callIndex = plan.calls.size();
+    KernelCall call;
+    call.label = kernel.getKernelName().str();
+    std::string hash =
+        kernel.getHash() ? kernel.getHash()->str() : "call" + std::to_string(callIndex);
+    auto [it, inserted] = kernelByHash.try_emplace(hash, plan.kernels.size());
+    if (inserted)
+      plan.kernels.push_back(kernel);
+    call.kernel = it->second;
+
+    for (Value input : kernel.getInputs()) {
+      auto ref = resolve(input);
+      if (!ref)
+        return ref.takeError();
+      if (auto iv = intervalOf.find(input); iv != intervalOf.end()) {
+        intervals[iv->second].last = callIndex;
+        intervals[iv->second].uses.push_back({callIndex, unsigned(call.args.size())});
+      }
+      call.args.push_back(*ref);
+    }
+    for (Value result : kernel.getResults()) {
+      auto desc = describe(result, call.label + " result");
+      if (!desc)
+        return desc.takeError();
+      BufferRef ref{BufferRef::Arena, 0, 0, *desc};
+      if (auto out = directOutput.find(result); out != directOutput.end()) {
+        ref.kind = BufferRef::Output;
+        ref.index = out->second;
+        ref.desc.name = plan.outputs[out->second].name;
+      } else {
+        intervalOf[result] = intervals.size();
+        intervals.push_back(Interval{
+            desc->bytes(), callIndex, callIndex, 0, {{callIndex, unsigned(call.args.size())}}});
+      }
+      buffers[result] = ref;
+      call.args.push_back(ref);
+    }
+    plan.calls.push_back(std::move(call));
+  }
+
+  plan.arenaBytes = assignOffsets(intervals);
+  for (const Interval &iv : intervals)
+    for (auto [callIndex, argIndex] : iv.uses)
+      plan.calls[callIndex].args[argIndex].offset = iv.offset;
+
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto out = directOutput.find(value);
+    if (out != directOutput.end() && out->second == i)
+      continue;
+    auto ref = resolve(value);
+    if (!ref)
+      return ref.takeError();
+    if (ref->kind == BufferRef::Arena) // only reachable through a kernel result
+      return planError("output '" + plan.outputs[i].name + "' has no buffer");
+    plan.copies.push_back(OutputCopy{*ref, i});
+  }
+  return plan;
+}
+
+} // namespace kiln::host

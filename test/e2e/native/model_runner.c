@@ -1,0 +1,157 @@
+/* model_runner.c: runs one Kiln-compiled model (CPU static library) on raw
+ * input files and writes raw output files, for the end-to-end tests.
+ *
+ * Built per model with -DKILN_MODEL=<name> -include <name>.h:
+ *   model_runner <inputs-dir> <outputs-dir> [--runs N] [--threads T]
+ *                [--check-no-alloc] [--time]
+ * Reads <inputs-dir>/<input name>.bin, writes <outputs-dir>/<output name>.bin.
+ * --check-no-alloc counts malloc/calloc/realloc calls during every run after
+ * the first (warm-up) and fails if there is any.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KILN_CAT2(a, b) a##b
+#define KILN_CAT(a, b) KILN_CAT2(a, b)
+#define M(suffix) KILN_CAT(KILN_MODEL, suffix)
+
+/* Counting allocator: the executable's malloc interposes libc's for the
+ * whole process (Halide's runtime included). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static volatile int counting;
+static volatile long allocations;
+void *malloc(size_t n) {
+  if (counting)
+    __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
+  return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b) {
+  if (counting)
+    __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
+  return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n) {
+  if (counting)
+    __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
+  return __libc_realloc(p, n);
+}
+void free(void *p) { __libc_free(p); }
+
+static void *read_file(const char *dir, const char *name, size_t expected) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "model_runner: cannot open %s\n", path);
+    exit(2);
+  }
+  void *data = malloc(expected ? expected : 1);
+  size_t got = fread(data, 1, expected, f);
+  int extra = fgetc(f);
+  fclose(f);
+  if (got != expected || extra != EOF) {
+    fprintf(stderr, "model_runner: %s: expected %zu bytes\n", path, expected);
+    exit(2);
+  }
+  return data;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  int runs = 1, threads = 0, check_alloc = 0, timing = 0;
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s <inputs-dir> <outputs-dir> [--runs N] [--threads T] "
+                    "[--check-no-alloc] [--time]\n", argv[0]);
+    return 2;
+  }
+  for (int i = 3; i < argc; ++i) {
+    if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+      runs = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--check-no-alloc"))
+      check_alloc = 1;
+    else if (!strcmp(argv[i], "--time"))
+      timing = 1;
+    else {
+      fprintf(stderr, "model_runner: unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  enum { NI = KILN_CAT(KILN_MODEL_UPPER, _INPUT_COUNT), NO = KILN_CAT(KILN_MODEL_UPPER, _OUTPUT_COUNT) };
+  const void *inputs[NI + 1];
+  size_t input_sizes[NI + 1];
+  void *outputs[NO + 1];
+  size_t output_sizes[NO + 1];
+  for (int i = 0; i < NI; ++i) {
+    input_sizes[i] = M(_inputs)[i].bytes;
+    inputs[i] = read_file(argv[1], M(_inputs)[i].name, input_sizes[i]);
+  }
+  for (int i = 0; i < NO; ++i) {
+    output_sizes[i] = M(_outputs)[i].bytes;
+    outputs[i] = malloc(output_sizes[i] ? output_sizes[i] : 1);
+  }
+  M(_options) options;
+  M(_options_initialize)(&options);
+  options.num_threads = threads;
+  M(_context) *ctx = 0;
+  kiln_status st = M(_create)(&options, &ctx);
+  if (st != KILN_OK) {
+    fprintf(stderr, "model_runner: create failed: %s\n", kiln_status_string(st));
+    return 1;
+  }
+  double *times = (double *)malloc(sizeof(double) * (runs > 0 ? runs : 1));
+  for (int r = 0; r < runs; ++r) {
+    counting = check_alloc && r > 0;
+    double t0 = now_ms();
+    st = M(_run)(ctx, inputs, input_sizes, outputs, output_sizes);
+    times[r] = now_ms() - t0;
+    counting = 0;
+    if (st != KILN_OK) {
+      fprintf(stderr, "model_runner: run failed: %s: %s\n", kiln_status_string(st),
+              M(_last_error)(ctx));
+      return 1;
+    }
+  }
+  if (check_alloc) {
+    if (allocations) {
+      fprintf(stderr, "model_runner: %ld allocations during %d runs after warm-up\n",
+              allocations, runs - 1);
+      return 1;
+    }
+    printf("no allocations during %d runs after warm-up\n", runs - 1);
+  }
+  if (timing) {
+    qsort(times, runs, sizeof(double), compare_double);
+    printf("median %.3f ms over %d runs (min %.3f, max %.3f)\n", times[runs / 2], runs, times[0],
+           times[runs - 1]);
+  }
+  for (int i = 0; i < NO; ++i) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.bin", argv[2], M(_outputs)[i].name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(outputs[i], 1, output_sizes[i], f) != output_sizes[i]) {
+      fprintf(stderr, "model_runner: cannot write %s\n", path);
+      return 1;
+    }
+    fclose(f);
+  }
+  M(_destroy)(ctx);
+  return 0;
+}

@@ -1,0 +1,21 @@
+# Runs the generator twice (cmake -P script, no shell needed) and fails unless
+# both runs wrote identical bytes. A different seed must change the bytes, or
+# the seed would not be reaching the weights.
+file(MAKE_DIRECTORY ${WORK})
+foreach(run a b)
+  execute_process(COMMAND ${GEN} --out ${WORK}/${run}.onnx --seed 7 RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "generator run '${run}' failed (${rc})")
+  endif()
+endforeach()
+execute_process(COMMAND ${GEN} --out ${WORK}/c.onnx --seed 8 RESULT_VARIABLE rc)
+file(SHA256 ${WORK}/a.onnx ha)
+file(SHA256 ${WORK}/b.onnx hb)
+file(SHA256 ${WORK}/c.onnx hc)
+if(NOT ha STREQUAL hb)
+  message(FATAL_ERROR "two runs with seed 7 differ: ${ha} vs ${hb}")
+endif()
+if(ha STREQUAL hc)
+  message(FATAL_ERROR "seeds 7 and 8 gave the same model")
+endif()
+message(STATUS "deterministic: ${ha}")

@@ -17,8 +17,9 @@ run() { # <name> <command...>
 }
 run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
 run unit ctest --test-dir "$build" --output-on-failure -j2
+run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/"
 
 summary=""
-for name in lit unit; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit e2e; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

@@ -54,8 +54,17 @@ void registerPasses() {
 }
 
 void buildGraphPipeline(OpPassManager &pm) {
+  // Constants first, so that shape arithmetic and weight transposes left by
+  // the importer are plain constants before layout decisions count them.
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(tosa::createTosaLayerwiseConstantFoldPass());
+  pm.addNestedPass<func::FuncOp>(createKilnFoldConstantsPass());
+  // Layout next: BatchNorm's mul/add only sit right after their conv once
+  // the transposes between them are gone.
+  pm.addNestedPass<func::FuncOp>(createKilnPropagateLayoutPass());
+  pm.addNestedPass<func::FuncOp>(createKilnFoldIntoConvPass());
+  pm.addNestedPass<func::FuncOp>(createKilnFoldConstantsPass());
+  // Canonicalize turns transposes that only move unit dims into reshapes and
+  // removes what the folds left dead; CSE merges the input transposes.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -37,7 +37,9 @@ void registerDialects(mlir::DialectRegistry &registry);
 /// kiln-opt and textual pipelines.
 void registerPasses();
 
-/// TOSA graph clean-up: constant folding, canonicalisation, CSE.
+/// TOSA graph optimisation: constant folding, layout propagation (NHWC,
+/// transposes cancelled), BatchNorm and bias folding into convs,
+/// canonicalisation, CSE.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 /// Kernel formation: kiln.kernel regions with structural hashes.
 void buildKernelsPipeline(mlir::OpPassManager &pm);

@@ -1,0 +1,35 @@
+//===- ApplySchedule.h - schedule records onto Halide pipelines --*- C++ -*-===//
+//
+// Turns a ScheduleRecord into a Halide schedule for an emitted kernel: one
+// of Kiln's templates (ApplySchedule.cpp), or one of the autoschedulers
+// shipped with Debian's Halide (loaded as plugins, given the static shapes
+// as estimates). Includes Halide.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_CODEGEN_APPLYSCHEDULE_H
+#define KILN_CODEGEN_APPLYSCHEDULE_H
+
+#include "codegen/KernelEmitter.h"
+#include "codegen/Schedule.h"
+
+namespace kiln::codegen {
+
+/// Schedules `kernel` for `target` as `record` says and returns the record
+/// in effect: a template record whose pattern or knobs do not fit the
+/// kernel (stage count, shapes, tiles that do not divide) falls back to the
+/// generic template, which is always correct, and says so (pattern
+/// generic).
+llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const ScheduleRecord &record,
+                                             const Halide::Target &target);
+
+/// Runs one of Halide's autoschedulers (plugin loaded once per process).
+llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode,
+                              const Halide::Target &target);
+
+/// The Halide target for a Kiln target string: "host" is this machine, else
+/// a Halide target string ("x86-64-linux-avx2-fma", "wasm-32-wasmrt-...").
+llvm::Expected<Halide::Target> parseHalideTarget(llvm::StringRef target);
+
+} // namespace kiln::codegen
+
+#endif

@@ -1,0 +1,44 @@
+//===- Passes.td - codegen passes (no Halide) -------------*- tablegen -*-===//
+//
+// One pass per file: pass KilnXxxPass, flag kiln-xxx, file transforms/Xxx.cpp,
+// test test/lit/codegen/xxx.mlir.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_CODEGEN_PASSES_TD
+#define KILN_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KilnAssignSchedulesPass : Pass<"kiln-assign-schedules", "mlir::ModuleOp"> {
+  let summary = "Attach a schedule record (kiln.schedule) to every kiln.kernel";
+  let description = [{
+    Gives each `kiln.kernel` the schedule record codegen will apply: the
+    template for its pattern (1x1 conv, conv, depthwise, matmul, generic) with
+    knobs sized for the target's vectors (AVX-512 16 lanes, AVX2 8, SSE and
+    WASM SIMD 4) and dividing the kernel's channel count, or a record asking
+    for one of Halide's autoschedulers. Records already present (from a
+    tuning database) are kept unless `overwrite` is set.
+
+    Before:
+    ```mlir
+    %0 = kiln.kernel "conv2d_0" (%x, %w, %b) : (...) -> tensor<1x8x8x32xf32> {...}
+    ```
+    After (target x86-64-linux-avx512):
+    ```mlir
+    %0 = kiln.kernel "conv2d_0" (%x, %w, %b) : (...) -> tensor<1x8x8x32xf32> {...}
+        {kiln.schedule = {channel_tile = 32, compute_at = "tile", mode = "template",
+                          parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8,
+                          unroll = 1, vector_width = 16}}
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Halide target string (host, x86-64-linux-avx2-fma, wasm-32-wasmrt-wasm_simd128...)">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"template\"",
+           "template, auto:adams2019, auto:li2018 or auto:mullapudi2016">,
+    Option<"overwrite", "overwrite", "bool", /*default=*/"false",
+           "Replace records that are already attached">,
+  ];
+}
+
+#endif // KILN_CODEGEN_PASSES_TD

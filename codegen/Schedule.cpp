@@ -1,0 +1,311 @@
+//===- Schedule.cpp - schedule records: a kernel's schedule as data -------===//
+#include "codegen/Schedule.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace kiln::codegen {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static constexpr std::pair<ScheduleMode, llvm::StringLiteral> kModes[] = {
+    {ScheduleMode::Template, "template"},
+    {ScheduleMode::Adams2019, "auto:adams2019"},
+    {ScheduleMode::Li2018, "auto:li2018"},
+    {ScheduleMode::Mullapudi2016, "auto:mullapudi2016"},
+};
+
+llvm::StringRef scheduleModeName(ScheduleMode mode) {
+  for (auto &[m, name] : kModes)
+    if (m == mode)
+      return name;
+  return "?";
+}
+
+llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name) {
+  for (auto &[m, n] : kModes)
+    if (n == name)
+      return m;
+  return makeError("unknown schedule mode '" + name +
+                   "' (expected template, auto:adams2019, auto:li2018 or auto:mullapudi2016)");
+}
+
+static constexpr std::pair<KernelPattern, llvm::StringLiteral> kPatterns[] = {
+    {KernelPattern::Generic, "generic"},
+    {KernelPattern::Conv1x1, "conv1x1"},
+    {KernelPattern::Conv, "conv"},
+    {KernelPattern::Depthwise, "depthwise"},
+    {KernelPattern::MatMul, "matmul"},
+};
+
+llvm::StringRef patternName(KernelPattern pattern) {
+  for (auto &[p, name] : kPatterns)
+    if (p == pattern)
+      return name;
+  return "?";
+}
+
+llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name) {
+  for (auto &[p, n] : kPatterns)
+    if (n == name)
+      return p;
+  return makeError("unknown schedule pattern '" + name + "'");
+}
+
+bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
+  return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
+         channelTile == o.channelTile && pixelTile == o.pixelTile && unroll == o.unroll &&
+         parallelDims == o.parallelDims && computeAt == o.computeAt;
+}
+
+DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
+  Builder b(context);
+  SmallVector<NamedAttribute> entries = {
+      b.getNamedAttr("mode", b.getStringAttr(scheduleModeName(mode))),
+      b.getNamedAttr("pattern", b.getStringAttr(patternName(pattern))),
+      b.getNamedAttr("vector_width", b.getI64IntegerAttr(vectorWidth)),
+      b.getNamedAttr("channel_tile", b.getI64IntegerAttr(channelTile)),
+      b.getNamedAttr("pixel_tile", b.getI64IntegerAttr(pixelTile)),
+      b.getNamedAttr("unroll", b.getI64IntegerAttr(unroll)),
+      b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(
+                                     parallelDims.begin(), parallelDims.end()))),
+      b.getNamedAttr("compute_at", b.getStringAttr(computeAt)),
+  };
+  return b.getDictionaryAttr(entries);
+}
+
+llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
+  ScheduleRecord r;
+  for (NamedAttribute entry : attr) {
+    StringRef key = entry.getName().getValue();
+    Attribute value = entry.getValue();
+    auto getInt = [&](int &field) -> llvm::Error {
+      auto i = dyn_cast<IntegerAttr>(value);
+      if (!i || i.getInt() < 1 || i.getInt() > 1024)
+        return makeError("schedule record: '" + key + "' must be an integer in [1, 1024]");
+      field = static_cast<int>(i.getInt());
+      return llvm::Error::success();
+    };
+    auto getString = [&]() -> llvm::Expected<StringRef> {
+      auto s = dyn_cast<StringAttr>(value);
+      if (!s)
+        return makeError("schedule record: '" + key + "' must be a string");
+      return s.getValue();
+    };
+    llvm::Error err = llvm::Error::success();
+    if (key == "mode") {
+      auto s = getString();
+      auto m = s ? parseScheduleMode(*s) : llvm::Expected<ScheduleMode>(s.takeError());
+      if (!m)
+        return m.takeError();
+      r.mode = *m;
+    } else if (key == "pattern") {
+      auto s = getString();
+      auto p = s ? parsePattern(*s) : llvm::Expected<KernelPattern>(s.takeError());
+      if (!p)
+        return p.takeError();
+      r.pattern = *p;
+    } else if (key == "vector_width") {
+      err = getInt(r.vectorWidth);
+    } else if (key == "channel_tile") {
+      err = getInt(r.channelTile);
+    } else if (key == "pixel_tile") {
+      err = getInt(r.pixelTile);
+    } else if (key == "unroll") {
+      err = getInt(r.unroll);
+    } else if (key == "parallel") {
+      auto dims = dyn_cast<DenseI64ArrayAttr>(value);
+      if (!dims)
+        return makeError("schedule record: 'parallel' must be an array<i64>");
+      r.parallelDims.assign(dims.asArrayRef().begin(), dims.asArrayRef().end());
+    } else if (key == "compute_at") {
+      auto s = getString();
+      if (!s)
+        return s.takeError();
+      if (*s != "tile" && *s != "row" && *s != "root")
+        return makeError("schedule record: 'compute_at' must be tile, row or root, not '" + *s +
+                         "'");
+      r.computeAt = s->str();
+    } else {
+      return makeError("schedule record: unknown key '" + key + "'");
+    }
+    if (err)
+      return std::move(err);
+  }
+  if (r.channelTile % r.vectorWidth != 0)
+    return makeError("schedule record: channel_tile " + llvm::Twine(r.channelTile) +
+                     " is not a multiple of vector_width " + llvm::Twine(r.vectorWidth));
+  return r;
+}
+
+void ScheduleRecord::print(llvm::raw_ostream &os) const {
+  os << scheduleModeName(mode);
+  if (mode != ScheduleMode::Template)
+    return;
+  os << " " << patternName(pattern) << " vw=" << vectorWidth << " ct=" << channelTile
+     << " pt=" << pixelTile << " unroll=" << unroll << " parallel=[";
+  llvm::interleave(parallelDims, os, ",");
+  os << "] at=" << computeAt;
+}
+
+std::string ScheduleRecord::str() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  print(os);
+  return s;
+}
+
+llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
+  TargetInfo info;
+  info.target = target.str();
+  if (target == "host") {
+    // Ask LLVM (not Halide: this file must build without it) what this
+    // machine has; Halide's own host detection agrees on these features.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    auto has = [&](StringRef f) { return features.lookup(f); };
+    info.vectorLanesF32 = has("avx512f") ? 16 : has("avx2") ? 8 : 4;
+    return info;
+  }
+  SmallVector<StringRef> parts;
+  target.split(parts, '-');
+  if (parts.size() < 3 || !llvm::is_contained({"x86", "arm", "wasm"}, parts[0]))
+    return makeError("unknown target '" + target +
+                     "' (expected host or a Halide target string such as "
+                     "x86-64-linux-avx2-fma or wasm-32-wasmrt-wasm_simd128)");
+  info.isWasm = parts[0] == "wasm";
+  auto hasPrefix = [&](StringRef prefix) {
+    return llvm::any_of(parts, [&](StringRef p) { return p.starts_with(prefix); });
+  };
+  if (info.isWasm)
+    info.vectorLanesF32 = hasPrefix("wasm_simd128") ? 4 : 1;
+  else if (parts[0] == "arm")
+    info.vectorLanesF32 = 4;
+  else
+    info.vectorLanesF32 = hasPrefix("avx512") ? 16 : hasPrefix("avx2") ? 8 : 4;
+  return info;
+}
+
+static ArrayRef<int64_t> shapeOf(Value v) { return cast<ShapedType>(v.getType()).getShape(); }
+
+KernelPattern classifyKernel(KernelOp kernel) {
+  Operation *anchor = nullptr;
+  for (Operation &op : kernel.getBody().front()) {
+    if (!isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::TransposeConv2DOp,
+             tosa::FullyConnectedOp, tosa::MatMulOp>(op))
+      continue;
+    if (anchor)
+      return KernelPattern::Generic; // two anchors: no single register tile
+    anchor = &op;
+  }
+  // The tiled templates compute the anchor inside the output's tiles, which
+  // only makes sense when the output has the anchor's shape (an elementwise
+  // epilogue, not a reshape or a second output).
+  if (!anchor || kernel.getNumResults() != 1 ||
+      shapeOf(anchor->getResult(0)) != shapeOf(kernel.getResult(0)))
+    return KernelPattern::Generic;
+  if (auto conv = dyn_cast<tosa::Conv2DOp>(anchor)) {
+    ArrayRef<int64_t> w = shapeOf(conv.getWeight());
+    bool unitWindow = w[1] == 1 && w[2] == 1;
+    bool noPad = llvm::all_of(conv.getPad(), [](int64_t p) { return p == 0; });
+    bool unitStride = llvm::all_of(conv.getStride(), [](int64_t s) { return s == 1; });
+    return unitWindow && noPad && unitStride ? KernelPattern::Conv1x1 : KernelPattern::Conv;
+  }
+  if (isa<tosa::TransposeConv2DOp>(anchor))
+    return KernelPattern::Conv;
+  if (isa<tosa::DepthwiseConv2DOp>(anchor))
+    return KernelPattern::Depthwise;
+  return KernelPattern::MatMul;
+}
+
+// The widest power-of-two vector, up to `lanes`, that fits in `n`.
+static int fittingWidth(int64_t n, int lanes) {
+  int v = lanes;
+  while (v > 1 && v > n)
+    v /= 2;
+  return v;
+}
+
+ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
+  ScheduleRecord r;
+  r.pattern = classifyKernel(kernel);
+  ArrayRef<int64_t> out =
+      kernel.getNumResults() ? shapeOf(kernel.getResult(0)) : ArrayRef<int64_t>();
+  int64_t elements = 1;
+  for (int64_t d : out)
+    elements *= d;
+  int rank = out.size();
+  int64_t channels = rank ? out.back() : 1;
+  // Full vectors even when they do not divide the channel count: the last
+  // tile shifts inward and recomputes a few channels rather than dropping to
+  // narrow vectors (42 channels: 16 lanes, not 2). See ApplySchedule.cpp.
+  r.vectorWidth = fittingWidth(channels, target.vectorLanesF32);
+  r.channelTile = r.vectorWidth;
+
+  // Parallel over the outermost dimension with more than one iteration that
+  // is not the vectorised one; tiny kernels stay on one thread, where the
+  // hand-off would cost more than the work.
+  if (elements >= 16384)
+    for (int d = 0; d + 1 < rank; ++d)
+      if (out[d] > 1) {
+        r.parallelDims = {d};
+        break;
+      }
+
+  if (r.pattern == KernelPattern::Generic) {
+    // Kernels with several reductions compute each one per output row.
+    r.computeAt = "row";
+    return r;
+  }
+
+  // Register tile: nvec vectors of output channels by `pixelTile` pixels, as
+  // many accumulators as the register file holds with room for the operands
+  // (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: STACK.md), discounted by the
+  // channels a shifted last tile computes twice.
+  int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 ? 24 : 12;
+  int maxVectors = r.pattern == KernelPattern::Depthwise ? 2 : 5;
+  int64_t pixels = rank >= 2 ? out[rank - 2] : 1;
+  double bestScore = 0;
+  for (int nvec = 1; nvec <= maxVectors; ++nvec) {
+    int64_t ct = nvec * r.vectorWidth;
+    if (ct > channels)
+      break;
+    double useful = double(channels) / double((channels + ct - 1) / ct * ct);
+    for (int pt : {1, 2, 4, 6, 8}) {
+      if (pt > pixels || nvec * pt > budget)
+        continue;
+      // Ties go to the wider channel tile (fewer re-reads of the input).
+      double score = nvec * pt * useful + nvec * 1e-3;
+      if (score > bestScore) {
+        bestScore = score;
+        r.channelTile = ct;
+        r.pixelTile = pt;
+      }
+    }
+  }
+  r.computeAt = "tile";
+  return r;
+}
+
+llvm::Expected<std::optional<ScheduleRecord>> getSchedule(KernelOp kernel) {
+  Attribute attr = kernel->getAttr(kScheduleAttrName);
+  if (!attr)
+    return std::nullopt;
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict)
+    return makeError("kernel '" + kernel.getKernelName() + "': " + kScheduleAttrName +
+                     " must be a dictionary");
+  auto record = ScheduleRecord::fromAttr(dict);
+  if (!record)
+    return makeError("kernel '" + kernel.getKernelName() +
+                     "': " + llvm::toString(record.takeError()));
+  return std::optional<ScheduleRecord>(*record);
+}
+
+} // namespace kiln::codegen

@@ -1,0 +1,148 @@
+//===- EmitContext.cpp - state shared by the op emitters ------------------===//
+#include "codegen/emit/EmitContext.h"
+
+#include "codegen/KernelInfo.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
+
+using namespace mlir;
+
+namespace kiln::codegen {
+
+Halide::Expr HTensor::at(const std::vector<Halide::Expr> &indices) const {
+  std::vector<Halide::Expr> reversed(indices.rbegin(), indices.rend());
+  return func(reversed);
+}
+
+std::vector<Halide::Var> tensorVars(int rank) {
+  std::vector<Halide::Var> vars;
+  for (int i = 0; i < rank; ++i)
+    vars.emplace_back("d" + std::to_string(i));
+  return vars;
+}
+
+std::vector<Halide::Expr> toExprs(const std::vector<Halide::Var> &vars) {
+  return std::vector<Halide::Expr>(vars.begin(), vars.end());
+}
+
+void defineFunc(Halide::Func &f, const std::vector<Halide::Var> &vars, const Halide::Expr &value) {
+  std::vector<Halide::Var> reversed(vars.rbegin(), vars.rend());
+  f(reversed) = value;
+}
+
+void updateFuncAdd(Halide::Func &f, const std::vector<Halide::Var> &vars,
+                   const Halide::Expr &value) {
+  std::vector<Halide::Expr> reversed(vars.rbegin(), vars.rend());
+  f(reversed) += value;
+}
+
+llvm::Expected<Halide::Type> halideType(Type type) {
+  if (type.isF32())
+    return Halide::Float(32);
+  if (type.isF16())
+    return Halide::Float(16);
+  if (type.isF64())
+    return Halide::Float(64);
+  if (type.isBF16())
+    return Halide::BFloat(16);
+  if (auto i = dyn_cast<IntegerType>(type)) {
+    if (i.getWidth() == 1)
+      return Halide::Bool();
+    if (i.getWidth() == 8 || i.getWidth() == 16 || i.getWidth() == 32 || i.getWidth() == 64)
+      return i.isUnsigned() ? Halide::UInt(i.getWidth()) : Halide::Int(i.getWidth());
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "unsupported element type " + s);
+}
+
+std::vector<int64_t> shapeOf(Value value) {
+  ArrayRef<int64_t> shape = cast<ShapedType>(value.getType()).getShape();
+  return std::vector<int64_t>(shape.begin(), shape.end());
+}
+
+llvm::Error opError(Operation *op, const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 op->getName().getStringRef() + ": " + message);
+}
+
+const HTensor &EmitContext::lookup(Value value) const {
+  auto it = values.find(value);
+  assert(it != values.end() && "value used before its definition");
+  return it->second;
+}
+
+void EmitContext::bind(Value value, HTensor tensor) { values[value] = std::move(tensor); }
+
+Halide::Func EmitContext::newFunc(llvm::StringRef stem) {
+  return Halide::Func((stem + "_" + llvm::Twine(counter++)).str());
+}
+
+llvm::Error EmitContext::definePure(
+    Value result, llvm::StringRef stem,
+    const std::function<Halide::Expr(const std::vector<Halide::Expr> &)> &value) {
+  auto type = cast<ShapedType>(result.getType());
+  if (!type.hasStaticShape())
+    return opError(result.getDefiningOp(), "needs a static shape");
+  auto htype = halideType(type.getElementType());
+  if (!htype)
+    return opError(result.getDefiningOp(), llvm::toString(htype.takeError()));
+  Halide::Func f = newFunc(stem);
+  std::vector<Halide::Var> vars = tensorVars(type.getRank());
+  defineFunc(f, vars, Halide::cast(*htype, value(toExprs(vars))));
+  bind(result, HTensor{f, shapeOf(result), *htype});
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<int64_t>> EmitContext::staticInts(Operation *op, Value operand) {
+  std::optional<std::vector<int64_t>> ints = constantInts(operand);
+  if (!ints)
+    return opError(op, "operand must be an integer constant");
+  return *ints;
+}
+
+HTensor EmitContext::withConstantExterior(const HTensor &input, const std::vector<bool> &padded,
+                                          const Halide::Expr &value) {
+  // Halide's boundary conditions leave a dimension alone when its Range is
+  // undefined; the region is in Halide order (reversed).
+  Halide::Region bounds(input.rank());
+  for (int d = 0; d < input.rank(); ++d)
+    if (padded[d])
+      bounds[input.rank() - 1 - d] = Halide::Range(0, static_cast<int>(input.shape[d]));
+  HTensor out = input;
+  out.func = Halide::BoundaryConditions::constant_exterior(input.func,
+                                                           Halide::cast(input.type, value), bounds);
+  return out;
+}
+
+Halide::Expr EmitContext::broadcastAt(const HTensor &input, const std::vector<int64_t> &outShape,
+                                      const std::vector<Halide::Expr> &indices) const {
+  std::vector<Halide::Expr> idx;
+  // TOSA broadcasting needs equal ranks; a lower-rank operand is aligned to
+  // the innermost dimensions (numpy style) to be lenient.
+  int offset = static_cast<int>(outShape.size()) - input.rank();
+  for (int d = 0; d < input.rank(); ++d) {
+    bool repeat = input.shape[d] == 1 && outShape[d + offset] != 1;
+    idx.push_back(repeat ? Halide::Expr(0) : indices[d + offset]);
+  }
+  return input.at(idx);
+}
+
+const EmitterTable &emitterTable() {
+  static const EmitterTable table = [] {
+    EmitterTable t;
+    registerConvEmitters(t);
+    registerMatMulEmitters(t);
+    registerPoolEmitters(t);
+    registerReduceEmitters(t);
+    registerElementwiseEmitters(t);
+    registerDataMovementEmitters(t);
+    registerResizeEmitters(t);
+    return t;
+  }();
+  return table;
+}
+
+} // namespace kiln::codegen

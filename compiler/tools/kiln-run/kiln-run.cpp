@@ -1,0 +1,136 @@
+//===- kiln-run.cpp - run a model in process through codegen's JIT --------===//
+//
+//   kiln-run model.{onnx,mlir} --inputs-dir D --outputs-dir O
+//            [--input-shape name=1x3x224x224] [--schedule=template|auto:adams2019|...]
+//            [--print-schedules] [--timing] [--repeat N]
+//
+// Imports the model (or reads Kiln IR), runs the pipeline to phase kernels,
+// JIT-compiles every kernel with the same codegen as the AOT targets, runs
+// the model on the tensors in D and writes the outputs to O (tensor
+// directory format of test/e2e). A quick way to check codegen against
+// ONNX Runtime without building a library.
+//
+//===----------------------------------------------------------------------===//
+#include "TensorDir.h"
+
+#include "codegen/JitRunner.h"
+#include "compiler/driver/Driver.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "dialects/kiln/KilnOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <chrono>
+
+using namespace llvm;
+
+static int fail(const Twine &message) {
+  errs() << "kiln-run: error: " << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::OptionCategory category("kiln-run options");
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"), cl::Required,
+                             cl::cat(category));
+  cl::opt<std::string> inputsDir("inputs-dir", cl::desc("Directory of <name>.bin inputs"),
+                                 cl::value_desc("dir"), cl::Required, cl::cat(category));
+  cl::opt<std::string> outputsDir("outputs-dir", cl::desc("Directory for <name>.bin outputs"),
+                                  cl::value_desc("dir"), cl::Required, cl::cat(category));
+  cl::list<std::string> inputShape(
+      "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
+      cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::opt<std::string> schedule(
+      "schedule", cl::desc("template (default), auto:adams2019, auto:li2018, auto:mullapudi2016"),
+      cl::init("template"), cl::cat(category));
+  cl::opt<bool> printSchedules("print-schedules", cl::desc("Print each kernel's schedule"),
+                               cl::cat(category));
+  cl::opt<bool> timing("timing", cl::desc("Print compile time per kernel and run time"),
+                       cl::cat(category));
+  cl::opt<unsigned> repeat("repeat", cl::desc("Run N times (timing reports the median)"),
+                           cl::init(1), cl::cat(category));
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "kiln-run: run a model through Kiln's JIT\n");
+
+  auto mode = kiln::codegen::parseScheduleMode(schedule);
+  if (!mode)
+    return fail("--schedule: " + toString(mode.takeError()));
+
+  mlir::DialectRegistry registry;
+  kiln::registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  kiln::DriverOptions options;
+  options.inputPath = input;
+  options.inputShapes = inputShape;
+  auto start = std::chrono::steady_clock::now();
+  auto module = kiln::loadModel(context, options);
+  if (!module)
+    return fail(toString(module.takeError()));
+
+  // IR already cut into kernels (kilnc --compile-to=kernels) runs as is.
+  bool hasKernels = false;
+  (*module)->walk([&](kiln::KernelOp) { hasKernels = true; });
+  if (!hasKernels) {
+    std::string diagText;
+    raw_string_ostream diagStream(diagText);
+    SourceMgr sourceMgr;
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+    if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels)))
+      return fail("compilation to phase 'kernels' failed:\n" + StringRef(diagText).rtrim());
+  }
+  double frontSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  kiln::codegen::JitOptions jitOptions;
+  jitOptions.mode = *mode;
+  start = std::chrono::steady_clock::now();
+  auto runner = kiln::codegen::JitRunner::create(**module, jitOptions);
+  if (!runner)
+    return fail(toString(runner.takeError()));
+  double compileSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (printSchedules || timing)
+    for (const kiln::codegen::KernelStats &s : (*runner)->kernelStats()) {
+      outs() << s.kernelName << ": " << s.schedule;
+      if (timing)
+        outs() << (s.cached ? "  (cached)" : "") << "  compile " << format("%.3f", s.compileSeconds)
+               << " s";
+      outs() << "\n";
+    }
+
+  std::vector<kiln::codegen::HostTensor> inputs;
+  for (const kiln::codegen::HostTensor &spec : (*runner)->inputSpecs()) {
+    auto tensor = kiln::readTensor(inputsDir, spec);
+    if (!tensor)
+      return fail(toString(tensor.takeError()));
+    inputs.push_back(std::move(*tensor));
+  }
+  std::vector<double> runTimes;
+  std::vector<kiln::codegen::HostTensor> outputs;
+  for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
+    auto runStart = std::chrono::steady_clock::now();
+    auto result = (*runner)->run(inputs);
+    runTimes.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count());
+    if (!result)
+      return fail(toString(result.takeError()));
+    outputs = std::move(*result);
+  }
+  if (Error err = kiln::writeTensorDir(outputsDir, outputs))
+    return fail(toString(std::move(err)));
+
+  if (timing) {
+    std::sort(runTimes.begin(), runTimes.end());
+    outs() << format("import+passes %.3f s, codegen %.3f s for %zu kernels, run %.3f ms "
+                     "(median of %zu, JIT, includes buffer copies)\n",
+                     frontSeconds, compileSeconds, (*runner)->kernelStats().size(),
+                     runTimes[runTimes.size() / 2] * 1e3, runTimes.size());
+  }
+  return 0;
+}

@@ -1,0 +1,68 @@
+// RUN: kiln-opt %s --kiln-assign-schedules="target=x86-64-linux-avx512_skylake-avx2-fma" | FileCheck %s --check-prefix=AVX512
+// RUN: kiln-opt %s --kiln-assign-schedules="target=x86-64-linux-avx2-fma" | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s --kiln-assign-schedules="target=wasm-32-wasmrt-wasm_simd128" | FileCheck %s --check-prefix=WASM
+// RUN: kiln-opt %s --kiln-assign-schedules="mode=auto:adams2019" | FileCheck %s --check-prefix=AUTO
+// RUN: not kiln-opt %s --kiln-assign-schedules="target=sparc-64-solaris" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// RUN: not kiln-opt %s --kiln-assign-schedules="mode=auto:magic" 2>&1 | FileCheck %s --check-prefix=BADMODE
+
+// A 1x1 conv with 48 output channels: AVX-512 takes 16 lanes and a tile of
+// three vectors, AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
+// AVX512-LABEL: func.func @conv1x1
+// AVX512: kiln.kernel "conv"
+// AVX512: kiln.schedule = {channel_tile = 48 : i64, compute_at = "tile", mode = "template", parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8 : i64, unroll = 1 : i64, vector_width = 16 : i64}
+// AVX2-LABEL: func.func @conv1x1
+// AVX2: pattern = "conv1x1"
+// AVX2-SAME: vector_width = 8 : i64
+// WASM-LABEL: func.func @conv1x1
+// WASM: channel_tile = 16 : i64
+// WASM-SAME: pattern = "conv1x1", pixel_tile = 2 : i64
+// WASM-SAME: vector_width = 4 : i64
+// AUTO-LABEL: func.func @conv1x1
+// AUTO: kiln.schedule = {{{.*}}mode = "auto:adams2019"
+func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tensor<48xf32>) -> tensor<1x8x8x48xf32> {
+  %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x8x8x16xf32>, tensor<48x1x1x16xf32>, tensor<48xf32>) -> tensor<1x8x8x48xf32> {
+  ^bb0(%a: tensor<1x8x8x16xf32>, %c: tensor<48x1x1x16xf32>, %d: tensor<48xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x16xf32>, tensor<48x1x1x16xf32>, tensor<48xf32>) -> tensor<1x8x8x48xf32>
+    %2 = tosa.clamp %1 {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<1x8x8x48xf32>) -> tensor<1x8x8x48xf32>
+    kiln.yield %2 : tensor<1x8x8x48xf32>
+  }
+  return %0 : tensor<1x8x8x48xf32>
+}
+
+// A depthwise 3x3 over a large enough tensor runs rows in parallel (dim 1);
+// depthwise tiles hold at most two vectors.
+// AVX512-LABEL: func.func @depthwise
+// AVX512: channel_tile = 32 : i64
+// AVX512-SAME: parallel = array<i64: 1>, pattern = "depthwise"
+func.func @depthwise(%x: tensor<1x32x32x32xf32>, %w: tensor<3x3x32x1xf32>, %b: tensor<32xf32>) -> tensor<1x32x32x32xf32> {
+  %0 = kiln.kernel "dw" (%x, %w, %b) : (tensor<1x32x32x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32> {
+  ^bb0(%a: tensor<1x32x32x32xf32>, %c: tensor<3x3x32x1xf32>, %d: tensor<32xf32>):
+    %1 = tosa.depthwise_conv2d %a, %c, %d {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x32x32x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32>
+    kiln.yield %1 : tensor<1x32x32x32xf32>
+  }
+  return %0 : tensor<1x32x32x32xf32>
+}
+
+// Kernels without an anchor get the generic template; a record already
+// there (from a tuning database) is kept.
+// AVX512-LABEL: func.func @generic_and_kept
+// AVX512: kiln.kernel "add"
+// AVX512-SAME: pattern = "generic"
+// AVX512: kiln.kernel "tuned"
+// AVX512-SAME: kiln.schedule = {mode = "auto:li2018"}
+func.func @generic_and_kept(%x: tensor<4x5xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
+  %0 = kiln.kernel "add" (%x) : (tensor<4x5xf32>) -> tensor<4x5xf32> {
+  ^bb0(%a: tensor<4x5xf32>):
+    %1 = tosa.add %a, %a : (tensor<4x5xf32>, tensor<4x5xf32>) -> tensor<4x5xf32>
+    kiln.yield %1 : tensor<4x5xf32>
+  }
+  %2 = kiln.kernel "tuned" (%x) : (tensor<4x5xf32>) -> tensor<4x5xf32> attributes {kiln.schedule = {mode = "auto:li2018"}} {
+  ^bb0(%a: tensor<4x5xf32>):
+    %3 = tosa.exp %a : (tensor<4x5xf32>) -> tensor<4x5xf32>
+    kiln.yield %3 : tensor<4x5xf32>
+  }
+  return %0, %2 : tensor<4x5xf32>, tensor<4x5xf32>
+}
+
+// BADTARGET: error: unknown target 'sparc-64-solaris'
+// BADMODE: error: unknown schedule mode 'auto:magic'

@@ -1,0 +1,109 @@
+//===- ScheduleTest.cpp - schedule records and template choice ------------===//
+#include "CodegenTestUtil.h"
+
+#include "codegen/Schedule.h"
+#include "dialects/kiln/KilnOps.h"
+#include "mlir/IR/Builders.h"
+
+using namespace kiln::codegen;
+using namespace kiln::codegen::testing;
+
+namespace {
+
+class ScheduleTest : public CodegenTest {
+protected:
+  kiln::KernelOp firstKernel(mlir::ModuleOp module) {
+    kiln::KernelOp kernel;
+    module.walk([&](kiln::KernelOp k) { kernel = k; });
+    return kernel;
+  }
+  std::string conv1x1(int64_t channels) {
+    std::string in = "tensor<1x8x8x16xf32>", w = "tensor<" + std::to_string(channels) + "x1x1x16xf32>",
+                b = "tensor<" + std::to_string(channels) + "xf32>",
+                out = "tensor<1x8x8x" + std::to_string(channels) + "xf32>";
+    return kernelModel({{in}, {w}, {b}},
+                       "    %r = tosa.conv2d %b0, %b1, %b2 {pad = array<i64: 0, 0, 0, 0>, stride = "
+                       "array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (" +
+                           in + ", " + w + ", " + b + ") -> " + out,
+                       out);
+  }
+};
+
+TEST_F(ScheduleTest, RecordRoundTripsThroughAttribute) {
+  ScheduleRecord r;
+  r.pattern = KernelPattern::Depthwise;
+  r.vectorWidth = 16;
+  r.channelTile = 32;
+  r.pixelTile = 4;
+  r.unroll = 3;
+  r.parallelDims = {1};
+  r.computeAt = "row";
+  auto back = ScheduleRecord::fromAttr(r.toAttr(&context));
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(*back, r);
+  EXPECT_EQ(r.str(), "template depthwise vw=16 ct=32 pt=4 unroll=3 parallel=[1] at=row");
+}
+
+TEST_F(ScheduleTest, BadRecordsAreRejected) {
+  mlir::Builder b(&context);
+  auto bad = [&](const char *key, mlir::Attribute value) {
+    auto dict = b.getDictionaryAttr({b.getNamedAttr(key, value)});
+    auto r = ScheduleRecord::fromAttr(dict);
+    EXPECT_FALSE(static_cast<bool>(r)) << key;
+    if (!r)
+      return llvm::toString(r.takeError());
+    return std::string();
+  };
+  EXPECT_NE(bad("mode", b.getStringAttr("auto:nope")).find("unknown schedule mode"),
+            std::string::npos);
+  EXPECT_NE(bad("vector_width", b.getI64IntegerAttr(0)).find("vector_width"), std::string::npos);
+  EXPECT_NE(bad("colour", b.getStringAttr("red")).find("unknown key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(bad("compute_at", b.getStringAttr("somewhere")).find("compute_at"),
+            std::string::npos);
+}
+
+TEST_F(ScheduleTest, TargetFeaturesSetTheVectorWidth) {
+  auto lanes = [](const char *target) {
+    auto info = parseTargetInfo(target);
+    EXPECT_TRUE(static_cast<bool>(info)) << target;
+    return info ? info->vectorLanesF32 : -1;
+  };
+  EXPECT_EQ(lanes("x86-64-linux-avx512_skylake-avx2-fma"), 16);
+  EXPECT_EQ(lanes("x86-64-linux-avx2-fma-f16c-sse41"), 8);
+  EXPECT_EQ(lanes("x86-64-linux-sse41"), 4);
+  EXPECT_EQ(lanes("wasm-32-wasmrt-wasm_simd128"), 4);
+  EXPECT_EQ(lanes("wasm-32-wasmrt"), 1);
+  EXPECT_FALSE(static_cast<bool>(parseTargetInfo("sparc-64-solaris")));
+  llvm::consumeError(parseTargetInfo("sparc-64-solaris").takeError());
+}
+
+TEST_F(ScheduleTest, TemplateKnobsFitTheChannels) {
+  TargetInfo avx512 = *parseTargetInfo("x86-64-linux-avx512_skylake");
+  TargetInfo wasm = *parseTargetInfo("wasm-32-wasmrt-wasm_simd128");
+  for (int64_t channels : {16, 24, 32, 42, 48, 96, 3}) {
+    auto module = parse(conv1x1(channels));
+    ASSERT_TRUE(module);
+    kiln::KernelOp kernel = firstKernel(*module);
+    EXPECT_EQ(classifyKernel(kernel), KernelPattern::Conv1x1);
+    for (const TargetInfo &t : {avx512, wasm}) {
+      ScheduleRecord r = chooseTemplate(kernel, t);
+      SCOPED_TRACE(std::to_string(channels) + " channels, " + t.target + ": " + r.str());
+      EXPECT_LE(r.channelTile, channels);
+      EXPECT_EQ(r.channelTile % r.vectorWidth, 0);
+      EXPECT_LE(r.vectorWidth, t.vectorLanesF32);
+      int accumulators = r.channelTile / r.vectorWidth * r.pixelTile;
+      EXPECT_LE(accumulators, t.isWasm ? 8 : 24);
+    }
+  }
+  // Full vectors even when they do not divide: 42 channels on AVX-512 take
+  // 16 lanes (the last tile shifts inward), 32 take two whole vectors.
+  auto module = parse(conv1x1(42));
+  EXPECT_EQ(chooseTemplate(firstKernel(*module), avx512).vectorWidth, 16);
+  module = parse(conv1x1(32));
+  ScheduleRecord r = chooseTemplate(firstKernel(*module), avx512);
+  EXPECT_EQ(r.vectorWidth, 16);
+  EXPECT_EQ(r.channelTile, 32);
+}
+
+} // namespace

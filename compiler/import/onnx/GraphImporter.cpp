@@ -1,0 +1,298 @@
+//===- GraphImporter.cpp - ONNX graph to func.func over TOSA --------------===//
+#include "compiler/import/onnx/GraphImporter.h"
+
+#include "compiler/import/onnx/OpContext.h"
+#include "compiler/import/onnx/ops/OpTable.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "onnx/onnx_pb.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_import {
+
+/// Up to this many elements a constant is printed inline (dense<...>); larger
+/// ones go to a dense_resource blob so that the IR stays printable.
+static constexpr int64_t kMaxInlineElements = 16;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+Type elementTypeFor(Builder &b, int32_t dtype) {
+  switch (dtype) {
+  case kFloat:
+    return b.getF32Type();
+  case kFloat16:
+    return b.getF16Type();
+  case kBFloat16:
+    return b.getBF16Type();
+  case kDouble:
+    return b.getF64Type();
+  case kBool:
+    return b.getI1Type();
+  case kInt8:
+    return b.getI8Type();
+  case kInt16:
+    return b.getI16Type();
+  case kInt32:
+    return b.getI32Type();
+  case kInt64:
+    return b.getI64Type();
+  case kUInt8:
+  case kUInt16:
+  case kUInt32:
+  case kUInt64:
+    return b.getIntegerType(dtypeSize(dtype) * 8, /*isSigned=*/false);
+  default:
+    return Type();
+  }
+}
+
+int32_t dtypeFor(Type type) {
+  if (type.isF32())
+    return kFloat;
+  if (type.isF16())
+    return kFloat16;
+  if (type.isBF16())
+    return kBFloat16;
+  if (type.isF64())
+    return kDouble;
+  if (type.isInteger(1))
+    return kBool;
+  if (type.isUnsignedInteger(8))
+    return kUInt8;
+  if (type.isUnsignedInteger(16))
+    return kUInt16;
+  if (type.isUnsignedInteger(32))
+    return kUInt32;
+  if (type.isUnsignedInteger(64))
+    return kUInt64;
+  if (type.isInteger(8))
+    return kInt8;
+  if (type.isInteger(16))
+    return kInt16;
+  if (type.isInteger(32))
+    return kInt32;
+  if (type.isInteger(64))
+    return kInt64;
+  return 0;
+}
+
+// Blob keys print bare in dense_resource<...>: keep them identifier-like.
+static std::string blobName(llvm::StringRef hint) {
+  std::string name;
+  for (char c : hint)
+    name += (llvm::isAlnum(c) || c == '_') ? c : '_';
+  if (name.empty() || llvm::isDigit(name.front()))
+    name.insert(0, "w_");
+  return name;
+}
+
+GraphImporter::GraphImporter(MLIRContext &context, const onnx::ModelProto &model,
+                             llvm::StringRef path)
+    : context_(context), model_(model), path_(path.str()),
+      modelDir_(llvm::sys::path::parent_path(path).str()), builder_(&context) {
+  for (const auto &opset : model.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      opset_ = opset.version();
+}
+
+ValueEntry *GraphImporter::lookup(llvm::StringRef name) {
+  auto it = values_.find(name);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+void GraphImporter::define(llvm::StringRef name, ValueEntry entry) {
+  values_[name] = std::move(entry);
+}
+
+llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
+                                                    llvm::StringRef nameHint, Location loc) {
+  Type element = elementTypeFor(builder_, literal.dtype());
+  if (!element)
+    return makeError("constant '" + nameHint + "' has element type " + dtypeName(literal.dtype()) +
+                     ", which Kiln does not support");
+  auto type = RankedTensorType::get(literal.shape(), element);
+  ElementsAttr attr;
+  if (literal.dtype() == kBool) {
+    // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
+    std::vector<char> bytes = literal.bytes();
+    llvm::SmallVector<bool> bools(bytes.begin(), bytes.end());
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bools));
+  } else if (literal.isSplat() || literal.size() <= kMaxInlineElements) {
+    // A one-element buffer is read as a splat.
+    attr = DenseElementsAttr::getFromRawBuffer(type, literal.rawData());
+  } else {
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        literal.rawData(), /*align=*/64, /*dataIsMutable=*/false);
+    attr = DenseResourceElementsAttr::get(type, blobName(nameHint), std::move(blob));
+  }
+  return builder_.create<tosa::ConstOp>(loc, type, attr).getResult();
+}
+
+llvm::Expected<Value> GraphImporter::materialize(ValueEntry &entry, llvm::StringRef name,
+                                                 Location loc) {
+  if (entry.value)
+    return entry.value;
+  auto value = createConstant(*entry.literal, name, NameLoc::get(builder_.getStringAttr(name)));
+  if (!value)
+    return value.takeError();
+  entry.value = *value;
+  return *value;
+}
+
+Location GraphImporter::nodeLocation(const onnx::NodeProto &node) {
+  const std::string &name =
+      node.name().empty() && node.output_size() ? node.output(0) : node.name();
+  return NameLoc::get(builder_.getStringAttr(name));
+}
+
+static std::string describeNode(const onnx::NodeProto &node) {
+  std::string name = node.name();
+  if (name.empty() && node.output_size())
+    name = node.output(0);
+  return "node '" + name + "' (op " + node.op_type() + ")";
+}
+
+llvm::Error GraphImporter::importInitializers() {
+  for (const auto &init : model_.graph().initializer()) {
+    auto literal = Literal::fromTensorProto(init, modelDir_);
+    if (!literal)
+      return makeError("initializer: " + llvm::toString(literal.takeError()));
+    define(init.name(), ValueEntry{Value(), std::move(*literal)});
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error GraphImporter::createFunction(ModuleOp module) {
+  const auto &graph = model_.graph();
+  llvm::SmallVector<Type> argTypes;
+  llvm::SmallVector<std::string> argNames;
+  for (const auto &input : graph.input()) {
+    if (lookup(input.name())) // an initializer listed as input (IR < 4): a constant
+      continue;
+    const auto &tensorType = input.type().tensor_type();
+    Type element = elementTypeFor(builder_, tensorType.elem_type());
+    if (!input.type().has_tensor_type() || !element)
+      return makeError("input '" + input.name() + "' is not a tensor of a supported type");
+    llvm::SmallVector<int64_t> shape;
+    for (const auto &dim : tensorType.shape().dim())
+      shape.push_back(dim.dim_value()); // ModelChecks pinned every dimension
+    argTypes.push_back(RankedTensorType::get(shape, element));
+    argNames.push_back(input.name());
+  }
+  builder_.setInsertionPointToEnd(module.getBody());
+  func_ = builder_.create<func::FuncOp>(builder_.getUnknownLoc(), "main",
+                                        builder_.getFunctionType(argTypes, {}));
+  Block *entry = func_.addEntryBlock();
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    func_.setArgAttr(i, "kiln.name", builder_.getStringAttr(argNames[i]));
+    define(argNames[i], ValueEntry{entry->getArgument(i), std::nullopt});
+  }
+  builder_.setInsertionPointToEnd(entry);
+  return llvm::Error::success();
+}
+
+llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
+  ConvertFn convert = onnxOpTable().lookup(node.op_type());
+  if (!convert) // ModelChecks lists unsupported ops before conversion starts
+    return makeError(describeNode(node) + ": unsupported op");
+  OpContext op(*this, node, nodeLocation(node));
+  if (llvm::Error err = convert(op))
+    return makeError(describeNode(node) + ": " + llvm::toString(std::move(err)));
+  for (const auto &output : node.output())
+    if (!output.empty() && !lookup(output))
+      return makeError(describeNode(node) + ": output '" + output +
+                       "' is not supported by Kiln's converter for this op");
+  return checkInferredShapes(node);
+}
+
+// A converter computes its own result shapes; where ONNX shape inference also
+// found a static shape, the two must agree, or the converter misread the op.
+llvm::Error GraphImporter::checkInferredShapes(const onnx::NodeProto &node) {
+  for (const auto &output : node.output()) {
+    auto it = inferredTypes_.find(output);
+    if (output.empty() || it == inferredTypes_.end() || !it->second->has_tensor_type())
+      continue;
+    const auto &tensorType = it->second->tensor_type();
+    if (!tensorType.has_shape())
+      continue;
+    llvm::SmallVector<int64_t> inferred;
+    for (const auto &dim : tensorType.shape().dim()) {
+      if (!dim.has_dim_value())
+        break;
+      inferred.push_back(dim.dim_value());
+    }
+    if (static_cast<int>(inferred.size()) != tensorType.shape().dim_size())
+      continue; // not fully static: nothing to compare
+    ValueEntry *entry = lookup(output);
+    llvm::SmallVector<int64_t> ours =
+        entry->value
+            ? llvm::SmallVector<int64_t>(cast<RankedTensorType>(entry->value.getType()).getShape())
+            : llvm::SmallVector<int64_t>(entry->literal->shape());
+    if (ours != inferred)
+      return makeError(describeNode(node) + ": Kiln computes shape " + shapeString(ours) +
+                       " for output '" + output + "' but ONNX shape inference gives " +
+                       shapeString(inferred));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error GraphImporter::finishFunction() {
+  llvm::SmallVector<Value> results;
+  for (const auto &output : model_.graph().output()) {
+    ValueEntry *entry = lookup(output.name());
+    if (!entry)
+      return makeError("graph output '" + output.name() + "' is not computed by any node");
+    auto value = materialize(*entry, output.name(), builder_.getUnknownLoc());
+    if (!value)
+      return value.takeError();
+    results.push_back(*value);
+  }
+  builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
+  func_.setFunctionType(
+      builder_.getFunctionType(func_.getArgumentTypes(), ValueRange(results).getTypes()));
+  for (int i = 0; i < model_.graph().output_size(); ++i)
+    func_.setResultAttr(i, "kiln.name", builder_.getStringAttr(model_.graph().output(i).name()));
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
+  const auto &graph = model_.graph();
+  for (const auto &info : graph.value_info())
+    inferredTypes_[info.name()] = &info.type();
+  for (const auto &info : graph.output())
+    inferredTypes_[info.name()] = &info.type();
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(builder_.getUnknownLoc());
+  if (llvm::Error err = importInitializers())
+    return std::move(err);
+  if (llvm::Error err = createFunction(*module))
+    return std::move(err);
+  for (const auto &node : graph.node())
+    if (llvm::Error err = importNode(node))
+      return std::move(err);
+  if (llvm::Error err = finishFunction())
+    return std::move(err);
+
+  // A converter bug must not reach later phases as a crash: verify here.
+  std::string diagnostics;
+  {
+    ScopedDiagnosticHandler handler(&context_, [&](Diagnostic &diag) {
+      if (diagnostics.empty())
+        diagnostics = diag.str();
+      return success();
+    });
+    if (failed(verify(*module)))
+      return makeError("internal error: the imported IR does not verify: " + diagnostics);
+  }
+  return std::move(module);
+}
+
+} // namespace kiln::onnx_import

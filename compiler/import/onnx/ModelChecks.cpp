@@ -1,0 +1,171 @@
+//===- ModelChecks.cpp - what Kiln checks before converting a model -------===//
+#include "compiler/import/onnx/ModelChecks.h"
+
+#include "compiler/import/onnx/Literal.h"
+#include "compiler/import/onnx/ops/OpTable.h"
+#include "onnx/onnx_pb.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace kiln::onnx_import {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static bool isDefaultDomain(llvm::StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+static std::string nodeName(const onnx::NodeProto &node) {
+  if (!node.name().empty())
+    return node.name();
+  return node.output_size() ? node.output(0) : std::string("<unnamed>");
+}
+
+static std::string joinList(llvm::ArrayRef<std::string> items) {
+  std::string out;
+  for (const std::string &item : items)
+    out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+llvm::Error checkOpsets(const onnx::ModelProto &model, int64_t maxOpset) {
+  int64_t opset = -1;
+  for (const auto &entry : model.opset_import())
+    if (isDefaultDomain(entry.domain()))
+      opset = entry.version();
+  if (opset < 0)
+    return makeError("the model imports no opset of the default ONNX domain");
+  if (opset > maxOpset)
+    return makeError("the model uses opset " + llvm::Twine(opset) +
+                     " of the default ONNX domain, newer than the newest Kiln supports (" +
+                     llvm::Twine(maxOpset) + ")");
+  return llvm::Error::success();
+}
+
+llvm::Error checkOps(const onnx::ModelProto &model) {
+  std::vector<std::string> foreign, unsupported;
+  const OpTable &table = onnxOpTable();
+  for (const auto &node : model.graph().node()) {
+    if (!isDefaultDomain(node.domain()))
+      foreign.push_back("node '" + nodeName(node) + "' (op " + node.op_type() + " in domain '" +
+                        node.domain() + "')");
+    else if (!table.lookup(node.op_type()))
+      unsupported.push_back("node '" + nodeName(node) + "' (op " + node.op_type() + ")");
+  }
+  if (!foreign.empty())
+    return makeError("unknown op domain (Kiln imports the default ONNX domain only): " +
+                     joinList(foreign));
+  if (!unsupported.empty())
+    return makeError("unsupported ops: " + joinList(unsupported));
+  return llvm::Error::success();
+}
+
+llvm::Error checkNamesDefined(const onnx::ModelProto &model) {
+  const auto &graph = model.graph();
+  llvm::StringSet<> defined;
+  for (const auto &input : graph.input())
+    defined.insert(input.name());
+  for (const auto &init : graph.initializer())
+    defined.insert(init.name());
+  std::vector<std::string> missing;
+  for (const auto &node : graph.node()) {
+    for (const auto &input : node.input())
+      if (!input.empty() && !defined.contains(input))
+        missing.push_back("node '" + nodeName(node) + "' (op " + node.op_type() + ") reads '" +
+                          input + "'");
+    for (const auto &output : node.output())
+      defined.insert(output);
+  }
+  for (const auto &output : graph.output())
+    if (!defined.contains(output.name()))
+      missing.push_back("graph output '" + output.name() + "'");
+  if (!missing.empty())
+    return makeError("undefined values (no graph input, initializer or earlier node "
+                     "defines them; a missing initializer?): " +
+                     joinList(missing));
+  return llvm::Error::success();
+}
+
+// "1x?x224x224": the --input-shape spelling of a shape, '?' where dynamic.
+static std::string shapeTemplate(const onnx::TensorShapeProto &shape) {
+  std::string out;
+  for (const auto &dim : shape.dim())
+    out += (out.empty() ? "" : "x") +
+           (dim.has_dim_value() ? std::to_string(dim.dim_value()) : std::string("?"));
+  return out;
+}
+
+llvm::Error pinInputShapes(onnx::ModelProto &model, const OnnxImportOptions &options) {
+  auto &graph = *model.mutable_graph();
+  llvm::StringSet<> initializers;
+  for (const auto &init : graph.initializer())
+    initializers.insert(init.name());
+
+  std::vector<std::string> inputNames;
+  llvm::StringMap<onnx::ValueInfoProto *> inputs;
+  for (auto &input : *graph.mutable_input()) {
+    if (initializers.contains(input.name()))
+      continue;
+    inputNames.push_back("'" + input.name() + "'");
+    inputs[input.name()] = &input;
+  }
+
+  for (const auto &[name, dims] : options.inputShapes) {
+    std::string flag = "--input-shape " + name + "=";
+    for (size_t i = 0; i < dims.size(); ++i)
+      flag += (i ? "x" : "") + std::to_string(dims[i]);
+    auto it = inputs.find(name);
+    if (it == inputs.end())
+      return makeError(flag + ": the model has no input '" + name +
+                       "' (its inputs: " + joinList(inputNames) + ")");
+    auto *tensorType = it->second->mutable_type()->mutable_tensor_type();
+    auto *shape = tensorType->mutable_shape();
+    if (shape->dim_size() != 0 && shape->dim_size() != static_cast<int>(dims.size()))
+      return makeError(flag + ": input '" + name + "' has rank " + llvm::Twine(shape->dim_size()) +
+                       " in the model, not " + llvm::Twine(dims.size()));
+    if (shape->dim_size() == 0)
+      for (size_t i = 0; i < dims.size(); ++i)
+        shape->add_dim();
+    for (size_t i = 0; i < dims.size(); ++i) {
+      auto *dim = shape->mutable_dim(i);
+      if (dim->has_dim_value() && dim->dim_value() != dims[i])
+        return makeError(flag + ": dimension " + llvm::Twine(i) + " of input '" + name + "' is " +
+                         llvm::Twine(dim->dim_value()) + " in the model");
+      dim->set_dim_value(dims[i]);
+    }
+  }
+
+  std::vector<std::string> dynamic, hints;
+  for (const auto &input : graph.input()) {
+    if (initializers.contains(input.name()))
+      continue;
+    if (!input.type().has_tensor_type())
+      return makeError("input '" + input.name() + "' is not a tensor; Kiln imports tensors only");
+    const auto &tensorType = input.type().tensor_type();
+    if (!tensorType.has_shape()) {
+      dynamic.push_back("input '" + input.name() + "' has no shape");
+      hints.push_back("--input-shape " + input.name() + "=...");
+      continue;
+    }
+    bool any = false;
+    for (int d = 0; d < tensorType.shape().dim_size(); ++d) {
+      const auto &dim = tensorType.shape().dim(d);
+      if (dim.has_dim_value() && dim.dim_value() >= 0)
+        continue;
+      any = true;
+      std::string what = "input '" + input.name() + "' dimension " + std::to_string(d);
+      if (dim.has_dim_param() && !dim.dim_param().empty())
+        what += " ('" + dim.dim_param() + "')";
+      dynamic.push_back(what + " is dynamic");
+    }
+    if (any)
+      hints.push_back("--input-shape " + input.name() + "=" + shapeTemplate(tensorType.shape()));
+  }
+  if (!dynamic.empty())
+    return makeError(joinList(dynamic) + "; pin " + (dynamic.size() > 1 ? "them" : "it") +
+                     " with " + joinList(hints) + " (each ? a size)");
+  return llvm::Error::success();
+}
+
+} // namespace kiln::onnx_import

@@ -1,0 +1,32 @@
+//===- ModelChecks.h - what Kiln checks before converting a model -*- C++ -*-===//
+//
+// Checks that give Kiln's own, complete error lines before libonnx's checker
+// would stop at the first problem: opsets, op domains, unsupported ops (all of
+// them in one line), undefined names, and dynamic input dimensions (pinned
+// with --input-shape, or every one of them named).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_ONNX_MODELCHECKS_H
+#define KILN_COMPILER_IMPORT_ONNX_MODELCHECKS_H
+
+#include "compiler/import/onnx/OnnxImporter.h"
+#include "llvm/Support/Error.h"
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace kiln::onnx_import {
+
+/// The default domain's opset is present and not newer than Kiln knows.
+llvm::Error checkOpsets(const onnx::ModelProto &model, int64_t maxOpset);
+/// Every node is in the default domain and has a converter.
+llvm::Error checkOps(const onnx::ModelProto &model);
+/// Every node input and graph output names an earlier definition.
+llvm::Error checkNamesDefined(const onnx::ModelProto &model);
+/// Applies --input-shape, then requires every input dimension to be static.
+llvm::Error pinInputShapes(onnx::ModelProto &model, const OnnxImportOptions &options);
+
+} // namespace kiln::onnx_import
+
+#endif

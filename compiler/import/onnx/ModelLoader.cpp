@@ -1,0 +1,152 @@
+//===- ModelLoader.cpp - ONNX files into ModelProtos ----------------------===//
+#include "compiler/import/onnx/ModelLoader.h"
+
+#include "compiler/import/onnx/ModelChecks.h"
+#include "onnx/checker.h"
+#include "onnx/defs/parser.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <limits>
+
+namespace kiln::onnx_import {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+// libonnx's messages span lines ("...\n\n==> Context: ..."): make one line.
+static std::string oneLine(llvm::StringRef message) {
+  llvm::SmallVector<llvm::StringRef> lines;
+  message.split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string out;
+  for (llvm::StringRef line : lines) {
+    line = line.trim();
+    if (line.consume_front("==> Context:"))
+      line = line.trim();
+    if (!line.empty())
+      out += (out.empty() ? "" : "; ") + line.str();
+  }
+  return out;
+}
+
+// "[ParseError at position (line: 3 column: 5)]\nError context: ctx\nwhat"
+// becomes "3:5: what (near 'ctx')".
+static std::string parseErrorLine(llvm::StringRef message) {
+  llvm::StringRef rest = message;
+  std::string position;
+  if (rest.consume_front("[ParseError at position (line: ")) {
+    auto [line, after] = rest.split(" column: ");
+    auto [column, tail] = after.split(")]");
+    position = line.str() + ":" + column.str() + ": ";
+    rest = tail.ltrim();
+  }
+  std::string context;
+  if (rest.consume_front("Error context:")) {
+    auto [ctx, tail] = rest.split('\n');
+    context = ctx.trim().str();
+    rest = tail;
+  }
+  std::string out = position + "parse error: " + oneLine(rest);
+  if (!context.empty())
+    out += " (in '" + context + "')";
+  return out;
+}
+
+static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseText(llvm::StringRef text) {
+  auto model = std::make_unique<onnx::ModelProto>();
+  std::string source = text.str(); // the parser wants a NUL-terminated string
+  try {
+    onnx::OnnxParser parser(source.c_str());
+    onnx::Common::Status status = parser.Parse(*model);
+    if (!status.IsOK())
+      return makeError(parseErrorLine(status.ErrorMessage()));
+    if (!parser.EndOfInput())
+      return makeError("parse error: unexpected text after the model's graph");
+  } catch (const std::exception &e) { // e.g. std::stoll on a huge number
+    return makeError("parse error: " + oneLine(e.what()));
+  }
+  return std::move(model);
+}
+
+static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseBinary(llvm::StringRef data) {
+  if (data.empty())
+    return makeError("the file is empty, not an ONNX model");
+  if (data.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return makeError("the file is over 2 GiB; store the weights as ONNX external data");
+  auto model = std::make_unique<onnx::ModelProto>();
+  if (!model->ParseFromArray(data.data(), static_cast<int>(data.size())))
+    return makeError("not an ONNX model, or a truncated one (the protobuf does not parse)");
+  // Random bytes sometimes parse as a protobuf with a few unknown fields: a
+  // real model has an IR version and a graph with something in it.
+  const auto &graph = model->graph();
+  if (model->ir_version() <= 0 || !model->has_graph() ||
+      (graph.node_size() == 0 && graph.output_size() == 0))
+    return makeError("not an ONNX model (no IR version or no graph with nodes and outputs)");
+  return std::move(model);
+}
+
+llvm::Expected<std::unique_ptr<onnx::ModelProto>> loadModelFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError("cannot read the file: " + buffer.getError().message());
+  llvm::StringRef data = (*buffer)->getBuffer();
+  if (llvm::sys::path::extension(path) == ".onnxtext") {
+    if (data.trim().empty())
+      return makeError("the file is empty, not an ONNX model");
+    return parseText(data);
+  }
+  return parseBinary(data);
+}
+
+llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &options) {
+  // Kiln's own checks come first: each lists every offender in one line,
+  // where the checker would stop at the first.
+  if (llvm::Error err = checkOpsets(model, kMaxOpset))
+    return err;
+  if (llvm::Error err = checkOps(model))
+    return err;
+  if (llvm::Error err = checkNamesDefined(model))
+    return err;
+  if (llvm::Error err = pinInputShapes(model, options))
+    return err;
+
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    return makeError("invalid model: " + oneLine(e.what()));
+  }
+
+  int64_t opset = 0;
+  for (const auto &entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx")
+      opset = entry.version();
+  if (opset < kMinOpset) {
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
+    } catch (const std::exception &e) {
+      return makeError("cannot convert the model from opset " + llvm::Twine(opset) + " to opset " +
+                       llvm::Twine(kMinOpset) + ": " + oneLine(e.what()));
+    }
+    // The converter may introduce ops (e.g. Unsqueeze for old broadcasting).
+    if (llvm::Error err = checkOps(model))
+      return err;
+  }
+
+  try {
+    // Strict: a node whose shapes do not fit its op is an invalid model.
+    onnx::ShapeInferenceOptions inference(/*check_type=*/true, /*error_mode=*/1,
+                                          /*enable_data_propagation=*/true);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference);
+  } catch (const std::exception &e) {
+    return makeError("shape inference failed: " + oneLine(e.what()));
+  }
+  return llvm::Error::success();
+}
+
+} // namespace kiln::onnx_import

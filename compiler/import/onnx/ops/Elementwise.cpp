@@ -1,0 +1,289 @@
+//===- Elementwise.cpp - arithmetic, math, comparisons, Cast --------------===//
+//
+// Binary ops broadcast numpy-style (TosaHelpers makes ranks equal). When all
+// inputs are small known tensors (shape arithmetic), the op folds on the host
+// instead, so that Reshape and friends see constant shapes.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/onnx/OpContext.h"
+#include "compiler/import/onnx/TosaHelpers.h"
+#include "compiler/import/onnx/ops/OpTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace kiln::onnx_import {
+namespace {
+
+enum class Arith { Add, Sub, Mul, Div, Min, Max, Equal, Greater, Less };
+
+// Host evaluation of a binary op; nullopt where it cannot fold (int division
+// by zero), leaving the op to TOSA.
+std::optional<Literal> foldBinary(Arith kind, const Literal &a, const Literal &b) {
+  auto shape = broadcastShapes(a.shape(), b.shape());
+  if (!shape) {
+    llvm::consumeError(shape.takeError());
+    return std::nullopt;
+  }
+  Literal x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
+  int64_t n = numElements(*shape);
+  bool compare = kind == Arith::Equal || kind == Arith::Greater || kind == Arith::Less;
+  if (isFloatDType(a.dtype())) {
+    std::vector<double> out(n);
+    for (int64_t i = 0; i < n; ++i) {
+      double p = x.doubleAt(i), q = y.doubleAt(i);
+      switch (kind) {
+      case Arith::Add:
+        out[i] = p + q;
+        break;
+      case Arith::Sub:
+        out[i] = p - q;
+        break;
+      case Arith::Mul:
+        out[i] = p * q;
+        break;
+      case Arith::Div:
+        out[i] = p / q;
+        break;
+      case Arith::Min:
+        out[i] = std::min(p, q);
+        break;
+      case Arith::Max:
+        out[i] = std::max(p, q);
+        break;
+      case Arith::Equal:
+        out[i] = p == q;
+        break;
+      case Arith::Greater:
+        out[i] = p > q;
+        break;
+      case Arith::Less:
+        out[i] = p < q;
+        break;
+      }
+    }
+    return Literal::fromDoubles(compare ? kBool : a.dtype(), *shape, out);
+  }
+  std::vector<int64_t> out(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t p = x.intAt(i), q = y.intAt(i);
+    switch (kind) {
+    case Arith::Add:
+      out[i] = p + q;
+      break;
+    case Arith::Sub:
+      out[i] = p - q;
+      break;
+    case Arith::Mul:
+      out[i] = p * q;
+      break;
+    case Arith::Div:
+      if (q == 0)
+        return std::nullopt;
+      out[i] = p / q; // truncates, as ONNX Div on integers
+      break;
+    case Arith::Min:
+      out[i] = std::min(p, q);
+      break;
+    case Arith::Max:
+      out[i] = std::max(p, q);
+      break;
+    case Arith::Equal:
+      out[i] = p == q;
+      break;
+    case Arith::Greater:
+      out[i] = p > q;
+      break;
+    case Arith::Less:
+      out[i] = p < q;
+      break;
+    }
+  }
+  return Literal::fromInts(compare ? kBool : a.dtype(), *shape, out);
+}
+
+Value buildBinary(OpContext &op, Arith kind, Value a, Value b) {
+  Type element = typeOf(a).getElementType();
+  Type i1 = op.builder().getI1Type();
+  switch (kind) {
+  case Arith::Add:
+    return binary<tosa::AddOp>(op, a, b);
+  case Arith::Sub:
+    return binary<tosa::SubOp>(op, a, b);
+  case Arith::Mul:
+    return mul(op, a, b);
+  case Arith::Div:
+    // TOSA has no float division: a * (1/b). Integer division truncates.
+    if (isa<FloatType>(element))
+      return mul(op, a, unary<tosa::ReciprocalOp>(op, b));
+    return binary<tosa::IntDivOp>(op, a, b);
+  case Arith::Min:
+    return binary<tosa::MinimumOp>(op, a, b);
+  case Arith::Max:
+    return binary<tosa::MaximumOp>(op, a, b);
+  case Arith::Equal:
+    return binary<tosa::EqualOp>(op, a, b, i1);
+  case Arith::Greater:
+    return binary<tosa::GreaterOp>(op, a, b, i1);
+  case Arith::Less:
+    return binary<tosa::GreaterOp>(op, b, a, i1);
+  }
+  llvm_unreachable("covered switch");
+}
+
+template <Arith kind> llvm::Error convertBinary(OpContext &op) {
+  if (op.allInputsFoldable())
+    if (auto folded = foldBinary(kind, *op.literal(0), *op.literal(1))) {
+      op.setLiteral(0, std::move(*folded));
+      return llvm::Error::success();
+    }
+  if (kind == Arith::Div && !isa<FloatType>(op.elementType(0)) && !op.elementType(0).isInteger(32))
+    return op.fail("integer Div is only supported on int32 tensors (or on constants)");
+  op.setValue(0, buildBinary(op, kind, op.value(0), op.value(1)));
+  return llvm::Error::success();
+}
+
+// Min, Max, Sum, Mean take one or more inputs.
+template <Arith kind> llvm::Error convertVariadic(OpContext &op) {
+  if (op.allInputsFoldable()) {
+    std::optional<Literal> acc = *op.literal(0);
+    for (int i = 1; i < op.numInputs() && acc; ++i)
+      acc = foldBinary(kind, *acc, *op.literal(i));
+    if (acc) {
+      op.setLiteral(0, std::move(*acc));
+      return llvm::Error::success();
+    }
+  }
+  Value acc = op.value(0);
+  for (int i = 1; i < op.numInputs(); ++i)
+    acc = buildBinary(op, kind, acc, op.value(i));
+  // A single input still needs its own broadcast shape: nothing to do.
+  op.setValue(0, acc);
+  return llvm::Error::success();
+}
+
+llvm::Error convertMean(OpContext &op) {
+  Value acc = op.value(0);
+  for (int i = 1; i < op.numInputs(); ++i)
+    acc = binary<tosa::AddOp>(op, acc, op.value(i));
+  op.setValue(0, mul(op, acc, scalarLike(op, acc, 1.0 / op.numInputs())));
+  return llvm::Error::success();
+}
+
+template <typename OpTy> llvm::Error convertUnary(OpContext &op) {
+  op.setValue(0, unary<OpTy>(op, op.value(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertNeg(OpContext &op) {
+  if (op.allInputsFoldable()) {
+    const Literal &x = *op.literal(0);
+    if (auto zero = foldBinary(Arith::Sub, Literal::fromInts(x.dtype(), {}, {0}), x)) {
+      op.setLiteral(0, std::move(*zero));
+      return llvm::Error::success();
+    }
+  }
+  op.setValue(0, unary<tosa::NegateOp>(op, op.value(0)));
+  return llvm::Error::success();
+}
+
+// sqrt(x) = 1 / rsqrt(x): exact at 0 (rsqrt gives inf) and TOSA has no sqrt.
+Value buildSqrt(OpContext &op, Value x) {
+  return unary<tosa::ReciprocalOp>(op, unary<tosa::RsqrtOp>(op, x));
+}
+
+llvm::Error convertSqrt(OpContext &op) {
+  op.setValue(0, buildSqrt(op, op.value(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertPow(OpContext &op) {
+  Value x = op.value(0);
+  if (!isa<FloatType>(typeOf(x).getElementType()))
+    return op.fail("Pow is only supported on floating-point tensors");
+  // Common exponents become cheaper, exact ops (when they do not change the
+  // result's shape by broadcasting).
+  if (const Literal *e = op.literal(1); e && e->size() == 1 && op.rank(1) <= op.rank(0)) {
+    double p = e->doubleAt(0);
+    if (p == 1.0) {
+      op.setValue(0, x);
+      return llvm::Error::success();
+    }
+    if (p == 2.0) {
+      op.setValue(0, mul(op, x, x));
+      return llvm::Error::success();
+    }
+    if (p == 0.5) {
+      op.setValue(0, buildSqrt(op, x));
+      return llvm::Error::success();
+    }
+  }
+  Value exponent = castElements(op, op.value(1), typeOf(x).getElementType());
+  op.setValue(0, binary<tosa::PowOp>(op, x, exponent));
+  return llvm::Error::success();
+}
+
+llvm::Error convertWhere(OpContext &op) {
+  op.setValue(0, select(op, op.value(0), op.value(1), op.value(2)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertNot(OpContext &op) {
+  op.setValue(0, unary<tosa::LogicalNotOp>(op, op.value(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertCast(OpContext &op) {
+  int32_t to = static_cast<int32_t>(op.attrInt("to", 0));
+  if (dtypeSize(to) == 0)
+    return op.fail("Cast to " + dtypeName(to) + " is not supported");
+  if (const Literal *x = op.literal(0); x && (x->size() <= kMaxFoldElements || x->isSplat())) {
+    op.setLiteral(0, x->castTo(to));
+    return llvm::Error::success();
+  }
+  Type target = elementTypeFor(op.builder(), to);
+  if (to == kDouble)
+    return op.fail("Cast to double is only supported on constants");
+  Value x = op.value(0);
+  Type source = typeOf(x).getElementType();
+  // ONNX truncates float to int; tosa.cast rounds to nearest. Truncate first.
+  if (isa<FloatType>(source) && !isa<FloatType>(target) && !target.isInteger(1)) {
+    Value zero = scalarLike(op, x, 0.0);
+    Value positive = binary<tosa::GreaterEqualOp>(op, x, zero, op.builder().getI1Type());
+    x = select(op, positive, unary<tosa::FloorOp>(op, x), unary<tosa::CeilOp>(op, x));
+  }
+  op.setValue(0, castElements(op, x, target));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerElementwiseOps(OpTable &table) {
+  table.add("Add", convertBinary<Arith::Add>);
+  table.add("Sub", convertBinary<Arith::Sub>);
+  table.add("Mul", convertBinary<Arith::Mul>);
+  table.add("Div", convertBinary<Arith::Div>);
+  table.add("Equal", convertBinary<Arith::Equal>);
+  table.add("Greater", convertBinary<Arith::Greater>);
+  table.add("Less", convertBinary<Arith::Less>);
+  table.add("Min", convertVariadic<Arith::Min>);
+  table.add("Max", convertVariadic<Arith::Max>);
+  table.add("Sum", convertVariadic<Arith::Add>);
+  table.add("Mean", convertMean);
+  table.add("Pow", convertPow);
+  table.add("Sqrt", convertSqrt);
+  table.add("Neg", convertNeg);
+  table.add("Exp", convertUnary<tosa::ExpOp>);
+  table.add("Log", convertUnary<tosa::LogOp>);
+  table.add("Abs", convertUnary<tosa::AbsOp>);
+  table.add("Floor", convertUnary<tosa::FloorOp>);
+  table.add("Ceil", convertUnary<tosa::CeilOp>);
+  table.add("Reciprocal", convertUnary<tosa::ReciprocalOp>);
+  table.add("Erf", convertUnary<tosa::ErfOp>);
+  table.add("Where", convertWhere);
+  table.add("Not", convertNot);
+  table.add("Cast", convertCast);
+}
+
+} // namespace kiln::onnx_import

@@ -1,0 +1,76 @@
+//===- Normalization.cpp - BatchNormalization (inference) -----------------===//
+//
+// Inference-mode batch norm is a per-channel affine map:
+//   y = x * k + (bias - mean * k),  k = scale / sqrt(var + epsilon).
+// With constant statistics, k and the offset are folded here (in double,
+// rounded once to the tensor's type), leaving one mul and one add that the
+// graph phase folds into the preceding convolution.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/onnx/OpContext.h"
+#include "compiler/import/onnx/TosaHelpers.h"
+#include "compiler/import/onnx/ops/OpTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace kiln::onnx_import {
+namespace {
+
+llvm::Error convertBatchNormalization(OpContext &op) {
+  if (op.attrInt("training_mode", 0) != 0)
+    return op.fail("training_mode = 1 is not supported (Kiln compiles inference)");
+  if (op.opset() < 9 && op.attrInt("spatial", 1) != 1)
+    return op.fail("spatial = 0 is not supported");
+  for (int i = 1; i < op.numOutputs(); ++i)
+    if (op.hasOutput(i))
+      return op.fail("the running-statistics outputs are not supported (inference only)");
+  Value x = op.value(0);
+  int64_t rank = typeOf(x).getRank();
+  if (rank < 2)
+    return op.fail("input must have a channel dimension");
+  int64_t channels = typeOf(x).getDimSize(1);
+  for (int i = 1; i <= 4; ++i)
+    if (op.rank(i) != 1 || op.shape(i)[0] != channels)
+      return op.fail("scale, bias, mean and var must have shape [" + llvm::Twine(channels) + "]");
+  double epsilon = op.attrFloat("epsilon", 1e-5f);
+
+  // Per-channel tensors broadcast as [C, 1, ...] against [N, C, ...].
+  llvm::SmallVector<int64_t> channelShape(rank - 1, 1);
+  channelShape[0] = channels;
+  const Literal *scale = op.literal(1), *bias = op.literal(2);
+  const Literal *mean = op.literal(3), *var = op.literal(4);
+  if (scale && bias && mean && var) {
+    std::vector<double> k(channels), offset(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      k[c] = scale->doubleAt(c) / std::sqrt(var->doubleAt(c) + epsilon);
+      offset[c] = bias->doubleAt(c) - mean->doubleAt(c) * k[c];
+    }
+    std::string name = op.name().str();
+    int32_t dtype = dtypeFor(typeOf(x).getElementType());
+    Value kv =
+        op.constant(Literal::fromDoubles(dtype, {channelShape.begin(), channelShape.end()}, k),
+                    name + "_scale");
+    Value ov =
+        op.constant(Literal::fromDoubles(dtype, {channelShape.begin(), channelShape.end()}, offset),
+                    name + "_offset");
+    op.setValue(0, binary<tosa::AddOp>(op, mul(op, x, kv), ov));
+    return llvm::Error::success();
+  }
+  // Statistics computed at run time: the same formula in TOSA ops.
+  auto channel = [&](int i) { return reshape(op, op.value(i), channelShape); };
+  Value varEps = binary<tosa::AddOp>(op, channel(4), scalarLike(op, channel(4), epsilon));
+  Value k = mul(op, channel(1), unary<tosa::RsqrtOp>(op, varEps));
+  Value offset = binary<tosa::SubOp>(op, channel(2), mul(op, channel(3), k));
+  op.setValue(0, binary<tosa::AddOp>(op, mul(op, x, k), offset));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerNormalizationOps(OpTable &table) {
+  table.add("BatchNormalization", convertBatchNormalization);
+}
+
+} // namespace kiln::onnx_import

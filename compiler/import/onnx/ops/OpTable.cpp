@@ -1,0 +1,26 @@
+//===- OpTable.cpp - ONNX op type to converter ----------------------------===//
+#include "compiler/import/onnx/ops/OpTable.h"
+
+namespace kiln::onnx_import {
+
+const OpTable &onnxOpTable() {
+  static const OpTable table = [] {
+    OpTable t;
+    registerConvOps(t);
+    registerLinearOps(t);
+    registerElementwiseOps(t);
+    registerActivationOps(t);
+    registerNormalizationOps(t);
+    registerPoolOps(t);
+    registerTensorOps(t);
+    registerCombineOps(t);
+    registerSliceOps(t);
+    registerShapeOps(t);
+    registerReduceOps(t);
+    registerResizeOps(t);
+    return t;
+  }();
+  return table;
+}
+
+} // namespace kiln::onnx_import

@@ -1,0 +1,52 @@
+//===- OpTable.h - ONNX op type to converter ----------------------*- C++ -*-===//
+//
+// Each op family (ops/Conv.cpp, ops/Elementwise.cpp, ...) registers its
+// converters by op type. The table is built once, explicitly, so there are no
+// static initialisers to order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_ONNX_OPS_OPTABLE_H
+#define KILN_COMPILER_IMPORT_ONNX_OPS_OPTABLE_H
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+namespace kiln::onnx_import {
+
+class OpContext;
+
+/// Converts one node: defines every output (as a value or a literal) or
+/// returns an error saying what about this node Kiln cannot take.
+using ConvertFn = llvm::Error (*)(OpContext &op);
+
+class OpTable {
+public:
+  void add(llvm::StringRef opType, ConvertFn fn) { map_[opType] = fn; }
+  ConvertFn lookup(llvm::StringRef opType) const {
+    auto it = map_.find(opType);
+    return it == map_.end() ? nullptr : it->second;
+  }
+
+private:
+  llvm::StringMap<ConvertFn> map_;
+};
+
+/// Every converter Kiln has, for the default ONNX domain.
+const OpTable &onnxOpTable();
+
+void registerConvOps(OpTable &table);          // Conv, ConvTranspose
+void registerLinearOps(OpTable &table);        // Gemm, MatMul
+void registerElementwiseOps(OpTable &table);   // arithmetic, math, Min/Max, Cast
+void registerActivationOps(OpTable &table);    // Relu, Clip, Sigmoid, Softmax, ...
+void registerNormalizationOps(OpTable &table); // BatchNormalization
+void registerPoolOps(OpTable &table);          // MaxPool, AveragePool, Global*
+void registerTensorOps(OpTable &table);        // Reshape, Squeeze, Transpose, DepthToSpace, ...
+void registerCombineOps(OpTable &table);       // Concat, Split, Pad, Tile, Expand
+void registerSliceOps(OpTable &table);         // Slice, Gather
+void registerShapeOps(OpTable &table);         // Constant, ConstantOfShape, Shape, ...
+void registerReduceOps(OpTable &table);        // ReduceMean, ReduceSum, ReduceMax, ...
+void registerResizeOps(OpTable &table);        // Resize, Upsample
+
+} // namespace kiln::onnx_import
+
+#endif

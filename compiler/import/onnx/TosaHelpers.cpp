@@ -44,6 +44,9 @@ Value intConstant(OpContext &op, llvm::ArrayRef<int64_t> values, llvm::ArrayRef<
 Value reshape(OpContext &op, Value v, llvm::ArrayRef<int64_t> shape) {
   if (typeOf(v).getShape() == shape)
     return v;
+  // A reshape of a reshape is one reshape of the original.
+  if (auto inner = v.getDefiningOp<tosa::ReshapeOp>())
+    return reshape(op, inner.getInput1(), shape);
   return op.create<tosa::ReshapeOp>(tensorOf(shape, typeOf(v).getElementType()), v,
                                     op.builder().getDenseI64ArrayAttr(shape));
 }

@@ -54,12 +54,14 @@ llvm::Error convertGemm(OpContext &op) {
   return llvm::Error::success();
 }
 
-// Input `i`, reshaped to `asShape` (same elements), then broadcast to `shape`
-// (numpy rules): on the host for constants, with tosa.tile otherwise.
+// Input `i` viewed as `asShape` (same elements), broadcast to `shape` (numpy
+// rules), then viewed as `finalShape`: on the host for constants, with
+// reshapes and tosa.tile otherwise.
 Value broadcastOperand(OpContext &op, int i, llvm::ArrayRef<int64_t> asShape,
-                       llvm::ArrayRef<int64_t> shape) {
+                       llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> finalShape) {
   if (const Literal *lit = op.literal(i))
-    return op.constant(lit->reshaped(asShape.vec()).broadcastTo(shape), op.inputName(i));
+    return op.constant(lit->reshaped(asShape.vec()).broadcastTo(shape).reshaped(finalShape.vec()),
+                       op.inputName(i));
   Value v = expandRank(op, reshape(op, op.value(i), asShape), shape.size());
   llvm::SmallVector<int64_t> multiples;
   bool tile = false;
@@ -68,10 +70,10 @@ Value broadcastOperand(OpContext &op, int i, llvm::ArrayRef<int64_t> asShape,
     multiples.push_back(have == shape[d] ? 1 : shape[d]);
     tile |= have != shape[d];
   }
-  if (!tile)
-    return v;
-  return op.create<tosa::TileOp>(tensorOf(shape, typeOf(v).getElementType()), v,
-                                 op.builder().getDenseI64ArrayAttr(multiples));
+  if (tile)
+    v = op.create<tosa::TileOp>(tensorOf(shape, typeOf(v).getElementType()), v,
+                                op.builder().getDenseI64ArrayAttr(multiples));
+  return reshape(op, v, finalShape);
 }
 
 llvm::Error convertMatMul(OpContext &op) {
@@ -102,11 +104,11 @@ llvm::Error convertMatMul(OpContext &op) {
   Value a, b;
   if (numElements(batchB) == 1) {
     // One right-hand matrix for every batch: fold the batch into M.
-    a = reshape(op, broadcastOperand(op, 0, as, withBatch(m, k)), {1, batchSize * m, k});
-    b = reshape(op, broadcastOperand(op, 1, bs, bs), {1, k, n});
+    a = broadcastOperand(op, 0, as, withBatch(m, k), {1, batchSize * m, k});
+    b = broadcastOperand(op, 1, bs, bs, {1, k, n});
   } else {
-    a = reshape(op, broadcastOperand(op, 0, as, withBatch(m, k)), {batchSize, m, k});
-    b = reshape(op, broadcastOperand(op, 1, bs, withBatch(k, n)), {batchSize, k, n});
+    a = broadcastOperand(op, 0, as, withBatch(m, k), {batchSize, m, k});
+    b = broadcastOperand(op, 1, bs, withBatch(k, n), {batchSize, k, n});
   }
   llvm::SmallVector<int64_t> resultShape(batch->begin(), batch->end());
   if (!vecA)

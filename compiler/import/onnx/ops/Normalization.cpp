@@ -60,7 +60,8 @@ llvm::Error convertBatchNormalization(OpContext &op) {
   }
   // Statistics computed at run time: the same formula in TOSA ops.
   auto channel = [&](int i) { return reshape(op, op.value(i), channelShape); };
-  Value varEps = binary<tosa::AddOp>(op, channel(4), scalarLike(op, channel(4), epsilon));
+  Value variance = channel(4);
+  Value varEps = binary<tosa::AddOp>(op, variance, scalarLike(op, variance, epsilon));
   Value k = mul(op, channel(1), unary<tosa::RsqrtOp>(op, varEps));
   Value offset = binary<tosa::SubOp>(op, channel(2), mul(op, channel(3), k));
   op.setValue(0, binary<tosa::AddOp>(op, mul(op, x, k), offset));

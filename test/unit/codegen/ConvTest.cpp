@@ -11,6 +11,8 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace kiln::codegen;
 using namespace kiln::codegen::testing;
 
@@ -136,6 +138,32 @@ TEST_F(ConvTest, Conv2DWithEpilogueMatchesReference) {
     auto got = run(ir, {in, w, b, skip}, schedule);
     ASSERT_EQ(got.size(), 1u);
     expectClose(got[0], want, 1e-4f, 1e-4f);
+  }
+}
+
+TEST_F(ConvTest, AutoSchedulersMatchReference) {
+  // Each of Halide's three autoschedulers (plugins), on a padded 3x3 conv
+  // with an epilogue; about a second each.
+  ConvCase c{1, 10, 10, 8, 16, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}};
+  HostTensor in = randomF32({1, 10, 10, 8}, 8), w = randomF32({16, 3, 3, 8}, 9),
+             b = randomF32({16}, 10);
+  std::string out = tensorType({1, 10, 10, 16});
+  std::string ir = kernelModel(
+      {{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
+      "    %0 = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) + ", " +
+          tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out +
+          "\n    %r = tosa.tanh %0 : (" + out + ") -> " + out,
+      out);
+  std::vector<float> want = referenceConv(c, in, w, b, false);
+  for (float &v : want)
+    v = std::tanh(v);
+  for (ScheduleMode mode :
+       {ScheduleMode::Adams2019, ScheduleMode::Li2018, ScheduleMode::Mullapudi2016}) {
+    SCOPED_TRACE(scheduleModeName(mode).str());
+    auto got = run(ir, {in, w, b}, std::nullopt, mode);
+    ASSERT_EQ(got.size(), 1u);
+    expectClose(got[0], want, 1e-4f, 1e-4f);
+    EXPECT_EQ(lastStats.at(0).schedule, scheduleModeName(mode).str());
   }
 }
 

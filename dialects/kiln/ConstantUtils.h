@@ -25,7 +25,9 @@
 namespace kiln {
 
 /// Constants with more elements than this (and not splats) are written as
-/// `dense_resource` blobs; smaller ones inline as `dense<...>`.
+/// `dense_resource` blobs; smaller ones inline as `dense<...>`. kilnc prints
+/// with elideLargeElementsAttrs(16), so what the passes create always prints
+/// in full and parses back.
 constexpr int64_t kInlineElementLimit = 16;
 
 /// True if `attr` is a dense or dense_resource attribute of integer or float

@@ -8,8 +8,9 @@
 // those that cancel one of its edge transposes. Rewriting a region is always
 // exact, whatever the choice; the count only decides whether it pays. Local
 // folding then merges the transposes the rewrite left at the edges with their
-// neighbours, and the next round sees the merged regions. Every round that
-// changes anything removes transposes, so a few rounds suffice.
+// neighbours, and the next round sees the merged regions. A region changes
+// only when that strictly lowers its estimated count, so rounds settle fast;
+// they are capped all the same, since estimates of neighbours interact.
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/kiln/Passes.h"

@@ -89,6 +89,24 @@ func.func @resource_weights(%x: tensor<1x2x2x5xf32>) -> tensor<1x2x2x4xf32> {
 
 // -----
 
+// transpose_conv2d filters are [OC, KH, KW, IC]: rows scale like conv2d's.
+//   W = [[1, 2], [3, 4]] (OC = 2, IC = 2), s = [3, -1] -> [[3, 6], [-3, -4]]
+// CHECK-LABEL: func.func @transpose_conv_scale
+// CHECK-DAG: %[[W:.*]] = "tosa.const"() <{value = dense<{{\[\[\[\[}}3.000000e+00, 6.000000e+00]]], {{\[\[\[}}-3.000000e+00, -4.000000e+00]]]]> : tensor<2x1x1x2xf32>}>
+// CHECK-DAG: %[[B:.*]] = "tosa.const"() <{value = dense<[3.000000e+00, -1.000000e+00]> : tensor<2xf32>}>
+// CHECK: %[[C:.*]] = tosa.transpose_conv2d %arg0, %[[W]], %[[B]]
+// CHECK-NEXT: return %[[C]]
+func.func @transpose_conv_scale(%x: tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32> {
+  %w = "tosa.const"() <{value = dense<[[[[1.0, 2.0]]], [[[3.0, 4.0]]]]> : tensor<2x1x1x2xf32>}> : () -> tensor<2x1x1x2xf32>
+  %b = "tosa.const"() <{value = dense<1.0> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %s = "tosa.const"() <{value = dense<[[[[3.0, -1.0]]]]> : tensor<1x1x1x2xf32>}> : () -> tensor<1x1x1x2xf32>
+  %0 = tosa.transpose_conv2d %x, %w, %b {out_pad = array<i64: 0, 0, 0, 0>, out_shape = array<i64: 1, 3, 3, 2>, stride = array<i64: 1, 1>} : (tensor<1x3x3x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>) -> tensor<1x3x3x2xf32>
+  %1 = tosa.mul %0, %s {shift = 0 : i8} : (tensor<1x3x3x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x3x3x2xf32>
+  return %1 : tensor<1x3x3x2xf32>
+}
+
+// -----
+
 // Negative: the conv's result has another user; the scale varies along W;
 // the multiplier is not a constant. Nothing folds.
 // CHECK-LABEL: func.func @not_foldable

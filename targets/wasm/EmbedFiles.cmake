@@ -1,0 +1,16 @@
+# Writes files as C++ raw string constants: -DOUT=file.inc and
+# -DFILES=kName1=path1|kName2=path2 ('|' keeps the list one argument).
+string(REPLACE "|" ";" entries "${FILES}")
+file(WRITE ${OUT} "// Generated from targets/wasm sources by EmbedFiles.cmake. Do not edit.\n")
+foreach(entry ${entries})
+  string(FIND "${entry}" "=" eq)
+  string(SUBSTRING "${entry}" 0 ${eq} name)
+  math(EXPR start "${eq} + 1")
+  string(SUBSTRING "${entry}" ${start} -1 path)
+  file(READ ${path} text)
+  string(FIND "${text}" ")kiln_embed\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${path} contains the raw-string delimiter )kiln_embed\"")
+  endif()
+  file(APPEND ${OUT} "static const char ${name}[] = R\"kiln_embed(${text})kiln_embed\";\n")
+endforeach()

@@ -1,0 +1,52 @@
+// KILN_HEADER
+
+/** An input or output of the model. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: 'float32' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+  /** Row-major, outermost first. */
+  readonly shape: readonly number[];
+}
+
+/** What run() takes: every input, by name (float16 as raw bits, bool as bytes). */
+export interface Inputs {
+  /* KILN_INPUTS */
+}
+
+/** What run() returns: every output, by name, in fresh arrays. */
+export interface Outputs {
+  /* KILN_OUTPUTS */
+}
+
+/**
+ * Where a file comes from: a URL (a string is resolved against the page; in
+ * Node it is a file path unless it has a scheme), a Response, or its bytes.
+ */
+export type Source = string | URL | Response | ArrayBuffer | ArrayBufferView;
+
+export interface LoadOptions {
+  /** With --weights=external: the weights file (default: beside the .wasm). */
+  weights?: Source;
+  /** Force the SIMD module (true) or the fallback (false); default: detect. */
+  simd?: boolean;
+}
+
+export interface Model {
+  /** Runs the model; throws an Error naming a missing, unknown or mistyped input. */
+  run(inputs: Inputs): Outputs;
+  /** Frees the module's memory; run() throws afterwards. */
+  dispose(): void;
+  /** Whether the SIMD module runs (else the fallback). */
+  readonly simd: boolean;
+  /** Bytes of WebAssembly memory the module holds; constant across runs. */
+  readonly memoryBytes: number;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+}
+
+/** Loads the model; `source` defaults to the .wasm beside the .mjs. */
+export function load(source?: Source, options?: LoadOptions): Promise<Model>;
+/** Whether this engine runs WebAssembly SIMD. */
+export function simdSupported(): boolean;
+export const inputs: readonly TensorInfo[];
+export const outputs: readonly TensorInfo[];

@@ -1,0 +1,337 @@
+// KILN_HEADER
+//
+// Usage:
+//   import * as model from './NAME.mjs';
+//   const m = await model.load();          // the .wasm beside this file
+//   const out = m.run({input: new Float32Array(...)});
+//   m.dispose();
+//
+// load(source) also takes a URL, a Response, the module's bytes, or (in Node)
+// a file path. It picks NAME.wasm, or NAME.nosimd.wasm where the engine has
+// no WebAssembly SIMD. The module imports nothing; this file is its only JS.
+
+// The model's interface, written by kilnc.
+const MODEL = /* KILN_MODEL */ null;
+
+// dtype -> the typed array that carries it (float16 as raw bits, bool as
+// one byte per element).
+const ARRAYS = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+};
+// What the loader calls in every module besides the model's own functions.
+const SHIM_EXPORTS = ['memory', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message', 'kiln_fnv1a64'];
+const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed'];
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+const fail = (message) => new Error(`${MODEL.name}: ${message}`);
+
+/** The model's inputs and outputs: name, dtype, shape. */
+export const inputs = MODEL.inputs.map(({ name, dtype, shape }) => Object.freeze({ name, dtype, shape: Object.freeze(shape) }));
+export const outputs = MODEL.outputs.map(({ name, dtype, shape }) => Object.freeze({ name, dtype, shape: Object.freeze(shape) }));
+
+// The smallest module that uses SIMD: one function returning i32x4.splat(0).
+// It validates only where the engine supports WebAssembly SIMD.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b, // code: i32.const 0; i32x4.splat; end
+]);
+
+/** Whether this engine runs WebAssembly SIMD (and so NAME.wasm). */
+export function simdSupported() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+// ---- sources ----------------------------------------------------------------
+
+// What load() was given, normalised: a location (URL, or a path in Node) that
+// siblings can be derived from, or a Response, or bytes.
+function describe(source, what) {
+  if (source instanceof URL) return { url: source };
+  if (typeof source === 'string') {
+    // In Node a string is a file path unless it has a URL scheme (two or more
+    // letters, so that "C:\models" stays a path).
+    if (isNode && !/^[a-z][a-z0-9+.-]+:/i.test(source)) return { path: source };
+    const base = globalThis.document?.baseURI ?? globalThis.location?.href ?? import.meta.url;
+    return { url: new URL(source, base) };
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) return { response: source };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
+  if (ArrayBuffer.isView(source))
+    return { bytes: new Uint8Array(source.buffer, source.byteOffset, source.byteLength) };
+  throw fail(`${what} must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node`);
+}
+
+const label = (src, fallback) => src.path ?? src.url?.href ?? fallback;
+
+// The sibling `file` of a location (or in it, for a directory).
+function sibling(src, file) {
+  if (src.url) return { url: new URL(src.url.href.endsWith('/') ? file : `./${file}`, src.url) };
+  if (src.path !== undefined) {
+    const slash = Math.max(src.path.lastIndexOf('/'), src.path.lastIndexOf('\\'));
+    const dir = /[\\/]$/.test(src.path) ? src.path : src.path.slice(0, slash + 1);
+    return { path: dir + file };
+  }
+  return null;
+}
+
+async function fetchResponse(src, name) {
+  let response = src.response;
+  try {
+    response ??= await fetch(src.url);
+  } catch (e) {
+    throw fail(`cannot fetch ${name}: ${e.message}`);
+  }
+  if (!response.ok) throw fail(`cannot fetch ${name}: HTTP ${response.status} ${response.statusText}`.trim());
+  return response;
+}
+
+// The bytes of a file path or file: URL in Node, else null.
+async function readNodeFile(src, name) {
+  if (!isNode || !(src.path !== undefined || src.url?.protocol === 'file:')) return null;
+  const fs = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  try {
+    return new Uint8Array(await fs.readFile(src.path ?? fileURLToPath(src.url)));
+  } catch (e) {
+    throw fail(`cannot read ${name}: ${e.message}`);
+  }
+}
+
+async function readBytes(src, name) {
+  if (src.bytes) return src.bytes;
+  const file = src.response ? null : await readNodeFile(src, name);
+  if (file) return file;
+  const response = await fetchResponse(src, name);
+  try {
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw fail(`cannot read ${name}: ${e.message}`);
+  }
+}
+
+// Compiles while the bytes arrive when the server says application/wasm.
+async function compile(src, name) {
+  try {
+    if (!src.bytes && src.path === undefined && src.url?.protocol !== 'file:') {
+      const response = await fetchResponse(src, name);
+      const type = (response.headers.get('content-type') ?? '').split(';')[0].trim();
+      if (type === 'application/wasm' && WebAssembly.compileStreaming)
+        return await WebAssembly.compileStreaming(response);
+      return await WebAssembly.compile(await readBytes({ response }, name));
+    }
+    return await WebAssembly.compile(await readBytes(src, name));
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError)
+      throw fail(`${name} is not a valid WebAssembly module (truncated or corrupt?): ${e.message}`);
+    throw e;
+  }
+}
+
+// ---- the model --------------------------------------------------------------
+
+const elements = (shape) => shape.reduce((n, d) => n * d, 1);
+const tag = (value) => (ArrayBuffer.isView(value) ? value[Symbol.toStringTag] : value === null ? 'null' : typeof value);
+
+/**
+ * Loads the model. `source`: where the .wasm is (default: beside this file),
+ * or its bytes or Response. Options: `weights` (for a model compiled with
+ * --weights=external: where NAME.weights.bin is, or its bytes; default:
+ * beside the .wasm), `simd` (force the SIMD or the fallback module).
+ */
+export async function load(source, options = {}) {
+  const simd = options.simd ?? simdSupported();
+  if (simd === false && !MODEL.files.fallback)
+    throw fail('this engine has no WebAssembly SIMD and the model was compiled without a fallback (--no-fallback)');
+  const file = simd ? MODEL.files.simd : MODEL.files.fallback;
+  let src = source === undefined ? { url: new URL(`./${file}`, import.meta.url) } : describe(source, 'source');
+  const base = src;
+  // A location naming the SIMD module (or a directory) becomes the one to use.
+  if (src.url?.href.endsWith('/') || (src.path !== undefined && /[\\/]$/.test(src.path))) src = sibling(src, file);
+  else if (!simd && (src.url || src.path !== undefined) && label(src).endsWith(MODEL.files.simd)) {
+    const name = label(src);
+    const at = name.length - MODEL.files.simd.length;
+    if (at === 0 || /[\\/]/.test(name[at - 1])) src = sibling(src, file);
+  }
+  const wasmName = label(src, file);
+
+  let weights = null;
+  if (MODEL.files.weights) {
+    const wsrc = options.weights !== undefined ? describe(options.weights, 'options.weights') : sibling(base, MODEL.files.weights);
+    if (!wsrc) throw fail(`the weights are external: pass options.weights (the contents or location of ${MODEL.files.weights})`);
+    weights = { src: wsrc, name: label(wsrc, MODEL.files.weights) };
+  }
+  // The weights download while the module compiles.
+  const [module, weightBytes] = await Promise.all([
+    compile(src, wasmName),
+    weights ? readBytes(weights.src, weights.name) : null,
+  ]);
+  if (weights && weightBytes.length !== MODEL.weights.bytes)
+    throw fail(`${weights.name} has ${weightBytes.length} bytes, expected ${MODEL.weights.bytes} (truncated, or from another build?)`);
+
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (e) {
+    throw fail(`${wasmName} cannot be instantiated (not a module of this model?): ${e.message}`);
+  }
+  const ex = instance.exports;
+  for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS])
+    if (!(name in ex)) throw fail(`${wasmName} is not the module of model '${MODEL.name}' (it lacks the export '${name}')`);
+  return new Model(ex, simd, weightBytes);
+}
+
+class Model {
+  #ex;
+  #ctx = 0;
+  #blocks = []; // everything kiln_malloc'd for this model, freed by dispose()
+  #io; // {inputs: [{ptr}], outputs: [{ptr}], args: [pointer and size arrays]}
+  #broken = null;
+  #simd;
+
+  constructor(ex, simd, weightBytes) {
+    this.#ex = ex;
+    this.#simd = simd;
+    try {
+      let optionsPtr = 0;
+      if (weightBytes) {
+        const weightsPtr = this.#alloc(weightBytes.length);
+        this.#bytes(weightsPtr, weightBytes.length).set(weightBytes);
+        const hash = BigInt.asUintN(64, ex.kiln_fnv1a64(weightsPtr, weightBytes.length));
+        if (hash !== BigInt(MODEL.weights.hash))
+          throw fail(`the weights do not match this module (checksum 0x${hash.toString(16)}, expected ${MODEL.weights.hash}): use the ${MODEL.files.weights} built with it`);
+        optionsPtr = this.#alloc(MODEL.options.size);
+        this.#bytes(optionsPtr, MODEL.options.size).fill(0);
+        const view = new DataView(ex.memory.buffer);
+        view.setUint32(optionsPtr + MODEL.options.weightsOffset, weightsPtr, true);
+        view.setUint32(optionsPtr + MODEL.options.weightsSizeOffset, weightBytes.length, true);
+      }
+      const ctxPtr = this.#alloc(4);
+      const status = ex[MODEL.exports.create](optionsPtr, ctxPtr);
+      if (status !== 0) throw fail(`cannot create the model: ${STATUS[status] ?? `status ${status}`}`);
+      this.#ctx = new DataView(ex.memory.buffer).getUint32(ctxPtr, true);
+      const buffers = (list) => list.map((t) => ({ ...t, ptr: this.#alloc(Math.max(t.bytes, 1)) }));
+      const io = { inputs: buffers(MODEL.inputs), outputs: buffers(MODEL.outputs) };
+      // Pointer and size arrays for NAME_run, written once.
+      const table = (list, field) => {
+        const ptr = this.#alloc(4 * Math.max(list.length, 1));
+        list.forEach((t, i) => new DataView(ex.memory.buffer).setUint32(ptr + 4 * i, t[field], true));
+        return ptr;
+      };
+      io.args = [table(io.inputs, 'ptr'), table(io.inputs, 'bytes'), table(io.outputs, 'ptr'), table(io.outputs, 'bytes')];
+      this.#io = io;
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  #alloc(bytes) {
+    const ptr = this.#ex.kiln_malloc(bytes);
+    if (!ptr) throw fail(`out of memory allocating ${bytes} bytes`);
+    this.#blocks.push(ptr);
+    return ptr;
+  }
+
+  // A fresh view each time: memory.grow replaces the buffer.
+  #bytes(ptr, n) {
+    return new Uint8Array(this.#ex.memory.buffer, ptr, n);
+  }
+
+  #string(ptr) {
+    const bytes = new Uint8Array(this.#ex.memory.buffer);
+    let end = ptr;
+    while (end < bytes.length && bytes[end]) end++;
+    return new TextDecoder().decode(bytes.subarray(ptr, end));
+  }
+
+  /** Whether the SIMD module runs (else the fallback). */
+  get simd() {
+    return this.#simd;
+  }
+
+  /** Bytes of WebAssembly memory the module holds now (0 after dispose). */
+  get memoryBytes() {
+    return this.#ex ? this.#ex.memory.buffer.byteLength : 0;
+  }
+
+  get inputs() {
+    return inputs;
+  }
+
+  get outputs() {
+    return outputs;
+  }
+
+  /** Runs the model: {name: TypedArray} in, {name: TypedArray} out (fresh arrays). */
+  run(feeds) {
+    if (!this.#ex) throw fail('run() after dispose()');
+    if (this.#broken) throw fail(`the module trapped in an earlier run (${this.#broken}); load the model again`);
+    if (typeof feeds !== 'object' || feeds === null || ArrayBuffer.isView(feeds))
+      throw fail(`run() expects an object {name: TypedArray}, got ${tag(feeds)}`);
+    const names = MODEL.inputs.map((t) => `'${t.name}'`).join(', ');
+    for (const name of Object.keys(feeds))
+      if (!MODEL.inputs.some((t) => t.name === name)) throw fail(`unknown input '${name}' (the inputs are ${names})`);
+    for (const t of this.#io.inputs) {
+      const value = feeds[t.name];
+      if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${names})`);
+      const want = ARRAYS[t.dtype].name;
+      if (tag(value) !== want)
+        throw fail(`input '${t.name}' must be a ${want} (${t.dtype}), got ${tag(value)}`);
+      if (value.length !== elements(t.shape))
+        throw fail(`input '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`);
+    }
+    for (const t of this.#io.inputs) {
+      const value = feeds[t.name];
+      this.#bytes(t.ptr, t.bytes).set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    }
+    const ex = this.#ex;
+    ex.kiln_clear_message();
+    let status;
+    try {
+      status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+    } catch (e) {
+      this.#broken = e.message;
+      throw fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);
+    }
+    if (status !== 0) {
+      const why = this.#string(ex[MODEL.exports.lastError](this.#ctx)) || STATUS[status] || `status ${status}`;
+      throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
+    }
+    const result = {};
+    for (const t of this.#io.outputs)
+      result[t.name] = new ARRAYS[t.dtype](ex.memory.buffer.slice(t.ptr, t.ptr + t.bytes));
+    return result;
+  }
+
+  #runtimeMessage() {
+    const text = this.#string(this.#ex.kiln_message()).trim();
+    return text ? ` (${text})` : '';
+  }
+
+  /** Frees the model's memory; run() throws afterwards. Safe to call twice. */
+  dispose() {
+    const ex = this.#ex;
+    if (!ex) return;
+    if (!this.#broken) {
+      if (this.#ctx) ex[MODEL.exports.destroy](this.#ctx);
+      for (const ptr of this.#blocks) ex.kiln_free(ptr);
+    }
+    this.#ctx = 0;
+    this.#blocks = [];
+    this.#ex = null;
+  }
+}

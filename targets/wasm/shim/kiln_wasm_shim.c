@@ -1,0 +1,256 @@
+/*===- kiln_wasm_shim.c - the little libc a Kiln WASM module needs ---------===*
+ *
+ * Linked into every NAME.wasm instead of a C library, so that the module
+ * imports nothing: the functions Halide's wasm runtime and the generated host
+ * code call (memory, strings, malloc/free, abort, write), and the few exports
+ * the JS loader uses (buffer allocation, the last runtime message, a weights
+ * checksum). Compiled freestanding (-ffreestanding implies -fno-builtin, so
+ * the loops below are not turned back into calls to themselves).
+ *
+ * The allocator is a first-fit free list over the heap that wasm-ld leaves
+ * above the static data, grown with memory.grow. It is small but real (it
+ * frees and coalesces), because Halide allocates some intermediates with
+ * malloc on every run: a bump allocator would grow without end.
+ *===----------------------------------------------------------------------===*/
+#include <stddef.h>
+#include <stdint.h>
+
+#define KILN_EXPORT(name) __attribute__((export_name(#name), used))
+
+/* ---- memory and strings ------------------------------------------------ */
+
+void *memcpy(void *dst, const void *src, size_t n) {
+#ifdef __wasm_bulk_memory__
+  __builtin_memcpy(dst, src, n); /* memory.copy */
+#else
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  for (; n >= 4 && (((uintptr_t)d | (uintptr_t)s) & 3) == 0; n -= 4, d += 4, s += 4)
+    *(uint32_t *)d = *(const uint32_t *)s;
+  while (n--)
+    *d++ = *s++;
+#endif
+  return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n) {
+#ifdef __wasm_bulk_memory__
+  __builtin_memmove(dst, src, n); /* memory.copy handles overlap */
+#else
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  if (d <= s || d >= s + n)
+    return memcpy(dst, src, n);
+  while (n--)
+    d[n] = s[n];
+#endif
+  return dst;
+}
+
+void *memset(void *dst, int c, size_t n) {
+#ifdef __wasm_bulk_memory__
+  __builtin_memset(dst, c, n); /* memory.fill */
+#else
+  unsigned char *d = dst;
+  while (n--)
+    *d++ = (unsigned char)c;
+#endif
+  return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n) {
+  const unsigned char *x = a, *y = b;
+  for (; n; --n, ++x, ++y)
+    if (*x != *y)
+      return *x - *y;
+  return 0;
+}
+
+size_t strlen(const char *s) {
+  const char *p = s;
+  while (*p)
+    ++p;
+  return (size_t)(p - s);
+}
+
+/* ---- the allocator ------------------------------------------------------ */
+
+/* Every block starts 16 bytes before a 64-byte boundary and spans a multiple
+ * of 64 bytes: the 16-byte header is followed by a 64-byte aligned payload,
+ * which splits and merges keep aligned. 64 is what the host code asks of
+ * arenas and weights (targets/host/HostPlan.h, kBufferAlign). */
+typedef struct block {
+  size_t size;        /* whole block, header included */
+  struct block *next; /* next free block by address (free blocks only) */
+  size_t pad[2];
+} block;
+_Static_assert(sizeof(block) == 16, "the header must keep payloads 64-byte aligned");
+
+enum { kAlign = 64, kPage = 65536 };
+extern unsigned char __heap_base; /* from wasm-ld: the first byte after static data */
+static block *free_list;          /* ordered by address, for coalescing */
+static uintptr_t heap_top;        /* first byte the allocator has not handed to the list */
+static size_t bytes_in_use;
+
+static void insert_free(block *b) {
+  block *prev = 0, *cur = free_list;
+  while (cur && cur < b) {
+    prev = cur;
+    cur = cur->next;
+  }
+  b->next = cur;
+  if (cur && (uintptr_t)b + b->size == (uintptr_t)cur) {
+    b->size += cur->size;
+    b->next = cur->next;
+  }
+  if (prev && (uintptr_t)prev + prev->size == (uintptr_t)b) {
+    prev->size += b->size;
+    prev->next = b->next;
+  } else if (prev) {
+    prev->next = b;
+  } else {
+    free_list = b;
+  }
+}
+
+/* Adds the memory above heap_top, grown so that at least `need` bytes fit. */
+static int grow(size_t need) {
+  if (!heap_top)
+    heap_top =
+        ((uintptr_t)&__heap_base + sizeof(block) + kAlign - 1) / kAlign * kAlign - sizeof(block);
+  uintptr_t end = __builtin_wasm_memory_size(0) * kPage;
+  if (end < heap_top || end - heap_top < need + kAlign) {
+    size_t pages = (need + kAlign - (end > heap_top ? end - heap_top : 0) + kPage - 1) / kPage;
+    if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1)
+      return 0;
+    end = __builtin_wasm_memory_size(0) * kPage;
+  }
+  block *b = (block *)heap_top;
+  b->size = (end - heap_top) / kAlign * kAlign;
+  heap_top += b->size;
+  insert_free(b);
+  return 1;
+}
+
+void *malloc(size_t n) {
+  if (n > 0x7fff0000u)
+    return 0;
+  size_t size = (n + sizeof(block) + kAlign - 1) / kAlign * kAlign;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    block *prev = 0;
+    for (block *b = free_list; b; prev = b, b = b->next) {
+      if (b->size < size)
+        continue;
+      block *rest = b->next;
+      if (b->size - size >= kAlign) { /* split: the tail stays free */
+        block *tail = (block *)((uintptr_t)b + size);
+        tail->size = b->size - size;
+        tail->next = b->next;
+        rest = tail;
+        b->size = size;
+      }
+      if (prev)
+        prev->next = rest;
+      else
+        free_list = rest;
+      bytes_in_use += b->size;
+      return (unsigned char *)b + sizeof(block);
+    }
+    if (!grow(size))
+      return 0;
+  }
+  return 0;
+}
+
+void free(void *p) {
+  if (!p)
+    return;
+  block *b = (block *)((unsigned char *)p - sizeof(block));
+  bytes_in_use -= b->size;
+  insert_free(b);
+}
+
+void *calloc(size_t count, size_t size) {
+  if (size && count > 0x7fff0000u / size)
+    return 0;
+  void *p = malloc(count * size);
+  if (p)
+    memset(p, 0, count * size);
+  return p;
+}
+
+/* Every payload is 64-byte aligned already. */
+void *aligned_alloc(size_t alignment, size_t size) {
+  return alignment <= kAlign ? malloc(size) : 0;
+}
+
+/* ---- process functions Halide's runtime refers to ----------------------- */
+
+void abort(void) { __builtin_trap(); }
+
+/* The module never exits, so nothing registered here ever runs. */
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso) { return 0; }
+
+/* Referenced by parts of Halide's runtime that the linker mostly drops
+ * (tracing, the thread pool's set-up, timers). Defined here all the same:
+ * left undefined, they would pull wasi-libc's stdio and malloc out of libc.a
+ * (linked for math functions only) and clash with the allocator above.
+ * There are no files, no environment, no clock and one thread. */
+void *fopen(const char *path, const char *mode) { return 0; }
+int fclose(void *file) { return -1; }
+int fileno(void *file) { return -1; }
+size_t fwrite(const void *data, size_t size, size_t count, void *file) { return 0; }
+char *getenv(const char *name) { return 0; }
+int atoi(const char *s) {
+  int sign = 1, value = 0;
+  if (*s == '-' || *s == '+')
+    sign = *s++ == '-' ? -1 : 1;
+  while (*s >= '0' && *s <= '9')
+    value = value * 10 + (*s++ - '0');
+  return sign * value;
+}
+long sysconf(int name) { return 1; }
+int sched_yield(void) { return 0; }
+int usleep(unsigned microseconds) { return 0; }
+int gettimeofday(void *tv, void *tz) { return -1; }
+
+/* Halide's runtime prints its error messages with write(2). The last ones
+ * are kept, so that the loader can put them in the Error it throws. */
+static char message[1024];
+static size_t message_length;
+
+long write(int fd, const void *data, size_t n) {
+  const char *s = data;
+  for (size_t i = 0; i < n; ++i) {
+    if (message_length + 1 >= sizeof message) { /* keep the tail */
+      memmove(message, message + sizeof message / 2, sizeof message / 2);
+      message_length -= sizeof message / 2;
+    }
+    message[message_length++] = s[i];
+  }
+  message[message_length] = 0;
+  return (long)n;
+}
+
+/* ---- what the JS loader calls ------------------------------------------- */
+
+KILN_EXPORT(kiln_malloc) void *kiln_malloc(size_t n) { return malloc(n); }
+KILN_EXPORT(kiln_free) void kiln_free(void *p) { free(p); }
+KILN_EXPORT(kiln_heap_in_use) size_t kiln_heap_in_use(void) { return bytes_in_use; }
+
+/* The runtime's messages since the last kiln_clear_message, "" if none. */
+KILN_EXPORT(kiln_message) const char *kiln_message(void) { return message; }
+KILN_EXPORT(kiln_clear_message) void kiln_clear_message(void) {
+  message_length = 0;
+  message[0] = 0;
+}
+
+/* 64-bit FNV-1a, as targets/wasm/LoaderEmitter.cpp computes the checksum it
+ * writes into NAME.mjs: external weights are checked against the module
+ * they were built with. */
+KILN_EXPORT(kiln_fnv1a64) uint64_t kiln_fnv1a64(const unsigned char *p, size_t n) {
+  uint64_t hash = 14695981039346656037ull;
+  for (size_t i = 0; i < n; ++i)
+    hash = (hash ^ p[i]) * 1099511628211ull;
+  return hash;
+}

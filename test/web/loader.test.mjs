@@ -1,0 +1,213 @@
+// The generated loader (NAME.mjs) in Node, on BlazeFace front: every way of
+// giving it the module and the weights (path, file URL, http URL, Response,
+// bytes), --weights=external, and bad input of every kind, each of which
+// must throw an Error that says what is wrong.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import {
+  MODELS,
+  compare,
+  compileWasm,
+  importLoader,
+  modelAvailable,
+  oracle,
+  readFeeds,
+  tempDir,
+  writeOutputs,
+} from './common.mjs';
+
+const { name, model } = MODELS[0]; // BlazeFace front: small and quick
+const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh)`;
+const tmp = tempDir('kiln-web-loader-');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// Runs a loaded model and checks its outputs against ONNX Runtime's.
+function check(loader, m, label) {
+  const truth = oracle(model);
+  const actual = path.join(tmp, label);
+  writeOutputs(actual, m.run(readFeeds(truth.inputs)), loader.outputs);
+  const r = compare(truth.expected, actual);
+  assert.equal(r.status, 0, `${label}: outputs differ from ONNX Runtime's:\n${r.out}`);
+}
+
+// Serves a directory on 127.0.0.1 (an ephemeral port); counts requests.
+function serve(dir) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url);
+    const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (!file.startsWith(dir) || !fs.existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const type = file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, requests, base: `http://127.0.0.1:${server.address().port}/` })));
+}
+
+describe('loading', { skip }, () => {
+  let embedded, external, loader, extLoader, wasmPath;
+  before(async () => {
+    embedded = compileWasm(model, name);
+    external = compileWasm(model, name, { external: true });
+    loader = await importLoader(embedded);
+    extLoader = await importLoader(external);
+    wasmPath = path.join(embedded.dir, `${name}.wasm`);
+  });
+
+  test('Node has WebAssembly SIMD, and the loader sees it', () => {
+    assert.equal(loader.simdSupported(), true);
+  });
+
+  test('from a file path, a file URL, bytes and a Response', async () => {
+    const bytes = fs.readFileSync(wasmPath);
+    const sources = {
+      path: wasmPath,
+      directory: embedded.dir + path.sep,
+      url: pathToFileURL(wasmPath),
+      bytes: new Uint8Array(bytes),
+      arraybuffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      response: new Response(bytes, { headers: { 'content-type': 'application/wasm' } }),
+      'untyped response': new Response(bytes),
+    };
+    for (const [kind, source] of Object.entries(sources)) {
+      const m = await loader.load(source, { simd: true });
+      check(loader, m, `source-${kind.replace(' ', '-')}`);
+      m.dispose();
+    }
+  });
+
+  test('a path to NAME.wasm picks NAME.nosimd.wasm without SIMD', async () => {
+    const m = await loader.load(wasmPath, { simd: false });
+    assert.equal(m.simd, false);
+    check(loader, m, 'fallback-by-path');
+    m.dispose();
+  });
+
+  test('over http, with external weights fetched beside the module', async () => {
+    const { server, requests, base } = await serve(external.dir);
+    try {
+      const m = await extLoader.load(`${base}${name}.wasm`);
+      check(extLoader, m, 'http-external');
+      m.dispose();
+      assert.deepEqual(requests.sort(), [`/${name}.wasm`, `/${name}.weights.bin`].sort());
+    } finally {
+      server.close();
+    }
+  });
+
+  test('external weights as bytes, and found beside a file path', async () => {
+    assert.ok(fs.existsSync(path.join(external.dir, `${name}.weights.bin`)));
+    const weights = fs.readFileSync(path.join(external.dir, `${name}.weights.bin`));
+    const wasm = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
+    const m1 = await extLoader.load(wasm, { weights });
+    check(extLoader, m1, 'external-bytes');
+    m1.dispose();
+    const m2 = await extLoader.load();
+    check(extLoader, m2, 'external-default');
+    m2.dispose();
+  });
+
+  test('--weights=external leaves the weights out of the module', () => {
+    const size = (dir, file) => fs.statSync(path.join(dir, file)).size;
+    const weights = size(external.dir, `${name}.weights.bin`);
+    assert.ok(weights > 100000);
+    assert.ok(size(external.dir, `${name}.wasm`) < size(embedded.dir, `${name}.wasm`) - weights + 4096);
+    const report = JSON.parse(fs.readFileSync(path.join(external.dir, `${name}.size.json`), 'utf8'));
+    assert.equal(report.weightsEmbedded, false);
+    assert.equal(report.weights.raw, weights);
+    assert.equal(report.code.raw, size(external.dir, `${name}.wasm`));
+  });
+});
+
+describe('bad input throws a clear Error', { skip }, () => {
+  let loader, extLoader, m, external, feeds, input;
+  before(async () => {
+    const embedded = compileWasm(model, name);
+    external = compileWasm(model, name, { external: true });
+    loader = await importLoader(embedded);
+    extLoader = await importLoader(external);
+    m = await loader.load();
+    feeds = readFeeds(oracle(model).inputs);
+    input = loader.inputs[0];
+  });
+  after(() => m?.dispose());
+
+  const throws = (fn, pattern) => assert.throws(fn, (e) => e instanceof Error && pattern.test(e.message) && e.message.startsWith(`${name}: `));
+  const rejects = (promise, pattern) => assert.rejects(promise, (e) => e instanceof Error && pattern.test(e.message) && e.message.startsWith(`${name}: `));
+
+  test('wrong length', () => {
+    throws(() => m.run({ [input.name]: new Float32Array(10) }), /input 'input:0' has 10 elements, expected 49152 \(shape \[1,128,128,3\]\)/);
+  });
+
+  test('wrong dtype', () => {
+    throws(() => m.run({ [input.name]: new Int32Array(49152) }), /input 'input:0' must be a Float32Array \(float32\), got Int32Array/);
+    throws(() => m.run({ [input.name]: Array.from({ length: 49152 }, () => 0) }), /must be a Float32Array \(float32\), got object/);
+  });
+
+  test('missing and unknown inputs', () => {
+    throws(() => m.run({}), /missing input 'input:0' \(the inputs are 'input:0'\)/);
+    throws(() => m.run({ ...feeds, image: new Float32Array(1) }), /unknown input 'image'/);
+    throws(() => m.run(new Float32Array(49152)), /run\(\) expects an object \{name: TypedArray\}, got Float32Array/);
+    throws(() => m.run(null), /expects an object/);
+  });
+
+  test('the model still runs after refusing bad input', () => {
+    check(loader, m, 'after-bad-input');
+  });
+
+  test('a truncated or corrupt module', async () => {
+    const bytes = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
+    await rejects(loader.load(bytes.subarray(0, bytes.length >> 1)), /blazeface_front\.wasm is not a valid WebAssembly module \(truncated or corrupt\?\)/);
+    await rejects(loader.load(new Uint8Array([1, 2, 3, 4])), /not a valid WebAssembly module/);
+    const truncated = path.join(tmp, `${name}.wasm`);
+    fs.writeFileSync(truncated, bytes.subarray(0, 1000));
+    await rejects(loader.load(truncated), new RegExp(`${truncated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a valid WebAssembly module`));
+  });
+
+  test('a missing file', async () => {
+    await rejects(loader.load(path.join(tmp, 'nowhere.wasm')), /cannot read .*nowhere\.wasm: ENOENT/);
+  });
+
+  test('truncated, missing or foreign weights', async () => {
+    const wasm = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
+    const weights = fs.readFileSync(path.join(external.dir, `${name}.weights.bin`));
+    await rejects(extLoader.load(wasm, { weights: weights.subarray(0, weights.length - 1) }),
+      new RegExp(`has ${weights.length - 1} bytes, expected ${weights.length} \\(truncated, or from another build\\?\\)`));
+    const changed = new Uint8Array(weights);
+    changed[12345] ^= 1;
+    await rejects(extLoader.load(wasm, { weights: changed }), /the weights do not match this module \(checksum/);
+    await rejects(extLoader.load(wasm), /the weights are external: pass options.weights/);
+    const dir = tempDir('kiln-web-noweights-');
+    fs.copyFileSync(path.join(external.dir, `${name}.wasm`), path.join(dir, `${name}.wasm`));
+    await rejects(extLoader.load(path.join(dir, `${name}.wasm`)), /cannot read .*weights\.bin: ENOENT/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('a module of another model', async () => {
+    const other = MODELS[1];
+    if (!modelAvailable(other.model)) return;
+    const otherWasm = path.join(compileWasm(other.model, other.name).dir, `${other.name}.wasm`);
+    await rejects(loader.load(otherWasm), new RegExp(`is not the module of model '${name}' \\(it lacks the export '${name}_create'\\)`));
+  });
+
+  test('bad sources', async () => {
+    await rejects(loader.load(42), /source must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node/);
+    await rejects(loader.load(new Response('nope', { status: 404 })), /cannot fetch .*HTTP 404/);
+    await rejects(extLoader.load(fs.readFileSync(path.join(external.dir, `${name}.wasm`)), { weights: {} }), /options.weights must be/);
+  });
+
+  test('run after dispose, and a second dispose', async () => {
+    const m2 = await loader.load();
+    m2.dispose();
+    m2.dispose();
+    throws(() => m2.run(feeds), /run\(\) after dispose\(\)/);
+  });
+});

@@ -1,0 +1,109 @@
+// The WASM target on real models in Node: BlazeFace front and back and the
+// generated MobileNetV2, compiled to WebAssembly and run through the
+// generated loader, SIMD and fallback modules both, against onnxruntime-node
+// on the same fixed-seed inputs (test/e2e's oracle). Tolerance: every output
+// within 1e-4 of its range (test/e2e/compare.mjs, the end-to-end bar).
+//
+// Run with `node --test test/web/`.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+
+import {
+  MODELS,
+  compare,
+  compileWasm,
+  importLoader,
+  modelAvailable,
+  oracle,
+  readFeeds,
+  tempDir,
+  writeOutputs,
+} from './common.mjs';
+
+const tmp = tempDir('kiln-web-models-');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+for (const { name, model } of MODELS) {
+  const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
+  describe(name, { skip }, () => {
+    let artifact, truth, feeds;
+    const setup = () => {
+      artifact ??= compileWasm(model, name);
+      truth ??= oracle(model);
+      feeds ??= readFeeds(truth.inputs);
+    };
+
+    test('the artifact has its files, imports nothing and exports the C API', async () => {
+      setup();
+      for (const file of ['.wasm', '.nosimd.wasm', '.mjs', '.d.ts', '.size.json'])
+        assert.ok(fs.existsSync(path.join(artifact.dir, name + file)), `${name}${file} is missing`);
+      assert.ok(!fs.existsSync(path.join(artifact.dir, `${name}.weights.bin`)), 'weights are embedded by default');
+      for (const file of [`${name}.wasm`, `${name}.nosimd.wasm`]) {
+        const module = new WebAssembly.Module(fs.readFileSync(path.join(artifact.dir, file)));
+        assert.deepEqual(WebAssembly.Module.imports(module), [], `${file} imports something`);
+        const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+        for (const fn of ['_create', '_run', '_destroy', '_last_error']) assert.ok(exports.includes(name + fn), `${file} lacks ${name}${fn}`);
+        assert.ok(exports.includes('kiln_malloc') && exports.includes('memory'));
+      }
+    });
+
+    test('the size report counts code, weights and JS', () => {
+      setup();
+      const report = JSON.parse(fs.readFileSync(path.join(artifact.dir, `${name}.size.json`), 'utf8'));
+      const size = (file) => fs.statSync(path.join(artifact.dir, file)).size;
+      assert.equal(report.model, name);
+      assert.equal(report.js.raw, size(`${name}.mjs`));
+      assert.equal(report.types.raw, size(`${name}.d.ts`));
+      // Embedded weights: the module is its code plus the weights, exactly.
+      assert.equal(report.code.raw + report.weights.raw, size(`${name}.wasm`));
+      assert.equal(report.fallbackCode.raw + report.weights.raw, size(`${name}.nosimd.wasm`));
+      for (const part of ['code', 'weights', 'js']) assert.ok(report[part].gzip > 0 && report[part].gzip < report[part].raw + 64);
+      assert.equal(report.goal.met, report.code.raw + report.js.raw < report.goal.codeAndJsRawBelow);
+      console.log(`${name}: code ${report.code.raw} B (gzip ${report.code.gzip}), JS ${report.js.raw} B, ` +
+        `weights ${report.weights.raw} B; code + JS ${report.codeAndJs.raw} B, goal ${report.goal.met ? 'met' : 'not met'}`);
+    });
+
+    for (const simd of [true, false]) {
+      test(`the ${simd ? 'SIMD' : 'fallback'} module matches ONNX Runtime`, async () => {
+        setup();
+        const loader = await importLoader(artifact);
+        const m = await loader.load(undefined, { simd });
+        try {
+          assert.equal(m.simd, simd);
+          const outputs = m.run(feeds);
+          assert.deepEqual(Object.keys(outputs).sort(), loader.outputs.map((t) => t.name).sort());
+          const actual = path.join(tmp, `${name}-${simd ? 'simd' : 'nosimd'}`);
+          writeOutputs(actual, outputs, loader.outputs);
+          const r = compare(truth.expected, actual);
+          assert.equal(r.status, 0, `outputs differ from ONNX Runtime's:\n${r.out}`);
+        } finally {
+          m.dispose();
+        }
+      });
+    }
+  });
+}
+
+describe('memory', { skip: modelAvailable(MODELS[0].model) ? false : 'BlazeFace is missing' }, () => {
+  test('1000 runs leave the module memory where it was after the first', async () => {
+    const { name, model } = MODELS[0];
+    const loader = await importLoader(compileWasm(model, name));
+    const feeds = readFeeds(oracle(model).inputs);
+    const m = await loader.load();
+    try {
+      const first = m.run(feeds);
+      const bytes = m.memoryBytes;
+      let last;
+      for (let i = 0; i < 1000; i++) last = m.run(feeds);
+      assert.equal(m.memoryBytes, bytes, 'the module grew its memory');
+      // And runs are repeatable, bit for bit.
+      for (const t of loader.outputs) assert.deepEqual(last[t.name], first[t.name], `output ${t.name} changed`);
+    } finally {
+      m.dispose();
+    }
+    assert.equal(m.memoryBytes, 0);
+  });
+});

@@ -4,6 +4,7 @@
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
+#include "targets/cpu/CpuTarget.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -75,18 +76,42 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   if (!module)
     return fail(llvm::toString(module.takeError()));
 
-  if (options.compileTo >= Phase::Schedules)
-    return fail("phase '" + phaseName(options.compileTo) +
-                "' is not implemented yet; the furthest phase is 'kernels'");
+  if (options.compileTo == Phase::Artifact && options.outputPath == "-")
+    return fail("--compile-to=artifact writes files: give an output directory with -o");
+  if (options.compileTo == Phase::Artifact && options.target == "wasm")
+    return fail("the wasm target is not implemented yet; use --target=cpu");
+  auto halideTarget = halideTargetForCpuFeatures(options.cpuFeatures);
+  if (!halideTarget)
+    return fail(llvm::toString(halideTarget.takeError()));
+  auto scheduleMode = codegen::parseScheduleMode(options.scheduleMode);
+  if (!scheduleMode)
+    return fail(llvm::toString(scheduleMode.takeError()));
+  PipelineOptions pipelineOptions;
+  pipelineOptions.target = *halideTarget;
+  pipelineOptions.scheduleMode = options.scheduleMode;
 
   // Pass failures report through MLIR diagnostics; print them as they come.
   std::string diagText;
   llvm::raw_string_ostream diagStream(diagText);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
-  if (failed(runPipeline(**module, options.compileTo)))
+  if (failed(runPipeline(**module, options.compileTo, pipelineOptions)))
     return fail("compilation failed at phase '" + phaseName(options.compileTo) + "':\n" +
                 llvm::StringRef(diagText).rtrim());
+
+  if (options.compileTo == Phase::Artifact) {
+    CpuTargetOptions cpu;
+    cpu.outputDir = options.outputPath;
+    cpu.modelName = options.modelName.empty() ? llvm::sys::path::stem(options.inputPath).str()
+                                              : options.modelName;
+    cpu.sourceName = llvm::sys::path::filename(options.inputPath).str();
+    cpu.halideTarget = *halideTarget;
+    cpu.scheduleMode = *scheduleMode;
+    cpu.externalWeights = options.externalWeights;
+    if (llvm::Error err = emitCpuArtifact(**module, cpu))
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
 
   // Written through a temporary and renamed: a failure never leaves a torn
   // or truncated output behind.

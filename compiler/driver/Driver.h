@@ -27,6 +27,14 @@ struct DriverOptions {
   std::string target = "cpu";
   /// "name=1x3x224x224" entries pinning dynamic input dimensions.
   std::vector<std::string> inputShapes;
+  /// Prefix of every generated symbol; defaults to the input file's stem.
+  std::string modelName;
+  /// --cpu-features: host (default), sse41, avx2, avx512.
+  std::string cpuFeatures = "host";
+  /// --schedule: template (default) or auto:adams2019|li2018|mullapudi2016.
+  std::string scheduleMode = "template";
+  /// Weights linked in (false) or written to NAME.weights.bin (true).
+  bool externalWeights = false;
 };
 
 /// Loads a model by file type: .mlir (Kiln IR at the import phase), .onnx.

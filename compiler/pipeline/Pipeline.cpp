@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - Kiln's compilation phases and pass pipelines --------===//
 #include "compiler/pipeline/Pipeline.h"
 
+#include "codegen/Passes.h"
 #include "dialects/kiln/KilnDialect.h"
 #include "dialects/kiln/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -16,9 +17,8 @@ using namespace mlir;
 namespace kiln {
 
 static constexpr std::pair<Phase, llvm::StringLiteral> kPhases[] = {
-    {Phase::Import, "import"},       {Phase::Graph, "graph"},
-    {Phase::Kernels, "kernels"},     {Phase::Schedules, "schedules"},
-    {Phase::Artifact, "artifact"},
+    {Phase::Import, "import"},       {Phase::Graph, "graph"},       {Phase::Kernels, "kernels"},
+    {Phase::Schedules, "schedules"}, {Phase::Artifact, "artifact"},
 };
 
 std::optional<Phase> parsePhase(llvm::StringRef name) {
@@ -49,6 +49,7 @@ void registerDialects(DialectRegistry &registry) {
 
 void registerPasses() {
   registerKilnPasses();
+  registerCodegenPasses();
   mlir::registerTransformsPasses();
   mlir::tosa::registerTosaOptPasses();
 }
@@ -73,12 +74,21 @@ void buildKernelsPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createKilnFormKernelsPass());
 }
 
-LogicalResult runPipeline(ModuleOp module, Phase to) {
+void buildSchedulesPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  KilnAssignSchedulesPassOptions assign;
+  assign.target = options.target;
+  assign.mode = options.scheduleMode;
+  pm.addPass(createKilnAssignSchedulesPass(assign));
+}
+
+LogicalResult runPipeline(ModuleOp module, Phase to, const PipelineOptions &options) {
   PassManager pm(module.getContext());
   if (to >= Phase::Graph)
     buildGraphPipeline(pm);
   if (to >= Phase::Kernels)
     buildKernelsPipeline(pm);
+  if (to >= Phase::Schedules)
+    buildSchedulesPipeline(pm, options);
   return pm.run(module);
 }
 

@@ -44,9 +44,22 @@ void buildGraphPipeline(mlir::OpPassManager &pm);
 /// Kernel formation: kiln.kernel regions with structural hashes.
 void buildKernelsPipeline(mlir::OpPassManager &pm);
 
+struct PipelineOptions {
+  /// Halide target the schedules are chosen for ("host", "x86-64-linux-avx2",
+  /// "wasm-32-wasmrt-wasm_simd128"...).
+  std::string target = "host";
+  /// "template" (Kiln's schedules) or "auto:adams2019|li2018|mullapudi2016".
+  std::string scheduleMode = "template";
+};
+
+/// Schedule assignment: a kiln.schedule record on every kernel.
+void buildSchedulesPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
 /// Runs the passes that take a freshly imported module from the Import phase
-/// up to and including `to`. Phases past Kernels are run by the targets.
-mlir::LogicalResult runPipeline(mlir::ModuleOp module, Phase to);
+/// up to and including `to` (Artifact runs everything up to Schedules; the
+/// target writes the files).
+mlir::LogicalResult runPipeline(mlir::ModuleOp module, Phase to,
+                                const PipelineOptions &options = {});
 
 } // namespace kiln
 

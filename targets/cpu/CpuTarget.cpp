@@ -40,7 +40,8 @@ static llvm::Error buildWeightsObject(const toolchain::TempDir &tmp, const std::
   std::string sym = model + "_weights";
   std::string asmText = ".section .rodata." + sym + ",\"a\"\n.globl " + sym + "\n.p2align 6\n" +
                         sym + ":\n.incbin \"" + bin + "\"\n.byte 0\n.size " + sym + ", " +
-                        std::to_string(weights.size() + 1) + "\n";
+                        std::to_string(weights.size() + 1) +
+                        "\n.section .note.GNU-stack,\"\",@progbits\n";
   std::string asmFile = tmp.file(model + "_weights.s");
   if (auto err = toolchain::writeFile(asmFile, asmText))
     return err;
@@ -74,12 +75,15 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (!tmp)
     return tmp.takeError();
 
+  codegen::CompileOptions compileOptions;
+  compileOptions.defaultMode = options.scheduleMode;
   std::vector<std::string> objects;
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = tmp->file(plan->functionName(k) + ".o");
-    if (auto err = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
-                                                options.halideTarget, object))
-      return err;
+    auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
+                                                 options.halideTarget, object, compileOptions);
+    if (!compiled)
+      return compiled.takeError();
     objects.push_back(object);
   }
 

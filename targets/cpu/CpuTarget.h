@@ -14,6 +14,7 @@
 #ifndef KILN_TARGETS_CPU_CPUTARGET_H
 #define KILN_TARGETS_CPU_CPUTARGET_H
 
+#include "codegen/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
@@ -29,6 +30,9 @@ struct CpuTargetOptions {
   /// such as "x86-64-linux-avx2-fma-f16c-sse41" to cross-compile.
   std::string halideTarget = "host";
   bool externalWeights = false;
+  /// For kernels without a kiln.schedule record: Kiln's templates or one of
+  /// Halide's autoschedulers.
+  codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
 };
 
 /// Compiles a module at phase kernels (or schedules) into the files above.

@@ -1,5 +1,4 @@
 //===- kiln-opt.cpp - MlirOptMain with Kiln's dialects and passes ---------===//
-#include "codegen/Passes.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
@@ -7,7 +6,6 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   kiln::registerDialects(registry);
   kiln::registerPasses();
-  kiln::registerCodegenPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

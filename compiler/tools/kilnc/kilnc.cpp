@@ -20,11 +20,23 @@ int main(int argc, char **argv) {
       "compile-to",
       cl::desc("Last phase to run: import, graph, kernels, schedules, artifact (default)"),
       cl::value_desc("phase"), cl::init("artifact"), cl::cat(category));
-  cl::opt<std::string> target("target", cl::desc("Target: cpu (default) or wasm"),
-                              cl::init("cpu"), cl::cat(category));
+  cl::opt<std::string> target("target", cl::desc("Target: cpu (default) or wasm"), cl::init("cpu"),
+                              cl::cat(category));
   cl::list<std::string> inputShape(
       "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
       cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::opt<std::string> name("name", cl::desc("Prefix of generated symbols (default: file stem)"),
+                            cl::value_desc("identifier"), cl::cat(category));
+  cl::opt<std::string> cpuFeatures(
+      "cpu-features", cl::desc("CPU features to compile for: host (default), sse41, avx2, avx512"),
+      cl::init("host"), cl::cat(category));
+  cl::opt<std::string> schedule(
+      "schedule",
+      cl::desc("template (default: Kiln's schedules) or auto:adams2019|li2018|mullapudi2016"),
+      cl::init("template"), cl::cat(category));
+  cl::opt<std::string> weights(
+      "weights", cl::desc("embedded (default): linked in; external: NAME.weights.bin"),
+      cl::init("embedded"), cl::cat(category));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "kilnc: compile a neural-network model\n");
 
@@ -33,6 +45,15 @@ int main(int argc, char **argv) {
   options.outputPath = output;
   options.target = target;
   options.inputShapes = inputShape;
+  options.modelName = name;
+  options.cpuFeatures = cpuFeatures;
+  options.scheduleMode = schedule;
+  if (weights != "embedded" && weights != "external") {
+    errs() << "kilnc: error: unknown --weights '" << weights
+           << "' (expected embedded or external)\n";
+    return 1;
+  }
+  options.externalWeights = weights == "external";
   std::optional<kiln::Phase> phase = kiln::parsePhase(compileTo);
   if (!phase) {
     errs() << "kilnc: error: unknown phase '" << compileTo << "' for --compile-to (expected one of "

@@ -10,6 +10,7 @@
  * each regressing a box and 6 key points relative to its cell centre, in
  * units of the 128-pixel input; overlapping boxes are merged by IoU.
  */
+#define _POSIX_C_SOURCE 199309L
 #include "blazeface.h"
 
 #include <math.h>

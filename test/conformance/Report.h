@@ -1,0 +1,46 @@
+//===- Report.h - conformance results, expectations and reports -*- C++ -*-===//
+#ifndef KILN_TEST_CONFORMANCE_REPORT_H
+#define KILN_TEST_CONFORMANCE_REPORT_H
+
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kiln::conformance {
+
+/// How one node test ended. A crash is a bug to fix, never an accepted state.
+enum class Status { Pass, Fail, Unsupported, Crash, Timeout };
+const char *statusName(Status status);
+std::optional<Status> parseStatus(llvm::StringRef name);
+
+struct Result {
+  std::string name, op;
+  Status status = Status::Crash;
+  std::string detail; ///< first mismatch, import error, signal...
+  double seconds = 0;
+};
+
+/// test name -> (expected status, reason), from the expectations file:
+///   test_name <status> <reason...>
+/// Tests not listed are expected to pass. Blank lines and # comments ignored.
+struct Expectation {
+  Status status;
+  std::string reason;
+};
+llvm::Expected<std::map<std::string, Expectation>> readExpectations(llvm::StringRef path);
+
+/// Writes report.md (counts, per-op table, failures with their first
+/// mismatch) and report.json into `dir`.
+llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results, double rtol,
+                         double atol);
+
+/// Writes the expectations file that makes `results` the new baseline,
+/// keeping reasons already written for tests whose status did not change.
+llvm::Error writeExpectations(llvm::StringRef path, const std::vector<Result> &results,
+                              const std::map<std::string, Expectation> &previous);
+
+} // namespace kiln::conformance
+
+#endif

@@ -1,0 +1,67 @@
+//===- RunCase.cpp - one ONNX node test through Kiln ----------------------===//
+#include "test/conformance/RunCase.h"
+
+#include "codegen/JitRunner.h"
+#include "compiler/import/onnx/OnnxImporter.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "mlir/IR/Diagnostics.h"
+#include "test/conformance/TestData.h"
+
+#include <chrono>
+
+namespace kiln::conformance {
+
+Result runCase(const std::string &dir, double rtol, double atol) {
+  auto start = std::chrono::steady_clock::now();
+  Result r;
+  auto done = [&](Status status, std::string detail) {
+    r.status = status;
+    r.detail = std::move(detail);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return r;
+  };
+  auto test = describeTest(dir);
+  if (!test)
+    return done(Status::Unsupported, llvm::toString(test.takeError()));
+  r.name = test->name;
+  r.op = test->op;
+  std::vector<codegen::HostTensor> inputs, expected;
+  if (auto err = readDataSet(*test, inputs, expected))
+    return done(Status::Unsupported, llvm::toString(std::move(err)));
+
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    if (diagnostics.empty())
+      diagnostics = diag.str();
+    return mlir::success();
+  });
+
+  // The test data fixes every input's shape, dynamic dimensions included.
+  OnnxImportOptions options;
+  for (const codegen::HostTensor &in : inputs)
+    options.inputShapes[in.name] = in.shape;
+  auto module = importOnnxFile(context, dir + "/model.onnx", options);
+  if (!module)
+    return done(Status::Unsupported, "import: " + llvm::toString(module.takeError()));
+  if (mlir::failed(runPipeline(**module, Phase::Kernels)))
+    return done(Status::Unsupported, "compile: " + diagnostics);
+  auto runner = codegen::JitRunner::create(**module);
+  if (!runner)
+    return done(Status::Unsupported, "codegen: " + llvm::toString(runner.takeError()));
+  auto outputs = (*runner)->run(inputs);
+  if (!outputs)
+    return done(Status::Fail, "run: " + llvm::toString(outputs.takeError()));
+  if (outputs->size() != expected.size())
+    return done(Status::Fail, "produced " + std::to_string(outputs->size()) +
+                                  " outputs, expected " + std::to_string(expected.size()));
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (auto mismatch = compareTensors(expected[i], (*outputs)[i], rtol, atol))
+      return done(Status::Fail, *mismatch);
+  return done(Status::Pass, "");
+}
+
+} // namespace kiln::conformance

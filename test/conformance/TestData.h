@@ -1,0 +1,46 @@
+//===- TestData.h - ONNX backend node tests as data -------------*- C++ -*-===//
+//
+// One ONNX node test is a folder: model.onnx and test_data_set_N/ with
+// input_i.pb and output_i.pb (serialised TensorProto). This file finds them
+// and reads their tensors; no MLIR, no Halide.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TEST_CONFORMANCE_TESTDATA_H
+#define KILN_TEST_CONFORMANCE_TESTDATA_H
+
+#include "codegen/HostTensor.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::conformance {
+
+struct NodeTest {
+  std::string name; ///< folder name, e.g. "test_relu"
+  std::string dir;
+  std::string op;                      ///< the node's op type, or "(multi-node)"
+  std::vector<std::string> inputNames; ///< graph inputs that are not initializers
+  std::vector<std::string> outputNames;
+};
+
+/// Every folder under `root` with a model.onnx and a test_data_set_0, sorted.
+std::vector<std::string> findTests(llvm::StringRef root);
+
+/// Reads a test's model metadata (op, input and output names).
+llvm::Expected<NodeTest> describeTest(const std::string &dir);
+
+/// Reads test_data_set_0's inputs and expected outputs. Fails (as
+/// "non-tensor data") for sequences, maps and optionals.
+llvm::Error readDataSet(const NodeTest &test, std::vector<codegen::HostTensor> &inputs,
+                        std::vector<codegen::HostTensor> &outputs);
+
+/// Compares within rtol/atol per element (exact for integers and bools, NaN
+/// equal to NaN). On mismatch, returns the first bad element as text.
+std::optional<std::string> compareTensors(const codegen::HostTensor &expected,
+                                          const codegen::HostTensor &actual, double rtol,
+                                          double atol);
+
+} // namespace kiln::conformance
+
+#endif

@@ -5,6 +5,9 @@
 #include "codegen/Compile.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/KernelInfo.h"
+#include "codegen/Passes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -76,11 +79,14 @@ struct Step {
   std::string name;
   std::shared_ptr<CompiledKernel> kernel;
   std::vector<Value> inputs, outputs;
+  std::vector<Halide::Buffer<>> outBuffers;
 };
 
 } // namespace
 
 struct JitRunner::Impl {
+  /// The runner's own copy of the module, at phase schedules.
+  OwningOpRef<ModuleOp> module;
   std::vector<HostTensor> inputSpecs, outputSpecs;
   std::vector<Value> inputValues, outputValues;
   llvm::DenseMap<Value, Halide::Buffer<>> constants;
@@ -109,14 +115,9 @@ static llvm::Expected<HostTensor> specOf(Type type, std::string name) {
 static llvm::Expected<std::shared_ptr<CompiledKernel>>
 compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
   auto start = std::chrono::steady_clock::now();
-  ScheduleMode mode = options.mode;
-  auto record = resolveSchedule(kernel, "host", mode);
+  auto record = resolveSchedule(kernel, "host", options.mode);
   if (!record)
     return record.takeError();
-  if (mode != ScheduleMode::Template) {
-    *record = ScheduleRecord();
-    record->mode = mode;
-  }
   stats.kernelName = kernel.getKernelName().str();
   stats.schedule = record->str();
   // The key covers the record actually applied, attached or not.
@@ -142,6 +143,12 @@ compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
   // What ran, which may be the generic fallback of the record asked for.
   compiled->schedule = stats.schedule = applied->str();
   try {
+    // Debugging aid: KILN_DUMP_STMT=<dir> writes each kernel's lowered
+    // Halide statement (loops, allocations, vectors) as <kernel>.stmt.
+    if (const char *dir = std::getenv("KILN_DUMP_STMT"))
+      compiled->emitted.pipeline.compile_to_lowered_stmt(
+          std::string(dir) + "/" + kernel.getKernelName().str() + ".stmt",
+          compiled->emitted.arguments(), Halide::StmtOutputFormat::Text, target);
     compiled->emitted.pipeline.compile_jit(target);
   } catch (const Halide::Error &e) {
     return makeError("kernel '" + kernel.getKernelName() + "': Halide failed: " + e.what());
@@ -152,13 +159,36 @@ compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
   return cache().emplace(stats.key, compiled).first->second;
 }
 
-llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp module,
+// The schedules phase on a copy, exactly as the AOT targets run it: packed
+// weights and a record on every kernel (an auto mode replaces records).
+static llvm::Expected<OwningOpRef<ModuleOp>> toSchedulesPhase(ModuleOp module,
+                                                               const JitOptions &options) {
+  OwningOpRef<ModuleOp> copy(module.clone());
+  std::string firstError;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (firstError.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      firstError = diag.str();
+    return success();
+  });
+  PassManager pm(module.getContext());
+  buildCodegenSchedulesPipeline(pm, "host", scheduleModeName(options.mode),
+                                /*overwrite=*/options.mode != ScheduleMode::Template);
+  if (failed(pm.run(*copy)))
+    return makeError("schedules phase failed: " + firstError);
+  return copy;
+}
+
+llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original,
                                                              const JitOptions &options) {
-  auto main = module.lookupSymbol<func::FuncOp>("main");
-  if (!main)
-    return makeError("the module has no func.func @main");
   std::unique_ptr<JitRunner> runner(new JitRunner());
   Impl &impl = *runner->impl;
+  auto scheduled = toSchedulesPhase(original, options);
+  if (!scheduled)
+    return scheduled.takeError();
+  impl.module = std::move(*scheduled);
+  auto main = impl.module->lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return makeError("the module has no func.func @main");
 
   for (BlockArgument arg : main.getArguments()) {
     auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.name");
@@ -230,14 +260,18 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
     std::memcpy(buffer.data(), input.data.data(), input.data.size());
     buffers[impl.inputValues[i]] = buffer;
   }
-  for (Step &step : impl.steps) {
-    std::vector<Halide::Buffer<>> outs;
-    for (Value v : step.outputs) {
-      auto spec = specOf(v.getType(), step.name);
-      if (!spec)
-        return spec.takeError();
-      outs.push_back(makeBuffer(spec->dtype, spec->shape));
-    }
+  for (auto [stepIndex, step] : llvm::enumerate(impl.steps)) {
+    auto stepStart = std::chrono::steady_clock::now();
+    // Output buffers are allocated on the first run and reused: fresh
+    // pages on every call would cost page faults (STACK.md), not compute.
+    if (step.outBuffers.empty())
+      for (Value v : step.outputs) {
+        auto spec = specOf(v.getType(), step.name);
+        if (!spec)
+          return spec.takeError();
+        step.outBuffers.push_back(makeBuffer(spec->dtype, spec->shape));
+      }
+    std::vector<Halide::Buffer<>> &outs = step.outBuffers;
     CompiledKernel &k = *step.kernel;
     std::lock_guard<std::mutex> lock(k.runMutex);
     try {
@@ -253,6 +287,10 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
       param.reset();
     for (auto [value, buffer] : llvm::zip(step.outputs, outs))
       buffers[value] = buffer;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
+    double &best = impl.stats[stepIndex].bestRunSeconds;
+    best = best == 0 ? seconds : std::min(best, seconds);
   }
   std::vector<HostTensor> results;
   for (auto [spec, value] : llvm::zip(impl.outputSpecs, impl.outputValues)) {

@@ -1,9 +1,10 @@
 //===- JitRunner.h - run a whole model in process with Halide's JIT -*- C++ -*-===//
 //
-// Runs `@main` at phase kernels without building an artifact: constants
-// become buffers, each kiln.kernel is emitted, scheduled and JIT-compiled
-// through the same codegen path as the AOT targets, then the kernels run in
-// order. Compiled kernels are cached per process by kernelKey, so equal
+// Runs `@main` at phase kernels (or schedules) without building an
+// artifact: on its own copy of the module it runs the schedules phase as the
+// targets do (packed weights, schedule records), constants become buffers,
+// each kiln.kernel is emitted, scheduled and JIT-compiled through the same
+// codegen path as the AOT targets, then the kernels run in order. Compiled kernels are cached per process by kernelKey, so equal
 // kernels (in one model or across models) compile once. For tests, the
 // conformance runner and kiln-run. No Halide in this header.
 //
@@ -40,6 +41,9 @@ struct KernelStats {
   std::string schedule; ///< the applied record, printed
   double compileSeconds = 0; ///< 0 when it came from the cache
   bool cached = false;
+  /// The fastest of this runner's calls of the kernel so far (seconds;
+  /// wall clock, output allocation included), 0 before the first run.
+  double bestRunSeconds = 0;
 };
 
 class JitRunner {

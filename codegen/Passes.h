@@ -4,7 +4,9 @@
 
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace kiln {
 
@@ -13,6 +15,14 @@ namespace kiln {
 
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
+
+/// The schedules phase, as every target and the JIT runner run it: weights
+/// packed for vector loads (kiln-pack-weights), then a schedule record on
+/// every kernel for `target` (kiln-assign-schedules). `mode` is "template"
+/// or "auto:<scheduler>"; with `overwrite`, records already attached are
+/// replaced.
+void buildCodegenSchedulesPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
+                                   llvm::StringRef mode, bool overwrite = false);
 
 } // namespace kiln
 

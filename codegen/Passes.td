@@ -41,4 +41,35 @@ def KilnAssignSchedulesPass : Pass<"kiln-assign-schedules", "mlir::ModuleOp"> {
   ];
 }
 
+def KilnPackWeightsPass : Pass<"kiln-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Store constant conv and matmul weights in the layout codegen vectorises";
+  let description = [{
+    TOSA's weight layouts put output channels outermost (conv2d OHWI,
+    fully_connected [OC, IC]); codegen vectorises over output channels, so
+    it would read weights with a stride (a gather per vector). For weights
+    that are constants, this pass stores them transposed with output
+    channels innermost (HWIO, [IC, OC]) and puts a `tosa.transpose` back to
+    TOSA's layout inside the kernel, which codegen inlines into the
+    convolution: the same values, read as whole vectors.
+
+    Before:
+    ```mlir
+    %w = "tosa.const"() {value = ...} : () -> tensor<96x1x1x16xf32>
+    kiln.kernel "conv" (%x, %w, %b) ... {
+    ^bb0(%a, %c: tensor<96x1x1x16xf32>, %d):
+      %0 = tosa.conv2d %a, %c, %d ...
+    ```
+    After:
+    ```mlir
+    %w = "tosa.const"() {value = ...} : () -> tensor<1x1x16x96xf32>
+    kiln.kernel "conv" (%x, %w, %b) ... {
+    ^bb0(%a, %c: tensor<1x1x16x96xf32>, %d):
+      %p = "tosa.const"() {value = dense<[3, 0, 1, 2]> : tensor<4xi32>}
+      %t = tosa.transpose %c, %p : (...) -> tensor<96x1x1x16xf32>
+      %0 = tosa.conv2d %a, %t, %d ...
+    ```
+  }];
+  let dependentDialects = ["mlir::tosa::TosaDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -277,11 +277,13 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
     if (ct > channels)
       break;
     double useful = double(channels) / double((channels + ct - 1) / ct * ct);
-    for (int pt : {1, 2, 4, 6, 8}) {
+    for (int pt = 1; pt <= 8; ++pt) {
       if (pt > pixels || nvec * pt > budget)
         continue;
+      // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
+      double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
       // Ties go to the wider channel tile (fewer re-reads of the input).
-      double score = nvec * pt * useful + nvec * 1e-3;
+      double score = nvec * pt * useful * usefulPixels + nvec * 1e-3;
       if (score > bestScore) {
         bestScore = score;
         r.channelTile = ct;

@@ -95,14 +95,15 @@ int main(int argc, char **argv) {
   double compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (printSchedules || timing)
+  auto printKernels = [&] {
     for (const kiln::codegen::KernelStats &s : (*runner)->kernelStats()) {
       outs() << s.kernelName << ": " << s.schedule;
       if (timing)
-        outs() << (s.cached ? "  (cached)" : "") << "  compile " << format("%.3f", s.compileSeconds)
-               << " s";
+        outs() << format("  compile %.3f s%s  run %.3f ms", s.compileSeconds,
+                         s.cached ? " (cached)" : "", s.bestRunSeconds * 1e3);
       outs() << "\n";
     }
+  };
 
   std::vector<kiln::codegen::HostTensor> inputs;
   for (const kiln::codegen::HostTensor &spec : (*runner)->inputSpecs()) {
@@ -125,6 +126,8 @@ int main(int argc, char **argv) {
   if (Error err = kiln::writeTensorDir(outputsDir, outputs))
     return fail(toString(std::move(err)));
 
+  if (printSchedules || timing)
+    printKernels();
   if (timing) {
     std::sort(runTimes.begin(), runTimes.end());
     outs() << format("import+passes %.3f s, codegen %.3f s for %zu kernels, run %.3f ms "

@@ -122,6 +122,17 @@ std::string tensorType(const std::vector<int64_t> &shape, const std::string &ele
   return s + element + ">";
 }
 
+Operand constantOperand(const HostTensor &t) {
+  static const char *digits = "0123456789ABCDEF";
+  std::string hex = "0x";
+  for (uint8_t byte : t.data) {
+    hex += digits[byte >> 4];
+    hex += digits[byte & 15];
+  }
+  std::string type = tensorType(t.shape);
+  return {type, "dense<\"" + hex + "\"> : " + type};
+}
+
 void expectEqual(const HostTensor &got, const HostTensor &want) {
   ASSERT_EQ(got.dtype, want.dtype);
   ASSERT_EQ(got.shape, want.shape);

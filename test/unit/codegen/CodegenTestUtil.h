@@ -67,6 +67,9 @@ int64_t flatIndex(const std::vector<int64_t> &shape, const std::vector<int64_t> 
 /// mismatches.
 void expectClose(const HostTensor &got, const std::vector<float> &want, float atol, float rtol);
 
+/// A constant operand holding `t`'s data (MLIR's hex form of dense data).
+Operand constantOperand(const HostTensor &t);
+
 /// Expects identical bytes (integer and bool outputs).
 void expectEqual(const HostTensor &got, const HostTensor &want);
 

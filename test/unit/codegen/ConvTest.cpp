@@ -108,6 +108,16 @@ TEST_F(ConvTest, Conv2DMatchesReference) {
       if (!schedule)
         EXPECT_EQ(lastStats.at(0).schedule.rfind("template conv", 0), 0u) << lastStats[0].schedule;
     }
+    // Constant weights: kiln-pack-weights stores them HWIO and the kernel
+    // reads them through a transpose.
+    std::string packed = kernelModel(
+        {{tensorType(in.shape)}, constantOperand(w), {tensorType(b.shape)}},
+        "    %r = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) +
+            ", " + tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
+        out);
+    auto got = run(packed, {in, b});
+    ASSERT_EQ(got.size(), 1u);
+    expectClose(got[0], want, 1e-4f, 1e-4f);
   }
 }
 

@@ -38,6 +38,15 @@ TEST_F(MatMulTest, FullyConnectedMatchesReference) {
       ASSERT_EQ(got.size(), 1u);
       expectClose(got[0], want, 1e-4f, 1e-4f);
     }
+    // Constant weights, packed [IC, OC] by kiln-pack-weights.
+    std::string packed = kernelModel({{tensorType(in.shape)}, constantOperand(w), {tensorType(b.shape)}},
+                                     "    %r = tosa.fully_connected %b0, %b1, %b2 : (" +
+                                         tensorType(in.shape) + ", " + tensorType(w.shape) + ", " +
+                                         tensorType(b.shape) + ") -> " + out,
+                                     out);
+    auto got = run(packed, {in, b});
+    ASSERT_EQ(got.size(), 1u);
+    expectClose(got[0], want, 1e-4f, 1e-4f);
   }
 }
 

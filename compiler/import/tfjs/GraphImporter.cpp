@@ -1,0 +1,355 @@
+//===- GraphImporter.cpp - a TF.js GraphDef to func.func over TOSA --------===//
+#include "compiler/import/tfjs/GraphImporter.h"
+
+#include "compiler/import/tfjs/AttrValue.h"
+#include "compiler/import/tfjs/NodeContext.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <queue>
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+
+/// Up to this many elements a constant is printed inline (dense<...>); larger
+/// ones go to a dense_resource blob so that the IR stays printable.
+static constexpr int64_t kMaxInlineElements = 16;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static std::string joinList(llvm::ArrayRef<std::string> items) {
+  std::string out;
+  for (const std::string &item : items)
+    out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+std::string describeNode(const TfNode &node) {
+  return "node '" + node.name + "' (op " + node.op + ")";
+}
+
+static llvm::StringRef nodeOf(llvm::StringRef tensor) { return tensor.rsplit(':').first; }
+
+GraphImporter::GraphImporter(MLIRContext &context, const TfjsModel &model,
+                             llvm::StringMap<Weight> weights, const TfjsImportOptions &options)
+    : context_(context), model_(model), weights_(std::move(weights)), options_(options),
+      builder_(&context) {}
+
+ValueEntry *GraphImporter::lookup(llvm::StringRef tensor) {
+  auto it = values_.find(tensor);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+void GraphImporter::define(llvm::StringRef tensor, ValueEntry entry) {
+  values_[tensor] = std::move(entry);
+}
+
+// Blob keys print bare in dense_resource<...>: keep them identifier-like.
+static std::string blobName(llvm::StringRef hint) {
+  std::string name;
+  for (char c : hint)
+    name += (llvm::isAlnum(c) || c == '_') ? c : '_';
+  if (name.empty() || llvm::isDigit(name.front()))
+    name.insert(0, "w_");
+  return name;
+}
+
+template <typename T>
+static ElementsAttr makeAttr(RankedTensorType type, llvm::ArrayRef<T> values, bool splat,
+                             llvm::StringRef nameHint) {
+  if (splat)
+    return DenseElementsAttr::get(type, values.take_front(1));
+  if (static_cast<int64_t>(values.size()) <= kMaxInlineElements)
+    return DenseElementsAttr::get(type, values);
+  llvm::ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                             values.size() * sizeof(T));
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/64, /*dataIsMutable=*/false);
+  return DenseResourceElementsAttr::get(type, blobName(nameHint), std::move(blob));
+}
+
+Value GraphImporter::createConstant(const HostTensor &host, llvm::StringRef nameHint) {
+  auto type = RankedTensorType::get(host.shape(), mlirType(builder_, host.dtype()));
+  bool splat = host.size() > 0 && host.isSplat();
+  ElementsAttr attr;
+  switch (host.dtype()) {
+  case DType::F32:
+    attr = makeAttr<float>(type, host.floats(), splat, nameHint);
+    break;
+  case DType::I32: {
+    std::vector<int32_t> v(host.ints().begin(), host.ints().end());
+    attr = makeAttr<int32_t>(type, v, splat, nameHint);
+    break;
+  }
+  case DType::I64:
+    attr = makeAttr<int64_t>(type, host.ints(), splat, nameHint);
+    break;
+  case DType::Bool: {
+    // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
+    llvm::SmallVector<bool> v(host.ints().begin(), host.ints().end());
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(v));
+    break;
+  }
+  }
+  auto loc = NameLoc::get(builder_.getStringAttr(nameHint));
+  return builder_.create<tosa::ConstOp>(loc, type, attr).getResult();
+}
+
+Value GraphImporter::derivedConstant(llvm::StringRef key, llvm::function_ref<HostTensor()> make) {
+  Value &v = derived_[key];
+  if (!v)
+    v = createConstant(make(), key);
+  return v;
+}
+
+Value GraphImporter::materialize(ValueEntry &entry, llvm::StringRef tensor) {
+  if (!entry.value)
+    entry.value = createConstant(*entry.host, !entry.origin.empty() ? llvm::StringRef(entry.origin)
+                                              : tensor.ends_with(":0") ? nodeOf(tensor)
+                                                                       : tensor);
+  return entry.value;
+}
+
+llvm::Error GraphImporter::createFunction(ModuleOp module) {
+  llvm::SmallVector<Type> argTypes;
+  for (const InterfaceTensor &in : inputs_)
+    argTypes.push_back(RankedTensorType::get(in.shape, mlirType(builder_, in.dtype)));
+  builder_.setInsertionPointToEnd(module.getBody());
+  func_ = builder_.create<func::FuncOp>(builder_.getUnknownLoc(), "main",
+                                        builder_.getFunctionType(argTypes, {}));
+  Block *entry = func_.addEntryBlock();
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    func_.setArgAttr(i, "kiln.name", builder_.getStringAttr(inputs_[i].kilnName));
+    define(inputs_[i].tensor, ValueEntry{entry->getArgument(i), std::nullopt, ""});
+  }
+  builder_.setInsertionPointToEnd(entry);
+  return llvm::Error::success();
+}
+
+llvm::Error GraphImporter::importConst(const TfNode &node) {
+  // TF.js reads a Const's value from the weights, by the node's name.
+  auto it = weights_.find(node.name);
+  if (it == weights_.end())
+    return makeError(describeNode(node) + ": no weight of this name in the weightsManifest");
+  if (it->second.opaque)
+    return makeError(describeNode(node) +
+                     ": its value is a string or complex64 tensor, which Kiln does not support");
+  AttrReader attrs(node.attr);
+  auto declared = attrs.getTensorType("value");
+  if (llvm::Error err = attrs.takeError())
+    return makeError(describeNode(node) + ": " + llvm::toString(std::move(err)));
+  const HostTensor &host = it->second.tensor;
+  if (declared && llvm::ArrayRef<int64_t>(declared->second) != host.shape())
+    return makeError(describeNode(node) + ": the weightsManifest gives shape " +
+                     shapeString(host.shape()) + " but the node declares " +
+                     shapeString(declared->second));
+  define(node.name + ":0", ValueEntry{Value(), host, node.name});
+  return llvm::Error::success();
+}
+
+static std::string expectedInputs(const OpInfo &info) {
+  std::string min = std::to_string(info.minInputs);
+  if (info.maxInputs == info.minInputs)
+    return min;
+  if (info.maxInputs < 0)
+    return min + " or more";
+  return min + " to " + std::to_string(info.maxInputs);
+}
+
+llvm::Error GraphImporter::importNode(const TfNode &node) {
+  if (node.op == "Const")
+    return importConst(node);
+  if (node.op == "Placeholder")
+    return llvm::Error::success(); // defined as a function argument
+  const OpInfo *info = tfjsOpTable().lookup(node.op);
+  int n = node.inputs.size();
+  if (n < info->minInputs || (info->maxInputs >= 0 && n > info->maxInputs))
+    return makeError(describeNode(node) + ": has " + llvm::Twine(n) + " inputs, expected " +
+                     expectedInputs(*info));
+  for (const std::string &input : node.inputs)
+    if (!lookup(input))
+      return makeError(describeNode(node) + ": reads '" + input + "', an output that node '" +
+                       nodeOf(input) + "' does not have");
+  NodeContext ctx(*this, node, NameLoc::get(builder_.getStringAttr(node.name)));
+  llvm::Error convertErr = info->convert(ctx);
+  // A malformed attribute is the cause of whatever else went wrong.
+  if (llvm::Error attrErr = ctx.attrs().takeError()) {
+    llvm::consumeError(std::move(convertErr));
+    return makeError(describeNode(node) + ": " + llvm::toString(std::move(attrErr)));
+  }
+  if (convertErr)
+    return makeError(describeNode(node) + ": " + llvm::toString(std::move(convertErr)));
+  if (!lookup(node.name + ":0"))
+    return makeError(describeNode(node) + ": internal error: the converter defined no output");
+  return llvm::Error::success();
+}
+
+llvm::Error GraphImporter::finishFunction() {
+  llvm::SmallVector<Value> results;
+  for (const InterfaceTensor &out : outputs_) {
+    ValueEntry *entry = lookup(out.tensor);
+    if (!entry)
+      return makeError("output '" + out.kilnName + "': node '" + nodeOf(out.tensor) +
+                       "' has no output '" + out.tensor + "'");
+    results.push_back(materialize(*entry, out.tensor));
+  }
+  builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
+  func_.setFunctionType(
+      builder_.getFunctionType(func_.getArgumentTypes(), ValueRange(results).getTypes()));
+  for (size_t i = 0; i < outputs_.size(); ++i)
+    func_.setResultAttr(i, "kiln.name", builder_.getStringAttr(outputs_[i].kilnName));
+  return llvm::Error::success();
+}
+
+// Converters may leave ops behind that end up unused (a reshape whose
+// consumer folded on the host, a constant only a folded op read). Erasing
+// them here keeps the imported IR what the model computes.
+static void eraseDeadOps(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
+  context_.loadDialect<func::FuncDialect, tosa::TosaDialect>();
+  for (size_t i = 0; i < model_.nodes.size(); ++i)
+    if (!nodeIndex_.try_emplace(model_.nodes[i].name, i).second)
+      return makeError("two nodes are named '" + model_.nodes[i].name + "'");
+  if (llvm::Error err = resolveInputs())
+    return std::move(err);
+  if (llvm::Error err = resolveOutputs())
+    return std::move(err);
+  if (llvm::Error err = selectAndOrderNodes())
+    return std::move(err);
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(builder_.getUnknownLoc());
+  if (llvm::Error err = createFunction(*module))
+    return std::move(err);
+  for (size_t i : order_)
+    if (llvm::Error err = importNode(model_.nodes[i]))
+      return std::move(err);
+  if (llvm::Error err = finishFunction())
+    return std::move(err);
+  eraseDeadOps(func_);
+
+  // A converter bug must not reach later phases as a crash: verify here.
+  std::string diagnostics;
+  {
+    ScopedDiagnosticHandler handler(&context_, [&](Diagnostic &diag) {
+      if (diagnostics.empty()) {
+        llvm::raw_string_ostream os(diagnostics);
+        os << diag.getLocation() << ": " << diag.str();
+      }
+      return success();
+    });
+    if (failed(verify(*module)))
+      return makeError("internal error: the imported IR does not verify: " + diagnostics);
+  }
+  return std::move(module);
+}
+
+//===----------------------------------------------------------------------===//
+// Selecting and ordering the nodes.
+//===----------------------------------------------------------------------===//
+
+llvm::Error GraphImporter::selectAndOrderNodes() {
+  const auto &nodes = model_.nodes;
+  // Backwards from the outputs: only what they need is imported, as TF.js
+  // executes only that.
+  std::vector<bool> needed(nodes.size(), false);
+  std::vector<size_t> stack;
+  for (const InterfaceTensor &out : outputs_) {
+    size_t i = nodeIndex_.lookup(nodeOf(out.tensor));
+    if (!needed[i]) {
+      needed[i] = true;
+      stack.push_back(i);
+    }
+  }
+  std::vector<std::string> undefined, unsupported, strayPlaceholders;
+  llvm::StringSet<> inputNodes;
+  for (const InterfaceTensor &in : inputs_)
+    inputNodes.insert(nodeOf(in.tensor));
+  while (!stack.empty()) {
+    const TfNode &node = nodes[stack.back()];
+    stack.pop_back();
+    for (const std::string &input : node.inputs) {
+      auto it = nodeIndex_.find(nodeOf(input));
+      if (it == nodeIndex_.end()) {
+        undefined.push_back(describeNode(node) + " reads '" + input + "'");
+      } else if (!needed[it->second]) {
+        needed[it->second] = true;
+        stack.push_back(it->second);
+      }
+    }
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!needed[i])
+      continue;
+    const TfNode &node = nodes[i];
+    if (node.op == "Placeholder") {
+      if (!inputNodes.contains(node.name))
+        strayPlaceholders.push_back(describeNode(node));
+    } else if (node.op != "Const" && !tfjsOpTable().lookup(node.op)) {
+      unsupported.push_back(describeNode(node));
+    }
+  }
+  if (!unsupported.empty())
+    return makeError("unsupported ops (" + llvm::Twine(unsupported.size()) +
+                     " nodes): " + joinList(unsupported));
+  if (!undefined.empty())
+    return makeError("inputs that no node defines: " + joinList(undefined));
+  if (!strayPlaceholders.empty())
+    return makeError("placeholders that the outputs need but the signature does not list as "
+                     "inputs: " +
+                     joinList(strayPlaceholders));
+
+  // Kahn's algorithm, taking the earliest node in file order first so that
+  // the IR follows the model's own order where it can.
+  std::vector<int> pending(nodes.size(), 0);
+  std::vector<std::vector<size_t>> consumers(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!needed[i])
+      continue;
+    for (const std::string &input : nodes[i].inputs) {
+      size_t p = nodeIndex_.lookup(nodeOf(input));
+      consumers[p].push_back(i);
+      ++pending[i];
+    }
+  }
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  size_t total = 0;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (needed[i]) {
+      ++total;
+      if (pending[i] == 0)
+        ready.push(i);
+    }
+  while (!ready.empty()) {
+    size_t i = ready.top();
+    ready.pop();
+    order_.push_back(i);
+    for (size_t c : consumers[i])
+      if (--pending[c] == 0)
+        ready.push(c);
+  }
+  if (order_.size() != total) {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (needed[i] && pending[i] > 0)
+        return makeError("the graph has a cycle through " + describeNode(nodes[i]) +
+                         " (loops are control flow, which Kiln does not import)");
+  }
+  return llvm::Error::success();
+}
+
+} // namespace kiln::tfjs_import

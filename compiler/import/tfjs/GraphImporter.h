@@ -1,0 +1,93 @@
+//===- GraphImporter.h - a TF.js GraphDef to func.func over TOSA --*- C++ -*-===//
+//
+// The core of the TF.js importer. It settles the model's interface (inputs,
+// outputs, static input shapes), keeps only the nodes the outputs need,
+// checks them all before converting any (every unsupported op and every
+// undefined input in one error each), orders them topologically (TF graphs
+// are not stored in order), and converts each through the op table
+// (ops/*.cpp).
+//
+// Every tensor ("node:index") maps to an entry holding an MLIR value, host
+// contents (HostTensor), or both: host contents become a tosa.const only
+// when a TOSA op needs them, so shape subgraphs and re-laid-out weights
+// leave nothing behind.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_TFJS_GRAPHIMPORTER_H
+#define KILN_COMPILER_IMPORT_TFJS_GRAPHIMPORTER_H
+
+#include "compiler/import/tfjs/HostTensor.h"
+#include "compiler/import/tfjs/ModelJson.h"
+#include "compiler/import/tfjs/TfjsImporter.h"
+#include "compiler/import/tfjs/Weights.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+
+namespace kiln::tfjs_import {
+
+struct ValueEntry {
+  mlir::Value value;              // set once materialised or computed
+  std::optional<HostTensor> host; // set when the contents are known
+  std::string origin;             // the weight it came from, to name its blob
+};
+
+/// One end of the model's interface.
+struct InterfaceTensor {
+  std::string kilnName; // what TF.js calls it
+  std::string tensor;   // "node:index"
+  std::vector<int64_t> shape;
+  DType dtype = DType::F32;
+};
+
+class GraphImporter {
+public:
+  GraphImporter(mlir::MLIRContext &context, const TfjsModel &model, llvm::StringMap<Weight> weights,
+                const TfjsImportOptions &options);
+
+  /// Builds the module. Errors are one line, without the file name.
+  llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> run();
+
+  ValueEntry *lookup(llvm::StringRef tensor);
+  void define(llvm::StringRef tensor, ValueEntry entry);
+  /// The MLIR value of an entry, creating its tosa.const if needed.
+  mlir::Value materialize(ValueEntry &entry, llvm::StringRef tensor);
+  /// A tosa.const holding `host`: inline for splats and a few elements, a
+  /// dense_resource blob named after `nameHint` otherwise.
+  mlir::Value createConstant(const HostTensor &host, llvm::StringRef nameHint);
+  /// The constant `make()` returns, created once per `key` (a weight
+  /// re-laid out for several convolutions is stored once).
+  mlir::Value derivedConstant(llvm::StringRef key, llvm::function_ref<HostTensor()> make);
+
+  mlir::OpBuilder &builder() { return builder_; }
+
+private:
+  llvm::Error resolveInputs();
+  llvm::Error resolveOutputs();
+  llvm::Error selectAndOrderNodes();
+  llvm::Error createFunction(mlir::ModuleOp module);
+  llvm::Error importNode(const TfNode &node);
+  llvm::Error importConst(const TfNode &node);
+  llvm::Error finishFunction();
+
+  mlir::MLIRContext &context_;
+  const TfjsModel &model_;
+  llvm::StringMap<Weight> weights_;
+  const TfjsImportOptions &options_;
+  mlir::OpBuilder builder_;
+  mlir::func::FuncOp func_;
+  llvm::StringMap<size_t> nodeIndex_; // node name -> index in model_.nodes
+  std::vector<InterfaceTensor> inputs_, outputs_;
+  std::vector<size_t> order_; // nodes to convert, topologically sorted
+  llvm::StringMap<ValueEntry> values_;
+  llvm::StringMap<mlir::Value> derived_;
+};
+
+/// "node 'name' (op X)", the way every node-level error names its node.
+std::string describeNode(const TfNode &node);
+
+} // namespace kiln::tfjs_import
+
+#endif

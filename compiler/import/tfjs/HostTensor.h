@@ -1,0 +1,117 @@
+//===- HostTensor.h - tensors the TF.js importer knows the values of -*- C++ -*-===//
+//
+// Weights (Const nodes) and the results of shape computations (Shape ->
+// StridedSlice -> Pack -> Reshape) live on the host until a TOSA op needs
+// them: so shape subgraphs fold away, and weights can be re-laid out (TF's
+// HWIO filters to TOSA's OHWI) before they become constants.
+//
+// Floats are held as float (bit-exact weights); integers and bools as int64.
+// Data movement works for both; arithmetic is meant for small shape
+// computations.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
+#define KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class Builder;
+class Type;
+} // namespace mlir
+
+namespace kiln::tfjs_import {
+
+/// The element types the importer carries. float16 weights are widened to
+/// F32 when they are read; int64 appears only in shape computations.
+enum class DType { F32, I32, I64, Bool };
+
+/// "float32", "int32", "int64", "bool".
+llvm::StringRef dtypeName(DType dtype);
+/// From TF's DataType names ("DT_FLOAT", ...). std::nullopt if unsupported.
+std::optional<DType> dtypeFromTf(llvm::StringRef name);
+mlir::Type mlirType(mlir::Builder &b, DType dtype);
+/// The DType for an MLIR element type, if it is one the importer carries.
+std::optional<DType> dtypeOf(mlir::Type type);
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
+/// "[1, 192, 192, 3]".
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+/// Row-major strides of `shape`, in elements.
+std::vector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
+
+class HostTensor {
+public:
+  HostTensor() = default;
+  static HostTensor fromFloats(std::vector<int64_t> shape, std::vector<float> values);
+  /// I32, I64 or Bool; values are stored as given (callers wrap or clamp).
+  static HostTensor fromInts(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> values);
+  /// `shape` filled with `value` (converted to `dtype`).
+  static HostTensor splat(DType dtype, std::vector<int64_t> shape, double value);
+
+  DType dtype() const { return dtype_; }
+  bool isFloat() const { return dtype_ == DType::F32; }
+  llvm::ArrayRef<int64_t> shape() const { return shape_; }
+  int64_t rank() const { return shape_.size(); }
+  int64_t size() const { return numElements(shape_); }
+  bool isSplat() const;
+
+  const std::vector<float> &floats() const { return *floats_; }
+  const std::vector<int64_t> &ints() const { return *ints_; }
+  double at(int64_t index) const;
+  int64_t intAt(int64_t index) const;
+  /// All elements as integers (floats truncated toward zero).
+  std::vector<int64_t> toInts() const;
+
+  //--- Data movement: exact for every element type.
+  HostTensor reshaped(std::vector<int64_t> shape) const;
+  HostTensor transposed(llvm::ArrayRef<int64_t> perm) const;
+  /// Element i of the result is element source[i] of this tensor.
+  HostTensor remapped(std::vector<int64_t> shape, llvm::ArrayRef<int64_t> source) const;
+  /// Elements begin[d] + k * step[d] for k < outShape[d] along each dim
+  /// (steps may be negative).
+  HostTensor strided(llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> step,
+                     llvm::ArrayRef<int64_t> outShape) const;
+  HostTensor broadcastTo(llvm::ArrayRef<int64_t> shape) const;
+  static HostTensor concat(llvm::ArrayRef<const HostTensor *> parts, int64_t axis);
+  /// Casts as TF does: float to int truncates toward zero, to bool is != 0.
+  HostTensor castTo(DType dtype) const;
+
+private:
+  DType dtype_ = DType::F32;
+  std::vector<int64_t> shape_;
+  // Shared so that aliases (Identity, the value table) never copy weights.
+  std::shared_ptr<const std::vector<float>> floats_;
+  std::shared_ptr<const std::vector<int64_t>> ints_;
+};
+
+/// Numpy broadcasting of two shapes, or an error naming both.
+llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                     llvm::ArrayRef<int64_t> b);
+
+/// Elementwise arithmetic folded on the host, with TF's semantics.
+enum class HostBinary {
+  Add,
+  Sub,
+  Mul,
+  RealDiv,
+  FloorDiv,
+  FloorMod,
+  Maximum,
+  Minimum,
+  SquaredDifference
+};
+/// Both operands have one dtype; the result has it too.
+llvm::Expected<HostTensor> foldBinary(HostBinary op, const HostTensor &a, const HostTensor &b);
+
+} // namespace kiln::tfjs_import
+
+#endif

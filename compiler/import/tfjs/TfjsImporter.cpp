@@ -1,0 +1,54 @@
+//===- TfjsImporter.cpp - TensorFlow.js graph models into TOSA ------------===//
+#include "compiler/import/tfjs/TfjsImporter.h"
+
+#include "compiler/import/tfjs/GraphImporter.h"
+#include "compiler/import/tfjs/ModelJson.h"
+#include "compiler/import/tfjs/Weights.h"
+
+namespace kiln {
+
+llvm::Error TfjsImportOptions::addInputShape(llvm::StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--input-shape " + spec + ": " + why +
+                                       " (expected name=1x192x192x3)");
+  };
+  auto [name, dims] = spec.rsplit('=');
+  if (name.empty() || dims.empty() || !spec.contains('='))
+    return fail("no name=shape");
+  std::vector<int64_t> shape;
+  llvm::SmallVector<llvm::StringRef> parts;
+  dims.split(parts, 'x');
+  for (llvm::StringRef part : parts) {
+    int64_t d;
+    if (part.getAsInteger(10, d) || d < 1)
+      return fail("'" + part + "' is not a positive size");
+    shape.push_back(d);
+  }
+  if (inputShapes.count(name.str()))
+    return fail("input '" + name + "' is given twice");
+  inputShapes[name.str()] = std::move(shape);
+  return llvm::Error::success();
+}
+
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importTfjsModel(mlir::MLIRContext &context, llvm::StringRef modelJsonPath,
+                const TfjsImportOptions &options) {
+  auto withPath = [&](llvm::Error err) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   modelJsonPath + ": " + llvm::toString(std::move(err)));
+  };
+  auto model = tfjs_import::parseModelJson(modelJsonPath);
+  if (!model)
+    return withPath(model.takeError());
+  auto weights = tfjs_import::loadWeights(*model);
+  if (!weights)
+    return withPath(weights.takeError());
+  tfjs_import::GraphImporter importer(context, *model, std::move(*weights), options);
+  auto module = importer.run();
+  if (!module)
+    return withPath(module.takeError());
+  return module;
+}
+
+} // namespace kiln

@@ -1,0 +1,220 @@
+//===- Elementwise.cpp - arithmetic, math functions and Cast --------------===//
+//
+// Binary ops broadcast like numpy. When every operand is known and small
+// they fold on the host (shape arithmetic such as `Shape * 2`); otherwise
+// they become TOSA. TOSA has no float division: x / y is x * (1 / y), one
+// rounding more than TF (with the reciprocal folded when y is constant).
+// Integer division follows TF (FloorDiv rounds down; TOSA's int_div
+// truncates, so it is corrected). Casts from float to int truncate, as TF's
+// do, while TOSA's cast rounds: the value is truncated first.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+// a / b for floats: a * reciprocal(b).
+Value divide(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
+  Value inverse;
+  if (bHost && bHost->size() <= kMaxFoldElements) {
+    std::vector<int64_t> shape(std::max<int64_t>(typeOf(a).getRank() - bHost->rank(), 0), 1);
+    shape.insert(shape.end(), bHost->shape().begin(), bHost->shape().end());
+    auto folded = foldBinary(HostBinary::RealDiv, HostTensor::splat(DType::F32, {}, 1),
+                             bHost->reshaped(shape));
+    inverse = node.graph().createConstant(*folded, "reciprocal");
+  } else {
+    inverse = unary<tosa::ReciprocalOp>(node, b);
+  }
+  return mul(node, a, inverse);
+}
+
+// TF's integer FloorDiv from TOSA's truncating int_div: step down when the
+// remainder is non-zero and its sign differs from the divisor's.
+Value floorDivInt(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
+  Type i1 = node.builder().getI1Type();
+  Value q = binary<tosa::IntDivOp>(node, a, b);
+  Value r = binary<tosa::SubOp>(node, a, mul(node, q, b));
+  Value zero = scalarLike(node, r, 0);
+  Value rNegative = binary<tosa::GreaterOp>(node, zero, r, i1);
+  Value adjust;
+  bool positiveDivisor = bHost && llvm::all_of(bHost->ints(), [](int64_t v) { return v > 0; });
+  if (positiveDivisor) {
+    adjust = rNegative; // then r < 0 is exactly "non-zero with the other sign"
+  } else {
+    Value bNegative = binary<tosa::GreaterOp>(node, scalarLike(node, b, 0), b, i1);
+    Value signsDiffer = binary<tosa::LogicalXorOp>(node, rNegative, bNegative);
+    Value nonZero = node.create<tosa::LogicalNotOp>(typeOf(rNegative),
+                                                    binary<tosa::EqualOp>(node, r, zero, i1));
+    adjust = binary<tosa::LogicalAndOp>(node, signsDiffer, nonZero);
+  }
+  return select(node, adjust, binary<tosa::SubOp>(node, q, scalarLike(node, q, 1)), q);
+}
+
+llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
+  if (node.dtype(0) != node.dtype(1))
+    return node.fail("operands have different element types (" + dtypeName(node.dtype(0)) +
+                     " and " + dtypeName(node.dtype(1)) + ")");
+  auto shape = broadcastShapes(node.shape(0), node.shape(1));
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  if (node.allHost()) {
+    auto folded = foldBinary(kind, *node.host(0), *node.host(1));
+    if (!folded)
+      return node.fail(llvm::toString(folded.takeError()));
+    node.setHost(0, std::move(*folded));
+    return llvm::Error::success();
+  }
+  bool isFloat = node.dtype(0) == DType::F32;
+  if (node.dtype(0) == DType::Bool)
+    return node.fail("arithmetic on bool tensors is not supported");
+  int64_t rank = shape->size();
+  Value a = node.valueWithRank(0, rank), b = node.valueWithRank(1, rank);
+  Value out;
+  switch (kind) {
+  case HostBinary::Add:
+    out = binary<tosa::AddOp>(node, a, b);
+    break;
+  case HostBinary::Sub:
+    out = binary<tosa::SubOp>(node, a, b);
+    break;
+  case HostBinary::Mul:
+    out = mul(node, a, b);
+    break;
+  case HostBinary::Maximum:
+    out = binary<tosa::MaximumOp>(node, a, b);
+    break;
+  case HostBinary::Minimum:
+    out = binary<tosa::MinimumOp>(node, a, b);
+    break;
+  case HostBinary::SquaredDifference: {
+    Value d = binary<tosa::SubOp>(node, a, b);
+    out = mul(node, d, d);
+    break;
+  }
+  case HostBinary::RealDiv:
+    out = isFloat ? divide(node, a, b, node.host(1)) : binary<tosa::IntDivOp>(node, a, b);
+    break;
+  case HostBinary::FloorDiv:
+    out = isFloat ? unary<tosa::FloorOp>(node, divide(node, a, b, node.host(1)))
+                  : floorDivInt(node, a, b, node.host(1));
+    break;
+  case HostBinary::FloorMod: {
+    Value q = isFloat ? unary<tosa::FloorOp>(node, divide(node, a, b, node.host(1)))
+                      : floorDivInt(node, a, b, node.host(1));
+    out = binary<tosa::SubOp>(node, a, mul(node, q, b));
+    break;
+  }
+  }
+  node.setValue(0, out);
+  return llvm::Error::success();
+}
+
+template <HostBinary Kind> llvm::Error convert(NodeContext &node) {
+  return convertBinary(node, Kind);
+}
+
+// BiasAdd: the bias runs along the last (channel) dimension.
+llvm::Error convertBiasAdd(NodeContext &node) {
+  std::string format = node.attrs().getString("data_format", "NHWC");
+  if (format != "NHWC")
+    return node.fail("data_format " + format + " is not supported");
+  if (node.rank(1) != 1 || node.rank(0) < 1 || node.shape(1)[0] != node.shape(0).back())
+    return node.fail("the bias " + shapeString(node.shape(1)) + " does not match the last " +
+                     "dimension of " + shapeString(node.shape(0)));
+  return convertBinary(node, HostBinary::Add);
+}
+
+llvm::Error requireFloat(NodeContext &node) {
+  if (node.dtype(0) != DType::F32)
+    return node.fail("only float32 operands are supported, not " + dtypeName(node.dtype(0)));
+  return llvm::Error::success();
+}
+
+template <typename OpTy> llvm::Error convertUnary(NodeContext &node) {
+  if (llvm::Error err = requireFloat(node))
+    return err;
+  node.setValue(0, unary<OpTy>(node, node.value(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertSqrt(NodeContext &node) {
+  if (llvm::Error err = requireFloat(node))
+    return err;
+  Value x = node.value(0);
+  node.setValue(0, binary<tosa::PowOp>(node, x, scalarLike(node, x, 0.5)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertSquare(NodeContext &node) {
+  Value x = node.value(0);
+  node.setValue(0, mul(node, x, x));
+  return llvm::Error::success();
+}
+
+llvm::Error convertNeg(NodeContext &node) {
+  node.setValue(0, negate(node, node.value(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertCast(NodeContext &node) {
+  std::optional<DType> to = node.attrs().getType("DstT");
+  if (!to)
+    return node.fail("no DstT attribute (the type to cast to)");
+  DType from = node.dtype(0);
+  if (const HostTensor *h = node.host(0); h && h->size() <= kMaxFoldElements) {
+    node.setHost(0, h->castTo(*to));
+    return llvm::Error::success();
+  }
+  Value x = node.value(0);
+  Type target = mlirType(node.builder(), *to), i1 = node.builder().getI1Type();
+  Value out = x;
+  if (from == *to) {
+    // nothing to do
+  } else if (*to == DType::Bool) {
+    Value isZero = binary<tosa::EqualOp>(node, x, scalarLike(node, x, 0), i1);
+    out = node.create<tosa::LogicalNotOp>(typeOf(isZero), isZero);
+  } else if (from == DType::F32) {
+    Value nonNegative = binary<tosa::GreaterEqualOp>(node, x, scalarLike(node, x, 0), i1);
+    Value truncated =
+        select(node, nonNegative, unary<tosa::FloorOp>(node, x), unary<tosa::CeilOp>(node, x));
+    out = cast(node, truncated, target);
+  } else {
+    out = cast(node, x, target);
+  }
+  node.setValue(0, out);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerElementwiseOps(OpTable &table) {
+  table.add("Add", convert<HostBinary::Add>, 2, 2);
+  table.add("AddV2", convert<HostBinary::Add>, 2, 2);
+  table.add("Sub", convert<HostBinary::Sub>, 2, 2);
+  table.add("Mul", convert<HostBinary::Mul>, 2, 2);
+  table.add("RealDiv", convert<HostBinary::RealDiv>, 2, 2);
+  table.add("Div", convert<HostBinary::RealDiv>, 2, 2);
+  table.add("FloorDiv", convert<HostBinary::FloorDiv>, 2, 2);
+  table.add("FloorMod", convert<HostBinary::FloorMod>, 2, 2);
+  table.add("Maximum", convert<HostBinary::Maximum>, 2, 2);
+  table.add("Minimum", convert<HostBinary::Minimum>, 2, 2);
+  table.add("SquaredDifference", convert<HostBinary::SquaredDifference>, 2, 2);
+  table.add("BiasAdd", convertBiasAdd, 2, 2);
+  table.add("Sqrt", convertSqrt, 1, 1);
+  table.add("Rsqrt", convertUnary<tosa::RsqrtOp>, 1, 1);
+  table.add("Exp", convertUnary<tosa::ExpOp>, 1, 1);
+  table.add("Log", convertUnary<tosa::LogOp>, 1, 1);
+  table.add("Floor", convertUnary<tosa::FloorOp>, 1, 1);
+  table.add("Ceil", convertUnary<tosa::CeilOp>, 1, 1);
+  table.add("Reciprocal", convertUnary<tosa::ReciprocalOp>, 1, 1);
+  table.add("Abs", convertUnary<tosa::AbsOp>, 1, 1);
+  table.add("Square", convertSquare, 1, 1);
+  table.add("Neg", convertNeg, 1, 1);
+  table.add("Cast", convertCast, 1, 1);
+}
+
+} // namespace kiln::tfjs_import

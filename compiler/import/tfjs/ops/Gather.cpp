@@ -1,0 +1,152 @@
+//===- Gather.cpp - GatherV2 and GatherNd ---------------------------------===//
+//
+// Both become one tosa.gather, whose values are [N, K, C] and indices
+// [N, W] (i32): the params are reshaped so that the gathered dimensions
+// collapse into K. GatherNd's index tuples become flat indices into K, on
+// the host when they are known and otherwise with a multiply by the row-major
+// strides and a sum.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+llvm::Error requireIntIndices(NodeContext &node, int i) {
+  DType d = node.dtype(i);
+  if (d != DType::I32 && d != DType::I64)
+    return node.fail("indices must be int32 or int64, not " + dtypeName(d));
+  if (numElements(node.shape(i)) == 0)
+    return node.fail("empty indices are not supported");
+  return llvm::Error::success();
+}
+
+// tosa.gather of `values` [n, k, c] at `indices` [n, w] (any int type).
+Value gather3d(NodeContext &node, Value values, Value indices, int64_t n, int64_t w, int64_t c) {
+  Value idx = cast(node, indices, node.builder().getI32Type());
+  return node.create<tosa::GatherOp>(tensorOf({n, w, c}, typeOf(values).getElementType()), values,
+                                     idx);
+}
+
+llvm::Error convertGatherV2(NodeContext &node) {
+  if (llvm::Error err = requireIntIndices(node, 1))
+    return err;
+  int64_t axisValue = 0;
+  if (node.numInputs() > 2) {
+    auto axis = node.constInts(2, "axis");
+    if (!axis)
+      return axis.takeError();
+    if (axis->size() != 1)
+      return node.fail("axis must hold one value");
+    axisValue = (*axis)[0];
+  }
+  if (node.attrs().getInt("batch_dims", 0) != 0)
+    return node.fail("batch_dims other than 0 is not supported");
+  llvm::ArrayRef<int64_t> params = node.shape(0), indexShape = node.shape(1);
+  auto axis = node.normalizeAxis(axisValue, params.size());
+  if (!axis)
+    return axis.takeError();
+  int64_t outer = numElements(params.take_front(*axis)), k = params[*axis];
+  int64_t inner = numElements(params.drop_front(*axis + 1)), w = numElements(indexShape);
+  std::vector<int64_t> outShape(params.begin(), params.begin() + *axis);
+  outShape.insert(outShape.end(), indexShape.begin(), indexShape.end());
+  outShape.insert(outShape.end(), params.begin() + *axis + 1, params.end());
+
+  const HostTensor *indices = node.host(1);
+  std::vector<int64_t> flat;
+  if (indices) {
+    for (int64_t v : indices->ints()) {
+      if (v < 0 || v >= k)
+        return node.fail("index " + llvm::Twine(v) + " is out of range [0, " + llvm::Twine(k) +
+                         ")");
+      flat.push_back(v);
+    }
+  }
+  const HostTensor *params0 = node.host(0);
+  if (params0 && indices && numElements(outShape) <= kMaxFoldElements) {
+    std::vector<int64_t> source;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i : flat)
+        for (int64_t c = 0; c < inner; ++c)
+          source.push_back((o * k + i) * inner + c);
+    node.setHost(0, params0->remapped(outShape, source));
+    return llvm::Error::success();
+  }
+  Value values = reshape(node, node.value(0), {outer, k, inner});
+  Value idx;
+  if (indices) {
+    std::vector<int64_t> tiled;
+    for (int64_t o = 0; o < outer; ++o)
+      tiled.insert(tiled.end(), flat.begin(), flat.end());
+    idx = i32Constant(node, tiled, {outer, w});
+  } else {
+    idx = reshape(node, node.value(1), {1, w});
+    if (outer > 1)
+      idx = node.create<tosa::TileOp>(tensorOf({outer, w}, typeOf(idx).getElementType()), idx,
+                                      node.builder().getDenseI64ArrayAttr({outer, 1}));
+  }
+  node.setValue(0, reshape(node, gather3d(node, values, idx, outer, w, inner), outShape));
+  return llvm::Error::success();
+}
+
+llvm::Error convertGatherNd(NodeContext &node) {
+  if (llvm::Error err = requireIntIndices(node, 1))
+    return err;
+  llvm::ArrayRef<int64_t> params = node.shape(0), indexShape = node.shape(1);
+  if (indexShape.empty())
+    return node.fail("indices must have at least one dimension");
+  int64_t q = indexShape.back();
+  if (q < 1 || q > static_cast<int64_t>(params.size()))
+    return node.fail("index tuples of length " + llvm::Twine(q) + " do not fit params " +
+                     shapeString(params));
+  int64_t w = numElements(indexShape.drop_back()), k = numElements(params.take_front(q));
+  int64_t c = numElements(params.drop_front(q));
+  std::vector<int64_t> outShape(indexShape.begin(), indexShape.end() - 1);
+  outShape.insert(outShape.end(), params.begin() + q, params.end());
+  std::vector<int64_t> strides = stridesOf(params.take_front(q));
+
+  Value flatIndices;
+  std::vector<int64_t> flat;
+  if (const HostTensor *indices = node.host(1)) {
+    for (int64_t t = 0; t < w; ++t) {
+      int64_t f = 0;
+      for (int64_t j = 0; j < q; ++j) {
+        int64_t v = indices->ints()[t * q + j];
+        if (v < 0 || v >= params[j])
+          return node.fail("index " + llvm::Twine(v) + " is out of range for dimension " +
+                           llvm::Twine(j) + " of " + shapeString(params));
+        f += v * strides[j];
+      }
+      flat.push_back(f);
+    }
+    if (const HostTensor *p = node.host(0); p && numElements(outShape) <= kMaxFoldElements) {
+      std::vector<int64_t> source;
+      for (int64_t f : flat)
+        for (int64_t e = 0; e < c; ++e)
+          source.push_back(f * c + e);
+      node.setHost(0, p->remapped(outShape, source));
+      return llvm::Error::success();
+    }
+    flatIndices = i32Constant(node, flat, {1, w});
+  } else {
+    Value idx = cast(node, reshape(node, node.value(1), {w, q}), node.builder().getI32Type());
+    Value weighted = mul(node, idx, i32Constant(node, strides, {1, q}));
+    flatIndices = reshape(node, reduce<tosa::ReduceSumOp>(node, weighted, 1), {1, w});
+  }
+  Value values = reshape(node, node.value(0), {1, k, c});
+  node.setValue(0, reshape(node, gather3d(node, values, flatIndices, 1, w, c), outShape));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerGatherOps(OpTable &table) {
+  table.add("GatherV2", convertGatherV2, 3, 3);
+  table.add("Gather", convertGatherV2, 2, 2);
+  table.add("GatherNd", convertGatherNd, 2, 2);
+}
+
+} // namespace kiln::tfjs_import

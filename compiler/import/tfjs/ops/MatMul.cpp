@@ -1,0 +1,84 @@
+//===- MatMul.cpp - MatMul and _FusedMatMul -------------------------------===//
+//
+// With a constant right-hand side (the usual dense layer) the product is a
+// tosa.fully_connected, whose weight is [N, K]: TF's [K, N] weights are
+// transposed on the host. Otherwise it is a batch-1 tosa.matmul.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/Helpers.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+llvm::Error convertMatMul(NodeContext &node, bool fused) {
+  if (node.rank(0) != 2 || node.rank(1) != 2)
+    return node.fail("MatMul takes 2-D operands, not " + shapeString(node.shape(0)) + " and " +
+                     shapeString(node.shape(1)));
+  if (node.dtype(0) != DType::F32 || node.dtype(1) != DType::F32)
+    return node.fail("only float32 MatMul is supported");
+  bool transposeA = node.attrs().getBool("transpose_a", false);
+  bool transposeB = node.attrs().getBool("transpose_b", false);
+  FusedOps fusedOps;
+  if (fused) {
+    auto f = readFusedOps(node, /*firstArg=*/2);
+    if (!f)
+      return f.takeError();
+    fusedOps = *f;
+  }
+  llvm::ArrayRef<int64_t> a = node.shape(0), b = node.shape(1);
+  int64_t m = transposeA ? a[1] : a[0], k = transposeA ? a[0] : a[1];
+  int64_t kb = transposeB ? b[1] : b[0], n = transposeB ? b[0] : b[1];
+  if (k != kb)
+    return node.fail("inner dimensions differ: " + shapeString(a) + " x " + shapeString(b) +
+                     (transposeA ? " (a transposed)" : "") + (transposeB ? " (b transposed)" : ""));
+
+  Value lhs = node.value(0);
+  if (transposeA)
+    lhs = transpose(node, lhs, {1, 0});
+  Type f32 = node.builder().getF32Type();
+  Value out;
+  if (const HostTensor *h = node.host(1)) {
+    auto bias = fusedBias(node, fusedOps, n);
+    if (!bias)
+      return bias.takeError();
+    std::string name = llvm::StringRef(node.node().inputs[1]).rsplit(':').first.str();
+    Value w = node.graph().derivedConstant(name + (transposeB ? "" : "_nk"), [&] {
+      return transposeB ? *h : h->transposed({1, 0});
+    });
+    out = node.create<tosa::FullyConnectedOp>(tensorOf({m, n}, f32), lhs, w, *bias);
+  } else {
+    Value rhs = node.value(1);
+    if (transposeB)
+      rhs = transpose(node, rhs, {1, 0});
+    out = node.create<tosa::MatMulOp>(tensorOf({1, m, n}, f32), reshape(node, lhs, {1, m, k}),
+                                      reshape(node, rhs, {1, k, n}));
+    out = reshape(node, out, {m, n});
+    if (fusedOps.biasInput >= 0) {
+      auto bias = fusedBias(node, fusedOps, n);
+      if (!bias)
+        return bias.takeError();
+      out = binary<tosa::AddOp>(node, out, *bias);
+    }
+  }
+  auto activated = fusedActivation(node, fusedOps, out);
+  if (!activated)
+    return activated.takeError();
+  node.setValue(0, *activated);
+  return llvm::Error::success();
+}
+
+llvm::Error convertPlain(NodeContext &node) { return convertMatMul(node, false); }
+llvm::Error convertFused(NodeContext &node) { return convertMatMul(node, true); }
+
+} // namespace
+
+void registerMatMulOps(OpTable &table) {
+  table.add("MatMul", convertPlain, 2, 2);
+  table.add("_FusedMatMul", convertFused, 2, -1);
+}
+
+} // namespace kiln::tfjs_import

@@ -1,0 +1,31 @@
+//===- OpTable.cpp - TF op name to converter ------------------------------===//
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+namespace kiln::tfjs_import {
+
+// The importer converts these itself (weights and function arguments); they
+// are in the table so that "is this op supported" has one answer.
+static llvm::Error handledByImporter(NodeContext &) { return llvm::Error::success(); }
+
+const OpTable &tfjsOpTable() {
+  static const OpTable table = [] {
+    OpTable t;
+    t.add("Const", handledByImporter, 0, 0);
+    t.add("Placeholder", handledByImporter, 0, 0);
+    registerConvOps(t);
+    registerMatMulOps(t);
+    registerElementwiseOps(t);
+    registerActivationOps(t);
+    registerPoolOps(t);
+    registerTensorOps(t);
+    registerSliceOps(t);
+    registerGatherOps(t);
+    registerShapeOps(t);
+    registerReduceOps(t);
+    registerResizeOps(t);
+    return t;
+  }();
+  return table;
+}
+
+} // namespace kiln::tfjs_import

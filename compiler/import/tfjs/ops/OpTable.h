@@ -1,0 +1,61 @@
+//===- OpTable.h - TF op name to converter ------------------------*- C++ -*-===//
+//
+// Each op family (ops/Conv.cpp, ops/Elementwise.cpp, ...) registers its
+// converters with the number of data inputs they take, so that converters
+// never see a node with too few inputs. The table is built once, explicitly:
+// no static initialisers to order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_TFJS_OPS_OPTABLE_H
+#define KILN_COMPILER_IMPORT_TFJS_OPS_OPTABLE_H
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+namespace kiln::tfjs_import {
+
+class NodeContext;
+
+/// Converts one node: defines each of its outputs (as a value or host
+/// contents) or returns an error saying what about the node Kiln cannot take.
+using ConvertFn = llvm::Error (*)(NodeContext &node);
+
+struct OpInfo {
+  ConvertFn convert = nullptr;
+  int minInputs = 0;
+  int maxInputs = -1; // -1: no limit
+};
+
+class OpTable {
+public:
+  void add(llvm::StringRef op, ConvertFn fn, int minInputs, int maxInputs) {
+    map_[op] = OpInfo{fn, minInputs, maxInputs};
+  }
+  const OpInfo *lookup(llvm::StringRef op) const {
+    auto it = map_.find(op);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+
+private:
+  llvm::StringMap<OpInfo> map_;
+};
+
+/// Every converter Kiln has for TF.js graph models. Const and Placeholder
+/// are handled by the importer itself but are listed as supported.
+const OpTable &tfjsOpTable();
+
+void registerConvOps(OpTable &table);        // Conv2D, depthwise, their fused forms
+void registerMatMulOps(OpTable &table);      // MatMul, _FusedMatMul
+void registerElementwiseOps(OpTable &table); // arithmetic, math, Cast
+void registerActivationOps(OpTable &table);  // Relu, Relu6, Prelu, Elu, Sigmoid, ...
+void registerPoolOps(OpTable &table);        // MaxPool, AvgPool
+void registerTensorOps(OpTable &table);      // Reshape, Transpose, Concat, Pack, Pad, ...
+void registerSliceOps(OpTable &table);       // StridedSlice, Slice, Split, Unpack
+void registerGatherOps(OpTable &table);      // GatherV2, GatherNd
+void registerShapeOps(OpTable &table);       // Identity, Shape, Fill, Range
+void registerReduceOps(OpTable &table);      // Mean, Sum, Max, Softmax, ArgMax
+void registerResizeOps(OpTable &table);      // ResizeBilinear, ResizeNearestNeighbor
+
+} // namespace kiln::tfjs_import
+
+#endif

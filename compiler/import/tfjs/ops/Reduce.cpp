@@ -1,0 +1,132 @@
+//===- Reduce.cpp - Mean, Sum, Max, Min, Prod, Softmax, ArgMax, ArgMin ----===//
+//
+// TOSA reduces one axis at a time and keeps it (size 1); several axes are
+// reduced in turn and keep_dims=false is a final reshape. Mean is a sum
+// times 1/N. Softmax is the stable exp(x - max) / sum.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+#include <set>
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+enum class Reduction { Sum, Mean, Max, Min, Prod };
+
+llvm::Error convertReduce(NodeContext &node, Reduction kind) {
+  auto axesValue = node.constInts(1, "reduction_indices");
+  if (!axesValue)
+    return axesValue.takeError();
+  int64_t rank = node.rank(0);
+  std::set<int64_t> axes;
+  for (int64_t a : *axesValue) {
+    auto axis = node.normalizeAxis(a, rank);
+    if (!axis)
+      return axis.takeError();
+    axes.insert(*axis);
+  }
+  if (node.dtype(0) == DType::Bool)
+    return node.fail("reductions of bool tensors are not supported");
+  bool keepDims = node.attrs().getBool("keep_dims", false);
+  Value v = node.value(0);
+  int64_t count = 1;
+  for (int64_t axis : axes) {
+    count *= node.shape(0)[axis];
+    switch (kind) {
+    case Reduction::Sum:
+    case Reduction::Mean:
+      v = reduce<tosa::ReduceSumOp>(node, v, axis);
+      break;
+    case Reduction::Max:
+      v = reduce<tosa::ReduceMaxOp>(node, v, axis);
+      break;
+    case Reduction::Min:
+      v = reduce<tosa::ReduceMinOp>(node, v, axis);
+      break;
+    case Reduction::Prod:
+      v = reduce<tosa::ReduceProdOp>(node, v, axis);
+      break;
+    }
+  }
+  if (kind == Reduction::Mean && count > 1) {
+    if (node.dtype(0) == DType::F32)
+      v = mul(node, v, scalarLike(node, v, 1.0 / count));
+    else // TF's integer mean truncates
+      v = binary<tosa::IntDivOp>(node, v, scalarLike(node, v, count));
+  }
+  if (!keepDims) {
+    std::vector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!axes.count(d))
+        shape.push_back(node.shape(0)[d]);
+    v = reshape(node, v, shape);
+  }
+  node.setValue(0, v);
+  return llvm::Error::success();
+}
+
+template <Reduction Kind> llvm::Error convert(NodeContext &node) {
+  return convertReduce(node, Kind);
+}
+
+llvm::Error convertSoftmax(NodeContext &node) {
+  if (node.dtype(0) != DType::F32)
+    return node.fail("only float32 Softmax is supported");
+  if (node.rank(0) < 1)
+    return node.fail("Softmax needs at least one dimension");
+  Value x = node.value(0);
+  int64_t axis = node.rank(0) - 1;
+  Value shifted = binary<tosa::SubOp>(node, x, reduce<tosa::ReduceMaxOp>(node, x, axis));
+  Value e = unary<tosa::ExpOp>(node, shifted);
+  Value sum = reduce<tosa::ReduceSumOp>(node, e, axis);
+  if (node.op() == "LogSoftmax") // x - max - log(sum)
+    node.setValue(0, binary<tosa::SubOp>(node, shifted, unary<tosa::LogOp>(node, sum)));
+  else
+    node.setValue(0, mul(node, e, unary<tosa::ReciprocalOp>(node, sum)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertArgMax(NodeContext &node) {
+  auto axisValue = node.constInts(1, "dimension");
+  if (!axisValue)
+    return axisValue.takeError();
+  if (axisValue->size() != 1)
+    return node.fail("dimension must hold one value");
+  auto axis = node.normalizeAxis((*axisValue)[0], node.rank(0));
+  if (!axis)
+    return axis.takeError();
+  std::optional<DType> outType = node.attrs().getType("output_type");
+  DType dtype = outType.value_or(DType::I64); // TF's default
+  if (dtype != DType::I32 && dtype != DType::I64)
+    return node.fail("output_type must be int32 or int64");
+  Value x = node.value(0);
+  if (node.op() == "ArgMin") // the first minimum of x is the first maximum of -x
+    x = negate(node, x);
+  std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
+  shape.erase(shape.begin() + *axis);
+  auto i32 = node.builder().getI32Type();
+  Value index =
+      node.create<tosa::ArgMaxOp>(tensorOf(shape, i32), x, node.builder().getI32IntegerAttr(*axis));
+  node.setValue(0, cast(node, index, mlirType(node.builder(), dtype)));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerReduceOps(OpTable &table) {
+  table.add("Sum", convert<Reduction::Sum>, 2, 2);
+  table.add("Mean", convert<Reduction::Mean>, 2, 2);
+  table.add("Max", convert<Reduction::Max>, 2, 2);
+  table.add("Min", convert<Reduction::Min>, 2, 2);
+  table.add("Prod", convert<Reduction::Prod>, 2, 2);
+  table.add("Softmax", convertSoftmax, 1, 1);
+  table.add("LogSoftmax", convertSoftmax, 1, 1);
+  table.add("ArgMax", convertArgMax, 2, 2);
+  table.add("ArgMin", convertArgMax, 2, 2);
+}
+
+} // namespace kiln::tfjs_import

@@ -1,0 +1,260 @@
+//===- Tensor.cpp - Reshape, Squeeze, ExpandDims, Transpose, Concat, Pack, Pad, Tile ===//
+//
+// Data movement. Known inputs move on the host (that is how shape
+// subgraphs fold, and how reshaped weights stay plain constants); others
+// become TOSA ops.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+// Defines output 0 as `shape` of input 0's elements, in order.
+void setReshaped(NodeContext &node, llvm::ArrayRef<int64_t> shape) {
+  std::vector<int64_t> dims(shape.begin(), shape.end());
+  if (const HostTensor *h = node.host(0))
+    node.setHost(0, h->reshaped(dims));
+  else
+    node.setValue(0, reshape(node, node.value(0), dims));
+}
+
+llvm::Error convertReshape(NodeContext &node) {
+  auto requested = node.constInts(1, "shape");
+  if (!requested)
+    return requested.takeError();
+  std::vector<int64_t> shape = *requested;
+  int64_t known = 1, inferred = -1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == -1 && inferred < 0)
+      inferred = d;
+    else if (shape[d] < 0)
+      return node.fail("bad target shape " + shapeString(shape));
+    else
+      known *= shape[d];
+  }
+  int64_t total = numElements(node.shape(0));
+  if (inferred >= 0 && known > 0 && total % known == 0)
+    shape[inferred] = total / known;
+  if (numElements(shape) != total || (inferred >= 0 && known == 0))
+    return node.fail("cannot reshape " + shapeString(node.shape(0)) + " to " +
+                     shapeString(*requested));
+  setReshaped(node, shape);
+  return llvm::Error::success();
+}
+
+llvm::Error convertSqueeze(NodeContext &node) {
+  std::vector<int64_t> dims = node.attrs().getInts("squeeze_dims");
+  if (dims.empty())
+    dims = node.attrs().getInts("axis");
+  llvm::ArrayRef<int64_t> in = node.shape(0);
+  std::vector<bool> drop(in.size(), dims.empty());
+  if (dims.empty()) {
+    for (size_t d = 0; d < in.size(); ++d)
+      drop[d] = in[d] == 1;
+  }
+  for (int64_t dim : dims) {
+    auto axis = node.normalizeAxis(dim, in.size());
+    if (!axis)
+      return axis.takeError();
+    if (in[*axis] != 1)
+      return node.fail("cannot squeeze dimension " + llvm::Twine(*axis) + " of " + shapeString(in) +
+                       ": its size is not 1");
+    drop[*axis] = true;
+  }
+  std::vector<int64_t> shape;
+  for (size_t d = 0; d < in.size(); ++d)
+    if (!drop[d])
+      shape.push_back(in[d]);
+  setReshaped(node, shape);
+  return llvm::Error::success();
+}
+
+llvm::Error convertExpandDims(NodeContext &node) {
+  auto dim = node.constInts(1, "dim");
+  if (!dim)
+    return dim.takeError();
+  if (dim->size() != 1)
+    return node.fail("dim must hold one value, not " + llvm::Twine(dim->size()));
+  int64_t rank = node.rank(0);
+  auto axis = node.normalizeAxis((*dim)[0], rank + 1);
+  if (!axis)
+    return axis.takeError();
+  std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
+  shape.insert(shape.begin() + *axis, 1);
+  setReshaped(node, shape);
+  return llvm::Error::success();
+}
+
+llvm::Error convertTranspose(NodeContext &node) {
+  auto perm = node.constInts(1, "perm");
+  if (!perm)
+    return perm.takeError();
+  int64_t rank = node.rank(0);
+  std::vector<bool> seen(rank, false);
+  bool valid = static_cast<int64_t>(perm->size()) == rank;
+  for (int64_t p : *perm) {
+    valid = valid && p >= 0 && p < rank && !seen[p];
+    if (valid)
+      seen[p] = true;
+  }
+  if (!valid)
+    return node.fail("perm " + shapeString(*perm) + " is not a permutation of " +
+                     llvm::Twine(rank) + " dimensions");
+  if (const HostTensor *h = node.host(0))
+    node.setHost(0, h->transposed(*perm));
+  else
+    node.setValue(0, transpose(node, node.value(0), *perm));
+  return llvm::Error::success();
+}
+
+// Concatenates inputs [first, first + count) along `axis` (checked here).
+llvm::Error concatInputs(NodeContext &node, int first, int count, int64_t axisIn) {
+  llvm::ArrayRef<int64_t> ref = node.shape(first);
+  auto axis = node.normalizeAxis(axisIn, ref.size());
+  if (!axis)
+    return axis.takeError();
+  bool allHost = true;
+  for (int i = first; i < first + count; ++i) {
+    llvm::ArrayRef<int64_t> s = node.shape(i);
+    bool fits = s.size() == ref.size() && node.dtype(i) == node.dtype(first);
+    for (size_t d = 0; fits && d < s.size(); ++d)
+      fits = static_cast<int64_t>(d) == *axis || s[d] == ref[d];
+    if (!fits)
+      return node.fail("cannot concatenate " + shapeString(s) + " (" + dtypeName(node.dtype(i)) +
+                       ") with " + shapeString(ref) + " (" + dtypeName(node.dtype(first)) +
+                       ") along axis " + llvm::Twine(*axis));
+    allHost = allHost && node.host(i);
+  }
+  if (allHost) {
+    std::vector<const HostTensor *> parts;
+    for (int i = first; i < first + count; ++i)
+      parts.push_back(node.host(i));
+    node.setHost(0, HostTensor::concat(parts, *axis));
+    return llvm::Error::success();
+  }
+  llvm::SmallVector<Value> parts;
+  for (int i = first; i < first + count; ++i)
+    if (numElements(node.shape(i)) > 0 || count == 1)
+      parts.push_back(node.value(i));
+  node.setValue(0, concat(node, parts, *axis));
+  return llvm::Error::success();
+}
+
+llvm::Error convertConcatV2(NodeContext &node) {
+  int n = node.numInputs() - 1;
+  auto axis = node.constInts(n, "axis");
+  if (!axis)
+    return axis.takeError();
+  if (axis->size() != 1)
+    return node.fail("axis must hold one value");
+  return concatInputs(node, 0, n, (*axis)[0]);
+}
+
+llvm::Error convertConcat(NodeContext &node) { // the old form: axis first
+  auto axis = node.constInts(0, "concat_dim");
+  if (!axis)
+    return axis.takeError();
+  if (axis->size() != 1)
+    return node.fail("concat_dim must hold one value");
+  return concatInputs(node, 1, node.numInputs() - 1, (*axis)[0]);
+}
+
+llvm::Error convertPack(NodeContext &node) {
+  llvm::ArrayRef<int64_t> ref = node.shape(0);
+  auto axis = node.normalizeAxis(node.attrs().getInt("axis", 0), ref.size() + 1);
+  if (!axis)
+    return axis.takeError();
+  std::vector<int64_t> expanded(ref.begin(), ref.end());
+  expanded.insert(expanded.begin() + *axis, 1);
+  bool allHost = true;
+  for (int i = 0; i < node.numInputs(); ++i) {
+    if (node.shape(i) != ref || node.dtype(i) != node.dtype(0))
+      return node.fail("cannot stack " + shapeString(node.shape(i)) + " with " + shapeString(ref));
+    allHost = allHost && node.host(i);
+  }
+  if (allHost) {
+    std::vector<HostTensor> reshaped;
+    for (int i = 0; i < node.numInputs(); ++i)
+      reshaped.push_back(node.host(i)->reshaped(expanded));
+    std::vector<const HostTensor *> parts;
+    for (const HostTensor &t : reshaped)
+      parts.push_back(&t);
+    node.setHost(0, HostTensor::concat(parts, *axis));
+    return llvm::Error::success();
+  }
+  llvm::SmallVector<Value> parts;
+  for (int i = 0; i < node.numInputs(); ++i)
+    parts.push_back(reshape(node, node.value(i), expanded));
+  node.setValue(0, concat(node, parts, *axis));
+  return llvm::Error::success();
+}
+
+llvm::Error convertPad(NodeContext &node) {
+  auto paddings = node.constInts(1, "paddings");
+  if (!paddings)
+    return paddings.takeError();
+  int64_t rank = node.rank(0);
+  if (static_cast<int64_t>(paddings->size()) != 2 * rank)
+    return node.fail("paddings must be [" + llvm::Twine(rank) + ", 2], not " +
+                     shapeString(node.shape(1)));
+  if (llvm::any_of(*paddings, [](int64_t p) { return p < 0; }))
+    return node.fail("negative paddings are not supported");
+  double padValue = 0;
+  if (node.numInputs() > 2) {
+    const HostTensor *h = node.host(2);
+    if (!h || h->size() != 1)
+      return node.fail("constant_values must be a known scalar");
+    padValue = h->at(0);
+  }
+  node.setValue(0, pad(node, node.value(0), *paddings, padValue));
+  return llvm::Error::success();
+}
+
+llvm::Error convertTile(NodeContext &node) {
+  auto multiples = node.constInts(1, "multiples");
+  if (!multiples)
+    return multiples.takeError();
+  llvm::ArrayRef<int64_t> in = node.shape(0);
+  if (multiples->size() != in.size() || llvm::any_of(*multiples, [](int64_t m) { return m < 1; }))
+    return node.fail("multiples " + shapeString(*multiples) + " do not fit " + shapeString(in));
+  std::vector<int64_t> shape;
+  for (size_t d = 0; d < in.size(); ++d)
+    shape.push_back(in[d] * (*multiples)[d]);
+  const HostTensor *h = node.host(0);
+  if (h && numElements(shape) <= kMaxFoldElements) {
+    std::vector<int64_t> source(numElements(shape)), inStrides = stridesOf(in);
+    std::vector<int64_t> outStrides = stridesOf(shape);
+    for (int64_t i = 0; i < static_cast<int64_t>(source.size()); ++i) {
+      int64_t src = 0;
+      for (size_t d = 0; d < in.size(); ++d)
+        src += ((i / outStrides[d]) % shape[d] % in[d]) * inStrides[d];
+      source[i] = src;
+    }
+    node.setHost(0, h->remapped(shape, source));
+    return llvm::Error::success();
+  }
+  node.setValue(0, node.create<tosa::TileOp>(tensorOf(shape, node.elementType(0)), node.value(0),
+                                             node.builder().getDenseI64ArrayAttr(*multiples)));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerTensorOps(OpTable &table) {
+  table.add("Reshape", convertReshape, 2, 2);
+  table.add("Squeeze", convertSqueeze, 1, 1);
+  table.add("ExpandDims", convertExpandDims, 2, 2);
+  table.add("Transpose", convertTranspose, 2, 2);
+  table.add("ConcatV2", convertConcatV2, 2, -1);
+  table.add("Concat", convertConcat, 2, -1);
+  table.add("Pack", convertPack, 1, -1);
+  table.add("Pad", convertPad, 2, 2);
+  table.add("PadV2", convertPad, 3, 3);
+  table.add("Tile", convertTile, 2, 2);
+}
+
+} // namespace kiln::tfjs_import

@@ -1,0 +1,65 @@
+//===- kiln-import-tfjs.cpp - print a TF.js graph model as Kiln IR --------===//
+//
+// A thin test tool over importTfjsModel until kilnc reads model.json:
+//   kiln-import-tfjs model.json [--input-shape name=1x192x192x3]...
+//                    [--no-pin-batch] [--elide-weights] [--op-counts]
+// Prints the imported module (phase `import`), or with --op-counts one
+// "count op" line per op kind. Errors are one line and exit 1.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/TfjsImporter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.json>"), cl::Required);
+static cl::list<std::string> inputShapes("input-shape",
+                                         cl::desc("Pin an input's shape: name=1x192x192x3"));
+static cl::opt<bool> noPinBatch("no-pin-batch",
+                                cl::desc("Do not pin an unknown batch dimension to 1"));
+static cl::opt<bool> elideWeights("elide-weights",
+                                  cl::desc("Elide weight blobs (dense_resource) in the output"));
+static cl::opt<bool> opCounts("op-counts", cl::desc("Print how many ops of each kind"));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "Kiln: import a TF.js graph model\n");
+  auto fail = [](const llvm::Twine &message) {
+    llvm::errs() << "kiln-import-tfjs: error: " << message << "\n";
+    return 1;
+  };
+  kiln::TfjsImportOptions options;
+  options.pinBatchToOne = !noPinBatch;
+  for (const std::string &spec : inputShapes)
+    if (llvm::Error err = options.addInputShape(spec))
+      return fail(llvm::toString(std::move(err)));
+
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::func::FuncDialect, mlir::tosa::TosaDialect>();
+  auto module = kiln::importTfjsModel(context, inputPath, options);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+
+  if (opCounts) {
+    llvm::MapVector<llvm::StringRef, int> counts;
+    (*module)->walk([&](mlir::Operation *op) {
+      if (op != module->get())
+        ++counts[op->getName().getStringRef()];
+    });
+    for (auto &[name, count] : counts)
+      llvm::outs() << count << " " << name << "\n";
+    return 0;
+  }
+  mlir::OpPrintingFlags flags;
+  flags.elideLargeElementsAttrs(16);
+  if (elideWeights)
+    flags.elideLargeResourceString(0);
+  (*module)->print(llvm::outs(), flags);
+  llvm::outs() << "\n";
+  return 0;
+}

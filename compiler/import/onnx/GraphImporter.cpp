@@ -8,9 +8,12 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
+
+#include <cstring>
 
 using namespace mlir;
 
@@ -112,6 +115,17 @@ void GraphImporter::define(llvm::StringRef name, ValueEntry entry) {
   values_[name] = std::move(entry);
 }
 
+// Whether every element has the same bytes (a zero bias, say): such tensors
+// print as a splat however large they are.
+static bool isUniform(const Literal &literal) {
+  llvm::ArrayRef<char> data = literal.rawData();
+  size_t esize = dtypeSize(literal.dtype());
+  for (size_t i = esize; i < data.size(); i += esize)
+    if (std::memcmp(data.data(), data.data() + i, esize) != 0)
+      return false;
+  return true;
+}
+
 llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
                                                     llvm::StringRef nameHint, Location loc) {
   Type element = elementTypeFor(builder_, literal.dtype());
@@ -125,9 +139,12 @@ llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
     std::vector<char> bytes = literal.bytes();
     llvm::SmallVector<bool> bools(bytes.begin(), bytes.end());
     attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bools));
-  } else if (literal.isSplat() || literal.size() <= kMaxInlineElements) {
+  } else if (literal.isSplat() || literal.size() <= kMaxInlineElements || isUniform(literal)) {
     // A one-element buffer is read as a splat.
-    attr = DenseElementsAttr::getFromRawBuffer(type, literal.rawData());
+    llvm::ArrayRef<char> data = literal.rawData();
+    if (!literal.isSplat() && literal.size() > kMaxInlineElements)
+      data = data.take_front(dtypeSize(literal.dtype()));
+    attr = DenseElementsAttr::getFromRawBuffer(type, data);
   } else {
     AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
         literal.rawData(), /*align=*/64, /*dataIsMutable=*/false);
@@ -256,6 +273,12 @@ llvm::Error GraphImporter::finishFunction() {
     results.push_back(*value);
   }
   builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
+  // Folding leaves a few ops behind (a reshape whose user reshaped its input
+  // directly, a constant only a folded node read): drop what nothing uses.
+  Block &body = func_.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
   func_.setFunctionType(
       builder_.getFunctionType(func_.getArgumentTypes(), ValueRange(results).getTypes()));
   for (int i = 0; i < model_.graph().output_size(); ++i)

@@ -126,7 +126,8 @@ llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &optio
   for (const auto &entry : model.opset_import())
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
-  if (opset < kMinOpset) {
+  bool converted = opset < kMinOpset;
+  if (converted) {
     try {
       model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
     } catch (const std::exception &e) {
@@ -144,7 +145,11 @@ llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &optio
                                           /*enable_data_propagation=*/true);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference);
   } catch (const std::exception &e) {
-    return makeError("shape inference failed: " + oneLine(e.what()));
+    // libonnx 1.12's converter mishandles some old broadcasts: say so.
+    std::string after = converted ? " after libonnx converted the model from opset " +
+                                        std::to_string(opset) + " to " + std::to_string(kMinOpset)
+                                  : "";
+    return makeError("shape inference failed" + after + ": " + oneLine(e.what()));
   }
   return llvm::Error::success();
 }

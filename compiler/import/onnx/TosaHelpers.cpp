@@ -2,6 +2,7 @@
 #include "compiler/import/onnx/TosaHelpers.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <limits>
 
@@ -47,6 +48,16 @@ Value reshape(OpContext &op, Value v, llvm::ArrayRef<int64_t> shape) {
   // A reshape of a reshape is one reshape of the original.
   if (auto inner = v.getDefiningOp<tosa::ReshapeOp>())
     return reshape(op, inner.getInput1(), shape);
+  // A reshaped constant is a constant (a blob is shared, not copied).
+  if (auto constant = v.getDefiningOp<tosa::ConstOp>()) {
+    auto type = tensorOf(shape, typeOf(v).getElementType());
+    ElementsAttr value = constant.getValue();
+    if (auto dense = dyn_cast<DenseElementsAttr>(value))
+      return op.create<tosa::ConstOp>(type, dense.reshape(type));
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+      return op.create<tosa::ConstOp>(
+          type, DenseResourceElementsAttr::get(type, resource.getRawHandle()));
+  }
   return op.create<tosa::ReshapeOp>(tensorOf(shape, typeOf(v).getElementType()), v,
                                     op.builder().getDenseI64ArrayAttr(shape));
 }

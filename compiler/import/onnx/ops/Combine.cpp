@@ -89,6 +89,8 @@ Value borderRows(OpContext &op, Value x, int64_t axis, int64_t count, bool atEnd
   start[axis] = atEnd ? dim - 1 : 0;
   size[axis] = 1;
   Value edge = slice(op, x, start, size);
+  if (count == 1)
+    return edge;
   llvm::SmallVector<int64_t> multiples(size.size(), 1), shape(size);
   multiples[axis] = count;
   shape[axis] = count;

@@ -10,6 +10,7 @@
 #include "compiler/import/onnx/ops/OpTable.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 
@@ -225,6 +226,23 @@ llvm::Error convertPow(OpContext &op) {
 }
 
 llvm::Error convertWhere(OpContext &op) {
+  if (op.allInputsFoldable()) { // Where in shape computations
+    const Literal &cond = *op.literal(0), &a = *op.literal(1), &b = *op.literal(2);
+    auto ab = broadcastShapes(a.shape(), b.shape());
+    if (!ab)
+      return op.fail(llvm::toString(ab.takeError()));
+    auto shape = broadcastShapes(cond.shape(), *ab);
+    if (!shape)
+      return op.fail(llvm::toString(shape.takeError()));
+    Literal c = cond.broadcastTo(*shape), x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
+    std::vector<char> xs = x.bytes(), ys = y.bytes();
+    size_t esize = dtypeSize(a.dtype());
+    for (int64_t i = 0, e = numElements(*shape); i < e; ++i)
+      if (!c.intAt(i))
+        std::memcpy(xs.data() + i * esize, ys.data() + i * esize, esize);
+    op.setLiteral(0, Literal::fromBytes(a.dtype(), *shape, std::move(xs)));
+    return llvm::Error::success();
+  }
   op.setValue(0, select(op, op.value(0), op.value(1), op.value(2)));
   return llvm::Error::success();
 }

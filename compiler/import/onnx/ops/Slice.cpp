@@ -43,35 +43,38 @@ AxisSlice clampSlice(int64_t start, int64_t end, int64_t step, int64_t dim) {
   return s;
 }
 
-// Every row start + i * step (i < count) of `axis`, for a positive step.
-Value stridedRows(OpContext &op, Value x, int64_t axis, const AxisSlice &s) {
-  llvm::SmallVector<int64_t> shape(typeOf(x).getShape());
-  int64_t dim = shape[axis];
-  llvm::SmallVector<int64_t> start(shape.size(), 0), size(shape);
-  start[axis] = s.start;
-  if (s.step == 1) {
-    size[axis] = s.count;
-    return slice(op, x, start, size);
+// Rows start + i * step (i < count) of every axis, all steps positive: one
+// slice; for steps > 1 it cuts count * step rows (padding the tail where the
+// tensor is shorter), views each such axis as [count, step] and keeps
+// column 0.
+Value stridedSlice(OpContext &op, Value x, llvm::ArrayRef<AxisSlice> slices) {
+  llvm::ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  llvm::SmallVector<int64_t> start(rank), size(rank), lowHigh(2 * rank, 0), split, splitSize;
+  llvm::SmallVector<int64_t> result(rank);
+  bool strided = false;
+  for (int64_t d = 0; d < rank; ++d) {
+    const AxisSlice &s = slices[d];
+    int64_t want = s.count * s.step;
+    start[d] = s.start;
+    size[d] = std::min(want, shape[d] - s.start);
+    lowHigh[2 * d + 1] = want - size[d];
+    result[d] = s.count;
+    split.push_back(s.count);
+    splitSize.push_back(s.count);
+    if (s.step > 1) {
+      strided = true;
+      split.push_back(s.step);
+      splitSize.push_back(1);
+    }
   }
-  // Cut count * step rows (padding the tail if the tensor is shorter), view
-  // them as [count, step] and keep column 0.
-  int64_t want = s.count * s.step, have = std::min(want, dim - s.start);
-  size[axis] = have;
-  Value rows = slice(op, x, start, size);
-  if (have < want) {
-    llvm::SmallVector<int64_t> lowHigh(2 * shape.size(), 0);
-    lowHigh[2 * axis + 1] = want - have;
-    rows = pad(op, rows, lowHigh, 0.0);
-  }
-  llvm::SmallVector<int64_t> split(shape);
-  split[axis] = s.count;
-  split.insert(split.begin() + axis + 1, s.step);
-  rows = reshape(op, rows, split);
-  llvm::SmallVector<int64_t> first(split.size(), 0), firstSize(split);
-  firstSize[axis + 1] = 1;
-  rows = slice(op, rows, first, firstSize);
-  size[axis] = s.count;
-  return reshape(op, rows, size);
+  x = slice(op, x, start, size);
+  if (!strided)
+    return x;
+  x = pad(op, x, lowHigh, 0.0);
+  x = reshape(op, x, split);
+  x = slice(op, x, llvm::SmallVector<int64_t>(split.size(), 0), splitSize);
+  return reshape(op, x, result);
 }
 
 llvm::Error convertSlice(OpContext &op) {
@@ -128,15 +131,16 @@ llvm::Error convertSlice(OpContext &op) {
     op.setLiteral(0, lit->strided(start, step, shape));
     return llvm::Error::success();
   }
+  // Negative steps: reverse those axes, then take the same rows forwards.
   Value x = op.value(0);
   for (int64_t d = 0; d < rank; ++d) {
-    AxisSlice s = slices[d];
-    if (s.step < 0) { // reverse, then the same rows with a positive step
-      x = op.create<tosa::ReverseOp>(x.getType(), x, op.builder().getI32IntegerAttr(d));
-      s = {typeOf(x).getDimSize(d) - 1 - s.start, -s.step, s.count};
-    }
-    x = stridedRows(op, x, d, s);
+    AxisSlice &s = slices[d];
+    if (s.step > 0)
+      continue;
+    x = op.create<tosa::ReverseOp>(x.getType(), x, op.builder().getI32IntegerAttr(d));
+    s = {in[d] - 1 - s.start, -s.step, s.count};
   }
+  x = stridedSlice(op, x, slices);
   op.setValue(0, x);
   return llvm::Error::success();
 }

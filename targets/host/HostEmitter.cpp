@@ -125,8 +125,10 @@ class DimTables {
 public:
   explicit DimTables(std::string prefix) : prefix(std::move(prefix)) {}
   std::string get(const std::vector<int64_t> &shape) {
-    auto [it, inserted] = tables.try_emplace(shape, tables.size());
-    return prefix + "_dims" + std::to_string(it->second);
+    return prefix + "_dims" + std::to_string(index(shape));
+  }
+  unsigned index(const std::vector<int64_t> &shape) {
+    return tables.try_emplace(shape, tables.size()).first->second;
   }
   void print(llvm::raw_ostream &os) const {
     for (const auto &[shape, index] : tables) {
@@ -142,6 +144,18 @@ public:
         os << "{0, 1, 1, 0}";
       os << "};\n";
     }
+  }
+
+  /// An array of every table, indexed by number (for HostOptions::compactCalls).
+  void printPointers(llvm::raw_ostream &os) const {
+    std::vector<unsigned> order;
+    for (const auto &entry : tables)
+      order.push_back(entry.second);
+    llvm::sort(order);
+    os << "static halide_dimension_t *const " << prefix << "_dim_tables[] = {";
+    for (unsigned index : order)
+      os << (index ? ", " : "") << prefix << "_dims" << index;
+    os << "};\n";
   }
 
 private:
@@ -164,13 +178,98 @@ static std::string hostPointer(const BufferRef &ref) {
   return "0";
 }
 
+/// The `kind` column of the compact argument table (see the loop below).
+static unsigned compactKind(BufferRef::Kind kind) {
+  switch (kind) {
+  case BufferRef::Input:
+    return 0;
+  case BufferRef::Output:
+    return 1;
+  case BufferRef::Weight:
+    return 2;
+  case BufferRef::Arena:
+    return 3;
+  }
+  return 3;
+}
+
+/// The compact form of the calls (HostOptions::compactCalls): `tables` gets
+/// the call and argument tables and the kernel switch, `body` the loop that
+/// replaces the unrolled calls in run().
+static void printCompactCalls(const HostPlan &plan, DimTables &dims, llvm::raw_ostream &tables,
+                              llvm::raw_ostream &body) {
+  const std::string &m = plan.modelName;
+  size_t maxArgs = 1;
+  for (const KernelCall &call : plan.calls)
+    maxArgs = std::max(maxArgs, call.args.size());
+  tables << "\n/* Where each kernel argument lives: kind 0 input, 1 output, 2 weights,\n"
+         << " * 3 arena; `at` is the input/output index or the byte offset. */\n"
+         << "typedef struct " << m << "_arg {\n"
+         << "  unsigned char kind, code, bits, rank;\n  unsigned dims;\n  size_t at;\n} " << m
+         << "_arg;\n"
+         << "typedef struct " << m << "_call {\n"
+         << "  unsigned kernel, args, first;\n  const char *error;\n} " << m << "_call;\n"
+         << "static const " << m << "_arg " << m << "_args[] = {\n";
+  std::string callRows;
+  unsigned first = 0;
+  for (const KernelCall &call : plan.calls) {
+    for (const BufferRef &arg : call.args)
+      tables << "    {" << compactKind(arg.kind) << ", " << unsigned(arg.desc.element.halideCode)
+             << ", " << unsigned(arg.desc.element.bits) << ", " << arg.desc.shape.size() << ", "
+             << dims.index(arg.desc.shape) << ", "
+             << (arg.kind == BufferRef::Input || arg.kind == BufferRef::Output ? arg.index
+                                                                               : arg.offset)
+             << "u},\n";
+    callRows += llvm::formatv("    {{{0}, {1}, {2}, {3}},\n", call.kernel, call.args.size(), first,
+                              cString("kernel '" + call.label + "' failed"))
+                    .str();
+    first += call.args.size();
+  }
+  tables << "};\nstatic const " << m << "_call " << m << "_calls[] = {\n"
+         << callRows << "};\n\n"
+         << "static int " << m << "_kernel(unsigned kernel, halide_buffer_t *b) {\n"
+         << "  switch (kernel) {\n";
+  for (unsigned k = 0; k < plan.kernels.size(); ++k) {
+    kiln::KernelOp kernel = plan.kernels[k];
+    unsigned args = kernel.getInputs().size() + kernel.getNumResults();
+    tables << "  case " << k << ":\n    return " << plan.functionName(k) << "(";
+    for (unsigned i = 0; i < args; ++i)
+      tables << (i ? ", " : "") << "&b[" << i << "]";
+    tables << ");\n";
+  }
+  tables << "  }\n  return -1;\n}\n";
+  body << "  {\n"
+       << "    halide_buffer_t b[" << maxArgs << "];\n"
+       << "    size_t c, a;\n"
+       << "    for (c = 0; c < sizeof " << m << "_calls / sizeof " << m << "_calls[0]; ++c) {\n"
+       << "      const " << m << "_call *call = &" << m << "_calls[c];\n"
+       << "      for (a = 0; a < call->args; ++a) {\n"
+       << "        const " << m << "_arg *arg = &" << m << "_args[call->first + a];\n"
+       << "        void *host = arg->kind == 0   ? (void *)inputs[arg->at]\n"
+       << "                     : arg->kind == 1 ? outputs[arg->at]\n"
+       << "                     : arg->kind == 2 ? (void *)(ctx->weights + arg->at)\n"
+       << "                                      : (void *)(ctx->arena + arg->at);\n"
+       << "        kiln_bind(&b[a], host, arg->code, arg->bits, arg->rank, " << m
+       << "_dim_tables[arg->dims]);\n"
+       << "      }\n"
+       << "      if (" << m << "_kernel(call->kernel, b) != 0)\n"
+       << "        return fail(ctx, KILN_KERNEL_FAILED, call->error);\n"
+       << "    }\n"
+       << "  }\n";
+}
+
 std::string emitSource(const HostPlan &plan, const HostOptions &options) {
   const std::string &m = plan.modelName;
   std::string M = upper(m);
   DimTables dims(m);
-  std::string calls;
+  std::string calls, compactTables;
   llvm::raw_string_ostream cs(calls);
-  for (const KernelCall &call : plan.calls) {
+  if (options.compactCalls) {
+    llvm::raw_string_ostream ts(compactTables);
+    printCompactCalls(plan, dims, ts, cs);
+  }
+  for (const KernelCall &call : options.compactCalls ? llvm::ArrayRef<KernelCall>()
+                                                     : llvm::ArrayRef<KernelCall>(plan.calls)) {
     cs << "  { /* " << call.label << " */\n"
        << "    halide_buffer_t b[" << call.args.size() << "];\n";
     for (auto [i, arg] : llvm::enumerate(call.args))
@@ -208,6 +307,8 @@ std::string emitSource(const HostPlan &plan, const HostOptions &options) {
   printTensorTable(os, m + "_inputs", plan.inputs);
   printTensorTable(os, m + "_outputs", plan.outputs);
   dims.print(os);
+  if (options.compactCalls)
+    dims.printPointers(os);
   os << R"c(
 struct )c"
      << m << R"c(_context {
@@ -233,9 +334,8 @@ static void kiln_bind(halide_buffer_t *b, void *host, uint8_t code, uint8_t bits
   b->dimensions = dims;
   b->dim = dims ? dim : 0;
 }
-
-void )c"
-     << m << "_options_initialize(" << m << R"c(_options *options) {
+)c" << compactTables
+     << "\nvoid " << m << "_options_initialize(" << m << R"c(_options *options) {
   if (options)
     __builtin_memset(options, 0, sizeof *options);
 }

@@ -18,6 +18,7 @@ import {
   modelAvailable,
   oracle,
   readFeeds,
+  repoRoot,
   tempDir,
   writeOutputs,
 } from './common.mjs';
@@ -124,6 +125,14 @@ describe('loading', { skip }, () => {
     assert.equal(report.weightsEmbedded, false);
     assert.equal(report.weights.raw, weights);
     assert.equal(report.code.raw, size(external.dir, `${name}.wasm`));
+  });
+});
+
+test('the loader template has no string spanning lines (the emitter unindents it)', () => {
+  const template = fs.readFileSync(path.join(repoRoot, 'targets/wasm/loader/loader.mjs'), 'utf8');
+  template.split('\n').forEach((line, i) => {
+    assert.equal((line.match(/`/g) ?? []).length % 2, 0, `loader.mjs:${i + 1} opens a template literal it does not close`);
+    assert.ok(!/\\$/.test(line), `loader.mjs:${i + 1} continues a string on the next line`);
   });
 });
 

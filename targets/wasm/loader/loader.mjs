@@ -26,7 +26,7 @@ const ARRAYS = {
   bool: Uint8Array,
 };
 // What the loader calls in every module besides the model's own functions.
-const SHIM_EXPORTS = ['memory', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message', 'kiln_fnv1a64'];
+const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message', 'kiln_fnv1a64'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed'];
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -191,6 +191,7 @@ export async function load(source, options = {}) {
   const ex = instance.exports;
   for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS])
     if (!(name in ex)) throw fail(`${wasmName} is not the module of model '${MODEL.name}' (it lacks the export '${name}')`);
+  ex._initialize();
   return new Model(ex, simd, weightBytes);
 }
 

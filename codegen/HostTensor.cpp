@@ -12,7 +12,8 @@ static constexpr struct {
   llvm::StringLiteral name;
   size_t bytes;
 } kDTypes[] = {
-    {DType::F32, "float32", 4}, {DType::F16, "float16", 2}, {DType::F64, "float64", 8},
+    {DType::F32, "float32", 4}, {DType::F16, "float16", 2}, {DType::BF16, "bfloat16", 2},
+    {DType::F64, "float64", 8},
     {DType::I8, "int8", 1},     {DType::I16, "int16", 2},   {DType::I32, "int32", 4},
     {DType::I64, "int64", 8},   {DType::U8, "uint8", 1},    {DType::U16, "uint16", 2},
     {DType::U32, "uint32", 4},  {DType::U64, "uint64", 8},  {DType::Bool, "bool", 1},
@@ -25,6 +26,8 @@ llvm::Expected<DType> dtypeOf(mlir::Type type) {
     return DType::F16;
   if (type.isF64())
     return DType::F64;
+  if (type.isBF16())
+    return DType::BF16;
   if (auto i = llvm::dyn_cast<mlir::IntegerType>(type)) {
     unsigned w = i.getWidth();
     if (w == 1)

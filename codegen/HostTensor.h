@@ -17,7 +17,7 @@
 
 namespace kiln::codegen {
 
-enum class DType { F32, F16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool };
+enum class DType { F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool };
 
 /// The dtype of an MLIR element type (f32, i64, i1, ui8...); signless
 /// integers are signed, as in TOSA.

@@ -32,6 +32,8 @@ Halide::Type halideTypeOf(DType dtype) {
     return Halide::Float(32);
   case DType::F16:
     return Halide::Float(16);
+  case DType::BF16:
+    return Halide::BFloat(16);
   case DType::F64:
     return Halide::Float(64);
   case DType::I8:

@@ -3,27 +3,37 @@
 //   kiln-run model.{onnx,mlir} --inputs-dir D --outputs-dir O
 //            [--input-shape name=1x3x224x224] [--schedule=template|auto:adams2019|...]
 //            [--print-schedules] [--timing] [--repeat N]
+//   kiln-run model.{onnx,mlir} --aot-dir D [--aot-target T]   (compile only)
 //
 // Imports the model (or reads Kiln IR), runs the pipeline to phase kernels,
 // JIT-compiles every kernel with the same codegen as the AOT targets, runs
 // the model on the tensors in D and writes the outputs to O (tensor
 // directory format of test/e2e). A quick way to check codegen against
-// ONNX Runtime without building a library.
+// ONNX Runtime without building a library. With --aot-dir it instead
+// compiles every distinct kernel ahead of time for a target, as the targets
+// do, and reports compile time and which kernels would allocate at run time.
 //
 //===----------------------------------------------------------------------===//
 #include "TensorDir.h"
 
+#include "codegen/Compile.h"
 #include "codegen/JitRunner.h"
+#include "codegen/KernelInfo.h"
+#include "codegen/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 using namespace llvm;
 
@@ -32,15 +42,65 @@ static int fail(const Twine &message) {
   return 1;
 }
 
+// --aot-dir: the schedules phase for `target`, then one object per distinct
+// kernel, with what each cost and whether it calls halide_malloc.
+static int compileAhead(mlir::ModuleOp module, StringRef dir, StringRef target,
+                        StringRef mode) {
+  mlir::PassManager pm(module.getContext());
+  kiln::buildCodegenSchedulesPipeline(pm, target, mode, /*overwrite=*/mode != "template");
+  if (failed(pm.run(module)))
+    return fail("the schedules phase failed");
+  if (std::error_code ec = sys::fs::create_directories(dir))
+    return fail("cannot create '" + dir + "': " + ec.message());
+  std::map<std::string, std::string> done; // kernel key -> function
+  double total = 0;
+  unsigned heap = 0;
+  int status = 0;
+  module.walk([&](kiln::KernelOp kernel) {
+    if (status)
+      return;
+    std::string key = kiln::codegen::kernelKey(kernel);
+    if (done.count(key)) {
+      outs() << kernel.getKernelName() << ": same as " << done[key] << "\n";
+      return;
+    }
+    std::string fn = "k" + std::to_string(done.size());
+    done[key] = fn;
+    SmallString<256> path(dir);
+    sys::path::append(path, fn + ".o");
+    auto info = kiln::codegen::compileKernelObject(kernel, fn, target, path);
+    if (!info) {
+      status = fail(toString(info.takeError()));
+      return;
+    }
+    total += info->seconds;
+    heap += info->heapAllocates;
+    outs() << kernel.getKernelName() << ": " << fn << "  " << info->schedule.str()
+           << format("  %.3f s", info->seconds) << (info->heapAllocates ? "  HEAP" : "")
+           << (info->parallel ? "  parallel" : "") << "\n";
+  });
+  if (status)
+    return status;
+  outs() << format("%zu distinct kernels compiled for %s in %.2f s; %u allocate at run time\n",
+                   done.size(), target.str().c_str(), total, heap);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::OptionCategory category("kiln-run options");
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"), cl::Required,
                              cl::cat(category));
   cl::opt<std::string> inputsDir("inputs-dir", cl::desc("Directory of <name>.bin inputs"),
-                                 cl::value_desc("dir"), cl::Required, cl::cat(category));
+                                 cl::value_desc("dir"), cl::cat(category));
   cl::opt<std::string> outputsDir("outputs-dir", cl::desc("Directory for <name>.bin outputs"),
-                                  cl::value_desc("dir"), cl::Required, cl::cat(category));
+                                  cl::value_desc("dir"), cl::cat(category));
+  cl::opt<std::string> aotDir("aot-dir",
+                              cl::desc("Compile each distinct kernel to an object here instead "
+                                       "of running"),
+                              cl::value_desc("dir"), cl::cat(category));
+  cl::opt<std::string> aotTarget("aot-target", cl::desc("Halide target for --aot-dir"),
+                                 cl::init("host"), cl::cat(category));
   cl::list<std::string> inputShape(
       "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
       cl::value_desc("name=DxDx..."), cl::cat(category));
@@ -85,6 +145,11 @@ int main(int argc, char **argv) {
   }
   double frontSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (!aotDir.empty())
+    return compileAhead(**module, aotDir, aotTarget, schedule);
+  if (inputsDir.empty() || outputsDir.empty())
+    return fail("--inputs-dir and --outputs-dir are required (or --aot-dir)");
 
   kiln::codegen::JitOptions jitOptions;
   jitOptions.mode = *mode;

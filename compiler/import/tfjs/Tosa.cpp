@@ -34,10 +34,11 @@ Value scalarLike(NodeContext &node, Value like, double value) {
 
 Value i32Constant(NodeContext &node, llvm::ArrayRef<int64_t> values,
                   llvm::ArrayRef<int64_t> shape) {
-  auto type = tensorOf(shape, node.builder().getI32Type());
-  llvm::SmallVector<int32_t> ints(values.begin(), values.end());
-  return node.create<tosa::ConstOp>(type,
-                                    DenseElementsAttr::get(type, llvm::ArrayRef<int32_t>(ints)));
+  // Through the importer, so that large index tensors become blobs too.
+  return node.graph().createConstant(
+      HostTensor::fromInts(DType::I32, std::vector<int64_t>(shape.begin(), shape.end()),
+                           std::vector<int64_t>(values.begin(), values.end())),
+      "indices");
 }
 
 Value reshape(NodeContext &node, Value v, llvm::ArrayRef<int64_t> shape) {

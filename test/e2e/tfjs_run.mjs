@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// The correctness oracle for TF.js graph models: runs model.json with
+// TensorFlow.js (tfjs-core + tfjs-backend-cpu + tfjs-converter 4.22, from
+// <repo>/.deps) on the inputs in a tensor directory and writes its outputs as
+// another (see tensor_dir.mjs). The same command shape as ort_run.mjs.
+//
+//   node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O
+//        [--make-inputs SEED [--range lo,hi] [--int-range lo,hi]]
+//
+// Inputs and outputs are named as TF.js names them (model.inputNodes and
+// model.outputNodes: the signature's keys, else the node names), which is
+// also the `kiln.name` Kiln's importer gives them. Each input is read from
+// D/<name>.bin; its shape comes from D/manifest.json when there is one, else
+// from the model with an unknown batch taken as 1 (as Kiln pins it). With
+// --make-inputs SEED the inputs are first written to D: one fixed-seed
+// stream per input (mulberry32, seeded like make_inputs.mjs, which reads
+// ONNX models only), floats uniform in --range (default -1,1), integers in
+// --int-range (default 0,256).
+//
+// The model is read by hand and given to tf.io.fromMemory: every group's
+// shards concatenated in manifest order, as TF.js's own loaders do.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { UsageError, depsDir, parseArgs, runMain } from './common.mjs';
+import { DTYPES, elementCount, fileNameFor, readManifest, readRaw, writeTensorDir } from './tensor_dir.mjs';
+
+const USAGE =
+  'usage: node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O ' +
+  '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]]';
+
+async function loadTf() {
+  const require = createRequire(path.join(depsDir, 'package.json'));
+  try {
+    const tf = require('@tensorflow/tfjs-core');
+    require('@tensorflow/tfjs-backend-cpu');
+    const converter = require('@tensorflow/tfjs-converter');
+    await tf.setBackend('cpu');
+    // The cpu backend greets Node users on its first write with advice to
+    // install tfjs-node; the oracle's output stays its own.
+    tf.backend().firstUse = false;
+    return { tf, converter };
+  } catch (e) {
+    throw new UsageError(
+      `cannot load TensorFlow.js from ${depsDir}/node_modules (run scripts/setup.sh): ` +
+        e.message.split('\n')[0],
+    );
+  }
+}
+
+// model.json and its shards as the ModelArtifacts tf.io.fromMemory takes.
+function readArtifacts(modelPath) {
+  if (!fs.existsSync(modelPath)) throw new UsageError(`${modelPath}: no such file`);
+  let json;
+  try {
+    json = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${modelPath}: bad JSON: ${e.message}`);
+  }
+  if (json.format && json.format !== 'graph-model')
+    throw new UsageError(`${modelPath}: format is '${json.format}', not a graph model`);
+  const dir = path.dirname(modelPath);
+  const weightSpecs = [];
+  const buffers = [];
+  for (const group of json.weightsManifest ?? []) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) {
+      const file = path.join(dir, p);
+      if (!fs.existsSync(file)) throw new UsageError(`${modelPath}: weight shard ${file} is missing`);
+      buffers.push(fs.readFileSync(file));
+    }
+  }
+  const all = Buffer.concat(buffers);
+  return {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    signature: json.signature,
+    userDefinedMetadata: json.userDefinedMetadata,
+    weightSpecs,
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+  };
+}
+
+// mulberry32 and the per-name stream seed, as make_inputs.mjs has them.
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+function streamSeed(seed, name) {
+  let h = 0x811c9dc5 ^ seed;
+  for (const byte of Buffer.from(name, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+  return h >>> 0;
+}
+
+function parseRange(flag, text) {
+  const parts = text.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1]))
+    throw new UsageError(`${flag} expects lo,hi with lo < hi, got '${text}'`);
+  return parts;
+}
+
+function makeInput(spec, seed, floatRange, intRange) {
+  const next = mulberry32(streamSeed(seed, spec.name));
+  const count = elementCount(spec.shape);
+  const data = new DTYPES[spec.dtype](count);
+  for (let i = 0; i < count; i++) {
+    if (spec.dtype === 'float32')
+      data[i] = floatRange[0] + (floatRange[1] - floatRange[0]) * ((next() >>> 8) / 16777216);
+    else if (spec.dtype === 'bool') data[i] = next() >>> 31;
+    else data[i] = intRange[0] + Math.floor((next() / 4294967296) * (intRange[1] - intRange[0]));
+  }
+  return { ...spec, data };
+}
+
+// Name, dtype and shape of each model input: unknown batch as 1.
+function inputSpecs(model) {
+  return model.inputNodes.map((name, i) => {
+    const meta = model.inputs[i];
+    const dtype = meta.dtype ?? 'float32';
+    if (!(dtype in DTYPES)) throw new UsageError(`input '${name}' has dtype ${dtype}`);
+    const shape = (meta.shape ?? []).map((d, k) => (k === 0 && d < 0 ? 1 : d));
+    return { name, dtype, shape };
+  });
+}
+
+async function main(argv) {
+  const args = parseArgs(
+    argv,
+    {
+      '--inputs-dir': 'string',
+      '--outputs-dir': 'string',
+      '--make-inputs': 'int',
+      '--range': 'string',
+      '--int-range': 'string',
+    },
+    ['model'],
+  );
+  if (!args['inputs-dir']) throw new UsageError('--inputs-dir D is required');
+  if (!args['outputs-dir']) throw new UsageError('--outputs-dir O is required');
+  const artifacts = readArtifacts(args.model);
+  const { tf, converter } = await loadTf();
+  const model = await converter.loadGraphModel(tf.io.fromMemory(artifacts));
+  const specs = inputSpecs(model);
+
+  if (args['make-inputs'] !== undefined) {
+    const floatRange = parseRange('--range', args.range ?? '-1,1');
+    const intRange = parseRange('--int-range', args['int-range'] ?? '0,256');
+    for (const s of specs)
+      if (s.shape.some((d) => d < 0))
+        throw new UsageError(`input '${s.name}' has unknown dimensions [${s.shape}]`);
+    writeTensorDir(
+      args['inputs-dir'],
+      specs.map((s) => makeInput(s, args['make-inputs'], floatRange, intRange)),
+    );
+  }
+
+  const manifest = readManifest(args['inputs-dir']);
+  const listed = new Map((manifest?.tensors ?? []).map((t) => [t.name, t]));
+  const feeds = {};
+  for (const spec of specs) {
+    const entry = listed.get(spec.name);
+    if (manifest && !entry)
+      throw new UsageError(`input '${spec.name}' is missing from ${args['inputs-dir']}/manifest.json`);
+    if (entry && entry.dtype !== spec.dtype)
+      throw new UsageError(`input '${spec.name}': manifest says ${entry.dtype}, the model ${spec.dtype}`);
+    const shape = entry ? entry.shape : spec.shape;
+    if (shape.some((d) => d < 0))
+      throw new UsageError(`input '${spec.name}' has unknown dimensions [${shape}]: give a manifest`);
+    const file = entry ? entry.file : fileNameFor(spec.name);
+    const data = readRaw(path.join(args['inputs-dir'], file), spec.dtype, shape);
+    feeds[spec.name] = tf.tensor(data, shape, spec.dtype);
+  }
+
+  let results;
+  try {
+    results = model.execute(feeds, model.outputNodes);
+  } catch (e) {
+    throw new UsageError(`TensorFlow.js failed to run ${args.model}: ${e.message.split('\n')[0]}`);
+  }
+  if (!Array.isArray(results)) results = [results];
+  const outputs = results.map((t, i) => ({
+    name: model.outputNodes[i],
+    dtype: t.dtype,
+    shape: [...t.shape],
+    data: t.dataSync().slice(),
+  }));
+  writeTensorDir(args['outputs-dir'], outputs);
+}
+
+runMain('tfjs_run', USAGE, main);

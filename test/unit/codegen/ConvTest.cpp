@@ -177,6 +177,57 @@ TEST_F(ConvTest, AutoSchedulersMatchReference) {
   }
 }
 
+TEST_F(ConvTest, FusedInvertedResidualBlock) {
+  // expand 1x1 -> clamp -> depthwise 3x3 -> clamp -> project 1x1 -> + input,
+  // all in one kernel (several anchors: the generic template).
+  int64_t h = 9, w = 7, c = 8, e = 24;
+  HostTensor in = randomF32({1, h, w, c}, 81);
+  HostTensor we = randomF32({e, 1, 1, c}, 82), be = randomF32({e}, 83);
+  HostTensor wd = randomF32({3, 3, e, 1}, 84), bd = randomF32({e}, 85);
+  HostTensor wp = randomF32({c, 1, 1, e}, 86), bp = randomF32({c}, 87);
+  ConvCase expand{1, h, w, c, e, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}};
+  ConvCase dw{1, h, w, e, e, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}};
+  ConvCase project{1, h, w, e, c, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}};
+  auto relu6 = [](std::vector<float> v) {
+    for (float &x : v)
+      x = std::min(6.0f, std::max(0.0f, x));
+    return v;
+  };
+  auto tensorOf = [](std::vector<int64_t> shape, const std::vector<float> &v) {
+    HostTensor t = HostTensor::zeros("t", DType::F32, shape);
+    std::memcpy(t.data.data(), v.data(), v.size() * 4);
+    return t;
+  };
+  HostTensor t1 = tensorOf({1, h, w, e}, relu6(referenceConv(expand, in, we, be, false)));
+  HostTensor t2 = tensorOf({1, h, w, e}, relu6(referenceConv(dw, t1, wd, bd, true)));
+  std::vector<float> want = referenceConv(project, t2, wp, bp, false);
+  for (size_t i = 0; i < want.size(); ++i)
+    want[i] += in.as<float>()[i];
+
+  std::string x = tensorType(in.shape), ex = tensorType({1, h, w, e});
+  std::string clamp = " {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = "
+                      "6 : i64} : (" + ex + ") -> " + ex;
+  std::string body =
+      "    %0 = tosa.conv2d %b0, %b1, %b2 {" + attrs(expand) + "} : (" + x + ", " +
+      tensorType(we.shape) + ", " + tensorType(be.shape) + ") -> " + ex +
+      "\n    %1 = tosa.clamp %0" + clamp +
+      "\n    %2 = tosa.depthwise_conv2d %1, %b3, %b4 {" + attrs(dw) + "} : (" + ex + ", " +
+      tensorType(wd.shape) + ", " + tensorType(bd.shape) + ") -> " + ex +
+      "\n    %3 = tosa.clamp %2" + clamp +
+      "\n    %4 = tosa.conv2d %3, %b5, %b6 {" + attrs(project) + "} : (" + ex + ", " +
+      tensorType(wp.shape) + ", " + tensorType(bp.shape) + ") -> " + x +
+      "\n    %r = tosa.add %4, %b0 : (" + x + ", " + x + ") -> " + x;
+  std::string ir = kernelModel({{x}, constantOperand(we), {tensorType(be.shape)}, {tensorType(wd.shape)},
+                                {tensorType(bd.shape)}, constantOperand(wp), {tensorType(bp.shape)}},
+                               body, x);
+  for (auto &schedule : schedules()) {
+    SCOPED_TRACE(schedule ? schedule->str() : "template");
+    auto got = run(ir, {in, be, wd, bd, bp}, schedule);
+    ASSERT_EQ(got.size(), 1u);
+    expectClose(got[0], want, 1e-4f, 1e-4f);
+  }
+}
+
 TEST_F(ConvTest, DepthwiseMatchesReference) {
   std::vector<ConvCase> cases = {
       {1, 8, 8, 32, 32, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},

@@ -42,8 +42,8 @@ const compileStreaming = WebAssembly.compileStreaming;
 window.streamed = 0;
 WebAssembly.compileStreaming = (...args) => (window.streamed++, compileStreaming.apply(WebAssembly, args));
 const ARRAYS = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array };
-window.runModel = async (name, simd) => {
-  const model = await import('/m/' + name + '/' + name + '.mjs');
+window.runModel = async (name, simd, kind = 'm') => {
+  const model = await import('/' + kind + '/' + name + '/' + name + '.mjs');
   const m = await model.load(undefined, { simd });
   const manifest = await (await fetch('/in/' + name + '/manifest.json')).json();
   const feeds = {};
@@ -67,11 +67,14 @@ window.badInput = async (name) => {
 window.ready = true;
 </script>`;
 
-// Serves the page at /, each model's artifact at /m/NAME/ and its inputs at
-// /in/NAME/, on an ephemeral port of 127.0.0.1.
+// Serves the page at /, each model's artifact at /m/NAME/ (with external
+// weights at /e/NAME/) and its inputs at /in/NAME/, on an ephemeral port of
+// 127.0.0.1. Counts requests by path.
+const requests = [];
 function serve(routes) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
+    requests.push(url.pathname);
     if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     const [, kind, name, ...rest] = decodeURIComponent(url.pathname).split('/');
     const root = routes[kind]?.[name];
@@ -87,7 +90,7 @@ function serve(routes) {
 
 describe('Chromium', { skip }, () => {
   const available = MODELS.filter((m) => modelAvailable(m.model));
-  const routes = { m: {}, in: {} };
+  const routes = { m: {}, e: {}, in: {} };
   const truths = {};
   let server, context, page, profile;
   const tmp = tempDir('kiln-web-browser-');
@@ -98,6 +101,8 @@ describe('Chromium', { skip }, () => {
       truths[name] = oracle(model);
       routes.in[name] = truths[name].inputs;
     }
+    // One model with --weights=external as well, served at /e/NAME/.
+    if (available.length) routes.e[available[0].name] = compileWasm(available[0].model, available[0].name, { external: true }).dir;
     server = await serve(routes);
     profile = tempDir('kiln-chromium-profile-');
     context = await playwright.chromium.launchPersistentContext(profile, {
@@ -136,6 +141,20 @@ describe('Chromium', { skip }, () => {
       });
     }
   }
+
+  test('external weights are fetched beside the module and give the same outputs', { skip: available.length ? false : 'no model' }, async () => {
+    const { name } = available[0];
+    const result = await page.evaluate((n) => window.runModel(n, undefined, 'e'), name);
+    assert.equal(result.simd, true, 'feature detection did not pick the SIMD module');
+    assert.ok(requests.includes(`/e/${name}/${name}.weights.bin`), 'the weights were not fetched');
+    assert.ok(!requests.includes(`/e/${name}/${name}.nosimd.wasm`), 'the fallback was fetched although SIMD works');
+    const manifest = JSON.parse(fs.readFileSync(path.join(truths[name].expected, 'manifest.json'), 'utf8'));
+    const outputs = Object.fromEntries(manifest.tensors.map((t) => [t.name, DTYPES[t.dtype].from(result.outputs[t.name] ?? [])]));
+    const actual = path.join(tmp, `${name}-external`);
+    writeOutputs(actual, outputs, manifest.tensors);
+    const r = compare(truths[name].expected, actual);
+    assert.equal(r.status, 0, `Chromium's outputs differ from ONNX Runtime's:\n${r.out}`);
+  });
 
   test('bad input throws an Error in the page too', { skip: available.length ? false : 'no model' }, async () => {
     const message = await page.evaluate((n) => window.badInput(n), available[0].name);

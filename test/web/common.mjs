@@ -71,13 +71,15 @@ export function modelAvailable(model) {
 
 /**
  * Compiles `model` to WebAssembly; returns {dir, name, log}. Options:
- * external (--weights=external), fallback (default true).
+ * external (--weights=external), fallback (default true), kernelChecks
+ * (Halide's buffer checks kept in the kernels).
  */
-export function compileWasm(model, name, { external = false, fallback = true } = {}) {
+export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false } = {}) {
   assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kiln-wasm-compile)`);
   const flags = ['--name', name];
   if (external) flags.push('--weights=external');
   if (!fallback) flags.push('--no-fallback');
+  if (kernelChecks) flags.push('--kernel-checks');
   let log = '';
   const dir = cached('wasm', [fileKey(compiler), fileKey(model), ...flags].join('|'), (out) => {
     log = mustRun(compiler, [model, '-o', out, ...flags]);

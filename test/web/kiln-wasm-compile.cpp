@@ -5,7 +5,8 @@
 // emitWasmArtifact, printing the size report.
 //
 //   kiln-wasm-compile model.onnx -o out/ [--name N] [--weights=external]
-//                     [--no-fallback] [--input-shape name=1x3x224x224]...
+//                     [--no-fallback] [--kernel-checks]
+//                     [--input-shape name=1x3x224x224]...
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/Driver.h"
@@ -28,6 +29,8 @@ int main(int argc, char **argv) {
                                cl::init("embedded"), cl::cat(category));
   cl::opt<bool> noFallback("no-fallback", cl::desc("Build no module without SIMD"),
                            cl::cat(category));
+  cl::opt<bool> kernelChecks(
+      "kernel-checks", cl::desc("Keep Halide's buffer checks in the kernels"), cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
                                    cl::cat(category));
   cl::HideUnrelatedOptions(category);
@@ -59,6 +62,7 @@ int main(int argc, char **argv) {
   options.sourceName = sys::path::filename(input).str();
   options.externalWeights = weights == "external";
   options.fallback = !noFallback;
+  options.kernelChecks = kernelChecks;
   options.sizeReport = &outs();
   if (Error err = kiln::emitWasmArtifact(**module, options))
     return fail(toString(std::move(err)));

@@ -66,6 +66,26 @@ for (const { name, model } of MODELS) {
         `weights ${report.weights.raw} B; code + JS ${report.codeAndJs.raw} B, goal ${report.goal.met ? 'met' : 'not met'}`);
     });
 
+    // Shipped kernels are built without Halide's buffer checks; with them, a
+    // schedule that reads outside a buffer fails loudly instead of reading a
+    // neighbour's bytes. Same outputs either way.
+    test('with Halide\'s buffer checks kept, no kernel reads out of bounds', async () => {
+      setup();
+      const checked = compileWasm(model, name, { fallback: false, kernelChecks: true });
+      const loader = await importLoader(checked);
+      const m = await loader.load();
+      try {
+        const actual = path.join(tmp, `${name}-checked`);
+        writeOutputs(actual, m.run(feeds), loader.outputs);
+        const r = compare(truth.expected, actual);
+        assert.equal(r.status, 0, `outputs differ from ONNX Runtime's:\n${r.out}`);
+      } finally {
+        m.dispose();
+      }
+      const size = (dir) => fs.statSync(path.join(dir, `${name}.wasm`)).size;
+      assert.ok(size(checked.dir) > size(artifact.dir), 'the checks add code');
+    });
+
     for (const simd of [true, false]) {
       test(`the ${simd ? 'SIMD' : 'fallback'} module matches ONNX Runtime`, async () => {
         setup();

@@ -8,7 +8,9 @@
  * --check-no-alloc counts malloc/calloc/realloc calls during every run after
  * the first (warm-up) and fails if there is any.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also pass -D_GNU_SOURCE when -include comes first */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +45,21 @@ void *realloc(void *p, size_t n) {
 }
 void free(void *p) { __libc_free(p); }
 
+/* The file for a tensor: <dir>/<name>.bin, where characters outside
+ * [A-Za-z0-9._:+=-] become '_' (as test/e2e/tensor_dir.mjs writes them). */
+static void tensor_path(char *path, size_t size, const char *dir, const char *name) {
+  int n = snprintf(path, size, "%s/", dir);
+  for (const char *c = name; *c && n + 5 < (int)size; ++c, ++n) {
+    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+             strchr("._:+=-", *c);
+    path[n] = ok ? *c : '_';
+  }
+  snprintf(path + n, size - n, ".bin");
+}
+
 static void *read_file(const char *dir, const char *name, size_t expected) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+  tensor_path(path, sizeof path, dir, name);
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "model_runner: cannot open %s\n", path);
@@ -144,7 +158,7 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < NO; ++i) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.bin", argv[2], M(_outputs)[i].name);
+    tensor_path(path, sizeof path, argv[2], M(_outputs)[i].name);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(outputs[i], 1, output_sizes[i], f) != output_sizes[i]) {
       fprintf(stderr, "model_runner: cannot write %s\n", path);

@@ -5,6 +5,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cmath>
@@ -55,10 +56,16 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir) {
   for (const auto &init : graph.initializer())
     initializers.insert(init.name());
   for (const auto &input : graph.input())
-    if (!initializers.count(input.name()))
+    if (!initializers.count(input.name())) {
       test.inputNames.push_back(input.name());
-  for (const auto &output : graph.output())
+      if (!input.type().has_tensor_type())
+        test.nonTensor = "input '" + input.name() + "' is not a tensor";
+    }
+  for (const auto &output : graph.output()) {
     test.outputNames.push_back(output.name());
+    if (!output.type().has_tensor_type())
+      test.nonTensor = "output '" + output.name() + "' is not a tensor";
+  }
   return test;
 }
 
@@ -169,9 +176,69 @@ static llvm::Error readTensors(const std::string &dir, const char *prefix,
 
 llvm::Error readDataSet(const NodeTest &test, std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs) {
+  if (!test.nonTensor.empty())
+    return error("non-tensor data: " + test.nonTensor);
   if (auto err = readTensors(test.dir, "input_", test.inputNames, inputs))
     return err;
   return readTensors(test.dir, "output_", test.outputNames, outputs);
+}
+
+static int protoTypeOf(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return onnx::TensorProto::FLOAT;
+  case DType::F16:
+    return onnx::TensorProto::FLOAT16;
+  case DType::F64:
+    return onnx::TensorProto::DOUBLE;
+  case DType::I8:
+    return onnx::TensorProto::INT8;
+  case DType::I16:
+    return onnx::TensorProto::INT16;
+  case DType::I32:
+    return onnx::TensorProto::INT32;
+  case DType::I64:
+    return onnx::TensorProto::INT64;
+  case DType::U8:
+    return onnx::TensorProto::UINT8;
+  case DType::U16:
+    return onnx::TensorProto::UINT16;
+  case DType::U32:
+    return onnx::TensorProto::UINT32;
+  case DType::U64:
+    return onnx::TensorProto::UINT64;
+  case DType::Bool:
+    return onnx::TensorProto::BOOL;
+  }
+  return onnx::TensorProto::UNDEFINED;
+}
+
+llvm::Error writeWithConstantInputs(const NodeTest &test, const std::vector<HostTensor> &inputs,
+                                    const std::vector<std::string> &names,
+                                    const std::string &path) {
+  onnx::ModelProto model;
+  if (auto err = parseFile(test.dir + "/model.onnx", model))
+    return err;
+  onnx::GraphProto *graph = model.mutable_graph();
+  for (const HostTensor &t : inputs) {
+    if (std::find(names.begin(), names.end(), t.name) == names.end())
+      continue;
+    onnx::TensorProto *init = graph->add_initializer();
+    init->set_name(t.name);
+    init->set_data_type(protoTypeOf(t.dtype));
+    for (int64_t d : t.shape)
+      init->add_dims(d);
+    init->set_raw_data(t.data.data(), t.data.size());
+  }
+  std::string bytes;
+  if (!model.SerializeToString(&bytes))
+    return error("cannot serialise the model with constant inputs");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return error("cannot write " + path + ": " + ec.message());
+  os << bytes;
+  return llvm::Error::success();
 }
 
 static double elementAsDouble(const HostTensor &t, int64_t i) {

@@ -22,6 +22,9 @@ struct NodeTest {
   std::string op;                      ///< the node's op type, or "(multi-node)"
   std::vector<std::string> inputNames; ///< graph inputs that are not initializers
   std::vector<std::string> outputNames;
+  /// Set when an input or output is a sequence, map or optional: Kiln
+  /// compiles tensor programs only.
+  std::string nonTensor;
 };
 
 /// Every folder under `root` with a model.onnx and a test_data_set_0, sorted.
@@ -34,6 +37,14 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir);
 /// "non-tensor data") for sequences, maps and optionals.
 llvm::Error readDataSet(const NodeTest &test, std::vector<codegen::HostTensor> &inputs,
                         std::vector<codegen::HostTensor> &outputs);
+
+/// Writes a copy of the test's model in which the named inputs are
+/// initializers holding the test data, for ops whose shape-like operands a
+/// static compiler needs as constants (onnx-mlir's backend tests do the same
+/// with their CONSTANT_INPUT setting).
+llvm::Error writeWithConstantInputs(const NodeTest &test,
+                                    const std::vector<codegen::HostTensor> &inputs,
+                                    const std::vector<std::string> &names, const std::string &path);
 
 /// Compares within rtol/atol per element (exact for integers and bools, NaN
 /// equal to NaN). On mismatch, returns the first bad element as text.

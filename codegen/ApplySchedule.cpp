@@ -125,17 +125,31 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   };
   std::vector<Var> v = loopVars(out); // c, x, ... (Halide order)
   Var c = v[0], x = v[1], co("co"), ci("ci"), cv("cv"), xo("xo"), xi("xi");
-  out.split(c, co, ci, ct, tail(channels, ct))
-      .split(x, xo, xi, pt, tail(pixels, pt))
-      .reorder(ci, xi, co, xo);
+  out.split(c, co, ci, ct, tail(channels, ct)).split(x, xo, xi, pt, tail(pixels, pt));
+  bool channelMajor = r.order == "channel_major";
+  std::vector<VarOrRVar> loops = {ci, xi};
+  if (!channelMajor)
+    loops.push_back(co);
+  loops.push_back(xo);
+  for (int i = 2; i < rank; ++i)
+    loops.push_back(v[i]);
+  if (channelMajor)
+    loops.push_back(co);
+  out.reorder(loops);
   if (vw > 1)
     out.split(ci, ci, cv, vw).vectorize(cv).unroll(ci);
   out.unroll(xi);
-  for (int d : r.parallelDims)
-    if (d >= 0 && d < rank - 2 && shape[d] > 1)
-      out.parallel(v[rank - 1 - d]);
-  if (r.parallelDims.size() == 1 && r.parallelDims[0] == rank - 2 && pixels > pt)
-    out.parallel(xo);
+  if (channelMajor) {
+    // Each thread keeps its own weight tiles.
+    if (channels > ct)
+      out.parallel(co);
+  } else {
+    for (int d : r.parallelDims)
+      if (d >= 0 && d < rank - 2 && shape[d] > 1)
+        out.parallel(v[rank - 1 - d]);
+    if (r.parallelDims.size() == 1 && r.parallelDims[0] == rank - 2 && pixels > pt)
+      out.parallel(xo);
+  }
 
   // The accumulators: one tile, computed where the output tile is.
   std::vector<Var> a = loopVars(acc);

@@ -68,6 +68,12 @@ struct ScheduleRecord {
   /// register tile: accumulators in registers), "row" (once per output
   /// row), or "root" (whole tensor first; allocates at run time).
   std::string computeAt = "tile";
+  /// Tiled templates: which tiles the outer loops walk first.
+  /// "pixel_major": for each pixel tile, every channel tile (the input tile
+  /// stays in cache; right when activations outweigh the weights).
+  /// "channel_major": for each channel tile, every pixel (the weight tile
+  /// stays in cache; right for 7x7x320->1280 convs and matmuls).
+  std::string order = "pixel_major";
 
   bool operator==(const ScheduleRecord &other) const;
   bool operator!=(const ScheduleRecord &other) const { return !(*this == other); }
@@ -79,7 +85,7 @@ struct ScheduleRecord {
   /// are errors (a record that silently loses a knob is worse than none).
   static llvm::Expected<ScheduleRecord> fromAttr(mlir::DictionaryAttr attr);
   /// One line for humans: "template conv1x1 vw=16 ct=48 pt=4 unroll=1
-  /// parallel=[1] at=tile".
+  /// parallel=[1] at=tile order=pixel_major".
   void print(llvm::raw_ostream &os) const;
   std::string str() const;
 };

@@ -176,6 +176,61 @@ TEST_F(OnnxImporterTest, DepthwiseWeightsBecomeKhKwCM) {
           ASSERT_EQ(got[((y * kw + x) * c + ch) * m + mm], bits[((ch * m + mm) * kh + y) * kw + x]);
 }
 
+// Weights stored beside the model (ONNX external data) are read from the
+// model's directory, at their offset, bit-exact.
+TEST_F(OnnxImporterTest, ExternalDataIsReadBesideTheModel) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("kiln-external", dir));
+  const int64_t k = 8, n = 5;
+  std::vector<uint32_t> bits = randomBits(k * n, 4);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream data((dir + "/weights.bin").str(), ec);
+    ASSERT_FALSE(ec);
+    data << "pad!"; // the tensor starts at offset 4
+    data.write(reinterpret_cast<const char *>(bits.data()), bits.size() * 4);
+  }
+  onnx::ModelProto model = singleNodeModel("MatMul", {2, k}, {2, n});
+  onnx::TensorProto *w = model.mutable_graph()->add_initializer();
+  *w = floatTensor("w", {k, n}, {});
+  w->clear_raw_data();
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto addEntry = [&](const char *key, const std::string &value) {
+    auto *entry = w->add_external_data();
+    entry->set_key(key);
+    entry->set_value(value);
+  };
+  addEntry("location", "weights.bin");
+  addEntry("offset", "4");
+  addEntry("length", std::to_string(bits.size() * 4));
+  std::string path = (dir + "/model.onnx").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << model.SerializeAsString();
+  }
+  auto module = kiln::importOnnxFile(*context, path, {});
+  ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
+  std::vector<char> bytes = resourceBytes(**module, {1, k, n});
+  ASSERT_EQ(bytes.size(), bits.size() * 4);
+  EXPECT_EQ(std::memcmp(bytes.data(), bits.data(), bytes.size()), 0);
+
+  // A location outside the model's directory is refused with its name.
+  w->mutable_external_data(0)->set_value("../weights.bin");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << model.SerializeAsString();
+  }
+  auto outside = kiln::importOnnxFile(*context, path, {});
+  ASSERT_FALSE(bool(outside));
+  std::string message = llvm::toString(outside.takeError());
+  EXPECT_NE(message.find("model.onnx: "), std::string::npos) << message;
+  EXPECT_NE(message.find("../weights.bin"), std::string::npos) << message;
+  llvm::sys::fs::remove_directories(dir);
+}
+
 TEST(LiteralTest, TypedProtoFieldsAndRawDataAgree) {
   onnx::TensorProto typed;
   typed.set_name("t");

@@ -14,8 +14,7 @@
 #ifndef KILN_COMPILER_IMPORT_ONNX_LITERAL_H
 #define KILN_COMPILER_IMPORT_ONNX_LITERAL_H
 
-#include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/StringRef.h"
+#include "compiler/import/onnx/Elements.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -28,34 +27,6 @@ class TensorProto;
 } // namespace onnx
 
 namespace kiln::onnx_import {
-
-/// Element types use ONNX's TensorProto.DataType codes.
-enum DType : int32_t {
-  kFloat = 1,
-  kUInt8 = 2,
-  kInt8 = 3,
-  kUInt16 = 4,
-  kInt16 = 5,
-  kInt32 = 6,
-  kInt64 = 7,
-  kString = 8,
-  kBool = 9,
-  kFloat16 = 10,
-  kDouble = 11,
-  kUInt32 = 12,
-  kUInt64 = 13,
-  kBFloat16 = 16,
-};
-
-/// Bytes per element, or 0 for types the importer cannot hold (strings,
-/// complex numbers).
-size_t dtypeSize(int32_t dtype);
-/// "float", "int64", ...: the names ONNX's text form uses.
-llvm::StringRef dtypeName(int32_t dtype);
-bool isFloatDType(int32_t dtype);
-
-int64_t numElements(llvm::ArrayRef<int64_t> shape);
-std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
 class Literal {
 public:
@@ -115,10 +86,6 @@ private:
   std::shared_ptr<const std::vector<char>> data_;
   bool splat_ = false;
 };
-
-/// The broadcast shape of two shapes under numpy rules, or an error.
-llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                                     llvm::ArrayRef<int64_t> b);
 
 } // namespace kiln::onnx_import
 

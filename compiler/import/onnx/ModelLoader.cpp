@@ -104,7 +104,8 @@ llvm::Expected<std::unique_ptr<onnx::ModelProto>> loadModelFile(llvm::StringRef 
   return parseBinary(data);
 }
 
-llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &options) {
+llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
+                         const OnnxImportOptions &options) {
   // Kiln's own checks come first: each lists every offender in one line,
   // where the checker would stop at the first.
   if (llvm::Error err = checkOpsets(model, kMaxOpset))
@@ -117,7 +118,12 @@ llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &optio
     return err;
 
   try {
-    onnx::checker::check_model(model);
+    // From a file, the checker finds external data beside the model; the
+    // text form has none, and its ModelProto is checked directly.
+    if (llvm::sys::path::extension(path) == ".onnxtext")
+      onnx::checker::check_model(model);
+    else
+      onnx::checker::check_model(path.str());
   } catch (const std::exception &e) {
     return makeError("invalid model: " + oneLine(e.what()));
   }

@@ -30,7 +30,9 @@ constexpr int64_t kMaxOpset = 17;
 llvm::Expected<std::unique_ptr<onnx::ModelProto>> loadModelFile(llvm::StringRef path);
 
 /// Runs the checks, pins shapes, converts old opsets and infers shapes.
-llvm::Error prepareModel(onnx::ModelProto &model, const OnnxImportOptions &options);
+/// `path` is the file `model` was loaded from (external data lives beside it).
+llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
+                         const OnnxImportOptions &options);
 
 } // namespace kiln::onnx_import
 

@@ -44,7 +44,7 @@ importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path, const OnnxImpor
   auto model = onnx_import::loadModelFile(path);
   if (!model)
     return withPath(model.takeError());
-  if (llvm::Error err = onnx_import::prepareModel(**model, options))
+  if (llvm::Error err = onnx_import::prepareModel(**model, path, options))
     return withPath(std::move(err));
   onnx_import::GraphImporter importer(context, **model, path);
   auto module = importer.run();

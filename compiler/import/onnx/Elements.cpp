@@ -1,0 +1,229 @@
+//===- Elements.cpp - element types and shapes of host tensors ------------===//
+#include "compiler/import/onnx/Elements.h"
+
+#include "llvm/ADT/APFloat.h"
+
+#include <cstring>
+
+namespace kiln::onnx_import {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+size_t dtypeSize(int32_t dtype) {
+  switch (dtype) {
+  case kBool:
+  case kInt8:
+  case kUInt8:
+    return 1;
+  case kInt16:
+  case kUInt16:
+  case kFloat16:
+  case kBFloat16:
+    return 2;
+  case kFloat:
+  case kInt32:
+  case kUInt32:
+    return 4;
+  case kDouble:
+  case kInt64:
+  case kUInt64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+llvm::StringRef dtypeName(int32_t dtype) {
+  switch (dtype) {
+  case kFloat:
+    return "float";
+  case kUInt8:
+    return "uint8";
+  case kInt8:
+    return "int8";
+  case kUInt16:
+    return "uint16";
+  case kInt16:
+    return "int16";
+  case kInt32:
+    return "int32";
+  case kInt64:
+    return "int64";
+  case kString:
+    return "string";
+  case kBool:
+    return "bool";
+  case kFloat16:
+    return "float16";
+  case kDouble:
+    return "double";
+  case kUInt32:
+    return "uint32";
+  case kUInt64:
+    return "uint64";
+  case kBFloat16:
+    return "bfloat16";
+  default:
+    return "unknown type";
+  }
+}
+
+bool isFloatDType(int32_t dtype) {
+  return dtype == kFloat || dtype == kFloat16 || dtype == kDouble || dtype == kBFloat16;
+}
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static const llvm::fltSemantics &halfSemantics(int32_t dtype) {
+  return dtype == kBFloat16 ? llvm::APFloat::BFloat() : llvm::APFloat::IEEEhalf();
+}
+
+double loadDouble(int32_t dtype, const char *p) {
+  switch (dtype) {
+  case kFloat: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case kDouble: {
+    double v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  case kFloat16:
+  case kBFloat16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    llvm::APFloat f(halfSemantics(dtype), llvm::APInt(16, bits));
+    return f.convertToDouble();
+  }
+  default:
+    break;
+  }
+  int64_t v = 0;
+  switch (dtype) {
+  case kBool:
+  case kUInt8:
+    v = *reinterpret_cast<const uint8_t *>(p);
+    break;
+  case kInt8:
+    v = *reinterpret_cast<const int8_t *>(p);
+    break;
+  case kInt16: {
+    int16_t x;
+    std::memcpy(&x, p, 2);
+    v = x;
+    break;
+  }
+  case kUInt16: {
+    uint16_t x;
+    std::memcpy(&x, p, 2);
+    v = x;
+    break;
+  }
+  case kInt32: {
+    int32_t x;
+    std::memcpy(&x, p, 4);
+    v = x;
+    break;
+  }
+  case kUInt32: {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    v = x;
+    break;
+  }
+  case kInt64:
+  case kUInt64:
+    std::memcpy(&v, p, 8);
+    break;
+  }
+  return static_cast<double>(v);
+}
+
+int64_t loadInt(int32_t dtype, const char *p) {
+  if (isFloatDType(dtype))
+    return static_cast<int64_t>(loadDouble(dtype, p)); // truncates, as ONNX Cast
+  if (dtype == kInt64 || dtype == kUInt64) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  return static_cast<int64_t>(loadDouble(dtype, p));
+}
+
+template <typename T> static void storeAs(char *p, T v) { std::memcpy(p, &v, sizeof(T)); }
+
+void storeInt(int32_t dtype, char *p, int64_t v) {
+  switch (dtype) {
+  case kBool:
+    return storeAs<uint8_t>(p, v != 0);
+  case kUInt8:
+    return storeAs<uint8_t>(p, v);
+  case kInt8:
+    return storeAs<int8_t>(p, v);
+  case kInt16:
+    return storeAs<int16_t>(p, v);
+  case kUInt16:
+    return storeAs<uint16_t>(p, v);
+  case kInt32:
+    return storeAs<int32_t>(p, v);
+  case kUInt32:
+    return storeAs<uint32_t>(p, v);
+  case kInt64:
+  case kUInt64:
+    return storeAs<int64_t>(p, v);
+  default:
+    break;
+  }
+}
+
+void storeDouble(int32_t dtype, char *p, double v) {
+  switch (dtype) {
+  case kFloat:
+    return storeAs<float>(p, static_cast<float>(v));
+  case kDouble:
+    return storeAs<double>(p, v);
+  case kFloat16:
+  case kBFloat16: {
+    llvm::APFloat f(v);
+    bool lost;
+    f.convert(halfSemantics(dtype), llvm::APFloat::rmNearestTiesToEven, &lost);
+    return storeAs<uint16_t>(p, f.bitcastToAPInt().getZExtValue());
+  }
+  case kBool:
+    return storeAs<uint8_t>(p, v != 0);
+  default:
+    return storeInt(dtype, p, static_cast<int64_t>(v));
+  }
+}
+
+llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                     llvm::ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return makeError("shapes " + shapeString(a) + " and " + shapeString(b) + " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+} // namespace kiln::onnx_import

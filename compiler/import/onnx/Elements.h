@@ -1,0 +1,62 @@
+//===- Elements.h - element types and shapes of host tensors ------*- C++ -*-===//
+//
+// ONNX data types as the importer's host tensors (Literal) hold them: sizes,
+// names, and loads and stores of one element through int64 or double.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
+#define KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln::onnx_import {
+
+/// Element types use ONNX's TensorProto.DataType codes.
+enum DType : int32_t {
+  kFloat = 1,
+  kUInt8 = 2,
+  kInt8 = 3,
+  kUInt16 = 4,
+  kInt16 = 5,
+  kInt32 = 6,
+  kInt64 = 7,
+  kString = 8,
+  kBool = 9,
+  kFloat16 = 10,
+  kDouble = 11,
+  kUInt32 = 12,
+  kUInt64 = 13,
+  kBFloat16 = 16,
+};
+
+/// Bytes per element, or 0 for types the importer cannot hold (strings,
+/// complex numbers).
+size_t dtypeSize(int32_t dtype);
+/// "float", "int64", ...: the names ONNX's text form uses.
+llvm::StringRef dtypeName(int32_t dtype);
+bool isFloatDType(int32_t dtype);
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
+/// The broadcast shape of two shapes under numpy rules, or an error.
+llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                     llvm::ArrayRef<int64_t> b);
+
+/// One element at `p`, read as a double (floats) or int64 (floats truncate,
+/// as ONNX's Cast does).
+double loadDouble(int32_t dtype, const char *p);
+int64_t loadInt(int32_t dtype, const char *p);
+/// One element written at `p`, converted to `dtype` (bool: v != 0).
+void storeInt(int32_t dtype, char *p, int64_t v);
+void storeDouble(int32_t dtype, char *p, double v);
+
+} // namespace kiln::onnx_import
+
+#endif

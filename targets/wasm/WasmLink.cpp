@@ -8,7 +8,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 
 namespace kiln::wasm {
 
@@ -122,26 +121,6 @@ static llvm::Error checkNoImports(llvm::StringRef wasmPath) {
   return llvm::Error::success();
 }
 
-/// binaryen is optional: when `wasm-opt` is on PATH it shrinks and speeds up
-/// the module a little more than wasm-ld alone.
-static llvm::Error maybeWasmOpt(llvm::StringRef wasmPath, llvm::StringRef dir, bool simd) {
-  if (!llvm::sys::findProgramByName("wasm-opt"))
-    return llvm::Error::success();
-  std::string optimized = join(dir, "opt.wasm");
-  std::vector<std::string> args = {"-O3", "--enable-mutable-globals", "--enable-sign-ext"};
-  if (simd) {
-    args.push_back("--enable-simd");
-    args.push_back("--enable-bulk-memory");
-  }
-  for (std::string a : {wasmPath.str(), std::string("-o"), optimized})
-    args.push_back(a);
-  if (auto err = toolchain::run("wasm-opt", args))
-    return err;
-  if (auto ec = llvm::sys::fs::rename(optimized, wasmPath))
-    return error("cannot write '" + wasmPath + "': " + ec.message());
-  return llvm::Error::success();
-}
-
 llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::StringRef wasmPath) {
   const host::HostPlan &plan = *in.plan;
   const std::string &m = plan.modelName;
@@ -195,9 +174,6 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
     args.push_back("--export=" + name);
   if (auto err = toolchain::run("wasm-ld-19", args))
     return err;
-  if (in.wasmOpt)
-    if (auto err = maybeWasmOpt(wasmPath, workDir, in.simd))
-      return err;
   return checkNoImports(wasmPath);
 }
 

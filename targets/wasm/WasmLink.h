@@ -31,8 +31,6 @@ struct LinkInputs {
   /// runtime, all compiled for the matching Halide wasm target.
   std::vector<std::string> kernelObjects;
   std::string halideRuntimeObject;
-  /// Run binaryen's wasm-opt when it is installed.
-  bool wasmOpt = true;
 };
 
 /// Builds the module into `wasmPath`, using `workDir` (which must exist) for

@@ -2,7 +2,10 @@
 #include "targets/wasm/WasmTarget.h"
 
 #include "codegen/Compile.h"
+#include "codegen/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostPlan.h"
 #include "targets/wasm/LoaderEmitter.h"
@@ -24,112 +27,172 @@ static llvm::Expected<std::string> readFile(llvm::StringRef path) {
   return (*buffer)->getBuffer().str();
 }
 
-/// Compiles the kernels and Halide's runtime for one Halide target and links
-/// them with the host code into `wasmPath`.
-static llvm::Error buildModule(const host::HostPlan &plan, const WasmTargetOptions &options,
-                               const toolchain::TempDir &tmp, bool simd,
-                               const std::string &wasmPath) {
+/// Takes a copy of `module` through the schedules phase for one Halide
+/// target: weights packed for vector loads and a schedule record on every
+/// kernel (codegen/README.md: targets must run it). The SIMD module keeps
+/// records already attached (the driver's schedules phase, a tuning
+/// database); the fallback replaces them, since they were chosen for SIMD.
+static llvm::Error runSchedules(mlir::ModuleOp module, const WasmTargetOptions &options,
+                                llvm::StringRef halideTarget, bool overwrite) {
+  std::string firstError;
+  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic &diag) {
+    if (firstError.empty() && diag.getSeverity() == mlir::DiagnosticSeverity::Error)
+      firstError = diag.str();
+    return mlir::success();
+  });
+  mlir::PassManager pm(module.getContext());
+  buildCodegenSchedulesPipeline(pm, halideTarget, codegen::scheduleModeName(options.scheduleMode),
+                                overwrite);
+  if (mlir::failed(pm.run(module)))
+    return error("the schedules phase failed for " + halideTarget + ": " + firstError);
+  return llvm::Error::success();
+}
+
+/// One module: the schedules phase on a copy of the model, its plan, the
+/// kernels and Halide's runtime compiled for the flavour's target, all linked
+/// into `wasmPath`. Returns the plan without its kernels (they belong to the
+/// copy), for the loader and the size report.
+static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
+                                                  const WasmTargetOptions &options,
+                                                  const toolchain::TempDir &tmp, bool simd,
+                                                  const std::string &wasmPath) {
+  std::string runtimeTarget = simd ? kWasmSimdHalideTarget : kWasmHalideTarget;
+  mlir::OwningOpRef<mlir::ModuleOp> copy(module.clone());
+  if (auto err = runSchedules(*copy, options, runtimeTarget, /*overwrite=*/!simd))
+    return std::move(err);
+  auto main = copy->lookupSymbol<mlir::func::FuncOp>("main");
+  if (!main)
+    return error("the module has no @main function");
+  auto plan = host::planHost(main, options.modelName);
+  if (!plan)
+    return plan.takeError();
+
   std::string dir = tmp.file(simd ? "simd" : "nosimd");
   if (auto ec = llvm::sys::fs::create_directories(dir))
     return error("cannot create '" + dir + "': " + ec.message());
-  std::string runtimeTarget = simd ? kWasmSimdHalideTarget : kWasmHalideTarget;
   std::string halideTarget = runtimeTarget;
   if (!options.kernelChecks)
     halideTarget += "-no_asserts-no_bounds_query";
   wasm::LinkInputs in;
-  in.plan = &plan;
+  in.plan = &*plan;
   in.sourceName = options.sourceName;
   in.simd = simd;
   in.externalWeights = options.externalWeights;
-  in.wasmOpt = options.wasmOpt;
-  for (unsigned k = 0; k < plan.kernels.size(); ++k) {
-    std::string object = dir + "/" + plan.functionName(k) + ".o";
-    auto compiled =
-        codegen::compileKernelObject(plan.kernels[k], plan.functionName(k), halideTarget, object);
+  codegen::CompileOptions compileOptions;
+  compileOptions.defaultMode = options.scheduleMode;
+  for (unsigned k = 0; k < plan->kernels.size(); ++k) {
+    std::string object = dir + "/" + plan->functionName(k) + ".o";
+    auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
+                                                 halideTarget, object, compileOptions);
     if (!compiled)
       return compiled.takeError();
     in.kernelObjects.push_back(object);
   }
   in.halideRuntimeObject = dir + "/halide_runtime.o";
   if (auto err = codegen::compileRuntimeObject(runtimeTarget, in.halideRuntimeObject))
-    return err;
-  return wasm::linkModule(in, dir, wasmPath);
+    return std::move(err);
+  if (auto err = wasm::linkModule(in, dir, wasmPath))
+    return std::move(err);
+  plan->kernels.clear();
+  return plan;
 }
 
-llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &options) {
-  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
-  if (!main)
-    return error("the module has no @main function");
-  auto plan = host::planHost(main, options.modelName);
-  if (!plan)
-    return plan.takeError();
-  const std::string &m = plan->modelName;
-  auto tmp = toolchain::TempDir::create("kiln-wasm");
-  if (!tmp)
-    return tmp.takeError();
-
-  std::vector<std::string> published;
-  auto emit = [&](const std::string &file, llvm::StringRef text) {
-    published.push_back(file);
-    return toolchain::writeFile(tmp->file(file), text);
+/// Both modules serve one loader and one weights file: they must agree.
+static llvm::Error checkSameInterface(const host::HostPlan &a, const host::HostPlan &b) {
+  auto same = [](const std::vector<host::TensorDesc> &x, const std::vector<host::TensorDesc> &y) {
+    if (x.size() != y.size())
+      return false;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (x[i].name != y[i].name || x[i].shape != y[i].shape ||
+          llvm::StringRef(x[i].element.dtype) != y[i].element.dtype)
+        return false;
+    return true;
   };
-  llvm::StringRef weights(reinterpret_cast<const char *>(plan->weights.data()),
-                          plan->weights.size());
+  if (!same(a.inputs, b.inputs) || !same(a.outputs, b.outputs) || a.weights != b.weights)
+    return error("internal: the SIMD and fallback modules differ in their inputs, outputs or "
+                 "weights");
+  return llvm::Error::success();
+}
 
-  std::string simdFile = wasm::simdWasmFile(m), fallbackFile = wasm::fallbackWasmFile(m);
-  if (auto err = buildModule(*plan, options, *tmp, /*simd=*/true, tmp->file(simdFile)))
-    return err;
-  published.push_back(simdFile);
-  if (options.fallback) {
-    if (auto err = buildModule(*plan, options, *tmp, /*simd=*/false, tmp->file(fallbackFile)))
-      return err;
-    published.push_back(fallbackFile);
-  }
-  if (options.externalWeights)
-    if (auto err = emit(wasm::weightsFile(m), weights))
-      return err;
-  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback};
-  std::string loader = wasm::emitLoader(*plan, loaderOptions);
-  std::string types = wasm::emitTypes(*plan, loaderOptions);
-  if (auto err = emit(m + ".mjs", loader))
-    return err;
-  if (auto err = emit(m + ".d.ts", types))
-    return err;
-
-  // The size report, from the files as they will be published.
+/// The size report, from the files as they will be published.
+static llvm::Expected<wasm::SizeReport>
+measureArtifact(const host::HostPlan &plan, const WasmTargetOptions &options,
+                const toolchain::TempDir &tmp, llvm::StringRef loader, llvm::StringRef types) {
+  const std::string &m = plan.modelName;
   wasm::SizeReport report;
   report.model = m;
   report.weightsEmbedded = !options.externalWeights;
+  llvm::StringRef weights(reinterpret_cast<const char *>(plan.weights.data()), plan.weights.size());
   llvm::StringRef embedded = options.externalWeights ? llvm::StringRef() : weights;
-  auto simdModule = readFile(tmp->file(simdFile));
-  if (!simdModule)
-    return simdModule.takeError();
-  auto code = wasm::measureCode(*simdModule, embedded);
-  auto weightBytes = wasm::measure(weights);
-  auto js = wasm::measure(loader);
-  auto typeBytes = wasm::measure(types);
-  if (!code || !weightBytes || !js || !typeBytes)
-    return llvm::joinErrors(llvm::joinErrors(code.takeError(), weightBytes.takeError()),
-                            llvm::joinErrors(js.takeError(), typeBytes.takeError()));
+  auto codeOf = [&](const std::string &file) -> llvm::Expected<wasm::Bytes> {
+    auto module = readFile(tmp.file(file));
+    if (!module)
+      return module.takeError();
+    return wasm::measureCode(*module, embedded);
+  };
+  auto code = codeOf(wasm::simdWasmFile(m));
+  if (!code)
+    return code.takeError();
   report.code = *code;
-  report.weights = *weightBytes;
-  report.js = *js;
-  report.types = *typeBytes;
   if (options.fallback) {
-    auto fallbackModule = readFile(tmp->file(fallbackFile));
-    if (!fallbackModule)
-      return fallbackModule.takeError();
-    auto fallbackCode = wasm::measureCode(*fallbackModule, embedded);
+    auto fallbackCode = codeOf(wasm::fallbackWasmFile(m));
     if (!fallbackCode)
       return fallbackCode.takeError();
     report.fallbackCode = *fallbackCode;
   }
-  if (auto err = emit(m + ".size.json", wasm::toJson(report)))
+  for (auto [text, into] : {std::pair(weights, &report.weights), std::pair(loader, &report.js),
+                            std::pair(types, &report.types)}) {
+    auto bytes = wasm::measure(text);
+    if (!bytes)
+      return bytes.takeError();
+    *into = *bytes;
+  }
+  return report;
+}
+
+llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &options) {
+  std::string name = host::sanitizeModelName(options.modelName);
+  auto tmp = toolchain::TempDir::create("kiln-wasm");
+  if (!tmp)
+    return tmp.takeError();
+  std::vector<std::string> published = {wasm::simdWasmFile(name)};
+  auto plan = buildModule(module, options, *tmp, /*simd=*/true, tmp->file(published.back()));
+  if (!plan)
+    return plan.takeError();
+  if (options.fallback) {
+    published.push_back(wasm::fallbackWasmFile(name));
+    auto fallback = buildModule(module, options, *tmp, /*simd=*/false, tmp->file(published.back()));
+    if (!fallback)
+      return fallback.takeError();
+    if (auto err = checkSameInterface(*plan, *fallback))
+      return err;
+  }
+
+  auto emit = [&](const std::string &file, llvm::StringRef text) {
+    published.push_back(file);
+    return toolchain::writeFile(tmp->file(file), text);
+  };
+  if (options.externalWeights)
+    if (auto err = emit(wasm::weightsFile(name),
+                        llvm::StringRef(reinterpret_cast<const char *>(plan->weights.data()),
+                                        plan->weights.size())))
+      return err;
+  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback};
+  std::string loader = wasm::emitLoader(*plan, loaderOptions);
+  std::string types = wasm::emitTypes(*plan, loaderOptions);
+  if (auto err = emit(name + ".mjs", loader))
+    return err;
+  if (auto err = emit(name + ".d.ts", types))
+    return err;
+  auto report = measureArtifact(*plan, options, *tmp, loader, types);
+  if (!report)
+    return report.takeError();
+  if (auto err = emit(name + ".size.json", wasm::toJson(*report)))
     return err;
   if (auto err = toolchain::publish(*tmp, options.outputDir, published))
     return err;
   if (options.sizeReport)
-    wasm::print(report, *options.sizeReport);
+    wasm::print(*report, *options.sizeReport);
   return llvm::Error::success();
 }
 

@@ -15,6 +15,7 @@
 #ifndef KILN_TARGETS_WASM_WASMTARGET_H
 #define KILN_TARGETS_WASM_WASMTARGET_H
 
+#include "codegen/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,15 +32,15 @@ struct WasmTargetOptions {
   /// Also build NAME.nosimd.wasm for engines without WebAssembly SIMD; the
   /// loader picks one by feature detection.
   bool fallback = true;
-  /// Run binaryen's wasm-opt on each module when it is installed (it is
-  /// optional); when it is not, the modules are used as wasm-ld wrote them.
-  bool wasmOpt = true;
   /// Keep Halide's checks in the kernels (buffer asserts, bounds queries).
   /// The host code binds every buffer with its static shape, so they never
   /// fire in a correct build; off, BlazeFace's code shrinks from 440 KB to
   /// 114 KB at the same speed. On, a schedule reading out of bounds fails
   /// with Halide's message instead of reading a neighbour's bytes.
   bool kernelChecks = false;
+  /// For kernels without a kiln.schedule record: Kiln's templates or one of
+  /// Halide's autoschedulers.
+  codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// Where to print the size report (nullptr: only NAME.size.json).
   llvm::raw_ostream *sizeReport = nullptr;
 };
@@ -49,6 +50,9 @@ constexpr const char *kWasmSimdHalideTarget = "wasm-32-wasmrt-wasm_simd128";
 constexpr const char *kWasmHalideTarget = "wasm-32-wasmrt";
 
 /// Compiles a module at phase kernels (or schedules) into the files above.
+/// Runs the schedules phase itself on a copy per module (SIMD, fallback):
+/// records already attached must have been chosen for wasm_simd128; the
+/// fallback module always gets its own. The module itself is not changed.
 /// Nothing in outputDir changes unless every file was produced.
 llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &options);
 

@@ -45,12 +45,18 @@ function fileKey(file) {
   return `${path.resolve(file)}:${s.size}:${s.mtimeMs}`;
 }
 
-// Builds `produce(dir)` into a cache directory named by `key`, atomically, so
-// that a test file killed half-way never leaves a partial result.
-function cached(kind, key, produce) {
-  const dir = path.join(cacheRoot, `${kind}-${crypto.createHash('sha1').update(key).digest('hex').slice(0, 16)}`);
+// Builds `produce(dir)` into a cache directory named by `label` and a hash
+// of `key`, atomically, so that a test file killed half-way never leaves a
+// partial result. Older entries of the same label (from an earlier build of
+// the compiler) are removed: MobileNetV2's modules weigh 14 MB each.
+function cached(label, key, produce) {
+  const prefix = `${label.replace(/[^A-Za-z0-9_.-]/g, '_')}-`;
+  const dir = path.join(cacheRoot, prefix + crypto.createHash('sha1').update(key).digest('hex').slice(0, 16));
   if (fs.existsSync(path.join(dir, '.complete'))) return dir;
   fs.mkdirSync(cacheRoot, { recursive: true });
+  for (const entry of fs.readdirSync(cacheRoot))
+    if (entry.startsWith(prefix) && /^[0-9a-f]{16}$/.test(entry.slice(prefix.length)))
+      fs.rmSync(path.join(cacheRoot, entry), { recursive: true, force: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-`);
   produce(tmp);
   fs.writeFileSync(path.join(tmp, '.complete'), key);
@@ -81,7 +87,7 @@ export function compileWasm(model, name, { external = false, fallback = true, ke
   if (!fallback) flags.push('--no-fallback');
   if (kernelChecks) flags.push('--kernel-checks');
   let log = '';
-  const dir = cached('wasm', [fileKey(compiler), fileKey(model), ...flags].join('|'), (out) => {
+  const dir = cached(`wasm-${flags.join('')}`, [fileKey(compiler), fileKey(model), ...flags].join('|'), (out) => {
     log = mustRun(compiler, [model, '-o', out, ...flags]);
   });
   return { dir, name, log };
@@ -89,7 +95,7 @@ export function compileWasm(model, name, { external = false, fallback = true, ke
 
 /** Fixed-seed inputs and ONNX Runtime's outputs for them: {inputs, expected}. */
 export function oracle(model, seed = 1) {
-  const dir = cached('oracle', [fileKey(model), seed, fileKey(path.join(e2eDir, 'ort_run.mjs'))].join('|'), (out) => {
+  const dir = cached(`oracle-${path.basename(model)}-${seed}`, [fileKey(model), seed, fileKey(path.join(e2eDir, 'ort_run.mjs'))].join('|'), (out) => {
     mustRun(process.execPath, [path.join(e2eDir, 'make_inputs.mjs'), model, '--out-dir', path.join(out, 'inputs'), '--seed', String(seed)]);
     mustRun(process.execPath, [path.join(e2eDir, 'ort_run.mjs'), model, '--inputs-dir', path.join(out, 'inputs'),
       '--outputs-dir', path.join(out, 'expected'), '--threads', '1']);

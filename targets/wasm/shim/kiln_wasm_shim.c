@@ -242,11 +242,25 @@ void halide_trace_cleanup(void) {}
 
 /* ---- what the JS loader calls ------------------------------------------- */
 
+/* Halide's default error handler prints, then calls abort(): a trap that
+ * leaves the module unusable. This one only keeps the message, so the kernel
+ * returns its error code, run() a status, and the loader an Error with the
+ * message. Weak: the shim is also built alone, without Halide's runtime. */
+typedef void (*kiln_error_handler)(void *user_context, const char *message);
+extern kiln_error_handler halide_set_error_handler(kiln_error_handler handler)
+    __attribute__((weak));
+
+static void keep_error(void *user_context, const char *text) { write(2, text, strlen(text)); }
+
 /* A WASI-style reactor: the loader calls _initialize once before anything
  * else. Referring to __wasm_call_ctors here also stops wasm-ld from wrapping
  * every export in a call to it, as it does for modules with no entry. */
 extern void __wasm_call_ctors(void);
-KILN_EXPORT(_initialize) void _initialize(void) { __wasm_call_ctors(); }
+KILN_EXPORT(_initialize) void _initialize(void) {
+  __wasm_call_ctors();
+  if (halide_set_error_handler)
+    halide_set_error_handler(keep_error);
+}
 
 KILN_EXPORT(kiln_malloc) void *kiln_malloc(size_t n) { return malloc(n); }
 KILN_EXPORT(kiln_free) void kiln_free(void *p) { free(p); }

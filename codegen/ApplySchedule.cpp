@@ -102,8 +102,8 @@ void applyGeneric(EmittedKernel &k, const ScheduleRecord &r) {
 // 58% of peak with 2 vectors x 4 pixels; AVX2 about half; wasm simd128
 // 82-106% of its mul+add peak with 8 accumulators.
 bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
-  if (k.stages.size() != 1 || k.outputs.size() != 1 ||
-      k.stages[0].shape != k.outputShapes[0] || k.outputShapes[0].size() < 2)
+  if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
+      k.outputShapes[0].size() < 2)
     return false;
   const Stage &s = k.stages[0];
   Func out = k.outputs[0];
@@ -227,8 +227,7 @@ llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Ta
       try {
         load_plugin(file);
       } catch (const Halide::Error &e) {
-        return makeError("cannot load autoscheduler plugin " + llvm::Twine(file) + ": " +
-                         e.what());
+        return makeError("cannot load autoscheduler plugin " + llvm::Twine(file) + ": " + e.what());
       }
       loaded.insert(mode);
     }

@@ -59,11 +59,9 @@ static llvm::Error scanUndefinedSymbols(llvm::StringRef path, CompiledKernelInfo
   return llvm::Error::success();
 }
 
-llvm::Expected<CompiledKernelInfo> compileKernelObject(KernelOp kernel,
-                                                       llvm::StringRef functionName,
-                                                       llvm::StringRef target,
-                                                       llvm::StringRef objectPath,
-                                                       const CompileOptions &options) {
+llvm::Expected<CompiledKernelInfo>
+compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringRef target,
+                    llvm::StringRef objectPath, const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
   CompiledKernelInfo info;
   info.functionName = functionName.str();
@@ -82,8 +80,8 @@ llvm::Expected<CompiledKernelInfo> compileKernelObject(KernelOp kernel,
     return applied.takeError();
   info.schedule = *applied;
   try {
-    emitted->pipeline.compile_to_object(objectPath.str(), emitted->arguments(),
-                                        functionName.str(), *halideTarget);
+    emitted->pipeline.compile_to_object(objectPath.str(), emitted->arguments(), functionName.str(),
+                                        *halideTarget);
     if (!options.headerPath.empty())
       emitted->pipeline.compile_to_header(options.headerPath, emitted->arguments(),
                                           functionName.str(), *halideTarget);
@@ -92,8 +90,7 @@ llvm::Expected<CompiledKernelInfo> compileKernelObject(KernelOp kernel,
   }
   if (llvm::Error err = scanUndefinedSymbols(objectPath, info))
     return std::move(err);
-  info.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return info;
 }
 

@@ -42,11 +42,9 @@ struct CompiledKernelInfo {
 
 /// Compiles one kernel for `target` ("host" or a Halide target string;
 /// no_runtime is added) into `objectPath`.
-llvm::Expected<CompiledKernelInfo> compileKernelObject(KernelOp kernel,
-                                                       llvm::StringRef functionName,
-                                                       llvm::StringRef target,
-                                                       llvm::StringRef objectPath,
-                                                       const CompileOptions &options = {});
+llvm::Expected<CompiledKernelInfo>
+compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringRef target,
+                    llvm::StringRef objectPath, const CompileOptions &options = {});
 
 /// Writes Halide's runtime for `target` (thread pool, errors, malloc hooks)
 /// as one object: link exactly one per program and target.

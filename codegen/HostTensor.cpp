@@ -13,10 +13,10 @@ static constexpr struct {
   size_t bytes;
 } kDTypes[] = {
     {DType::F32, "float32", 4}, {DType::F16, "float16", 2}, {DType::BF16, "bfloat16", 2},
-    {DType::F64, "float64", 8},
-    {DType::I8, "int8", 1},     {DType::I16, "int16", 2},   {DType::I32, "int32", 4},
-    {DType::I64, "int64", 8},   {DType::U8, "uint8", 1},    {DType::U16, "uint16", 2},
-    {DType::U32, "uint32", 4},  {DType::U64, "uint64", 8},  {DType::Bool, "bool", 1},
+    {DType::F64, "float64", 8}, {DType::I8, "int8", 1},     {DType::I16, "int16", 2},
+    {DType::I32, "int32", 4},   {DType::I64, "int64", 8},   {DType::U8, "uint8", 1},
+    {DType::U16, "uint16", 2},  {DType::U32, "uint32", 4},  {DType::U64, "uint64", 8},
+    {DType::Bool, "bool", 1},
 };
 
 llvm::Expected<DType> dtypeOf(mlir::Type type) {
@@ -47,8 +47,7 @@ llvm::Expected<DType> dtypeOf(mlir::Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << type;
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "unsupported element type " + s);
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "unsupported element type " + s);
 }
 
 size_t dtypeBytes(DType dtype) {
@@ -69,8 +68,7 @@ llvm::Expected<DType> parseDType(llvm::StringRef name) {
   for (auto &d : kDTypes)
     if (d.name == name)
       return d.dtype;
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "unknown dtype '" + name + "'");
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "unknown dtype '" + name + "'");
 }
 
 int64_t HostTensor::numElements() const {

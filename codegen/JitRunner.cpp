@@ -6,11 +6,11 @@
 #include "codegen/KernelEmitter.h"
 #include "codegen/KernelInfo.h"
 #include "codegen/Passes.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <chrono>
 #include <map>
@@ -110,8 +110,9 @@ static llvm::Expected<HostTensor> specOf(Type type, std::string name) {
   auto dtype = dtypeOf(tensor.getElementType());
   if (!dtype)
     return makeError("'" + name + "': " + llvm::toString(dtype.takeError()));
-  return HostTensor::zeros(std::move(name), *dtype,
-                           std::vector<int64_t>(tensor.getShape().begin(), tensor.getShape().end()));
+  return HostTensor::zeros(
+      std::move(name), *dtype,
+      std::vector<int64_t>(tensor.getShape().begin(), tensor.getShape().end()));
 }
 
 static llvm::Expected<std::shared_ptr<CompiledKernel>>
@@ -164,7 +165,7 @@ compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
 // The schedules phase on a copy, exactly as the AOT targets run it: packed
 // weights and a record on every kernel (an auto mode replaces records).
 static llvm::Expected<OwningOpRef<ModuleOp>> toSchedulesPhase(ModuleOp module,
-                                                               const JitOptions &options) {
+                                                              const JitOptions &options) {
   OwningOpRef<ModuleOp> copy(module.clone());
   std::string firstError;
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
@@ -194,7 +195,8 @@ llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original,
 
   for (BlockArgument arg : main.getArguments()) {
     auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.name");
-    auto spec = specOf(arg.getType(), name ? name.str() : "input" + std::to_string(arg.getArgNumber()));
+    auto spec =
+        specOf(arg.getType(), name ? name.str() : "input" + std::to_string(arg.getArgNumber()));
     if (!spec)
       return spec.takeError();
     impl.inputSpecs.push_back(std::move(*spec));
@@ -206,7 +208,7 @@ llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original,
       auto spec = specOf(op.getResult(0).getType(), "constant");
       if (!attr || !spec)
         return makeError("unsupported constant: " + (spec ? llvm::Twine("not an elements attribute")
-                                                         : llvm::toString(spec.takeError())));
+                                                          : llvm::toString(spec.takeError())));
       auto bytes = constantBytes(*attr);
       if (!bytes)
         return bytes.takeError();

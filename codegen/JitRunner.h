@@ -4,9 +4,9 @@
 // artifact: on its own copy of the module it runs the schedules phase as the
 // targets do (packed weights, schedule records), constants become buffers,
 // each kiln.kernel is emitted, scheduled and JIT-compiled through the same
-// codegen path as the AOT targets, then the kernels run in order. Compiled kernels are cached per process by kernelKey, so equal
-// kernels (in one model or across models) compile once. For tests, the
-// conformance runner and kiln-run. No Halide in this header.
+// codegen path as the AOT targets, then the kernels run in order. Compiled kernels are cached per
+// process by kernelKey, so equal kernels (in one model or across models) compile once. For tests,
+// the conformance runner and kiln-run. No Halide in this header.
 //
 // Thread safety: one JitRunner is used by one thread at a time; several
 // runners may run concurrently (a shared compiled kernel is locked while it
@@ -38,7 +38,7 @@ struct JitOptions {
 struct KernelStats {
   std::string kernelName;
   std::string key;
-  std::string schedule; ///< the applied record, printed
+  std::string schedule;      ///< the applied record, printed
   double compileSeconds = 0; ///< 0 when it came from the cache
   bool cached = false;
   /// The fastest of this runner's calls of the kernel so far (seconds;

@@ -12,8 +12,7 @@ std::vector<Halide::Argument> EmittedKernel::arguments() const {
 }
 
 // Static extents and dense row-major strides, in Halide's reversed order.
-template <typename DimFn>
-static void constrainDense(const std::vector<int64_t> &shape, DimFn dim) {
+template <typename DimFn> static void constrainDense(const std::vector<int64_t> &shape, DimFn dim) {
   int rank = shape.size();
   int stride = 1;
   for (int h = 0; h < rank; ++h) {

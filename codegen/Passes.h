@@ -3,8 +3,8 @@
 #define KILN_CODEGEN_PASSES_H
 
 #include "dialects/kiln/KilnOps.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 

@@ -38,10 +38,8 @@ llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name) {
 }
 
 static constexpr std::pair<KernelPattern, llvm::StringLiteral> kPatterns[] = {
-    {KernelPattern::Generic, "generic"},
-    {KernelPattern::Conv1x1, "conv1x1"},
-    {KernelPattern::Conv, "conv"},
-    {KernelPattern::Depthwise, "depthwise"},
+    {KernelPattern::Generic, "generic"}, {KernelPattern::Conv1x1, "conv1x1"},
+    {KernelPattern::Conv, "conv"},       {KernelPattern::Depthwise, "depthwise"},
     {KernelPattern::MatMul, "matmul"},
 };
 
@@ -74,8 +72,8 @@ DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
       b.getNamedAttr("channel_tile", b.getI64IntegerAttr(channelTile)),
       b.getNamedAttr("pixel_tile", b.getI64IntegerAttr(pixelTile)),
       b.getNamedAttr("unroll", b.getI64IntegerAttr(unroll)),
-      b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(
-                                     parallelDims.begin(), parallelDims.end()))),
+      b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(parallelDims.begin(),
+                                                                             parallelDims.end()))),
       b.getNamedAttr("compute_at", b.getStringAttr(computeAt)),
       b.getNamedAttr("order", b.getStringAttr(order)),
   };

@@ -36,11 +36,11 @@ llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name);
 /// anchor op (the one reduction in it); kernels without one are elementwise
 /// or data movement and get the generic template.
 enum class KernelPattern {
-  Generic,       ///< elementwise, data movement, pooling, small reductions
-  Conv1x1,       ///< conv2d with a 1x1 window, stride 1, no padding
-  Conv,          ///< any other conv2d (and transpose_conv2d)
-  Depthwise,     ///< depthwise_conv2d
-  MatMul,        ///< fully_connected, matmul
+  Generic,   ///< elementwise, data movement, pooling, small reductions
+  Conv1x1,   ///< conv2d with a 1x1 window, stride 1, no padding
+  Conv,      ///< any other conv2d (and transpose_conv2d)
+  Depthwise, ///< depthwise_conv2d
+  MatMul,    ///< fully_connected, matmul
 };
 llvm::StringRef patternName(KernelPattern pattern);
 llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name);

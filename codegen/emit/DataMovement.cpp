@@ -83,7 +83,8 @@ llvm::Error emitConcat(Operation *op, EmitContext &ctx) {
       int size = parts[k].shape[axis];
       idx[axis] = Halide::clamp(i[axis] - offsets[k], 0, size - 1);
       Expr value = parts[k].at(idx);
-      result = result.defined() ? Halide::select(i[axis] < offsets[k] + size, value, result) : value;
+      result =
+          result.defined() ? Halide::select(i[axis] < offsets[k] + size, value, result) : value;
     }
     return result;
   });

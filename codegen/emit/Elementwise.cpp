@@ -59,11 +59,10 @@ OpEmitter binary(BinaryFn fn) {
         fn(op, ctx.broadcastAt(a, shape, zeros), ctx.broadcastAt(b, shape, zeros), *outType);
     if (!probe)
       return probe.takeError();
-    return ctx.definePure(op->getResult(0), op->getName().stripDialect(),
-                          [&](const std::vector<Expr> &i) {
-                            return *fn(op, ctx.broadcastAt(a, shape, i),
-                                       ctx.broadcastAt(b, shape, i), *outType);
-                          });
+    return ctx.definePure(
+        op->getResult(0), op->getName().stripDialect(), [&](const std::vector<Expr> &i) {
+          return *fn(op, ctx.broadcastAt(a, shape, i), ctx.broadcastAt(b, shape, i), *outType);
+        });
   };
 }
 
@@ -185,12 +184,10 @@ void registerElementwiseEmitters(EmitterTable &t) {
   t["tosa.clamp"] = unary(clampFn);
   t["tosa.cast"] = unary(castFn);
   t["tosa.erf"] = unary(erfFn);
-  t["tosa.logical_not"] = unary([](Operation *, Expr x, HType) -> llvm::Expected<Expr> {
-    return !x;
-  });
-  t["tosa.bitwise_not"] = unary([](Operation *, Expr x, HType) -> llvm::Expected<Expr> {
-    return ~x;
-  });
+  t["tosa.logical_not"] =
+      unary([](Operation *, Expr x, HType) -> llvm::Expected<Expr> { return !x; });
+  t["tosa.bitwise_not"] =
+      unary([](Operation *, Expr x, HType) -> llvm::Expected<Expr> { return ~x; });
   t["tosa.exp"] = unary(floatOnly([](Expr x) { return Halide::exp(x); }));
   t["tosa.log"] = unary(floatOnly([](Expr x) { return Halide::log(x); }));
   t["tosa.tanh"] = unary(floatOnly([](Expr x) { return Halide::tanh(x); }));
@@ -201,8 +198,7 @@ void registerElementwiseEmitters(EmitterTable &t) {
   t["tosa.sigmoid"] = unary(floatOnly([](Expr x) {
     return Halide::cast(x.type(), 1) / (Halide::cast(x.type(), 1) + Halide::exp(-x));
   }));
-  t["tosa.reciprocal"] =
-      unary(floatOnly([](Expr x) { return Halide::cast(x.type(), 1) / x; }));
+  t["tosa.reciprocal"] = unary(floatOnly([](Expr x) { return Halide::cast(x.type(), 1) / x; }));
   t["tosa.rsqrt"] =
       unary(floatOnly([](Expr x) { return Halide::cast(x.type(), 1) / Halide::sqrt(x); }));
   t["tosa.select"] = emitSelect;

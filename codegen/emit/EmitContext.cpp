@@ -54,8 +54,7 @@ llvm::Expected<Halide::Type> halideType(Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << type;
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "unsupported element type " + s);
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "unsupported element type " + s);
 }
 
 std::vector<int64_t> shapeOf(Value value) {

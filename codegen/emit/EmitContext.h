@@ -73,8 +73,9 @@ public:
   Halide::Func newFunc(llvm::StringRef stem);
   /// Binds `result` to a new Func defined as value(vars), vars in tensor
   /// order with the result's rank.
-  llvm::Error definePure(mlir::Value result, llvm::StringRef stem,
-                         const std::function<Halide::Expr(const std::vector<Halide::Expr> &)> &value);
+  llvm::Error
+  definePure(mlir::Value result, llvm::StringRef stem,
+             const std::function<Halide::Expr(const std::vector<Halide::Expr> &)> &value);
 
   /// A compile-time integer operand (perms, paddings), or an error naming the op.
   llvm::Expected<std::vector<int64_t>> staticInts(mlir::Operation *op, mlir::Value operand);

@@ -26,9 +26,8 @@ llvm::Error emitMaxPool(Operation *op, EmitContext &ctx) {
   const HTensor &in = ctx.lookup(pool.getInput());
   ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride(), pad = pool.getPad();
   // Padding never wins the maximum.
-  Expr lowest = in.type.is_float()
-                    ? Halide::cast(in.type, -std::numeric_limits<float>::infinity())
-                    : in.type.min();
+  Expr lowest = in.type.is_float() ? Halide::cast(in.type, -std::numeric_limits<float>::infinity())
+                                   : in.type.min();
   HTensor src =
       anyNonZero(pad) ? ctx.withConstantExterior(in, {false, true, true, false}, lowest) : in;
   Halide::RDom r(0, int(kernel[1]), 0, int(kernel[0]));
@@ -56,7 +55,8 @@ llvm::Error emitAvgPool(Operation *op, EmitContext &ctx) {
   return ctx.definePure(op->getResult(0), "avg_pool2d", [&](const std::vector<Expr> &i) {
     Expr y0 = i[1] * int(stride[0]) - int(pad[0]);
     Expr x0 = i[2] * int(stride[1]) - int(pad[2]);
-    Expr total = Halide::sum(Halide::cast(Halide::Float(32), src.at({i[0], y0 + r.y, x0 + r.x, i[3]})));
+    Expr total =
+        Halide::sum(Halide::cast(Halide::Float(32), src.at({i[0], y0 + r.y, x0 + r.x, i[3]})));
     Expr rows = Halide::min(y0 + kh, ih) - Halide::max(y0, 0);
     Expr cols = Halide::min(x0 + kw, iw) - Halide::max(x0, 0);
     return total / Halide::cast(Halide::Float(32), Halide::max(rows * cols, 1));

@@ -105,7 +105,9 @@ llvm::Error writeTensorDir(llvm::StringRef dir, const std::vector<HostTensor> &t
     llvm::json::Array shape;
     for (int64_t d : t.shape)
       shape.push_back(d);
-    llvm::json::Object entry{{"name", t.name}, {"file", file}, {"dtype", dtypeName(t.dtype)},
+    llvm::json::Object entry{{"name", t.name},
+                             {"file", file},
+                             {"dtype", dtypeName(t.dtype)},
                              {"shape", std::move(shape)}};
     std::string line;
     llvm::raw_string_ostream ls(line);

@@ -27,8 +27,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
@@ -44,8 +44,7 @@ static int fail(const Twine &message) {
 
 // --aot-dir: the schedules phase for `target`, then one object per distinct
 // kernel, with what each cost and whether it calls halide_malloc.
-static int compileAhead(mlir::ModuleOp module, StringRef dir, StringRef target,
-                        StringRef mode) {
+static int compileAhead(mlir::ModuleOp module, StringRef dir, StringRef target, StringRef mode) {
   mlir::PassManager pm(module.getContext());
   kiln::buildCodegenSchedulesPipeline(pm, target, mode, /*overwrite=*/mode != "template");
   if (failed(pm.run(module)))

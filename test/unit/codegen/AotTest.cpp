@@ -31,9 +31,7 @@ void recordError(void *, const char *message) { lastHalideError = message; }
 
 class AotTest : public CodegenTest {
 protected:
-  void SetUp() override {
-    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("kiln-aot", dir));
-  }
+  void SetUp() override { ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("kiln-aot", dir)); }
   void TearDown() override { llvm::sys::fs::remove_directories(dir); }
   std::string path(llvm::StringRef name) {
     llvm::SmallString<128> p(dir);
@@ -73,8 +71,9 @@ struct RawBuffer {
 };
 
 TEST_F(AotTest, ObjectLinksAndMatchesTheJit) {
-  std::string ir = kernelModel({{"tensor<1x6x6x8xf32>"}, {"tensor<24x3x3x8xf32>"}, {"tensor<24xf32>"}},
-                               kConvBody, "tensor<1x6x6x24xf32>");
+  std::string ir =
+      kernelModel({{"tensor<1x6x6x8xf32>"}, {"tensor<24x3x3x8xf32>"}, {"tensor<24xf32>"}},
+                  kConvBody, "tensor<1x6x6x24xf32>");
   auto module = parse(ir);
   ASSERT_TRUE(module);
   auto info = compileKernelObject(firstKernel(*module), "kiln_test_conv", "host", path("k.o"),
@@ -96,8 +95,8 @@ TEST_F(AotTest, ObjectLinksAndMatchesTheJit) {
       << linkError;
   void *lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(lib, nullptr) << dlerror();
-  using KernelFn = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                           halide_buffer_t *);
+  using KernelFn =
+      int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
   auto fn = reinterpret_cast<KernelFn>(dlsym(lib, "kiln_test_conv"));
   ASSERT_NE(fn, nullptr);
   using SetHandlerFn = halide_error_handler_t (*)(halide_error_handler_t);
@@ -124,12 +123,14 @@ TEST_F(AotTest, ObjectLinksAndMatchesTheJit) {
 }
 
 TEST_F(AotTest, CrossCompilesForEveryTarget) {
-  std::string ir = kernelModel({{"tensor<1x6x6x8xf32>"}, {"tensor<24x3x3x8xf32>"}, {"tensor<24xf32>"}},
-                               kConvBody, "tensor<1x6x6x24xf32>");
+  std::string ir =
+      kernelModel({{"tensor<1x6x6x8xf32>"}, {"tensor<24x3x3x8xf32>"}, {"tensor<24xf32>"}},
+                  kConvBody, "tensor<1x6x6x24xf32>");
   auto module = parse(ir);
   ASSERT_TRUE(module);
-  for (const char *target : {"x86-64-linux-avx2-fma-f16c-sse41", "x86-64-linux-avx512_skylake-avx2-fma",
-                             "x86-64-linux-sse41", "wasm-32-wasmrt-wasm_simd128", "wasm-32-wasmrt"}) {
+  for (const char *target :
+       {"x86-64-linux-avx2-fma-f16c-sse41", "x86-64-linux-avx512_skylake-avx2-fma",
+        "x86-64-linux-sse41", "wasm-32-wasmrt-wasm_simd128", "wasm-32-wasmrt"}) {
     SCOPED_TRACE(target);
     auto info = compileKernelObject(firstKernel(*module), "k", target, path("k.o"));
     ASSERT_TRUE(static_cast<bool>(info)) << llvm::toString(info.takeError());
@@ -150,13 +151,14 @@ TEST_F(AotTest, ReportsKernelsThatAllocate) {
   std::string ir =
       "func.func @main(%x: " + t + ", %w: tensor<32x1x1x32xf32>, %b: tensor<32xf32>) -> (" + t +
       ", " + t + ") {\n  %k:2 = kiln.kernel \"two\" (%x, %w, %b) : (" + t +
-      ", tensor<32x1x1x32xf32>, tensor<32xf32>) -> (" + t + ", " + t + ") {\n" +
-      "  ^bb0(%a: " + t + ", %c: tensor<32x1x1x32xf32>, %d: tensor<32xf32>):\n" +
+      ", tensor<32x1x1x32xf32>, tensor<32xf32>) -> (" + t + ", " + t + ") {\n" + "  ^bb0(%a: " + t +
+      ", %c: tensor<32x1x1x32xf32>, %d: tensor<32xf32>):\n" +
       "    %0 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, "
-      "dilation = array<i64: 1, 1>} : (" + t + ", tensor<32x1x1x32xf32>, tensor<32xf32>) -> " + t +
-      "\n    %1 = tosa.exp %0 : (" + t + ") -> " + t + "\n    %2 = tosa.tanh %0 : (" + t + ") -> " +
-      t + "\n    kiln.yield %1, %2 : " + t + ", " + t + "\n  }\n  return %k#0, %k#1 : " + t +
-      ", " + t + "\n}\n";
+      "dilation = array<i64: 1, 1>} : (" +
+      t + ", tensor<32x1x1x32xf32>, tensor<32xf32>) -> " + t + "\n    %1 = tosa.exp %0 : (" + t +
+      ") -> " + t + "\n    %2 = tosa.tanh %0 : (" + t + ") -> " + t +
+      "\n    kiln.yield %1, %2 : " + t + ", " + t + "\n  }\n  return %k#0, %k#1 : " + t + ", " + t +
+      "\n}\n";
   auto module = parse(ir);
   ASSERT_TRUE(module);
   auto info = compileKernelObject(firstKernel(*module), "two", "host", path("two.o"));

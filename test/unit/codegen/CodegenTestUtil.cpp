@@ -24,8 +24,8 @@ std::string kernelModel(const std::vector<Operand> &operands, const std::string 
       ++numArgs;
     } else {
       name = "%c" + std::to_string(i);
-      consts += "  " + name + " = \"tosa.const\"() {value = " + o.constant + "} : () -> " +
-                o.type + "\n";
+      consts +=
+          "  " + name + " = \"tosa.const\"() {value = " + o.constant + "} : () -> " + o.type + "\n";
     }
     kernelArgs += (i ? ", " : "") + name;
     argTypes += (i ? ", " : "") + o.type;
@@ -50,8 +50,7 @@ OwningOpRef<ModuleOp> CodegenTest::parse(const std::string &ir) {
 
 std::vector<HostTensor> CodegenTest::run(const std::string &ir,
                                          const std::vector<HostTensor> &inputs,
-                                         std::optional<ScheduleRecord> record,
-                                         ScheduleMode mode) {
+                                         std::optional<ScheduleRecord> record, ScheduleMode mode) {
   OwningOpRef<ModuleOp> module = parse(ir);
   EXPECT_TRUE(module) << ir;
   if (!module)

@@ -56,8 +56,7 @@ protected:
 std::string tensorType(const std::vector<int64_t> &shape, const std::string &element = "f32");
 
 /// Seeded uniform values in [lo, hi).
-HostTensor randomF32(const std::vector<int64_t> &shape, unsigned seed, float lo = -1,
-                     float hi = 1);
+HostTensor randomF32(const std::vector<int64_t> &shape, unsigned seed, float lo = -1, float hi = 1);
 HostTensor randomI32(const std::vector<int64_t> &shape, unsigned seed, int lo, int hi);
 
 /// Row-major flat index.

@@ -36,8 +36,8 @@ struct ConvCase {
 std::string attrs(const ConvCase &c) {
   return llvm::formatv("pad = array<i64: {0}, {1}, {2}, {3}>, stride = array<i64: {4}, {5}>, "
                        "dilation = array<i64: {6}, {7}>",
-                       c.pad[0], c.pad[1], c.pad[2], c.pad[3], c.stride[0], c.stride[1],
-                       c.dil[0], c.dil[1]);
+                       c.pad[0], c.pad[1], c.pad[2], c.pad[3], c.stride[0], c.stride[1], c.dil[0],
+                       c.dil[1]);
 }
 
 std::vector<std::optional<ScheduleRecord>> schedules() {
@@ -79,13 +79,13 @@ std::vector<float> referenceConv(const ConvCase &c, const HostTensor &in, const 
 
 TEST_F(ConvTest, Conv2DMatchesReference) {
   std::vector<ConvCase> cases = {
-      {1, 8, 8, 16, 32, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}},   // 1x1, tiles of 16 lanes
-      {1, 7, 5, 8, 24, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}},    // 24 channels: 8 lanes
-      {1, 9, 9, 3, 16, 3, 3, {1, 1, 1, 1}, {2, 2}, {1, 1}},    // first layer, stride 2
-      {2, 6, 7, 5, 3, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},     // 3 outputs: scalar
-      {1, 10, 10, 4, 8, 5, 5, {1, 2, 2, 1}, {2, 1}, {1, 1}},   // odd padding
-      {1, 9, 9, 4, 8, 3, 3, {2, 2, 2, 2}, {1, 1}, {2, 2}},     // dilation
-      {1, 3, 2, 8, 48, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}},    // fewer pixels than a tile
+      {1, 8, 8, 16, 32, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}}, // 1x1, tiles of 16 lanes
+      {1, 7, 5, 8, 24, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}},  // 24 channels: 8 lanes
+      {1, 9, 9, 3, 16, 3, 3, {1, 1, 1, 1}, {2, 2}, {1, 1}},  // first layer, stride 2
+      {2, 6, 7, 5, 3, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},   // 3 outputs: scalar
+      {1, 10, 10, 4, 8, 5, 5, {1, 2, 2, 1}, {2, 1}, {1, 1}}, // odd padding
+      {1, 9, 9, 4, 8, 3, 3, {2, 2, 2, 2}, {1, 1}, {2, 2}},   // dilation
+      {1, 3, 2, 8, 48, 1, 1, {0, 0, 0, 0}, {1, 1}, {1, 1}},  // fewer pixels than a tile
   };
   for (const ConvCase &c : cases) {
     SCOPED_TRACE(c.str());
@@ -95,8 +95,8 @@ TEST_F(ConvTest, Conv2DMatchesReference) {
     std::string out = tensorType({c.n, c.oh(), c.ow(), c.oc});
     std::string ir = kernelModel(
         {{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
-        "    %r = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) +
-            ", " + tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
+        "    %r = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) + ", " +
+            tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
         out);
     std::vector<float> want = referenceConv(c, in, w, b, false);
     for (auto &schedule : schedules()) {
@@ -112,8 +112,8 @@ TEST_F(ConvTest, Conv2DMatchesReference) {
     // reads them through a transpose.
     std::string packed = kernelModel(
         {{tensorType(in.shape)}, constantOperand(w), {tensorType(b.shape)}},
-        "    %r = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) +
-            ", " + tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
+        "    %r = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) + ", " +
+            tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
         out);
     auto got = run(packed, {in, b});
     ASSERT_EQ(got.size(), 1u);
@@ -131,7 +131,9 @@ TEST_F(ConvTest, Conv2DWithEpilogueMatchesReference) {
   HostTensor skip = randomF32({1, 1, 1, 32}, 7, -3, 3);
   std::string out = tensorType({1, 6, 6, 32});
   std::string ir = kernelModel(
-      {{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)},
+      {{tensorType(in.shape)},
+       {tensorType(w.shape)},
+       {tensorType(b.shape)},
        {tensorType(skip.shape)}},
       "    %0 = tosa.conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" + tensorType(in.shape) + ", " +
           tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out +
@@ -206,19 +208,23 @@ TEST_F(ConvTest, FusedInvertedResidualBlock) {
 
   std::string x = tensorType(in.shape), ex = tensorType({1, h, w, e});
   std::string clamp = " {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = "
-                      "6 : i64} : (" + ex + ") -> " + ex;
+                      "6 : i64} : (" +
+                      ex + ") -> " + ex;
   std::string body =
       "    %0 = tosa.conv2d %b0, %b1, %b2 {" + attrs(expand) + "} : (" + x + ", " +
       tensorType(we.shape) + ", " + tensorType(be.shape) + ") -> " + ex +
-      "\n    %1 = tosa.clamp %0" + clamp +
-      "\n    %2 = tosa.depthwise_conv2d %1, %b3, %b4 {" + attrs(dw) + "} : (" + ex + ", " +
-      tensorType(wd.shape) + ", " + tensorType(bd.shape) + ") -> " + ex +
-      "\n    %3 = tosa.clamp %2" + clamp +
-      "\n    %4 = tosa.conv2d %3, %b5, %b6 {" + attrs(project) + "} : (" + ex + ", " +
-      tensorType(wp.shape) + ", " + tensorType(bp.shape) + ") -> " + x +
-      "\n    %r = tosa.add %4, %b0 : (" + x + ", " + x + ") -> " + x;
-  std::string ir = kernelModel({{x}, constantOperand(we), {tensorType(be.shape)}, {tensorType(wd.shape)},
-                                {tensorType(bd.shape)}, constantOperand(wp), {tensorType(bp.shape)}},
+      "\n    %1 = tosa.clamp %0" + clamp + "\n    %2 = tosa.depthwise_conv2d %1, %b3, %b4 {" +
+      attrs(dw) + "} : (" + ex + ", " + tensorType(wd.shape) + ", " + tensorType(bd.shape) +
+      ") -> " + ex + "\n    %3 = tosa.clamp %2" + clamp + "\n    %4 = tosa.conv2d %3, %b5, %b6 {" +
+      attrs(project) + "} : (" + ex + ", " + tensorType(wp.shape) + ", " + tensorType(bp.shape) +
+      ") -> " + x + "\n    %r = tosa.add %4, %b0 : (" + x + ", " + x + ") -> " + x;
+  std::string ir = kernelModel({{x},
+                                constantOperand(we),
+                                {tensorType(be.shape)},
+                                {tensorType(wd.shape)},
+                                {tensorType(bd.shape)},
+                                constantOperand(wp),
+                                {tensorType(bp.shape)}},
                                body, x);
   for (auto &schedule : schedules()) {
     SCOPED_TRACE(schedule ? schedule->str() : "template");
@@ -232,8 +238,8 @@ TEST_F(ConvTest, DepthwiseMatchesReference) {
   std::vector<ConvCase> cases = {
       {1, 8, 8, 32, 32, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},
       {1, 9, 9, 24, 24, 3, 3, {0, 1, 0, 1}, {2, 2}, {1, 1}},
-      {1, 7, 7, 16, 16, 5, 5, {2, 2, 2, 2}, {1, 1}, {1, 1}},  // BlazeFace's 5x5
-      {1, 5, 6, 3, 6, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},    // channel multiplier 2
+      {1, 7, 7, 16, 16, 5, 5, {2, 2, 2, 2}, {1, 1}, {1, 1}}, // BlazeFace's 5x5
+      {1, 5, 6, 3, 6, 3, 3, {1, 1, 1, 1}, {1, 1}, {1, 1}},   // channel multiplier 2
   };
   for (const ConvCase &c : cases) {
     SCOPED_TRACE(c.str());
@@ -242,12 +248,12 @@ TEST_F(ConvTest, DepthwiseMatchesReference) {
     HostTensor w = randomF32({c.kh, c.kw, c.ic, m}, 12);
     HostTensor b = randomF32({c.oc}, 13);
     std::string out = tensorType({c.n, c.oh(), c.ow(), c.oc});
-    std::string ir = kernelModel(
-        {{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
-        "    %r = tosa.depthwise_conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" +
-            tensorType(in.shape) + ", " + tensorType(w.shape) + ", " + tensorType(b.shape) +
-            ") -> " + out,
-        out);
+    std::string ir =
+        kernelModel({{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
+                    "    %r = tosa.depthwise_conv2d %b0, %b1, %b2 {" + attrs(c) + "} : (" +
+                        tensorType(in.shape) + ", " + tensorType(w.shape) + ", " +
+                        tensorType(b.shape) + ") -> " + out,
+                    out);
     std::vector<float> want = referenceConv(c, in, w, b, true);
     for (auto &schedule : schedules()) {
       SCOPED_TRACE(schedule ? schedule->str() : "template");

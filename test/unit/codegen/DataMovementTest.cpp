@@ -39,8 +39,8 @@ protected:
 TEST_F(DataMovementTest, ReshapeKeepsRowMajorOrder) {
   std::vector<int64_t> in = {2, 3, 4};
   HostTensor x = randomF32(in, 51);
-  for (std::vector<int64_t> out : std::vector<std::vector<int64_t>>{
-           {6, 4}, {4, 6}, {24}, {1, 2, 12}, {3, 8}, {2, 1, 3, 4}}) {
+  for (std::vector<int64_t> out :
+       std::vector<std::vector<int64_t>>{{6, 4}, {4, 6}, {24}, {1, 2, 12}, {3, 8}, {2, 1, 3, 4}}) {
     SCOPED_TRACE(shapeString(out));
     std::string attr = "array<i64: ";
     for (size_t i = 0; i < out.size(); ++i)
@@ -57,11 +57,11 @@ TEST_F(DataMovementTest, TransposeWithConstantPerms) {
   std::vector<int64_t> in = {1, 3, 4, 5}, out = {1, 5, 3, 4};
   HostTensor x = randomF32(in, 52);
   // NHWC -> NCHW, as the importer wraps the model's interface.
-  std::string ir = kernelModel(
-      {{tensorType(in)}, {"tensor<4xi32>", "dense<[0, 3, 1, 2]> : tensor<4xi32>"}},
-      "    %r = tosa.transpose %b0, %b1 : (" + tensorType(in) + ", tensor<4xi32>) -> " +
-          tensorType(out),
-      tensorType(out));
+  std::string ir =
+      kernelModel({{tensorType(in)}, {"tensor<4xi32>", "dense<[0, 3, 1, 2]> : tensor<4xi32>"}},
+                  "    %r = tosa.transpose %b0, %b1 : (" + tensorType(in) + ", tensor<4xi32>) -> " +
+                      tensorType(out),
+                  tensorType(out));
   check(ir, {x}, out, [&](const std::vector<int64_t> &i) {
     return flatIndex(in, {i[0], i[2], i[3], i[1]});
   });
@@ -71,11 +71,11 @@ TEST_F(DataMovementTest, ConcatSliceTileReverse) {
   std::vector<int64_t> sa = {2, 3, 4}, sb = {2, 5, 4};
   HostTensor a = randomF32(sa, 53), b = randomF32(sb, 54);
   std::vector<int64_t> so = {2, 8, 4};
-  std::string ir = kernelModel({{tensorType(sa)}, {tensorType(sb)}},
-                               "    %r = tosa.concat %b0, %b1 {axis = 1 : i32} : (" +
-                                   tensorType(sa) + ", " + tensorType(sb) + ") -> " +
-                                   tensorType(so),
-                               tensorType(so));
+  std::string ir =
+      kernelModel({{tensorType(sa)}, {tensorType(sb)}},
+                  "    %r = tosa.concat %b0, %b1 {axis = 1 : i32} : (" + tensorType(sa) + ", " +
+                      tensorType(sb) + ") -> " + tensorType(so),
+                  tensorType(so));
   // Concatenate the two inputs into one reference tensor.
   HostTensor both = HostTensor::zeros("ab", DType::F32, so);
   for (int64_t i = 0; i < 2; ++i)
@@ -98,19 +98,17 @@ TEST_F(DataMovementTest, ConcatSliceTileReverse) {
   check(slice, {x}, {2, 3, 5}, [&](const std::vector<int64_t> &i) {
     return flatIndex(in, {i[0] + 1, i[1] + 2, i[2]});
   });
-  std::string tile = kernelModel(
-      {{tensorType(in)}},
-      "    %r = tosa.tile %b0 {multiples = array<i64: 2, 1, 3>} : (" + tensorType(in) +
-          ") -> tensor<6x6x15xf32>",
-      "tensor<6x6x15xf32>");
+  std::string tile = kernelModel({{tensorType(in)}},
+                                 "    %r = tosa.tile %b0 {multiples = array<i64: 2, 1, 3>} : (" +
+                                     tensorType(in) + ") -> tensor<6x6x15xf32>",
+                                 "tensor<6x6x15xf32>");
   check(tile, {x}, {6, 6, 15}, [&](const std::vector<int64_t> &i) {
     return flatIndex(in, {i[0] % 3, i[1], i[2] % 5});
   });
-  std::string reverse = kernelModel(
-      {{tensorType(in)}},
-      "    %r = tosa.reverse %b0 {axis = 1 : i32} : (" + tensorType(in) + ") -> " +
-          tensorType(in),
-      tensorType(in));
+  std::string reverse = kernelModel({{tensorType(in)}},
+                                    "    %r = tosa.reverse %b0 {axis = 1 : i32} : (" +
+                                        tensorType(in) + ") -> " + tensorType(in),
+                                    tensorType(in));
   check(reverse, {x}, in, [&](const std::vector<int64_t> &i) {
     return flatIndex(in, {i[0], 5 - i[1], i[2]});
   });
@@ -119,13 +117,13 @@ TEST_F(DataMovementTest, ConcatSliceTileReverse) {
 TEST_F(DataMovementTest, PadWithConstantValue) {
   std::vector<int64_t> in = {1, 3, 4, 2}, out = {1, 6, 5, 2};
   HostTensor x = randomF32(in, 56);
-  std::string ir = kernelModel(
-      {{tensorType(in)},
-       {"tensor<4x2xi32>", "dense<[[0, 0], [1, 2], [0, 1], [0, 0]]> : tensor<4x2xi32>"},
-       {"tensor<f32>", "dense<-7.5> : tensor<f32>"}},
-      "    %r = tosa.pad %b0, %b1, %b2 : (" + tensorType(in) +
-          ", tensor<4x2xi32>, tensor<f32>) -> " + tensorType(out),
-      tensorType(out));
+  std::string ir =
+      kernelModel({{tensorType(in)},
+                   {"tensor<4x2xi32>", "dense<[[0, 0], [1, 2], [0, 1], [0, 0]]> : tensor<4x2xi32>"},
+                   {"tensor<f32>", "dense<-7.5> : tensor<f32>"}},
+                  "    %r = tosa.pad %b0, %b1, %b2 : (" + tensorType(in) +
+                      ", tensor<4x2xi32>, tensor<f32>) -> " + tensorType(out),
+                  tensorType(out));
   check(
       ir, {x}, out,
       [&](const std::vector<int64_t> &i) -> int64_t {
@@ -154,6 +152,19 @@ TEST_F(DataMovementTest, GatherRows) {
       for (int64_t c = 0; c < 3; ++c)
         want.push_back(values.as<float>()[flatIndex({2, 5, 3}, {n, idx[n * 4 + w], c})]);
   expectClose(got[0], want, 0, 0);
+}
+
+TEST_F(DataMovementTest, ScalarTensors) {
+  // Rank 0: a reshape to a scalar, then arithmetic on it.
+  HostTensor x = randomF32({1}, 59);
+  std::string ir = kernelModel(
+      {{"tensor<1xf32>"}},
+      "    %0 = tosa.reshape %b0 {new_shape = array<i64>} : (tensor<1xf32>) -> tensor<f32>\n"
+      "    %r = tosa.add %0, %0 : (tensor<f32>, tensor<f32>) -> tensor<f32>",
+      "tensor<f32>");
+  auto got = run(ir, {x});
+  ASSERT_EQ(got.size(), 1u);
+  expectClose(got[0], {2 * x.as<float>()[0]}, 0, 0);
 }
 
 TEST_F(DataMovementTest, ConstantInsideKernel) {

@@ -36,8 +36,7 @@ TEST_F(ElementwiseTest, UnaryFloatOpsMatchReference) {
       {"floor", "", [](float x) { return std::floor(x); }, -4, 4},
       {"ceil", "", [](float x) { return std::ceil(x); }, -4, 4},
       {"erf", "", [](float x) { return std::erf(x); }, -3, 3},
-      {"clamp",
-       " {min_fp = -1.5 : f32, max_fp = 2.0 : f32, min_int = -1 : i64, max_int = 2 : i64}",
+      {"clamp", " {min_fp = -1.5 : f32, max_fp = 2.0 : f32, min_int = -1 : i64, max_int = 2 : i64}",
        [](float x) { return std::min(2.0f, std::max(-1.5f, x)); }, -4, 4},
   };
   // 37 elements: not a multiple of any vector width.
@@ -72,11 +71,11 @@ TEST_F(ElementwiseTest, BinaryOpsBroadcast) {
   for (auto &[op, fn] : ops) {
     SCOPED_TRACE(op);
     std::string attrs = op == "mul" ? " {shift = 0 : i8}" : "";
-    std::string ir = kernelModel({{tensorType(sa)}, {tensorType(sb)}},
-                                 "    %r = tosa." + op + " %b0, %b1" + attrs + " : (" +
-                                     tensorType(sa) + ", " + tensorType(sb) + ") -> " +
-                                     tensorType(so),
-                                 tensorType(so));
+    std::string ir =
+        kernelModel({{tensorType(sa)}, {tensorType(sb)}},
+                    "    %r = tosa." + op + " %b0, %b1" + attrs + " : (" + tensorType(sa) + ", " +
+                        tensorType(sb) + ") -> " + tensorType(so),
+                    tensorType(so));
     std::vector<float> want;
     for (int64_t i = 0; i < 2; ++i)
       for (int64_t j = 0; j < 3; ++j)
@@ -101,12 +100,12 @@ TEST_F(ElementwiseTest, ComparisonsAndSelect) {
   std::string t = "tensor<16xf32>", p = "tensor<16xi1>";
   for (std::string cmp : {"greater", "greater_equal", "equal"}) {
     SCOPED_TRACE(cmp);
-    std::string ir = kernelModel(
-        {{t}, {t}},
-        "    %0 = tosa." + cmp + " %b0, %b1 : (" + t + ", " + t + ") -> " + p +
-            "\n    %1 = tosa.add %b1, %b1 : (" + t + ", " + t + ") -> " + t +
-            "\n    %r = tosa.select %0, %b0, %1 : (" + p + ", " + t + ", " + t + ") -> " + t,
-        t);
+    std::string ir = kernelModel({{t}, {t}},
+                                 "    %0 = tosa." + cmp + " %b0, %b1 : (" + t + ", " + t + ") -> " +
+                                     p + "\n    %1 = tosa.add %b1, %b1 : (" + t + ", " + t +
+                                     ") -> " + t + "\n    %r = tosa.select %0, %b0, %1 : (" + p +
+                                     ", " + t + ", " + t + ") -> " + t,
+                                 t);
     std::vector<float> want;
     for (int i = 0; i < 16; ++i) {
       float x = fa.as<float>()[i], y = fb.as<float>()[i];
@@ -123,9 +122,9 @@ TEST_F(ElementwiseTest, CastRoundsToNearestEvenAndSaturates) {
   HostTensor in = HostTensor::zeros("x", DType::F32, {8});
   float values[8] = {2.5f, -2.5f, 3.5f, 0.4f, -0.6f, 1e10f, -1e10f, 7.0f};
   std::memcpy(in.data.data(), values, sizeof(values));
-  std::string ir = kernelModel(
-      {{"tensor<8xf32>"}}, "    %r = tosa.cast %b0 : (tensor<8xf32>) -> tensor<8xi32>",
-      "tensor<8xi32>");
+  std::string ir =
+      kernelModel({{"tensor<8xf32>"}}, "    %r = tosa.cast %b0 : (tensor<8xf32>) -> tensor<8xi32>",
+                  "tensor<8xi32>");
   HostTensor want = HostTensor::zeros("want", DType::I32, {8});
   int32_t expected[8] = {2, -2, 4, 0, -1, INT32_MAX, INT32_MIN, 7};
   std::memcpy(want.data.data(), expected, sizeof(expected));
@@ -134,9 +133,9 @@ TEST_F(ElementwiseTest, CastRoundsToNearestEvenAndSaturates) {
   expectEqual(got[0], want);
 
   // To bool: non-zero is true.
-  std::string toBool = kernelModel(
-      {{"tensor<8xf32>"}}, "    %r = tosa.cast %b0 : (tensor<8xf32>) -> tensor<8xi1>",
-      "tensor<8xi1>");
+  std::string toBool =
+      kernelModel({{"tensor<8xf32>"}}, "    %r = tosa.cast %b0 : (tensor<8xf32>) -> tensor<8xi1>",
+                  "tensor<8xi1>");
   HostTensor wantBool = HostTensor::zeros("want", DType::Bool, {8});
   for (int i = 0; i < 8; ++i)
     wantBool.data[i] = values[i] != 0;

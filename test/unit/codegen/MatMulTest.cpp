@@ -14,17 +14,16 @@ namespace {
 class MatMulTest : public CodegenTest {};
 
 TEST_F(MatMulTest, FullyConnectedMatchesReference) {
-  for (auto [n, ic, oc] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {1, 96, 32}, {3, 17, 24}, {2, 5, 3}}) {
-    SCOPED_TRACE("n" + std::to_string(n) + " ic" + std::to_string(ic) + " oc" +
-                 std::to_string(oc));
+  for (auto [n, ic, oc] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 96, 32}, {3, 17, 24}, {2, 5, 3}}) {
+    SCOPED_TRACE("n" + std::to_string(n) + " ic" + std::to_string(ic) + " oc" + std::to_string(oc));
     HostTensor in = randomF32({n, ic}, 1), w = randomF32({oc, ic}, 2), b = randomF32({oc}, 3);
     std::string out = tensorType({n, oc});
-    std::string ir = kernelModel({{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
-                                 "    %r = tosa.fully_connected %b0, %b1, %b2 : (" +
-                                     tensorType(in.shape) + ", " + tensorType(w.shape) + ", " +
-                                     tensorType(b.shape) + ") -> " + out,
-                                 out);
+    std::string ir =
+        kernelModel({{tensorType(in.shape)}, {tensorType(w.shape)}, {tensorType(b.shape)}},
+                    "    %r = tosa.fully_connected %b0, %b1, %b2 : (" + tensorType(in.shape) +
+                        ", " + tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
+                    out);
     std::vector<float> want(n * oc);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t o = 0; o < oc; ++o) {
@@ -39,11 +38,11 @@ TEST_F(MatMulTest, FullyConnectedMatchesReference) {
       expectClose(got[0], want, 1e-4f, 1e-4f);
     }
     // Constant weights, packed [IC, OC] by kiln-pack-weights.
-    std::string packed = kernelModel({{tensorType(in.shape)}, constantOperand(w), {tensorType(b.shape)}},
-                                     "    %r = tosa.fully_connected %b0, %b1, %b2 : (" +
-                                         tensorType(in.shape) + ", " + tensorType(w.shape) + ", " +
-                                         tensorType(b.shape) + ") -> " + out,
-                                     out);
+    std::string packed =
+        kernelModel({{tensorType(in.shape)}, constantOperand(w), {tensorType(b.shape)}},
+                    "    %r = tosa.fully_connected %b0, %b1, %b2 : (" + tensorType(in.shape) +
+                        ", " + tensorType(w.shape) + ", " + tensorType(b.shape) + ") -> " + out,
+                    out);
     auto got = run(packed, {in, b});
     ASSERT_EQ(got.size(), 1u);
     expectClose(got[0], want, 1e-4f, 1e-4f);
@@ -51,8 +50,8 @@ TEST_F(MatMulTest, FullyConnectedMatchesReference) {
 }
 
 TEST_F(MatMulTest, BatchedMatMulMatchesReference) {
-  for (auto [n, h, c, w] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
-           {1, 12, 20, 32}, {2, 5, 7, 9}}) {
+  for (auto [n, h, c, w] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{{1, 12, 20, 32}, {2, 5, 7, 9}}) {
     SCOPED_TRACE("n" + std::to_string(n) + " h" + std::to_string(h));
     HostTensor a = randomF32({n, h, c}, 4), b = randomF32({n, c, w}, 5);
     std::string out = tensorType({n, h, w});

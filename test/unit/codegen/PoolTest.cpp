@@ -48,9 +48,9 @@ std::vector<float> reference(const PoolCase &p, const HostTensor &in, bool avera
 
 TEST_F(PoolTest, PoolsMatchReference) {
   std::vector<PoolCase> cases = {
-      {8, 8, 16, 2, 2, 2, 2, {0, 0, 0, 0}},  // BlazeFace's 2x2 max pool
-      {7, 9, 5, 3, 3, 2, 2, {1, 1, 1, 1}},   // padded: border counts differ
-      {5, 5, 24, 5, 5, 1, 1, {0, 0, 0, 0}},  // global
+      {8, 8, 16, 2, 2, 2, 2, {0, 0, 0, 0}}, // BlazeFace's 2x2 max pool
+      {7, 9, 5, 3, 3, 2, 2, {1, 1, 1, 1}},  // padded: border counts differ
+      {5, 5, 24, 5, 5, 1, 1, {0, 0, 0, 0}}, // global
   };
   for (const PoolCase &p : cases)
     for (bool average : {false, true}) {

@@ -45,12 +45,13 @@ TEST_F(ReduceTest, ReductionsMatchReference) {
       std::vector<int64_t> outShape = kShape;
       outShape[axis] = 1;
       std::string out = tensorType(outShape);
-      std::string ir = kernelModel({{tensorType(kShape)}},
-                                   llvm::formatv("    %r = tosa.{0} %b0 {{axis = {1} : i32} : ({2}) "
-                                                 "-> {3}",
-                                                 op, axis, tensorType(kShape), out)
-                                       .str(),
-                                   out);
+      std::string ir =
+          kernelModel({{tensorType(kShape)}},
+                      llvm::formatv("    %r = tosa.{0} %b0 {{axis = {1} : i32} : ({2}) "
+                                    "-> {3}",
+                                    op, axis, tensorType(kShape), out)
+                          .str(),
+                      out);
       std::vector<float> want;
       forEachReduction(axis, [&](const std::vector<int64_t> &flat) {
         const float *x = in.as<float>();
@@ -86,12 +87,13 @@ TEST_F(ReduceTest, ArgMaxTakesTheFirstMaximum) {
       if (d != axis)
         outShape.push_back(kShape[d]);
     std::string out = tensorType(outShape, "i32");
-    std::string ir = kernelModel({{tensorType(kShape)}},
-                                 llvm::formatv("    %r = tosa.argmax %b0 {{axis = {0} : i32} : ({1}) "
-                                               "-> {2}",
-                                               axis, tensorType(kShape), out)
-                                     .str(),
-                                 out);
+    std::string ir =
+        kernelModel({{tensorType(kShape)}},
+                    llvm::formatv("    %r = tosa.argmax %b0 {{axis = {0} : i32} : ({1}) "
+                                  "-> {2}",
+                                  axis, tensorType(kShape), out)
+                        .str(),
+                    out);
     HostTensor want = HostTensor::zeros("want", DType::I32, outShape);
     int64_t k = 0;
     forEachReduction(axis, [&](const std::vector<int64_t> &flat) {

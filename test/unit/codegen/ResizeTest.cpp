@@ -52,9 +52,9 @@ std::vector<float> reference(const ResizeCase &r, const HostTensor &in, bool bil
 
 TEST_F(ResizeTest, NearestAndBilinearMatchTheSpec) {
   std::vector<ResizeCase> cases = {
-      {4, 4, 3, {2, 1, 2, 1}, {0, 0}, {1, 1}},    // 2x, align corners off
-      {4, 5, 2, {4, 2, 4, 2}, {-1, -1}, {1, 1}},  // 2x, half-pixel centres
-      {8, 8, 4, {1, 2, 1, 2}, {0, 0}, {0, 0}},    // downscale
+      {4, 4, 3, {2, 1, 2, 1}, {0, 0}, {1, 1}},   // 2x, align corners off
+      {4, 5, 2, {4, 2, 4, 2}, {-1, -1}, {1, 1}}, // 2x, half-pixel centres
+      {8, 8, 4, {1, 2, 1, 2}, {0, 0}, {0, 0}},   // downscale
   };
   for (const ResizeCase &r : cases)
     for (bool bilinear : {false, true}) {

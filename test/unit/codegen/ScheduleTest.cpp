@@ -18,7 +18,8 @@ protected:
     return kernel;
   }
   std::string conv1x1(int64_t channels) {
-    std::string in = "tensor<1x8x8x16xf32>", w = "tensor<" + std::to_string(channels) + "x1x1x16xf32>",
+    std::string in = "tensor<1x8x8x16xf32>",
+                w = "tensor<" + std::to_string(channels) + "x1x1x16xf32>",
                 b = "tensor<" + std::to_string(channels) + "xf32>",
                 out = "tensor<1x8x8x" + std::to_string(channels) + "xf32>";
     return kernelModel({{in}, {w}, {b}},
@@ -42,7 +43,8 @@ TEST_F(ScheduleTest, RecordRoundTripsThroughAttribute) {
   auto back = ScheduleRecord::fromAttr(r.toAttr(&context));
   ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
   EXPECT_EQ(*back, r);
-  EXPECT_EQ(r.str(), "template depthwise vw=16 ct=32 pt=4 unroll=3 parallel=[1] at=row order=channel_major");
+  EXPECT_EQ(r.str(),
+            "template depthwise vw=16 ct=32 pt=4 unroll=3 parallel=[1] at=row order=channel_major");
 }
 
 TEST_F(ScheduleTest, BadRecordsAreRejected) {
@@ -58,10 +60,8 @@ TEST_F(ScheduleTest, BadRecordsAreRejected) {
   EXPECT_NE(bad("mode", b.getStringAttr("auto:nope")).find("unknown schedule mode"),
             std::string::npos);
   EXPECT_NE(bad("vector_width", b.getI64IntegerAttr(0)).find("vector_width"), std::string::npos);
-  EXPECT_NE(bad("colour", b.getStringAttr("red")).find("unknown key 'colour'"),
-            std::string::npos);
-  EXPECT_NE(bad("compute_at", b.getStringAttr("somewhere")).find("compute_at"),
-            std::string::npos);
+  EXPECT_NE(bad("colour", b.getStringAttr("red")).find("unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(bad("compute_at", b.getStringAttr("somewhere")).find("compute_at"), std::string::npos);
 }
 
 TEST_F(ScheduleTest, TargetFeaturesSetTheVectorWidth) {

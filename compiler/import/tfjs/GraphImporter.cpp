@@ -91,9 +91,6 @@ Value GraphImporter::createConstant(const HostTensor &host, llvm::StringRef name
     attr = makeAttr<int32_t>(type, v, splat, nameHint);
     break;
   }
-  case DType::I64:
-    attr = makeAttr<int64_t>(type, host.ints(), splat, nameHint);
-    break;
   case DType::Bool: {
     // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
     llvm::SmallVector<bool> v(host.ints().begin(), host.ints().end());

@@ -16,8 +16,6 @@ llvm::StringRef dtypeName(DType dtype) {
     return "float32";
   case DType::I32:
     return "int32";
-  case DType::I64:
-    return "int64";
   case DType::Bool:
     return "bool";
   }
@@ -25,12 +23,12 @@ llvm::StringRef dtypeName(DType dtype) {
 }
 
 std::optional<DType> dtypeFromTf(llvm::StringRef name) {
-  if (name == "DT_FLOAT" || name == "DT_HALF")
+  // TF.js's own reading (operation_mapper's parseDtypeParam): every integer
+  // type is int32 and every float type float32 at run time.
+  if (name == "DT_FLOAT" || name == "DT_HALF" || name == "DT_DOUBLE")
     return DType::F32;
-  if (name == "DT_INT32")
+  if (name == "DT_INT32" || name == "DT_INT64" || name == "DT_INT8" || name == "DT_UINT8")
     return DType::I32;
-  if (name == "DT_INT64")
-    return DType::I64;
   if (name == "DT_BOOL")
     return DType::Bool;
   return std::nullopt;
@@ -42,8 +40,6 @@ mlir::Type mlirType(mlir::Builder &b, DType dtype) {
     return b.getF32Type();
   case DType::I32:
     return b.getI32Type();
-  case DType::I64:
-    return b.getI64Type();
   case DType::Bool:
     return b.getI1Type();
   }
@@ -55,8 +51,6 @@ std::optional<DType> dtypeOf(mlir::Type type) {
     return DType::F32;
   if (type.isInteger(32))
     return DType::I32;
-  if (type.isInteger(64))
-    return DType::I64;
   if (type.isInteger(1))
     return DType::Bool;
   return std::nullopt;

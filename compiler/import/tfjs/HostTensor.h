@@ -30,13 +30,16 @@ class Type;
 
 namespace kiln::tfjs_import {
 
-/// The element types the importer carries. float16 weights are widened to
-/// F32 when they are read; int64 appears only in shape computations.
-enum class DType { F32, I32, I64, Bool };
+/// The element types the importer carries: those TF.js runs with. float16
+/// weights are widened to F32 when read, and TF's other integer types are
+/// int32 in TF.js.
+enum class DType { F32, I32, Bool };
 
-/// "float32", "int32", "int64", "bool".
+/// "float32", "int32", "bool".
 llvm::StringRef dtypeName(DType dtype);
-/// From TF's DataType names ("DT_FLOAT", ...). std::nullopt if unsupported.
+/// From TF's DataType names ("DT_FLOAT", ...), mapped as TF.js maps them
+/// (DT_INT64 and DT_UINT8 are int32, DT_DOUBLE is float32). std::nullopt if
+/// TF.js cannot run the type either (strings, complex numbers).
 std::optional<DType> dtypeFromTf(llvm::StringRef name);
 mlir::Type mlirType(mlir::Builder &b, DType dtype);
 /// The DType for an MLIR element type, if it is one the importer carries.
@@ -52,7 +55,7 @@ class HostTensor {
 public:
   HostTensor() = default;
   static HostTensor fromFloats(std::vector<int64_t> shape, std::vector<float> values);
-  /// I32, I64 or Bool; values are stored as given (callers wrap or clamp).
+  /// I32 or Bool; values are stored as given (callers wrap or clamp).
   static HostTensor fromInts(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> values);
   /// `shape` filled with `value` (converted to `dtype`).
   static HostTensor splat(DType dtype, std::vector<int64_t> shape, double value);

@@ -128,6 +128,21 @@ llvm::Error convertBiasAdd(NodeContext &node) {
   return convertBinary(node, HostBinary::Add);
 }
 
+// AddN: a sum of equally shaped tensors (grappler's rewrite of add chains).
+llvm::Error convertAddN(NodeContext &node) {
+  for (int i = 1; i < node.numInputs(); ++i)
+    if (node.shape(i) != node.shape(0) || node.dtype(i) != node.dtype(0))
+      return node.fail("input " + llvm::Twine(i) + " " + shapeString(node.shape(i)) +
+                       " differs from input 0 " + shapeString(node.shape(0)));
+  if (node.dtype(0) == DType::Bool)
+    return node.fail("AddN of bool tensors is not supported");
+  Value sum = node.value(0);
+  for (int i = 1; i < node.numInputs(); ++i)
+    sum = binary<tosa::AddOp>(node, sum, node.value(i));
+  node.setValue(0, sum);
+  return llvm::Error::success();
+}
+
 llvm::Error requireFloat(NodeContext &node) {
   if (node.dtype(0) != DType::F32)
     return node.fail("only float32 operands are supported, not " + dtypeName(node.dtype(0)));
@@ -204,6 +219,7 @@ void registerElementwiseOps(OpTable &table) {
   table.add("Minimum", convert<HostBinary::Minimum>, 2, 2);
   table.add("SquaredDifference", convert<HostBinary::SquaredDifference>, 2, 2);
   table.add("BiasAdd", convertBiasAdd, 2, 2);
+  table.add("AddN", convertAddN, 1, -1);
   table.add("Sqrt", convertSqrt, 1, 1);
   table.add("Rsqrt", convertUnary<tosa::RsqrtOp>, 1, 1);
   table.add("Exp", convertUnary<tosa::ExpOp>, 1, 1);

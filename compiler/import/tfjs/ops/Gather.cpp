@@ -17,8 +17,8 @@ namespace {
 
 llvm::Error requireIntIndices(NodeContext &node, int i) {
   DType d = node.dtype(i);
-  if (d != DType::I32 && d != DType::I64)
-    return node.fail("indices must be int32 or int64, not " + dtypeName(d));
+  if (d != DType::I32)
+    return node.fail("indices must be int32, not " + dtypeName(d));
   if (numElements(node.shape(i)) == 0)
     return node.fail("empty indices are not supported");
   return llvm::Error::success();

@@ -23,6 +23,7 @@ const OpTable &tfjsOpTable() {
     registerShapeOps(t);
     registerReduceOps(t);
     registerResizeOps(t);
+    registerCompareOps(t);
     return t;
   }();
   return table;

@@ -44,17 +44,18 @@ private:
 /// are handled by the importer itself but are listed as supported.
 const OpTable &tfjsOpTable();
 
-void registerConvOps(OpTable &table);        // Conv2D, depthwise, their fused forms
+void registerConvOps(OpTable &table);        // Conv2D, depthwise, fused forms, transposed
 void registerMatMulOps(OpTable &table);      // MatMul, _FusedMatMul
-void registerElementwiseOps(OpTable &table); // arithmetic, math, Cast
+void registerElementwiseOps(OpTable &table); // arithmetic, AddN, math, Cast
 void registerActivationOps(OpTable &table);  // Relu, Relu6, Prelu, Elu, Sigmoid, ...
 void registerPoolOps(OpTable &table);        // MaxPool, AvgPool
-void registerTensorOps(OpTable &table);      // Reshape, Transpose, Concat, Pack, Pad, ...
+void registerTensorOps(OpTable &table);      // Reshape, Transpose, Concat, Pad, DepthToSpace
 void registerSliceOps(OpTable &table);       // StridedSlice, Slice, Split, Unpack
 void registerGatherOps(OpTable &table);      // GatherV2, GatherNd
 void registerShapeOps(OpTable &table);       // Identity, Shape, Fill, Range
 void registerReduceOps(OpTable &table);      // Mean, Sum, Max, Softmax, ArgMax
 void registerResizeOps(OpTable &table);      // ResizeBilinear, ResizeNearestNeighbor
+void registerCompareOps(OpTable &table);     // Equal, Less, ..., LogicalAnd, Select
 
 } // namespace kiln::tfjs_import
 

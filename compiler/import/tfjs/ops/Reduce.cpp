@@ -99,10 +99,9 @@ llvm::Error convertArgMax(NodeContext &node) {
   auto axis = node.normalizeAxis((*axisValue)[0], node.rank(0));
   if (!axis)
     return axis.takeError();
-  std::optional<DType> outType = node.attrs().getType("output_type");
-  DType dtype = outType.value_or(DType::I64); // TF's default
-  if (dtype != DType::I32 && dtype != DType::I64)
-    return node.fail("output_type must be int32 or int64");
+  // output_type is int32 or int64 in TF; TF.js computes both as int32.
+  if (node.attrs().getType("output_type").value_or(DType::I32) != DType::I32)
+    return node.fail("output_type must be an integer type");
   Value x = node.value(0);
   if (node.op() == "ArgMin") // the first minimum of x is the first maximum of -x
     x = negate(node, x);
@@ -111,7 +110,7 @@ llvm::Error convertArgMax(NodeContext &node) {
   auto i32 = node.builder().getI32Type();
   Value index =
       node.create<tosa::ArgMaxOp>(tensorOf(shape, i32), x, node.builder().getI32IntegerAttr(*axis));
-  node.setValue(0, cast(node, index, mlirType(node.builder(), dtype)));
+  node.setValue(0, index);
   return llvm::Error::success();
 }
 

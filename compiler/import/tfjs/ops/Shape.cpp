@@ -22,12 +22,11 @@ llvm::Error convertIdentity(NodeContext &node) {
 }
 
 llvm::Error convertShape(NodeContext &node) {
-  std::optional<DType> outType = node.attrs().getType("out_type");
-  DType dtype = outType.value_or(DType::I32);
-  if (dtype != DType::I32 && dtype != DType::I64)
-    return node.fail("out_type must be int32 or int64");
+  // out_type int32 or int64: TF.js computes both as int32.
+  if (node.attrs().getType("out_type").value_or(DType::I32) != DType::I32)
+    return node.fail("out_type must be an integer type");
   llvm::ArrayRef<int64_t> shape = node.shape(0);
-  node.setHost(0, HostTensor::fromInts(dtype, {static_cast<int64_t>(shape.size())},
+  node.setHost(0, HostTensor::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                        std::vector<int64_t>(shape.begin(), shape.end())));
   return llvm::Error::success();
 }

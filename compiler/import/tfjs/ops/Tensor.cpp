@@ -242,6 +242,23 @@ llvm::Error convertTile(NodeContext &node) {
   return llvm::Error::success();
 }
 
+// DepthToSpace (NHWC, DCR order): out[n, h b + i, w b + j, c] =
+// in[n, h, w, (i b + j) C' + c], a reshape, a transpose and a reshape.
+llvm::Error convertDepthToSpace(NodeContext &node) {
+  std::string format = node.attrs().getString("data_format", "NHWC");
+  if (format != "NHWC")
+    return node.fail("data_format " + format + " is not supported");
+  int64_t b = node.attrs().getInt("block_size", 0);
+  llvm::ArrayRef<int64_t> in = node.shape(0);
+  if (in.size() != 4 || b < 2 || in[3] % (b * b) != 0)
+    return node.fail("block_size " + llvm::Twine(b) + " does not fit " + shapeString(in));
+  int64_t c = in[3] / (b * b);
+  Value v = reshape(node, node.value(0), {in[0], in[1], in[2], b, b, c});
+  v = transpose(node, v, {0, 1, 3, 2, 4, 5});
+  node.setValue(0, reshape(node, v, {in[0], in[1] * b, in[2] * b, c}));
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerTensorOps(OpTable &table) {
@@ -255,6 +272,7 @@ void registerTensorOps(OpTable &table) {
   table.add("Pad", convertPad, 2, 2);
   table.add("PadV2", convertPad, 3, 3);
   table.add("Tile", convertTile, 2, 2);
+  table.add("DepthToSpace", convertDepthToSpace, 1, 1);
 }
 
 } // namespace kiln::tfjs_import

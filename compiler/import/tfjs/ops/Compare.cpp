@@ -1,0 +1,144 @@
+//===- Compare.cpp - comparisons, logical ops, Select ---------------------===//
+//
+// Comparisons give i1 tensors. TOSA has equal, greater and greater_equal;
+// the others swap operands or negate. Known operands fold on the host.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+enum class Compare { Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual };
+
+bool compareHost(Compare kind, double a, double b) {
+  switch (kind) {
+  case Compare::Equal:
+    return a == b;
+  case Compare::NotEqual:
+    return a != b;
+  case Compare::Greater:
+    return a > b;
+  case Compare::GreaterEqual:
+    return a >= b;
+  case Compare::Less:
+    return a < b;
+  case Compare::LessEqual:
+    return a <= b;
+  }
+  return false;
+}
+
+llvm::Error convertCompare(NodeContext &node, Compare kind) {
+  if (node.dtype(0) != node.dtype(1))
+    return node.fail("operands have different element types");
+  auto shape = broadcastShapes(node.shape(0), node.shape(1));
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  if (node.allHost()) {
+    HostTensor a = node.host(0)->broadcastTo(*shape), b = node.host(1)->broadcastTo(*shape);
+    std::vector<int64_t> out(a.size());
+    for (int64_t i = 0; i < a.size(); ++i)
+      out[i] = compareHost(kind, a.at(i), b.at(i));
+    node.setHost(0, HostTensor::fromInts(DType::Bool, *shape, std::move(out)));
+    return llvm::Error::success();
+  }
+  int64_t rank = shape->size();
+  Value a = node.valueWithRank(0, rank), b = node.valueWithRank(1, rank);
+  Type i1 = node.builder().getI1Type();
+  Value out;
+  switch (kind) {
+  case Compare::Equal:
+  case Compare::NotEqual:
+    out = binary<tosa::EqualOp>(node, a, b, i1);
+    break;
+  case Compare::Greater:
+    out = binary<tosa::GreaterOp>(node, a, b, i1);
+    break;
+  case Compare::GreaterEqual:
+    out = binary<tosa::GreaterEqualOp>(node, a, b, i1);
+    break;
+  case Compare::Less: // a < b is b > a
+    out = binary<tosa::GreaterOp>(node, b, a, i1);
+    break;
+  case Compare::LessEqual:
+    out = binary<tosa::GreaterEqualOp>(node, b, a, i1);
+    break;
+  }
+  if (kind == Compare::NotEqual)
+    out = node.create<tosa::LogicalNotOp>(out.getType(), out);
+  node.setValue(0, out);
+  return llvm::Error::success();
+}
+
+template <Compare Kind> llvm::Error convert(NodeContext &node) {
+  return convertCompare(node, Kind);
+}
+
+llvm::Error requireBool(NodeContext &node) {
+  for (int i = 0; i < node.numInputs(); ++i)
+    if (node.dtype(i) != DType::Bool)
+      return node.fail("operands must be bool, not " + dtypeName(node.dtype(i)));
+  return llvm::Error::success();
+}
+
+template <typename OpTy> llvm::Error convertLogical(NodeContext &node) {
+  if (llvm::Error err = requireBool(node))
+    return err;
+  auto shape = broadcastShapes(node.shape(0), node.shape(1));
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  int64_t rank = shape->size();
+  node.setValue(0, binary<OpTy>(node, node.valueWithRank(0, rank), node.valueWithRank(1, rank)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertLogicalNot(NodeContext &node) {
+  if (llvm::Error err = requireBool(node))
+    return err;
+  Value x = node.value(0);
+  node.setValue(0, node.create<tosa::LogicalNotOp>(x.getType(), x));
+  return llvm::Error::success();
+}
+
+// SelectV2 broadcasts all three operands; the old Select also takes a
+// condition of the same shape (its row-vector form is not supported).
+llvm::Error convertSelect(NodeContext &node) {
+  if (node.dtype(0) != DType::Bool)
+    return node.fail("the condition must be bool");
+  if (node.dtype(1) != node.dtype(2))
+    return node.fail("the two branches have different element types");
+  if (node.op() == "Select" && node.shape(0) != node.shape(1) && node.rank(0) != 0)
+    return node.fail("Select with a condition of shape " + shapeString(node.shape(0)) +
+                     " for values of shape " + shapeString(node.shape(1)) + " is not supported");
+  auto shape = broadcastShapes(node.shape(1), node.shape(2));
+  if (shape)
+    shape = broadcastShapes(node.shape(0), *shape);
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  int64_t rank = shape->size();
+  node.setValue(0, select(node, node.valueWithRank(0, rank), node.valueWithRank(1, rank),
+                          node.valueWithRank(2, rank)));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void registerCompareOps(OpTable &table) {
+  table.add("Equal", convert<Compare::Equal>, 2, 2);
+  table.add("NotEqual", convert<Compare::NotEqual>, 2, 2);
+  table.add("Greater", convert<Compare::Greater>, 2, 2);
+  table.add("GreaterEqual", convert<Compare::GreaterEqual>, 2, 2);
+  table.add("Less", convert<Compare::Less>, 2, 2);
+  table.add("LessEqual", convert<Compare::LessEqual>, 2, 2);
+  table.add("LogicalAnd", convertLogical<tosa::LogicalAndOp>, 2, 2);
+  table.add("LogicalOr", convertLogical<tosa::LogicalOrOp>, 2, 2);
+  table.add("LogicalNot", convertLogicalNot, 1, 1);
+  table.add("Select", convertSelect, 3, 3);
+  table.add("SelectV2", convertSelect, 3, 3);
+}
+
+} // namespace kiln::tfjs_import

@@ -123,22 +123,31 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   auto tail = [](int64_t extent, int factor) {
     return extent % factor == 0 ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
   };
-  std::vector<Var> v = loopVars(out); // c, x, ... (Halide order)
-  Var c = v[0], x = v[1], co("co"), ci("ci"), cv("cv"), xo("xo"), xi("xi");
+  std::vector<Var> v = loopVars(out); // c, x, y... (Halide order)
+  Var c = v[0], x = v[1], co("co"), ci("ci"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
   out.split(c, co, ci, ct, tail(channels, ct)).split(x, xo, xi, pt, tail(pixels, pt));
+  // Tiles of several rows (rank 3 and up: v[2] is the row).
+  int64_t rows = rank >= 3 ? shape[rank - 3] : 1;
+  int rt = rank >= 3 ? std::max(1, std::min<int>(r.rowTile, rows)) : 1;
+  if (rt > 1)
+    out.split(v[2], yo, yi, rt, tail(rows, rt));
   bool channelMajor = r.order == "channel_major";
   std::vector<VarOrRVar> loops = {ci, xi};
+  if (rt > 1)
+    loops.push_back(yi);
   if (!channelMajor)
     loops.push_back(co);
   loops.push_back(xo);
   for (int i = 2; i < rank; ++i)
-    loops.push_back(v[i]);
+    loops.push_back(i == 2 && rt > 1 ? yo : v[i]);
   if (channelMajor)
     loops.push_back(co);
   out.reorder(loops);
   if (vw > 1)
     out.split(ci, ci, cv, vw).vectorize(cv).unroll(ci);
   out.unroll(xi);
+  if (rt > 1)
+    out.unroll(yi);
   if (channelMajor) {
     // Each thread keeps its own weight tiles.
     if (channels > ct)
@@ -146,7 +155,7 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   } else {
     for (int d : r.parallelDims)
       if (d >= 0 && d < rank - 2 && shape[d] > 1)
-        out.parallel(v[rank - 1 - d]);
+        out.parallel(d == rank - 3 && rt > 1 ? yo : v[rank - 1 - d]);
     if (r.parallelDims.size() == 1 && r.parallelDims[0] == rank - 2 && pixels > pt)
       out.parallel(xo);
   }
@@ -158,6 +167,8 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   if (vw > 1)
     acc.split(ac, aco, acv, vw).vectorize(acv).unroll(aco);
   acc.unroll(ax);
+  if (rt > 1)
+    acc.unroll(a[2]);
 
   Halide::Stage update = acc.update();
   std::vector<VarOrRVar> order;
@@ -168,9 +179,13 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
     order = {ac, ax};
   }
   update.unroll(ax);
+  if (rt > 1) {
+    update.unroll(a[2]);
+    order.push_back(a[2]);
+  }
   for (int i = 0; i < s.rdom.dimensions(); ++i)
     order.push_back(s.rdom[i]);
-  for (int i = 2; i < static_cast<int>(a.size()); ++i)
+  for (int i = rt > 1 ? 3 : 2; i < static_cast<int>(a.size()); ++i)
     order.push_back(a[i]);
   update.reorder(order);
   if (r.unroll > 1 && s.rdom.dimensions() > 0) {

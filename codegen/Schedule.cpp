@@ -59,8 +59,9 @@ llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name) {
 
 bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
   return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
-         channelTile == o.channelTile && pixelTile == o.pixelTile && unroll == o.unroll &&
-         parallelDims == o.parallelDims && computeAt == o.computeAt && order == o.order;
+         channelTile == o.channelTile && pixelTile == o.pixelTile && rowTile == o.rowTile &&
+         unroll == o.unroll && parallelDims == o.parallelDims && computeAt == o.computeAt &&
+         order == o.order;
 }
 
 DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
@@ -71,6 +72,7 @@ DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
       b.getNamedAttr("vector_width", b.getI64IntegerAttr(vectorWidth)),
       b.getNamedAttr("channel_tile", b.getI64IntegerAttr(channelTile)),
       b.getNamedAttr("pixel_tile", b.getI64IntegerAttr(pixelTile)),
+      b.getNamedAttr("row_tile", b.getI64IntegerAttr(rowTile)),
       b.getNamedAttr("unroll", b.getI64IntegerAttr(unroll)),
       b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(parallelDims.begin(),
                                                                              parallelDims.end()))),
@@ -117,6 +119,8 @@ llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
       err = getInt(r.channelTile);
     } else if (key == "pixel_tile") {
       err = getInt(r.pixelTile);
+    } else if (key == "row_tile") {
+      err = getInt(r.rowTile);
     } else if (key == "unroll") {
       err = getInt(r.unroll);
     } else if (key == "parallel") {
@@ -157,7 +161,7 @@ void ScheduleRecord::print(llvm::raw_ostream &os) const {
   if (mode != ScheduleMode::Template)
     return;
   os << " " << patternName(pattern) << " vw=" << vectorWidth << " ct=" << channelTile
-     << " pt=" << pixelTile << " unroll=" << unroll << " parallel=[";
+     << " pt=" << pixelTile << " rt=" << rowTile << " unroll=" << unroll << " parallel=[";
   llvm::interleave(parallelDims, os, ",");
   os << "] at=" << computeAt << " order=" << order;
 }

@@ -59,6 +59,10 @@ struct ScheduleRecord {
   int channelTile = 1;
   /// Pixels (or rows of a matmul) per register tile.
   int pixelTile = 1;
+  /// Output rows per register tile (a tile is channelTile x pixelTile x
+  /// rowTile): more than one when rows are short and weights large, so that
+  /// each weight vector loaded serves more pixels.
+  int rowTile = 1;
   /// Unroll factor of the reduction loop inside the tile (1: none).
   int unroll = 1;
   /// Tensor dimensions (row-major numbering of the output) run as parallel
@@ -84,7 +88,7 @@ struct ScheduleRecord {
   /// Parses a DictionaryAttr written by toAttr. Unknown keys and wrong types
   /// are errors (a record that silently loses a knob is worse than none).
   static llvm::Expected<ScheduleRecord> fromAttr(mlir::DictionaryAttr attr);
-  /// One line for humans: "template conv1x1 vw=16 ct=48 pt=4 unroll=1
+  /// One line for humans: "template conv1x1 vw=16 ct=48 pt=4 rt=1 unroll=1
   /// parallel=[1] at=tile order=pixel_major".
   void print(llvm::raw_ostream &os) const;
   std::string str() const;

@@ -9,7 +9,7 @@
 // three vectors, AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
 // AVX512-LABEL: func.func @conv1x1
 // AVX512: kiln.kernel "conv"
-// AVX512: kiln.schedule = {channel_tile = 48 : i64, compute_at = "tile", mode = "template", order = "pixel_major", parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8 : i64, unroll = 1 : i64, vector_width = 16 : i64}
+// AVX512: kiln.schedule = {channel_tile = 48 : i64, compute_at = "tile", mode = "template", order = "pixel_major", parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8 : i64, row_tile = 1 : i64, unroll = 1 : i64, vector_width = 16 : i64}
 // AVX2-LABEL: func.func @conv1x1
 // AVX2: pattern = "conv1x1"
 // AVX2-SAME: vector_width = 8 : i64

@@ -40,8 +40,20 @@ std::string attrs(const ConvCase &c) {
                        c.dil[1]);
 }
 
-std::vector<std::optional<ScheduleRecord>> schedules() {
-  return {std::nullopt, genericRecord(1), genericRecord(8)};
+// A tiled record with knobs the templates do not pick by default: 2D tiles
+// (rows) and the weight-stationary order. Shapes it does not fit fall back.
+ScheduleRecord oddTiles(KernelPattern pattern) {
+  ScheduleRecord r = genericRecord(8);
+  r.pattern = pattern;
+  r.channelTile = 8;
+  r.pixelTile = 3;
+  r.rowTile = 2;
+  r.order = "channel_major";
+  return r;
+}
+
+std::vector<std::optional<ScheduleRecord>> schedules(KernelPattern pattern = KernelPattern::Conv) {
+  return {std::nullopt, genericRecord(1), genericRecord(8), oddTiles(pattern)};
 }
 
 class ConvTest : public CodegenTest {};
@@ -255,7 +267,7 @@ TEST_F(ConvTest, DepthwiseMatchesReference) {
                         tensorType(b.shape) + ") -> " + out,
                     out);
     std::vector<float> want = referenceConv(c, in, w, b, true);
-    for (auto &schedule : schedules()) {
+    for (auto &schedule : schedules(KernelPattern::Depthwise)) {
       SCOPED_TRACE(schedule ? schedule->str() : "template");
       auto got = run(ir, {in, w, b}, schedule);
       ASSERT_EQ(got.size(), 1u);

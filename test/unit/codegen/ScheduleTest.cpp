@@ -37,14 +37,16 @@ TEST_F(ScheduleTest, RecordRoundTripsThroughAttribute) {
   r.channelTile = 32;
   r.pixelTile = 4;
   r.unroll = 3;
+  r.rowTile = 2;
   r.parallelDims = {1};
   r.computeAt = "row";
   r.order = "channel_major";
   auto back = ScheduleRecord::fromAttr(r.toAttr(&context));
   ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
   EXPECT_EQ(*back, r);
-  EXPECT_EQ(r.str(),
-            "template depthwise vw=16 ct=32 pt=4 unroll=3 parallel=[1] at=row order=channel_major");
+  EXPECT_EQ(
+      r.str(),
+      "template depthwise vw=16 ct=32 pt=4 rt=2 unroll=3 parallel=[1] at=row order=channel_major");
 }
 
 TEST_F(ScheduleTest, BadRecordsAreRejected) {

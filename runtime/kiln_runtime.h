@@ -67,6 +67,14 @@ typedef struct kiln_tensor_info {
  * while another thread runs one. 0 means one per core. */
 void kiln_set_num_threads(int num_threads);
 
+/* Routes errors that compiled kernels report (a buffer of the wrong shape,
+ * say) to Kiln instead of Halide's default handler, which prints and aborts.
+ * Each model's create calls it; calling it again is harmless. */
+void kiln_install_error_handler(void);
+
+/* The last kernel error message on this thread ("" if none). */
+const char *kiln_kernel_error_message(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/cpu/CpuTarget.h"
+#include "targets/wasm/WasmTarget.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -78,8 +79,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
 
   if (options.compileTo == Phase::Artifact && options.outputPath == "-")
     return fail("--compile-to=artifact writes files: give an output directory with -o");
-  if (options.compileTo == Phase::Artifact && options.target == "wasm")
-    return fail("the wasm target is not implemented yet; use --target=cpu");
+  if (options.target == "wasm" && options.cpuFeatures != "host")
+    return fail("--cpu-features applies to --target=cpu only");
   auto halideTarget = halideTargetForCpuFeatures(options.cpuFeatures);
   if (!halideTarget)
     return fail(llvm::toString(halideTarget.takeError()));
@@ -87,7 +88,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   if (!scheduleMode)
     return fail(llvm::toString(scheduleMode.takeError()));
   PipelineOptions pipelineOptions;
-  pipelineOptions.target = *halideTarget;
+  pipelineOptions.target = options.target == "wasm" ? kWasmSimdHalideTarget : *halideTarget;
   pipelineOptions.scheduleMode = options.scheduleMode;
 
   // Pass failures report through MLIR diagnostics; print them as they come.
@@ -99,6 +100,23 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     return fail("compilation failed at phase '" + phaseName(options.compileTo) + "':\n" +
                 llvm::StringRef(diagText).rtrim());
 
+  std::string modelName = options.modelName.empty() ? llvm::sys::path::stem(options.inputPath).str()
+                                                    : options.modelName;
+  std::string sourceName = llvm::sys::path::filename(options.inputPath).str();
+  if (options.compileTo == Phase::Artifact && options.target == "wasm") {
+    WasmTargetOptions wasm;
+    wasm.outputDir = options.outputPath;
+    wasm.modelName = modelName;
+    wasm.sourceName = sourceName;
+    wasm.externalWeights = options.externalWeights;
+    wasm.fallback = options.wasmFallback;
+    wasm.kernelChecks = options.kernelChecks;
+    wasm.scheduleMode = *scheduleMode;
+    wasm.sizeReport = &llvm::outs();
+    if (llvm::Error err = emitWasmArtifact(**module, wasm))
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
   if (options.compileTo == Phase::Artifact) {
     CpuTargetOptions cpu;
     cpu.outputDir = options.outputPath;

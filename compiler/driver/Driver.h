@@ -35,6 +35,10 @@ struct DriverOptions {
   std::string scheduleMode = "template";
   /// Weights linked in (false) or written to NAME.weights.bin (true).
   bool externalWeights = false;
+  /// wasm: also build NAME.nosimd.wasm for engines without SIMD.
+  bool wasmFallback = true;
+  /// wasm: keep Halide's buffer checks in the kernels.
+  bool kernelChecks = false;
 };
 
 /// Loads a model by file type: .mlir (Kiln IR at the import phase), .onnx.

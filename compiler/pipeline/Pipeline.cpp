@@ -75,10 +75,8 @@ void buildKernelsPipeline(OpPassManager &pm) {
 }
 
 void buildSchedulesPipeline(OpPassManager &pm, const PipelineOptions &options) {
-  KilnAssignSchedulesPassOptions assign;
-  assign.target = options.target;
-  assign.mode = options.scheduleMode;
-  pm.addPass(createKilnAssignSchedulesPass(assign));
+  // Weight packing (output channels innermost) then a record per kernel.
+  buildCodegenSchedulesPipeline(pm, options.target, options.scheduleMode);
 }
 
 LogicalResult runPipeline(ModuleOp module, Phase to, const PipelineOptions &options) {

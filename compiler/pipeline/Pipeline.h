@@ -52,7 +52,8 @@ struct PipelineOptions {
   std::string scheduleMode = "template";
 };
 
-/// Schedule assignment: a kiln.schedule record on every kernel.
+/// Weight packing and schedule assignment: a kiln.schedule record on every
+/// kernel (see codegen/README.md).
 void buildSchedulesPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 
 /// Runs the passes that take a freshly imported module from the Import phase

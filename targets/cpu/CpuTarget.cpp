@@ -88,6 +88,7 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   }
 
   host::HostOptions hostOptions{options.sourceName, options.externalWeights};
+  hostOptions.installErrorHandler = true;
   std::vector<std::string> published = {"lib" + m + ".a", m + ".h", "libkiln_runtime.a",
                                         "kiln_runtime.h"};
   if (auto err = toolchain::writeFile(tmp->file(m + ".h"), host::emitHeader(*plan, hostOptions)))

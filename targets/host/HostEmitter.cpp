@@ -9,7 +9,7 @@
 namespace kiln::host {
 
 uint64_t weightsHash(const std::vector<uint8_t> &weights) {
-  uint64_t hash = 1469598103934665603ull;
+  uint64_t hash = 14695981039346656037ull; // FNV-1a 64-bit offset basis
   for (uint8_t byte : weights)
     hash = (hash ^ byte) * 1099511628211ull;
   return hash;
@@ -253,7 +253,7 @@ static void printCompactCalls(const HostPlan &plan, DimTables &dims, llvm::raw_o
        << "_dim_tables[arg->dims]);\n"
        << "      }\n"
        << "      if (" << m << "_kernel(call->kernel, b) != 0)\n"
-       << "        return fail(ctx, KILN_KERNEL_FAILED, call->error);\n"
+       << "        return kernel_failed(ctx, call->error);\n"
        << "    }\n"
        << "  }\n";
 }
@@ -280,7 +280,7 @@ std::string emitSource(const HostPlan &plan, const HostOptions &options) {
     for (size_t i = 0; i < call.args.size(); ++i)
       cs << (i ? ", " : "") << "&b[" << i << "]";
     cs << ") != 0)\n"
-       << "      return fail(ctx, KILN_KERNEL_FAILED, \"kernel '" << call.label << "' failed\");\n"
+       << "      return kernel_failed(ctx, \"kernel '" << call.label << "' failed\");\n"
        << "  }\n";
   }
   for (const OutputCopy &copy : plan.copies)
@@ -316,12 +316,31 @@ struct )c"
   unsigned char *arena;
   int owns_arena;
   const char *error;
+  char message[320];
 };
 
 static kiln_status fail()c"
      << m << R"c(_context *ctx, kiln_status status, const char *message) {
   ctx->error = message;
   return status;
+}
+
+/* "kernel 'x' failed: <what the kernel reported>", without libc. */
+static kiln_status kernel_failed()c"
+     << m << R"c(_context *ctx, const char *what) {
+  const char *detail = )c"
+     << (options.installErrorHandler ? "kiln_kernel_error_message()" : "\"\"") << R"c(;
+  unsigned n = 0;
+  while (*what && n + 1 < sizeof ctx->message)
+    ctx->message[n++] = *what++;
+  if (*detail && n + 3 < sizeof ctx->message) {
+    ctx->message[n++] = ':';
+    ctx->message[n++] = ' ';
+    while (*detail && n + 1 < sizeof ctx->message)
+      ctx->message[n++] = *detail++;
+  }
+  ctx->message[n] = 0;
+  return fail(ctx, KILN_KERNEL_FAILED, ctx->message);
 }
 
 static void kiln_bind(halide_buffer_t *b, void *host, uint8_t code, uint8_t bits,
@@ -385,7 +404,8 @@ kiln_status )c"
   }
   if (options->num_threads > 0)
     kiln_set_num_threads(options->num_threads);
-  *out_context = ctx;
+)c" << (options.installErrorHandler ? "  kiln_install_error_handler();\n" : "")
+     << R"c(  *out_context = ctx;
   return KILN_OK;
 }
 

@@ -27,6 +27,11 @@ struct HostOptions {
   /// the same calls in a fraction of the bytes (BlazeFace: 3 KB of code and
   /// tables instead of 16 KB), for targets that ship code over the network.
   bool compactCalls = false;
+  /// create() installs Kiln's Halide error handler (runtime/kiln_runtime.c):
+  /// a failing kernel returns KILN_KERNEL_FAILED with Halide's message
+  /// instead of Halide's default, which prints and aborts. Targets with a
+  /// handler of their own (WASM's shim) leave it off.
+  bool installErrorHandler = false;
 };
 
 std::string emitHeader(const HostPlan &plan, const HostOptions &options);

@@ -60,7 +60,7 @@ struct OutputCopy {
 struct HostPlan {
   std::string modelName;
   std::vector<TensorDesc> inputs, outputs;
-  /// One representative kernel per structural hash; the function names are
+  /// One representative kernel per kernelKey (codegen/KernelInfo.h); the function names are
   /// `<modelName>_k<index>`.
   std::vector<kiln::KernelOp> kernels;
   std::vector<KernelCall> calls;

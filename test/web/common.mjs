@@ -24,9 +24,8 @@ export const ATOL_FRAC = '1e-4';
 // they depend on, so that test files (each its own process) share them.
 const cacheRoot = path.join(os.tmpdir(), 'kiln-web-cache');
 
-// The compiler: kiln-wasm-compile (the WASM target without the driver) until
-// kilnc's --target=wasm is wired; KILN_WASM_COMPILER overrides it.
-export const compiler = process.env.KILN_WASM_COMPILER || path.join(buildDir, 'bin/kiln-wasm-compile');
+// The compiler: kilnc --target=wasm; KILN_WASM_COMPILER overrides it.
+export const compiler = process.env.KILN_WASM_COMPILER || path.join(buildDir, 'bin/kilnc');
 
 function run(command, args) {
   const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -81,8 +80,8 @@ export function modelAvailable(model) {
  * (Halide's buffer checks kept in the kernels).
  */
 export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false } = {}) {
-  assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kiln-wasm-compile)`);
-  const flags = ['--name', name];
+  assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kilnc)`);
+  const flags = ['--target=wasm', '--name', name];
   if (external) flags.push('--weights=external');
   if (!fallback) flags.push('--no-fallback');
   if (kernelChecks) flags.push('--kernel-checks');

@@ -37,6 +37,12 @@ int main(int argc, char **argv) {
   cl::opt<std::string> weights(
       "weights", cl::desc("embedded (default): linked in; external: NAME.weights.bin"),
       cl::init("embedded"), cl::cat(category));
+  cl::opt<bool> noFallback("no-fallback",
+                           cl::desc("wasm: skip NAME.nosimd.wasm (engines without SIMD)"),
+                           cl::cat(category));
+  cl::opt<bool> kernelChecks("kernel-checks",
+                             cl::desc("wasm: keep Halide's buffer checks in the kernels"),
+                             cl::cat(category));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "kilnc: compile a neural-network model\n");
 
@@ -48,6 +54,8 @@ int main(int argc, char **argv) {
   options.modelName = name;
   options.cpuFeatures = cpuFeatures;
   options.scheduleMode = schedule;
+  options.wasmFallback = !noFallback;
+  options.kernelChecks = kernelChecks;
   if (weights != "embedded" && weights != "external") {
     errs() << "kilnc: error: unknown --weights '" << weights
            << "' (expected embedded or external)\n";

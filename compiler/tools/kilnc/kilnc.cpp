@@ -37,6 +37,9 @@ int main(int argc, char **argv) {
   cl::opt<std::string> weights(
       "weights", cl::desc("embedded (default): linked in; external: NAME.weights.bin"),
       cl::init("embedded"), cl::cat(category));
+  cl::opt<bool> noPinBatch("no-pin-batch",
+                           cl::desc("TF.js: keep an unknown batch dimension unknown (default: 1)"),
+                           cl::cat(category));
   cl::opt<bool> noFallback("no-fallback",
                            cl::desc("wasm: skip NAME.nosimd.wasm (engines without SIMD)"),
                            cl::cat(category));
@@ -55,6 +58,7 @@ int main(int argc, char **argv) {
   options.cpuFeatures = cpuFeatures;
   options.scheduleMode = schedule;
   options.wasmFallback = !noFallback;
+  options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;
   if (weights != "embedded" && weights != "external") {
     errs() << "kilnc: error: unknown --weights '" << weights

@@ -58,11 +58,13 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir) {
   for (const auto &input : graph.input())
     if (!initializers.count(input.name())) {
       test.inputNames.push_back(input.name());
+      test.inputTypes.push_back(input.type().tensor_type().elem_type());
       if (!input.type().has_tensor_type())
         test.nonTensor = "input '" + input.name() + "' is not a tensor";
     }
   for (const auto &output : graph.output()) {
     test.outputNames.push_back(output.name());
+    test.outputTypes.push_back(output.type().tensor_type().elem_type());
     if (!output.type().has_tensor_type())
       test.nonTensor = "output '" + output.name() + "' is not a tensor";
   }
@@ -95,6 +97,8 @@ static llvm::Expected<DType> dtypeOfProto(int type) {
     return DType::U64;
   case onnx::TensorProto::BOOL:
     return DType::Bool;
+  case onnx::TensorProto::BFLOAT16:
+    return DType::BF16;
   }
   return error("tensor element type " + llvm::Twine(type) + " is not supported");
 }
@@ -153,7 +157,7 @@ static llvm::Expected<HostTensor> toHostTensor(const onnx::TensorProto &proto,
 }
 
 static llvm::Error readTensors(const std::string &dir, const char *prefix,
-                               const std::vector<std::string> &names,
+                               const std::vector<std::string> &names, const std::vector<int> &types,
                                std::vector<HostTensor> &out) {
   for (size_t i = 0; i < names.size(); ++i) {
     std::string path = dir + "/test_data_set_0/" + prefix + std::to_string(i) + ".pb";
@@ -166,6 +170,9 @@ static llvm::Error readTensors(const std::string &dir, const char *prefix,
     // a tensor with no type is not a tensor.
     if (proto.data_type() == onnx::TensorProto::UNDEFINED)
       return error("non-tensor data in " + path);
+    if (proto.data_type() == onnx::TensorProto::UINT16 && i < types.size() &&
+        types[i] == onnx::TensorProto::BFLOAT16)
+      proto.set_data_type(onnx::TensorProto::BFLOAT16);
     auto tensor = toHostTensor(proto, names[i]);
     if (!tensor)
       return tensor.takeError();
@@ -178,9 +185,9 @@ llvm::Error readDataSet(const NodeTest &test, std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs) {
   if (!test.nonTensor.empty())
     return error("non-tensor data: " + test.nonTensor);
-  if (auto err = readTensors(test.dir, "input_", test.inputNames, inputs))
+  if (auto err = readTensors(test.dir, "input_", test.inputNames, test.inputTypes, inputs))
     return err;
-  return readTensors(test.dir, "output_", test.outputNames, outputs);
+  return readTensors(test.dir, "output_", test.outputNames, test.outputTypes, outputs);
 }
 
 static int protoTypeOf(DType dtype) {
@@ -209,6 +216,8 @@ static int protoTypeOf(DType dtype) {
     return onnx::TensorProto::UINT64;
   case DType::Bool:
     return onnx::TensorProto::BOOL;
+  case DType::BF16:
+    return onnx::TensorProto::BFLOAT16;
   }
   return onnx::TensorProto::UNDEFINED;
 }
@@ -247,6 +256,12 @@ static double elementAsDouble(const HostTensor &t, int64_t i) {
     return t.as<float>()[i];
   case DType::F64:
     return t.as<double>()[i];
+  case DType::BF16: {
+    uint32_t bits = uint32_t(t.as<uint16_t>()[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
   case DType::F16: {
     uint16_t h = t.as<uint16_t>()[i];
     int exp = (h >> 10) & 31, mant = h & 1023;

@@ -22,6 +22,9 @@ struct NodeTest {
   std::string op;                      ///< the node's op type, or "(multi-node)"
   std::vector<std::string> inputNames; ///< graph inputs that are not initializers
   std::vector<std::string> outputNames;
+  /// The element types the graph declares (TensorProto::DataType), which
+  /// win over the data's: old tests store bfloat16 data as uint16.
+  std::vector<int> inputTypes, outputTypes;
   /// Set when an input or output is a sequence, map or optional: Kiln
   /// compiles tensor programs only.
   std::string nonTensor;

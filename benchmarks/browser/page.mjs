@@ -1,0 +1,65 @@
+// The benchmark page (served by benchmarks/lib/browser.mjs): loads Kiln's
+// modules through their generated loaders and TF.js graph models on the TF.js
+// WASM backend, then times them on request from Node (page.evaluate). The
+// page is not cross-origin isolated, so TF.js runs without threads (its SIMD
+// module, as in Node) and performance.now() is coarsened to 0.1 ms: the
+// medians over many runs are still good to a few percent on 4 ms models.
+
+import { makeData, pinShape } from '/lib/inputs.mjs';
+import { graphRunner } from '/lib/tfjs_runner.mjs';
+import { wasmPeak } from '/lib/wasm_peak.mjs';
+
+const contenders = new Map();
+
+async function tfjsReady() {
+  const tf = window.tf;
+  if (!tf?.wasm || !tf.loadGraphModel) throw new Error('TF.js scripts did not load');
+  if (tf.getBackend() !== 'wasm') {
+    tf.wasm.setWasmPaths('/tfjs/tfjs-backend-wasm/dist/');
+    if (!(await tf.setBackend('wasm'))) throw new Error('the TF.js WASM backend failed to start');
+  }
+  return tf;
+}
+
+window.bench = {
+  async loadKiln(id, url, name) {
+    const loader = await import(`${url}/${name}.mjs`);
+    const model = await loader.load();
+    const feeds = Object.fromEntries(model.inputs.map((t, i) => [t.name, makeData(t.dtype, [...t.shape], i + 1)]));
+    contenders.set(id, { run: () => model.run(feeds), dispose: () => model.dispose() });
+    return { simd: model.simd };
+  },
+
+  async loadTfjs(id, url) {
+    const tf = await tfjsReady();
+    const graph = await tf.loadGraphModel(url);
+    const inputs = graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: pinShape(t.shape) }));
+    const feeds = Object.fromEntries(inputs.map((t, i) => [t.name, tf.tensor(makeData(t.dtype, t.shape, i + 1), t.shape, t.dtype)]));
+    const run = graphRunner(tf, graph, feeds);
+    contenders.set(id, { run, dispose: () => (tf.dispose(Object.values(feeds)), graph.dispose()) });
+    return { backend: tf.getBackend(), simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') };
+  },
+
+  async run(id, n) {
+    const c = contenders.get(id);
+    const times = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await c.run();
+      times.push(performance.now() - t0);
+    }
+    return times;
+  },
+
+  dispose(id) {
+    contenders.get(id)?.dispose();
+    contenders.delete(id);
+  },
+
+  // The f32x4 mul+add peak (benchmarks/wasm/peak_simd.c), GFLOP/s.
+  async peak(ms, trials) {
+    return wasmPeak(await (await fetch('/peak.wasm')).arrayBuffer(), ms, trials);
+  },
+};
+window.benchReady = true;

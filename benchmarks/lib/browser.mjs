@@ -1,0 +1,148 @@
+// Headless Chromium for the benchmark (Debian's /usr/bin/chromium driven by
+// playwright-core from .deps; never a downloaded browser): one page, served
+// from 127.0.0.1, holding Kiln's modules and TF.js graph models side by side
+// (browser/page.mjs). Flags as in ../../shared/STACK.md: without the
+// networking ones Chromium floods a closed network.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { depsDir, repoRoot } from '../../test/e2e/common.mjs';
+import { tfjsPackages, TFJS_BROWSER_FILES } from './tfjs.mjs';
+
+const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const benchDir = path.join(repoRoot, 'benchmarks');
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln benchmark</title>
+${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
+<script type="module" src="/page.mjs"></script>`;
+
+const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript',
+  '.json': 'application/json', '.html': 'text/html' };
+
+/** A persistent Chromium context on a fresh profile: {context, dispose}. */
+export async function launchChromium(options = {}) {
+  const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-chromium-'));
+  try {
+    const context = await playwright.chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true, args: FLAGS, ...options });
+    const dispose = async () => {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    };
+    return { context, dispose };
+  } catch (e) {
+    fs.rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Why Chromium cannot run here, or null. */
+export function chromiumMissing() {
+  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  try {
+    createRequire(path.join(depsDir, 'package.json')).resolve('playwright-core');
+  } catch {
+    return `playwright-core is missing from ${depsDir} (scripts/setup.sh)`;
+  }
+  return null;
+}
+
+export class BrowserContender {
+  constructor(browser, id) {
+    this.browser = browser;
+    this.id = id;
+  }
+  async run(n) {
+    return this.browser.page.evaluate(([id, count]) => window.bench.run(id, count), [this.id, n]);
+  }
+  async rss() {
+    return null; // the renderer's memory is not the model's
+  }
+  async close() {
+    await this.browser.page.evaluate((id) => window.bench.dispose(id), this.id).catch(() => {});
+  }
+}
+
+export class Browser {
+  /** Serves the page and `peakWasm`, launches Chromium, opens the page. */
+  static async launch(peakWasm) {
+    const b = new Browser();
+    b.mounts = new Map(); // URL prefix -> directory
+    b.mounts.set('/tfjs/', tfjsPackages);
+    b.files = new Map([
+      ['/', { text: PAGE, type: 'text/html' }],
+      ['/page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
+      ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
+      ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
+      ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
+      ['/peak.wasm', { file: peakWasm }],
+    ]);
+    b.server = http.createServer((req, res) => b.serve(req, res));
+    await new Promise((resolve) => b.server.listen(0, '127.0.0.1', resolve));
+    b.origin = `http://127.0.0.1:${b.server.address().port}`;
+    ({ context: b.context, dispose: b.dispose } = await launchChromium());
+    b.page = await b.context.newPage();
+    b.errors = [];
+    b.page.on('pageerror', (e) => b.errors.push(e.message));
+    await b.page.goto(`${b.origin}/`);
+    await b.page.waitForFunction(() => window.benchReady === true, null, { timeout: 60000 }).catch(() => {
+      throw new Error(`the benchmark page did not start: ${b.errors.join('; ') || 'no error reported'}`);
+    });
+    return b;
+  }
+
+  serve(req, res) {
+    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
+    let entry = this.files.get(url);
+    if (!entry)
+      for (const [prefix, dir] of this.mounts)
+        if (url.startsWith(prefix)) {
+          const file = path.join(dir, url.slice(prefix.length));
+          if (file.startsWith(dir + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) entry = { file };
+        }
+    if (!entry) return res.writeHead(404).end('not found');
+    const type = entry.type ?? TYPES[path.extname(entry.file)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(entry.text ?? fs.readFileSync(entry.file));
+  }
+
+  mount(dir) {
+    const prefix = `/m${this.mounts.size}/`;
+    this.mounts.set(prefix, path.resolve(dir));
+    return prefix.slice(0, -1);
+  }
+
+  /** Kiln's module for `name` in `dir` (as compiled for the WASM target). */
+  async addKiln(id, dir, name) {
+    const url = this.mount(dir);
+    await this.page.evaluate(([i, u, n]) => window.bench.loadKiln(i, u, n), [id, url, name]);
+    return new BrowserContender(this, id);
+  }
+
+  /** A TF.js graph model (model.json with its shards beside it). */
+  async addTfjs(id, modelJson) {
+    const url = `${this.mount(path.dirname(modelJson))}/${path.basename(modelJson)}`;
+    const info = await this.page.evaluate(([i, u]) => window.bench.loadTfjs(i, u), [id, url]);
+    if (info.backend !== 'wasm' || info.threads) throw new Error(`TF.js in Chromium: unexpected setup ${JSON.stringify(info)}`);
+    return new BrowserContender(this, id);
+  }
+
+  async peak(ms, trials) {
+    return this.page.evaluate(([m, t]) => window.bench.peak(m, t), [ms, trials]);
+  }
+
+  async version() {
+    return this.context.browser()?.version() ?? (await this.page.evaluate(() => navigator.userAgent));
+  }
+
+  async close() {
+    await this.dispose?.();
+    this.server?.close();
+  }
+}

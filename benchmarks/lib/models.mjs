@@ -1,0 +1,57 @@
+// The benchmark's models (issue 8) and where each comes from. Kiln compiles
+// the ONNX file when there is one, else the TF.js graph model (once kilnc
+// takes model.json). TF.js runs the TF.js graph model: for BlazeFace that is
+// the same network with the same weights as the ONNX file (their outputs
+// agree to 5e-5, ../../shared/ANCHORS.md), so the comparison is like for like.
+
+import path from 'node:path';
+
+import { depsDir, models } from '../../test/e2e/common.mjs';
+
+const humanModels = path.join(depsDir, 'models/human-models/package/models');
+
+export const MODELS = [
+  { key: 'mobilenetv2', title: 'MobileNetV2 1.0 224', onnx: models.mobilenetv2, tfjs: null },
+  { key: 'blazeface_front', title: 'BlazeFace front 128', onnx: models.blazefaceFront,
+    tfjs: path.join(humanModels, 'blazeface-front.json') },
+  { key: 'blazeface_back', title: 'BlazeFace back 256', onnx: models.blazefaceBack,
+    tfjs: path.join(humanModels, 'blazeface-back.json') },
+  { key: 'facemesh', title: 'FaceMesh 192', onnx: null, tfjs: path.join(humanModels, 'facemesh.json') },
+  { key: 'movenet_lightning', title: 'MoveNet lightning 192', onnx: null,
+    tfjs: path.join(humanModels, 'movenet-lightning.json') },
+];
+
+// The smoke mode's set: the smallest model that has every peer.
+export const SMOKE_MODELS = ['blazeface_front'];
+
+// The model of the per-kernel breakdown in a full run.
+export const KERNEL_MODELS = ['mobilenetv2'];
+
+// Who runs where. `kiln` names the Kiln contender each peer is compared to.
+export const CONTENDERS = {
+  'kiln-native-1t': { label: 'Kiln native, 1 thread', group: 'native', threads: 1 },
+  'kiln-native-2t': { label: 'Kiln native, 2 threads', group: 'native', threads: 2 },
+  'ort-node-1t': { label: 'onnxruntime-node, 1 thread', group: 'native', threads: 1, kiln: 'kiln-native-1t' },
+  'ort-node-2t': { label: 'onnxruntime-node, 2 threads', group: 'native', threads: 2, kiln: 'kiln-native-2t' },
+  'kiln-wasm-node': { label: 'Kiln WASM, Node', group: 'wasm-node', threads: 1 },
+  'ort-web-node': { label: 'ORT-web WASM, Node', group: 'wasm-node', threads: 1, kiln: 'kiln-wasm-node' },
+  'tfjs-wasm-node': { label: 'TF.js WASM, Node', group: 'wasm-node', threads: 1, kiln: 'kiln-wasm-node' },
+  'kiln-wasm-chromium': { label: 'Kiln WASM, Chromium', group: 'wasm-chromium', threads: 1 },
+  'tfjs-wasm-chromium': { label: 'TF.js WASM, Chromium', group: 'wasm-chromium', threads: 1, kiln: 'kiln-wasm-chromium' },
+};
+
+// Issue 8's goals: peer time / Kiln time at least `min`.
+export const GOALS = [
+  { model: 'mobilenetv2', peer: 'ort-node-1t', min: 1.4 },
+  { model: 'mobilenetv2', peer: 'ort-node-2t', min: 1.4 },
+  { model: 'mobilenetv2', peer: 'tfjs-wasm-node', min: 1.8 },
+  { model: 'mobilenetv2', peer: 'ort-web-node', min: 1.8 },
+  ...['blazeface_front', 'blazeface_back', 'facemesh'].flatMap((model) => [
+    { model, peer: 'tfjs-wasm-node', min: 2 },
+    { model, peer: 'tfjs-wasm-chromium', min: 2 },
+    { model, peer: 'ort-node-1t', min: 1.5 },
+    { model, peer: 'ort-node-2t', min: 1.5 },
+  ]),
+];
+// And the size goal: MobileNetV2 as WASM, code + JS raw, weights apart.
+export const SIZE_GOAL = { model: 'mobilenetv2', maxBytes: 100 * 1024 };

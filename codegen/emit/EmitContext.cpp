@@ -104,15 +104,30 @@ llvm::Expected<std::vector<int64_t>> EmitContext::staticInts(Operation *op, Valu
 
 HTensor EmitContext::withConstantExterior(const HTensor &input, const std::vector<bool> &padded,
                                           const Halide::Expr &value) {
-  // Halide's boundary conditions leave a dimension alone when its Range is
-  // undefined; the region is in Halide order (reversed).
-  Halide::Region bounds(input.rank());
-  for (int d = 0; d < input.rank(); ++d)
-    if (padded[d])
-      bounds[input.rank() - 1 - d] = Halide::Range(0, static_cast<int>(input.shape[d]));
+  // Halide's BoundaryConditions::constant_exterior marks only its clamps as
+  // likely, so loop partitioning drops the clamps but keeps the select in
+  // every tap: a 3x3 depthwise spent most of its time on it. Marking the
+  // in-bounds test itself likely (each clause, so each loop can drop its
+  // own) lets the interior tiles run select-free. Measured (MobileNetV2,
+  // AVX-512 Xeon, JIT, 2 threads, busy machine, min of 100): 3x3 stride-2
+  // depthwise 112x112x96 0.272 -> 0.211 ms, the first 3x3 conv 0.180 ->
+  // 0.135 ms; callgrind (AVX2 build, 2 runs) 208M -> 175M instructions.
+  std::vector<Halide::Var> vars = tensorVars(input.rank());
+  std::vector<Halide::Expr> clamped;
+  Halide::Expr inside = Halide::Internal::const_true();
+  for (int d = 0; d < input.rank(); ++d) {
+    Halide::Expr i = vars[d];
+    if (padded[d]) {
+      int extent = static_cast<int>(input.shape[d]);
+      inside = inside && Halide::likely(i >= 0) && Halide::likely(i < extent);
+      i = Halide::clamp(i, 0, extent - 1);
+    }
+    clamped.push_back(i);
+  }
   HTensor out = input;
-  out.func = Halide::BoundaryConditions::constant_exterior(input.func,
-                                                           Halide::cast(input.type, value), bounds);
+  out.func = newFunc("constant_exterior");
+  defineFunc(out.func, vars,
+             Halide::select(inside, input.at(clamped), Halide::cast(input.type, value)));
   return out;
 }
 

@@ -109,4 +109,39 @@ TEST_F(ScheduleTest, TemplateKnobsFitTheChannels) {
   EXPECT_EQ(r.channelTile, 32);
 }
 
+// Kernels with few outputs but long reductions still get two threads; tiny
+// ones stay on one. Depthwise records unroll the window's columns.
+TEST_F(ScheduleTest, ParallelByWorkAndDepthwiseUnroll) {
+  TargetInfo avx512 = *parseTargetInfo("x86-64-linux-avx512_skylake");
+  auto conv = [&](int64_t hw, int64_t ic, int64_t oc) {
+    std::string s = std::to_string(hw),
+                in = "tensor<1x" + s + "x" + s + "x" + std::to_string(ic) + "xf32>",
+                w = "tensor<" + std::to_string(oc) + "x1x1x" + std::to_string(ic) + "xf32>",
+                b = "tensor<" + std::to_string(oc) + "xf32>",
+                out = "tensor<1x" + s + "x" + s + "x" + std::to_string(oc) + "xf32>";
+    return kernelModel({{in}, {w}, {b}},
+                       "    %r = tosa.conv2d %b0, %b1, %b2 {pad = array<i64: 0, 0, 0, 0>, stride = "
+                       "array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (" +
+                           in + ", " + w + ", " + b + ") -> " + out,
+                       out);
+  };
+  auto module = parse(conv(7, 960, 320)); // 15680 outputs, 15M multiply-adds
+  ASSERT_TRUE(module);
+  EXPECT_EQ(chooseTemplate(firstKernel(*module), avx512).parallelDims, std::vector<int>{1});
+  module = parse(conv(8, 16, 16)); // 1024 outputs, 16K multiply-adds
+  ASSERT_TRUE(module);
+  EXPECT_TRUE(chooseTemplate(firstKernel(*module), avx512).parallelDims.empty());
+
+  std::string in = "tensor<1x14x14x32xf32>", w = "tensor<3x3x32x1xf32>", b = "tensor<32xf32>";
+  module = parse(kernelModel({{in}, {w}, {b}},
+                             "    %r = tosa.depthwise_conv2d %b0, %b1, %b2 {pad = array<i64: 1, 1, "
+                             "1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (" +
+                                 in + ", " + w + ", " + b + ") -> " + in,
+                             in));
+  ASSERT_TRUE(module);
+  ScheduleRecord r = chooseTemplate(firstKernel(*module), avx512);
+  EXPECT_EQ(r.pattern, KernelPattern::Depthwise);
+  EXPECT_EQ(r.unroll, 3);
+}
+
 } // namespace

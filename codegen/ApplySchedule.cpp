@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/ApplySchedule.h"
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -226,6 +227,56 @@ const char *schedulerName(ScheduleMode mode) {
   }
 }
 
+// Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
+// kernels: a Func stored at an outer loop (store_at, for sliding window or
+// folding) but computed at the outer loop of a GuardWithIf split of its
+// consumer lowers to code that reads that loop's variable outside the loop
+// ("Symbol not found: depthwise_0.s1.d1.d1" in CodeGen_LLVM). Such a Func is
+// stored where it is computed instead: correct, only without the reuse
+// across iterations that the hoisted storage would have allowed. Returns how
+// many Funcs were changed.
+int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
+  std::vector<Internal::Function> outputs;
+  for (const Func &f : pipeline.outputs())
+    outputs.push_back(f.function());
+  std::map<std::string, Internal::Function> env = Internal::build_environment(outputs);
+  auto isOuterOf = [](const std::string &loop, const std::string &var) {
+    // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
+    return loop == var || (loop.size() > var.size() + 1 &&
+                           loop.compare(loop.size() - var.size() - 1, std::string::npos,
+                                        "." + var) == 0);
+  };
+  int changed = 0;
+  for (auto &entry : env) {
+    Internal::FuncSchedule &schedule = entry.second.schedule();
+    // Lowering locks every LoopLevel anyway; locked, they can be inspected.
+    LoopLevel compute = schedule.compute_level(), store = schedule.store_level();
+    compute.lock();
+    store.lock();
+    if (compute.is_inlined() || compute.is_root() || compute == store)
+      continue;
+    auto consumer = env.find(compute.func());
+    if (consumer == env.end())
+      continue;
+    std::string var = compute.var().name();
+    const Internal::Function &f = consumer->second;
+    bool guarded = false;
+    for (size_t stage = 0; stage <= f.updates().size() && !guarded; ++stage) {
+      const Internal::StageSchedule &stageSchedule =
+          stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
+      for (const Internal::Split &split : stageSchedule.splits())
+        if (split.is_split() && isOuterOf(split.outer, var) &&
+            (split.tail == TailStrategy::GuardWithIf || split.tail == TailStrategy::Auto))
+          guarded = true;
+    }
+    if (guarded) {
+      schedule.store_level() = compute;
+      ++changed;
+    }
+  }
+  return changed;
+}
+
 } // namespace
 
 llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Target &target) {
@@ -253,6 +304,7 @@ llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Ta
   MachineParams params(cores, 2 * 1024 * 1024, 40);
   try {
     kernel.pipeline.auto_schedule(schedulerName(mode), target, params);
+    storeWhereComputedAtGuardedSplits(kernel.pipeline);
   } catch (const Halide::Error &e) {
     return makeError("kernel '" + kernel.name + "': autoscheduler " + schedulerName(mode) +
                      " failed: " + e.what());

@@ -3,11 +3,13 @@
 
 #include "codegen/ApplySchedule.h"
 #include "codegen/KernelEmitter.h"
+#include "codegen/QuietStderr.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <chrono>
+#include <optional>
 
 namespace kiln::codegen {
 
@@ -59,6 +61,46 @@ static llvm::Error scanUndefinedSymbols(llvm::StringRef path, CompiledKernelInfo
   return llvm::Error::success();
 }
 
+// Emits `kernel` afresh (a schedule is applied in place, so every attempt
+// needs its own Funcs), schedules it as `record` says and writes the object.
+// Returns the record in effect.
+static llvm::Expected<ScheduleRecord> emitAndCompile(KernelOp kernel, const ScheduleRecord &record,
+                                                     const Halide::Target &target,
+                                                     llvm::StringRef functionName,
+                                                     llvm::StringRef objectPath,
+                                                     const std::string &headerPath) {
+  // The autoschedulers and the lowering of their schedules print progress
+  // and advice on stderr; errors come back as exceptions.
+  std::optional<QuietStderr> quiet;
+  if (record.mode != ScheduleMode::Template)
+    quiet.emplace();
+  auto emitted = emitKernel(kernel);
+  if (!emitted)
+    return emitted.takeError();
+  auto applied = applySchedule(*emitted, record, target);
+  if (!applied)
+    return applied.takeError();
+  try {
+    emitted->pipeline.compile_to_object(objectPath.str(), emitted->arguments(), functionName.str(),
+                                        target);
+    if (!headerPath.empty())
+      emitted->pipeline.compile_to_header(headerPath, emitted->arguments(), functionName.str(),
+                                          target);
+  } catch (const Halide::Error &e) {
+    return makeError("kernel '" + kernel.getKernelName() + "': Halide failed: " + e.what());
+  }
+  return applied;
+}
+
+// The first line of an error, without the "kernel 'name': " prefix that the
+// warning repeats anyway.
+static std::string reasonOf(llvm::Error err, llvm::StringRef kernelName) {
+  std::string text = llvm::toString(std::move(err));
+  llvm::StringRef reason = llvm::StringRef(text).trim();
+  reason.consume_front(("kernel '" + kernelName + "': ").str());
+  return reason.take_until([](char c) { return c == '\n'; }).rtrim().str();
+}
+
 llvm::Expected<CompiledKernelInfo>
 compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringRef target,
                     llvm::StringRef objectPath, const CompileOptions &options) {
@@ -72,26 +114,50 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
   auto record = resolveSchedule(kernel, target, options.defaultMode);
   if (!record)
     return record.takeError();
-  auto emitted = emitKernel(kernel);
-  if (!emitted)
-    return emitted.takeError();
-  auto applied = applySchedule(*emitted, *record, *halideTarget);
+  auto applied =
+      emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath, options.headerPath);
+  if (!applied && record->mode != ScheduleMode::Template && options.fallbackToTemplate) {
+    info.fallbackReason = reasonOf(applied.takeError(), kernel.getKernelName());
+    auto targetInfo = parseTargetInfo(target);
+    if (!targetInfo)
+      return targetInfo.takeError();
+    ScheduleRecord fallback = chooseTemplate(kernel, *targetInfo);
+    applied = emitAndCompile(kernel, fallback, *halideTarget, functionName, objectPath,
+                             options.headerPath);
+    if (applied) {
+      mlir::MLIRContext *context = kernel->getContext();
+      kernel->setAttr(kScheduleAttrName, applied->toAttr(context));
+      kernel->setAttr(kScheduleFallbackAttrName,
+                      mlir::StringAttr::get(context, scheduleModeName(record->mode) + ": " +
+                                                         info.fallbackReason));
+    }
+  }
   if (!applied)
     return applied.takeError();
   info.schedule = *applied;
-  try {
-    emitted->pipeline.compile_to_object(objectPath.str(), emitted->arguments(), functionName.str(),
-                                        *halideTarget);
-    if (!options.headerPath.empty())
-      emitted->pipeline.compile_to_header(options.headerPath, emitted->arguments(),
-                                          functionName.str(), *halideTarget);
-  } catch (const Halide::Error &e) {
-    return makeError("kernel '" + kernel.getKernelName() + "': Halide failed: " + e.what());
-  }
   if (llvm::Error err = scanUndefinedSymbols(objectPath, info))
     return std::move(err);
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return info;
+}
+
+std::string scheduleLabel(const CompiledKernelInfo &info, ScheduleMode requested) {
+  const ScheduleRecord &r = info.schedule;
+  std::string label = r.mode == ScheduleMode::Template
+                          ? ("template:" + patternName(r.pattern)).str()
+                          : scheduleModeName(r.mode).str();
+  if (!info.fallbackReason.empty())
+    label += " (" + scheduleModeName(requested).str() + " failed)";
+  return label;
+}
+
+std::string fallbackWarning(llvm::StringRef kernelName, const CompiledKernelInfo &info,
+                            ScheduleMode requested) {
+  if (info.fallbackReason.empty())
+    return "";
+  return ("kernel '" + kernelName + "': " + scheduleModeName(requested) + " failed (" +
+          info.fallbackReason + "); compiled with the template schedule")
+      .str();
 }
 
 llvm::Error compileRuntimeObject(llvm::StringRef target, llvm::StringRef objectPath) {

@@ -26,6 +26,12 @@ struct CompileOptions {
   ScheduleMode defaultMode = ScheduleMode::Template;
   /// Also write a C header declaring the function (optional).
   std::string headerPath;
+  /// When an autoscheduler's schedule fails to compile (a Halide 14 bug we
+  /// have no workaround for), compile the kernel with its template instead:
+  /// CompiledKernelInfo::fallbackReason says why, and the kernel's
+  /// kiln.schedule becomes the template record, with kiln.schedule_fallback
+  /// = "<mode>: <reason>" beside it. Off, the failure is an error.
+  bool fallbackToTemplate = true;
 };
 
 struct CompiledKernelInfo {
@@ -38,7 +44,23 @@ struct CompiledKernelInfo {
   bool heapAllocates = false;
   /// The object uses Halide's thread pool (halide_do_par_for).
   bool parallel = false;
+  /// Non-empty when the requested autoscheduler failed and the template
+  /// was used (see CompileOptions::fallbackToTemplate): the failure, one line.
+  std::string fallbackReason;
 };
+
+/// The kernel attribute that records an autoscheduler fallback.
+constexpr llvm::StringLiteral kScheduleFallbackAttrName = "kiln.schedule_fallback";
+
+/// How `info`'s kernel was scheduled, for progress lines: "auto:adams2019",
+/// "template:conv1x1", or "template:generic (auto:li2018 failed)".
+std::string scheduleLabel(const CompiledKernelInfo &info, ScheduleMode requested);
+
+/// The one-line warning for a kernel that fell back to its template
+/// ("kernel 'k': auto:adams2019 failed (...); compiled with the template
+/// schedule"); empty when it did not.
+std::string fallbackWarning(llvm::StringRef kernelName, const CompiledKernelInfo &info,
+                            ScheduleMode requested);
 
 /// Compiles one kernel for `target` ("host" or a Halide target string;
 /// no_runtime is added) into `objectPath`.

@@ -122,6 +122,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     wasm.kernelChecks = options.kernelChecks;
     wasm.scheduleMode = *scheduleMode;
     wasm.sizeReport = &llvm::outs();
+    wasm.progress = options.progress ? &errs : nullptr;
+    wasm.warnings = &errs;
     if (llvm::Error err = emitWasmArtifact(**module, wasm))
       return fail(llvm::toString(std::move(err)));
     return 0;
@@ -135,6 +137,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     cpu.halideTarget = *halideTarget;
     cpu.scheduleMode = *scheduleMode;
     cpu.externalWeights = options.externalWeights;
+    cpu.progress = options.progress ? &errs : nullptr;
+    cpu.warnings = &errs;
     if (llvm::Error err = emitCpuArtifact(**module, cpu))
       return fail(llvm::toString(std::move(err)));
     return 0;

@@ -41,6 +41,9 @@ struct DriverOptions {
   bool wasmFallback = true;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
+  /// Artifacts: one line per compiled kernel and a total, on the error
+  /// stream (kilnc: --progress, or stderr is a terminal).
+  bool progress = false;
 };
 
 /// Loads a model by file type: .onnx/.onnxtext, TF.js model.json, .mlir (Kiln IR

@@ -3,6 +3,7 @@
 
 #include "codegen/Compile.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostEmitter.h"
 #include "targets/host/HostPlan.h"
@@ -78,14 +79,22 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   codegen::CompileOptions compileOptions;
   compileOptions.defaultMode = options.scheduleMode;
   std::vector<std::string> objects;
+  KernelProgress progress(options.progress, plan->kernels.size());
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = tmp->file(plan->functionName(k) + ".o");
     auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
                                                  options.halideTarget, object, compileOptions);
     if (!compiled)
       return compiled.takeError();
+    llvm::StringRef kernel = plan->kernels[k].getKernelName();
+    std::string warning = codegen::fallbackWarning(kernel, *compiled, options.scheduleMode);
+    if (!warning.empty() && options.warnings)
+      *options.warnings << "warning: " << warning << "\n";
+    progress.done(k, kernel, codegen::scheduleLabel(*compiled, options.scheduleMode),
+                  compiled->seconds);
     objects.push_back(object);
   }
+  progress.finish();
 
   host::HostOptions hostOptions{options.sourceName, options.externalWeights};
   hostOptions.installErrorHandler = true;

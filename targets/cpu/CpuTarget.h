@@ -17,6 +17,7 @@
 #include "codegen/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 
@@ -33,6 +34,11 @@ struct CpuTargetOptions {
   /// For kernels without a kiln.schedule record: Kiln's templates or one of
   /// Halide's autoschedulers.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
+  /// One line per compiled kernel and a total (targets/common/Progress.h);
+  /// nullptr: none.
+  llvm::raw_ostream *progress = nullptr;
+  /// Warnings (an autoscheduler that failed on a kernel); nullptr: none.
+  llvm::raw_ostream *warnings = nullptr;
 };
 
 /// Compiles a module at phase kernels (or schedules) into the files above.

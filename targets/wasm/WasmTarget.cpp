@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostPlan.h"
 #include "targets/wasm/LoaderEmitter.h"
@@ -80,14 +81,22 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
   in.externalWeights = options.externalWeights;
   codegen::CompileOptions compileOptions;
   compileOptions.defaultMode = options.scheduleMode;
+  KernelProgress progress(options.progress, plan->kernels.size(), simd ? "simd" : "nosimd");
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = dir + "/" + plan->functionName(k) + ".o";
     auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
                                                  halideTarget, object, compileOptions);
     if (!compiled)
       return compiled.takeError();
+    llvm::StringRef kernel = plan->kernels[k].getKernelName();
+    std::string warning = codegen::fallbackWarning(kernel, *compiled, options.scheduleMode);
+    if (!warning.empty() && options.warnings)
+      *options.warnings << "warning: " << warning << (simd ? "" : " (nosimd module)") << "\n";
+    progress.done(k, kernel, codegen::scheduleLabel(*compiled, options.scheduleMode),
+                  compiled->seconds);
     in.kernelObjects.push_back(object);
   }
+  progress.finish();
   in.halideRuntimeObject = dir + "/halide_runtime.o";
   if (auto err = codegen::compileRuntimeObject(runtimeTarget, in.halideRuntimeObject))
     return std::move(err);

@@ -43,6 +43,11 @@ struct WasmTargetOptions {
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// Where to print the size report (nullptr: only NAME.size.json).
   llvm::raw_ostream *sizeReport = nullptr;
+  /// One line per compiled kernel and a total per module
+  /// (targets/common/Progress.h); nullptr: none.
+  llvm::raw_ostream *progress = nullptr;
+  /// Warnings (an autoscheduler that failed on a kernel); nullptr: none.
+  llvm::raw_ostream *warnings = nullptr;
 };
 
 /// The Halide targets of the two modules.

@@ -6,6 +6,7 @@
 #include "compiler/driver/Driver.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 
 using namespace llvm;
 
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
   cl::opt<bool> kernelChecks("kernel-checks",
                              cl::desc("wasm: keep Halide's buffer checks in the kernels"),
                              cl::cat(category));
+  cl::opt<bool> progress(
+      "progress", cl::desc("Print a line per compiled kernel (default when stderr is a terminal)"),
+      cl::cat(category));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "kilnc: compile a neural-network model\n");
 
@@ -60,6 +64,7 @@ int main(int argc, char **argv) {
   options.wasmFallback = !noFallback;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;
+  options.progress = progress || sys::Process::StandardErrIsDisplayed();
   if (weights != "embedded" && weights != "external") {
     errs() << "kilnc: error: unknown --weights '" << weights
            << "' (expected embedded or external)\n";

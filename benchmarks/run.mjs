@@ -34,6 +34,7 @@ import { wasmPeak } from './lib/wasm_peak.mjs';
 const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((m) => m.key).join(',')}]
        [--out DIR] [--rounds N] [--round-ms MS] [--kernels KEYS|none] [--no-callgrind]
        [--no-browser] [--keep-work]
+       node benchmarks/run.mjs --render DIR   (results.md and the chart again from DIR/results.json)
   --smoke         one run of each contender on ${SMOKE_MODELS.join(',')}: checks that the benchmark works
   --out           where results.{json,md} and ratios.{svg,png} go
                   (default benchmarks/results; with --smoke, build/bench-smoke)
@@ -42,9 +43,10 @@ const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((
   --kernels       models of the per-kernel breakdown (default ${KERNEL_MODELS.join(',')}; smoke: its model)
   --no-callgrind  skip callgrind's instruction counts in the breakdown
   --no-browser    skip Chromium
-  --keep-work     keep the compiled artifacts (their directory is printed)`;
+  --keep-work     keep the compiled artifacts (their directory is printed)
+  --render        measure nothing: rewrite DIR/results.md and DIR/ratios.* from DIR/results.json`;
 
-const FLAGS = { '--models': 'string', '--out': 'string', '--rounds': 'int', '--round-ms': 'float',
+const FLAGS = { '--render': 'string', '--models': 'string', '--out': 'string', '--rounds': 'int', '--round-ms': 'float',
   '--kernels': 'string', '--smoke': 'bool', '--no-callgrind': 'bool', '--no-browser': 'bool', '--keep-work': 'bool' };
 
 // parseArgs (test/e2e/common.mjs) takes valued flags only: booleans are
@@ -99,8 +101,26 @@ async function measurePeaks(peaks, tools, browser, smoke) {
   if (browser) peaks.wasmChromium = Math.max(peaks.wasmChromium ?? 0, await browser.peak(ms, trials));
 }
 
+// Writes results.md and the chart of `results` into `out`; returns the chart's {files, note}.
+async function writeReport(results, out, withBrowser) {
+  fs.mkdirSync(out, { recursive: true });
+  const chart = await writeChart(results, out, withBrowser);
+  fs.writeFileSync(path.join(out, 'results.md'), writeMarkdown(results, chart));
+  return chart;
+}
+
 async function main(argv) {
   const args = parseFlags(argv);
+  if (args.render) {
+    const file = path.join(args.render, 'results.json');
+    if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
+    const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (results.format !== 'kiln-bench-v1') throw new UsageError(`${file}: not a kiln-bench-v1 results file`);
+    finalize(results);
+    const chart = await writeReport(results, args.render, !chromiumMissing());
+    console.log(`wrote ${path.join(args.render, 'results.md')} and ${chart.files.map((f) => path.basename(f)).join(', ')}`);
+    return;
+  }
   const smoke = Boolean(args.smoke);
   const selected = args.models ? keys(args.models, 'model') : smoke ? SMOKE_MODELS : MODELS.map((m) => m.key);
   const options = {
@@ -161,8 +181,7 @@ async function main(argv) {
 
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-  const chart = await writeChart(results, out, Boolean(results.browser.version));
-  fs.writeFileSync(path.join(out, 'results.md'), writeMarkdown(results, chart));
+  const chart = await writeReport(results, out, Boolean(results.browser.version));
   const shown = path.relative(process.cwd(), out) || '.';
   log(`wrote ${shown}/results.{json,md} and ${chart.files.map((f) => path.join(shown, path.basename(f))).join(', ')} ` +
     `in ${results.seconds.toFixed(0)} s`);

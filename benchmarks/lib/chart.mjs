@@ -28,8 +28,8 @@ export function chartSvg(results) {
   const rowH = 26;
   const top = 56;
   const height = top + Math.max(1, items.length) * rowH + 40;
-  // Room for the largest whisker and its label; ratios above 8x are cut.
-  const maxR = Math.ceil(Math.max(2, ...items.map((b) => Math.min(Math.max(b.ratio.high, b.ratio.value) * 1.12, 8))) * 2) / 2;
+  // Room for the largest ratio and goal; whiskers beyond the axis are cut.
+  const maxR = Math.ceil(Math.max(2, ...items.map((b) => Math.max(b.ratio.value, b.goal ?? 0))) * 1.25 * 2) / 2;
   const x = (r) => left + (Math.min(r, maxR) / maxR) * (width - left - 30);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
@@ -48,7 +48,8 @@ export function chartSvg(results) {
     parts.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(b.label)}</text>`,
       `<rect x="${left}" y="${y + 5}" width="${Math.max(1, x(b.ratio.value) - left)}" height="${rowH - 10}" fill="${color}"/>`,
       `<line x1="${x(b.ratio.low)}" y1="${y + rowH / 2}" x2="${x(b.ratio.high)}" y2="${y + rowH / 2}" stroke="#222"/>`,
-      `<text x="${x(b.ratio.value) + 4}" y="${y + 9}" font-size="10" fill="#222">${b.ratio.value.toFixed(2)}x</text>`);
+      `<text x="${x(Math.max(b.ratio.value, b.goal ?? 0)) + 6}" y="${y + 17}" font-size="11" fill="#222">` +
+        `${b.ratio.value.toFixed(2)}x</text>`);
     if (b.goal) parts.push(`<line x1="${x(b.goal)}" y1="${y + 2}" x2="${x(b.goal)}" y2="${y + rowH - 2}" stroke="black" stroke-width="3"/>`);
   });
   if (!items.length) parts.push(`<text x="${left}" y="${top + 16}">no comparison was measured</text>`);

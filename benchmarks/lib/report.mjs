@@ -186,7 +186,10 @@ export function writeMarkdown(results, chart) {
     `**Timings were taken on a shared machine**: ${mc.cores} cores (${mc.cpu}), ${mc.memoryGiB.toFixed(0)} GiB, with other ` +
       `engineers' builds running (load average ${mc.loadAverageStart.map((x) => x.toFixed(1)).join('/')} at the start, ` +
       `${mc.loadAverageEnd.map((x) => x.toFixed(1)).join('/')} at the end). Absolute times are noisy, 2-thread ones most; ` +
-      'the ratios are steadier because runs alternate, and the per-kernel instruction counts (callgrind) do not depend on load.', '',
+      'the ratios are steadier because runs alternate, and the per-kernel instruction counts (callgrind) do not depend on load.' +
+      (Math.min(...mc.loadAverageStart.slice(0, 1), ...mc.loadAverageEnd.slice(0, 1)) > mc.cores - 1
+        ? ' With the load above one core, the 2-thread rows measure how each runtime copes with a busy second core ' +
+          '(a second thread seldom gets it in time), not 2-core speed.' : ''), '',
     `Method: each contender in its own process (Chromium: one page), warm-up (${results.options.smoke ? '1 run' : 'at least 3 runs and 0.5 s'}), ` +
       `then ${results.options.rounds} rounds in rotating order, each contender running about ${results.options.roundMs} ms per round; ` +
       'times are whole inferences from the caller (inputs in, outputs read back), medians with interquartile ranges. ' +

@@ -76,9 +76,20 @@ const KINDS = {
   },
 };
 
+// Peak resident set in KB of this process's own address space (VmHWM):
+// resourceUsage().maxRSS would include the parent's peak, which Linux
+// carries across the exec that started this worker.
+function peakRssKB() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {}
+  return process.resourceUsage().maxRSS;
+}
+
 async function main() {
   // Node's own peak memory before the runtime loads: subtracted in the report.
-  const baseRssKB = process.resourceUsage().maxRSS;
+  const baseRssKB = peakRssKB();
   const [kind, json] = process.argv.slice(2);
   if (!KINDS[kind]) throw new Error(`unknown kind '${kind}' (expected ${Object.keys(KINDS).join(', ')})`);
   const contender = await KINDS[kind](JSON.parse(json ?? '{}'));
@@ -93,7 +104,7 @@ async function main() {
         times.push(performance.now() - t0);
       }
       console.log(`ok ${times.map((t) => t.toFixed(4)).join(' ')}`);
-    } else if (line.trim() === 'rss') console.log(`ok ${process.resourceUsage().maxRSS}`);
+    } else if (line.trim() === 'rss') console.log(`ok ${peakRssKB()}`);
     else if (line.trim() === 'quit') break;
     else throw new Error(`unknown command '${line}'`);
   }

@@ -134,7 +134,9 @@ llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
                      ", which Kiln does not support");
   auto type = RankedTensorType::get(literal.shape(), element);
   ElementsAttr attr;
-  if (literal.dtype() == kBool) {
+  if (literal.dtype() == kBool && literal.isSplat()) {
+    attr = DenseElementsAttr::get(type, literal.rawData()[0] != 0);
+  } else if (literal.dtype() == kBool) {
     // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
     std::vector<char> bytes = literal.bytes();
     llvm::SmallVector<bool> bools(bytes.begin(), bytes.end());

@@ -61,6 +61,36 @@ llvm::Error checkOps(const onnx::ModelProto &model) {
   return llvm::Error::success();
 }
 
+llvm::Error checkAttributeValues(const onnx::ModelProto &model) {
+  static const struct {
+    llvm::StringLiteral ops, attribute;
+  } kPositive[] = {
+      {"Conv ConvTranspose MaxPool AveragePool", "strides"},
+      {"Conv ConvTranspose MaxPool AveragePool", "dilations"},
+      {"Conv ConvTranspose MaxPool AveragePool", "kernel_shape"},
+      {"DepthToSpace SpaceToDepth", "blocksize"},
+  };
+  for (const auto &node : model.graph().node()) {
+    for (const auto &rule : kPositive) {
+      llvm::SmallVector<llvm::StringRef> ops;
+      rule.ops.split(ops, ' ');
+      if (!llvm::is_contained(ops, node.op_type()))
+        continue;
+      for (const auto &attr : node.attribute()) {
+        if (attr.name() != rule.attribute)
+          continue;
+        bool positive = attr.i() > 0 || attr.ints_size() > 0;
+        for (int64_t v : attr.ints())
+          positive &= v > 0;
+        if (!positive)
+          return makeError("node '" + nodeName(node) + "' (op " + node.op_type() +
+                           "): " + rule.attribute + " must be positive");
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error checkNamesDefined(const onnx::ModelProto &model) {
   const auto &graph = model.graph();
   llvm::StringSet<> defined;
@@ -151,7 +181,10 @@ llvm::Error pinInputShapes(onnx::ModelProto &model, const OnnxImportOptions &opt
     bool any = false;
     for (int d = 0; d < tensorType.shape().dim_size(); ++d) {
       const auto &dim = tensorType.shape().dim(d);
-      if (dim.has_dim_value() && dim.dim_value() >= 0)
+      if (dim.has_dim_value() && dim.dim_value() == 0)
+        return makeError("input '" + input.name() + "' dimension " + llvm::Twine(d) +
+                         " is 0; Kiln does not support empty tensors");
+      if (dim.has_dim_value() && dim.dim_value() > 0)
         continue;
       any = true;
       std::string what = "input '" + input.name() + "' dimension " + std::to_string(d);

@@ -22,6 +22,9 @@ namespace kiln::onnx_import {
 llvm::Error checkOpsets(const onnx::ModelProto &model, int64_t maxOpset);
 /// Every node is in the default domain and has a converter.
 llvm::Error checkOps(const onnx::ModelProto &model);
+/// Attribute values libonnx's shape inference divides by are positive (it
+/// would crash on a zero stride or block size, not report it).
+llvm::Error checkAttributeValues(const onnx::ModelProto &model);
 /// Every node input and graph output names an earlier definition.
 llvm::Error checkNamesDefined(const onnx::ModelProto &model);
 /// Applies --input-shape, then requires every input dimension to be static.

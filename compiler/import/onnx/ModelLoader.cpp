@@ -114,6 +114,8 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
     return err;
   if (llvm::Error err = checkNamesDefined(model))
     return err;
+  if (llvm::Error err = checkAttributeValues(model))
+    return err;
   if (llvm::Error err = pinInputShapes(model, options))
     return err;
 

@@ -16,10 +16,17 @@ llvm::Error convertConcat(OpContext &op) {
   for (int i = 1; i < op.numInputs(); ++i)
     if (op.rank(i) != rank)
       return op.fail("inputs have different ranks");
-  bool allKnown = true;
-  for (int i = 0; i < op.numInputs(); ++i)
-    allKnown &= op.literal(i) != nullptr;
-  if (allKnown) { // shape vectors, mostly
+  // Known parts concatenate on the host (shape vectors, mostly), unless a
+  // splat would have to be spelled out into a large tensor.
+  bool allKnown = true, anySplat = false;
+  int64_t total = 0;
+  for (int i = 0; i < op.numInputs(); ++i) {
+    const Literal *lit = op.literal(i);
+    allKnown &= lit != nullptr;
+    anySplat |= lit && lit->isSplat();
+    total += numElements(op.shape(i));
+  }
+  if (allKnown && (!anySplat || total <= kMaxFoldElements)) {
     llvm::SmallVector<const Literal *> parts;
     for (int i = 0; i < op.numInputs(); ++i)
       parts.push_back(op.literal(i));

@@ -27,6 +27,8 @@ std::optional<Literal> foldBinary(Arith kind, const Literal &a, const Literal &b
     llvm::consumeError(shape.takeError());
     return std::nullopt;
   }
+  if (numElements(*shape) > kMaxFoldElements) // broadcasting can blow up
+    return std::nullopt;
   Literal x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
   int64_t n = numElements(*shape);
   bool compare = kind == Arith::Equal || kind == Arith::Greater || kind == Arith::Less;
@@ -225,24 +227,36 @@ llvm::Error convertPow(OpContext &op) {
   return llvm::Error::success();
 }
 
-llvm::Error convertWhere(OpContext &op) {
-  if (op.allInputsFoldable()) { // Where in shape computations
-    const Literal &cond = *op.literal(0), &a = *op.literal(1), &b = *op.literal(2);
-    auto ab = broadcastShapes(a.shape(), b.shape());
-    if (!ab)
-      return op.fail(llvm::toString(ab.takeError()));
-    auto shape = broadcastShapes(cond.shape(), *ab);
-    if (!shape)
-      return op.fail(llvm::toString(shape.takeError()));
-    Literal c = cond.broadcastTo(*shape), x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
-    std::vector<char> xs = x.bytes(), ys = y.bytes();
-    size_t esize = dtypeSize(a.dtype());
-    for (int64_t i = 0, e = numElements(*shape); i < e; ++i)
-      if (!c.intAt(i))
-        std::memcpy(xs.data() + i * esize, ys.data() + i * esize, esize);
-    op.setLiteral(0, Literal::fromBytes(a.dtype(), *shape, std::move(xs)));
-    return llvm::Error::success();
+// Where in shape computations folds; the result may broadcast beyond the
+// inputs, so its size is checked too.
+std::optional<Literal> foldWhere(const Literal &cond, const Literal &a, const Literal &b) {
+  auto ab = broadcastShapes(a.shape(), b.shape());
+  if (!ab) {
+    llvm::consumeError(ab.takeError());
+    return std::nullopt;
   }
+  auto shape = broadcastShapes(cond.shape(), *ab);
+  if (!shape) {
+    llvm::consumeError(shape.takeError());
+    return std::nullopt;
+  }
+  if (numElements(*shape) > kMaxFoldElements)
+    return std::nullopt;
+  Literal c = cond.broadcastTo(*shape), x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
+  std::vector<char> xs = x.bytes(), ys = y.bytes();
+  size_t esize = dtypeSize(a.dtype());
+  for (int64_t i = 0, e = numElements(*shape); i < e; ++i)
+    if (!c.intAt(i))
+      std::memcpy(xs.data() + i * esize, ys.data() + i * esize, esize);
+  return Literal::fromBytes(a.dtype(), *shape, std::move(xs));
+}
+
+llvm::Error convertWhere(OpContext &op) {
+  if (op.allInputsFoldable())
+    if (auto folded = foldWhere(*op.literal(0), *op.literal(1), *op.literal(2))) {
+      op.setLiteral(0, std::move(*folded));
+      return llvm::Error::success();
+    }
   op.setValue(0, select(op, op.value(0), op.value(1), op.value(2)));
   return llvm::Error::success();
 }

@@ -12,8 +12,11 @@
 //   tf_half_pixel_for_nn x = (y + 1/2) / s            N = 2n,  D = 2d,  OFF = d
 // where s = n / d. ONNX's nearest modes other than round-half-up shift OFF by
 // a fraction of a step (coordinates are multiples of 1/N, so this is exact):
-// floor(x) = round_half_up(x - 1/2), and so on. What TOSA cannot express
-// (cubic, crop-and-resize, scales beyond its limits) is an error.
+// floor(x) = round_half_up(x - 1/2), and so on. Samples more than a row
+// outside the input (TOSA's offset and border limits) read the clamped edge
+// row, so the input is extended with copies of its edge rows instead. What
+// TOSA cannot express (cubic, crop-and-resize, shrinking 16 times or more) is
+// an error.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
@@ -70,6 +73,29 @@ llvm::Expected<Affine> nearestRounding(OpContext &op, llvm::StringRef mode, Affi
   return op.fail("nearest_mode '" + mode + "' is not supported");
 }
 
+// `x` with its first row repeated `before` times in front and its last row
+// `after` times behind, along `axis`.
+Value padWithEdgeRows(OpContext &op, Value x, int64_t axis, int64_t before, int64_t after) {
+  llvm::SmallVector<Value> parts;
+  auto edge = [&](bool last, int64_t count) {
+    llvm::SmallVector<int64_t> start(typeOf(x).getRank(), 0), size(typeOf(x).getShape());
+    start[axis] = last ? size[axis] - 1 : 0;
+    size[axis] = 1;
+    Value row = slice(op, x, start, size);
+    llvm::SmallVector<int64_t> multiples(size.size(), 1), shape(size);
+    multiples[axis] = shape[axis] = count;
+    return count == 1 ? row
+                      : op.create<tosa::TileOp>(tensorOf(shape, typeOf(x).getElementType()), row,
+                                                op.builder().getDenseI64ArrayAttr(multiples));
+  };
+  if (before)
+    parts.push_back(edge(false, before));
+  parts.push_back(x);
+  if (after)
+    parts.push_back(edge(true, after));
+  return concat(op, parts, axis);
+}
+
 struct ResizeParams {
   bool nearest;
   std::string coordinates;
@@ -97,7 +123,7 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
   if (out[0] != in[0] || out[1] != in[1])
     return op.fail("only the spatial dimensions (H, W) may be resized");
 
-  int64_t tosaScale[4], offset[2], border[2];
+  int64_t tosaScale[4], offset[2], border[2], padBefore[2], padAfter[2];
   for (int axis = 0; axis < 2; ++axis) {
     int64_t inLen = in[2 + axis], outLen = out[2 + axis];
     std::pair<int64_t, int64_t> nd = {outLen, inLen};
@@ -107,10 +133,16 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
         return op.fail("scale " + std::to_string(scale[2 + axis]) + " is not a simple fraction");
       nd = *r;
     }
-    auto a = coordinateMap(op, params.coordinates, inLen, outLen, nd.first, nd.second);
+    // One input row: every sample reads it. An axis that keeps its size at
+    // scale 1 is copied as it is (ONNX Runtime does so even where a
+    // coordinate mode would shift it, as tf_half_pixel_for_nn with ceil).
+    bool identity = inLen == outLen && nd.first == nd.second;
+    llvm::Expected<Affine> a = inLen == 1 ? Affine{outLen, 1, 0} : Affine{1, 1, 0};
+    if (inLen > 1 && !identity)
+      a = coordinateMap(op, params.coordinates, inLen, outLen, nd.first, nd.second);
     if (!a)
       return a.takeError();
-    if (params.nearest) {
+    if (params.nearest && inLen > 1 && !identity) {
       std::string rounding = params.rounding;
       if (rounding == "simple") // floor when upsampling, ceil when downsampling
         rounding = scale[2 + axis] >= 1.0 ? "floor" : "ceil";
@@ -123,9 +155,14 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
     a->d /= g;
     a->offset /= g;
     int64_t b = (outLen - 1) * a->d - (inLen - 1) * a->n + a->offset;
-    // TOSA's limits on resize parameters.
-    if (a->n > 2048 || a->d >= 16 * a->n || a->offset < -a->n || a->offset >= 16 * a->n ||
-        b < -16 * a->n || b >= a->n)
+    // TOSA bounds offset and border to about one input row outside the
+    // tensor. Samples further out read the clamped edge row; so does an input
+    // extended by copies of its edge rows, which brings them back in range.
+    padAfter[axis] = b >= a->n ? b / a->n : 0;
+    b -= padAfter[axis] * a->n;
+    padBefore[axis] = a->offset < -a->n ? (-a->offset - 1) / a->n : 0;
+    a->offset += padBefore[axis] * a->n;
+    if (a->n > 2048 || a->d >= 16 * a->n || a->offset >= 16 * a->n || b < -16 * a->n)
       return op.fail("this resize (" + llvm::Twine(inLen) + " to " + llvm::Twine(outLen) +
                      ") is beyond what tosa.resize expresses exactly");
     tosaScale[2 * axis] = a->n;
@@ -135,6 +172,8 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
   }
   auto &bld = op.builder();
   Value x = toNHWC(op, op.value(0));
+  for (int axis = 0; axis < 2; ++axis)
+    x = padWithEdgeRows(op, x, 1 + axis, padBefore[axis], padAfter[axis]);
   auto outType = tensorOf({in[0], out[2], out[3], in[1]}, typeOf(x).getElementType());
   Value y = op.create<tosa::ResizeOp>(
       outType, x, bld.getDenseI64ArrayAttr(tosaScale), bld.getDenseI64ArrayAttr(offset),

@@ -93,6 +93,8 @@ llvm::Error convertRange(OpContext &op) {
   int64_t count = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
   if (count == 0)
     return op.fail("the range is empty; empty tensors are not supported");
+  if (count > kMaxFoldElements)
+    return op.fail("a range of " + llvm::Twine(count) + " elements is too large to fold");
   std::vector<double> values(count);
   for (int64_t i = 0; i < count; ++i)
     values[i] = s + i * d;

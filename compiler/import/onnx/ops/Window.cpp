@@ -52,6 +52,13 @@ llvm::Expected<llvm::SmallVector<WindowDim>> readWindow(OpContext &op, llvm::Arr
                      ") is larger than the padded input (" +
                      llvm::Twine(d.in + d.padBegin + d.padEnd) + ")");
     d.out = (ceilMode ? ceilDiv(room, d.stride) : room / d.stride) + 1;
+    // ONNX Runtime (and ONNX since 1.16) drop a last window that starts in
+    // the end padding; libonnx 1.12's shape inference keeps it. Rather than
+    // pick one and disagree with the other, refuse the case.
+    if (ceilMode && (d.out - 1) * d.stride >= d.in + d.padBegin)
+      return op.fail("with ceil_mode the last window starts past the input (in the end "
+                     "padding); ONNX Runtime drops it, libonnx 1.12's shape inference keeps it, "
+                     "so Kiln does not import this case");
   }
   return dims;
 }

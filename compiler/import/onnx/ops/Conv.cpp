@@ -16,8 +16,6 @@
 #include "compiler/import/onnx/ops/OpTable.h"
 #include "compiler/import/onnx/ops/Window.h"
 
-#include "onnx/onnx_pb.h"
-
 using namespace mlir;
 
 namespace kiln::onnx_import {

@@ -13,7 +13,7 @@ export const buildDir = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build
 export const kilnc = path.join(buildDir, 'bin/kilnc');
 const wasmCompileTool = path.join(buildDir, 'bin/kiln-wasm-compile');
 const benchDir = path.join(repoRoot, 'benchmarks');
-const HALIDE_INCLUDE = '/usr/include/halide14';
+export const HALIDE_INCLUDE = '/usr/include/halide14';
 const TIME = '/usr/bin/time';
 
 export class BuildError extends Error {}

@@ -103,10 +103,13 @@ export class ChildContender {
     return Number((await this.send('rss'))[0]);
   }
 
-  /** Median microseconds per kernel call (bench_model built for kernels). */
+  /** Per kernel call, {fn, us}: the function called and its median microseconds (bench_model built for kernels). */
   async kernels(n) {
-    const words = (await this.send(`kernels ${n}`)).map(Number);
-    return words.slice(1, 1 + words[0]);
+    const [count, ...pairs] = await this.send(`kernels ${n}`);
+    const calls = pairs.map((p) => p.split(':').map(Number)).map(([fn, us]) => ({ fn, us }));
+    if (calls.length !== Number(count) || !calls.every((c) => Number.isInteger(c.fn) && Number.isFinite(c.us)))
+      throw new ContenderError(`${this.id}: 'kernels ${n}' returned a malformed line`);
+    return calls;
   }
 
   async close() {

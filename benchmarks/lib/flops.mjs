@@ -254,17 +254,3 @@ export function countKernels(irText) {
   }
   return kernels;
 }
-
-/**
- * The host's numbering of kernel functions (targets/host/HostPlan.cpp): calls
- * in IR order, one function per distinct `hash`, numbered by first use.
- * Returns the function index of each call.
- */
-export function functionOfCalls(kernels) {
-  const byHash = new Map();
-  return kernels.map((k) => {
-    const key = k.hash ?? `call${k.index}`;
-    if (!byHash.has(key)) byHash.set(key, byHash.size);
-    return byHash.get(key);
-  });
-}

@@ -16,8 +16,9 @@
  * prints "ready <arena bytes> <weights bytes>" and answers one line per
  * command:
  *   run N      -> "ok t1 ... tN"   (milliseconds per run)
- *   kernels N  -> "ok C c1 ... cC" (median microseconds per kernel call over
- *                                   N runs; needs -DKILN_BENCH_KERNELS)
+ *   kernels N  -> "ok C f1:c1 ... fC:cC" (per kernel call: the function
+ *                 NAME_kF it called and its median microseconds over N runs;
+ *                 needs -DKILN_BENCH_KERNELS)
  *   rss        -> "ok KB"          (peak resident set, VmHWM)
  *   quit
  * Errors: "error <message>" and exit status 1.
@@ -136,9 +137,13 @@ static void cmd_run(long n) {
   free(times);
 }
 
+/* "ok C f1:us1 ... fC:usC": per call, the kernel function it called and its
+ * median microseconds. The sequence of functions must not change between
+ * runs (the host's calls are fixed). */
 static void cmd_kernels(long n) {
 #ifdef KILN_BENCH_KERNELS
   double *times = NULL; /* [run][call] in microseconds */
+  int *functions = NULL;
   int calls = 0;
   for (long r = 0; r < n; ++r) {
     kiln_kernel_timer_reset();
@@ -146,22 +151,33 @@ static void cmd_kernels(long n) {
     if (r == 0) {
       calls = kiln_kernel_timer_calls();
       times = (double *)malloc(sizeof(double) * (size_t)(calls ? calls : 1) * (size_t)n);
+      functions = (int *)malloc(sizeof(int) * (size_t)(calls ? calls : 1));
+      if (!times || !functions)
+        die("out of memory", NULL);
+      for (int c = 0; c < calls; ++c)
+        functions[c] = kiln_kernel_timer_function(c);
     } else if (kiln_kernel_timer_calls() != calls) {
       die("the number of kernel calls changed between runs", NULL);
     }
-    for (int c = 0; c < calls; ++c)
+    for (int c = 0; c < calls; ++c) {
+      if (kiln_kernel_timer_function(c) != functions[c])
+        die("the sequence of kernel calls changed between runs", NULL);
       times[r * calls + c] = kiln_kernel_timer_us(c);
+    }
   }
-  printf("ok %d", calls);
   double *column = (double *)malloc(sizeof(double) * (size_t)n);
+  if (!column)
+    die("out of memory", NULL);
+  printf("ok %d", calls);
   for (int c = 0; c < calls; ++c) {
     for (long r = 0; r < n; ++r)
       column[r] = times[r * calls + c];
     qsort(column, (size_t)n, sizeof(double), compare_double);
-    printf(" %.3f", column[n / 2]);
+    printf(" %d:%.3f", functions[c], column[n / 2]);
   }
   printf("\n");
   free(column);
+  free(functions);
   free(times);
 #else
   (void)n;

@@ -10,6 +10,7 @@
  * dropped, and the harness sees the count stop at the limit. */
 enum { MAX_CALLS = 4096 };
 static double durations[MAX_CALLS];
+static int functions[MAX_CALLS];
 static int calls;
 
 void kiln_kernel_timer_reset(void) { calls = 0; }
@@ -18,13 +19,19 @@ int kiln_kernel_timer_calls(void) { return calls; }
 
 double kiln_kernel_timer_us(int call) { return call >= 0 && call < calls ? durations[call] : 0; }
 
+int kiln_kernel_timer_function(int call) {
+  return call >= 0 && call < calls ? functions[call] : -1;
+}
+
 double kiln_kernel_timer_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-void kiln_kernel_timer_record(double us) {
-  if (calls < MAX_CALLS)
+void kiln_kernel_timer_record(int function, double us) {
+  if (calls < MAX_CALLS) {
+    functions[calls] = function;
     durations[calls++] = us;
+  }
 }

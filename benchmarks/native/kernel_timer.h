@@ -11,12 +11,14 @@
 void kiln_kernel_timer_reset(void);
 /* Calls recorded since the last reset. */
 int kiln_kernel_timer_calls(void);
-/* The duration of call `call`, in microseconds. */
+/* The duration of call `call`, in microseconds, and the kernel function it
+ * called (K of NAME_kK). */
 double kiln_kernel_timer_us(int call);
+int kiln_kernel_timer_function(int call);
 
-/* For the generated wrappers: a monotonic clock in microseconds, and the
- * duration of one call. */
+/* For the generated wrappers: a monotonic clock in microseconds, and one
+ * call of kernel function `function` that took `us`. */
 double kiln_kernel_timer_now_us(void);
-void kiln_kernel_timer_record(double us);
+void kiln_kernel_timer_record(int function, double us);
 
 #endif

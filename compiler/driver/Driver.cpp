@@ -147,7 +147,14 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   // Written through a temporary and renamed: a failure never leaves a torn
   // or truncated output behind.
   if (llvm::Error err = llvm::writeToOutput(options.outputPath, [&](llvm::raw_ostream &os) {
-        (*module)->print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+        // Weights are never printed whole unless asked: a 14 MB model would
+        // print 28 MB of hex. Elided IR does not parse back; --print-weights
+        // keeps it round-trippable.
+        OpPrintingFlags flags;
+        flags.elideLargeElementsAttrs(16);
+        if (!options.printWeights)
+          flags.elideLargeResourceString(1024);
+        (*module)->print(os, flags);
         os << "\n";
         return llvm::Error::success();
       }))

@@ -29,6 +29,8 @@ struct DriverOptions {
   std::vector<std::string> inputShapes;
   /// TF.js: an unknown batch dimension (-1) becomes 1 unless this is false.
   bool pinBatchToOne = true;
+  /// IR output: print weight blobs whole (default: elide those over 1 KB).
+  bool printWeights = false;
   /// Prefix of every generated symbol; defaults to the input file's stem.
   std::string modelName;
   /// --cpu-features: host (default), sse41, avx2, avx512.

@@ -41,6 +41,9 @@ int main(int argc, char **argv) {
   cl::opt<bool> noPinBatch("no-pin-batch",
                            cl::desc("TF.js: keep an unknown batch dimension unknown (default: 1)"),
                            cl::cat(category));
+  cl::opt<bool> printWeights(
+      "print-weights", cl::desc("IR output: print weight blobs whole (default: elide > 1 KB)"),
+      cl::cat(category));
   cl::opt<bool> noFallback("no-fallback",
                            cl::desc("wasm: skip NAME.nosimd.wasm (engines without SIMD)"),
                            cl::cat(category));
@@ -62,6 +65,7 @@ int main(int argc, char **argv) {
   options.cpuFeatures = cpuFeatures;
   options.scheduleMode = schedule;
   options.wasmFallback = !noFallback;
+  options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;
   options.progress = progress || sys::Process::StandardErrIsDisplayed();

@@ -13,5 +13,5 @@ bash "$root/scripts/setup.sh"
 if [ ! -f "$build/build.ninja" ]; then
   flock /tmp/kiln-build.lock bash "$root/scripts/build.sh"
 fi
-flock /tmp/kiln-build.lock ninja -C "$build" -j "${KILN_JOBS:-2}" kilnc kiln-wasm-compile kiln-models
+flock /tmp/kiln-build.lock ninja -C "$build" -j "${KILN_JOBS:-2}" kilnc kiln-models
 KILN_BUILD_DIR="$build" exec node "$root/benchmarks/run.mjs" "$@"

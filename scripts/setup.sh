@@ -20,7 +20,7 @@ debs=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   spirv-tools mesa-vulkan-drivers libvulkan-dev
-  chromium
+  chromium valgrind
 )
 
 missing=()

@@ -17,9 +17,15 @@ run() { # <name> <command...>
 }
 run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
 run unit ctest --test-dir "$build" --output-on-failure -j2
+run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conformance" \
+  --expectations "$root/test/conformance/expected.txt"
 run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/"
+run web env KILN_BUILD_DIR="$build" node --test "$root/test/web/"
+# The benchmark's smoke mode (one iteration of each contender) keeps it from
+# rotting; it asserts nothing about speed.
+run bench env KILN_BUILD_DIR="$build" node "$root/benchmarks/run.mjs" --smoke --out "$build/bench-smoke"
 
 summary=""
-for name in lit unit e2e; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit conformance e2e web bench; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

@@ -11,7 +11,6 @@ import { repoRoot } from '../../test/e2e/common.mjs';
 
 export const buildDir = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 export const kilnc = path.join(buildDir, 'bin/kilnc');
-const wasmCompileTool = path.join(buildDir, 'bin/kiln-wasm-compile');
 const benchDir = path.join(repoRoot, 'benchmarks');
 export const HALIDE_INCLUDE = '/usr/include/halide14';
 const TIME = '/usr/bin/time';
@@ -67,28 +66,10 @@ export function compileCpu(model, dir, name, features = 'host') {
   return { dir, name, features, compile: { wallS: t.wallS, userS: t.userS, sysS: t.sysS, peakKB: t.peakKB } };
 }
 
-// kilnc --target=wasm once it is wired, else the WASM target's own tool
-// (decided by the first model: kilnc says "not implemented" until then).
-let kilncHasWasm = null;
-
 /** Compiles `model` to WebAssembly into `dir` (NAME.wasm, NAME.mjs, NAME.size.json). */
 export function compileWasm(model, dir, name) {
-  const attempt = (tool, args) => ({ tool: path.basename(tool), ...timed(tool, args) });
-  let t = null;
-  if (kilncHasWasm !== false) {
-    try {
-      t = attempt(kilnc, [model, '--target=wasm', `--name=${name}`, '-o', dir]);
-      kilncHasWasm = true;
-    } catch (e) {
-      if (kilncHasWasm || !/not implemented/.test(e.message)) throw e;
-      kilncHasWasm = false;
-    }
-  }
-  if (!t) {
-    if (!fs.existsSync(wasmCompileTool)) throw new BuildError(`${wasmCompileTool} is missing: build it (scripts/bench.sh does)`);
-    t = attempt(wasmCompileTool, [model, '-o', dir, '--name', name]);
-  }
-  return { dir, name, tool: t.tool, compile: { wallS: t.wallS, userS: t.userS, sysS: t.sysS, peakKB: t.peakKB } };
+  const t = timed(kilnc, [model, '--target=wasm', `--name=${name}`, '-o', dir]);
+  return { dir, name, tool: 'kilnc', compile: { wallS: t.wallS, userS: t.userS, sysS: t.sysS, peakKB: t.peakKB } };
 }
 
 /** Kernel-phase IR with schedules (the module the CPU artifact is built from). */

@@ -5,7 +5,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -84,39 +83,16 @@ static llvm::Expected<TensorDesc> describe(Value value, std::string name) {
                     std::vector<int64_t>(type.getShape().begin(), type.getShape().end())};
 }
 
-/// The bytes of a constant, expanded (splats) and in storage layout (bools
-/// one per byte), whether the value is a dense or a dense-resource attribute.
+/// The weight's bytes (codegen::constantBytes: splats expanded, bools one
+/// per byte, dense or dense_resource), checked against its tensor type.
 static llvm::Expected<std::vector<uint8_t>> constantBytes(ElementsAttr attr,
                                                           const TensorDesc &desc) {
-  std::vector<uint8_t> bytes(desc.bytes());
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return planError("weight '" + desc.name + "' has no data (elided resource)");
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != bytes.size())
-      return planError("weight '" + desc.name + "' holds " + llvm::Twine(data.size()) +
-                       " bytes, expected " + llvm::Twine(bytes.size()));
-    std::copy(data.begin(), data.end(), bytes.begin());
-    return bytes;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return planError("weight '" + desc.name + "' is not a dense constant");
-  if (desc.element.bits == 1) {
-    size_t i = 0;
-    for (bool b : dense.getValues<bool>())
-      bytes[i++] = b;
-    return bytes;
-  }
-  ArrayRef<char> raw = dense.getRawData();
-  size_t elementBytes = desc.element.bytes;
-  if (dense.isSplat()) {
-    for (size_t i = 0; i < bytes.size(); i += elementBytes)
-      std::copy(raw.begin(), raw.begin() + elementBytes, bytes.begin() + i);
-  } else {
-    std::copy(raw.begin(), raw.end(), bytes.begin());
-  }
+  auto bytes = codegen::constantBytes(attr);
+  if (!bytes)
+    return planError("weight '" + desc.name + "': " + llvm::toString(bytes.takeError()));
+  if (bytes->size() != desc.bytes())
+    return planError("weight '" + desc.name + "' holds " + llvm::Twine(bytes->size()) +
+                     " bytes, expected " + llvm::Twine(desc.bytes()));
   return bytes;
 }
 

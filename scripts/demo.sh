@@ -19,7 +19,7 @@ start=$(date +%s%N)
 "$build/bin/kilnc" "$model" --target=cpu -o "$out" --name=blazeface
 elapsed=$((($(date +%s%N) - start) / 1000000))
 printf 'compiled in %d.%03d s: ' $((elapsed / 1000)) $((elapsed % 1000))
-(cd "$out" && ls -l blazeface.h libblazeface.a libkiln_runtime.a kiln_runtime.h) | awk 'NR > 1 { printf "%s (%d bytes)  ", $9, $5 } END { print "" }'
+(cd "$out" && ls -l blazeface.h libblazeface.a libkiln_runtime.a kiln_runtime.h) | awk '{ printf "%s (%d bytes)  ", $9, $5 } END { print "" }'
 
 clang-19 -O2 -std=c11 -I "$out" "$root/targets/cpu/demo/blazeface_demo.c" \
   "$out/libblazeface.a" "$out/libkiln_runtime.a" -lm -lpthread -ldl -o "$out/blazeface_demo"

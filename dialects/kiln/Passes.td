@@ -38,6 +38,44 @@ def KilnFormKernelsPass : Pass<"kiln-form-kernels", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::KilnDialect"];
 }
 
+def KilnFuseBlocksPass : Pass<"kiln-fuse-blocks", "mlir::func::FuncOp"> {
+  let summary = "Merge the kernels of an inverted-residual block into one";
+  let description = [{
+    MobileNetV2's inverted-residual block (1x1 expand, depthwise, 1x1
+    project, residual add) and BlazeFace's block (depthwise, 1x1 project,
+    add) come out of `kiln-form-kernels` as one kernel per convolution, so
+    the expanded tensor (six times the block's channels) goes to memory and
+    back twice. This pass merges such a chain of kernels into one, which the
+    `block` schedule template computes a strip of rows at a time: the
+    expanded rows as a sliding window, the depthwise rows once per output
+    row, all in cache. An op-by-op runtime cannot do this.
+
+    A chain is fused when each intermediate has a single user (the next
+    kernel's convolution input), the 1x1 convolutions have unit stride and
+    no padding, the depthwise convolution has a channel multiplier of 1, and
+    the intermediates are big enough for memory traffic to matter
+    (`min-bytes`: below it they stay in cache anyway, and the strips'
+    recomputed rows would cost more than they save).
+
+    Before:
+    ```mlir
+    %e = kiln.kernel "conv2d_4"(%x, %we, %be) {conv2d 1x1, clamp}
+    %d = kiln.kernel "depthwise_conv2d_5"(%e, %wd, %bd) {depthwise_conv2d, clamp}
+    %p = kiln.kernel "conv2d_6"(%d, %wp, %bp, %x) {conv2d 1x1, add}
+    ```
+    After:
+    ```mlir
+    %p = kiln.kernel "block_conv2d_6"(%x, %we, %be, %wd, %bd, %wp, %bp) {
+      conv2d 1x1, clamp, depthwise_conv2d, clamp, conv2d 1x1, add }
+    ```
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"512 * 1024",
+           "Fuse only when the largest intermediate has at least this many bytes">,
+  ];
+  let dependentDialects = ["kiln::KilnDialect"];
+}
+
 def KilnPropagateLayoutPass : Pass<"kiln-propagate-layout", "mlir::func::FuncOp"> {
   let summary = "Move transposes through layout-agnostic ops and cancel them";
   let description = [{

@@ -7,10 +7,6 @@
 
 namespace kiln::onnx_import {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 size_t dtypeSize(int32_t dtype) {
   switch (dtype) {
   case kBool:
@@ -72,20 +68,6 @@ llvm::StringRef dtypeName(int32_t dtype) {
 
 bool isFloatDType(int32_t dtype) {
   return dtype == kFloat || dtype == kFloat16 || dtype == kDouble || dtype == kBFloat16;
-}
-
-int64_t numElements(llvm::ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 static const llvm::fltSemantics &halfSemantics(int32_t dtype) {
@@ -210,20 +192,6 @@ void storeDouble(int32_t dtype, char *p, double v) {
   default:
     return storeInt(dtype, p, static_cast<int64_t>(v));
   }
-}
-
-llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                                     llvm::ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  std::vector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      return makeError("shapes " + shapeString(a) + " and " + shapeString(b) + " do not broadcast");
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
 }
 
 } // namespace kiln::onnx_import

@@ -7,6 +7,7 @@
 #ifndef KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
 #define KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
 
+#include "compiler/import/common/Shapes.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -42,12 +43,17 @@ size_t dtypeSize(int32_t dtype);
 llvm::StringRef dtypeName(int32_t dtype);
 bool isFloatDType(int32_t dtype);
 
-int64_t numElements(llvm::ArrayRef<int64_t> shape);
-std::string shapeString(llvm::ArrayRef<int64_t> shape);
+using kiln::import::numElements;
+/// "[1,3,224,224]".
+inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  return import::shapeString(shape, ",");
+}
 
 /// The broadcast shape of two shapes under numpy rules, or an error.
-llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                                     llvm::ArrayRef<int64_t> b);
+inline llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                            llvm::ArrayRef<int64_t> b) {
+  return import::broadcastShapes(a, b, ",");
+}
 
 /// One element at `p`, read as a double (floats) or int64 (floats truncate,
 /// as ONNX's Cast does).

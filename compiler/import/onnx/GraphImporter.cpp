@@ -1,6 +1,7 @@
 //===- GraphImporter.cpp - ONNX graph to func.func over TOSA --------------===//
 #include "compiler/import/onnx/GraphImporter.h"
 
+#include "compiler/import/common/Constants.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/ops/OpTable.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -10,18 +11,11 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "onnx/onnx_pb.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
-
-#include <cstring>
 
 using namespace mlir;
 
 namespace kiln::onnx_import {
-
-/// Up to this many elements a constant is printed inline (dense<...>); larger
-/// ones go to a dense_resource blob so that the IR stays printable.
-static constexpr int64_t kMaxInlineElements = 16;
 
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -87,16 +81,6 @@ int32_t dtypeFor(Type type) {
   return 0;
 }
 
-// Blob keys print bare in dense_resource<...>: keep them identifier-like.
-static std::string blobName(llvm::StringRef hint) {
-  std::string name;
-  for (char c : hint)
-    name += (llvm::isAlnum(c) || c == '_') ? c : '_';
-  if (name.empty() || llvm::isDigit(name.front()))
-    name.insert(0, "w_");
-  return name;
-}
-
 GraphImporter::GraphImporter(MLIRContext &context, const onnx::ModelProto &model,
                              llvm::StringRef path)
     : context_(context), model_(model), path_(path.str()),
@@ -115,17 +99,6 @@ void GraphImporter::define(llvm::StringRef name, ValueEntry entry) {
   values_[name] = std::move(entry);
 }
 
-// Whether every element has the same bytes (a zero bias, say): such tensors
-// print as a splat however large they are.
-static bool isUniform(const Literal &literal) {
-  llvm::ArrayRef<char> data = literal.rawData();
-  size_t esize = dtypeSize(literal.dtype());
-  for (size_t i = esize; i < data.size(); i += esize)
-    if (std::memcmp(data.data(), data.data() + i, esize) != 0)
-      return false;
-  return true;
-}
-
 llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
                                                     llvm::StringRef nameHint, Location loc) {
   Type element = elementTypeFor(builder_, literal.dtype());
@@ -133,25 +106,7 @@ llvm::Expected<Value> GraphImporter::createConstant(const Literal &literal,
     return makeError("constant '" + nameHint + "' has element type " + dtypeName(literal.dtype()) +
                      ", which Kiln does not support");
   auto type = RankedTensorType::get(literal.shape(), element);
-  ElementsAttr attr;
-  if (literal.dtype() == kBool && literal.isSplat()) {
-    attr = DenseElementsAttr::get(type, literal.rawData()[0] != 0);
-  } else if (literal.dtype() == kBool) {
-    // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
-    std::vector<char> bytes = literal.bytes();
-    llvm::SmallVector<bool> bools(bytes.begin(), bytes.end());
-    attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bools));
-  } else if (literal.isSplat() || literal.size() <= kMaxInlineElements || isUniform(literal)) {
-    // A one-element buffer is read as a splat.
-    llvm::ArrayRef<char> data = literal.rawData();
-    if (!literal.isSplat() && literal.size() > kMaxInlineElements)
-      data = data.take_front(dtypeSize(literal.dtype()));
-    attr = DenseElementsAttr::getFromRawBuffer(type, data);
-  } else {
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        literal.rawData(), /*align=*/64, /*dataIsMutable=*/false);
-    attr = DenseResourceElementsAttr::get(type, blobName(nameHint), std::move(blob));
-  }
+  ElementsAttr attr = import::constantAttr(type, literal.rawData(), nameHint);
   return builder_.create<tosa::ConstOp>(loc, type, attr).getResult();
 }
 

@@ -1,13 +1,13 @@
 //===- GraphImporter.cpp - a TF.js GraphDef to func.func over TOSA --------===//
 #include "compiler/import/tfjs/GraphImporter.h"
 
+#include "compiler/import/common/Constants.h"
 #include "compiler/import/tfjs/AttrValue.h"
 #include "compiler/import/tfjs/NodeContext.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringExtras.h"
@@ -18,10 +18,6 @@
 using namespace mlir;
 
 namespace kiln::tfjs_import {
-
-/// Up to this many elements a constant is printed inline (dense<...>); larger
-/// ones go to a dense_resource blob so that the IR stays printable.
-static constexpr int64_t kMaxInlineElements = 16;
 
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -54,49 +50,25 @@ void GraphImporter::define(llvm::StringRef tensor, ValueEntry entry) {
   values_[tensor] = std::move(entry);
 }
 
-// Blob keys print bare in dense_resource<...>: keep them identifier-like.
-static std::string blobName(llvm::StringRef hint) {
-  std::string name;
-  for (char c : hint)
-    name += (llvm::isAlnum(c) || c == '_') ? c : '_';
-  if (name.empty() || llvm::isDigit(name.front()))
-    name.insert(0, "w_");
-  return name;
-}
-
-template <typename T>
-static ElementsAttr makeAttr(RankedTensorType type, llvm::ArrayRef<T> values, bool splat,
-                             llvm::StringRef nameHint) {
-  if (splat)
-    return DenseElementsAttr::get(type, values.take_front(1));
-  if (static_cast<int64_t>(values.size()) <= kMaxInlineElements)
-    return DenseElementsAttr::get(type, values);
-  llvm::ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                             values.size() * sizeof(T));
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/64, /*dataIsMutable=*/false);
-  return DenseResourceElementsAttr::get(type, blobName(nameHint), std::move(blob));
+template <typename T> static llvm::ArrayRef<char> asBytes(const std::vector<T> &values) {
+  return {reinterpret_cast<const char *>(values.data()), values.size() * sizeof(T)};
 }
 
 Value GraphImporter::createConstant(const HostTensor &host, llvm::StringRef nameHint) {
   auto type = RankedTensorType::get(host.shape(), mlirType(builder_, host.dtype()));
-  bool splat = host.size() > 0 && host.isSplat();
   ElementsAttr attr;
   switch (host.dtype()) {
   case DType::F32:
-    attr = makeAttr<float>(type, host.floats(), splat, nameHint);
+    attr = import::constantAttr(type, asBytes(host.floats()), nameHint);
     break;
-  case DType::I32: {
-    std::vector<int32_t> v(host.ints().begin(), host.ints().end());
-    attr = makeAttr<int32_t>(type, v, splat, nameHint);
+  case DType::I32:
+    attr = import::constantAttr(
+        type, asBytes(std::vector<int32_t>(host.ints().begin(), host.ints().end())), nameHint);
     break;
-  }
-  case DType::Bool: {
-    // i1 is bit-packed in DenseElementsAttr's storage: go through bools.
-    llvm::SmallVector<bool> v(host.ints().begin(), host.ints().end());
-    attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(v));
+  case DType::Bool: // one byte per element
+    attr = import::constantAttr(
+        type, asBytes(std::vector<char>(host.ints().begin(), host.ints().end())), nameHint);
     break;
-  }
   }
   auto loc = NameLoc::get(builder_.getStringAttr(nameHint));
   return builder_.create<tosa::ConstOp>(loc, type, attr).getResult();

@@ -56,20 +56,6 @@ std::optional<DType> dtypeOf(mlir::Type type) {
   return std::nullopt;
 }
 
-int64_t numElements(llvm::ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 std::vector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape) {
   std::vector<int64_t> strides(shape.size(), 1);
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
@@ -240,22 +226,6 @@ HostTensor HostTensor::castTo(DType dtype) const {
   for (int64_t i = 0; i < size(); ++i)
     out.push_back(dtype == DType::Bool ? at(i) != 0 : wrapTo(dtype, intAt(i)));
   return fromInts(dtype, shape_, std::move(out));
-}
-
-llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                                     llvm::ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  std::vector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(), "shapes " + shapeString(a) +
-                                                                         " and " + shapeString(b) +
-                                                                         " do not broadcast");
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
 }
 
 static double floatOp(HostBinary op, double x, double y) {

@@ -13,6 +13,7 @@
 #ifndef KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
 #define KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
 
+#include "compiler/import/common/Shapes.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -45,9 +46,11 @@ mlir::Type mlirType(mlir::Builder &b, DType dtype);
 /// The DType for an MLIR element type, if it is one the importer carries.
 std::optional<DType> dtypeOf(mlir::Type type);
 
-int64_t numElements(llvm::ArrayRef<int64_t> shape);
+using kiln::import::numElements;
 /// "[1, 192, 192, 3]".
-std::string shapeString(llvm::ArrayRef<int64_t> shape);
+inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  return import::shapeString(shape, ", ");
+}
 /// Row-major strides of `shape`, in elements.
 std::vector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
 
@@ -97,8 +100,10 @@ private:
 };
 
 /// Numpy broadcasting of two shapes, or an error naming both.
-llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
-                                                     llvm::ArrayRef<int64_t> b);
+inline llvm::Expected<std::vector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                            llvm::ArrayRef<int64_t> b) {
+  return import::broadcastShapes(a, b, ", ");
+}
 
 /// Elementwise arithmetic folded on the host, with TF's semantics.
 enum class HostBinary {

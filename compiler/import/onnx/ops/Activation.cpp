@@ -19,7 +19,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 llvm::Error convertRelu(OpContext &op) {
-  op.setValue(0, clamp(op, op.value(0), 0.0, kInf));
+  op.setValue(0, clamp(op.builder(), op.loc(), op.value(0), 0.0, kInf));
   return llvm::Error::success();
 }
 
@@ -27,7 +27,8 @@ llvm::Error convertRelu(OpContext &op) {
 llvm::Error convertClip(OpContext &op) {
   Value x = op.value(0);
   if (op.opset() < 11) {
-    op.setValue(0, clamp(op, x, op.attrFloat("min", -std::numeric_limits<float>::max()),
+    op.setValue(0, clamp(op.builder(), op.loc(), x,
+                         op.attrFloat("min", -std::numeric_limits<float>::max()),
                          op.attrFloat("max", std::numeric_limits<float>::max())));
     return llvm::Error::success();
   }
@@ -43,14 +44,14 @@ llvm::Error convertClip(OpContext &op) {
       constantBounds = false;
   }
   if (constantBounds) {
-    op.setValue(0, clamp(op, x, bounds[0], bounds[1]));
+    op.setValue(0, clamp(op.builder(), op.loc(), x, bounds[0], bounds[1]));
     return llvm::Error::success();
   }
   // Bounds computed at run time: max(min(x, hi), lo) as ONNX defines it.
   if (op.hasInput(2))
-    x = binary<tosa::MinimumOp>(op, x, op.value(2));
+    x = binary<tosa::MinimumOp>(op.builder(), op.loc(), x, op.value(2));
   if (op.hasInput(1))
-    x = binary<tosa::MaximumOp>(op, x, op.value(1));
+    x = binary<tosa::MaximumOp>(op.builder(), op.loc(), x, op.value(1));
   op.setValue(0, x);
   return llvm::Error::success();
 }
@@ -58,15 +59,16 @@ llvm::Error convertClip(OpContext &op) {
 llvm::Error convertLeakyRelu(OpContext &op) {
   Value x = op.value(0);
   double alpha = op.attrFloat("alpha", 0.01f);
-  Value scaled = mul(op, x, scalarLike(op, x, alpha));
+  Value scaled = mul(op.builder(), op.loc(), x, scalarLike(op.builder(), op.loc(), x, alpha));
   if (alpha >= 0.0 && alpha <= 1.0) {
     // For 0 <= alpha <= 1, max(x, alpha * x) is the same function.
-    op.setValue(0, binary<tosa::MaximumOp>(op, x, scaled));
+    op.setValue(0, binary<tosa::MaximumOp>(op.builder(), op.loc(), x, scaled));
     return llvm::Error::success();
   }
-  Value positive =
-      binary<tosa::GreaterEqualOp>(op, x, scalarLike(op, x, 0.0), op.builder().getI1Type());
-  op.setValue(0, select(op, positive, x, scaled));
+  Value positive = binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x,
+                                                scalarLike(op.builder(), op.loc(), x, 0.0),
+                                                op.builder().getI1Type());
+  op.setValue(0, select(op.builder(), op.loc(), positive, x, scaled));
   return llvm::Error::success();
 }
 
@@ -75,27 +77,29 @@ llvm::Error convertPRelu(OpContext &op) {
   Value slope = op.value(1);
   if (typeOf(slope).getRank() > typeOf(x).getRank())
     return op.fail("slope has a higher rank than the input");
-  Value positive =
-      binary<tosa::GreaterEqualOp>(op, x, scalarLike(op, x, 0.0), op.builder().getI1Type());
-  op.setValue(0, select(op, positive, x, mul(op, x, slope)));
+  Value positive = binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x,
+                                                scalarLike(op.builder(), op.loc(), x, 0.0),
+                                                op.builder().getI1Type());
+  op.setValue(0,
+              select(op.builder(), op.loc(), positive, x, mul(op.builder(), op.loc(), x, slope)));
   return llvm::Error::success();
 }
 
 llvm::Error convertSigmoid(OpContext &op) {
-  op.setValue(0, unary<tosa::SigmoidOp>(op, op.value(0)));
+  op.setValue(0, unary<tosa::SigmoidOp>(op.builder(), op.loc(), op.value(0)));
   return llvm::Error::success();
 }
 
 llvm::Error convertTanh(OpContext &op) {
-  op.setValue(0, unary<tosa::TanhOp>(op, op.value(0)));
+  op.setValue(0, unary<tosa::TanhOp>(op.builder(), op.loc(), op.value(0)));
   return llvm::Error::success();
 }
 
 // max(0, min(1, alpha * x + beta))
 Value hardSigmoid(OpContext &op, Value x, double alpha, double beta) {
-  Value y = mul(op, x, scalarLike(op, x, alpha));
-  y = binary<tosa::AddOp>(op, y, scalarLike(op, x, beta));
-  return clamp(op, y, 0.0, 1.0);
+  Value y = mul(op.builder(), op.loc(), x, scalarLike(op.builder(), op.loc(), x, alpha));
+  y = binary<tosa::AddOp>(op.builder(), op.loc(), y, scalarLike(op.builder(), op.loc(), x, beta));
+  return clamp(op.builder(), op.loc(), y, 0.0, 1.0);
 }
 
 llvm::Error convertHardSigmoid(OpContext &op) {
@@ -106,19 +110,21 @@ llvm::Error convertHardSigmoid(OpContext &op) {
 
 llvm::Error convertHardSwish(OpContext &op) {
   Value x = op.value(0);
-  op.setValue(0, mul(op, x, hardSigmoid(op, x, 1.0 / 6.0, 0.5)));
+  op.setValue(0, mul(op.builder(), op.loc(), x, hardSigmoid(op, x, 1.0 / 6.0, 0.5)));
   return llvm::Error::success();
 }
 
 // Softmax over one axis: exp(x - max) / sum(exp(x - max)); `log` gives
 // LogSoftmax: (x - max) - log(sum).
 Value softmaxAlong(OpContext &op, Value x, int64_t axis, bool log) {
-  Value shifted = binary<tosa::SubOp>(op, x, reduce<tosa::ReduceMaxOp>(op, x, axis));
-  Value e = unary<tosa::ExpOp>(op, shifted);
-  Value sum = reduce<tosa::ReduceSumOp>(op, e, axis);
+  Value shifted = binary<tosa::SubOp>(op.builder(), op.loc(), x,
+                                      reduce<tosa::ReduceMaxOp>(op.builder(), op.loc(), x, axis));
+  Value e = unary<tosa::ExpOp>(op.builder(), op.loc(), shifted);
+  Value sum = reduce<tosa::ReduceSumOp>(op.builder(), op.loc(), e, axis);
   if (log)
-    return binary<tosa::SubOp>(op, shifted, unary<tosa::LogOp>(op, sum));
-  return mul(op, e, unary<tosa::ReciprocalOp>(op, sum));
+    return binary<tosa::SubOp>(op.builder(), op.loc(), shifted,
+                               unary<tosa::LogOp>(op.builder(), op.loc(), sum));
+  return mul(op.builder(), op.loc(), e, unary<tosa::ReciprocalOp>(op.builder(), op.loc(), sum));
 }
 
 template <bool log> llvm::Error convertSoftmax(OpContext &op) {
@@ -137,19 +143,22 @@ template <bool log> llvm::Error convertSoftmax(OpContext &op) {
   llvm::ArrayRef<int64_t> shape = typeOf(x).getShape();
   int64_t outer = numElements(shape.take_front(*axis));
   int64_t inner = numElements(shape.drop_front(*axis));
-  Value flat = reshape(op, x, {outer, inner});
-  op.setValue(0, reshape(op, softmaxAlong(op, flat, 1, log), shape));
+  Value flat = reshape(op.builder(), op.loc(), x, {outer, inner});
+  op.setValue(0, reshape(op.builder(), op.loc(), softmaxAlong(op, flat, 1, log), shape));
   return llvm::Error::success();
 }
 
 llvm::Error convertElu(OpContext &op) {
   Value x = op.value(0);
   double alpha = op.attrFloat("alpha", 1.0f);
-  Value negative = binary<tosa::SubOp>(op, unary<tosa::ExpOp>(op, x), scalarLike(op, x, 1.0));
-  negative = mul(op, negative, scalarLike(op, x, alpha));
-  Value positive =
-      binary<tosa::GreaterEqualOp>(op, x, scalarLike(op, x, 0.0), op.builder().getI1Type());
-  op.setValue(0, select(op, positive, x, negative));
+  Value negative =
+      binary<tosa::SubOp>(op.builder(), op.loc(), unary<tosa::ExpOp>(op.builder(), op.loc(), x),
+                          scalarLike(op.builder(), op.loc(), x, 1.0));
+  negative = mul(op.builder(), op.loc(), negative, scalarLike(op.builder(), op.loc(), x, alpha));
+  Value positive = binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x,
+                                                scalarLike(op.builder(), op.loc(), x, 0.0),
+                                                op.builder().getI1Type());
+  op.setValue(0, select(op.builder(), op.loc(), positive, x, negative));
   return llvm::Error::success();
 }
 

@@ -37,7 +37,7 @@ llvm::Error convertConcat(OpContext &op) {
   for (int i = 0; i < op.numInputs(); ++i)
     if (op.shape(i)[*axis] != 0) // empty parts add nothing; TOSA has no empty tensors
       parts.push_back(op.value(i));
-  op.setValue(0, concat(op, parts, *axis));
+  op.setValue(0, concat(op.builder(), op.loc(), parts, *axis));
   return llvm::Error::success();
 }
 
@@ -78,7 +78,7 @@ llvm::Error convertSplit(OpContext &op) {
     if (const Literal *lit = op.literal(0))
       op.setLiteral(i, lit->strided(start, llvm::SmallVector<int64_t>(in.size(), 1), size));
     else
-      op.setValue(i, slice(op, op.value(0), start, size));
+      op.setValue(i, slice(op.builder(), op.loc(), op.value(0), start, size));
   }
   return llvm::Error::success();
 }
@@ -90,12 +90,12 @@ Value borderRows(OpContext &op, Value x, int64_t axis, int64_t count, bool atEnd
   if (reflect) { // mirror without repeating the edge row
     start[axis] = atEnd ? dim - 1 - count : 1;
     size[axis] = count;
-    Value rows = slice(op, x, start, size);
+    Value rows = slice(op.builder(), op.loc(), x, start, size);
     return op.create<tosa::ReverseOp>(rows.getType(), rows, op.builder().getI32IntegerAttr(axis));
   }
   start[axis] = atEnd ? dim - 1 : 0;
   size[axis] = 1;
-  Value edge = slice(op, x, start, size);
+  Value edge = slice(op.builder(), op.loc(), x, start, size);
   if (count == 1)
     return edge;
   llvm::SmallVector<int64_t> multiples(size.size(), 1), shape(size);
@@ -145,9 +145,9 @@ llvm::Error convertPad(OpContext &op) {
     lowHigh[2 * d] = std::max<int64_t>(0, lo);
     lowHigh[2 * d + 1] = std::max<int64_t>(0, hi);
   }
-  x = slice(op, x, start, size);
+  x = slice(op.builder(), op.loc(), x, start, size);
   if (mode == "constant") {
-    op.setValue(0, pad(op, x, lowHigh, padValue));
+    op.setValue(0, pad(op.builder(), op.loc(), x, lowHigh, padValue));
     return llvm::Error::success();
   }
   bool reflect = mode == "reflect";
@@ -161,7 +161,7 @@ llvm::Error convertPad(OpContext &op) {
     parts.push_back(x);
     if (hi)
       parts.push_back(borderRows(op, x, d, hi, true, reflect));
-    x = concat(op, parts, d);
+    x = concat(op.builder(), op.loc(), parts, d);
   }
   op.setValue(0, x);
   return llvm::Error::success();
@@ -191,7 +191,8 @@ llvm::Error convertExpand(OpContext &op) {
     op.setLiteral(0, lit->broadcastTo(*shape));
     return llvm::Error::success();
   }
-  op.setValue(0, tileTo(op, expandRank(op, op.value(0), shape->size()), *shape));
+  op.setValue(0,
+              tileTo(op, expandRank(op.builder(), op.loc(), op.value(0), shape->size()), *shape));
   return llvm::Error::success();
 }
 

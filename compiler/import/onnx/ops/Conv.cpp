@@ -32,7 +32,7 @@ struct Weight {
 Weight weightInput(OpContext &op, int i, llvm::ArrayRef<int64_t> shape) {
   if (const Literal *lit = op.literal(i))
     return {lit->reshaped(shape.vec()), Value(), op.inputName(i).str()};
-  return {std::nullopt, reshape(op, op.value(i), shape), op.inputName(i).str()};
+  return {std::nullopt, reshape(op.builder(), op.loc(), op.value(i), shape), op.inputName(i).str()};
 }
 
 // Optionally slices (start/size), then reshapes and transposes the weight.
@@ -47,14 +47,14 @@ Value relayout(OpContext &op, const Weight &w, llvm::ArrayRef<int64_t> shape,
   }
   Value v = w.value;
   if (!sliceSize.empty())
-    v = slice(op, v, sliceStart, sliceSize);
-  return transpose(op, reshape(op, v, shape), perm);
+    v = slice(op.builder(), op.loc(), v, sliceStart, sliceSize);
+  return transpose(op.builder(), op.loc(), reshape(op.builder(), op.loc(), v, shape), perm);
 }
 
 Value biasOrZeros(OpContext &op, int i, int64_t channels, Type element) {
   if (op.hasInput(i))
     return op.value(i);
-  return splatConstant(op, element, 0.0, {channels});
+  return splatConstant(op.builder(), op.loc(), element, 0.0, {channels});
 }
 
 llvm::Error convertConv(OpContext &op) {
@@ -90,8 +90,8 @@ llvm::Error convertConv(OpContext &op) {
   int64_t oh = (*window)[0].out, ow = (*window)[1].out;
 
   Type element = op.elementType(0);
-  Value x = reshape(op, op.value(0), xShape);
-  x = cropForWindow(op, toNHWC(op, x), {h, w});
+  Value x = reshape(op.builder(), op.loc(), op.value(0), xShape);
+  x = cropForWindow(op, toNHWC(op.builder(), op.loc(), x), {h, w});
   Weight weight = weightInput(op, 1, wShape);
   Value bias = biasOrZeros(op, 2, o, element);
   auto &b = op.builder();
@@ -116,17 +116,17 @@ llvm::Error convertConv(OpContext &op) {
     llvm::ArrayRef<int64_t> xs = typeOf(x).getShape();
     llvm::SmallVector<Value> parts;
     for (int64_t g = 0; g < groups; ++g) {
-      Value xg = slice(op, x, {0, 0, 0, g * cg}, {xs[0], xs[1], xs[2], cg});
+      Value xg = slice(op.builder(), op.loc(), x, {0, 0, 0, g * cg}, {xs[0], xs[1], xs[2], cg});
       Value wg =
           relayout(op, weight, {og, cg, kh, kw}, {0, 2, 3, 1}, {g * og, 0, 0, 0}, {og, cg, kh, kw});
-      Value bg = slice(op, bias, {g * og}, {og});
+      Value bg = slice(op.builder(), op.loc(), bias, {g * og}, {og});
       parts.push_back(conv2d(xg, wg, bg, og));
     }
-    y = concat(op, parts, 3);
+    y = concat(op.builder(), op.loc(), parts, 3);
   }
-  y = toNCHW(op, y);
+  y = toNCHW(op.builder(), op.loc(), y);
   if (is1D)
-    y = reshape(op, y, {n, o, ow});
+    y = reshape(op.builder(), op.loc(), y, {n, o, ow});
   op.setValue(0, y);
   return llvm::Error::success();
 }
@@ -179,7 +179,7 @@ llvm::Error convertConvTranspose(OpContext &op) {
   }
   Type element = op.elementType(0);
   auto &b = op.builder();
-  Value x = toNHWC(op, op.value(0));
+  Value x = toNHWC(op.builder(), op.loc(), op.value(0));
   Value weight = relayout(op, weightInput(op, 1, wShape), wShape, {1, 2, 3, 0}); // OHWI
   Value bias = biasOrZeros(op, 2, o, element);
   llvm::SmallVector<int64_t> outShape = {n, out[0], out[1], o};
@@ -187,7 +187,7 @@ llvm::Error convertConvTranspose(OpContext &op) {
       tensorOf(outShape, element), x, weight, bias,
       b.getDenseI64ArrayAttr({-padBegin[0], -padEnd[0], -padBegin[1], -padEnd[1]}),
       b.getDenseI64ArrayAttr({s[0], s[1]}), b.getDenseI64ArrayAttr(outShape));
-  op.setValue(0, toNCHW(op, y));
+  op.setValue(0, toNCHW(op.builder(), op.loc(), y));
   return llvm::Error::success();
 }
 

@@ -111,26 +111,26 @@ Value buildBinary(OpContext &op, Arith kind, Value a, Value b) {
   Type i1 = op.builder().getI1Type();
   switch (kind) {
   case Arith::Add:
-    return binary<tosa::AddOp>(op, a, b);
+    return binary<tosa::AddOp>(op.builder(), op.loc(), a, b);
   case Arith::Sub:
-    return binary<tosa::SubOp>(op, a, b);
+    return binary<tosa::SubOp>(op.builder(), op.loc(), a, b);
   case Arith::Mul:
-    return mul(op, a, b);
+    return mul(op.builder(), op.loc(), a, b);
   case Arith::Div:
     // TOSA has no float division: a * (1/b). Integer division truncates.
     if (isa<FloatType>(element))
-      return mul(op, a, unary<tosa::ReciprocalOp>(op, b));
-    return binary<tosa::IntDivOp>(op, a, b);
+      return mul(op.builder(), op.loc(), a, unary<tosa::ReciprocalOp>(op.builder(), op.loc(), b));
+    return binary<tosa::IntDivOp>(op.builder(), op.loc(), a, b);
   case Arith::Min:
-    return binary<tosa::MinimumOp>(op, a, b);
+    return binary<tosa::MinimumOp>(op.builder(), op.loc(), a, b);
   case Arith::Max:
-    return binary<tosa::MaximumOp>(op, a, b);
+    return binary<tosa::MaximumOp>(op.builder(), op.loc(), a, b);
   case Arith::Equal:
-    return binary<tosa::EqualOp>(op, a, b, i1);
+    return binary<tosa::EqualOp>(op.builder(), op.loc(), a, b, i1);
   case Arith::Greater:
-    return binary<tosa::GreaterOp>(op, a, b, i1);
+    return binary<tosa::GreaterOp>(op.builder(), op.loc(), a, b, i1);
   case Arith::Less:
-    return binary<tosa::GreaterOp>(op, b, a, i1);
+    return binary<tosa::GreaterOp>(op.builder(), op.loc(), b, a, i1);
   }
   llvm_unreachable("covered switch");
 }
@@ -169,13 +169,14 @@ template <Arith kind> llvm::Error convertVariadic(OpContext &op) {
 llvm::Error convertMean(OpContext &op) {
   Value acc = op.value(0);
   for (int i = 1; i < op.numInputs(); ++i)
-    acc = binary<tosa::AddOp>(op, acc, op.value(i));
-  op.setValue(0, mul(op, acc, scalarLike(op, acc, 1.0 / op.numInputs())));
+    acc = binary<tosa::AddOp>(op.builder(), op.loc(), acc, op.value(i));
+  op.setValue(0, mul(op.builder(), op.loc(), acc,
+                     scalarLike(op.builder(), op.loc(), acc, 1.0 / op.numInputs())));
   return llvm::Error::success();
 }
 
 template <typename OpTy> llvm::Error convertUnary(OpContext &op) {
-  op.setValue(0, unary<OpTy>(op, op.value(0)));
+  op.setValue(0, unary<OpTy>(op.builder(), op.loc(), op.value(0)));
   return llvm::Error::success();
 }
 
@@ -187,13 +188,14 @@ llvm::Error convertNeg(OpContext &op) {
       return llvm::Error::success();
     }
   }
-  op.setValue(0, unary<tosa::NegateOp>(op, op.value(0)));
+  op.setValue(0, unary<tosa::NegateOp>(op.builder(), op.loc(), op.value(0)));
   return llvm::Error::success();
 }
 
 // sqrt(x) = 1 / rsqrt(x): exact at 0 (rsqrt gives inf) and TOSA has no sqrt.
 Value buildSqrt(OpContext &op, Value x) {
-  return unary<tosa::ReciprocalOp>(op, unary<tosa::RsqrtOp>(op, x));
+  return unary<tosa::ReciprocalOp>(op.builder(), op.loc(),
+                                   unary<tosa::RsqrtOp>(op.builder(), op.loc(), x));
 }
 
 llvm::Error convertSqrt(OpContext &op) {
@@ -214,7 +216,7 @@ llvm::Error convertPow(OpContext &op) {
       return llvm::Error::success();
     }
     if (p == 2.0) {
-      op.setValue(0, mul(op, x, x));
+      op.setValue(0, mul(op.builder(), op.loc(), x, x));
       return llvm::Error::success();
     }
     if (p == 0.5) {
@@ -222,8 +224,8 @@ llvm::Error convertPow(OpContext &op) {
       return llvm::Error::success();
     }
   }
-  Value exponent = castElements(op, op.value(1), typeOf(x).getElementType());
-  op.setValue(0, binary<tosa::PowOp>(op, x, exponent));
+  Value exponent = castElements(op.builder(), op.loc(), op.value(1), typeOf(x).getElementType());
+  op.setValue(0, binary<tosa::PowOp>(op.builder(), op.loc(), x, exponent));
   return llvm::Error::success();
 }
 
@@ -257,12 +259,12 @@ llvm::Error convertWhere(OpContext &op) {
       op.setLiteral(0, std::move(*folded));
       return llvm::Error::success();
     }
-  op.setValue(0, select(op, op.value(0), op.value(1), op.value(2)));
+  op.setValue(0, select(op.builder(), op.loc(), op.value(0), op.value(1), op.value(2)));
   return llvm::Error::success();
 }
 
 llvm::Error convertNot(OpContext &op) {
-  op.setValue(0, unary<tosa::LogicalNotOp>(op, op.value(0)));
+  op.setValue(0, unary<tosa::LogicalNotOp>(op.builder(), op.loc(), op.value(0)));
   return llvm::Error::success();
 }
 
@@ -281,11 +283,13 @@ llvm::Error convertCast(OpContext &op) {
   Type source = typeOf(x).getElementType();
   // ONNX truncates float to int; tosa.cast rounds to nearest. Truncate first.
   if (isa<FloatType>(source) && !isa<FloatType>(target) && !target.isInteger(1)) {
-    Value zero = scalarLike(op, x, 0.0);
-    Value positive = binary<tosa::GreaterEqualOp>(op, x, zero, op.builder().getI1Type());
-    x = select(op, positive, unary<tosa::FloorOp>(op, x), unary<tosa::CeilOp>(op, x));
+    Value zero = scalarLike(op.builder(), op.loc(), x, 0.0);
+    Value positive =
+        binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x, zero, op.builder().getI1Type());
+    x = select(op.builder(), op.loc(), positive, unary<tosa::FloorOp>(op.builder(), op.loc(), x),
+               unary<tosa::CeilOp>(op.builder(), op.loc(), x));
   }
-  op.setValue(0, castElements(op, x, target));
+  op.setValue(0, castElements(op.builder(), op.loc(), x, target));
   return llvm::Error::success();
 }
 

@@ -18,7 +18,8 @@ namespace {
 Value operand(OpContext &op, int i, llvm::ArrayRef<int64_t> perm, llvm::ArrayRef<int64_t> shape) {
   if (const Literal *lit = op.literal(i))
     return op.constant(lit->transposed(perm).reshaped(shape.vec()), op.inputName(i));
-  return reshape(op, transpose(op, op.value(i), perm), shape);
+  return reshape(op.builder(), op.loc(), transpose(op.builder(), op.loc(), op.value(i), perm),
+                 shape);
 }
 
 Value matmul(OpContext &op, Value a, Value b) {
@@ -40,15 +41,15 @@ llvm::Error convertGemm(OpContext &op) {
                     {1, m, k});
   Value b = operand(op, 1, transB ? llvm::ArrayRef<int64_t>{1, 0} : llvm::ArrayRef<int64_t>{0, 1},
                     {1, k, n});
-  Value y = reshape(op, matmul(op, a, b), {m, n});
+  Value y = reshape(op.builder(), op.loc(), matmul(op, a, b), {m, n});
   double alpha = op.attrFloat("alpha", 1.0f), beta = op.attrFloat("beta", 1.0f);
   if (alpha != 1.0)
-    y = mul(op, y, scalarLike(op, y, alpha));
+    y = mul(op.builder(), op.loc(), y, scalarLike(op.builder(), op.loc(), y, alpha));
   if (op.hasInput(2) && beta != 0.0) {
     Value c = op.value(2);
     if (beta != 1.0)
-      c = mul(op, c, scalarLike(op, c, beta));
-    y = binary<tosa::AddOp>(op, y, c);
+      c = mul(op.builder(), op.loc(), c, scalarLike(op.builder(), op.loc(), c, beta));
+    y = binary<tosa::AddOp>(op.builder(), op.loc(), y, c);
   }
   op.setValue(0, y);
   return llvm::Error::success();
@@ -62,7 +63,8 @@ Value broadcastOperand(OpContext &op, int i, llvm::ArrayRef<int64_t> asShape,
   if (const Literal *lit = op.literal(i))
     return op.constant(lit->reshaped(asShape.vec()).broadcastTo(shape).reshaped(finalShape.vec()),
                        op.inputName(i));
-  Value v = expandRank(op, reshape(op, op.value(i), asShape), shape.size());
+  Value v = expandRank(op.builder(), op.loc(),
+                       reshape(op.builder(), op.loc(), op.value(i), asShape), shape.size());
   llvm::SmallVector<int64_t> multiples;
   bool tile = false;
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -73,7 +75,7 @@ Value broadcastOperand(OpContext &op, int i, llvm::ArrayRef<int64_t> asShape,
   if (tile)
     v = op.create<tosa::TileOp>(tensorOf(shape, typeOf(v).getElementType()), v,
                                 op.builder().getDenseI64ArrayAttr(multiples));
-  return reshape(op, v, finalShape);
+  return reshape(op.builder(), op.loc(), v, finalShape);
 }
 
 llvm::Error convertMatMul(OpContext &op) {
@@ -115,7 +117,7 @@ llvm::Error convertMatMul(OpContext &op) {
     resultShape.push_back(m);
   if (!vecB)
     resultShape.push_back(n);
-  op.setValue(0, reshape(op, matmul(op, a, b), resultShape));
+  op.setValue(0, reshape(op.builder(), op.loc(), matmul(op, a, b), resultShape));
   return llvm::Error::success();
 }
 

@@ -55,16 +55,21 @@ llvm::Error convertBatchNormalization(OpContext &op) {
     Value ov =
         op.constant(Literal::fromDoubles(dtype, {channelShape.begin(), channelShape.end()}, offset),
                     name + "_offset");
-    op.setValue(0, binary<tosa::AddOp>(op, mul(op, x, kv), ov));
+    op.setValue(
+        0, binary<tosa::AddOp>(op.builder(), op.loc(), mul(op.builder(), op.loc(), x, kv), ov));
     return llvm::Error::success();
   }
   // Statistics computed at run time: the same formula in TOSA ops.
-  auto channel = [&](int i) { return reshape(op, op.value(i), channelShape); };
+  auto channel = [&](int i) { return reshape(op.builder(), op.loc(), op.value(i), channelShape); };
   Value variance = channel(4);
-  Value varEps = binary<tosa::AddOp>(op, variance, scalarLike(op, variance, epsilon));
-  Value k = mul(op, channel(1), unary<tosa::RsqrtOp>(op, varEps));
-  Value offset = binary<tosa::SubOp>(op, channel(2), mul(op, channel(3), k));
-  op.setValue(0, binary<tosa::AddOp>(op, mul(op, x, k), offset));
+  Value varEps = binary<tosa::AddOp>(op.builder(), op.loc(), variance,
+                                     scalarLike(op.builder(), op.loc(), variance, epsilon));
+  Value k =
+      mul(op.builder(), op.loc(), channel(1), unary<tosa::RsqrtOp>(op.builder(), op.loc(), varEps));
+  Value offset = binary<tosa::SubOp>(op.builder(), op.loc(), channel(2),
+                                     mul(op.builder(), op.loc(), channel(3), k));
+  op.setValue(
+      0, binary<tosa::AddOp>(op.builder(), op.loc(), mul(op.builder(), op.loc(), x, k), offset));
   return llvm::Error::success();
 }
 

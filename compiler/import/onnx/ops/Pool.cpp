@@ -25,15 +25,15 @@ llvm::Expected<Value> poolInput(OpContext &op) {
   llvm::SmallVector<int64_t> shape(op.shape(0));
   if (rank == 3)
     shape.insert(shape.begin() + 2, 1);
-  return toNHWC(op, reshape(op, op.value(0), shape));
+  return toNHWC(op.builder(), op.loc(), reshape(op.builder(), op.loc(), op.value(0), shape));
 }
 
 // Back to the node's NCHW (or NCL) result.
 Value poolOutput(OpContext &op, Value nhwc) {
-  Value y = toNCHW(op, nhwc);
+  Value y = toNCHW(op.builder(), op.loc(), nhwc);
   if (op.rank(0) == 3) {
     llvm::ArrayRef<int64_t> s = typeOf(y).getShape();
-    y = reshape(op, y, {s[0], s[1], s[3]});
+    y = reshape(op.builder(), op.loc(), y, {s[0], s[1], s[3]});
   }
   return y;
 }
@@ -75,7 +75,7 @@ template <bool isMax> llvm::Error convertPool(OpContext &op) {
       fit[i].padBegin = 0;
       fit[i].padEnd -= end;
     }
-    in = pad(op, in, {0, 0, padH[0], padH[1], padW[0], padW[1], 0, 0}, 0.0);
+    in = pad(op.builder(), op.loc(), in, {0, 0, padH[0], padH[1], padW[0], padW[1], 0, 0}, 0.0);
   }
 
   auto &b = op.builder();

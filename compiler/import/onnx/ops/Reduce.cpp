@@ -52,30 +52,30 @@ template <Reduction kind> llvm::Error convertReduce(OpContext &op) {
     switch (kind) {
     case Reduction::Sum:
     case Reduction::Mean:
-      y = reduce<tosa::ReduceSumOp>(op, y, axis);
+      y = reduce<tosa::ReduceSumOp>(op.builder(), op.loc(), y, axis);
       break;
     case Reduction::Max:
-      y = reduce<tosa::ReduceMaxOp>(op, y, axis);
+      y = reduce<tosa::ReduceMaxOp>(op.builder(), op.loc(), y, axis);
       break;
     case Reduction::Min:
-      y = reduce<tosa::ReduceMinOp>(op, y, axis);
+      y = reduce<tosa::ReduceMinOp>(op.builder(), op.loc(), y, axis);
       break;
     case Reduction::Prod:
-      y = reduce<tosa::ReduceProdOp>(op, y, axis);
+      y = reduce<tosa::ReduceProdOp>(op.builder(), op.loc(), y, axis);
       break;
     }
   }
   if (kind == Reduction::Mean) {
     if (!isa<FloatType>(typeOf(y).getElementType()))
       return op.fail("ReduceMean is only supported on floating-point tensors");
-    y = mul(op, y, scalarLike(op, y, 1.0 / count));
+    y = mul(op.builder(), op.loc(), y, scalarLike(op.builder(), op.loc(), y, 1.0 / count));
   }
   if (!op.attrInt("keepdims", 1)) {
     llvm::SmallVector<int64_t> shape;
     for (int64_t d = 0; d < rank; ++d)
       if (!llvm::is_contained(axes, d))
         shape.push_back(typeOf(x).getDimSize(d));
-    y = reshape(op, y, shape);
+    y = reshape(op.builder(), op.loc(), y, shape);
   }
   op.setValue(0, y);
   return llvm::Error::success();

@@ -81,7 +81,7 @@ Value padWithEdgeRows(OpContext &op, Value x, int64_t axis, int64_t before, int6
     llvm::SmallVector<int64_t> start(typeOf(x).getRank(), 0), size(typeOf(x).getShape());
     start[axis] = last ? size[axis] - 1 : 0;
     size[axis] = 1;
-    Value row = slice(op, x, start, size);
+    Value row = slice(op.builder(), op.loc(), x, start, size);
     llvm::SmallVector<int64_t> multiples(size.size(), 1), shape(size);
     multiples[axis] = shape[axis] = count;
     return count == 1 ? row
@@ -93,7 +93,7 @@ Value padWithEdgeRows(OpContext &op, Value x, int64_t axis, int64_t before, int6
   parts.push_back(x);
   if (after)
     parts.push_back(edge(true, after));
-  return concat(op, parts, axis);
+  return concat(op.builder(), op.loc(), parts, axis);
 }
 
 struct ResizeParams {
@@ -171,7 +171,7 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
     border[axis] = b;
   }
   auto &bld = op.builder();
-  Value x = toNHWC(op, op.value(0));
+  Value x = toNHWC(op.builder(), op.loc(), op.value(0));
   for (int axis = 0; axis < 2; ++axis)
     x = padWithEdgeRows(op, x, 1 + axis, padBefore[axis], padAfter[axis]);
   auto outType = tensorOf({in[0], out[2], out[3], in[1]}, typeOf(x).getElementType());
@@ -179,7 +179,7 @@ llvm::Error buildResize(OpContext &op, const ResizeParams &params, const Literal
       outType, x, bld.getDenseI64ArrayAttr(tosaScale), bld.getDenseI64ArrayAttr(offset),
       bld.getDenseI64ArrayAttr(border),
       bld.getStringAttr(params.nearest ? "NEAREST_NEIGHBOR" : "BILINEAR"));
-  op.setValue(0, toNCHW(op, y));
+  op.setValue(0, toNCHW(op.builder(), op.loc(), y));
   return llvm::Error::success();
 }
 

@@ -68,13 +68,13 @@ Value stridedSlice(OpContext &op, Value x, llvm::ArrayRef<AxisSlice> slices) {
       splitSize.push_back(1);
     }
   }
-  x = slice(op, x, start, size);
+  x = slice(op.builder(), op.loc(), x, start, size);
   if (!strided)
     return x;
-  x = pad(op, x, lowHigh, 0.0);
-  x = reshape(op, x, split);
-  x = slice(op, x, llvm::SmallVector<int64_t>(split.size(), 0), splitSize);
-  return reshape(op, x, result);
+  x = pad(op.builder(), op.loc(), x, lowHigh, 0.0);
+  x = reshape(op.builder(), op.loc(), x, split);
+  x = slice(op.builder(), op.loc(), x, llvm::SmallVector<int64_t>(split.size(), 0), splitSize);
+  return reshape(op.builder(), op.loc(), x, result);
 }
 
 llvm::Error convertSlice(OpContext &op) {
@@ -182,7 +182,8 @@ llvm::Error convertGather(OpContext &op) {
       llvm::SmallVector<int64_t> start(in.size(), 0), size(in);
       start[*axis] = indices[0];
       size[*axis] = indices.size();
-      op.setValue(0, reshape(op, slice(op, x, start, size), outShape));
+      op.setValue(0, reshape(op.builder(), op.loc(), slice(op.builder(), op.loc(), x, start, size),
+                             outShape));
       return llvm::Error::success();
     }
   }
@@ -199,18 +200,23 @@ llvm::Error convertGather(OpContext &op) {
     idx = op.constant(Literal::fromInts(kInt32, {outer, width}, tiled), "gather_indices");
   } else {
     // Negative indices count from the end: i + dim * (i < 0).
-    idx = reshape(op, castElements(op, op.value(1), i32), {1, width});
+    idx = reshape(op.builder(), op.loc(), castElements(op.builder(), op.loc(), op.value(1), i32),
+                  {1, width});
     Value negative =
-        binary<tosa::GreaterOp>(op, scalarLike(op, idx, 0), idx, op.builder().getI1Type());
-    idx = select(op, negative, binary<tosa::AddOp>(op, idx, scalarLike(op, idx, dim)), idx);
+        binary<tosa::GreaterOp>(op.builder(), op.loc(), scalarLike(op.builder(), op.loc(), idx, 0),
+                                idx, op.builder().getI1Type());
+    idx = select(op.builder(), op.loc(), negative,
+                 binary<tosa::AddOp>(op.builder(), op.loc(), idx,
+                                     scalarLike(op.builder(), op.loc(), idx, dim)),
+                 idx);
     if (outer > 1)
       idx = op.create<tosa::TileOp>(tensorOf({outer, width}, i32), idx,
                                     op.builder().getDenseI64ArrayAttr({outer, 1}));
   }
-  Value values = reshape(op, x, {outer, dim, inner});
+  Value values = reshape(op.builder(), op.loc(), x, {outer, dim, inner});
   Value gathered = op.create<tosa::GatherOp>(
       tensorOf({outer, width, inner}, typeOf(x).getElementType()), values, idx);
-  op.setValue(0, reshape(op, gathered, outShape));
+  op.setValue(0, reshape(op.builder(), op.loc(), gathered, outShape));
   return llvm::Error::success();
 }
 

@@ -21,7 +21,7 @@ void setReshaped(OpContext &op, llvm::ArrayRef<int64_t> shape) {
   if (const Literal *lit = op.literal(0))
     op.setLiteral(0, lit->reshaped(shape.vec()));
   else
-    op.setValue(0, reshape(op, op.value(0), shape));
+    op.setValue(0, reshape(op.builder(), op.loc(), op.value(0), shape));
 }
 
 llvm::Error convertReshape(OpContext &op) {
@@ -165,7 +165,7 @@ llvm::Error convertTranspose(OpContext &op) {
   if (const Literal *lit = op.literal(0))
     op.setLiteral(0, lit->transposed(perm));
   else
-    op.setValue(0, transpose(op, op.value(0), perm));
+    op.setValue(0, transpose(op.builder(), op.loc(), op.value(0), perm));
   return llvm::Error::success();
 }
 
@@ -178,10 +178,11 @@ llvm::Error convertDepthToSpace(OpContext &op) {
   if (b < 1 || c % (b * b))
     return op.fail("channels (" + llvm::Twine(c) + ") are not a multiple of blocksize^2");
   bool crd = op.attrString("mode", "DCR") == "CRD";
-  Value x = crd ? reshape(op, op.value(0), {n, c / (b * b), b, b, h, w})
-                : reshape(op, op.value(0), {n, b, b, c / (b * b), h, w});
-  x = crd ? transpose(op, x, {0, 1, 4, 2, 5, 3}) : transpose(op, x, {0, 3, 4, 1, 5, 2});
-  op.setValue(0, reshape(op, x, {n, c / (b * b), h * b, w * b}));
+  Value x = crd ? reshape(op.builder(), op.loc(), op.value(0), {n, c / (b * b), b, b, h, w})
+                : reshape(op.builder(), op.loc(), op.value(0), {n, b, b, c / (b * b), h, w});
+  x = crd ? transpose(op.builder(), op.loc(), x, {0, 1, 4, 2, 5, 3})
+          : transpose(op.builder(), op.loc(), x, {0, 3, 4, 1, 5, 2});
+  op.setValue(0, reshape(op.builder(), op.loc(), x, {n, c / (b * b), h * b, w * b}));
   return llvm::Error::success();
 }
 
@@ -192,9 +193,9 @@ llvm::Error convertSpaceToDepth(OpContext &op) {
   int64_t b = op.attrInt("blocksize", 0), n = s[0], c = s[1], h = s[2], w = s[3];
   if (b < 1 || h % b || w % b)
     return op.fail("height and width must be multiples of blocksize");
-  Value x = reshape(op, op.value(0), {n, c, h / b, b, w / b, b});
-  x = transpose(op, x, {0, 3, 5, 1, 2, 4});
-  op.setValue(0, reshape(op, x, {n, c * b * b, h / b, w / b}));
+  Value x = reshape(op.builder(), op.loc(), op.value(0), {n, c, h / b, b, w / b, b});
+  x = transpose(op.builder(), op.loc(), x, {0, 3, 5, 1, 2, 4});
+  op.setValue(0, reshape(op.builder(), op.loc(), x, {n, c * b * b, h / b, w / b}));
   return llvm::Error::success();
 }
 

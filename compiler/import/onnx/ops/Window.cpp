@@ -76,7 +76,7 @@ mlir::Value cropForWindow(OpContext &op, mlir::Value x, llvm::ArrayRef<TosaWindo
   for (size_t i = 0; i < dims.size(); ++i)
     size[1 + i] -= dims[i].cropEnd;
   llvm::SmallVector<int64_t> start(size.size(), 0);
-  return slice(op, x, start, size);
+  return slice(op.builder(), op.loc(), x, start, size);
 }
 
 } // namespace kiln::onnx_import

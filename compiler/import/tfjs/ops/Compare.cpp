@@ -53,19 +53,19 @@ llvm::Error convertCompare(NodeContext &node, Compare kind) {
   switch (kind) {
   case Compare::Equal:
   case Compare::NotEqual:
-    out = binary<tosa::EqualOp>(node, a, b, i1);
+    out = binary<tosa::EqualOp>(node.builder(), node.loc(), a, b, i1);
     break;
   case Compare::Greater:
-    out = binary<tosa::GreaterOp>(node, a, b, i1);
+    out = binary<tosa::GreaterOp>(node.builder(), node.loc(), a, b, i1);
     break;
   case Compare::GreaterEqual:
-    out = binary<tosa::GreaterEqualOp>(node, a, b, i1);
+    out = binary<tosa::GreaterEqualOp>(node.builder(), node.loc(), a, b, i1);
     break;
   case Compare::Less: // a < b is b > a
-    out = binary<tosa::GreaterOp>(node, b, a, i1);
+    out = binary<tosa::GreaterOp>(node.builder(), node.loc(), b, a, i1);
     break;
   case Compare::LessEqual:
-    out = binary<tosa::GreaterEqualOp>(node, b, a, i1);
+    out = binary<tosa::GreaterEqualOp>(node.builder(), node.loc(), b, a, i1);
     break;
   }
   if (kind == Compare::NotEqual)
@@ -92,7 +92,8 @@ template <typename OpTy> llvm::Error convertLogical(NodeContext &node) {
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
   int64_t rank = shape->size();
-  node.setValue(0, binary<OpTy>(node, node.valueWithRank(0, rank), node.valueWithRank(1, rank)));
+  node.setValue(0, binary<OpTy>(node.builder(), node.loc(), node.valueWithRank(0, rank),
+                                node.valueWithRank(1, rank)));
   return llvm::Error::success();
 }
 
@@ -120,8 +121,8 @@ llvm::Error convertSelect(NodeContext &node) {
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
   int64_t rank = shape->size();
-  node.setValue(0, select(node, node.valueWithRank(0, rank), node.valueWithRank(1, rank),
-                          node.valueWithRank(2, rank)));
+  node.setValue(0, select(node.builder(), node.loc(), node.valueWithRank(0, rank),
+                          node.valueWithRank(1, rank), node.valueWithRank(2, rank)));
   return llvm::Error::success();
 }
 

@@ -59,7 +59,7 @@ llvm::Error convertConv(NodeContext &node, bool depthwise, bool fused) {
     weights =
         node.graph().derivedConstant(name + "_ohwi", [&] { return h->transposed(kFilterToOHWI); });
   } else {
-    weights = transpose(node, node.value(1), kFilterToOHWI);
+    weights = transpose(node.builder(), node.loc(), node.value(1), kFilterToOHWI);
   }
   auto bias = fusedBias(node, fusedOps, outChannels);
   if (!bias)
@@ -142,11 +142,11 @@ llvm::Error convertConvTranspose(NodeContext &node) {
     std::string name = llvm::StringRef(node.node().inputs[1]).rsplit(':').first.str();
     weights = node.graph().derivedConstant(name + "_ohwi", [&] { return h->transposed(kToOHWI); });
   } else {
-    weights = transpose(node, node.value(1), kToOHWI);
+    weights = transpose(node.builder(), node.loc(), node.value(1), kToOHWI);
   }
   auto &b = node.builder();
   Type f32 = b.getF32Type();
-  Value bias = splat(node, f32, 0, {filter[2]});
+  Value bias = splatConstant(node.builder(), node.loc(), f32, 0, {filter[2]});
   node.setValue(0, node.create<tosa::TransposeConv2DOp>(
                        tensorOf(*sizes, f32), node.value(2), weights, bias,
                        b.getDenseI64ArrayAttr(outPad), b.getDenseI64ArrayAttr(*stride),

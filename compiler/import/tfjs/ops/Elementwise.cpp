@@ -27,31 +27,37 @@ Value divide(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
                              bHost->reshaped(shape));
     inverse = node.graph().createConstant(*folded, "reciprocal");
   } else {
-    inverse = unary<tosa::ReciprocalOp>(node, b);
+    inverse = unary<tosa::ReciprocalOp>(node.builder(), node.loc(), b);
   }
-  return mul(node, a, inverse);
+  return mul(node.builder(), node.loc(), a, inverse);
 }
 
 // TF's integer FloorDiv from TOSA's truncating int_div: step down when the
 // remainder is non-zero and its sign differs from the divisor's.
 Value floorDivInt(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
   Type i1 = node.builder().getI1Type();
-  Value q = binary<tosa::IntDivOp>(node, a, b);
-  Value r = binary<tosa::SubOp>(node, a, mul(node, q, b));
-  Value zero = scalarLike(node, r, 0);
-  Value rNegative = binary<tosa::GreaterOp>(node, zero, r, i1);
+  Value q = binary<tosa::IntDivOp>(node.builder(), node.loc(), a, b);
+  Value r =
+      binary<tosa::SubOp>(node.builder(), node.loc(), a, mul(node.builder(), node.loc(), q, b));
+  Value zero = scalarLike(node.builder(), node.loc(), r, 0);
+  Value rNegative = binary<tosa::GreaterOp>(node.builder(), node.loc(), zero, r, i1);
   Value adjust;
   bool positiveDivisor = bHost && llvm::all_of(bHost->ints(), [](int64_t v) { return v > 0; });
   if (positiveDivisor) {
     adjust = rNegative; // then r < 0 is exactly "non-zero with the other sign"
   } else {
-    Value bNegative = binary<tosa::GreaterOp>(node, scalarLike(node, b, 0), b, i1);
-    Value signsDiffer = binary<tosa::LogicalXorOp>(node, rNegative, bNegative);
-    Value nonZero = node.create<tosa::LogicalNotOp>(typeOf(rNegative),
-                                                    binary<tosa::EqualOp>(node, r, zero, i1));
-    adjust = binary<tosa::LogicalAndOp>(node, signsDiffer, nonZero);
+    Value bNegative = binary<tosa::GreaterOp>(node.builder(), node.loc(),
+                                              scalarLike(node.builder(), node.loc(), b, 0), b, i1);
+    Value signsDiffer =
+        binary<tosa::LogicalXorOp>(node.builder(), node.loc(), rNegative, bNegative);
+    Value nonZero = node.create<tosa::LogicalNotOp>(
+        typeOf(rNegative), binary<tosa::EqualOp>(node.builder(), node.loc(), r, zero, i1));
+    adjust = binary<tosa::LogicalAndOp>(node.builder(), node.loc(), signsDiffer, nonZero);
   }
-  return select(node, adjust, binary<tosa::SubOp>(node, q, scalarLike(node, q, 1)), q);
+  return select(node.builder(), node.loc(), adjust,
+                binary<tosa::SubOp>(node.builder(), node.loc(), q,
+                                    scalarLike(node.builder(), node.loc(), q, 1)),
+                q);
 }
 
 llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
@@ -76,36 +82,39 @@ llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
   Value out;
   switch (kind) {
   case HostBinary::Add:
-    out = binary<tosa::AddOp>(node, a, b);
+    out = binary<tosa::AddOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::Sub:
-    out = binary<tosa::SubOp>(node, a, b);
+    out = binary<tosa::SubOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::Mul:
-    out = mul(node, a, b);
+    out = mul(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::Maximum:
-    out = binary<tosa::MaximumOp>(node, a, b);
+    out = binary<tosa::MaximumOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::Minimum:
-    out = binary<tosa::MinimumOp>(node, a, b);
+    out = binary<tosa::MinimumOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::SquaredDifference: {
-    Value d = binary<tosa::SubOp>(node, a, b);
-    out = mul(node, d, d);
+    Value d = binary<tosa::SubOp>(node.builder(), node.loc(), a, b);
+    out = mul(node.builder(), node.loc(), d, d);
     break;
   }
   case HostBinary::RealDiv:
-    out = isFloat ? divide(node, a, b, node.host(1)) : binary<tosa::IntDivOp>(node, a, b);
+    out = isFloat ? divide(node, a, b, node.host(1))
+                  : binary<tosa::IntDivOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::FloorDiv:
-    out = isFloat ? unary<tosa::FloorOp>(node, divide(node, a, b, node.host(1)))
-                  : floorDivInt(node, a, b, node.host(1));
+    out = isFloat
+              ? unary<tosa::FloorOp>(node.builder(), node.loc(), divide(node, a, b, node.host(1)))
+              : floorDivInt(node, a, b, node.host(1));
     break;
   case HostBinary::FloorMod: {
-    Value q = isFloat ? unary<tosa::FloorOp>(node, divide(node, a, b, node.host(1)))
-                      : floorDivInt(node, a, b, node.host(1));
-    out = binary<tosa::SubOp>(node, a, mul(node, q, b));
+    Value q =
+        isFloat ? unary<tosa::FloorOp>(node.builder(), node.loc(), divide(node, a, b, node.host(1)))
+                : floorDivInt(node, a, b, node.host(1));
+    out = binary<tosa::SubOp>(node.builder(), node.loc(), a, mul(node.builder(), node.loc(), q, b));
     break;
   }
   }
@@ -138,7 +147,7 @@ llvm::Error convertAddN(NodeContext &node) {
     return node.fail("AddN of bool tensors is not supported");
   Value sum = node.value(0);
   for (int i = 1; i < node.numInputs(); ++i)
-    sum = binary<tosa::AddOp>(node, sum, node.value(i));
+    sum = binary<tosa::AddOp>(node.builder(), node.loc(), sum, node.value(i));
   node.setValue(0, sum);
   return llvm::Error::success();
 }
@@ -152,7 +161,7 @@ llvm::Error requireFloat(NodeContext &node) {
 template <typename OpTy> llvm::Error convertUnary(NodeContext &node) {
   if (llvm::Error err = requireFloat(node))
     return err;
-  node.setValue(0, unary<OpTy>(node, node.value(0)));
+  node.setValue(0, unary<OpTy>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
 }
 
@@ -160,18 +169,19 @@ llvm::Error convertSqrt(NodeContext &node) {
   if (llvm::Error err = requireFloat(node))
     return err;
   Value x = node.value(0);
-  node.setValue(0, binary<tosa::PowOp>(node, x, scalarLike(node, x, 0.5)));
+  node.setValue(0, binary<tosa::PowOp>(node.builder(), node.loc(), x,
+                                       scalarLike(node.builder(), node.loc(), x, 0.5)));
   return llvm::Error::success();
 }
 
 llvm::Error convertSquare(NodeContext &node) {
   Value x = node.value(0);
-  node.setValue(0, mul(node, x, x));
+  node.setValue(0, mul(node.builder(), node.loc(), x, x));
   return llvm::Error::success();
 }
 
 llvm::Error convertNeg(NodeContext &node) {
-  node.setValue(0, negate(node, node.value(0)));
+  node.setValue(0, unary<tosa::NegateOp>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
 }
 
@@ -190,15 +200,18 @@ llvm::Error convertCast(NodeContext &node) {
   if (from == *to) {
     // nothing to do
   } else if (*to == DType::Bool) {
-    Value isZero = binary<tosa::EqualOp>(node, x, scalarLike(node, x, 0), i1);
+    Value isZero = binary<tosa::EqualOp>(node.builder(), node.loc(), x,
+                                         scalarLike(node.builder(), node.loc(), x, 0), i1);
     out = node.create<tosa::LogicalNotOp>(typeOf(isZero), isZero);
   } else if (from == DType::F32) {
-    Value nonNegative = binary<tosa::GreaterEqualOp>(node, x, scalarLike(node, x, 0), i1);
-    Value truncated =
-        select(node, nonNegative, unary<tosa::FloorOp>(node, x), unary<tosa::CeilOp>(node, x));
-    out = cast(node, truncated, target);
+    Value nonNegative = binary<tosa::GreaterEqualOp>(
+        node.builder(), node.loc(), x, scalarLike(node.builder(), node.loc(), x, 0), i1);
+    Value truncated = select(node.builder(), node.loc(), nonNegative,
+                             unary<tosa::FloorOp>(node.builder(), node.loc(), x),
+                             unary<tosa::CeilOp>(node.builder(), node.loc(), x));
+    out = castElements(node.builder(), node.loc(), truncated, target);
   } else {
-    out = cast(node, x, target);
+    out = castElements(node.builder(), node.loc(), x, target);
   }
   node.setValue(0, out);
   return llvm::Error::success();

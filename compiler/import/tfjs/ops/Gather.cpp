@@ -26,7 +26,7 @@ llvm::Error requireIntIndices(NodeContext &node, int i) {
 
 // tosa.gather of `values` [n, k, c] at `indices` [n, w] (any int type).
 Value gather3d(NodeContext &node, Value values, Value indices, int64_t n, int64_t w, int64_t c) {
-  Value idx = cast(node, indices, node.builder().getI32Type());
+  Value idx = castElements(node.builder(), node.loc(), indices, node.builder().getI32Type());
   return node.create<tosa::GatherOp>(tensorOf({n, w, c}, typeOf(values).getElementType()), values,
                                      idx);
 }
@@ -75,7 +75,7 @@ llvm::Error convertGatherV2(NodeContext &node) {
     node.setHost(0, params0->remapped(outShape, source));
     return llvm::Error::success();
   }
-  Value values = reshape(node, node.value(0), {outer, k, inner});
+  Value values = reshape(node.builder(), node.loc(), node.value(0), {outer, k, inner});
   Value idx;
   if (indices) {
     std::vector<int64_t> tiled;
@@ -83,12 +83,13 @@ llvm::Error convertGatherV2(NodeContext &node) {
       tiled.insert(tiled.end(), flat.begin(), flat.end());
     idx = i32Constant(node, tiled, {outer, w});
   } else {
-    idx = reshape(node, node.value(1), {1, w});
+    idx = reshape(node.builder(), node.loc(), node.value(1), {1, w});
     if (outer > 1)
       idx = node.create<tosa::TileOp>(tensorOf({outer, w}, typeOf(idx).getElementType()), idx,
                                       node.builder().getDenseI64ArrayAttr({outer, 1}));
   }
-  node.setValue(0, reshape(node, gather3d(node, values, idx, outer, w, inner), outShape));
+  node.setValue(0, reshape(node.builder(), node.loc(), gather3d(node, values, idx, outer, w, inner),
+                           outShape));
   return llvm::Error::success();
 }
 
@@ -132,12 +133,17 @@ llvm::Error convertGatherNd(NodeContext &node) {
     }
     flatIndices = i32Constant(node, flat, {1, w});
   } else {
-    Value idx = cast(node, reshape(node, node.value(1), {w, q}), node.builder().getI32Type());
-    Value weighted = mul(node, idx, i32Constant(node, strides, {1, q}));
-    flatIndices = reshape(node, reduce<tosa::ReduceSumOp>(node, weighted, 1), {1, w});
+    Value idx = castElements(node.builder(), node.loc(),
+                             reshape(node.builder(), node.loc(), node.value(1), {w, q}),
+                             node.builder().getI32Type());
+    Value weighted = mul(node.builder(), node.loc(), idx, i32Constant(node, strides, {1, q}));
+    flatIndices =
+        reshape(node.builder(), node.loc(),
+                reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), weighted, 1), {1, w});
   }
-  Value values = reshape(node, node.value(0), {1, k, c});
-  node.setValue(0, reshape(node, gather3d(node, values, flatIndices, 1, w, c), outShape));
+  Value values = reshape(node.builder(), node.loc(), node.value(0), {1, k, c});
+  node.setValue(0, reshape(node.builder(), node.loc(), gather3d(node, values, flatIndices, 1, w, c),
+                           outShape));
   return llvm::Error::success();
 }
 

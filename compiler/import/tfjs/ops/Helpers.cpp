@@ -94,7 +94,7 @@ llvm::Expected<std::array<Window, 2>> spatialWindows(NodeContext &node, Value &i
     llvm::SmallVector<int64_t> size(shape);
     size[1] -= windows[0].crop;
     size[2] -= windows[1].crop;
-    input = slice(node, input, {0, 0, 0, 0}, size);
+    input = slice(node.builder(), node.loc(), input, {0, 0, 0, 0}, size);
   }
   return windows;
 }
@@ -103,21 +103,27 @@ llvm::Expected<Value> applyActivation(NodeContext &node, llvm::StringRef name, V
                                       float leakyAlpha) {
   Type i1 = node.builder().getI1Type();
   if (name == "Relu")
-    return clamp(node, x, 0, std::numeric_limits<double>::infinity());
+    return clamp(node.builder(), node.loc(), x, 0, std::numeric_limits<double>::infinity());
   if (name == "Relu6")
-    return clamp(node, x, 0, 6);
+    return clamp(node.builder(), node.loc(), x, 0, 6);
   if (name == "Sigmoid")
-    return unary<tosa::SigmoidOp>(node, x);
+    return unary<tosa::SigmoidOp>(node.builder(), node.loc(), x);
   if (name == "Tanh")
-    return unary<tosa::TanhOp>(node, x);
+    return unary<tosa::TanhOp>(node.builder(), node.loc(), x);
   if (name == "Elu") { // x > 0 ? x : exp(x) - 1
-    Value expm1 = binary<tosa::SubOp>(node, unary<tosa::ExpOp>(node, x), scalarLike(node, x, 1));
-    Value positive = binary<tosa::GreaterOp>(node, x, scalarLike(node, x, 0), i1);
-    return select(node, positive, x, expm1);
+    Value expm1 = binary<tosa::SubOp>(node.builder(), node.loc(),
+                                      unary<tosa::ExpOp>(node.builder(), node.loc(), x),
+                                      scalarLike(node.builder(), node.loc(), x, 1));
+    Value positive = binary<tosa::GreaterOp>(node.builder(), node.loc(), x,
+                                             scalarLike(node.builder(), node.loc(), x, 0), i1);
+    return select(node.builder(), node.loc(), positive, x, expm1);
   }
   if (name == "LeakyRelu") { // x > 0 ? x : alpha * x
-    Value positive = binary<tosa::GreaterOp>(node, x, scalarLike(node, x, 0), i1);
-    return select(node, positive, x, mul(node, x, scalarLike(node, x, leakyAlpha)));
+    Value positive = binary<tosa::GreaterOp>(node.builder(), node.loc(), x,
+                                             scalarLike(node.builder(), node.loc(), x, 0), i1);
+    return select(
+        node.builder(), node.loc(), positive, x,
+        mul(node.builder(), node.loc(), x, scalarLike(node.builder(), node.loc(), x, leakyAlpha)));
   }
   if (name == "Prelu") { // x < 0 ? alpha * x : x, alpha broadcast against x
     if (!alpha)
@@ -125,8 +131,10 @@ llvm::Expected<Value> applyActivation(NodeContext &node, llvm::StringRef name, V
     auto shape = broadcastShapes(typeOf(x).getShape(), typeOf(alpha).getShape());
     if (!shape)
       return node.fail("Prelu alpha: " + llvm::toString(shape.takeError()));
-    Value nonNegative = binary<tosa::GreaterEqualOp>(node, x, scalarLike(node, x, 0), i1);
-    return select(node, nonNegative, x, mul(node, x, alpha));
+    Value nonNegative = binary<tosa::GreaterEqualOp>(
+        node.builder(), node.loc(), x, scalarLike(node.builder(), node.loc(), x, 0), i1);
+    return select(node.builder(), node.loc(), nonNegative, x,
+                  mul(node.builder(), node.loc(), x, alpha));
   }
   return node.fail("activation '" + name + "' is not supported");
 }
@@ -161,16 +169,16 @@ llvm::Expected<FusedOps> readFusedOps(NodeContext &node, int firstArg) {
 llvm::Expected<Value> fusedBias(NodeContext &node, const FusedOps &fused, int64_t channels) {
   Type f32 = node.builder().getF32Type();
   if (fused.biasInput < 0)
-    return splat(node, f32, 0, {channels});
+    return splatConstant(node.builder(), node.loc(), f32, 0, {channels});
   int i = fused.biasInput;
   if (numElements(node.shape(i)) == 1 && channels != 1) {
     if (const HostTensor *h = node.host(i))
-      return splat(node, f32, h->at(0), {channels});
+      return splatConstant(node.builder(), node.loc(), f32, h->at(0), {channels});
   }
   if (numElements(node.shape(i)) != channels)
     return node.fail("the bias has shape " + shapeString(node.shape(i)) + ", expected [" +
                      llvm::Twine(channels) + "]");
-  return reshape(node, node.value(i), {channels});
+  return reshape(node.builder(), node.loc(), node.value(i), {channels});
 }
 
 llvm::Expected<Value> fusedActivation(NodeContext &node, const FusedOps &fused, Value x) {

@@ -38,7 +38,7 @@ llvm::Error convertMatMul(NodeContext &node, bool fused) {
 
   Value lhs = node.value(0);
   if (transposeA)
-    lhs = transpose(node, lhs, {1, 0});
+    lhs = transpose(node.builder(), node.loc(), lhs, {1, 0});
   Type f32 = node.builder().getF32Type();
   Value out;
   if (const HostTensor *h = node.host(1)) {
@@ -53,15 +53,16 @@ llvm::Error convertMatMul(NodeContext &node, bool fused) {
   } else {
     Value rhs = node.value(1);
     if (transposeB)
-      rhs = transpose(node, rhs, {1, 0});
-    out = node.create<tosa::MatMulOp>(tensorOf({1, m, n}, f32), reshape(node, lhs, {1, m, k}),
-                                      reshape(node, rhs, {1, k, n}));
-    out = reshape(node, out, {m, n});
+      rhs = transpose(node.builder(), node.loc(), rhs, {1, 0});
+    out = node.create<tosa::MatMulOp>(tensorOf({1, m, n}, f32),
+                                      reshape(node.builder(), node.loc(), lhs, {1, m, k}),
+                                      reshape(node.builder(), node.loc(), rhs, {1, k, n}));
+    out = reshape(node.builder(), node.loc(), out, {m, n});
     if (fusedOps.biasInput >= 0) {
       auto bias = fusedBias(node, fusedOps, n);
       if (!bias)
         return bias.takeError();
-      out = binary<tosa::AddOp>(node, out, *bias);
+      out = binary<tosa::AddOp>(node.builder(), node.loc(), out, *bias);
     }
   }
   auto activated = fusedActivation(node, fusedOps, out);

@@ -39,31 +39,33 @@ llvm::Error convertReduce(NodeContext &node, Reduction kind) {
     switch (kind) {
     case Reduction::Sum:
     case Reduction::Mean:
-      v = reduce<tosa::ReduceSumOp>(node, v, axis);
+      v = reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), v, axis);
       break;
     case Reduction::Max:
-      v = reduce<tosa::ReduceMaxOp>(node, v, axis);
+      v = reduce<tosa::ReduceMaxOp>(node.builder(), node.loc(), v, axis);
       break;
     case Reduction::Min:
-      v = reduce<tosa::ReduceMinOp>(node, v, axis);
+      v = reduce<tosa::ReduceMinOp>(node.builder(), node.loc(), v, axis);
       break;
     case Reduction::Prod:
-      v = reduce<tosa::ReduceProdOp>(node, v, axis);
+      v = reduce<tosa::ReduceProdOp>(node.builder(), node.loc(), v, axis);
       break;
     }
   }
   if (kind == Reduction::Mean && count > 1) {
     if (node.dtype(0) == DType::F32)
-      v = mul(node, v, scalarLike(node, v, 1.0 / count));
+      v = mul(node.builder(), node.loc(), v,
+              scalarLike(node.builder(), node.loc(), v, 1.0 / count));
     else // TF's integer mean truncates
-      v = binary<tosa::IntDivOp>(node, v, scalarLike(node, v, count));
+      v = binary<tosa::IntDivOp>(node.builder(), node.loc(), v,
+                                 scalarLike(node.builder(), node.loc(), v, count));
   }
   if (!keepDims) {
     std::vector<int64_t> shape;
     for (int64_t d = 0; d < rank; ++d)
       if (!axes.count(d))
         shape.push_back(node.shape(0)[d]);
-    v = reshape(node, v, shape);
+    v = reshape(node.builder(), node.loc(), v, shape);
   }
   node.setValue(0, v);
   return llvm::Error::success();
@@ -80,13 +82,17 @@ llvm::Error convertSoftmax(NodeContext &node) {
     return node.fail("Softmax needs at least one dimension");
   Value x = node.value(0);
   int64_t axis = node.rank(0) - 1;
-  Value shifted = binary<tosa::SubOp>(node, x, reduce<tosa::ReduceMaxOp>(node, x, axis));
-  Value e = unary<tosa::ExpOp>(node, shifted);
-  Value sum = reduce<tosa::ReduceSumOp>(node, e, axis);
+  Value shifted =
+      binary<tosa::SubOp>(node.builder(), node.loc(), x,
+                          reduce<tosa::ReduceMaxOp>(node.builder(), node.loc(), x, axis));
+  Value e = unary<tosa::ExpOp>(node.builder(), node.loc(), shifted);
+  Value sum = reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), e, axis);
   if (node.op() == "LogSoftmax") // x - max - log(sum)
-    node.setValue(0, binary<tosa::SubOp>(node, shifted, unary<tosa::LogOp>(node, sum)));
+    node.setValue(0, binary<tosa::SubOp>(node.builder(), node.loc(), shifted,
+                                         unary<tosa::LogOp>(node.builder(), node.loc(), sum)));
   else
-    node.setValue(0, mul(node, e, unary<tosa::ReciprocalOp>(node, sum)));
+    node.setValue(0, mul(node.builder(), node.loc(), e,
+                         unary<tosa::ReciprocalOp>(node.builder(), node.loc(), sum)));
   return llvm::Error::success();
 }
 
@@ -104,7 +110,7 @@ llvm::Error convertArgMax(NodeContext &node) {
     return node.fail("output_type must be an integer type");
   Value x = node.value(0);
   if (node.op() == "ArgMin") // the first minimum of x is the first maximum of -x
-    x = negate(node, x);
+    x = unary<tosa::NegateOp>(node.builder(), node.loc(), x);
   std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
   shape.erase(shape.begin() + *axis);
   auto i32 = node.builder().getI32Type();

@@ -43,10 +43,12 @@ llvm::Error fill(NodeContext &node, llvm::ArrayRef<int64_t> shape, int valueInpu
     if (numElements(dims) <= kMaxFoldElements)
       node.setHost(0, HostTensor::splat(h->dtype(), dims, h->at(0)));
     else // large fills stay a splat attribute, never a buffer
-      node.setValue(0, splat(node, mlirType(node.builder(), h->dtype()), h->at(0), dims));
+      node.setValue(0, splatConstant(node.builder(), node.loc(),
+                                     mlirType(node.builder(), h->dtype()), h->at(0), dims));
     return llvm::Error::success();
   }
-  Value v = reshape(node, node.value(valueInput), std::vector<int64_t>(dims.size(), 1));
+  Value v = reshape(node.builder(), node.loc(), node.value(valueInput),
+                    std::vector<int64_t>(dims.size(), 1));
   node.setValue(0, node.create<tosa::TileOp>(tensorOf(dims, node.elementType(valueInput)), v,
                                              node.builder().getDenseI64ArrayAttr(dims)));
   return llvm::Error::success();
@@ -65,7 +67,7 @@ llvm::Error convertConstantLike(NodeContext &node) {
   if (numElements(shape) <= kMaxFoldElements)
     node.setHost(0, HostTensor::splat(node.dtype(0), shape, value));
   else
-    node.setValue(0, splat(node, node.elementType(0), value, shape));
+    node.setValue(0, splatConstant(node.builder(), node.loc(), node.elementType(0), value, shape));
   return llvm::Error::success();
 }
 

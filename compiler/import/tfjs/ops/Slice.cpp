@@ -29,7 +29,7 @@ Value stridedSlice(NodeContext &node, Value v, llvm::ArrayRef<DimSlice> dims) {
       start.push_back(s.begin);
       size.push_back(s.size);
     }
-    return slice(node, v, start, size);
+    return slice(node.builder(), node.loc(), v, start, size);
   }
   for (size_t d = 0; d < dims.size(); ++d) {
     DimSlice s = dims[d];
@@ -43,26 +43,26 @@ Value stridedSlice(NodeContext &node, Value v, llvm::ArrayRef<DimSlice> dims) {
     if (s.size == 0 || s.stride == 1) {
       start[d] = s.size ? s.begin : 0;
       size[d] = s.size;
-      v = slice(node, v, start, size);
+      v = slice(node.builder(), node.loc(), v, start, size);
       continue;
     }
     // Take [begin, begin + size * stride), padding past the end if needed.
     int64_t span = std::min(s.size * s.stride, shape[d] - s.begin);
     start[d] = s.begin;
     size[d] = span;
-    v = slice(node, v, start, size);
+    v = slice(node.builder(), node.loc(), v, start, size);
     llvm::SmallVector<int64_t> lowHigh(2 * shape.size(), 0);
     lowHigh[2 * d + 1] = s.size * s.stride - span;
-    v = pad(node, v, lowHigh, 0);
+    v = pad(node.builder(), node.loc(), v, lowHigh, 0);
     llvm::SmallVector<int64_t> split(shape);
     split[d] = s.size;
     split.insert(split.begin() + d + 1, s.stride);
-    v = reshape(node, v, split);
+    v = reshape(node.builder(), node.loc(), v, split);
     llvm::SmallVector<int64_t> first(split.size(), 0), firstSize(split);
     firstSize[d + 1] = 1;
-    v = slice(node, v, first, firstSize);
+    v = slice(node.builder(), node.loc(), v, first, firstSize);
     split.erase(split.begin() + d + 1);
-    v = reshape(node, v, split);
+    v = reshape(node.builder(), node.loc(), v, split);
   }
   return v;
 }
@@ -82,7 +82,8 @@ void defineSliced(NodeContext &node, int input, int output, llvm::ArrayRef<DimSl
     node.setHost(output, h->strided(begin, step, size).reshaped(shape));
     return;
   }
-  node.setValue(output, reshape(node, stridedSlice(node, node.value(input), dims), shape));
+  node.setValue(output, reshape(node.builder(), node.loc(),
+                                stridedSlice(node, node.value(input), dims), shape));
 }
 
 llvm::Error convertStridedSlice(NodeContext &node) {

@@ -19,7 +19,7 @@ void setReshaped(NodeContext &node, llvm::ArrayRef<int64_t> shape) {
   if (const HostTensor *h = node.host(0))
     node.setHost(0, h->reshaped(dims));
   else
-    node.setValue(0, reshape(node, node.value(0), dims));
+    node.setValue(0, reshape(node.builder(), node.loc(), node.value(0), dims));
 }
 
 llvm::Error convertReshape(NodeContext &node) {
@@ -107,7 +107,7 @@ llvm::Error convertTranspose(NodeContext &node) {
   if (const HostTensor *h = node.host(0))
     node.setHost(0, h->transposed(*perm));
   else
-    node.setValue(0, transpose(node, node.value(0), *perm));
+    node.setValue(0, transpose(node.builder(), node.loc(), node.value(0), *perm));
   return llvm::Error::success();
 }
 
@@ -140,7 +140,7 @@ llvm::Error concatInputs(NodeContext &node, int first, int count, int64_t axisIn
   for (int i = first; i < first + count; ++i)
     if (numElements(node.shape(i)) > 0 || count == 1)
       parts.push_back(node.value(i));
-  node.setValue(0, concat(node, parts, *axis));
+  node.setValue(0, concat(node.builder(), node.loc(), parts, *axis));
   return llvm::Error::success();
 }
 
@@ -188,8 +188,8 @@ llvm::Error convertPack(NodeContext &node) {
   }
   llvm::SmallVector<Value> parts;
   for (int i = 0; i < node.numInputs(); ++i)
-    parts.push_back(reshape(node, node.value(i), expanded));
-  node.setValue(0, concat(node, parts, *axis));
+    parts.push_back(reshape(node.builder(), node.loc(), node.value(i), expanded));
+  node.setValue(0, concat(node.builder(), node.loc(), parts, *axis));
   return llvm::Error::success();
 }
 
@@ -210,7 +210,7 @@ llvm::Error convertPad(NodeContext &node) {
       return node.fail("constant_values must be a known scalar");
     padValue = h->at(0);
   }
-  node.setValue(0, pad(node, node.value(0), *paddings, padValue));
+  node.setValue(0, pad(node.builder(), node.loc(), node.value(0), *paddings, padValue));
   return llvm::Error::success();
 }
 
@@ -253,9 +253,9 @@ llvm::Error convertDepthToSpace(NodeContext &node) {
   if (in.size() != 4 || b < 2 || in[3] % (b * b) != 0)
     return node.fail("block_size " + llvm::Twine(b) + " does not fit " + shapeString(in));
   int64_t c = in[3] / (b * b);
-  Value v = reshape(node, node.value(0), {in[0], in[1], in[2], b, b, c});
-  v = transpose(node, v, {0, 1, 3, 2, 4, 5});
-  node.setValue(0, reshape(node, v, {in[0], in[1] * b, in[2] * b, c}));
+  Value v = reshape(node.builder(), node.loc(), node.value(0), {in[0], in[1], in[2], b, b, c});
+  v = transpose(node.builder(), node.loc(), v, {0, 1, 3, 2, 4, 5});
+  node.setValue(0, reshape(node.builder(), node.loc(), v, {in[0], in[1] * b, in[2] * b, c}));
   return llvm::Error::success();
 }
 

@@ -1,0 +1,36 @@
+//===- Shapes.cpp - static shapes: sizes, printing, broadcasting ----------===//
+#include "compiler/import/common/Shapes.h"
+
+namespace kiln::import {
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string shapeString(llvm::ArrayRef<int64_t> shape, llvm::StringRef separator) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? separator.str() : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+llvm::Expected<std::vector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b, llvm::StringRef separator) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "shapes " + shapeString(a, separator) + " and " +
+                                         shapeString(b, separator) + " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+} // namespace kiln::import

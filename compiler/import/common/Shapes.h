@@ -1,0 +1,28 @@
+//===- Shapes.h - static shapes: sizes, printing, broadcasting ----*- C++ -*-===//
+#ifndef KILN_COMPILER_IMPORT_COMMON_SHAPES_H
+#define KILN_COMPILER_IMPORT_COMMON_SHAPES_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln::import {
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
+
+/// "[1,3,224,224]" with `separator` ","; "[1, 3, 224, 224]" with ", ". Each
+/// importer keeps the form its error messages have always used.
+std::string shapeString(llvm::ArrayRef<int64_t> shape, llvm::StringRef separator);
+
+/// The broadcast shape of two shapes under numpy rules, or an error naming
+/// both (printed with `separator`).
+llvm::Expected<std::vector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b, llvm::StringRef separator);
+
+} // namespace kiln::import
+
+#endif

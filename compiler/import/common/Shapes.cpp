@@ -33,4 +33,12 @@ broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b, llvm::Stri
   return out;
 }
 
+llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "axis " + llvm::Twine(axis) + " is out of range for rank " +
+                                       llvm::Twine(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
 } // namespace kiln::import

@@ -23,6 +23,10 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape, llvm::StringRef separator
 llvm::Expected<std::vector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b, llvm::StringRef separator);
 
+/// Maps a possibly negative axis (counted from the end) into [0, rank), or
+/// an error naming both.
+llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
 } // namespace kiln::import
 
 #endif

@@ -1,6 +1,8 @@
 //===- OpContext.cpp - one ONNX node as its converter sees it -------------===//
 #include "compiler/import/onnx/OpContext.h"
 
+#include "compiler/import/common/Shapes.h"
+
 #include "onnx/onnx_pb.h"
 
 namespace kiln::onnx_import {
@@ -135,9 +137,7 @@ llvm::Error OpContext::fail(const llvm::Twine &message) const {
 }
 
 llvm::Expected<int64_t> OpContext::normalizeAxis(int64_t axis, int64_t rank) const {
-  if (axis < -rank || axis >= rank)
-    return fail("axis " + llvm::Twine(axis) + " is out of range for rank " + llvm::Twine(rank));
-  return axis < 0 ? axis + rank : axis;
+  return import::normalizeAxis(axis, rank);
 }
 
 bool OpContext::allInputsFoldable(int64_t maxElements) const {

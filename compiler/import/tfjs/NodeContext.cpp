@@ -1,6 +1,8 @@
 //===- NodeContext.cpp - one TF node as its converter sees it -------------===//
 #include "compiler/import/tfjs/NodeContext.h"
 
+#include "compiler/import/common/Shapes.h"
+
 namespace kiln::tfjs_import {
 
 NodeContext::NodeContext(GraphImporter &graph, const TfNode &node, mlir::Location loc)
@@ -84,9 +86,7 @@ llvm::Error NodeContext::fail(const llvm::Twine &message) const {
 }
 
 llvm::Expected<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) const {
-  if (axis < -rank || axis >= rank)
-    return fail("axis " + llvm::Twine(axis) + " is out of range for rank " + llvm::Twine(rank));
-  return axis < 0 ? axis + rank : axis;
+  return import::normalizeAxis(axis, rank);
 }
 
 } // namespace kiln::tfjs_import

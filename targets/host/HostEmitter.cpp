@@ -61,7 +61,8 @@ std::string emitHeader(const HostPlan &plan, const HostOptions &options) {
      << "#ifndef " << M << "_H_\n#define " << M << "_H_\n\n"
      << "#include \"kiln_runtime.h\"\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
-     << "/* Scratch bytes one context needs for the model's intermediates. */\n"
+     << "/* Scratch bytes one context needs for the model's intermediates (" << plan.inPlaceCalls
+     << " of them written in place over a dying input). */\n"
      << "#define " << M << "_ARENA_SIZE " << plan.arenaBytes << "u\n"
      << "/* Bytes of weights (" << (options.externalWeights ? "passed to create" : "linked in")
      << ") and their FNV-1a hash. */\n"
@@ -258,6 +259,36 @@ static void printCompactCalls(const HostPlan &plan, DimTables &dims, llvm::raw_o
        << "  }\n";
 }
 
+// create()'s reservation of the kernels' heap scratch, if they have any.
+static std::string scratchReservation(const HostOptions &options) {
+  if (options.scratchPerThread.empty() && options.scratchOnce.empty())
+    return "";
+  auto list = [](const std::vector<uint64_t> &sizes) {
+    std::string out;
+    for (uint64_t size : sizes)
+      out += std::to_string(size) + "u, ";
+    return out + "0u";
+  };
+  return "  {\n"
+         "    /* Kernel scratch above Halide's 16 KB stack limit (kiln_runtime.h). */\n"
+         "    static const size_t per_thread[] = {" +
+         list(options.scratchPerThread) +
+         "};\n"
+         "    static const size_t once[] = {" +
+         list(options.scratchOnce) +
+         "};\n"
+         "    if (kiln_reserve_scratch(per_thread, " +
+         std::to_string(options.scratchPerThread.size()) + ", once, " +
+         std::to_string(options.scratchOnce.size()) +
+         ", options->num_threads) != KILN_OK) {\n"
+         "      if (ctx->owns_arena)\n"
+         "        free(ctx->arena);\n"
+         "      free(ctx);\n"
+         "      return KILN_OUT_OF_MEMORY;\n"
+         "    }\n"
+         "  }\n";
+}
+
 std::string emitSource(const HostPlan &plan, const HostOptions &options) {
   const std::string &m = plan.modelName;
   std::string M = upper(m);
@@ -404,8 +435,8 @@ kiln_status )c"
   }
   if (options->num_threads > 0)
     kiln_set_num_threads(options->num_threads);
-)c" << (options.installErrorHandler ? "  kiln_install_error_handler();\n" : "")
-     << R"c(  *out_context = ctx;
+)c" << (options.installErrorHandler ? "  kiln_install_halide_hooks();\n" : "")
+     << scratchReservation(options) << R"c(  *out_context = ctx;
   return KILN_OK;
 }
 

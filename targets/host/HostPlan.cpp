@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "targets/host/InPlace.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -147,6 +148,36 @@ static uint64_t assignOffsets(std::vector<Interval> &intervals) {
   return total;
 }
 
+/// The interval of an arena input that `call`'s single result can share:
+/// the input is read by no later op (no later kernel, not returned), it has
+/// the result's size, and the kernel is safe to run in place (InPlace.h).
+/// `compiled` is the representative kernel whose function (and schedule
+/// record) the call runs.
+static std::optional<unsigned> inPlaceInput(kiln::KernelOp call, kiln::KernelOp compiled,
+                                            uint64_t bytes,
+                                            const llvm::DenseMap<Value, unsigned> &intervalOf,
+                                            const std::vector<Interval> &intervals) {
+  if (call->getNumResults() != 1)
+    return std::nullopt;
+  for (Value input : call.getInputs()) {
+    auto iv = intervalOf.find(input);
+    if (iv == intervalOf.end() || intervals[iv->second].bytes != bytes)
+      continue;
+    bool dies = llvm::all_of(input.getUsers(), [&](Operation *user) {
+      return user == call.getOperation() || user->isBeforeInBlock(call);
+    });
+    if (!dies)
+      continue;
+    llvm::SmallVector<unsigned> operands;
+    for (auto [i, operand] : llvm::enumerate(call.getInputs()))
+      if (operand == input)
+        operands.push_back(i);
+    if (inPlaceKind(compiled, operands) != InPlaceKind::None)
+      return iv->second;
+  }
+  return std::nullopt;
+}
+
 llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) {
   HostPlan plan;
   plan.modelName = sanitizeModelName(modelName);
@@ -249,6 +280,13 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
         ref.kind = BufferRef::Output;
         ref.index = out->second;
         ref.desc.name = plan.outputs[out->second].name;
+      } else if (auto shared = inPlaceInput(kernel, plan.kernels[call.kernel], desc->bytes(),
+                                            intervalOf, intervals)) {
+        // The result takes over the dying input's interval: one offset for
+        // both, and the interval now ends at the result's last reader.
+        intervalOf[result] = *shared;
+        intervals[*shared].uses.push_back({callIndex, unsigned(call.args.size())});
+        ++plan.inPlaceCalls;
       } else {
         intervalOf[result] = intervals.size();
         intervals.push_back(Interval{

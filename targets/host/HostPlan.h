@@ -3,7 +3,8 @@
 // Turns `@main` at phase kernels into a plan the host-code emitters print:
 // the kernels to compile (one per structural hash), the calls in order with
 // the buffer each argument binds to, one arena for every intermediate with
-// offsets from liveness, and one blob for the weights. No Halide here: the
+// offsets from liveness (a result written in place over a dying input shares
+// its offset), and one blob for the weights. No Halide here: the
 // plan is shared by every target (C static library, WASM).
 //
 //===----------------------------------------------------------------------===//
@@ -66,6 +67,9 @@ struct HostPlan {
   std::vector<KernelCall> calls;
   std::vector<OutputCopy> copies;
   uint64_t arenaBytes = 0;
+  /// Calls whose result shares the arena storage of an input that dies
+  /// there (elementwise kernels and same-order copies; see InPlace.h).
+  unsigned inPlaceCalls = 0;
   std::vector<uint8_t> weights; ///< every weight, each 64-byte aligned
   std::string functionName(unsigned kernel) const;
 };

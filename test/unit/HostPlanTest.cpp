@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 using namespace mlir;
 
 namespace {
@@ -128,6 +130,239 @@ TEST_F(HostPlanTest, HeaderNamesEverythingWithTheModelPrefix) {
       source.find("int my_model_k0(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);"),
       std::string::npos)
       << source;
+}
+
+// In place (targets/host/InPlace.h). The generic template's record, as the
+// schedules phase attaches it; `vw` lanes on the innermost dimension.
+std::string genericRecord(int vw) {
+  std::string lanes = std::to_string(vw) + " : i64";
+  return "kiln.schedule = {mode = \"template\", pattern = \"generic\", vector_width = " + lanes +
+         ", channel_tile = " + lanes + "}";
+}
+
+// x -> a (add weight) -> b (exp) -> c (exp) -> d (add weight) -> y, with the
+// records of a tail-free generic template (8 lanes over 256 elements).
+std::string elementwiseChain(const std::string &record) {
+  std::string attrs = record.empty() ? "" : ", " + record;
+  std::string text = R"mlir(
+  func.func @main(%x: tensor<256xf32>) -> tensor<256xf32> {
+    %w = "tosa.const"() {value = dense<2.0> : tensor<256xf32>} : () -> tensor<256xf32>
+    %0 = kiln.kernel "a" (%x, %w) : (tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32> attributes {hash = "h_add"ATTRS} {
+    ^bb0(%p: tensor<256xf32>, %q: tensor<256xf32>):
+      %r = tosa.add %p, %q : (tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32>
+      kiln.yield %r : tensor<256xf32>
+    }
+    %1 = kiln.kernel "b" (%0) : (tensor<256xf32>) -> tensor<256xf32> attributes {hash = "h_exp"ATTRS} {
+    ^bb0(%p: tensor<256xf32>):
+      %r = tosa.exp %p : (tensor<256xf32>) -> tensor<256xf32>
+      kiln.yield %r : tensor<256xf32>
+    }
+    %2 = kiln.kernel "c" (%1) : (tensor<256xf32>) -> tensor<256xf32> attributes {hash = "h_exp"ATTRS} {
+    ^bb0(%p: tensor<256xf32>):
+      %r = tosa.exp %p : (tensor<256xf32>) -> tensor<256xf32>
+      kiln.yield %r : tensor<256xf32>
+    }
+    %3 = kiln.kernel "d" (%2, %w) : (tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32> attributes {hash = "h_add"ATTRS} {
+    ^bb0(%p: tensor<256xf32>, %q: tensor<256xf32>):
+      %r = tosa.add %p, %q : (tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32>
+      kiln.yield %r : tensor<256xf32>
+    }
+    return %3 : tensor<256xf32>
+  })mlir";
+  for (size_t at; (at = text.find("ATTRS")) != std::string::npos;)
+    text.replace(at, 5, attrs);
+  return text;
+}
+
+TEST_F(HostPlanTest, ElementwiseChainRunsInPlace) {
+  // Without records the vector width is the target's, unknown here: no
+  // elementwise kernel is planned in place.
+  auto without = plan(elementwiseChain("").c_str());
+  ASSERT_TRUE(bool(without)) << llvm::toString(without.takeError());
+  EXPECT_EQ(without->inPlaceCalls, 0u);
+  EXPECT_EQ(without->arenaBytes, 2048u);
+
+  auto p = plan(elementwiseChain(genericRecord(8)).c_str());
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  // b and c overwrite the buffer they read; a writes the arena, d the output.
+  EXPECT_EQ(p->inPlaceCalls, 2u);
+  EXPECT_EQ(p->arenaBytes, 1024u);
+  const auto &a = p->calls[0].args, &b = p->calls[1].args, &c = p->calls[2].args;
+  EXPECT_EQ(b[0].offset, a[2].offset);
+  EXPECT_EQ(b[1].kind, kiln::host::BufferRef::Arena);
+  EXPECT_EQ(b[1].offset, b[0].offset);
+  EXPECT_EQ(c[1].offset, c[0].offset);
+  std::string header = kiln::host::emitHeader(*p, {"chain.mlir", false});
+  EXPECT_NE(header.find("(2 of them written in place over a dying input)"), std::string::npos)
+      << header;
+  EXPECT_NE(header.find("#define MY_MODEL_ARENA_SIZE 1024u"), std::string::npos);
+}
+
+// A 1x1 conv whose input dies at the call and has the output's size: still
+// never in place (every output reads a whole pixel of inputs), even under a
+// record that looks generic.
+TEST_F(HostPlanTest, ConvIsNeverInPlace) {
+  std::string ir = R"mlir(
+  func.func @main(%x: tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> {
+    %w = "tosa.const"() {value = dense<0.5> : tensor<8x1x1x8xf32>} : () -> tensor<8x1x1x8xf32>
+    %b = "tosa.const"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+    %0 = kiln.kernel "neg" (%x) : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<1x4x4x8xf32>):
+      %r = tosa.negate %p : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+      kiln.yield %r : tensor<1x4x4x8xf32>
+    }
+    %1 = kiln.kernel "conv" (%0, %w, %b) : (tensor<1x4x4x8xf32>, tensor<8x1x1x8xf32>, tensor<8xf32>) -> tensor<1x4x4x8xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<1x4x4x8xf32>, %q: tensor<8x1x1x8xf32>, %c: tensor<8xf32>):
+      %r = tosa.conv2d %p, %q, %c {dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<8x1x1x8xf32>, tensor<8xf32>) -> tensor<1x4x4x8xf32>
+      %s = tosa.clamp %r {max_fp = 6.0 : f32, max_int = 6 : i64, min_fp = 0.0 : f32, min_int = 0 : i64} : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+      kiln.yield %s : tensor<1x4x4x8xf32>
+    }
+    %2 = kiln.kernel "transpose_add" (%1) : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<1x4x4x8xf32>):
+      %perms = "tosa.const"() {value = dense<[0, 2, 1, 3]> : tensor<4xi32>} : () -> tensor<4xi32>
+      %t = tosa.transpose %p, %perms : (tensor<1x4x4x8xf32>, tensor<4xi32>) -> tensor<1x4x4x8xf32>
+      %r = tosa.add %p, %t : (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+      kiln.yield %r : tensor<1x4x4x8xf32>
+    }
+    %3 = kiln.kernel "neg2" (%2) : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<1x4x4x8xf32>):
+      %r = tosa.negate %p : (tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+      kiln.yield %r : tensor<1x4x4x8xf32>
+    }
+    return %3 : tensor<1x4x4x8xf32>
+  })mlir";
+  for (size_t at; (at = ir.find("RECORD")) != std::string::npos;)
+    ir.replace(at, 6, genericRecord(8));
+  auto p = plan(ir.c_str());
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  // The conv and the transpose-then-add get their own buffers; neg reads the
+  // model input and neg2 writes the output.
+  EXPECT_EQ(p->inPlaceCalls, 0u);
+  const auto &neg = p->calls[0].args, &conv = p->calls[1].args, &mix = p->calls[2].args;
+  EXPECT_NE(conv[3].offset, conv[0].offset);
+  EXPECT_NE(mix[1].offset, mix[0].offset);
+  EXPECT_EQ(mix[0].offset, conv[3].offset);
+  EXPECT_EQ(neg[1].offset, mix[1].offset); // liveness reuse still works
+  EXPECT_EQ(p->arenaBytes, 1024u);
+}
+
+// %0 is read again after exp: exp must not overwrite it. The final add reads
+// two buffers that both die there, and may take either.
+TEST_F(HostPlanTest, InputReadLaterIsNotOverwritten) {
+  std::string ir = R"mlir(
+  func.func @main(%x: tensor<64xf32>) -> tensor<64xf32> {
+    %0 = kiln.kernel "neg" (%x) : (tensor<64xf32>) -> tensor<64xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<64xf32>):
+      %r = tosa.negate %p : (tensor<64xf32>) -> tensor<64xf32>
+      kiln.yield %r : tensor<64xf32>
+    }
+    %1 = kiln.kernel "exp" (%0) : (tensor<64xf32>) -> tensor<64xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<64xf32>):
+      %r = tosa.exp %p : (tensor<64xf32>) -> tensor<64xf32>
+      kiln.yield %r : tensor<64xf32>
+    }
+    %2 = kiln.kernel "add" (%1, %0) : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<64xf32>, %q: tensor<64xf32>):
+      %r = tosa.add %p, %q : (tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
+      kiln.yield %r : tensor<64xf32>
+    }
+    %3 = kiln.kernel "exp2" (%2) : (tensor<64xf32>) -> tensor<64xf32> attributes {RECORD} {
+    ^bb0(%p: tensor<64xf32>):
+      %r = tosa.exp %p : (tensor<64xf32>) -> tensor<64xf32>
+      kiln.yield %r : tensor<64xf32>
+    }
+    return %3 : tensor<64xf32>
+  })mlir";
+  for (size_t at; (at = ir.find("RECORD")) != std::string::npos;)
+    ir.replace(at, 6, genericRecord(16));
+  auto p = plan(ir.c_str());
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  const auto &neg = p->calls[0].args, &exp = p->calls[1].args, &add = p->calls[2].args;
+  EXPECT_NE(exp[1].offset, neg[1].offset);
+  EXPECT_EQ(add[2].offset, add[0].offset); // the first dying operand
+  EXPECT_EQ(p->inPlaceCalls, 1u);
+  EXPECT_EQ(p->arenaBytes, 512u);
+}
+
+// out[i] = in[i] + 1 under a shifted tail would recompute the last vector
+// from elements already overwritten: 20 elements at 8 lanes is refused, at 4
+// lanes (divides) or 32 lanes (scalar: wider than the tensor) accepted.
+TEST_F(HostPlanTest, ShiftedVectorTailIsNotInPlace) {
+  auto planAt = [&](int vw) {
+    std::string ir = R"mlir(
+    func.func @main(%x: tensor<2x20xf32>) -> tensor<2x20xf32> {
+      %one = "tosa.const"() {value = dense<1.0> : tensor<1x1xf32>} : () -> tensor<1x1xf32>
+      %0 = kiln.kernel "neg" (%x) : (tensor<2x20xf32>) -> tensor<2x20xf32> attributes {RECORD} {
+      ^bb0(%p: tensor<2x20xf32>):
+        %r = tosa.negate %p : (tensor<2x20xf32>) -> tensor<2x20xf32>
+        kiln.yield %r : tensor<2x20xf32>
+      }
+      %1 = kiln.kernel "inc" (%0, %one) : (tensor<2x20xf32>, tensor<1x1xf32>) -> tensor<2x20xf32> attributes {RECORD} {
+      ^bb0(%p: tensor<2x20xf32>, %q: tensor<1x1xf32>):
+        %r = tosa.add %p, %q : (tensor<2x20xf32>, tensor<1x1xf32>) -> tensor<2x20xf32>
+        kiln.yield %r : tensor<2x20xf32>
+      }
+      %2 = kiln.kernel "neg2" (%1) : (tensor<2x20xf32>) -> tensor<2x20xf32> attributes {RECORD} {
+      ^bb0(%p: tensor<2x20xf32>):
+        %r = tosa.negate %p : (tensor<2x20xf32>) -> tensor<2x20xf32>
+        kiln.yield %r : tensor<2x20xf32>
+      }
+      return %2 : tensor<2x20xf32>
+    })mlir";
+    for (size_t at; (at = ir.find("RECORD")) != std::string::npos;)
+      ir.replace(at, 6, genericRecord(vw));
+    return plan(ir.c_str());
+  };
+  for (auto [vw, inPlace] : {std::pair{8, false}, {4, true}, {32, true}}) {
+    auto p = planAt(vw);
+    ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+    EXPECT_EQ(p->inPlaceCalls, inPlace ? 1u : 0u) << "vector width " << vw;
+    EXPECT_EQ(p->arenaBytes, inPlace ? 192u : 384u) << "vector width " << vw;
+  }
+}
+
+// A reshape keeps the element order, so it aliases under any schedule, even
+// an autoscheduled one; an elementwise kernel under an autoscheduler does
+// not (its splits are the autoscheduler's). A kernel with two results never.
+TEST_F(HostPlanTest, SameOrderCopiesAliasUnderAnySchedule) {
+  auto p = plan(R"mlir(
+    func.func @main(%x: tensor<4x8xf32>) -> (tensor<32xf32>, tensor<32xf32>) {
+      %0 = kiln.kernel "neg" (%x) : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+      ^bb0(%p: tensor<4x8xf32>):
+        %r = tosa.negate %p : (tensor<4x8xf32>) -> tensor<4x8xf32>
+        kiln.yield %r : tensor<4x8xf32>
+      }
+      %1 = kiln.kernel "flat" (%0) : (tensor<4x8xf32>) -> tensor<32xf32> attributes {kiln.schedule = {mode = "auto:adams2019"}} {
+      ^bb0(%p: tensor<4x8xf32>):
+        %r = tosa.reshape %p {new_shape = array<i64: 32>} : (tensor<4x8xf32>) -> tensor<32xf32>
+        kiln.yield %r : tensor<32xf32>
+      }
+      %2 = kiln.kernel "exp" (%1) : (tensor<32xf32>) -> tensor<32xf32> attributes {kiln.schedule = {mode = "auto:adams2019"}} {
+      ^bb0(%p: tensor<32xf32>):
+        %r = tosa.exp %p : (tensor<32xf32>) -> tensor<32xf32>
+        kiln.yield %r : tensor<32xf32>
+      }
+      %3:2 = kiln.kernel "two" (%2) : (tensor<32xf32>) -> (tensor<32xf32>, tensor<32xf32>) attributes {kiln.schedule = {mode = "template", pattern = "generic"}} {
+      ^bb0(%p: tensor<32xf32>):
+        %r = tosa.exp %p : (tensor<32xf32>) -> tensor<32xf32>
+        %s = tosa.negate %p : (tensor<32xf32>) -> tensor<32xf32>
+        kiln.yield %r, %s : tensor<32xf32>, tensor<32xf32>
+      }
+      %4 = kiln.kernel "neg2" (%3#0) : (tensor<32xf32>) -> tensor<32xf32> {
+      ^bb0(%p: tensor<32xf32>):
+        %r = tosa.negate %p : (tensor<32xf32>) -> tensor<32xf32>
+        kiln.yield %r : tensor<32xf32>
+      }
+      return %4, %3#1 : tensor<32xf32>, tensor<32xf32>
+    })mlir");
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  EXPECT_EQ(p->inPlaceCalls, 1u);
+  const auto &neg = p->calls[0].args, &flat = p->calls[1].args, &exp = p->calls[2].args,
+             &two = p->calls[3].args;
+  EXPECT_EQ(flat[1].offset, neg[1].offset);
+  EXPECT_NE(exp[1].offset, exp[0].offset);
+  EXPECT_NE(two[1].offset, two[0].offset);
+  EXPECT_EQ(two[2].kind, kiln::host::BufferRef::Output);
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "codegen/KernelEmitter.h"
 #include "codegen/KernelInfo.h"
 #include "codegen/Passes.h"
+#include "codegen/QuietStderr.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 
 using namespace mlir;
 
@@ -140,6 +142,12 @@ compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
     return emitted.takeError();
   compiled->emitted = std::move(*emitted);
   Halide::Target target = Halide::get_jit_target_from_environment();
+  // As on the AOT path (Compile.cpp): the autoschedulers and the lowering of
+  // their schedules print progress and advice on stderr, errors come back as
+  // exceptions. KILN_HALIDE_LOG=1 shows it all (QuietStderr::disabled).
+  std::optional<QuietStderr> quiet;
+  if (record->mode != ScheduleMode::Template)
+    quiet.emplace();
   auto applied = applySchedule(compiled->emitted, *record, target);
   if (!applied)
     return applied.takeError();

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -227,6 +228,15 @@ const char *schedulerName(ScheduleMode mode) {
   }
 }
 
+// Every Func of `pipeline` by name. Internal::Function is a handle: editing
+// a schedule through it edits the pipeline's.
+std::map<std::string, Internal::Function> pipelineEnvironment(const Pipeline &pipeline) {
+  std::vector<Internal::Function> outputs;
+  for (const Func &f : pipeline.outputs())
+    outputs.push_back(f.function());
+  return Internal::build_environment(outputs);
+}
+
 // Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
 // kernels: a Func stored at an outer loop (store_at, for sliding window or
 // folding) but computed at the outer loop of a GuardWithIf split of its
@@ -236,15 +246,12 @@ const char *schedulerName(ScheduleMode mode) {
 // across iterations that the hoisted storage would have allowed. Returns how
 // many Funcs were changed.
 int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
-  std::vector<Internal::Function> outputs;
-  for (const Func &f : pipeline.outputs())
-    outputs.push_back(f.function());
-  std::map<std::string, Internal::Function> env = Internal::build_environment(outputs);
+  std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
   auto isOuterOf = [](const std::string &loop, const std::string &var) {
     // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
-    return loop == var || (loop.size() > var.size() + 1 &&
-                           loop.compare(loop.size() - var.size() - 1, std::string::npos,
-                                        "." + var) == 0);
+    return loop == var ||
+           (loop.size() > var.size() + 1 &&
+            loop.compare(loop.size() - var.size() - 1, std::string::npos, "." + var) == 0);
   };
   int changed = 0;
   for (auto &entry : env) {
@@ -277,6 +284,68 @@ int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
   return changed;
 }
 
+// Halide 14 bug, met on Adams2019's schedules for BlazeFace's 3x3 depthwise
+// kernels (wrong values, read from uninitialised stack): a Func stored more
+// than one loop outside the loop it is computed in. Halide turns hoisted
+// storage into a sliding window over the compute loop, and with further
+// loops between the storage and that loop (Adams2019 stored the padded
+// input at the kernel-row loop and computed it per kernel-column tap, with
+// a channel loop and a pixel-block loop between) later iterations skip
+// values that were never computed. A plain Halide pipeline shows it too
+// (g(x) = f(x) + f(x+1) + f(x+2), g split into xo and xi, f computed at xi
+// and stored at g's row: most values wrong), while storage one loop out of
+// the compute loop slides correctly; Halide's tracker has the same family
+// of failures (halide/Halide#8140, sliding window by rewinding the loop
+// min). Such storage is moved in to the loop just outside the compute loop:
+// it keeps the sliding window over that loop and gives up the reuse across
+// the outer ones. Returns how many Funcs were changed.
+int storeAtMostOneLoopOut(const Pipeline &pipeline) {
+  std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
+  int changed = 0;
+  for (auto &entry : env) {
+    Internal::FuncSchedule &schedule = entry.second.schedule();
+    LoopLevel compute = schedule.compute_level(), store = schedule.store_level();
+    compute.lock();
+    store.lock();
+    if (compute.is_inlined() || compute.is_root() || compute == store)
+      continue;
+    auto consumer = env.find(compute.func());
+    if (consumer == env.end())
+      continue;
+    // The compute loop, found as Halide finds it (by loop name; a LoopLevel
+    // may leave its stage unspecified), and the loop just outside it (dims
+    // run innermost first, __outermost last).
+    const Internal::Function &f = consumer->second;
+    std::optional<LoopLevel> oneOut;
+    int matches = 0;
+    for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+      const std::vector<Internal::Dim> &dims =
+          stage == 0 ? f.definition().schedule().dims() : f.update(stage - 1).schedule().dims();
+      std::string prefix = f.name() + ".s" + std::to_string(stage) + ".";
+      for (size_t i = 0; i + 1 < dims.size(); ++i) {
+        if (!compute.match(prefix + dims[i].var))
+          continue;
+        ++matches;
+        const Internal::Dim &parent = dims[i + 1];
+        // A LoopLevel names the last part of a split loop ("d2" for d2.d2).
+        std::string name = parent.var.substr(parent.var.rfind('.') + 1);
+        if (store.match(prefix + parent.var))
+          oneOut = store;
+        else
+          oneOut = LoopLevel(f, parent.is_rvar() ? VarOrRVar(RVar(name)) : Var(name)).lock();
+      }
+    }
+    // Where the compute loop is not one loop of one stage, storing where
+    // computed is always correct.
+    LoopLevel level = matches == 1 ? *oneOut : compute;
+    if (store == level)
+      continue;
+    schedule.store_level() = level;
+    ++changed;
+  }
+  return changed;
+}
+
 } // namespace
 
 llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Target &target) {
@@ -305,6 +374,7 @@ llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Ta
   try {
     kernel.pipeline.auto_schedule(schedulerName(mode), target, params);
     storeWhereComputedAtGuardedSplits(kernel.pipeline);
+    storeAtMostOneLoopOut(kernel.pipeline);
   } catch (const Halide::Error &e) {
     return makeError("kernel '" + kernel.name + "': autoscheduler " + schedulerName(mode) +
                      " failed: " + e.what());

@@ -94,6 +94,8 @@ void applyGeneric(EmittedKernel &k, const ScheduleRecord &r) {
   }
 }
 
+} // namespace
+
 // TILED REDUCTION: conv1x1, conv, depthwise, matmul. The output is cut into
 // register tiles of channelTile channels x pixelTile pixels; the reduction
 // stage is computed inside each tile with its channel vectors and pixels
@@ -103,20 +105,20 @@ void applyGeneric(EmittedKernel &k, const ScheduleRecord &r) {
 // 175 peak with 3-5 vectors x 4-8 pixels at 16 lanes; depthwise 3x3 stride 1
 // 58% of peak with 2 vectors x 4 pixels; AVX2 about half; wasm simd128
 // 82-106% of its mul+add peak with 8 accumulators.
-bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
-  if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
-      k.outputShapes[0].size() < 2)
-    return false;
-  const Stage &s = k.stages[0];
-  Func out = k.outputs[0];
-  Func acc = s.func;
-  const std::vector<int64_t> &shape = k.outputShapes[0];
+bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord &r) {
+  int rank = shape.size();
+  return rank >= 2 && r.vectorWidth >= 1 && r.channelTile % r.vectorWidth == 0 &&
+         r.channelTile <= shape[rank - 1] && r.pixelTile <= shape[rank - 2];
+}
+
+bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64_t> &shape,
+                   const ScheduleRecord &r, bool parallel) {
   int rank = shape.size();
   int64_t channels = shape[rank - 1], pixels = shape[rank - 2];
   int vw = r.vectorWidth, ct = r.channelTile, pt = r.pixelTile;
   // A record from elsewhere (a tuner, a database) may not fit this shape:
   // fall back rather than tile past the tensor.
-  if (vw < 1 || ct % vw != 0 || ct > channels || pt > pixels)
+  if (!tiledReductionFits(shape, r))
     return false;
 
   // Tiles that do not divide their dimension shift the last one inward: the
@@ -150,7 +152,9 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   out.unroll(xi);
   if (rt > 1)
     out.unroll(yi);
-  if (channelMajor) {
+  if (!parallel) {
+    // The caller decides (the block template runs strips in parallel).
+  } else if (channelMajor) {
     // Each thread keeps its own weight tiles.
     if (channels > ct)
       out.parallel(co);
@@ -185,21 +189,33 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
     update.unroll(a[2]);
     order.push_back(a[2]);
   }
-  for (int i = 0; i < s.rdom.dimensions(); ++i)
-    order.push_back(s.rdom[i]);
+  for (int i = 0; i < rdom.dimensions(); ++i)
+    order.push_back(rdom[i]);
   for (int i = rt > 1 ? 3 : 2; i < static_cast<int>(a.size()); ++i)
     order.push_back(a[i]);
   update.reorder(order);
-  if (r.unroll > 1 && s.rdom.dimensions() > 0) {
+  if (r.unroll > 1 && rdom.dimensions() > 0) {
     // Unroll the innermost reduction loop when it divides evenly.
-    const Halide::Internal::ReductionVariable &rv = s.rdom.domain().domain()[0];
+    const Halide::Internal::ReductionVariable &rv = rdom.domain().domain()[0];
     const int64_t *extent = Halide::Internal::as_const_int(rv.extent);
     if (extent && *extent % r.unroll == 0) {
       RVar ro("ro"), ri("ri");
-      update.split(s.rdom[0], ro, ri, r.unroll).unroll(ri);
+      update.split(rdom[0], ro, ri, r.unroll).unroll(ri);
     }
   }
   return true;
+}
+
+namespace {
+
+// A kernel whose one reduction computes its one output (plus an elementwise
+// epilogue): the output's register tiles hold the reduction.
+bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
+  if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
+      k.outputShapes[0].size() < 2)
+    return false;
+  const Stage &s = k.stages[0];
+  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true);
 }
 
 const char *pluginFile(ScheduleMode mode) {
@@ -391,7 +407,9 @@ llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const Schedu
   }
   ScheduleRecord applied = record;
   try {
-    bool tiled = record.pattern != KernelPattern::Generic && applyTiled(kernel, record);
+    bool tiled = record.pattern == KernelPattern::Block     ? applyBlock(kernel, record)
+                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record)
+                                                            : false;
     if (!tiled) {
       if (record.pattern != KernelPattern::Generic) {
         applied.pattern = KernelPattern::Generic;

@@ -22,6 +22,23 @@ namespace kiln::codegen {
 llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const ScheduleRecord &record,
                                              const Halide::Target &target);
 
+/// Building blocks of the templates (ApplySchedule.cpp), shared with the
+/// block template (BlockSchedule.cpp).
+///
+/// Whether `record`'s vector width and register tile fit an output of
+/// `shape` (tensor order): a record from a tuner or a file may not.
+bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord &record);
+/// Cuts `out` (a Func of tensor shape `shape`) into register tiles of
+/// record.channelTile channels x record.pixelTile pixels (x rowTile rows)
+/// and computes the reduction `acc` (with reduction domain `rdom`) inside
+/// each tile, accumulators on the stack. Parallel loops only when
+/// `parallel`. False, with nothing scheduled, when the record does not fit.
+bool tileReduction(Halide::Func out, Halide::Func acc, const Halide::RDom &rdom,
+                   const std::vector<int64_t> &shape, const ScheduleRecord &record, bool parallel);
+/// The block template (BlockSchedule.cpp): false, with nothing scheduled,
+/// when the kernel is not a block or the record does not fit it.
+bool applyBlock(EmittedKernel &kernel, const ScheduleRecord &record);
+
 /// Runs one of Halide's autoschedulers (plugin loaded once per process).
 llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode,
                               const Halide::Target &target);

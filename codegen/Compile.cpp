@@ -4,11 +4,13 @@
 #include "codegen/ApplySchedule.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/QuietStderr.h"
+#include "codegen/Scratch.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <chrono>
+#include <map>
 #include <optional>
 
 namespace kiln::codegen {
@@ -64,11 +66,10 @@ static llvm::Error scanUndefinedSymbols(llvm::StringRef path, CompiledKernelInfo
 // Emits `kernel` afresh (a schedule is applied in place, so every attempt
 // needs its own Funcs), schedules it as `record` says and writes the object.
 // Returns the record in effect.
-static llvm::Expected<ScheduleRecord> emitAndCompile(KernelOp kernel, const ScheduleRecord &record,
-                                                     const Halide::Target &target,
-                                                     llvm::StringRef functionName,
-                                                     llvm::StringRef objectPath,
-                                                     const std::string &headerPath) {
+static llvm::Expected<ScheduleRecord>
+emitAndCompile(KernelOp kernel, const ScheduleRecord &record, const Halide::Target &target,
+               llvm::StringRef functionName, llvm::StringRef objectPath,
+               const std::string &headerPath, KernelScratch &scratch) {
   // The autoschedulers and the lowering of their schedules print progress
   // and advice on stderr; errors come back as exceptions.
   std::optional<QuietStderr> quiet;
@@ -81,11 +82,15 @@ static llvm::Expected<ScheduleRecord> emitAndCompile(KernelOp kernel, const Sche
   if (!applied)
     return applied.takeError();
   try {
-    emitted->pipeline.compile_to_object(objectPath.str(), emitted->arguments(), functionName.str(),
-                                        target);
+    // One lowering for the object, the header and the scratch it needs.
+    Halide::Module module =
+        emitted->pipeline.compile_to_module(emitted->arguments(), functionName.str(), target);
+    std::map<Halide::OutputFileType, std::string> outputs = {
+        {Halide::OutputFileType::object, objectPath.str()}};
     if (!headerPath.empty())
-      emitted->pipeline.compile_to_header(headerPath, emitted->arguments(), functionName.str(),
-                                          target);
+      outputs[Halide::OutputFileType::c_header] = headerPath;
+    module.compile(outputs);
+    scratch = findScratch(module);
   } catch (const Halide::Error &e) {
     return makeError("kernel '" + kernel.getKernelName() + "': Halide failed: " + e.what());
   }
@@ -114,8 +119,8 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
   auto record = resolveSchedule(kernel, target, options.defaultMode);
   if (!record)
     return record.takeError();
-  auto applied =
-      emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath, options.headerPath);
+  auto applied = emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath,
+                                options.headerPath, info.scratch);
   if (!applied && record->mode != ScheduleMode::Template && options.fallbackToTemplate) {
     info.fallbackReason = reasonOf(applied.takeError(), kernel.getKernelName());
     auto targetInfo = parseTargetInfo(target);
@@ -123,7 +128,7 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
       return targetInfo.takeError();
     ScheduleRecord fallback = chooseTemplate(kernel, *targetInfo);
     applied = emitAndCompile(kernel, fallback, *halideTarget, functionName, objectPath,
-                             options.headerPath);
+                             options.headerPath, info.scratch);
     if (applied) {
       mlir::MLIRContext *context = kernel->getContext();
       kernel->setAttr(kScheduleAttrName, applied->toAttr(context));

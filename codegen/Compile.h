@@ -12,6 +12,7 @@
 #define KILN_CODEGEN_COMPILE_H
 
 #include "codegen/Schedule.h"
+#include "codegen/Scratch.h"
 #include "dialects/kiln/KilnOps.h"
 #include "llvm/Support/Error.h"
 
@@ -42,6 +43,8 @@ struct CompiledKernelInfo {
   /// non-constant size for the stack. The host must provide memory for it
   /// (see codegen/README.md: halide_malloc hook).
   bool heapAllocates = false;
+  /// What it allocates there, read from the lowered kernel (Scratch.h).
+  KernelScratch scratch;
   /// The object uses Halide's thread pool (halide_do_par_for).
   bool parallel = false;
   /// Non-empty when the requested autoscheduler failed and the template

@@ -40,7 +40,7 @@ llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name) {
 static constexpr std::pair<KernelPattern, llvm::StringLiteral> kPatterns[] = {
     {KernelPattern::Generic, "generic"}, {KernelPattern::Conv1x1, "conv1x1"},
     {KernelPattern::Conv, "conv"},       {KernelPattern::Depthwise, "depthwise"},
-    {KernelPattern::MatMul, "matmul"},
+    {KernelPattern::MatMul, "matmul"},   {KernelPattern::Block, "block"},
 };
 
 llvm::StringRef patternName(KernelPattern pattern) {
@@ -61,7 +61,7 @@ bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
   return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
          channelTile == o.channelTile && pixelTile == o.pixelTile && rowTile == o.rowTile &&
          unroll == o.unroll && parallelDims == o.parallelDims && computeAt == o.computeAt &&
-         order == o.order;
+         order == o.order && stageTiles == o.stageTiles;
 }
 
 DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
@@ -79,6 +79,9 @@ DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
       b.getNamedAttr("compute_at", b.getStringAttr(computeAt)),
       b.getNamedAttr("order", b.getStringAttr(order)),
   };
+  if (!stageTiles.empty())
+    entries.push_back(b.getNamedAttr("stage_tiles", b.getDenseI64ArrayAttr(SmallVector<int64_t>(
+                                                        stageTiles.begin(), stageTiles.end()))));
   return b.getDictionaryAttr(entries);
 }
 
@@ -128,6 +131,13 @@ llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
       if (!dims)
         return makeError("schedule record: 'parallel' must be an array<i64>");
       r.parallelDims.assign(dims.asArrayRef().begin(), dims.asArrayRef().end());
+    } else if (key == "stage_tiles") {
+      auto tiles = dyn_cast<DenseI64ArrayAttr>(value);
+      if (!tiles || tiles.size() % 3 != 0 ||
+          llvm::any_of(tiles.asArrayRef(), [](int64_t t) { return t < 1 || t > 1024; }))
+        return makeError("schedule record: 'stage_tiles' must be an array<i64> of (vector width, "
+                         "channel tile, pixel tile) triples in [1, 1024]");
+      r.stageTiles.assign(tiles.asArrayRef().begin(), tiles.asArrayRef().end());
     } else if (key == "compute_at") {
       auto s = getString();
       if (!s)
@@ -153,6 +163,11 @@ llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
   if (r.channelTile % r.vectorWidth != 0)
     return makeError("schedule record: channel_tile " + llvm::Twine(r.channelTile) +
                      " is not a multiple of vector_width " + llvm::Twine(r.vectorWidth));
+  for (size_t i = 0; i + 2 < r.stageTiles.size(); i += 3)
+    if (r.stageTiles[i + 1] % r.stageTiles[i] != 0)
+      return makeError("schedule record: stage_tiles: channel tile " +
+                       llvm::Twine(r.stageTiles[i + 1]) + " is not a multiple of vector width " +
+                       llvm::Twine(r.stageTiles[i]));
   return r;
 }
 
@@ -164,6 +179,9 @@ void ScheduleRecord::print(llvm::raw_ostream &os) const {
      << " pt=" << pixelTile << " rt=" << rowTile << " unroll=" << unroll << " parallel=[";
   llvm::interleave(parallelDims, os, ",");
   os << "] at=" << computeAt << " order=" << order;
+  for (size_t i = 0; i + 2 < stageTiles.size(); i += 3)
+    os << (i ? "," : " stages=") << stageTiles[i] << "x" << stageTiles[i + 1] << "x"
+       << stageTiles[i + 2];
 }
 
 std::string ScheduleRecord::str() const {
@@ -205,16 +223,63 @@ llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
 
 static ArrayRef<int64_t> shapeOf(Value v) { return cast<ShapedType>(v.getType()).getShape(); }
 
-KernelPattern classifyKernel(KernelOp kernel) {
-  Operation *anchor = nullptr;
-  for (Operation &op : kernel.getBody().front()) {
-    if (!isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::TransposeConv2DOp,
-             tosa::FullyConnectedOp, tosa::MatMulOp>(op))
-      continue;
-    if (anchor)
-      return KernelPattern::Generic; // two anchors: no single register tile
-    anchor = &op;
+// The reductions of a kernel, in body order.
+static SmallVector<Operation *> anchorsOf(KernelOp kernel) {
+  SmallVector<Operation *> anchors;
+  for (Operation &op : kernel.getBody().front())
+    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::TransposeConv2DOp,
+            tosa::FullyConnectedOp, tosa::MatMulOp>(op))
+      anchors.push_back(&op);
+  return anchors;
+}
+
+static bool isPointwiseConv(Operation *op) {
+  auto conv = dyn_cast<tosa::Conv2DOp>(op);
+  if (!conv)
+    return false;
+  ArrayRef<int64_t> w = shapeOf(conv.getWeight());
+  auto all = [](ArrayRef<int64_t> v, int64_t x) {
+    return llvm::all_of(v, [&](int64_t e) { return e == x; });
+  };
+  return w[1] == 1 && w[2] == 1 && all(conv.getPad(), 0) && all(conv.getStride(), 1) &&
+         all(conv.getDilation(), 1);
+}
+
+// What kiln-fuse-blocks makes: [1x1 conv ->] depthwise (multiplier 1) ->
+// 1x1 conv, each reading the one before (through elementwise ops), with the
+// kernel's one result shaped like the last conv.
+static bool isBlock(KernelOp kernel, ArrayRef<Operation *> anchors) {
+  if (anchors.size() < 2 || anchors.size() > 3 || kernel.getNumResults() != 1 ||
+      shapeOf(anchors.back()->getResult(0)) != shapeOf(kernel.getResult(0)))
+    return false;
+  auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(anchors[anchors.size() - 2]);
+  if (!dw || shapeOf(dw.getWeight())[3] != 1 || !isPointwiseConv(anchors.back()) ||
+      (anchors.size() == 3 && !isPointwiseConv(anchors[0])))
+    return false;
+  // Each reduction's activation input derives from the previous one (a
+  // block argument for the first).
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    Value input = anchors[i]->getOperand(0);
+    while (Operation *def = input.getDefiningOp()) {
+      if (i > 0 && def == anchors[i - 1])
+        break;
+      if (def->getNumOperands() == 0 || shapeOf(def->getResult(0)) != shapeOf(input))
+        return false;
+      input = def->getOperand(0);
+    }
+    if ((i == 0) != isa<BlockArgument>(input))
+      return false;
   }
+  return true;
+}
+
+KernelPattern classifyKernel(KernelOp kernel) {
+  SmallVector<Operation *> anchors = anchorsOf(kernel);
+  if (isBlock(kernel, anchors))
+    return KernelPattern::Block;
+  if (anchors.size() != 1)
+    return KernelPattern::Generic; // several anchors: no single register tile
+  Operation *anchor = anchors.empty() ? nullptr : anchors[0];
   // The tiled templates compute the anchor inside the output's tiles, which
   // only makes sense when the output has the anchor's shape (an elementwise
   // epilogue, not a reshape or a second output).
@@ -263,7 +328,73 @@ static int fittingWidth(int64_t n, int lanes) {
   return v;
 }
 
+// Register tile: nvec vectors of output channels by pt pixels, as many
+// accumulators as the register file holds with room for the operands
+// (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: STACK.md), discounted by the
+// channels a shifted last tile computes twice. Returns (channel tile,
+// pixel tile).
+static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
+                                        int maxVectors, const TargetInfo &target) {
+  int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 ? 24 : 12;
+  std::pair<int, int> best = {vectorWidth, 1};
+  double bestScore = 0;
+  for (int nvec = 1; nvec <= maxVectors; ++nvec) {
+    int64_t ct = nvec * vectorWidth;
+    if (ct > channels)
+      break;
+    double useful = double(channels) / double((channels + ct - 1) / ct * ct);
+    for (int pt = 1; pt <= 8; ++pt) {
+      if (pt > pixels || nvec * pt > budget)
+        continue;
+      // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
+      double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
+      // Ties go to the wider channel tile (fewer re-reads of the input).
+      double score = nvec * pt * useful * usefulPixels + nvec * 1e-3;
+      if (score > bestScore) {
+        bestScore = score;
+        best = {static_cast<int>(ct), pt};
+      }
+    }
+  }
+  return best;
+}
+
+// The block template's record: the project conv's tile in the record's own
+// knobs, the expand's and the depthwise's in stageTiles, and strips of rows
+// in parallel. A strip recomputes the expand rows its depthwise window
+// shares with the strip above (KH - stride rows), so strips are no shorter
+// than 8 rows where the height allows, and about 4 of them keep 2 threads
+// busy.
+static ScheduleRecord chooseBlockTemplate(KernelOp kernel, const TargetInfo &target) {
+  ScheduleRecord r;
+  r.pattern = KernelPattern::Block;
+  SmallVector<Operation *> anchors = anchorsOf(kernel);
+  for (Operation *anchor : anchors) {
+    ArrayRef<int64_t> shape = shapeOf(anchor->getResult(0)); // NHWC
+    bool depthwise = isa<tosa::DepthwiseConv2DOp>(anchor);
+    int vw = fittingWidth(shape[3], target.vectorLanesF32);
+    auto [ct, pt] = registerTile(shape[3], shape[2], vw, depthwise ? 2 : 5, target);
+    if (anchor == anchors.back()) {
+      r.vectorWidth = vw;
+      r.channelTile = ct;
+      r.pixelTile = pt;
+    } else {
+      r.stageTiles.insert(r.stageTiles.end(), {vw, ct, pt});
+    }
+    if (depthwise)
+      r.unroll = std::max<int64_t>(1, std::min<int64_t>(shapeOf(anchor->getOperand(1))[1], 8));
+  }
+  int64_t rows = shapeOf(kernel.getResult(0))[1];
+  r.rowTile = static_cast<int>(std::max<int64_t>((rows + 3) / 4, std::min<int64_t>(rows, 8)));
+  if (rows > r.rowTile)
+    r.parallelDims = {1};
+  r.computeAt = "tile";
+  return r;
+}
+
 ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
+  if (classifyKernel(kernel) == KernelPattern::Block)
+    return chooseBlockTemplate(kernel, target);
   ScheduleRecord r;
   r.pattern = classifyKernel(kernel);
   ArrayRef<int64_t> out =
@@ -298,33 +429,10 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
     return r;
   }
 
-  // Register tile: nvec vectors of output channels by `pixelTile` pixels, as
-  // many accumulators as the register file holds with room for the operands
-  // (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: STACK.md), discounted by the
-  // channels a shifted last tile computes twice.
-  int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 ? 24 : 12;
   int maxVectors = r.pattern == KernelPattern::Depthwise ? 2 : 5;
   int64_t pixels = rank >= 2 ? out[rank - 2] : 1;
-  double bestScore = 0;
-  for (int nvec = 1; nvec <= maxVectors; ++nvec) {
-    int64_t ct = nvec * r.vectorWidth;
-    if (ct > channels)
-      break;
-    double useful = double(channels) / double((channels + ct - 1) / ct * ct);
-    for (int pt = 1; pt <= 8; ++pt) {
-      if (pt > pixels || nvec * pt > budget)
-        continue;
-      // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
-      double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
-      // Ties go to the wider channel tile (fewer re-reads of the input).
-      double score = nvec * pt * useful * usefulPixels + nvec * 1e-3;
-      if (score > bestScore) {
-        bestScore = score;
-        r.channelTile = ct;
-        r.pixelTile = pt;
-      }
-    }
-  }
+  std::tie(r.channelTile, r.pixelTile) =
+      registerTile(channels, pixels, r.vectorWidth, maxVectors, target);
   r.computeAt = "tile";
   // Depthwise: unroll the window's columns so that the pixels of a tile share
   // their input loads (pixel x at tap 1 is pixel x+1 at tap 0). Measured

@@ -41,6 +41,7 @@ enum class KernelPattern {
   Conv,      ///< any other conv2d (and transpose_conv2d)
   Depthwise, ///< depthwise_conv2d
   MatMul,    ///< fully_connected, matmul
+  Block,     ///< [1x1 conv ->] depthwise -> 1x1 conv (kiln-fuse-blocks)
 };
 llvm::StringRef patternName(KernelPattern pattern);
 llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name);
@@ -78,6 +79,13 @@ struct ScheduleRecord {
   /// "channel_major": for each channel tile, every pixel (the weight tile
   /// stays in cache; right for 7x7x320->1280 convs and matmuls).
   std::string order = "pixel_major";
+  /// Block template: the register tiles of the reductions before the last
+  /// one (the expand conv, if any, then the depthwise), three numbers each:
+  /// vector width, channel tile, pixel tile. The record's own vectorWidth,
+  /// channelTile and pixelTile are the project conv's; rowTile is the
+  /// height of the strip of output rows the block computes at a time, and
+  /// unroll the depthwise's. Empty for every other pattern.
+  std::vector<int> stageTiles;
 
   bool operator==(const ScheduleRecord &other) const;
   bool operator!=(const ScheduleRecord &other) const { return !(*this == other); }
@@ -105,7 +113,7 @@ struct TargetInfo {
 /// (plain wasm). "host" asks LLVM for this machine's features.
 llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target);
 
-/// The pattern of a kernel, from the anchor op in its body.
+/// The pattern of a kernel, from the anchor ops in its body.
 KernelPattern classifyKernel(KernelOp kernel);
 
 /// The template record for `kernel` on `target`: full-width vectors where

@@ -30,7 +30,114 @@ static void kiln_error_handler(void *user_context, const char *message) {
   kiln_error_message[i] = 0;
 }
 
-void kiln_install_error_handler(void) { halide_set_error_handler(kiln_error_handler); }
+#if !defined(__wasm__)
+/* Kernel scratch (see kiln_install_halide_hooks). WebAssembly modules bring
+ * their own malloc, which already reuses freed blocks (targets/wasm/shim). */
+typedef void *(*kiln_halide_malloc)(void *user_context, size_t size);
+typedef void (*kiln_halide_free)(void *user_context, void *ptr);
+extern kiln_halide_malloc halide_set_custom_malloc(kiln_halide_malloc fn);
+extern kiln_halide_free halide_set_custom_free(kiln_halide_free fn);
+extern void *halide_default_malloc(void *user_context, size_t size);
+
+/* A block's header fills the first 128 bytes, so the memory after it keeps
+ * the alignment of Halide's own allocations. */
+enum { KILN_BLOCK_HEADER = 128 };
+typedef struct kiln_block {
+  struct kiln_block *next;
+  size_t size;
+} kiln_block;
+static kiln_block *kiln_free_blocks;
+static char kiln_free_lock;
+
+static void kiln_lock(void) {
+  while (__atomic_test_and_set(&kiln_free_lock, __ATOMIC_ACQUIRE)) {
+  }
+}
+static void kiln_unlock(void) { __atomic_clear(&kiln_free_lock, __ATOMIC_RELEASE); }
+
+/* The smallest free block of at least `size` bytes, unlinked (call locked).
+ * Best fit is what makes a reservation work: requests that each have a
+ * block at least their size get one, in any order. */
+static kiln_block *kiln_take_best_fit(size_t size) {
+  kiln_block **best = 0;
+  for (kiln_block **b = &kiln_free_blocks; *b; b = &(*b)->next)
+    if ((*b)->size >= size && (!best || (*b)->size < (*best)->size))
+      best = b;
+  kiln_block *found = best ? *best : 0;
+  if (found)
+    *best = found->next;
+  return found;
+}
+
+static void *kiln_scratch_malloc(void *user_context, size_t size) {
+  kiln_lock();
+  kiln_block *found = kiln_take_best_fit(size);
+  kiln_unlock();
+  if (!found) {
+    found = (kiln_block *)halide_default_malloc(user_context, size + KILN_BLOCK_HEADER);
+    if (!found)
+      return 0;
+    found->size = size;
+  }
+  return (unsigned char *)found + KILN_BLOCK_HEADER;
+}
+
+static void kiln_scratch_free(void *user_context, void *ptr) {
+  (void)user_context;
+  if (!ptr)
+    return;
+  kiln_block *block = (kiln_block *)((unsigned char *)ptr - KILN_BLOCK_HEADER);
+  kiln_lock();
+  block->next = kiln_free_blocks;
+  kiln_free_blocks = block;
+  kiln_unlock();
+}
+
+extern int halide_host_cpu_count(void);
+
+kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count, const size_t *once,
+                                 int once_count, int num_threads) {
+  /* Halide's pool runs tasks on its workers and on the calling thread. */
+  int threads = (num_threads > 0 ? num_threads : halide_host_cpu_count()) + 1;
+  kiln_block *held = 0; /* blocks that meet this reservation, set aside */
+  kiln_status status = KILN_OK;
+  kiln_lock();
+  for (int t = 0; t <= threads && status == KILN_OK; ++t) {
+    /* t == threads: the blocks needed once per run. */
+    const size_t *sizes = t < threads ? per_thread : once;
+    int count = t < threads ? per_thread_count : once_count;
+    for (int i = 0; i < count; ++i) {
+      kiln_block *block = kiln_take_best_fit(sizes[i]);
+      if (!block) {
+        block = (kiln_block *)halide_default_malloc(0, sizes[i] + KILN_BLOCK_HEADER);
+        if (!block) {
+          status = KILN_OUT_OF_MEMORY;
+          break;
+        }
+        block->size = sizes[i];
+      }
+      block->next = held;
+      held = block;
+    }
+  }
+  while (held) {
+    kiln_block *next = held->next;
+    held->next = kiln_free_blocks;
+    kiln_free_blocks = held;
+    held = next;
+  }
+  kiln_unlock();
+  return status;
+}
+#endif
+
+void kiln_install_halide_hooks(void) {
+  halide_set_error_handler(kiln_error_handler);
+#if !defined(__wasm__)
+  halide_set_custom_malloc(kiln_scratch_malloc);
+  halide_set_custom_free(kiln_scratch_free);
+#endif
+}
 
 const char *kiln_kernel_error_message(void) { return kiln_error_message; }
 

@@ -67,10 +67,27 @@ typedef struct kiln_tensor_info {
  * while another thread runs one. 0 means one per core. */
 void kiln_set_num_threads(int num_threads);
 
-/* Routes errors that compiled kernels report (a buffer of the wrong shape,
- * say) to Kiln instead of Halide's default handler, which prints and aborts.
- * Each model's create calls it; calling it again is harmless. */
-void kiln_install_error_handler(void);
+/* Installs Kiln's hooks into Halide's runtime (native targets; each model's
+ * create calls it, calling it again is harmless):
+ * - errors that compiled kernels report (a buffer of the wrong shape, say)
+ *   go to Kiln instead of Halide's default handler, which prints and aborts;
+ * - kernel scratch that Halide puts on the heap (intermediates over its 16 KB
+ *   stack limit, such as a fused block's expanded rows) is recycled: freed
+ *   blocks go to a free list, never back to malloc, and later requests of a
+ *   size they fit reuse them. Every run asks for the same sizes, so runs
+ *   after the first allocate nothing (the first one also starts Halide's
+ *   worker threads). */
+void kiln_install_halide_hooks(void);
+
+/* Makes sure Kiln's free list holds, besides blocks for anything reserved
+ * before, a block of each of `per_thread` sizes for every thread that may
+ * run kernels (`num_threads`, or one per core when 0, plus the caller) and
+ * of each of the `once` sizes: a model's create reserves its kernels' heap
+ * scratch (sizes from kilnc) so that no run allocates. Reserving the same
+ * sizes again allocates nothing; blocks are kept for the process's life
+ * and shared by all models. KILN_OUT_OF_MEMORY if malloc fails. */
+kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count, const size_t *once,
+                                 int once_count, int num_threads);
 
 /* The last kernel error message on this thread ("" if none). */
 const char *kiln_kernel_error_message(void);

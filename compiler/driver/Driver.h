@@ -37,6 +37,8 @@ struct DriverOptions {
   std::string cpuFeatures = "host";
   /// --schedule: template (default) or auto:adams2019|li2018|mullapudi2016.
   std::string scheduleMode = "template";
+  /// kiln-fuse-blocks (template schedules only).
+  bool fuseBlocks = true;
   /// Weights linked in (false) or written to NAME.weights.bin (true).
   bool externalWeights = false;
   /// wasm: also build NAME.nosimd.wasm for engines without SIMD.
@@ -50,8 +52,8 @@ struct DriverOptions {
 
 /// Loads a model by file type: .onnx/.onnxtext, TF.js model.json, .mlir (Kiln IR
 /// at the import phase).
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-loadModel(mlir::MLIRContext &context, const DriverOptions &options);
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> loadModel(mlir::MLIRContext &context,
+                                                            const DriverOptions &options);
 
 /// Runs kilnc. Returns the process exit code; errors go to `errs`.
 int runDriver(const DriverOptions &options, llvm::raw_ostream &errs);

@@ -70,8 +70,10 @@ void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void buildKernelsPipeline(OpPassManager &pm) {
+void buildKernelsPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createKilnFormKernelsPass());
+  if (options.fuseBlocks && options.scheduleMode == "template")
+    pm.addNestedPass<func::FuncOp>(createKilnFuseBlocksPass());
 }
 
 void buildSchedulesPipeline(OpPassManager &pm, const PipelineOptions &options) {
@@ -84,7 +86,7 @@ LogicalResult runPipeline(ModuleOp module, Phase to, const PipelineOptions &opti
   if (to >= Phase::Graph)
     buildGraphPipeline(pm);
   if (to >= Phase::Kernels)
-    buildKernelsPipeline(pm);
+    buildKernelsPipeline(pm, options);
   if (to >= Phase::Schedules)
     buildSchedulesPipeline(pm, options);
   return pm.run(module);

@@ -41,16 +41,21 @@ void registerPasses();
 /// transposes cancelled), BatchNorm and bias folding into convs,
 /// canonicalisation, CSE.
 void buildGraphPipeline(mlir::OpPassManager &pm);
-/// Kernel formation: kiln.kernel regions with structural hashes.
-void buildKernelsPipeline(mlir::OpPassManager &pm);
-
 struct PipelineOptions {
   /// Halide target the schedules are chosen for ("host", "x86-64-linux-avx2",
   /// "wasm-32-wasmrt-wasm_simd128"...).
   std::string target = "host";
   /// "template" (Kiln's schedules) or "auto:adams2019|li2018|mullapudi2016".
   std::string scheduleMode = "template";
+  /// Merge inverted-residual blocks into one kernel (kiln-fuse-blocks).
+  /// Template schedules only: the block template is Kiln's; the
+  /// autoschedulers get the kernels one convolution each.
+  bool fuseBlocks = true;
 };
+
+/// Kernel formation: kiln.kernel regions with structural hashes, then block
+/// fusion where `options` allow it.
+void buildKernelsPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
 /// Weight packing and schedule assignment: a kiln.schedule record on every
 /// kernel (see codegen/README.md).

@@ -12,6 +12,9 @@ namespace kiln {
 
 namespace {
 #include "runtime/RuntimeSources.inc"
+
+#include <algorithm>
+#include <functional>
 } // namespace
 
 static llvm::Error error(const llvm::Twine &message) {
@@ -64,6 +67,19 @@ static llvm::Error buildRuntime(const toolchain::TempDir &tmp, const CpuTargetOp
   return toolchain::run("llvm-ar-19", {"rcs", tmp.file("libkiln_runtime.a"), obj, halideRt});
 }
 
+// Kernels run one after another and free their scratch before the next
+// starts, so one set of blocks serves them all: the largest blocks of all
+// kernels, sorted, element by element. Any kernel's requests, sorted the
+// same way, each have a block at least their size, which is what the
+// runtime's best-fit reservation needs.
+static void mergeScratch(std::vector<uint64_t> &merged, std::vector<uint64_t> sizes) {
+  std::sort(sizes.begin(), sizes.end(), std::greater<>());
+  if (merged.size() < sizes.size())
+    merged.resize(sizes.size(), 0);
+  for (size_t i = 0; i < sizes.size(); ++i)
+    merged[i] = std::max(merged[i], sizes[i]);
+}
+
 llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options) {
   auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
@@ -79,6 +95,7 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   codegen::CompileOptions compileOptions;
   compileOptions.defaultMode = options.scheduleMode;
   std::vector<std::string> objects;
+  std::vector<uint64_t> scratchPerThread, scratchOnce;
   KernelProgress progress(options.progress, plan->kernels.size());
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = tmp->file(plan->functionName(k) + ".o");
@@ -93,11 +110,15 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
     progress.done(k, kernel, codegen::scheduleLabel(*compiled, options.scheduleMode),
                   compiled->seconds);
     objects.push_back(object);
+    mergeScratch(scratchPerThread, compiled->scratch.perThread);
+    mergeScratch(scratchOnce, compiled->scratch.once);
   }
   progress.finish();
 
   host::HostOptions hostOptions{options.sourceName, options.externalWeights};
   hostOptions.installErrorHandler = true;
+  hostOptions.scratchPerThread = std::move(scratchPerThread);
+  hostOptions.scratchOnce = std::move(scratchOnce);
   std::vector<std::string> published = {"lib" + m + ".a", m + ".h", "libkiln_runtime.a",
                                         "kiln_runtime.h"};
   if (auto err = toolchain::writeFile(tmp->file(m + ".h"), host::emitHeader(*plan, hostOptions)))

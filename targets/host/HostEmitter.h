@@ -13,6 +13,7 @@
 #include "targets/host/HostPlan.h"
 
 #include <string>
+#include <vector>
 
 namespace kiln::host {
 
@@ -32,6 +33,10 @@ struct HostOptions {
   /// instead of Halide's default, which prints and aborts. Targets with a
   /// handler of their own (WASM's shim) leave it off.
   bool installErrorHandler = false;
+  /// Heap scratch the kernels ask Halide for (codegen/Scratch.h), in bytes:
+  /// blocks each thread needs, and blocks needed once per run. create()
+  /// reserves them (kiln_reserve_scratch) so that runs allocate nothing.
+  std::vector<uint64_t> scratchPerThread, scratchOnce;
 };
 
 std::string emitHeader(const HostPlan &plan, const HostOptions &options);

@@ -15,7 +15,11 @@ def KilnFormKernelsPass : Pass<"kiln-form-kernels", "mlir::func::FuncOp"> {
     Groups graph ops into `kiln.kernel` regions, each compiled later as one
     function. An anchor op (convolution, depthwise convolution, matmul,
     pooling, reduction) pulls in the chain of elementwise ops that consume its
-    result alone (bias add, activation, residual add). Other ops form kernels
+    result alone (bias add, activation, residual add), and the residual
+    operand of such an add when it is a channel pad (`tosa.concat` or
+    `tosa.pad` of the add's shape, read by nothing else), so that the pad is
+    computed inside the conv's tiles instead of in a pass of its own. Other
+    ops form kernels
     of their own chains. Constants stay outside as kernel inputs, so that two
     kernels with the same structure share one compiled function: each kernel
     gets a structural `hash` of its body.

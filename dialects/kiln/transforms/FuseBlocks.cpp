@@ -55,17 +55,20 @@ bool isBlockDepthwise(Operation *op) {
 }
 
 // The anchor of a kernel that is one anchor plus an elementwise epilogue of
-// the anchor's shape (what kiln-form-kernels makes), with a single result.
+// the anchor's shape and the epilogue's absorbed channel pads (what
+// kiln-form-kernels makes), with a single result.
 Operation *soleAnchor(KernelOp kernel) {
   if (kernel.getNumResults() != 1)
     return nullptr;
   Operation *anchor = nullptr;
   for (Operation &op : kernel.getBody().front().without_terminator()) {
-    if (isAnchorOp(&op) && !anchor) {
+    if (isAnchorOp(&op)) {
+      if (anchor)
+        return nullptr;
       anchor = &op;
       continue;
     }
-    if (!anchor || !isElementwiseOp(&op))
+    if (!isElementwiseOp(&op) && !isa<tosa::ConcatOp, tosa::PadOp>(op))
       return nullptr;
   }
   if (!anchor || shapeOf(anchor->getResult(0)) != shapeOf(kernel.getResult(0)))

@@ -45,3 +45,32 @@ func.func @movement(%x: tensor<2x2xf32>) -> tensor<4xf32> {
   %s = tosa.sigmoid %r : (tensor<4xf32>) -> tensor<4xf32>
   return %s : tensor<4xf32>
 }
+
+// BlazeFace's residual: the block input padded with zero channels (a concat)
+// feeds only the add after the 1x1 conv, so the conv's kernel takes the
+// concat with it, although the concat comes first in the block. The input
+// itself has two users (the depthwise and the concat) and stays a value.
+// CHECK-LABEL: func.func @absorb_channel_pad
+// CHECK: %[[D:.*]] = kiln.kernel "depthwise_conv2d_0"(%arg0,
+// CHECK: %[[C:.*]] = kiln.kernel "conv2d_1"(%arg0, %{{.*}}, %[[D]],
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.concat
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: tosa.add
+// CHECK-NEXT: tosa.clamp
+// CHECK-NEXT: kiln.yield
+// CHECK-NOT: kiln.kernel
+// CHECK: return %[[C]]
+func.func @absorb_channel_pad(%x: tensor<1x8x8x4xf32>) -> tensor<1x8x8x6xf32> {
+  %z = "tosa.const"() {value = dense<0.0> : tensor<1x8x8x2xf32>} : () -> tensor<1x8x8x2xf32>
+  %wd = "tosa.const"() {value = dense<0.2> : tensor<3x3x4x1xf32>} : () -> tensor<3x3x4x1xf32>
+  %bd = "tosa.const"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32>
+  %wp = "tosa.const"() {value = dense<0.3> : tensor<6x1x1x4xf32>} : () -> tensor<6x1x1x4xf32>
+  %bp = "tosa.const"() {value = dense<0.0> : tensor<6xf32>} : () -> tensor<6xf32>
+  %skip = tosa.concat %x, %z {axis = 3 : i32} : (tensor<1x8x8x4xf32>, tensor<1x8x8x2xf32>) -> tensor<1x8x8x6xf32>
+  %d = tosa.depthwise_conv2d %x, %wd, %bd {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x4xf32>, tensor<3x3x4x1xf32>, tensor<4xf32>) -> tensor<1x8x8x4xf32>
+  %p = tosa.conv2d %d, %wp, %bp {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x4xf32>, tensor<6x1x1x4xf32>, tensor<6xf32>) -> tensor<1x8x8x6xf32>
+  %a = tosa.add %p, %skip : (tensor<1x8x8x6xf32>, tensor<1x8x8x6xf32>) -> tensor<1x8x8x6xf32>
+  %r = tosa.clamp %a {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<1x8x8x6xf32>) -> tensor<1x8x8x6xf32>
+  return %r : tensor<1x8x8x6xf32>
+}

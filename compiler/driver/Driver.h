@@ -37,8 +37,8 @@ struct DriverOptions {
   std::string cpuFeatures = "host";
   /// --schedule: template (default) or auto:adams2019|li2018|mullapudi2016.
   std::string scheduleMode = "template";
-  /// kiln-fuse-blocks (template schedules only).
-  bool fuseBlocks = true;
+  /// kiln-fuse-blocks (template schedules only; off by default).
+  bool fuseBlocks = false;
   /// Weights linked in (false) or written to NAME.weights.bin (true).
   bool externalWeights = false;
   /// wasm: also build NAME.nosimd.wasm for engines without SIMD.

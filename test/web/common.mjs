@@ -79,12 +79,13 @@ export function modelAvailable(model) {
  * external (--weights=external), fallback (default true), kernelChecks
  * (Halide's buffer checks kept in the kernels).
  */
-export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false } = {}) {
+export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false, fuseBlocks = false } = {}) {
   assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kilnc)`);
   const flags = ['--target=wasm', '--name', name];
   if (external) flags.push('--weights=external');
   if (!fallback) flags.push('--no-fallback');
   if (kernelChecks) flags.push('--kernel-checks');
+  if (fuseBlocks) flags.push('--fuse-blocks');
   let log = '';
   const dir = cached(`wasm-${flags.join('')}`, [fileKey(compiler), fileKey(model), ...flags].join('|'), (out) => {
     log = mustRun(compiler, [model, '-o', out, ...flags]);

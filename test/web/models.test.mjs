@@ -86,6 +86,27 @@ for (const { name, model } of MODELS) {
       assert.ok(size(checked.dir) > size(artifact.dir), 'the checks add code');
     });
 
+    // kilnc --fuse-blocks (experimental): block kernels keep their expanded
+    // rows in heap scratch, which the shim's malloc recycles.
+    test('with --fuse-blocks, the SIMD module matches ONNX Runtime and keeps its memory', async () => {
+      setup();
+      const fused = compileWasm(model, name, { fallback: false, fuseBlocks: true });
+      const loader = await importLoader(fused);
+      const m = await loader.load();
+      try {
+        const outputs = m.run(feeds);
+        const bytes = m.memoryBytes;
+        for (let i = 0; i < 20; i++) m.run(feeds);
+        assert.equal(m.memoryBytes, bytes, 'the module grew its memory');
+        const actual = path.join(tmp, `${name}-fused`);
+        writeOutputs(actual, outputs, loader.outputs);
+        const r = compare(truth.expected, actual);
+        assert.equal(r.status, 0, `outputs differ from ONNX Runtime's:\n${r.out}`);
+      } finally {
+        m.dispose();
+      }
+    });
+
     for (const simd of [true, false]) {
       test(`the ${simd ? 'SIMD' : 'fallback'} module matches ONNX Runtime`, async () => {
         setup();

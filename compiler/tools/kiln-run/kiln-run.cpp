@@ -110,6 +110,9 @@ int main(int argc, char **argv) {
                                cl::cat(category));
   cl::opt<bool> timing("timing", cl::desc("Print compile time per kernel and run time"),
                        cl::cat(category));
+  cl::opt<bool> fuseBlocks("fuse-blocks",
+                           cl::desc("Fuse inverted-residual blocks (as kilnc --fuse-blocks)"),
+                           cl::cat(category));
   cl::opt<unsigned> repeat("repeat", cl::desc("Run N times (timing reports the median)"),
                            cl::init(1), cl::cat(category));
   cl::HideUnrelatedOptions(category);
@@ -139,7 +142,10 @@ int main(int argc, char **argv) {
     raw_string_ostream diagStream(diagText);
     SourceMgr sourceMgr;
     mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
-    if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels)))
+    kiln::PipelineOptions pipelineOptions;
+    pipelineOptions.scheduleMode = schedule;
+    pipelineOptions.fuseBlocks = fuseBlocks;
+    if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels, pipelineOptions)))
       return fail("compilation to phase 'kernels' failed:\n" + StringRef(diagText).rtrim());
   }
   double frontSeconds =

@@ -35,9 +35,10 @@ int main(int argc, char **argv) {
       "schedule",
       cl::desc("template (default: Kiln's schedules) or auto:adams2019|li2018|mullapudi2016"),
       cl::init("template"), cl::cat(category));
-  cl::opt<bool> noFuseBlocks(
-      "no-fuse-blocks",
-      cl::desc("Keep each convolution of an inverted-residual block a kernel of its own"),
+  cl::opt<bool> fuseBlocks(
+      "fuse-blocks",
+      cl::desc("Fuse inverted-residual blocks into one kernel each (template schedules; "
+               "experimental: not yet faster)"),
       cl::cat(category));
   cl::opt<std::string> weights(
       "weights", cl::desc("embedded (default): linked in; external: NAME.weights.bin"),
@@ -68,7 +69,7 @@ int main(int argc, char **argv) {
   options.modelName = name;
   options.cpuFeatures = cpuFeatures;
   options.scheduleMode = schedule;
-  options.fuseBlocks = !noFuseBlocks;
+  options.fuseBlocks = fuseBlocks;
   options.wasmFallback = !noFallback;
   options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;

@@ -84,17 +84,28 @@ bool applyBlock(EmittedKernel &k, const ScheduleRecord &r) {
   if (rows > strip && llvm::is_contained(r.parallelDims, 1))
     out.parallel(strips);
 
-  // The depthwise output: one row per output row, all its channels.
-  Func dwFunc = dw.func, dwRows = dwFunc.in();
+  // The Func that stores a reduction's result for the next one: the next
+  // reduction's activation input (the clamp after the conv) when it is a
+  // pure Func of its own, so that the epilogue runs once per element, not
+  // once per tap; else a wrapper of the reduction.
+  auto storedResult = [](const Stage &producer, const Stage &consumer) {
+    Func input = consumer.input, reduction = producer.func;
+    if (input.defined() && input.name() != reduction.name() && !input.has_update_definition())
+      return input;
+    return reduction.in();
+  };
+
+  // The depthwise output, per pixel tile of the project (a few KB on the
+  // stack, still in L1 when the project reads it).
+  Func dwRows = storedResult(dw, project);
   dwRows.compute_at(out, Var("xo")).store_in(MemoryType::Stack);
   tileReduction(dwRows, dw.func, dw.rdom, dw.shape, dwRecord, /*parallel=*/false);
 
   // The expanded rows: computed where each output row needs them, stored
   // per strip, so that Halide's sliding window computes only the rows not
-  // computed for the previous output row, and storage folding keeps just
-  // the window's rows.
+  // computed for the previous output row.
   if (expand) {
-    Func expandFunc = expand->func, expandRows = expandFunc.in();
+    Func expandRows = storedResult(*expand, dw);
     expandRows.compute_at(out, row).store_at(out, strips).store_in(MemoryType::Stack);
     // Halide folds the window on its own only when no padding clamps its
     // first rows; fold explicitly to the window's height (a power of two:

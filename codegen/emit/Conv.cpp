@@ -62,7 +62,7 @@ llvm::Error emitConv2D(Operation *op, EmitContext &ctx) {
                     Halide::cast(*outType, weight.at({v[3], r.z, r.y, r.x})));
   std::vector<int64_t> shape = shapeOf(op->getResult(0));
   ctx.bind(op->getResult(0), HTensor{f, shape, *outType});
-  ctx.addStage(Stage{Stage::Conv, f, r, shape});
+  ctx.addStage(Stage{Stage::Conv, f, r, shape, in.func});
   return llvm::Error::success();
 }
 
@@ -95,7 +95,7 @@ llvm::Error emitDepthwise(Operation *op, EmitContext &ctx) {
                     Halide::cast(*outType, weight.at({r.y, r.x, c, mi})));
   std::vector<int64_t> shape = shapeOf(op->getResult(0));
   ctx.bind(op->getResult(0), HTensor{f, shape, *outType});
-  ctx.addStage(Stage{Stage::Depthwise, f, r, shape});
+  ctx.addStage(Stage{Stage::Depthwise, f, r, shape, in.func});
   return llvm::Error::success();
 }
 

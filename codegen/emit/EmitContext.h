@@ -43,6 +43,11 @@ struct Stage {
   Halide::Func func;
   Halide::RDom rdom;
   std::vector<int64_t> shape;
+  /// Convolutions: the activation operand as the op reads it (before any
+  /// padding), e.g. the clamp after a previous conv. The block template
+  /// stores it, so that an epilogue is computed once per element rather
+  /// than once per tap.
+  Halide::Func input = {};
 };
 
 /// Pure Vars in tensor order, one per dimension.

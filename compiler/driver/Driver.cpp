@@ -99,7 +99,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   PipelineOptions pipelineOptions;
   pipelineOptions.target = options.target == "wasm" ? kWasmSimdHalideTarget : *halideTarget;
   pipelineOptions.scheduleMode = options.scheduleMode;
-  pipelineOptions.fuseBlocks = options.fuseBlocks;
+  pipelineOptions.fuseBlocks = options.fuseBlocks.value_or(options.target != "wasm");
 
   // Pass failures report through MLIR diagnostics; print them as they come.
   std::string diagText;

@@ -49,10 +49,9 @@ struct PipelineOptions {
   std::string scheduleMode = "template";
   /// Merge inverted-residual blocks into one kernel (kiln-fuse-blocks).
   /// Template schedules only: the block template is Kiln's; the
-  /// autoschedulers get the kernels one convolution each. Off by default:
-  /// measured, the block template is not yet faster than separate kernels
-  /// (codegen/README.md, "block").
-  bool fuseBlocks = false;
+  /// autoschedulers get the kernels one convolution each. Measured in
+  /// codegen/README.md ("block").
+  bool fuseBlocks = true;
 };
 
 /// Kernel formation: kiln.kernel regions with structural hashes, then block

@@ -74,7 +74,7 @@ def KilnFuseBlocksPass : Pass<"kiln-fuse-blocks", "mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"512 * 1024",
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"1024 * 1024",
            "Fuse only when the largest intermediate has at least this many bytes">,
   ];
   let dependentDialects = ["kiln::KilnDialect"];

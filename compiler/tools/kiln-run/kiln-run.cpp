@@ -111,8 +111,8 @@ int main(int argc, char **argv) {
   cl::opt<bool> timing("timing", cl::desc("Print compile time per kernel and run time"),
                        cl::cat(category));
   cl::opt<bool> fuseBlocks("fuse-blocks",
-                           cl::desc("Fuse inverted-residual blocks (as kilnc --fuse-blocks)"),
-                           cl::cat(category));
+                           cl::desc("Fuse inverted-residual blocks (as kilnc; default true)"),
+                           cl::init(true), cl::cat(category));
   cl::opt<unsigned> repeat("repeat", cl::desc("Run N times (timing reports the median)"),
                            cl::init(1), cl::cat(category));
   cl::HideUnrelatedOptions(category);

@@ -17,7 +17,7 @@
 // CHECK-NEXT: kiln.yield
 // CHECK-NOT: kiln.kernel
 // CHECK: return %[[K]]
-// Below the default threshold (512 KiB) the same block stays three kernels.
+// Below the default threshold (1 MiB) the same block stays three kernels.
 // SMALL-LABEL: func.func @inverted_residual
 // SMALL: kiln.kernel "conv2d_0"
 // SMALL: kiln.kernel "depthwise_conv2d_1"

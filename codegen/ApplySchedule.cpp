@@ -253,22 +253,12 @@ std::map<std::string, Internal::Function> pipelineEnvironment(const Pipeline &pi
   return Internal::build_environment(outputs);
 }
 
-// Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
-// kernels: a Func stored at an outer loop (store_at, for sliding window or
-// folding) but computed at the outer loop of a GuardWithIf split of its
-// consumer lowers to code that reads that loop's variable outside the loop
-// ("Symbol not found: depthwise_0.s1.d1.d1" in CodeGen_LLVM). Such a Func is
-// stored where it is computed instead: correct, only without the reuse
-// across iterations that the hoisted storage would have allowed. Returns how
-// many Funcs were changed.
-int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
+// Calls `fix(compute, store, consumer)` for every Func whose storage is
+// hoisted above the loop it is computed in; `fix` returns the store level
+// to use instead, or nothing to leave it. Both Halide 14 workarounds below
+// are such rewrites. Returns how many Funcs were changed.
+template <typename Fix> int rewriteHoistedStorage(const Pipeline &pipeline, Fix fix) {
   std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
-  auto isOuterOf = [](const std::string &loop, const std::string &var) {
-    // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
-    return loop == var ||
-           (loop.size() > var.size() + 1 &&
-            loop.compare(loop.size() - var.size() - 1, std::string::npos, "." + var) == 0);
-  };
   int changed = 0;
   for (auto &entry : env) {
     Internal::FuncSchedule &schedule = entry.second.schedule();
@@ -281,23 +271,45 @@ int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
     auto consumer = env.find(compute.func());
     if (consumer == env.end())
       continue;
-    std::string var = compute.var().name();
-    const Internal::Function &f = consumer->second;
-    bool guarded = false;
-    for (size_t stage = 0; stage <= f.updates().size() && !guarded; ++stage) {
-      const Internal::StageSchedule &stageSchedule =
-          stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
-      for (const Internal::Split &split : stageSchedule.splits())
-        if (split.is_split() && isOuterOf(split.outer, var) &&
-            (split.tail == TailStrategy::GuardWithIf || split.tail == TailStrategy::Auto))
-          guarded = true;
-    }
-    if (guarded) {
-      schedule.store_level() = compute;
+    std::optional<LoopLevel> level = fix(compute, store, consumer->second);
+    if (level && !(*level == store)) {
+      schedule.store_level() = *level;
       ++changed;
     }
   }
   return changed;
+}
+
+// Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
+// kernels: a Func stored at an outer loop (store_at, for sliding window or
+// folding) but computed at the outer loop of a GuardWithIf split of its
+// consumer lowers to code that reads that loop's variable outside the loop
+// ("Symbol not found: depthwise_0.s1.d1.d1" in CodeGen_LLVM). Such a Func is
+// stored where it is computed instead: correct, only without the reuse
+// across iterations that the hoisted storage would have allowed. Returns how
+// many Funcs were changed.
+int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
+  auto isOuterOf = [](const std::string &loop, const std::string &var) {
+    // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
+    return loop == var ||
+           (loop.size() > var.size() + 1 &&
+            loop.compare(loop.size() - var.size() - 1, std::string::npos, "." + var) == 0);
+  };
+  return rewriteHoistedStorage(
+      pipeline,
+      [&](const LoopLevel &compute, const LoopLevel &,
+          const Internal::Function &f) -> std::optional<LoopLevel> {
+        std::string var = compute.var().name();
+        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+          const Internal::StageSchedule &stageSchedule =
+              stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
+          for (const Internal::Split &split : stageSchedule.splits())
+            if (split.is_split() && isOuterOf(split.outer, var) &&
+                (split.tail == TailStrategy::GuardWithIf || split.tail == TailStrategy::Auto))
+              return compute;
+        }
+        return std::nullopt;
+      });
 }
 
 // Halide 14 bug, met on Adams2019's schedules for BlazeFace's 3x3 depthwise
@@ -316,50 +328,34 @@ int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
 // it keeps the sliding window over that loop and gives up the reuse across
 // the outer ones. Returns how many Funcs were changed.
 int storeAtMostOneLoopOut(const Pipeline &pipeline) {
-  std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
-  int changed = 0;
-  for (auto &entry : env) {
-    Internal::FuncSchedule &schedule = entry.second.schedule();
-    LoopLevel compute = schedule.compute_level(), store = schedule.store_level();
-    compute.lock();
-    store.lock();
-    if (compute.is_inlined() || compute.is_root() || compute == store)
-      continue;
-    auto consumer = env.find(compute.func());
-    if (consumer == env.end())
-      continue;
-    // The compute loop, found as Halide finds it (by loop name; a LoopLevel
-    // may leave its stage unspecified), and the loop just outside it (dims
-    // run innermost first, __outermost last).
-    const Internal::Function &f = consumer->second;
-    std::optional<LoopLevel> oneOut;
-    int matches = 0;
-    for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
-      const std::vector<Internal::Dim> &dims =
-          stage == 0 ? f.definition().schedule().dims() : f.update(stage - 1).schedule().dims();
-      std::string prefix = f.name() + ".s" + std::to_string(stage) + ".";
-      for (size_t i = 0; i + 1 < dims.size(); ++i) {
-        if (!compute.match(prefix + dims[i].var))
-          continue;
-        ++matches;
-        const Internal::Dim &parent = dims[i + 1];
-        // A LoopLevel names the last part of a split loop ("d2" for d2.d2).
-        std::string name = parent.var.substr(parent.var.rfind('.') + 1);
-        if (store.match(prefix + parent.var))
-          oneOut = store;
-        else
-          oneOut = LoopLevel(f, parent.is_rvar() ? VarOrRVar(RVar(name)) : Var(name)).lock();
-      }
-    }
-    // Where the compute loop is not one loop of one stage, storing where
-    // computed is always correct.
-    LoopLevel level = matches == 1 ? *oneOut : compute;
-    if (store == level)
-      continue;
-    schedule.store_level() = level;
-    ++changed;
-  }
-  return changed;
+  return rewriteHoistedStorage(
+      pipeline, [](const LoopLevel &compute, const LoopLevel &store, const Internal::Function &f) {
+        // The compute loop, found as Halide finds it (by loop name; a LoopLevel
+        // may leave its stage unspecified), and the loop just outside it (dims
+        // run innermost first, __outermost last).
+        std::optional<LoopLevel> oneOut;
+        int matches = 0;
+        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+          const std::vector<Internal::Dim> &dims =
+              stage == 0 ? f.definition().schedule().dims() : f.update(stage - 1).schedule().dims();
+          std::string prefix = f.name() + ".s" + std::to_string(stage) + ".";
+          for (size_t i = 0; i + 1 < dims.size(); ++i) {
+            if (!compute.match(prefix + dims[i].var))
+              continue;
+            ++matches;
+            const Internal::Dim &parent = dims[i + 1];
+            // A LoopLevel names the last part of a split loop ("d2" for d2.d2).
+            std::string name = parent.var.substr(parent.var.rfind('.') + 1);
+            if (store.match(prefix + parent.var))
+              oneOut = store;
+            else
+              oneOut = LoopLevel(f, parent.is_rvar() ? VarOrRVar(RVar(name)) : Var(name)).lock();
+          }
+        }
+        // Where the compute loop is not one loop of one stage, storing where
+        // computed is always correct.
+        return std::optional<LoopLevel>(matches == 1 ? *oneOut : compute);
+      });
 }
 
 } // namespace

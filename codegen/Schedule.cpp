@@ -1,6 +1,8 @@
 //===- Schedule.cpp - schedule records: a kernel's schedule as data -------===//
 #include "codegen/Schedule.h"
 
+#include "dialects/kiln/transforms/Outline.h"
+
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
@@ -233,18 +235,6 @@ static SmallVector<Operation *> anchorsOf(KernelOp kernel) {
   return anchors;
 }
 
-static bool isPointwiseConv(Operation *op) {
-  auto conv = dyn_cast<tosa::Conv2DOp>(op);
-  if (!conv)
-    return false;
-  ArrayRef<int64_t> w = shapeOf(conv.getWeight());
-  auto all = [](ArrayRef<int64_t> v, int64_t x) {
-    return llvm::all_of(v, [&](int64_t e) { return e == x; });
-  };
-  return w[1] == 1 && w[2] == 1 && all(conv.getPad(), 0) && all(conv.getStride(), 1) &&
-         all(conv.getDilation(), 1);
-}
-
 // What kiln-fuse-blocks makes: [1x1 conv ->] depthwise (multiplier 1) ->
 // 1x1 conv, each reading the one before (through elementwise ops), with the
 // kernel's one result shaped like the last conv.
@@ -253,8 +243,8 @@ static bool isBlock(KernelOp kernel, ArrayRef<Operation *> anchors) {
       shapeOf(anchors.back()->getResult(0)) != shapeOf(kernel.getResult(0)))
     return false;
   auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(anchors[anchors.size() - 2]);
-  if (!dw || shapeOf(dw.getWeight())[3] != 1 || !isPointwiseConv(anchors.back()) ||
-      (anchors.size() == 3 && !isPointwiseConv(anchors[0])))
+  if (!dw || shapeOf(dw.getWeight())[3] != 1 || !kiln::isPointwiseConv(anchors.back()) ||
+      (anchors.size() == 3 && !kiln::isPointwiseConv(anchors[0])))
     return false;
   // Each reduction's activation input derives from the previous one (a
   // block argument for the first).

@@ -32,15 +32,11 @@ bool allEqual(ArrayRef<int64_t> values, int64_t expected) {
   return llvm::all_of(values, [&](int64_t v) { return v == expected; });
 }
 
-// A 1x1 convolution without stride or padding: a matmul over channels per
-// pixel, which the block template tiles like a lone conv1x1 kernel.
+// A float 1x1 convolution, which the block template tiles like a lone
+// conv1x1 kernel.
 bool isPointwise(Operation *op) {
   auto conv = dyn_cast<tosa::Conv2DOp>(op);
-  if (!conv || conv.getQuantizationInfo() || !isF32(conv.getResult()))
-    return false;
-  ArrayRef<int64_t> w = shapeOf(conv.getWeight()); // [OC, KH, KW, IC]
-  return w.size() == 4 && w[1] == 1 && w[2] == 1 && allEqual(conv.getPad(), 0) &&
-         allEqual(conv.getStride(), 1) && allEqual(conv.getDilation(), 1);
+  return conv && isPointwiseConv(op) && !conv.getQuantizationInfo() && isF32(conv.getResult());
 }
 
 // A depthwise convolution the block template handles: one output channel

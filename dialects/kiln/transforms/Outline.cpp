@@ -30,6 +30,18 @@ bool isElementwiseOp(Operation *op) {
 
 bool isConstantOp(Operation *op) { return isa<tosa::ConstOp, arith::ConstantOp>(op); }
 
+bool isPointwiseConv(Operation *op) {
+  auto conv = dyn_cast<tosa::Conv2DOp>(op);
+  if (!conv)
+    return false;
+  ArrayRef<int64_t> w = cast<ShapedType>(conv.getWeight().getType()).getShape(); // [OC,KH,KW,IC]
+  auto all = [](ArrayRef<int64_t> values, int64_t x) {
+    return llvm::all_of(values, [&](int64_t v) { return v == x; });
+  };
+  return w.size() == 4 && w[1] == 1 && w[2] == 1 && all(conv.getPad(), 0) &&
+         all(conv.getStride(), 1) && all(conv.getDilation(), 1);
+}
+
 std::string structuralHash(KernelOp kernel) {
   std::string text;
   llvm::raw_string_ostream os(text);

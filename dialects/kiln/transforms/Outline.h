@@ -24,6 +24,10 @@ bool isElementwiseOp(mlir::Operation *op);
 /// Constants stay outside kernels as their weight inputs.
 bool isConstantOp(mlir::Operation *op);
 
+/// A tosa.conv2d with a 1x1 window, unit stride and dilation and no padding:
+/// a matmul over channels per pixel (a block's expand and project convs).
+bool isPointwiseConv(mlir::Operation *op);
+
 /// The hash of a kernel's body printed in generic form with local names:
 /// kernels with equal ops, attributes, shapes and types hash the same.
 std::string structuralHash(KernelOp kernel);

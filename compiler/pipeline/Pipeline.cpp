@@ -1,8 +1,9 @@
 //===- Pipeline.cpp - Kiln's compilation phases and pass pipelines --------===//
 #include "compiler/pipeline/Pipeline.h"
 
-#include "codegen/Passes.h"
+#include "codegen/schedule/Passes.h"
 #include "dialects/kiln/KilnDialect.h"
+#include "compiler/graph/Passes.h"
 #include "dialects/kiln/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -49,6 +50,7 @@ void registerDialects(DialectRegistry &registry) {
 
 void registerPasses() {
   registerKilnPasses();
+  registerGraphPasses();
   registerCodegenPasses();
   mlir::registerTransformsPasses();
   mlir::tosa::registerTosaOptPasses();

@@ -1,7 +1,7 @@
 //===- CpuTarget.cpp - a model as a C static library plus header ----------===//
 #include "targets/cpu/CpuTarget.h"
 
-#include "codegen/Compile.h"
+#include "codegen/halide/Compile.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"

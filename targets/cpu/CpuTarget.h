@@ -14,7 +14,7 @@
 #ifndef KILN_TARGETS_CPU_CPUTARGET_H
 #define KILN_TARGETS_CPU_CPUTARGET_H
 
-#include "codegen/Schedule.h"
+#include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"

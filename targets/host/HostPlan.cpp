@@ -1,7 +1,7 @@
 //===- HostPlan.cpp - what a model's entry point does, as data ------------===//
 #include "targets/host/HostPlan.h"
 
-#include "codegen/KernelInfo.h"
+#include "codegen/schedule/KernelInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"

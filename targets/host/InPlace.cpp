@@ -28,7 +28,7 @@
 //===----------------------------------------------------------------------===//
 #include "targets/host/InPlace.h"
 
-#include "codegen/Schedule.h"
+#include "codegen/schedule/Schedule.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "llvm/ADT/DenseSet.h"

@@ -1,8 +1,8 @@
 //===- WasmTarget.cpp - a model as a WebAssembly module plus ES loader ----===//
 #include "targets/wasm/WasmTarget.h"
 
-#include "codegen/Compile.h"
-#include "codegen/Passes.h"
+#include "codegen/halide/Compile.h"
+#include "codegen/schedule/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"

@@ -15,7 +15,7 @@
 #ifndef KILN_TARGETS_WASM_WASMTARGET_H
 #define KILN_TARGETS_WASM_WASMTARGET_H
 
-#include "codegen/Schedule.h"
+#include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"

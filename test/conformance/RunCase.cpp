@@ -1,7 +1,7 @@
 //===- RunCase.cpp - one ONNX node test through Kiln ----------------------===//
 #include "test/conformance/RunCase.h"
 
-#include "codegen/JitRunner.h"
+#include "targets/jit/JitRunner.h"
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/IR/Diagnostics.h"

@@ -8,7 +8,7 @@
 #ifndef KILN_TEST_CONFORMANCE_TESTDATA_H
 #define KILN_TEST_CONFORMANCE_TESTDATA_H
 
-#include "codegen/HostTensor.h"
+#include "targets/jit/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 #include <string>

@@ -6,7 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/pipeline/Pipeline.h"
-#include "dialects/kiln/ConstantUtils.h"
+#include "compiler/graph/ConstantUtils.h"
+#include "compiler/graph/Passes.h"
 #include "dialects/kiln/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -10,7 +10,7 @@
 #ifndef KILN_COMPILER_TOOLS_KILN_RUN_TENSORDIR_H
 #define KILN_COMPILER_TOOLS_KILN_RUN_TENSORDIR_H
 
-#include "codegen/HostTensor.h"
+#include "targets/jit/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 #include <string>

@@ -16,10 +16,10 @@
 //===----------------------------------------------------------------------===//
 #include "TensorDir.h"
 
-#include "codegen/Compile.h"
-#include "codegen/JitRunner.h"
-#include "codegen/KernelInfo.h"
-#include "codegen/Passes.h"
+#include "codegen/halide/Compile.h"
+#include "targets/jit/JitRunner.h"
+#include "codegen/schedule/KernelInfo.h"
+#include "codegen/schedule/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/kiln/KilnOps.h"

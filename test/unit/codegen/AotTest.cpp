@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "CodegenTestUtil.h"
 
-#include "codegen/Compile.h"
+#include "codegen/halide/Compile.h"
 #include "dialects/kiln/KilnOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"

@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "CodegenTestUtil.h"
 
-#include "codegen/Compile.h"
-#include "codegen/QuietStderr.h"
+#include "codegen/halide/Compile.h"
+#include "codegen/halide/QuietStderr.h"
 #include "dialects/kiln/KilnOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"

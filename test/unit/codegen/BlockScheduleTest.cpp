@@ -8,9 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "CodegenTestUtil.h"
 
-#include "codegen/ApplySchedule.h"
-#include "codegen/KernelEmitter.h"
-#include "codegen/Schedule.h"
+#include "codegen/halide/ApplySchedule.h"
+#include "codegen/halide/KernelEmitter.h"
+#include "codegen/schedule/Schedule.h"
 #include "dialects/kiln/KilnOps.h"
 
 #include <algorithm>

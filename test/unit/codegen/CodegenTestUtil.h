@@ -8,9 +8,9 @@
 #ifndef KILN_TEST_UNIT_CODEGEN_CODEGENTESTUTIL_H
 #define KILN_TEST_UNIT_CODEGEN_CODEGENTESTUTIL_H
 
-#include "codegen/HostTensor.h"
-#include "codegen/JitRunner.h"
-#include "codegen/Schedule.h"
+#include "targets/jit/HostTensor.h"
+#include "targets/jit/JitRunner.h"
+#include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"

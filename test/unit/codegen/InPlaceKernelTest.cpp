@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "CodegenTestUtil.h"
 
-#include "codegen/Compile.h"
+#include "codegen/halide/Compile.h"
 #include "targets/host/InPlace.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"

@@ -1,7 +1,7 @@
 //===- ScheduleTest.cpp - schedule records and template choice ------------===//
 #include "CodegenTestUtil.h"
 
-#include "codegen/Schedule.h"
+#include "codegen/schedule/Schedule.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/Builders.h"
 

@@ -1,0 +1,423 @@
+//===- ApplySchedule.cpp - Kiln's schedule templates ----------------------===//
+//
+// The algorithm is in codegen/emit/; this file is the schedule, in the
+// style of Halide's apps: one function per template, with the knobs from
+// the record and the measured speed beside it.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/halide/ApplySchedule.h"
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+using namespace Halide;
+
+namespace kiln::codegen {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<Target> parseHalideTarget(llvm::StringRef target) {
+  if (target == "host")
+    return get_host_target();
+  if (!Target::validate_target_string(target.str()))
+    return makeError("invalid Halide target '" + target + "'");
+  return Target(target.str());
+}
+
+namespace {
+
+// The loop variables of a Func in Halide order (dim 0 innermost).
+std::vector<Var> loopVars(Func f) { return f.args(); }
+
+// Vectorises `var` (extent `extent`) by `width` without ever touching an
+// element outside [0, extent): a width that divides needs no tail, a
+// larger extent shifts the last vector inward (pure stages only), a
+// smaller one stays scalar (STACK.md: tiles larger than the output read
+// out of bounds).
+template <typename StageT>
+void vectorizeSafely(StageT stage, const Var &var, int64_t extent, int width, bool pure) {
+  if (width <= 1 || extent < 2)
+    return;
+  if (extent % width == 0)
+    stage.vectorize(var, width);
+  else if (extent > width && pure)
+    stage.vectorize(var, width, TailStrategy::ShiftInwards);
+  else if (extent > width)
+    stage.vectorize(var, width, TailStrategy::GuardWithIf);
+}
+
+// GENERIC: elementwise, data movement, pooling, reductions, and kernels with
+// several anchors. Outputs vectorised along channels (the innermost tensor
+// dim) and parallel over the record's dims; every reduction stage computed
+// per output row (or tile, or root). Measured: within 1.2x of a plain copy
+// on 1x56x56x144 elementwise chains (Xeon, AVX-512, 1 thread).
+void applyGeneric(EmittedKernel &k, const ScheduleRecord &r) {
+  for (size_t o = 0; o < k.outputs.size(); ++o) {
+    Func out = k.outputs[o];
+    const std::vector<int64_t> &shape = k.outputShapes[o];
+    int rank = shape.size();
+    if (rank == 0)
+      continue;
+    std::vector<Var> vars = loopVars(out);
+    vectorizeSafely(out, vars[0], shape[rank - 1], r.vectorWidth, /*pure=*/true);
+    for (int d : r.parallelDims)
+      if (d >= 0 && d < rank - 1 && shape[d] > 1)
+        out.parallel(vars[rank - 1 - d]);
+  }
+  for (const Stage &s : k.stages) {
+    Func f = s.func;
+    int rank = s.shape.size();
+    std::vector<Var> vars = loopVars(f);
+    // A stage that several outputs read cannot live inside one of them.
+    if (k.outputs.size() != 1 || r.computeAt == "root" || rank == 0) {
+      f.compute_root();
+    } else {
+      Func out = k.outputs[0];
+      int outRank = k.outputShapes[0].size();
+      std::vector<Var> outVars = loopVars(out);
+      if (outRank == 0) {
+        f.compute_root();
+      } else {
+        // "row" is Halide dim 2 (a row of an NHWC output), "tile" dim 1 (one
+        // output pixel): small, constant-size intermediates on the stack.
+        int level = r.computeAt == "row" ? std::min(2, outRank - 1) : std::min(1, outRank - 1);
+        f.compute_at(out, outVars[level]);
+      }
+    }
+    vectorizeSafely(f, vars[0], s.shape[rank - 1], r.vectorWidth, /*pure=*/true);
+    vectorizeSafely(f.update(), vars[0], s.shape[rank - 1], r.vectorWidth, /*pure=*/false);
+  }
+}
+
+} // namespace
+
+// TILED REDUCTION: conv1x1, conv, depthwise, matmul. The output is cut into
+// register tiles of channelTile channels x pixelTile pixels; the reduction
+// stage is computed inside each tile with its channel vectors and pixels
+// unrolled and the reduction (input channels, then the window) outside them,
+// so the accumulators stay in registers.
+// Measured (STACK.md, Xeon AVX-512, 1 thread): 1x1 conv 163-173 GFLOP/s of
+// 175 peak with 3-5 vectors x 4-8 pixels at 16 lanes; depthwise 3x3 stride 1
+// 58% of peak with 2 vectors x 4 pixels; AVX2 about half; wasm simd128
+// 82-106% of its mul+add peak with 8 accumulators.
+bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord &r) {
+  int rank = shape.size();
+  return rank >= 2 && r.vectorWidth >= 1 && r.channelTile % r.vectorWidth == 0 &&
+         r.channelTile <= shape[rank - 1] && r.pixelTile <= shape[rank - 2];
+}
+
+bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64_t> &shape,
+                   const ScheduleRecord &r, bool parallel) {
+  int rank = shape.size();
+  int64_t channels = shape[rank - 1], pixels = shape[rank - 2];
+  int vw = r.vectorWidth, ct = r.channelTile, pt = r.pixelTile;
+  // A record from elsewhere (a tuner, a database) may not fit this shape:
+  // fall back rather than tile past the tensor.
+  if (!tiledReductionFits(shape, r))
+    return false;
+
+  // Tiles that do not divide their dimension shift the last one inward: the
+  // accumulators are computed per tile, so every read stays inside the input
+  // and the weights, at the cost of recomputing the overlap.
+  auto tail = [](int64_t extent, int factor) {
+    return extent % factor == 0 ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
+  };
+  std::vector<Var> v = loopVars(out); // c, x, y... (Halide order)
+  Var c = v[0], x = v[1], co("co"), ci("ci"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  out.split(c, co, ci, ct, tail(channels, ct)).split(x, xo, xi, pt, tail(pixels, pt));
+  // Tiles of several rows (rank 3 and up: v[2] is the row).
+  int64_t rows = rank >= 3 ? shape[rank - 3] : 1;
+  int rt = rank >= 3 ? std::max(1, std::min<int>(r.rowTile, rows)) : 1;
+  if (rt > 1)
+    out.split(v[2], yo, yi, rt, tail(rows, rt));
+  bool channelMajor = r.order == "channel_major";
+  std::vector<VarOrRVar> loops = {ci, xi};
+  if (rt > 1)
+    loops.push_back(yi);
+  if (!channelMajor)
+    loops.push_back(co);
+  loops.push_back(xo);
+  for (int i = 2; i < rank; ++i)
+    loops.push_back(i == 2 && rt > 1 ? yo : v[i]);
+  if (channelMajor)
+    loops.push_back(co);
+  out.reorder(loops);
+  if (vw > 1)
+    out.split(ci, ci, cv, vw).vectorize(cv).unroll(ci);
+  out.unroll(xi);
+  if (rt > 1)
+    out.unroll(yi);
+  if (!parallel) {
+    // The caller decides (the block template runs strips in parallel).
+  } else if (channelMajor) {
+    // Each thread keeps its own weight tiles.
+    if (channels > ct)
+      out.parallel(co);
+  } else {
+    for (int d : r.parallelDims)
+      if (d >= 0 && d < rank - 2 && shape[d] > 1)
+        out.parallel(d == rank - 3 && rt > 1 ? yo : v[rank - 1 - d]);
+    if (r.parallelDims.size() == 1 && r.parallelDims[0] == rank - 2 && pixels > pt)
+      out.parallel(xo);
+  }
+
+  // The accumulators: one tile, computed where the output tile is.
+  std::vector<Var> a = loopVars(acc);
+  Var ac = a[0], ax = a[1], aco("aco"), acv("acv");
+  acc.compute_at(out, co).store_in(MemoryType::Stack);
+  if (vw > 1)
+    acc.split(ac, aco, acv, vw).vectorize(acv).unroll(aco);
+  acc.unroll(ax);
+  if (rt > 1)
+    acc.unroll(a[2]);
+
+  Halide::Stage update = acc.update();
+  std::vector<VarOrRVar> order;
+  if (vw > 1) {
+    update.split(ac, aco, acv, vw).vectorize(acv).unroll(aco);
+    order = {acv, aco, ax};
+  } else {
+    order = {ac, ax};
+  }
+  update.unroll(ax);
+  if (rt > 1) {
+    update.unroll(a[2]);
+    order.push_back(a[2]);
+  }
+  for (int i = 0; i < rdom.dimensions(); ++i)
+    order.push_back(rdom[i]);
+  for (int i = rt > 1 ? 3 : 2; i < static_cast<int>(a.size()); ++i)
+    order.push_back(a[i]);
+  update.reorder(order);
+  if (r.unroll > 1 && rdom.dimensions() > 0) {
+    // Unroll the innermost reduction loop when it divides evenly.
+    const Halide::Internal::ReductionVariable &rv = rdom.domain().domain()[0];
+    const int64_t *extent = Halide::Internal::as_const_int(rv.extent);
+    if (extent && *extent % r.unroll == 0) {
+      RVar ro("ro"), ri("ri");
+      update.split(rdom[0], ro, ri, r.unroll).unroll(ri);
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// A kernel whose one reduction computes its one output (plus an elementwise
+// epilogue): the output's register tiles hold the reduction.
+bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
+  if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
+      k.outputShapes[0].size() < 2)
+    return false;
+  const Stage &s = k.stages[0];
+  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true);
+}
+
+const char *pluginFile(ScheduleMode mode) {
+  switch (mode) {
+  case ScheduleMode::Adams2019:
+    return KILN_PLUGIN_ADAMS2019;
+  case ScheduleMode::Li2018:
+    return KILN_PLUGIN_LI2018;
+  case ScheduleMode::Mullapudi2016:
+    return KILN_PLUGIN_MULLAPUDI2016;
+  default:
+    return nullptr;
+  }
+}
+
+const char *schedulerName(ScheduleMode mode) {
+  switch (mode) {
+  case ScheduleMode::Adams2019:
+    return "Adams2019";
+  case ScheduleMode::Li2018:
+    return "Li2018";
+  case ScheduleMode::Mullapudi2016:
+    return "Mullapudi2016";
+  default:
+    return nullptr;
+  }
+}
+
+// Every Func of `pipeline` by name. Internal::Function is a handle: editing
+// a schedule through it edits the pipeline's.
+std::map<std::string, Internal::Function> pipelineEnvironment(const Pipeline &pipeline) {
+  std::vector<Internal::Function> outputs;
+  for (const Func &f : pipeline.outputs())
+    outputs.push_back(f.function());
+  return Internal::build_environment(outputs);
+}
+
+// Calls `fix(compute, store, consumer)` for every Func whose storage is
+// hoisted above the loop it is computed in; `fix` returns the store level
+// to use instead, or nothing to leave it. Both Halide 14 workarounds below
+// are such rewrites. Returns how many Funcs were changed.
+template <typename Fix> int rewriteHoistedStorage(const Pipeline &pipeline, Fix fix) {
+  std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
+  int changed = 0;
+  for (auto &entry : env) {
+    Internal::FuncSchedule &schedule = entry.second.schedule();
+    // Lowering locks every LoopLevel anyway; locked, they can be inspected.
+    LoopLevel compute = schedule.compute_level(), store = schedule.store_level();
+    compute.lock();
+    store.lock();
+    if (compute.is_inlined() || compute.is_root() || compute == store)
+      continue;
+    auto consumer = env.find(compute.func());
+    if (consumer == env.end())
+      continue;
+    std::optional<LoopLevel> level = fix(compute, store, consumer->second);
+    if (level && !(*level == store)) {
+      schedule.store_level() = *level;
+      ++changed;
+    }
+  }
+  return changed;
+}
+
+// Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
+// kernels: a Func stored at an outer loop (store_at, for sliding window or
+// folding) but computed at the outer loop of a GuardWithIf split of its
+// consumer lowers to code that reads that loop's variable outside the loop
+// ("Symbol not found: depthwise_0.s1.d1.d1" in CodeGen_LLVM). Such a Func is
+// stored where it is computed instead: correct, only without the reuse
+// across iterations that the hoisted storage would have allowed. Returns how
+// many Funcs were changed.
+int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
+  auto isOuterOf = [](const std::string &loop, const std::string &var) {
+    // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
+    return loop == var ||
+           (loop.size() > var.size() + 1 &&
+            loop.compare(loop.size() - var.size() - 1, std::string::npos, "." + var) == 0);
+  };
+  return rewriteHoistedStorage(
+      pipeline,
+      [&](const LoopLevel &compute, const LoopLevel &,
+          const Internal::Function &f) -> std::optional<LoopLevel> {
+        std::string var = compute.var().name();
+        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+          const Internal::StageSchedule &stageSchedule =
+              stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
+          for (const Internal::Split &split : stageSchedule.splits())
+            if (split.is_split() && isOuterOf(split.outer, var) &&
+                (split.tail == TailStrategy::GuardWithIf || split.tail == TailStrategy::Auto))
+              return compute;
+        }
+        return std::nullopt;
+      });
+}
+
+// Halide 14 bug, met on Adams2019's schedules for BlazeFace's 3x3 depthwise
+// kernels (wrong values, read from uninitialised stack): a Func stored more
+// than one loop outside the loop it is computed in. Halide turns hoisted
+// storage into a sliding window over the compute loop, and with further
+// loops between the storage and that loop (Adams2019 stored the padded
+// input at the kernel-row loop and computed it per kernel-column tap, with
+// a channel loop and a pixel-block loop between) later iterations skip
+// values that were never computed. A plain Halide pipeline shows it too
+// (g(x) = f(x) + f(x+1) + f(x+2), g split into xo and xi, f computed at xi
+// and stored at g's row: most values wrong), while storage one loop out of
+// the compute loop slides correctly; Halide's tracker has the same family
+// of failures (halide/Halide#8140, sliding window by rewinding the loop
+// min). Such storage is moved in to the loop just outside the compute loop:
+// it keeps the sliding window over that loop and gives up the reuse across
+// the outer ones. Returns how many Funcs were changed.
+int storeAtMostOneLoopOut(const Pipeline &pipeline) {
+  return rewriteHoistedStorage(
+      pipeline, [](const LoopLevel &compute, const LoopLevel &store, const Internal::Function &f) {
+        // The compute loop, found as Halide finds it (by loop name; a LoopLevel
+        // may leave its stage unspecified), and the loop just outside it (dims
+        // run innermost first, __outermost last).
+        std::optional<LoopLevel> oneOut;
+        int matches = 0;
+        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+          const std::vector<Internal::Dim> &dims =
+              stage == 0 ? f.definition().schedule().dims() : f.update(stage - 1).schedule().dims();
+          std::string prefix = f.name() + ".s" + std::to_string(stage) + ".";
+          for (size_t i = 0; i + 1 < dims.size(); ++i) {
+            if (!compute.match(prefix + dims[i].var))
+              continue;
+            ++matches;
+            const Internal::Dim &parent = dims[i + 1];
+            // A LoopLevel names the last part of a split loop ("d2" for d2.d2).
+            std::string name = parent.var.substr(parent.var.rfind('.') + 1);
+            if (store.match(prefix + parent.var))
+              oneOut = store;
+            else
+              oneOut = LoopLevel(f, parent.is_rvar() ? VarOrRVar(RVar(name)) : Var(name)).lock();
+          }
+        }
+        // Where the compute loop is not one loop of one stage, storing where
+        // computed is always correct.
+        return std::optional<LoopLevel>(matches == 1 ? *oneOut : compute);
+      });
+}
+
+} // namespace
+
+llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Target &target) {
+  const char *file = pluginFile(mode);
+  if (!file)
+    return makeError("not an autoscheduler mode");
+  // Each plugin registers its scheduler when loaded; loading twice would
+  // register it twice, which Halide rejects.
+  static std::mutex mutex;
+  static std::set<ScheduleMode> loaded;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!loaded.count(mode)) {
+      try {
+        load_plugin(file);
+      } catch (const Halide::Error &e) {
+        return makeError("cannot load autoscheduler plugin " + llvm::Twine(file) + ": " + e.what());
+      }
+      loaded.insert(mode);
+    }
+  }
+  // Parallelism and cache sizes of this kind of machine (2 cores, 2 MB L2);
+  // the last argument is Halide's load-to-arithmetic cost ratio default.
+  int cores = std::max(1u, std::thread::hardware_concurrency());
+  MachineParams params(cores, 2 * 1024 * 1024, 40);
+  try {
+    kernel.pipeline.auto_schedule(schedulerName(mode), target, params);
+    storeWhereComputedAtGuardedSplits(kernel.pipeline);
+    storeAtMostOneLoopOut(kernel.pipeline);
+  } catch (const Halide::Error &e) {
+    return makeError("kernel '" + kernel.name + "': autoscheduler " + schedulerName(mode) +
+                     " failed: " + e.what());
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const ScheduleRecord &record,
+                                             const Target &target) {
+  if (record.mode != ScheduleMode::Template) {
+    if (llvm::Error err = applyAutoSchedule(kernel, record.mode, target))
+      return std::move(err);
+    return record;
+  }
+  ScheduleRecord applied = record;
+  try {
+    bool tiled = record.pattern == KernelPattern::Block     ? applyBlock(kernel, record)
+                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record)
+                                                            : false;
+    if (!tiled) {
+      if (record.pattern != KernelPattern::Generic) {
+        applied.pattern = KernelPattern::Generic;
+        applied.computeAt = "tile";
+      }
+      applyGeneric(kernel, applied);
+    }
+  } catch (const Halide::Error &e) {
+    return makeError("kernel '" + kernel.name + "': cannot apply schedule '" + record.str() +
+                     "': " + e.what());
+  }
+  return applied;
+}
+
+} // namespace kiln::codegen

@@ -1,0 +1,29 @@
+//===- Passes.h - codegen passes (no Halide) ---------------------*- C++ -*-===//
+#ifndef KILN_CODEGEN_PASSES_H
+#define KILN_CODEGEN_PASSES_H
+
+#include "dialects/kiln/KilnOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace kiln {
+
+#define GEN_PASS_DECL
+#include "codegen/schedule/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/schedule/Passes.h.inc"
+
+/// The schedules phase, as every target and the JIT runner run it: weights
+/// packed for vector loads (kiln-pack-weights), then a schedule record on
+/// every kernel for `target` (kiln-assign-schedules). `mode` is "template"
+/// or "auto:<scheduler>"; with `overwrite`, records already attached are
+/// replaced.
+void buildCodegenSchedulesPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
+                                   llvm::StringRef mode, bool overwrite = false);
+
+} // namespace kiln
+
+#endif

@@ -1,0 +1,472 @@
+//===- Schedule.cpp - schedule records: a kernel's schedule as data -------===//
+#include "codegen/schedule/Schedule.h"
+
+#include "dialects/kiln/transforms/Outline.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace kiln::codegen {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static constexpr std::pair<ScheduleMode, llvm::StringLiteral> kModes[] = {
+    {ScheduleMode::Template, "template"},
+    {ScheduleMode::Adams2019, "auto:adams2019"},
+    {ScheduleMode::Li2018, "auto:li2018"},
+    {ScheduleMode::Mullapudi2016, "auto:mullapudi2016"},
+};
+
+llvm::StringRef scheduleModeName(ScheduleMode mode) {
+  for (auto &[m, name] : kModes)
+    if (m == mode)
+      return name;
+  return "?";
+}
+
+llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name) {
+  for (auto &[m, n] : kModes)
+    if (n == name)
+      return m;
+  return makeError("unknown schedule mode '" + name +
+                   "' (expected template, auto:adams2019, auto:li2018 or auto:mullapudi2016)");
+}
+
+static constexpr std::pair<KernelPattern, llvm::StringLiteral> kPatterns[] = {
+    {KernelPattern::Generic, "generic"}, {KernelPattern::Conv1x1, "conv1x1"},
+    {KernelPattern::Conv, "conv"},       {KernelPattern::Depthwise, "depthwise"},
+    {KernelPattern::MatMul, "matmul"},   {KernelPattern::Block, "block"},
+};
+
+llvm::StringRef patternName(KernelPattern pattern) {
+  for (auto &[p, name] : kPatterns)
+    if (p == pattern)
+      return name;
+  return "?";
+}
+
+llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name) {
+  for (auto &[p, n] : kPatterns)
+    if (n == name)
+      return p;
+  return makeError("unknown schedule pattern '" + name + "'");
+}
+
+bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
+  return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
+         channelTile == o.channelTile && pixelTile == o.pixelTile && rowTile == o.rowTile &&
+         unroll == o.unroll && parallelDims == o.parallelDims && computeAt == o.computeAt &&
+         order == o.order && stageTiles == o.stageTiles;
+}
+
+DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
+  Builder b(context);
+  SmallVector<NamedAttribute> entries = {
+      b.getNamedAttr("mode", b.getStringAttr(scheduleModeName(mode))),
+      b.getNamedAttr("pattern", b.getStringAttr(patternName(pattern))),
+      b.getNamedAttr("vector_width", b.getI64IntegerAttr(vectorWidth)),
+      b.getNamedAttr("channel_tile", b.getI64IntegerAttr(channelTile)),
+      b.getNamedAttr("pixel_tile", b.getI64IntegerAttr(pixelTile)),
+      b.getNamedAttr("row_tile", b.getI64IntegerAttr(rowTile)),
+      b.getNamedAttr("unroll", b.getI64IntegerAttr(unroll)),
+      b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(parallelDims.begin(),
+                                                                             parallelDims.end()))),
+      b.getNamedAttr("compute_at", b.getStringAttr(computeAt)),
+      b.getNamedAttr("order", b.getStringAttr(order)),
+  };
+  if (!stageTiles.empty())
+    entries.push_back(b.getNamedAttr("stage_tiles", b.getDenseI64ArrayAttr(SmallVector<int64_t>(
+                                                        stageTiles.begin(), stageTiles.end()))));
+  return b.getDictionaryAttr(entries);
+}
+
+llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
+  ScheduleRecord r;
+  for (NamedAttribute entry : attr) {
+    StringRef key = entry.getName().getValue();
+    Attribute value = entry.getValue();
+    auto getInt = [&](int &field) -> llvm::Error {
+      auto i = dyn_cast<IntegerAttr>(value);
+      if (!i || i.getInt() < 1 || i.getInt() > 1024)
+        return makeError("schedule record: '" + key + "' must be an integer in [1, 1024]");
+      field = static_cast<int>(i.getInt());
+      return llvm::Error::success();
+    };
+    auto getString = [&]() -> llvm::Expected<StringRef> {
+      auto s = dyn_cast<StringAttr>(value);
+      if (!s)
+        return makeError("schedule record: '" + key + "' must be a string");
+      return s.getValue();
+    };
+    llvm::Error err = llvm::Error::success();
+    if (key == "mode") {
+      auto s = getString();
+      auto m = s ? parseScheduleMode(*s) : llvm::Expected<ScheduleMode>(s.takeError());
+      if (!m)
+        return m.takeError();
+      r.mode = *m;
+    } else if (key == "pattern") {
+      auto s = getString();
+      auto p = s ? parsePattern(*s) : llvm::Expected<KernelPattern>(s.takeError());
+      if (!p)
+        return p.takeError();
+      r.pattern = *p;
+    } else if (key == "vector_width") {
+      err = getInt(r.vectorWidth);
+    } else if (key == "channel_tile") {
+      err = getInt(r.channelTile);
+    } else if (key == "pixel_tile") {
+      err = getInt(r.pixelTile);
+    } else if (key == "row_tile") {
+      err = getInt(r.rowTile);
+    } else if (key == "unroll") {
+      err = getInt(r.unroll);
+    } else if (key == "parallel") {
+      auto dims = dyn_cast<DenseI64ArrayAttr>(value);
+      if (!dims)
+        return makeError("schedule record: 'parallel' must be an array<i64>");
+      r.parallelDims.assign(dims.asArrayRef().begin(), dims.asArrayRef().end());
+    } else if (key == "stage_tiles") {
+      auto tiles = dyn_cast<DenseI64ArrayAttr>(value);
+      if (!tiles || tiles.size() % 3 != 0 ||
+          llvm::any_of(tiles.asArrayRef(), [](int64_t t) { return t < 1 || t > 1024; }))
+        return makeError("schedule record: 'stage_tiles' must be an array<i64> of (vector width, "
+                         "channel tile, pixel tile) triples in [1, 1024]");
+      r.stageTiles.assign(tiles.asArrayRef().begin(), tiles.asArrayRef().end());
+    } else if (key == "compute_at") {
+      auto s = getString();
+      if (!s)
+        return s.takeError();
+      if (*s != "tile" && *s != "row" && *s != "root")
+        return makeError("schedule record: 'compute_at' must be tile, row or root, not '" + *s +
+                         "'");
+      r.computeAt = s->str();
+    } else if (key == "order") {
+      auto s = getString();
+      if (!s)
+        return s.takeError();
+      if (*s != "pixel_major" && *s != "channel_major")
+        return makeError("schedule record: 'order' must be pixel_major or channel_major, not '" +
+                         *s + "'");
+      r.order = s->str();
+    } else {
+      return makeError("schedule record: unknown key '" + key + "'");
+    }
+    if (err)
+      return std::move(err);
+  }
+  if (r.channelTile % r.vectorWidth != 0)
+    return makeError("schedule record: channel_tile " + llvm::Twine(r.channelTile) +
+                     " is not a multiple of vector_width " + llvm::Twine(r.vectorWidth));
+  for (size_t i = 0; i + 2 < r.stageTiles.size(); i += 3)
+    if (r.stageTiles[i + 1] % r.stageTiles[i] != 0)
+      return makeError("schedule record: stage_tiles: channel tile " +
+                       llvm::Twine(r.stageTiles[i + 1]) + " is not a multiple of vector width " +
+                       llvm::Twine(r.stageTiles[i]));
+  return r;
+}
+
+void ScheduleRecord::print(llvm::raw_ostream &os) const {
+  os << scheduleModeName(mode);
+  if (mode != ScheduleMode::Template)
+    return;
+  os << " " << patternName(pattern) << " vw=" << vectorWidth << " ct=" << channelTile
+     << " pt=" << pixelTile << " rt=" << rowTile << " unroll=" << unroll << " parallel=[";
+  llvm::interleave(parallelDims, os, ",");
+  os << "] at=" << computeAt << " order=" << order;
+  for (size_t i = 0; i + 2 < stageTiles.size(); i += 3)
+    os << (i ? "," : " stages=") << stageTiles[i] << "x" << stageTiles[i + 1] << "x"
+       << stageTiles[i + 2];
+}
+
+std::string ScheduleRecord::str() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  print(os);
+  return s;
+}
+
+llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
+  TargetInfo info;
+  info.target = target.str();
+  if (target == "host") {
+    // Ask LLVM (not Halide: this file must build without it) what this
+    // machine has; Halide's own host detection agrees on these features.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    auto has = [&](StringRef f) { return features.lookup(f); };
+    info.vectorLanesF32 = has("avx512f") ? 16 : has("avx2") ? 8 : 4;
+    return info;
+  }
+  SmallVector<StringRef> parts;
+  target.split(parts, '-');
+  if (parts.size() < 3 || !llvm::is_contained({"x86", "arm", "wasm"}, parts[0]))
+    return makeError("unknown target '" + target +
+                     "' (expected host or a Halide target string such as "
+                     "x86-64-linux-avx2-fma or wasm-32-wasmrt-wasm_simd128)");
+  info.isWasm = parts[0] == "wasm";
+  auto hasPrefix = [&](StringRef prefix) {
+    return llvm::any_of(parts, [&](StringRef p) { return p.starts_with(prefix); });
+  };
+  if (info.isWasm)
+    info.vectorLanesF32 = hasPrefix("wasm_simd128") ? 4 : 1;
+  else if (parts[0] == "arm")
+    info.vectorLanesF32 = 4;
+  else
+    info.vectorLanesF32 = hasPrefix("avx512") ? 16 : hasPrefix("avx2") ? 8 : 4;
+  return info;
+}
+
+static ArrayRef<int64_t> shapeOf(Value v) { return cast<ShapedType>(v.getType()).getShape(); }
+
+// The reductions of a kernel, in body order.
+static SmallVector<Operation *> anchorsOf(KernelOp kernel) {
+  SmallVector<Operation *> anchors;
+  for (Operation &op : kernel.getBody().front())
+    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::TransposeConv2DOp,
+            tosa::FullyConnectedOp, tosa::MatMulOp>(op))
+      anchors.push_back(&op);
+  return anchors;
+}
+
+// What kiln-fuse-blocks makes: [1x1 conv ->] depthwise (multiplier 1) ->
+// 1x1 conv, each reading the one before (through elementwise ops), with the
+// kernel's one result shaped like the last conv.
+static bool isBlock(KernelOp kernel, ArrayRef<Operation *> anchors) {
+  if (anchors.size() < 2 || anchors.size() > 3 || kernel.getNumResults() != 1 ||
+      shapeOf(anchors.back()->getResult(0)) != shapeOf(kernel.getResult(0)))
+    return false;
+  auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(anchors[anchors.size() - 2]);
+  if (!dw || shapeOf(dw.getWeight())[3] != 1 || !kiln::isPointwiseConv(anchors.back()) ||
+      (anchors.size() == 3 && !kiln::isPointwiseConv(anchors[0])))
+    return false;
+  // Each reduction's activation input derives from the previous one (a
+  // block argument for the first).
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    Value input = anchors[i]->getOperand(0);
+    while (Operation *def = input.getDefiningOp()) {
+      if (i > 0 && def == anchors[i - 1])
+        break;
+      if (def->getNumOperands() == 0 || shapeOf(def->getResult(0)) != shapeOf(input))
+        return false;
+      input = def->getOperand(0);
+    }
+    if ((i == 0) != isa<BlockArgument>(input))
+      return false;
+  }
+  return true;
+}
+
+KernelPattern classifyKernel(KernelOp kernel) {
+  SmallVector<Operation *> anchors = anchorsOf(kernel);
+  if (isBlock(kernel, anchors))
+    return KernelPattern::Block;
+  if (anchors.size() != 1)
+    return KernelPattern::Generic; // several anchors: no single register tile
+  Operation *anchor = anchors.empty() ? nullptr : anchors[0];
+  // The tiled templates compute the anchor inside the output's tiles, which
+  // only makes sense when the output has the anchor's shape (an elementwise
+  // epilogue, not a reshape or a second output).
+  if (!anchor || kernel.getNumResults() != 1 ||
+      shapeOf(anchor->getResult(0)) != shapeOf(kernel.getResult(0)))
+    return KernelPattern::Generic;
+  if (auto conv = dyn_cast<tosa::Conv2DOp>(anchor)) {
+    ArrayRef<int64_t> w = shapeOf(conv.getWeight());
+    bool unitWindow = w[1] == 1 && w[2] == 1;
+    bool noPad = llvm::all_of(conv.getPad(), [](int64_t p) { return p == 0; });
+    bool unitStride = llvm::all_of(conv.getStride(), [](int64_t s) { return s == 1; });
+    return unitWindow && noPad && unitStride ? KernelPattern::Conv1x1 : KernelPattern::Conv;
+  }
+  if (isa<tosa::TransposeConv2DOp>(anchor))
+    return KernelPattern::Conv;
+  if (isa<tosa::DepthwiseConv2DOp>(anchor))
+    return KernelPattern::Depthwise;
+  return KernelPattern::MatMul;
+}
+
+// Multiply-adds per output element of the kernel's anchor (1 without one).
+static int64_t reductionSize(KernelOp kernel) {
+  for (Operation &op : kernel.getBody().front()) {
+    if (auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(op)) {
+      ArrayRef<int64_t> w = shapeOf(dw.getWeight()); // [KH, KW, C, M]
+      return w[0] * w[1];
+    }
+    if (isa<tosa::Conv2DOp, tosa::TransposeConv2DOp, tosa::FullyConnectedOp>(op)) {
+      ArrayRef<int64_t> w = shapeOf(op.getOperand(1)); // [OC, ...]
+      int64_t n = 1;
+      for (int64_t d : w.drop_front())
+        n *= d;
+      return n;
+    }
+    if (auto mm = dyn_cast<tosa::MatMulOp>(op))
+      return shapeOf(mm.getA()).back();
+  }
+  return 1;
+}
+
+// The widest power-of-two vector, up to `lanes`, that fits in `n`.
+static int fittingWidth(int64_t n, int lanes) {
+  int v = lanes;
+  while (v > 1 && v > n)
+    v /= 2;
+  return v;
+}
+
+// Register tile: nvec vectors of output channels by pt pixels, as many
+// accumulators as the register file holds with room for the operands
+// (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: STACK.md), discounted by the
+// channels a shifted last tile computes twice. Returns (channel tile,
+// pixel tile).
+static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
+                                        int maxVectors, const TargetInfo &target) {
+  int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 ? 24 : 12;
+  std::pair<int, int> best = {vectorWidth, 1};
+  double bestScore = 0;
+  for (int nvec = 1; nvec <= maxVectors; ++nvec) {
+    int64_t ct = nvec * vectorWidth;
+    if (ct > channels)
+      break;
+    double useful = double(channels) / double((channels + ct - 1) / ct * ct);
+    for (int pt = 1; pt <= 8; ++pt) {
+      if (pt > pixels || nvec * pt > budget)
+        continue;
+      // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
+      double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
+      // Ties go to the wider channel tile (fewer re-reads of the input).
+      double score = nvec * pt * useful * usefulPixels + nvec * 1e-3;
+      if (score > bestScore) {
+        bestScore = score;
+        best = {static_cast<int>(ct), pt};
+      }
+    }
+  }
+  return best;
+}
+
+// The block template's record: the project conv's tile in the record's own
+// knobs, the expand's and the depthwise's in stageTiles, and strips of rows
+// in parallel. A strip recomputes the expand rows its depthwise window
+// shares with the strip above (KH - stride rows), so strips are no shorter
+// than 8 rows where the height allows, and about 4 of them keep 2 threads
+// busy.
+static ScheduleRecord chooseBlockTemplate(KernelOp kernel, const TargetInfo &target) {
+  ScheduleRecord r;
+  r.pattern = KernelPattern::Block;
+  SmallVector<Operation *> anchors = anchorsOf(kernel);
+  for (Operation *anchor : anchors) {
+    ArrayRef<int64_t> shape = shapeOf(anchor->getResult(0)); // NHWC
+    bool depthwise = isa<tosa::DepthwiseConv2DOp>(anchor);
+    int vw = fittingWidth(shape[3], target.vectorLanesF32);
+    auto [ct, pt] = registerTile(shape[3], shape[2], vw, depthwise ? 2 : 5, target);
+    if (anchor == anchors.back()) {
+      r.vectorWidth = vw;
+      r.channelTile = ct;
+      r.pixelTile = pt;
+    } else {
+      r.stageTiles.insert(r.stageTiles.end(), {vw, ct, pt});
+    }
+    if (depthwise)
+      r.unroll = std::max<int64_t>(1, std::min<int64_t>(shapeOf(anchor->getOperand(1))[1], 8));
+  }
+  int64_t rows = shapeOf(kernel.getResult(0))[1];
+  r.rowTile = static_cast<int>(std::max<int64_t>((rows + 3) / 4, std::min<int64_t>(rows, 8)));
+  if (rows > r.rowTile)
+    r.parallelDims = {1};
+  r.computeAt = "tile";
+  return r;
+}
+
+ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
+  if (classifyKernel(kernel) == KernelPattern::Block)
+    return chooseBlockTemplate(kernel, target);
+  ScheduleRecord r;
+  r.pattern = classifyKernel(kernel);
+  ArrayRef<int64_t> out =
+      kernel.getNumResults() ? shapeOf(kernel.getResult(0)) : ArrayRef<int64_t>();
+  int64_t elements = 1;
+  for (int64_t d : out)
+    elements *= d;
+  int rank = out.size();
+  int64_t channels = rank ? out.back() : 1;
+  // Full vectors even when they do not divide the channel count: the last
+  // tile shifts inward and recomputes a few channels rather than dropping to
+  // narrow vectors (42 channels: 16 lanes, not 2). See ApplySchedule.cpp.
+  r.vectorWidth = fittingWidth(channels, target.vectorLanesF32);
+  r.channelTile = r.vectorWidth;
+
+  // Parallel over the outermost dimension with more than one iteration that
+  // is not the vectorised one; tiny kernels stay on one thread, where the
+  // hand-off would cost more than the work. Work counts the reduction too:
+  // a 7x7x320 output of a 960-channel 1x1 conv (15M multiply-adds, 0.2 ms)
+  // has few elements but is worth two threads.
+  int64_t work = elements * reductionSize(kernel);
+  if (elements >= 16384 || work >= (int64_t(1) << 20))
+    for (int d = 0; d + 1 < rank; ++d)
+      if (out[d] > 1) {
+        r.parallelDims = {d};
+        break;
+      }
+
+  if (r.pattern == KernelPattern::Generic) {
+    // Kernels with several reductions compute each one per output row.
+    r.computeAt = "row";
+    return r;
+  }
+
+  int maxVectors = r.pattern == KernelPattern::Depthwise ? 2 : 5;
+  int64_t pixels = rank >= 2 ? out[rank - 2] : 1;
+  std::tie(r.channelTile, r.pixelTile) =
+      registerTile(channels, pixels, r.vectorWidth, maxVectors, target);
+  r.computeAt = "tile";
+  // Depthwise: unroll the window's columns so that the pixels of a tile share
+  // their input loads (pixel x at tap 1 is pixel x+1 at tap 0). Measured
+  // (JIT, 2 threads, AVX-512 Xeon, busy machine, min of 100): 14x14x384 3x3
+  // 0.045 -> 0.029 ms, 7x7x960 0.019 -> 0.014 ms; unrolling the rows too lost
+  // 10-20% at 14x14 (code size).
+  if (r.pattern == KernelPattern::Depthwise)
+    for (Operation &op : kernel.getBody().front())
+      if (auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(op))
+        r.unroll = std::max<int64_t>(1, std::min<int64_t>(shapeOf(dw.getWeight())[1], 8));
+  // Weight-stationary only when the weights are big (half of a 2 MB L2) and
+  // dwarf the activations: then every pixel tile would stream them from
+  // memory. Measured (1 thread, AVX-512): 7x7x320->1280 0.26 ms channel-major
+  // vs 0.34 pixel-major; but 7x7x160->960 (weights 20x the input, 0.6 MB)
+  // 0.087 vs 0.074 and 14x14x64->384 0.093 vs 0.048 favour pixel-major.
+  Operation *anchor = nullptr;
+  for (Operation &op : kernel.getBody().front())
+    if (isa<tosa::Conv2DOp, tosa::TransposeConv2DOp, tosa::FullyConnectedOp, tosa::MatMulOp>(op))
+      anchor = &op;
+  if (anchor) {
+    auto elements = [](Value v) { return cast<ShapedType>(v.getType()).getNumElements(); };
+    int64_t weights = elements(anchor->getOperand(1)), input = elements(anchor->getOperand(0));
+    if (weights * 4 > 1024 * 1024 && weights > 8 * input) {
+      r.order = "channel_major";
+      // Channel tiles are the parallel loop then.
+      r.parallelDims.clear();
+    }
+  }
+  return r;
+}
+
+llvm::Expected<std::optional<ScheduleRecord>> getSchedule(KernelOp kernel) {
+  Attribute attr = kernel->getAttr(kScheduleAttrName);
+  if (!attr)
+    return std::nullopt;
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict)
+    return makeError("kernel '" + kernel.getKernelName() + "': " + kScheduleAttrName +
+                     " must be a dictionary");
+  auto record = ScheduleRecord::fromAttr(dict);
+  if (!record)
+    return makeError("kernel '" + kernel.getKernelName() +
+                     "': " + llvm::toString(record.takeError()));
+  return std::optional<ScheduleRecord>(*record);
+}
+
+} // namespace kiln::codegen

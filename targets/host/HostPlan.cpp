@@ -25,29 +25,17 @@ static uint64_t alignUp(uint64_t value) {
 }
 
 llvm::Expected<ElementKind> elementKind(Type type) {
-  if (type.isF32())
-    return ElementKind{2, 32, 4, "KILN_DTYPE_F32"};
-  if (type.isF16())
-    return ElementKind{2, 16, 2, "KILN_DTYPE_F16"};
-  if (type.isInteger(1))
-    return ElementKind{1, 1, 1, "KILN_DTYPE_BOOL"};
-  if (auto intType = dyn_cast<IntegerType>(type)) {
-    bool isUnsigned = intType.isUnsigned();
-    switch (intType.getWidth()) {
-    case 8:
-      return ElementKind{uint8_t(isUnsigned ? 1 : 0), 8, 1,
-                         isUnsigned ? "KILN_DTYPE_U8" : "KILN_DTYPE_I8"};
-    case 16:
-      return ElementKind{0, 16, 2, "KILN_DTYPE_I16"};
-    case 32:
-      return ElementKind{0, 32, 4, "KILN_DTYPE_I32"};
-    case 64:
-      return ElementKind{0, 64, 8, "KILN_DTYPE_I64"};
-    }
+  auto dtype = dtypeOf(type);
+  DTypeLayout layout = dtype ? layoutOf(*dtype) : DTypeLayout{};
+  if (!dtype || !layout.cEnumerator) {
+    if (!dtype)
+      llvm::consumeError(dtype.takeError());
+    std::string text;
+    llvm::raw_string_ostream(text) << type;
+    return planError("unsupported element type " + text + " at the model's boundary");
   }
-  std::string text;
-  llvm::raw_string_ostream(text) << type;
-  return planError("unsupported element type " + text + " at the model's boundary");
+  return ElementKind{*dtype, layout.halideCode, layout.bits, uint8_t(dtypeBytes(*dtype)),
+                     layout.cEnumerator};
 }
 
 uint64_t TensorDesc::bytes() const {

@@ -11,6 +11,7 @@
 #ifndef KILN_TARGETS_HOST_HOSTPLAN_H
 #define KILN_TARGETS_HOST_HOSTPLAN_H
 
+#include "dialects/kiln/DType.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"
@@ -21,8 +22,10 @@
 
 namespace kiln::host {
 
-/// The element types a host buffer can hold, mapped to halide_type_t.
+/// The element types a host buffer can hold at a model's boundary, mapped to
+/// halide_type_t and kiln_dtype (dialects/kiln/DType.h).
 struct ElementKind {
+  DType type;
   uint8_t halideCode; ///< halide_type_code_t: 0 int, 1 uint, 2 float.
   uint8_t bits;       ///< 1 for bool (stored in a byte).
   uint8_t bytes;      ///< storage size of one element.

@@ -5,28 +5,17 @@
 // bytes (bool as one byte per element). No Halide, no MLIR ops.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_CODEGEN_HOSTTENSOR_H
-#define KILN_CODEGEN_HOSTTENSOR_H
+#ifndef KILN_TARGETS_JIT_HOSTTENSOR_H
+#define KILN_TARGETS_JIT_HOSTTENSOR_H
 
-#include "mlir/IR/Types.h"
+#include "dialects/kiln/DType.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace kiln::codegen {
-
-enum class DType { F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool };
-
-/// The dtype of an MLIR element type (f32, i64, i1, ui8...); signless
-/// integers are signed, as in TOSA.
-llvm::Expected<DType> dtypeOf(mlir::Type elementType);
-/// Bytes of one element (1 for bool).
-size_t dtypeBytes(DType dtype);
-/// ONNX/numpy spelling: "float32", "int64", "bool"...
-llvm::StringRef dtypeName(DType dtype);
-llvm::Expected<DType> parseDType(llvm::StringRef name);
+namespace kiln::jit {
 
 struct HostTensor {
   std::string name;
@@ -45,6 +34,6 @@ struct HostTensor {
 /// "1x3x224x224" (or "scalar" for rank 0).
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
-} // namespace kiln::codegen
+} // namespace kiln::jit
 
 #endif

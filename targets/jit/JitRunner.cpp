@@ -20,7 +20,8 @@
 
 using namespace mlir;
 
-namespace kiln::codegen {
+namespace kiln::jit {
+using namespace kiln::codegen;
 
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -316,4 +317,4 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
   return results;
 }
 
-} // namespace kiln::codegen
+} // namespace kiln::jit

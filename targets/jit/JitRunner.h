@@ -13,8 +13,8 @@
 // runs).
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_CODEGEN_JITRUNNER_H
-#define KILN_CODEGEN_JITRUNNER_H
+#ifndef KILN_TARGETS_JIT_JITRUNNER_H
+#define KILN_TARGETS_JIT_JITRUNNER_H
 
 #include "targets/jit/HostTensor.h"
 #include "codegen/schedule/Schedule.h"
@@ -25,13 +25,13 @@
 #include <string>
 #include <vector>
 
-namespace kiln::codegen {
+namespace kiln::jit {
 
 struct JitOptions {
   /// Template: the kernel's kiln.schedule record if it has one, else the
   /// template for this machine. An auto mode runs that autoscheduler on
   /// every kernel, whatever record it carries.
-  ScheduleMode mode = ScheduleMode::Template;
+  codegen::ScheduleMode mode = codegen::ScheduleMode::Template;
 };
 
 /// What compiling one kernel cost.
@@ -72,6 +72,6 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
-} // namespace kiln::codegen
+} // namespace kiln::jit
 
 #endif

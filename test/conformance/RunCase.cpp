@@ -37,7 +37,7 @@ Result runCase(const std::string &dir, double rtol, double atol) {
     return done(Status::Unsupported, llvm::toString(test.takeError()));
   r.name = test->name;
   r.op = test->op;
-  std::vector<codegen::HostTensor> inputs, expected;
+  std::vector<jit::HostTensor> inputs, expected;
   if (auto err = readDataSet(*test, inputs, expected))
     return done(Status::Unsupported, llvm::toString(std::move(err)));
 
@@ -54,7 +54,7 @@ Result runCase(const std::string &dir, double rtol, double atol) {
 
   // The test data fixes every input's shape, dynamic dimensions included.
   OnnxImportOptions options;
-  for (const codegen::HostTensor &in : inputs)
+  for (const jit::HostTensor &in : inputs)
     options.inputShapes[in.name] = in.shape;
   auto module = importOnnxFile(context, dir + "/model.onnx", options);
   if (!module) {
@@ -63,8 +63,8 @@ Result runCase(const std::string &dir, double rtol, double atol) {
     // once with every integer input made an initializer holding its data.
     std::string message = withoutPath(llvm::toString(module.takeError()), dir + "/model.onnx");
     std::vector<std::string> constants;
-    for (const codegen::HostTensor &in : inputs)
-      if (in.dtype == codegen::DType::I64 || in.dtype == codegen::DType::I32)
+    for (const jit::HostTensor &in : inputs)
+      if (in.dtype == kiln::DType::I64 || in.dtype == kiln::DType::I32)
         constants.push_back(in.name);
     if (message.find("constant") == std::string::npos || constants.empty())
       return done(Status::Unsupported, "import: " + message);
@@ -72,8 +72,8 @@ Result runCase(const std::string &dir, double rtol, double atol) {
     if (auto err = writeWithConstantInputs(*test, inputs, constants, patched))
       return done(Status::Unsupported, "import: " + llvm::toString(std::move(err)));
     OnnxImportOptions patchedOptions;
-    std::vector<codegen::HostTensor> remaining;
-    for (codegen::HostTensor &in : inputs)
+    std::vector<jit::HostTensor> remaining;
+    for (jit::HostTensor &in : inputs)
       if (std::find(constants.begin(), constants.end(), in.name) == constants.end()) {
         patchedOptions.inputShapes[in.name] = in.shape;
         remaining.push_back(std::move(in));
@@ -87,7 +87,7 @@ Result runCase(const std::string &dir, double rtol, double atol) {
   }
   if (mlir::failed(runPipeline(**module, Phase::Kernels)))
     return done(Status::Unsupported, "compile: " + diagnostics);
-  auto runner = codegen::JitRunner::create(**module);
+  auto runner = jit::JitRunner::create(**module);
   if (!runner)
     return done(Status::Unsupported, "codegen: " + llvm::toString(runner.takeError()));
   auto outputs = (*runner)->run(inputs);

@@ -14,8 +14,8 @@
 
 namespace kiln::conformance {
 
-using codegen::DType;
-using codegen::HostTensor;
+using kiln::DType;
+using jit::HostTensor;
 
 static llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -127,7 +127,7 @@ static llvm::Expected<HostTensor> toHostTensor(const onnx::TensorProto &proto,
   t.name = name;
   t.dtype = *dtype;
   t.shape.assign(proto.dims().begin(), proto.dims().end());
-  size_t bytes = codegen::dtypeBytes(*dtype);
+  size_t bytes = kiln::dtypeBytes(*dtype);
   if (proto.has_raw_data()) {
     t.data.assign(proto.raw_data().begin(), proto.raw_data().end());
   } else {
@@ -296,12 +296,12 @@ static double elementAsDouble(const HostTensor &t, int64_t i) {
 std::optional<std::string> compareTensors(const HostTensor &expected, const HostTensor &actual,
                                           double rtol, double atol) {
   if (expected.dtype != actual.dtype)
-    return "dtype " + codegen::dtypeName(actual.dtype).str() + ", expected " +
-           codegen::dtypeName(expected.dtype).str();
+    return "dtype " + kiln::dtypeName(actual.dtype).str() + ", expected " +
+           kiln::dtypeName(expected.dtype).str();
   if (expected.numElements() != actual.numElements() ||
       (expected.shape != actual.shape && !expected.shape.empty()))
-    return "shape " + codegen::shapeString(actual.shape) + ", expected " +
-           codegen::shapeString(expected.shape);
+    return "shape " + jit::shapeString(actual.shape) + ", expected " +
+           jit::shapeString(expected.shape);
   bool isFloat =
       expected.dtype == DType::F32 || expected.dtype == DType::F64 || expected.dtype == DType::F16;
   for (int64_t i = 0; i < expected.numElements(); ++i) {

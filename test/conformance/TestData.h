@@ -38,21 +38,21 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir);
 
 /// Reads test_data_set_0's inputs and expected outputs. Fails (as
 /// "non-tensor data") for sequences, maps and optionals.
-llvm::Error readDataSet(const NodeTest &test, std::vector<codegen::HostTensor> &inputs,
-                        std::vector<codegen::HostTensor> &outputs);
+llvm::Error readDataSet(const NodeTest &test, std::vector<jit::HostTensor> &inputs,
+                        std::vector<jit::HostTensor> &outputs);
 
 /// Writes a copy of the test's model in which the named inputs are
 /// initializers holding the test data, for ops whose shape-like operands a
 /// static compiler needs as constants (onnx-mlir's backend tests do the same
 /// with their CONSTANT_INPUT setting).
 llvm::Error writeWithConstantInputs(const NodeTest &test,
-                                    const std::vector<codegen::HostTensor> &inputs,
+                                    const std::vector<jit::HostTensor> &inputs,
                                     const std::vector<std::string> &names, const std::string &path);
 
 /// Compares within rtol/atol per element (exact for integers and bools, NaN
 /// equal to NaN). On mismatch, returns the first bad element as text.
-std::optional<std::string> compareTensors(const codegen::HostTensor &expected,
-                                          const codegen::HostTensor &actual, double rtol,
+std::optional<std::string> compareTensors(const jit::HostTensor &expected,
+                                          const jit::HostTensor &actual, double rtol,
                                           double atol);
 
 } // namespace kiln::conformance

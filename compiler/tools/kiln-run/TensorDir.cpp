@@ -8,7 +8,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-using namespace kiln::codegen;
+using namespace kiln::jit;
 
 namespace kiln {
 

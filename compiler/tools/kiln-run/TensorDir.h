@@ -25,11 +25,11 @@ std::string tensorFileName(llvm::StringRef name);
 /// Reads the tensor `spec` names (its dtype and shape are what the model
 /// expects) from `dir`: through the manifest when there is one (checking
 /// dtype and shape), else from tensorFileName(name) by size alone.
-llvm::Expected<codegen::HostTensor> readTensor(llvm::StringRef dir,
-                                               const codegen::HostTensor &spec);
+llvm::Expected<jit::HostTensor> readTensor(llvm::StringRef dir,
+                                               const jit::HostTensor &spec);
 
 /// Writes each tensor's .bin and the manifest.
-llvm::Error writeTensorDir(llvm::StringRef dir, const std::vector<codegen::HostTensor> &tensors);
+llvm::Error writeTensorDir(llvm::StringRef dir, const std::vector<jit::HostTensor> &tensors);
 
 } // namespace kiln
 

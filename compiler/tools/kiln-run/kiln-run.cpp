@@ -156,17 +156,17 @@ int main(int argc, char **argv) {
   if (inputsDir.empty() || outputsDir.empty())
     return fail("--inputs-dir and --outputs-dir are required (or --aot-dir)");
 
-  kiln::codegen::JitOptions jitOptions;
+  kiln::jit::JitOptions jitOptions;
   jitOptions.mode = *mode;
   start = std::chrono::steady_clock::now();
-  auto runner = kiln::codegen::JitRunner::create(**module, jitOptions);
+  auto runner = kiln::jit::JitRunner::create(**module, jitOptions);
   if (!runner)
     return fail(toString(runner.takeError()));
   double compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   auto printKernels = [&] {
-    for (const kiln::codegen::KernelStats &s : (*runner)->kernelStats()) {
+    for (const kiln::jit::KernelStats &s : (*runner)->kernelStats()) {
       outs() << s.kernelName << ": " << s.schedule;
       if (timing)
         outs() << format("  compile %.3f s%s  run %.3f ms", s.compileSeconds,
@@ -175,15 +175,15 @@ int main(int argc, char **argv) {
     }
   };
 
-  std::vector<kiln::codegen::HostTensor> inputs;
-  for (const kiln::codegen::HostTensor &spec : (*runner)->inputSpecs()) {
+  std::vector<kiln::jit::HostTensor> inputs;
+  for (const kiln::jit::HostTensor &spec : (*runner)->inputSpecs()) {
     auto tensor = kiln::readTensor(inputsDir, spec);
     if (!tensor)
       return fail(toString(tensor.takeError()));
     inputs.push_back(std::move(*tensor));
   }
   std::vector<double> runTimes;
-  std::vector<kiln::codegen::HostTensor> outputs;
+  std::vector<kiln::jit::HostTensor> outputs;
   for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
     auto runStart = std::chrono::steady_clock::now();
     auto result = (*runner)->run(inputs);

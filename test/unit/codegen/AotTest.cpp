@@ -20,6 +20,8 @@
 #include <dlfcn.h>
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

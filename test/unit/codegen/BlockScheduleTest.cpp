@@ -16,6 +16,8 @@
 #include <algorithm>
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

@@ -23,6 +23,10 @@
 #include <vector>
 
 namespace kiln::codegen::testing {
+using jit::HostTensor;
+using jit::JitRunner;
+using jit::KernelStats;
+using jit::JitOptions;
 
 /// One kernel operand: a runtime input of `type` ("tensor<1x8x8x3xf32>"),
 /// or a constant (`constant` is the attribute text, e.g.

@@ -14,6 +14,8 @@
 #include <cmath>
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

@@ -7,6 +7,8 @@
 #include "CodegenTestUtil.h"
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

@@ -9,6 +9,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

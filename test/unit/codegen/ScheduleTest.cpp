@@ -6,6 +6,8 @@
 #include "mlir/IR/Builders.h"
 
 using namespace kiln::codegen;
+using namespace kiln::jit;
+using kiln::DType;
 using namespace kiln::codegen::testing;
 
 namespace {

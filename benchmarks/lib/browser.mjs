@@ -1,8 +1,8 @@
 // Headless Chromium for the benchmark (Debian's /usr/bin/chromium driven by
 // playwright-core from .deps; never a downloaded browser): one page, served
 // from 127.0.0.1, holding Kiln's modules and TF.js graph models side by side
-// (browser/page.mjs). Flags as in ../../shared/STACK.md: without the
-// networking ones Chromium floods a closed network.
+// (browser/page.mjs). Flags as in docs/TRAPS.md W1: without the networking
+// ones Chromium floods a closed network.
 
 import fs from 'node:fs';
 import http from 'node:http';

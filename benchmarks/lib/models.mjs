@@ -1,8 +1,8 @@
 // The benchmark's models (issue 8) and where each comes from. Kiln compiles
-// the ONNX file when there is one, else the TF.js graph model (once kilnc
-// takes model.json). TF.js runs the TF.js graph model: for BlazeFace that is
-// the same network with the same weights as the ONNX file (their outputs
-// agree to 5e-5, ../../shared/ANCHORS.md), so the comparison is like for like.
+// the ONNX file when there is one, else the TF.js graph model. TF.js runs
+// the TF.js graph model: for BlazeFace that is the same network with the
+// same weights as the ONNX file (their outputs agree to 5e-5,
+// benchmarks/README.md), so the comparison is like for like.
 
 import path from 'node:path';
 

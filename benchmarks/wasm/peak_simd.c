@@ -1,12 +1,12 @@
 /* peak_simd.c: the WebAssembly peak for the "% of peak" columns, compiled by
- * benchmarks/lib/peaks.mjs with
+ * benchmarks/lib/artifacts.mjs with
  *   clang-19 --target=wasm32 -O2 -msimd128 -nostdlib -Wl,--no-entry
  * and run in Node and in Chromium. SIMD128 has no fused multiply-add (only
  * relaxed SIMD does), so the peak is an f32x4 multiply and an add per chain:
  * 8 FLOPs per chain and iteration.
  *
  * Eight chains: engines give WebAssembly at most 16 xmm registers, and
- * STACK.md found tiles above 8 accumulators losing 15-30%; a multiply's and
+ * tiles above 8 accumulators lost 15-30% (docs/TRAPS.md H3); a multiply's and
  * an add's latency (4 + 4 cycles) over two ports also needs about eight.
  */
 #include <wasm_simd128.h>

@@ -4,7 +4,7 @@
 // page imports NAME.mjs, loads the module (streaming compile, as served with
 // application/wasm), runs the oracle's inputs and hands the outputs back;
 // they must match onnxruntime-node's within 1e-4 of each output's range,
-// SIMD and fallback modules both. Browser flags: ../../shared/STACK.md.
+// SIMD and fallback modules both. Browser flags: docs/TRAPS.md W1.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

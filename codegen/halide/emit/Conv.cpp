@@ -4,7 +4,7 @@
 // products over a reduction domain (input channels innermost, then the
 // window), so that schedule templates can tile it and keep accumulators in
 // registers. Zero padding is a constant-exterior boundary condition on the
-// input (cheaper than a select in the producer: STACK.md).
+// input (cheaper than a select in the producer: docs/TRAPS.md H4).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/halide/emit/EmitContext.h"

@@ -1,15 +1,17 @@
 //===- ApplySchedule.cpp - Kiln's schedule templates ----------------------===//
 //
-// The algorithm is in codegen/emit/; this file is the schedule, in the
-// style of Halide's apps: one function per template, with the knobs from
-// the record and the measured speed beside it.
+// The algorithm is in codegen/halide/emit/; this file is the schedule, in
+// the style of Halide's apps: one function per template, with the knobs from
+// the record and the measured speed beside it. The rewrites that keep the
+// autoschedulers' schedules clear of Halide 14 bugs are in
+// HalideWorkarounds.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/halide/ApplySchedule.h"
 
-#include <map>
+#include "codegen/halide/HalideWorkarounds.h"
+
 #include <mutex>
-#include <optional>
 #include <set>
 #include <thread>
 
@@ -37,8 +39,8 @@ std::vector<Var> loopVars(Func f) { return f.args(); }
 // Vectorises `var` (extent `extent`) by `width` without ever touching an
 // element outside [0, extent): a width that divides needs no tail, a
 // larger extent shifts the last vector inward (pure stages only), a
-// smaller one stays scalar (STACK.md: tiles larger than the output read
-// out of bounds).
+// smaller one stays scalar (docs/TRAPS.md H1: tiles larger than the output
+// read out of bounds).
 template <typename StageT>
 void vectorizeSafely(StageT stage, const Var &var, int64_t extent, int width, bool pure) {
   if (width <= 1 || extent < 2)
@@ -101,7 +103,7 @@ void applyGeneric(EmittedKernel &k, const ScheduleRecord &r) {
 // stage is computed inside each tile with its channel vectors and pixels
 // unrolled and the reduction (input channels, then the window) outside them,
 // so the accumulators stay in registers.
-// Measured (STACK.md, Xeon AVX-512, 1 thread): 1x1 conv 163-173 GFLOP/s of
+// Measured (docs/TRAPS.md H3, Xeon AVX-512, 1 thread): 1x1 conv 163-173 GFLOP/s of
 // 175 peak with 3-5 vectors x 4-8 pixels at 16 lanes; depthwise 3x3 stride 1
 // 58% of peak with 2 vectors x 4 pixels; AVX2 about half; wasm simd128
 // 82-106% of its mul+add peak with 8 accumulators.
@@ -244,120 +246,6 @@ const char *schedulerName(ScheduleMode mode) {
   }
 }
 
-// Every Func of `pipeline` by name. Internal::Function is a handle: editing
-// a schedule through it edits the pipeline's.
-std::map<std::string, Internal::Function> pipelineEnvironment(const Pipeline &pipeline) {
-  std::vector<Internal::Function> outputs;
-  for (const Func &f : pipeline.outputs())
-    outputs.push_back(f.function());
-  return Internal::build_environment(outputs);
-}
-
-// Calls `fix(compute, store, consumer)` for every Func whose storage is
-// hoisted above the loop it is computed in; `fix` returns the store level
-// to use instead, or nothing to leave it. Both Halide 14 workarounds below
-// are such rewrites. Returns how many Funcs were changed.
-template <typename Fix> int rewriteHoistedStorage(const Pipeline &pipeline, Fix fix) {
-  std::map<std::string, Internal::Function> env = pipelineEnvironment(pipeline);
-  int changed = 0;
-  for (auto &entry : env) {
-    Internal::FuncSchedule &schedule = entry.second.schedule();
-    // Lowering locks every LoopLevel anyway; locked, they can be inspected.
-    LoopLevel compute = schedule.compute_level(), store = schedule.store_level();
-    compute.lock();
-    store.lock();
-    if (compute.is_inlined() || compute.is_root() || compute == store)
-      continue;
-    auto consumer = env.find(compute.func());
-    if (consumer == env.end())
-      continue;
-    std::optional<LoopLevel> level = fix(compute, store, consumer->second);
-    if (level && !(*level == store)) {
-      schedule.store_level() = *level;
-      ++changed;
-    }
-  }
-  return changed;
-}
-
-// Halide 14 bug, met on Adams2019's schedules for BlazeFace's depthwise
-// kernels: a Func stored at an outer loop (store_at, for sliding window or
-// folding) but computed at the outer loop of a GuardWithIf split of its
-// consumer lowers to code that reads that loop's variable outside the loop
-// ("Symbol not found: depthwise_0.s1.d1.d1" in CodeGen_LLVM). Such a Func is
-// stored where it is computed instead: correct, only without the reuse
-// across iterations that the hoisted storage would have allowed. Returns how
-// many Funcs were changed.
-int storeWhereComputedAtGuardedSplits(const Pipeline &pipeline) {
-  auto isOuterOf = [](const std::string &loop, const std::string &var) {
-    // Split loops are named "<old>.<outer>": the LoopLevel names the last part.
-    return loop == var ||
-           (loop.size() > var.size() + 1 &&
-            loop.compare(loop.size() - var.size() - 1, std::string::npos, "." + var) == 0);
-  };
-  return rewriteHoistedStorage(
-      pipeline,
-      [&](const LoopLevel &compute, const LoopLevel &,
-          const Internal::Function &f) -> std::optional<LoopLevel> {
-        std::string var = compute.var().name();
-        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
-          const Internal::StageSchedule &stageSchedule =
-              stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
-          for (const Internal::Split &split : stageSchedule.splits())
-            if (split.is_split() && isOuterOf(split.outer, var) &&
-                (split.tail == TailStrategy::GuardWithIf || split.tail == TailStrategy::Auto))
-              return compute;
-        }
-        return std::nullopt;
-      });
-}
-
-// Halide 14 bug, met on Adams2019's schedules for BlazeFace's 3x3 depthwise
-// kernels (wrong values, read from uninitialised stack): a Func stored more
-// than one loop outside the loop it is computed in. Halide turns hoisted
-// storage into a sliding window over the compute loop, and with further
-// loops between the storage and that loop (Adams2019 stored the padded
-// input at the kernel-row loop and computed it per kernel-column tap, with
-// a channel loop and a pixel-block loop between) later iterations skip
-// values that were never computed. A plain Halide pipeline shows it too
-// (g(x) = f(x) + f(x+1) + f(x+2), g split into xo and xi, f computed at xi
-// and stored at g's row: most values wrong), while storage one loop out of
-// the compute loop slides correctly; Halide's tracker has the same family
-// of failures (halide/Halide#8140, sliding window by rewinding the loop
-// min). Such storage is moved in to the loop just outside the compute loop:
-// it keeps the sliding window over that loop and gives up the reuse across
-// the outer ones. Returns how many Funcs were changed.
-int storeAtMostOneLoopOut(const Pipeline &pipeline) {
-  return rewriteHoistedStorage(
-      pipeline, [](const LoopLevel &compute, const LoopLevel &store, const Internal::Function &f) {
-        // The compute loop, found as Halide finds it (by loop name; a LoopLevel
-        // may leave its stage unspecified), and the loop just outside it (dims
-        // run innermost first, __outermost last).
-        std::optional<LoopLevel> oneOut;
-        int matches = 0;
-        for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
-          const std::vector<Internal::Dim> &dims =
-              stage == 0 ? f.definition().schedule().dims() : f.update(stage - 1).schedule().dims();
-          std::string prefix = f.name() + ".s" + std::to_string(stage) + ".";
-          for (size_t i = 0; i + 1 < dims.size(); ++i) {
-            if (!compute.match(prefix + dims[i].var))
-              continue;
-            ++matches;
-            const Internal::Dim &parent = dims[i + 1];
-            // A LoopLevel names the last part of a split loop ("d2" for d2.d2).
-            std::string name = parent.var.substr(parent.var.rfind('.') + 1);
-            if (store.match(prefix + parent.var))
-              oneOut = store;
-            else
-              oneOut = LoopLevel(f, parent.is_rvar() ? VarOrRVar(RVar(name)) : Var(name)).lock();
-          }
-        }
-        // Where the compute loop is not one loop of one stage, storing where
-        // computed is always correct.
-        return std::optional<LoopLevel>(matches == 1 ? *oneOut : compute);
-      });
-}
-
 } // namespace
 
 llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Target &target) {
@@ -385,6 +273,8 @@ llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Ta
   MachineParams params(cores, 2 * 1024 * 1024, 40);
   try {
     kernel.pipeline.auto_schedule(schedulerName(mode), target, params);
+    // What the autoscheduler chose may hit Halide 14 bugs: rewrite it first
+    // (HalideWorkarounds.h says which, and how each was proven).
     storeWhereComputedAtGuardedSplits(kernel.pipeline);
     storeAtMostOneLoopOut(kernel.pipeline);
   } catch (const Halide::Error &e) {

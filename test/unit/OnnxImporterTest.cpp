@@ -231,7 +231,7 @@ TEST_F(OnnxImporterTest, ExternalDataIsReadBesideTheModel) {
   llvm::sys::fs::remove_directories(dir);
 }
 
-TEST(LiteralTest, TypedProtoFieldsAndRawDataAgree) {
+TEST(OnnxLiteral, TypedProtoFieldsAndRawDataAgree) {
   onnx::TensorProto typed;
   typed.set_name("t");
   typed.set_data_type(onnx::TensorProto::INT64);
@@ -262,7 +262,7 @@ TEST(LiteralTest, TypedProtoFieldsAndRawDataAgree) {
             "tensor 't' holds 1 values, but its shape [3] needs 3");
 }
 
-TEST(LiteralTest, DataMovementMatchesIndexArithmetic) {
+TEST(OnnxLiteral, DataMovementMatchesIndexArithmetic) {
   std::vector<int64_t> values(2 * 3 * 4);
   for (size_t i = 0; i < values.size(); ++i)
     values[i] = i;

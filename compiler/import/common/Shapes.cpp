@@ -1,4 +1,4 @@
-//===- Shapes.cpp - static shapes: sizes, printing, broadcasting ----------===//
+//===- Shapes.cpp - static shapes: sizes, strides, printing, broadcasting -===//
 #include "compiler/import/common/Shapes.h"
 
 namespace kiln::import {
@@ -8,6 +8,21 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape) {
   for (int64_t d : shape)
     n *= d;
   return n;
+}
+
+std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+std::vector<int64_t> broadcastStrides(llvm::ArrayRef<int64_t> shape, int64_t rank) {
+  int64_t lead = rank - static_cast<int64_t>(shape.size());
+  std::vector<int64_t> inStrides = rowMajorStrides(shape), strides(rank, 0);
+  for (size_t d = 0; d < shape.size(); ++d)
+    strides[lead + d] = shape[d] == 1 ? 0 : inStrides[d];
+  return strides;
 }
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape, llvm::StringRef separator) {

@@ -1,4 +1,4 @@
-//===- Shapes.h - static shapes: sizes, printing, broadcasting ----*- C++ -*-===//
+//===- Shapes.h - static shapes: sizes, strides, printing, broadcasting -*- C++ -*-===//
 #ifndef KILN_COMPILER_IMPORT_COMMON_SHAPES_H
 #define KILN_COMPILER_IMPORT_COMMON_SHAPES_H
 
@@ -13,6 +13,13 @@
 namespace kiln::import {
 
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+
+/// Row-major strides of `shape`, in elements.
+std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape);
+/// Strides that read a row-major tensor of `shape` as its numpy broadcast to
+/// `rank` dimensions: the added leading dimensions and those of size 1 get
+/// stride 0.
+std::vector<int64_t> broadcastStrides(llvm::ArrayRef<int64_t> shape, int64_t rank);
 
 /// "[1,3,224,224]" with `separator` ","; "[1, 3, 224, 224]" with ", ". Each
 /// importer keeps the form its error messages have always used.

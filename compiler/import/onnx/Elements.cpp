@@ -1,4 +1,4 @@
-//===- Elements.cpp - element types and shapes of host tensors ------------===//
+//===- Elements.cpp - element types and shapes of literals ----------------===//
 #include "compiler/import/onnx/Elements.h"
 
 #include "llvm/ADT/APFloat.h"
@@ -7,28 +7,74 @@
 
 namespace kiln::onnx_import {
 
-size_t dtypeSize(int32_t dtype) {
+std::optional<DType> kilnDType(int32_t dtype) {
   switch (dtype) {
-  case kBool:
-  case kInt8:
-  case kUInt8:
-    return 1;
-  case kInt16:
-  case kUInt16:
-  case kFloat16:
-  case kBFloat16:
-    return 2;
   case kFloat:
+    return DType::F32;
+  case kUInt8:
+    return DType::U8;
+  case kInt8:
+    return DType::I8;
+  case kUInt16:
+    return DType::U16;
+  case kInt16:
+    return DType::I16;
   case kInt32:
-  case kUInt32:
-    return 4;
-  case kDouble:
+    return DType::I32;
   case kInt64:
+    return DType::I64;
+  case kBool:
+    return DType::Bool;
+  case kFloat16:
+    return DType::F16;
+  case kDouble:
+    return DType::F64;
+  case kUInt32:
+    return DType::U32;
   case kUInt64:
-    return 8;
+    return DType::U64;
+  case kBFloat16:
+    return DType::BF16;
   default:
-    return 0;
+    return std::nullopt;
   }
+}
+
+int32_t onnxTypeOf(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return kFloat;
+  case DType::F16:
+    return kFloat16;
+  case DType::BF16:
+    return kBFloat16;
+  case DType::F64:
+    return kDouble;
+  case DType::I8:
+    return kInt8;
+  case DType::I16:
+    return kInt16;
+  case DType::I32:
+    return kInt32;
+  case DType::I64:
+    return kInt64;
+  case DType::U8:
+    return kUInt8;
+  case DType::U16:
+    return kUInt16;
+  case DType::U32:
+    return kUInt32;
+  case DType::U64:
+    return kUInt64;
+  case DType::Bool:
+    return kBool;
+  }
+  return 0;
+}
+
+size_t dtypeSize(int32_t dtype) {
+  std::optional<DType> d = kilnDType(dtype);
+  return d ? dtypeBytes(*d) : 0;
 }
 
 llvm::StringRef dtypeName(int32_t dtype) {
@@ -67,7 +113,8 @@ llvm::StringRef dtypeName(int32_t dtype) {
 }
 
 bool isFloatDType(int32_t dtype) {
-  return dtype == kFloat || dtype == kFloat16 || dtype == kDouble || dtype == kBFloat16;
+  std::optional<DType> d = kilnDType(dtype);
+  return d && isFloat(*d);
 }
 
 static const llvm::fltSemantics &halfSemantics(int32_t dtype) {

@@ -1,25 +1,29 @@
-//===- Elements.h - element types and shapes of host tensors ------*- C++ -*-===//
+//===- Elements.h - element types and shapes of literals --------*- C++ -*-===//
 //
-// ONNX data types as the importer's host tensors (Literal) hold them: sizes,
-// names, and loads and stores of one element through int64 or double.
+// ONNX data types as the importer's literals (Literal) hold them: sizes,
+// names, and loads and stores of one element through int64 or double. They
+// keep ONNX's own codes (what TensorProto and Cast's `to` carry); Kiln's
+// DType is what they mean.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
 #define KILN_COMPILER_IMPORT_ONNX_ELEMENTS_H
 
 #include "compiler/import/common/Shapes.h"
+#include "dialects/kiln/DType.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kiln::onnx_import {
 
-/// Element types use ONNX's TensorProto.DataType codes.
-enum DType : int32_t {
+/// ONNX's TensorProto.DataType codes (an int32_t wherever they are stored).
+enum OnnxType : int32_t {
   kFloat = 1,
   kUInt8 = 2,
   kInt8 = 3,
@@ -36,14 +40,20 @@ enum DType : int32_t {
   kBFloat16 = 16,
 };
 
-/// Bytes per element, or 0 for types the importer cannot hold (strings,
-/// complex numbers).
+/// The Kiln dtype of an ONNX type, or std::nullopt for those the importer
+/// cannot hold (strings, complex numbers, float8...).
+std::optional<DType> kilnDType(int32_t dtype);
+/// The ONNX type of a Kiln dtype (each has one).
+int32_t onnxTypeOf(DType dtype);
+
+/// Bytes per element, or 0 for types the importer cannot hold.
 size_t dtypeSize(int32_t dtype);
 /// "float", "int64", ...: the names ONNX's text form uses.
 llvm::StringRef dtypeName(int32_t dtype);
 bool isFloatDType(int32_t dtype);
 
 using kiln::import::numElements;
+using kiln::import::rowMajorStrides;
 /// "[1,3,224,224]".
 inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return import::shapeString(shape, ",");

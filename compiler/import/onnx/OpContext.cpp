@@ -1,14 +1,12 @@
 //===- OpContext.cpp - one ONNX node as its converter sees it -------------===//
 #include "compiler/import/onnx/OpContext.h"
 
-#include "compiler/import/common/Shapes.h"
-
 #include "onnx/onnx_pb.h"
 
 namespace kiln::onnx_import {
 
 OpContext::OpContext(GraphImporter &graph, const onnx::NodeProto &node, mlir::Location loc)
-    : graph_(graph), node_(node), loc_(loc) {}
+    : OpContextBase(graph.builder(), loc), graph_(graph), node_(node) {}
 
 llvm::StringRef OpContext::opType() const { return node_.op_type(); }
 
@@ -37,7 +35,7 @@ const Literal *OpContext::literal(int i) const {
 mlir::Value OpContext::value(int i) {
   ValueEntry *e = graph_.lookup(node_.input(i));
   assert(e && "input checked before conversion");
-  auto v = graph_.materialize(*e, node_.input(i), loc_);
+  auto v = graph_.materialize(*e, node_.input(i), loc());
   // Literals are validated when they are defined, so this cannot fail.
   if (!v) {
     llvm::consumeError(v.takeError());
@@ -58,10 +56,9 @@ mlir::RankedTensorType OpContext::type(int i) const {
 llvm::Expected<std::vector<int64_t>> OpContext::constInts(int i, llvm::StringRef what) const {
   const Literal *lit = literal(i);
   if (!lit)
-    return fail("input '" + node_.input(i) + "' (" + what +
-                ") must be a constant or computable from static shapes");
+    return notKnown(i, what);
   if (isFloatDType(lit->dtype()))
-    return fail("input '" + node_.input(i) + "' (" + what + ") must be an integer tensor");
+    return notInteger(i, what);
   return lit->toInts();
 }
 
@@ -119,7 +116,7 @@ void OpContext::setLiteral(int i, Literal literal) {
 }
 
 mlir::Value OpContext::constant(const Literal &literal, llvm::StringRef nameHint) {
-  auto v = graph_.createConstant(literal, nameHint, loc_);
+  auto v = graph_.createConstant(literal, nameHint, loc());
   if (!v) {
     llvm::consumeError(v.takeError());
     llvm_unreachable("converters build literals of supported types");
@@ -130,14 +127,6 @@ mlir::Value OpContext::constant(const Literal &literal, llvm::StringRef nameHint
 void OpContext::forwardInput(int in, int out) {
   if (hasOutput(out))
     graph_.define(node_.output(out), *entry(in));
-}
-
-llvm::Error OpContext::fail(const llvm::Twine &message) const {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-llvm::Expected<int64_t> OpContext::normalizeAxis(int64_t axis, int64_t rank) const {
-  return import::normalizeAxis(axis, rank);
 }
 
 bool OpContext::allInputsFoldable(int64_t maxElements) const {

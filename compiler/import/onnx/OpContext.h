@@ -3,12 +3,14 @@
 // Converters (ops/*.cpp) read a node's inputs, attributes and opset through
 // an OpContext and record its outputs as MLIR values or, when they fold on
 // the host, as Literals. Errors from `fail` are prefixed with the node's name
-// and op type by the importer.
+// and op type by the importer. What does not depend on ONNX (the builder,
+// input types, errors) comes from compiler/import/common/OpContextBase.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_COMPILER_IMPORT_ONNX_OPCONTEXT_H
 #define KILN_COMPILER_IMPORT_ONNX_OPCONTEXT_H
 
+#include "compiler/import/common/OpContextBase.h"
 #include "compiler/import/onnx/GraphImporter.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -19,24 +21,20 @@ class TensorProto;
 
 namespace kiln::onnx_import {
 
-/// Host folding of arithmetic is for shape computations; anything larger is
-/// left to TOSA and the graph phase's constant folding.
-constexpr int64_t kMaxFoldElements = 1 << 16;
+using import::kMaxFoldElements;
 
-class OpContext {
+class OpContext : public import::OpContextBase {
 public:
   OpContext(GraphImporter &graph, const onnx::NodeProto &node, mlir::Location loc);
 
   const onnx::NodeProto &node() const { return node_; }
   llvm::StringRef opType() const;
   int64_t opset() const { return graph_.opset(); }
-  mlir::OpBuilder &builder() { return graph_.builder(); }
-  mlir::Location loc() const { return loc_; }
   GraphImporter &graph() { return graph_; }
 
   //--- Inputs. An optional input left empty ("") counts as absent.
-  int numInputs() const;
-  llvm::StringRef inputName(int i) const;
+  int numInputs() const override;
+  llvm::StringRef inputName(int i) const override;
   /// The node's name, or its first output's name when it has none.
   llvm::StringRef name() const;
   bool hasInput(int i) const;
@@ -44,10 +42,7 @@ public:
   const Literal *literal(int i) const;
   /// The input as an MLIR value (constants are materialised on first use).
   mlir::Value value(int i);
-  mlir::RankedTensorType type(int i) const;
-  llvm::ArrayRef<int64_t> shape(int i) const { return type(i).getShape(); }
-  int64_t rank(int i) const { return type(i).getRank(); }
-  mlir::Type elementType(int i) const { return type(i).getElementType(); }
+  mlir::RankedTensorType type(int i) const override;
   /// Integer contents of an input that must be constant (axes, pads, shape).
   llvm::Expected<std::vector<int64_t>> constInts(int i, llvm::StringRef what) const;
 
@@ -73,22 +68,14 @@ public:
   //--- Helpers.
   /// A tosa.const for a Literal the converter made (e.g. re-laid-out weights).
   mlir::Value constant(const Literal &literal, llvm::StringRef nameHint);
-  llvm::Error fail(const llvm::Twine &message) const;
-  /// Maps a possibly negative axis into [0, rank) or fails.
-  llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) const;
   /// Whether every present input is known and small enough to fold.
   bool allInputsFoldable(int64_t maxElements = kMaxFoldElements) const;
-
-  template <typename OpTy, typename... Args> mlir::Value create(Args &&...args) {
-    return builder().create<OpTy>(loc_, std::forward<Args>(args)...).getResult();
-  }
 
 private:
   const ValueEntry *entry(int i) const;
 
   GraphImporter &graph_;
   const onnx::NodeProto &node_;
-  mlir::Location loc_;
 };
 
 } // namespace kiln::onnx_import

@@ -15,7 +15,7 @@
 #ifndef KILN_COMPILER_IMPORT_TFJS_ATTRVALUE_H
 #define KILN_COMPILER_IMPORT_TFJS_ATTRVALUE_H
 
-#include "compiler/import/tfjs/HostTensor.h"
+#include "compiler/import/tfjs/Literal.h"
 #include "nlohmann/json_fwd.hpp"
 #include "llvm/ADT/Twine.h"
 

@@ -3,7 +3,7 @@
 
 #include "compiler/import/common/Constants.h"
 #include "compiler/import/tfjs/AttrValue.h"
-#include "compiler/import/tfjs/NodeContext.h"
+#include "compiler/import/tfjs/OpContext.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
@@ -54,27 +54,30 @@ template <typename T> static llvm::ArrayRef<char> asBytes(const std::vector<T> &
   return {reinterpret_cast<const char *>(values.data()), values.size() * sizeof(T)};
 }
 
-Value GraphImporter::createConstant(const HostTensor &host, llvm::StringRef nameHint) {
-  auto type = RankedTensorType::get(host.shape(), mlirType(builder_, host.dtype()));
+Value GraphImporter::createConstant(const Literal &literal, llvm::StringRef nameHint) {
+  auto type = RankedTensorType::get(literal.shape(), mlirTypeOf(&context_, literal.dtype()));
   ElementsAttr attr;
-  switch (host.dtype()) {
+  switch (literal.dtype()) {
   case DType::F32:
-    attr = import::constantAttr(type, asBytes(host.floats()), nameHint);
+    attr = import::constantAttr(type, asBytes(literal.floats()), nameHint);
     break;
   case DType::I32:
     attr = import::constantAttr(
-        type, asBytes(std::vector<int32_t>(host.ints().begin(), host.ints().end())), nameHint);
+        type, asBytes(std::vector<int32_t>(literal.ints().begin(), literal.ints().end())),
+        nameHint);
     break;
   case DType::Bool: // one byte per element
     attr = import::constantAttr(
-        type, asBytes(std::vector<char>(host.ints().begin(), host.ints().end())), nameHint);
+        type, asBytes(std::vector<char>(literal.ints().begin(), literal.ints().end())), nameHint);
     break;
+  default:
+    llvm_unreachable("literals hold only the types TF.js runs (isTfjsDType)");
   }
   auto loc = NameLoc::get(builder_.getStringAttr(nameHint));
   return builder_.create<tosa::ConstOp>(loc, type, attr).getResult();
 }
 
-Value GraphImporter::derivedConstant(llvm::StringRef key, llvm::function_ref<HostTensor()> make) {
+Value GraphImporter::derivedConstant(llvm::StringRef key, llvm::function_ref<Literal()> make) {
   Value &v = derived_[key];
   if (!v)
     v = createConstant(make(), key);
@@ -83,16 +86,17 @@ Value GraphImporter::derivedConstant(llvm::StringRef key, llvm::function_ref<Hos
 
 Value GraphImporter::materialize(ValueEntry &entry, llvm::StringRef tensor) {
   if (!entry.value)
-    entry.value = createConstant(*entry.host, !entry.origin.empty() ? llvm::StringRef(entry.origin)
-                                              : tensor.ends_with(":0") ? nodeOf(tensor)
-                                                                       : tensor);
+    entry.value =
+        createConstant(*entry.literal, !entry.origin.empty()    ? llvm::StringRef(entry.origin)
+                                       : tensor.ends_with(":0") ? nodeOf(tensor)
+                                                                : tensor);
   return entry.value;
 }
 
 llvm::Error GraphImporter::createFunction(ModuleOp module) {
   llvm::SmallVector<Type> argTypes;
   for (const InterfaceTensor &in : inputs_)
-    argTypes.push_back(RankedTensorType::get(in.shape, mlirType(builder_, in.dtype)));
+    argTypes.push_back(RankedTensorType::get(in.shape, mlirTypeOf(&context_, in.dtype)));
   builder_.setInsertionPointToEnd(module.getBody());
   func_ = builder_.create<func::FuncOp>(builder_.getUnknownLoc(), "main",
                                         builder_.getFunctionType(argTypes, {}));
@@ -117,12 +121,12 @@ llvm::Error GraphImporter::importConst(const TfNode &node) {
   auto declared = attrs.getTensorType("value");
   if (llvm::Error err = attrs.takeError())
     return makeError(describeNode(node) + ": " + llvm::toString(std::move(err)));
-  const HostTensor &host = it->second.tensor;
-  if (declared && llvm::ArrayRef<int64_t>(declared->second) != host.shape())
+  const Literal &literal = it->second.tensor;
+  if (declared && llvm::ArrayRef<int64_t>(declared->second) != literal.shape())
     return makeError(describeNode(node) + ": the weightsManifest gives shape " +
-                     shapeString(host.shape()) + " but the node declares " +
+                     shapeString(literal.shape()) + " but the node declares " +
                      shapeString(declared->second));
-  define(node.name + ":0", ValueEntry{Value(), host, node.name});
+  define(node.name + ":0", ValueEntry{Value(), literal, node.name});
   return llvm::Error::success();
 }
 
@@ -149,7 +153,7 @@ llvm::Error GraphImporter::importNode(const TfNode &node) {
     if (!lookup(input))
       return makeError(describeNode(node) + ": reads '" + input + "', an output that node '" +
                        nodeOf(input) + "' does not have");
-  NodeContext ctx(*this, node, NameLoc::get(builder_.getStringAttr(node.name)));
+  OpContext ctx(*this, node, NameLoc::get(builder_.getStringAttr(node.name)));
   llvm::Error convertErr = info->convert(ctx);
   // A malformed attribute is the cause of whatever else went wrong.
   if (llvm::Error attrErr = ctx.attrs().takeError()) {

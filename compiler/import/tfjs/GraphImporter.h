@@ -7,16 +7,16 @@
 // are not stored in order), and converts each through the op table
 // (ops/*.cpp).
 //
-// Every tensor ("node:index") maps to an entry holding an MLIR value, host
-// contents (HostTensor), or both: host contents become a tosa.const only
-// when a TOSA op needs them, so shape subgraphs and re-laid-out weights
+// Every tensor ("node:index") maps to an entry holding an MLIR value, its
+// known contents (a Literal), or both: a Literal becomes a tosa.const only
+// when a TOSA op needs it, so shape subgraphs and re-laid-out weights
 // leave nothing behind.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_COMPILER_IMPORT_TFJS_GRAPHIMPORTER_H
 #define KILN_COMPILER_IMPORT_TFJS_GRAPHIMPORTER_H
 
-#include "compiler/import/tfjs/HostTensor.h"
+#include "compiler/import/tfjs/Literal.h"
 #include "compiler/import/tfjs/ModelJson.h"
 #include "compiler/import/tfjs/TfjsImporter.h"
 #include "compiler/import/tfjs/Weights.h"
@@ -30,7 +30,7 @@ namespace kiln::tfjs_import {
 
 struct ValueEntry {
   mlir::Value value;              // set once materialised or computed
-  std::optional<HostTensor> host; // set when the contents are known
+  std::optional<Literal> literal; // set when the contents are known
   std::string origin;             // the weight it came from, to name its blob
 };
 
@@ -54,12 +54,12 @@ public:
   void define(llvm::StringRef tensor, ValueEntry entry);
   /// The MLIR value of an entry, creating its tosa.const if needed.
   mlir::Value materialize(ValueEntry &entry, llvm::StringRef tensor);
-  /// A tosa.const holding `host`: inline for splats and a few elements, a
+  /// A tosa.const holding `literal`: inline for splats and a few elements, a
   /// dense_resource blob named after `nameHint` otherwise.
-  mlir::Value createConstant(const HostTensor &host, llvm::StringRef nameHint);
+  mlir::Value createConstant(const Literal &literal, llvm::StringRef nameHint);
   /// The constant `make()` returns, created once per `key` (a weight
   /// re-laid out for several convolutions is stored once).
-  mlir::Value derivedConstant(llvm::StringRef key, llvm::function_ref<HostTensor()> make);
+  mlir::Value derivedConstant(llvm::StringRef key, llvm::function_ref<Literal()> make);
 
   mlir::OpBuilder &builder() { return builder_; }
 

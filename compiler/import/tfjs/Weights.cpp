@@ -91,34 +91,34 @@ static Weight decode(const WeightSpec &spec, const char *data) {
       std::vector<float> out(n);
       for (int64_t i = 0; i < n; ++i)
         out[i] = halfToFloat(load<uint16_t>(data + 2 * i));
-      return {HostTensor::fromFloats(shape, std::move(out))};
+      return {Literal::fromFloats(shape, std::move(out))};
     }
     if (spec.dtype == "int32") {
       std::vector<int64_t> out(n);
       for (int64_t i = 0; i < n; ++i) // JS Math.round: half up
         out[i] = static_cast<int64_t>(std::floor(stored(i) * *q.scale + *q.min + 0.5));
-      return {HostTensor::fromInts(DType::I32, shape, std::move(out))};
+      return {Literal::fromInts(DType::I32, shape, std::move(out))};
     }
     // TF.js computes in double and stores into a Float32Array.
     std::vector<float> out(n);
     for (int64_t i = 0; i < n; ++i)
       out[i] = static_cast<float>(stored(i) * *q.scale + *q.min);
-    return {HostTensor::fromFloats(shape, std::move(out))};
+    return {Literal::fromFloats(shape, std::move(out))};
   }
   if (spec.dtype == "float32") {
     std::vector<float> out(n);
     std::memcpy(out.data(), data, n * sizeof(float));
-    return {HostTensor::fromFloats(shape, std::move(out))};
+    return {Literal::fromFloats(shape, std::move(out))};
   }
   std::vector<int64_t> out(n);
   if (spec.dtype == "int32") {
     for (int64_t i = 0; i < n; ++i)
       out[i] = load<int32_t>(data + 4 * i);
-    return {HostTensor::fromInts(DType::I32, shape, std::move(out))};
+    return {Literal::fromInts(DType::I32, shape, std::move(out))};
   }
   for (int64_t i = 0; i < n; ++i)
     out[i] = data[i] != 0;
-  return {HostTensor::fromInts(DType::Bool, shape, std::move(out))};
+  return {Literal::fromInts(DType::Bool, shape, std::move(out))};
 }
 
 // The bytes of one group: its shards, concatenated.

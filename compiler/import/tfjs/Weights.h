@@ -11,7 +11,7 @@
 #ifndef KILN_COMPILER_IMPORT_TFJS_WEIGHTS_H
 #define KILN_COMPILER_IMPORT_TFJS_WEIGHTS_H
 
-#include "compiler/import/tfjs/HostTensor.h"
+#include "compiler/import/tfjs/Literal.h"
 #include "compiler/import/tfjs/ModelJson.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -20,7 +20,7 @@ namespace kiln::tfjs_import {
 /// A decoded weight. String and complex64 weights are sized (so that the
 /// ones after them are found) but not decoded: `opaque` is set.
 struct Weight {
-  HostTensor tensor;
+  Literal tensor;
   bool opaque = false;
 };
 

@@ -4,7 +4,7 @@
 // the others swap operands or negate. Known operands fold on the host.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -32,18 +32,18 @@ bool compareHost(Compare kind, double a, double b) {
   return false;
 }
 
-llvm::Error convertCompare(NodeContext &node, Compare kind) {
+llvm::Error convertCompare(OpContext &node, Compare kind) {
   if (node.dtype(0) != node.dtype(1))
     return node.fail("operands have different element types");
   auto shape = broadcastShapes(node.shape(0), node.shape(1));
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
-  if (node.allHost()) {
-    HostTensor a = node.host(0)->broadcastTo(*shape), b = node.host(1)->broadcastTo(*shape);
+  if (node.allInputsFoldable()) {
+    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
     std::vector<int64_t> out(a.size());
     for (int64_t i = 0; i < a.size(); ++i)
       out[i] = compareHost(kind, a.at(i), b.at(i));
-    node.setHost(0, HostTensor::fromInts(DType::Bool, *shape, std::move(out)));
+    node.setLiteral(0, Literal::fromInts(DType::Bool, *shape, std::move(out)));
     return llvm::Error::success();
   }
   int64_t rank = shape->size();
@@ -74,18 +74,16 @@ llvm::Error convertCompare(NodeContext &node, Compare kind) {
   return llvm::Error::success();
 }
 
-template <Compare Kind> llvm::Error convert(NodeContext &node) {
-  return convertCompare(node, Kind);
-}
+template <Compare Kind> llvm::Error convert(OpContext &node) { return convertCompare(node, Kind); }
 
-llvm::Error requireBool(NodeContext &node) {
+llvm::Error requireBool(OpContext &node) {
   for (int i = 0; i < node.numInputs(); ++i)
     if (node.dtype(i) != DType::Bool)
       return node.fail("operands must be bool, not " + dtypeName(node.dtype(i)));
   return llvm::Error::success();
 }
 
-template <typename OpTy> llvm::Error convertLogical(NodeContext &node) {
+template <typename OpTy> llvm::Error convertLogical(OpContext &node) {
   if (llvm::Error err = requireBool(node))
     return err;
   auto shape = broadcastShapes(node.shape(0), node.shape(1));
@@ -97,7 +95,7 @@ template <typename OpTy> llvm::Error convertLogical(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertLogicalNot(NodeContext &node) {
+llvm::Error convertLogicalNot(OpContext &node) {
   if (llvm::Error err = requireBool(node))
     return err;
   Value x = node.value(0);
@@ -107,12 +105,12 @@ llvm::Error convertLogicalNot(NodeContext &node) {
 
 // SelectV2 broadcasts all three operands; the old Select also takes a
 // condition of the same shape (its row-vector form is not supported).
-llvm::Error convertSelect(NodeContext &node) {
+llvm::Error convertSelect(OpContext &node) {
   if (node.dtype(0) != DType::Bool)
     return node.fail("the condition must be bool");
   if (node.dtype(1) != node.dtype(2))
     return node.fail("the two branches have different element types");
-  if (node.op() == "Select" && node.shape(0) != node.shape(1) && node.rank(0) != 0)
+  if (node.opType() == "Select" && node.shape(0) != node.shape(1) && node.rank(0) != 0)
     return node.fail("Select with a condition of shape " + shapeString(node.shape(0)) +
                      " for values of shape " + shapeString(node.shape(1)) + " is not supported");
   auto shape = broadcastShapes(node.shape(1), node.shape(2));

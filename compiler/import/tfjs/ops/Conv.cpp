@@ -7,7 +7,7 @@
 // the TF.js converter make them) add a bias and one activation.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -19,7 +19,7 @@ namespace {
 // HWIO -> OHWI.
 constexpr int64_t kFilterToOHWI[] = {3, 0, 1, 2};
 
-llvm::Error convertConv(NodeContext &node, bool depthwise, bool fused) {
+llvm::Error convertConv(OpContext &node, bool depthwise, bool fused) {
   if (llvm::Error err = requireNHWC(node))
     return err;
   if (node.rank(0) != 4 || node.rank(1) != 4)
@@ -54,8 +54,8 @@ llvm::Error convertConv(NodeContext &node, bool depthwise, bool fused) {
   Value weights;
   if (depthwise) {
     weights = node.value(1);
-  } else if (const HostTensor *h = node.host(1)) {
-    std::string name = llvm::StringRef(node.node().inputs[1]).rsplit(':').first.str();
+  } else if (const Literal *h = node.literal(1)) {
+    std::string name = node.inputName(1).rsplit(':').first.str();
     weights =
         node.graph().derivedConstant(name + "_ohwi", [&] { return h->transposed(kFilterToOHWI); });
   } else {
@@ -86,17 +86,17 @@ llvm::Error convertConv(NodeContext &node, bool depthwise, bool fused) {
   return llvm::Error::success();
 }
 
-llvm::Error convertConv2D(NodeContext &node) { return convertConv(node, false, false); }
-llvm::Error convertFusedConv2D(NodeContext &node) { return convertConv(node, false, true); }
-llvm::Error convertDepthwise(NodeContext &node) { return convertConv(node, true, false); }
-llvm::Error convertFusedDepthwise(NodeContext &node) { return convertConv(node, true, true); }
+llvm::Error convertConv2D(OpContext &node) { return convertConv(node, false, false); }
+llvm::Error convertFusedConv2D(OpContext &node) { return convertConv(node, false, true); }
+llvm::Error convertDepthwise(OpContext &node) { return convertConv(node, true, false); }
+llvm::Error convertFusedDepthwise(OpContext &node) { return convertConv(node, true, true); }
 
 // Conv2DBackpropInput (tf.conv2d_transpose): (input_sizes, filter, grads).
 // The filter is [KH, KW, out channels, in channels]; TOSA's transpose_conv2d
 // takes [out, KH, KW, in]. Output row oy receives input row iy through tap ky
 // where oy = iy * stride + ky - pad, pad being the forward convolution's
 // top padding: TOSA's out_pad is its negative.
-llvm::Error convertConvTranspose(NodeContext &node) {
+llvm::Error convertConvTranspose(OpContext &node) {
   if (llvm::Error err = requireNHWC(node))
     return err;
   auto sizes = node.constInts(0, "input_sizes");
@@ -138,8 +138,8 @@ llvm::Error convertConvTranspose(NodeContext &node) {
   }
   Value weights;
   constexpr int64_t kToOHWI[] = {2, 0, 1, 3};
-  if (const HostTensor *h = node.host(1)) {
-    std::string name = llvm::StringRef(node.node().inputs[1]).rsplit(':').first.str();
+  if (const Literal *h = node.literal(1)) {
+    std::string name = node.inputName(1).rsplit(':').first.str();
     weights = node.graph().derivedConstant(name + "_ohwi", [&] { return h->transposed(kToOHWI); });
   } else {
     weights = transpose(node.builder(), node.loc(), node.value(1), kToOHWI);

@@ -9,7 +9,7 @@
 // do, while TOSA's cast rounds: the value is truncated first.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -18,13 +18,13 @@ namespace kiln::tfjs_import {
 namespace {
 
 // a / b for floats: a * reciprocal(b).
-Value divide(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
+Value divide(OpContext &node, Value a, Value b, const Literal *bHost) {
   Value inverse;
   if (bHost && bHost->size() <= kMaxFoldElements) {
     std::vector<int64_t> shape(std::max<int64_t>(typeOf(a).getRank() - bHost->rank(), 0), 1);
     shape.insert(shape.end(), bHost->shape().begin(), bHost->shape().end());
-    auto folded = foldBinary(HostBinary::RealDiv, HostTensor::splat(DType::F32, {}, 1),
-                             bHost->reshaped(shape));
+    auto folded =
+        foldBinary(HostBinary::RealDiv, Literal::splat(DType::F32, {}, 1), bHost->reshaped(shape));
     inverse = node.graph().createConstant(*folded, "reciprocal");
   } else {
     inverse = unary<tosa::ReciprocalOp>(node.builder(), node.loc(), b);
@@ -34,7 +34,7 @@ Value divide(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
 
 // TF's integer FloorDiv from TOSA's truncating int_div: step down when the
 // remainder is non-zero and its sign differs from the divisor's.
-Value floorDivInt(NodeContext &node, Value a, Value b, const HostTensor *bHost) {
+Value floorDivInt(OpContext &node, Value a, Value b, const Literal *bHost) {
   Type i1 = node.builder().getI1Type();
   Value q = binary<tosa::IntDivOp>(node.builder(), node.loc(), a, b);
   Value r =
@@ -60,18 +60,18 @@ Value floorDivInt(NodeContext &node, Value a, Value b, const HostTensor *bHost) 
                 q);
 }
 
-llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
+llvm::Error convertBinary(OpContext &node, HostBinary kind) {
   if (node.dtype(0) != node.dtype(1))
     return node.fail("operands have different element types (" + dtypeName(node.dtype(0)) +
                      " and " + dtypeName(node.dtype(1)) + ")");
   auto shape = broadcastShapes(node.shape(0), node.shape(1));
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
-  if (node.allHost()) {
-    auto folded = foldBinary(kind, *node.host(0), *node.host(1));
+  if (node.allInputsFoldable()) {
+    auto folded = foldBinary(kind, *node.literal(0), *node.literal(1));
     if (!folded)
       return node.fail(llvm::toString(folded.takeError()));
-    node.setHost(0, std::move(*folded));
+    node.setLiteral(0, std::move(*folded));
     return llvm::Error::success();
   }
   bool isFloat = node.dtype(0) == DType::F32;
@@ -102,18 +102,18 @@ llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
     break;
   }
   case HostBinary::RealDiv:
-    out = isFloat ? divide(node, a, b, node.host(1))
+    out = isFloat ? divide(node, a, b, node.literal(1))
                   : binary<tosa::IntDivOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::FloorDiv:
-    out = isFloat
-              ? unary<tosa::FloorOp>(node.builder(), node.loc(), divide(node, a, b, node.host(1)))
-              : floorDivInt(node, a, b, node.host(1));
+    out = isFloat ? unary<tosa::FloorOp>(node.builder(), node.loc(),
+                                         divide(node, a, b, node.literal(1)))
+                  : floorDivInt(node, a, b, node.literal(1));
     break;
   case HostBinary::FloorMod: {
-    Value q =
-        isFloat ? unary<tosa::FloorOp>(node.builder(), node.loc(), divide(node, a, b, node.host(1)))
-                : floorDivInt(node, a, b, node.host(1));
+    Value q = isFloat ? unary<tosa::FloorOp>(node.builder(), node.loc(),
+                                             divide(node, a, b, node.literal(1)))
+                      : floorDivInt(node, a, b, node.literal(1));
     out = binary<tosa::SubOp>(node.builder(), node.loc(), a, mul(node.builder(), node.loc(), q, b));
     break;
   }
@@ -122,12 +122,12 @@ llvm::Error convertBinary(NodeContext &node, HostBinary kind) {
   return llvm::Error::success();
 }
 
-template <HostBinary Kind> llvm::Error convert(NodeContext &node) {
+template <HostBinary Kind> llvm::Error convert(OpContext &node) {
   return convertBinary(node, Kind);
 }
 
 // BiasAdd: the bias runs along the last (channel) dimension.
-llvm::Error convertBiasAdd(NodeContext &node) {
+llvm::Error convertBiasAdd(OpContext &node) {
   std::string format = node.attrs().getString("data_format", "NHWC");
   if (format != "NHWC")
     return node.fail("data_format " + format + " is not supported");
@@ -138,7 +138,7 @@ llvm::Error convertBiasAdd(NodeContext &node) {
 }
 
 // AddN: a sum of equally shaped tensors (grappler's rewrite of add chains).
-llvm::Error convertAddN(NodeContext &node) {
+llvm::Error convertAddN(OpContext &node) {
   for (int i = 1; i < node.numInputs(); ++i)
     if (node.shape(i) != node.shape(0) || node.dtype(i) != node.dtype(0))
       return node.fail("input " + llvm::Twine(i) + " " + shapeString(node.shape(i)) +
@@ -152,20 +152,20 @@ llvm::Error convertAddN(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error requireFloat(NodeContext &node) {
+llvm::Error requireFloat(OpContext &node) {
   if (node.dtype(0) != DType::F32)
     return node.fail("only float32 operands are supported, not " + dtypeName(node.dtype(0)));
   return llvm::Error::success();
 }
 
-template <typename OpTy> llvm::Error convertUnary(NodeContext &node) {
+template <typename OpTy> llvm::Error convertUnary(OpContext &node) {
   if (llvm::Error err = requireFloat(node))
     return err;
   node.setValue(0, unary<OpTy>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
 }
 
-llvm::Error convertSqrt(NodeContext &node) {
+llvm::Error convertSqrt(OpContext &node) {
   if (llvm::Error err = requireFloat(node))
     return err;
   Value x = node.value(0);
@@ -174,28 +174,28 @@ llvm::Error convertSqrt(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertSquare(NodeContext &node) {
+llvm::Error convertSquare(OpContext &node) {
   Value x = node.value(0);
   node.setValue(0, mul(node.builder(), node.loc(), x, x));
   return llvm::Error::success();
 }
 
-llvm::Error convertNeg(NodeContext &node) {
+llvm::Error convertNeg(OpContext &node) {
   node.setValue(0, unary<tosa::NegateOp>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
 }
 
-llvm::Error convertCast(NodeContext &node) {
+llvm::Error convertCast(OpContext &node) {
   std::optional<DType> to = node.attrs().getType("DstT");
   if (!to)
     return node.fail("no DstT attribute (the type to cast to)");
   DType from = node.dtype(0);
-  if (const HostTensor *h = node.host(0); h && h->size() <= kMaxFoldElements) {
-    node.setHost(0, h->castTo(*to));
+  if (const Literal *h = node.literal(0); h && h->size() <= kMaxFoldElements) {
+    node.setLiteral(0, h->castTo(*to));
     return llvm::Error::success();
   }
   Value x = node.value(0);
-  Type target = mlirType(node.builder(), *to), i1 = node.builder().getI1Type();
+  Type target = mlirTypeOf(node.builder().getContext(), *to), i1 = node.builder().getI1Type();
   Value out = x;
   if (from == *to) {
     // nothing to do

@@ -7,7 +7,7 @@
 // strides and a sum.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -15,7 +15,7 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-llvm::Error requireIntIndices(NodeContext &node, int i) {
+llvm::Error requireIntIndices(OpContext &node, int i) {
   DType d = node.dtype(i);
   if (d != DType::I32)
     return node.fail("indices must be int32, not " + dtypeName(d));
@@ -25,13 +25,13 @@ llvm::Error requireIntIndices(NodeContext &node, int i) {
 }
 
 // tosa.gather of `values` [n, k, c] at `indices` [n, w] (any int type).
-Value gather3d(NodeContext &node, Value values, Value indices, int64_t n, int64_t w, int64_t c) {
+Value gather3d(OpContext &node, Value values, Value indices, int64_t n, int64_t w, int64_t c) {
   Value idx = castElements(node.builder(), node.loc(), indices, node.builder().getI32Type());
   return node.create<tosa::GatherOp>(tensorOf({n, w, c}, typeOf(values).getElementType()), values,
                                      idx);
 }
 
-llvm::Error convertGatherV2(NodeContext &node) {
+llvm::Error convertGatherV2(OpContext &node) {
   if (llvm::Error err = requireIntIndices(node, 1))
     return err;
   int64_t axisValue = 0;
@@ -55,7 +55,7 @@ llvm::Error convertGatherV2(NodeContext &node) {
   outShape.insert(outShape.end(), indexShape.begin(), indexShape.end());
   outShape.insert(outShape.end(), params.begin() + *axis + 1, params.end());
 
-  const HostTensor *indices = node.host(1);
+  const Literal *indices = node.literal(1);
   std::vector<int64_t> flat;
   if (indices) {
     for (int64_t v : indices->ints()) {
@@ -65,14 +65,14 @@ llvm::Error convertGatherV2(NodeContext &node) {
       flat.push_back(v);
     }
   }
-  const HostTensor *params0 = node.host(0);
+  const Literal *params0 = node.literal(0);
   if (params0 && indices && numElements(outShape) <= kMaxFoldElements) {
     std::vector<int64_t> source;
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i : flat)
         for (int64_t c = 0; c < inner; ++c)
           source.push_back((o * k + i) * inner + c);
-    node.setHost(0, params0->remapped(outShape, source));
+    node.setLiteral(0, params0->remapped(outShape, source));
     return llvm::Error::success();
   }
   Value values = reshape(node.builder(), node.loc(), node.value(0), {outer, k, inner});
@@ -93,7 +93,7 @@ llvm::Error convertGatherV2(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertGatherNd(NodeContext &node) {
+llvm::Error convertGatherNd(OpContext &node) {
   if (llvm::Error err = requireIntIndices(node, 1))
     return err;
   llvm::ArrayRef<int64_t> params = node.shape(0), indexShape = node.shape(1);
@@ -107,11 +107,11 @@ llvm::Error convertGatherNd(NodeContext &node) {
   int64_t c = numElements(params.drop_front(q));
   std::vector<int64_t> outShape(indexShape.begin(), indexShape.end() - 1);
   outShape.insert(outShape.end(), params.begin() + q, params.end());
-  std::vector<int64_t> strides = stridesOf(params.take_front(q));
+  std::vector<int64_t> strides = rowMajorStrides(params.take_front(q));
 
   Value flatIndices;
   std::vector<int64_t> flat;
-  if (const HostTensor *indices = node.host(1)) {
+  if (const Literal *indices = node.literal(1)) {
     for (int64_t t = 0; t < w; ++t) {
       int64_t f = 0;
       for (int64_t j = 0; j < q; ++j) {
@@ -123,12 +123,12 @@ llvm::Error convertGatherNd(NodeContext &node) {
       }
       flat.push_back(f);
     }
-    if (const HostTensor *p = node.host(0); p && numElements(outShape) <= kMaxFoldElements) {
+    if (const Literal *p = node.literal(0); p && numElements(outShape) <= kMaxFoldElements) {
       std::vector<int64_t> source;
       for (int64_t f : flat)
         for (int64_t e = 0; e < c; ++e)
           source.push_back(f * c + e);
-      node.setHost(0, p->remapped(outShape, source));
+      node.setLiteral(0, p->remapped(outShape, source));
       return llvm::Error::success();
     }
     flatIndices = i32Constant(node, flat, {1, w});

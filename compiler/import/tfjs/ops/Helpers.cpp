@@ -1,7 +1,7 @@
 //===- Helpers.cpp - pieces several TF.js op converters share -------------===//
 #include "compiler/import/tfjs/ops/Helpers.h"
 
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 
 #include <limits>
 
@@ -9,7 +9,7 @@ using namespace mlir;
 
 namespace kiln::tfjs_import {
 
-llvm::Expected<Window> tfWindow(NodeContext &node, llvm::StringRef padding, int64_t in,
+llvm::Expected<Window> tfWindow(OpContext &node, llvm::StringRef padding, int64_t in,
                                 int64_t kernel, int64_t stride, int64_t dilation,
                                 int64_t explicitBefore, int64_t explicitAfter) {
   if (kernel < 1 || stride < 1 || dilation < 1)
@@ -47,7 +47,7 @@ llvm::Expected<Window> tfWindow(NodeContext &node, llvm::StringRef padding, int6
   return w;
 }
 
-llvm::Expected<std::array<int64_t, 2>> spatialAttr(NodeContext &node, llvm::StringRef name,
+llvm::Expected<std::array<int64_t, 2>> spatialAttr(OpContext &node, llvm::StringRef name,
                                                    bool required) {
   std::vector<int64_t> v = node.attrs().getInts(name);
   if (v.empty() && !required)
@@ -60,14 +60,14 @@ llvm::Expected<std::array<int64_t, 2>> spatialAttr(NodeContext &node, llvm::Stri
   return std::array<int64_t, 2>{v[1], v[2]};
 }
 
-llvm::Error requireNHWC(NodeContext &node) {
+llvm::Error requireNHWC(OpContext &node) {
   std::string format = node.attrs().getString("data_format", "NHWC");
   if (format != "NHWC")
     return node.fail("data_format " + format + " is not supported (TF.js models are NHWC)");
   return llvm::Error::success();
 }
 
-llvm::Expected<std::array<Window, 2>> spatialWindows(NodeContext &node, Value &input,
+llvm::Expected<std::array<Window, 2>> spatialWindows(OpContext &node, Value &input,
                                                      llvm::ArrayRef<int64_t> kernel,
                                                      llvm::ArrayRef<int64_t> stride,
                                                      llvm::ArrayRef<int64_t> dilation) {
@@ -99,7 +99,7 @@ llvm::Expected<std::array<Window, 2>> spatialWindows(NodeContext &node, Value &i
   return windows;
 }
 
-llvm::Expected<Value> applyActivation(NodeContext &node, llvm::StringRef name, Value x, Value alpha,
+llvm::Expected<Value> applyActivation(OpContext &node, llvm::StringRef name, Value x, Value alpha,
                                       float leakyAlpha) {
   Type i1 = node.builder().getI1Type();
   if (name == "Relu")
@@ -139,7 +139,7 @@ llvm::Expected<Value> applyActivation(NodeContext &node, llvm::StringRef name, V
   return node.fail("activation '" + name + "' is not supported");
 }
 
-llvm::Expected<FusedOps> readFusedOps(NodeContext &node, int firstArg) {
+llvm::Expected<FusedOps> readFusedOps(OpContext &node, int firstArg) {
   std::vector<std::string> ops = node.attrs().getStrings("fused_ops");
   int numArgs = node.attrs().getInt("num_args", node.numInputs() - firstArg);
   FusedOps fused;
@@ -166,13 +166,13 @@ llvm::Expected<FusedOps> readFusedOps(NodeContext &node, int firstArg) {
   return fused;
 }
 
-llvm::Expected<Value> fusedBias(NodeContext &node, const FusedOps &fused, int64_t channels) {
+llvm::Expected<Value> fusedBias(OpContext &node, const FusedOps &fused, int64_t channels) {
   Type f32 = node.builder().getF32Type();
   if (fused.biasInput < 0)
     return splatConstant(node.builder(), node.loc(), f32, 0, {channels});
   int i = fused.biasInput;
   if (numElements(node.shape(i)) == 1 && channels != 1) {
-    if (const HostTensor *h = node.host(i))
+    if (const Literal *h = node.literal(i))
       return splatConstant(node.builder(), node.loc(), f32, h->at(0), {channels});
   }
   if (numElements(node.shape(i)) != channels)
@@ -181,7 +181,7 @@ llvm::Expected<Value> fusedBias(NodeContext &node, const FusedOps &fused, int64_
   return reshape(node.builder(), node.loc(), node.value(i), {channels});
 }
 
-llvm::Expected<Value> fusedActivation(NodeContext &node, const FusedOps &fused, Value x) {
+llvm::Expected<Value> fusedActivation(OpContext &node, const FusedOps &fused, Value x) {
   if (fused.activation.empty())
     return x;
   Value alpha;

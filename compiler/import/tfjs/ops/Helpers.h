@@ -8,7 +8,7 @@
 #ifndef KILN_COMPILER_IMPORT_TFJS_OPS_HELPERS_H
 #define KILN_COMPILER_IMPORT_TFJS_OPS_HELPERS_H
 
-#include "compiler/import/tfjs/NodeContext.h"
+#include "compiler/import/tfjs/OpContext.h"
 
 namespace kiln::tfjs_import {
 
@@ -24,27 +24,27 @@ struct Window {
 /// TF's output size and padding for `padding` ("SAME", "VALID" or
 /// "EXPLICIT" with the given pads). SAME puts the odd pixel at the end:
 /// before = total / 2.
-llvm::Expected<Window> tfWindow(NodeContext &node, llvm::StringRef padding, int64_t in,
+llvm::Expected<Window> tfWindow(OpContext &node, llvm::StringRef padding, int64_t in,
                                 int64_t kernel, int64_t stride, int64_t dilation,
                                 int64_t explicitBefore, int64_t explicitAfter);
 
 /// The spatial windows (H, W) of an NHWC conv or pool from the node's
 /// `padding` and `explicit_paddings` attributes; crops `input` if needed.
-llvm::Expected<std::array<Window, 2>> spatialWindows(NodeContext &node, mlir::Value &input,
+llvm::Expected<std::array<Window, 2>> spatialWindows(OpContext &node, mlir::Value &input,
                                                      llvm::ArrayRef<int64_t> kernel,
                                                      llvm::ArrayRef<int64_t> stride,
                                                      llvm::ArrayRef<int64_t> dilation);
 
 /// Reads a 4-element NHWC attribute (strides, dilations, ksize) whose batch
 /// and channel entries must be 1; returns the (H, W) pair.
-llvm::Expected<std::array<int64_t, 2>> spatialAttr(NodeContext &node, llvm::StringRef name,
+llvm::Expected<std::array<int64_t, 2>> spatialAttr(OpContext &node, llvm::StringRef name,
                                                    bool required);
 /// Fails unless `data_format` is absent or NHWC.
-llvm::Error requireNHWC(NodeContext &node);
+llvm::Error requireNHWC(OpContext &node);
 
 /// An activation by TF's op name ("Relu", "Relu6", "Elu", "LeakyRelu",
 /// "Sigmoid", "Tanh", "Prelu"); `alpha` is Prelu's slope tensor.
-llvm::Expected<mlir::Value> applyActivation(NodeContext &node, llvm::StringRef name, mlir::Value x,
+llvm::Expected<mlir::Value> applyActivation(OpContext &node, llvm::StringRef name, mlir::Value x,
                                             mlir::Value alpha, float leakyAlpha);
 
 /// What a fused op's `fused_ops` asks for after the main op.
@@ -55,11 +55,10 @@ struct FusedOps {
 };
 /// Reads `fused_ops` and `num_args`; the extra args start at input
 /// `firstArg`.
-llvm::Expected<FusedOps> readFusedOps(NodeContext &node, int firstArg);
+llvm::Expected<FusedOps> readFusedOps(OpContext &node, int firstArg);
 /// Bias (a 1-D input of `channels`, or zeros) and activation for a fused op.
-llvm::Expected<mlir::Value> fusedBias(NodeContext &node, const FusedOps &fused, int64_t channels);
-llvm::Expected<mlir::Value> fusedActivation(NodeContext &node, const FusedOps &fused,
-                                            mlir::Value x);
+llvm::Expected<mlir::Value> fusedBias(OpContext &node, const FusedOps &fused, int64_t channels);
+llvm::Expected<mlir::Value> fusedActivation(OpContext &node, const FusedOps &fused, mlir::Value x);
 
 } // namespace kiln::tfjs_import
 

@@ -5,7 +5,7 @@
 // transposed on the host. Otherwise it is a batch-1 tosa.matmul.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -14,7 +14,7 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-llvm::Error convertMatMul(NodeContext &node, bool fused) {
+llvm::Error convertMatMul(OpContext &node, bool fused) {
   if (node.rank(0) != 2 || node.rank(1) != 2)
     return node.fail("MatMul takes 2-D operands, not " + shapeString(node.shape(0)) + " and " +
                      shapeString(node.shape(1)));
@@ -41,11 +41,11 @@ llvm::Error convertMatMul(NodeContext &node, bool fused) {
     lhs = transpose(node.builder(), node.loc(), lhs, {1, 0});
   Type f32 = node.builder().getF32Type();
   Value out;
-  if (const HostTensor *h = node.host(1)) {
+  if (const Literal *h = node.literal(1)) {
     auto bias = fusedBias(node, fusedOps, n);
     if (!bias)
       return bias.takeError();
-    std::string name = llvm::StringRef(node.node().inputs[1]).rsplit(':').first.str();
+    std::string name = node.inputName(1).rsplit(':').first.str();
     Value w = node.graph().derivedConstant(name + (transposeB ? "" : "_nk"), [&] {
       return transposeB ? *h : h->transposed({1, 0});
     });
@@ -72,8 +72,8 @@ llvm::Error convertMatMul(NodeContext &node, bool fused) {
   return llvm::Error::success();
 }
 
-llvm::Error convertPlain(NodeContext &node) { return convertMatMul(node, false); }
-llvm::Error convertFused(NodeContext &node) { return convertMatMul(node, true); }
+llvm::Error convertPlain(OpContext &node) { return convertMatMul(node, false); }
+llvm::Error convertFused(OpContext &node) { return convertMatMul(node, true); }
 
 } // namespace
 

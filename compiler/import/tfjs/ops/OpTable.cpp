@@ -5,7 +5,7 @@ namespace kiln::tfjs_import {
 
 // The importer converts these itself (weights and function arguments); they
 // are in the table so that "is this op supported" has one answer.
-static llvm::Error handledByImporter(NodeContext &) { return llvm::Error::success(); }
+static llvm::Error handledByImporter(OpContext &) { return llvm::Error::success(); }
 
 const OpTable &tfjsOpTable() {
   static const OpTable table = [] {

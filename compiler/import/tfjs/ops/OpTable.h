@@ -14,11 +14,11 @@
 
 namespace kiln::tfjs_import {
 
-class NodeContext;
+class OpContext;
 
-/// Converts one node: defines each of its outputs (as a value or host
-/// contents) or returns an error saying what about the node Kiln cannot take.
-using ConvertFn = llvm::Error (*)(NodeContext &node);
+/// Converts one node: defines each of its outputs (as a value or a literal)
+/// or returns an error saying what about the node Kiln cannot take.
+using ConvertFn = llvm::Error (*)(OpContext &node);
 
 struct OpInfo {
   ConvertFn convert = nullptr;

@@ -4,7 +4,7 @@
 // input, which is what tosa.avg_pool2d does with padding.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -13,8 +13,8 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-llvm::Error convertPool(NodeContext &node) {
-  bool isMax = node.op() == "MaxPool";
+llvm::Error convertPool(OpContext &node) {
+  bool isMax = node.opType() == "MaxPool";
   if (llvm::Error err = requireNHWC(node))
     return err;
   if (node.rank(0) != 4)

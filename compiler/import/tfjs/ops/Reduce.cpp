@@ -5,7 +5,7 @@
 // times 1/N. Softmax is the stable exp(x - max) / sum.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <set>
@@ -17,7 +17,7 @@ namespace {
 
 enum class Reduction { Sum, Mean, Max, Min, Prod };
 
-llvm::Error convertReduce(NodeContext &node, Reduction kind) {
+llvm::Error convertReduce(OpContext &node, Reduction kind) {
   auto axesValue = node.constInts(1, "reduction_indices");
   if (!axesValue)
     return axesValue.takeError();
@@ -71,11 +71,9 @@ llvm::Error convertReduce(NodeContext &node, Reduction kind) {
   return llvm::Error::success();
 }
 
-template <Reduction Kind> llvm::Error convert(NodeContext &node) {
-  return convertReduce(node, Kind);
-}
+template <Reduction Kind> llvm::Error convert(OpContext &node) { return convertReduce(node, Kind); }
 
-llvm::Error convertSoftmax(NodeContext &node) {
+llvm::Error convertSoftmax(OpContext &node) {
   if (node.dtype(0) != DType::F32)
     return node.fail("only float32 Softmax is supported");
   if (node.rank(0) < 1)
@@ -87,7 +85,7 @@ llvm::Error convertSoftmax(NodeContext &node) {
                           reduce<tosa::ReduceMaxOp>(node.builder(), node.loc(), x, axis));
   Value e = unary<tosa::ExpOp>(node.builder(), node.loc(), shifted);
   Value sum = reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), e, axis);
-  if (node.op() == "LogSoftmax") // x - max - log(sum)
+  if (node.opType() == "LogSoftmax") // x - max - log(sum)
     node.setValue(0, binary<tosa::SubOp>(node.builder(), node.loc(), shifted,
                                          unary<tosa::LogOp>(node.builder(), node.loc(), sum)));
   else
@@ -96,7 +94,7 @@ llvm::Error convertSoftmax(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertArgMax(NodeContext &node) {
+llvm::Error convertArgMax(OpContext &node) {
   auto axisValue = node.constInts(1, "dimension");
   if (!axisValue)
     return axisValue.takeError();
@@ -109,7 +107,7 @@ llvm::Error convertArgMax(NodeContext &node) {
   if (node.attrs().getType("output_type").value_or(DType::I32) != DType::I32)
     return node.fail("output_type must be an integer type");
   Value x = node.value(0);
-  if (node.op() == "ArgMin") // the first minimum of x is the first maximum of -x
+  if (node.opType() == "ArgMin") // the first minimum of x is the first maximum of -x
     x = unary<tosa::NegateOp>(node.builder(), node.loc(), x);
   std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
   shape.erase(shape.begin() + *axis);

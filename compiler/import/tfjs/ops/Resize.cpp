@@ -14,7 +14,7 @@
 // bilinear offset serves. The fractions are reduced by their gcd.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <numeric>
@@ -51,8 +51,8 @@ Axis axisParams(int64_t in, int64_t out, bool alignCorners, bool halfPixel, bool
   return a;
 }
 
-llvm::Error convertResize(NodeContext &node) {
-  bool nearest = node.op() == "ResizeNearestNeighbor";
+llvm::Error convertResize(OpContext &node) {
+  bool nearest = node.opType() == "ResizeNearestNeighbor";
   if (node.rank(0) != 4)
     return node.fail("the images must be 4-D (NHWC), not " + shapeString(node.shape(0)));
   if (node.dtype(0) != DType::F32)

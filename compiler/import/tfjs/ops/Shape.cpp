@@ -5,7 +5,7 @@
 // a model fold away here.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <cmath>
@@ -15,36 +15,37 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-llvm::Error convertIdentity(NodeContext &node) {
+llvm::Error convertIdentity(OpContext &node) {
   for (int i = 0; i < node.numInputs(); ++i) // IdentityN forwards each input
-    node.forward(i, i);
+    node.forwardInput(i, i);
   return llvm::Error::success();
 }
 
-llvm::Error convertShape(NodeContext &node) {
+llvm::Error convertShape(OpContext &node) {
   // out_type int32 or int64: TF.js computes both as int32.
   if (node.attrs().getType("out_type").value_or(DType::I32) != DType::I32)
     return node.fail("out_type must be an integer type");
   llvm::ArrayRef<int64_t> shape = node.shape(0);
-  node.setHost(0, HostTensor::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
+  node.setLiteral(0, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                        std::vector<int64_t>(shape.begin(), shape.end())));
   return llvm::Error::success();
 }
 
 // `shape` filled with input `valueInput` (a scalar).
-llvm::Error fill(NodeContext &node, llvm::ArrayRef<int64_t> shape, int valueInput) {
+llvm::Error fill(OpContext &node, llvm::ArrayRef<int64_t> shape, int valueInput) {
   if (numElements(node.shape(valueInput)) != 1)
     return node.fail("the fill value must be a scalar, not " + shapeString(node.shape(valueInput)));
   if (llvm::any_of(shape, [](int64_t d) { return d < 1; }))
     return node.fail("cannot fill shape " + shapeString(shape) +
                      " (empty tensors are not supported)");
   std::vector<int64_t> dims(shape.begin(), shape.end());
-  if (const HostTensor *h = node.host(valueInput)) {
+  if (const Literal *h = node.literal(valueInput)) {
     if (numElements(dims) <= kMaxFoldElements)
-      node.setHost(0, HostTensor::splat(h->dtype(), dims, h->at(0)));
+      node.setLiteral(0, Literal::splat(h->dtype(), dims, h->at(0)));
     else // large fills stay a splat attribute, never a buffer
       node.setValue(0, splatConstant(node.builder(), node.loc(),
-                                     mlirType(node.builder(), h->dtype()), h->at(0), dims));
+                                     mlirTypeOf(node.builder().getContext(), h->dtype()), h->at(0),
+                                     dims));
     return llvm::Error::success();
   }
   Value v = reshape(node.builder(), node.loc(), node.value(valueInput),
@@ -54,25 +55,25 @@ llvm::Error fill(NodeContext &node, llvm::ArrayRef<int64_t> shape, int valueInpu
   return llvm::Error::success();
 }
 
-llvm::Error convertFill(NodeContext &node) {
+llvm::Error convertFill(OpContext &node) {
   auto dims = node.constInts(0, "dims");
   if (!dims)
     return dims.takeError();
   return fill(node, *dims, 1);
 }
 
-llvm::Error convertConstantLike(NodeContext &node) {
-  double value = node.op() == "OnesLike" ? 1 : 0;
+llvm::Error convertConstantLike(OpContext &node) {
+  double value = node.opType() == "OnesLike" ? 1 : 0;
   std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
   if (numElements(shape) <= kMaxFoldElements)
-    node.setHost(0, HostTensor::splat(node.dtype(0), shape, value));
+    node.setLiteral(0, Literal::splat(node.dtype(0), shape, value));
   else
     node.setValue(0, splatConstant(node.builder(), node.loc(), node.elementType(0), value, shape));
   return llvm::Error::success();
 }
 
-llvm::Error convertRange(NodeContext &node) {
-  const HostTensor *start = node.host(0), *limit = node.host(1), *delta = node.host(2);
+llvm::Error convertRange(OpContext &node) {
+  const Literal *start = node.literal(0), *limit = node.literal(1), *delta = node.literal(2);
   if (!start || !limit || !delta)
     return node.fail("start, limit and delta must be known");
   if (start->size() != 1 || limit->size() != 1 || delta->size() != 1)
@@ -92,12 +93,12 @@ llvm::Error convertRange(NodeContext &node) {
     std::vector<float> values;
     for (int64_t i = 0; i < n; ++i)
       values.push_back(static_cast<float>(s + i * d));
-    node.setHost(0, HostTensor::fromFloats({n}, std::move(values)));
+    node.setLiteral(0, Literal::fromFloats({n}, std::move(values)));
   } else {
     std::vector<int64_t> values;
     for (int64_t i = 0; i < n; ++i)
       values.push_back(start->intAt(0) + i * delta->intAt(0));
-    node.setHost(0, HostTensor::fromInts(start->dtype(), {n}, std::move(values)));
+    node.setLiteral(0, Literal::fromInts(start->dtype(), {n}, std::move(values)));
   }
   return llvm::Error::success();
 }

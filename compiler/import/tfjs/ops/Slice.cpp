@@ -8,7 +8,7 @@
 // splits the dimension into (n, s) and keeps the first of each s.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -22,7 +22,7 @@ struct DimSlice {
 };
 
 // Slices `v` along each dimension. Device path of StridedSlice.
-Value stridedSlice(NodeContext &node, Value v, llvm::ArrayRef<DimSlice> dims) {
+Value stridedSlice(OpContext &node, Value v, llvm::ArrayRef<DimSlice> dims) {
   if (llvm::all_of(dims, [](const DimSlice &s) { return s.stride == 1; })) {
     llvm::SmallVector<int64_t> start, size;
     for (const DimSlice &s : dims) {
@@ -69,24 +69,24 @@ Value stridedSlice(NodeContext &node, Value v, llvm::ArrayRef<DimSlice> dims) {
 
 // Defines `output` as the slice `dims` of input `input`, reshaped to
 // `finalShape`.
-void defineSliced(NodeContext &node, int input, int output, llvm::ArrayRef<DimSlice> dims,
+void defineSliced(OpContext &node, int input, int output, llvm::ArrayRef<DimSlice> dims,
                   llvm::ArrayRef<int64_t> finalShape) {
   std::vector<int64_t> shape(finalShape.begin(), finalShape.end());
-  if (const HostTensor *h = node.host(input)) {
+  if (const Literal *h = node.literal(input)) {
     std::vector<int64_t> begin, step, size;
     for (const DimSlice &s : dims) {
       begin.push_back(s.begin);
       step.push_back(s.stride);
       size.push_back(s.size);
     }
-    node.setHost(output, h->strided(begin, step, size).reshaped(shape));
+    node.setLiteral(output, h->strided(begin, step, size).reshaped(shape));
     return;
   }
   node.setValue(output, reshape(node.builder(), node.loc(),
                                 stridedSlice(node, node.value(input), dims), shape));
 }
 
-llvm::Error convertStridedSlice(NodeContext &node) {
+llvm::Error convertStridedSlice(OpContext &node) {
   auto begin = node.constInts(1, "begin");
   auto end = node.constInts(2, "end");
   auto strides = node.constInts(3, "strides");
@@ -183,7 +183,7 @@ llvm::Error convertStridedSlice(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertSlice(NodeContext &node) {
+llvm::Error convertSlice(OpContext &node) {
   auto begin = node.constInts(1, "begin");
   if (!begin)
     return begin.takeError();
@@ -208,7 +208,7 @@ llvm::Error convertSlice(NodeContext &node) {
 }
 
 // Cuts input `input` along `axis` into pieces of `sizes`, one per output.
-void splitInto(NodeContext &node, int input, int64_t axis, llvm::ArrayRef<int64_t> sizes) {
+void splitInto(OpContext &node, int input, int64_t axis, llvm::ArrayRef<int64_t> sizes) {
   llvm::ArrayRef<int64_t> in = node.shape(input);
   int64_t offset = 0;
   for (size_t i = 0; i < sizes.size(); ++i) {
@@ -224,7 +224,7 @@ void splitInto(NodeContext &node, int input, int64_t axis, llvm::ArrayRef<int64_
 }
 
 // Split: (split_dim, value), num_split equal pieces.
-llvm::Error convertSplit(NodeContext &node) {
+llvm::Error convertSplit(OpContext &node) {
   auto axisValue = node.constInts(0, "split_dim");
   if (!axisValue)
     return axisValue.takeError();
@@ -243,7 +243,7 @@ llvm::Error convertSplit(NodeContext &node) {
 }
 
 // SplitV: (value, size_splits, split_dim); one size may be -1.
-llvm::Error convertSplitV(NodeContext &node) {
+llvm::Error convertSplitV(OpContext &node) {
   auto sizes = node.constInts(1, "size_splits");
   if (!sizes)
     return sizes.takeError();
@@ -274,7 +274,7 @@ llvm::Error convertSplitV(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertUnpack(NodeContext &node) {
+llvm::Error convertUnpack(OpContext &node) {
   llvm::ArrayRef<int64_t> in = node.shape(0);
   auto axis = node.normalizeAxis(node.attrs().getInt("axis", 0), in.size());
   if (!axis)

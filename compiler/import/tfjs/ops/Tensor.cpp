@@ -5,7 +5,7 @@
 // become TOSA ops.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/import/tfjs/Tosa.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -14,15 +14,15 @@ namespace kiln::tfjs_import {
 namespace {
 
 // Defines output 0 as `shape` of input 0's elements, in order.
-void setReshaped(NodeContext &node, llvm::ArrayRef<int64_t> shape) {
+void setReshaped(OpContext &node, llvm::ArrayRef<int64_t> shape) {
   std::vector<int64_t> dims(shape.begin(), shape.end());
-  if (const HostTensor *h = node.host(0))
-    node.setHost(0, h->reshaped(dims));
+  if (const Literal *h = node.literal(0))
+    node.setLiteral(0, h->reshaped(dims));
   else
     node.setValue(0, reshape(node.builder(), node.loc(), node.value(0), dims));
 }
 
-llvm::Error convertReshape(NodeContext &node) {
+llvm::Error convertReshape(OpContext &node) {
   auto requested = node.constInts(1, "shape");
   if (!requested)
     return requested.takeError();
@@ -46,7 +46,7 @@ llvm::Error convertReshape(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertSqueeze(NodeContext &node) {
+llvm::Error convertSqueeze(OpContext &node) {
   std::vector<int64_t> dims = node.attrs().getInts("squeeze_dims");
   if (dims.empty())
     dims = node.attrs().getInts("axis");
@@ -73,7 +73,7 @@ llvm::Error convertSqueeze(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertExpandDims(NodeContext &node) {
+llvm::Error convertExpandDims(OpContext &node) {
   auto dim = node.constInts(1, "dim");
   if (!dim)
     return dim.takeError();
@@ -89,7 +89,7 @@ llvm::Error convertExpandDims(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertTranspose(NodeContext &node) {
+llvm::Error convertTranspose(OpContext &node) {
   auto perm = node.constInts(1, "perm");
   if (!perm)
     return perm.takeError();
@@ -104,20 +104,20 @@ llvm::Error convertTranspose(NodeContext &node) {
   if (!valid)
     return node.fail("perm " + shapeString(*perm) + " is not a permutation of " +
                      llvm::Twine(rank) + " dimensions");
-  if (const HostTensor *h = node.host(0))
-    node.setHost(0, h->transposed(*perm));
+  if (const Literal *h = node.literal(0))
+    node.setLiteral(0, h->transposed(*perm));
   else
     node.setValue(0, transpose(node.builder(), node.loc(), node.value(0), *perm));
   return llvm::Error::success();
 }
 
 // Concatenates inputs [first, first + count) along `axis` (checked here).
-llvm::Error concatInputs(NodeContext &node, int first, int count, int64_t axisIn) {
+llvm::Error concatInputs(OpContext &node, int first, int count, int64_t axisIn) {
   llvm::ArrayRef<int64_t> ref = node.shape(first);
   auto axis = node.normalizeAxis(axisIn, ref.size());
   if (!axis)
     return axis.takeError();
-  bool allHost = true;
+  bool allKnown = true;
   for (int i = first; i < first + count; ++i) {
     llvm::ArrayRef<int64_t> s = node.shape(i);
     bool fits = s.size() == ref.size() && node.dtype(i) == node.dtype(first);
@@ -127,13 +127,13 @@ llvm::Error concatInputs(NodeContext &node, int first, int count, int64_t axisIn
       return node.fail("cannot concatenate " + shapeString(s) + " (" + dtypeName(node.dtype(i)) +
                        ") with " + shapeString(ref) + " (" + dtypeName(node.dtype(first)) +
                        ") along axis " + llvm::Twine(*axis));
-    allHost = allHost && node.host(i);
+    allKnown = allKnown && node.literal(i);
   }
-  if (allHost) {
-    std::vector<const HostTensor *> parts;
+  if (allKnown) {
+    std::vector<const Literal *> parts;
     for (int i = first; i < first + count; ++i)
-      parts.push_back(node.host(i));
-    node.setHost(0, HostTensor::concat(parts, *axis));
+      parts.push_back(node.literal(i));
+    node.setLiteral(0, Literal::concat(parts, *axis));
     return llvm::Error::success();
   }
   llvm::SmallVector<Value> parts;
@@ -144,7 +144,7 @@ llvm::Error concatInputs(NodeContext &node, int first, int count, int64_t axisIn
   return llvm::Error::success();
 }
 
-llvm::Error convertConcatV2(NodeContext &node) {
+llvm::Error convertConcatV2(OpContext &node) {
   int n = node.numInputs() - 1;
   auto axis = node.constInts(n, "axis");
   if (!axis)
@@ -154,7 +154,7 @@ llvm::Error convertConcatV2(NodeContext &node) {
   return concatInputs(node, 0, n, (*axis)[0]);
 }
 
-llvm::Error convertConcat(NodeContext &node) { // the old form: axis first
+llvm::Error convertConcat(OpContext &node) { // the old form: axis first
   auto axis = node.constInts(0, "concat_dim");
   if (!axis)
     return axis.takeError();
@@ -163,27 +163,27 @@ llvm::Error convertConcat(NodeContext &node) { // the old form: axis first
   return concatInputs(node, 1, node.numInputs() - 1, (*axis)[0]);
 }
 
-llvm::Error convertPack(NodeContext &node) {
+llvm::Error convertPack(OpContext &node) {
   llvm::ArrayRef<int64_t> ref = node.shape(0);
   auto axis = node.normalizeAxis(node.attrs().getInt("axis", 0), ref.size() + 1);
   if (!axis)
     return axis.takeError();
   std::vector<int64_t> expanded(ref.begin(), ref.end());
   expanded.insert(expanded.begin() + *axis, 1);
-  bool allHost = true;
+  bool allKnown = true;
   for (int i = 0; i < node.numInputs(); ++i) {
     if (node.shape(i) != ref || node.dtype(i) != node.dtype(0))
       return node.fail("cannot stack " + shapeString(node.shape(i)) + " with " + shapeString(ref));
-    allHost = allHost && node.host(i);
+    allKnown = allKnown && node.literal(i);
   }
-  if (allHost) {
-    std::vector<HostTensor> reshaped;
+  if (allKnown) {
+    std::vector<Literal> reshaped;
     for (int i = 0; i < node.numInputs(); ++i)
-      reshaped.push_back(node.host(i)->reshaped(expanded));
-    std::vector<const HostTensor *> parts;
-    for (const HostTensor &t : reshaped)
+      reshaped.push_back(node.literal(i)->reshaped(expanded));
+    std::vector<const Literal *> parts;
+    for (const Literal &t : reshaped)
       parts.push_back(&t);
-    node.setHost(0, HostTensor::concat(parts, *axis));
+    node.setLiteral(0, Literal::concat(parts, *axis));
     return llvm::Error::success();
   }
   llvm::SmallVector<Value> parts;
@@ -193,7 +193,7 @@ llvm::Error convertPack(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertPad(NodeContext &node) {
+llvm::Error convertPad(OpContext &node) {
   auto paddings = node.constInts(1, "paddings");
   if (!paddings)
     return paddings.takeError();
@@ -205,7 +205,7 @@ llvm::Error convertPad(NodeContext &node) {
     return node.fail("negative paddings are not supported");
   double padValue = 0;
   if (node.numInputs() > 2) {
-    const HostTensor *h = node.host(2);
+    const Literal *h = node.literal(2);
     if (!h || h->size() != 1)
       return node.fail("constant_values must be a known scalar");
     padValue = h->at(0);
@@ -214,7 +214,7 @@ llvm::Error convertPad(NodeContext &node) {
   return llvm::Error::success();
 }
 
-llvm::Error convertTile(NodeContext &node) {
+llvm::Error convertTile(OpContext &node) {
   auto multiples = node.constInts(1, "multiples");
   if (!multiples)
     return multiples.takeError();
@@ -224,17 +224,17 @@ llvm::Error convertTile(NodeContext &node) {
   std::vector<int64_t> shape;
   for (size_t d = 0; d < in.size(); ++d)
     shape.push_back(in[d] * (*multiples)[d]);
-  const HostTensor *h = node.host(0);
+  const Literal *h = node.literal(0);
   if (h && numElements(shape) <= kMaxFoldElements) {
-    std::vector<int64_t> source(numElements(shape)), inStrides = stridesOf(in);
-    std::vector<int64_t> outStrides = stridesOf(shape);
+    std::vector<int64_t> source(numElements(shape)), inStrides = rowMajorStrides(in);
+    std::vector<int64_t> outStrides = rowMajorStrides(shape);
     for (int64_t i = 0; i < static_cast<int64_t>(source.size()); ++i) {
       int64_t src = 0;
       for (size_t d = 0; d < in.size(); ++d)
         src += ((i / outStrides[d]) % shape[d] % in[d]) * inStrides[d];
       source[i] = src;
     }
-    node.setHost(0, h->remapped(shape, source));
+    node.setLiteral(0, h->remapped(shape, source));
     return llvm::Error::success();
   }
   node.setValue(0, node.create<tosa::TileOp>(tensorOf(shape, node.elementType(0)), node.value(0),
@@ -244,7 +244,7 @@ llvm::Error convertTile(NodeContext &node) {
 
 // DepthToSpace (NHWC, DCR order): out[n, h b + i, w b + j, c] =
 // in[n, h, w, (i b + j) C' + c], a reshape, a transpose and a reshape.
-llvm::Error convertDepthToSpace(NodeContext &node) {
+llvm::Error convertDepthToSpace(OpContext &node) {
   std::string format = node.attrs().getString("data_format", "NHWC");
   if (format != "NHWC")
     return node.fail("data_format " + format + " is not supported");

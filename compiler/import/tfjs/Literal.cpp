@@ -1,8 +1,5 @@
-//===- HostTensor.cpp - tensors the TF.js importer knows the values of ----===//
-#include "compiler/import/tfjs/HostTensor.h"
-
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinTypes.h"
+//===- Literal.cpp - tensors the TF.js importer knows the values of -------===//
+#include "compiler/import/tfjs/Literal.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,16 +7,8 @@
 
 namespace kiln::tfjs_import {
 
-llvm::StringRef dtypeName(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return "float32";
-  case DType::I32:
-    return "int32";
-  case DType::Bool:
-    return "bool";
-  }
-  return "?";
+bool isTfjsDType(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::I32 || dtype == DType::Bool;
 }
 
 std::optional<DType> dtypeFromTf(llvm::StringRef name) {
@@ -34,53 +23,24 @@ std::optional<DType> dtypeFromTf(llvm::StringRef name) {
   return std::nullopt;
 }
 
-mlir::Type mlirType(mlir::Builder &b, DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return b.getF32Type();
-  case DType::I32:
-    return b.getI32Type();
-  case DType::Bool:
-    return b.getI1Type();
-  }
-  return {};
-}
-
-std::optional<DType> dtypeOf(mlir::Type type) {
-  if (type.isF32())
-    return DType::F32;
-  if (type.isInteger(32))
-    return DType::I32;
-  if (type.isInteger(1))
-    return DType::Bool;
-  return std::nullopt;
-}
-
-std::vector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * shape[d + 1];
-  return strides;
-}
-
-HostTensor HostTensor::fromFloats(std::vector<int64_t> shape, std::vector<float> values) {
-  HostTensor t;
+Literal Literal::fromFloats(std::vector<int64_t> shape, std::vector<float> values) {
+  Literal t;
   t.dtype_ = DType::F32;
   t.shape_ = std::move(shape);
   t.floats_ = std::make_shared<const std::vector<float>>(std::move(values));
   return t;
 }
 
-HostTensor HostTensor::fromInts(DType dtype, std::vector<int64_t> shape,
-                                std::vector<int64_t> values) {
-  HostTensor t;
+Literal Literal::fromInts(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> values) {
+  assert((dtype == DType::I32 || dtype == DType::Bool) && "an integer type TF.js runs");
+  Literal t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.ints_ = std::make_shared<const std::vector<int64_t>>(std::move(values));
   return t;
 }
 
-HostTensor HostTensor::splat(DType dtype, std::vector<int64_t> shape, double value) {
+Literal Literal::splat(DType dtype, std::vector<int64_t> shape, double value) {
   int64_t n = numElements(shape);
   if (dtype == DType::F32)
     return fromFloats(std::move(shape), std::vector<float>(n, static_cast<float>(value)));
@@ -88,7 +48,7 @@ HostTensor HostTensor::splat(DType dtype, std::vector<int64_t> shape, double val
   return fromInts(dtype, std::move(shape), std::vector<int64_t>(n, v));
 }
 
-bool HostTensor::isSplat() const {
+bool Literal::isSplat() const {
   if (isFloat())
     return std::all_of(floats_->begin(), floats_->end(), [&](float v) {
       return std::memcmp(&v, floats_->data(), sizeof(float)) == 0;
@@ -96,15 +56,15 @@ bool HostTensor::isSplat() const {
   return std::all_of(ints_->begin(), ints_->end(), [&](int64_t v) { return v == ints_->front(); });
 }
 
-double HostTensor::at(int64_t index) const {
+double Literal::at(int64_t index) const {
   return isFloat() ? (*floats_)[index] : static_cast<double>((*ints_)[index]);
 }
 
-int64_t HostTensor::intAt(int64_t index) const {
+int64_t Literal::intAt(int64_t index) const {
   return isFloat() ? static_cast<int64_t>((*floats_)[index]) : (*ints_)[index];
 }
 
-std::vector<int64_t> HostTensor::toInts() const {
+std::vector<int64_t> Literal::toInts() const {
   if (!isFloat())
     return *ints_;
   std::vector<int64_t> out;
@@ -113,13 +73,13 @@ std::vector<int64_t> HostTensor::toInts() const {
   return out;
 }
 
-HostTensor HostTensor::reshaped(std::vector<int64_t> shape) const {
-  HostTensor t = *this;
+Literal Literal::reshaped(std::vector<int64_t> shape) const {
+  Literal t = *this;
   t.shape_ = std::move(shape);
   return t;
 }
 
-HostTensor HostTensor::remapped(std::vector<int64_t> shape, llvm::ArrayRef<int64_t> source) const {
+Literal Literal::remapped(std::vector<int64_t> shape, llvm::ArrayRef<int64_t> source) const {
   if (isFloat()) {
     std::vector<float> out(source.size());
     for (size_t i = 0; i < source.size(); ++i)
@@ -151,16 +111,16 @@ static void forEachStrided(llvm::ArrayRef<int64_t> inStrides, llvm::ArrayRef<int
   }
 }
 
-HostTensor HostTensor::strided(llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> step,
-                               llvm::ArrayRef<int64_t> outShape) const {
+Literal Literal::strided(llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> step,
+                         llvm::ArrayRef<int64_t> outShape) const {
   std::vector<int64_t> source(numElements(outShape));
-  forEachStrided(stridesOf(shape_), begin, step, outShape,
+  forEachStrided(rowMajorStrides(shape_), begin, step, outShape,
                  [&](int64_t i, int64_t src) { source[i] = src; });
   return remapped(std::vector<int64_t>(outShape.begin(), outShape.end()), source);
 }
 
-HostTensor HostTensor::transposed(llvm::ArrayRef<int64_t> perm) const {
-  std::vector<int64_t> inStrides = stridesOf(shape_), outShape, strides;
+Literal Literal::transposed(llvm::ArrayRef<int64_t> perm) const {
+  std::vector<int64_t> inStrides = rowMajorStrides(shape_), outShape, strides;
   for (int64_t p : perm) {
     outShape.push_back(shape_[p]);
     strides.push_back(inStrides[p]);
@@ -170,28 +130,26 @@ HostTensor HostTensor::transposed(llvm::ArrayRef<int64_t> perm) const {
   return remapped(outShape, source);
 }
 
-HostTensor HostTensor::broadcastTo(llvm::ArrayRef<int64_t> shape) const {
+Literal Literal::broadcastTo(llvm::ArrayRef<int64_t> shape) const {
   if (llvm::ArrayRef<int64_t>(shape_) == shape)
     return *this;
-  int64_t rank = shape.size(), offset = rank - this->rank();
-  std::vector<int64_t> inStrides = stridesOf(shape_), strides(rank, 0);
-  for (int64_t d = 0; d < this->rank(); ++d)
-    strides[offset + d] = shape_[d] == 1 ? 0 : inStrides[d];
+  int64_t rank = shape.size();
+  std::vector<int64_t> strides = import::broadcastStrides(shape_, rank);
   std::vector<int64_t> source(numElements(shape)), zeros(rank, 0), ones(rank, 1);
   forEachStrided(strides, zeros, ones, shape, [&](int64_t i, int64_t src) { source[i] = src; });
   return remapped(std::vector<int64_t>(shape.begin(), shape.end()), source);
 }
 
-HostTensor HostTensor::concat(llvm::ArrayRef<const HostTensor *> parts, int64_t axis) {
+Literal Literal::concat(llvm::ArrayRef<const Literal *> parts, int64_t axis) {
   std::vector<int64_t> shape(parts.front()->shape());
   shape[axis] = 0;
-  for (const HostTensor *p : parts)
+  for (const Literal *p : parts)
     shape[axis] += p->shape()[axis];
   int64_t outer = numElements(llvm::ArrayRef<int64_t>(shape).take_front(axis));
   std::vector<float> floats;
   std::vector<int64_t> ints;
   for (int64_t o = 0; o < outer; ++o)
-    for (const HostTensor *p : parts) {
+    for (const Literal *p : parts) {
       int64_t chunk = numElements(p->shape().drop_front(axis));
       if (p->isFloat())
         floats.insert(floats.end(), p->floats().begin() + o * chunk,
@@ -213,7 +171,7 @@ static int64_t wrapTo(DType dtype, int64_t v) {
   return v;
 }
 
-HostTensor HostTensor::castTo(DType dtype) const {
+Literal Literal::castTo(DType dtype) const {
   if (dtype == dtype_)
     return *this;
   if (dtype == DType::F32) {
@@ -257,17 +215,17 @@ static int64_t floorDiv(int64_t x, int64_t y) {
   return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
 }
 
-llvm::Expected<HostTensor> foldBinary(HostBinary op, const HostTensor &a, const HostTensor &b) {
+llvm::Expected<Literal> foldBinary(HostBinary op, const Literal &a, const Literal &b) {
   auto shape = broadcastShapes(a.shape(), b.shape());
   if (!shape)
     return shape.takeError();
-  HostTensor x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
+  Literal x = a.broadcastTo(*shape), y = b.broadcastTo(*shape);
   int64_t n = numElements(*shape);
   if (a.isFloat()) {
     std::vector<float> out(n);
     for (int64_t i = 0; i < n; ++i)
       out[i] = static_cast<float>(floatOp(op, x.floats()[i], y.floats()[i]));
-    return HostTensor::fromFloats(*shape, std::move(out));
+    return Literal::fromFloats(*shape, std::move(out));
   }
   std::vector<int64_t> out(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -306,7 +264,7 @@ llvm::Expected<HostTensor> foldBinary(HostBinary op, const HostTensor &a, const 
     }
     out[i] = wrapTo(a.dtype(), out[i]);
   }
-  return HostTensor::fromInts(a.dtype(), *shape, std::move(out));
+  return Literal::fromInts(a.dtype(), *shape, std::move(out));
 }
 
 } // namespace kiln::tfjs_import

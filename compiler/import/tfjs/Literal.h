@@ -1,19 +1,22 @@
-//===- HostTensor.h - tensors the TF.js importer knows the values of -*- C++ -*-===//
+//===- Literal.h - tensors the TF.js importer knows the values of -*- C++ -*-===//
 //
-// Weights (Const nodes) and the results of shape computations (Shape ->
-// StridedSlice -> Pack -> Reshape) live on the host until a TOSA op needs
-// them: so shape subgraphs fold away, and weights can be re-laid out (TF's
-// HWIO filters to TOSA's OHWI) before they become constants.
+// A Literal is a tensor whose values are known at import time, the TF.js
+// counterpart of the ONNX importer's Literal: weights (Const nodes) and the
+// results of shape computations (Shape -> StridedSlice -> Pack -> Reshape)
+// live on the host until a TOSA op needs them, so shape subgraphs fold away
+// and weights can be re-laid out (TF's HWIO filters to TOSA's OHWI) before
+// they become constants.
 //
 // Floats are held as float (bit-exact weights); integers and bools as int64.
 // Data movement works for both; arithmetic is meant for small shape
 // computations.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
-#define KILN_COMPILER_IMPORT_TFJS_HOSTTENSOR_H
+#ifndef KILN_COMPILER_IMPORT_TFJS_LITERAL_H
+#define KILN_COMPILER_IMPORT_TFJS_LITERAL_H
 
 #include "compiler/import/common/Shapes.h"
+#include "dialects/kiln/DType.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -24,44 +27,33 @@
 #include <string>
 #include <vector>
 
-namespace mlir {
-class Builder;
-class Type;
-} // namespace mlir
-
 namespace kiln::tfjs_import {
 
-/// The element types the importer carries: those TF.js runs with. float16
-/// weights are widened to F32 when read, and TF's other integer types are
-/// int32 in TF.js.
-enum class DType { F32, I32, Bool };
-
-/// "float32", "int32", "bool".
-llvm::StringRef dtypeName(DType dtype);
+/// Whether the importer carries `dtype`: only the types TF.js runs with,
+/// F32, I32 and Bool. float16 weights are widened to F32 when read, and TF's
+/// other integer types are int32 in TF.js (dtypeFromTf).
+bool isTfjsDType(DType dtype);
 /// From TF's DataType names ("DT_FLOAT", ...), mapped as TF.js maps them
 /// (DT_INT64 and DT_UINT8 are int32, DT_DOUBLE is float32). std::nullopt if
 /// TF.js cannot run the type either (strings, complex numbers).
 std::optional<DType> dtypeFromTf(llvm::StringRef name);
-mlir::Type mlirType(mlir::Builder &b, DType dtype);
-/// The DType for an MLIR element type, if it is one the importer carries.
-std::optional<DType> dtypeOf(mlir::Type type);
 
 using kiln::import::numElements;
+using kiln::import::rowMajorStrides;
 /// "[1, 192, 192, 3]".
 inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return import::shapeString(shape, ", ");
 }
-/// Row-major strides of `shape`, in elements.
-std::vector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
 
-class HostTensor {
+class Literal {
 public:
-  HostTensor() = default;
-  static HostTensor fromFloats(std::vector<int64_t> shape, std::vector<float> values);
+  Literal() = default;
+  static Literal fromFloats(std::vector<int64_t> shape, std::vector<float> values);
   /// I32 or Bool; values are stored as given (callers wrap or clamp).
-  static HostTensor fromInts(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> values);
-  /// `shape` filled with `value` (converted to `dtype`).
-  static HostTensor splat(DType dtype, std::vector<int64_t> shape, double value);
+  static Literal fromInts(DType dtype, std::vector<int64_t> shape, std::vector<int64_t> values);
+  /// `shape` filled with `value` (converted to `dtype`, one of the carried
+  /// types).
+  static Literal splat(DType dtype, std::vector<int64_t> shape, double value);
 
   DType dtype() const { return dtype_; }
   bool isFloat() const { return dtype_ == DType::F32; }
@@ -78,18 +70,19 @@ public:
   std::vector<int64_t> toInts() const;
 
   //--- Data movement: exact for every element type.
-  HostTensor reshaped(std::vector<int64_t> shape) const;
-  HostTensor transposed(llvm::ArrayRef<int64_t> perm) const;
+  Literal reshaped(std::vector<int64_t> shape) const;
+  Literal transposed(llvm::ArrayRef<int64_t> perm) const;
   /// Element i of the result is element source[i] of this tensor.
-  HostTensor remapped(std::vector<int64_t> shape, llvm::ArrayRef<int64_t> source) const;
+  Literal remapped(std::vector<int64_t> shape, llvm::ArrayRef<int64_t> source) const;
   /// Elements begin[d] + k * step[d] for k < outShape[d] along each dim
   /// (steps may be negative).
-  HostTensor strided(llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> step,
-                     llvm::ArrayRef<int64_t> outShape) const;
-  HostTensor broadcastTo(llvm::ArrayRef<int64_t> shape) const;
-  static HostTensor concat(llvm::ArrayRef<const HostTensor *> parts, int64_t axis);
-  /// Casts as TF does: float to int truncates toward zero, to bool is != 0.
-  HostTensor castTo(DType dtype) const;
+  Literal strided(llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> step,
+                  llvm::ArrayRef<int64_t> outShape) const;
+  Literal broadcastTo(llvm::ArrayRef<int64_t> shape) const;
+  static Literal concat(llvm::ArrayRef<const Literal *> parts, int64_t axis);
+  /// Casts as TF does (to a carried type): float to int truncates toward
+  /// zero, to bool is != 0.
+  Literal castTo(DType dtype) const;
 
 private:
   DType dtype_ = DType::F32;
@@ -118,7 +111,7 @@ enum class HostBinary {
   SquaredDifference
 };
 /// Both operands have one dtype; the result has it too.
-llvm::Expected<HostTensor> foldBinary(HostBinary op, const HostTensor &a, const HostTensor &b);
+llvm::Expected<Literal> foldBinary(HostBinary op, const Literal &a, const Literal &b);
 
 } // namespace kiln::tfjs_import
 

@@ -1,10 +1,13 @@
 //===- kiln-import-tfjs.cpp - print a TF.js graph model as Kiln IR --------===//
 //
-// A thin test tool over importTfjsModel until kilnc reads model.json:
+// A developer tool over importTfjsModel alone (no pipeline, no targets):
 //   kiln-import-tfjs model.json [--input-shape name=1x192x192x3]...
 //                    [--no-pin-batch] [--elide-weights] [--op-counts]
-// Prints the imported module (phase `import`), or with --op-counts one
-// "count op" line per op kind. Errors are one line and exit 1.
+// Prints the imported module, the same text as
+// `kilnc model.json --compile-to=import --print-weights`. What kilnc does
+// not do is --op-counts: one "count op" line per op kind, to see at a glance
+// what a model needs (the README's op lists, the unit tests' histograms).
+// No test or script runs it. Errors are one line and exit 1.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TfjsImporter.h"

@@ -57,14 +57,20 @@ static llvm::Error buildRuntime(const toolchain::TempDir &tmp, const CpuTargetOp
   std::string halideRt = tmp.file("halide_runtime.o");
   if (auto err = codegen::compileRuntimeObject(options.halideTarget, halideRt))
     return err;
-  std::string src = tmp.file("kiln_runtime.c");
-  if (auto err = toolchain::writeFile(src, kKilnRuntimeC))
-    return err;
-  std::string obj = tmp.file("kiln_runtime.o");
-  if (auto err =
-          toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-I", tmp.path(), src, "-o", obj}))
-    return err;
-  return toolchain::run("llvm-ar-19", {"rcs", tmp.file("libkiln_runtime.a"), obj, halideRt});
+  // Their headers are already beside NAME.c, which includes them.
+  std::vector<std::string> arArgs = {"rcs", tmp.file("libkiln_runtime.a")};
+  for (auto [unit, text] : {std::pair{"kiln_runtime", kKilnRuntimeC}, {"kiln_host", kKilnHostC}}) {
+    std::string src = tmp.file(std::string(unit) + ".c");
+    if (auto err = toolchain::writeFile(src, text))
+      return err;
+    std::string obj = tmp.file(std::string(unit) + ".o");
+    if (auto err = toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-I", tmp.path(), "-I",
+                                               KILN_HALIDE_INCLUDE_DIR, src, "-o", obj}))
+      return err;
+    arArgs.push_back(obj);
+  }
+  arArgs.push_back(halideRt);
+  return toolchain::run("llvm-ar-19", arArgs);
 }
 
 // Kernels run one after another and free their scratch before the next
@@ -124,6 +130,9 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (auto err = toolchain::writeFile(tmp->file(m + ".h"), host::emitHeader(*plan, hostOptions)))
     return err;
   if (auto err = toolchain::writeFile(tmp->file("kiln_runtime.h"), kKilnRuntimeH))
+    return err;
+  // For NAME.c and the runtime only: not published, NAME.h does not need it.
+  if (auto err = toolchain::writeFile(tmp->file("kiln_host.h"), kKilnHostH))
     return err;
   std::string source = tmp->file(m + ".c");
   if (auto err = toolchain::writeFile(source, host::emitSource(*plan, hostOptions)))

@@ -6,6 +6,11 @@
 // and arena offsets, and calls the kernels in order). The same C serves the
 // static library and the WASM module.
 //
+// Both are filled from templates (targets/host/templates/model.{c,h}.in)
+// with the model's tables. NAME.c includes runtime/kiln_host.h: what every
+// model's code shares is compiled once into the runtime, so a target must
+// put kiln_host.h beside NAME.c and compile kiln_host.c into its runtime.
+//
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TARGETS_HOST_HOSTEMITTER_H
 #define KILN_TARGETS_HOST_HOSTEMITTER_H
@@ -36,7 +41,9 @@ struct HostOptions {
   /// Heap scratch the kernels ask Halide for (codegen/Scratch.h), in bytes:
   /// blocks each thread needs, and blocks needed once per run. create()
   /// reserves them (kiln_reserve_scratch) so that runs allocate nothing.
-  std::vector<uint64_t> scratchPerThread, scratchOnce;
+  /// (`{}`: options brace-initialised up to a flag, `{name, external}`, may
+  /// leave them out without -Wmissing-field-initializers.)
+  std::vector<uint64_t> scratchPerThread{}, scratchOnce{};
 };
 
 std::string emitHeader(const HostPlan &plan, const HostOptions &options);

@@ -139,11 +139,13 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
       {join(include, "string.h"), kShimStringH},
       {join(include, "stdlib.h"), kShimStdlibH},
       {join(include, "kiln_runtime.h"), kKilnRuntimeH},
+      {join(include, "kiln_host.h"), kKilnHostH},
       // Beside the source that includes it; named after the model.
       {join(workDir, m + ".h"), host::emitHeader(plan, hostOptions)},
       {join(workDir, "host.c"), host::emitSource(plan, hostOptions)},
       {join(workDir, "abi_check.c"), abiCheckSource(plan, in.externalWeights)},
       {join(workDir, "kiln_runtime.c"), kKilnRuntimeC},
+      {join(workDir, "kiln_host.c"), kKilnHostC},
       {join(workDir, "kiln_wasm_shim.c"), kShimC},
   };
   for (const auto &[path, text] : files)
@@ -152,7 +154,7 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
 
   std::vector<std::string> objects = in.kernelObjects;
   objects.push_back(in.halideRuntimeObject);
-  for (std::string unit : {"host", "abi_check", "kiln_runtime", "kiln_wasm_shim"}) {
+  for (std::string unit : {"host", "abi_check", "kiln_runtime", "kiln_host", "kiln_wasm_shim"}) {
     std::string object = join(workDir, unit + ".o");
     if (auto err = compileC(join(workDir, unit + ".c"), object, in.simd, include))
       return err;

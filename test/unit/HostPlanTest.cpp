@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/host/HostEmitter.h"
+#include "targets/host/Template.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,13 @@ protected:
     if (!module)
       return llvm::createStringError(llvm::inconvertibleErrorCode(), "parse failed");
     return kiln::host::planHost(module->lookupSymbol<func::FuncOp>("main"), "my-model");
+  }
+  /// What kilnc passes for a model read from chain.mlir; the tests set the
+  /// flags they are about by name.
+  static kiln::host::HostOptions chainOptions() {
+    kiln::host::HostOptions options;
+    options.sourceName = "chain.mlir";
+    return options;
   }
   MLIRContext context;
   OwningOpRef<ModuleOp> module;
@@ -121,15 +129,75 @@ TEST_F(HostPlanTest, RejectsOpsOutsideKernels) {
 TEST_F(HostPlanTest, HeaderNamesEverythingWithTheModelPrefix) {
   auto p = plan(kChain);
   ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
-  std::string header = kiln::host::emitHeader(*p, {"chain.mlir", false});
+  std::string header = kiln::host::emitHeader(*p, chainOptions());
   EXPECT_NE(header.find("#define MY_MODEL_ARENA_SIZE 2048u"), std::string::npos) << header;
   EXPECT_NE(header.find("kiln_status my_model_run(my_model_context *context"), std::string::npos);
   EXPECT_NE(header.find("#define MY_MODEL_INPUT_X 0"), std::string::npos);
-  std::string source = kiln::host::emitSource(*p, {"chain.mlir", false});
+  std::string source = kiln::host::emitSource(*p, chainOptions());
   EXPECT_NE(
       source.find("int my_model_k0(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);"),
       std::string::npos)
       << source;
+}
+
+// Every configuration fills the templates completely (targets/host/
+// templates; a name without a value aborts) and leaves what all models share
+// to the runtime (runtime/kiln_host.h).
+TEST_F(HostPlanTest, TemplatesFillInEveryConfiguration) {
+  auto p = plan(kChain);
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  auto has = [](const std::string &text, const char *what) {
+    return text.find(what) != std::string::npos;
+  };
+  for (unsigned config = 0; config < 16; ++config) {
+    kiln::host::HostOptions options = chainOptions();
+    options.externalWeights = config & 1;
+    options.compactCalls = config & 2;
+    options.installErrorHandler = config & 4;
+    bool scratch = config & 8;
+    if (scratch)
+      options.scratchPerThread = {4096};
+    SCOPED_TRACE("configuration " + std::to_string(config));
+    std::string header = kiln::host::emitHeader(*p, options);
+    std::string source = kiln::host::emitSource(*p, options);
+    EXPECT_FALSE(has(header, "@")) << header;
+    EXPECT_FALSE(has(source, "@")) << source;
+    EXPECT_EQ(has(header, "  const void *weights;\n"), options.externalWeights) << header;
+    EXPECT_EQ(has(source, "extern const unsigned char my_model_weights[];"),
+              !options.externalWeights);
+    EXPECT_EQ(has(source, "{KILN_HOST_ARG_INPUT, 2, 32, 1, my_model_dims0, 0u},"),
+              options.compactCalls)
+        << source;
+    EXPECT_EQ(has(source, "kiln_host_bind(&b[0], (void *)inputs[0], 2, 32, 1, my_model_dims0);"),
+              !options.compactCalls);
+    EXPECT_EQ(has(source, "  kiln_install_halide_hooks();\n"), options.installErrorHandler);
+    EXPECT_EQ(has(source, "kiln_reserve_scratch(per_thread, 1, once, 0, options->num_threads)"),
+              scratch);
+    EXPECT_TRUE(has(source, "#include \"kiln_host.h\""));
+    EXPECT_FALSE(has(source, "static kiln_status fail("));
+  }
+}
+
+TEST(HostTemplate, FillsTextBlocksAndSections) {
+  kiln::host::TemplateValues values;
+  values.text = {{"name", "m"}, {"rows", "  1,\n  2,\n"}, {"none", ""}};
+  values.flags = {{"on", true}, {"off", false}};
+  const char *text = "@# about the template\n"
+                     "int @name@_x[] = {\n@rows@\n};\n"
+                     "@none@\n"
+                     "@if on@\nkept;\n@if off@\nno;\n@else@\nelse;\n@endif@\n@endif@\n"
+                     "@if !on@\nno;\n@endif@\n"
+                     "end";
+  EXPECT_EQ(kiln::host::fillTemplate(text, values),
+            "int m_x[] = {\n  1,\n  2,\n};\nkept;\nelse;\nend");
+}
+
+TEST(HostTemplate, NameWithoutValueIsABug) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  kiln::host::TemplateValues values;
+  EXPECT_DEATH(kiln::host::fillTemplate("x = @nope@;\n", values), "no text 'nope'");
+  EXPECT_DEATH(kiln::host::fillTemplate("@if nope@\n@endif@\n", values), "no flag 'nope'");
+  EXPECT_DEATH(kiln::host::fillTemplate("a@b\n", values), "stray '@'");
 }
 
 // In place (targets/host/InPlace.h). The generic template's record, as the
@@ -192,7 +260,7 @@ TEST_F(HostPlanTest, ElementwiseChainRunsInPlace) {
   EXPECT_EQ(b[1].kind, kiln::host::BufferRef::Arena);
   EXPECT_EQ(b[1].offset, b[0].offset);
   EXPECT_EQ(c[1].offset, c[0].offset);
-  std::string header = kiln::host::emitHeader(*p, {"chain.mlir", false});
+  std::string header = kiln::host::emitHeader(*p, chainOptions());
   EXPECT_NE(header.find("(2 of them written in place over a dying input)"), std::string::npos)
       << header;
   EXPECT_NE(header.find("#define MY_MODEL_ARENA_SIZE 1024u"), std::string::npos);

@@ -19,24 +19,6 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-llvm::Expected<ScheduleRecord> resolveSchedule(KernelOp kernel, llvm::StringRef target,
-                                               ScheduleMode defaultMode) {
-  auto attached = getSchedule(kernel);
-  if (!attached)
-    return attached.takeError();
-  if (*attached)
-    return **attached;
-  ScheduleRecord record;
-  if (defaultMode != ScheduleMode::Template) {
-    record.mode = defaultMode;
-    return record;
-  }
-  auto info = parseTargetInfo(target);
-  if (!info)
-    return info.takeError();
-  return chooseTemplate(kernel, *info);
-}
-
 // Which runtime functions the object needs, read from its symbol table (ELF
 // or wasm alike): that is where Halide's choice of heap or stack shows.
 static llvm::Error scanUndefinedSymbols(llvm::StringRef path, CompiledKernelInfo &info) {
@@ -116,26 +98,19 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
   if (!halideTarget)
     return halideTarget.takeError();
   halideTarget->set_feature(Halide::Target::NoRuntime);
-  auto record = resolveSchedule(kernel, target, options.defaultMode);
+  auto record = requireSchedule(kernel);
   if (!record)
     return record.takeError();
   auto applied = emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath,
                                 options.headerPath, info.scratch);
   if (!applied && record->mode != ScheduleMode::Template && options.fallbackToTemplate) {
+    // The record carries the template's knobs for this case (the schedules
+    // phase put them there): codegen applies records, it never picks one.
     info.fallbackReason = reasonOf(applied.takeError(), kernel.getKernelName());
-    auto targetInfo = parseTargetInfo(target);
-    if (!targetInfo)
-      return targetInfo.takeError();
-    ScheduleRecord fallback = chooseTemplate(kernel, *targetInfo);
+    ScheduleRecord fallback = *record;
+    fallback.mode = ScheduleMode::Template;
     applied = emitAndCompile(kernel, fallback, *halideTarget, functionName, objectPath,
                              options.headerPath, info.scratch);
-    if (applied) {
-      mlir::MLIRContext *context = kernel->getContext();
-      kernel->setAttr(kScheduleAttrName, applied->toAttr(context));
-      kernel->setAttr(kScheduleFallbackAttrName,
-                      mlir::StringAttr::get(context, scheduleModeName(record->mode) + ": " +
-                                                         info.fallbackReason));
-    }
   }
   if (!applied)
     return applied.takeError();
@@ -150,9 +125,9 @@ std::string scheduleLabel(const CompiledKernelInfo &info, ScheduleMode requested
   const ScheduleRecord &r = info.schedule;
   std::string label = r.mode == ScheduleMode::Template
                           ? ("template:" + patternName(r.pattern)).str()
-                          : scheduleModeName(r.mode).str();
+                          : scheduleModeName(r.mode);
   if (!info.fallbackReason.empty())
-    label += " (" + scheduleModeName(requested).str() + " failed)";
+    label += " (" + scheduleModeName(requested) + " failed)";
   return label;
 }
 

@@ -11,8 +11,8 @@
 #ifndef KILN_CODEGEN_COMPILE_H
 #define KILN_CODEGEN_COMPILE_H
 
-#include "codegen/schedule/Schedule.h"
 #include "codegen/halide/Scratch.h"
+#include "codegen/schedule/Schedule.h"
 #include "dialects/kiln/KilnOps.h"
 #include "llvm/Support/Error.h"
 
@@ -21,17 +21,12 @@
 namespace kiln::codegen {
 
 struct CompileOptions {
-  /// Used when the kernel carries no kiln.schedule record: the template
-  /// mode picks the template for the target, an auto mode runs that
-  /// autoscheduler.
-  ScheduleMode defaultMode = ScheduleMode::Template;
   /// Also write a C header declaring the function (optional).
   std::string headerPath;
   /// When an autoscheduler's schedule fails to compile (a Halide 14 bug we
-  /// have no workaround for), compile the kernel with its template instead:
-  /// CompiledKernelInfo::fallbackReason says why, and the kernel's
-  /// kiln.schedule becomes the template record, with kiln.schedule_fallback
-  /// = "<mode>: <reason>" beside it. Off, the failure is an error.
+  /// have no workaround for), compile the kernel with the template knobs its
+  /// record carries instead: CompiledKernelInfo::fallbackReason says why.
+  /// Off, the failure is an error.
   bool fallbackToTemplate = true;
 };
 
@@ -52,9 +47,6 @@ struct CompiledKernelInfo {
   std::string fallbackReason;
 };
 
-/// The kernel attribute that records an autoscheduler fallback.
-constexpr llvm::StringLiteral kScheduleFallbackAttrName = "kiln.schedule_fallback";
-
 /// How `info`'s kernel was scheduled, for progress lines: "auto:adams2019",
 /// "template:conv1x1", or "template:generic (auto:li2018 failed)".
 std::string scheduleLabel(const CompiledKernelInfo &info, ScheduleMode requested);
@@ -66,7 +58,8 @@ std::string fallbackWarning(llvm::StringRef kernelName, const CompiledKernelInfo
                             ScheduleMode requested);
 
 /// Compiles one kernel for `target` ("host" or a Halide target string;
-/// no_runtime is added) into `objectPath`.
+/// no_runtime is added) into `objectPath`, as its kiln.schedule record says
+/// (a kernel without one is an error: the schedules phase attaches them).
 llvm::Expected<CompiledKernelInfo>
 compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringRef target,
                     llvm::StringRef objectPath, const CompileOptions &options = {});
@@ -74,11 +67,6 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
 /// Writes Halide's runtime for `target` (thread pool, errors, malloc hooks)
 /// as one object: link exactly one per program and target.
 llvm::Error compileRuntimeObject(llvm::StringRef target, llvm::StringRef objectPath);
-
-/// The record to apply to `kernel`: its kiln.schedule attribute, else the
-/// template for `target` (or `defaultMode` when that is an autoscheduler).
-llvm::Expected<ScheduleRecord> resolveSchedule(KernelOp kernel, llvm::StringRef target,
-                                               ScheduleMode defaultMode);
 
 } // namespace kiln::codegen
 

@@ -1,7 +1,7 @@
 //===- KernelEmitter.h - kiln.kernel regions to Halide pipelines --*- C++ -*-===//
 //
 // Emits one kiln.kernel as a Halide pipeline: an ImageParam per kernel
-// input, a Func per op (through the emitter table in codegen/emit/), and a
+// input, a Func per op (through the emitter table in codegen/halide/emit/), and a
 // pure output Func per result. Buffers of static shape and dense strides
 // are declared as constraints, so that Halide folds every extent into a
 // constant (and small intermediates go on the stack).

@@ -27,21 +27,24 @@ struct AssignSchedulesPass : kiln::impl::KilnAssignSchedulesPassBase<AssignSched
       module.emitError() << llvm::toString(targetInfo.takeError());
       return signalPassFailure();
     }
-    auto scheduleMode = kiln::codegen::parseScheduleMode(mode);
-    if (!scheduleMode) {
-      module.emitError() << llvm::toString(scheduleMode.takeError());
-      return signalPassFailure();
-    }
+    bool failed = false;
     module.walk([&](kiln::KernelOp kernel) {
       if (!overwrite && kernel->hasAttr(kiln::codegen::kScheduleAttrName))
         return;
-      kiln::codegen::ScheduleRecord record;
-      if (*scheduleMode == kiln::codegen::ScheduleMode::Template)
-        record = kiln::codegen::chooseTemplate(kernel, *targetInfo);
-      else
-        record.mode = *scheduleMode;
-      kernel->setAttr(kiln::codegen::kScheduleAttrName, record.toAttr(&getContext()));
+      // An autoscheduler's record keeps the template's knobs: codegen falls
+      // back to them if Halide fails on the autoscheduler's schedule.
+      kiln::codegen::ScheduleRecord record = kiln::codegen::chooseTemplate(kernel, *targetInfo);
+      record.mode = mode;
+      auto attr = record.toAttr(&getContext());
+      if (!attr) {
+        kernel.emitError() << llvm::toString(attr.takeError());
+        failed = true;
+        return;
+      }
+      kernel->setAttr(kiln::codegen::kScheduleAttrName, *attr);
     });
+    if (failed)
+      signalPassFailure();
   }
 };
 

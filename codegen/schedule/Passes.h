@@ -2,6 +2,7 @@
 #ifndef KILN_CODEGEN_PASSES_H
 #define KILN_CODEGEN_PASSES_H
 
+#include "dialects/kiln/KilnAttrs.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -18,11 +19,11 @@ namespace kiln {
 
 /// The schedules phase, as every target and the JIT runner run it: weights
 /// packed for vector loads (kiln-pack-weights), then a schedule record on
-/// every kernel for `target` (kiln-assign-schedules). `mode` is "template"
-/// or "auto:<scheduler>"; with `overwrite`, records already attached are
-/// replaced.
+/// every kernel for `target` (kiln-assign-schedules); with `overwrite`,
+/// records already attached are replaced. Called only by the pipeline's
+/// schedules phase (compiler/pipeline/Pipeline.h: runSchedulesPhase).
 void buildCodegenSchedulesPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
-                                   llvm::StringRef mode, bool overwrite = false);
+                                   ScheduleMode mode, bool overwrite = false);
 
 } // namespace kiln
 

@@ -1,6 +1,6 @@
 //===- Passes.td - codegen passes (no Halide) -------------*- tablegen -*-===//
 //
-// One pass per file: pass KilnXxxPass, flag kiln-xxx, file transforms/Xxx.cpp,
+// One pass per file: pass KilnXxxPass, flag kiln-xxx, file codegen/schedule/Xxx.cpp,
 // test test/lit/codegen/xxx.mlir.
 //
 //===----------------------------------------------------------------------===//
@@ -26,16 +26,24 @@ def KilnAssignSchedulesPass : Pass<"kiln-assign-schedules", "mlir::ModuleOp"> {
     After (target x86-64-linux-avx512):
     ```mlir
     %0 = kiln.kernel "conv2d_0" (%x, %w, %b) : (...) -> tensor<1x8x8x32xf32> {...}
-        {kiln.schedule = {channel_tile = 32, compute_at = "tile", mode = "template",
-                          parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8,
-                          unroll = 1, vector_width = 16}}
+        {kiln.schedule = #kiln.schedule<version = 1, mode = template,
+                          pattern = conv1x1, vector_width = 16, channel_tile = 32,
+                          pixel_tile = 8, row_tile = 1, unroll = 1, parallel = [],
+                          compute_at = tile, order = pixel_major>}
     ```
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Halide target string (host, x86-64-linux-avx2-fma, wasm-32-wasmrt-wasm_simd128...)">,
-    Option<"mode", "mode", "std::string", /*default=*/"\"template\"",
-           "template, auto:adams2019, auto:li2018 or auto:mullapudi2016">,
+    Option<"mode", "mode", "::kiln::ScheduleMode", /*default=*/"::kiln::ScheduleMode::Template",
+           "Who schedules: Kiln's templates or one of Halide's autoschedulers (the record "
+           "then keeps the template's knobs to fall back to)",
+           [{::llvm::cl::values(
+             clEnumValN(::kiln::ScheduleMode::Template, "template", "Kiln's templates"),
+             clEnumValN(::kiln::ScheduleMode::Adams2019, "auto:adams2019", "Adams2019"),
+             clEnumValN(::kiln::ScheduleMode::Li2018, "auto:li2018", "Li2018"),
+             clEnumValN(::kiln::ScheduleMode::Mullapudi2016, "auto:mullapudi2016",
+                        "Mullapudi2016"))}]>,
     Option<"overwrite", "overwrite", "bool", /*default=*/"false",
            "Replace records that are already attached">,
   ];

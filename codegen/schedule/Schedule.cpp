@@ -1,10 +1,13 @@
 //===- Schedule.cpp - schedule records: a kernel's schedule as data -------===//
 #include "codegen/schedule/Schedule.h"
 
+#include "dialects/kiln/KilnDialect.h"
 #include "dialects/kiln/transforms/Outline.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
@@ -17,47 +20,26 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-static constexpr std::pair<ScheduleMode, llvm::StringLiteral> kModes[] = {
-    {ScheduleMode::Template, "template"},
-    {ScheduleMode::Adams2019, "auto:adams2019"},
-    {ScheduleMode::Li2018, "auto:li2018"},
-    {ScheduleMode::Mullapudi2016, "auto:mullapudi2016"},
-};
-
-llvm::StringRef scheduleModeName(ScheduleMode mode) {
-  for (auto &[m, name] : kModes)
-    if (m == mode)
-      return name;
-  return "?";
+std::string scheduleModeName(ScheduleMode mode) {
+  if (mode == ScheduleMode::Template)
+    return "template";
+  return ("auto:" + stringifyScheduleMode(mode)).str();
 }
 
 llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name) {
-  for (auto &[m, n] : kModes)
-    if (n == name)
-      return m;
-  return makeError("unknown schedule mode '" + name +
-                   "' (expected template, auto:adams2019, auto:li2018 or auto:mullapudi2016)");
+  std::optional<ScheduleMode> mode;
+  llvm::StringRef scheduler = name;
+  if (name == "template")
+    mode = ScheduleMode::Template;
+  else if (scheduler.consume_front("auto:") && scheduler != "template")
+    mode = symbolizeScheduleMode(scheduler);
+  if (!mode)
+    return makeError("unknown schedule mode '" + name +
+                     "' (expected template, auto:adams2019, auto:li2018 or auto:mullapudi2016)");
+  return *mode;
 }
 
-static constexpr std::pair<KernelPattern, llvm::StringLiteral> kPatterns[] = {
-    {KernelPattern::Generic, "generic"}, {KernelPattern::Conv1x1, "conv1x1"},
-    {KernelPattern::Conv, "conv"},       {KernelPattern::Depthwise, "depthwise"},
-    {KernelPattern::MatMul, "matmul"},   {KernelPattern::Block, "block"},
-};
-
-llvm::StringRef patternName(KernelPattern pattern) {
-  for (auto &[p, name] : kPatterns)
-    if (p == pattern)
-      return name;
-  return "?";
-}
-
-llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name) {
-  for (auto &[p, n] : kPatterns)
-    if (n == name)
-      return p;
-  return makeError("unknown schedule pattern '" + name + "'");
-}
+llvm::StringRef patternName(KernelPattern pattern) { return stringifyKernelPattern(pattern); }
 
 bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
   return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
@@ -66,111 +48,83 @@ bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
          order == o.order && stageTiles == o.stageTiles;
 }
 
-DictionaryAttr ScheduleRecord::toAttr(MLIRContext *context) const {
-  Builder b(context);
-  SmallVector<NamedAttribute> entries = {
-      b.getNamedAttr("mode", b.getStringAttr(scheduleModeName(mode))),
-      b.getNamedAttr("pattern", b.getStringAttr(patternName(pattern))),
-      b.getNamedAttr("vector_width", b.getI64IntegerAttr(vectorWidth)),
-      b.getNamedAttr("channel_tile", b.getI64IntegerAttr(channelTile)),
-      b.getNamedAttr("pixel_tile", b.getI64IntegerAttr(pixelTile)),
-      b.getNamedAttr("row_tile", b.getI64IntegerAttr(rowTile)),
-      b.getNamedAttr("unroll", b.getI64IntegerAttr(unroll)),
-      b.getNamedAttr("parallel", b.getDenseI64ArrayAttr(SmallVector<int64_t>(parallelDims.begin(),
-                                                                             parallelDims.end()))),
-      b.getNamedAttr("compute_at", b.getStringAttr(computeAt)),
-      b.getNamedAttr("order", b.getStringAttr(order)),
+llvm::Expected<ScheduleAttr> ScheduleRecord::toAttr(MLIRContext *context) const {
+  std::optional<ComputeAt> at = symbolizeComputeAt(computeAt);
+  if (!at)
+    return makeError("schedule record: 'compute_at' must be tile, row or root, not '" + computeAt +
+                     "'");
+  std::optional<TileOrder> tileOrder = symbolizeTileOrder(order);
+  if (!tileOrder)
+    return makeError("schedule record: 'order' must be pixel_major or channel_major, not '" +
+                     order + "'");
+  auto array = [&](const std::vector<int> &v) {
+    return DenseI64ArrayAttr::get(context, SmallVector<int64_t>(v.begin(), v.end()));
   };
-  if (!stageTiles.empty())
-    entries.push_back(b.getNamedAttr("stage_tiles", b.getDenseI64ArrayAttr(SmallVector<int64_t>(
-                                                        stageTiles.begin(), stageTiles.end()))));
-  return b.getDictionaryAttr(entries);
+  std::string message;
+  // The verifier's diagnostic becomes the error: capture it rather than
+  // letting it reach whatever handler the context has.
+  ScopedDiagnosticHandler capture(context, [&](Diagnostic &diag) {
+    if (message.empty())
+      message = diag.str();
+    return success();
+  });
+  auto emitError = [&] { return mlir::emitError(UnknownLoc::get(context)); };
+  ScheduleAttr attr = ScheduleAttr::getChecked(
+      llvm::function_ref<InFlightDiagnostic()>(emitError), context, ScheduleAttr::kVersion, mode,
+      pattern, int64_t(vectorWidth), int64_t(channelTile), int64_t(pixelTile), int64_t(rowTile),
+      int64_t(unroll), array(parallelDims), *at, *tileOrder,
+      stageTiles.empty() ? DenseI64ArrayAttr() : array(stageTiles));
+  if (!attr)
+    return makeError(message);
+  return attr;
 }
 
-llvm::Expected<ScheduleRecord> ScheduleRecord::fromAttr(DictionaryAttr attr) {
+ScheduleRecord ScheduleRecord::fromAttr(ScheduleAttr attr) {
   ScheduleRecord r;
-  for (NamedAttribute entry : attr) {
-    StringRef key = entry.getName().getValue();
-    Attribute value = entry.getValue();
-    auto getInt = [&](int &field) -> llvm::Error {
-      auto i = dyn_cast<IntegerAttr>(value);
-      if (!i || i.getInt() < 1 || i.getInt() > 1024)
-        return makeError("schedule record: '" + key + "' must be an integer in [1, 1024]");
-      field = static_cast<int>(i.getInt());
-      return llvm::Error::success();
-    };
-    auto getString = [&]() -> llvm::Expected<StringRef> {
-      auto s = dyn_cast<StringAttr>(value);
-      if (!s)
-        return makeError("schedule record: '" + key + "' must be a string");
-      return s.getValue();
-    };
-    llvm::Error err = llvm::Error::success();
-    if (key == "mode") {
-      auto s = getString();
-      auto m = s ? parseScheduleMode(*s) : llvm::Expected<ScheduleMode>(s.takeError());
-      if (!m)
-        return m.takeError();
-      r.mode = *m;
-    } else if (key == "pattern") {
-      auto s = getString();
-      auto p = s ? parsePattern(*s) : llvm::Expected<KernelPattern>(s.takeError());
-      if (!p)
-        return p.takeError();
-      r.pattern = *p;
-    } else if (key == "vector_width") {
-      err = getInt(r.vectorWidth);
-    } else if (key == "channel_tile") {
-      err = getInt(r.channelTile);
-    } else if (key == "pixel_tile") {
-      err = getInt(r.pixelTile);
-    } else if (key == "row_tile") {
-      err = getInt(r.rowTile);
-    } else if (key == "unroll") {
-      err = getInt(r.unroll);
-    } else if (key == "parallel") {
-      auto dims = dyn_cast<DenseI64ArrayAttr>(value);
-      if (!dims)
-        return makeError("schedule record: 'parallel' must be an array<i64>");
-      r.parallelDims.assign(dims.asArrayRef().begin(), dims.asArrayRef().end());
-    } else if (key == "stage_tiles") {
-      auto tiles = dyn_cast<DenseI64ArrayAttr>(value);
-      if (!tiles || tiles.size() % 3 != 0 ||
-          llvm::any_of(tiles.asArrayRef(), [](int64_t t) { return t < 1 || t > 1024; }))
-        return makeError("schedule record: 'stage_tiles' must be an array<i64> of (vector width, "
-                         "channel tile, pixel tile) triples in [1, 1024]");
-      r.stageTiles.assign(tiles.asArrayRef().begin(), tiles.asArrayRef().end());
-    } else if (key == "compute_at") {
-      auto s = getString();
-      if (!s)
-        return s.takeError();
-      if (*s != "tile" && *s != "row" && *s != "root")
-        return makeError("schedule record: 'compute_at' must be tile, row or root, not '" + *s +
-                         "'");
-      r.computeAt = s->str();
-    } else if (key == "order") {
-      auto s = getString();
-      if (!s)
-        return s.takeError();
-      if (*s != "pixel_major" && *s != "channel_major")
-        return makeError("schedule record: 'order' must be pixel_major or channel_major, not '" +
-                         *s + "'");
-      r.order = s->str();
-    } else {
-      return makeError("schedule record: unknown key '" + key + "'");
-    }
-    if (err)
-      return std::move(err);
-  }
-  if (r.channelTile % r.vectorWidth != 0)
-    return makeError("schedule record: channel_tile " + llvm::Twine(r.channelTile) +
-                     " is not a multiple of vector_width " + llvm::Twine(r.vectorWidth));
-  for (size_t i = 0; i + 2 < r.stageTiles.size(); i += 3)
-    if (r.stageTiles[i + 1] % r.stageTiles[i] != 0)
-      return makeError("schedule record: stage_tiles: channel tile " +
-                       llvm::Twine(r.stageTiles[i + 1]) + " is not a multiple of vector width " +
-                       llvm::Twine(r.stageTiles[i]));
+  r.mode = attr.getMode();
+  r.pattern = attr.getPattern();
+  r.vectorWidth = attr.getVectorWidth();
+  r.channelTile = attr.getChannelTile();
+  r.pixelTile = attr.getPixelTile();
+  r.rowTile = attr.getRowTile();
+  r.unroll = attr.getUnroll();
+  r.parallelDims.assign(attr.getParallel().asArrayRef().begin(),
+                        attr.getParallel().asArrayRef().end());
+  r.computeAt = stringifyComputeAt(attr.getComputeAt()).str();
+  r.order = stringifyTileOrder(attr.getOrder()).str();
+  if (DenseI64ArrayAttr stages = attr.getStageTiles())
+    r.stageTiles.assign(stages.asArrayRef().begin(), stages.asArrayRef().end());
   return r;
+}
+
+std::string ScheduleRecord::serialize(MLIRContext *context) const {
+  auto attr = toAttr(context);
+  if (!attr)
+    return "<invalid record: " + llvm::toString(attr.takeError()) + ">";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  Attribute(*attr).print(os);
+  return text;
+}
+
+llvm::Expected<ScheduleRecord> ScheduleRecord::parse(llvm::StringRef text, MLIRContext *context) {
+  context->getOrLoadDialect<KilnDialect>();
+  std::string message;
+  ScopedDiagnosticHandler capture(context, [&](Diagnostic &diag) {
+    if (message.empty())
+      message = diag.str();
+    return success();
+  });
+  size_t consumed = 0;
+  Attribute attr = parseAttribute(text, context, Type(), &consumed);
+  if (!attr)
+    return makeError("schedule record '" + text + "': " + message);
+  if (consumed != text.size())
+    return makeError("schedule record '" + text + "': unexpected text after the record");
+  auto record = dyn_cast<ScheduleAttr>(attr);
+  if (!record)
+    return makeError("schedule record '" + text + "': not a #kiln.schedule attribute");
+  return fromAttr(record);
 }
 
 void ScheduleRecord::print(llvm::raw_ostream &os) const {
@@ -320,7 +274,7 @@ static int fittingWidth(int64_t n, int lanes) {
 
 // Register tile: nvec vectors of output channels by pt pixels, as many
 // accumulators as the register file holds with room for the operands
-// (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: STACK.md), discounted by the
+// (32 zmm -> 24, 16 ymm/xmm -> 12, wasm -> 8: docs/TRAPS.md H3), discounted by the
 // channels a shifted last tile computes twice. Returns (channel tile,
 // pixel tile).
 static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
@@ -458,15 +412,22 @@ llvm::Expected<std::optional<ScheduleRecord>> getSchedule(KernelOp kernel) {
   Attribute attr = kernel->getAttr(kScheduleAttrName);
   if (!attr)
     return std::nullopt;
-  auto dict = dyn_cast<DictionaryAttr>(attr);
-  if (!dict)
-    return makeError("kernel '" + kernel.getKernelName() + "': " + kScheduleAttrName +
-                     " must be a dictionary");
-  auto record = ScheduleRecord::fromAttr(dict);
+  auto record = dyn_cast<ScheduleAttr>(attr);
   if (!record)
+    return makeError("kernel '" + kernel.getKernelName() + "': " + kScheduleAttrName +
+                     " must be a #kiln.schedule<...> record");
+  return std::optional<ScheduleRecord>(ScheduleRecord::fromAttr(record));
+}
+
+llvm::Expected<ScheduleRecord> requireSchedule(KernelOp kernel) {
+  auto record = getSchedule(kernel);
+  if (!record)
+    return record.takeError();
+  if (!*record)
     return makeError("kernel '" + kernel.getKernelName() +
-                     "': " + llvm::toString(record.takeError()));
-  return std::optional<ScheduleRecord>(*record);
+                     "' has no schedule record: run the schedules phase first (kilnc "
+                     "--compile-to=schedules shows it)");
+  return **record;
 }
 
 } // namespace kiln::codegen

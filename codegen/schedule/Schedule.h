@@ -6,12 +6,13 @@
 // Records are plain data so that they can be printed, stored on the kernel as
 // the `kiln.schedule` attribute, compared and (later) searched by a tuner.
 // No Halide here: the MLIR side reads and writes records; only
-// codegen/ApplySchedule.cpp turns them into Halide schedules.
+// codegen/halide/ApplySchedule.cpp turns them into Halide schedules.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_CODEGEN_SCHEDULE_H
 #define KILN_CODEGEN_SCHEDULE_H
 
+#include "dialects/kiln/KilnAttrs.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Error.h"
@@ -22,29 +23,23 @@
 
 namespace kiln::codegen {
 
-/// Name of the attribute that carries a record on a kiln.kernel.
+/// Name of the attribute that carries a record (#kiln.schedule<...>) on a
+/// kiln.kernel.
 constexpr llvm::StringLiteral kScheduleAttrName = "kiln.schedule";
 
-/// Who decides the schedule.
-enum class ScheduleMode { Template, Adams2019, Li2018, Mullapudi2016 };
+/// Who decides the schedule, and the kernel shapes the templates know: the
+/// enumerations of the record attribute (dialects/kiln/KilnAttrs.td).
+/// Pattern: a kernel's anchor op (the one reduction in it) decides it;
+/// kernels without one are elementwise or data movement (generic); block is
+/// what kiln-fuse-blocks makes ([1x1 conv ->] depthwise -> 1x1 conv).
+using kiln::KernelPattern;
+using kiln::ScheduleMode;
 
-/// "template", "auto:adams2019", "auto:li2018", "auto:mullapudi2016".
-llvm::StringRef scheduleModeName(ScheduleMode mode);
+/// The command-line spelling: "template", "auto:adams2019", "auto:li2018",
+/// "auto:mullapudi2016".
+std::string scheduleModeName(ScheduleMode mode);
 llvm::Expected<ScheduleMode> parseScheduleMode(llvm::StringRef name);
-
-/// The kernel patterns the templates know. A kernel's pattern comes from its
-/// anchor op (the one reduction in it); kernels without one are elementwise
-/// or data movement and get the generic template.
-enum class KernelPattern {
-  Generic,   ///< elementwise, data movement, pooling, small reductions
-  Conv1x1,   ///< conv2d with a 1x1 window, stride 1, no padding
-  Conv,      ///< any other conv2d (and transpose_conv2d)
-  Depthwise, ///< depthwise_conv2d
-  MatMul,    ///< fully_connected, matmul
-  Block,     ///< [1x1 conv ->] depthwise -> 1x1 conv (kiln-fuse-blocks)
-};
 llvm::StringRef patternName(KernelPattern pattern);
-llvm::Expected<KernelPattern> parsePattern(llvm::StringRef name);
 
 /// One kernel's schedule. Every knob is explicit so a tuner can vary it; the
 /// template for `pattern` decides how each is used (ApplySchedule.cpp).
@@ -56,7 +51,7 @@ struct ScheduleRecord {
   /// Output channels per register tile: a multiple of vectorWidth, at most
   /// the channel count. When it does not divide the count, the last tile
   /// shifts inward (recomputing a few channels): reads never leave the
-  /// weights (the trap in STACK.md is rounding a tile up instead).
+  /// weights (docs/TRAPS.md H2: the trap is rounding a tile up instead).
   int channelTile = 1;
   /// Pixels (or rows of a matmul) per register tile.
   int pixelTile = 1;
@@ -90,12 +85,16 @@ struct ScheduleRecord {
   bool operator==(const ScheduleRecord &other) const;
   bool operator!=(const ScheduleRecord &other) const { return !(*this == other); }
 
-  /// The record as a DictionaryAttr, e.g. {mode = "template", pattern =
-  /// "conv1x1", vector_width = 16 : i64, ...}.
-  mlir::DictionaryAttr toAttr(mlir::MLIRContext *context) const;
-  /// Parses a DictionaryAttr written by toAttr. Unknown keys and wrong types
-  /// are errors (a record that silently loses a knob is worse than none).
-  static llvm::Expected<ScheduleRecord> fromAttr(mlir::DictionaryAttr attr);
+  /// The record as its attribute, #kiln.schedule<version = 1, mode =
+  /// template, pattern = conv1x1, vector_width = 16, ...>. Fails (with the
+  /// attribute verifier's message) on knobs out of range.
+  llvm::Expected<ScheduleAttr> toAttr(mlir::MLIRContext *context) const;
+  static ScheduleRecord fromAttr(ScheduleAttr attr);
+  /// The stable text form a tuning database stores: the attribute as MLIR
+  /// prints it, on one line. parse() reads it back; a record of another
+  /// version, an unknown knob or a value out of range is an error.
+  std::string serialize(mlir::MLIRContext *context) const;
+  static llvm::Expected<ScheduleRecord> parse(llvm::StringRef text, mlir::MLIRContext *context);
   /// One line for humans: "template conv1x1 vw=16 ct=48 pt=4 rt=1 unroll=1
   /// parallel=[1] at=tile order=pixel_major".
   void print(llvm::raw_ostream &os) const;
@@ -113,16 +112,31 @@ struct TargetInfo {
 /// (plain wasm). "host" asks LLVM for this machine's features.
 llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target);
 
+/// One compilation of a model's kernels that a target asks for: the WASM
+/// target wants two (wasm_simd128 and plain wasm), the CPU and JIT targets
+/// one. The schedules phase runs once per variant, on its own copy of the
+/// kernels (compiler/pipeline/Pipeline.h: runSchedulesPhase).
+struct ScheduleVariant {
+  std::string name;                ///< "cpu", "simd", "nosimd", "jit": for messages
+  std::string halideTarget;        ///< "host" or a Halide target string
+  bool keepAttachedRecords = true; ///< false: replace records already on kernels
+};
+
 /// The pattern of a kernel, from the anchor ops in its body.
 KernelPattern classifyKernel(KernelOp kernel);
 
 /// The template record for `kernel` on `target`: full-width vectors where
 /// the channels allow, and a register tile that matches the register file
-/// (STACK.md: 3-5 vectors x 4-8 pixels on x86, 8 accumulators on wasm).
+/// (docs/TRAPS.md H3: 3-5 vectors x 4-8 pixels on x86, 8 accumulators on wasm).
 ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target);
 
-/// The record attached to a kernel, if any.
+/// The record attached to a kernel, if any; an error if the attribute is not
+/// a #kiln.schedule record.
 llvm::Expected<std::optional<ScheduleRecord>> getSchedule(KernelOp kernel);
+/// The record attached to a kernel; an error naming the kernel if it has
+/// none (targets read records, they never choose them: see
+/// codegen/schedule/README.md).
+llvm::Expected<ScheduleRecord> requireSchedule(KernelOp kernel);
 
 } // namespace kiln::codegen
 

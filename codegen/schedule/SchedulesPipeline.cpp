@@ -4,11 +4,11 @@
 namespace kiln {
 
 void buildCodegenSchedulesPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
-                                   llvm::StringRef mode, bool overwrite) {
+                                   ScheduleMode mode, bool overwrite) {
   pm.addPass(createKilnPackWeightsPass());
   KilnAssignSchedulesPassOptions assign;
   assign.target = target.str();
-  assign.mode = mode.str();
+  assign.mode = mode;
   assign.overwrite = overwrite;
   pm.addPass(createKilnAssignSchedulesPass(assign));
 }

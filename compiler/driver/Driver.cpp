@@ -5,8 +5,7 @@
 #include "compiler/import/tfjs/TfjsImporter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
-#include "targets/cpu/CpuTarget.h"
-#include "targets/wasm/WasmTarget.h"
+#include "targets/Targets.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -19,8 +18,6 @@ namespace kiln {
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
-
-static const char *kTargets[] = {"cpu", "wasm"};
 
 llvm::Expected<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context,
                                                 const DriverOptions &options) {
@@ -74,8 +71,9 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     errs << "kilnc: error: " << message << "\n";
     return 1;
   };
-  if (!llvm::is_contained(kTargets, options.target))
-    return fail("unknown target '" + options.target + "' (expected cpu or wasm)");
+  const Target *target = findTarget(options.target);
+  if (!target)
+    return fail("unknown target '" + options.target + "' (expected " + targetNames() + ")");
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -88,59 +86,63 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
 
   if (options.compileTo == Phase::Artifact && options.outputPath == "-")
     return fail("--compile-to=artifact writes files: give an output directory with -o");
-  if (options.target == "wasm" && options.cpuFeatures != "host")
-    return fail("--cpu-features applies to --target=cpu only");
-  auto halideTarget = halideTargetForCpuFeatures(options.cpuFeatures);
-  if (!halideTarget)
-    return fail(llvm::toString(halideTarget.takeError()));
   auto scheduleMode = codegen::parseScheduleMode(options.scheduleMode);
   if (!scheduleMode)
     return fail(llvm::toString(scheduleMode.takeError()));
+
+  TargetOptions targetOptions;
+  targetOptions.outputDir = options.outputPath;
+  targetOptions.modelName = options.modelName.empty()
+                                ? llvm::sys::path::stem(options.inputPath).str()
+                                : options.modelName;
+  targetOptions.sourceName = llvm::sys::path::filename(options.inputPath).str();
+  targetOptions.cpuFeatures = options.cpuFeatures;
+  targetOptions.scheduleMode = *scheduleMode;
+  targetOptions.externalWeights = options.externalWeights;
+  targetOptions.wasmFallback = options.wasmFallback;
+  targetOptions.kernelChecks = options.kernelChecks;
+  targetOptions.progress = options.progress ? &errs : nullptr;
+  targetOptions.warnings = &errs;
+  targetOptions.sizeReport = &llvm::outs();
+  if (llvm::Error err = target->checkOptions(targetOptions))
+    return fail(llvm::toString(std::move(err)));
+  auto variants = target->variants(targetOptions);
+  if (!variants)
+    return fail(llvm::toString(variants.takeError()));
+
   PipelineOptions pipelineOptions;
-  pipelineOptions.target = options.target == "wasm" ? kWasmSimdHalideTarget : *halideTarget;
-  pipelineOptions.scheduleMode = options.scheduleMode;
-  pipelineOptions.fuseBlocks = options.fuseBlocks.value_or(options.target != "wasm");
+  pipelineOptions.target = variants->front().halideTarget;
+  pipelineOptions.scheduleMode = *scheduleMode;
+  pipelineOptions.fuseBlocks = options.fuseBlocks.value_or(target->fuseBlocksByDefault());
 
   // Pass failures report through MLIR diagnostics; print them as they come.
   std::string diagText;
   llvm::raw_string_ostream diagStream(diagText);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
-  if (failed(runPipeline(**module, options.compileTo, pipelineOptions)))
-    return fail("compilation failed at phase '" + phaseName(options.compileTo) + "':\n" +
+  auto phaseFailed = [&](Phase phase, llvm::StringRef variant = "") {
+    std::string where = variant.empty() ? "" : " (" + variant.str() + ")";
+    return fail("compilation failed at phase '" + phaseName(phase) + "'" + where + ":\n" +
                 llvm::StringRef(diagText).rtrim());
+  };
+  if (failed(runPipeline(**module, std::min(options.compileTo, Phase::Kernels), pipelineOptions)))
+    return phaseFailed(std::min(options.compileTo, Phase::Kernels));
 
-  std::string modelName = options.modelName.empty() ? llvm::sys::path::stem(options.inputPath).str()
-                                                    : options.modelName;
-  std::string sourceName = llvm::sys::path::filename(options.inputPath).str();
-  if (options.compileTo == Phase::Artifact && options.target == "wasm") {
-    WasmTargetOptions wasm;
-    wasm.outputDir = options.outputPath;
-    wasm.modelName = modelName;
-    wasm.sourceName = sourceName;
-    wasm.externalWeights = options.externalWeights;
-    wasm.fallback = options.wasmFallback;
-    wasm.kernelChecks = options.kernelChecks;
-    wasm.scheduleMode = *scheduleMode;
-    wasm.sizeReport = &llvm::outs();
-    wasm.progress = options.progress ? &errs : nullptr;
-    wasm.warnings = &errs;
-    if (llvm::Error err = emitWasmArtifact(**module, wasm))
-      return fail(llvm::toString(std::move(err)));
-    return 0;
-  }
+  // The schedules phase: once per variant the target asked for, each on its
+  // own copy of the kernels (the primary one in place when only printing).
+  if (options.compileTo == Phase::Schedules &&
+      failed(runSchedulesPhase(**module, variants->front(), *scheduleMode)))
+    return phaseFailed(Phase::Schedules);
   if (options.compileTo == Phase::Artifact) {
-    CpuTargetOptions cpu;
-    cpu.outputDir = options.outputPath;
-    cpu.modelName = options.modelName.empty() ? llvm::sys::path::stem(options.inputPath).str()
-                                              : options.modelName;
-    cpu.sourceName = llvm::sys::path::filename(options.inputPath).str();
-    cpu.halideTarget = *halideTarget;
-    cpu.scheduleMode = *scheduleMode;
-    cpu.externalWeights = options.externalWeights;
-    cpu.progress = options.progress ? &errs : nullptr;
-    cpu.warnings = &errs;
-    if (llvm::Error err = emitCpuArtifact(**module, cpu))
+    std::vector<OwningOpRef<ModuleOp>> scheduled;
+    std::vector<ModuleOp> modules;
+    for (const codegen::ScheduleVariant &variant : *variants) {
+      scheduled.emplace_back((*module)->clone());
+      if (failed(runSchedulesPhase(*scheduled.back(), variant, *scheduleMode)))
+        return phaseFailed(Phase::Schedules, variant.name);
+      modules.push_back(*scheduled.back());
+    }
+    if (llvm::Error err = target->emit(modules, targetOptions))
       return fail(llvm::toString(std::move(err)));
     return 0;
   }

@@ -6,8 +6,8 @@
 // TOSA's integer ops wrap.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_DIALECTS_KILN_TRANSFORMS_CONSTANTEVAL_H
-#define KILN_DIALECTS_KILN_TRANSFORMS_CONSTANTEVAL_H
+#ifndef KILN_COMPILER_GRAPH_CONSTANTEVAL_H
+#define KILN_COMPILER_GRAPH_CONSTANTEVAL_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/Operation.h"

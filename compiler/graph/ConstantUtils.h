@@ -11,8 +11,8 @@
 // elements packed at their natural width (what the importers write).
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_DIALECTS_KILN_CONSTANTUTILS_H
-#define KILN_DIALECTS_KILN_CONSTANTUTILS_H
+#ifndef KILN_COMPILER_GRAPH_CONSTANTUTILS_H
+#define KILN_COMPILER_GRAPH_CONSTANTUTILS_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinTypes.h"

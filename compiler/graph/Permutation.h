@@ -5,8 +5,8 @@
 // inverting, and building a transpose with its constant perms.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_DIALECTS_KILN_TRANSFORMS_PERMUTATION_H
-#define KILN_DIALECTS_KILN_TRANSFORMS_PERMUTATION_H
+#ifndef KILN_COMPILER_GRAPH_PERMUTATION_H
+#define KILN_COMPILER_GRAPH_PERMUTATION_H
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"

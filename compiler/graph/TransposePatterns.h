@@ -7,8 +7,8 @@
 // merged or split dimensions contiguous.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KILN_DIALECTS_KILN_TRANSFORMS_TRANSPOSEPATTERNS_H
-#define KILN_DIALECTS_KILN_TRANSFORMS_TRANSPOSEPATTERNS_H
+#ifndef KILN_COMPILER_GRAPH_TRANSPOSEPATTERNS_H
+#define KILN_COMPILER_GRAPH_TRANSPOSEPATTERNS_H
 
 #include "mlir/IR/PatternMatch.h"
 

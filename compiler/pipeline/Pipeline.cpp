@@ -2,8 +2,8 @@
 #include "compiler/pipeline/Pipeline.h"
 
 #include "codegen/schedule/Passes.h"
-#include "dialects/kiln/KilnDialect.h"
 #include "compiler/graph/Passes.h"
+#include "dialects/kiln/KilnDialect.h"
 #include "dialects/kiln/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -74,13 +74,20 @@ void buildGraphPipeline(OpPassManager &pm) {
 
 void buildKernelsPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createKilnFormKernelsPass());
-  if (options.fuseBlocks && options.scheduleMode == "template")
+  if (options.fuseBlocks && options.scheduleMode == codegen::ScheduleMode::Template)
     pm.addNestedPass<func::FuncOp>(createKilnFuseBlocksPass());
 }
 
 void buildSchedulesPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // Weight packing (output channels innermost) then a record per kernel.
   buildCodegenSchedulesPipeline(pm, options.target, options.scheduleMode);
+}
+
+LogicalResult runSchedulesPhase(ModuleOp module, const codegen::ScheduleVariant &variant,
+                                codegen::ScheduleMode mode) {
+  PassManager pm(module.getContext());
+  buildCodegenSchedulesPipeline(pm, variant.halideTarget, mode, !variant.keepAttachedRecords);
+  return pm.run(module);
 }
 
 LogicalResult runPipeline(ModuleOp module, Phase to, const PipelineOptions &options) {

@@ -8,6 +8,7 @@
 #ifndef KILN_COMPILER_PIPELINE_PIPELINE_H
 #define KILN_COMPILER_PIPELINE_PIPELINE_H
 
+#include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -45,8 +46,8 @@ struct PipelineOptions {
   /// Halide target the schedules are chosen for ("host", "x86-64-linux-avx2",
   /// "wasm-32-wasmrt-wasm_simd128"...).
   std::string target = "host";
-  /// "template" (Kiln's schedules) or "auto:adams2019|li2018|mullapudi2016".
-  std::string scheduleMode = "template";
+  /// Kiln's templates or one of Halide's autoschedulers.
+  codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// Merge inverted-residual blocks into one kernel (kiln-fuse-blocks).
   /// Template schedules only: the block template is Kiln's; the
   /// autoschedulers get the kernels one convolution each. Measured in
@@ -59,8 +60,16 @@ struct PipelineOptions {
 void buildKernelsPipeline(mlir::OpPassManager &pm, const PipelineOptions &options = {});
 
 /// Weight packing and schedule assignment: a kiln.schedule record on every
-/// kernel (see codegen/README.md).
+/// kernel (see codegen/schedule/README.md), for `options.target`.
 void buildSchedulesPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// The schedules phase for one of a target's variants, on `module` at phase
+/// kernels: the one place a target's kernels get their records (the driver
+/// runs it once per variant, on a copy each; kiln-run and the tests the
+/// same way). Errors are reported through MLIR diagnostics.
+mlir::LogicalResult runSchedulesPhase(mlir::ModuleOp module,
+                                      const codegen::ScheduleVariant &variant,
+                                      codegen::ScheduleMode mode);
 
 /// Runs the passes that take a freshly imported module from the Import phase
 /// up to and including `to` (Artifact runs everything up to Schedules; the

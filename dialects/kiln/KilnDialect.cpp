@@ -1,5 +1,6 @@
 //===- KilnDialect.cpp - the kiln dialect ---------------------------------===//
 #include "dialects/kiln/KilnDialect.h"
+#include "dialects/kiln/KilnAttrs.h"
 #include "dialects/kiln/KilnOps.h"
 
 #include "dialects/kiln/KilnDialect.cpp.inc"
@@ -9,4 +10,5 @@ void kiln::KilnDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/kiln/KilnOps.cpp.inc"
       >();
+  registerAttributes();
 }

@@ -12,6 +12,11 @@ include "mlir/IR/OpBase.td"
 def Kiln_Dialect : Dialect {
   let name = "kiln";
   let cppNamespace = "::kiln";
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// In KilnAttrs.cpp, beside the attributes' storage classes.
+    void registerAttributes();
+  }];
   let summary = "Kernel grouping, schedules and model interface for Kiln";
   let description = [{
     The `kiln` dialect sits beside upstream TOSA. A model's graph is TOSA over

@@ -2,6 +2,7 @@
 #ifndef KILN_DIALECTS_KILN_KILNOPS_H
 #define KILN_DIALECTS_KILN_KILNOPS_H
 
+#include "dialects/kiln/KilnAttrs.h"
 #include "dialects/kiln/KilnDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -1,6 +1,6 @@
 //===- Passes.td - kiln dialect passes --------------------*- tablegen -*-===//
 //
-// One pass per file: pass KilnXxxPass, flag kiln-xxx, file transforms/Xxx.cpp,
+// One pass per file: pass KilnXxxPass, flag kiln-xxx, file dialects/kiln/transforms/Xxx.cpp,
 // test test/lit/dialects/kiln/xxx.mlir. The graph phase passes
 // are in compiler/graph/Passes.td.
 //

@@ -93,13 +93,14 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   auto plan = host::planHost(main, options.modelName);
   if (!plan)
     return plan.takeError();
+  if (auto err = host::checkCBoundary(*plan))
+    return err;
   const std::string &m = plan->modelName;
   auto tmp = toolchain::TempDir::create("kiln-cpu");
   if (!tmp)
     return tmp.takeError();
 
   codegen::CompileOptions compileOptions;
-  compileOptions.defaultMode = options.scheduleMode;
   std::vector<std::string> objects;
   std::vector<uint64_t> scratchPerThread, scratchOnce;
   KernelProgress progress(options.progress, plan->kernels.size());
@@ -165,6 +166,38 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (auto err = buildRuntime(*tmp, options))
     return err;
   return toolchain::publish(*tmp, options.outputDir, published);
+}
+
+llvm::Error CpuTarget::checkOptions(const TargetOptions &options) const {
+  auto target = halideTargetForCpuFeatures(options.cpuFeatures);
+  return target ? llvm::Error::success() : target.takeError();
+}
+
+llvm::Expected<std::vector<codegen::ScheduleVariant>>
+CpuTarget::variants(const TargetOptions &options) const {
+  auto target = halideTargetForCpuFeatures(options.cpuFeatures);
+  if (!target)
+    return target.takeError();
+  return std::vector<codegen::ScheduleVariant>{{"cpu", *target, /*keepAttachedRecords=*/true}};
+}
+
+llvm::Error CpuTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
+                            const TargetOptions &options) const {
+  auto variants = this->variants(options);
+  if (!variants)
+    return variants.takeError();
+  if (scheduled.size() != variants->size())
+    return error("internal: the cpu target expects one scheduled module");
+  CpuTargetOptions cpu;
+  cpu.outputDir = options.outputDir;
+  cpu.modelName = options.modelName;
+  cpu.sourceName = options.sourceName;
+  cpu.halideTarget = (*variants)[0].halideTarget;
+  cpu.scheduleMode = options.scheduleMode;
+  cpu.externalWeights = options.externalWeights;
+  cpu.progress = options.progress;
+  cpu.warnings = options.warnings;
+  return emitCpuArtifact(scheduled[0], cpu);
 }
 
 } // namespace kiln

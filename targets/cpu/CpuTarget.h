@@ -16,6 +16,7 @@
 
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "targets/common/Target.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,6 +24,23 @@
 
 namespace kiln {
 
+/// `--target=cpu`: one variant, the Halide target of --cpu-features.
+class CpuTarget : public Target {
+public:
+  llvm::StringRef name() const override { return "cpu"; }
+  llvm::StringRef summary() const override {
+    return "a C static library plus header (x86-64; --cpu-features)";
+  }
+  llvm::Error checkOptions(const TargetOptions &options) const override;
+  /// Measured faster on the CPU (codegen/README.md, "block").
+  bool fuseBlocksByDefault() const override { return true; }
+  llvm::Expected<std::vector<codegen::ScheduleVariant>>
+  variants(const TargetOptions &options) const override;
+  llvm::Error emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
+                   const TargetOptions &options) const override;
+};
+
+/// What emitCpuArtifact needs, resolved from TargetOptions.
 struct CpuTargetOptions {
   std::string outputDir;
   std::string modelName;
@@ -31,8 +49,7 @@ struct CpuTargetOptions {
   /// such as "x86-64-linux-avx2-fma-f16c-sse41" to cross-compile.
   std::string halideTarget = "host";
   bool externalWeights = false;
-  /// For kernels without a kiln.schedule record: Kiln's templates or one of
-  /// Halide's autoschedulers.
+  /// What the user asked for, for progress lines and fallback warnings.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// One line per compiled kernel and a total (targets/common/Progress.h);
   /// nullptr: none.
@@ -41,7 +58,7 @@ struct CpuTargetOptions {
   llvm::raw_ostream *warnings = nullptr;
 };
 
-/// Compiles a module at phase kernels (or schedules) into the files above.
+/// Compiles a module at phase schedules into the files above.
 /// Nothing in outputDir changes unless every file was produced.
 llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options);
 

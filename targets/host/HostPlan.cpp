@@ -26,16 +26,25 @@ static uint64_t alignUp(uint64_t value) {
 
 llvm::Expected<ElementKind> elementKind(Type type) {
   auto dtype = dtypeOf(type);
-  DTypeLayout layout = dtype ? layoutOf(*dtype) : DTypeLayout{};
-  if (!dtype || !layout.cEnumerator) {
-    if (!dtype)
-      llvm::consumeError(dtype.takeError());
+  if (!dtype) {
+    llvm::consumeError(dtype.takeError());
     std::string text;
     llvm::raw_string_ostream(text) << type;
-    return planError("unsupported element type " + text + " at the model's boundary");
+    return planError("unsupported element type " + text);
   }
+  DTypeLayout layout = layoutOf(*dtype);
   return ElementKind{*dtype, layout.halideCode, layout.bits, uint8_t(dtypeBytes(*dtype)),
                      layout.cEnumerator};
+}
+
+llvm::Error checkCBoundary(const HostPlan &plan) {
+  for (const std::vector<TensorDesc> *tensors : {&plan.inputs, &plan.outputs})
+    for (const TensorDesc &t : *tensors)
+      if (!t.element.dtype)
+        return planError("'" + t.name + "' has element type " + dtypeName(t.element.type) +
+                         ", which the C API does not take at a model's boundary (it takes "
+                         "float32, float16, int64, int32, int16, int8, uint8 and bool)");
+  return llvm::Error::success();
 }
 
 uint64_t TensorDesc::bytes() const {
@@ -221,7 +230,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
     return it->second;
   };
 
-  llvm::StringMap<unsigned> kernelByHash;
+  llvm::StringMap<unsigned> kernelByKey;
   std::vector<Interval> intervals;
   llvm::DenseMap<Value, unsigned> intervalOf;
   for (Operation &op : body.without_terminator()) {
@@ -242,9 +251,10 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
     unsigned callIndex = plan.calls.size();
     KernelCall call;
     call.label = kernel.getKernelName().str();
-    std::string hash =
-        kernel.getHash() ? kernel.getHash()->str() : "call" + std::to_string(callIndex);
-    auto [it, inserted] = kernelByHash.try_emplace(hash, plan.kernels.size());
+    // One function per kernelKey, not per structural hash: two transposes
+    // with the same body but different perms (static operands, baked into
+    // the code) hash alike and must stay two functions.
+    auto [it, inserted] = kernelByKey.try_emplace(codegen::kernelKey(kernel), plan.kernels.size());
     if (inserted)
       plan.kernels.push_back(kernel);
     call.kernel = it->second;

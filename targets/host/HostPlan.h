@@ -22,14 +22,16 @@
 
 namespace kiln::host {
 
-/// The element types a host buffer can hold at a model's boundary, mapped to
-/// halide_type_t and kiln_dtype (dialects/kiln/DType.h).
+/// A host buffer's element type, mapped to halide_type_t and kiln_dtype
+/// (dialects/kiln/DType.h).
 struct ElementKind {
   DType type;
   uint8_t halideCode; ///< halide_type_code_t: 0 int, 1 uint, 2 float.
   uint8_t bits;       ///< 1 for bool (stored in a byte).
   uint8_t bytes;      ///< storage size of one element.
-  const char *dtype;  ///< kiln_dtype enumerator, e.g. "KILN_DTYPE_F32".
+  /// kiln_dtype enumerator, e.g. "KILN_DTYPE_F32"; nullptr for the types
+  /// the C API does not take at a model's boundary (see checkCBoundary).
+  const char *dtype;
 };
 llvm::Expected<ElementKind> elementKind(mlir::Type type);
 
@@ -64,7 +66,8 @@ struct OutputCopy {
 struct HostPlan {
   std::string modelName;
   std::vector<TensorDesc> inputs, outputs;
-  /// One representative kernel per kernelKey (codegen/KernelInfo.h); the function names are
+  /// One representative kernel per kernelKey (codegen/schedule/KernelInfo.h); the function names
+  /// are
   /// `<modelName>_k<index>`.
   std::vector<kiln::KernelOp> kernels;
   std::vector<KernelCall> calls;
@@ -84,6 +87,11 @@ constexpr uint64_t kBufferAlign = 64;
 /// Plans `main`. Fails with a clear message on anything the host cannot run
 /// (an op outside a kernel, a dynamic shape, an unsupported element type).
 llvm::Expected<HostPlan> planHost(mlir::func::FuncOp main, llvm::StringRef modelName);
+
+/// An error naming the first input or output whose element type the C API
+/// (kiln_dtype) cannot describe; the CPU and WASM targets check this, the
+/// in-process JIT takes any type.
+llvm::Error checkCBoundary(const HostPlan &plan);
 
 /// Turns any string into a C identifier usable as a model name prefix.
 std::string sanitizeModelName(llvm::StringRef name);

@@ -11,7 +11,7 @@
 // whose operands from that input have the output's shape (other operands,
 // weights and other inputs, may broadcast). Each output element then depends
 // only on the input element at the same index. Halide computes the pure
-// output of the generic template (codegen/ApplySchedule.cpp, applyGeneric) as
+// output of the generic template (codegen/halide/ApplySchedule.cpp, applyGeneric) as
 // loads of in[i..i+w), math in registers, a store to out[i..i+w): the store
 // depends on the loads, so element i is read before it is written, and no
 // other element reads it. That holds for vectors of any width and for
@@ -38,7 +38,7 @@ using namespace mlir;
 namespace kiln::host {
 
 /// The ops codegen emits as out[i] = f(operands broadcast at i)
-/// (codegen/emit/Elementwise.cpp).
+/// (codegen/halide/emit/Elementwise.cpp).
 static bool isElementwise(Operation *op) {
   return isa<tosa::AddOp, tosa::SubOp, tosa::MulOp, tosa::MaximumOp, tosa::MinimumOp, tosa::PowOp,
              tosa::IntDivOp, tosa::EqualOp, tosa::GreaterOp, tosa::GreaterEqualOp,
@@ -72,7 +72,7 @@ static bool isSameOrderCopy(KernelOp kernel, const llvm::DenseSet<Value> &shared
 
 /// Whether the generic template vectorises the innermost dimension (extent
 /// `extent`) with a ShiftInwards tail. Mirrors vectorizeSafely in
-/// codegen/ApplySchedule.cpp: a width that divides needs no tail, a smaller
+/// codegen/halide/ApplySchedule.cpp: a width that divides needs no tail, a smaller
 /// extent stays scalar, anything else shifts the last vector inward.
 static bool hasShiftedTail(int64_t extent, int width) {
   return width > 1 && extent >= 2 && extent % width != 0 && extent > width;

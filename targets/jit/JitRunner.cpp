@@ -4,14 +4,12 @@
 #include "codegen/halide/ApplySchedule.h"
 #include "codegen/halide/Compile.h"
 #include "codegen/halide/KernelEmitter.h"
-#include "codegen/schedule/KernelInfo.h"
-#include "codegen/schedule/Passes.h"
 #include "codegen/halide/QuietStderr.h"
+#include "codegen/schedule/KernelInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
+#include "targets/host/HostPlan.h"
 
 #include <chrono>
 #include <map>
@@ -61,10 +59,12 @@ Halide::Type halideTypeOf(DType dtype) {
   return Halide::Float(32);
 }
 
-// A dense buffer of a tensor's type and shape (Halide order).
-Halide::Buffer<> makeBuffer(DType dtype, const std::vector<int64_t> &shape) {
-  std::vector<int> sizes(shape.rbegin(), shape.rend());
-  return Halide::Buffer<>(halideTypeOf(dtype), sizes);
+// A Halide view of `bytes` with a tensor's type and shape (Halide order,
+// dense): the runner's buffers are views into the plan's arena, weights,
+// inputs and outputs, as the generated C host binds them.
+Halide::Buffer<> viewOf(const host::TensorDesc &desc, void *bytes) {
+  std::vector<int> sizes(desc.shape.rbegin(), desc.shape.rend());
+  return Halide::Buffer<>(halideTypeOf(desc.element.type), bytes, sizes);
 }
 
 // One JIT-compiled kernel, shared by every runner whose kernel has its key.
@@ -80,24 +80,24 @@ std::map<std::string, std::shared_ptr<CompiledKernel>> &cache() {
   return c;
 }
 
-struct Step {
-  std::string name;
-  std::shared_ptr<CompiledKernel> kernel;
-  std::vector<Value> inputs, outputs;
-  std::vector<Halide::Buffer<>> outBuffers;
-};
-
 } // namespace
 
 struct JitRunner::Impl {
-  /// The runner's own copy of the module, at phase schedules.
+  /// The runner's own copy of the module, at phase schedules: the plan's
+  /// kernels point into it.
   OwningOpRef<ModuleOp> module;
+  host::HostPlan plan;
   std::vector<HostTensor> inputSpecs, outputSpecs;
-  std::vector<Value> inputValues, outputValues;
-  llvm::DenseMap<Value, Halide::Buffer<>> constants;
-  std::vector<Step> steps;
-  std::vector<KernelStats> stats;
+  /// One per plan kernel.
+  std::vector<std::shared_ptr<CompiledKernel>> kernels;
+  /// Intermediates, at the plan's offsets (reused by every run).
+  std::vector<uint8_t> arena;
+  std::vector<KernelStats> stats; ///< one per call
 };
+
+codegen::ScheduleVariant jitVariant(codegen::ScheduleMode mode) {
+  return {"jit", "host", /*keepAttachedRecords=*/mode == ScheduleMode::Template};
+}
 
 JitRunner::JitRunner() : impl(std::make_unique<Impl>()) {}
 JitRunner::~JitRunner() = default;
@@ -106,27 +106,18 @@ const std::vector<HostTensor> &JitRunner::inputSpecs() const { return impl->inpu
 const std::vector<HostTensor> &JitRunner::outputSpecs() const { return impl->outputSpecs; }
 const std::vector<KernelStats> &JitRunner::kernelStats() const { return impl->stats; }
 
-static llvm::Expected<HostTensor> specOf(Type type, std::string name) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
-    return makeError("'" + name + "' is not a statically shaped tensor");
-  auto dtype = dtypeOf(tensor.getElementType());
-  if (!dtype)
-    return makeError("'" + name + "': " + llvm::toString(dtype.takeError()));
-  return HostTensor::zeros(
-      std::move(name), *dtype,
-      std::vector<int64_t>(tensor.getShape().begin(), tensor.getShape().end()));
+static HostTensor specOf(const host::TensorDesc &desc) {
+  return HostTensor::zeros(desc.name, desc.element.type, desc.shape);
 }
 
-static llvm::Expected<std::shared_ptr<CompiledKernel>>
-compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
+static llvm::Expected<std::shared_ptr<CompiledKernel>> compileKernel(KernelOp kernel,
+                                                                     KernelStats &stats) {
   auto start = std::chrono::steady_clock::now();
-  auto record = resolveSchedule(kernel, "host", options.mode);
+  auto record = requireSchedule(kernel);
   if (!record)
     return record.takeError();
-  stats.kernelName = kernel.getKernelName().str();
   stats.schedule = record->str();
-  // The key covers the record actually applied, attached or not.
+  // The key covers the record as attached.
   stats.key = kernelKey(kernel) + "/" + stats.schedule;
   {
     std::lock_guard<std::mutex> lock(cacheMutex);
@@ -171,86 +162,40 @@ compileKernel(KernelOp kernel, const JitOptions &options, KernelStats &stats) {
   return cache().emplace(stats.key, compiled).first->second;
 }
 
-// The schedules phase on a copy, exactly as the AOT targets run it: packed
-// weights and a record on every kernel (an auto mode replaces records).
-static llvm::Expected<OwningOpRef<ModuleOp>> toSchedulesPhase(ModuleOp module,
-                                                              const JitOptions &options) {
-  OwningOpRef<ModuleOp> copy(module.clone());
-  std::string firstError;
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
-    if (firstError.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-      firstError = diag.str();
-    return success();
-  });
-  PassManager pm(module.getContext());
-  buildCodegenSchedulesPipeline(pm, "host", scheduleModeName(options.mode),
-                                /*overwrite=*/options.mode != ScheduleMode::Template);
-  if (failed(pm.run(*copy)))
-    return makeError("schedules phase failed: " + firstError);
-  return copy;
-}
-
-llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original,
-                                                             const JitOptions &options) {
+llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original) {
   std::unique_ptr<JitRunner> runner(new JitRunner());
   Impl &impl = *runner->impl;
-  auto scheduled = toSchedulesPhase(original, options);
-  if (!scheduled)
-    return scheduled.takeError();
-  impl.module = std::move(*scheduled);
+  impl.module = OwningOpRef<ModuleOp>(original.clone());
   auto main = impl.module->lookupSymbol<func::FuncOp>("main");
   if (!main)
     return makeError("the module has no func.func @main");
-
-  for (BlockArgument arg : main.getArguments()) {
-    auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.name");
-    auto spec =
-        specOf(arg.getType(), name ? name.str() : "input" + std::to_string(arg.getArgNumber()));
-    if (!spec)
-      return spec.takeError();
-    impl.inputSpecs.push_back(std::move(*spec));
-    impl.inputValues.push_back(arg);
+  // The same plan the C and WASM hosts print: kernels deduplicated, one
+  // arena with offsets from liveness, in-place results, output copies.
+  auto plan = host::planHost(main, "jit");
+  if (!plan)
+    return plan.takeError();
+  impl.plan = std::move(*plan);
+  for (const host::TensorDesc &desc : impl.plan.inputs)
+    impl.inputSpecs.push_back(specOf(desc));
+  for (const host::TensorDesc &desc : impl.plan.outputs)
+    impl.outputSpecs.push_back(specOf(desc));
+  std::vector<KernelStats> kernelStats(impl.plan.kernels.size());
+  for (auto [k, kernel] : llvm::enumerate(impl.plan.kernels)) {
+    auto compiled = compileKernel(kernel, kernelStats[k]);
+    if (!compiled)
+      return compiled.takeError();
+    impl.kernels.push_back(*compiled);
   }
-  for (Operation &op : main.getBody().front()) {
-    if (isa<tosa::ConstOp, arith::ConstantOp>(op)) {
-      std::optional<ElementsAttr> attr = constantValue(op.getResult(0));
-      auto spec = specOf(op.getResult(0).getType(), "constant");
-      if (!attr || !spec)
-        return makeError("unsupported constant: " + (spec ? llvm::Twine("not an elements attribute")
-                                                          : llvm::toString(spec.takeError())));
-      auto bytes = constantBytes(*attr);
-      if (!bytes)
-        return bytes.takeError();
-      Halide::Buffer<> buffer = makeBuffer(spec->dtype, spec->shape);
-      std::memcpy(buffer.data(), bytes->data(), bytes->size());
-      impl.constants[op.getResult(0)] = buffer;
-    } else if (auto kernel = dyn_cast<KernelOp>(op)) {
-      KernelStats stats;
-      auto compiled = compileKernel(kernel, options, stats);
-      if (!compiled)
-        return compiled.takeError();
-      impl.stats.push_back(stats);
-      Step step;
-      step.name = kernel.getKernelName().str();
-      step.kernel = *compiled;
-      step.inputs.assign(kernel.getInputs().begin(), kernel.getInputs().end());
-      step.outputs.assign(kernel.getResults().begin(), kernel.getResults().end());
-      impl.steps.push_back(std::move(step));
-    } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-        auto name = main.getResultAttrOfType<StringAttr>(i, "kiln.name");
-        auto spec = specOf(value.getType(), name ? name.str() : "output" + std::to_string(i));
-        if (!spec)
-          return spec.takeError();
-        impl.outputSpecs.push_back(std::move(*spec));
-        impl.outputValues.push_back(value);
-      }
-    } else {
-      return makeError("'" + op.getName().getStringRef() +
-                       "' outside a kiln.kernel: the JIT runner needs the module at phase "
-                       "kernels");
-    }
+  for (const host::KernelCall &call : impl.plan.calls) {
+    KernelStats stats = kernelStats[call.kernel];
+    stats.kernelName = call.label;
+    impl.stats.push_back(stats);
+    // A kernel compiled for an earlier call of this runner is cached for the
+    // later ones: report only the first compile.
+    kernelStats[call.kernel].cached = true;
+    kernelStats[call.kernel].compileSeconds = 0;
   }
+  impl.arena.assign(impl.plan.arenaBytes, 0);
   return runner;
 }
 
@@ -259,7 +204,6 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
   if (inputs.size() != impl.inputSpecs.size())
     return makeError("expected " + llvm::Twine(impl.inputSpecs.size()) + " inputs, got " +
                      llvm::Twine(inputs.size()));
-  llvm::DenseMap<Value, Halide::Buffer<>> buffers = impl.constants;
   for (auto [i, input] : llvm::enumerate(inputs)) {
     const HostTensor &spec = impl.inputSpecs[i];
     if (input.dtype != spec.dtype || input.shape != spec.shape)
@@ -269,52 +213,55 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
     if (input.data.size() != spec.byteSize())
       return makeError("input '" + spec.name + "': expected " + llvm::Twine(spec.byteSize()) +
                        " bytes, got " + llvm::Twine(input.data.size()));
-    Halide::Buffer<> buffer = makeBuffer(spec.dtype, spec.shape);
-    std::memcpy(buffer.data(), input.data.data(), input.data.size());
-    buffers[impl.inputValues[i]] = buffer;
   }
-  for (auto [stepIndex, step] : llvm::enumerate(impl.steps)) {
-    auto stepStart = std::chrono::steady_clock::now();
-    // Output buffers are allocated on the first run and reused: fresh
-    // pages on every call would cost page faults (STACK.md), not compute.
-    if (step.outBuffers.empty())
-      for (Value v : step.outputs) {
-        auto spec = specOf(v.getType(), step.name);
-        if (!spec)
-          return spec.takeError();
-        step.outBuffers.push_back(makeBuffer(spec->dtype, spec->shape));
-      }
-    std::vector<Halide::Buffer<>> &outs = step.outBuffers;
-    CompiledKernel &k = *step.kernel;
+  std::vector<HostTensor> outputs = impl.outputSpecs;
+  // Where a buffer of the plan lives in this run. Kernels never write their
+  // inputs, weights or model inputs included.
+  auto addressOf = [&](const host::BufferRef &ref) -> void * {
+    switch (ref.kind) {
+    case host::BufferRef::Input:
+      return const_cast<uint8_t *>(inputs[ref.index].data.data());
+    case host::BufferRef::Output:
+      return outputs[ref.index].data.data();
+    case host::BufferRef::Weight:
+      return impl.plan.weights.data() + ref.offset;
+    case host::BufferRef::Arena:
+      return impl.arena.data() + ref.offset;
+    }
+    return nullptr;
+  };
+  for (auto [callIndex, call] : llvm::enumerate(impl.plan.calls)) {
+    auto start = std::chrono::steady_clock::now();
+    CompiledKernel &k = *impl.kernels[call.kernel];
+    size_t numInputs = k.emitted.inputs.size();
+    if (call.args.size() != numInputs + k.emitted.outputs.size())
+      return makeError("internal: kernel '" + call.label + "' has " +
+                       llvm::Twine(call.args.size()) + " buffers, its function takes " +
+                       llvm::Twine(numInputs + k.emitted.outputs.size()));
+    std::vector<Halide::Buffer<>> outs;
+    for (size_t a = numInputs; a < call.args.size(); ++a)
+      outs.push_back(viewOf(call.args[a].desc, addressOf(call.args[a])));
     std::lock_guard<std::mutex> lock(k.runMutex);
     try {
-      for (auto [param, value] : llvm::zip(k.emitted.inputs, step.inputs))
-        param.set(buffers.lookup(value));
+      for (size_t a = 0; a < numInputs; ++a)
+        k.emitted.inputs[a].set(viewOf(call.args[a].desc, addressOf(call.args[a])));
       Halide::Realization realization(outs);
       k.emitted.pipeline.realize(realization, Halide::get_jit_target_from_environment());
     } catch (const Halide::Error &e) {
-      return makeError("kernel '" + step.name + "' failed: " + e.what());
+      return makeError("kernel '" + call.label + "' failed: " + e.what());
     }
-    // Drop the input bindings: the pipeline must not keep buffers alive.
+    // Drop the input bindings: the pipeline must not keep views of this run.
     for (Halide::ImageParam &param : k.emitted.inputs)
       param.reset();
-    for (auto [value, buffer] : llvm::zip(step.outputs, outs))
-      buffers[value] = buffer;
     double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
-    double &best = impl.stats[stepIndex].bestRunSeconds;
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double &best = impl.stats[callIndex].bestRunSeconds;
     best = best == 0 ? seconds : std::min(best, seconds);
   }
-  std::vector<HostTensor> results;
-  for (auto [spec, value] : llvm::zip(impl.outputSpecs, impl.outputValues)) {
-    HostTensor out = spec;
-    Halide::Buffer<> buffer = buffers.lookup(value);
-    if (!buffer.defined() || buffer.size_in_bytes() != out.byteSize())
-      return makeError("output '" + spec.name + "' was not computed");
-    std::memcpy(out.data.data(), buffer.data(), out.byteSize());
-    results.push_back(std::move(out));
-  }
-  return results;
+  for (const host::OutputCopy &copy : impl.plan.copies)
+    std::memcpy(outputs[copy.output].data.data(), addressOf(copy.source),
+                outputs[copy.output].byteSize());
+  return outputs;
 }
 
 } // namespace kiln::jit

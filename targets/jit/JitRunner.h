@@ -1,12 +1,14 @@
 //===- JitRunner.h - run a whole model in process with Halide's JIT -*- C++ -*-===//
 //
-// Runs `@main` at phase kernels (or schedules) without building an
-// artifact: on its own copy of the module it runs the schedules phase as the
-// targets do (packed weights, schedule records), constants become buffers,
-// each kiln.kernel is emitted, scheduled and JIT-compiled through the same
-// codegen path as the AOT targets, then the kernels run in order. Compiled kernels are cached per
-// process by kernelKey, so equal kernels (in one model or across models) compile once. For tests,
-// the conformance runner and kiln-run. No Halide in this header.
+// The in-process target: runs `@main` at phase schedules without building an
+// artifact. The model is planned exactly as the C and WASM hosts plan it
+// (targets/host/HostPlan.h: deduplicated kernels, one arena, in-place
+// results), each distinct kiln.kernel is emitted, scheduled by its record and
+// JIT-compiled through the same codegen path as the AOT targets, then the
+// calls run in order over views of the arena. Compiled kernels are cached
+// per process by kernelKey and record, so equal kernels (in one model or
+// across models) compile once. For tests, the conformance runner and
+// kiln-run. No Halide in this header.
 //
 // Thread safety: one JitRunner is used by one thread at a time; several
 // runners may run concurrently (a shared compiled kernel is locked while it
@@ -16,9 +18,9 @@
 #ifndef KILN_TARGETS_JIT_JITRUNNER_H
 #define KILN_TARGETS_JIT_JITRUNNER_H
 
-#include "targets/jit/HostTensor.h"
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "targets/jit/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -27,16 +29,9 @@
 
 namespace kiln::jit {
 
-struct JitOptions {
-  /// Template: the kernel's kiln.schedule record if it has one, else the
-  /// template for this machine. An auto mode runs that autoscheduler on
-  /// every kernel, whatever record it carries.
-  codegen::ScheduleMode mode = codegen::ScheduleMode::Template;
-};
-
 /// What compiling one kernel cost.
 struct KernelStats {
-  std::string kernelName;
+  std::string kernelName; ///< the call's kiln.kernel name
   std::string key;
   std::string schedule;      ///< the applied record, printed
   double compileSeconds = 0; ///< 0 when it came from the cache
@@ -46,13 +41,19 @@ struct KernelStats {
   double bestRunSeconds = 0;
 };
 
+/// The JIT's one schedule variant: this machine's features. Records already
+/// attached are kept for Kiln's templates and replaced when an autoscheduler
+/// is asked for (it runs on every kernel, whatever record it carries).
+codegen::ScheduleVariant jitVariant(codegen::ScheduleMode mode);
+
 class JitRunner {
 public:
-  /// Prepares `module`'s @main (phase kernels): evaluates constants and
-  /// compiles every kernel. Fails with one clear message naming the
-  /// kernel and op that cannot be compiled.
-  static llvm::Expected<std::unique_ptr<JitRunner>> create(mlir::ModuleOp module,
-                                                           const JitOptions &options = {});
+  /// Prepares `module`'s @main (phase schedules: every kernel carries its
+  /// record; compiler/pipeline's runSchedulesPhase with jitVariant()):
+  /// plans it as the C host does (targets/host/HostPlan.h) and compiles
+  /// every distinct kernel. Fails with one clear message naming the kernel
+  /// and op that cannot be compiled, or the kernel without a record.
+  static llvm::Expected<std::unique_ptr<JitRunner>> create(mlir::ModuleOp module);
   ~JitRunner();
 
   /// Inputs and outputs as @main declares them (names from kiln.name,

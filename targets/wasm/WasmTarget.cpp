@@ -2,10 +2,7 @@
 #include "targets/wasm/WasmTarget.h"
 
 #include "codegen/halide/Compile.h"
-#include "codegen/schedule/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostPlan.h"
@@ -28,45 +25,23 @@ static llvm::Expected<std::string> readFile(llvm::StringRef path) {
   return (*buffer)->getBuffer().str();
 }
 
-/// Takes a copy of `module` through the schedules phase for one Halide
-/// target: weights packed for vector loads and a schedule record on every
-/// kernel (codegen/README.md: targets must run it). The SIMD module keeps
-/// records already attached (the driver's schedules phase, a tuning
-/// database); the fallback replaces them, since they were chosen for SIMD.
-static llvm::Error runSchedules(mlir::ModuleOp module, const WasmTargetOptions &options,
-                                llvm::StringRef halideTarget, bool overwrite) {
-  std::string firstError;
-  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic &diag) {
-    if (firstError.empty() && diag.getSeverity() == mlir::DiagnosticSeverity::Error)
-      firstError = diag.str();
-    return mlir::success();
-  });
-  mlir::PassManager pm(module.getContext());
-  buildCodegenSchedulesPipeline(pm, halideTarget, codegen::scheduleModeName(options.scheduleMode),
-                                overwrite);
-  if (mlir::failed(pm.run(module)))
-    return error("the schedules phase failed for " + halideTarget + ": " + firstError);
-  return llvm::Error::success();
-}
-
-/// One module: the schedules phase on a copy of the model, its plan, the
+/// One module: the plan of the model as scheduled for the flavour, its
 /// kernels and Halide's runtime compiled for the flavour's target, all linked
 /// into `wasmPath`. Returns the plan without its kernels (they belong to the
-/// copy), for the loader and the size report.
+/// scheduled module), for the loader and the size report.
 static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
                                                   const WasmTargetOptions &options,
                                                   const toolchain::TempDir &tmp, bool simd,
                                                   const std::string &wasmPath) {
   std::string runtimeTarget = simd ? kWasmSimdHalideTarget : kWasmHalideTarget;
-  mlir::OwningOpRef<mlir::ModuleOp> copy(module.clone());
-  if (auto err = runSchedules(*copy, options, runtimeTarget, /*overwrite=*/!simd))
-    return std::move(err);
-  auto main = copy->lookupSymbol<mlir::func::FuncOp>("main");
+  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
     return error("the module has no @main function");
   auto plan = host::planHost(main, options.modelName);
   if (!plan)
     return plan.takeError();
+  if (auto err = host::checkCBoundary(*plan))
+    return std::move(err);
 
   std::string dir = tmp.file(simd ? "simd" : "nosimd");
   if (auto ec = llvm::sys::fs::create_directories(dir))
@@ -80,7 +55,6 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
   in.simd = simd;
   in.externalWeights = options.externalWeights;
   codegen::CompileOptions compileOptions;
-  compileOptions.defaultMode = options.scheduleMode;
   KernelProgress progress(options.progress, plan->kernels.size(), simd ? "simd" : "nosimd");
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = dir + "/" + plan->functionName(k) + ".o";
@@ -159,18 +133,22 @@ measureArtifact(const host::HostPlan &plan, const WasmTargetOptions &options,
   return report;
 }
 
-llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &options) {
+llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackModule,
+                             const WasmTargetOptions &options) {
   std::string name = host::sanitizeModelName(options.modelName);
   auto tmp = toolchain::TempDir::create("kiln-wasm");
   if (!tmp)
     return tmp.takeError();
   std::vector<std::string> published = {wasm::simdWasmFile(name)};
-  auto plan = buildModule(module, options, *tmp, /*simd=*/true, tmp->file(published.back()));
+  auto plan = buildModule(simdModule, options, *tmp, /*simd=*/true, tmp->file(published.back()));
   if (!plan)
     return plan.takeError();
   if (options.fallback) {
     published.push_back(wasm::fallbackWasmFile(name));
-    auto fallback = buildModule(module, options, *tmp, /*simd=*/false, tmp->file(published.back()));
+    if (!fallbackModule)
+      return error("internal: no module scheduled for the fallback");
+    auto fallback =
+        buildModule(fallbackModule, options, *tmp, /*simd=*/false, tmp->file(published.back()));
     if (!fallback)
       return fallback.takeError();
     if (auto err = checkSameInterface(*plan, *fallback))
@@ -203,6 +181,36 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &opt
   if (options.sizeReport)
     wasm::print(*report, *options.sizeReport);
   return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<codegen::ScheduleVariant>>
+WasmTarget::variants(const TargetOptions &options) const {
+  // Records already attached (a tuning database's) were chosen for SIMD; the
+  // fallback replaces them with its own.
+  std::vector<codegen::ScheduleVariant> variants = {
+      {"simd", kWasmSimdHalideTarget, /*keepAttachedRecords=*/true}};
+  if (options.wasmFallback)
+    variants.push_back({"nosimd", kWasmHalideTarget, /*keepAttachedRecords=*/false});
+  return variants;
+}
+
+llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
+                             const TargetOptions &options) const {
+  if (scheduled.size() != (options.wasmFallback ? 2u : 1u))
+    return error("internal: the wasm target expects one scheduled module per variant");
+  WasmTargetOptions wasm;
+  wasm.outputDir = options.outputDir;
+  wasm.modelName = options.modelName;
+  wasm.sourceName = options.sourceName;
+  wasm.externalWeights = options.externalWeights;
+  wasm.fallback = options.wasmFallback;
+  wasm.kernelChecks = options.kernelChecks;
+  wasm.scheduleMode = options.scheduleMode;
+  wasm.sizeReport = options.sizeReport;
+  wasm.progress = options.progress;
+  wasm.warnings = options.warnings;
+  return emitWasmArtifact(scheduled[0], options.wasmFallback ? scheduled[1] : mlir::ModuleOp(),
+                          wasm);
 }
 
 } // namespace kiln

@@ -17,6 +17,7 @@
 
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "targets/common/Target.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -24,6 +25,21 @@
 
 namespace kiln {
 
+/// `--target=wasm`: two variants, wasm_simd128 and (unless --no-fallback)
+/// plain wasm for engines without SIMD; the fallback's records are its own.
+class WasmTarget : public Target {
+public:
+  llvm::StringRef name() const override { return "wasm"; }
+  llvm::StringRef summary() const override {
+    return "a WebAssembly module plus an ES-module loader";
+  }
+  llvm::Expected<std::vector<codegen::ScheduleVariant>>
+  variants(const TargetOptions &options) const override;
+  llvm::Error emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
+                   const TargetOptions &options) const override;
+};
+
+/// What emitWasmArtifact needs, resolved from TargetOptions.
 struct WasmTargetOptions {
   std::string outputDir;
   std::string modelName;
@@ -38,8 +54,7 @@ struct WasmTargetOptions {
   /// 114 KB at the same speed. On, a schedule reading out of bounds fails
   /// with Halide's message instead of reading a neighbour's bytes.
   bool kernelChecks = false;
-  /// For kernels without a kiln.schedule record: Kiln's templates or one of
-  /// Halide's autoschedulers.
+  /// What the user asked for, for progress lines and fallback warnings.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// Where to print the size report (nullptr: only NAME.size.json).
   llvm::raw_ostream *sizeReport = nullptr;
@@ -54,12 +69,12 @@ struct WasmTargetOptions {
 constexpr const char *kWasmSimdHalideTarget = "wasm-32-wasmrt-wasm_simd128";
 constexpr const char *kWasmHalideTarget = "wasm-32-wasmrt";
 
-/// Compiles a module at phase kernels (or schedules) into the files above.
-/// Runs the schedules phase itself on a copy per module (SIMD, fallback):
-/// records already attached must have been chosen for wasm_simd128; the
-/// fallback module always gets its own. The module itself is not changed.
-/// Nothing in outputDir changes unless every file was produced.
-llvm::Error emitWasmArtifact(mlir::ModuleOp module, const WasmTargetOptions &options);
+/// Compiles the model into the files above from `simd` (phase schedules, for
+/// kWasmSimdHalideTarget) and, when options.fallback, `fallback` (the same
+/// model scheduled for kWasmHalideTarget). Nothing in outputDir changes
+/// unless every file was produced.
+llvm::Error emitWasmArtifact(mlir::ModuleOp simd, mlir::ModuleOp fallback,
+                             const WasmTargetOptions &options);
 
 } // namespace kiln
 

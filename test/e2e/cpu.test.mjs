@@ -105,7 +105,7 @@ for (const [label, model, short] of cases.filter(([, , s]) => s !== 'bf_front'))
 // autoschedule Halide cannot compile falls back to its template with a
 // warning: the test passes then but reports the warning as a diagnostic.
 // Adams2019's schedules used to give wrong outputs (a Halide 14 sliding
-// window bug, now avoided in codegen/ApplySchedule.cpp); a mode listed in
+// window bug, now avoided in codegen/halide/ApplySchedule.cpp); a mode listed in
 // knownWrong is reported as TODO with its reason instead of failing.
 const knownWrong = {};
 for (const [label, model, short] of cases) {

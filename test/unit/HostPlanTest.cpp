@@ -72,7 +72,7 @@ TEST_F(HostPlanTest, ReusesArenaAcrossDisjointLifetimes) {
   ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
   EXPECT_EQ(p->modelName, "my_model");
   ASSERT_EQ(p->calls.size(), 4u);
-  // Equal hashes share one compiled function.
+  // Equal kernels (one kernelKey) share one compiled function.
   EXPECT_EQ(p->kernels.size(), 2u);
   EXPECT_EQ(p->calls[0].kernel, p->calls[3].kernel);
   EXPECT_EQ(p->calls[1].kernel, p->calls[2].kernel);
@@ -113,6 +113,39 @@ TEST_F(HostPlanTest, OutputsThatNoKernelWritesAreCopied) {
   std::vector<uint8_t> expected = {1, 0, 0, 0, 2, 0, 0, 0};
   EXPECT_EQ(std::vector<uint8_t>(p->weights.begin(), p->weights.begin() + 8), expected);
   EXPECT_EQ(p->arenaBytes, 0u);
+}
+
+// Two transposes with one body and one structural hash but different perms:
+// the perms are baked into the code (static operands), so they are two
+// functions. Planning by hash once ran the first for both (ONNX DepthToSpace
+// DCR and CRD of one shape in one model gave CRD's output DCR's values).
+TEST_F(HostPlanTest, KernelsThatDifferInStaticOperandsAreNotShared) {
+  auto p = plan(R"mlir(
+    func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+      %p0 = "tosa.const"() <{value = dense<[2, 0, 1]> : tensor<3xi32>}> : () -> tensor<3xi32>
+      %p1 = "tosa.const"() <{value = dense<[2, 1, 0]> : tensor<3xi32>}> : () -> tensor<3xi32>
+      %0 = kiln.kernel "t0" (%x, %p0) : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32> attributes {hash = "same"} {
+      ^bb0(%a: tensor<2x3x4xf32>, %b: tensor<3xi32>):
+        %r = tosa.transpose %a, %b : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32>
+        kiln.yield %r : tensor<4x2x3xf32>
+      }
+      %1 = kiln.kernel "t1" (%x, %p1) : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32> attributes {hash = "same"} {
+      ^bb0(%a: tensor<2x3x4xf32>, %b: tensor<3xi32>):
+        %r = tosa.transpose %a, %b : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32>
+        kiln.yield %r : tensor<4x2x3xf32>
+      }
+      %2 = kiln.kernel "t0_again" (%x, %p0) : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32> attributes {hash = "same"} {
+      ^bb0(%a: tensor<2x3x4xf32>, %b: tensor<3xi32>):
+        %r = tosa.transpose %a, %b : (tensor<2x3x4xf32>, tensor<3xi32>) -> tensor<4x2x3xf32>
+        kiln.yield %r : tensor<4x2x3xf32>
+      }
+      return %0, %1 : tensor<4x2x3xf32>, tensor<4x2x3xf32>
+    })mlir");
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  ASSERT_EQ(p->calls.size(), 3u);
+  EXPECT_EQ(p->kernels.size(), 2u);
+  EXPECT_NE(p->calls[0].kernel, p->calls[1].kernel);
+  EXPECT_EQ(p->calls[0].kernel, p->calls[2].kernel);
 }
 
 TEST_F(HostPlanTest, RejectsOpsOutsideKernels) {
@@ -202,11 +235,15 @@ TEST(HostTemplate, NameWithoutValueIsABug) {
 
 // In place (targets/host/InPlace.h). The generic template's record, as the
 // schedules phase attaches it; `vw` lanes on the innermost dimension.
-std::string genericRecord(int vw) {
-  std::string lanes = std::to_string(vw) + " : i64";
-  return "kiln.schedule = {mode = \"template\", pattern = \"generic\", vector_width = " + lanes +
-         ", channel_tile = " + lanes + "}";
+std::string record(const char *mode, const char *pattern, int vw) {
+  std::string lanes = std::to_string(vw);
+  return std::string("kiln.schedule = #kiln.schedule<version = 1, mode = ") + mode +
+         ", pattern = " + pattern + ", vector_width = " + lanes + ", channel_tile = " + lanes +
+         ", pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = "
+         "pixel_major>";
 }
+
+std::string genericRecord(int vw) { return record("template", "generic", vw); }
 
 // x -> a (add weight) -> b (exp) -> c (exp) -> d (add weight) -> y, with the
 // records of a tail-free generic template (8 lanes over 256 elements).
@@ -393,24 +430,27 @@ TEST_F(HostPlanTest, ShiftedVectorTailIsNotInPlace) {
 // an autoscheduled one; an elementwise kernel under an autoscheduler does
 // not (its splits are the autoscheduler's). A kernel with two results never.
 TEST_F(HostPlanTest, SameOrderCopiesAliasUnderAnySchedule) {
-  auto p = plan(R"mlir(
+  std::string ir = std::string(R"mlir(
     func.func @main(%x: tensor<4x8xf32>) -> (tensor<32xf32>, tensor<32xf32>) {
       %0 = kiln.kernel "neg" (%x) : (tensor<4x8xf32>) -> tensor<4x8xf32> {
       ^bb0(%p: tensor<4x8xf32>):
         %r = tosa.negate %p : (tensor<4x8xf32>) -> tensor<4x8xf32>
         kiln.yield %r : tensor<4x8xf32>
       }
-      %1 = kiln.kernel "flat" (%0) : (tensor<4x8xf32>) -> tensor<32xf32> attributes {kiln.schedule = {mode = "auto:adams2019"}} {
+      %1 = kiln.kernel "flat" (%0) : (tensor<4x8xf32>) -> tensor<32xf32> attributes {)mlir") +
+                   record("adams2019", "generic", 4) + std::string(R"mlir(} {
       ^bb0(%p: tensor<4x8xf32>):
         %r = tosa.reshape %p {new_shape = array<i64: 32>} : (tensor<4x8xf32>) -> tensor<32xf32>
         kiln.yield %r : tensor<32xf32>
       }
-      %2 = kiln.kernel "exp" (%1) : (tensor<32xf32>) -> tensor<32xf32> attributes {kiln.schedule = {mode = "auto:adams2019"}} {
+      %2 = kiln.kernel "exp" (%1) : (tensor<32xf32>) -> tensor<32xf32> attributes {)mlir") +
+                   record("adams2019", "generic", 4) + std::string(R"mlir(} {
       ^bb0(%p: tensor<32xf32>):
         %r = tosa.exp %p : (tensor<32xf32>) -> tensor<32xf32>
         kiln.yield %r : tensor<32xf32>
       }
-      %3:2 = kiln.kernel "two" (%2) : (tensor<32xf32>) -> (tensor<32xf32>, tensor<32xf32>) attributes {kiln.schedule = {mode = "template", pattern = "generic"}} {
+      %3:2 = kiln.kernel "two" (%2) : (tensor<32xf32>) -> (tensor<32xf32>, tensor<32xf32>) attributes {)mlir") +
+                   record("template", "generic", 1) + std::string(R"mlir(} {
       ^bb0(%p: tensor<32xf32>):
         %r = tosa.exp %p : (tensor<32xf32>) -> tensor<32xf32>
         %s = tosa.negate %p : (tensor<32xf32>) -> tensor<32xf32>
@@ -423,6 +463,7 @@ TEST_F(HostPlanTest, SameOrderCopiesAliasUnderAnySchedule) {
       }
       return %4, %3#1 : tensor<32xf32>, tensor<32xf32>
     })mlir");
+  auto p = plan(ir.c_str());
   ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
   EXPECT_EQ(p->inPlaceCalls, 1u);
   const auto &neg = p->calls[0].args, &flat = p->calls[1].args, &exp = p->calls[2].args,

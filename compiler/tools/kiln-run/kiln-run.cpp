@@ -17,14 +17,12 @@
 #include "TensorDir.h"
 
 #include "codegen/halide/Compile.h"
-#include "targets/jit/JitRunner.h"
 #include "codegen/schedule/KernelInfo.h"
-#include "codegen/schedule/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
+#include "targets/jit/JitRunner.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -44,10 +42,11 @@ static int fail(const Twine &message) {
 
 // --aot-dir: the schedules phase for `target`, then one object per distinct
 // kernel, with what each cost and whether it calls halide_malloc.
-static int compileAhead(mlir::ModuleOp module, StringRef dir, StringRef target, StringRef mode) {
-  mlir::PassManager pm(module.getContext());
-  kiln::buildCodegenSchedulesPipeline(pm, target, mode, /*overwrite=*/mode != "template");
-  if (failed(pm.run(module)))
+static int compileAhead(mlir::ModuleOp module, StringRef dir, StringRef target,
+                        kiln::codegen::ScheduleMode mode) {
+  kiln::codegen::ScheduleVariant variant{"aot", target.str(),
+                                         mode == kiln::codegen::ScheduleMode::Template};
+  if (failed(kiln::runSchedulesPhase(module, variant, mode)))
     return fail("the schedules phase failed");
   if (std::error_code ec = sys::fs::create_directories(dir))
     return fail("cannot create '" + dir + "': " + ec.message());
@@ -143,7 +142,7 @@ int main(int argc, char **argv) {
     SourceMgr sourceMgr;
     mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
     kiln::PipelineOptions pipelineOptions;
-    pipelineOptions.scheduleMode = schedule;
+    pipelineOptions.scheduleMode = *mode;
     pipelineOptions.fuseBlocks = fuseBlocks;
     if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels, pipelineOptions)))
       return fail("compilation to phase 'kernels' failed:\n" + StringRef(diagText).rtrim());
@@ -152,14 +151,20 @@ int main(int argc, char **argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (!aotDir.empty())
-    return compileAhead(**module, aotDir, aotTarget, schedule);
+    return compileAhead(**module, aotDir, aotTarget, *mode);
   if (inputsDir.empty() || outputsDir.empty())
     return fail("--inputs-dir and --outputs-dir are required (or --aot-dir)");
 
-  kiln::jit::JitOptions jitOptions;
-  jitOptions.mode = *mode;
   start = std::chrono::steady_clock::now();
-  auto runner = kiln::jit::JitRunner::create(**module, jitOptions);
+  {
+    std::string diagText;
+    raw_string_ostream diagStream(diagText);
+    SourceMgr sourceMgr;
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+    if (failed(kiln::runSchedulesPhase(**module, kiln::jit::jitVariant(*mode), *mode)))
+      return fail("the schedules phase failed:\n" + StringRef(diagText).rtrim());
+  }
+  auto runner = kiln::jit::JitRunner::create(**module);
   if (!runner)
     return fail(toString(runner.takeError()));
   double compileSeconds =

@@ -9,16 +9,14 @@
 // three vectors, AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
 // AVX512-LABEL: func.func @conv1x1
 // AVX512: kiln.kernel "conv"
-// AVX512: kiln.schedule = {channel_tile = 48 : i64, compute_at = "tile", mode = "template", order = "pixel_major", parallel = array<i64>, pattern = "conv1x1", pixel_tile = 8 : i64, row_tile = 1 : i64, unroll = 1 : i64, vector_width = 16 : i64}
+// AVX512: kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = conv1x1, vector_width = 16, channel_tile = 48, pixel_tile = 8, row_tile = 1, unroll = 1, parallel = [], compute_at = tile, order = pixel_major>
 // AVX2-LABEL: func.func @conv1x1
-// AVX2: pattern = "conv1x1"
-// AVX2-SAME: vector_width = 8 : i64
+// AVX2: pattern = conv1x1, vector_width = 8,
 // WASM-LABEL: func.func @conv1x1
-// WASM: channel_tile = 16 : i64
-// WASM-SAME: pattern = "conv1x1", pixel_tile = 2 : i64
-// WASM-SAME: vector_width = 4 : i64
+// WASM: pattern = conv1x1, vector_width = 4, channel_tile = 16, pixel_tile = 2,
+// An autoscheduler's record keeps the template's knobs to fall back to.
 // AUTO-LABEL: func.func @conv1x1
-// AUTO: kiln.schedule = {{{.*}}mode = "auto:adams2019"
+// AUTO: kiln.schedule = #kiln.schedule<version = 1, mode = adams2019, pattern = conv1x1, vector_width = {{[0-9]+}}
 func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tensor<48xf32>) -> tensor<1x8x8x48xf32> {
   %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x8x8x16xf32>, tensor<48x1x1x16xf32>, tensor<48xf32>) -> tensor<1x8x8x48xf32> {
   ^bb0(%a: tensor<1x8x8x16xf32>, %c: tensor<48x1x1x16xf32>, %d: tensor<48xf32>):
@@ -32,8 +30,8 @@ func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tens
 // A depthwise 3x3 over a large enough tensor runs rows in parallel (dim 1);
 // depthwise tiles hold at most two vectors.
 // AVX512-LABEL: func.func @depthwise
-// AVX512: channel_tile = 32 : i64
-// AVX512-SAME: parallel = array<i64: 1>, pattern = "depthwise"
+// AVX512: pattern = depthwise, vector_width = 16, channel_tile = 32,
+// AVX512-SAME: parallel = [1],
 func.func @depthwise(%x: tensor<1x32x32x32xf32>, %w: tensor<3x3x32x1xf32>, %b: tensor<32xf32>) -> tensor<1x32x32x32xf32> {
   %0 = kiln.kernel "dw" (%x, %w, %b) : (tensor<1x32x32x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32> {
   ^bb0(%a: tensor<1x32x32x32xf32>, %c: tensor<3x3x32x1xf32>, %d: tensor<32xf32>):
@@ -47,16 +45,16 @@ func.func @depthwise(%x: tensor<1x32x32x32xf32>, %w: tensor<3x3x32x1xf32>, %b: t
 // there (from a tuning database) is kept.
 // AVX512-LABEL: func.func @generic_and_kept
 // AVX512: kiln.kernel "add"
-// AVX512-SAME: pattern = "generic"
+// AVX512-SAME: pattern = generic,
 // AVX512: kiln.kernel "tuned"
-// AVX512-SAME: kiln.schedule = {mode = "auto:li2018"}
+// AVX512-SAME: kiln.schedule = #kiln.schedule<version = 1, mode = li2018, pattern = generic, vector_width = 1, channel_tile = 1, pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = pixel_major>
 func.func @generic_and_kept(%x: tensor<4x5xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
   %0 = kiln.kernel "add" (%x) : (tensor<4x5xf32>) -> tensor<4x5xf32> {
   ^bb0(%a: tensor<4x5xf32>):
     %1 = tosa.add %a, %a : (tensor<4x5xf32>, tensor<4x5xf32>) -> tensor<4x5xf32>
     kiln.yield %1 : tensor<4x5xf32>
   }
-  %2 = kiln.kernel "tuned" (%x) : (tensor<4x5xf32>) -> tensor<4x5xf32> attributes {kiln.schedule = {mode = "auto:li2018"}} {
+  %2 = kiln.kernel "tuned" (%x) : (tensor<4x5xf32>) -> tensor<4x5xf32> attributes {kiln.schedule = #kiln.schedule<version = 1, mode = li2018, pattern = generic, vector_width = 1, channel_tile = 1, pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = pixel_major>} {
   ^bb0(%a: tensor<4x5xf32>):
     %3 = tosa.exp %a : (tensor<4x5xf32>) -> tensor<4x5xf32>
     kiln.yield %3 : tensor<4x5xf32>
@@ -65,4 +63,4 @@ func.func @generic_and_kept(%x: tensor<4x5xf32>) -> (tensor<4x5xf32>, tensor<4x5
 }
 
 // BADTARGET: error: unknown target 'sparc-64-solaris'
-// BADMODE: error: unknown schedule mode 'auto:magic'
+// BADMODE: Cannot find option named 'auto:magic'

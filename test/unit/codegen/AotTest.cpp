@@ -78,8 +78,11 @@ TEST_F(AotTest, ObjectLinksAndMatchesTheJit) {
                   kConvBody, "tensor<1x6x6x24xf32>");
   auto module = parse(ir);
   ASSERT_TRUE(module);
-  auto info = compileKernelObject(firstKernel(*module), "kiln_test_conv", "host", path("k.o"),
-                                  {ScheduleMode::Template, path("k.h")});
+  scheduleFor(*module);
+  CompileOptions options;
+  options.headerPath = path("k.h");
+  auto info =
+      compileKernelObject(firstKernel(*module), "kiln_test_conv", "host", path("k.o"), options);
   ASSERT_TRUE(static_cast<bool>(info)) << llvm::toString(info.takeError());
   EXPECT_EQ(info->schedule.pattern, KernelPattern::Conv);
   EXPECT_FALSE(info->heapAllocates) << "the conv template keeps its accumulators on the stack";
@@ -134,6 +137,7 @@ TEST_F(AotTest, CrossCompilesForEveryTarget) {
        {"x86-64-linux-avx2-fma-f16c-sse41", "x86-64-linux-avx512_skylake-avx2-fma",
         "x86-64-linux-sse41", "wasm-32-wasmrt-wasm_simd128", "wasm-32-wasmrt"}) {
     SCOPED_TRACE(target);
+    scheduleFor(*module, target);
     auto info = compileKernelObject(firstKernel(*module), "k", target, path("k.o"));
     ASSERT_TRUE(static_cast<bool>(info)) << llvm::toString(info.takeError());
     EXPECT_FALSE(info->heapAllocates);
@@ -163,6 +167,7 @@ TEST_F(AotTest, ReportsKernelsThatAllocate) {
       "\n}\n";
   auto module = parse(ir);
   ASSERT_TRUE(module);
+  scheduleFor(*module);
   auto info = compileKernelObject(firstKernel(*module), "two", "host", path("two.o"));
   ASSERT_TRUE(static_cast<bool>(info)) << llvm::toString(info.takeError());
   EXPECT_TRUE(info->heapAllocates);

@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "CodegenTestUtil.h"
 
+#include "compiler/pipeline/Pipeline.h"
+
 #include "codegen/halide/Compile.h"
 #include "codegen/halide/QuietStderr.h"
 #include "dialects/kiln/KilnOps.h"
@@ -49,10 +51,11 @@ TEST_F(AutoScheduleTest, Adams2019DepthwiseCompilesWithoutFallback) {
                   kDepthwiseBody, "tensor<1x64x64x24xf32>");
   auto module = parse(ir);
   ASSERT_TRUE(module);
+  ASSERT_TRUE(
+      succeeded(kiln::runSchedulesPhase(*module, {"cpu", "host", true}, ScheduleMode::Adams2019)));
   kiln::KernelOp kernel;
   module->walk([&](kiln::KernelOp k) { kernel = k; });
   CompileOptions options;
-  options.defaultMode = ScheduleMode::Adams2019;
   options.fallbackToTemplate = false;
   ::testing::internal::CaptureStderr();
   auto info = compileKernelObject(kernel, "dw", "host", path("dw.o"), options);
@@ -90,7 +93,7 @@ std::vector<float> depthwise3x3(const HostTensor &x, const HostTensor &w, const 
 // tap, with two loops between, and Halide 14's sliding window then skipped
 // columns (errors up to 1e37 from uninitialised stack). The storage is now
 // moved in to one loop outside the compute loop (storeAtMostOneLoopOut in
-// ApplySchedule.cpp). Adams2019's choice depends on the machine, so on
+// HalideWorkarounds.cpp). Adams2019's choice depends on the machine, so on
 // another machine this may pass without the fix; it still checks the
 // numbers. Tolerance: fp32 sums of 9 products of values in [-1, 1].
 TEST_F(AutoScheduleTest, Adams2019DepthwiseMatchesReference) {

@@ -191,12 +191,12 @@ TEST_F(BlockScheduleTest, StageTilesRoundTripAndAreChecked) {
   r.pixelTile = 7;
   r.rowTile = 8;
   r.stageTiles = {16, 48, 8, 16, 32, 7};
-  auto back = ScheduleRecord::fromAttr(r.toAttr(&context));
+  auto back = ScheduleRecord::parse(r.serialize(&context), &context);
   ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
   EXPECT_EQ(*back, r);
   EXPECT_NE(r.str().find("stages=16x48x8,16x32x7"), std::string::npos) << r.str();
   r.stageTiles = {16, 40, 8}; // 40 is not a multiple of 16
-  auto bad = ScheduleRecord::fromAttr(r.toAttr(&context));
+  auto bad = r.toAttr(&context);
   ASSERT_FALSE(static_cast<bool>(bad));
   EXPECT_NE(llvm::toString(bad.takeError()).find("stage_tiles"), std::string::npos);
 }

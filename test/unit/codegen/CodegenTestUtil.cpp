@@ -55,11 +55,20 @@ std::vector<HostTensor> CodegenTest::run(const std::string &ir,
   EXPECT_TRUE(module) << ir;
   if (!module)
     return {};
-  if (record)
-    module->walk([&](KernelOp k) { k->setAttr(kScheduleAttrName, record->toAttr(&context)); });
-  JitOptions options;
-  options.mode = mode;
-  auto runner = JitRunner::create(*module, options);
+  if (record) {
+    auto attr = record->toAttr(&context);
+    if (!attr) {
+      ADD_FAILURE() << llvm::toString(attr.takeError());
+      return {};
+    }
+    module->walk([&](KernelOp k) { k->setAttr(kScheduleAttrName, *attr); });
+  }
+  // The schedules phase as kiln-run and the conformance runner run it.
+  if (failed(runSchedulesPhase(*module, jitVariant(mode), mode))) {
+    ADD_FAILURE() << "the schedules phase failed\n" << ir;
+    return {};
+  }
+  auto runner = JitRunner::create(*module);
   if (!runner) {
     ADD_FAILURE() << llvm::toString(runner.takeError()) << "\n" << ir;
     return {};
@@ -71,6 +80,12 @@ std::vector<HostTensor> CodegenTest::run(const std::string &ir,
     return {};
   }
   return *outputs;
+}
+
+void scheduleFor(ModuleOp module, llvm::StringRef target) {
+  EXPECT_TRUE(succeeded(runSchedulesPhase(
+      module, {"test", target.str(), /*keepAttachedRecords=*/false}, ScheduleMode::Template)))
+      << target.str();
 }
 
 HostTensor randomF32(const std::vector<int64_t> &shape, unsigned seed, float lo, float hi) {

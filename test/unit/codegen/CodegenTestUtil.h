@@ -8,12 +8,12 @@
 #ifndef KILN_TEST_UNIT_CODEGEN_CODEGENTESTUTIL_H
 #define KILN_TEST_UNIT_CODEGEN_CODEGENTESTUTIL_H
 
-#include "targets/jit/HostTensor.h"
-#include "targets/jit/JitRunner.h"
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "targets/jit/HostTensor.h"
+#include "targets/jit/JitRunner.h"
 
 #include <gtest/gtest.h>
 
@@ -25,8 +25,8 @@
 namespace kiln::codegen::testing {
 using jit::HostTensor;
 using jit::JitRunner;
+using jit::jitVariant;
 using jit::KernelStats;
-using jit::JitOptions;
 
 /// One kernel operand: a runtime input of `type` ("tensor<1x8x8x3xf32>"),
 /// or a constant (`constant` is the attribute text, e.g.
@@ -60,6 +60,10 @@ protected:
 std::string tensorType(const std::vector<int64_t> &shape, const std::string &element = "f32");
 
 /// Seeded uniform values in [lo, hi).
+/// The schedules phase for `target` (templates; records replaced), as the
+/// driver runs it before a target compiles kernels.
+void scheduleFor(mlir::ModuleOp module, llvm::StringRef target = "host");
+
 HostTensor randomF32(const std::vector<int64_t> &shape, unsigned seed, float lo = -1, float hi = 1);
 HostTensor randomI32(const std::vector<int64_t> &shape, unsigned seed, int lo, int hi);
 

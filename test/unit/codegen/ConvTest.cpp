@@ -185,11 +185,11 @@ TEST_F(ConvTest, AutoSchedulersMatchReference) {
     v = std::tanh(v);
   for (ScheduleMode mode :
        {ScheduleMode::Adams2019, ScheduleMode::Li2018, ScheduleMode::Mullapudi2016}) {
-    SCOPED_TRACE(scheduleModeName(mode).str());
+    SCOPED_TRACE(scheduleModeName(mode));
     auto got = run(ir, {in, w, b}, std::nullopt, mode);
     ASSERT_EQ(got.size(), 1u);
     expectClose(got[0], want, 1e-4f, 1e-4f);
-    EXPECT_EQ(lastStats.at(0).schedule, scheduleModeName(mode).str());
+    EXPECT_EQ(lastStats.at(0).schedule, scheduleModeName(mode));
   }
 }
 

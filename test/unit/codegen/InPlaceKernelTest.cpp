@@ -72,7 +72,7 @@ protected:
     ScheduleRecord record;
     record.vectorWidth = 8;
     record.channelTile = 8;
-    kernel->setAttr(kScheduleAttrName, record.toAttr(&context));
+    kernel->setAttr(kScheduleAttrName, *record.toAttr(&context));
     InPlaceRun result{kiln::host::inPlaceKind(kernel, {0}), -1};
 
     std::string object = path("k.o"), runtime = path("rt.o"), so = path("k.so");

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNFUSEBLOCKSPASS
@@ -113,6 +114,13 @@ struct FuseBlocksPass : kiln::impl::KilnFuseBlocksPassBase<FuseBlocksPass> {
 
   void runOnOperation() override {
     SmallVector<SmallVector<KernelOp>> chains;
+    // A kernel joins one chain at most. In MobileNetV1-style nets (depthwise
+    // -> 1x1 -> depthwise -> 1x1 ..., TF.js faceres and posenet) each 1x1
+    // conv is both the project of one chain and the expand of the next:
+    // fusing it twice erased it once and cloned it again (a crash). Chains
+    // are claimed in program order, so the later one starts at its
+    // depthwise.
+    llvm::SmallPtrSet<Operation *, 16> claimed;
     getOperation().walk([&](KernelOp project) {
       Operation *projectConv = soleAnchor(project);
       if (!projectConv || !isPointwise(projectConv))
@@ -121,15 +129,20 @@ struct FuseBlocksPass : kiln::impl::KilnFuseBlocksPassBase<FuseBlocksPass> {
       Operation *dwConv = depthwise ? soleAnchor(depthwise) : nullptr;
       if (!dwConv || !isBlockDepthwise(dwConv))
         return;
+      if (claimed.contains(depthwise) || claimed.contains(project))
+        return;
       SmallVector<KernelOp> chain = {depthwise, project};
-      if (KernelOp expand = producerOf(depthwise, dwConv))
+      if (KernelOp expand = producerOf(depthwise, dwConv); expand && !claimed.contains(expand))
         if (Operation *expandConv = soleAnchor(expand); expandConv && isPointwise(expandConv))
           chain.insert(chain.begin(), expand);
       int64_t largest = 0;
       for (KernelOp kernel : ArrayRef(chain).drop_back())
         largest = std::max(largest, byteSize(kernel.getResult(0)));
-      if (largest >= minBytes)
-        chains.push_back(std::move(chain));
+      if (largest < minBytes)
+        return;
+      for (KernelOp kernel : chain)
+        claimed.insert(kernel);
+      chains.push_back(std::move(chain));
     });
     for (auto &chain : chains)
       fuse(chain, ("block_" + chain.back().getKernelName()).str());

@@ -74,3 +74,36 @@ func.func @not_pointwise(%x: tensor<1x16x16x24xf32>) -> tensor<1x16x16x8xf32> {
   %p = tosa.conv2d %d, %wp, %bp {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x24xf32>, tensor<8x3x3x24xf32>, tensor<8xf32>) -> tensor<1x16x16x8xf32>
   return %p : tensor<1x16x16x8xf32>
 }
+
+// MobileNetV1's chain (depthwise -> 1x1 -> depthwise -> 1x1; TF.js faceres,
+// faceres-deep, posenet): the first 1x1 conv is both the first block's
+// project and the second block's expand. It joins the first block only; the
+// second starts at its depthwise (fusing it twice crashed the pass).
+// CHECK-LABEL: func.func @mobilenet_v1_chain
+// CHECK: %[[A:.*]] = kiln.kernel "block_conv2d_1"(%arg0,
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.depthwise_conv2d
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: kiln.yield
+// CHECK: %[[B:.*]] = kiln.kernel "block_conv2d_3"(%[[A]],
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.depthwise_conv2d
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: kiln.yield
+// CHECK-NOT: kiln.kernel
+// CHECK: return %[[B]]
+func.func @mobilenet_v1_chain(%x: tensor<1x16x16x8xf32>) -> tensor<1x16x16x16xf32> {
+  %wd1 = "tosa.const"() {value = dense<0.2> : tensor<3x3x8x1xf32>} : () -> tensor<3x3x8x1xf32>
+  %bd1 = "tosa.const"() {value = dense<0.0> : tensor<8xf32>} : () -> tensor<8xf32>
+  %wp1 = "tosa.const"() {value = dense<0.3> : tensor<16x1x1x8xf32>} : () -> tensor<16x1x1x8xf32>
+  %bp1 = "tosa.const"() {value = dense<0.0> : tensor<16xf32>} : () -> tensor<16xf32>
+  %wd2 = "tosa.const"() {value = dense<0.4> : tensor<3x3x16x1xf32>} : () -> tensor<3x3x16x1xf32>
+  %bd2 = "tosa.const"() {value = dense<0.0> : tensor<16xf32>} : () -> tensor<16xf32>
+  %wp2 = "tosa.const"() {value = dense<0.5> : tensor<16x1x1x16xf32>} : () -> tensor<16x1x1x16xf32>
+  %bp2 = "tosa.const"() {value = dense<0.0> : tensor<16xf32>} : () -> tensor<16xf32>
+  %d1 = tosa.depthwise_conv2d %x, %wd1, %bd1 {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x8xf32>, tensor<3x3x8x1xf32>, tensor<8xf32>) -> tensor<1x16x16x8xf32>
+  %p1 = tosa.conv2d %d1, %wp1, %bp1 {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x8xf32>, tensor<16x1x1x8xf32>, tensor<16xf32>) -> tensor<1x16x16x16xf32>
+  %d2 = tosa.depthwise_conv2d %p1, %wd2, %bd2 {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x16xf32>, tensor<3x3x16x1xf32>, tensor<16xf32>) -> tensor<1x16x16x16xf32>
+  %p2 = tosa.conv2d %d2, %wp2, %bp2 {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x16xf32>, tensor<16x1x1x16xf32>, tensor<16xf32>) -> tensor<1x16x16x16xf32>
+  return %p2 : tensor<1x16x16x16xf32>
+}

@@ -42,6 +42,8 @@ struct AssignSchedulesPass : kiln::impl::KilnAssignSchedulesPassBase<AssignSched
         return;
       }
       kernel->setAttr(kiln::codegen::kScheduleAttrName, *attr);
+      kernel->setAttr(kiln::codegen::kScheduleSourceAttrName,
+                      StringAttr::get(&getContext(), kiln::codegen::scheduleModeName(mode)));
     });
     if (failed)
       signalPassFailure();

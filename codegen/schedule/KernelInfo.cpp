@@ -124,7 +124,7 @@ bool isStaticOperand(OpOperand &operand) {
   return false;
 }
 
-std::string kernelKey(KernelOp kernel) {
+static std::string keyOf(KernelOp kernel, bool withSchedule) {
   std::string text;
   llvm::raw_string_ostream os(text);
   OpPrintingFlags flags;
@@ -143,11 +143,16 @@ std::string kernelKey(KernelOp kernel) {
       if (isStaticOperand(operand) && isa<BlockArgument>(operand.get()))
         if (std::optional<ElementsAttr> value = constantValue(operand.get()))
           os << "static " << operand.getOperandNumber() << ": " << *value << "\n";
-  if (Attribute schedule = kernel->getAttr("kiln.schedule"))
-    os << "schedule: " << schedule << "\n";
+  if (withSchedule)
+    if (Attribute schedule = kernel->getAttr("kiln.schedule"))
+      os << "schedule: " << schedule << "\n";
   llvm::SHA1 sha;
   sha.update(text);
   return llvm::toHex(sha.final(), /*LowerCase=*/true).substr(0, 20);
 }
+
+std::string kernelKey(KernelOp kernel) { return keyOf(kernel, /*withSchedule=*/true); }
+
+std::string kernelIdentity(KernelOp kernel) { return keyOf(kernel, /*withSchedule=*/false); }
 
 } // namespace kiln::codegen

@@ -44,6 +44,11 @@ bool isStaticOperand(mlir::OpOperand &operand);
 /// record. Two kernels with equal keys can share one compiled function.
 std::string kernelKey(KernelOp kernel);
 
+/// kernelKey without the schedule record: what a tuning database keys a
+/// kernel's measurements by (codegen/schedule/TuningDb.h). Equal for the
+/// same kernel in two models, so a kernel shared by models is tuned once.
+std::string kernelIdentity(KernelOp kernel);
+
 } // namespace kiln::codegen
 
 #endif

@@ -26,6 +26,10 @@ namespace kiln::codegen {
 /// Name of the attribute that carries a record (#kiln.schedule<...>) on a
 /// kiln.kernel.
 constexpr llvm::StringLiteral kScheduleAttrName = "kiln.schedule";
+/// Where a kernel's record came from, beside it: "template", "auto:li2018",
+/// or "tuned <record hash> <time>" (TuningDb.h). Printed with
+/// --compile-to=schedules.
+constexpr llvm::StringLiteral kScheduleSourceAttrName = "kiln.schedule_source";
 
 /// Who decides the schedule, and the kernel shapes the templates know: the
 /// enumerations of the record attribute (dialects/kiln/KilnAttrs.td).

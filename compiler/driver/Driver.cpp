@@ -110,6 +110,38 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   if (!variants)
     return fail(llvm::toString(variants.takeError()));
 
+  std::optional<codegen::TuningDb> tuningDb;
+  if (!options.tuningDb.empty()) {
+    auto db = codegen::loadTuningDb(options.tuningDb);
+    if (!db)
+      return fail(llvm::toString(db.takeError()));
+    for (const std::string &warning : db->warnings)
+      errs << "kilnc: warning: " << warning << "\n";
+    tuningDb = std::move(*db);
+  }
+  // One report per variant of what the database gave.
+  auto tuningFor = [&](codegen::TuningUse &use) {
+    TuningOptions tuning;
+    if (!tuningDb)
+      return tuning;
+    tuning.db = &*tuningDb;
+    tuning.device = !options.tuningDevice.empty() ? options.tuningDevice
+                    : options.target == "wasm"     ? "node"
+                                                   : "native";
+    tuning.threads = options.tuningThreads;
+    tuning.use = &use;
+    return tuning;
+  };
+  auto reportTuning = [&](const codegen::TuningUse &use, const codegen::ScheduleVariant &variant) {
+    if (!tuningDb)
+      return;
+    errs << "kilnc: " << use.fromDb << " of " << use.kernels << " kernels scheduled from "
+         << llvm::sys::path::filename(options.tuningDb) << " (" << variant.name
+         << " variant); the rest from " << codegen::scheduleModeName(*scheduleMode) << "\n";
+    for (const std::string &note : use.notes)
+      errs << "kilnc: note: " << note << "\n";
+  };
+
   PipelineOptions pipelineOptions;
   pipelineOptions.target = variants->front().halideTarget;
   pipelineOptions.scheduleMode = *scheduleMode;
@@ -130,16 +162,21 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
 
   // The schedules phase: once per variant the target asked for, each on its
   // own copy of the kernels (the primary one in place when only printing).
-  if (options.compileTo == Phase::Schedules &&
-      failed(runSchedulesPhase(**module, variants->front(), *scheduleMode)))
-    return phaseFailed(Phase::Schedules);
+  if (options.compileTo == Phase::Schedules) {
+    codegen::TuningUse use;
+    if (failed(runSchedulesPhase(**module, variants->front(), *scheduleMode, tuningFor(use))))
+      return phaseFailed(Phase::Schedules);
+    reportTuning(use, variants->front());
+  }
   if (options.compileTo == Phase::Artifact) {
     std::vector<OwningOpRef<ModuleOp>> scheduled;
     std::vector<ModuleOp> modules;
     for (const codegen::ScheduleVariant &variant : *variants) {
       scheduled.emplace_back((*module)->clone());
-      if (failed(runSchedulesPhase(*scheduled.back(), variant, *scheduleMode)))
+      codegen::TuningUse use;
+      if (failed(runSchedulesPhase(*scheduled.back(), variant, *scheduleMode, tuningFor(use))))
         return phaseFailed(Phase::Schedules, variant.name);
+      reportTuning(use, variant);
       modules.push_back(*scheduled.back());
     }
     if (llvm::Error err = target->emit(modules, targetOptions))

@@ -47,6 +47,13 @@ struct DriverOptions {
   bool wasmFallback = true;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
+  /// --tuning-db: measured records to prefer over the templates (kiln-tune
+  /// writes them); empty: none.
+  std::string tuningDb;
+  /// The device and thread count the records must have been measured on
+  /// (unset device: native for cpu, node for wasm).
+  std::string tuningDevice;
+  int tuningThreads = 1;
   /// Artifacts: one line per compiled kernel and a total, on the error
   /// stream (kilnc: --progress, or stderr is a terminal).
   bool progress = false;

@@ -84,10 +84,38 @@ void buildSchedulesPipeline(OpPassManager &pm, const PipelineOptions &options) {
 }
 
 LogicalResult runSchedulesPhase(ModuleOp module, const codegen::ScheduleVariant &variant,
-                                codegen::ScheduleMode mode) {
-  PassManager pm(module.getContext());
-  buildCodegenSchedulesPipeline(pm, variant.halideTarget, mode, !variant.keepAttachedRecords);
-  return pm.run(module);
+                                codegen::ScheduleMode mode, const TuningOptions &tuning) {
+  if (!tuning.db) {
+    PassManager pm(module.getContext());
+    buildCodegenSchedulesPipeline(pm, variant.halideTarget, mode, !variant.keepAttachedRecords);
+    return pm.run(module);
+  }
+  // Records are measured on kernels with packed weights (the tuner runs
+  // this same phase), so the database is consulted after packing.
+  PassManager pack(module.getContext());
+  pack.addPass(createKilnPackWeightsPass());
+  if (failed(pack.run(module)))
+    return failure();
+  codegen::TuningUse use = codegen::applyTuningDb(
+      module, *tuning.db,
+      codegen::hostFingerprint(variant.halideTarget, tuning.device, tuning.threads));
+  if (tuning.use)
+    *tuning.use = use;
+  PassManager assign(module.getContext());
+  KilnAssignSchedulesPassOptions options;
+  options.target = variant.halideTarget;
+  options.mode = mode;
+  // Tuned records just attached stay; so do others unless the variant
+  // replaces them.
+  options.overwrite = false;
+  if (!variant.keepAttachedRecords)
+    module.walk([&](KernelOp kernel) {
+      auto source = kernel->getAttrOfType<StringAttr>(codegen::kScheduleSourceAttrName);
+      if (!source || !source.getValue().starts_with("tuned "))
+        kernel->removeAttr(codegen::kScheduleAttrName);
+    });
+  assign.addPass(createKilnAssignSchedulesPass(options));
+  return assign.run(module);
 }
 
 LogicalResult runPipeline(ModuleOp module, Phase to, const PipelineOptions &options) {

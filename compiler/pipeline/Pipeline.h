@@ -9,6 +9,7 @@
 #define KILN_COMPILER_PIPELINE_PIPELINE_H
 
 #include "codegen/schedule/Schedule.h"
+#include "codegen/schedule/TuningDb.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -63,13 +64,26 @@ void buildKernelsPipeline(mlir::OpPassManager &pm, const PipelineOptions &option
 /// kernel (see codegen/schedule/README.md), for `options.target`.
 void buildSchedulesPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 
+/// Measured records to prefer over the templates (kilnc --tuning-db): the
+/// best ok record per kernel for this machine, the variant's Halide target,
+/// `device` and `threads` (codegen/schedule/TuningDb.h).
+struct TuningOptions {
+  const codegen::TuningDb *db = nullptr;
+  std::string device = "native";
+  int threads = 1;
+  /// Filled in: what the database gave and what it ignored.
+  codegen::TuningUse *use = nullptr;
+};
+
 /// The schedules phase for one of a target's variants, on `module` at phase
 /// kernels: the one place a target's kernels get their records (the driver
-/// runs it once per variant, on a copy each; kiln-run and the tests the
-/// same way). Errors are reported through MLIR diagnostics.
+/// runs it once per variant, on a copy each; kiln-run, the tuner and the
+/// tests the same way). Weights are packed, records from `tuning` attached,
+/// then the templates (or `mode`'s autoscheduler) fill in the rest. Errors
+/// are reported through MLIR diagnostics.
 mlir::LogicalResult runSchedulesPhase(mlir::ModuleOp module,
                                       const codegen::ScheduleVariant &variant,
-                                      codegen::ScheduleMode mode);
+                                      codegen::ScheduleMode mode, const TuningOptions &tuning = {});
 
 /// Runs the passes that take a freshly imported module from the Import phase
 /// up to and including `to` (Artifact runs everything up to Schedules; the

@@ -55,6 +55,19 @@ int main(int argc, char **argv) {
   cl::opt<bool> kernelChecks("kernel-checks",
                              cl::desc("wasm: keep Halide's buffer checks in the kernels"),
                              cl::cat(category));
+  cl::opt<std::string> tuningDb(
+      "tuning-db",
+      cl::desc("Schedule kernels by the best measured records in this database (kiln-tune)"),
+      cl::value_desc("tuning.jsonl"), cl::cat(category));
+  cl::opt<std::string> tuningDevice(
+      "tuning-device",
+      cl::desc("--tuning-db: records measured on native, node or chromium (default: native for "
+               "cpu, node for wasm)"),
+      cl::cat(category));
+  cl::opt<int> tuningThreads("tuning-threads",
+                             cl::desc("--tuning-db: records measured with this many threads "
+                                      "(default 1)"),
+                             cl::init(1), cl::cat(category));
   cl::opt<bool> progress(
       "progress", cl::desc("Print a line per compiled kernel (default when stderr is a terminal)"),
       cl::cat(category));
@@ -75,6 +88,9 @@ int main(int argc, char **argv) {
   options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;
+  options.tuningDb = tuningDb;
+  options.tuningDevice = tuningDevice;
+  options.tuningThreads = tuningThreads;
   options.progress = progress || sys::Process::StandardErrIsDisplayed();
   if (weights != "embedded" && weights != "external") {
     errs() << "kilnc: error: unknown --weights '" << weights

@@ -1,0 +1,332 @@
+//===- TuningDb.cpp - measured schedule records, as a file people commit --===//
+#include "codegen/schedule/TuningDb.h"
+
+#include "codegen/schedule/KernelInfo.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA1.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <fcntl.h>
+#include <functional>
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace kiln::codegen {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string TargetFingerprint::str() const {
+  return halideTarget + "/" + cpu + "/" + device + "/" + std::to_string(threads) + "t";
+}
+
+TargetFingerprint hostFingerprint(llvm::StringRef halideTarget, llvm::StringRef device,
+                                  int threads) {
+  return {halideTarget.str(), llvm::sys::getHostCPUName().str(), device.str(), threads};
+}
+
+static constexpr std::pair<MeasureStatus, llvm::StringLiteral> kStatuses[] = {
+    {MeasureStatus::Ok, "ok"},
+    {MeasureStatus::Wrong, "wrong"},
+    {MeasureStatus::Crash, "crash"},
+    {MeasureStatus::Timeout, "timeout"},
+    {MeasureStatus::CompileError, "compile-error"},
+};
+
+llvm::StringRef measureStatusName(MeasureStatus status) {
+  for (auto &[s, name] : kStatuses)
+    if (s == status)
+      return name;
+  return "?";
+}
+
+std::string TuningRecord::toJsonLine() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::json::OStream json(os);
+  json.object([&] {
+    json.attribute("schema", schema);
+    json.attribute("kernel", kernel);
+    json.attribute("summary", summary);
+    json.attributeObject("target", [&] {
+      json.attribute("halide", target.halideTarget);
+      json.attribute("cpu", target.cpu);
+      json.attribute("device", target.device);
+      json.attribute("threads", target.threads);
+    });
+    json.attribute("schedule", schedule);
+    // Six significant digits: the timer's resolution, and lines that read.
+    auto number = [&](llvm::StringRef key, double v) {
+      json.attributeBegin(key);
+      json.rawValue(llvm::formatv("{0}", llvm::format("%.6g", v)).str());
+      json.attributeEnd();
+    };
+    number("median_ms", medianMs);
+    number("min_ms", minMs);
+    number("spread", spread);
+    json.attribute("status", measureStatusName(status));
+    json.attribute("kiln", kilnVersion);
+    json.attribute("time", time);
+  });
+  return text;
+}
+
+std::string TuningRecord::hash() const {
+  llvm::SHA1 sha;
+  sha.update(toJsonLine());
+  return llvm::toHex(sha.final(), /*LowerCase=*/true).substr(0, 12);
+}
+
+// One line into a record; an error says which field is wrong.
+static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
+  auto value = llvm::json::parse(line);
+  if (!value)
+    return value.takeError();
+  const llvm::json::Object *o = value->getAsObject();
+  if (!o)
+    return makeError("not a JSON object");
+  TuningRecord r;
+  std::optional<int64_t> schema = o->getInteger("schema");
+  if (!schema)
+    return makeError("no schema version");
+  r.schema = int(*schema);
+  if (r.schema != kTuningSchema)
+    return r; // the caller explains; the other fields may differ
+  auto str = [&](const llvm::json::Object &obj, llvm::StringRef key,
+                 std::string &into) -> llvm::Error {
+    std::optional<llvm::StringRef> v = obj.getString(key);
+    if (!v)
+      return makeError("expected a string for " + key);
+    into = v->str();
+    return llvm::Error::success();
+  };
+  auto num = [&](llvm::StringRef key, double &into) -> llvm::Error {
+    std::optional<double> v = o->getNumber(key);
+    if (!v)
+      return makeError("expected a number for " + key);
+    into = *v;
+    return llvm::Error::success();
+  };
+  const llvm::json::Object *target = o->getObject("target");
+  if (!target)
+    return makeError("expected an object for target");
+  std::optional<int64_t> threads = target->getInteger("threads");
+  if (!threads || *threads < 1)
+    return makeError("expected a positive integer for target.threads");
+  r.target.threads = int(*threads);
+  std::string status;
+  // In field order, stopping at the first that is wrong.
+  std::function<llvm::Error()> fields[] = {
+      [&] { return str(*o, "kernel", r.kernel); },
+      [&] { return str(*o, "summary", r.summary); },
+      [&] { return str(*target, "halide", r.target.halideTarget); },
+      [&] { return str(*target, "cpu", r.target.cpu); },
+      [&] { return str(*target, "device", r.target.device); },
+      [&] { return str(*o, "schedule", r.schedule); },
+      [&] { return num("median_ms", r.medianMs); },
+      [&] { return num("min_ms", r.minMs); },
+      [&] { return num("spread", r.spread); },
+      [&] { return str(*o, "status", status); },
+      [&] { return str(*o, "kiln", r.kilnVersion); },
+      [&] { return str(*o, "time", r.time); },
+  };
+  for (auto &field : fields)
+    if (llvm::Error err = field())
+      return std::move(err);
+  bool known = false;
+  for (auto &[s, name] : kStatuses)
+    if (name == status) {
+      r.status = s;
+      known = true;
+    }
+  if (!known)
+    return makeError("unknown status '" + status + "'");
+  if (r.status == MeasureStatus::Ok && !(r.medianMs > 0))
+    return makeError("an ok record needs a positive median_ms");
+  return r;
+}
+
+llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path) {
+  TuningDb db;
+  db.path = path.str();
+  if (!llvm::sys::fs::exists(path))
+    return db;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError("cannot read tuning database '" + path + "': " + buffer.getError().message());
+  llvm::StringRef text = (*buffer)->getBuffer();
+  llvm::SmallVector<llvm::StringRef> lines;
+  text.split(lines, '\n');
+  std::string name = llvm::sys::path::filename(path).str();
+  for (auto [i, line] : llvm::enumerate(lines)) {
+    std::string where = name + ":" + std::to_string(i + 1) + ": ";
+    bool last = i + 1 == lines.size();
+    if (line.trim().empty())
+      continue;
+    if (last) {
+      // No newline after it: a write that was cut off.
+      db.warnings.push_back(where + "incomplete last line (an interrupted write); skipped");
+      continue;
+    }
+    auto record = parseLine(line);
+    if (!record) {
+      db.warnings.push_back(where + "malformed record (" + llvm::toString(record.takeError()) +
+                            "); skipped");
+      continue;
+    }
+    if (record->schema != kTuningSchema) {
+      db.warnings.push_back(where + "schema " + std::to_string(record->schema) +
+                            " is not this build's (" + std::to_string(kTuningSchema) +
+                            "); ignored");
+      continue;
+    }
+    db.records.push_back(std::move(*record));
+  }
+  return db;
+}
+
+const TuningRecord *TuningDb::best(llvm::StringRef kernel, const TargetFingerprint &target) const {
+  const TuningRecord *best = nullptr;
+  for (const TuningRecord &r : records)
+    if (r.status == MeasureStatus::Ok && r.kernel == kernel && r.target == target &&
+        (!best || r.medianMs < best->medianMs))
+      best = &r;
+  return best;
+}
+
+llvm::Error appendRecord(llvm::StringRef path, const TuningRecord &record) {
+  std::string line = record.toJsonLine() + "\n";
+  int fd = ::open(path.str().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return makeError("cannot open tuning database '" + path + "': " + std::strerror(errno));
+  auto fail = [&](const char *what) {
+    std::string message = "cannot " + std::string(what) + " tuning database '" + path.str() +
+                          "': " + std::strerror(errno);
+    ::close(fd);
+    return makeError(message);
+  };
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0)
+    return fail("seek in");
+  if (size > 0) {
+    // Cut a torn last line (a writer killed mid-write) back to the last
+    // newline, so the new record starts a line of its own.
+    char lastByte = 0;
+    if (::pread(fd, &lastByte, 1, size - 1) != 1)
+      return fail("read");
+    if (lastByte != '\n') {
+      off_t keep = size;
+      char c = 0;
+      while (keep > 0 && ::pread(fd, &c, 1, keep - 1) == 1 && c != '\n')
+        --keep;
+      if (::ftruncate(fd, keep) != 0)
+        return fail("repair");
+    }
+  }
+  if (::lseek(fd, 0, SEEK_END) < 0)
+    return fail("seek in");
+  // One write per record: a reader never sees half of one unless the
+  // process dies inside this call, and then the line has no newline.
+  ssize_t written = ::write(fd, line.data(), line.size());
+  if (written != ssize_t(line.size()))
+    return fail("write");
+  if (::fsync(fd) != 0)
+    return fail("flush");
+  ::close(fd);
+  return llvm::Error::success();
+}
+
+llvm::Error mergeTuningDbs(llvm::ArrayRef<TuningDb> inputs, llvm::StringRef out) {
+  llvm::StringSet<> seen;
+  std::string text;
+  for (const TuningDb &db : inputs)
+    for (const TuningRecord &r : db.records) {
+      std::string line = r.toJsonLine();
+      if (seen.insert(line).second)
+        text += line + "\n";
+    }
+  return llvm::writeToOutput(out, [&](llvm::raw_ostream &os) {
+    os << text;
+    return llvm::Error::success();
+  });
+}
+
+std::string kernelSummary(KernelOp kernel) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << patternName(classifyKernel(kernel));
+  auto shape = [&](Type type) {
+    if (auto shaped = dyn_cast<ShapedType>(type))
+      llvm::interleave(shaped.getShape(), os, "x");
+  };
+  if (!kernel.getInputs().empty()) {
+    os << " ";
+    shape(kernel.getInputs()[0].getType());
+  }
+  if (kernel.getNumResults()) {
+    os << " -> ";
+    shape(kernel.getResult(0).getType());
+  }
+  return text;
+}
+
+TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerprint &target) {
+  TuningUse use;
+  llvm::StringSet<> present;
+  module.walk([&](KernelOp kernel) {
+    ++use.kernels;
+    std::string identity = kernelIdentity(kernel);
+    present.insert(identity);
+    const TuningRecord *best = db.best(identity, target);
+    if (!best)
+      return;
+    auto record = ScheduleRecord::parse(best->schedule, module.getContext());
+    if (!record) {
+      use.notes.push_back("record " + best->hash() + " for kernel '" +
+                          kernel.getKernelName().str() +
+                          "': " + llvm::toString(record.takeError()) + "; ignored");
+      return;
+    }
+    if (record->pattern != classifyKernel(kernel)) {
+      use.notes.push_back("record " + best->hash() + " for kernel '" +
+                          kernel.getKernelName().str() + "' was tuned as " +
+                          patternName(record->pattern).str() + ", the kernel is " +
+                          patternName(classifyKernel(kernel)).str() + "; ignored");
+      return;
+    }
+    auto attr = record->toAttr(module.getContext());
+    if (!attr) {
+      llvm::consumeError(attr.takeError());
+      return;
+    }
+    kernel->setAttr(kScheduleAttrName, *attr);
+    kernel->setAttr(
+        kScheduleSourceAttrName,
+        StringAttr::get(module.getContext(), "tuned " + best->hash() + " " + best->time));
+    ++use.fromDb;
+  });
+  for (const TuningRecord &r : db.records) {
+    if (!(r.target == target))
+      ++use.otherTarget;
+    else if (!present.contains(r.kernel))
+      ++use.unknownKernel;
+  }
+  if (use.otherTarget)
+    use.notes.push_back(std::to_string(use.otherTarget) + " records are for other targets than " +
+                        target.str() + "; ignored");
+  if (use.unknownKernel)
+    use.notes.push_back(std::to_string(use.unknownKernel) +
+                        " records are for kernels this model does not have; ignored");
+  return use;
+}
+
+} // namespace kiln::codegen

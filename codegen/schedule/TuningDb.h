@@ -1,0 +1,124 @@
+//===- TuningDb.h - measured schedule records, as a file people commit -*- C++ -*-===//
+//
+// A tuning database is JSON Lines, append-only: one measurement per line,
+// fields in a fixed order, so that it diffs and merges like source. Each
+// line says which kernel (kernelIdentity: body, static operands, shapes,
+// types; no schedule), on which target (the fingerprint below), with which
+// schedule record (its stable printed form, ScheduleRecord::serialize), how
+// fast (median, min, spread) and with what outcome (ok, wrong, crash,
+// timeout, compile-error). The schedules phase takes the best ok record per
+// kernel for the exact fingerprint (applyTuningDb); everything else in the
+// file is ignored with a reason, never misapplied.
+//
+//   {"schema":1,"kernel":"3c3c3b68d2c9d7fa0a1b","summary":"conv1x1 1x56x56x24 -> 1x56x56x144",
+//    "target":{"halide":"host","cpu":"skylake-avx512","device":"native","threads":1},
+//    "schedule":"#kiln.schedule<version = 1, mode = template, ...>","median_ms":0.081,
+//    "min_ms":0.079,"spread":0.04,"status":"ok","kiln":"0.1","time":"2026-12-06T02:10:00Z"}
+//
+// Writers append one whole line with one write and flush it; a line cut by
+// a kill or power loss is the file's last bytes without a newline, and
+// readers skip it (appendRecord first cuts it off). No Halide here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_CODEGEN_SCHEDULE_TUNINGDB_H
+#define KILN_CODEGEN_SCHEDULE_TUNINGDB_H
+
+#include "codegen/schedule/Schedule.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::codegen {
+
+/// The format version this build reads and writes.
+constexpr int kTuningSchema = 1;
+
+/// Where a measurement was taken. Records apply only to the exact same
+/// fingerprint: a schedule fast on one CPU, engine or thread count says
+/// nothing about another.
+struct TargetFingerprint {
+  std::string halideTarget; ///< the variant's Halide target ("host", "wasm-32-wasmrt-...")
+  std::string cpu;          ///< LLVM's name for the CPU ("skylake-avx512")
+  std::string device;       ///< "native", "node", "chromium", "vulkan"
+  int threads = 1;
+  bool operator==(const TargetFingerprint &o) const {
+    return halideTarget == o.halideTarget && cpu == o.cpu && device == o.device &&
+           threads == o.threads;
+  }
+  /// "host/skylake-avx512/native/1t": for messages and tables.
+  std::string str() const;
+};
+
+/// This machine's fingerprint for a variant's Halide target.
+TargetFingerprint hostFingerprint(llvm::StringRef halideTarget, llvm::StringRef device,
+                                  int threads);
+
+enum class MeasureStatus { Ok, Wrong, Crash, Timeout, CompileError };
+llvm::StringRef measureStatusName(MeasureStatus status);
+
+struct TuningRecord {
+  int schema = kTuningSchema;
+  std::string kernel;  ///< kernelIdentity
+  std::string summary; ///< pattern and shapes, for people
+  TargetFingerprint target;
+  std::string schedule; ///< ScheduleRecord::serialize
+  double medianMs = 0, minMs = 0;
+  double spread = 0; ///< (max - min) / median of the timed repeats
+  MeasureStatus status = MeasureStatus::Ok;
+  std::string kilnVersion;
+  std::string time; ///< UTC, ISO 8601
+  /// One line of JSON, fields in the order above, no newline.
+  std::string toJsonLine() const;
+  /// A short stable hash of the line: names a record in provenance.
+  std::string hash() const;
+};
+
+/// A database as read: the usable records and a line for each one skipped.
+struct TuningDb {
+  std::string path;
+  std::vector<TuningRecord> records;
+  /// "tuning.jsonl:7: malformed record (expected a number for median_ms);
+  /// skipped": one per line that cannot be used as it stands.
+  std::vector<std::string> warnings;
+  /// The best ok record for `kernel` on `target`: the lowest median; ties
+  /// go to the earlier line. nullptr if none.
+  const TuningRecord *best(llvm::StringRef kernel, const TargetFingerprint &target) const;
+};
+
+/// Reads `path` (a missing file is an empty database). Malformed lines and
+/// records of another schema become warnings; only I/O errors fail.
+llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path);
+
+/// Appends one record as one line, flushed to disk before returning. A torn
+/// last line left by an earlier writer is cut off first.
+llvm::Error appendRecord(llvm::StringRef path, const TuningRecord &record);
+
+/// A and B as one database: every distinct record once (by its line), in
+/// A's order then B's new ones. Written to `out` through a temporary file.
+llvm::Error mergeTuningDbs(llvm::ArrayRef<TuningDb> inputs, llvm::StringRef out);
+
+/// What the schedules phase did with a database on one module.
+struct TuningUse {
+  unsigned kernels = 0;           ///< kernels in the module
+  unsigned fromDb = 0;            ///< of them, scheduled by a tuned record
+  unsigned otherTarget = 0;       ///< records for another fingerprint
+  unsigned unknownKernel = 0;     ///< records for this fingerprint, no such kernel here
+  std::vector<std::string> notes; ///< one line per thing ignored, for the user
+};
+
+/// Attaches, to every kernel of `module` (phase kernels, weights packed)
+/// that has an ok record for `target`, the best one, with its provenance in
+/// kScheduleSourceAttrName ("tuned <hash> <time>"). Kernels without one are
+/// left for the templates. A record whose schedule does not parse, or was
+/// tuned for another pattern, is skipped with a note.
+TuningUse applyTuningDb(mlir::ModuleOp module, const TuningDb &db, const TargetFingerprint &target);
+
+/// "conv1x1 1x56x56x24 -> 1x56x56x144": the kernel's pattern, first input
+/// and first result shapes.
+std::string kernelSummary(KernelOp kernel);
+
+} // namespace kiln::codegen
+
+#endif

@@ -1,0 +1,394 @@
+//===- kiln-tune.cpp - tune a model's schedules on this device ------------===//
+//
+//   kiln-tune model.onnx --target=cpu --device=native --db=tuning.jsonl
+//             [--trials=N] [--minutes=M] [--threads=T] [--seed=S]
+//             [--search=evolve|random|grid] [--workers=W] [--curve=tuning.png]
+//   kiln-tune tasks model.onnx [--target=cpu]   (the kernels a tune would search)
+//   kiln-tune show tuning.jsonl
+//   kiln-tune merge A.jsonl B.jsonl -o C.jsonl
+//
+// Thin: the model goes through the pipeline to the schedules phase as kilnc
+// takes it, tuner/ searches and measures, and the database is what
+// `kilnc --tuning-db` reads. `--runner` (internal) makes this process a
+// measuring runner for a tuner (tuner/Runner.h).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/schedule/KernelInfo.h"
+#include "codegen/schedule/TuningDb.h"
+#include "compiler/driver/Driver.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "mlir/IR/Diagnostics.h"
+#include "targets/Targets.h"
+#include "tuner/Plot.h"
+#include "tuner/Runner.h"
+#include "tuner/RunnerMain.h"
+#include "tuner/Tuner.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <map>
+
+using namespace llvm;
+
+static int fail(const Twine &message) {
+  errs() << "kiln-tune: error: " << message << "\n";
+  return 1;
+}
+
+// kiln-tune show: the best ok record per kernel and target, as a table.
+static int show(StringRef path) {
+  if (!sys::fs::exists(path))
+    return fail("no such file '" + path + "'");
+  auto db = kiln::codegen::loadTuningDb(path);
+  if (!db)
+    return fail(toString(db.takeError()));
+  for (const std::string &w : db->warnings)
+    errs() << "kiln-tune: warning: " << w << "\n";
+  struct Row {
+    const kiln::codegen::TuningRecord *best = nullptr;
+    unsigned measured = 0, failed = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Row> rows;
+  for (const kiln::codegen::TuningRecord &r : db->records) {
+    Row &row = rows[{r.target.str(), r.kernel}];
+    ++row.measured;
+    if (r.status != kiln::codegen::MeasureStatus::Ok)
+      ++row.failed;
+    else if (!row.best || r.medianMs < row.best->medianMs)
+      row.best = &r;
+  }
+  mlir::MLIRContext context;
+  std::string lastTarget;
+  for (auto &[key, row] : rows) {
+    if (key.first != lastTarget) {
+      outs() << "target " << key.first << "\n";
+      outs() << "  " << left_justify("kernel", 20) << " " << left_justify("summary", 44)
+             << "    best ms trials failed  schedule\n";
+      lastTarget = key.first;
+    }
+    std::string schedule = "-", summary = "?";
+    double ms = 0;
+    if (row.best) {
+      auto record = kiln::codegen::ScheduleRecord::parse(row.best->schedule, &context);
+      schedule = record ? record->str() : "(unreadable) " + toString(record.takeError());
+      summary = row.best->summary;
+      ms = row.best->medianMs;
+    }
+    outs() << format("  %-20s %-44s %10.4f %6u %6u  %s\n", key.second.c_str(), summary.c_str(), ms,
+                     row.measured, row.failed, schedule.c_str());
+  }
+  return 0;
+}
+
+static int merge(ArrayRef<std::string> inputs, StringRef out) {
+  std::vector<kiln::codegen::TuningDb> dbs;
+  for (const std::string &path : inputs) {
+    if (!sys::fs::exists(path))
+      return fail("no such file '" + path + "'");
+    auto db = kiln::codegen::loadTuningDb(path);
+    if (!db)
+      return fail(toString(db.takeError()));
+    for (const std::string &w : db->warnings)
+      errs() << "kiln-tune: warning: " << w << "\n";
+    dbs.push_back(std::move(*db));
+  }
+  size_t in = 0;
+  for (const auto &db : dbs)
+    in += db.records.size();
+  if (Error err = kiln::codegen::mergeTuningDbs(dbs, out))
+    return fail(toString(std::move(err)));
+  auto merged = kiln::codegen::loadTuningDb(out);
+  if (!merged)
+    return fail(toString(merged.takeError()));
+  outs() << "kiln-tune: " << in << " records in, " << merged->records.size() << " distinct out ("
+         << out << ")\n";
+  return 0;
+}
+
+// Times the whole model as scheduled by the templates and as tuned, in one
+// runner, interleaved; the tuned outputs are checked against the
+// template's.
+static void endToEnd(const std::string &runnerExe, int threads, StringRef templatePath,
+                     StringRef tunedPath, double &templateMs, double &tunedMs,
+                     std::string &status) {
+  kiln::tuner::RunnerProcess runner(runnerExe, threads);
+  mlir::MLIRContext unused;
+  auto request = [&](json::Object r, json::Object &reply) {
+    if (Error err = runner.send(r)) {
+      consumeError(std::move(err));
+      return false;
+    }
+    return runner.receive(600, reply) == kiln::tuner::Outcome::Replied;
+  };
+  json::Object reply;
+  status = "ok";
+  for (auto [id, path] : {std::pair<int, StringRef>{1, templatePath}, {2, tunedPath}}) {
+    // The record is already on every kernel: "schedule" is not consulted
+    // for a whole model, the runner keeps each kernel's own.
+    if (!request(json::Object{{"op", "compile"}, {"id", id}, {"task", path}, {"schedule", ""}},
+                 reply) ||
+        reply.getString("status") != "ok") {
+      status = "compile failed: " + reply.getString("message").value_or("").str();
+      return;
+    }
+  }
+  std::vector<double> times[2];
+  for (int round = 0; round < 6; ++round)
+    for (int id : {1, 2}) {
+      if (!request(json::Object{{"op", "run"},
+                                {"id", id},
+                                {"iterations", 10},
+                                {"reference", id == 1 && round == 0},
+                                {"reference_task", templatePath}},
+                   reply)) {
+        status = "crashed";
+        return;
+      }
+      if (reply.getString("status") != "ok")
+        status = "tuned outputs differ from the template's (" +
+                 std::to_string(reply.getNumber("error").value_or(0)) + " of range)";
+      if (const json::Array *ts = reply.getArray("times_ms"))
+        for (const json::Value &v : *ts)
+          times[id - 1].push_back(v.getAsNumber().value_or(0));
+    }
+  for (auto &t : times)
+    std::sort(t.begin(), t.end());
+  templateMs = times[0].empty() ? 0 : times[0][times[0].size() / 2];
+  tunedMs = times[1].empty() ? 0 : times[1][times[1].size() / 2];
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  if (argc >= 2 && StringRef(argv[1]) == "--runner")
+    return kiln::tuner::runnerMain();
+  // `kiln-tune tasks model` is `kiln-tune model --tasks` (no --db needed).
+  std::vector<char *> rewritten(argv, argv + argc);
+  if (argc >= 2 && StringRef(argv[1]) == "tasks") {
+    rewritten.erase(rewritten.begin() + 1);
+    rewritten.push_back(const_cast<char *>("--tasks"));
+    rewritten.push_back(const_cast<char *>("--db=-"));
+    argc = int(rewritten.size());
+    argv = rewritten.data();
+  }
+  if (argc >= 2 && StringRef(argv[1]) == "show") {
+    if (argc != 3)
+      return fail("usage: kiln-tune show <tuning.jsonl>");
+    return show(argv[2]);
+  }
+  if (argc >= 2 && StringRef(argv[1]) == "merge") {
+    std::vector<std::string> inputs;
+    std::string out;
+    for (int i = 2; i < argc; ++i) {
+      if (StringRef(argv[i]) == "-o" && i + 1 < argc)
+        out = argv[++i];
+      else
+        inputs.push_back(argv[i]);
+    }
+    if (inputs.empty() || out.empty())
+      return fail("usage: kiln-tune merge A.jsonl B.jsonl ... -o C.jsonl");
+    return merge(inputs, out);
+  }
+
+  // --threads=N: LLVM's own libraries register a "threads" option, so this
+  // one is taken off the command line before cl sees it.
+  int threads = 1;
+  std::vector<char *> args;
+  for (int i = 0; i < argc; ++i) {
+    StringRef arg = argv[i];
+    if (arg.consume_front("--threads=") || arg.consume_front("-threads=")) {
+      if (arg.getAsInteger(10, threads))
+        return fail("--threads expects a number, not '" + arg + "'");
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  argc = int(args.size());
+  argv = args.data();
+  cl::OptionCategory category("kiln-tune options");
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
+                             cl::Required, cl::cat(category));
+  cl::opt<std::string> target("target", cl::desc("cpu (default)"), cl::init("cpu"),
+                              cl::cat(category));
+  cl::opt<std::string> device("device", cl::desc("Where to measure: native (default)"),
+                              cl::init("native"), cl::cat(category));
+  cl::opt<std::string> dbPath("db", cl::desc("The tuning database to append to"),
+                              cl::value_desc("tuning.jsonl"), cl::Required, cl::cat(category));
+  cl::opt<unsigned> trials("trials",
+                           cl::desc("Measurements in all (default 200; 0 with "
+                                    "--minutes: until the time is up)"),
+                           cl::init(200), cl::cat(category));
+  cl::opt<double> minutes("minutes", cl::desc("Stop after this many minutes"), cl::init(0),
+                          cl::cat(category));
+  cl::opt<unsigned> seed("seed", cl::desc("Random seed (default 1)"), cl::init(1),
+                         cl::cat(category));
+  cl::opt<std::string> search("search", cl::desc("evolve (default), random or grid"),
+                              cl::init("evolve"), cl::cat(category));
+  cl::opt<unsigned> workers("workers", cl::desc("Runner processes (default 2)"), cl::init(2),
+                            cl::cat(category));
+  cl::opt<bool> noAuto("no-autoschedulers",
+                       cl::desc("Do not seed tasks with Halide's autoschedulers"),
+                       cl::cat(category));
+  cl::opt<std::string> curve("curve", cl::desc("Write the tuning curve here (PNG)"),
+                             cl::value_desc("tuning.png"), cl::cat(category));
+  cl::opt<bool> listTasks("tasks", cl::desc("List the tasks (distinct kernels) and stop"),
+                          cl::cat(category));
+  cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
+                                   cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "kiln-tune: tune a model's schedules on this device\n"
+                              "  --threads=N     threads the kernels run with (default 1)\n");
+
+  const kiln::Target *t = kiln::findTarget(target);
+  if (!t)
+    return fail("unknown target '" + target + "' (expected " + kiln::targetNames() + ")");
+  if (target != "cpu" || device != "native")
+    return fail("--target=" + target + " --device=" + device +
+                ": this build tunes --target=cpu on --device=native only (node, chromium and "
+                "vulkan runners speak the same protocol and are not written yet)");
+  if (threads < 1)
+    return fail("--threads must be at least 1");
+  if (trials == 0 && minutes <= 0)
+    return fail("give --trials or --minutes");
+
+  mlir::DialectRegistry registry;
+  kiln::registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  kiln::DriverOptions driverOptions;
+  driverOptions.inputPath = input;
+  driverOptions.inputShapes = inputShape;
+  auto module = kiln::loadModel(context, driverOptions);
+  if (!module)
+    return fail(toString(module.takeError()));
+
+  kiln::TargetOptions targetOptions;
+  auto variants = t->variants(targetOptions);
+  if (!variants)
+    return fail(toString(variants.takeError()));
+  const kiln::codegen::ScheduleVariant &variant = variants->front();
+  std::string diagText;
+  raw_string_ostream diagStream(diagText);
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  kiln::PipelineOptions pipelineOptions;
+  pipelineOptions.target = variant.halideTarget;
+  pipelineOptions.fuseBlocks = t->fuseBlocksByDefault();
+  if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels, pipelineOptions)))
+    return fail("compilation failed:\n" + StringRef(diagText).rtrim());
+  mlir::OwningOpRef<mlir::ModuleOp> scheduled((*module)->clone());
+  if (failed(kiln::runSchedulesPhase(*scheduled, variant, kiln::codegen::ScheduleMode::Template)))
+    return fail("the schedules phase failed:\n" + StringRef(diagText).rtrim());
+  auto tasks = kiln::tuner::extractTasks(*scheduled);
+  if (!tasks)
+    return fail(toString(tasks.takeError()));
+  auto targetInfo = kiln::codegen::parseTargetInfo(variant.halideTarget);
+  if (!targetInfo)
+    return fail(toString(targetInfo.takeError()));
+  kiln::codegen::TargetFingerprint fingerprint =
+      kiln::codegen::hostFingerprint(variant.halideTarget, device, threads);
+  if (listTasks) {
+    outs() << "# " << tasks->size() << " tasks of " << sys::path::filename(input) << " on "
+           << fingerprint.str() << ": identity, calls, summary, template record\n";
+    for (const kiln::tuner::Task &task : *tasks)
+      outs() << task.identity << " " << task.calls << " " << task.summary << " "
+             << task.templateRecord.serialize(&context) << "\n";
+    return 0;
+  }
+  if (dbPath == "-")
+    return fail("--db is required");
+
+  kiln::tuner::TuneOptions options;
+  options.dbPath = dbPath;
+  options.trials = trials;
+  options.minutes = minutes;
+  options.seed = seed;
+  options.threads = threads;
+  options.search = search;
+  options.autoschedulerSeeds = !noAuto;
+  options.workers = std::max(1u, unsigned(workers));
+  options.runnerExecutable = sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  SmallString<128> workDir;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-tune", workDir))
+    return fail("cannot create a work directory: " + ec.message());
+  options.workDir = workDir.str().str();
+  options.progress = &errs();
+  unsigned calls = 0;
+  for (const auto &task : *tasks)
+    calls += task.calls;
+  errs() << "kiln-tune: " << tasks->size() << " distinct kernels (" << calls << " calls) of "
+         << sys::path::filename(input) << " on " << fingerprint.str() << ", " << search
+         << " search, seed " << seed << "\n";
+
+  auto report = kiln::tuner::tune(*tasks, fingerprint, *targetInfo, options, &context);
+  if (!report)
+    return fail(toString(report.takeError()));
+
+  outs() << "\n"
+         << left_justify("task", 4) << " " << left_justify("kernel", 44)
+         << " calls   template  best auto      tuned  speedup  trials\n";
+  double templateSum = 0, tunedSum = 0;
+  for (size_t i = 0; i < tasks->size(); ++i) {
+    const kiln::tuner::Task &task = (*tasks)[i];
+    const kiln::tuner::TaskResult &r = report->tasks[i];
+    templateSum += task.calls * r.templateMs;
+    tunedSum += task.calls * r.bestMs;
+    outs() << format("%-4zu %-44s %5u %10.4f %10s %10.4f %7.2fx %7u\n", i, task.summary.c_str(),
+                     task.calls, r.templateMs,
+                     r.bestAutoMs > 0 ? formatv("{0:F4}", r.bestAutoMs).str().c_str() : "-",
+                     r.bestMs, r.bestMs > 0 ? r.templateMs / r.bestMs : 0.0, r.trials);
+  }
+  outs() << format("sum of calls x kernel time: template %.3f ms, tuned %.3f ms (%.2fx); "
+                   "%.0f s of tuning\n",
+                   templateSum, tunedSum, tunedSum > 0 ? templateSum / tunedSum : 0.0,
+                   report->seconds);
+
+  // The model end to end, before and after, as kilnc --tuning-db builds it.
+  auto db = kiln::codegen::loadTuningDb(dbPath);
+  if (!db)
+    return fail(toString(db.takeError()));
+  mlir::OwningOpRef<mlir::ModuleOp> tuned((*module)->clone());
+  kiln::TuningOptions tuning;
+  tuning.db = &*db;
+  tuning.device = device;
+  tuning.threads = threads;
+  kiln::codegen::TuningUse use;
+  tuning.use = &use;
+  if (failed(
+          kiln::runSchedulesPhase(*tuned, variant, kiln::codegen::ScheduleMode::Template, tuning)))
+    return fail("the schedules phase failed with the database");
+  std::string templatePath = options.workDir + "/model_template.mlir",
+              tunedPath = options.workDir + "/model_tuned.mlir";
+  for (auto [path, m] : {std::pair{templatePath, &scheduled}, {tunedPath, &tuned}})
+    if (Error err = writeToOutput(path, [m = m](raw_ostream &os) {
+          (**m)->print(os);
+          return Error::success();
+        }))
+      return fail(toString(std::move(err)));
+  double templateMs = 0, tunedMs = 0;
+  std::string status;
+  endToEnd(options.runnerExecutable, threads, templatePath, tunedPath, templateMs, tunedMs, status);
+  outs() << format("model end to end (JIT, %d thread%s, median): template %.3f ms, tuned %.3f "
+                   "ms (%.2fx; %u of %u kernels from the database); %s\n",
+                   threads, threads == 1 ? "" : "s", templateMs, tunedMs,
+                   tunedMs > 0 ? templateMs / tunedMs : 0.0, use.fromDb, use.kernels,
+                   status.c_str());
+
+  if (!curve.empty()) {
+    std::string svg = kiln::tuner::curveSvg(
+        *report, templateSum,
+        (sys::path::filename(input) + " on " + fingerprint.str() + ", " + search).str());
+    if (Error err = kiln::tuner::writePng(svg, curve))
+      errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
+    else
+      outs() << "tuning curve: " << curve << "\n";
+  }
+  sys::fs::remove_directories(options.workDir);
+  return status == "ok" ? 0 : 1;
+}

@@ -1,0 +1,240 @@
+//===- TunerTest.cpp - the tuning database, search spaces and runners -----===//
+#include "codegen/schedule/TuningDb.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "mlir/Parser/Parser.h"
+#include "tuner/Runner.h"
+#include "tuner/SearchSpace.h"
+#include "tuner/Task.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <fstream>
+#include <gtest/gtest.h>
+
+using namespace kiln;
+using namespace kiln::codegen;
+
+namespace {
+
+class TunerTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    mlir::DialectRegistry registry;
+    registerDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("kiln-tuner-test", dir));
+  }
+  void TearDown() override { llvm::sys::fs::remove_directories(dir); }
+  std::string path(llvm::StringRef name) {
+    llvm::SmallString<128> p(dir);
+    llvm::sys::path::append(p, name);
+    return p.str().str();
+  }
+  std::string read(llvm::StringRef file) {
+    auto buffer = llvm::MemoryBuffer::getFile(file);
+    return buffer ? (*buffer)->getBuffer().str() : "";
+  }
+  TuningRecord record(llvm::StringRef kernel, double ms, MeasureStatus status = MeasureStatus::Ok) {
+    ScheduleRecord s;
+    s.vectorWidth = 4;
+    s.channelTile = 8;
+    TuningRecord r;
+    r.kernel = kernel.str();
+    r.summary = "generic 4 -> 4";
+    r.target = {"host", "testcpu", "native", 1};
+    r.schedule = s.serialize(&context);
+    r.medianMs = r.minMs = ms;
+    r.status = status;
+    r.kilnVersion = "test";
+    r.time = "2026-12-06T00:00:00Z";
+    return r;
+  }
+  mlir::MLIRContext context;
+  llvm::SmallString<128> dir;
+};
+
+TEST_F(TunerTest, RecordsRoundTripInFieldOrder) {
+  TuningRecord r = record("k1", 0.125);
+  std::string db = path("db.jsonl");
+  ASSERT_FALSE(appendRecord(db, r));
+  ASSERT_FALSE(appendRecord(db, record("k2", 0.5, MeasureStatus::Timeout)));
+  std::string text = read(db);
+  EXPECT_EQ(text.find("{\"schema\":1,\"kernel\":\"k1\",\"summary\":"), 0u) << text;
+  EXPECT_NE(text.find("\"median_ms\":0.125,\"min_ms\":0.125,\"spread\":0,\"status\":\"ok\""),
+            std::string::npos)
+      << text;
+  auto loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
+  ASSERT_EQ(loaded->records.size(), 2u);
+  EXPECT_TRUE(loaded->warnings.empty());
+  EXPECT_EQ(loaded->records[0].toJsonLine(), r.toJsonLine());
+  EXPECT_EQ(loaded->records[1].status, MeasureStatus::Timeout);
+  auto schedule = ScheduleRecord::parse(loaded->records[0].schedule, &context);
+  ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
+  EXPECT_EQ(schedule->channelTile, 8);
+}
+
+TEST_F(TunerTest, BestIsTheFastestOkRecordForTheExactTarget) {
+  TuningDb db;
+  db.records = {record("k", 0.3), record("k", 0.2), record("k", 0.1, MeasureStatus::Wrong)};
+  TuningRecord other = record("k", 0.05);
+  other.target.threads = 2;
+  db.records.push_back(other);
+  const TuningRecord *best = db.best("k", {"host", "testcpu", "native", 1});
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ(best->medianMs, 0.2);
+  EXPECT_EQ(db.best("k", {"host", "othercpu", "native", 1}), nullptr);
+  EXPECT_EQ(db.best("absent", {"host", "testcpu", "native", 1}), nullptr);
+}
+
+// A tune killed in the middle of a write leaves a line without a newline:
+// readers skip it, and the next append cuts it off and starts a whole line.
+TEST_F(TunerTest, TornLastLineIsSkippedAndRepairedOnAppend) {
+  std::string db = path("db.jsonl");
+  ASSERT_FALSE(appendRecord(db, record("k1", 0.1)));
+  {
+    std::ofstream torn(db, std::ios::app);
+    torn << record("k2", 0.2).toJsonLine().substr(0, 50);
+  }
+  auto loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded));
+  EXPECT_EQ(loaded->records.size(), 1u);
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  EXPECT_NE(loaded->warnings[0].find(":2: incomplete last line"), std::string::npos);
+  ASSERT_FALSE(appendRecord(db, record("k3", 0.3)));
+  loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded));
+  EXPECT_TRUE(loaded->warnings.empty()) << loaded->warnings[0];
+  ASSERT_EQ(loaded->records.size(), 2u);
+  EXPECT_EQ(loaded->records[1].kernel, "k3");
+}
+
+TEST_F(TunerTest, MalformedAndForeignLinesAreReportedWithTheirLineNumbers) {
+  std::string db = path("db.jsonl");
+  std::string good = record("k1", 0.1).toJsonLine();
+  std::string badStatus = good;
+  badStatus.replace(badStatus.find("\"ok\""), 4, "\"fast\"");
+  std::string future = good;
+  future.replace(future.find("\"schema\":1"), 10, "\"schema\":9");
+  std::ofstream(db) << good << "\n[1,2]\n" << badStatus << "\n" << future << "\n\n";
+  auto loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded));
+  EXPECT_EQ(loaded->records.size(), 1u);
+  ASSERT_EQ(loaded->warnings.size(), 3u);
+  EXPECT_NE(loaded->warnings[0].find("db.jsonl:2: malformed record (not a JSON object)"),
+            std::string::npos)
+      << loaded->warnings[0];
+  EXPECT_NE(loaded->warnings[1].find(":3: malformed record (unknown status 'fast')"),
+            std::string::npos)
+      << loaded->warnings[1];
+  EXPECT_NE(loaded->warnings[2].find(":4: schema 9 is not this build's (1); ignored"),
+            std::string::npos)
+      << loaded->warnings[2];
+}
+
+TEST_F(TunerTest, MergeKeepsEachRecordOnce) {
+  TuningDb a, b;
+  a.records = {record("k1", 0.1), record("k2", 0.2)};
+  b.records = {record("k2", 0.2), record("k3", 0.3)};
+  std::string out = path("merged.jsonl");
+  ASSERT_FALSE(mergeTuningDbs({a, b}, out));
+  auto merged = loadTuningDb(out);
+  ASSERT_TRUE(bool(merged));
+  ASSERT_EQ(merged->records.size(), 3u);
+  EXPECT_EQ(merged->records[0].kernel, "k1");
+  EXPECT_EQ(merged->records[2].kernel, "k3");
+}
+
+const char *kConvModel = R"mlir(
+func.func @main(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x48xf32> {
+  %w = "tosa.const"() <{value = dense<0.5> : tensor<48x1x1x16xf32>}> : () -> tensor<48x1x1x16xf32>
+  %b = "tosa.const"() <{value = dense<0.25> : tensor<48xf32>}> : () -> tensor<48xf32>
+  %0 = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x16xf32>, tensor<48x1x1x16xf32>, tensor<48xf32>) -> tensor<1x8x8x48xf32>
+  return %0 : tensor<1x8x8x48xf32>
+})mlir";
+
+// The same seed gives the same candidates; every candidate is legal.
+TEST_F(TunerTest, SearchSpaceIsSeededAndLegal) {
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(kConvModel, &context);
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(runPipeline(*module, Phase::Kernels)));
+  ASSERT_TRUE(succeeded(
+      runSchedulesPhase(*module, {"cpu", "x86-64-linux-avx2", true}, ScheduleMode::Template)));
+  auto tasks = tuner::extractTasks(*module);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 1u);
+  EXPECT_EQ((*tasks)[0].pattern, KernelPattern::Conv1x1);
+  auto info = parseTargetInfo("x86-64-linux-avx2");
+  ASSERT_TRUE(bool(info));
+  tuner::SearchSpace space((*tasks)[0], *info);
+  EXPECT_TRUE(space.legal((*tasks)[0].templateRecord));
+  auto draw = [&](unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::string> out;
+    ScheduleRecord r = space.sample(rng);
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_TRUE(space.legal(r)) << r.str();
+      EXPECT_LE(r.vectorWidth, 8) << "avx2 has 8 lanes";
+      out.push_back(r.serialize(&context));
+      r = i % 2 ? space.sample(rng) : space.mutate(r, rng);
+    }
+    return out;
+  };
+  EXPECT_EQ(draw(7), draw(7));
+  EXPECT_NE(draw(7), draw(8));
+  EXPECT_EQ(space.grid(10).size(), 10u);
+}
+
+// The runner compares every candidate with the template's outputs: a
+// module that computes something else is reported wrong, whatever its
+// schedule, and so can never win.
+TEST_F(TunerTest, RunnerRejectsWrongOutputs) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
+  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
+  ASSERT_TRUE(llvm::sys::fs::exists(runnerExe)) << runnerExe.str().str();
+  auto kernel = [](const char *op) {
+    return std::string(R"mlir(
+func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.kernel "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> attributes {kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 4, channel_tile = 4, pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = pixel_major>} {
+  ^bb0(%a: tensor<4xf32>):
+    %r = )mlir") +
+           op + R"mlir( %a : (tensor<4xf32>) -> tensor<4xf32>
+    kiln.yield %r : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+})mlir";
+  };
+  std::string good = path("good.mlir"), bad = path("bad.mlir");
+  std::ofstream(good) << kernel("tosa.exp");
+  std::ofstream(bad) << kernel("tosa.negate");
+  tuner::RunnerProcess runner(runnerExe.str().str(), 1);
+  auto ask = [&](llvm::json::Object request) {
+    llvm::json::Object reply;
+    EXPECT_FALSE(runner.send(request));
+    EXPECT_EQ(runner.receive(120, reply), tuner::Outcome::Replied);
+    return reply;
+  };
+  for (auto [id, file] : {std::pair{1, good}, {2, bad}})
+    EXPECT_EQ(
+        ask(llvm::json::Object{{"op", "compile"}, {"id", id}, {"task", file}, {"schedule", ""}})
+            .getString("status"),
+        "ok");
+  auto ref =
+      ask(llvm::json::Object{{"op", "run"}, {"id", 1}, {"iterations", 2}, {"reference", true}});
+  EXPECT_EQ(ref.getString("status"), "ok");
+  auto same = ask(llvm::json::Object{{"op", "run"}, {"id", 1}, {"iterations", 2}});
+  EXPECT_EQ(same.getString("status"), "ok");
+  auto wrong = ask(
+      llvm::json::Object{{"op", "run"}, {"id", 2}, {"iterations", 1}, {"reference_task", good}});
+  EXPECT_EQ(wrong.getString("status"), "wrong");
+  EXPECT_GT(wrong.getNumber("error").value_or(0), 0.1);
+  // A runner that dies is reported as crashed, not waited for.
+  runner.stop();
+  llvm::json::Object reply;
+  EXPECT_EQ(runner.receive(1, reply), tuner::Outcome::Crashed);
+}
+
+} // namespace

@@ -1,0 +1,126 @@
+//===- Runner.cpp - a measuring process the tuner talks to ----------------===//
+#include "tuner/Runner.h"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace kiln::tuner {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+RunnerProcess::RunnerProcess(std::string executable, int threads)
+    : executable(std::move(executable)), threads(threads) {}
+
+RunnerProcess::~RunnerProcess() { stop(); }
+
+void RunnerProcess::stop() {
+  if (pid > 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  if (toChild >= 0)
+    ::close(toChild);
+  if (fromChild >= 0)
+    ::close(fromChild);
+  pid = -1;
+  toChild = fromChild = -1;
+  pending.clear();
+}
+
+llvm::Error RunnerProcess::start() {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+    return makeError("cannot create pipes for a runner: " + llvm::Twine(std::strerror(errno)));
+  std::string threadsEnv = std::to_string(threads);
+  pid = ::fork();
+  if (pid < 0)
+    return makeError("cannot start a runner: " + llvm::Twine(std::strerror(errno)));
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::setenv("HL_NUM_THREADS", threadsEnv.c_str(), 1);
+    const char *argv[] = {executable.c_str(), "--runner", nullptr};
+    ::execv(executable.c_str(), const_cast<char **>(argv));
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  toChild = in[1];
+  fromChild = out[0];
+  ++starts;
+  return llvm::Error::success();
+}
+
+llvm::Error RunnerProcess::send(const llvm::json::Object &request) {
+  if (pid <= 0)
+    if (llvm::Error err = start())
+      return err;
+  std::string line;
+  llvm::raw_string_ostream(line) << llvm::json::Value(llvm::json::Object(request));
+  line += "\n";
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(toChild, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      stop(); // it died: the next receive reports the crash
+      return llvm::Error::success();
+    }
+    done += size_t(n);
+  }
+  return llvm::Error::success();
+}
+
+Outcome RunnerProcess::receive(double seconds, llvm::json::Object &reply) {
+  if (pid <= 0)
+    return Outcome::Crashed;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (true) {
+    size_t newline = pending.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = pending.substr(0, newline);
+      pending.erase(0, newline + 1);
+      auto value = llvm::json::parse(line);
+      if (value && value->getAsObject()) {
+        reply = std::move(*value->getAsObject());
+        return Outcome::Replied;
+      }
+      if (!value)
+        llvm::consumeError(value.takeError());
+      continue; // not a reply: ignore stray output
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      stop();
+      return Outcome::TimedOut;
+    }
+    pollfd fd{fromChild, POLLIN, 0};
+    int ready = ::poll(&fd, 1, int(std::min<long long>(left, 1 << 30)));
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready <= 0)
+      continue;
+    char buffer[1 << 16];
+    ssize_t n = ::read(fromChild, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      stop();
+      return Outcome::Crashed;
+    }
+    pending.append(buffer, size_t(n));
+  }
+}
+
+} // namespace kiln::tuner

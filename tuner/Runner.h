@@ -1,0 +1,68 @@
+//===- Runner.h - a measuring process the tuner talks to -------------*- C++ -*-===//
+//
+// Candidates are compiled and timed in runner processes, never in the
+// tuner: a schedule that crashes or hangs kills its runner, which the tuner
+// restarts, and is recorded as such. Tuner and runner speak a small
+// protocol, one JSON object per line, so that a runner can later live
+// elsewhere (another machine, a phone, a browser page) without changing the
+// tuner (tuner/README.md):
+//
+//   -> {"op":"compile","id":7,"task":"/tmp/t/task3.mlir","schedule":"#kiln.schedule<...>"}
+//   <- {"id":7,"status":"ok","seconds":0.41}        (or "compile-error", "message")
+//   -> {"op":"run","id":7,"iterations":5,"reference":false}
+//   <- {"id":7,"status":"ok","times_ms":[...],"error":0.0}  (or "wrong")
+//   -> {"op":"forget","id":7}
+//   <- {"id":7,"status":"ok"}
+//
+// "reference": true stores the run's outputs as the task's reference;
+// other runs report their largest difference from it relative to the
+// reference's range, and "wrong" above 1e-4 (the e2e tests' tolerance).
+// The native runner is `kiln-tune --runner` (RunnerMain.cpp), with Halide's
+// JIT; HL_NUM_THREADS sets its threads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TUNER_RUNNER_H
+#define KILN_TUNER_RUNNER_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <sys/types.h>
+
+namespace kiln::tuner {
+
+/// What became of a request.
+enum class Outcome { Replied, Crashed, TimedOut };
+
+class RunnerProcess {
+public:
+  RunnerProcess(std::string executable, int threads);
+  ~RunnerProcess();
+  RunnerProcess(const RunnerProcess &) = delete;
+  RunnerProcess &operator=(const RunnerProcess &) = delete;
+
+  /// Sends a request (starting the process if needed).
+  llvm::Error send(const llvm::json::Object &request);
+  /// Waits up to `seconds` for the reply to the last request. On a crash or
+  /// a timeout the process is killed and `reply` is untouched; the next
+  /// send starts a fresh one (which knows no tasks or candidates).
+  Outcome receive(double seconds, llvm::json::Object &reply);
+  /// How many times a process was started: a change means the runner lost
+  /// its compiled candidates and references.
+  unsigned generation() const { return starts; }
+  void stop();
+
+private:
+  llvm::Error start();
+  std::string executable;
+  int threads;
+  pid_t pid = -1;
+  int toChild = -1, fromChild = -1;
+  std::string pending; ///< bytes read past the last reply
+  unsigned starts = 0;
+};
+
+} // namespace kiln::tuner
+
+#endif

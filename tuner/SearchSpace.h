@@ -1,0 +1,49 @@
+//===- SearchSpace.h - the knobs of a schedule record, for one kernel -*- C++ -*-===//
+//
+// What the tuner may vary for a task, and how: every knob of the record
+// that the task's pattern uses, each over the values that make sense for
+// the kernel's shape and the target's vectors (legality filters: a channel
+// tile is a multiple of the vector width and no wider than the channels,
+// tiles no larger than the output, parallel loops over dimensions with more
+// than one iteration). Random draws come from a seeded generator, so the
+// same seed gives the same candidates.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TUNER_SEARCHSPACE_H
+#define KILN_TUNER_SEARCHSPACE_H
+
+#include "codegen/schedule/Schedule.h"
+#include "tuner/Task.h"
+
+#include <random>
+#include <vector>
+
+namespace kiln::tuner {
+
+class SearchSpace {
+public:
+  SearchSpace(const Task &task, const codegen::TargetInfo &target);
+
+  /// A record drawn uniformly, knob by knob (template mode).
+  codegen::ScheduleRecord sample(std::mt19937 &rng) const;
+  /// `parent` with one or two knobs changed to another legal value.
+  codegen::ScheduleRecord mutate(const codegen::ScheduleRecord &parent, std::mt19937 &rng) const;
+  /// Every legal record, in a fixed order, up to `limit` (grid search).
+  std::vector<codegen::ScheduleRecord> grid(size_t limit) const;
+  /// True if every knob of `r` is one this space allows.
+  bool legal(const codegen::ScheduleRecord &r) const;
+
+private:
+  struct Knobs {
+    std::vector<int> vectorWidths, tileVectors, pixelTiles, rowTiles, unrolls;
+    std::vector<std::vector<int>> parallel;
+    std::vector<std::string> computeAt, order;
+  };
+  const Task &task;
+  Knobs knobs;
+  void fixChannelTile(codegen::ScheduleRecord &r, int vectors) const;
+};
+
+} // namespace kiln::tuner
+
+#endif

@@ -1,0 +1,480 @@
+//===- Tuner.cpp - search schedule records by measuring them --------------===//
+#include "tuner/Tuner.h"
+
+#include "tuner/Runner.h"
+#include "tuner/SearchSpace.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+namespace kiln::tuner {
+
+using codegen::MeasureStatus;
+using codegen::ScheduleMode;
+using codegen::ScheduleRecord;
+using codegen::TuningRecord;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static std::string utcNow() {
+  std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+namespace {
+
+struct Measurement {
+  MeasureStatus status = MeasureStatus::Ok;
+  double medianMs = 0, minMs = 0, spread = 0;
+  std::string message;
+};
+
+/// A runner and what it holds: the generation its references were made in.
+struct Worker {
+  std::unique_ptr<RunnerProcess> process;
+  std::map<size_t, unsigned> referenceGeneration; ///< task -> generation
+};
+
+class Loop {
+public:
+  Loop(const std::vector<Task> &tasks, const codegen::TargetFingerprint &target,
+       const codegen::TargetInfo &targetInfo, const TuneOptions &options,
+       mlir::MLIRContext *context)
+      : tasks(tasks), target(target), options(options), context(context), rng(options.seed) {
+    for (const Task &task : tasks)
+      spaces.emplace_back(task, targetInfo);
+    states.resize(tasks.size());
+    for (unsigned w = 0; w < std::max(1u, options.workers); ++w)
+      workers.push_back(
+          Worker{std::make_unique<RunnerProcess>(options.runnerExecutable, options.threads), {}});
+  }
+
+  llvm::Expected<TuneReport> run();
+
+private:
+  struct TaskState {
+    std::string path;                   ///< the task module, for runners
+    std::map<std::string, double> okMs; ///< serialised record -> median
+    std::set<std::string> seen;
+    std::vector<ScheduleRecord> queue; ///< seeds, then the grid
+    size_t gridNext = 0;
+    TaskResult result;
+  };
+
+  llvm::Error prepare();
+  std::vector<ScheduleRecord> nextBatch(size_t t, unsigned size);
+  std::vector<Measurement> measure(size_t t, const std::vector<ScheduleRecord> &batch);
+  bool ensureReference(Worker &worker, size_t t, std::string &why);
+  Outcome call(Worker &worker, llvm::json::Object request, llvm::json::Object &reply);
+  double modelMs() const;
+  void note(size_t t, const ScheduleRecord &r, const Measurement &m, bool fromDb);
+
+  const std::vector<Task> &tasks;
+  codegen::TargetFingerprint target;
+  const TuneOptions &options;
+  mlir::MLIRContext *context;
+  std::mt19937 rng;
+  std::vector<SearchSpace> spaces;
+  std::vector<TaskState> states;
+  std::vector<Worker> workers;
+  codegen::TuningDb db;
+  int64_t nextId = 1;
+  unsigned trials = 0;
+};
+
+Outcome Loop::call(Worker &worker, llvm::json::Object request, llvm::json::Object &reply) {
+  if (llvm::Error err = worker.process->send(request)) {
+    llvm::consumeError(std::move(err));
+    return Outcome::Crashed;
+  }
+  return worker.process->receive(options.timeoutSeconds, reply);
+}
+
+// The template's outputs are each task's reference; a runner that was
+// restarted has lost them.
+bool Loop::ensureReference(Worker &worker, size_t t, std::string &why) {
+  auto it = worker.referenceGeneration.find(t);
+  if (it != worker.referenceGeneration.end() && it->second == worker.process->generation() &&
+      worker.process->generation() > 0)
+    return true;
+  int64_t id = nextId++;
+  llvm::json::Object reply;
+  Outcome o = call(worker,
+                   llvm::json::Object{{"op", "compile"},
+                                      {"id", id},
+                                      {"task", states[t].path},
+                                      {"schedule", tasks[t].templateRecord.serialize(context)}},
+                   reply);
+  if (o != Outcome::Replied || reply.getString("status") != "ok") {
+    why = "the template does not compile: " + reply.getString("message").value_or("").str();
+    return false;
+  }
+  o = call(worker,
+           llvm::json::Object{{"op", "run"}, {"id", id}, {"iterations", 1}, {"reference", true}},
+           reply);
+  call(worker, llvm::json::Object{{"op", "forget"}, {"id", id}}, reply);
+  if (o != Outcome::Replied) {
+    why = "the template crashed";
+    return false;
+  }
+  worker.referenceGeneration[t] = worker.process->generation();
+  return true;
+}
+
+std::vector<Measurement> Loop::measure(size_t t, const std::vector<ScheduleRecord> &batch) {
+  std::vector<Measurement> results(batch.size());
+  struct Slot {
+    size_t index;
+    Worker *worker;
+    int64_t id;
+    unsigned generation;
+    std::vector<double> times;
+  };
+  std::vector<Slot> compiled;
+  // Compile: one candidate per runner at a time, all runners at once.
+  for (size_t next = 0; next < batch.size();) {
+    std::vector<std::pair<size_t, Worker *>> sent;
+    for (Worker &worker : workers) {
+      if (next >= batch.size())
+        break;
+      std::string why;
+      if (!ensureReference(worker, t, why)) {
+        results[next].status = MeasureStatus::Crash;
+        results[next].message = why;
+        ++next;
+        continue;
+      }
+      int64_t id = nextId++;
+      compiled.push_back(Slot{next, &worker, id, worker.process->generation(), {}});
+      llvm::json::Object request{{"op", "compile"},
+                                 {"id", id},
+                                 {"task", states[t].path},
+                                 {"schedule", batch[next].serialize(context)}};
+      if (llvm::Error err = worker.process->send(request))
+        llvm::consumeError(std::move(err));
+      sent.push_back({compiled.size() - 1, &worker});
+      ++next;
+    }
+    for (auto [slot, worker] : sent) {
+      llvm::json::Object reply;
+      Outcome o = worker->process->receive(options.timeoutSeconds, reply);
+      Measurement &m = results[compiled[slot].index];
+      if (o == Outcome::TimedOut) {
+        m.status = MeasureStatus::Timeout;
+      } else if (o == Outcome::Crashed) {
+        m.status = MeasureStatus::Crash;
+      } else if (reply.getString("status") != "ok") {
+        m.status = MeasureStatus::CompileError;
+        m.message = reply.getString("message").value_or("").str();
+      }
+    }
+  }
+  // Time: rounds over every compiled candidate in turn, so that load on a
+  // shared machine falls on all of them alike; each call runs enough
+  // iterations for about 20 ms, and rounds go on (up to 5) until the
+  // median moves by less than 2%.
+  std::vector<Slot *> live;
+  for (Slot &s : compiled)
+    if (results[s.index].status == MeasureStatus::Ok)
+      live.push_back(&s);
+  std::map<Slot *, int64_t> iterations;
+  std::map<Slot *, double> lastMedian;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+  };
+  for (int round = 0; round < 5 && !live.empty(); ++round) {
+    bool stable = round >= 2;
+    for (Slot *s : live) {
+      Measurement &m = results[s->index];
+      if (m.status != MeasureStatus::Ok)
+        continue;
+      if (s->worker->process->generation() != s->generation) {
+        m.status = MeasureStatus::Crash; // its runner died under another candidate
+        m.message = "runner restarted";
+        continue;
+      }
+      int64_t n = iterations.count(s) ? iterations[s] : 1;
+      llvm::json::Object reply;
+      Outcome o = call(*s->worker,
+                       llvm::json::Object{{"op", "run"}, {"id", s->id}, {"iterations", n}}, reply);
+      if (o != Outcome::Replied || reply.getString("status") == "crash") {
+        m.status = o == Outcome::TimedOut ? MeasureStatus::Timeout : MeasureStatus::Crash;
+        m.message = reply.getString("message").value_or("").str();
+        continue;
+      }
+      if (reply.getString("status") == "wrong") {
+        m.status = MeasureStatus::Wrong;
+        m.message = "outputs differ from the template's by " +
+                    std::to_string(reply.getNumber("error").value_or(0)) + " of their range";
+        continue;
+      }
+      if (const llvm::json::Array *times = reply.getArray("times_ms"))
+        for (const llvm::json::Value &v : *times)
+          s->times.push_back(v.getAsNumber().value_or(0));
+      double med = median(s->times);
+      if (!iterations.count(s))
+        iterations[s] = std::clamp<int64_t>(int64_t(20.0 / std::max(med, 0.01)), 1, 200);
+      if (!lastMedian.count(s) || std::abs(med - lastMedian[s]) > 0.02 * med)
+        stable = false;
+      lastMedian[s] = med;
+    }
+    if (stable)
+      break;
+  }
+  for (Slot &s : compiled) {
+    llvm::json::Object ignored;
+    call(*s.worker, llvm::json::Object{{"op", "forget"}, {"id", s.id}}, ignored);
+    Measurement &m = results[s.index];
+    if (m.status != MeasureStatus::Ok || s.times.empty())
+      continue;
+    std::vector<double> v = s.times;
+    std::sort(v.begin(), v.end());
+    m.medianMs = v[v.size() / 2];
+    m.minMs = v.front();
+    m.spread = (v[v.size() * 9 / 10] - v[v.size() / 10]) / m.medianMs;
+  }
+  return results;
+}
+
+llvm::Error Loop::prepare() {
+  auto loaded = codegen::loadTuningDb(options.dbPath);
+  if (!loaded)
+    return loaded.takeError();
+  db = std::move(*loaded);
+  if (options.progress)
+    for (const std::string &w : db.warnings)
+      *options.progress << "kiln-tune: warning: " << w << "\n";
+  if (auto ec = llvm::sys::fs::create_directories(options.workDir))
+    return makeError("cannot create '" + options.workDir + "': " + ec.message());
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    TaskState &s = states[t];
+    llvm::SmallString<256> path(options.workDir);
+    llvm::sys::path::append(path, "task" + std::to_string(t) + ".mlir");
+    s.path = path.str().str();
+    if (auto err = llvm::writeToOutput(s.path, [&](llvm::raw_ostream &os) {
+          os << tasks[t].moduleText;
+          return llvm::Error::success();
+        }))
+      return err;
+    // Seeds: the template, then each autoscheduler's schedule (their
+    // records keep the template's knobs, which the search never varies).
+    s.queue.push_back(tasks[t].templateRecord);
+    if (options.autoschedulerSeeds)
+      for (ScheduleMode mode :
+           {ScheduleMode::Mullapudi2016, ScheduleMode::Li2018, ScheduleMode::Adams2019}) {
+        ScheduleRecord r = tasks[t].templateRecord;
+        r.mode = mode;
+        s.queue.push_back(r);
+      }
+  }
+  return llvm::Error::success();
+}
+
+std::vector<ScheduleRecord> Loop::nextBatch(size_t t, unsigned size) {
+  TaskState &s = states[t];
+  std::vector<ScheduleRecord> batch;
+  auto take = [&](const ScheduleRecord &r) {
+    std::string key = r.serialize(context);
+    if (!s.seen.insert(key).second)
+      return;
+    batch.push_back(r);
+  };
+  while (!s.queue.empty() && batch.size() < size) {
+    take(s.queue.front());
+    s.queue.erase(s.queue.begin());
+  }
+  std::vector<ScheduleRecord> grid;
+  if (options.search == "grid")
+    grid = spaces[t].grid(100000);
+  for (int attempts = 0; batch.size() < size && attempts < 200; ++attempts) {
+    if (options.search == "grid") {
+      if (s.gridNext >= grid.size())
+        break;
+      take(grid[s.gridNext++]);
+    } else if (options.search == "random" || s.okMs.empty()) {
+      take(spaces[t].sample(rng));
+    } else {
+      // Evolve: mutate one of the three fastest so far; one draw in eight
+      // is fresh, to leave a local optimum.
+      std::vector<std::pair<double, std::string>> ranked;
+      for (auto &[key, ms] : s.okMs)
+        ranked.push_back({ms, key});
+      std::sort(ranked.begin(), ranked.end());
+      size_t top = std::min<size_t>(3, ranked.size());
+      const std::string &parentText =
+          ranked[std::uniform_int_distribution<size_t>(0, top - 1)(rng)].second;
+      auto parent = ScheduleRecord::parse(parentText, context);
+      if (!parent || std::uniform_int_distribution<int>(0, 7)(rng) == 0) {
+        if (!parent)
+          llvm::consumeError(parent.takeError());
+        take(spaces[t].sample(rng));
+      } else {
+        take(spaces[t].mutate(*parent, rng));
+      }
+    }
+  }
+  return batch;
+}
+
+double Loop::modelMs() const {
+  double total = 0;
+  for (size_t t = 0; t < tasks.size(); ++t)
+    total += tasks[t].calls * states[t].result.bestMs;
+  return total;
+}
+
+void Loop::note(size_t t, const ScheduleRecord &r, const Measurement &m, bool fromDb) {
+  TaskResult &res = states[t].result;
+  ++res.trials;
+  ++trials;
+  if (!fromDb)
+    ++res.measured;
+  if (m.status != MeasureStatus::Ok) {
+    ++res.failed;
+    return;
+  }
+  std::string key = r.serialize(context);
+  states[t].okMs[key] = m.medianMs;
+  if (r == tasks[t].templateRecord)
+    res.templateMs = m.medianMs;
+  if (r.mode != ScheduleMode::Template && (res.bestAutoMs == 0 || m.medianMs < res.bestAutoMs))
+    res.bestAutoMs = m.medianMs;
+  if (res.bestMs == 0 || m.medianMs < res.bestMs) {
+    res.bestMs = m.medianMs;
+    res.bestSchedule = key;
+  }
+}
+
+llvm::Expected<TuneReport> Loop::run() {
+  if (llvm::Error err = prepare())
+    return std::move(err);
+  TuneReport report;
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  unsigned batchSize = std::max(1u, options.workers);
+  std::vector<bool> exhausted(tasks.size(), false);
+  while (true) {
+    if (options.trials && trials >= options.trials)
+      break;
+    if (options.minutes > 0 && elapsed() > options.minutes * 60)
+      break;
+    // The task with the most to gain: a task not yet measured first (its
+    // template time is its weight), then calls x best / sqrt(1 + trials).
+    size_t pick = tasks.size();
+    double bestPriority = -1;
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      if (exhausted[t])
+        continue;
+      const TaskResult &r = states[t].result;
+      double priority = r.trials == 0
+                            ? INFINITY
+                            : tasks[t].calls * std::max(r.bestMs, 1e-6) / std::sqrt(1.0 + r.trials);
+      if (priority > bestPriority) {
+        bestPriority = priority;
+        pick = t;
+      }
+    }
+    if (pick == tasks.size())
+      break;
+    unsigned size = batchSize;
+    if (options.trials)
+      size = std::min(size, options.trials - trials);
+    std::vector<ScheduleRecord> batch = nextBatch(pick, size);
+    if (batch.empty()) {
+      exhausted[pick] = true;
+      continue;
+    }
+    // What the database already knows for this target is not measured
+    // again.
+    std::vector<ScheduleRecord> toMeasure;
+    for (const ScheduleRecord &r : batch) {
+      std::string key = r.serialize(context);
+      const TuningRecord *known = nullptr;
+      for (const TuningRecord &rec : db.records)
+        if (rec.kernel == tasks[pick].identity && rec.target == target && rec.schedule == key)
+          known = &rec;
+      if (known) {
+        Measurement m;
+        m.status = known->status;
+        m.medianMs = known->medianMs;
+        note(pick, r, m, /*fromDb=*/true);
+      } else {
+        toMeasure.push_back(r);
+      }
+    }
+    std::vector<Measurement> measured = measure(pick, toMeasure);
+    for (size_t i = 0; i < toMeasure.size(); ++i) {
+      const Measurement &m = measured[i];
+      TuningRecord rec;
+      rec.kernel = tasks[pick].identity;
+      rec.summary = tasks[pick].summary;
+      rec.target = target;
+      rec.schedule = toMeasure[i].serialize(context);
+      rec.medianMs = m.medianMs;
+      rec.minMs = m.minMs;
+      rec.spread = m.spread;
+      rec.status = m.status;
+      rec.kilnVersion = KILN_VERSION;
+      rec.time = utcNow();
+      if (llvm::Error err = codegen::appendRecord(options.dbPath, rec))
+        return std::move(err);
+      db.records.push_back(rec);
+      note(pick, toMeasure[i], m, /*fromDb=*/false);
+    }
+    // The curve starts once every task has a time (the first batches
+    // measure each task's seeds).
+    if (llvm::all_of(states, [](const TaskState &s) { return s.result.bestMs > 0; }))
+      report.curve.push_back({trials, elapsed(), modelMs()});
+    if (options.progress) {
+      const TaskResult &r = states[pick].result;
+      double eta = options.trials ? elapsed() / std::max(1u, trials) * (options.trials - trials)
+                                  : options.minutes * 60 - elapsed();
+      *options.progress << llvm::format("[%3u/%-3u] task %zu %-44s best %.4f ms", trials,
+                                        options.trials, pick, tasks[pick].summary.c_str(),
+                                        r.bestMs);
+      if (r.templateMs > 0 && r.bestMs > 0)
+        *options.progress << llvm::format(" (template %.4f, %.2fx)", r.templateMs,
+                                          r.templateMs / r.bestMs);
+      *options.progress << llvm::format("  model ~%.3f ms  ETA %.0f s\n", modelMs(),
+                                        std::max(0.0, eta));
+      options.progress->flush();
+    }
+  }
+  for (TaskState &s : states)
+    report.tasks.push_back(s.result);
+  report.seconds = elapsed();
+  for (Worker &w : workers)
+    w.process->stop();
+  return report;
+}
+
+} // namespace
+
+llvm::Expected<TuneReport> tune(const std::vector<Task> &tasks,
+                                const codegen::TargetFingerprint &target,
+                                const codegen::TargetInfo &targetInfo, const TuneOptions &options,
+                                mlir::MLIRContext *context) {
+  if (options.search != "evolve" && options.search != "random" && options.search != "grid")
+    return makeError("unknown --search '" + options.search + "' (expected evolve, random or grid)");
+  Loop loop(tasks, target, targetInfo, options, context);
+  return loop.run();
+}
+
+} // namespace kiln::tuner

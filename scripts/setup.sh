@@ -21,6 +21,7 @@ debs=(
   wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   spirv-tools mesa-vulkan-drivers libvulkan-dev
   chromium valgrind
+  librsvg2-bin
 )
 
 missing=()

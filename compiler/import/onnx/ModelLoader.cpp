@@ -10,8 +10,11 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include <google/protobuf/io/coded_stream.h>
 
 #include <limits>
+#include <optional>
+#include <vector>
 
 namespace kiln::onnx_import {
 
@@ -73,14 +76,99 @@ static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseText(llvm::StringR
   return std::move(model);
 }
 
+// How many levels of subgraphs (If, Loop, Scan bodies) `data`, a ModelProto
+// that protobuf refused, nests, and how many messages deep that goes (protobuf
+// counts one level per message below the model: graph, node, attribute,
+// graph, ...). Zeros when the bytes are not well-formed protobuf. Follows
+// only the fields that nest graphs, with its own stack, so 10,000 levels cost
+// no recursion.
+static std::pair<int, int> subgraphDepth(llvm::StringRef data) {
+  enum Kind { Model, Graph, Node, Attribute };
+  struct Frame {
+    Kind kind;
+    size_t end;
+  };
+  auto child = [](Kind kind, uint64_t field) -> std::optional<Kind> {
+    if ((kind == Model && field == 7) || (kind == Attribute && (field == 6 || field == 11)))
+      return Graph; // ModelProto.graph, AttributeProto.g and .graphs
+    if (kind == Graph && field == 1)
+      return Node; // GraphProto.node
+    if (kind == Node && field == 5)
+      return Attribute; // NodeProto.attribute
+    return std::nullopt;
+  };
+  size_t pos = 0;
+  auto varint = [&](uint64_t &value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && pos < data.size(); shift += 7) {
+      uint8_t byte = data[pos++];
+      value |= uint64_t(byte & 0x7f) << shift;
+      if (!(byte & 0x80))
+        return true;
+    }
+    return false;
+  };
+  std::vector<Frame> stack = {{Model, data.size()}};
+  int graphs = 0, deepestGraphs = 0, deepestMessages = 0;
+  while (!stack.empty()) {
+    if (pos > stack.back().end)
+      return {0, 0};
+    if (pos == stack.back().end) {
+      graphs -= stack.back().kind == Graph;
+      stack.pop_back();
+      continue;
+    }
+    uint64_t key, value;
+    if (!varint(key))
+      return {0, 0};
+    switch (key & 7) {
+    case 0:
+      if (!varint(value))
+        return {0, 0};
+      break;
+    case 1:
+      pos += 8;
+      break;
+    case 5:
+      pos += 4;
+      break;
+    case 2:
+      if (!varint(value) || value > stack.back().end - std::min(pos, stack.back().end))
+        return {0, 0};
+      if (auto kind = child(stack.back().kind, key >> 3)) {
+        stack.push_back({*kind, pos + value});
+        graphs += *kind == Graph;
+        deepestGraphs = std::max(deepestGraphs, graphs - 1);
+        deepestMessages = std::max(deepestMessages, int(stack.size()) - 1);
+      } else {
+        pos += value;
+      }
+      break;
+    default: // groups: not in ONNX
+      return {0, 0};
+    }
+  }
+  return {deepestGraphs, deepestMessages};
+}
+
 static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseBinary(llvm::StringRef data) {
   if (data.empty())
     return makeError("the file is empty, not an ONNX model");
   if (data.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     return makeError("the file is over 2 GiB; store the weights as ONNX external data");
   auto model = std::make_unique<onnx::ModelProto>();
-  if (!model->ParseFromArray(data.data(), static_cast<int>(data.size())))
+  if (!model->ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    // A valid model nested deeper than protobuf's recursion limit does not
+    // parse either: say which it is.
+    int limit = google::protobuf::io::CodedInputStream::GetDefaultRecursionLimit();
+    auto [levels, messages] = subgraphDepth(data);
+    if (messages > limit)
+      return makeError("the model nests subgraphs (If, Loop or Scan bodies) " +
+                       llvm::Twine(levels) + " levels deep, " + llvm::Twine(messages) +
+                       " protobuf messages, beyond the " + llvm::Twine(limit) +
+                       " that protobuf parses (Kiln imports no control flow)");
     return makeError("not an ONNX model, or a truncated one (the protobuf does not parse)");
+  }
   // Random bytes sometimes parse as a protobuf with a few unknown fields: a
   // real model has an IR version and a graph with something in it.
   const auto &graph = model->graph();

@@ -23,20 +23,64 @@ extern "C" {
 
 /* What every model's context holds; NAME_context wraps one. */
 typedef struct kiln_host_context {
-  const unsigned char *weights; /* linked in, or the caller's */
+  const unsigned char *weights; /* linked in, or the caller's (past the header) */
   unsigned char *arena;
   int owns_arena;    /* create allocated the arena, destroy frees it */
+  int busy;          /* a run is in progress (kiln_host_begin_run), atomic */
   const char *error; /* what NAME_last_error returns: static text or `message` */
   char message[320];
 } kiln_host_context;
 
-/* Makes `message` (static text) the context's last error; returns `status`. */
+/* Makes `message` (static text) the context's last error, or with ctx NULL
+ * this thread's (kiln_host_thread_error); returns `status`. */
 kiln_status kiln_host_fail(kiln_host_context *ctx, kiln_status status, const char *message);
+
+/* Formats the context's last error, or with ctx NULL this thread's (see
+ * kiln_host_thread_error), and returns `status`. Conversions: %s (a string),
+ * %d (int), %u (unsigned long long: cast sizes), %x (unsigned long long, as
+ * 0x and 16 hex digits). Long messages are cut. */
+kiln_status kiln_host_failf(kiln_host_context *ctx, kiln_status status, const char *format, ...);
+
+/* The last error of a call that had no context to keep it (a failed create,
+ * a NULL or busy context), on this thread: NAME_last_error(NULL). "" if none
+ * since the last create. */
+const char *kiln_host_thread_error(void);
+void kiln_host_clear_thread_error(void);
 
 /* KILN_KERNEL_FAILED, with "<what>: <what the kernel reported>" as the last
  * error (just `what` when Kiln's Halide error handler is not installed, and
  * in WASM modules, whose shim keeps Halide's message itself). */
 kiln_status kiln_host_kernel_failed(kiln_host_context *ctx, const char *what);
+
+/* create's checks of the options every model has: num_threads in
+ * 0..KILN_MAX_THREADS; a caller's arena 64-byte aligned and at least
+ * `arena_bytes` (NAME_ARENA_SIZE). */
+kiln_status kiln_host_check_options(int num_threads, const void *arena, size_t arena_size,
+                                    size_t arena_bytes);
+
+/* create's check of external weights (the header in kiln_runtime.h): `data`
+ * and `size` as the caller passed them, the model's name, the bytes of
+ * weights and their FNV-1a as compiled into the model. KILN_OK, or
+ * KILN_INVALID_ARGUMENT / KILN_INVALID_WEIGHTS with this thread's message. */
+kiln_status kiln_host_check_weights(const char *model, const void *data, size_t size,
+                                    uint64_t weight_bytes, uint64_t hash);
+
+/* 64-bit FNV-1a of n bytes (the weights' checksum; kilnc computes the same,
+ * targets/host/HostEmitter.h: weightsHash). */
+uint64_t kiln_host_fnv1a64(const unsigned char *p, size_t n);
+
+/* What run does before the kernels: ctx not NULL, no other thread running it
+ * (it is marked busy until kiln_host_end_run), then every pointer and size
+ * against the model's tables, and no output overlapping an input or another
+ * output. On failure nothing is left busy and no output is touched. (Not
+ * in WASM modules: HostOptions::leanChecks, targets/host/HostEmitter.h.) */
+kiln_status kiln_host_begin_run(kiln_host_context *ctx, const kiln_tensor_info *input_infos,
+                                int input_count, const void *const *inputs,
+                                const size_t *input_sizes, const kiln_tensor_info *output_infos,
+                                int output_count, void *const *outputs, const size_t *output_sizes);
+
+/* Marks the context free again; returns `status`. */
+kiln_status kiln_host_end_run(kiln_host_context *ctx, kiln_status status);
 
 /* Fills `b` to describe a dense tensor at `host`: Halide type `code`/`bits`,
  * `rank` dimensions from the static table `dim` (innermost first). */

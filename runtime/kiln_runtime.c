@@ -97,6 +97,9 @@ extern int halide_host_cpu_count(void);
 
 kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count, const size_t *once,
                                  int once_count, int num_threads) {
+  if (per_thread_count < 0 || once_count < 0 || (per_thread_count && !per_thread) ||
+      (once_count && !once) || num_threads < 0 || num_threads > KILN_MAX_THREADS)
+    return KILN_INVALID_ARGUMENT;
   /* Halide's pool runs tasks on its workers and on the calling thread. */
   int threads = (num_threads > 0 ? num_threads : halide_host_cpu_count()) + 1;
   kiln_block *held = 0; /* blocks that meet this reservation, set aside */
@@ -131,12 +134,27 @@ kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count,
 }
 #endif
 
+/* 0: not installed, 1: a thread is installing them, 2: installed. Halide
+ * reads its hooks without synchronisation, so they are written once, before
+ * any create returns, never while a kernel may be reading them. */
+static int kiln_hooks_state;
+
 void kiln_install_halide_hooks(void) {
-  halide_set_error_handler(kiln_error_handler);
+  int expected = 0;
+  if (__atomic_load_n(&kiln_hooks_state, __ATOMIC_ACQUIRE) == 2)
+    return;
+  if (__atomic_compare_exchange_n(&kiln_hooks_state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE)) {
+    halide_set_error_handler(kiln_error_handler);
 #if !defined(__wasm__)
-  halide_set_custom_malloc(kiln_scratch_malloc);
-  halide_set_custom_free(kiln_scratch_free);
+    halide_set_custom_malloc(kiln_scratch_malloc);
+    halide_set_custom_free(kiln_scratch_free);
 #endif
+    __atomic_store_n(&kiln_hooks_state, 2, __ATOMIC_RELEASE);
+    return;
+  }
+  while (__atomic_load_n(&kiln_hooks_state, __ATOMIC_ACQUIRE) != 2) {
+  }
 }
 
 const char *kiln_kernel_error_message(void) { return kiln_error_message; }
@@ -153,6 +171,10 @@ const char *kiln_status_string(kiln_status status) {
     return "arena too small";
   case KILN_KERNEL_FAILED:
     return "kernel failed";
+  case KILN_CONTEXT_BUSY:
+    return "context busy";
+  case KILN_INVALID_WEIGHTS:
+    return "invalid weights";
   }
   return "unknown status";
 }
@@ -179,4 +201,11 @@ const char *kiln_dtype_name(kiln_dtype dtype) {
   return "?";
 }
 
-void kiln_set_num_threads(int num_threads) { halide_set_num_threads(num_threads); }
+kiln_status kiln_set_num_threads(int num_threads) {
+  /* Halide's own check of a negative count calls its error handler, which
+   * aborts unless Kiln's is installed. */
+  if (num_threads < 0 || num_threads > KILN_MAX_THREADS)
+    return KILN_INVALID_ARGUMENT;
+  halide_set_num_threads(num_threads);
+  return KILN_OK;
+}

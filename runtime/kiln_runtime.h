@@ -11,6 +11,13 @@
  *
  * Conventions: every fallible function returns a kiln_status; outputs go
  * through `out_` parameters; nothing here allocates except where stated.
+ * Every function checks what it can of its arguments (NULL pointers, sizes,
+ * ranges) and returns a status for a bad one instead of crashing; a pointer
+ * that is not NULL but points nowhere valid cannot be checked.
+ *
+ * Threads: the functions here may be called from any thread, except
+ * kiln_set_num_threads while a model runs. A model's context runs one
+ * inference at a time (NAME.h says more).
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_RUNTIME_H
 #define KILN_RUNTIME_H
@@ -24,13 +31,16 @@ extern "C" {
 
 /* Status codes. KILN_OK is zero; every other value is an error whose text
  * kiln_status_string gives; the failing context keeps a precise message
- * (NAME_last_error). */
+ * (NAME_last_error), and a call that has no context to keep it in (a failed
+ * create, a NULL or busy context) keeps it per thread: NAME_last_error(NULL). */
 typedef enum kiln_status {
   KILN_OK = 0,
   KILN_INVALID_ARGUMENT = 1, /* a null pointer, a wrong size or index */
   KILN_OUT_OF_MEMORY = 2,    /* create could not allocate the arena */
   KILN_ARENA_TOO_SMALL = 3,  /* a caller-provided arena below NAME_ARENA_SIZE */
   KILN_KERNEL_FAILED = 4,    /* a compiled kernel reported an error */
+  KILN_CONTEXT_BUSY = 5,     /* run on a context another thread is running */
+  KILN_INVALID_WEIGHTS = 6,  /* external weights that are not this model's file */
 } kiln_status;
 
 /* A static, human-readable name for a status ("invalid argument"). */
@@ -62,13 +72,39 @@ typedef struct kiln_tensor_info {
   size_t bytes;                 /* exact size of the tensor's data */
 } kiln_tensor_info;
 
+/* The most threads kernels may use (the size of Halide's thread pool). */
+#define KILN_MAX_THREADS 256
+
 /* Sets how many threads compiled kernels may use. Process-wide (it sizes the
  * one thread pool all models share); call it before running models, not
- * while another thread runs one. 0 means one per core. */
-void kiln_set_num_threads(int num_threads);
+ * while another thread runs one. 0 means one per core. KILN_INVALID_ARGUMENT
+ * (and nothing changes) outside 0..KILN_MAX_THREADS. */
+kiln_status kiln_set_num_threads(int num_threads);
+
+/* External weights (kilnc --weights=external) are the file NAME.weights.bin,
+ * which create takes whole: a 64-byte header, then the weights (so the
+ * weights stay 64-byte aligned in a 64-byte aligned buffer). Integers are
+ * little-endian:
+ *
+ *   offset  bytes  field
+ *        0      8  magic "KILNWTS" and a zero byte
+ *        8      4  format version, 1
+ *       12      4  header bytes, 64
+ *       16      8  weights bytes (the file's size less the header)
+ *       24      8  64-bit FNV-1a of the weights (NAME_WEIGHTS_HASH)
+ *       32     32  the model's name, zero-padded (for messages only)
+ *
+ * create checks all of it, and the weights against the hash compiled into
+ * the model, before using them: a truncated file, another model's or
+ * another build's, a corrupted one or no weights file at all is refused
+ * with KILN_INVALID_WEIGHTS and a message that says which. */
+#define KILN_WEIGHTS_HEADER_SIZE 64
+#define KILN_WEIGHTS_MAGIC "KILNWTS"
+#define KILN_WEIGHTS_VERSION 1
 
 /* Installs Kiln's hooks into Halide's runtime (native targets; each model's
- * create calls it, calling it again is harmless):
+ * create calls it; the first call installs them, later ones, from any
+ * thread, return once they are in place):
  * - errors that compiled kernels report (a buffer of the wrong shape, say)
  *   go to Kiln instead of Halide's default handler, which prints and aborts;
  * - kernel scratch that Halide puts on the heap (intermediates over its 16 KB
@@ -85,7 +121,9 @@ void kiln_install_halide_hooks(void);
  * of each of the `once` sizes: a model's create reserves its kernels' heap
  * scratch (sizes from kilnc) so that no run allocates. Reserving the same
  * sizes again allocates nothing; blocks are kept for the process's life
- * and shared by all models. KILN_OUT_OF_MEMORY if malloc fails. */
+ * and shared by all models. KILN_OUT_OF_MEMORY if malloc fails;
+ * KILN_INVALID_ARGUMENT for a negative count, a NULL array with a count, or
+ * num_threads outside 0..KILN_MAX_THREADS. Thread-safe. */
 kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count, const size_t *once,
                                  int once_count, int num_threads);
 

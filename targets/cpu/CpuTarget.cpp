@@ -22,15 +22,35 @@ static llvm::Error error(const llvm::Twine &message) {
 }
 
 llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features) {
+  // A sanitizer suffix instruments everything the artifact holds: Halide's
+  // tsan/asan features for the kernels and its runtime, -fsanitize for the
+  // C (test/e2e/threads.test.mjs links it into a program built with TSan).
+  std::string sanitizer;
+  for (llvm::StringRef suffix : {"-tsan", "-asan"})
+    if (features.consume_back(suffix))
+      sanitizer = suffix.str();
+  std::string target;
   if (features.empty() || features == "host")
-    return std::string("host");
-  if (features == "sse41")
-    return std::string("x86-64-linux-sse41");
-  if (features == "avx2")
-    return std::string("x86-64-linux-avx-avx2-f16c-fma-sse41");
-  if (features == "avx512")
-    return std::string("x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake");
-  return error("unknown --cpu-features '" + features + "' (expected host, sse41, avx2 or avx512)");
+    target = "host";
+  else if (features == "sse41")
+    target = "x86-64-linux-sse41";
+  else if (features == "avx2")
+    target = "x86-64-linux-avx-avx2-f16c-fma-sse41";
+  else if (features == "avx512")
+    target = "x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake";
+  else
+    return error("unknown --cpu-features '" + features +
+                 "' (expected host, sse41, avx2 or avx512, optionally with -tsan or -asan)");
+  return target + sanitizer;
+}
+
+/// The clang flags that match a Halide target's sanitizer feature.
+static std::vector<std::string> sanitizerFlags(llvm::StringRef halideTarget) {
+  if (halideTarget.ends_with("-tsan"))
+    return {"-fsanitize=thread", "-g"};
+  if (halideTarget.ends_with("-asan"))
+    return {"-fsanitize=address", "-g"};
+  return {};
 }
 
 /// The weights as read-only data in their own object: an assembler stub that
@@ -64,8 +84,11 @@ static llvm::Error buildRuntime(const toolchain::TempDir &tmp, const CpuTargetOp
     if (auto err = toolchain::writeFile(src, text))
       return err;
     std::string obj = tmp.file(std::string(unit) + ".o");
-    if (auto err = toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-I", tmp.path(), "-I",
-                                               KILN_HALIDE_INCLUDE_DIR, src, "-o", obj}))
+    std::vector<std::string> args = {
+        "-c", "-O2", "-fPIC", "-I", tmp.path(), "-I", KILN_HALIDE_INCLUDE_DIR, src, "-o", obj};
+    for (const std::string &flag : sanitizerFlags(options.halideTarget))
+      args.push_back(flag);
+    if (auto err = toolchain::run("clang-19", args))
       return err;
     arArgs.push_back(obj);
   }
@@ -139,17 +162,18 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (auto err = toolchain::writeFile(source, host::emitSource(*plan, hostOptions)))
     return err;
   std::string hostObject = tmp->file(m + ".o");
-  if (auto err =
-          toolchain::run("clang-19", {"-c", "-O2", "-fPIC", "-std=c11", "-I", tmp->path(), "-I",
-                                      KILN_HALIDE_INCLUDE_DIR, source, "-o", hostObject}))
+  std::vector<std::string> hostArgs = {"-c",   "-O2",       "-fPIC",   "-std=c11",
+                                       "-I",   tmp->path(), "-I",      KILN_HALIDE_INCLUDE_DIR,
+                                       source, "-o",        hostObject};
+  for (const std::string &flag : sanitizerFlags(options.halideTarget))
+    hostArgs.push_back(flag);
+  if (auto err = toolchain::run("clang-19", hostArgs))
     return err;
   objects.push_back(hostObject);
 
   if (options.externalWeights) {
-    if (auto err = toolchain::writeFile(
-            tmp->file(m + ".weights.bin"),
-            llvm::StringRef(reinterpret_cast<const char *>(plan->weights.data()),
-                            plan->weights.size())))
+    if (auto err =
+            toolchain::writeFile(tmp->file(m + ".weights.bin"), host::weightsFileContents(*plan)))
       return err;
     published.push_back(m + ".weights.bin");
   } else {

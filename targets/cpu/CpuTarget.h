@@ -5,7 +5,9 @@
 //                          the generated entry point, the weights (unless
 //                          external)
 //   out/NAME.h             the model's C API (see targets/host/HostEmitter.h)
-//   out/NAME.weights.bin   only with external weights
+//   out/NAME.weights.bin   only with external weights: a header (magic,
+//                          sizes, checksum; runtime/kiln_runtime.h), then
+//                          the weights
 //   out/libkiln_runtime.a  Halide's runtime for the target plus Kiln's few
 //                          functions: link one per program
 //   out/kiln_runtime.h     the shared C declarations NAME.h includes
@@ -62,8 +64,11 @@ struct CpuTargetOptions {
 /// Nothing in outputDir changes unless every file was produced.
 llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options);
 
-/// Maps --cpu-features ("host", "avx2", "avx512", "sse41") to a Halide
-/// target string.
+/// Maps --cpu-features ("host", "avx2", "avx512", "sse41", each optionally
+/// followed by "-tsan" or "-asan") to a Halide target string. A sanitizer
+/// suffix builds everything instrumented (kernels and Halide's runtime by
+/// Halide's feature of that name, the C with -fsanitize): link the library
+/// into a program built with the same -fsanitize.
 llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features);
 
 } // namespace kiln

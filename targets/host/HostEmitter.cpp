@@ -5,6 +5,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <map>
 
 namespace kiln::host {
@@ -18,6 +19,23 @@ uint64_t weightsHash(const std::vector<uint8_t> &weights) {
   for (uint8_t byte : weights)
     hash = (hash ^ byte) * 1099511628211ull;
   return hash;
+}
+
+std::string weightsFileContents(const HostPlan &plan) {
+  // The header described in runtime/kiln_runtime.h; integers little-endian.
+  std::string file(kWeightsHeaderSize, '\0');
+  auto put = [&](size_t at, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      file[at + i] = char(value >> (8 * i));
+  };
+  file.replace(0, 7, "KILNWTS");
+  put(8, 1, 4); // format version
+  put(12, kWeightsHeaderSize, 4);
+  put(16, plan.weights.size(), 8);
+  put(24, weightsHash(plan.weights), 8);
+  file.replace(32, std::min<size_t>(plan.modelName.size(), 31), plan.modelName, 0, 31);
+  file.append(reinterpret_cast<const char *>(plan.weights.data()), plan.weights.size());
+  return file;
 }
 
 static std::string upper(llvm::StringRef s) { return s.upper(); }
@@ -57,6 +75,7 @@ static TemplateValues commonValues(const HostPlan &plan, const HostOptions &opti
       {"external_weights", options.externalWeights},
       {"compact_calls", options.compactCalls},
       {"install_error_handler", options.installErrorHandler},
+      {"lean_checks", options.leanChecks},
       {"reserve_scratch", !options.scratchPerThread.empty() || !options.scratchOnce.empty()}};
   return values;
 }
@@ -77,7 +96,8 @@ std::string emitHeader(const HostPlan &plan, const HostOptions &options) {
   values.text.insert({
       {"in_place_calls", std::to_string(plan.inPlaceCalls)},
       {"arena_bytes", std::to_string(plan.arenaBytes)},
-      {"weights_bytes", std::to_string(plan.weights.size())},
+      {"weights_bytes",
+       std::to_string(plan.weights.size() + (options.externalWeights ? kWeightsHeaderSize : 0))},
       {"weights_hash", hash},
       {"input_count", std::to_string(plan.inputs.size())},
       {"output_count", std::to_string(plan.outputs.size())},

@@ -38,6 +38,14 @@ struct HostOptions {
   /// instead of Halide's default, which prints and aborts. Targets with a
   /// handler of their own (WASM's shim) leave it off.
   bool installErrorHandler = false;
+  /// For targets whose loader checks run's arguments itself (WASM: in JS,
+  /// with a TypeError or RangeError naming the input) and writes create's
+  /// options: run and create keep only the checks that stop a crash (NULL
+  /// pointers, sizes, ranges), inline, with fixed messages, and no busy flag
+  /// (a WASM instance has one thread). The model's tensor tables, the
+  /// message formatter and run's checks in the runtime then stay out of the
+  /// module: about 2.5 KB less code for BlazeFace front.
+  bool leanChecks = false;
   /// Heap scratch the kernels ask Halide for (codegen/Scratch.h), in bytes:
   /// blocks each thread needs, and blocks needed once per run. create()
   /// reserves them (kiln_reserve_scratch) so that runs allocate nothing.
@@ -49,9 +57,18 @@ struct HostOptions {
 std::string emitHeader(const HostPlan &plan, const HostOptions &options);
 std::string emitSource(const HostPlan &plan, const HostOptions &options);
 
-/// FNV-1a of the weights: the header records it so that a mismatched
-/// external weights file is refused at create.
+/// FNV-1a (64-bit) of the weights: NAME.h records it, and so does the
+/// header of NAME.weights.bin; create checks external weights against it
+/// (runtime/kiln_host.c computes the same: kiln_host_fnv1a64).
 uint64_t weightsHash(const std::vector<uint8_t> &weights);
+
+/// The header of NAME.weights.bin (KILN_WEIGHTS_HEADER_SIZE).
+constexpr size_t kWeightsHeaderSize = 64;
+
+/// NAME.weights.bin for --weights=external: the header described in
+/// runtime/kiln_runtime.h (magic, format, sizes, hash, model name), then the
+/// weights. NAME_WEIGHTS_SIZE is its size.
+std::string weightsFileContents(const HostPlan &plan);
 
 } // namespace kiln::host
 

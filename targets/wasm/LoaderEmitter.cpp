@@ -16,13 +16,6 @@ std::string simdWasmFile(llvm::StringRef model) { return (model + ".wasm").str()
 std::string fallbackWasmFile(llvm::StringRef model) { return (model + ".nosimd.wasm").str(); }
 std::string weightsFile(llvm::StringRef model) { return (model + ".weights.bin").str(); }
 
-uint64_t weightsChecksum(llvm::ArrayRef<uint8_t> weights) {
-  uint64_t hash = 14695981039346656037ull;
-  for (uint8_t byte : weights)
-    hash = (hash ^ byte) * 1099511628211ull;
-  return hash;
-}
-
 llvm::StringRef jsDtype(const host::ElementKind &element) {
   // The names onnxruntime-web and the e2e tensor directories use.
   llvm::StringRef dtype = element.dtype;
@@ -119,9 +112,6 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
       {"name", m},
       {"files",
        llvm::json::Object{{"simd", simdWasmFile(m)}, {"fallback", fallback}, {"weights", weights}}},
-      {"weights",
-       llvm::json::Object{{"bytes", int64_t(plan.weights.size())},
-                          {"hash", llvm::formatv("{0:x16}", weightsChecksum(plan.weights)).str()}}},
       {"inputs", tensorsJson(plan.inputs)},
       {"outputs", tensorsJson(plan.outputs)},
       {"exports", llvm::json::Object{{"create", m + "_create"},

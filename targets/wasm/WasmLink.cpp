@@ -37,7 +37,7 @@ std::vector<std::string> moduleExports(llvm::StringRef modelName) {
     names.push_back((modelName + fn).str());
   // The shim marks its own exports (export_name); listed here for the loader.
   for (const char *fn : {"_initialize", "kiln_malloc", "kiln_free", "kiln_heap_in_use",
-                         "kiln_message", "kiln_clear_message", "kiln_fnv1a64"})
+                         "kiln_message", "kiln_clear_message"})
     names.push_back(fn);
   return names;
 }
@@ -135,6 +135,8 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
     return error("cannot create '" + include + "': " + ec.message());
   // Tables instead of unrolled calls: a fifth of the host code's bytes.
   host::HostOptions hostOptions{in.sourceName, in.externalWeights, /*compactCalls=*/true};
+  // The loader checks run's arguments (loader/loader.mjs).
+  hostOptions.leanChecks = true;
   std::pair<std::string, std::string> files[] = {
       {join(include, "string.h"), kShimStringH},
       {join(include, "stdlib.h"), kShimStdlibH},

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
+#include "targets/host/HostEmitter.h"
 #include "targets/host/HostPlan.h"
 #include "targets/wasm/LoaderEmitter.h"
 #include "targets/wasm/SizeReport.h"
@@ -105,7 +106,12 @@ measureArtifact(const host::HostPlan &plan, const WasmTargetOptions &options,
   wasm::SizeReport report;
   report.model = m;
   report.weightsEmbedded = !options.externalWeights;
-  llvm::StringRef weights(reinterpret_cast<const char *>(plan.weights.data()), plan.weights.size());
+  // External weights are shipped as NAME.weights.bin, header included.
+  std::string file = options.externalWeights ? host::weightsFileContents(plan) : std::string();
+  llvm::StringRef weights =
+      options.externalWeights ? llvm::StringRef(file)
+                              : llvm::StringRef(reinterpret_cast<const char *>(plan.weights.data()),
+                                                plan.weights.size());
   llvm::StringRef embedded = options.externalWeights ? llvm::StringRef() : weights;
   auto codeOf = [&](const std::string &file) -> llvm::Expected<wasm::Bytes> {
     auto module = readFile(tmp.file(file));
@@ -160,9 +166,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
     return toolchain::writeFile(tmp->file(file), text);
   };
   if (options.externalWeights)
-    if (auto err = emit(wasm::weightsFile(name),
-                        llvm::StringRef(reinterpret_cast<const char *>(plan->weights.data()),
-                                        plan->weights.size())))
+    if (auto err = emit(wasm::weightsFile(name), host::weightsFileContents(*plan)))
       return err;
   wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback};
   std::string loader = wasm::emitLoader(*plan, loaderOptions);

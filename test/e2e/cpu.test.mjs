@@ -137,21 +137,7 @@ test('two models in one C program, one runtime library', () => {
   node('compare.mjs', [`${back}/ort`, `${out}/back_out`, '--atol-frac', ATOL_FRAC]);
 });
 
-test('the C API refuses bad arguments and honours caller arenas', () => {
-  const out = path.join(work, 'api');
-  run(kilnc, [models.blazefaceFront, '-o', out, '--name=apimodel']);
-  run('clang-19', ['-O2', '-std=c11', '-I', out, path.join(native, 'api_test.c'), `${out}/libapimodel.a`,
-    `${out}/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl', '-o', `${out}/api_test`]);
-  assert.match(run(`${out}/api_test`, []), /all checks passed/);
-});
-
-test('external weights: the library holds no weights, create takes them', () => {
-  const out = path.join(work, 'ext');
-  run(kilnc, [models.blazefaceFront, '-o', out, '--name=ext', '--weights=external']);
-  const header = fs.readFileSync(`${out}/ext.h`, 'utf8');
-  const size = Number(/#define EXT_WEIGHTS_SIZE (\d+)u/.exec(header)[1]);
-  assert.equal(fs.statSync(`${out}/ext.weights.bin`).size, size);
-  assert.match(header, /const void \*weights;/);
-});
+// The C API's contract (bad arguments, external weights, threads, memory
+// over many runs): runtime.test.mjs.
 
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));

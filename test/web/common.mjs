@@ -123,6 +123,26 @@ export function importLoader({ dir, name }) {
   return import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
 }
 
+/**
+ * Loads a model with its generated loader, catching the module's exports as
+ * the loader instantiates it (the shim's kiln_heap_in_use: the bytes its
+ * malloc has handed out and not had back). Returns {m, exports}.
+ */
+export async function loadCatchingExports(loader, ...args) {
+  const instantiate = WebAssembly.instantiate;
+  let exports;
+  WebAssembly.instantiate = async (...a) => {
+    const r = await instantiate.apply(WebAssembly, a);
+    exports = (r.instance ?? r).exports;
+    return r;
+  };
+  try {
+    return { m: await loader.load(...args), exports };
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
+}
+
 export function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -1,7 +1,8 @@
 // The generated loader (NAME.mjs) in Node, on BlazeFace front: every way of
 // giving it the module and the weights (path, file URL, http URL, Response,
 // bytes), --weights=external, and bad input of every kind, each of which
-// must throw an Error that says what is wrong.
+// must throw an Error that says what is wrong: a TypeError for a wrong input
+// name or type, a RangeError for a wrong length, naming the input.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -136,7 +137,7 @@ test('the loader template has no string spanning lines (the emitter unindents it
   });
 });
 
-describe('bad input throws a clear Error', { skip }, () => {
+describe('bad input throws a clear TypeError, RangeError or Error', { skip }, () => {
   let loader, extLoader, m, external, feeds, input;
   before(async () => {
     const embedded = compileWasm(model, name);
@@ -149,23 +150,37 @@ describe('bad input throws a clear Error', { skip }, () => {
   });
   after(() => m?.dispose());
 
-  const throws = (fn, pattern) => assert.throws(fn, (e) => e instanceof Error && pattern.test(e.message) && e.message.startsWith(`${name}: `));
-  const rejects = (promise, pattern) => assert.rejects(promise, (e) => e instanceof Error && pattern.test(e.message) && e.message.startsWith(`${name}: `));
+  // The error's class is exactly `Kind` (TypeError, RangeError or Error).
+  const is = (Kind, pattern) => (e) => {
+    assert.equal(e.constructor, Kind, `${e.constructor.name}: ${e.message}`);
+    assert.match(e.message, pattern);
+    assert.ok(e.message.startsWith(`${name}: `), e.message);
+    return true;
+  };
+  const throws = (fn, pattern, Kind = Error) => assert.throws(fn, is(Kind, pattern));
+  const rejects = (promise, pattern, Kind = Error) => assert.rejects(promise, is(Kind, pattern));
 
   test('wrong length', () => {
-    throws(() => m.run({ [input.name]: new Float32Array(10) }), /input 'input:0' has 10 elements, expected 49152 \(shape \[1,128,128,3\]\)/);
+    throws(() => m.run({ [input.name]: new Float32Array(10) }), /input 'input:0' has 10 elements, expected 49152 \(shape \[1,128,128,3\]\)/, RangeError);
+    throws(() => m.run({ [input.name]: new Float32Array(0) }), /input 'input:0' has 0 elements/, RangeError);
   });
 
   test('wrong dtype', () => {
-    throws(() => m.run({ [input.name]: new Int32Array(49152) }), /input 'input:0' must be a Float32Array \(float32\), got Int32Array/);
-    throws(() => m.run({ [input.name]: Array.from({ length: 49152 }, () => 0) }), /must be a Float32Array \(float32\), got object/);
+    throws(() => m.run({ [input.name]: new Int32Array(49152) }), /input 'input:0' must be a Float32Array \(float32\), got Int32Array/, TypeError);
+    throws(() => m.run({ [input.name]: new Float64Array(49152) }), /input 'input:0' must be a Float32Array \(float32\), got Float64Array/, TypeError);
+    throws(() => m.run({ [input.name]: new DataView(new ArrayBuffer(196608)) }), /input 'input:0' must be a Float32Array \(float32\), got DataView/, TypeError);
+    throws(() => m.run({ [input.name]: Array.from({ length: 49152 }, () => 0) }), /input 'input:0' must be a Float32Array \(float32\), got object/, TypeError);
+    throws(() => m.run({ [input.name]: null }), /input 'input:0' must be a Float32Array \(float32\), got null/, TypeError);
   });
 
   test('missing and unknown inputs', () => {
-    throws(() => m.run({}), /missing input 'input:0' \(the inputs are 'input:0'\)/);
-    throws(() => m.run({ ...feeds, image: new Float32Array(1) }), /unknown input 'image'/);
-    throws(() => m.run(new Float32Array(49152)), /run\(\) expects an object \{name: TypedArray\}, got Float32Array/);
-    throws(() => m.run(null), /expects an object/);
+    throws(() => m.run({}), /missing input 'input:0' \(the inputs are 'input:0'\)/, TypeError);
+    throws(() => m.run({ ...feeds, image: new Float32Array(1) }), /unknown input 'image' \(the inputs are 'input:0'\)/, TypeError);
+    throws(() => m.run({ 'input:1': feeds['input:0'] }), /unknown input 'input:1'/, TypeError);
+    throws(() => m.run(new Float32Array(49152)), /run\(\) expects an object \{name: TypedArray\}, got Float32Array/, TypeError);
+    throws(() => m.run(null), /expects an object \{name: TypedArray\}, got null/, TypeError);
+    throws(() => m.run(), /expects an object \{name: TypedArray\}, got undefined/, TypeError);
+    throws(() => m.run('input:0'), /expects an object \{name: TypedArray\}, got string/, TypeError);
   });
 
   test('the model still runs after refusing bad input', () => {
@@ -185,14 +200,25 @@ describe('bad input throws a clear Error', { skip }, () => {
     await rejects(loader.load(path.join(tmp, 'nowhere.wasm')), /cannot read .*nowhere\.wasm: ENOENT/);
   });
 
-  test('truncated, missing or foreign weights', async () => {
+  // The module's create checks the weights file (runtime/kiln_runtime.h has
+  // its header); the loader passes its message on.
+  test('truncated, corrupt, foreign, another build\'s or missing weights', async () => {
     const wasm = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
     const weights = fs.readFileSync(path.join(external.dir, `${name}.weights.bin`));
-    await rejects(extLoader.load(wasm, { weights: weights.subarray(0, weights.length - 1) }),
-      new RegExp(`has ${weights.length - 1} bytes, expected ${weights.length} \\(truncated, or from another build\\?\\)`));
-    const changed = new Uint8Array(weights);
-    changed[12345] ^= 1;
-    await rejects(extLoader.load(wasm, { weights: changed }), /the weights do not match this module \(checksum/);
+    const edit = (change) => {
+      const copy = new Uint8Array(weights);
+      change(copy, new DataView(copy.buffer));
+      return copy;
+    };
+    const cases = [
+      [weights.subarray(0, weights.length - 1), /cannot create the model: the weights file is truncated: \d+ bytes of weights, its header says \d+/],
+      [weights.subarray(0, 10), /cannot create the model: options\.weights is not a Kiln weights file \(10 bytes, no KILNWTS header\)/],
+      [edit((b) => (b[64 + 12345] ^= 1)), /cannot create the model: the weights are corrupt: their checksum is 0x[0-9a-f]{16}, their header and the model say 0x[0-9a-f]{16}/],
+      [edit((b, v) => v.setBigUint64(24, 42n, true)), new RegExp(`cannot create the model: these weights are from another build of '${name}' \\(checksum 0x000000000000002a, the model expects 0x[0-9a-f]{16}\\): use the ${name}\\.weights\\.bin that kilnc wrote with it`)],
+      [edit((b) => b.set([0x89, 0x50, 0x4e, 0x47], 0)), /options\.weights is not a Kiln weights file/],
+      [weights.subarray(64), /options\.weights is not a Kiln weights file/],
+    ];
+    for (const [bytes, pattern] of cases) await rejects(extLoader.load(wasm, { weights: bytes }), pattern);
     await rejects(extLoader.load(wasm), /the weights are external: pass options.weights/);
     const dir = tempDir('kiln-web-noweights-');
     fs.copyFileSync(path.join(external.dir, `${name}.wasm`), path.join(dir, `${name}.wasm`));
@@ -208,9 +234,11 @@ describe('bad input throws a clear Error', { skip }, () => {
   });
 
   test('bad sources', async () => {
-    await rejects(loader.load(42), /source must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node/);
+    await rejects(loader.load(42), /source must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node/, TypeError);
     await rejects(loader.load(new Response('nope', { status: 404 })), /cannot fetch .*HTTP 404/);
-    await rejects(extLoader.load(fs.readFileSync(path.join(external.dir, `${name}.wasm`)), { weights: {} }), /options.weights must be/);
+    await rejects(extLoader.load(fs.readFileSync(path.join(external.dir, `${name}.wasm`)), { weights: {} }), /options.weights must be/, TypeError);
+    await rejects(loader.load(undefined, null), /options must be an object, got null/, TypeError);
+    await rejects(loader.load(undefined, 'simd'), /options must be an object, got string/, TypeError);
   });
 
   test('run after dispose, and a second dispose', async () => {
@@ -218,5 +246,7 @@ describe('bad input throws a clear Error', { skip }, () => {
     m2.dispose();
     m2.dispose();
     throws(() => m2.run(feeds), /run\(\) after dispose\(\)/);
+    throws(() => m2.run({}), /run\(\) after dispose\(\)/);
+    assert.equal(m2.memoryBytes, 0);
   });
 });

@@ -17,7 +17,7 @@ const tmp = tempDir('kiln-web-shim-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const EXPORTS = ['malloc', 'free', 'calloc', 'aligned_alloc', 'memcpy', 'memmove', 'memset', 'memcmp',
-  'strlen', 'write', 'atoi', 'kiln_message', 'kiln_clear_message', 'kiln_fnv1a64', 'kiln_heap_in_use'];
+  'strlen', 'write', 'atoi', 'kiln_message', 'kiln_clear_message', 'kiln_heap_in_use'];
 
 // Builds the shim alone, with or without bulk memory (as the SIMD and the
 // fallback modules do); returns its instance's exports.
@@ -158,14 +158,6 @@ for (const bulk of [true, false]) {
       assert.ok(message().endsWith('AZ') && message().length < 1024);
       ex.kiln_clear_message();
       assert.equal(message(), '');
-      ex.free(p);
-    });
-
-    test('the weights checksum is FNV-1a 64', () => {
-      const p = ex.malloc(3);
-      bytes().set([0x61, 0x62, 0x63], p); // "abc"
-      assert.equal(BigInt.asUintN(64, ex.kiln_fnv1a64(p, 3)), 0xe71fa2190541574bn);
-      assert.equal(BigInt.asUintN(64, ex.kiln_fnv1a64(p, 0)), 0xcbf29ce484222325n);
       ex.free(p);
     });
   });

@@ -26,12 +26,14 @@ const ARRAYS = {
   bool: Uint8Array,
 };
 // What the loader calls in every module besides the model's own functions.
-const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message', 'kiln_fnv1a64'];
-const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed'];
+const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
+const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
-const fail = (message) => new Error(`${MODEL.name}: ${message}`);
+// Every error names the model. Bad arguments are TypeErrors (a wrong name or
+// type) and RangeErrors (a wrong length), as the platform's own APIs throw.
+const fail = (message, Kind = Error) => new Kind(`${MODEL.name}: ${message}`);
 
 /** The model's inputs and outputs: name, dtype, shape. */
 export const inputs = MODEL.inputs.map(({ name, dtype, shape }) => Object.freeze({ name, dtype, shape: Object.freeze(shape) }));
@@ -72,7 +74,7 @@ function describe(source, what) {
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
   if (ArrayBuffer.isView(source))
     return { bytes: new Uint8Array(source.buffer, source.byteOffset, source.byteLength) };
-  throw fail(`${what} must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node`);
+  throw fail(`${what} must be a URL, a Response, an ArrayBuffer or typed array, or a file path in Node`, TypeError);
 }
 
 const label = (src, fallback) => src.path ?? src.url?.href ?? fallback;
@@ -135,11 +137,13 @@ async function compile(src, name) {
     }
     return await WebAssembly.compile(await readBytes(src, name));
   } catch (e) {
-    if (e instanceof WebAssembly.CompileError)
-      throw fail(`${name} is not a valid WebAssembly module (truncated or corrupt?): ${e.message}`);
-    throw e;
+    throw cspError(e) ?? (e instanceof WebAssembly.CompileError ? fail(`${name} is not a valid WebAssembly module (truncated or corrupt?): ${e.message}`) : e);
   }
 }
+
+// The engine's refusal of WebAssembly under a Content-Security-Policy, said
+// plainly (it comes as a CompileError otherwise read as a corrupt module).
+const cspError = (e) => (/Content.Security.Policy/i.test(e?.message) ? fail(`the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src (${e.message})`) : null);
 
 // ---- the model --------------------------------------------------------------
 
@@ -153,6 +157,7 @@ const tag = (value) => (ArrayBuffer.isView(value) ? value[Symbol.toStringTag] : 
  * beside the .wasm), `simd` (force the SIMD or the fallback module).
  */
 export async function load(source, options = {}) {
+  if (typeof options !== 'object' || options === null) throw fail(`options must be an object, got ${tag(options)}`, TypeError);
   const simd = options.simd ?? simdSupported();
   if (simd === false && !MODEL.files.fallback)
     throw fail('this engine has no WebAssembly SIMD and the model was compiled without a fallback (--no-fallback)');
@@ -179,14 +184,12 @@ export async function load(source, options = {}) {
     compile(src, wasmName),
     weights ? readBytes(weights.src, weights.name) : null,
   ]);
-  if (weights && weightBytes.length !== MODEL.weights.bytes)
-    throw fail(`${weights.name} has ${weightBytes.length} bytes, expected ${MODEL.weights.bytes} (truncated, or from another build?)`);
 
   let instance;
   try {
     instance = await WebAssembly.instantiate(module, {});
   } catch (e) {
-    throw fail(`${wasmName} cannot be instantiated (not a module of this model?): ${e.message}`);
+    throw cspError(e) ?? fail(`${wasmName} cannot be instantiated (not a module of this model?): ${e.message}`);
   }
   const ex = instance.exports;
   for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS])
@@ -209,11 +212,9 @@ class Model {
     try {
       let optionsPtr = 0;
       if (weightBytes) {
+        // NAME_create checks the file: its header, size and checksum.
         const weightsPtr = this.#alloc(weightBytes.length);
         this.#bytes(weightsPtr, weightBytes.length).set(weightBytes);
-        const hash = BigInt.asUintN(64, ex.kiln_fnv1a64(weightsPtr, weightBytes.length));
-        if (hash !== BigInt(MODEL.weights.hash))
-          throw fail(`the weights do not match this module (checksum 0x${hash.toString(16)}, expected ${MODEL.weights.hash}): use the ${MODEL.files.weights} built with it`);
         optionsPtr = this.#alloc(MODEL.options.size);
         this.#bytes(optionsPtr, MODEL.options.size).fill(0);
         const view = new DataView(ex.memory.buffer);
@@ -222,7 +223,7 @@ class Model {
       }
       const ctxPtr = this.#alloc(4);
       const status = ex[MODEL.exports.create](optionsPtr, ctxPtr);
-      if (status !== 0) throw fail(`cannot create the model: ${STATUS[status] ?? `status ${status}`}`);
+      if (status !== 0) throw fail(`cannot create the model: ${this.#string(ex[MODEL.exports.lastError](0)) || STATUS[status] || `status ${status}`}`);
       this.#ctx = new DataView(ex.memory.buffer).getUint32(ctxPtr, true);
       const buffers = (list) => list.map((t) => ({ ...t, ptr: this.#alloc(Math.max(t.bytes, 1)) }));
       const io = { inputs: buffers(MODEL.inputs), outputs: buffers(MODEL.outputs) };
@@ -282,18 +283,18 @@ class Model {
     if (!this.#ex) throw fail('run() after dispose()');
     if (this.#broken) throw fail(`the module trapped in an earlier run (${this.#broken}); load the model again`);
     if (typeof feeds !== 'object' || feeds === null || ArrayBuffer.isView(feeds))
-      throw fail(`run() expects an object {name: TypedArray}, got ${tag(feeds)}`);
+      throw fail(`run() expects an object {name: TypedArray}, got ${tag(feeds)}`, TypeError);
     const names = MODEL.inputs.map((t) => `'${t.name}'`).join(', ');
     for (const name of Object.keys(feeds))
-      if (!MODEL.inputs.some((t) => t.name === name)) throw fail(`unknown input '${name}' (the inputs are ${names})`);
+      if (!MODEL.inputs.some((t) => t.name === name)) throw fail(`unknown input '${name}' (the inputs are ${names})`, TypeError);
     for (const t of this.#io.inputs) {
       const value = feeds[t.name];
-      if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${names})`);
+      if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${names})`, TypeError);
       const want = ARRAYS[t.dtype].name;
       if (tag(value) !== want)
-        throw fail(`input '${t.name}' must be a ${want} (${t.dtype}), got ${tag(value)}`);
+        throw fail(`input '${t.name}' must be a ${want} (${t.dtype}), got ${tag(value)}`, TypeError);
       if (value.length !== elements(t.shape))
-        throw fail(`input '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`);
+        throw fail(`input '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`, RangeError);
     }
     for (const t of this.#io.inputs) {
       const value = feeds[t.name];

@@ -3,9 +3,9 @@
  * Linked into every NAME.wasm instead of a C library, so that the module
  * imports nothing: the functions Halide's wasm runtime and the generated host
  * code call (memory, strings, malloc/free, abort, write), and the few exports
- * the JS loader uses (buffer allocation, the last runtime message, a weights
- * checksum). Compiled freestanding (-ffreestanding implies -fno-builtin, so
- * the loops below are not turned back into calls to themselves).
+ * the JS loader uses (buffer allocation, the last runtime message). Compiled
+ * freestanding (-ffreestanding implies -fno-builtin, so the loops below are
+ * not turned back into calls to themselves).
  *
  * The allocator is a first-fit free list over the heap that wasm-ld leaves
  * above the static data, grown with memory.grow. It is small but real (it
@@ -271,14 +271,4 @@ KILN_EXPORT(kiln_message) const char *kiln_message(void) { return message; }
 KILN_EXPORT(kiln_clear_message) void kiln_clear_message(void) {
   message_length = 0;
   message[0] = 0;
-}
-
-/* 64-bit FNV-1a, as targets/wasm/LoaderEmitter.cpp computes the checksum it
- * writes into NAME.mjs: external weights are checked against the module
- * they were built with. */
-KILN_EXPORT(kiln_fnv1a64) uint64_t kiln_fnv1a64(const unsigned char *p, size_t n) {
-  uint64_t hash = 14695981039346656037ull;
-  for (size_t i = 0; i < n; ++i)
-    hash = (hash ^ p[i]) * 1099511628211ull;
-  return hash;
 }

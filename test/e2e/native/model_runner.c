@@ -3,10 +3,11 @@
  *
  * Built per model with -DKILN_MODEL=<name> -include <name>.h:
  *   model_runner <inputs-dir> <outputs-dir> [--runs N] [--threads T]
- *                [--check-no-alloc] [--time]
+ *                [--check-no-alloc] [--time] [--rss]
  * Reads <inputs-dir>/<input name>.bin, writes <outputs-dir>/<output name>.bin.
  * --check-no-alloc counts malloc/calloc/realloc calls during every run after
- * the first (warm-up) and fails if there is any.
+ * the first (warm-up) and fails if there is any. --rss prints the resident
+ * set size after runs 1, 10, 100, ... and the last one.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* also pass -D_GNU_SOURCE when -include comes first */
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define KILN_CAT2(a, b) a##b
 #define KILN_CAT(a, b) KILN_CAT2(a, b)
@@ -76,6 +78,18 @@ static void *read_file(const char *dir, const char *name, size_t expected) {
   return data;
 }
 
+/* Resident set size in KB (Linux), 0 if unknown. */
+static long rss_kb(void) {
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0;
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  fclose(f);
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -88,10 +102,12 @@ static int compare_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  int runs = 1, threads = 0, check_alloc = 0, timing = 0;
+  int runs = 1, threads = 0, check_alloc = 0, timing = 0, rss = 0;
   if (argc < 3) {
-    fprintf(stderr, "usage: %s <inputs-dir> <outputs-dir> [--runs N] [--threads T] "
-                    "[--check-no-alloc] [--time]\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s <inputs-dir> <outputs-dir> [--runs N] [--threads T] "
+            "[--check-no-alloc] [--time] [--rss]\n",
+            argv[0]);
     return 2;
   }
   for (int i = 3; i < argc; ++i) {
@@ -103,12 +119,17 @@ int main(int argc, char **argv) {
       check_alloc = 1;
     else if (!strcmp(argv[i], "--time"))
       timing = 1;
+    else if (!strcmp(argv[i], "--rss"))
+      rss = 1;
     else {
       fprintf(stderr, "model_runner: unknown argument %s\n", argv[i]);
       return 2;
     }
   }
-  enum { NI = KILN_CAT(KILN_MODEL_UPPER, _INPUT_COUNT), NO = KILN_CAT(KILN_MODEL_UPPER, _OUTPUT_COUNT) };
+  enum {
+    NI = KILN_CAT(KILN_MODEL_UPPER, _INPUT_COUNT),
+    NO = KILN_CAT(KILN_MODEL_UPPER, _OUTPUT_COUNT)
+  };
   const void *inputs[NI + 1];
   size_t input_sizes[NI + 1];
   void *outputs[NO + 1];
@@ -131,6 +152,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   double *times = (double *)malloc(sizeof(double) * (runs > 0 ? runs : 1));
+  for (int r = 0; r < runs; ++r) /* resident before the runs: not part of their RSS */
+    times[r] = -1;
   for (int r = 0; r < runs; ++r) {
     counting = check_alloc && r > 0;
     double t0 = now_ms();
@@ -142,11 +165,18 @@ int main(int argc, char **argv) {
               M(_last_error)(ctx));
       return 1;
     }
+    if (rss) {
+      int n = r + 1, decade = n;
+      while (decade % 10 == 0)
+        decade /= 10;
+      if (decade == 1 || n == runs)
+        printf("rss after run %d: %ld KB\n", n, rss_kb());
+    }
   }
   if (check_alloc) {
     if (allocations) {
-      fprintf(stderr, "model_runner: %ld allocations during %d runs after warm-up\n",
-              allocations, runs - 1);
+      fprintf(stderr, "model_runner: %ld allocations during %d runs after warm-up\n", allocations,
+              runs - 1);
       return 1;
     }
     printf("no allocations during %d runs after warm-up\n", runs - 1);

@@ -8,6 +8,7 @@
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include <google/protobuf/io/coded_stream.h>
@@ -179,6 +180,14 @@ static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseBinary(llvm::Strin
 }
 
 llvm::Expected<std::unique_ptr<onnx::ModelProto>> loadModelFile(llvm::StringRef path) {
+  // protobuf parses at most 2 GiB: a larger file is refused by its size,
+  // before anything reads it.
+  uint64_t size = 0;
+  if (!llvm::sys::fs::file_size(path, size) &&
+      size > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    return makeError("the file is " + llvm::Twine(size) +
+                     " bytes, over the 2 GiB protobuf parses; store the weights as ONNX external "
+                     "data");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)

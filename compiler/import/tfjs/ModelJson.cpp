@@ -5,6 +5,7 @@
 #include "nlohmann/json.hpp"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -126,7 +127,17 @@ static llvm::Error readManifest(const Json &manifest, TfjsModel &model) {
     for (const Json &p : group["paths"]) {
       if (!p.is_string())
         return makeError(what + ": a path is not a string");
-      wg.paths.push_back(p.get<std::string>());
+      // Shards sit beside model.json: a path that leaves its folder
+      // ('../../etc/passwd', '/etc/passwd') is refused, never opened.
+      std::string path = p.get<std::string>();
+      bool escapes =
+          path.empty() || path[0] == '/' || path[0] == '\\' || llvm::sys::path::is_absolute(path) ||
+          llvm::any_of(llvm::make_range(llvm::sys::path::begin(path), llvm::sys::path::end(path)),
+                       [](llvm::StringRef part) { return part == ".."; });
+      if (escapes)
+        return makeError(what + ": shard path '" + path +
+                         "' is not a relative path inside the model's folder");
+      wg.paths.push_back(std::move(path));
     }
     for (const Json &w : group["weights"]) {
       WeightSpec spec;
@@ -192,6 +203,14 @@ llvm::Expected<TfjsModel> parseModelJsonText(llvm::StringRef text, llvm::StringR
 }
 
 llvm::Expected<TfjsModel> parseModelJson(llvm::StringRef path) {
+  // model.json holds the graph (weights are in shards): a few MB at most. A
+  // huge one is refused by its size, before anything reads it.
+  constexpr uint64_t kMaxBytes = uint64_t(256) << 20;
+  uint64_t size = 0;
+  if (!llvm::sys::fs::file_size(path, size) && size > kMaxBytes)
+    return makeError("the file is " + llvm::Twine(size) + " bytes, more than the " +
+                     llvm::Twine(kMaxBytes) +
+                     " Kiln reads as a model.json (it holds the graph; weights belong in shards)");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return makeError("cannot read: " + buffer.getError().message());

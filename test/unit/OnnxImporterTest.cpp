@@ -9,6 +9,7 @@
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/import/onnx/Literal.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "fuzz/FuzzInputs.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iostream>
 #include <random>
 
 using namespace mlir;
@@ -312,6 +314,18 @@ TEST(InputShapeTest, ParsesAndRejects) {
   llvm::Error twice = options.addInputShape("input:0=1x3x224x224");
   ASSERT_TRUE(bool(twice));
   EXPECT_NE(llvm::toString(std::move(twice)).find("more than once"), std::string::npos);
+}
+
+// Inputs the fuzzers once broke the importer with (fuzz/regressions/onnx,
+// onnx-text): each must now import or fail with a clean message, here in the
+// normal build as in the fuzz build.
+TEST(FuzzRegressions, OnnxInputsImportOrFailCleanly) {
+  for (const char *target : {"onnx", "onnx-text"}) {
+    size_t count = 0;
+    for (const std::string &problem : kiln::fuzz::replayRegressions(target, count))
+      ADD_FAILURE() << problem;
+    std::cout << "[ replayed ] " << count << " " << target << " inputs\n";
+  }
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include "compiler/import/tfjs/Literal.h"
 #include "compiler/import/tfjs/ModelJson.h"
 #include "compiler/import/tfjs/Weights.h"
+#include "fuzz/FuzzInputs.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "llvm/ADT/APFloat.h"
@@ -308,6 +309,18 @@ std::vector<ModelCase> realModels() {
         {"tosa.argmax", 2},
         {"tosa.gather", 4}}},
   };
+}
+
+// Inputs the fuzzers once broke the importer with (fuzz/regressions/
+// tfjs-json, tfjs-weights): each must now import or fail with a clean message,
+// here in the normal build as in the fuzz build.
+TEST(FuzzRegressions, TfjsInputsImportOrFailCleanly) {
+  for (const char *target : {"tfjs-json", "tfjs-weights"}) {
+    size_t count = 0;
+    for (const std::string &problem : kiln::fuzz::replayRegressions(target, count))
+      ADD_FAILURE() << problem;
+    std::cout << "[ replayed ] " << count << " " << target << " inputs\n";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(HumanModels, TfjsRealModel, ::testing::ValuesIn(realModels()),

@@ -4,6 +4,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemAlloc.h"
 
 #include <cstring>
 
@@ -43,8 +44,15 @@ ElementsAttr constantAttr(RankedTensorType type, llvm::ArrayRef<char> data,
     return DenseElementsAttr::getFromRawBuffer(type, data.take_front(elementSize));
   if (type.getNumElements() <= kMaxInlineElements)
     return DenseElementsAttr::getFromRawBuffer(type, data);
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(data, /*align=*/64, /*dataIsMutable=*/false);
+  // An immutable copy. Not HeapAsmResourceBlob::allocateAndCopyWithAlign(...,
+  // /*dataIsMutable=*/false): MLIR 19's header writes the copy through
+  // getMutableData(), whose assertion fails in a build with assertions on
+  // (fuzz/README.md).
+  constexpr size_t kAlign = 64;
+  char *copy = static_cast<char *>(llvm::allocate_buffer(data.size(), kAlign));
+  std::memcpy(copy, data.data(), data.size());
+  AsmResourceBlob blob(llvm::ArrayRef<char>(copy, data.size()), kAlign, llvm::deallocate_buffer,
+                       /*dataIsMutable=*/false);
   return DenseResourceElementsAttr::get(type, blobName(nameHint), std::move(blob));
 }
 

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace kiln::tfjs_import {
 
@@ -35,8 +36,7 @@ float halfToFloat(uint16_t h) {
   return out;
 }
 
-// Bytes per stored element, or 0 for dtypes without a fixed size.
-static int64_t storedElementSize(const WeightSpec &spec) {
+int64_t storedElementSize(const WeightSpec &spec) {
   llvm::StringRef dtype =
       spec.quantization ? llvm::StringRef(spec.quantization->dtype) : llvm::StringRef(spec.dtype);
   if (dtype == "float32" || dtype == "int32")
@@ -79,31 +79,42 @@ template <typename T> static T load(const char *p) {
   return v;
 }
 
+// q * scale + min for each stored code of type `Code`, as `Out` (TF.js
+// computes in double; int32 weights round half up, like JS Math.round). One
+// loop per code type: no per-element dispatch on the dtype.
+template <typename Code, typename Out>
+static std::vector<Out> dequantize(const char *data, int64_t n, double scale, double min) {
+  std::vector<Out> out(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double value = load<Code>(data + sizeof(Code) * i) * scale + min;
+    if constexpr (std::is_same_v<Out, int64_t>)
+      out[i] = static_cast<int64_t>(std::floor(value + 0.5));
+    else
+      out[i] = static_cast<Out>(value);
+  }
+  return out;
+}
+
 static Weight decode(const WeightSpec &spec, const char *data) {
   int64_t n = numElements(spec.shape);
   std::vector<int64_t> shape = spec.shape;
   if (spec.quantization) {
     const WeightQuantization &q = *spec.quantization;
-    auto stored = [&](int64_t i) -> double {
-      return q.dtype == "uint8" ? static_cast<uint8_t>(data[i]) : load<uint16_t>(data + 2 * i);
-    };
     if (q.dtype == "float16") {
       std::vector<float> out(n);
       for (int64_t i = 0; i < n; ++i)
         out[i] = halfToFloat(load<uint16_t>(data + 2 * i));
       return {Literal::fromFloats(shape, std::move(out))};
     }
-    if (spec.dtype == "int32") {
-      std::vector<int64_t> out(n);
-      for (int64_t i = 0; i < n; ++i) // JS Math.round: half up
-        out[i] = static_cast<int64_t>(std::floor(stored(i) * *q.scale + *q.min + 0.5));
-      return {Literal::fromInts(DType::I32, shape, std::move(out))};
-    }
-    // TF.js computes in double and stores into a Float32Array.
-    std::vector<float> out(n);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = static_cast<float>(stored(i) * *q.scale + *q.min);
-    return {Literal::fromFloats(shape, std::move(out))};
+    bool u8 = q.dtype == "uint8";
+    if (spec.dtype == "int32")
+      return {Literal::fromInts(DType::I32, shape,
+                                u8 ? dequantize<uint8_t, int64_t>(data, n, *q.scale, *q.min)
+                                   : dequantize<uint16_t, int64_t>(data, n, *q.scale, *q.min))};
+    // Stored into a Float32Array by TF.js.
+    return {
+        Literal::fromFloats(shape, u8 ? dequantize<uint8_t, float>(data, n, *q.scale, *q.min)
+                                      : dequantize<uint16_t, float>(data, n, *q.scale, *q.min))};
   }
   if (spec.dtype == "float32") {
     std::vector<float> out(n);

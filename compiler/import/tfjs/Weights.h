@@ -28,6 +28,10 @@ struct Weight {
 /// match the shards, an unknown dtype) are one line each.
 llvm::Expected<llvm::StringMap<Weight>> loadWeights(const TfjsModel &model);
 
+/// Bytes per stored element of a weight (its quantized form's, if any), or 0
+/// for dtypes without a fixed size (string) and unknown ones.
+int64_t storedElementSize(const WeightSpec &spec);
+
 /// IEEE half (binary16) bits to float, exactly.
 float halfToFloat(uint16_t bits);
 

@@ -75,8 +75,16 @@ llvm::Error convertLeakyRelu(OpContext &op) {
 llvm::Error convertPRelu(OpContext &op) {
   Value x = op.value(0);
   Value slope = op.value(1);
-  if (typeOf(slope).getRank() > typeOf(x).getRank())
-    return op.fail("slope has a higher rank than the input");
+  // Unidirectional broadcasting: the slope stretches to the input, never the
+  // other way (libonnx's shape inference does not check it).
+  auto shape = broadcastShapes(op.shape(0), op.shape(1));
+  if (!shape || llvm::ArrayRef<int64_t>(*shape) != op.shape(0)) {
+    if (!shape)
+      llvm::consumeError(shape.takeError());
+    return op.fail("slope of shape " + shapeString(op.shape(1)) +
+                   " does not broadcast to the input's shape " + shapeString(op.shape(0)) +
+                   " (shapes align at their last dimension)");
+  }
   Value positive = binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x,
                                                 scalarLike(op.builder(), op.loc(), x, 0.0),
                                                 op.builder().getI1Type());

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Kiln's fuzzers (fuzz/README.md): builds them into build-fuzz/ if needed
+# (clang, ASan + UBSan, libFuzzer), makes the seed corpora, replays
+# fuzz/regressions/, runs each target, and prints its executions, coverage and
+# crashes. Writes build-fuzz/fuzz-summary.json and appends each run to
+# build-fuzz/fuzz-history.jsonl.
+#
+#   scripts/fuzz.sh [TARGET...] [--minutes=N | --seconds=N] [--ci]
+#
+# TARGET: onnx, onnx-text, tfjs-json, tfjs-weights (default: all, one after
+# another). Each runs N minutes (default 5) on one core, niced. --ci is what
+# scripts/test.sh runs: every target for 30 s (or --seconds), failing on any
+# crash, hang, leak or out-of-memory, and on any regression input that no
+# longer fails cleanly. Artifacts (the inputs that crashed) go to
+# build-fuzz/artifacts/TARGET/; full logs to build-fuzz/logs/.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${KILN_FUZZ_BUILD_DIR:-$root/build-fuzz}
+all_targets=(onnx onnx-text tfjs-json tfjs-weights)
+
+targets=() seconds=300 ci=0
+for arg in "$@"; do
+  case $arg in
+    --minutes=*) seconds=$((${arg#--minutes=} * 60)) ;;
+    --seconds=*) seconds=${arg#--seconds=} ;;
+    --ci) ci=1 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
+    *) if [[ " ${all_targets[*]} " != *" $arg "* ]]; then
+         echo "fuzz: unknown target '$arg' (expected ${all_targets[*]})" >&2; exit 2
+       fi
+       targets+=("$arg") ;;
+  esac
+done
+((${#targets[@]})) || targets=("${all_targets[@]}")
+if ((ci)) && [[ " $* " != *" --seconds="* ]]; then seconds=30; fi
+
+# --- build (configured once; its own directory, so build/ is untouched) ----
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DKILN_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld >/dev/null ||
+    { echo "fuzz: cmake failed"; exit 1; }
+fi
+mkdir -p "$build/logs"
+ninja -C "$build" -j "${KILN_JOBS:-2}" kiln-fuzz >"$build/logs/build.log" 2>&1 ||
+  { tail -30 "$build/logs/build.log"; echo "fuzz: build failed"; exit 1; }
+
+# --- seeds: from set-up's models, libonnx-testdata and the lit tests -------
+seeds=$build/seeds
+if [ ! -d "$seeds" ] || [ "$root/fuzz/make_corpus.py" -nt "$seeds" ] ||
+   [ -n "$(find "$root/fuzz/tfjs-weights" -newer "$seeds" -print -quit)" ]; then
+  rm -rf "$seeds"
+  python3 "$root/fuzz/make_corpus.py" "$build" "$seeds.tmp" && mv "$seeds.tmp" "$seeds" ||
+    { echo "fuzz: making the seed corpora failed"; exit 1; }
+fi
+
+dict() { case $1 in onnx*) echo "$root/fuzz/dicts/onnx.dict" ;; *) echo "$root/fuzz/dicts/tfjs.dict" ;; esac; }
+status=0 summary=() report=""
+for t in "${targets[@]}"; do
+  bin=$build/bin/kiln-fuzz-$t
+  regressions=$root/fuzz/regressions/$t
+  corpus=$build/corpus/$t artifacts=$build/artifacts/$t
+  log=$build/logs/$t.log
+  mkdir -p "$corpus" "$artifacts" "$regressions"
+
+  # Every input that once broke a promise must now import or fail cleanly.
+  replayed=0
+  mapfile -t inputs < <(find "$regressions" -type f ! -name '*.md' | sort)
+  if ((${#inputs[@]})); then
+    if "$bin" -runs=1 "${inputs[@]}" >"$build/logs/$t.replay.log" 2>&1; then
+      replayed=${#inputs[@]}
+    else
+      echo "fuzz: $t: a regression input fails again; see $build/logs/$t.replay.log"
+      status=1
+    fi
+  fi
+
+  # One core: one forked child at a time, niced. Crashes, hangs and
+  # out-of-memory are kept as artifacts and fuzzing goes on.
+  stamp=$(mktemp)
+  start=$(date +%s)
+  nice -n 10 "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 -dict="$(dict "$t")" \
+    -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" "$regressions" >"$log" 2>&1
+  rc=$?
+  elapsed=$(($(date +%s) - start))
+  # The last status line: "#N: cov: C ft: F corp: K exec/s: E oom/timeout/crash: O/T/X ..."
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
+  execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last")
+  cov=$(sed -E 's/.* cov: ([0-9]+).*/\1/' <<<"$last")
+  ft=$(sed -E 's/.* ft: ([0-9]+).*/\1/' <<<"$last")
+  corp=$(sed -E 's/.* corp: ([0-9]+).*/\1/' <<<"$last")
+  found=$(find "$artifacts" -type f -newer "$stamp" | wc -l)
+  rm -f "$stamp"
+  [ -n "$last" ] || { execs=0 cov=0 ft=0 corp=0; echo "fuzz: $t: no status from libFuzzer (rc $rc); see $log"; status=1; }
+  ((found == 0)) || status=1
+  line=$(printf '%-13s %5ss %10s execs  cov %6s  ft %7s  corpus %6s  crashes %s  regressions %s' \
+    "$t" "$elapsed" "$execs" "$cov" "$ft" "$corp" "$found" "$replayed")
+  echo "fuzz: $line"
+  report+="$line"$'\n'
+  entry=$(printf '{"target": "%s", "seconds": %s, "executions": %s, "coverage": %s, "features": %s, "corpus": %s, "crashes": %s, "regressions_replayed": %s, "ci": %s, "date": "%s"}' \
+    "$t" "$elapsed" "$execs" "$cov" "$ft" "$corp" "$found" "$replayed" \
+    "$([ $ci = 1 ] && echo true || echo false)" "$(date -u +%FT%TZ)")
+  summary+=("$entry")
+  echo "$entry" >>"$build/fuzz-history.jsonl"
+  if ((found)); then
+    echo "fuzz: $t: $found new artifact(s) in $artifacts:"
+    ls -t "$artifacts" | head -"$found" | sed "s|^|  $artifacts/|"
+  fi
+done
+
+{ echo "["; (IFS=$'\n'; echo "${summary[*]}" | sed '$!s/$/,/' | sed 's/^/  /'); echo "]"; } \
+  >"$build/fuzz-summary.json"
+echo "== fuzz summary (build-fuzz/fuzz-summary.json)"
+printf '%s' "$report"
+exit $status

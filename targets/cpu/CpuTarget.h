@@ -68,7 +68,9 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
 /// followed by "-tsan" or "-asan") to a Halide target string. A sanitizer
 /// suffix builds everything instrumented (kernels and Halide's runtime by
 /// Halide's feature of that name, the C with -fsanitize): link the library
-/// into a program built with the same -fsanitize.
+/// into a program built with the same -fsanitize. ThreadSanitizer checks
+/// accesses of at most 16 bytes, so sse41-tsan (128-bit vectors) is the one
+/// that checks every access of the kernels.
 llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features);
 
 } // namespace kiln

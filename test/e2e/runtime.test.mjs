@@ -130,8 +130,11 @@ test('external weights are checked at create: size, header and checksum', { skip
 });
 
 const tsanEnv = { ...process.env, TSAN_OPTIONS: 'halt_on_error=1 exitcode=66 second_deadlock_stack=1' };
+// ThreadSanitizer's runtime comes with Debian's libclang-rt-19-dev.
+const tsanRuntime = spawnSync('clang-19', ['-print-file-name=libclang_rt.tsan-x86_64.a'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const skipTsan = skip || (fs.existsSync(tsanRuntime) ? false : `${tsanRuntime} is missing (apt-get install libclang-rt-19-dev)`);
 
-test('two contexts run at once under ThreadSanitizer; one context from two threads is refused as busy', { skip }, (t) => {
+test('two contexts run at once under ThreadSanitizer; one context from two threads is refused as busy', { skip: skipTsan }, (t) => {
   const out = compile('tmodel', ['--cpu-features=sse41-tsan']);
   const exe = link(out, 'tmodel', 'threads_test.c', 'threads_test', ['-O1', '-g', '-fsanitize=thread']);
   const r = spawnSync(exe, [], { encoding: 'utf8', env: tsanEnv });

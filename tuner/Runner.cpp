@@ -16,8 +16,8 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-RunnerProcess::RunnerProcess(std::string executable, int threads)
-    : executable(std::move(executable)), threads(threads) {}
+RunnerProcess::RunnerProcess(std::string executable, int threads, std::string logPath)
+    : executable(std::move(executable)), threads(threads), logPath(std::move(logPath)) {}
 
 RunnerProcess::~RunnerProcess() { stop(); }
 
@@ -46,6 +46,11 @@ llvm::Error RunnerProcess::start() {
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
+    if (!logPath.empty()) {
+      int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0)
+        ::dup2(log, 2);
+    }
     ::setenv("HL_NUM_THREADS", threadsEnv.c_str(), 1);
     const char *argv[] = {executable.c_str(), "--runner", nullptr};
     ::execv(executable.c_str(), const_cast<char **>(argv));

@@ -37,7 +37,9 @@ enum class Outcome { Replied, Crashed, TimedOut };
 
 class RunnerProcess {
 public:
-  RunnerProcess(std::string executable, int threads);
+  /// `logPath`: where the runner's stderr goes (Halide's and LLVM's crash
+  /// reports); empty: the tuner's stderr.
+  RunnerProcess(std::string executable, int threads, std::string logPath = "");
   ~RunnerProcess();
   RunnerProcess(const RunnerProcess &) = delete;
   RunnerProcess &operator=(const RunnerProcess &) = delete;
@@ -57,6 +59,7 @@ private:
   llvm::Error start();
   std::string executable;
   int threads;
+  std::string logPath;
   pid_t pid = -1;
   int toChild = -1, fromChild = -1;
   std::string pending; ///< bytes read past the last reply

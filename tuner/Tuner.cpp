@@ -58,9 +58,13 @@ public:
     for (const Task &task : tasks)
       spaces.emplace_back(task, targetInfo);
     states.resize(tasks.size());
+    // Runners' stderr (a crashing candidate's stack dump) goes to a log
+    // beside the task modules, not over the progress lines.
     for (unsigned w = 0; w < std::max(1u, options.workers); ++w)
-      workers.push_back(
-          Worker{std::make_unique<RunnerProcess>(options.runnerExecutable, options.threads), {}});
+      workers.push_back(Worker{
+          std::make_unique<RunnerProcess>(options.runnerExecutable, options.threads,
+                                          options.workDir + "/runner" + std::to_string(w) + ".log"),
+          {}});
   }
 
   llvm::Expected<TuneReport> run();

@@ -389,6 +389,13 @@ int main(int argc, char **argv) {
     else
       outs() << "tuning curve: " << curve << "\n";
   }
-  sys::fs::remove_directories(options.workDir);
+  unsigned failed = 0;
+  for (const kiln::tuner::TaskResult &r : report->tasks)
+    failed += r.failed;
+  if (failed)
+    outs() << failed << " candidates failed (wrong, crash, timeout or compile error: see the "
+           << "database); the runners' logs are kept in " << options.workDir << "\n";
+  else
+    sys::fs::remove_directories(options.workDir);
   return status == "ok" ? 0 : 1;
 }

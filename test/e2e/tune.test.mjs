@@ -1,0 +1,54 @@
+// kiln-tune end to end: a small tune of BlazeFace front on this machine
+// (native device), then kilnc --tuning-db builds the static library from
+// the database, and its outputs still match onnxruntime-node within 1e-4 of
+// each output's range. The tune is short (a few trials, no autoscheduler
+// seeds): this checks that what the tuner writes is what kilnc applies and
+// that a tuned build is correct, not how fast it is (benchmarks do that).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { models, repoRoot } from './common.mjs';
+
+const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
+const bin = (tool) => path.join(build, 'bin', tool);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tune-e2e-'));
+
+function ok(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${path.basename(cmd)} ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+  return r;
+}
+
+test('a database from kiln-tune builds a library that matches onnxruntime-node', () => {
+  const model = models.blazefaceFront;
+  assert.ok(fs.existsSync(model), `${model} is missing (run scripts/setup.sh)`);
+  const db = path.join(work, 'tuning.jsonl');
+  // 40 trials: every task's template, then the rest to the heaviest tasks.
+  const tuned = ok(bin('kiln-tune'), [model, `--db=${db}`, '--trials=40', '--seed=2', '--workers=2',
+    '--no-autoschedulers']);
+  assert.match(tuned.stdout, /model end to end .*; ok$/m, 'the tuned model must match the templates');
+  const lines = fs.readFileSync(db, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 40, 'one line per measurement');
+  for (const line of lines) assert.equal(JSON.parse(line).schema, 1);
+
+  const out = path.join(work, 'lib');
+  const compiled = ok(bin('kilnc'), [model, '--target=cpu', '-o', out, '--name=bf_tuned', `--tuning-db=${db}`]);
+  const used = compiled.stderr.match(/kilnc: (\d+) of (\d+) kernels scheduled from tuning\.jsonl/);
+  assert.ok(used, `kilnc did not report the database:\n${compiled.stderr}`);
+  assert.ok(Number(used[1]) > 0, 'some kernels must come from the database');
+
+  const e2e = path.join(repoRoot, 'test/e2e');
+  ok('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', '-DKILN_MODEL=bf_tuned', '-DKILN_MODEL_UPPER=BF_TUNED',
+    '-include', `${out}/bf_tuned.h`, '-I', out, path.join(e2e, 'native/model_runner.c'), `${out}/libbf_tuned.a`,
+    `${out}/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl', '-o', `${work}/runner`]);
+  ok(process.execPath, [path.join(e2e, 'make_inputs.mjs'), model, '--out-dir', `${work}/in`, '--seed', '7']);
+  ok(process.execPath, [path.join(e2e, 'ort_run.mjs'), model, '--inputs-dir', `${work}/in`, '--outputs-dir',
+    `${work}/ort`]);
+  fs.mkdirSync(`${work}/kiln`);
+  ok(`${work}/runner`, [`${work}/in`, `${work}/kiln`]);
+  ok(process.execPath, [path.join(e2e, 'compare.mjs'), `${work}/ort`, `${work}/kiln`, '--atol-frac', '1e-4']);
+});

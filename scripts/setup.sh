@@ -22,6 +22,7 @@ debs=(
   spirv-tools mesa-vulkan-drivers libvulkan-dev
   chromium valgrind
   librsvg2-bin
+  libclang-rt-19-dev
 )
 
 missing=()

@@ -3,6 +3,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -132,8 +133,10 @@ static std::string keyOf(KernelOp kernel, bool withSchedule) {
   Block &body = kernel.getBody().front();
   for (BlockArgument arg : body.getArguments())
     os << arg.getType() << ";";
+  // One numbering for the whole body (per op it would be quadratic).
+  AsmState state(kernel, flags);
   for (Operation &op : body) {
-    op.print(os, flags);
+    op.print(os, state);
     os << "\n";
   }
   // The hash that kiln-form-kernels writes does not see values from outside

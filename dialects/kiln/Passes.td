@@ -20,8 +20,9 @@ def KilnFormKernelsPass : Pass<"kiln-form-kernels", "mlir::func::FuncOp"> {
     operand of such an add when it is a channel pad (`tosa.concat` or
     `tosa.pad` of the add's shape, read by nothing else), so that the pad is
     computed inside the conv's tiles instead of in a pass of its own. Other
-    ops form kernels
-    of their own chains. Constants stay outside as kernel inputs, so that two
+    ops form kernels of their own chains. A kernel holds at most 64 ops (a
+    longer chain is cut: Halide's compile time grows faster than the
+    kernel's expression depth). Constants stay outside as kernel inputs, so that two
     kernels with the same structure share one compiled function: each kernel
     gets a structural `hash` of its body.
 

@@ -20,6 +20,14 @@ using namespace mlir;
 
 namespace {
 
+// The most ops one kernel holds. Halide's compile time grows faster than
+// linearly with a kernel's expression depth (a chain of 128 elementwise ops
+// compiled in 2 s, 256 in 6.5 s, 2,000 in more than 5 minutes, and 100,000
+// overflowed the stack); real models' kernels hold at most 12 (the 41
+// TF.js models of human-models). A longer chain is cut into kernels of this
+// many ops, which equal chains then share (kernelKey).
+constexpr size_t kMaxKernelOps = 64;
+
 bool isCompute(Operation *op) {
   return op->getDialect() && op->getDialect()->getNamespace() == "tosa" && !kiln::isConstantOp(op);
 }
@@ -53,7 +61,8 @@ struct FormKernelsPass : kiln::impl::KilnFormKernelsPassBase<FormKernelsPass> {
           // Follow the chain of elementwise consumers that use the value alone.
           Operation *cur = &op;
           while ((kiln::isAnchorOp(&op) || kiln::isElementwiseOp(&op)) &&
-                 cur->getNumResults() == 1 && cur->getResult(0).hasOneUse()) {
+                 cur->getNumResults() == 1 && cur->getResult(0).hasOneUse() &&
+                 group.size() < kMaxKernelOps) {
             Operation *user = *cur->getResult(0).getUsers().begin();
             if (user->getBlock() != &block || !kiln::isElementwiseOp(user) ||
                 grouped.contains(user))

@@ -3,6 +3,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -49,8 +50,12 @@ std::string structuralHash(KernelOp kernel) {
   flags.printGenericOpForm().useLocalScope().elideLargeElementsAttrs(0);
   for (BlockArgument arg : kernel.getBody().getArguments())
     os << arg.getType() << ";";
+  // One numbering for the whole body: Operation::print(os, flags) would
+  // number the kernel again for every op (quadratic: a 100,000-op kernel
+  // took minutes).
+  AsmState state(kernel, flags);
   for (Operation &op : kernel.getBody().front())
-    op.print(os, flags);
+    op.print(os, state);
   llvm::SHA1 sha;
   sha.update(text);
   return llvm::toHex(sha.final(), /*LowerCase=*/true).substr(0, 16);

@@ -4,6 +4,7 @@
 // ONNX's conformance models binary; each fuzz target wants both kinds.
 //   kiln-fuzz-seed-tool binary in.onnxtext out.onnx [in out]...
 //   kiln-fuzz-seed-tool text in.onnx out.onnxtext [in out]...
+//   kiln-fuzz-seed-tool dump in.onnx        (protobuf's text dump, to triage)
 // Writes nothing for a model that has no form in the other (libonnx 1.12
 // prints graphs, not every attribute or initializer, and the text must parse
 // back); the exit status is 1 if any was left out.
@@ -70,6 +71,14 @@ bool convert(const std::string &mode, const char *inPath, const char *outPath) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 3 && std::string(argv[1]) == "dump") {
+    std::string in;
+    onnx::ModelProto model;
+    if (!readFile(argv[2], in) || !model.ParseFromString(in))
+      return 1;
+    std::cout << model.DebugString();
+    return 0;
+  }
   std::string mode = argc >= 4 && argc % 2 == 0 ? argv[1] : "";
   if (mode != "binary" && mode != "text") {
     std::cerr << "usage: kiln-fuzz-seed-tool binary|text IN OUT [IN OUT]...\n";

@@ -1,6 +1,7 @@
 //===- ModelLoader.cpp - ONNX files into ModelProtos ----------------------===//
 #include "compiler/import/onnx/ModelLoader.h"
 
+#include "compiler/import/onnx/InferenceGuards.h"
 #include "compiler/import/onnx/ModelChecks.h"
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
@@ -248,7 +249,9 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
     // Strict: a node whose shapes do not fit its op is an invalid model.
     onnx::ShapeInferenceOptions inference(/*check_type=*/true, /*error_mode=*/1,
                                           /*enable_data_propagation=*/true);
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference);
+    // libonnx's schemas, with checks in front of inference functions that
+    // crash on malformed nodes (InferenceGuards.h).
+    onnx::shape_inference::InferShapes(model, guardedSchemaRegistry(), inference);
   } catch (const std::exception &e) {
     // libonnx 1.12's converter mishandles some old broadcasts: say so.
     std::string after = converted ? " after libonnx converted the model from opset " +

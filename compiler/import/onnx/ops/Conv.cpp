@@ -16,6 +16,8 @@
 #include "compiler/import/onnx/ops/OpTable.h"
 #include "compiler/import/onnx/ops/Window.h"
 
+#include <tuple>
+
 using namespace mlir;
 
 namespace kiln::onnx_import {
@@ -134,6 +136,8 @@ llvm::Error convertConv(OpContext &op) {
 llvm::Error convertConvTranspose(OpContext &op) {
   if (op.rank(0) != 4)
     return op.fail("only 2-D transposed convolutions are supported");
+  if (op.rank(1) != 4)
+    return op.fail("weights and input ranks differ");
   llvm::ArrayRef<int64_t> xShape = op.shape(0), wShape = op.shape(1);
   int64_t n = xShape[0], c = xShape[1], kh = wShape[2], kw = wShape[3];
   if (op.attrInt("group", 1) != 1)
@@ -150,6 +154,16 @@ llvm::Error convertConvTranspose(OpContext &op) {
   std::vector<int64_t> outPadding = op.attrInts("output_padding");
   std::vector<int64_t> outputShape = op.attrInts("output_shape");
   std::string autoPad = op.attrString("auto_pad", "NOTSET");
+  // Each list, when given, has one value per spatial dimension (pads two;
+  // output_shape may also lead with N and C).
+  for (auto [name, values, sizes] :
+       {std::tuple{"strides", &strides, std::pair<size_t, size_t>{2, 2}},
+        std::tuple{"pads", &pads, std::pair<size_t, size_t>{4, 4}},
+        std::tuple{"output_padding", &outPadding, std::pair<size_t, size_t>{2, 2}},
+        std::tuple{"output_shape", &outputShape, std::pair<size_t, size_t>{2, 4}}})
+    if (!values->empty() && values->size() != sizes.first && values->size() != sizes.second)
+      return op.fail(llvm::Twine(name) + " has " + llvm::Twine(values->size()) +
+                     " values; a 2-D transposed convolution takes " + llvm::Twine(sizes.first));
   int64_t k[2] = {kh, kw}, in[2] = {xShape[2], xShape[3]};
   int64_t out[2], padBegin[2], padEnd[2], s[2];
   for (int i = 0; i < 2; ++i) {

@@ -1,0 +1,99 @@
+//===- InferenceGuards.cpp - libonnx shape inference, without its crashes -===//
+#include "compiler/import/onnx/InferenceGuards.h"
+
+#include "onnx/defs/schema.h"
+#include "onnx/defs/shape_inference.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace kiln::onnx_import {
+namespace {
+
+using onnx::InferenceContext;
+
+// An attribute list, when given, has one entry per spatial dimension (or
+// `perDim` of them: pads have two).
+void checkLength(InferenceContext &ctx, const char *name, size_t spatial, size_t perDim = 1) {
+  std::vector<int64_t> values;
+  if (onnx::getRepeatedAttribute(ctx, name, values) && values.size() != spatial * perDim)
+    fail_shape_inference(name, " has ", values.size(), " values where the input's ", spatial,
+                         " spatial dimensions need ", spatial * perDim);
+}
+
+// Conv, ConvTranspose and the pools (convPoolShapeInference,
+// convTransposeShapeInference): the weights' rank and every attribute list
+// must fit the input's rank, which libonnx 1.12 reads them by.
+void guardWindowed(InferenceContext &ctx, bool hasWeights) {
+  if (!onnx::hasInputShape(ctx, 0))
+    return;
+  int rank = onnx::getInputShape(ctx, 0).dim_size();
+  if (rank < 3)
+    fail_shape_inference("the input has rank ", rank,
+                         "; expected N x C and at least one spatial dimension");
+  size_t spatial = rank - 2;
+  if (hasWeights && onnx::hasInputShape(ctx, 1) && onnx::getInputShape(ctx, 1).dim_size() != rank)
+    fail_shape_inference("the weights have rank ", onnx::getInputShape(ctx, 1).dim_size(),
+                         " but the input has rank ", rank);
+  for (const char *name : {"kernel_shape", "strides", "dilations", "output_padding"})
+    checkLength(ctx, name, spatial);
+  checkLength(ctx, "pads", spatial, 2);
+  std::vector<int64_t> outputShape; // spatial, or (as some exporters write it) N, C and spatial
+  if (onnx::getRepeatedAttribute(ctx, "output_shape", outputShape) &&
+      outputShape.size() != spatial && outputShape.size() != spatial + 2)
+    fail_shape_inference("output_shape has ", outputShape.size(), " values where the input's ",
+                         spatial, " spatial dimensions need ", spatial);
+}
+
+using Guard = void (*)(InferenceContext &);
+
+// By op type, in the default domain. A guard runs before libonnx's own
+// inference function, for every opset version.
+const std::map<std::string, Guard> &guards() {
+  static const std::map<std::string, Guard> table = {
+      {"Conv", [](InferenceContext &ctx) { guardWindowed(ctx, true); }},
+      {"ConvTranspose", [](InferenceContext &ctx) { guardWindowed(ctx, true); }},
+      {"MaxPool", [](InferenceContext &ctx) { guardWindowed(ctx, false); }},
+      {"AveragePool", [](InferenceContext &ctx) { guardWindowed(ctx, false); }},
+  };
+  return table;
+}
+
+class GuardedRegistry final : public onnx::ISchemaRegistry {
+public:
+  const onnx::OpSchema *GetSchema(const std::string &key, const int maxInclusiveVersion,
+                                  const std::string &domain) const override {
+    const onnx::OpSchema *schema =
+        onnx::OpSchemaRegistry::Instance()->GetSchema(key, maxInclusiveVersion, domain);
+    auto guard = guards().find(key);
+    if (!schema || guard == guards().end() || (!domain.empty() && domain != "ai.onnx"))
+      return schema;
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_ptr<onnx::OpSchema> &copy = guarded_[schema];
+    if (!copy) {
+      copy = std::make_unique<onnx::OpSchema>(*schema);
+      onnx::InferenceFunction inner = schema->GetTypeAndShapeInferenceFunction();
+      Guard check = guard->second;
+      copy->TypeAndShapeInferenceFunction([inner, check](InferenceContext &ctx) {
+        check(ctx);
+        if (inner)
+          inner(ctx);
+      });
+    }
+    return copy.get();
+  }
+
+private:
+  mutable std::mutex mutex_;
+  mutable std::map<const onnx::OpSchema *, std::unique_ptr<onnx::OpSchema>> guarded_;
+};
+
+} // namespace
+
+const onnx::ISchemaRegistry *guardedSchemaRegistry() {
+  static const GuardedRegistry registry;
+  return &registry;
+}
+
+} // namespace kiln::onnx_import

@@ -1,6 +1,7 @@
 //===- KernelEmitter.cpp - kiln.kernel regions to Halide pipelines --------===//
 #include "codegen/halide/KernelEmitter.h"
 
+#include "codegen/schedule/BufferLimits.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -46,6 +47,8 @@ llvm::Expected<EmittedKernel> emitKernel(KernelOp kernel) {
       return fail(llvm::createStringError(llvm::inconvertibleErrorCode(),
                                           "input #" + llvm::Twine(arg.getArgNumber()) +
                                               " is not a statically shaped tensor"));
+    if (llvm::Error err = checkBufferLimits(type, "input #" + llvm::Twine(arg.getArgNumber())))
+      return fail(std::move(err));
     auto htype = halideType(type.getElementType());
     if (!htype)
       return fail(htype.takeError());
@@ -67,6 +70,8 @@ llvm::Expected<EmittedKernel> emitKernel(KernelOp kernel) {
       auto type = dyn_cast<RankedTensorType>(result.getType());
       if (!type || !type.hasStaticShape())
         return fail(opError(&op, "results must be statically shaped tensors"));
+      if (llvm::Error err = checkBufferLimits(type, describeValue(result)))
+        return fail(std::move(err));
     }
     if (llvm::Error err = it->second(&op, ctx))
       return fail(std::move(err));

@@ -1,6 +1,7 @@
 //===- Driver.cpp - kilnc as a library ------------------------------------===//
 #include "compiler/driver/Driver.h"
 
+#include "codegen/schedule/BufferLimits.h"
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/import/tfjs/TfjsImporter.h"
 #include "mlir/IR/Diagnostics.h"
@@ -19,8 +20,21 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+static llvm::Expected<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context,
+                                                      const DriverOptions &options);
+
 llvm::Expected<OwningOpRef<ModuleOp>> loadModel(MLIRContext &context,
                                                 const DriverOptions &options) {
+  auto module = loadFile(context, options);
+  // Every pass after this multiplies shapes without a check.
+  if (module)
+    if (llvm::Error err = codegen::checkElementCounts(**module))
+      return makeError(options.inputPath + ": " + llvm::toString(std::move(err)));
+  return module;
+}
+
+static llvm::Expected<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context,
+                                                      const DriverOptions &options) {
   const std::string &path = options.inputPath;
   if (!llvm::sys::fs::exists(path))
     return makeError(path + ": no such file");

@@ -1,6 +1,7 @@
 //===- HostPlan.cpp - what a model's entry point does, as data ------------===//
 #include "targets/host/HostPlan.h"
 
+#include "codegen/schedule/BufferLimits.h"
 #include "codegen/schedule/KernelInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -67,13 +68,16 @@ std::string sanitizeModelName(llvm::StringRef name) {
   return out;
 }
 
-static llvm::Expected<TensorDesc> describe(Value value, std::string name) {
+/// `role` says what the tensor is in an error message ("input", "weight").
+static llvm::Expected<TensorDesc> describe(Value value, std::string name, const char *role) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.hasStaticShape()) {
     std::string text;
     llvm::raw_string_ostream(text) << value.getType();
     return planError("'" + name + "' has type " + text + "; the host needs static shapes");
   }
+  if (llvm::Error err = codegen::checkBufferLimits(type, llvm::Twine(role) + " '" + name + "'"))
+    return std::move(err);
   auto kind = elementKind(type.getElementType());
   if (!kind)
     return kind.takeError();
@@ -185,7 +189,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
 
   llvm::DenseMap<Value, BufferRef> buffers;
   for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
-    auto desc = describe(arg, nameOf(main.getArgAttrsAttr(), i, "input"));
+    auto desc = describe(arg, nameOf(main.getArgAttrsAttr(), i, "input"), "input");
     if (!desc)
       return desc.takeError();
     plan.inputs.push_back(*desc);
@@ -195,7 +199,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
   // buffer, so the kernel writes there directly.
   llvm::DenseMap<Value, unsigned> directOutput;
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    auto desc = describe(value, nameOf(main.getResAttrsAttr(), i, "output"));
+    auto desc = describe(value, nameOf(main.getResAttrsAttr(), i, "output"), "output");
     if (!desc)
       return desc.takeError();
     plan.outputs.push_back(*desc);
@@ -208,7 +212,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
     auto it = buffers.find(value);
     if (it != buffers.end())
       return it->second;
-    auto desc = describe(value, "weight" + std::to_string(buffers.size()));
+    auto desc = describe(value, "weight" + std::to_string(buffers.size()), "weight");
     if (!desc)
       return desc.takeError();
     auto bytes = constantBytes(attr, *desc);
@@ -270,7 +274,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
       call.args.push_back(*ref);
     }
     for (Value result : kernel.getResults()) {
-      auto desc = describe(result, call.label + " result");
+      auto desc = describe(result, call.label + " result", "intermediate");
       if (!desc)
         return desc.takeError();
       BufferRef ref{BufferRef::Arena, 0, 0, *desc};

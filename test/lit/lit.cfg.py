@@ -14,3 +14,13 @@ path = [config.kiln_tools_dir, config.llvm_tools_dir, config.environment.get("PA
 config.environment["PATH"] = os.pathsep.join(path)
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+
+# A sanitizer build (scripts/sanitize.sh, -DKILN_SANITIZE=...): tests that
+# bound memory with ulimit -v cannot (ASan reserves terabytes of shadow).
+cache = os.path.join(config.kiln_obj_root, "CMakeCache.txt")
+if os.path.exists(cache) and any(
+    line.startswith("KILN_SANITIZE:") and line.strip().split("=", 1)[1]
+    for line in open(cache)
+):
+    config.environment["KILN_SANITIZED"] = "1"
+    config.available_features.add("sanitized")

@@ -36,6 +36,9 @@ void RunnerProcess::stop() {
 }
 
 llvm::Error RunnerProcess::start() {
+  // Writing to a runner that just died must be an error to handle, not
+  // SIGPIPE (whose LLVM handler exits the tuner with status 74).
+  std::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
     return makeError("cannot create pipes for a runner: " + llvm::Twine(std::strerror(errno)));

@@ -33,7 +33,7 @@ struct TuneOptions {
   /// Seed each task with what Halide's three autoschedulers produce.
   bool autoschedulerSeeds = true;
   unsigned workers = 2;         ///< runner processes (compiles run in parallel)
-  double timeoutSeconds = 120;  ///< per request
+  double timeoutSeconds = 30;   ///< per request (a JIT compile takes seconds)
   std::string runnerExecutable; ///< `kiln-tune` itself
   std::string workDir;          ///< task modules are written here
   llvm::raw_ostream *progress = nullptr;

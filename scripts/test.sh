@@ -21,11 +21,13 @@ run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conf
   --expectations "$root/test/conformance/expected.txt"
 run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/"
 run web env KILN_BUILD_DIR="$build" node --test "$root/test/web/"
+# Real models through the whole compiler: the sweep's sample (test/sweep/README.md).
+run sweep env KILN_BUILD_DIR="$build" node "$root/test/sweep/sweep.mjs" --ci --out "$build/sweep-ci"
 # The benchmark's smoke mode (one iteration of each contender) keeps it from
 # rotting; it asserts nothing about speed.
 run bench env KILN_BUILD_DIR="$build" node "$root/benchmarks/run.mjs" --smoke --out "$build/bench-smoke"
 
 summary=""
-for name in lit unit conformance e2e web bench; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit conformance e2e web sweep bench; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

@@ -5,10 +5,12 @@
 // (fuzz/FuzzInputs.h says what its bytes mean). One object for all four
 // keeps the fuzz build short. An input whose outcome breaks the importers'
 // promise aborts, so that libFuzzer keeps it as a crash, like a sanitizer
-// report.
+// report. The onnx and tfjs-json targets mutate structure half the time
+// (fuzz/Mutators.h).
 //
 //===----------------------------------------------------------------------===//
 #include "fuzz/FuzzInputs.h"
+#include "fuzz/Mutators.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -40,4 +42,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::abort();
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t maxSize);
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t maxSize,
+                                          unsigned int seed) {
+  static const std::vector<std::string> onnxWords = kiln::fuzz::dictionaryWords("onnx");
+  static const std::vector<std::string> tfjsWords = kiln::fuzz::dictionaryWords("tfjs");
+  size_t mutated = 0;
+  if (*target == kiln::fuzz::Target::Onnx)
+    mutated = kiln::fuzz::mutateOnnx(data, size, maxSize, seed, onnxWords);
+  else if (*target == kiln::fuzz::Target::TfjsJson)
+    mutated = kiln::fuzz::mutateModelJson(data, size, maxSize, seed, tfjsWords);
+  return mutated ? mutated : LLVMFuzzerMutate(data, size, maxSize);
 }

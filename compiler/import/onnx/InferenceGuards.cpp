@@ -46,6 +46,19 @@ void guardWindowed(InferenceContext &ctx, bool hasWeights) {
                          spatial, " spatial dimensions need ", spatial);
 }
 
+// Gemm: A and B are matrices, C broadcasts to their product. libonnx 1.12's
+// version converter (Gemm 6 -> 7) reads A's dimensions unchecked; the
+// inference before conversion (ModelLoader.cpp) runs this first.
+void guardGemm(InferenceContext &ctx) {
+  for (size_t i : {0, 1})
+    if (onnx::hasInputShape(ctx, i) && onnx::getInputShape(ctx, i).dim_size() != 2)
+      fail_shape_inference("input ", i, " has rank ", onnx::getInputShape(ctx, i).dim_size(),
+                           "; Gemm multiplies matrices (rank 2)");
+  if (onnx::hasInputShape(ctx, 2) && onnx::getInputShape(ctx, 2).dim_size() > 2)
+    fail_shape_inference("C has rank ", onnx::getInputShape(ctx, 2).dim_size(),
+                         "; it must broadcast to the rank-2 product");
+}
+
 using Guard = void (*)(InferenceContext &);
 
 // By op type, in the default domain. A guard runs before libonnx's own
@@ -56,6 +69,7 @@ const std::map<std::string, Guard> &guards() {
       {"ConvTranspose", [](InferenceContext &ctx) { guardWindowed(ctx, true); }},
       {"MaxPool", [](InferenceContext &ctx) { guardWindowed(ctx, false); }},
       {"AveragePool", [](InferenceContext &ctx) { guardWindowed(ctx, false); }},
+      {"Gemm", guardGemm},
   };
   return table;
 }

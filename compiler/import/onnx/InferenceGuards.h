@@ -1,12 +1,14 @@
 //===- InferenceGuards.h - libonnx shape inference, without its crashes -*- C++ -*-===//
 //
-// libonnx 1.12's shape inference trusts some of what a malformed node says:
-// Conv with weights of another rank than its input, ConvTranspose with
-// short attribute lists, and others index past the end of a shape and crash
-// the process instead of failing. Fuzzing found them (fuzz/README.md). This
-// registry hands out libonnx's own schemas with a check in front of those
-// inference functions; a check that fails throws libonnx's InferenceError,
-// which InferShapes reports like any other.
+// libonnx 1.12's shape inference and version converter trust some of what a
+// malformed node says: Conv with weights of another rank than its input,
+// ConvTranspose with short attribute lists, a Gemm on a rank-0 input index
+// past the end of a shape and crash the process instead of failing. Fuzzing
+// found them (fuzz/README.md). This registry hands out libonnx's own schemas
+// with a check in front of those inference functions; a check that fails
+// throws libonnx's InferenceError, which InferShapes reports like any other.
+// Models older than the converter's target are inferred (and so checked)
+// before conversion too.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_COMPILER_IMPORT_ONNX_INFERENCEGUARDS_H

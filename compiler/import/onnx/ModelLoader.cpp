@@ -233,7 +233,20 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
   bool converted = opset < kMinOpset;
+  // Strict: a node whose shapes do not fit its op is an invalid model.
+  onnx::ShapeInferenceOptions inference(/*check_type=*/true, /*error_mode=*/1,
+                                        /*enable_data_propagation=*/true);
   if (converted) {
+    // The version converter adapts nodes by shapes it does not check (its
+    // Gemm 6 -> 7 adapter read the first dimension of a rank-0 input and
+    // crashed): infer and check them at the model's own opset first.
+    try {
+      onnx::shape_inference::InferShapes(model, guardedSchemaRegistry(), inference);
+    } catch (const std::exception &e) {
+      return makeError("shape inference failed (at opset " + llvm::Twine(opset) +
+                       ", before converting the model to opset " + llvm::Twine(kMinOpset) +
+                       "): " + oneLine(e.what()));
+    }
     try {
       model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
     } catch (const std::exception &e) {
@@ -246,9 +259,6 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
   }
 
   try {
-    // Strict: a node whose shapes do not fit its op is an invalid model.
-    onnx::ShapeInferenceOptions inference(/*check_type=*/true, /*error_mode=*/1,
-                                          /*enable_data_propagation=*/true);
     // libonnx's schemas, with checks in front of inference functions that
     // crash on malformed nodes (InferenceGuards.h).
     onnx::shape_inference::InferShapes(model, guardedSchemaRegistry(), inference);

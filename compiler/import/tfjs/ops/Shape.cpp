@@ -9,6 +9,7 @@
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 
@@ -79,16 +80,26 @@ llvm::Error convertRange(OpContext &node) {
   if (start->size() != 1 || limit->size() != 1 || delta->size() != 1)
     return node.fail("start, limit and delta must be scalars");
   double s = start->at(0), l = limit->at(0), d = delta->at(0);
+  auto range = [&] {
+    char text[96];
+    std::snprintf(text, sizeof text, "range(%.9g, %.9g, %.9g)", s, l, d);
+    return std::string(text);
+  };
+  if (!std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+    return node.fail(range() + " has a bound or a step that is not finite");
   if (d == 0 || (d > 0 && l < s) || (d < 0 && l > s))
-    return node.fail("range(" + std::to_string(s) + ", " + std::to_string(l) + ", " +
-                     std::to_string(d) + ") is empty or endless");
+    return node.fail(range() + " is empty or endless");
   bool isFloat = start->isFloat();
-  int64_t n = isFloat
-                  ? static_cast<int64_t>(std::ceil((l - s) / d))
-                  : (std::abs(limit->intAt(0) - start->intAt(0)) + std::abs(delta->intAt(0)) - 1) /
-                        std::abs(delta->intAt(0));
-  if (n < 1 || n > kMaxFoldElements)
-    return node.fail("range of " + llvm::Twine(n) + " elements is not supported");
+  // Counted in double: a float range can be longer than int64 holds.
+  double count = isFloat ? std::ceil((l - s) / d)
+                         : static_cast<double>((std::abs(limit->intAt(0) - start->intAt(0)) +
+                                                std::abs(delta->intAt(0)) - 1) /
+                                               std::abs(delta->intAt(0)));
+  if (count < 1 || count > kMaxFoldElements)
+    return node.fail(range() + " has " + (count < 1 ? "no" : "too many") +
+                     " elements (Kiln computes ranges at import, up to " +
+                     llvm::Twine(kMaxFoldElements) + ")");
+  int64_t n = static_cast<int64_t>(count);
   if (isFloat) {
     std::vector<float> values;
     for (int64_t i = 0; i < n; ++i)

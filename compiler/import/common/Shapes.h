@@ -7,12 +7,16 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kiln::import {
 
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
+/// The element count of a shape read from a model file: std::nullopt when a
+/// dimension is negative or the count does not fit in 64 bits.
+std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
 
 /// Row-major strides of `shape`, in elements.
 std::vector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape);

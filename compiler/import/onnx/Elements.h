@@ -52,6 +52,7 @@ size_t dtypeSize(int32_t dtype);
 llvm::StringRef dtypeName(int32_t dtype);
 bool isFloatDType(int32_t dtype);
 
+using kiln::import::checkedNumElements;
 using kiln::import::numElements;
 using kiln::import::rowMajorStrides;
 /// "[1,3,224,224]".

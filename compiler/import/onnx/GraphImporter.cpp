@@ -10,6 +10,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/Support/Path.h"
 
@@ -132,6 +133,8 @@ llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
   if (!convert) // ModelChecks lists unsupported ops before conversion starts
     return makeError(describeNode(node) + ": unsupported op");
   OpContext op(*this, node, nodeLocation(node));
+  if (llvm::Error err = checkTypeParameters(node, op))
+    return err;
   if (llvm::Error err = convert(op))
     return makeError(describeNode(node) + ": " + llvm::toString(std::move(err)));
   for (const auto &output : node.output())
@@ -139,6 +142,42 @@ llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
       return makeError(describeNode(node) + ": output '" + output +
                        "' is not supported by Kiln's converter for this op");
   return checkInferredShapes(node);
+}
+
+// Inputs that an op's schema binds to one type parameter (both of Add's T,
+// every input of Mean) must have one element type. libonnx's inference checks
+// each input against the types T allows, not against each other, and a
+// converter would build TOSA that does not verify.
+llvm::Error GraphImporter::checkTypeParameters(const onnx::NodeProto &node, OpContext &op) {
+  const onnx::OpSchema *schema =
+      onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(opset_), node.domain());
+  if (!schema || schema->inputs().empty())
+    return llvm::Error::success();
+  const auto &formals = schema->inputs();
+  llvm::StringMap<std::pair<int, Type>> bound; // type parameter -> first input, its type
+  for (int i = 0; i < op.numInputs(); ++i) {
+    const auto &formal = formals[std::min<size_t>(i, formals.size() - 1)];
+    bool variadicTail = static_cast<size_t>(i) >= formals.size();
+    if (!op.hasInput(i) || (variadicTail && (formal.GetOption() != onnx::OpSchema::Variadic ||
+                                             !formal.GetIsHomogeneous())))
+      continue;
+    const std::string &parameter = formal.GetTypeStr();
+    if (llvm::none_of(schema->typeConstraintParams(), [&](const auto &constraint) {
+          return constraint.type_param_str == parameter;
+        }))
+      continue; // a fixed type, not a parameter
+    Type element = op.elementType(i);
+    auto [it, first] = bound.try_emplace(parameter, i, element);
+    if (!first && it->second.second != element) {
+      std::string types;
+      llvm::raw_string_ostream os(types);
+      os << it->second.second << " and " << element;
+      return makeError(describeNode(node) + ": inputs " + llvm::Twine(it->second.first) + " and " +
+                       llvm::Twine(i) + " must have the same element type (" + parameter +
+                       "), but they are " + types);
+    }
+  }
+  return llvm::Error::success();
 }
 
 // A converter computes its own result shapes; where ONNX shape inference also

@@ -31,6 +31,8 @@ class TypeProto;
 
 namespace kiln::onnx_import {
 
+class OpContext;
+
 /// What the importer knows about one ONNX value.
 struct ValueEntry {
   mlir::Value value;              // set once materialised or computed
@@ -69,6 +71,7 @@ private:
   llvm::Error importInitializers();
   llvm::Error createFunction(mlir::ModuleOp module);
   llvm::Error importNode(const onnx::NodeProto &node);
+  llvm::Error checkTypeParameters(const onnx::NodeProto &node, OpContext &op);
   llvm::Error checkInferredShapes(const onnx::NodeProto &node);
   llvm::Error finishFunction();
   mlir::Location nodeLocation(const onnx::NodeProto &node);

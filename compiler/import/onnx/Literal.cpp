@@ -121,6 +121,10 @@ llvm::Expected<Literal> Literal::fromTensorProto(const onnx::TensorProto &tensor
     if (d < 0)
       return makeError("tensor '" + name + "' has a negative dimension in its shape " +
                        shapeString(shape));
+  std::optional<int64_t> count = checkedNumElements(shape);
+  if (!count)
+    return makeError("tensor '" + name + "' has shape " + shapeString(shape) +
+                     ", more elements than 64 bits can count");
 
   std::vector<char> bytes;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
@@ -150,11 +154,10 @@ llvm::Expected<Literal> Literal::fromTensorProto(const onnx::TensorProto &tensor
       break;
     }
   }
-  int64_t count = numElements(shape);
-  if (bytes.size() != static_cast<size_t>(count) * esize)
+  if (bytes.size() / esize != static_cast<uint64_t>(*count) || bytes.size() % esize)
     return makeError("tensor '" + name + "' holds " + llvm::Twine(bytes.size() / esize) +
                      " values, but its shape " + shapeString(shape) + " needs " +
-                     llvm::Twine(count));
+                     llvm::Twine(*count));
   return fromBytes(dtype, std::move(shape), std::move(bytes));
 }
 

@@ -1,6 +1,7 @@
 //===- OpContext.cpp - one ONNX node as its converter sees it -------------===//
 #include "compiler/import/onnx/OpContext.h"
 
+#include "compiler/import/onnx/Elements.h"
 #include "onnx/onnx_pb.h"
 
 namespace kiln::onnx_import {
@@ -60,6 +61,17 @@ llvm::Expected<std::vector<int64_t>> OpContext::constInts(int i, llvm::StringRef
   if (isFloatDType(lit->dtype()))
     return notInteger(i, what);
   return lit->toInts();
+}
+
+llvm::Error OpContext::checkBroadcastsTo(int i, llvm::ArrayRef<int64_t> shape,
+                                         llvm::StringRef what) const {
+  auto broadcast = broadcastShapes(shape, this->shape(i));
+  if (broadcast && llvm::ArrayRef<int64_t>(*broadcast) == shape)
+    return llvm::Error::success();
+  if (!broadcast)
+    llvm::consumeError(broadcast.takeError());
+  return fail(what + " of shape " + shapeString(this->shape(i)) + " does not broadcast to " +
+              shapeString(shape) + " (shapes align at their last dimension)");
 }
 
 const onnx::AttributeProto *OpContext::attr(llvm::StringRef name) const {

@@ -45,6 +45,10 @@ public:
   mlir::RankedTensorType type(int i) const override;
   /// Integer contents of an input that must be constant (axes, pads, shape).
   llvm::Expected<std::vector<int64_t>> constInts(int i, llvm::StringRef what) const;
+  /// Fails unless input `i` (called `what`) broadcasts to `shape` without
+  /// changing it (ONNX's unidirectional broadcasting: PRelu's slope, Gemm's
+  /// C), which libonnx's shape inference does not check.
+  llvm::Error checkBroadcastsTo(int i, llvm::ArrayRef<int64_t> shape, llvm::StringRef what) const;
 
   //--- Attributes.
   const onnx::AttributeProto *attr(llvm::StringRef name) const;

@@ -75,16 +75,8 @@ llvm::Error convertLeakyRelu(OpContext &op) {
 llvm::Error convertPRelu(OpContext &op) {
   Value x = op.value(0);
   Value slope = op.value(1);
-  // Unidirectional broadcasting: the slope stretches to the input, never the
-  // other way (libonnx's shape inference does not check it).
-  auto shape = broadcastShapes(op.shape(0), op.shape(1));
-  if (!shape || llvm::ArrayRef<int64_t>(*shape) != op.shape(0)) {
-    if (!shape)
-      llvm::consumeError(shape.takeError());
-    return op.fail("slope of shape " + shapeString(op.shape(1)) +
-                   " does not broadcast to the input's shape " + shapeString(op.shape(0)) +
-                   " (shapes align at their last dimension)");
-  }
+  if (llvm::Error err = op.checkBroadcastsTo(1, op.shape(0), "slope"))
+    return err;
   Value positive = binary<tosa::GreaterEqualOp>(op.builder(), op.loc(), x,
                                                 scalarLike(op.builder(), op.loc(), x, 0.0),
                                                 op.builder().getI1Type());

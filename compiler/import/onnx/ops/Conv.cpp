@@ -16,6 +16,7 @@
 #include "compiler/import/onnx/ops/OpTable.h"
 #include "compiler/import/onnx/ops/Window.h"
 
+#include <cstdlib>
 #include <tuple>
 
 using namespace mlir;
@@ -169,6 +170,11 @@ llvm::Error convertConvTranspose(OpContext &op) {
   for (int i = 0; i < 2; ++i) {
     s[i] = strides.empty() ? 1 : strides[i];
     int64_t extra = outPadding.empty() ? 0 : outPadding[i];
+    // Sizes from the model: below 2^31 each, the arithmetic below cannot
+    // overflow (and Halide's extents are 32-bit anyway).
+    constexpr int64_t kMax = (int64_t(1) << 31) - 1;
+    if (s[i] > kMax || in[i] > kMax || k[i] > kMax || std::abs(extra) > kMax)
+      return op.fail("input, kernel, stride or output_padding over 2^31 - 1");
     int64_t full = s[i] * (in[i] - 1) + extra + k[i];
     if (!outputShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       // The pads follow from the requested output size. Which end takes the

@@ -37,6 +37,9 @@ llvm::Error convertGemm(OpContext &op) {
   int64_t n = transB ? bs[0] : bs[1];
   if ((transB ? bs[1] : bs[0]) != k)
     return op.fail("A " + shapeString(as) + " and B " + shapeString(bs) + " do not multiply");
+  if (op.hasInput(2))
+    if (llvm::Error err = op.checkBroadcastsTo(2, {m, n}, "C"))
+      return err;
   Value a = operand(op, 0, transA ? llvm::ArrayRef<int64_t>{1, 0} : llvm::ArrayRef<int64_t>{0, 1},
                     {1, m, k});
   Value b = operand(op, 1, transB ? llvm::ArrayRef<int64_t>{1, 0} : llvm::ArrayRef<int64_t>{0, 1},

@@ -3,9 +3,13 @@
 
 #include "compiler/import/onnx/TosaHelpers.h"
 
+#include <algorithm>
+
 namespace kiln::onnx_import {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static constexpr int64_t kMaxWindowSize = int64_t(1) << 61;
 
 llvm::Expected<llvm::SmallVector<WindowDim>> readWindow(OpContext &op, llvm::ArrayRef<int64_t> in,
                                                         llvm::ArrayRef<int64_t> kernel,
@@ -28,6 +32,18 @@ llvm::Expected<llvm::SmallVector<WindowDim>> readWindow(OpContext &op, llvm::Arr
     d.dilation = dilations.empty() ? 1 : dilations[i];
     if (d.stride < 1 || d.dilation < 1 || d.kernel < 1)
       return op.fail("kernel sizes, strides and dilations must be positive");
+    // Sizes come from the model and can be anything int64 holds; below 2^61
+    // each, the window arithmetic here (sums of three) cannot overflow.
+    int64_t span;
+    int64_t largest =
+        std::max({d.in, d.stride, pads.empty() ? 0 : pads[i], pads.empty() ? 0 : pads[i + n]});
+    if (__builtin_mul_overflow(d.kernel - 1, d.dilation, &span) || span >= kMaxWindowSize ||
+        largest >= kMaxWindowSize)
+      return op.fail("window sizes (input " + llvm::Twine(d.in) + ", kernel " +
+                     llvm::Twine(d.kernel) + ", dilation " + llvm::Twine(d.dilation) + ", stride " +
+                     llvm::Twine(d.stride) +
+                     ", pads) of 2^61 or more are not "
+                     "supported");
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       d.out = ceilDiv(d.in, d.stride);
       int64_t total = std::max<int64_t>(0, (d.out - 1) * d.stride + d.span() - d.in);

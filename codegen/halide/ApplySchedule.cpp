@@ -277,6 +277,7 @@ llvm::Error applyAutoSchedule(EmittedKernel &kernel, ScheduleMode mode, const Ta
     // (HalideWorkarounds.h says which, and how each was proven).
     storeWhereComputedAtGuardedSplits(kernel.pipeline);
     storeAtMostOneLoopOut(kernel.pipeline);
+    scalarGuardedTupleVectors(kernel.pipeline);
   } catch (const Halide::Error &e) {
     return makeError("kernel '" + kernel.name + "': autoscheduler " + schedulerName(mode) +
                      " failed: " + e.what());

@@ -7,6 +7,7 @@
 
 #include "Halide.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -113,6 +114,33 @@ int storeAtMostOneLoopOut(const Pipeline &pipeline) {
         // computed is always correct.
         return std::optional<LoopLevel>(matches == 1 ? *oneOut : compute);
       });
+}
+
+// Halide 14 drops the tail of a vectorized GuardWithIf split of a
+// Tuple-valued Func: run such loops as plain loops.
+int scalarGuardedTupleVectors(const Pipeline &pipeline) {
+  int changed = 0;
+  for (auto &entry : pipelineEnvironment(pipeline)) {
+    Internal::Function &f = entry.second;
+    if (f.outputs() < 2)
+      continue;
+    for (size_t stage = 0; stage <= f.updates().size(); ++stage) {
+      Internal::StageSchedule &schedule =
+          stage == 0 ? f.definition().schedule() : f.update(stage - 1).schedule();
+      std::vector<std::string> guarded; // inner loops of guarded splits
+      for (const Internal::Split &split : schedule.splits())
+        if (split.is_split() && (split.tail == TailStrategy::GuardWithIf ||
+                                 (stage > 0 && split.tail == TailStrategy::Auto)))
+          guarded.push_back(split.inner);
+      for (Internal::Dim &dim : schedule.dims())
+        if (dim.for_type == Internal::ForType::Vectorized &&
+            std::find(guarded.begin(), guarded.end(), dim.var) != guarded.end()) {
+          dim.for_type = Internal::ForType::Serial;
+          ++changed;
+        }
+    }
+  }
+  return changed;
 }
 
 } // namespace kiln::codegen

@@ -9,9 +9,10 @@
 // order below, after every autoscheduler; Kiln's templates do not go
 // through them.
 //
-// Both bugs involve hoisted storage (store_at outside compute_at, which
-// Halide uses for sliding windows and storage folding), so both are one
-// walker over such Funcs with a different rule. A Halide upgrade should
+// The first two bugs involve hoisted storage (store_at outside compute_at,
+// which Halide uses for sliding windows and storage folding), so both are
+// one walker over such Funcs with a different rule; the third is about
+// vectorized tails of Tuple-valued Funcs. A Halide upgrade should
 // check each with its regression test before removing it.
 //
 // No Halide include: only a reference to the pipeline crosses this header.
@@ -71,6 +72,25 @@ int storeWhereComputedAtGuardedSplits(const Halide::Pipeline &pipeline);
 /// equals its template schedule's exactly). Returns how many Funcs were
 /// changed.
 int storeAtMostOneLoopOut(const Halide::Pipeline &pipeline);
+
+/// Halide 14 bug (wrong values): a Tuple-valued Func (argmax: index and
+/// value) whose stage is split with TailStrategy::GuardWithIf and whose
+/// inner loop is vectorized, over an extent known at compile time and not
+/// a multiple of the vector, computes the full vectors only: the tail keeps
+/// its initial value. Single-valued Funcs, and the same split unvectorized,
+/// are right.
+///
+/// Met by the sweep (test/sweep) on TF.js MoveNet lightning and thunder under
+/// --schedule=auto:mullapudi2016 for the CPU (AVX-512): Mullapudi2016
+/// vectorizes the argmax over 17 keypoint heatmaps 16 wide with
+/// GuardWithIf, and keypoint 16 came out as heatmap index 0 (an error of
+/// 0.54 in its coordinates). A plain Halide pipeline shows it too
+/// (argmax(in(c, r)) over c in [0, 17) with the output's bounds set:
+/// channel 16 is 0). Such loops run unvectorized (an argmax's channel loop
+/// is a small part of its kernel). Proven by test/lit/kilnc/autoschedule_argmax.test
+/// (the argmax over 2304 x 17 under Mullapudi2016 equals the reference) and
+/// by the sweep's MoveNet rows. Returns how many loops were changed.
+int scalarGuardedTupleVectors(const Halide::Pipeline &pipeline);
 
 } // namespace kiln::codegen
 

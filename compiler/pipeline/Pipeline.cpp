@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/Dialect/Tosa/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -54,6 +55,17 @@ void registerPasses() {
   registerCodegenPasses();
   mlir::registerTransformsPasses();
   mlir::tosa::registerTosaOptPasses();
+  // The phases by name, so that kiln-opt runs exactly what kilnc runs (the
+  // quick sanitizer run feeds real models through them: scripts/sanitize.sh).
+  static PassPipelineRegistration<> graph(
+      "kiln-graph-pipeline", "The graph phase (kilnc --compile-to=graph)", buildGraphPipeline);
+  static PassPipelineRegistration<> kernels(
+      "kiln-kernels-pipeline", "The kernels phase, with block fusion (kilnc --compile-to=kernels)",
+      [](OpPassManager &pm) { buildKernelsPipeline(pm); });
+  static PassPipelineRegistration<> schedules(
+      "kiln-schedules-pipeline",
+      "The schedules phase for this machine, Kiln's templates (kilnc --compile-to=schedules)",
+      [](OpPassManager &pm) { buildSchedulesPipeline(pm, PipelineOptions()); });
 }
 
 void buildGraphPipeline(OpPassManager &pm) {

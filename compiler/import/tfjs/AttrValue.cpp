@@ -229,7 +229,14 @@ AttrReader::getTensorType(llvm::StringRef name) {
     setError("attribute '" + name + "' is not a tensor");
     return std::nullopt;
   }
-  std::string dtype = v->value("dtype", "");
+  std::string dtype;
+  if (auto it = v->find("dtype"); it != v->end()) {
+    if (!it->is_string()) {
+      setError("attribute '" + name + "' has a tensor dtype that is not a name: " + it->dump());
+      return std::nullopt;
+    }
+    dtype = it->get<std::string>();
+  }
   std::vector<int64_t> shape;
   if (auto it = v->find("tensorShape"); it != v->end()) {
     auto s = jsonShape(*it, "attribute '" + name + "'");

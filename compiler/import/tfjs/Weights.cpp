@@ -6,7 +6,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -70,6 +72,17 @@ static llvm::Error checkSpec(const WeightSpec &spec) {
     return makeError(what + " is quantized to " + q.dtype + " but has dtype " + dtype);
   if (q.dtype != "float16" && (!q.scale || !q.min))
     return makeError(what + " is quantized to " + q.dtype + " but lacks its scale and min");
+  if (q.dtype != "float16" && dtype == "int32") {
+    // Every code's value, rounded, must be an int32: the range's two ends.
+    double top = (q.dtype == "uint8" ? 255.0 : 65535.0) * *q.scale + *q.min;
+    for (double end : {*q.min, top})
+      if (!(std::floor(end + 0.5) >= INT32_MIN && std::floor(end + 0.5) <= INT32_MAX)) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%.9g .. %.9g", *q.min, top);
+        return makeError(what + " is int32 quantized to " + q.dtype + ", but its values (" + range +
+                         ") leave int32");
+      }
+  }
   return llvm::Error::success();
 }
 
@@ -118,7 +131,8 @@ static Weight decode(const WeightSpec &spec, const char *data) {
   }
   if (spec.dtype == "float32") {
     std::vector<float> out(n);
-    std::memcpy(out.data(), data, n * sizeof(float));
+    if (n) // an empty vector's data() may be null, which memcpy must not see
+      std::memcpy(out.data(), data, n * sizeof(float));
     return {Literal::fromFloats(shape, std::move(out))};
   }
   std::vector<int64_t> out(n);
@@ -172,9 +186,12 @@ llvm::Expected<llvm::StringMap<Weight>> loadWeights(const TfjsModel &model) {
         }
         weight.opaque = true;
       } else {
-        size = numElements(spec.shape) * storedElementSize(spec);
+        std::optional<int64_t> count = import::checkedNumElements(spec.shape);
+        if (!count || __builtin_mul_overflow(*count, storedElementSize(spec), &size))
+          return makeError("weight '" + spec.name + "' has shape " + shapeString(spec.shape) +
+                           ", more bytes than 64 bits can count");
       }
-      if (offset + size > total)
+      if (size > total - offset)
         return makeError(where + " describes more bytes than its shards hold: weight '" +
                          spec.name + "' needs bytes " + llvm::Twine(offset) + ".." +
                          llvm::Twine(offset + size) + " but the shards hold " + llvm::Twine(total));

@@ -110,6 +110,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
                                 ? llvm::sys::path::stem(options.inputPath).str()
                                 : options.modelName;
   targetOptions.sourceName = llvm::sys::path::filename(options.inputPath).str();
+  targetOptions.cpu = options.cpu;
   targetOptions.cpuFeatures = options.cpuFeatures;
   targetOptions.scheduleMode = *scheduleMode;
   targetOptions.externalWeights = options.externalWeights;

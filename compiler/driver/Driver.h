@@ -34,7 +34,9 @@ struct DriverOptions {
   bool printWeights = false;
   /// Prefix of every generated symbol; defaults to the input file's stem.
   std::string modelName;
-  /// --cpu-features: host (default), sse41, avx2, avx512.
+  /// --cpu: host (default), arm64-linux, arm64-android, arm64-ios.
+  std::string cpu = "host";
+  /// --cpu-features: host (default), sse41, avx2, avx512; arm64: dotprod,fp16.
   std::string cpuFeatures = "host";
   /// --schedule: template (default) or auto:adams2019|li2018|mullapudi2016.
   std::string scheduleMode = "template";

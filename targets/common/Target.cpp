@@ -4,6 +4,9 @@
 namespace kiln {
 
 llvm::Error Target::checkOptions(const TargetOptions &options) const {
+  if (options.cpu != "host")
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--cpu applies to --target=cpu only");
   if (options.cpuFeatures != "host")
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--cpu-features applies to --target=cpu only");

@@ -34,7 +34,10 @@ struct TargetOptions {
   std::string modelName;
   /// The model's file name, quoted in generated files.
   std::string sourceName;
-  /// --cpu-features: host (default), sse41, avx2, avx512.
+  /// --cpu: host (default), arm64-linux, arm64-android, arm64-ios.
+  std::string cpu = "host";
+  /// --cpu-features: host (default), sse41, avx2, avx512; for arm64,
+  /// dotprod and/or fp16.
   std::string cpuFeatures = "host";
   /// For progress lines and warnings: what the user asked for (records
   /// carry the mode of each kernel).
@@ -62,7 +65,7 @@ public:
   /// One line for `kilnc --help` and error messages.
   virtual llvm::StringRef summary() const = 0;
   /// An error for options this target cannot serve. The default accepts
-  /// everything but --cpu-features other than host.
+  /// everything but --cpu and --cpu-features other than host.
   virtual llvm::Error checkOptions(const TargetOptions &options) const;
   /// Whether kiln-fuse-blocks runs when the user does not say (measured per
   /// target: codegen/README.md, "block").

@@ -20,6 +20,8 @@ llvm::Expected<std::string> findTool(llvm::StringRef name) {
   llvm::StringRef base = name.rsplit("-19").first;
   if (auto path = llvm::sys::findProgramByName(base, {"/usr/lib/llvm-19/bin"}))
     return *path;
+  if (name.starts_with("aarch64-linux-gnu-"))
+    return error("cannot find '" + name + "' (install gcc-aarch64-linux-gnu: scripts/setup.sh)");
   return error("cannot find '" + name + "' (install clang-19, llvm-19 and lld-19)");
 }
 

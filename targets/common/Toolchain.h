@@ -1,7 +1,9 @@
 //===- Toolchain.h - running clang and llvm-ar for artifacts -----*- C++ -*-===//
 //
 // Targets link their artifacts with LLVM 19's tools from Debian (clang-19,
-// llvm-ar-19, wasm-ld-19), found on PATH or in /usr/lib/llvm-19/bin.
+// llvm-ar-19, wasm-ld-19), found on PATH or in /usr/lib/llvm-19/bin; the
+// arm64 Linux target also with Debian's cross compiler
+// (aarch64-linux-gnu-gcc, on PATH).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TARGETS_COMMON_TOOLCHAIN_H

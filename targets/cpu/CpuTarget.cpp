@@ -7,6 +7,7 @@
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostEmitter.h"
 #include "targets/host/HostPlan.h"
+#include "llvm/Support/FileSystem.h"
 
 namespace kiln {
 
@@ -21,79 +22,85 @@ static llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features) {
-  // A sanitizer suffix instruments everything the artifact holds: Halide's
-  // tsan/asan features for the kernels and its runtime, -fsanitize for the
-  // C (test/e2e/threads.test.mjs links it into a program built with TSan).
-  std::string sanitizer;
-  for (llvm::StringRef suffix : {"-tsan", "-asan"})
-    if (features.consume_back(suffix))
-      sanitizer = suffix.str();
-  std::string target;
-  if (features.empty() || features == "host")
-    target = "host";
-  else if (features == "sse41")
-    target = "x86-64-linux-sse41";
-  else if (features == "avx2")
-    target = "x86-64-linux-avx-avx2-f16c-fma-sse41";
-  else if (features == "avx512")
-    target = "x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake";
-  else
-    return error("unknown --cpu-features '" + features +
-                 "' (expected host, sse41, avx2 or avx512, optionally with -tsan or -asan)");
-  return target + sanitizer;
-}
-
-/// The clang flags that match a Halide target's sanitizer feature.
-static std::vector<std::string> sanitizerFlags(llvm::StringRef halideTarget) {
-  if (halideTarget.ends_with("-tsan"))
-    return {"-fsanitize=thread", "-g"};
-  if (halideTarget.ends_with("-asan"))
-    return {"-fsanitize=address", "-g"};
-  return {};
-}
-
 /// The weights as read-only data in their own object: an assembler stub that
 /// includes the blob, far faster to build than a C array of 14 MB.
 static llvm::Error buildWeightsObject(const toolchain::TempDir &tmp, const std::string &model,
-                                      const std::vector<uint8_t> &weights, std::string &object) {
+                                      const std::vector<uint8_t> &weights,
+                                      const CpuPlatform &platform, std::string &object) {
   std::string bin = tmp.file(model + ".weights.bin");
   if (auto err = toolchain::writeFile(
           bin, llvm::StringRef(reinterpret_cast<const char *>(weights.data()), weights.size())))
     return err;
   std::string sym = model + "_weights";
-  std::string asmText = ".section .rodata." + sym + ",\"a\"\n.globl " + sym + "\n.p2align 6\n" +
-                        sym + ":\n.incbin \"" + bin + "\"\n.byte 0\n.size " + sym + ", " +
-                        std::to_string(weights.size() + 1) +
-                        "\n.section .note.GNU-stack,\"\",@progbits\n";
+  std::string asmText;
+  if (platform.format == ObjectFormat::MachO) {
+    // Mach-O: C symbols carry a leading underscore; constant data lives in
+    // __TEXT,__const; no .size, no GNU-stack note.
+    asmText = ".section __TEXT,__const\n.globl _" + sym + "\n.p2align 6\n_" + sym +
+              ":\n.incbin \"" + bin + "\"\n.byte 0\n";
+  } else {
+    asmText = ".section .rodata." + sym + ",\"a\"\n.globl " + sym + "\n.p2align 6\n" + sym +
+              ":\n.incbin \"" + bin + "\"\n.byte 0\n.size " + sym + ", " +
+              std::to_string(weights.size() + 1) + "\n.section .note.GNU-stack,\"\",%progbits\n";
+  }
   std::string asmFile = tmp.file(model + "_weights.s");
   if (auto err = toolchain::writeFile(asmFile, asmText))
     return err;
   object = tmp.file(model + "_weights.o");
-  return toolchain::run("clang-19", {"-c", asmFile, "-o", object});
+  std::vector<std::string> args = platform.asmFlags;
+  args.insert(args.end(), {"-c", asmFile, "-o", object});
+  return toolchain::run("clang-19", args);
+}
+
+/// A cross build's tools and headers, named with the package that brings
+/// them when missing.
+static llvm::Error checkCrossTools(const CpuPlatform &platform) {
+  if (!platform.isCross())
+    return llvm::Error::success();
+  const char *headers = "/usr/aarch64-linux-gnu/include/stdlib.h";
+  if (!toolchain::findTool(platform.cCompiler) || !llvm::sys::fs::exists(headers))
+    return error("--cpu=" + platform.cpu +
+                 " needs Debian's arm64 cross compiler and C headers (aarch64-linux-gnu-gcc, " +
+                 headers + "): apt-get install gcc-aarch64-linux-gnu, or run scripts/setup.sh");
+  return llvm::Error::success();
+}
+
+/// Compiles one C file of the artifact for the platform.
+static llvm::Error compileC(const CpuPlatform &platform, const toolchain::TempDir &tmp,
+                            const std::string &source, const std::string &object) {
+  std::vector<std::string> args = platform.cFlags;
+  args.insert(args.end(), {"-c", "-O2", "-fPIC", "-std=c11", "-I", tmp.path(), "-I",
+                           KILN_HALIDE_INCLUDE_DIR, source, "-o", object});
+  return toolchain::run(platform.cCompiler, args);
+}
+
+/// llvm-ar-19 in the platform's archive format.
+static llvm::Error archive(const CpuPlatform &platform, const std::string &library,
+                           const std::vector<std::string> &objects) {
+  std::vector<std::string> args = platform.arFlags;
+  args.insert(args.end(), {"rcs", library});
+  args.insert(args.end(), objects.begin(), objects.end());
+  return toolchain::run("llvm-ar-19", args);
 }
 
 static llvm::Error buildRuntime(const toolchain::TempDir &tmp, const CpuTargetOptions &options) {
+  const CpuPlatform &platform = options.platform;
   std::string halideRt = tmp.file("halide_runtime.o");
-  if (auto err = codegen::compileRuntimeObject(options.halideTarget, halideRt))
+  if (auto err = codegen::compileRuntimeObject(platform.halideTarget, halideRt))
     return err;
   // Their headers are already beside NAME.c, which includes them.
-  std::vector<std::string> arArgs = {"rcs", tmp.file("libkiln_runtime.a")};
+  std::vector<std::string> objects;
   for (auto [unit, text] : {std::pair{"kiln_runtime", kKilnRuntimeC}, {"kiln_host", kKilnHostC}}) {
     std::string src = tmp.file(std::string(unit) + ".c");
     if (auto err = toolchain::writeFile(src, text))
       return err;
     std::string obj = tmp.file(std::string(unit) + ".o");
-    std::vector<std::string> args = {
-        "-c", "-O2", "-fPIC", "-I", tmp.path(), "-I", KILN_HALIDE_INCLUDE_DIR, src, "-o", obj};
-    for (const std::string &flag : sanitizerFlags(options.halideTarget))
-      args.push_back(flag);
-    if (auto err = toolchain::run("clang-19", args))
+    if (auto err = compileC(platform, tmp, src, obj))
       return err;
-    arArgs.push_back(obj);
+    objects.push_back(obj);
   }
-  arArgs.push_back(halideRt);
-  return toolchain::run("llvm-ar-19", arArgs);
+  objects.push_back(halideRt);
+  return archive(platform, tmp.file("libkiln_runtime.a"), objects);
 }
 
 // Kernels run one after another and free their scratch before the next
@@ -119,6 +126,9 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (auto err = host::checkCBoundary(*plan))
     return err;
   const std::string &m = plan->modelName;
+  // Before minutes of kernel compilation: the C compiler must be there.
+  if (auto err = checkCrossTools(options.platform))
+    return err;
   auto tmp = toolchain::TempDir::create("kiln-cpu");
   if (!tmp)
     return tmp.takeError();
@@ -129,8 +139,9 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   KernelProgress progress(options.progress, plan->kernels.size());
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = tmp->file(plan->functionName(k) + ".o");
-    auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
-                                                 options.halideTarget, object, compileOptions);
+    auto compiled =
+        codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
+                                     options.platform.halideTarget, object, compileOptions);
     if (!compiled)
       return compiled.takeError();
     llvm::StringRef kernel = plan->kernels[k].getKernelName();
@@ -162,12 +173,7 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (auto err = toolchain::writeFile(source, host::emitSource(*plan, hostOptions)))
     return err;
   std::string hostObject = tmp->file(m + ".o");
-  std::vector<std::string> hostArgs = {"-c",   "-O2",       "-fPIC",   "-std=c11",
-                                       "-I",   tmp->path(), "-I",      KILN_HALIDE_INCLUDE_DIR,
-                                       source, "-o",        hostObject};
-  for (const std::string &flag : sanitizerFlags(options.halideTarget))
-    hostArgs.push_back(flag);
-  if (auto err = toolchain::run("clang-19", hostArgs))
+  if (auto err = compileC(options.platform, *tmp, source, hostObject))
     return err;
   objects.push_back(hostObject);
 
@@ -178,14 +184,12 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
     published.push_back(m + ".weights.bin");
   } else {
     std::string weightsObject;
-    if (auto err = buildWeightsObject(*tmp, m, plan->weights, weightsObject))
+    if (auto err = buildWeightsObject(*tmp, m, plan->weights, options.platform, weightsObject))
       return err;
     objects.push_back(weightsObject);
   }
 
-  std::vector<std::string> arArgs = {"rcs", tmp->file("lib" + m + ".a")};
-  arArgs.insert(arArgs.end(), objects.begin(), objects.end());
-  if (auto err = toolchain::run("llvm-ar-19", arArgs))
+  if (auto err = archive(options.platform, tmp->file("lib" + m + ".a"), objects))
     return err;
   if (auto err = buildRuntime(*tmp, options))
     return err;
@@ -193,30 +197,31 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
 }
 
 llvm::Error CpuTarget::checkOptions(const TargetOptions &options) const {
-  auto target = halideTargetForCpuFeatures(options.cpuFeatures);
-  return target ? llvm::Error::success() : target.takeError();
+  auto platform = resolveCpuPlatform(options.cpu, options.cpuFeatures);
+  return platform ? llvm::Error::success() : platform.takeError();
 }
 
 llvm::Expected<std::vector<codegen::ScheduleVariant>>
 CpuTarget::variants(const TargetOptions &options) const {
-  auto target = halideTargetForCpuFeatures(options.cpuFeatures);
-  if (!target)
-    return target.takeError();
-  return std::vector<codegen::ScheduleVariant>{{"cpu", *target, /*keepAttachedRecords=*/true}};
+  auto platform = resolveCpuPlatform(options.cpu, options.cpuFeatures);
+  if (!platform)
+    return platform.takeError();
+  return std::vector<codegen::ScheduleVariant>{
+      {"cpu", platform->halideTarget, /*keepAttachedRecords=*/true}};
 }
 
 llvm::Error CpuTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                             const TargetOptions &options) const {
-  auto variants = this->variants(options);
-  if (!variants)
-    return variants.takeError();
-  if (scheduled.size() != variants->size())
+  auto platform = resolveCpuPlatform(options.cpu, options.cpuFeatures);
+  if (!platform)
+    return platform.takeError();
+  if (scheduled.size() != 1)
     return error("internal: the cpu target expects one scheduled module");
   CpuTargetOptions cpu;
   cpu.outputDir = options.outputDir;
   cpu.modelName = options.modelName;
   cpu.sourceName = options.sourceName;
-  cpu.halideTarget = (*variants)[0].halideTarget;
+  cpu.platform = *platform;
   cpu.scheduleMode = options.scheduleMode;
   cpu.externalWeights = options.externalWeights;
   cpu.progress = options.progress;

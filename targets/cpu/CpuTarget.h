@@ -12,6 +12,9 @@
 //                          functions: link one per program
 //   out/kiln_runtime.h     the shared C declarations NAME.h includes
 //
+// For this machine (x86-64), or cross-compiled for arm64 Linux, Android or
+// iOS (`--cpu`, targets/cpu/CpuPlatform.h): the same files and header.
+//
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TARGETS_CPU_CPUTARGET_H
 #define KILN_TARGETS_CPU_CPUTARGET_H
@@ -19,6 +22,7 @@
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "targets/common/Target.h"
+#include "targets/cpu/CpuPlatform.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -26,12 +30,12 @@
 
 namespace kiln {
 
-/// `--target=cpu`: one variant, the Halide target of --cpu-features.
+/// `--target=cpu`: one variant, the Halide target of --cpu and --cpu-features.
 class CpuTarget : public Target {
 public:
   llvm::StringRef name() const override { return "cpu"; }
   llvm::StringRef summary() const override {
-    return "a C static library plus header (x86-64; --cpu-features)";
+    return "a C static library plus header (this machine, or arm64 with --cpu)";
   }
   llvm::Error checkOptions(const TargetOptions &options) const override;
   /// Measured faster on the CPU (codegen/README.md, "block").
@@ -47,9 +51,9 @@ struct CpuTargetOptions {
   std::string outputDir;
   std::string modelName;
   std::string sourceName;
-  /// Halide target: "host" for this machine's features, or an explicit one
-  /// such as "x86-64-linux-avx2-fma-f16c-sse41" to cross-compile.
-  std::string halideTarget = "host";
+  /// What to build for: Halide's target, the C compiler and its flags
+  /// (resolveCpuPlatform; the default is this machine).
+  CpuPlatform platform;
   bool externalWeights = false;
   /// What the user asked for, for progress lines and fallback warnings.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
@@ -63,15 +67,6 @@ struct CpuTargetOptions {
 /// Compiles a module at phase schedules into the files above.
 /// Nothing in outputDir changes unless every file was produced.
 llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options);
-
-/// Maps --cpu-features ("host", "avx2", "avx512", "sse41", each optionally
-/// followed by "-tsan" or "-asan") to a Halide target string. A sanitizer
-/// suffix builds everything instrumented (kernels and Halide's runtime by
-/// Halide's feature of that name, the C with -fsanitize): link the library
-/// into a program built with the same -fsanitize. ThreadSanitizer checks
-/// accesses of at most 16 bytes, so sse41-tsan (128-bit vectors) is the one
-/// that checks every access of the kernels.
-llvm::Expected<std::string> halideTargetForCpuFeatures(llvm::StringRef features);
 
 } // namespace kiln
 

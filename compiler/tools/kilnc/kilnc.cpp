@@ -28,8 +28,12 @@ int main(int argc, char **argv) {
       cl::value_desc("name=DxDx..."), cl::cat(category));
   cl::opt<std::string> name("name", cl::desc("Prefix of generated symbols (default: file stem)"),
                             cl::value_desc("identifier"), cl::cat(category));
+  cl::opt<std::string> cpu(
+      "cpu", cl::desc("CPU to compile for: host (default), arm64-linux, arm64-android, arm64-ios"),
+      cl::init("host"), cl::cat(category));
   cl::opt<std::string> cpuFeatures(
-      "cpu-features", cl::desc("CPU features to compile for: host (default), sse41, avx2, avx512"),
+      "cpu-features",
+      cl::desc("CPU features: host (default), sse41, avx2, avx512; arm64: dotprod,fp16"),
       cl::init("host"), cl::cat(category));
   cl::opt<std::string> schedule(
       "schedule",
@@ -80,6 +84,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.inputShapes = inputShape;
   options.modelName = name;
+  options.cpu = cpu;
   options.cpuFeatures = cpuFeatures;
   options.scheduleMode = schedule;
   if (fuseBlocks.getNumOccurrences())

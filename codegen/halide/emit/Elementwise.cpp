@@ -77,6 +77,14 @@ BinaryFn compare(std::function<Expr(Expr, Expr)> f) {
   return [f](Operation *, Expr a, Expr b, HType) -> llvm::Expected<Expr> { return f(a, b); };
 }
 
+BinaryFn logicalShift(bool left) {
+  return [left](Operation *, Expr a, Expr b, HType t) -> llvm::Expected<Expr> {
+    HType u = t.with_code(Halide::Type::UInt);
+    Expr x = Halide::cast(u, a), s = Halide::cast(u, b);
+    return Halide::cast(t, left ? x << s : x >> s);
+  };
+}
+
 UnaryFn floatOnly(std::function<Expr(Expr)> f) {
   return [f](Operation *op, Expr x, HType t) -> llvm::Expected<Expr> {
     if (!t.is_float())
@@ -176,6 +184,9 @@ void registerElementwiseEmitters(EmitterTable &t) {
   t["tosa.bitwise_and"] = binary(arith([](Expr a, Expr b) { return a & b; }));
   t["tosa.bitwise_or"] = binary(arith([](Expr a, Expr b) { return a | b; }));
   t["tosa.bitwise_xor"] = binary(arith([](Expr a, Expr b) { return a ^ b; }));
+  // Logical shifts: zeros shift in, so the operand is taken as unsigned.
+  t["tosa.logical_left_shift"] = binary(logicalShift(true));
+  t["tosa.logical_right_shift"] = binary(logicalShift(false));
 
   t["tosa.abs"] = unary([](Operation *, Expr x, HType) -> llvm::Expected<Expr> {
     return Halide::abs(x); // unsigned for ints; definePure casts back

@@ -18,6 +18,8 @@ const OpTable &onnxOpTable() {
     registerShapeOps(t);
     registerReduceOps(t);
     registerResizeOps(t);
+    registerMathOps(t);
+    registerLogicOps(t);
     return t;
   }();
   return table;

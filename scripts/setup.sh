@@ -23,6 +23,7 @@ debs=(
   chromium valgrind
   librsvg2-bin
   libclang-rt-19-dev
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 missing=()

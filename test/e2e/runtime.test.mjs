@@ -11,7 +11,12 @@
 //   checks), and the same context from two threads is refused with
 //   KILN_CONTEXT_BUSY (native/threads_test.c); a negative control (two
 //   contexts sharing one arena) shows that a race in the kernels fails it;
-// - 10,000 runs allocate nothing and leave the resident set flat.
+// - 10,000 runs allocate nothing and leave the resident set flat;
+// - under AddressSanitizer and UndefinedBehaviorSanitizer, with the kernels
+//   and runtime instrumented (--cpu-features=avx2-asan): BlazeFace front
+//   matches onnxruntime-node and frees everything, native/api_test.c's
+//   hostile arguments pass, and create's weights check meets every cut and
+//   one-bit change of a weights file's header (native/weights_hostile.c).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -130,11 +135,16 @@ test('external weights are checked at create: size, header and checksum', { skip
 });
 
 const tsanEnv = { ...process.env, TSAN_OPTIONS: 'halt_on_error=1 exitcode=66 second_deadlock_stack=1' };
-// ThreadSanitizer's runtime comes with Debian's libclang-rt-19-dev.
-const tsanRuntime = spawnSync('clang-19', ['-print-file-name=libclang_rt.tsan-x86_64.a'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-const skipTsan = skip || (fs.existsSync(tsanRuntime) ? false : `${tsanRuntime} is missing (apt-get install libclang-rt-19-dev)`);
+// The sanitizers' runtimes come with Debian's libclang-rt-19-dev, which
+// scripts/setup.sh installs: missing, they fail the tests (a skip would hide
+// that the threading and ASan tests never ran).
+function assertSanitizerRuntime(name) {
+  const file = spawnSync('clang-19', [`-print-file-name=libclang_rt.${name}-x86_64.a`], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  assert.ok(fs.existsSync(file), `${file || `libclang_rt.${name}`} is missing: run scripts/setup.sh (apt-get install libclang-rt-19-dev)`);
+}
 
-test('two contexts run at once under ThreadSanitizer; one context from two threads is refused as busy', { skip: skipTsan }, (t) => {
+test('two contexts run at once under ThreadSanitizer; one context from two threads is refused as busy', { skip }, (t) => {
+  assertSanitizerRuntime('tsan');
   const out = compile('tmodel', ['--cpu-features=sse41-tsan']);
   const exe = link(out, 'tmodel', 'threads_test.c', 'threads_test', ['-O1', '-g', '-fsanitize=thread']);
   const r = spawnSync(exe, [], { encoding: 'utf8', env: tsanEnv });
@@ -147,4 +157,82 @@ test('two contexts run at once under ThreadSanitizer; one context from two threa
   const control = spawnSync(exe, ['--shared-arena'], { encoding: 'utf8', env: tsanEnv });
   assert.equal(control.status, 66, `a race in the kernels went unreported:\n${control.stdout}${control.stderr}`);
   assert.match(control.stderr, /WARNING: ThreadSanitizer: data race/);
+});
+
+// AddressSanitizer and UndefinedBehaviorSanitizer on the generated code:
+// kilnc --cpu-features=<isa>-asan instruments the kernels (Halide's asan
+// feature), Halide's runtime and Kiln's runtime and host code; the programs
+// linked here add -fsanitize=address,undefined. Any report ends the program
+// with status 66. AVX2 where this CPU has it (8-lane vectors: tails and tiles
+// narrower than the widest), else SSE4.1.
+const asanEnv = { ...process.env, ASAN_OPTIONS: 'exitcode=66:detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1' };
+const asanIsa = /\bavx2\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8')) ? 'avx2' : 'sse41';
+const asanFlags = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
+
+function runSanitized(exe, args) {
+  const r = spawnSync(exe, args, { encoding: 'utf8', env: asanEnv });
+  assert.equal(r.status, 0, `${path.basename(exe)} failed (status ${r.status}${r.status === 66 ? ': a sanitizer report' : ''}):\n${r.stdout}${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /AddressSanitizer|runtime error:/);
+  return r.stdout;
+}
+
+test(`BlazeFace front with ASan+UBSan kernels (${asanIsa}-asan) matches onnxruntime-node; hostile API arguments under ASan`, { skip }, (t) => {
+  assertSanitizerRuntime('asan');
+  const out = path.join(work, 'asan');
+  if (!fs.existsSync(path.join(out, 'apimodel.h')))
+    run(kilnc, [models.blazefaceFront, '-o', out, '--name=apimodel', `--cpu-features=${asanIsa}-asan`]);
+  // Every kernel's object calls ASan's checks: the instrumentation is real.
+  const objects = run('ar', ['t', `${out}/libapimodel.a`]).split('\n').filter((o) => /_k\d+\.o$/.test(o));
+  const checked = new Set(run('nm', ['-A', `${out}/libapimodel.a`]).split('\n')
+    .filter((l) => / U __asan_(report|load|store)/.test(l)).map((l) => l.split(':')[1]));
+  assert.ok(objects.length > 10, `only ${objects.length} kernel objects in libapimodel.a`);
+  assert.deepEqual(objects.filter((o) => !checked.has(o)), [], 'kernel objects without ASan checks');
+  const libs = [`${out}/libapimodel.a`, `${out}/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl'];
+  const runner = path.join(out, 'runner');
+  // Without the runner's counting malloc, which ASan's replaces.
+  run('clang-19', [...asanFlags, '-std=c11', '-D_GNU_SOURCE', '-DKILN_RUNNER_NO_COUNTING', '-DKILN_MODEL=apimodel', '-DKILN_MODEL_UPPER=APIMODEL',
+    '-include', `${out}/apimodel.h`, '-I', out, path.join(native, 'model_runner.c'), ...libs, '-o', runner]);
+  const inputs = path.join(work, 'asan-inputs'), ort = path.join(work, 'asan-ort'), got = path.join(out, 'outputs');
+  run(process.execPath, [path.join(repoRoot, 'test/e2e/make_inputs.mjs'), models.blazefaceFront, '--out-dir', inputs, '--seed', '7']);
+  run(process.execPath, [path.join(repoRoot, 'test/e2e/ort_run.mjs'), models.blazefaceFront, '--inputs-dir', inputs, '--outputs-dir', ort]);
+  fs.mkdirSync(got, { recursive: true });
+  // Two threads: the parallel loops run under ASan too.
+  runSanitized(runner, [inputs, got, '--runs', '3', '--threads', '2']);
+  // Tolerance as in cpu.test.mjs: 1e-4 of each output's range.
+  const report = run(process.execPath, [path.join(repoRoot, 'test/e2e/compare.mjs'), ort, got, '--atol-frac', '1e-4']);
+  t.diagnostic(`${objects.length} kernel objects instrumented; ${report.trim()}`);
+
+  const api = path.join(out, 'api_test');
+  run('clang-19', [...asanFlags, '-std=c11', '-D_GNU_SOURCE', '-I', out, path.join(native, 'api_test.c'), ...libs, '-o', api]);
+  assert.match(runSanitized(api, []), /all checks passed/);
+});
+
+// A small model with external weights, so that create's check of the file
+// meets every cut and every one-bit change of its header under ASan
+// (native/weights_hostile.c) in a second or two.
+function smallModel(file) {
+  const w = Array.from({ length: 16 * 8 }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+  fs.writeFileSync(file, `<ir_version: 8, opset_import: ["" : 13]>
+ext (float[1,8,6,6] x) => (float[1,16,6,6] y)
+<float[16,8,1,1] w = {${w.join(',')}}>
+{
+  c = Conv (x, w)
+  y = Relu (c)
+}
+`);
+  return file;
+}
+
+test('external weights under ASan: every cut and one-bit change of the header is refused with a message', (t) => {
+  assertSanitizerRuntime('asan');
+  const out = path.join(work, 'asan-ext');
+  fs.mkdirSync(out, { recursive: true });
+  run(kilnc, [smallModel(path.join(out, 'ext.onnxtext')), '-o', out, '--name=ext', '--weights=external', `--cpu-features=${asanIsa}-asan`]);
+  const exe = path.join(out, 'weights_hostile');
+  run('clang-19', [...asanFlags, '-std=c11', '-D_GNU_SOURCE', '-I', out, path.join(native, 'weights_hostile.c'),
+    `${out}/libext.a`, `${out}/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl', '-o', exe]);
+  const log = runSanitized(exe, [path.join(out, 'ext.weights.bin')]);
+  // 1 good, 256 cuts (192 one byte apart, then 7 more at most), 512 bits, 2 of noise; the 256 bits of the name pass.
+  assert.match(log, /weights_hostile: \d+ variants, 257 accepted, 0 failures/);
+  t.diagnostic(log.trim());
 });

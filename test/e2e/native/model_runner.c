@@ -23,13 +23,16 @@
 #define M(suffix) KILN_CAT(KILN_MODEL, suffix)
 
 /* Counting allocator: the executable's malloc interposes libc's for the
- * whole process (Halide's runtime included). */
+ * whole process (Halide's runtime included). Left out with
+ * -DKILN_RUNNER_NO_COUNTING (AddressSanitizer has its own malloc, and libc's
+ * free would get its pointers); --check-no-alloc is then refused. */
+static volatile int counting;
+static volatile long allocations;
+#ifndef KILN_RUNNER_NO_COUNTING
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
-static volatile int counting;
-static volatile long allocations;
 void *malloc(size_t n) {
   if (counting)
     __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
@@ -46,6 +49,7 @@ void *realloc(void *p, size_t n) {
   return __libc_realloc(p, n);
 }
 void free(void *p) { __libc_free(p); }
+#endif
 
 /* The file for a tensor: <dir>/<name>.bin, where characters outside
  * [A-Za-z0-9._:+=-] become '_' (as test/e2e/tensor_dir.mjs writes them). */
@@ -115,9 +119,13 @@ int main(int argc, char **argv) {
       runs = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--check-no-alloc"))
+    else if (!strcmp(argv[i], "--check-no-alloc")) {
+#ifdef KILN_RUNNER_NO_COUNTING
+      fprintf(stderr, "model_runner: built without the counting allocator: no --check-no-alloc\n");
+      return 2;
+#endif
       check_alloc = 1;
-    else if (!strcmp(argv[i], "--time"))
+    } else if (!strcmp(argv[i], "--time"))
       timing = 1;
     else if (!strcmp(argv[i], "--rss"))
       rss = 1;
@@ -197,5 +205,11 @@ int main(int argc, char **argv) {
     fclose(f);
   }
   M(_destroy)(ctx);
+  /* Everything freed, so that LeakSanitizer's report is the model's own. */
+  for (int i = 0; i < NI; ++i)
+    free((void *)inputs[i]);
+  for (int i = 0; i < NO; ++i)
+    free(outputs[i]);
+  free(times);
   return 0;
 }

@@ -18,6 +18,10 @@ an input of each means), deduplicated by content:
                 each followed by a NUL and its int32 and bool weights' bytes
   tfjs-weights  each fixed model of fuzz/tfjs-weights, its selector byte and
                 the bytes make_shards.py writes for it
+  tuning-db     databases for the target's fixed module, written by the
+                target itself (KILN_FUZZ_WRITE_SEEDS: the templates' records
+                and variations of them; test/lit/tuner's databases are made
+                the same way, by make_db.py, from `kiln-tune tasks`)
 
 Missing sources are skipped with a note (a machine without set-up's models
 still gets the lit tests' and the fixed models' seeds).
@@ -152,8 +156,13 @@ def tfjs_seeds(out):
                 with open(src, "w") as f:
                     f.write(body)
                 subprocess.run(["rm", "-rf", shards])
-                made = subprocess.run([sys.executable, MAKE_SHARDS, src, shards],
-                                      capture_output=True).returncode == 0
+                # Bounded: a lit test may declare a weight of 2^62 elements
+                # (fuzz_found.test), which make_shards.py would write forever.
+                try:
+                    made = subprocess.run([sys.executable, MAKE_SHARDS, src, shards],
+                                          capture_output=True, timeout=30).returncode == 0
+                except subprocess.TimeoutExpired:
+                    made = False
                 add(out, "tfjs-json", tfjs_seed(os.path.join(shards, "model.json")) if made
                     else body.encode())
         fixed = sorted(glob.glob(os.path.join(ROOT, "fuzz/tfjs-weights/*.json")))
@@ -167,12 +176,22 @@ def tfjs_seeds(out):
             add(out, "tfjs-weights", bytes([index]) + data)
 
 
+def tuning_db_seeds(build, out):
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([os.path.join(build, "bin/kiln-fuzz-tuning-db")], check=True,
+                       env=dict(os.environ, KILN_FUZZ_WRITE_SEEDS=tmp), stdout=subprocess.DEVNULL)
+        for name in sorted(os.listdir(tmp)):
+            with open(os.path.join(tmp, name), "rb") as f:
+                add(out, "tuning-db", f.read())
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: make_corpus.py BUILD_FUZZ_DIR OUT_DIR")
     build, out = sys.argv[1], sys.argv[2]
     onnx_seeds(build, out)
     tfjs_seeds(out)
+    tuning_db_seeds(build, out)
     for target in sorted(os.listdir(out)):
         files = os.listdir(os.path.join(out, target))
         size = sum(os.path.getsize(os.path.join(out, target, f)) for f in files)

@@ -5,26 +5,30 @@
 # crashes. Writes build-fuzz/fuzz-summary.json and appends each run to
 # build-fuzz/fuzz-history.jsonl.
 #
-#   scripts/fuzz.sh [TARGET...] [--minutes=N | --seconds=N] [--ci]
+#   scripts/fuzz.sh [TARGET...] [--minutes=N | --seconds=N] [--ci] [--no-build]
 #
-# TARGET: onnx, onnx-text, tfjs-json, tfjs-weights (default: all, one after
-# another). Each runs N minutes (default 5) on one core, niced. --ci is what
-# scripts/test.sh runs: every target for 30 s (or --seconds), failing on any
+# TARGET: onnx, onnx-text, tfjs-json, tfjs-weights, tuning-db (default: all, one after
+# another). Each runs N minutes (default 5) on one core, niced. --ci is a
+# short run for CI where a fuzz build exists (not in scripts/test.sh:
+# fuzz/README.md): every target for 30 s (or --seconds), failing on any
 # crash, hang, leak or out-of-memory, and on any regression input that no
 # longer fails cleanly. Artifacts (the inputs that crashed) go to
-# build-fuzz/artifacts/TARGET/; full logs to build-fuzz/logs/.
+# build-fuzz/artifacts/TARGET/; full logs to build-fuzz/logs/. --no-build fuzzes
+# the binaries as they are (build them with the shared build lock, where
+# others build too).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${KILN_FUZZ_BUILD_DIR:-$root/build-fuzz}
-all_targets=(onnx onnx-text tfjs-json tfjs-weights)
+all_targets=(onnx onnx-text tfjs-json tfjs-weights tuning-db)
 
-targets=() seconds=300 ci=0
+targets=() seconds=300 ci=0 do_build=1
 for arg in "$@"; do
   case $arg in
     --minutes=*) seconds=$((${arg#--minutes=} * 60)) ;;
     --seconds=*) seconds=${arg#--seconds=} ;;
     --ci) ci=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-build) do_build=0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
     *) if [[ " ${all_targets[*]} " != *" $arg "* ]]; then
          echo "fuzz: unknown target '$arg' (expected ${all_targets[*]})" >&2; exit 2
@@ -43,8 +47,10 @@ if [ ! -f "$build/build.ninja" ]; then
     { echo "fuzz: cmake failed"; exit 1; }
 fi
 mkdir -p "$build/logs"
-ninja -C "$build" -j "${KILN_JOBS:-2}" kiln-fuzz >"$build/logs/build.log" 2>&1 ||
-  { tail -30 "$build/logs/build.log"; echo "fuzz: build failed"; exit 1; }
+if ((do_build)); then
+  ninja -C "$build" -j "${KILN_JOBS:-2}" kiln-fuzz >"$build/logs/build.log" 2>&1 ||
+    { tail -30 "$build/logs/build.log"; echo "fuzz: build failed"; exit 1; }
+fi
 
 # --- seeds: from set-up's models, libonnx-testdata and the lit tests -------
 seeds=$build/seeds
@@ -55,7 +61,13 @@ if [ ! -d "$seeds" ] || [ "$root/fuzz/make_corpus.py" -nt "$seeds" ] ||
     { echo "fuzz: making the seed corpora failed"; exit 1; }
 fi
 
-dict() { case $1 in onnx*) echo "$root/fuzz/dicts/onnx.dict" ;; *) echo "$root/fuzz/dicts/tfjs.dict" ;; esac; }
+dict() {
+  case $1 in
+    onnx*) echo "$root/fuzz/dicts/onnx.dict" ;;
+    tuning-db) echo "$root/fuzz/dicts/tuning.dict" ;;
+    *) echo "$root/fuzz/dicts/tfjs.dict" ;;
+  esac
+}
 status=0 summary=() report=""
 for t in "${targets[@]}"; do
   bin=$build/bin/kiln-fuzz-$t

@@ -6,6 +6,9 @@
  * is memcpy, submit, wait, memcpy: whatever could fail for want of memory
  * failed at create.
  *===----------------------------------------------------------------------===*/
+/* strnlen, pthreads, dlopen: POSIX 2008, also under a strict -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "kiln_runtime_vulkan.h"
 
 #include <stdarg.h>

@@ -1,4 +1,7 @@
 /*===- vk_check.c - checks of a model description ------------------------===*/
+/* strnlen, pthreads, dlopen: POSIX 2008, also under a strict -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "vk_check.h"
 
 #include <stdio.h>

@@ -1,4 +1,7 @@
 /*===- vk_device.c - the device a model runs on --------------------------===*/
+/* strnlen, pthreads, dlopen: POSIX 2008, also under a strict -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "vk_device.h"
 
 #include <ctype.h>
@@ -151,7 +154,7 @@ static kiln_status kiln_vk_pick(kiln_vk_dev *d, char *msg, size_t msg_size) {
     VkPhysicalDeviceProperties p;
     d->fns.vkGetPhysicalDeviceProperties(all[i], &p);
     size_t used = strlen(names);
-    snprintf(names + used, sizeof names - used, "%s%u: %s", i ? ", " : "", i, p.deviceName);
+    snprintf(names + used, sizeof names - used, "%s%u: %.48s", i ? ", " : "", i, p.deviceName);
     uint32_t family;
     if (!kiln_vk_compute_family(d, all[i], &family))
       continue;

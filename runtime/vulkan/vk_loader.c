@@ -1,4 +1,7 @@
 /*===- vk_loader.c - the Vulkan entry points, loaded at run time ---------===*/
+/* strnlen, pthreads, dlopen: POSIX 2008, also under a strict -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "vk_loader.h"
 
 #include <dlfcn.h>

@@ -1,4 +1,7 @@
 /*===- vk_model.c - a model's Vulkan objects -----------------------------===*/
+/* strnlen, pthreads, dlopen: POSIX 2008, also under a strict -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "vk_model.h"
 
 #include <stdio.h>
@@ -29,6 +32,18 @@ static kiln_status kiln_vk_make_buffer(kiln_vk_dev *dev, VkDeviceSize size,
                              .size = size,
                              .usage = usage,
                              .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+  /* More than the largest heap holds is refused here, with the sizes,
+   * rather than by the driver in its own way (or flagged by the validation
+   * layer). */
+  VkDeviceSize largest = 0;
+  for (uint32_t h = 0; h < dev->memory.memoryHeapCount; ++h)
+    largest = dev->memory.memoryHeaps[h].size > largest ? dev->memory.memoryHeaps[h].size : largest;
+  if (size > largest) {
+    snprintf(msg, msg_size,
+             "the %s buffer's %llu bytes exceed %s's largest memory heap (%llu bytes)", what,
+             (unsigned long long)size, dev->props.deviceName, (unsigned long long)largest);
+    return KILN_VK_OUT_OF_DEVICE_MEMORY;
+  }
   out->size = size;
   VkResult r = vk->vkCreateBuffer(dev->device, &info, dev->allocator, &out->buffer);
   if (r != VK_SUCCESS) {

@@ -9,15 +9,13 @@ int g_failures;
 const uint32_t *g_fma_code;
 size_t g_fma_size;
 
-int load_fma(const char *path) {
+size_t load_spv(const char *path, uint32_t *words, size_t capacity) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return -1;
-  static uint32_t words[4096];
-  g_fma_size = fread(words, 1, sizeof words, f);
+    return 0;
+  size_t size = fread(words, 1, capacity, f);
   fclose(f);
-  g_fma_code = words;
-  return g_fma_size >= 20 ? 0 : -1;
+  return size;
 }
 
 /* Arena layout (bytes): x 0, y 4096, t 8192, o1 12288, o2 16384; all

@@ -26,7 +26,8 @@ extern int g_failures;
 /* The fma module's words (loaded from the .spv the build assembled). */
 extern const uint32_t *g_fma_code;
 extern size_t g_fma_size;
-int load_fma(const char *path);
+/* Reads a .spv file into `words` (capacity in bytes); its size or 0. */
+size_t load_spv(const char *path, uint32_t *words, size_t capacity);
 
 /* Elements per tensor in the test model: not a multiple of the workgroup
  * size, so the bound check in the kernel matters. */

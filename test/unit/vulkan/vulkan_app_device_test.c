@@ -259,6 +259,41 @@ void test_no_allocation(void) {
   app_destroy(&a);
 }
 
+/* A lost device (simulated: the fence wait completes, then reports
+ * VK_ERROR_DEVICE_LOST as a driver would after a hang): run says so, the
+ * model refuses later runs, destroy still works. */
+static VkResult VKAPI_PTR lost_wait(VkDevice d, uint32_t n, const VkFence *f, VkBool32 all,
+                                    uint64_t timeout) {
+  real_wait(d, n, f, all, timeout);
+  return VK_ERROR_DEVICE_LOST;
+}
+
+void test_device_lost(void) {
+  app a;
+  CHECK(app_create(&a) == 0, "the test's own Vulkan device");
+  test_model m;
+  test_model_init(&m, TEST_N);
+  kiln_vk_model *model = NULL;
+  CHECK(kiln_vk_model_create(&m.desc, &a.shared, &model) == KILN_OK, "%s",
+        kiln_vk_last_error(NULL));
+  if (model) {
+    static float x[TEST_N], y[TEST_N], o1[TEST_N], o2[TEST_N];
+    const void *in[2] = {x, y};
+    void *out[2] = {o1, o2};
+    real_wait = model->dev->fns.vkWaitForFences;
+    model->dev->fns.vkWaitForFences = lost_wait;
+    kiln_status st = kiln_vk_model_run(model, in, out);
+    model->dev->fns.vkWaitForFences = real_wait;
+    CHECK(st == KILN_VK_DEVICE_LOST && strstr(kiln_vk_last_error(model), "VK_ERROR_DEVICE_LOST"),
+          "status %d: %s", (int)st, kiln_vk_last_error(model));
+    st = kiln_vk_model_run(model, in, out);
+    CHECK(st == KILN_VK_DEVICE_LOST && strstr(kiln_vk_last_error(model), "destroy the model"),
+          "status %d: %s", (int)st, kiln_vk_last_error(model));
+    kiln_vk_model_destroy(model);
+  }
+  app_destroy(&a);
+}
+
 void test_missing_feature(void) {
   static const uint32_t all[] = {KILN_VK_FEATURE_VULKAN_1_1, KILN_VK_FEATURE_STORAGE_16BIT,
                                  KILN_VK_FEATURE_FLOAT16, KILN_VK_FEATURE_SUBGROUP};

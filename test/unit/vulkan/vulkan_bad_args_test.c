@@ -71,6 +71,8 @@ void test_bad_arguments(void) {
   WITH(m.outputs[0].size = 1 << 20, KILN_INVALID_ARGUMENT, "output 0 \"o1\"");
   WITH(m.outputs[1].size = 0, KILN_INVALID_ARGUMENT, "are empty");
   WITH(m.kernels[0].groups[0] = 1u << 31, KILN_VK_UNSUPPORTED, "workgroups along x, over");
+  WITH(m.desc.arena_size = 1ull << 50, KILN_VK_OUT_OF_DEVICE_MEMORY,
+       "the arena buffer's 1125899906842624 bytes exceed");
 #undef WITH
 
   /* An application device that is not one. */

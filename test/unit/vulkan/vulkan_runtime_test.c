@@ -8,7 +8,8 @@
  *              nothing)
  *   bench      dispatch overhead: median of 1000 runs of a one-dispatch,
  *              64-element model
- * argv[1] is the assembled fma.spv. Exit status 0 when every check passed.
+ * argv[1] is the folder of the assembled kernels (fma.spv, fma16.spv). Exit
+ * status 0 when every check passed.
  *===----------------------------------------------------------------------===*/
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,10 +19,12 @@
 #include "vk_model.h" /* internal: to see that two models share a VkDevice */
 #include "vk_test_util.h"
 
-void test_app_device(void);      /* vulkan_app_device_test.c */
-void test_no_allocation(void);   /* vulkan_app_device_test.c */
-void test_missing_feature(void); /* vulkan_app_device_test.c */
-void test_bad_arguments(void);   /* vulkan_bad_args_test.c */
+void test_app_device(void);                                /* vulkan_app_device_test.c */
+void test_no_allocation(void);                             /* vulkan_app_device_test.c */
+void test_missing_feature(void);                           /* vulkan_app_device_test.c */
+void test_device_lost(void);                               /* vulkan_app_device_test.c */
+void test_bad_arguments(void);                             /* vulkan_bad_args_test.c */
+void test_fp16_storage(const uint32_t *code, size_t size); /* vulkan_fp16_test.c */
 
 static void test_chain(void) {
   test_model m;
@@ -155,8 +158,15 @@ static void bench(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || load_fma(argv[1]) != 0) {
-    fprintf(stderr, "usage: %s fma.spv [all|no-loader|bench]\n", argv[0]);
+  static uint32_t fma[1024], fma16[1024];
+  char path[4096];
+  snprintf(path, sizeof path, "%s/fma.spv", argc > 1 ? argv[1] : ".");
+  g_fma_size = load_spv(path, fma, sizeof fma);
+  g_fma_code = fma;
+  snprintf(path, sizeof path, "%s/fma16.spv", argc > 1 ? argv[1] : ".");
+  size_t fma16_size = load_spv(path, fma16, sizeof fma16);
+  if (argc < 2 || g_fma_size < 20 || fma16_size < 20) {
+    fprintf(stderr, "usage: %s KERNEL_DIR [all|no-loader|bench] (fma.spv, fma16.spv)\n", argv[0]);
     return 2;
   }
   const char *mode = argc > 2 ? argv[2] : "all";
@@ -177,7 +187,9 @@ int main(int argc, char **argv) {
     test_app_device();
     test_no_allocation();
     test_missing_feature();
+    test_device_lost();
     test_bad_arguments();
+    test_fp16_storage(fma16, fma16_size);
   }
   printf("%s: %d failure%s\n", mode, g_failures, g_failures == 1 ? "" : "s");
   return g_failures ? 1 : 0;

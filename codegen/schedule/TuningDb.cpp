@@ -13,6 +13,9 @@
 #include "llvm/Support/SHA1.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <algorithm>
+#include <climits>
+#include <cmath>
 #include <fcntl.h>
 #include <functional>
 #include <unistd.h>
@@ -98,9 +101,12 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
   std::optional<int64_t> schema = o->getInteger("schema");
   if (!schema)
     return makeError("no schema version");
-  r.schema = int(*schema);
-  if (r.schema != kTuningSchema)
+  if (*schema != kTuningSchema) {
+    // Clamped, not narrowed: 2^32 + 1 must not read as schema 1.
+    r.schema = int(std::clamp<int64_t>(*schema, INT_MIN, INT_MAX));
     return r; // the caller explains; the other fields may differ
+  }
+  r.schema = kTuningSchema;
   auto str = [&](const llvm::json::Object &obj, llvm::StringRef key,
                  std::string &into) -> llvm::Error {
     std::optional<llvm::StringRef> v = obj.getString(key);
@@ -110,9 +116,11 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
     return llvm::Error::success();
   };
   auto num = [&](llvm::StringRef key, double &into) -> llvm::Error {
+    // 1e999 parses as infinity, which toJsonLine would write as "inf", not
+    // JSON (found with fuzz/'s tuning-db target).
     std::optional<double> v = o->getNumber(key);
-    if (!v)
-      return makeError("expected a number for " + key);
+    if (!v || !std::isfinite(*v))
+      return makeError("expected a finite number for " + key);
     into = *v;
     return llvm::Error::success();
   };
@@ -120,7 +128,7 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
   if (!target)
     return makeError("expected an object for target");
   std::optional<int64_t> threads = target->getInteger("threads");
-  if (!threads || *threads < 1)
+  if (!threads || *threads < 1 || *threads > INT_MAX)
     return makeError("expected a positive integer for target.threads");
   r.target.threads = int(*threads);
   std::string status;

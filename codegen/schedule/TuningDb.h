@@ -79,7 +79,7 @@ struct TuningRecord {
 struct TuningDb {
   std::string path;
   std::vector<TuningRecord> records;
-  /// "tuning.jsonl:7: malformed record (expected a number for median_ms);
+  /// "tuning.jsonl:7: malformed record (expected a finite number for median_ms);
   /// skipped": one per line that cannot be used as it stands.
   std::vector<std::string> warnings;
   /// The best ok record for `kernel` on `target`: the lowest median; ties

@@ -127,7 +127,10 @@ typedef struct kiln_vk_model_desc {
 } kiln_vk_model_desc;
 
 /* A device the application owns and shares. The application keeps all of it
- * alive until every model created on it is destroyed. */
+ * alive until every model created on it is destroyed. Modules that declare
+ * their buffers in the StorageBuffer storage class (kilnc's do) need
+ * VK_KHR_storage_buffer_storage_class enabled on a Vulkan 1.0 device; it is
+ * core from 1.1. */
 typedef struct kiln_vk_device {
   VkInstance instance;
   VkPhysicalDevice physical_device;

@@ -154,6 +154,40 @@ static void bench(void) {
   printf("%s: one 64-element dispatch, 2 inputs and 1 output of 256 bytes: median %.1f us, "
          "p10 %.1f us, p90 %.1f us over %d runs\n",
          kiln_vk_model_device_name(model), us[RUNS / 2], us[RUNS / 10], us[RUNS * 9 / 10], RUNS);
+  /* The driver's floor on the same device: an empty command buffer
+   * submitted and waited for. */
+  kiln_vk_dev *dev = model->dev;
+  const kiln_vk_fns *vk = &dev->fns;
+  VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                       .queueFamilyIndex = dev->queue_family};
+  VkCommandPool pool;
+  vk->vkCreateCommandPool(dev->device, &pool_info, NULL, &pool);
+  VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = 1};
+  VkCommandBuffer cb;
+  vk->vkAllocateCommandBuffers(dev->device, &alloc, &cb);
+  VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  vk->vkBeginCommandBuffer(cb, &begin);
+  vk->vkEndCommandBuffer(cb);
+  VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  VkFence fence;
+  vk->vkCreateFence(dev->device, &fence_info, NULL, &fence);
+  VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
+  for (int i = 0; i < RUNS; ++i) {
+    double start = now_us();
+    vk->vkResetFences(dev->device, 1, &fence);
+    vk->vkQueueSubmit(dev->queue, 1, &submit, fence);
+    vk->vkWaitForFences(dev->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    us[i] = now_us() - start;
+  }
+  qsort(us, RUNS, sizeof us[0], compare_double);
+  printf("%s: an empty command buffer submitted and waited for: median %.1f us\n",
+         kiln_vk_model_device_name(model), us[RUNS / 2]);
+  vk->vkDestroyFence(dev->device, fence, NULL);
+  vk->vkDestroyCommandPool(dev->device, pool, NULL);
   kiln_vk_model_destroy(model);
 }
 

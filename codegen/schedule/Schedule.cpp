@@ -45,7 +45,8 @@ bool ScheduleRecord::operator==(const ScheduleRecord &o) const {
   return mode == o.mode && pattern == o.pattern && vectorWidth == o.vectorWidth &&
          channelTile == o.channelTile && pixelTile == o.pixelTile && rowTile == o.rowTile &&
          unroll == o.unroll && parallelDims == o.parallelDims && computeAt == o.computeAt &&
-         order == o.order && stageTiles == o.stageTiles;
+         order == o.order && stageTiles == o.stageTiles && workgroup == o.workgroup &&
+         invocationTile == o.invocationTile;
 }
 
 llvm::Expected<ScheduleAttr> ScheduleRecord::toAttr(MLIRContext *context) const {
@@ -73,7 +74,9 @@ llvm::Expected<ScheduleAttr> ScheduleRecord::toAttr(MLIRContext *context) const 
       llvm::function_ref<InFlightDiagnostic()>(emitError), context, ScheduleAttr::kVersion, mode,
       pattern, int64_t(vectorWidth), int64_t(channelTile), int64_t(pixelTile), int64_t(rowTile),
       int64_t(unroll), array(parallelDims), *at, *tileOrder,
-      stageTiles.empty() ? DenseI64ArrayAttr() : array(stageTiles));
+      stageTiles.empty() ? DenseI64ArrayAttr() : array(stageTiles),
+      workgroup.empty() ? DenseI64ArrayAttr() : array(workgroup),
+      invocationTile.empty() ? DenseI64ArrayAttr() : array(invocationTile));
   if (!attr)
     return makeError(message);
   return attr;
@@ -94,6 +97,10 @@ ScheduleRecord ScheduleRecord::fromAttr(ScheduleAttr attr) {
   r.order = stringifyTileOrder(attr.getOrder()).str();
   if (DenseI64ArrayAttr stages = attr.getStageTiles())
     r.stageTiles.assign(stages.asArrayRef().begin(), stages.asArrayRef().end());
+  if (DenseI64ArrayAttr wg = attr.getWorkgroup())
+    r.workgroup.assign(wg.asArrayRef().begin(), wg.asArrayRef().end());
+  if (DenseI64ArrayAttr it = attr.getInvocationTile())
+    r.invocationTile.assign(it.asArrayRef().begin(), it.asArrayRef().end());
   return r;
 }
 
@@ -138,6 +145,10 @@ void ScheduleRecord::print(llvm::raw_ostream &os) const {
   for (size_t i = 0; i + 2 < stageTiles.size(); i += 3)
     os << (i ? "," : " stages=") << stageTiles[i] << "x" << stageTiles[i + 1] << "x"
        << stageTiles[i + 2];
+  if (workgroup.size() == 3 && invocationTile.size() == 3)
+    os << " workgroup=" << workgroup[0] << "x" << workgroup[1] << "x" << workgroup[2]
+       << " per_invocation=" << invocationTile[0] << "x" << invocationTile[1] << "x"
+       << invocationTile[2];
 }
 
 std::string ScheduleRecord::str() const {
@@ -158,11 +169,15 @@ llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
     info.vectorLanesF32 = has("avx512f") ? 16 : has("avx2") ? 8 : 4;
     return info;
   }
+  if (target == "spirv") {
+    info.isGpu = true;
+    return info;
+  }
   SmallVector<StringRef> parts;
   target.split(parts, '-');
   if (parts.size() < 3 || !llvm::is_contained({"x86", "arm", "wasm"}, parts[0]))
     return makeError("unknown target '" + target +
-                     "' (expected host or a Halide target string such as "
+                     "' (expected host, spirv or a Halide target string such as "
                      "x86-64-linux-avx2-fma or wasm-32-wasmrt-wasm_simd128)");
   info.isWasm = parts[0] == "wasm";
   auto hasPrefix = [&](StringRef prefix) {
@@ -336,7 +351,30 @@ static ScheduleRecord chooseBlockTemplate(KernelOp kernel, const TargetInfo &tar
   return r;
 }
 
+// GPU records: 64 invocations (a multiple of every subgroup size in
+// practice), as many along the channels as they hold up to 64, the rest
+// along columns, one output each. A tuner varies both triples.
+static ScheduleRecord chooseGpuTemplate(KernelOp kernel) {
+  ScheduleRecord r;
+  r.pattern = classifyKernel(kernel);
+  ArrayRef<int64_t> out =
+      kernel.getNumResults() ? shapeOf(kernel.getResult(0)) : ArrayRef<int64_t>();
+  int64_t channels = out.empty() ? 1 : out.back();
+  int64_t columns = out.size() >= 2 ? out[out.size() - 2] : 1;
+  int x = 1;
+  while (x < 64 && x < channels)
+    x *= 2;
+  int y = 1;
+  while (x * y < 64 && y < columns)
+    y *= 2;
+  r.workgroup = {x, y, 1};
+  r.invocationTile = {1, 1, 1};
+  return r;
+}
+
 ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
+  if (target.isGpu)
+    return chooseGpuTemplate(kernel);
   if (classifyKernel(kernel) == KernelPattern::Block)
     return chooseBlockTemplate(kernel, target);
   ScheduleRecord r;

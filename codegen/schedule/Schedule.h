@@ -85,6 +85,11 @@ struct ScheduleRecord {
   /// height of the strip of output rows the block computes at a time, and
   /// unroll the depthwise's. Empty for every other pattern.
   std::vector<int> stageTiles;
+  /// GPU targets only (empty elsewhere): invocations per workgroup and
+  /// outputs per invocation, three numbers each over the output's innermost
+  /// three dimensions (channels, columns, rows). targets/spirv reads them.
+  std::vector<int> workgroup;
+  std::vector<int> invocationTile;
 
   bool operator==(const ScheduleRecord &other) const;
   bool operator!=(const ScheduleRecord &other) const { return !(*this == other); }
@@ -110,6 +115,8 @@ struct TargetInfo {
   std::string target = "host"; ///< a Halide target string, or "host"
   int vectorLanesF32 = 4;      ///< f32 lanes of one vector register
   bool isWasm = false;
+  /// "spirv": Vulkan compute; records get a workgroup and invocation tile.
+  bool isGpu = false;
 };
 /// Reads the vector width from a Halide target string without Halide:
 /// avx512 -> 16 lanes, avx2 -> 8, sse4.1/wasm_simd128 -> 4, otherwise 1

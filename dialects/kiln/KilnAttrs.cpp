@@ -29,7 +29,8 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    ScheduleMode mode, KernelPattern pattern, int64_t vectorWidth,
                                    int64_t channelTile, int64_t pixelTile, int64_t rowTile,
                                    int64_t unroll, DenseI64ArrayAttr parallel, ComputeAt computeAt,
-                                   TileOrder order, DenseI64ArrayAttr stageTiles) {
+                                   TileOrder order, DenseI64ArrayAttr stageTiles,
+                                   DenseI64ArrayAttr workgroup, DenseI64ArrayAttr invocationTile) {
   if (version != kVersion)
     return emitError() << "schedule record version " << version << " is not supported (this "
                        << "build reads version " << kVersion << ")";
@@ -61,6 +62,21 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       if (t[i + 1] % t[i] != 0)
         return emitError() << "schedule record: stage_tiles: channel tile " << t[i + 1]
                            << " is not a multiple of vector width " << t[i];
+  }
+  if (bool(workgroup) != bool(invocationTile))
+    return emitError() << "schedule record: 'workgroup' and 'invocation_tile' go together";
+  if (workgroup) {
+    ArrayRef<int64_t> wg = workgroup.asArrayRef(), it = invocationTile.asArrayRef();
+    auto inRange = [](int64_t v) { return v >= 1 && v <= kMaxKnob; };
+    if (wg.size() != 3 || it.size() != 3 || !llvm::all_of(wg, inRange) ||
+        !llvm::all_of(it, inRange))
+      return emitError() << "schedule record: 'workgroup' and 'invocation_tile' must be three "
+                            "numbers each in [1, "
+                         << kMaxKnob << "]";
+    // Vulkan guarantees 128 invocations per workgroup and no more.
+    if (wg[0] * wg[1] * wg[2] > 128)
+      return emitError() << "schedule record: a workgroup of " << wg[0] * wg[1] * wg[2]
+                         << " invocations is more than the 128 every Vulkan device allows";
   }
   return success();
 }

@@ -70,6 +70,10 @@ def Kiln_ScheduleAttr : AttrDef<Kiln_Dialect, "Schedule"> {
     - `order`: `pixel_major` or `channel_major` tile order.
     - `stage_tiles`: block kernels only, (vector width, channel tile, pixel
       tile) per reduction before the last.
+    - `workgroup`, `invocation_tile`: GPU targets only (--target=spirv), three
+      numbers each over the output's innermost three dimensions (channels,
+      columns, rows): invocations per workgroup, and outputs each invocation
+      computes (targets/spirv/README.md).
 
     ```mlir
     #kiln.schedule<version = 1, mode = template, pattern = conv1x1,
@@ -90,7 +94,9 @@ def Kiln_ScheduleAttr : AttrDef<Kiln_Dialect, "Schedule"> {
     "::mlir::DenseI64ArrayAttr":$parallel,
     EnumParameter<Kiln_ComputeAt>:$compute_at,
     EnumParameter<Kiln_TileOrder>:$order,
-    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$stage_tiles
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$stage_tiles,
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$workgroup,
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$invocation_tile
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -2,6 +2,7 @@
 #include "tuner/SearchSpace.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace kiln::tuner {
 
@@ -57,6 +58,35 @@ bool SearchSpace::legal(const ScheduleRecord &r) const {
       !in(knobs.computeAt, r.computeAt) || !in(knobs.order, r.order))
     return false;
   return r.channelTile <= std::max<int64_t>(r.vectorWidth, task.channels);
+}
+
+// The legal value nearest to `v` (the smaller on a tie).
+static int nearest(const std::vector<int> &values, int v) {
+  int best = values.front();
+  for (int x : values)
+    if (std::abs(x - v) < std::abs(best - v))
+      best = x;
+  return best;
+}
+
+ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
+  ScheduleRecord r = record;
+  r.mode = codegen::ScheduleMode::Template;
+  r.pattern = task.templateRecord.pattern;
+  r.vectorWidth = nearest(knobs.vectorWidths, r.vectorWidth);
+  fixChannelTile(r, std::max(1, record.channelTile / std::max(1, record.vectorWidth)));
+  r.pixelTile = nearest(knobs.pixelTiles, r.pixelTile);
+  r.rowTile = nearest(knobs.rowTiles, r.rowTile);
+  r.unroll = nearest(knobs.unrolls, r.unroll);
+  if (!llvm::is_contained(knobs.parallel, r.parallelDims))
+    r.parallelDims = task.templateRecord.parallelDims;
+  if (!llvm::is_contained(knobs.computeAt, r.computeAt))
+    r.computeAt = task.templateRecord.computeAt;
+  if (!llvm::is_contained(knobs.order, r.order))
+    r.order = task.templateRecord.order;
+  if (r.stageTiles.size() != task.templateRecord.stageTiles.size())
+    r.stageTiles = task.templateRecord.stageTiles;
+  return r;
 }
 
 ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {

@@ -30,6 +30,11 @@ public:
   codegen::ScheduleRecord mutate(const codegen::ScheduleRecord &parent, std::mt19937 &rng) const;
   /// Every legal record, in a fixed order, up to `limit` (grid search).
   std::vector<codegen::ScheduleRecord> grid(size_t limit) const;
+  /// `record` (another task's of the same pattern) fitted to this space:
+  /// each knob moved to the nearest legal value (tiles clamped to this
+  /// task's channels, pixels and rows; a parallel dimension it lacks
+  /// dropped). What one conv1x1 found is a good first guess for the next.
+  codegen::ScheduleRecord adapt(const codegen::ScheduleRecord &record) const;
   /// True if every knob of `r` is one this space allows.
   bool legal(const codegen::ScheduleRecord &r) const;
 

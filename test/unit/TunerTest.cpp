@@ -2,6 +2,7 @@
 #include "codegen/schedule/TuningDb.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/Parser/Parser.h"
+#include "tuner/CostModel.h"
 #include "tuner/Runner.h"
 #include "tuner/SearchSpace.h"
 #include "tuner/Task.h"
@@ -155,7 +156,8 @@ func.func @main(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x48xf32> {
   return %0 : tensor<1x8x8x48xf32>
 })mlir";
 
-// The same seed gives the same candidates; every candidate is legal.
+// The same seed gives the same candidates; every candidate is legal, and
+// so is another task's record once fitted.
 TEST_F(TunerTest, SearchSpaceIsSeededAndLegal) {
   auto module = mlir::parseSourceString<mlir::ModuleOp>(kConvModel, &context);
   ASSERT_TRUE(module);
@@ -185,6 +187,59 @@ TEST_F(TunerTest, SearchSpaceIsSeededAndLegal) {
   EXPECT_EQ(draw(7), draw(7));
   EXPECT_NE(draw(7), draw(8));
   EXPECT_EQ(space.grid(10).size(), 10u);
+  // Another task's record fitted to this one is legal here, whatever its
+  // tiles were sized for.
+  const tuner::Task &task = (*tasks)[0];
+  ScheduleRecord foreign = task.templateRecord;
+  foreign.vectorWidth = 16; // an avx512 record on avx2
+  foreign.channelTile = 96;
+  foreign.pixelTile = 6;
+  foreign.rowTile = 3;
+  foreign.unroll = 5;
+  foreign.parallelDims = {7};
+  ScheduleRecord fitted = space.adapt(foreign);
+  EXPECT_TRUE(space.legal(fitted)) << fitted.str();
+  EXPECT_EQ(fitted.vectorWidth, 8);
+  EXPECT_EQ(fitted.unroll, 4);
+  EXPECT_EQ(fitted.parallelDims, task.templateRecord.parallelDims);
+  EXPECT_TRUE(fitted.channelTile <= std::max<int64_t>(8, task.channels)) << fitted.str();
+}
+
+// The cost model learns which knobs cost time from measurements of other
+// tasks of the same pattern, and ranks unseen records by it; a failed
+// record trains as slow.
+TEST_F(TunerTest, CostModelRanksByWhatItLearned) {
+  tuner::Task a, b;
+  a.pattern = b.pattern = KernelPattern::Conv1x1;
+  a.summary = "conv1x1 1x16x16x48 -> 1x16x16x56";
+  b.summary = "conv1x1 1x16x16x56 -> 1x16x16x64";
+  a.channels = 56;
+  b.channels = 64;
+  a.pixels = a.rows = b.pixels = b.rows = 16;
+  EXPECT_EQ(tuner::inputChannels(a), 48);
+  EXPECT_EQ(tuner::inputChannels(b), 56);
+  auto rec = [](int pixelTile, int unroll) {
+    ScheduleRecord r;
+    r.pattern = KernelPattern::Conv1x1;
+    r.vectorWidth = 16;
+    r.channelTile = 32;
+    r.pixelTile = pixelTile;
+    r.unroll = unroll;
+    return r;
+  };
+  tuner::CostModel model;
+  EXPECT_EQ(model.points(KernelPattern::Conv1x1), 0u);
+  // On task a: wider pixel tiles are faster, unroll does not matter.
+  for (int pt = 1; pt <= 8; ++pt)
+    for (int u : {1, 2, 4})
+      model.add(a, rec(pt, u), 1.6 - 0.1 * pt);
+  model.add(a, rec(8, 8), 0); // a crash
+  EXPECT_EQ(model.points(KernelPattern::Conv1x1), 25u);
+  EXPECT_EQ(model.points(KernelPattern::Depthwise), 0u);
+  // Task b was never measured; the model still ranks its records.
+  EXPECT_LT(model.predict(b, rec(7, 1)), model.predict(b, rec(2, 1)));
+  EXPECT_LT(model.predict(b, rec(6, 2)), model.predict(b, rec(1, 2)));
+  EXPECT_GT(model.predict(a, rec(8, 8)), model.predict(a, rec(8, 2)));
 }
 
 // The runner compares every candidate with the template's outputs: a

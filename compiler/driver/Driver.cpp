@@ -115,6 +115,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.scheduleMode = *scheduleMode;
   targetOptions.externalWeights = options.externalWeights;
   targetOptions.wasmFallback = options.wasmFallback;
+  targetOptions.wasmThreads = options.wasmThreads;
   targetOptions.kernelChecks = options.kernelChecks;
   targetOptions.progress = options.progress ? &errs : nullptr;
   targetOptions.warnings = &errs;

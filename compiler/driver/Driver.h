@@ -47,6 +47,8 @@ struct DriverOptions {
   bool externalWeights = false;
   /// wasm: also build NAME.nosimd.wasm for engines without SIMD.
   bool wasmFallback = true;
+  /// wasm: also build NAME.threads.wasm (parallel loops on workers).
+  bool wasmThreads = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
   /// --tuning-db: measured records to prefer over the templates (kiln-tune

@@ -46,6 +46,8 @@ struct TargetOptions {
   bool externalWeights = false;
   /// wasm: also build NAME.nosimd.wasm for engines without SIMD.
   bool wasmFallback = true;
+  /// wasm: also build NAME.threads.wasm (parallel loops on workers).
+  bool wasmThreads = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
   /// One line per compiled kernel and a total (targets/common/Progress.h);

@@ -8,6 +8,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
 
+#include <vector>
+
 using namespace llvm;
 
 int main(int argc, char **argv) {
@@ -56,6 +58,12 @@ int main(int argc, char **argv) {
   cl::opt<bool> noFallback("no-fallback",
                            cl::desc("wasm: skip NAME.nosimd.wasm (engines without SIMD)"),
                            cl::cat(category));
+  // Spelled --threads on the command line (see below); libLLVM already
+  // registers an integer option of that name.
+  cl::opt<bool> threads("wasm-threads",
+                        cl::desc("wasm: also build NAME.threads.wasm, run on a pool of workers "
+                                 "where the page is cross-origin isolated (--threads)"),
+                        cl::cat(category));
   cl::opt<bool> kernelChecks("kernel-checks",
                              cl::desc("wasm: keep Halide's buffer checks in the kernels"),
                              cl::cat(category));
@@ -76,7 +84,13 @@ int main(int argc, char **argv) {
       "progress", cl::desc("Print a line per compiled kernel (default when stderr is a terminal)"),
       cl::cat(category));
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "kilnc: compile a neural-network model\n");
+  // --threads is ours: libLLVM's own --threads=<int> (Polly's) would refuse it.
+  std::vector<const char *> args(argv, argv + argc);
+  for (const char *&arg : args)
+    if (StringRef(arg) == "--threads" || StringRef(arg) == "-threads")
+      arg = "--wasm-threads";
+  cl::ParseCommandLineOptions(int(args.size()), args.data(),
+                              "kilnc: compile a neural-network model\n");
 
   kiln::DriverOptions options;
   options.inputPath = input;
@@ -90,6 +104,11 @@ int main(int argc, char **argv) {
   if (fuseBlocks.getNumOccurrences())
     options.fuseBlocks = fuseBlocks;
   options.wasmFallback = !noFallback;
+  if (threads && target != "wasm") {
+    errs() << "kilnc: error: --threads applies to --target=wasm only\n";
+    return 1;
+  }
+  options.wasmThreads = threads;
   options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;

@@ -15,6 +15,13 @@ namespace {
 std::string simdWasmFile(llvm::StringRef model) { return (model + ".wasm").str(); }
 std::string fallbackWasmFile(llvm::StringRef model) { return (model + ".nosimd.wasm").str(); }
 std::string weightsFile(llvm::StringRef model) { return (model + ".weights.bin").str(); }
+std::string threadsWasmFile(llvm::StringRef model) { return (model + ".threads.wasm").str(); }
+std::string workerFile(llvm::StringRef model) { return (model + ".worker.mjs").str(); }
+
+/// Each worker's stack. Halide puts a parallel task's small intermediates
+/// there (anything over 16 KB goes to the heap, docs/TRAPS.md H5); the main
+/// thread's 1 MiB is for the host code and the serial kernels.
+constexpr unsigned kWorkerStackBytes = 256 * 1024;
 
 llvm::StringRef jsDtype(const host::ElementKind &element) {
   // The names onnxruntime-web and the e2e tensor directories use.
@@ -108,10 +115,20 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
       options.fallback ? llvm::json::Value(fallbackWasmFile(m)) : llvm::json::Value(nullptr);
   llvm::json::Value weights =
       options.externalWeights ? llvm::json::Value(weightsFile(m)) : llvm::json::Value(nullptr);
+  llvm::json::Value threads(nullptr);
+  if (options.threads)
+    threads = llvm::json::Object{
+        {"file", threadsWasmFile(m)},
+        {"worker", workerFile(m)},
+        {"initialPages", int64_t(options.threads->initialPages)},
+        {"maximumPages", int64_t(kThreadsMaxPages)},
+        {"stackBytes", int64_t(kWorkerStackBytes)},
+    };
   llvm::json::Object model{
       {"name", m},
       {"files",
        llvm::json::Object{{"simd", simdWasmFile(m)}, {"fallback", fallback}, {"weights", weights}}},
+      {"threads", std::move(threads)},
       {"inputs", tensorsJson(plan.inputs)},
       {"outputs", tensorsJson(plan.outputs)},
       {"exports", llvm::json::Object{{"create", m + "_create"},
@@ -134,6 +151,14 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
   };
   replace("// KILN_HEADER", header(plan, options, ".mjs"));
   replace("/* KILN_MODEL */ null", json);
+  return text;
+}
+
+std::string emitWorker(const host::HostPlan &plan, const LoaderOptions &options) {
+  std::string text = stripComments(kWorkerTemplate);
+  size_t at = text.find("// KILN_HEADER");
+  assert(at != std::string::npos && "marker missing from the worker template");
+  text.replace(at, llvm::StringRef("// KILN_HEADER").size(), header(plan, options, ".worker.mjs"));
   return text;
 }
 

@@ -16,10 +16,18 @@
 
 namespace kiln::wasm {
 
+/// What the loader needs to start NAME.threads.wasm: the shared memory it
+/// creates (the module imports it) and the stack of each worker.
+struct ThreadsInfo {
+  uint64_t initialPages = 0;
+};
+
 struct LoaderOptions {
   std::string sourceName;
   bool externalWeights = false;
   bool fallback = true;
+  /// Null without --threads.
+  const ThreadsInfo *threads = nullptr;
 };
 
 /// The JS dtype name of an element kind ("float32", "int64", "bool", ...).
@@ -27,11 +35,15 @@ llvm::StringRef jsDtype(const host::ElementKind &element);
 
 std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options);
 std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options);
+/// NAME.worker.mjs: the script of the loader's workers (loader/worker.mjs).
+std::string emitWorker(const host::HostPlan &plan, const LoaderOptions &options);
 
 /// The files of the artifact, by role.
 std::string simdWasmFile(llvm::StringRef model);
 std::string fallbackWasmFile(llvm::StringRef model);
 std::string weightsFile(llvm::StringRef model);
+std::string threadsWasmFile(llvm::StringRef model);
+std::string workerFile(llvm::StringRef model);
 
 } // namespace kiln::wasm
 

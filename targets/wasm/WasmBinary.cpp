@@ -43,12 +43,16 @@ public:
       return n.takeError();
     return bytes(*n);
   }
-  llvm::Error limits() {
+  /// Reads a limits field; its minimum goes to `*minimum` when given.
+  llvm::Error limits(uint64_t *minimum = nullptr) {
     auto flags = byte();
     if (!flags)
       return flags.takeError();
-    if (auto min = uleb(); !min)
+    auto min = uleb();
+    if (!min)
       return min.takeError();
+    if (minimum)
+      *minimum = *min;
     if (*flags & 1)
       if (auto max = uleb(); !max)
         return max.takeError();
@@ -68,7 +72,7 @@ private:
 };
 
 /// Skips one import's description (what kind of thing it is).
-llvm::Error skipImportDesc(Reader &r, uint8_t kind) {
+llvm::Error skipImportDesc(Reader &r, uint8_t kind, uint64_t *memoryPages) {
   switch (kind) {
   case 0: // function: its type index
     return r.uleb().takeError();
@@ -77,7 +81,7 @@ llvm::Error skipImportDesc(Reader &r, uint8_t kind) {
       return type.takeError();
     return r.limits();
   case 2: // memory
-    return r.limits();
+    return r.limits(memoryPages);
   case 3: // global: value type, mutability
     if (auto type = r.byte(); !type)
       return type.takeError();
@@ -92,7 +96,9 @@ llvm::Error skipImportDesc(Reader &r, uint8_t kind) {
 
 } // namespace
 
-llvm::Expected<std::vector<std::string>> listImports(llvm::StringRef binary) {
+/// Every import's name, and the minimum of an imported memory (if any).
+static llvm::Expected<std::vector<std::string>> readImports(llvm::StringRef binary,
+                                                            uint64_t *memoryPages) {
   Reader r(binary);
   auto header = r.bytes(8);
   if (!header)
@@ -126,12 +132,23 @@ llvm::Expected<std::vector<std::string>> listImports(llvm::StringRef binary) {
       auto kind = s.byte();
       if (!kind)
         return kind.takeError();
-      if (auto err = skipImportDesc(s, *kind))
+      if (auto err = skipImportDesc(s, *kind, memoryPages))
         return std::move(err);
       imports.push_back((*module + "." + *field).str());
     }
   }
   return imports;
+}
+
+llvm::Expected<std::vector<std::string>> listImports(llvm::StringRef binary) {
+  return readImports(binary, nullptr);
+}
+
+llvm::Expected<uint64_t> importedMemoryPages(llvm::StringRef binary) {
+  uint64_t pages = 0;
+  if (auto imports = readImports(binary, &pages); !imports)
+    return imports.takeError();
+  return pages;
 }
 
 } // namespace kiln::wasm

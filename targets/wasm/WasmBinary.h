@@ -22,6 +22,10 @@ namespace kiln::wasm {
 /// anything that is not a well-formed module (bad magic, truncated section).
 llvm::Expected<std::vector<std::string>> listImports(llvm::StringRef binary);
 
+/// The minimum size, in 64 KiB pages, of the memory a module imports (a
+/// threaded module's shared memory, which the loader creates); 0 if none.
+llvm::Expected<uint64_t> importedMemoryPages(llvm::StringRef binary);
+
 } // namespace kiln::wasm
 
 #endif

@@ -42,6 +42,11 @@ std::vector<std::string> moduleExports(llvm::StringRef modelName) {
   return names;
 }
 
+std::vector<std::string> threadExports() {
+  return {"kiln_worker_set_stack", "kiln_worker_loop", "kiln_threads_stop", "kiln_threads_running",
+          "kiln_threads_tasks"};
+}
+
 /// Static assertions on what the loader assumes of the generated C on wasm32:
 /// a mismatch fails the build here instead of corrupting memory in a browser.
 static std::string abiCheckSource(const host::HostPlan &plan, bool externalWeights) {
@@ -91,7 +96,7 @@ static std::vector<std::string> supportLibraries() {
   return libs;
 }
 
-static llvm::Error compileC(llvm::StringRef source, llvm::StringRef object, bool simd,
+static llvm::Error compileC(llvm::StringRef source, llvm::StringRef object, bool simd, bool threads,
                             llvm::StringRef includeDir) {
   std::vector<std::string> args = {"--target=wasm32", "-O2",
                                    "-std=c11",        "-ffreestanding",
@@ -101,6 +106,8 @@ static llvm::Error compileC(llvm::StringRef source, llvm::StringRef object, bool
     args.push_back("-msimd128");
     args.push_back("-mbulk-memory");
   }
+  if (threads)
+    args.push_back("-matomics");
   for (std::string a : {std::string("-I"), includeDir.str(), std::string("-I"),
                         std::string(KILN_HALIDE_INCLUDE_DIR), std::string("-c"), source.str(),
                         std::string("-o"), object.str()})
@@ -108,13 +115,16 @@ static llvm::Error compileC(llvm::StringRef source, llvm::StringRef object, bool
   return toolchain::run("clang-19", args);
 }
 
-static llvm::Error checkNoImports(llvm::StringRef wasmPath) {
+/// A threaded module imports its shared memory and nothing else.
+static llvm::Error checkNoImports(llvm::StringRef wasmPath, bool threads) {
   auto buffer = llvm::MemoryBuffer::getFile(wasmPath);
   if (!buffer)
     return error("cannot read '" + wasmPath + "': " + buffer.getError().message());
   auto imports = listImports((*buffer)->getBuffer());
   if (!imports)
     return imports.takeError();
+  if (threads)
+    llvm::erase(*imports, "env.memory");
   if (!imports->empty())
     return error("the linked module still imports " + llvm::join(*imports, ", ") +
                  " (add them to targets/wasm/shim/kiln_wasm_shim.c)");
@@ -158,7 +168,8 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
   objects.push_back(in.halideRuntimeObject);
   for (std::string unit : {"host", "abi_check", "kiln_runtime", "kiln_host", "kiln_wasm_shim"}) {
     std::string object = join(workDir, unit + ".o");
-    if (auto err = compileC(join(workDir, unit + ".c"), object, in.simd, include))
+    if (auto err = compileC(join(workDir, unit + ".c"), object, in.simd || in.threads, in.threads,
+                            include))
       return err;
     objects.push_back(object);
   }
@@ -176,9 +187,16 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
     args.push_back(lib);
   for (const std::string &name : moduleExports(m))
     args.push_back("--export=" + name);
+  if (in.threads) {
+    for (const std::string &name : threadExports())
+      args.push_back("--export=" + name);
+    for (const char *flag : {"--shared-memory", "--import-memory", "--export-memory"})
+      args.push_back(flag);
+    args.push_back("--max-memory=" + std::to_string(uint64_t(kThreadsMaxPages) << 16));
+  }
   if (auto err = toolchain::run("wasm-ld-19", args))
     return err;
-  return checkNoImports(wasmPath);
+  return checkNoImports(wasmPath, in.threads);
 }
 
 } // namespace kiln::wasm

@@ -25,6 +25,10 @@ struct LinkInputs {
   std::string sourceName;
   /// Built for wasm_simd128: the C is compiled with SIMD and bulk memory too.
   bool simd = true;
+  /// Built for wasm_threads (NAME.threads.wasm): atomics, a shared memory
+  /// imported from the loader (env.memory) and exported back, the shim's
+  /// halide_do_par_for over the loader's workers. Implies simd.
+  bool threads = false;
   /// Weights come from the loader at create instead of a data segment.
   bool externalWeights = false;
   /// One object per plan kernel (plan->functionName(k)), and Halide's
@@ -41,6 +45,15 @@ llvm::Error linkModule(const LinkInputs &inputs, llvm::StringRef workDir, llvm::
 /// (NAME_create, NAME_run, NAME_destroy, NAME_last_error) and the shim's
 /// helpers for the loader (kiln_malloc, kiln_free, kiln_message, ...).
 std::vector<std::string> moduleExports(llvm::StringRef modelName);
+
+/// What NAME.threads.wasm exports besides: the workers' entry points.
+std::vector<std::string> threadExports();
+
+/// The shared memory's most pages (64 KiB each) for a threaded module:
+/// shared memories must declare a maximum, which the engine reserves. 1 GiB
+/// is 4x MobileNetV2's whole footprint and fits 32-bit browsers' address
+/// space.
+constexpr unsigned kThreadsMaxPages = 16384;
 
 /// Where the options struct the loader writes for NAME_create keeps its
 /// fields on wasm32 (checked by static assertions compiled into the module).

@@ -9,6 +9,7 @@
 #include "targets/host/HostPlan.h"
 #include "targets/wasm/LoaderEmitter.h"
 #include "targets/wasm/SizeReport.h"
+#include "targets/wasm/WasmBinary.h"
 #include "targets/wasm/WasmLink.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -30,11 +31,23 @@ static llvm::Expected<std::string> readFile(llvm::StringRef path) {
 /// kernels and Halide's runtime compiled for the flavour's target, all linked
 /// into `wasmPath`. Returns the plan without its kernels (they belong to the
 /// scheduled module), for the loader and the size report.
+namespace {
+/// The three modules a model can have.
+enum class Flavour { Simd, NoSimd, Threads };
+} // namespace
+
+static const char *flavourName(Flavour f) {
+  return f == Flavour::Simd ? "simd" : f == Flavour::NoSimd ? "nosimd" : "threads";
+}
+
 static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
                                                   const WasmTargetOptions &options,
-                                                  const toolchain::TempDir &tmp, bool simd,
+                                                  const toolchain::TempDir &tmp, Flavour flavour,
                                                   const std::string &wasmPath) {
-  std::string runtimeTarget = simd ? kWasmSimdHalideTarget : kWasmHalideTarget;
+  bool simd = flavour != Flavour::NoSimd;
+  std::string runtimeTarget = flavour == Flavour::Simd     ? kWasmSimdHalideTarget
+                              : flavour == Flavour::NoSimd ? kWasmHalideTarget
+                                                           : kWasmThreadsHalideTarget;
   auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
     return error("the module has no @main function");
@@ -44,7 +57,7 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
   if (auto err = host::checkCBoundary(*plan))
     return std::move(err);
 
-  std::string dir = tmp.file(simd ? "simd" : "nosimd");
+  std::string dir = tmp.file(flavourName(flavour));
   if (auto ec = llvm::sys::fs::create_directories(dir))
     return error("cannot create '" + dir + "': " + ec.message());
   std::string halideTarget = runtimeTarget;
@@ -54,9 +67,10 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
   in.plan = &*plan;
   in.sourceName = options.sourceName;
   in.simd = simd;
+  in.threads = flavour == Flavour::Threads;
   in.externalWeights = options.externalWeights;
   codegen::CompileOptions compileOptions;
-  KernelProgress progress(options.progress, plan->kernels.size(), simd ? "simd" : "nosimd");
+  KernelProgress progress(options.progress, plan->kernels.size(), flavourName(flavour));
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = dir + "/" + plan->functionName(k) + ".o";
     auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
@@ -66,7 +80,11 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     llvm::StringRef kernel = plan->kernels[k].getKernelName();
     std::string warning = codegen::fallbackWarning(kernel, *compiled, options.scheduleMode);
     if (!warning.empty() && options.warnings)
-      *options.warnings << "warning: " << warning << (simd ? "" : " (nosimd module)") << "\n";
+      *options.warnings << "warning: " << warning
+                        << (flavour == Flavour::Simd
+                                ? ""
+                                : " (" + std::string(flavourName(flavour)) + " module)")
+                        << "\n";
     progress.done(k, kernel, codegen::scheduleLabel(*compiled, options.scheduleMode),
                   compiled->seconds);
     in.kernelObjects.push_back(object);
@@ -146,7 +164,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (!tmp)
     return tmp.takeError();
   std::vector<std::string> published = {wasm::simdWasmFile(name)};
-  auto plan = buildModule(simdModule, options, *tmp, /*simd=*/true, tmp->file(published.back()));
+  auto plan = buildModule(simdModule, options, *tmp, Flavour::Simd, tmp->file(published.back()));
   if (!plan)
     return plan.takeError();
   if (options.fallback) {
@@ -154,11 +172,31 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
     if (!fallbackModule)
       return error("internal: no module scheduled for the fallback");
     auto fallback =
-        buildModule(fallbackModule, options, *tmp, /*simd=*/false, tmp->file(published.back()));
+        buildModule(fallbackModule, options, *tmp, Flavour::NoSimd, tmp->file(published.back()));
     if (!fallback)
       return fallback.takeError();
     if (auto err = checkSameInterface(*plan, *fallback))
       return err;
+  }
+
+  // The threaded module: the SIMD module's schedules (their parallel loops
+  // now run on workers), compiled again for wasm_threads.
+  wasm::ThreadsInfo threads;
+  if (options.threads) {
+    published.push_back(wasm::threadsWasmFile(name));
+    std::string path = tmp->file(published.back());
+    auto threaded = buildModule(simdModule, options, *tmp, Flavour::Threads, path);
+    if (!threaded)
+      return threaded.takeError();
+    if (auto err = checkSameInterface(*plan, *threaded))
+      return err;
+    auto module = readFile(path);
+    if (!module)
+      return module.takeError();
+    auto pages = wasm::importedMemoryPages(*module);
+    if (!pages)
+      return pages.takeError();
+    threads.initialPages = *pages;
   }
 
   auto emit = [&](const std::string &file, llvm::StringRef text) {
@@ -168,7 +206,11 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.externalWeights)
     if (auto err = emit(wasm::weightsFile(name), host::weightsFileContents(*plan)))
       return err;
-  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback};
+  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback,
+                                    options.threads ? &threads : nullptr};
+  if (options.threads)
+    if (auto err = emit(wasm::workerFile(name), wasm::emitWorker(*plan, loaderOptions)))
+      return err;
   std::string loader = wasm::emitLoader(*plan, loaderOptions);
   std::string types = wasm::emitTypes(*plan, loaderOptions);
   if (auto err = emit(name + ".mjs", loader))
@@ -208,6 +250,7 @@ llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   wasm.sourceName = options.sourceName;
   wasm.externalWeights = options.externalWeights;
   wasm.fallback = options.wasmFallback;
+  wasm.threads = options.wasmThreads;
   wasm.kernelChecks = options.kernelChecks;
   wasm.scheduleMode = options.scheduleMode;
   wasm.sizeReport = options.sizeReport;

@@ -6,6 +6,8 @@
 //                          shim instead of libc, the weights (unless external);
 //                          it imports nothing
 //   out/NAME.nosimd.wasm   the same without SIMD (unless fallback is off)
+//   out/NAME.threads.wasm  with --threads: SIMD, wasm_threads, shared memory,
+//   out/NAME.worker.mjs    and the script of the loader's workers
 //   out/NAME.mjs           ES module: load(), run({name: TypedArray}), dispose()
 //   out/NAME.d.ts          its TypeScript types
 //   out/NAME.weights.bin   only with external weights, fetched by the loader
@@ -48,6 +50,9 @@ struct WasmTargetOptions {
   /// Also build NAME.nosimd.wasm for engines without WebAssembly SIMD; the
   /// loader picks one by feature detection.
   bool fallback = true;
+  /// Also build NAME.threads.wasm (and NAME.worker.mjs): the loader runs it
+  /// on a pool of workers where the page is cross-origin isolated.
+  bool threads = false;
   /// Keep Halide's checks in the kernels (buffer asserts, bounds queries).
   /// The host code binds every buffer with its static shape, so they never
   /// fire in a correct build; off, BlazeFace's code shrinks from 440 KB to
@@ -68,6 +73,8 @@ struct WasmTargetOptions {
 /// The Halide targets of the two modules.
 constexpr const char *kWasmSimdHalideTarget = "wasm-32-wasmrt-wasm_simd128";
 constexpr const char *kWasmHalideTarget = "wasm-32-wasmrt";
+/// The threaded module's: atomics (and so shared memory) in the kernels.
+constexpr const char *kWasmThreadsHalideTarget = "wasm-32-wasmrt-wasm_simd128-wasm_threads";
 
 /// Compiles the model into the files above from `simd` (phase schedules, for
 /// kWasmSimdHalideTarget) and, when options.fallback, `fallback` (the same

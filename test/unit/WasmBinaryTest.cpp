@@ -32,6 +32,19 @@ TEST(WasmBinaryTest, ListsEveryKindOfImport) {
   EXPECT_EQ(*imports, (std::vector<std::string>{"env.malloc", "env.mem", "env.sp", "env.tab"}));
 }
 
+// A threaded module imports its memory: the loader creates it that size.
+TEST(WasmBinaryTest, ReadsTheImportedMemorysMinimum) {
+  auto pages = kiln::wasm::importedMemoryPages(moduleWithImports());
+  ASSERT_TRUE(bool(pages)) << llvm::toString(pages.takeError());
+  EXPECT_EQ(*pages, 1u);
+  auto none = kiln::wasm::importedMemoryPages(kHeader);
+  ASSERT_TRUE(bool(none)) << llvm::toString(none.takeError());
+  EXPECT_EQ(*none, 0u);
+  auto bad = kiln::wasm::importedMemoryPages("\x7f");
+  EXPECT_FALSE(bool(bad));
+  llvm::consumeError(bad.takeError());
+}
+
 TEST(WasmBinaryTest, AModuleWithoutImportSectionImportsNothing) {
   auto imports = kiln::wasm::listImports(kHeader + bytes({0x01, 0x04, 0x01, 0x60, 0x00, 0x00}));
   ASSERT_TRUE(bool(imports)) << llvm::toString(imports.takeError());

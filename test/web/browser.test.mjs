@@ -8,7 +8,9 @@
 // script, WebAssembly by 'wasm-unsafe-eval' only) and must report no
 // violation; without 'wasm-unsafe-eval' the loader must say why it fails.
 // Bad input throws TypeError/RangeError there too, and 1,000 runs leave the
-// module's memory where it was (test/web/soak.mjs runs 10,000).
+// module's memory where it was (test/web/soak.mjs runs 10,000). Threaded
+// modules (--threads) run on 2 threads on a cross-origin isolated page
+// (/isolated) and match too; elsewhere the loader falls back and says why.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,7 +23,7 @@ import { MODELS, compare, compileWasm, modelAvailable, oracle, tempDir, writeOut
 
 describe('Chromium', { skip }, () => {
   const available = MODELS.filter((m) => modelAvailable(m.model));
-  const routes = { m: {}, e: {}, in: {} };
+  const routes = { m: {}, e: {}, in: {}, t: {} };
   const truths = {};
   let server, origin, requests, browser, page;
   const tmp = tempDir('kiln-web-browser-');
@@ -31,6 +33,7 @@ describe('Chromium', { skip }, () => {
       routes.m[name] = compileWasm(model, name).dir;
       truths[name] = oracle(model);
       routes.in[name] = truths[name].inputs;
+      routes.t[name] = compileWasm(model, name, { threads: true, fallback: false }).dir;
     }
     // One model with --weights=external as well, served at /e/NAME/.
     if (available.length) routes.e[available[0].name] = compileWasm(available[0].model, available[0].name, { external: true }).dir;
@@ -63,6 +66,50 @@ describe('Chromium', { skip }, () => {
       });
     }
   }
+
+  const compareTo = (name, result, label) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(truths[name].expected, 'manifest.json'), 'utf8'));
+    const outputs = Object.fromEntries(manifest.tensors.map((t) => [t.name, DTYPES[t.dtype].from(result.outputs[t.name] ?? [])]));
+    const actual = path.join(tmp, `${name}-${label}`);
+    writeOutputs(actual, outputs, manifest.tensors);
+    const r = compare(truths[name].expected, actual);
+    assert.equal(r.status, 0, `Chromium's outputs (${label}) differ from ONNX Runtime's:\n${r.out}`);
+  };
+
+  describe('threads on a cross-origin isolated page', () => {
+    let isolated;
+    before(async () => {
+      isolated = await browser.context.newPage();
+      await isolated.goto(`${origin}/isolated`);
+      await isolated.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+    });
+    after(() => isolated?.close());
+
+    for (const { name, model } of MODELS) {
+      test(`${name}: 2 threads match ONNX Runtime, and 100 runs leave the memory where it was`, { skip: modelAvailable(model) ? false : `${model} is missing` }, async () => {
+        const result = await isolated.evaluate(([n]) => window.runThreaded(n, 2, 100), [name]);
+        assert.equal(result.isolated, true, 'the page is not cross-origin isolated');
+        assert.deepEqual(result.backend, { name: 'threads', threads: 2, reason: '2 threads' });
+        assert.equal(result.memoryAfter, result.memory, 'the memory grew over 100 runs');
+        compareTo(name, result, 'threads');
+      });
+    }
+
+    test('the isolated page violates no Content-Security-Policy either', async () => {
+      assert.deepEqual(await isolated.evaluate(() => window.violations), []);
+    });
+  });
+
+  test('without isolation the threaded artifact runs the SIMD module and says why', { skip: available.length ? false : 'no model' }, async () => {
+    const { name } = available[0];
+    const before = requests.length;
+    const result = await page.evaluate(([n]) => window.runThreaded(n, 2), [name]);
+    assert.equal(result.isolated, false);
+    assert.equal(result.backend.name, 'simd');
+    assert.match(result.backend.reason, /not cross-origin isolated .*Cross-Origin-Opener-Policy: same-origin/);
+    assert.ok(!requests.slice(before).includes(`/t/${name}/${name}.threads.wasm`), 'the threaded module was fetched although it cannot run');
+    compareTo(name, result, 'threads-fallback');
+  });
 
   test('external weights are fetched beside the module and give the same outputs', { skip: available.length ? false : 'no model' }, async () => {
     const { name } = available[0];

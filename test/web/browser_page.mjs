@@ -42,6 +42,22 @@ window.runModel = task(async (name, simd, kind = 'm') => {
   return result;
 });
 
+// A threaded artifact (served at /t/NAME/) on `threads` threads: the backend
+// the loader chose, whether the page is isolated, the outputs, and the memory
+// and worker count before and after `runs` more runs.
+window.runThreaded = task(async (name, threads, runs = 0) => {
+  const model = await import(`/t/${name}/${name}.mjs`);
+  const m = await model.load(undefined, { threads });
+  const outputs = m.run(await readFeeds(name));
+  const memory = m.memoryBytes;
+  const feeds = await readFeeds(name);
+  for (let i = 0; i < runs; i++) m.run(feeds);
+  const result = { isolated: window.crossOriginIsolated, backend: { ...m.backend }, memory, memoryAfter: m.memoryBytes, outputs: {} };
+  for (const [k, v] of Object.entries(outputs)) result.outputs[k] = Array.from(v);
+  m.dispose();
+  return result;
+});
+
 // The errors of bad input: [constructor name, message] each.
 window.badInput = task(async (name) => {
   const model = await import(`/m/${name}/${name}.mjs`);

@@ -7,7 +7,9 @@
 // 'wasm-unsafe-eval', nothing fetched from elsewhere. The page's script is
 // browser_page.mjs, served as /page.mjs; each model's artifact is served at
 // /m/NAME/ (with external weights at /e/NAME/) and its inputs at /in/NAME/.
-// /nowasm is the same page with a policy that forbids WebAssembly.
+// /nowasm is the same page with a policy that forbids WebAssembly; /isolated
+// is the same page cross-origin isolated (Cross-Origin-Opener-Policy and
+// -Embedder-Policy), where shared memory and so the threaded modules work.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -42,6 +44,9 @@ export const STRICT_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-ev
 /** The same without 'wasm-unsafe-eval': WebAssembly must be refused. */
 const NO_WASM_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'";
 
+/** What makes a page cross-origin isolated (crossOriginIsolated: SharedArrayBuffer, threads). */
+export const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 const pageScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'browser_page.mjs');
 const html = '<!doctype html><meta charset="utf-8"><title>kiln wasm test</title><script type="module" src="/page.mjs"></script>';
 
@@ -55,9 +60,12 @@ export function serve(routes) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     requests.push(url.pathname);
-    if (url.pathname === '/' || url.pathname === '/nowasm')
-      return res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': url.pathname === '/' ? STRICT_CSP : NO_WASM_CSP }).end(html);
-    if (url.pathname === '/page.mjs') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(fs.readFileSync(pageScript));
+    if (url.pathname === '/' || url.pathname === '/nowasm' || url.pathname === '/isolated')
+      return res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': url.pathname === '/nowasm' ? NO_WASM_CSP : STRICT_CSP,
+        ...(url.pathname === '/isolated' ? ISOLATION : {}) }).end(html);
+    // Everything else may be embedded by an isolated page (same origin).
+    const headers = { 'cross-origin-resource-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+    if (url.pathname === '/page.mjs') return res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end(fs.readFileSync(pageScript));
     const [, kind, name, ...rest] = decodeURIComponent(url.pathname).split('/');
     const root = routes[kind]?.[name];
     const file = root && path.join(root, ...rest);
@@ -65,7 +73,7 @@ export function serve(routes) {
       return res.writeHead(404).end('not found');
     const type = file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.mjs') ? 'text/javascript'
       : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+    res.writeHead(200, { ...headers, 'content-type': type }).end(fs.readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, requests, origin: `http://127.0.0.1:${server.address().port}` })));
 }

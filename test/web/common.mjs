@@ -77,15 +77,16 @@ export function modelAvailable(model) {
 /**
  * Compiles `model` to WebAssembly; returns {dir, name, log}. Options:
  * external (--weights=external), fallback (default true), kernelChecks
- * (Halide's buffer checks kept in the kernels).
+ * (Halide's buffer checks kept in the kernels), threads (NAME.threads.wasm).
  */
-export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false, fuseBlocks = false } = {}) {
+export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false, fuseBlocks = false, threads = false } = {}) {
   assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kilnc)`);
   const flags = ['--target=wasm', '--name', name];
   if (external) flags.push('--weights=external');
   if (!fallback) flags.push('--no-fallback');
   if (kernelChecks) flags.push('--kernel-checks');
   if (fuseBlocks) flags.push('--fuse-blocks');
+  if (threads) flags.push('--threads');
   let log = '';
   const dir = cached(`wasm-${flags.join('')}`, [fileKey(compiler), fileKey(model), ...flags].join('|'), (out) => {
     log = mustRun(compiler, [model, '-o', out, ...flags]);

@@ -29,6 +29,19 @@ export interface LoadOptions {
   weights?: Source;
   /** Force the SIMD module (true) or the fallback (false); default: detect. */
   simd?: boolean;
+  /**
+   * With --threads: threads that run the kernels, the caller's included
+   * (default: the cores, at most 4). The threaded module needs shared memory:
+   * always in Node, in a browser only on a cross-origin isolated page.
+   */
+  threads?: number;
+}
+
+/** Which module runs, on how many threads, and why. */
+export interface Backend {
+  readonly name: 'threads' | 'simd' | 'nosimd';
+  readonly threads: number;
+  readonly reason: string;
 }
 
 export interface Model {
@@ -38,6 +51,8 @@ export interface Model {
   dispose(): void;
   /** Whether the SIMD module runs (else the fallback). */
   readonly simd: boolean;
+  /** Which module runs, on how many threads, and why. */
+  readonly backend: Backend;
   /** Bytes of WebAssembly memory the module holds; constant across runs. */
   readonly memoryBytes: number;
   readonly inputs: readonly TensorInfo[];

@@ -8,7 +8,11 @@
 //
 // load(source) also takes a URL, a Response, the module's bytes, or (in Node)
 // a file path. It picks NAME.wasm, or NAME.nosimd.wasm where the engine has
-// no WebAssembly SIMD. The module imports nothing; this file is its only JS.
+// no WebAssembly SIMD, or (compiled with --threads) NAME.threads.wasm on a
+// pool of workers (NAME.worker.mjs) where shared memory is allowed: always in
+// Node, in a browser when the page is cross-origin isolated (COOP/COEP).
+// m.backend says which, and why. The module imports nothing but, threaded,
+// its memory; this file and the worker's are its only JS.
 
 // The model's interface, written by kilnc.
 const MODEL = /* KILN_MODEL */ null;
@@ -27,6 +31,7 @@ const ARRAYS = {
 };
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
+const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -150,23 +155,133 @@ const cspError = (e) => (/Content.Security.Policy/i.test(e?.message) ? fail(`the
 const elements = (shape) => shape.reduce((n, d) => n * d, 1);
 const tag = (value) => (ArrayBuffer.isView(value) ? value[Symbol.toStringTag] : value === null ? 'null' : typeof value);
 
+// ---- threads ----------------------------------------------------------------
+
+// How many threads to run on by default: the cores, at most 4 (beyond that
+// the models' kernels have too few strips to share).
+async function defaultThreads() {
+  if (isNode) {
+    const os = await import('node:os');
+    return Math.min(4, os.availableParallelism?.() ?? os.cpus().length);
+  }
+  return Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1);
+}
+
+// The module to run and why: {name: 'threads' | 'simd' | 'nosimd', threads, reason}.
+async function chooseBackend(options, simd) {
+  const single = (reason) => ({ name: simd ? 'simd' : 'nosimd', threads: 1, reason });
+  const asked = options.threads;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1))
+    throw fail(`options.threads must be a whole number of at least 1, got ${tag(asked) === 'number' ? asked : tag(asked)}`, TypeError);
+  if (!MODEL.threads) return single(asked > 1 ? 'the model was compiled without --threads' : 'one thread');
+  const threads = asked ?? (await defaultThreads());
+  if (threads <= 1) return single(asked === undefined ? 'one core' : 'options.threads is 1');
+  if (!simd) return single('the threaded module needs WebAssembly SIMD');
+  if (typeof SharedArrayBuffer === 'undefined' || (!isNode && !globalThis.crossOriginIsolated))
+    return single('the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), so no shared memory');
+  if (!isNode && typeof Worker === 'undefined') return single('this context cannot start workers');
+  return { name: 'threads', threads, reason: `${threads} threads` };
+}
+
+// A page that requires Trusted Types ("require-trusted-types-for 'script'")
+// refuses a plain URL for a worker's script: a policy named 'kiln' passes
+// this loader's own worker script and nothing else (a page that lists its
+// policies in `trusted-types` must allow 'kiln').
+let workerPolicy = null;
+function scriptURL(url) {
+  const tt = globalThis.trustedTypes;
+  if (isNode || !tt?.createPolicy) return url;
+  workerPolicy ??= tt.createPolicy('kiln', {
+    createScriptURL: (s) => {
+      if (s !== url.href) throw fail(`refusing to start a worker from ${s}`, TypeError);
+      return s;
+    },
+  });
+  return workerPolicy.createScriptURL(url.href);
+}
+
+// Starts `count` workers on the module and memory, each on a stack of its
+// own, and waits until all are in their loop. The workers are part of the
+// model: created here once, never during run().
+async function startWorkers(module, memory, ex, count) {
+  const url = new URL(`./${MODEL.threads.worker}`, import.meta.url);
+  const WorkerClass = isNode ? (await import('node:worker_threads')).Worker : Worker;
+  const workers = [];
+  const stacks = [];
+  try {
+    const started = [];
+    for (let i = 0; i < count; i++) {
+      const stack = ex.kiln_malloc(MODEL.threads.stackBytes);
+      if (!stack) throw fail(`out of memory allocating a worker's stack`);
+      stacks.push(stack);
+      let worker;
+      try {
+        worker = new WorkerClass(scriptURL(url), { type: 'module' });
+      } catch (e) {
+        throw fail(`cannot start a worker from ${url.href}: ${e.message}`);
+      }
+      workers.push(worker);
+      if (isNode) worker.unref();
+      started.push(
+        new Promise((resolve, reject) => {
+          const onMessage = (message) => {
+            const data = isNode ? message : message.data;
+            if (data.ready) resolve();
+            else if (data.error) reject(fail(`a worker cannot run ${MODEL.threads.file}: ${data.error}`));
+          };
+          const onError = (e) => reject(fail(`a worker failed to start from ${url.href}: ${e.message ?? 'error'}`));
+          if (isNode) {
+            worker.on('message', onMessage);
+            worker.once('error', onError);
+          } else {
+            worker.addEventListener('message', onMessage);
+            worker.addEventListener('error', onError, { once: true });
+          }
+        }),
+      );
+      worker.postMessage({ module, memory, stackTop: stack + MODEL.threads.stackBytes });
+    }
+    await Promise.all(started);
+    // 'ready' comes just before a worker enters its loop.
+    for (let waited = 0; ex.kiln_threads_running() < count; waited++) {
+      if (waited > 500) throw fail(`only ${ex.kiln_threads_running()} of ${count} workers started`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  } catch (e) {
+    stopWorkers(ex, workers);
+    throw e;
+  }
+  return { workers, stacks };
+}
+
+function stopWorkers(ex, workers) {
+  try {
+    ex.kiln_threads_stop();
+  } catch {}
+  for (const worker of workers) worker.terminate();
+}
+
 /**
  * Loads the model. `source`: where the .wasm is (default: beside this file),
  * or its bytes or Response. Options: `weights` (for a model compiled with
  * --weights=external: where NAME.weights.bin is, or its bytes; default:
- * beside the .wasm), `simd` (force the SIMD or the fallback module).
+ * beside the .wasm), `simd` (force the SIMD or the fallback module),
+ * `threads` (with --threads: how many threads run the kernels, workers
+ * included; default: the cores, at most 4; 1: the single-threaded module).
  */
 export async function load(source, options = {}) {
   if (typeof options !== 'object' || options === null) throw fail(`options must be an object, got ${tag(options)}`, TypeError);
   const simd = options.simd ?? simdSupported();
   if (simd === false && !MODEL.files.fallback)
     throw fail('this engine has no WebAssembly SIMD and the model was compiled without a fallback (--no-fallback)');
-  const file = simd ? MODEL.files.simd : MODEL.files.fallback;
+  const backend = await chooseBackend(options, simd);
+  const threaded = backend.name === 'threads';
+  const file = threaded ? MODEL.threads.file : simd ? MODEL.files.simd : MODEL.files.fallback;
   let src = source === undefined ? { url: new URL(`./${file}`, import.meta.url) } : describe(source, 'source');
   const base = src;
   // A location naming the SIMD module (or a directory) becomes the one to use.
   if (src.url?.href.endsWith('/') || (src.path !== undefined && /[\\/]$/.test(src.path))) src = sibling(src, file);
-  else if (!simd && (src.url || src.path !== undefined) && label(src).endsWith(MODEL.files.simd)) {
+  else if (file !== MODEL.files.simd && (src.url || src.path !== undefined) && label(src).endsWith(MODEL.files.simd)) {
     const name = label(src);
     const at = name.length - MODEL.files.simd.length;
     if (at === 0 || /[\\/]/.test(name[at - 1])) src = sibling(src, file);
@@ -187,15 +302,19 @@ export async function load(source, options = {}) {
 
   let instance;
   try {
-    instance = await WebAssembly.instantiate(module, {});
+    // The threaded module's memory is shared with the workers: created here.
+    const imports = threaded ? { env: { memory: new WebAssembly.Memory({ initial: MODEL.threads.initialPages, maximum: MODEL.threads.maximumPages, shared: true }) } } : {};
+    instance = await WebAssembly.instantiate(module, imports);
   } catch (e) {
     throw cspError(e) ?? fail(`${wasmName} cannot be instantiated (not a module of this model?): ${e.message}`);
   }
   const ex = instance.exports;
-  for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS])
+  for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS, ...(threaded ? THREAD_EXPORTS : [])])
     if (!(name in ex)) throw fail(`${wasmName} is not the module of model '${MODEL.name}' (it lacks the export '${name}')`);
   ex._initialize();
-  return new Model(ex, simd, weightBytes);
+  // The calling thread runs iterations too: threads - 1 workers.
+  const pool = threaded ? await startWorkers(module, ex.memory, ex, backend.threads - 1) : null;
+  return new Model(ex, simd, weightBytes, Object.freeze(backend), pool);
 }
 
 class Model {
@@ -205,10 +324,15 @@ class Model {
   #io; // {inputs: [{ptr}], outputs: [{ptr}], args: [pointer and size arrays]}
   #broken = null;
   #simd;
+  #backend;
+  #pool; // {workers, stacks} of the threaded module, else null
 
-  constructor(ex, simd, weightBytes) {
+  constructor(ex, simd, weightBytes, backend, pool) {
     this.#ex = ex;
     this.#simd = simd;
+    this.#backend = backend;
+    this.#pool = pool;
+    if (pool) this.#blocks.push(...pool.stacks);
     try {
       let optionsPtr = 0;
       if (weightBytes) {
@@ -257,12 +381,18 @@ class Model {
     const bytes = new Uint8Array(this.#ex.memory.buffer);
     let end = ptr;
     while (end < bytes.length && bytes[end]) end++;
-    return new TextDecoder().decode(bytes.subarray(ptr, end));
+    // A copy: TextDecoder refuses views of shared memory.
+    return new TextDecoder().decode(bytes.slice(ptr, end));
   }
 
   /** Whether the SIMD module runs (else the fallback). */
   get simd() {
     return this.#simd;
+  }
+
+  /** Which module runs and why: {name: 'threads' | 'simd' | 'nosimd', threads, reason}. */
+  get backend() {
+    return this.#backend;
   }
 
   /** Bytes of WebAssembly memory the module holds now (0 after dispose). */
@@ -314,8 +444,12 @@ class Model {
       throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
     }
     const result = {};
-    for (const t of this.#io.outputs)
-      result[t.name] = new ARRAYS[t.dtype](ex.memory.buffer.slice(t.ptr, t.ptr + t.bytes));
+    for (const t of this.#io.outputs) {
+      // Copied out of the (possibly shared) memory into an ordinary buffer.
+      const out = new Uint8Array(t.bytes);
+      out.set(this.#bytes(t.ptr, t.bytes));
+      result[t.name] = new ARRAYS[t.dtype](out.buffer);
+    }
     return result;
   }
 
@@ -328,6 +462,7 @@ class Model {
   dispose() {
     const ex = this.#ex;
     if (!ex) return;
+    if (this.#pool) stopWorkers(ex, this.#pool.workers);
     if (!this.#broken) {
       if (this.#ctx) ex[MODEL.exports.destroy](this.#ctx);
       for (const ptr of this.#blocks) ex.kiln_free(ptr);

@@ -11,6 +11,11 @@
  * above the static data, grown with memory.grow. It is small but real (it
  * frees and coalesces), because Halide allocates some intermediates with
  * malloc on every run: a bump allocator would grow without end.
+ *
+ * Built with atomics (NAME.threads.wasm, `kilnc --threads`), the memory is
+ * shared with the loader's workers, each running its own instance of the
+ * module on its own stack: the allocator takes a lock, and Halide's parallel
+ * loops run on those workers through halide_do_par_for below.
  *===----------------------------------------------------------------------===*/
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +97,20 @@ static block *free_list;          /* ordered by address, for coalescing */
 static uintptr_t heap_top;        /* first byte the allocator has not handed to the list */
 static size_t bytes_in_use;
 
+#ifdef __wasm_atomics__
+/* Parallel tasks allocate too. A spin lock: the critical sections are a few
+ * list steps, and the browser's main thread may not block. */
+static int heap_lock;
+static void lock_heap(void) {
+  while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE))
+    ;
+}
+static void unlock_heap(void) { __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE); }
+#else
+static void lock_heap(void) {}
+static void unlock_heap(void) {}
+#endif
+
 static void insert_free(block *b) {
   block *prev = 0, *cur = free_list;
   while (cur && cur < b) {
@@ -132,7 +151,7 @@ static int grow(size_t need) {
   return 1;
 }
 
-void *malloc(size_t n) {
+static void *malloc_locked(size_t n) {
   if (n > 0x7fff0000u)
     return 0;
   size_t size = (n + sizeof(block) + kAlign - 1) / kAlign * kAlign;
@@ -162,12 +181,21 @@ void *malloc(size_t n) {
   return 0;
 }
 
+void *malloc(size_t n) {
+  lock_heap();
+  void *p = malloc_locked(n);
+  unlock_heap();
+  return p;
+}
+
 void free(void *p) {
   if (!p)
     return;
   block *b = (block *)((unsigned char *)p - sizeof(block));
+  lock_heap();
   bytes_in_use -= b->size;
   insert_free(b);
+  unlock_heap();
 }
 
 void *calloc(size_t count, size_t size) {
@@ -272,3 +300,169 @@ KILN_EXPORT(kiln_clear_message) void kiln_clear_message(void) {
   message_length = 0;
   message[0] = 0;
 }
+
+#ifdef __wasm_atomics__
+/* ---- threads (NAME.threads.wasm) ----------------------------------------- *
+ *
+ * The loader starts the workers when the model loads; each instantiates the
+ * module on the shared memory, moves its stack pointer to a stack of its own
+ * (kiln_worker_set_stack) and stays in kiln_worker_loop. Halide's kernels call
+ * halide_do_par_for for their parallel loops (this definition replaces the
+ * runtime's weak one, and with it Halide's pthread pool, which wasm has no
+ * threads to run): the calling thread publishes the loop, the workers and it
+ * claim iterations, and it spins until all are done (the browser's main
+ * thread may not block: memory.atomic.wait traps there). Nothing is created
+ * or allocated per loop.
+ *
+ * `next` holds the loop's generation (high 16 bits) and its next unclaimed
+ * iteration (low 16): an iteration is claimed by compare-and-swap against
+ * both, so a worker that wakes late can never claim an iteration of a later
+ * loop with the earlier loop's closure. Between loops `next` holds index
+ * 0xffff (closed), above any loop's extent. */
+typedef int (*kiln_task)(void *user_context, int index, unsigned char *closure);
+
+static struct {
+  kiln_task fn;
+  void *user_context;
+  unsigned char *closure;
+  int min, extent;
+  unsigned next;
+  int done;   /* iterations finished in this generation */
+  int result; /* the first failing iteration's status */
+} job = {.next = 0xffff};
+static int workers;   /* workers in their loop, counted by themselves */
+static int in_flight; /* a loop is running: nested parallel loops run inline */
+static int quit;
+static int worker_tasks; /* iterations the workers ran (kiln_threads_tasks) */
+
+/* Spins this long (iterations of an atomic load, about 100 us in V8) for the
+ * next loop before sleeping: a model's kernels follow each other closely. */
+enum { kSpin = 1 << 16, kClosed = 0xffff };
+
+static void work(unsigned gen, int worker) {
+  kiln_task fn = job.fn;
+  void *uc = job.user_context;
+  unsigned char *closure = job.closure;
+  int min = job.min;
+  unsigned extent = (unsigned)job.extent;
+  for (;;) {
+    unsigned v = __atomic_load_n(&job.next, __ATOMIC_SEQ_CST);
+    if (v >> 16 != gen || (v & 0xffff) >= extent)
+      return;
+    if (!__atomic_compare_exchange_n(&job.next, &v, v + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      continue;
+    int status = fn(uc, min + (int)(v & 0xffff), closure);
+    if (status) {
+      int zero = 0;
+      __atomic_compare_exchange_n(&job.result, &zero, status, 0, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST);
+    }
+    if (worker)
+      __atomic_fetch_add(&worker_tasks, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&job.done, 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+int halide_do_par_for(void *user_context, kiln_task fn, int min, int extent,
+                      unsigned char *closure) {
+  int zero = 0;
+  if (extent <= 1 || extent >= kClosed || !__atomic_load_n(&workers, __ATOMIC_SEQ_CST) ||
+      !__atomic_compare_exchange_n(&in_flight, &zero, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    for (int i = 0; i < extent; ++i) {
+      int status = fn(user_context, min + i, closure);
+      if (status)
+        return status;
+    }
+    return 0;
+  }
+  /* `next` is closed: no worker reads the fields while they change. */
+  job.fn = fn;
+  job.user_context = user_context;
+  job.closure = closure;
+  job.min = min;
+  job.extent = extent;
+  job.done = 0;
+  job.result = 0;
+  unsigned gen = ((__atomic_load_n(&job.next, __ATOMIC_SEQ_CST) >> 16) + 1) & 0xffff;
+  __atomic_store_n(&job.next, gen << 16, __ATOMIC_SEQ_CST);
+  __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+  work(gen, 0);
+  while (__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) < extent)
+    ;
+  __atomic_store_n(&job.next, gen << 16 | kClosed, __ATOMIC_SEQ_CST);
+  int result = job.result;
+  __atomic_store_n(&in_flight, 0, __ATOMIC_SEQ_CST);
+  return result;
+}
+
+/* A worker's life: returns only after kiln_threads_stop. */
+KILN_EXPORT(kiln_worker_loop) void kiln_worker_loop(void) {
+  unsigned seen = __atomic_load_n(&job.next, __ATOMIC_SEQ_CST) >> 16;
+  __atomic_fetch_add(&workers, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    unsigned v = 0;
+    for (int spin = 0;; ++spin) {
+      if (__atomic_load_n(&quit, __ATOMIC_SEQ_CST)) {
+        __atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
+        return;
+      }
+      v = __atomic_load_n(&job.next, __ATOMIC_SEQ_CST);
+      if (v >> 16 != seen && (v & 0xffff) != kClosed)
+        break;
+      if (spin >= kSpin) {
+        __builtin_wasm_memory_atomic_wait32((int *)&job.next, (int)v, -1);
+        spin = 0;
+      }
+    }
+    seen = v >> 16;
+    work(seen, 1);
+  }
+}
+
+/* Wakes the workers and makes them leave their loop (dispose). */
+KILN_EXPORT(kiln_threads_stop) void kiln_threads_stop(void) {
+  __atomic_store_n(&quit, 1, __ATOMIC_SEQ_CST);
+  __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+}
+
+/* How many workers are in their loop (the loader waits for all of them). */
+KILN_EXPORT(kiln_threads_running) int kiln_threads_running(void) {
+  return __atomic_load_n(&workers, __ATOMIC_SEQ_CST);
+}
+
+/* Halide's wasm_threads runtime brings its pthread pool, which the linker
+ * keeps (but nothing reaches: halide_do_par_for above replaces its entry).
+ * Its pthread calls must still resolve, and wasi-libc has no pthreads: they
+ * trap, so that a new way into the pool shows at once. */
+int pthread_create(void *thread, const void *attr, void *(*fn)(void *), void *arg) {
+  __builtin_trap();
+}
+int pthread_join(long thread, void **result) { __builtin_trap(); }
+int pthread_mutex_init(void *mutex, const void *attr) { __builtin_trap(); }
+int pthread_mutex_lock(void *mutex) { __builtin_trap(); }
+int pthread_mutex_unlock(void *mutex) { __builtin_trap(); }
+int pthread_mutex_destroy(void *mutex) { __builtin_trap(); }
+int pthread_cond_init(void *cond, const void *attr) { __builtin_trap(); }
+int pthread_cond_wait(void *cond, void *mutex) { __builtin_trap(); }
+int pthread_cond_signal(void *cond) { __builtin_trap(); }
+int pthread_cond_broadcast(void *cond) { __builtin_trap(); }
+int pthread_cond_destroy(void *cond) { __builtin_trap(); }
+
+/* How many loop iterations the workers have run, for the tests: proof that
+ * the kernels' parallel loops reached them. */
+KILN_EXPORT(kiln_threads_tasks) int kiln_threads_tasks(void) {
+  return __atomic_load_n(&worker_tasks, __ATOMIC_RELAXED);
+}
+
+/* Each instance has its own __stack_pointer global, which starts at the top
+ * of the main thread's stack: a worker moves it to the stack the loader
+ * allocated for it before calling anything else. No C builtin sets it. */
+__asm__(".globaltype __stack_pointer, i32\n"
+        ".globl kiln_worker_set_stack\n"
+        ".type kiln_worker_set_stack,@function\n"
+        "kiln_worker_set_stack:\n"
+        ".functype kiln_worker_set_stack (i32) -> ()\n"
+        "local.get 0\n"
+        "global.set __stack_pointer\n"
+        "end_function\n");
+#endif

@@ -1,0 +1,116 @@
+// NAME.threads.wasm in Node (kilnc --target=wasm --threads): the three models
+// run on 2 threads (the caller and one worker_threads worker sharing the
+// module's memory) match onnxruntime-node within 1e-4 of each output's range,
+// the workers really run iterations of the kernels' parallel loops, runs
+// create no worker and allocate nothing, and the loader says which module it
+// picked and why. Chromium (cross-origin isolated
+// or not) is in browser.test.mjs.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+
+import {
+  MODELS,
+  compare,
+  compileWasm,
+  importLoader,
+  loadCatchingExports,
+  modelAvailable,
+  oracle,
+  readFeeds,
+  tempDir,
+  writeOutputs,
+} from './common.mjs';
+
+const tmp = tempDir('kiln-web-threads-');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+for (const { name, model } of MODELS) {
+  const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
+  describe(`${name} on threads`, { skip }, () => {
+    let artifact, truth, feeds;
+    const setup = () => {
+      artifact ??= compileWasm(model, name, { threads: true, fallback: false });
+      truth ??= oracle(model);
+      feeds ??= readFeeds(truth.inputs);
+    };
+
+    test('the threaded module imports only its shared memory and exports the workers\' entry points', () => {
+      setup();
+      for (const file of ['.wasm', '.threads.wasm', '.worker.mjs', '.mjs'])
+        assert.ok(fs.existsSync(path.join(artifact.dir, name + file)), `${name}${file} is missing`);
+      const module = new WebAssembly.Module(fs.readFileSync(path.join(artifact.dir, `${name}.threads.wasm`)));
+      assert.deepEqual(WebAssembly.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+      const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+      for (const fn of ['memory', `${name}_run`, 'kiln_worker_loop', 'kiln_worker_set_stack', 'kiln_threads_stop', 'kiln_threads_tasks'])
+        assert.ok(exports.includes(fn), `${name}.threads.wasm lacks ${fn}`);
+    });
+
+    test('2 threads match ONNX Runtime, the worker runs iterations, and runs allocate nothing', async () => {
+      setup();
+      const loader = await importLoader(artifact);
+      const { m, exports } = await loadCatchingExports(loader, undefined, { threads: 2 });
+      try {
+        assert.equal(m.backend.name, 'threads');
+        assert.equal(m.backend.threads, 2);
+        assert.ok(exports.memory.buffer instanceof SharedArrayBuffer, 'the memory is not shared');
+        assert.equal(exports.kiln_threads_running(), 1, 'one worker is in its loop');
+        const first = m.run(feeds);
+        const tasks = exports.kiln_threads_tasks();
+        assert.ok(tasks > 0, 'the worker ran no iteration of any parallel loop');
+        const memory = m.memoryBytes, heap = exports.kiln_heap_in_use();
+        let last;
+        for (let i = 0; i < 50; i++) last = m.run(feeds);
+        assert.equal(m.memoryBytes, memory, 'the memory grew over 50 runs');
+        assert.equal(exports.kiln_heap_in_use(), heap, 'the heap in use changed over 50 runs');
+        assert.equal(exports.kiln_threads_running(), 1, 'the workers changed during runs');
+        for (const k of Object.keys(first)) assert.deepEqual(last[k], first[k], `output '${k}' changed from run to run`);
+        assert.ok(!(first[Object.keys(first)[0]].buffer instanceof SharedArrayBuffer), 'outputs must not be views of shared memory');
+        const actual = path.join(tmp, `${name}-threads`);
+        writeOutputs(actual, first, loader.outputs);
+        const r = compare(truth.expected, actual);
+        assert.equal(r.status, 0, `2 threads differ from ONNX Runtime:\n${r.out}`);
+      } finally {
+        m.dispose();
+      }
+      assert.throws(() => m.run(feeds), /run\(\) after dispose\(\)/);
+    });
+  });
+}
+
+describe('choosing the module', () => {
+  const { name, model } = MODELS[0];
+  const skip = modelAvailable(model) ? false : `${model} is missing`;
+
+  test('threads: 1 runs the single-threaded module and says why', { skip }, async () => {
+    const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
+    const m = await loader.load(undefined, { threads: 1 });
+    assert.deepEqual({ ...m.backend }, { name: 'simd', threads: 1, reason: 'options.threads is 1' });
+    m.dispose();
+  });
+
+  test('a model compiled without --threads says so when threads are asked for', { skip }, async () => {
+    const loader = await importLoader(compileWasm(model, name, { fallback: false }));
+    const m = await loader.load(undefined, { threads: 2 });
+    assert.deepEqual({ ...m.backend }, { name: 'simd', threads: 1, reason: 'the model was compiled without --threads' });
+    m.dispose();
+  });
+
+  test('bad options.threads is a TypeError naming it', { skip }, async () => {
+    const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
+    for (const bad of [0, 1.5, '2', -1])
+      await assert.rejects(loader.load(undefined, { threads: bad }), (e) => e instanceof TypeError && /options\.threads must be a whole number of at least 1/.test(e.message));
+  });
+
+  test('the default is the cores, at most 4', { skip }, async () => {
+    const os = await import('node:os');
+    const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
+    const m = await loader.load();
+    const cores = Math.min(4, os.availableParallelism());
+    assert.equal(m.backend.threads, cores);
+    assert.equal(m.backend.name, cores > 1 ? 'threads' : 'simd');
+    m.dispose();
+  });
+});

@@ -115,6 +115,8 @@ struct TargetInfo {
   std::string target = "host"; ///< a Halide target string, or "host"
   int vectorLanesF32 = 4;      ///< f32 lanes of one vector register
   bool isWasm = false;
+  /// arm64 (NEON, 32 vector registers): larger register tiles.
+  bool isArm = false;
   /// "spirv": Vulkan compute; records get a workgroup and invocation tile.
   bool isGpu = false;
 };

@@ -19,6 +19,8 @@ run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
 run unit ctest --test-dir "$build" --output-on-failure -j2
 run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conformance" \
   --expectations "$root/test/conformance/expected.txt"
+# The TF.js op suite: every converter op against TensorFlow.js, cpu and wasm.
+run tfjs-ops env KILN_BUILD_DIR="$build" node "$root/test/tfjs-ops/run.mjs"
 run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/"
 run web env KILN_BUILD_DIR="$build" node --test "$root/test/web/"
 # Real models through the whole compiler: the sweep's sample (test/sweep/README.md).
@@ -31,6 +33,6 @@ run sanitize env KILN_BUILD_DIR="$build" bash "$root/scripts/sanitize.sh" --quic
 run bench env KILN_BUILD_DIR="$build" node "$root/benchmarks/run.mjs" --smoke --out "$build/bench-smoke"
 
 summary=""
-for name in lit unit conformance e2e web sweep sanitize bench; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit conformance tfjs-ops e2e web sweep sanitize bench; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

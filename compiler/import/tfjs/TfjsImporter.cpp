@@ -4,6 +4,7 @@
 #include "compiler/import/tfjs/GraphImporter.h"
 #include "compiler/import/tfjs/ModelJson.h"
 #include "compiler/import/tfjs/Weights.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
 
 namespace kiln {
 
@@ -50,5 +51,7 @@ importTfjsModel(mlir::MLIRContext &context, llvm::StringRef modelJsonPath,
     return withPath(module.takeError());
   return module;
 }
+
+std::vector<std::string> tfjsSupportedOps() { return tfjs_import::tfjsOpTable().names(); }
 
 } // namespace kiln

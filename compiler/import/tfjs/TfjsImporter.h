@@ -45,6 +45,9 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importTfjsModel(mlir::MLIRCont
                                                                   llvm::StringRef modelJsonPath,
                                                                   const TfjsImportOptions &options);
 
+/// Every TF op name the importer converts, sorted (`kilnc --list-ops`).
+std::vector<std::string> tfjsSupportedOps();
+
 } // namespace kiln
 
 #endif

@@ -160,6 +160,7 @@ void registerConvOps(OpTable &table) {
   table.add("Conv2D", convertConv2D, 2, 2);
   table.add("_FusedConv2D", convertFusedConv2D, 2, -1);
   table.add("DepthwiseConv2dNative", convertDepthwise, 2, 2);
+  table.add("DepthwiseConv2d", convertDepthwise, 2, 2); // TF.js's name for the same op
   table.add("FusedDepthwiseConv2dNative", convertFusedDepthwise, 2, -1);
   table.add("Conv2DBackpropInput", convertConvTranspose, 3, 3);
 }

@@ -61,6 +61,12 @@ Value floorDivInt(OpContext &node, Value a, Value b, const Literal *bHost) {
 }
 
 llvm::Error convertBinary(OpContext &node, HostBinary kind) {
+  // TF.js divides int32 by int32 rounding down (tf.div is floorDiv there),
+  // where TF truncates; Kiln follows TF.js.
+  if (kind == HostBinary::RealDiv && node.dtype(0) == DType::I32)
+    kind = HostBinary::FloorDiv;
+  // And TF.js's floorDiv gives int32 whatever its operands (TF: their type).
+  bool toInt = kind == HostBinary::FloorDiv && node.dtype(0) == DType::F32;
   if (node.dtype(0) != node.dtype(1))
     return node.fail("operands have different element types (" + dtypeName(node.dtype(0)) +
                      " and " + dtypeName(node.dtype(1)) + ")");
@@ -71,7 +77,7 @@ llvm::Error convertBinary(OpContext &node, HostBinary kind) {
     auto folded = foldBinary(kind, *node.literal(0), *node.literal(1));
     if (!folded)
       return node.fail(llvm::toString(folded.takeError()));
-    node.setLiteral(0, std::move(*folded));
+    node.setLiteral(0, toInt ? folded->castTo(DType::I32) : std::move(*folded));
     return llvm::Error::success();
   }
   bool isFloat = node.dtype(0) == DType::F32;
@@ -106,8 +112,11 @@ llvm::Error convertBinary(OpContext &node, HostBinary kind) {
                   : binary<tosa::IntDivOp>(node.builder(), node.loc(), a, b);
     break;
   case HostBinary::FloorDiv:
-    out = isFloat ? unary<tosa::FloorOp>(node.builder(), node.loc(),
-                                         divide(node, a, b, node.literal(1)))
+    // The floor is exact, so TOSA's rounding cast to int32 is too.
+    out = isFloat ? castElements(node.builder(), node.loc(),
+                                 unary<tosa::FloorOp>(node.builder(), node.loc(),
+                                                      divide(node, a, b, node.literal(1))),
+                                 node.builder().getI32Type())
                   : floorDivInt(node, a, b, node.literal(1));
     break;
   case HostBinary::FloorMod: {
@@ -180,6 +189,13 @@ llvm::Error convertSquare(OpContext &node) {
   return llvm::Error::success();
 }
 
+llvm::Error convertAbs(OpContext &node) {
+  if (node.dtype(0) == DType::Bool)
+    return node.fail("Abs of a bool tensor is not supported");
+  node.setValue(0, unary<tosa::AbsOp>(node.builder(), node.loc(), node.value(0)));
+  return llvm::Error::success();
+}
+
 llvm::Error convertNeg(OpContext &node) {
   node.setValue(0, unary<tosa::NegateOp>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
@@ -228,6 +244,7 @@ void registerElementwiseOps(OpTable &table) {
   table.add("Div", convert<HostBinary::RealDiv>, 2, 2);
   table.add("FloorDiv", convert<HostBinary::FloorDiv>, 2, 2);
   table.add("FloorMod", convert<HostBinary::FloorMod>, 2, 2);
+  table.add("Mod", convert<HostBinary::FloorMod>, 2, 2); // TF.js's tf.mod floors, as FloorMod
   table.add("Maximum", convert<HostBinary::Maximum>, 2, 2);
   table.add("Minimum", convert<HostBinary::Minimum>, 2, 2);
   table.add("SquaredDifference", convert<HostBinary::SquaredDifference>, 2, 2);
@@ -240,7 +257,7 @@ void registerElementwiseOps(OpTable &table) {
   table.add("Floor", convertUnary<tosa::FloorOp>, 1, 1);
   table.add("Ceil", convertUnary<tosa::CeilOp>, 1, 1);
   table.add("Reciprocal", convertUnary<tosa::ReciprocalOp>, 1, 1);
-  table.add("Abs", convertUnary<tosa::AbsOp>, 1, 1);
+  table.add("Abs", convertAbs, 1, 1);
   table.add("Square", convertSquare, 1, 1);
   table.add("Neg", convertNeg, 1, 1);
   table.add("Cast", convertCast, 1, 1);

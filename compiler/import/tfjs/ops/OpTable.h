@@ -12,6 +12,10 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace kiln::tfjs_import {
 
 class OpContext;
@@ -36,6 +40,15 @@ public:
     return it == map_.end() ? nullptr : &it->second;
   }
 
+  /// Every op name, sorted.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto &entry : map_)
+      out.push_back(entry.getKey().str());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
 private:
   llvm::StringMap<OpInfo> map_;
 };
@@ -45,17 +58,23 @@ private:
 const OpTable &tfjsOpTable();
 
 void registerConvOps(OpTable &table);        // Conv2D, depthwise, fused forms, transposed
+void registerEinsumOps(OpTable &table);      // BatchMatMul(V2), Einsum
 void registerMatMulOps(OpTable &table);      // MatMul, _FusedMatMul
 void registerElementwiseOps(OpTable &table); // arithmetic, AddN, math, Cast
+void registerMathOps(OpTable &table);        // Sin, Atan, Erf, Round, IsNan, Pow, ClipByValue, ...
 void registerActivationOps(OpTable &table);  // Relu, Relu6, Prelu, Elu, Sigmoid, ...
 void registerPoolOps(OpTable &table);        // MaxPool, AvgPool
 void registerTensorOps(OpTable &table);      // Reshape, Transpose, Concat, Pad, DepthToSpace
-void registerSliceOps(OpTable &table);       // StridedSlice, Slice, Split, Unpack
-void registerGatherOps(OpTable &table);      // GatherV2, GatherNd
-void registerShapeOps(OpTable &table);       // Identity, Shape, Fill, Range
-void registerReduceOps(OpTable &table);      // Mean, Sum, Max, Softmax, ArgMax
-void registerResizeOps(OpTable &table);      // ResizeBilinear, ResizeNearestNeighbor
-void registerCompareOps(OpTable &table);     // Equal, Less, ..., LogicalAnd, Select
+void registerTransformOps(
+    OpTable &table);                    // BroadcastTo, ReverseV2, MirrorPad, SpaceToBatchND, OneHot
+void registerSliceOps(OpTable &table);  // StridedSlice, Slice, Split, Unpack
+void registerGatherOps(OpTable &table); // GatherV2, GatherNd
+void registerShapeOps(OpTable &table);  // Identity, Shape, Fill, Range
+void registerScanOps(OpTable &table);   // Cumsum, Cumprod, TopKV2, LowerBound, Bincount
+void registerReduceOps(OpTable &table); // Mean, Sum, Max, Softmax, ArgMax
+void registerNormalizeOps(OpTable &table); // FusedBatchNorm, LRN
+void registerResizeOps(OpTable &table);    // ResizeBilinear, ResizeNearestNeighbor
+void registerCompareOps(OpTable &table);   // Equal, Less, ..., LogicalAnd, Select
 
 } // namespace kiln::tfjs_import
 

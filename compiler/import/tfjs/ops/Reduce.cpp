@@ -1,4 +1,4 @@
-//===- Reduce.cpp - Mean, Sum, Max, Min, Prod, Softmax, ArgMax, ArgMin ----===//
+//===- Reduce.cpp - Mean, Sum, Max, Min, Prod, All, Any, Softmax, ArgMax --===//
 //
 // TOSA reduces one axis at a time and keeps it (size 1); several axes are
 // reduced in turn and keep_dims=false is a final reshape. Mean is a sum
@@ -15,7 +15,7 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-enum class Reduction { Sum, Mean, Max, Min, Prod };
+enum class Reduction { Sum, Mean, Max, Min, Prod, All, Any, EuclideanNorm };
 
 llvm::Error convertReduce(OpContext &node, Reduction kind) {
   auto axesValue = node.constInts(1, "reduction_indices");
@@ -29,16 +29,29 @@ llvm::Error convertReduce(OpContext &node, Reduction kind) {
       return axis.takeError();
     axes.insert(*axis);
   }
-  if (node.dtype(0) == DType::Bool)
-    return node.fail("reductions of bool tensors are not supported");
+  bool logical = kind == Reduction::All || kind == Reduction::Any;
+  if ((node.dtype(0) == DType::Bool) != logical)
+    return node.fail(logical ? "All and Any reduce bool tensors"
+                             : "reductions of bool tensors are not supported");
+  if (kind == Reduction::EuclideanNorm && node.dtype(0) != DType::F32)
+    return node.fail("only float32 EuclideanNorm is supported");
   bool keepDims = node.attrs().getBool("keep_dims", false);
   Value v = node.value(0);
+  if (kind == Reduction::EuclideanNorm) // sqrt of the sum of squares
+    v = mul(node.builder(), node.loc(), v, v);
   int64_t count = 1;
   for (int64_t axis : axes) {
     count *= node.shape(0)[axis];
     switch (kind) {
+    case Reduction::All:
+      v = reduce<tosa::ReduceAllOp>(node.builder(), node.loc(), v, axis);
+      break;
+    case Reduction::Any:
+      v = reduce<tosa::ReduceAnyOp>(node.builder(), node.loc(), v, axis);
+      break;
     case Reduction::Sum:
     case Reduction::Mean:
+    case Reduction::EuclideanNorm:
       v = reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), v, axis);
       break;
     case Reduction::Max:
@@ -60,6 +73,9 @@ llvm::Error convertReduce(OpContext &node, Reduction kind) {
       v = binary<tosa::IntDivOp>(node.builder(), node.loc(), v,
                                  scalarLike(node.builder(), node.loc(), v, count));
   }
+  if (kind == Reduction::EuclideanNorm)
+    v = binary<tosa::PowOp>(node.builder(), node.loc(), v,
+                            scalarLike(node.builder(), node.loc(), v, 0.5));
   if (!keepDims) {
     std::vector<int64_t> shape;
     for (int64_t d = 0; d < rank; ++d)
@@ -126,6 +142,9 @@ void registerReduceOps(OpTable &table) {
   table.add("Max", convert<Reduction::Max>, 2, 2);
   table.add("Min", convert<Reduction::Min>, 2, 2);
   table.add("Prod", convert<Reduction::Prod>, 2, 2);
+  table.add("All", convert<Reduction::All>, 2, 2);
+  table.add("Any", convert<Reduction::Any>, 2, 2);
+  table.add("EuclideanNorm", convert<Reduction::EuclideanNorm>, 2, 2);
   table.add("Softmax", convertSoftmax, 1, 1);
   table.add("LogSoftmax", convertSoftmax, 1, 1);
   table.add("ArgMax", convertArgMax, 2, 2);

@@ -1,4 +1,4 @@
-//===- Shape.cpp - Identity, Shape, Fill, Range, ZerosLike, OnesLike ------===//
+//===- Shape.cpp - Identity, Shape, Fill, Range, Rank, Size, LinSpace ... ===//
 //
 // Shapes are static, so Shape is always known on the host, and Fill and
 // Range with known arguments are constants: the shape subgraphs TF leaves in
@@ -114,6 +114,101 @@ llvm::Error convertRange(OpContext &node) {
   return llvm::Error::success();
 }
 
+// Rank and Size: known from the static shape.
+llvm::Error convertRankOrSize(OpContext &node) {
+  int64_t v = node.opType() == "Rank" ? node.rank(0) : numElements(node.shape(0));
+  node.setLiteral(0, Literal::fromInts(DType::I32, {}, {v}));
+  return llvm::Error::success();
+}
+
+llvm::Error convertShapeN(OpContext &node) {
+  for (int i = 0; i < node.numInputs(); ++i) {
+    llvm::ArrayRef<int64_t> shape = node.shape(i);
+    node.setLiteral(i, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
+                                         std::vector<int64_t>(shape.begin(), shape.end())));
+  }
+  return llvm::Error::success();
+}
+
+// PlaceholderWithDefault is its default (a compiled model takes no optional
+// inputs); Print prints nothing and passes its first input on.
+llvm::Error convertForwardFirst(OpContext &node) {
+  node.forwardInput(0, 0);
+  return llvm::Error::success();
+}
+
+// EnsureShape: the static shape must be the one asked for (-1: any size),
+// TF's `shape` attribute or, as TF.js's op list reads it, a second input.
+llvm::Error convertEnsureShape(OpContext &node) {
+  llvm::Expected<std::vector<int64_t>> shape = std::vector<int64_t>();
+  if (node.numInputs() > 1)
+    shape = node.constInts(1, "shape");
+  else if (auto attr = node.attrs().getShape("shape"))
+    *shape = *attr;
+  else
+    return node.fail("no shape attribute");
+  if (!shape)
+    return shape.takeError();
+  llvm::ArrayRef<int64_t> have = node.shape(0);
+  bool same = shape->size() == have.size();
+  for (size_t i = 0; same && i < have.size(); ++i)
+    same = (*shape)[i] < 0 || (*shape)[i] == have[i];
+  if (!same)
+    return node.fail("the tensor has shape " + shapeString(have) + ", not " + shapeString(*shape));
+  node.forwardInput(0, 0);
+  return llvm::Error::success();
+}
+
+// Ones and Zeros (TF.js's own ops): a known shape, dtype T.
+llvm::Error convertOnesZeros(OpContext &node) {
+  auto dims = node.constInts(0, "shape");
+  if (!dims)
+    return dims.takeError();
+  DType dtype = node.attrs().getType("T").value_or(DType::F32);
+  if (llvm::any_of(*dims, [](int64_t d) { return d < 1; }))
+    return node.fail("cannot make shape " + shapeString(*dims) +
+                     " (empty tensors are not supported)");
+  double value = node.opType() == "Ones" ? 1 : 0;
+  if (numElements(*dims) <= kMaxFoldElements)
+    node.setLiteral(0, Literal::splat(dtype, *dims, value));
+  else
+    node.setValue(0, splatConstant(node.builder(), node.loc(),
+                                   mlirTypeOf(node.builder().getContext(), dtype), value, *dims));
+  return llvm::Error::success();
+}
+
+// BroadcastArgs: the broadcast of two known shapes.
+llvm::Error convertBroadcastArgs(OpContext &node) {
+  auto a = node.constInts(0, "s0");
+  if (!a)
+    return a.takeError();
+  auto b = node.constInts(1, "s1");
+  if (!b)
+    return b.takeError();
+  auto shape = broadcastShapes(*a, *b);
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  node.setLiteral(0, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape->size())}, *shape));
+  return llvm::Error::success();
+}
+
+// LinSpace(start, stop, num): known arguments, computed as TF.js does
+// (start + i * (stop - start) / (num - 1), in float32).
+llvm::Error convertLinSpace(OpContext &node) {
+  const Literal *start = node.literal(0), *stop = node.literal(1), *num = node.literal(2);
+  if (!start || !stop || !num || start->size() != 1 || stop->size() != 1 || num->size() != 1)
+    return node.fail("start, stop and num must be known scalars");
+  int64_t n = num->intAt(0);
+  if (n < 1 || n > kMaxFoldElements)
+    return node.fail("num " + llvm::Twine(n) + " is outside 1.." + llvm::Twine(kMaxFoldElements));
+  float s = start->at(0), step = n > 1 ? static_cast<float>((stop->at(0) - s) / (n - 1)) : 0.f;
+  std::vector<float> values;
+  for (int64_t i = 0; i < n; ++i)
+    values.push_back(s + static_cast<float>(i) * step);
+  node.setLiteral(0, Literal::fromFloats({n}, std::move(values)));
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerShapeOps(OpTable &table) {
@@ -125,6 +220,16 @@ void registerShapeOps(OpTable &table) {
   table.add("ZerosLike", convertConstantLike, 1, 1);
   table.add("OnesLike", convertConstantLike, 1, 1);
   table.add("Range", convertRange, 3, 3);
+  table.add("Rank", convertRankOrSize, 1, 1);
+  table.add("Size", convertRankOrSize, 1, 1);
+  table.add("ShapeN", convertShapeN, 1, -1);
+  table.add("PlaceholderWithDefault", convertForwardFirst, 1, 1);
+  table.add("Print", convertForwardFirst, 1, -1);
+  table.add("EnsureShape", convertEnsureShape, 1, 2);
+  table.add("Ones", convertOnesZeros, 1, 1);
+  table.add("Zeros", convertOnesZeros, 1, 1);
+  table.add("BroadcastArgs", convertBroadcastArgs, 2, 2);
+  table.add("LinSpace", convertLinSpace, 3, 3);
 }
 
 } // namespace kiln::tfjs_import

@@ -2,6 +2,7 @@
 #include "targets/Targets.h"
 
 #include "targets/cpu/CpuTarget.h"
+#include "targets/spirv/SpirvTarget.h"
 #include "targets/wasm/WasmTarget.h"
 
 namespace kiln {
@@ -9,7 +10,8 @@ namespace kiln {
 const std::vector<const Target *> &allTargets() {
   static const CpuTarget cpu;
   static const WasmTarget wasm;
-  static const std::vector<const Target *> targets = {&cpu, &wasm};
+  static const SpirvTarget spirv;
+  static const std::vector<const Target *> targets = {&cpu, &wasm, &spirv};
   return targets;
 }
 

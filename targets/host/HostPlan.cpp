@@ -21,8 +21,8 @@ static llvm::Error planError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-static uint64_t alignUp(uint64_t value) {
-  return (value + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
+static uint64_t alignUp(uint64_t value, uint64_t align = kBufferAlign) {
+  return (value + align - 1) / align * align;
 }
 
 llvm::Expected<ElementKind> elementKind(Type type) {
@@ -119,7 +119,7 @@ struct Interval {
 
 /// Greedy by size, largest first: each interval goes to the lowest offset
 /// that does not overlap a placed interval alive at the same time.
-static uint64_t assignOffsets(std::vector<Interval> &intervals) {
+static uint64_t assignOffsets(std::vector<Interval> &intervals, uint64_t align) {
   std::vector<unsigned> order(intervals.size());
   for (unsigned i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -133,17 +133,17 @@ static uint64_t assignOffsets(std::vector<Interval> &intervals) {
     for (unsigned j : placed) {
       const Interval &other = intervals[j];
       if (other.first <= cur.last && cur.first <= other.last)
-        busy.push_back({other.offset, other.offset + alignUp(other.bytes)});
+        busy.push_back({other.offset, other.offset + alignUp(other.bytes, align)});
     }
     std::sort(busy.begin(), busy.end());
     uint64_t offset = 0;
     for (auto [begin, end] : busy) {
-      if (offset + alignUp(cur.bytes) <= begin)
+      if (offset + alignUp(cur.bytes, align) <= begin)
         break;
       offset = std::max(offset, end);
     }
     cur.offset = offset;
-    total = std::max(total, offset + alignUp(cur.bytes));
+    total = std::max(total, offset + alignUp(cur.bytes, align));
     placed.push_back(i);
   }
   return total;
@@ -179,7 +179,8 @@ static std::optional<unsigned> inPlaceInput(kiln::KernelOp call, kiln::KernelOp 
   return std::nullopt;
 }
 
-llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) {
+llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
+                                  uint64_t alignment) {
   HostPlan plan;
   plan.modelName = sanitizeModelName(modelName);
   if (!main.getBody().hasOneBlock())
@@ -218,7 +219,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
     auto bytes = constantBytes(attr, *desc);
     if (!bytes)
       return bytes.takeError();
-    uint64_t offset = alignUp(plan.weights.size());
+    uint64_t offset = alignUp(plan.weights.size(), alignment);
     plan.weights.resize(offset + bytes->size());
     std::copy(bytes->begin(), bytes->end(), plan.weights.begin() + offset);
     BufferRef ref{BufferRef::Weight, 0, offset, *desc};
@@ -300,7 +301,7 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName) 
     plan.calls.push_back(std::move(call));
   }
 
-  plan.arenaBytes = assignOffsets(intervals);
+  plan.arenaBytes = assignOffsets(intervals, alignment);
   for (const Interval &iv : intervals)
     for (auto [callIndex, argIndex] : iv.uses)
       plan.calls[callIndex].args[argIndex].offset = iv.offset;

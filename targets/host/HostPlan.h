@@ -86,7 +86,10 @@ constexpr uint64_t kBufferAlign = 64;
 
 /// Plans `main`. Fails with a clear message on anything the host cannot run
 /// (an op outside a kernel, a dynamic shape, an unsupported element type).
-llvm::Expected<HostPlan> planHost(mlir::func::FuncOp main, llvm::StringRef modelName);
+/// `alignment`: of every weight and arena offset (the SPIR-V target binds
+/// them as storage buffer ranges: 256, Vulkan's largest offset alignment).
+llvm::Expected<HostPlan> planHost(mlir::func::FuncOp main, llvm::StringRef modelName,
+                                  uint64_t alignment = kBufferAlign);
 
 /// An error naming the first input or output whose element type the C API
 /// (kiln_dtype) cannot describe; the CPU and WASM targets check this, the

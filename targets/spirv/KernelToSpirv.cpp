@@ -1,0 +1,433 @@
+//===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
+#include "targets/spirv/KernelToSpirv.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/SPIRV/Serialization.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace mlir;
+
+namespace kiln::spirv {
+
+static llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string validatorEnv(const SpirvOptions &options) {
+  return options.vulkan11 ? "vulkan1.1" : "vulkan1.0";
+}
+
+namespace {
+
+/// Collects the first error diagnostic (with the op it is attached to) so
+/// that a failure names what could not be lowered.
+struct Diagnostics {
+  explicit Diagnostics(MLIRContext *context)
+      : handler(context, [this](Diagnostic &diag) {
+          if (diag.getSeverity() == DiagnosticSeverity::Error && message.empty())
+            message = diag.str();
+          return success();
+        }) {}
+  std::string message;
+  ScopedDiagnosticHandler handler;
+};
+
+/// The kernel's body as a func.func @k over tensors, printed in the
+/// kernel's context and parsed in the compiler's own.
+std::string kernelAsFunction(KernelOp kernel) {
+  OpBuilder b(kernel->getContext());
+  OwningOpRef<ModuleOp> holder = ModuleOp::create(kernel.getLoc());
+  b.setInsertionPointToEnd(holder->getBody());
+  Block &body = kernel.getBody().front();
+  auto type = b.getFunctionType(body.getArgumentTypes(), kernel->getResultTypes());
+  auto func = b.create<func::FuncOp>(kernel.getLoc(), "k", type);
+  Block *entry = func.addEntryBlock();
+  IRMapping map;
+  for (auto [from, to] : llvm::zip(body.getArguments(), entry->getArguments()))
+    map.map(from, to);
+  b.setInsertionPointToEnd(entry);
+  for (Operation &op : body) {
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
+      SmallVector<Value> results;
+      for (Value v : op.getOperands())
+        results.push_back(map.lookup(v));
+      b.create<func::ReturnOp>(op.getLoc(), results);
+      continue;
+    }
+    b.clone(op, map);
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  holder->print(os, OpPrintingFlags().printGenericOpForm());
+  return text;
+}
+
+/// KILN_SPIRV_DUMP=<dir>: the IR after each step, <dir>/<kernel>.<step>.mlir.
+void dump(ModuleOp module, llvm::StringRef kernel, llvm::StringRef step) {
+  const char *dir = getenv("KILN_SPIRV_DUMP");
+  if (!dir)
+    return;
+  std::error_code ec;
+  llvm::raw_fd_ostream os((llvm::Twine(dir) + "/" + kernel + "." + step + ".mlir").str(), ec);
+  if (!ec)
+    module.print(os);
+}
+
+/// Runs `pipeline` (passes on the module, without the builtin.module anchor).
+LogicalResult runPipeline(ModuleOp module, llvm::StringRef pipeline, Diagnostics &diags) {
+  PassManager pm(module.getContext());
+  std::string parseError;
+  llvm::raw_string_ostream es(parseError);
+  if (failed(parsePassPipeline(pipeline, pm, es))) {
+    diags.message = "internal: bad pass pipeline: " + parseError;
+    return failure();
+  }
+  return pm.run(module);
+}
+
+/// After bufferization: a result computed into a fresh buffer and copied to
+/// its out-parameter is computed there directly; copies left become
+/// linalg.copy (so they run as dispatches); every other buffer the kernel
+/// allocates becomes a scratch argument the host places in the arena.
+LogicalResult placeBuffers(func::FuncOp func, std::vector<uint64_t> &scratchBytes,
+                           Diagnostics &diags) {
+  SmallVector<memref::CopyOp> copies;
+  func.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+  for (memref::CopyOp copy : copies) {
+    auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
+    auto target = dyn_cast<BlockArgument>(copy.getTarget());
+    if (alloc && target && alloc.getType() == target.getType() &&
+        llvm::count_if(alloc->getUsers(), [](Operation *u) { return isa<memref::CopyOp>(u); }) ==
+            1) {
+      alloc.getResult().replaceAllUsesWith(target);
+      copy.erase();
+      alloc.erase();
+      continue;
+    }
+    OpBuilder b(copy);
+    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
+    copy.erase();
+  }
+  SmallVector<memref::AllocOp> allocs;
+  func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+  for (memref::AllocOp alloc : allocs) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity()) {
+      alloc.emitError("an intermediate buffer without a static, dense shape");
+      return failure();
+    }
+    unsigned bits = type.getElementTypeBitWidth();
+    uint64_t bytes = uint64_t(type.getNumElements()) * std::max(1u, bits / 8);
+    scratchBytes.push_back(bytes);
+    BlockArgument arg = func.front().addArgument(type, alloc.getLoc());
+    alloc.getResult().replaceAllUsesWith(arg);
+    alloc.erase();
+  }
+  func.setType(FunctionType::get(func.getContext(), func.front().getArgumentTypes(), {}));
+  (void)diags;
+  return success();
+}
+
+/// A reduction loop that loads and stores one element of a buffer at the
+/// same loop-invariant index (a convolution's accumulator, as linalg lowers
+/// it) carries the value in a register instead: one load before the loop,
+/// one store after. Applied from the innermost loop out, so a whole
+/// reduction nest ends up touching its output once. Measured on lavapipe:
+/// targets/spirv/README.md.
+void promoteAccumulators(func::FuncOp func) {
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // innermost first
+  IRRewriter rewriter(func.getContext());
+  for (scf::ForOp loop : loops) {
+    Block *body = loop.getBody();
+    memref::LoadOp load;
+    memref::StoreOp store;
+    for (Operation &op : *body) {
+      if (auto l = dyn_cast<memref::LoadOp>(op); l && !load)
+        for (Operation *user : l.getMemRef().getUsers())
+          if (auto s = dyn_cast<memref::StoreOp>(user); s && s->getBlock() == body &&
+                                                        l->isBeforeInBlock(s) &&
+                                                        llvm::equal(s.getIndices(), l.getIndices()))
+            load = l, store = s;
+    }
+    if (!load)
+      continue;
+    Value buffer = load.getMemRef();
+    bool invariant =
+        llvm::all_of(load.getIndices(), [&](Value v) { return loop.isDefinedOutsideOfLoop(v); });
+    bool alone = llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+      return user == load || user == store || !loop->isAncestor(user);
+    });
+    if (!invariant || !alone)
+      continue;
+    SmallVector<Value> indices(load.getIndices());
+    rewriter.setInsertionPoint(loop);
+    Value init = rewriter.create<memref::LoadOp>(load.getLoc(), buffer, indices);
+    Value stored = store.getValueToStore();
+    auto replaced = loop.replaceWithAdditionalYields(
+        rewriter, ValueRange{init}, /*replaceInitOperandUsesInLoop=*/false,
+        [&](OpBuilder &, Location, ArrayRef<BlockArgument>) { return SmallVector<Value>{stored}; });
+    if (failed(replaced))
+      continue;
+    auto newLoop = cast<scf::ForOp>(replaced->getOperation());
+    rewriter.replaceAllUsesWith(load.getResult(), newLoop.getRegionIterArgs().back());
+    rewriter.eraseOp(store);
+    rewriter.eraseOp(load);
+    rewriter.setInsertionPointAfter(newLoop);
+    rewriter.create<memref::StoreOp>(newLoop.getLoc(), newLoop.getResults().back(), buffer,
+                                     indices);
+  }
+}
+
+/// Tiles each top-level parallel nest twice, by workgroup x invocation tile
+/// (workgroups) then by invocation tile (invocations), and maps the innermost
+/// three dimensions to x, y, z; outer dimensions and each invocation's tile
+/// run as loops.
+LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record) {
+  std::array<int64_t, 3> wg = {1, 1, 1}, it = {1, 1, 1};
+  for (unsigned i = 0; i < 3 && i < record.workgroup.size(); ++i)
+    wg[i] = record.workgroup[i];
+  for (unsigned i = 0; i < 3 && i < record.invocationTile.size(); ++i)
+    it[i] = record.invocationTile[i];
+  SmallVector<scf::ParallelOp> nests;
+  for (Operation &op : func.front())
+    if (auto nest = dyn_cast<scf::ParallelOp>(op))
+      nests.push_back(nest);
+  MLIRContext *ctx = func.getContext();
+  auto mapping = [&](gpu::Processor p) {
+    AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+    return gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id);
+  };
+  const gpu::Processor blocks[3] = {gpu::Processor::BlockX, gpu::Processor::BlockY,
+                                    gpu::Processor::BlockZ};
+  const gpu::Processor threads[3] = {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
+                                     gpu::Processor::ThreadZ};
+  // What runs between the nests would run on the host: refuse it.
+  for (Operation &op : func.front())
+    if (!isa<scf::ParallelOp, func::ReturnOp, arith::ConstantOp, ViewLikeOpInterface>(op))
+      return op.emitError() << "'" << op.getName()
+                            << "' is not inside a parallel loop nest, so no dispatch would run it";
+  for (scf::ParallelOp nest : nests) {
+    unsigned rank = nest.getNumLoops();
+    SmallVector<int64_t> outerTile(rank, 1), innerTile(rank, 1);
+    for (unsigned i = 0; i < 3 && i < rank; ++i) {
+      outerTile[rank - 1 - i] = wg[i] * it[i];
+      innerTile[rank - 1 - i] = it[i];
+    }
+    auto [outer, middle] = scf::tileParallelLoop(nest, outerTile, /*noMinMaxBounds=*/true);
+    auto assign = [&](scf::ParallelOp loop, const gpu::Processor *procs) {
+      SmallVector<gpu::ParallelLoopDimMappingAttr> dims;
+      for (unsigned d = 0; d < rank; ++d) {
+        unsigned fromInner = rank - 1 - d;
+        dims.push_back(mapping(fromInner < 3 ? procs[fromInner] : gpu::Processor::Sequential));
+      }
+      return gpu::setMappingAttr(loop, dims);
+    };
+    if (failed(assign(outer, blocks)))
+      return failure();
+    if (llvm::all_of(innerTile, [](int64_t t) { return t == 1; })) {
+      if (failed(assign(middle, threads)))
+        return failure();
+      continue;
+    }
+    // Each invocation's own tile runs as plain loops: MLIR 19's
+    // convert-parallel-loops-to-gpu crashes on a third, sequential-mapped
+    // scf.parallel level.
+    std::pair<scf::ParallelOp, scf::ParallelOp> tiled =
+        scf::tileParallelLoop(middle, innerTile, /*noMinMaxBounds=*/true);
+    scf::ParallelOp own = tiled.second;
+    if (failed(assign(tiled.first, threads)))
+      return failure();
+    OpBuilder b(own);
+    scf::buildLoopNest(b, own.getLoc(), own.getLowerBound(), own.getUpperBound(), own.getStep(),
+                       [&](OpBuilder &nb, Location, ValueRange ivs) {
+                         IRMapping map;
+                         map.map(own.getInductionVars(), ivs);
+                         for (Operation &op : own.getBody()->without_terminator())
+                           nb.clone(op, map);
+                       });
+    own.erase();
+  }
+  return success();
+}
+
+/// The func argument a launch operand views (the nests index their buffers
+/// directly after fold-memref-alias-ops; a view left over is looked through).
+std::optional<unsigned> baseArgument(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return std::nullopt;
+    v = view.getViewSource();
+  }
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return std::nullopt;
+  return arg.getArgNumber();
+}
+
+std::once_flag registerOnce;
+
+} // namespace
+
+llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::ScheduleRecord &record,
+                                          const SpirvOptions &options) {
+  std::call_once(registerOnce, [] { registerAllPasses(); });
+  std::string name = kernel.getKernelName().str();
+  auto fail = [&](llvm::StringRef what, llvm::StringRef message) {
+    return error("kernel '" + name + "': " + what + ": " + message);
+  };
+  std::string source = kernelAsFunction(kernel);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  // The attributes built here (loop mappings, ABI) need their dialects.
+  context.loadDialect<gpu::GPUDialect, mlir::spirv::SPIRVDialect, scf::SCFDialect,
+                      memref::MemRefDialect, linalg::LinalgDialect, arith::ArithDialect>();
+  Diagnostics diags(&context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  if (!module)
+    return fail("cannot read it back", diags.message);
+
+  // TOSA to linalg, elementwise chains fused, then buffers: results become
+  // out-parameters after the operands, in the kernel ABI's order.
+  if (failed(runPipeline(*module,
+                         "func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
+                         "tosa-to-tensor,canonicalize),linalg-fuse-elementwise-ops,canonicalize,"
+                         "one-shot-bufferize{bufferize-function-boundaries "
+                         "function-boundary-type-conversion=identity-layout-map},"
+                         "buffer-results-to-out-params,canonicalize,cse",
+                         diags)))
+    return fail("an op the SPIR-V route cannot lower (TOSA to linalg, buffers)", diags.message);
+  dump(*module, name, "1-buffers");
+  auto func = module->lookupSymbol<func::FuncOp>("k");
+  SpirvKernel out;
+  unsigned operands = kernel->getNumOperands() + kernel->getNumResults();
+  if (failed(placeBuffers(func, out.scratchBytes, diags)))
+    return fail("cannot place its buffers", diags.message);
+  if (failed(runPipeline(*module,
+                         "func.func(convert-linalg-to-parallel-loops),"
+                         "fold-memref-alias-ops,canonicalize",
+                         diags)))
+    return fail("cannot lower it to parallel loops", diags.message);
+  dump(*module, name, "2-loops");
+  promoteAccumulators(func);
+  dump(*module, name, "2a-promoted");
+  if (failed(mapLoops(func, record)))
+    return fail("cannot map its loops to workgroups", diags.message);
+  dump(*module, name, "2b-mapped");
+  if (failed(verify(*module)))
+    return fail("internal: invalid IR after mapping its loops", diags.message);
+  if (failed(runPipeline(*module,
+                         "func.func(convert-parallel-loops-to-gpu),lower-affine,"
+                         "canonicalize,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+                         "canonicalize,cse",
+                         diags)))
+    return fail("cannot outline its dispatches", diags.message);
+  dump(*module, name, "3-gpu");
+
+  // Vulkan 1.0 takes SPIR-V 1.0; storage buffers need the
+  // SPV_KHR_storage_buffer_storage_class extension there (core from 1.1).
+  std::string env = options.vulkan11
+                        ? "#spirv.target_env<#spirv.vce<v1.3, [Shader], []>, "
+                          "#spirv.resource_limits<>>"
+                        : "#spirv.target_env<#spirv.vce<v1.0, [Shader], "
+                          "[SPV_KHR_storage_buffer_storage_class]>, #spirv.resource_limits<>>";
+  (*module)->setAttr(mlir::spirv::getTargetEnvAttrName(), parseAttribute(env, &context));
+  module->walk([&](gpu::GPUFuncOp f) {
+    SmallVector<int32_t, 3> size = {1, 1, 1};
+    if (auto known = f.getKnownBlockSize())
+      size.assign(known->begin(), known->end());
+    f->setAttr(mlir::spirv::getEntryPointABIAttrName(),
+               mlir::spirv::getEntryPointABIAttr(&context, size));
+  });
+  if (failed(runPipeline(
+          *module, "convert-gpu-to-spirv,spirv.module(spirv-lower-abi-attrs,spirv-update-vce)",
+          diags)))
+    return fail("an op the SPIR-V route cannot lower (gpu to spirv)", diags.message);
+  dump(*module, name, "4-spirv");
+
+  llvm::StringMap<mlir::spirv::ModuleOp> spirvModules;
+  module->walk([&](mlir::spirv::ModuleOp m) {
+    if (auto symbol = m.getSymName())
+      spirvModules[*symbol] = m;
+  });
+  llvm::StringMap<SmallVector<int32_t, 3>> blockSizes;
+  module->walk([&](gpu::GPUFuncOp f) {
+    auto parent = f->getParentOfType<gpu::GPUModuleOp>();
+    if (auto known = f.getKnownBlockSize())
+      blockSizes[parent.getName()] = SmallVector<int32_t, 3>(known->begin(), known->end());
+  });
+  llvm::Error failure = llvm::Error::success();
+  func.walk([&](gpu::LaunchFuncOp launch) {
+    if (failure)
+      return;
+    StringRef moduleName = launch.getKernelModuleName().getValue();
+    auto found = spirvModules.find(("__spv__" + moduleName).str());
+    if (found == spirvModules.end()) {
+      failure = fail("internal", "no SPIR-V module for " + moduleName.str());
+      return;
+    }
+    SpirvDispatch d;
+    d.entry = launch.getKernelName().str();
+    SmallVector<uint32_t, 0> words;
+    if (mlir::failed(mlir::spirv::serialize(found->second, words))) {
+      failure = fail("cannot serialise SPIR-V", diags.message);
+      return;
+    }
+    d.words.assign(words.begin(), words.end());
+    Value grid[3] = {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()};
+    for (int i = 0; i < 3; ++i) {
+      std::optional<int64_t> c = getConstantIntValue(grid[i]);
+      if (!c || *c < 1) {
+        failure = fail("internal", "a dispatch size that is not a positive constant");
+        return;
+      }
+      d.groups[i] = uint32_t(*c);
+    }
+    auto sizes = blockSizes.lookup(moduleName);
+    for (unsigned i = 0; i < 3 && i < sizes.size(); ++i)
+      d.workgroup[i] = uint32_t(sizes[i]);
+    for (Value arg : launch.getKernelOperands()) {
+      std::optional<unsigned> base = baseArgument(arg);
+      if (!base || !isa<MemRefType>(arg.getType())) {
+        failure = fail("internal", "a dispatch argument that is not one of its buffers");
+        return;
+      }
+      // Operand numbering: the kernel's operands, its results, then
+      // scratch; the func has exactly that order.
+      d.bindings.push_back(*base);
+    }
+    out.dispatches.push_back(std::move(d));
+  });
+  if (failure)
+    return std::move(failure);
+  (void)operands;
+  return out;
+}
+
+} // namespace kiln::spirv

@@ -64,3 +64,19 @@ func.func @generic_and_kept(%x: tensor<4x5xf32>) -> (tensor<4x5xf32>, tensor<4x5
 
 // BADTARGET: error: unknown target 'sparc-64-solaris'
 // BADMODE: Cannot find option named 'auto:magic'
+
+// A conv over 3 input channels (an RGB stem) has too short a reduction to
+// hide its loads: the tile grows down the rows to fill the 24 accumulators
+// AVX-512 allows and the reduction unrolls; AVX2's 12 leave one row.
+// AVX512-LABEL: func.func @rgb_stem
+// AVX512: pattern = conv, vector_width = 16, channel_tile = 16, pixel_tile = 8, row_tile = 3, unroll = 8,
+// AVX2-LABEL: func.func @rgb_stem
+// AVX2: pattern = conv, vector_width = 8, channel_tile = 24, pixel_tile = 4, row_tile = 1, unroll = 1,
+func.func @rgb_stem(%x: tensor<1x17x17x3xf32>, %w: tensor<24x3x3x3xf32>, %b: tensor<24xf32>) -> tensor<1x8x8x24xf32> {
+  %0 = kiln.kernel "stem" (%x, %w, %b) : (tensor<1x17x17x3xf32>, tensor<24x3x3x3xf32>, tensor<24xf32>) -> tensor<1x8x8x24xf32> {
+  ^bb0(%a: tensor<1x17x17x3xf32>, %c: tensor<24x3x3x3xf32>, %d: tensor<24xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>, dilation = array<i64: 1, 1>} : (tensor<1x17x17x3xf32>, tensor<24x3x3x3xf32>, tensor<24xf32>) -> tensor<1x8x8x24xf32>
+    kiln.yield %1 : tensor<1x8x8x24xf32>
+  }
+  return %0 : tensor<1x8x8x24xf32>
+}

@@ -43,8 +43,8 @@ std::vector<std::string> moduleExports(llvm::StringRef modelName) {
 }
 
 std::vector<std::string> threadExports() {
-  return {"kiln_worker_set_stack", "kiln_worker_loop", "kiln_threads_stop", "kiln_threads_running",
-          "kiln_threads_tasks"};
+  return {"kiln_worker_set_stack", "kiln_worker_loop",   "kiln_threads_stop",
+          "kiln_threads_running",  "kiln_threads_tasks", "kiln_threads_caller_may_block"};
 }
 
 /// Static assertions on what the loader assumes of the generated C on wasm32:

@@ -31,7 +31,7 @@ const ARRAYS = {
 };
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
-const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks'];
+const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -312,6 +312,8 @@ export async function load(source, options = {}) {
   for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS, ...(threaded ? THREAD_EXPORTS : [])])
     if (!(name in ex)) throw fail(`${wasmName} is not the module of model '${MODEL.name}' (it lacks the export '${name}')`);
   ex._initialize();
+  // Node's main thread may block while the workers finish; a browser's may not.
+  if (threaded) ex.kiln_threads_caller_may_block(isNode || typeof window === 'undefined' ? 1 : 0);
   // The calling thread runs iterations too: threads - 1 workers.
   const pool = threaded ? await startWorkers(module, ex.memory, ex, backend.threads - 1) : null;
   return new Model(ex, simd, weightBytes, Object.freeze(backend), pool);

@@ -334,6 +334,10 @@ static int workers;   /* workers in their loop, counted by themselves */
 static int in_flight; /* a loop is running: nested parallel loops run inline */
 static int quit;
 static int worker_tasks; /* iterations the workers ran (kiln_threads_tasks) */
+/* Whether the thread that runs the model may block (Node's main thread may,
+ * a browser's may not): it then sleeps instead of spinning while the workers
+ * finish, which leaves a busy machine's cores to them. */
+static int caller_may_block;
 
 /* Spins this long (iterations of an atomic load, about 100 us in V8) for the
  * next loop before sleeping: a model's kernels follow each other closely. */
@@ -359,7 +363,8 @@ static void work(unsigned gen, int worker) {
     }
     if (worker)
       __atomic_fetch_add(&worker_tasks, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&job.done, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_add_fetch(&job.done, 1, __ATOMIC_SEQ_CST) == (int)extent)
+      __builtin_wasm_memory_atomic_notify(&job.done, 1);
   }
 }
 
@@ -387,8 +392,9 @@ int halide_do_par_for(void *user_context, kiln_task fn, int min, int extent,
   __atomic_store_n(&job.next, gen << 16, __ATOMIC_SEQ_CST);
   __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
   work(gen, 0);
-  while (__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) < extent)
-    ;
+  for (int done; (done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST)) < extent;)
+    if (caller_may_block) /* woken by the last iteration; 1 ms at most */
+      __builtin_wasm_memory_atomic_wait32(&job.done, done, 1000000);
   __atomic_store_n(&job.next, gen << 16 | kClosed, __ATOMIC_SEQ_CST);
   int result = job.result;
   __atomic_store_n(&in_flight, 0, __ATOMIC_SEQ_CST);
@@ -447,6 +453,10 @@ int pthread_cond_wait(void *cond, void *mutex) { __builtin_trap(); }
 int pthread_cond_signal(void *cond) { __builtin_trap(); }
 int pthread_cond_broadcast(void *cond) { __builtin_trap(); }
 int pthread_cond_destroy(void *cond) { __builtin_trap(); }
+
+KILN_EXPORT(kiln_threads_caller_may_block) void kiln_threads_caller_may_block(int may) {
+  __atomic_store_n(&caller_may_block, may, __ATOMIC_SEQ_CST);
+}
 
 /* How many loop iterations the workers have run, for the tests: proof that
  * the kernels' parallel loops reached them. */

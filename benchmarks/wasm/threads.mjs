@@ -1,0 +1,57 @@
+// 1 vs N threads of a Kiln threaded WASM module in Node (kilnc --target=wasm
+// --threads): both loaded side by side, then rounds that alternate which
+// runs first, each setting running about --round-ms per round. Prints the
+// median, p25-p75 and min of each, and the ratio 1 thread / N threads.
+//
+//   node benchmarks/wasm/threads.mjs DIR/NAME.mjs [--threads 2] [--rounds 10] [--round-ms 300]
+//
+// A time is one whole run() as the caller sees it (input in, outputs out).
+// Nothing here asserts a speed: the machine's load moves 2-thread times most.
+
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const loaderPath = args.find((a) => a.endsWith('.mjs'));
+if (!loaderPath) {
+  console.error('usage: node benchmarks/wasm/threads.mjs DIR/NAME.mjs [--threads 2] [--rounds 10] [--round-ms 300]');
+  process.exit(2);
+}
+const threads = option('--threads', 2), rounds = option('--rounds', 10), roundMs = option('--round-ms', 300);
+
+const loader = await import(pathToFileURL(path.resolve(loaderPath)).href);
+const feeds = Object.fromEntries(loader.inputs.map((t) => {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  return [t.name, new Float32Array(n).map((_, i) => Math.sin(i * 0.37))];
+}));
+const settings = [];
+for (const n of [1, threads]) {
+  const m = await loader.load(undefined, { threads: n });
+  if (n > 1 && m.backend.name !== 'threads') throw new Error(`${n} threads unavailable: ${m.backend.reason}`);
+  settings.push({ n, m, samples: [] });
+}
+// Warm-up: 3 runs and 0.5 s each.
+for (const s of settings)
+  for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 500; i++) s.m.run(feeds);
+for (let r = 0; r < rounds; r++)
+  for (const s of r % 2 ? [...settings].reverse() : settings)
+    for (const t0 = performance.now(); performance.now() - t0 < roundMs;) {
+      const t = performance.now();
+      s.m.run(feeds);
+      s.samples.push(performance.now() - t);
+    }
+const stat = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { median: q(0.5), p25: q(0.25), p75: q(0.75), min: s[0], runs: s.length };
+};
+const [one, many] = settings.map((s) => ({ n: s.n, ...stat(s.samples) }));
+for (const s of [one, many])
+  console.log(`${path.basename(loaderPath, '.mjs')}: ${s.n} thread(s): median ${s.median.toFixed(3)} ms (p25-p75 ${s.p25.toFixed(3)}-${s.p75.toFixed(3)}, min ${s.min.toFixed(3)}, ${s.runs} runs)`);
+console.log(`ratio 1/${threads} threads: median ${(one.median / many.median).toFixed(2)}x, min ${(one.min / many.min).toFixed(2)}x; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+for (const s of settings) s.m.dispose();

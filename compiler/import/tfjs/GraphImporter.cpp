@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <map>
 #include <queue>
 
 using namespace mlir;
@@ -250,6 +251,8 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
     }
   }
   std::vector<std::string> undefined, unsupported, strayPlaceholders;
+  std::map<std::string, std::vector<std::string>> unsupportedOps; // op -> node names
+  std::vector<std::string> unsupportedOrder;
   llvm::StringSet<> inputNodes;
   for (const InterfaceTensor &in : inputs_)
     inputNodes.insert(nodeOf(in.tensor));
@@ -274,12 +277,27 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
       if (!inputNodes.contains(node.name))
         strayPlaceholders.push_back(describeNode(node));
     } else if (node.op != "Const" && !tfjsOpTable().lookup(node.op)) {
-      unsupported.push_back(describeNode(node));
+      unsupported.push_back(node.name);
+      unsupportedOps[node.op].push_back(node.name);
+      if (unsupportedOps[node.op].size() == 1)
+        unsupportedOrder.push_back(node.op);
     }
   }
-  if (!unsupported.empty())
-    return makeError("unsupported ops (" + llvm::Twine(unsupported.size()) +
-                     " nodes): " + joinList(unsupported));
+  if (!unsupported.empty()) {
+    // By op, in the order first met, with a count and the first node names.
+    std::vector<std::string> groups;
+    for (const std::string &op : unsupportedOrder) {
+      const std::vector<std::string> &names = unsupportedOps[op];
+      std::string group = op + " x" + std::to_string(names.size()) + " (";
+      for (size_t k = 0; k < names.size() && k < 8; ++k)
+        group += (k ? ", '" : "'") + names[k] + "'";
+      if (names.size() > 8)
+        group += ", and " + std::to_string(names.size() - 8) + " more";
+      groups.push_back(group + ")");
+    }
+    return makeError("unsupported ops (" + llvm::Twine(unsupported.size()) + " nodes, " +
+                     llvm::Twine(groups.size()) + " ops): " + joinList(groups));
+  }
   if (!undefined.empty())
     return makeError("inputs that no node defines: " + joinList(undefined));
   if (!strayPlaceholders.empty())

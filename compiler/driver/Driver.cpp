@@ -112,6 +112,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.sourceName = llvm::sys::path::filename(options.inputPath).str();
   targetOptions.cpu = options.cpu;
   targetOptions.cpuFeatures = options.cpuFeatures;
+  targetOptions.vulkan = options.vulkan;
+  targetOptions.fp16Storage = options.fp16Storage;
   targetOptions.scheduleMode = *scheduleMode;
   targetOptions.externalWeights = options.externalWeights;
   targetOptions.wasmFallback = options.wasmFallback;

@@ -38,6 +38,9 @@ struct DriverOptions {
   std::string cpu = "host";
   /// --cpu-features: host (default), sse41, avx2, avx512; arm64: dotprod,fp16.
   std::string cpuFeatures = "host";
+  /// --vulkan, --fp16-storage: the spirv target's (targets/spirv/README.md).
+  std::string vulkan = "1.0";
+  bool fp16Storage = false;
   /// --schedule: template (default) or auto:adams2019|li2018|mullapudi2016.
   std::string scheduleMode = "template";
   /// kiln-fuse-blocks (template schedules only). Unset: on for the CPU,

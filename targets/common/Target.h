@@ -39,6 +39,10 @@ struct TargetOptions {
   /// --cpu-features: host (default), sse41, avx2, avx512; for arm64,
   /// dotprod and/or fp16.
   std::string cpuFeatures = "host";
+  /// spirv: --vulkan, the Vulkan version the modules target ("1.0" or
+  /// "1.1"), and --fp16-storage.
+  std::string vulkan = "1.0";
+  bool fp16Storage = false;
   /// For progress lines and warnings: what the user asked for (records
   /// carry the mode of each kernel).
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;

@@ -1,6 +1,7 @@
 //===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
 #include "targets/spirv/KernelToSpirv.h"
 
+#include "codegen/schedule/KernelInfo.h"
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,6 +13,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -75,6 +77,16 @@ std::string kernelAsFunction(KernelOp kernel) {
         results.push_back(map.lookup(v));
       b.create<func::ReturnOp>(op.getLoc(), results);
       continue;
+    }
+    // Operands codegen bakes in (a transpose's perms, a pad's padding) are
+    // kernel inputs whose value is known: constants again here, as the
+    // TOSA to linalg conversions need (kernelKey tells such kernels apart).
+    for (OpOperand &operand : op.getOpOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand.get());
+      if (!arg || arg.getOwner() != &body || !codegen::isStaticOperand(operand))
+        continue;
+      if (std::optional<ElementsAttr> value = codegen::constantValue(arg))
+        map.map(arg, b.create<tosa::ConstOp>(op.getLoc(), value->getType(), *value));
     }
     b.clone(op, map);
   }
@@ -365,9 +377,10 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
     f->setAttr(mlir::spirv::getEntryPointABIAttrName(),
                mlir::spirv::getEntryPointABIAttr(&context, size));
   });
-  if (failed(runPipeline(
-          *module, "convert-gpu-to-spirv,spirv.module(spirv-lower-abi-attrs,spirv-update-vce)",
-          diags)))
+  if (failed(runPipeline(*module,
+                         "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
+                         "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)",
+                         diags)))
     return fail("an op the SPIR-V route cannot lower (gpu to spirv)", diags.message);
   dump(*module, name, "4-spirv");
 

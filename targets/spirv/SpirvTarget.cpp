@@ -25,6 +25,11 @@ static llvm::Error error(const llvm::Twine &message) {
 llvm::Error SpirvTarget::checkOptions(const TargetOptions &options) const {
   if (options.cpuFeatures != "host")
     return error("--cpu-features is for the cpu target, not spirv");
+  if (options.vulkan != "1.0" && options.vulkan != "1.1")
+    return error("unknown --vulkan '" + options.vulkan + "' (expected 1.0 or 1.1)");
+  if (options.fp16Storage)
+    return error("--fp16-storage is not implemented by the spirv target yet (activations are "
+                 "float32)");
   if (options.externalWeights)
     return error("--weights=external is not supported by the spirv target yet (weights are "
                  "linked into libNAME.a)");
@@ -102,6 +107,7 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
     return tmp.takeError();
 
   spirv::SpirvOptions spirvOptions;
+  spirvOptions.vulkan11 = options.vulkan == "1.1";
   std::vector<spirv::SpirvKernel> kernels;
   std::vector<std::string> published = {"lib" + m + ".a",           m + ".h",
                                         "libkiln_runtime_vulkan.a", "kiln_runtime_vulkan.h",
@@ -147,7 +153,8 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   if (options.sizeReport)
     *options.sizeReport << report;
 
-  spirv::SpirvHostOptions hostOptions{options.sourceName, 0};
+  // KILN_VK_FEATURE_VULKAN_1_1: create refuses a 1.0 device for 1.1 modules.
+  spirv::SpirvHostOptions hostOptions{options.sourceName, spirvOptions.vulkan11 ? 1u : 0u};
   if (auto err = toolchain::writeFile(tmp->file(m + ".size.txt"), report))
     return err;
   if (auto err = toolchain::writeFile(tmp->file(m + ".h"),

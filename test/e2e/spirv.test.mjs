@@ -68,10 +68,11 @@ function runAndCompare(out, oracleDir, inputs, runs) {
 
 // Runs per model: more than one checks that a second run (the recorded
 // command buffer submitted again) gives the same outputs; BlazeFace back
-// takes seconds per run on lavapipe, so it runs once.
+// and MobileNetV2 take seconds per run on lavapipe, so they run once.
 const onnxCases = [
   ['blazeface front', models.blazefaceFront, 'sp_bf_front', 3],
   ['blazeface back', models.blazefaceBack, 'sp_bf_back', 1],
+  ['mobilenetv2', models.mobilenetv2, 'sp_mnv2', 1],
 ];
 
 for (const [label, model, name, runs] of onnxCases) {

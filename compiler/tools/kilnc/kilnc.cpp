@@ -23,8 +23,8 @@ int main(int argc, char **argv) {
       "compile-to",
       cl::desc("Last phase to run: import, graph, kernels, schedules, artifact (default)"),
       cl::value_desc("phase"), cl::init("artifact"), cl::cat(category));
-  cl::opt<std::string> target("target", cl::desc("Target: cpu (default) or wasm"), cl::init("cpu"),
-                              cl::cat(category));
+  cl::opt<std::string> target("target", cl::desc("Target: cpu (default), wasm or spirv"),
+                              cl::init("cpu"), cl::cat(category));
   cl::list<std::string> inputShape(
       "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
       cl::value_desc("name=DxDx..."), cl::cat(category));
@@ -41,6 +41,12 @@ int main(int argc, char **argv) {
       "schedule",
       cl::desc("template (default: Kiln's schedules) or auto:adams2019|li2018|mullapudi2016"),
       cl::init("template"), cl::cat(category));
+  cl::opt<std::string> vulkan(
+      "vulkan", cl::desc("spirv: the Vulkan version the modules target, 1.0 (default) or 1.1"),
+      cl::init("1.0"), cl::cat(category));
+  cl::opt<bool> fp16Storage("fp16-storage",
+                            cl::desc("spirv: activations stored as float16 (not implemented yet)"),
+                            cl::cat(category));
   cl::opt<bool> fuseBlocks(
       "fuse-blocks",
       cl::desc("Fuse inverted-residual blocks into one kernel each (template schedules; "
@@ -100,6 +106,12 @@ int main(int argc, char **argv) {
   options.modelName = name;
   options.cpu = cpu;
   options.cpuFeatures = cpuFeatures;
+  if ((vulkan.getNumOccurrences() || fp16Storage) && target != "spirv") {
+    errs() << "kilnc: error: --vulkan and --fp16-storage apply to --target=spirv only\n";
+    return 1;
+  }
+  options.vulkan = vulkan;
+  options.fp16Storage = fp16Storage;
   options.scheduleMode = schedule;
   if (fuseBlocks.getNumOccurrences())
     options.fuseBlocks = fuseBlocks;

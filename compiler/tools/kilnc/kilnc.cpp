@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/Driver.h"
+#include "compiler/import/tfjs/TfjsImporter.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -15,8 +16,11 @@ using namespace llvm;
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::OptionCategory category("kilnc options");
-  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.mlir>"), cl::Required,
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
                              cl::cat(category));
+  cl::opt<bool> listOps("list-ops",
+                        cl::desc("Print the TF.js ops Kiln imports, one a line, and exit"),
+                        cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file, or directory for artifacts"),
                               cl::value_desc("path"), cl::init("-"), cl::cat(category));
   cl::opt<std::string> compileTo(
@@ -97,6 +101,15 @@ int main(int argc, char **argv) {
       arg = "--wasm-threads";
   cl::ParseCommandLineOptions(int(args.size()), args.data(),
                               "kilnc: compile a neural-network model\n");
+  if (listOps) {
+    for (const std::string &op : kiln::tfjsSupportedOps())
+      outs() << "tfjs " << op << "\n";
+    return 0;
+  }
+  if (input.empty()) {
+    errs() << "kilnc: error: no model given (kilnc model.onnx|model.json|model.mlir)\n";
+    return 1;
+  }
 
   kiln::DriverOptions options;
   options.inputPath = input;

@@ -236,11 +236,37 @@ LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record)
                                     gpu::Processor::BlockZ};
   const gpu::Processor threads[3] = {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
                                      gpu::Processor::ThreadZ};
-  // What runs between the nests would run on the host: refuse it.
-  for (Operation &op : func.front())
-    if (!isa<scf::ParallelOp, func::ReturnOp, arith::ConstantOp, ViewLikeOpInterface>(op))
-      return op.emitError() << "'" << op.getName()
-                            << "' is not inside a parallel loop nest, so no dispatch would run it";
+  // Code between the nests (a reduction to one element, whose unit loops
+  // canonicalisation removed) runs as a one-iteration nest of its own.
+  auto outside = [](Operation &op) {
+    return !isa<scf::ParallelOp, func::ReturnOp, arith::ConstantOp, ViewLikeOpInterface>(op);
+  };
+  for (Block::iterator it = func.front().begin(); it != func.front().end();) {
+    if (!outside(*it)) {
+      ++it;
+      continue;
+    }
+    SmallVector<Operation *> run;
+    for (; it != func.front().end() && outside(*it); ++it)
+      run.push_back(&*it);
+    for (Operation *op : run)
+      for (Operation *user : op->getUsers())
+        if (!llvm::is_contained(run, func.front().findAncestorOpInBlock(*user)))
+          return op->emitError() << "'" << op->getName()
+                                 << "' is used outside the code that would run as its dispatch";
+    OpBuilder b(run.front());
+    Location loc = run.front()->getLoc();
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    auto single = b.create<scf::ParallelOp>(loc, ValueRange{zero}, ValueRange{one}, ValueRange{one},
+                                            [](OpBuilder &, Location, ValueRange) {});
+    Block *body = single.getBody();
+    if (body->empty() || !body->back().hasTrait<OpTrait::IsTerminator>())
+      OpBuilder::atBlockEnd(body).create<scf::ReduceOp>(loc);
+    for (Operation *op : run)
+      op->moveBefore(single.getBody()->getTerminator());
+    nests.push_back(single);
+  }
   for (scf::ParallelOp nest : nests) {
     unsigned rank = nest.getNumLoops();
     SmallVector<int64_t> outerTile(rank, 1), innerTile(rank, 1);
@@ -378,7 +404,7 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
                mlir::spirv::getEntryPointABIAttr(&context, size));
   });
   if (failed(runPipeline(*module,
-                         "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
+                         "gpu.module(arith-expand,convert-math-to-spirv),convert-gpu-to-spirv,"
                          "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)",
                          diags)))
     return fail("an op the SPIR-V route cannot lower (gpu to spirv)", diags.message);

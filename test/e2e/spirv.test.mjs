@@ -88,4 +88,21 @@ for (const [label, model, name, runs] of onnxCases) {
   });
 }
 
+// TF.js graph models: TensorFlow.js itself is the oracle (tfjs_run.mjs, on
+// the same fixed-seed inputs it makes), as in tfjs.test.mjs. MoveNet
+// lightning does not lower yet (its argmax kernel).
+const tfjsCases = [['facemesh', 'facemesh.json', 'sp_tf_facemesh']];
+
+for (const [label, file, name] of tfjsCases) {
+  test(`${label} (TF.js): SPIR-V on lavapipe matches TensorFlow.js`, (t) => {
+    const model = path.join(human, file);
+    assert.ok(fs.existsSync(model), `${model} is missing (run scripts/setup.sh)`);
+    const dir = path.join(work, `${name}_oracle`);
+    node('tfjs_run.mjs', [model, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/tfjs`, '--make-inputs', '3']);
+    const out = compileRunner(model, name);
+    const log = runAndCompare(out, `${dir}/tfjs`, `${dir}/in`, 1);
+    t.diagnostic(log.trim().replace(/\n/g, '; '));
+  });
+}
+
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -59,12 +59,14 @@ Result runCase(const std::string &dir, double rtol, double atol) {
   auto module = importOnnxFile(context, dir + "/model.onnx", options);
   if (!module) {
     // Ops whose shape-like operands arrive as graph inputs (Reshape's shape,
-    // Slice's starts...) need them as constants in a static compiler: retry
-    // once with every integer input made an initializer holding its data.
+    // Slice's starts, OneHot's depth, Pad's value...) need them as constants
+    // in a static compiler: retry once with every integer input, and every
+    // scalar input, made an initializer holding its data.
     std::string message = withoutPath(llvm::toString(module.takeError()), dir + "/model.onnx");
     std::vector<std::string> constants;
     for (const jit::HostTensor &in : inputs)
-      if (in.dtype == kiln::DType::I64 || in.dtype == kiln::DType::I32)
+      if (in.dtype == kiln::DType::I64 || in.dtype == kiln::DType::I32 ||
+          std::all_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d == 1; }))
         constants.push_back(in.name);
     if (message.find("constant") == std::string::npos || constants.empty())
       return done(Status::Unsupported, "import: " + message);
@@ -81,8 +83,8 @@ Result runCase(const std::string &dir, double rtol, double atol) {
     module = importOnnxFile(context, patched, patchedOptions);
     llvm::sys::fs::remove(patched);
     if (!module)
-      return done(Status::Unsupported,
-                  "import (integer inputs as constants): " + llvm::toString(module.takeError()));
+      return done(Status::Unsupported, "import (integer and scalar inputs as constants): " +
+                                           llvm::toString(module.takeError()));
     inputs = std::move(remaining);
   }
   // The JIT's variant of the schedules phase: this machine, templates.

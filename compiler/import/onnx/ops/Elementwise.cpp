@@ -205,8 +205,19 @@ llvm::Error convertSqrt(OpContext &op) {
 
 llvm::Error convertPow(OpContext &op) {
   Value x = op.value(0);
-  if (!isa<FloatType>(typeOf(x).getElementType()))
-    return op.fail("Pow is only supported on floating-point tensors");
+  Type element = typeOf(x).getElementType();
+  if (!isa<FloatType>(element)) {
+    // Integer bases: pow in f32, rounded back (tosa.cast rounds to nearest),
+    // exact while the result stays below 2^24.
+    if (element.isInteger(1))
+      return op.fail("Pow does not take bool tensors");
+    Type f32 = op.builder().getF32Type();
+    Value power =
+        binary<tosa::PowOp>(op.builder(), op.loc(), castElements(op.builder(), op.loc(), x, f32),
+                            castElements(op.builder(), op.loc(), op.value(1), f32));
+    op.setValue(0, castElements(op.builder(), op.loc(), power, element));
+    return llvm::Error::success();
+  }
   // Common exponents become cheaper, exact ops (when they do not change the
   // result's shape by broadcasting).
   if (const Literal *e = op.literal(1); e && e->size() == 1 && op.rank(1) <= op.rank(0)) {
@@ -268,8 +279,8 @@ llvm::Error convertNot(OpContext &op) {
   return llvm::Error::success();
 }
 
-llvm::Error convertCast(OpContext &op) {
-  int32_t to = static_cast<int32_t>(op.attrInt("to", 0));
+// Cast of input 0 to ONNX type `to`: Cast's attribute, CastLike's input 1.
+llvm::Error castTo(OpContext &op, int32_t to) {
   if (dtypeSize(to) == 0)
     return op.fail("Cast to " + dtypeName(to) + " is not supported");
   if (const Literal *x = op.literal(0); x && (x->size() <= kMaxFoldElements || x->isSplat())) {
@@ -292,6 +303,12 @@ llvm::Error convertCast(OpContext &op) {
   op.setValue(0, castElements(op.builder(), op.loc(), x, target));
   return llvm::Error::success();
 }
+
+llvm::Error convertCast(OpContext &op) {
+  return castTo(op, static_cast<int32_t>(op.attrInt("to", 0)));
+}
+
+llvm::Error convertCastLike(OpContext &op) { return castTo(op, dtypeFor(op.elementType(1))); }
 
 } // namespace
 
@@ -320,6 +337,7 @@ void registerElementwiseOps(OpTable &table) {
   table.add("Where", convertWhere);
   table.add("Not", convertNot);
   table.add("Cast", convertCast);
+  table.add("CastLike", convertCastLike);
 }
 
 } // namespace kiln::onnx_import

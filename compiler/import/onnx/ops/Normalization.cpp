@@ -1,10 +1,14 @@
-//===- Normalization.cpp - BatchNormalization (inference) -----------------===//
+//===- Normalization.cpp - BatchNormalization (inference), LayerNorm ------===//
 //
 // Inference-mode batch norm is a per-channel affine map:
 //   y = x * k + (bias - mean * k),  k = scale / sqrt(var + epsilon).
 // With constant statistics, k and the offset are folded here (in double,
 // rounded once to the tensor's type), leaving one mul and one add that the
 // graph phase folds into the preceding convolution.
+//
+// LayerNormalization normalizes over the axes from `axis` to the last:
+//   y = (x - mean) * rsqrt(mean((x - mean)^2) + epsilon) * scale + bias,
+// with the mean and 1/stddev as optional outputs (reduced axes kept as 1).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
@@ -73,10 +77,48 @@ llvm::Error convertBatchNormalization(OpContext &op) {
   return llvm::Error::success();
 }
 
+llvm::Error convertLayerNormalization(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  Value x = op.value(0);
+  int64_t rank = typeOf(x).getRank();
+  if (!isa<FloatType>(typeOf(x).getElementType()))
+    return op.fail("LayerNormalization is only supported on floating-point tensors");
+  auto axis = op.normalizeAxis(op.attrInt("axis", -1), rank);
+  if (!axis)
+    return axis.takeError();
+  if (op.attrInt("stash_type", 1) != 1)
+    return op.fail("stash_type other than float is not supported");
+  double epsilon = op.attrFloat("epsilon", 1e-5f);
+  int64_t count = 1;
+  for (int64_t d = *axis; d < rank; ++d)
+    count *= typeOf(x).getDimSize(d);
+  auto mean = [&](Value v) {
+    for (int64_t d = *axis; d < rank; ++d)
+      v = reduce<tosa::ReduceSumOp>(b, loc, v, d);
+    return mul(b, loc, v, scalarLike(b, loc, v, 1.0 / count));
+  };
+  Value mu = mean(x);
+  Value centered = binary<tosa::SubOp>(b, loc, x, mu);
+  Value variance = mean(mul(b, loc, centered, centered));
+  Value invStd = unary<tosa::RsqrtOp>(
+      b, loc, binary<tosa::AddOp>(b, loc, variance, scalarLike(b, loc, variance, epsilon)));
+  Value y = mul(b, loc, mul(b, loc, centered, invStd), op.value(1));
+  if (op.hasInput(2))
+    y = binary<tosa::AddOp>(b, loc, y, op.value(2));
+  op.setValue(0, y);
+  if (op.hasOutput(1))
+    op.setValue(1, mu);
+  if (op.hasOutput(2))
+    op.setValue(2, invStd);
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerNormalizationOps(OpTable &table) {
   table.add("BatchNormalization", convertBatchNormalization);
+  table.add("LayerNormalization", convertLayerNormalization);
 }
 
 } // namespace kiln::onnx_import

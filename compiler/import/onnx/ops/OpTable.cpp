@@ -20,6 +20,8 @@ const OpTable &onnxOpTable() {
     registerResizeOps(t);
     registerMathOps(t);
     registerLogicOps(t);
+    registerLossOps(t);
+    registerMaskOps(t);
     return t;
   }();
   return table;

@@ -47,6 +47,8 @@ void registerShapeOps(OpTable &table);         // Constant, ConstantOfShape, Sha
 void registerReduceOps(OpTable &table);        // ReduceMean, ReduceSum, ReduceL2, ArgMax, ...
 void registerResizeOps(OpTable &table);        // Resize, Upsample
 void registerMathOps(OpTable &table);          // Sin, Atan, Softplus, Selu, Round, IsInf, ...
+void registerLossOps(OpTable &table);          // GatherElements, NLLLoss, SoftmaxCrossEntropyLoss
+void registerMaskOps(OpTable &table);          // Trilu, Hardmax, OneHot, EyeLike
 void registerLogicOps(OpTable &table);         // And, Or, Xor, LessOrEqual, BitShift, Mod
 
 } // namespace kiln::onnx_import

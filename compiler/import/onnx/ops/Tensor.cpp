@@ -141,11 +141,23 @@ llvm::Error convertIdentity(OpContext &op) {
   return llvm::Error::success();
 }
 
-// Inference: Dropout is the identity; its mask output is not supported.
+// Inference: Dropout is the identity and its mask all true. A constant
+// training_mode of true would draw a random mask: refused.
 llvm::Error convertDropout(OpContext &op) {
-  if (op.hasOutput(1))
-    return op.fail("the mask output is not supported (inference only)");
+  if (op.hasInput(2)) {
+    const Literal *training = op.literal(2);
+    if (!training)
+      return op.fail("training_mode must be a constant (Kiln compiles inference)");
+    const Literal *ratio = op.hasInput(1) ? op.literal(1) : nullptr;
+    bool zeroRatio = ratio && ratio->size() == 1 && ratio->doubleAt(0) == 0.0;
+    if (training->intAt(0) && !zeroRatio) // a zero ratio drops nothing
+      return op.fail("training_mode = true is not supported (Kiln compiles inference)");
+  }
   op.forwardInput(0, 0);
+  if (op.hasOutput(1)) {
+    std::vector<int64_t> shape(op.shape(0).begin(), op.shape(0).end());
+    op.setLiteral(1, Literal::splat(kBool, shape, {1}));
+  }
   return llvm::Error::success();
 }
 

@@ -48,6 +48,13 @@ llvm::Error convertTrilu(OpContext &op) {
     for (int64_t j = 0; j < cols; ++j)
       mask.push_back(upper ? j - i >= k : j - i <= k);
   Value x = op.value(0);
+  // An all-false mask: zeros of x's shape (TOSA's select folder would
+  // return its 1x1 operand as is).
+  if (llvm::none_of(mask, [](int64_t m) { return m != 0; })) {
+    op.setValue(0, splatConstant(op.builder(), op.loc(), typeOf(x).getElementType(), 0.0,
+                                 typeOf(x).getShape()));
+    return llvm::Error::success();
+  }
   Value keep = intConstant(op.builder(), op.loc(), mask, shape, op.builder().getI1Type());
   op.setValue(0, select(op.builder(), op.loc(), keep, x, scalarLike(op.builder(), op.loc(), x, 0)));
   return llvm::Error::success();

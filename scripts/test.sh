@@ -11,9 +11,10 @@ bash "$root/scripts/build.sh" || { echo "test: build failed"; exit 1; }
 declare -A results
 status=0
 run() { # <name> <command...>
-  local name=$1; shift
+  local name=$1 t0=$SECONDS; shift
   echo "== $name"
   if "$@"; then results[$name]=pass; else results[$name]=FAIL; status=1; fi
+  results[$name]+=" ($((SECONDS - t0)) s)"
 }
 run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
 run unit ctest --test-dir "$build" --output-on-failure -j2

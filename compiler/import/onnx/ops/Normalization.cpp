@@ -89,6 +89,14 @@ llvm::Error convertLayerNormalization(OpContext &op) {
     return axis.takeError();
   if (op.attrInt("stash_type", 1) != 1)
     return op.fail("stash_type other than float is not supported");
+  // Scale and B are broadcast to the normalized shape X.shape[axis:] (a
+  // fuzzer found a bias that does not, which TOSA's add then rejected).
+  llvm::ArrayRef<int64_t> normalized = op.shape(0).drop_front(*axis);
+  if (llvm::Error err = op.checkBroadcastsTo(1, normalized, "Scale"))
+    return err;
+  if (op.hasInput(2))
+    if (llvm::Error err = op.checkBroadcastsTo(2, normalized, "B"))
+      return err;
   double epsilon = op.attrFloat("epsilon", 1e-5f);
   int64_t count = 1;
   for (int64_t d = *axis; d < rank; ++d)

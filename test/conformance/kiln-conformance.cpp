@@ -90,6 +90,9 @@ int main(int argc, char **argv) {
   cl::opt<std::string> data("data", cl::desc("Folder of ONNX node tests"),
                             cl::init("/usr/share/libonnx-testdata/data/node"));
   cl::opt<std::string> filter("filter", cl::desc("Only tests whose name matches this regex"));
+  cl::opt<std::string> shard(
+      "shard", cl::desc("I/N: only every N-th test from the I-th (0-based), in name order, "
+                        "after --filter (a fixed sample: scripts/test.sh)"));
   cl::opt<unsigned> jobs("jobs", cl::desc("Tests run at once"), cl::init(2));
   cl::opt<double> timeout("timeout", cl::desc("Seconds per test"), cl::init(120));
   cl::opt<std::string> reportDir("report-dir", cl::desc("Where report.md/json go"),
@@ -116,6 +119,24 @@ int main(int argc, char **argv) {
     }
     llvm::erase_if(dirs,
                    [&](const std::string &d) { return !re.match(d.substr(d.rfind('/') + 1)); });
+  }
+  if (!shard.empty() && update) {
+    llvm::errs() << "kiln-conformance: error: --update-expectations needs the whole suite, "
+                    "not a --shard\n";
+    return 1;
+  }
+  if (!shard.empty()) {
+    unsigned index = 0, count = 0;
+    auto [i, n] = llvm::StringRef(shard).split('/');
+    if (i.getAsInteger(10, index) || n.getAsInteger(10, count) || count == 0 || index >= count) {
+      llvm::errs() << "kiln-conformance: error: bad --shard '" << shard
+                   << "': expected I/N with 0 <= I < N\n";
+      return 1;
+    }
+    std::vector<std::string> kept;
+    for (size_t k = index; k < dirs.size(); k += count)
+      kept.push_back(dirs[k]);
+    dirs = std::move(kept);
   }
   std::map<std::string, Expectation> expected;
   if (!expectationsPath.empty() && !update) {

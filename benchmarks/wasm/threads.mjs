@@ -27,7 +27,11 @@ const threads = option('--threads', 2), rounds = option('--rounds', 10), roundMs
 const loader = await import(pathToFileURL(path.resolve(loaderPath)).href);
 const feeds = Object.fromEntries(loader.inputs.map((t) => {
   const n = t.shape.reduce((a, b) => a * b, 1);
-  return [t.name, new Float32Array(n).map((_, i) => Math.sin(i * 0.37))];
+  // Integer inputs (MoveNet's image is int32 0-255) get pixel-like values.
+  if (t.dtype === 'float32') return [t.name, new Float32Array(n).map((_, i) => Math.sin(i * 0.37))];
+  const Kind = { int32: Int32Array, uint8: Uint8Array, int8: Int8Array }[t.dtype];
+  if (!Kind) throw new Error(`input '${t.name}': dtype ${t.dtype} is not handled here`);
+  return [t.name, new Kind(n).map((_, i) => (i * 37) % 256)];
 }));
 const settings = [];
 for (const n of [1, threads]) {

@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define RUNNER_NAME "model_runner"
+#include "tensor_files.h"
+
 #define KILN_CAT2(a, b) a##b
 #define KILN_CAT(a, b) KILN_CAT2(a, b)
 #define M(suffix) KILN_CAT(KILN_MODEL, suffix)
@@ -51,37 +54,6 @@ void *realloc(void *p, size_t n) {
 void free(void *p) { __libc_free(p); }
 #endif
 
-/* The file for a tensor: <dir>/<name>.bin, where characters outside
- * [A-Za-z0-9._:+=-] become '_' (as test/e2e/tensor_dir.mjs writes them). */
-static void tensor_path(char *path, size_t size, const char *dir, const char *name) {
-  int n = snprintf(path, size, "%s/", dir);
-  for (const char *c = name; *c && n + 5 < (int)size; ++c, ++n) {
-    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-             strchr("._:+=-", *c);
-    path[n] = ok ? *c : '_';
-  }
-  snprintf(path + n, size - n, ".bin");
-}
-
-static void *read_file(const char *dir, const char *name, size_t expected) {
-  char path[4096];
-  tensor_path(path, sizeof path, dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "model_runner: cannot open %s\n", path);
-    exit(2);
-  }
-  void *data = malloc(expected ? expected : 1);
-  size_t got = fread(data, 1, expected, f);
-  int extra = fgetc(f);
-  fclose(f);
-  if (got != expected || extra != EOF) {
-    fprintf(stderr, "model_runner: %s: expected %zu bytes\n", path, expected);
-    exit(2);
-  }
-  return data;
-}
-
 /* Resident set size in KB (Linux), 0 if unknown. */
 static long rss_kb(void) {
   long pages = 0, resident = 0;
@@ -92,17 +64,6 @@ static long rss_kb(void) {
     resident = 0;
   fclose(f);
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -144,7 +105,7 @@ int main(int argc, char **argv) {
   size_t output_sizes[NO + 1];
   for (int i = 0; i < NI; ++i) {
     input_sizes[i] = M(_inputs)[i].bytes;
-    inputs[i] = read_file(argv[1], M(_inputs)[i].name, input_sizes[i]);
+    inputs[i] = read_tensor(argv[1], M(_inputs)[i].name, input_sizes[i]);
   }
   for (int i = 0; i < NO; ++i) {
     output_sizes[i] = M(_outputs)[i].bytes;
@@ -194,16 +155,9 @@ int main(int argc, char **argv) {
     printf("median %.3f ms over %d runs (min %.3f, max %.3f)\n", times[runs / 2], runs, times[0],
            times[runs - 1]);
   }
-  for (int i = 0; i < NO; ++i) {
-    char path[4096];
-    tensor_path(path, sizeof path, argv[2], M(_outputs)[i].name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(outputs[i], 1, output_sizes[i], f) != output_sizes[i]) {
-      fprintf(stderr, "model_runner: cannot write %s\n", path);
+  for (int i = 0; i < NO; ++i)
+    if (write_tensor(argv[2], M(_outputs)[i].name, outputs[i], output_sizes[i]))
       return 1;
-    }
-    fclose(f);
-  }
   M(_destroy)(ctx);
   /* Everything freed, so that LeakSanitizer's report is the model's own. */
   for (int i = 0; i < NI; ++i)

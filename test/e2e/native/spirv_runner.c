@@ -14,31 +14,13 @@
 #include <string.h>
 #include <time.h>
 
+#define RUNNER_NAME "spirv_runner"
+#include "tensor_files.h"
+
 #define KILN_CAT2(a, b) a##b
 #define KILN_CAT(a, b) KILN_CAT2(a, b)
 #define M(suffix) KILN_CAT(KILN_MODEL, suffix)
 #define UP(suffix) KILN_CAT(KILN_MODEL_UPPER, suffix)
-
-static void tensor_path(char *path, size_t size, const char *dir, const char *name) {
-  int n = snprintf(path, size, "%s/", dir);
-  for (const char *c = name; *c && n + 5 < (int)size; ++c, ++n) {
-    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-             strchr("._:+=-", *c);
-    path[n] = ok ? *c : '_';
-  }
-  snprintf(path + n, size - n, ".bin");
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   int runs = 1, timing = 0;
@@ -61,18 +43,9 @@ int main(int argc, char **argv) {
   size_t input_sizes[IN];
   void *outputs[OUT];
   size_t output_sizes[OUT];
-  char path[4096];
   for (int i = 0; i < IN; ++i) {
     input_sizes[i] = M(_inputs)[i].bytes;
-    tensor_path(path, sizeof path, argv[1], M(_inputs)[i].name);
-    FILE *f = fopen(path, "rb");
-    void *data = malloc(input_sizes[i] ? input_sizes[i] : 1);
-    if (!f || fread(data, 1, input_sizes[i], f) != input_sizes[i] || fgetc(f) != EOF) {
-      fprintf(stderr, "spirv_runner: %s: missing or not %zu bytes\n", path, input_sizes[i]);
-      return 2;
-    }
-    fclose(f);
-    inputs[i] = data;
+    inputs[i] = read_tensor(argv[1], M(_inputs)[i].name, input_sizes[i]);
   }
   for (int i = 0; i < OUT; ++i) {
     output_sizes[i] = M(_outputs)[i].bytes;
@@ -94,15 +67,9 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  for (int i = 0; i < OUT; ++i) {
-    tensor_path(path, sizeof path, argv[2], M(_outputs)[i].name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(outputs[i], 1, output_sizes[i], f) != output_sizes[i]) {
-      fprintf(stderr, "spirv_runner: cannot write %s\n", path);
+  for (int i = 0; i < OUT; ++i)
+    if (write_tensor(argv[2], M(_outputs)[i].name, outputs[i], output_sizes[i]))
       return 1;
-    }
-    fclose(f);
-  }
   if (timing && runs > 0) {
     double first = times[0];
     qsort(times, runs, sizeof *times, compare_double);

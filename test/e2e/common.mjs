@@ -1,5 +1,5 @@
 // Shared by the end-to-end scripts: where the repository and its npm peers
-// are, loading onnxruntime-node, command-line flags, and the error convention
+// are, loading onnxruntime-node and TensorFlow.js, seeded input streams, command-line flags, and the error convention
 // (one line "<tool>: error: ..." on stderr and exit status 2 for bad usage or
 // bad files; compare.mjs keeps status 1 for a real mismatch).
 
@@ -54,6 +54,46 @@ export async function openSession(ort, model, threads = 1) {
   } catch (e) {
     throw new UsageError(`${model}: ONNX Runtime cannot load it: ${e.message.split('\n')[0]}`);
   }
+}
+
+// TensorFlow.js (core, cpu backend, converter) from the npm peers, cpu
+// backend set: the oracle of the TF.js tests.
+export async function loadTf() {
+  const require = createRequire(path.join(depsDir, 'package.json'));
+  try {
+    const tf = require('@tensorflow/tfjs-core');
+    require('@tensorflow/tfjs-backend-cpu');
+    const converter = require('@tensorflow/tfjs-converter');
+    await tf.setBackend('cpu');
+    // The cpu backend greets Node users on its first write with advice to
+    // install tfjs-node; the oracle's output stays its own.
+    tf.backend().firstUse = false;
+    return { tf, converter };
+  } catch (e) {
+    throw new UsageError(
+      `cannot load TensorFlow.js from ${depsDir}/node_modules (run scripts/setup.sh): ` +
+        e.message.split('\n')[0],
+    );
+  }
+}
+
+// mulberry32: a small, well-tested 32-bit generator; exact in JS integers.
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+// FNV-1a of a name, mixed with the seed: one stream per input.
+export function streamSeed(seed, name) {
+  let h = 0x811c9dc5 ^ seed;
+  for (const byte of Buffer.from(name, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+  return h >>> 0;
 }
 
 // An error the user caused (bad flag, missing file): reported on one line.

@@ -15,35 +15,18 @@
 import {
   UsageError,
   loadOrt,
+  mulberry32,
   openSession,
   parseArgs,
   parseShapeFlag,
   runMain,
+  streamSeed,
 } from './common.mjs';
 import { DTYPES, elementCount, isFloat, writeTensorDir } from './tensor_dir.mjs';
 
 const USAGE =
   'usage: node test/e2e/make_inputs.mjs model.onnx --out-dir D [--seed N] ' +
   '[--input-shape name=DxDx...]... [--range lo,hi] [--int-range lo,hi]';
-
-// mulberry32: a small, well-tested 32-bit generator; exact in JS integers.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-// FNV-1a of the input's name, mixed with the seed: one stream per input.
-function streamSeed(seed, name) {
-  let h = 0x811c9dc5 ^ seed;
-  for (const byte of Buffer.from(name, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
-  return h >>> 0;
-}
 
 function parseRange(flag, text, integer) {
   const parts = text.split(',').map(Number);

@@ -22,33 +22,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-import { UsageError, depsDir, parseArgs, runMain } from './common.mjs';
+import { UsageError, loadTf, mulberry32, parseArgs, runMain, streamSeed } from './common.mjs';
 import { DTYPES, elementCount, fileNameFor, readManifest, readRaw, writeTensorDir } from './tensor_dir.mjs';
 
 const USAGE =
   'usage: node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O ' +
   '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]]';
-
-async function loadTf() {
-  const require = createRequire(path.join(depsDir, 'package.json'));
-  try {
-    const tf = require('@tensorflow/tfjs-core');
-    require('@tensorflow/tfjs-backend-cpu');
-    const converter = require('@tensorflow/tfjs-converter');
-    await tf.setBackend('cpu');
-    // The cpu backend greets Node users on its first write with advice to
-    // install tfjs-node; the oracle's output stays its own.
-    tf.backend().firstUse = false;
-    return { tf, converter };
-  } catch (e) {
-    throw new UsageError(
-      `cannot load TensorFlow.js from ${depsDir}/node_modules (run scripts/setup.sh): ` +
-        e.message.split('\n')[0],
-    );
-  }
-}
 
 // model.json and its shards as the ModelArtifacts tf.io.fromMemory takes.
 function readArtifacts(modelPath) {
@@ -83,24 +63,6 @@ function readArtifacts(modelPath) {
     weightSpecs,
     weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
   };
-}
-
-// mulberry32 and the per-name stream seed, as make_inputs.mjs has them.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-function streamSeed(seed, name) {
-  let h = 0x811c9dc5 ^ seed;
-  for (const byte of Buffer.from(name, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
-  return h >>> 0;
 }
 
 function parseRange(flag, text) {

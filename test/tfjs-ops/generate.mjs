@@ -15,28 +15,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-import { UsageError, depsDir, parseArgs, runMain } from '../e2e/common.mjs';
+import { UsageError, loadTf, mulberry32, parseArgs, runMain, streamSeed } from '../e2e/common.mjs';
 import { DTYPES, writeTensorDir } from '../e2e/tensor_dir.mjs';
 import cases from './cases.mjs';
 import { Graph } from './graph.mjs';
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-function fnv1a(text) {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
-  return h >>> 0;
-}
 
 // Floats uniform in [lo, hi) (default [-2, 2)), rounded to 1/1024 so that
 // ops with a discontinuity (Floor, Round, comparisons) see no value within
@@ -49,7 +32,7 @@ function makeInput(caseName, spec) {
     data.set(spec.values.map(Number));
     return { name: spec.name, dtype: spec.dtype, shape: spec.shape, data };
   }
-  const next = mulberry32(fnv1a(`${caseName}/${spec.name}`));
+  const next = mulberry32(streamSeed(0, `${caseName}/${spec.name}`));
   const [lo, hi] = spec.range ?? (spec.dtype === 'float32' ? [-2, 2] : [0, 10]);
   for (let i = 0; i < count; i++) {
     const u = next() / 4294967296;
@@ -65,19 +48,6 @@ function makeInput(caseName, spec) {
 const warn = console.warn;
 console.warn = (...a) => (String(a[0]).includes('You can use model.execute() instead') ? undefined : warn(...a));
 
-async function loadTf() {
-  const require = createRequire(path.join(depsDir, 'package.json'));
-  try {
-    const tf = require('@tensorflow/tfjs-core');
-    require('@tensorflow/tfjs-backend-cpu');
-    const converter = require('@tensorflow/tfjs-converter');
-    await tf.setBackend('cpu');
-    tf.backend().firstUse = false;
-    return { tf, converter };
-  } catch (e) {
-    throw new UsageError(`cannot load TensorFlow.js from ${depsDir}/node_modules (run scripts/setup.sh): ${e.message.split('\n')[0]}`);
-  }
-}
 
 async function runOracle(tf, converter, g, inputs) {
   const json = g.modelJson();

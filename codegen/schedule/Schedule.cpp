@@ -288,20 +288,25 @@ static int fittingWidth(int64_t n, int lanes) {
   return v;
 }
 
-// Register tile: nvec vectors of output channels by pt pixels, as many
-// accumulators as the register file holds with room for the operands
-// (32 zmm or NEON q -> 24, 16 ymm/xmm -> 12, wasm -> 8: docs/TRAPS.md H3), discounted by the
-// channels a shifted last tile computes twice. Returns (channel tile,
-// pixel tile).
-static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
-                                        int maxVectors, const TargetInfo &target) {
+// How many vector accumulators a register tile may hold, leaving room for
+// the operands: 32 zmm or NEON q registers -> 24, 16 ymm/xmm -> 12, wasm ->
+// 8 (docs/TRAPS.md H3).
+static int accumulatorBudget(const TargetInfo &target) {
   // arm64 NEON has 32 q registers of 4 f32: 24 accumulators, as AVX-512.
   // Measured in instructions per inference under qemu (1 thread,
   // benchmarks/arm64/count.mjs; no arm64 hardware to time on), 24 against
   // 12: MobileNetV2 167.7 -> 142.8 M, BlazeFace back 114.9 -> 104.4 M,
   // FaceMesh 20.7 -> 19.3 M, BlazeFace front 17.6 -> 17.9 M. Depthwise 4
   // vectors wide instead of 2 was no better (143.5 M, 105.7 M).
-  int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 || target.isArm ? 24 : 12;
+  return target.isWasm ? 8 : target.vectorLanesF32 >= 16 || target.isArm ? 24 : 12;
+}
+
+// Register tile: nvec vectors of output channels by pt pixels, at most
+// accumulatorBudget() accumulators, discounted by the channels a shifted last
+// tile computes twice. Returns (channel tile, pixel tile).
+static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
+                                        int maxVectors, const TargetInfo &target) {
+  int budget = accumulatorBudget(target);
   std::pair<int, int> best = {vectorWidth, 1};
   double bestScore = 0;
   for (int nvec = 1; nvec <= maxVectors; ++nvec) {
@@ -435,7 +440,7 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
     if (auto conv = dyn_cast<tosa::Conv2DOp>(op))
       fewInputChannels = shapeOf(conv.getInput()).back() <= 4;
   if (r.pattern == KernelPattern::Conv && rank >= 3 && fewInputChannels) {
-    int budget = target.isWasm ? 8 : target.vectorLanesF32 >= 16 ? 24 : 12;
+    int budget = accumulatorBudget(target);
     int perRow = std::max(1, r.channelTile / r.vectorWidth * r.pixelTile);
     r.rowTile = int(std::clamp<int64_t>(budget / perRow, 1, std::min<int64_t>(3, out[rank - 3])));
     if (r.rowTile > 1)

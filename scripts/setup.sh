@@ -54,6 +54,12 @@ npm_pkgs=(
   @tensorflow/tfjs-backend-wasm@4.22.0
   @tensorflow/tfjs-converter@4.22.0
   playwright-core@1.65.1
+  # TensorFlow.js's own model packages: the oracle of kiln-vision's decoders
+  # (test/web/vision*.test.mjs); their peers (@mediapipe/*, webgl) come along.
+  @tensorflow-models/blazeface@0.1.0
+  @tensorflow-models/face-landmarks-detection@1.0.6
+  @tensorflow-models/face-detection@1.0.3
+  @tensorflow-models/pose-detection@2.1.3
 )
 stamp="$deps/npm.stamp"
 want="${npm_pkgs[*]}"

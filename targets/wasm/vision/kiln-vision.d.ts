@@ -1,0 +1,120 @@
+// Types of kiln-vision.mjs: decoders for vision models compiled by
+// `kilnc --target=wasm` (BlazeFace, FaceMesh, MoveNet, PoseNet).
+
+/** An RGBA frame: ImageData, or any such object of width x height x 4 bytes. */
+export interface Frame {
+  readonly data: Uint8ClampedArray | Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A rotated rectangle, normalized to the image ([0, 1] of width and height); rotation in radians. */
+export interface Region {
+  xCenter: number;
+  yCenter: number;
+  width: number;
+  height: number;
+  rotation: number;
+}
+
+export interface Box {
+  xMin: number;
+  yMin: number;
+  xMax: number;
+  yMax: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** A face: box and six keypoints (eyes, nose, mouth, ear tragions), normalized. */
+export interface Detection {
+  score: number;
+  box: Box;
+  keypoints: Point[];
+}
+
+export interface BlazeFaceConfig {
+  readonly inputSize: number;
+  readonly strides: readonly number[];
+  readonly minScore?: number;
+}
+
+export const BLAZEFACE_FRONT: BlazeFaceConfig;
+export const BLAZEFACE_BACK: BlazeFaceConfig;
+
+export function ssdAnchors(config: BlazeFaceConfig): Float32Array;
+export function decodeBlazeFace(
+  raw: Float32Array,
+  config: BlazeFaceConfig,
+  options?: { logits?: Float32Array; anchors?: Float32Array; minScore?: number },
+): Detection[];
+export function nonMaxSuppression(
+  dets: readonly Detection[],
+  options?: { iouThreshold?: number; maxResults?: number; weighted?: boolean },
+): Detection[];
+export function wholeImage(
+  width: number,
+  height: number,
+  options?: { tensorWidth?: number; tensorHeight?: number; keepAspect?: boolean },
+): Region;
+export function cropToTensor(
+  frame: Frame,
+  region: Region,
+  options: { width: number; height: number; range?: [number, number]; border?: 'zero' | 'replicate'; out?: Float32Array },
+): Float32Array;
+export function projectDetections(dets: readonly Detection[], region: Region, imageWidth: number, imageHeight: number): Detection[];
+export function faceRegionFromDetection(det: Detection, imageWidth: number, imageHeight: number): Region;
+export function faceRegionFromLandmarks(points: Float32Array, imageWidth: number, imageHeight: number): Region;
+/** 468 x (x, y, z) in image pixels. */
+export function decodeFaceMesh(
+  mesh: Float32Array,
+  region: Region,
+  imageWidth: number,
+  imageHeight: number,
+  options?: { inputSize?: number; out?: Float32Array },
+): Float32Array;
+
+export const POSE_KEYPOINTS: readonly string[];
+export interface Keypoint {
+  name: string;
+  x: number;
+  y: number;
+  score: number;
+}
+export function decodeMoveNet(output: Float32Array, imageWidth: number, imageHeight: number, options?: { region?: Region }): Keypoint[];
+export function decodePoseNet(
+  heatmaps: Float32Array,
+  offsets: Float32Array,
+  options: { height: number; width: number; outputStride: number; scaleX?: number; scaleY?: number },
+): { keypoints: Keypoint[]; score: number };
+
+/** The part of a loaded Kiln model (NAME.mjs's load()) the tracker uses. */
+export interface KilnModel {
+  readonly inputs: readonly { name: string; shape: readonly number[] }[];
+  readonly outputs: readonly { name: string; shape: readonly number[] }[];
+  run(inputs: Record<string, Float32Array>): Record<string, Float32Array>;
+}
+
+export interface TrackedFace {
+  /** 468 x (x, y, z), image pixels. */
+  landmarks: Float32Array;
+  /** FaceMesh's face flag. */
+  score: number;
+  /** Whether the detector ran on this frame (else the face was tracked). */
+  detected: boolean;
+  region: Region;
+}
+
+export class FaceTracker {
+  constructor(
+    detector: KilnModel,
+    mesh: KilnModel,
+    options?: { config?: BlazeFaceConfig; minPresence?: number; iouThreshold?: number; weighted?: boolean },
+  );
+  detect(frame: Frame): Detection | null;
+  track(frame: Frame): TrackedFace | null;
+  reset(): void;
+}

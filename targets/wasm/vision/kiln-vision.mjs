@@ -1,0 +1,430 @@
+// kiln-vision: what a page does around a compiled vision model, in plain JS
+// with no dependency: camera frame to tensor (an affine, bilinear crop),
+// BlazeFace anchors, box decoding and non-maximum suppression, FaceMesh
+// landmarks in image coordinates with the face tracked from frame to frame,
+// MoveNet and PoseNet keypoints.
+//
+// The rules are MediaPipe's, as TensorFlow.js's model packages implement them
+// (@tensorflow-models/face-detection 1.0.3, face-landmarks-detection 1.0.6,
+// pose-detection 2.1.3): SSD anchors, the face ROI from the two eyes (scaled
+// 1.5x, square), its rotated crop sampled the way tf.image.transform samples
+// (output pixel i at i/size of the ROI, no half-pixel offset), landmarks
+// projected back through the ROI. test/web/vision.test.mjs checks that the
+// results match those packages' on the same frames within a pixel.
+//
+// Coordinates: "normalized" is [0, 1] of the image's width and height; a
+// region (Rect) is {xCenter, yCenter, width, height, rotation} normalized,
+// rotation in radians; keypoints and landmarks returned to the page are in
+// image pixels.
+
+/** BlazeFace configurations: input size, anchor strides, decoding scale, score threshold. */
+export const BLAZEFACE_FRONT = Object.freeze({ inputSize: 128, strides: [8, 16, 16, 16], minScore: 0.5 });
+export const BLAZEFACE_BACK = Object.freeze({ inputSize: 256, strides: [16, 32, 32, 32], minScore: 0.5 });
+
+const TWO_PI = 2 * Math.PI;
+const normalizeRadians = (a) => a - TWO_PI * Math.floor((a + Math.PI) / TWO_PI);
+
+function check(cond, message) {
+  if (!cond) throw new RangeError(`kiln-vision: ${message}`);
+}
+
+/**
+ * SSD anchor centres for a BlazeFace model (MediaPipe's fixed-size anchors):
+ * for each run of equal strides, one feature map of ceil(size / stride)
+ * cells with two anchors per layer of the run (the layer's own and the
+ * interpolated scale) at each cell's centre. Returns a Float32Array of
+ * [x, y] pairs, normalized; 896 anchors for both BlazeFace configurations.
+ */
+export function ssdAnchors({ inputSize, strides }) {
+  check(Number.isInteger(inputSize) && inputSize > 0, `inputSize must be a positive integer, got ${inputSize}`);
+  check(Array.isArray(strides) && strides.length > 0, 'strides must be a non-empty array');
+  const out = [];
+  for (let layer = 0; layer < strides.length;) {
+    let last = layer;
+    let perCell = 0;
+    // Each layer brings one aspect ratio (1.0) plus the interpolated scale.
+    while (last < strides.length && strides[last] === strides[layer]) {
+      perCell += 2;
+      last++;
+    }
+    const cells = Math.ceil(inputSize / strides[layer]);
+    for (let y = 0; y < cells; y++)
+      for (let x = 0; x < cells; x++)
+        for (let k = 0; k < perCell; k++) out.push((x + 0.5) / cells, (y + 0.5) / cells);
+    layer = last;
+  }
+  return Float32Array.from(out);
+}
+
+/**
+ * Decodes BlazeFace's raw output: `raw` is [N, 17] (the score logit, then 16
+ * box values: the TF.js models' one output) or [N, 16] with `logits` [N]
+ * (the ONNX models' two outputs). Boxes are (x, y, w, h) centre-relative,
+ * then six (x, y) keypoints, all in input pixels from the anchor's centre.
+ * Returns the detections scoring at least `minScore` (sigmoid of the logit
+ * clipped to +-100), normalized to the model's input:
+ * [{score, box: {xMin, yMin, xMax, yMax}, keypoints: [{x, y}] x 6}].
+ */
+export function decodeBlazeFace(raw, config, { logits, anchors = ssdAnchors(config), minScore = config.minScore ?? 0.5 } = {}) {
+  const n = anchors.length / 2;
+  const stride = logits ? 16 : 17;
+  check(raw?.length === n * stride, `BlazeFace output has ${raw?.length} values, expected ${n * stride} (${n} anchors x ${stride})`);
+  check(!logits || logits.length === n, `BlazeFace scores have ${logits?.length} values, expected ${n}`);
+  const scale = config.inputSize;
+  const dets = [];
+  for (let i = 0; i < n; i++) {
+    const logit = Math.min(100, Math.max(-100, logits ? logits[i] : raw[i * 17]));
+    const score = 1 / (1 + Math.exp(-logit));
+    if (score < minScore) continue;
+    const o = logits ? i * 16 : i * 17 + 1;
+    const ax = anchors[2 * i];
+    const ay = anchors[2 * i + 1];
+    const cx = raw[o] / scale + ax;
+    const cy = raw[o + 1] / scale + ay;
+    const w = raw[o + 2] / scale;
+    const h = raw[o + 3] / scale;
+    if (w < 0 || h < 0) continue;
+    const keypoints = [];
+    for (let k = 0; k < 6; k++) keypoints.push({ x: raw[o + 4 + 2 * k] / scale + ax, y: raw[o + 5 + 2 * k] / scale + ay });
+    dets.push({ score, box: { xMin: cx - w / 2, yMin: cy - h / 2, xMax: cx + w / 2, yMax: cy + h / 2 }, keypoints });
+  }
+  return dets;
+}
+
+function iou(a, b) {
+  const ix = Math.min(a.xMax, b.xMax) - Math.max(a.xMin, b.xMin);
+  const iy = Math.min(a.yMax, b.yMax) - Math.max(a.yMin, b.yMin);
+  if (ix <= 0 || iy <= 0) return 0;
+  const inter = ix * iy;
+  const union = (a.xMax - a.xMin) * (a.yMax - a.yMin) + (b.xMax - b.xMin) * (b.yMax - b.yMin) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * Non-maximum suppression by intersection over union. Plain (the default,
+ * what TF.js's face-detection does): keep the best, drop those overlapping
+ * it by more than `iouThreshold`, repeat. Weighted (MediaPipe's desktop
+ * BlazeFace graphs): each kept detection becomes the score-weighted mean of
+ * the boxes and keypoints it suppressed, which steadies the box from frame
+ * to frame. At most `maxResults`, best first.
+ */
+export function nonMaxSuppression(dets, { iouThreshold = 0.3, maxResults = Infinity, weighted = false } = {}) {
+  const rest = [...dets].sort((a, b) => b.score - a.score);
+  const kept = [];
+  while (rest.length && kept.length < maxResults) {
+    const best = rest.shift();
+    const group = [best];
+    for (let i = rest.length - 1; i >= 0; i--) {
+      if (iou(best.box, rest[i].box) > iouThreshold) group.push(...rest.splice(i, 1));
+    }
+    if (!weighted || group.length === 1) {
+      kept.push(best);
+      continue;
+    }
+    let total = 0;
+    const box = { xMin: 0, yMin: 0, xMax: 0, yMax: 0 };
+    const keypoints = best.keypoints.map(() => ({ x: 0, y: 0 }));
+    for (const d of group) {
+      total += d.score;
+      for (const k of Object.keys(box)) box[k] += d.box[k] * d.score;
+      d.keypoints.forEach((p, j) => {
+        keypoints[j].x += p.x * d.score;
+        keypoints[j].y += p.y * d.score;
+      });
+    }
+    for (const k of Object.keys(box)) box[k] /= total;
+    for (const p of keypoints) {
+      p.x /= total;
+      p.y /= total;
+    }
+    kept.push({ score: best.score, box, keypoints });
+  }
+  return kept;
+}
+
+/** The whole image as a region, padded to the tensor's aspect ratio (letterbox) when `keepAspect`. */
+export function wholeImage(width, height, { tensorWidth = 1, tensorHeight = 1, keepAspect = false } = {}) {
+  let w = width;
+  let h = height;
+  if (keepAspect) {
+    const tensorAspect = tensorHeight / tensorWidth;
+    if (tensorAspect > h / w) h = w * tensorAspect;
+    else w = h / tensorAspect;
+  }
+  return { xCenter: 0.5, yCenter: 0.5, width: w / width, height: h / height, rotation: 0 };
+}
+
+// Maps a point (u, v) of a region's own [0, 1] frame to normalized image coordinates.
+function fromRegion(r, u, v, aspect) {
+  // Rotation happens in pixels: x is scaled by the image's aspect (width / height).
+  const dx = (u - 0.5) * r.width * aspect;
+  const dy = (v - 0.5) * r.height;
+  const c = Math.cos(r.rotation);
+  const s = Math.sin(r.rotation);
+  return { x: r.xCenter + (c * dx - s * dy) / aspect, y: r.yCenter + s * dx + c * dy };
+}
+
+/**
+ * Samples `region` of an RGBA frame ({data, width, height}: ImageData, a
+ * canvas's pixels, or any Uint8(Clamped)Array of width x height x 4) into an
+ * NHWC float tensor of `width` x `height` x 3, bilinear, values mapped from
+ * [0, 255] to `range`. Outside the image: zeros (`border: 'zero'`, the
+ * detector's letterbox) or the nearest edge pixel (`'replicate'`, the
+ * landmark crop). Writes into `out` when given (no allocation per frame).
+ */
+export function cropToTensor(frame, region, { width, height, range = [0, 1], border = 'zero', out } = {}) {
+  const { data, width: iw, height: ih } = frame;
+  check(data && data.length === iw * ih * 4, `frame must be RGBA of ${iw}x${ih} (${iw * ih * 4} bytes), got ${data?.length}`);
+  check(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0, `tensor size must be positive integers, got ${width}x${height}`);
+  const n = width * height * 3;
+  const t = out ?? new Float32Array(n);
+  check(t.length === n, `out has ${t.length} elements, expected ${n}`);
+  const scale = (range[1] - range[0]) / 255;
+  const offset = range[0];
+  const replicate = border === 'replicate';
+  // Pixel coordinates of the region's frame: p(ox, oy) = origin + ox * ex + oy * ey.
+  const r = region;
+  const c = Math.cos(r.rotation);
+  const s = Math.sin(r.rotation);
+  const rw = r.width * iw;
+  const rh = r.height * ih;
+  const ex = [(c * rw) / width, (s * rw) / width];
+  const ey = [(-s * rh) / height, (c * rh) / height];
+  const ox0 = r.xCenter * iw - 0.5 * c * rw + 0.5 * s * rh;
+  const oy0 = r.yCenter * ih - 0.5 * s * rw - 0.5 * c * rh;
+  const read = (x, y, ch) => (x >= 0 && x < iw && y >= 0 && y < ih ? data[(y * iw + x) * 4 + ch] : 0);
+  let o = 0;
+  for (let oy = 0; oy < height; oy++) {
+    for (let ox = 0; ox < width; ox++, o += 3) {
+      let x = ox0 + ox * ex[0] + oy * ey[0];
+      let y = oy0 + ox * ex[1] + oy * ey[1];
+      if (replicate) {
+        x = Math.min(Math.max(x, 0), iw - 1);
+        y = Math.min(Math.max(y, 0), ih - 1);
+      }
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      for (let ch = 0; ch < 3; ch++) {
+        const top = (1 - fx) * read(x0, y0, ch) + fx * read(x0 + 1, y0, ch);
+        const bottom = (1 - fx) * read(x0, y0 + 1, ch) + fx * read(x0 + 1, y0 + 1, ch);
+        t[o + ch] = ((1 - fy) * top + fy * bottom) * scale + offset;
+      }
+    }
+  }
+  return t;
+}
+
+/**
+ * Maps detections from a region's frame (what decodeBlazeFace returns for a
+ * tensor cropped from `region`) to normalized image coordinates; boxes
+ * become the bounds of their projected corners.
+ */
+export function projectDetections(dets, region, imageWidth, imageHeight) {
+  const aspect = imageWidth / imageHeight;
+  return dets.map((d) => {
+    const corners = [[d.box.xMin, d.box.yMin], [d.box.xMax, d.box.yMin], [d.box.xMax, d.box.yMax], [d.box.xMin, d.box.yMax]]
+      .map(([u, v]) => fromRegion(region, u, v, aspect));
+    const xs = corners.map((p) => p.x);
+    const ys = corners.map((p) => p.y);
+    return {
+      score: d.score,
+      box: { xMin: Math.min(...xs), yMin: Math.min(...ys), xMax: Math.max(...xs), yMax: Math.max(...ys) },
+      keypoints: d.keypoints.map((p) => fromRegion(region, p.x, p.y, aspect)),
+    };
+  });
+}
+
+// A box and two keypoints to the region the landmark model sees: the box's
+// centre, rotated so that the line from keypoint a to b is horizontal,
+// squared on its long side and enlarged 1.5x.
+function faceRegion(box, a, b, imageWidth, imageHeight) {
+  const angle = normalizeRadians(-Math.atan2(-(b.y - a.y) * imageHeight, (b.x - a.x) * imageWidth));
+  const side = Math.max((box.xMax - box.xMin) * imageWidth, (box.yMax - box.yMin) * imageHeight) * 1.5;
+  return {
+    xCenter: (box.xMin + box.xMax) / 2,
+    yCenter: (box.yMin + box.yMax) / 2,
+    width: side / imageWidth,
+    height: side / imageHeight,
+    rotation: angle,
+  };
+}
+
+/** The landmark model's region for a face detection (normalized to the image; keypoints 0 and 1 are the eyes). */
+export function faceRegionFromDetection(det, imageWidth, imageHeight) {
+  return faceRegion(det.box, det.keypoints[0], det.keypoints[1], imageWidth, imageHeight);
+}
+
+/**
+ * The region for the next frame from this frame's landmarks (pixels, as
+ * decodeFaceMesh returns them): their bounds, rotated by the eyes' outer
+ * corners (landmarks 33 and 263). Tracking uses it instead of running the
+ * detector again.
+ */
+export function faceRegionFromLandmarks(points, imageWidth, imageHeight) {
+  let xMin = Infinity;
+  let yMin = Infinity;
+  let xMax = -Infinity;
+  let yMax = -Infinity;
+  for (let i = 0; i < points.length; i += 3) {
+    xMin = Math.min(xMin, points[i]);
+    xMax = Math.max(xMax, points[i]);
+    yMin = Math.min(yMin, points[i + 1]);
+    yMax = Math.max(yMax, points[i + 1]);
+  }
+  const at = (i) => ({ x: points[3 * i] / imageWidth, y: points[3 * i + 1] / imageHeight });
+  const box = { xMin: xMin / imageWidth, yMin: yMin / imageHeight, xMax: xMax / imageWidth, yMax: yMax / imageHeight };
+  return faceRegion(box, at(33), at(263), imageWidth, imageHeight);
+}
+
+/**
+ * FaceMesh's output (`output_mesh`, 468 x (x, y, z) in the 192x192 crop's
+ * pixels) to image pixels through the crop's region: a Float32Array of 468
+ * x (x, y, z), z scaled like x. `inputSize` is the model's input side.
+ */
+export function decodeFaceMesh(mesh, region, imageWidth, imageHeight, { inputSize = 192, out } = {}) {
+  check(mesh?.length > 0 && mesh.length % 3 === 0, `FaceMesh output must be a multiple of 3 values, got ${mesh?.length}`);
+  const n = mesh.length / 3;
+  const pts = out ?? new Float32Array(n * 3);
+  const aspect = imageWidth / imageHeight;
+  for (let i = 0; i < n; i++) {
+    const p = fromRegion(region, mesh[3 * i] / inputSize, mesh[3 * i + 1] / inputSize, aspect);
+    pts[3 * i] = p.x * imageWidth;
+    pts[3 * i + 1] = p.y * imageHeight;
+    pts[3 * i + 2] = (mesh[3 * i + 2] / inputSize) * region.width * imageWidth;
+  }
+  return pts;
+}
+
+/** The 17 COCO keypoints, in the order MoveNet and PoseNet give them. */
+export const POSE_KEYPOINTS = Object.freeze(['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
+  'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+  'right_knee', 'left_ankle', 'right_ankle']);
+
+/**
+ * MoveNet single-pose output ([1, 1, 17, 3]: y, x, score normalized to the
+ * model's square input) to image pixels, given the region of the image the
+ * input was cropped from (default: the whole image letterboxed to a square,
+ * as wholeImage(w, h, {keepAspect: true}) gives).
+ */
+export function decodeMoveNet(output, imageWidth, imageHeight, { region = wholeImage(imageWidth, imageHeight, { keepAspect: true }) } = {}) {
+  check(output?.length === 51, `MoveNet output must have 51 values (17 x [y, x, score]), got ${output?.length}`);
+  const aspect = imageWidth / imageHeight;
+  return POSE_KEYPOINTS.map((name, i) => {
+    const p = fromRegion(region, output[3 * i + 1], output[3 * i], aspect);
+    return { name, x: p.x * imageWidth, y: p.y * imageHeight, score: output[3 * i + 2] };
+  });
+}
+
+/**
+ * PoseNet single-pose decoding: for each keypoint the heatmap's best cell
+ * (scores after a sigmoid), then that cell's offset vector (the first 17
+ * channels are y, the next 17 x) added to its position times the output
+ * stride. `heatmaps` is [H, W, 17], `offsets` [H, W, 34], NHWC; the result
+ * is in the model input's pixels scaled by `scaleX`/`scaleY` (input to image).
+ */
+export function decodePoseNet(heatmaps, offsets, { height, width, outputStride, scaleX = 1, scaleY = 1 }) {
+  const k = 17;
+  check(heatmaps?.length === height * width * k, `PoseNet heatmaps must have ${height}x${width}x17 values, got ${heatmaps?.length}`);
+  check(offsets?.length === height * width * 2 * k, `PoseNet offsets must have ${height}x${width}x34 values, got ${offsets?.length}`);
+  const keypoints = POSE_KEYPOINTS.map((name, j) => {
+    let best = -Infinity;
+    let by = 0;
+    let bx = 0;
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const v = heatmaps[(y * width + x) * k + j];
+        if (v > best) {
+          best = v;
+          by = y;
+          bx = x;
+        }
+      }
+    const cell = (by * width + bx) * 2 * k;
+    return {
+      name,
+      x: (bx * outputStride + offsets[cell + k + j]) * scaleX,
+      y: (by * outputStride + offsets[cell + j]) * scaleY,
+      score: 1 / (1 + Math.exp(-best)),
+    };
+  });
+  return { keypoints, score: keypoints.reduce((s, p) => s + p.score, 0) / k };
+}
+
+// The output of `model` (a loaded Kiln model: {inputs, outputs, run}) named
+// `name`, else its only output with `size` values.
+function outputOf(model, name, size) {
+  const info = model.outputs.find((t) => t.name === name) ?? model.outputs.find((t) => t.shape.reduce((a, b) => a * b, 1) === size);
+  check(info, `the model has no output '${name}' (its outputs: ${model.outputs.map((t) => t.name).join(', ')})`);
+  return info.name;
+}
+
+/**
+ * BlazeFace finds the face, FaceMesh follows it: `detector` and `mesh` are
+ * loaded Kiln models (the TF.js face_detection short-range model, 128x128,
+ * one [1, 896, 17] output, and FaceMesh, 192x192, `output_mesh` and
+ * `output_faceflag`). `track(frame)` returns {landmarks: Float32Array(468 x
+ * 3) in pixels, score, detected, region} or null when no face is found. The
+ * detector runs only when no face is tracked: each frame's landmarks give
+ * the next frame's region, until the face flag drops under `minPresence`
+ * (the face is lost: detect again). Tensors are allocated once.
+ */
+export class FaceTracker {
+  constructor(detector, mesh, { config = BLAZEFACE_FRONT, minPresence = 0.5, iouThreshold = 0.3, weighted = false } = {}) {
+    this.detector = detector;
+    this.mesh = mesh;
+    this.config = config;
+    this.anchors = ssdAnchors(config);
+    this.minPresence = minPresence;
+    this.nms = { iouThreshold, weighted, maxResults: 1 };
+    const side = (m) => m.inputs[0].shape[1];
+    this.meshSize = side(mesh);
+    this.detectorInput = new Float32Array(config.inputSize * config.inputSize * 3);
+    this.meshInput = new Float32Array(this.meshSize * this.meshSize * 3);
+    this.detectorOut = outputOf(detector, 'objects', this.anchors.length / 2 * 17);
+    this.meshOut = outputOf(mesh, 'output_mesh', 1404);
+    this.flagOut = outputOf(mesh, 'output_faceflag', 1);
+    this.region = null;
+  }
+
+  /** Runs the detector on the whole frame; the best face in normalized image coordinates, or null. */
+  detect(frame) {
+    const { width, height } = frame;
+    const size = this.config.inputSize;
+    const whole = wholeImage(width, height, { keepAspect: true });
+    cropToTensor(frame, whole, { width: size, height: size, range: [-1, 1], border: 'zero', out: this.detectorInput });
+    const raw = this.detector.run({ [this.detector.inputs[0].name]: this.detectorInput })[this.detectorOut];
+    const dets = nonMaxSuppression(decodeBlazeFace(raw, this.config, { anchors: this.anchors }), this.nms);
+    return dets.length ? projectDetections(dets, whole, width, height)[0] : null;
+  }
+
+  /** One frame ({data: RGBA, width, height}). */
+  track(frame) {
+    const { width, height } = frame;
+    let detected = false;
+    if (!this.region) {
+      const face = this.detect(frame);
+      if (!face) return null;
+      this.region = faceRegionFromDetection(face, width, height);
+      detected = true;
+    }
+    const region = this.region;
+    cropToTensor(frame, region, { width: this.meshSize, height: this.meshSize, range: [0, 1], border: 'replicate', out: this.meshInput });
+    const out = this.mesh.run({ [this.mesh.inputs[0].name]: this.meshInput });
+    const score = out[this.flagOut][0];
+    if (score < this.minPresence) {
+      this.region = null;
+      // Lost while tracking: look for the face again in this frame.
+      return detected ? null : this.track(frame);
+    }
+    const landmarks = decodeFaceMesh(out[this.meshOut], region, width, height, { inputSize: this.meshSize });
+    this.region = faceRegionFromLandmarks(landmarks, width, height);
+    return { landmarks, score, detected, region };
+  }
+
+  /** Forgets the tracked face: the next frame runs the detector. */
+  reset() {
+    this.region = null;
+  }
+}

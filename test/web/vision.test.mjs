@@ -1,0 +1,204 @@
+// kiln-vision (targets/wasm/vision/kiln-vision.mjs) against TensorFlow.js's
+// own model packages, in Node: the same frames (the demo photo on a 640x480
+// frame, moved a few pixels, examples/web/face-mesh/frames.mjs) go through
+// Kiln's WASM modules + kiln-vision and through
+// @tensorflow-models/face-detection and face-landmarks-detection (tfjs cpu
+// backend, their models served from the local model package over
+// 127.0.0.1). The face box and keypoints, and the 468 landmarks on the
+// detected frame and on the tracked frames after it, must agree within a
+// pixel. Also: the anchors, weighted NMS, MoveNet/PoseNet decoding rules
+// and bad input, on small made-up cases.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { depsDir, repoRoot } from '../e2e/common.mjs';
+import { compileWasm, importLoader } from './common.mjs';
+import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
+
+const vision = await import(pathToFileURL(path.join(repoRoot, 'targets/wasm/vision/kiln-vision.mjs')).href);
+const human = path.join(depsDir, 'models/human-models/package/models');
+const DETECTOR = path.join(human, 'facemesh-detection-short.json');
+const MESH = path.join(human, 'facemesh.json');
+const PIXEL = 1; // the bar: within a pixel of TensorFlow.js's packages
+
+const require = createRequire(path.join(depsDir, 'package.json'));
+function loadPackages() {
+  try {
+    const tf = require('@tensorflow/tfjs-core');
+    require('@tensorflow/tfjs-backend-cpu');
+    return { tf, fd: require('@tensorflow-models/face-detection'), fld: require('@tensorflow-models/face-landmarks-detection') };
+  } catch (e) {
+    return e.message.split('\n')[0];
+  }
+}
+const pkgs = loadPackages();
+const skip = typeof pkgs === 'string' ? `TensorFlow.js's model packages are missing (scripts/setup.sh): ${pkgs}`
+  : ![DETECTOR, MESH, DEMO_PHOTO].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
+
+// Serves the model package's files on 127.0.0.1 for tf.loadGraphModel.
+function serveDir(dir) {
+  const server = http.createServer((req, res) => {
+    const file = path.join(dir, path.basename(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!fs.existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' }).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })));
+}
+
+function maxDistance(a, b) {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.hypot(a[i].x - b[i].x, a[i].y - b[i].y));
+  return worst;
+}
+
+describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
+  let server;
+  let url;
+  let detector;
+  let mesh;
+  let frames;
+  before(async () => {
+    ({ server, url } = await serveDir(human));
+    await pkgs.tf.setBackend('cpu');
+    pkgs.tf.backend().firstUse = false;
+    const load = async (model, name) => (await importLoader(compileWasm(model, name, { fallback: false }))).load();
+    detector = await load(DETECTOR, 'vision_detector');
+    mesh = await load(MESH, 'vision_facemesh');
+    const photo = decodePng(DEMO_PHOTO);
+    frames = SHIFTS.slice(0, 4).map((_, i) => makeFrame(photo, i));
+  });
+  after(() => {
+    server?.close();
+    detector?.dispose();
+    mesh?.dispose();
+  });
+
+  const toTensor = ({ data, width, height }) => {
+    const rgb = new Int32Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = data[4 * i + c];
+    return pkgs.tf.tensor3d(rgb, [height, width, 3], 'int32');
+  };
+
+  test('BlazeFace (short range, 128x128): box and six keypoints within a pixel of face-detection', async (t) => {
+    const theirs = await pkgs.fd.createDetector(pkgs.fd.SupportedModels.MediaPipeFaceDetector,
+      { runtime: 'tfjs', modelType: 'short', maxFaces: 1, detectorModelUrl: `${url}/facemesh-detection-short.json` });
+    const worst = [];
+    for (const frame of frames.slice(0, 2)) {
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimateFaces(image);
+      image.dispose();
+      const ours = new vision.FaceTracker(detector, mesh).detect(frame);
+      assert.ok(ref && ours, 'a face was found by both');
+      const { width: w, height: h } = frame;
+      const px = (p) => ({ x: p.x * w, y: p.y * h });
+      assert.ok(maxDistance(ours.keypoints.map(px), ref.keypoints) < PIXEL, `keypoints: ${JSON.stringify(ours.keypoints.map(px))} vs ${JSON.stringify(ref.keypoints)}`);
+      for (const [k, s] of [['xMin', w], ['xMax', w], ['yMin', h], ['yMax', h]])
+        assert.ok(Math.abs(ours.box[k] * s - ref.box[k]) < PIXEL, `box.${k}: ${ours.box[k] * s} vs ${ref.box[k]}`);
+      worst.push(maxDistance(ours.keypoints.map(px), ref.keypoints));
+    }
+    t.diagnostic(`largest keypoint distance per frame (px): ${worst.map((d) => d.toExponential(2)).join(', ')}`);
+    theirs.dispose();
+  });
+
+  test('FaceMesh: 468 landmarks within a pixel of face-landmarks-detection, detected then tracked over 4 frames', async (t) => {
+    const theirs = await pkgs.fld.createDetector(pkgs.fld.SupportedModels.MediaPipeFaceMesh, {
+      runtime: 'tfjs', maxFaces: 1, refineLandmarks: false,
+      detectorModelUrl: `${url}/facemesh-detection-short.json`, landmarkModelUrl: `${url}/facemesh.json`,
+    });
+    const tracker = new vision.FaceTracker(detector, mesh);
+    const worst = [];
+    for (const [i, frame] of frames.entries()) {
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimateFaces(image);
+      image.dispose();
+      const ours = tracker.track(frame);
+      assert.ok(ref && ours, `frame ${i}: a face was found by both`);
+      assert.equal(ours.detected, i === 0, `frame ${i}: the detector runs on the first frame only`);
+      assert.equal(ref.keypoints.length, 468);
+      const pts = Array.from({ length: 468 }, (_, j) => ({ x: ours.landmarks[3 * j], y: ours.landmarks[3 * j + 1] }));
+      worst.push(maxDistance(pts, ref.keypoints));
+      assert.ok(worst[i] < PIXEL, `frame ${i}: a landmark is ${worst[i].toFixed(2)} px from TF.js's`);
+    }
+    t.diagnostic(`largest landmark distance per frame (px): ${worst.map((d) => d.toExponential(2)).join(', ')}`);
+    theirs.dispose();
+  });
+});
+
+describe('kiln-vision decoding rules', () => {
+  test('anchors: 896 for BlazeFace front (128) and back (256), MediaPipe\'s cell centres', () => {
+    for (const config of [vision.BLAZEFACE_FRONT, vision.BLAZEFACE_BACK]) {
+      const a = vision.ssdAnchors(config);
+      assert.equal(a.length, 896 * 2);
+      // 16x16 cells x 2 anchors, then 8x8 cells x 6.
+      assert.deepEqual([a[0], a[1], a[2], a[3], a[4]], [1 / 32, 1 / 32, 1 / 32, 1 / 32, 3 / 32]);
+      assert.deepEqual([a[1024], a[1025]], [1 / 16, 1 / 16]);
+      assert.deepEqual([a[1790], a[1791]], [15 / 16, 15 / 16]);
+    }
+  });
+
+  test('box decoding: offsets in input pixels from the anchor, sigmoid scores, threshold', () => {
+    const config = vision.BLAZEFACE_FRONT;
+    const raw = new Float32Array(896 * 17).fill(0);
+    for (let i = 0; i < 896; i++) raw[i * 17] = -10;
+    raw.set([2, 12.8, -6.4, 32, 64, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0], 0);
+    const [d, ...rest] = vision.decodeBlazeFace(raw, config);
+    assert.equal(rest.length, 0);
+    assert.ok(Math.abs(d.score - 1 / (1 + Math.exp(-2))) < 1e-6);
+    const cx = 1 / 32 + 0.1;
+    const cy = 1 / 32 - 0.05;
+    assert.ok(Math.abs(d.box.xMin - (cx - 0.125)) < 1e-6 && Math.abs(d.box.yMax - (cy + 0.25)) < 1e-6);
+    assert.ok(Math.abs(d.keypoints[1].x - (1 / 32 + 1 / 128)) < 1e-6);
+    // The ONNX models' two outputs: 16 box values and a separate score.
+    const boxes = new Float32Array(896 * 16);
+    const logits = new Float32Array(896).fill(-10);
+    logits[5] = 3;
+    assert.equal(vision.decodeBlazeFace(boxes, config, { logits }).length, 1);
+  });
+
+  test('NMS: plain keeps the best box; weighted averages the overlapping ones by score', () => {
+    const det = (score, x) => ({ score, box: { xMin: x, yMin: 0, xMax: x + 1, yMax: 1 }, keypoints: [{ x, y: 0 }] });
+    const dets = [det(0.6, 0.2), det(0.9, 0), det(0.8, 5)];
+    const plain = vision.nonMaxSuppression(dets);
+    assert.deepEqual(plain.map((d) => d.score), [0.9, 0.8]);
+    assert.equal(plain[0].box.xMin, 0);
+    const weighted = vision.nonMaxSuppression(dets, { weighted: true, maxResults: 1 });
+    assert.equal(weighted.length, 1);
+    assert.ok(Math.abs(weighted[0].box.xMin - (0.6 * 0.2) / 1.5) < 1e-9);
+    assert.ok(Math.abs(weighted[0].keypoints[0].x - (0.6 * 0.2) / 1.5) < 1e-9);
+  });
+
+  test('MoveNet: y, x, score in the letterboxed square to image pixels', () => {
+    const out = new Float32Array(51);
+    out.set([0.5, 0.25, 0.9], 0); // nose: y 0.5, x 0.25
+    const [nose] = vision.decodeMoveNet(out, 640, 480);
+    // The square is 640 wide, centred: x = 0.25 * 640, y = 240 + 0 * 640.
+    assert.equal(nose.name, 'nose');
+    assert.ok(Math.abs(nose.x - 160) < 1e-9 && Math.abs(nose.y - 240) < 1e-9, `${nose.x}, ${nose.y}`);
+    assert.ok(Math.abs(nose.score - 0.9) < 1e-6);
+  });
+
+  test('PoseNet: heatmap argmax plus its offset, times the output stride', () => {
+    const h = 3;
+    const w = 4;
+    const heat = new Float32Array(h * w * 17).fill(-5);
+    const off = new Float32Array(h * w * 34);
+    heat[(2 * w + 1) * 17 + 3] = 4; // left_ear at cell (y 2, x 1)
+    off[(2 * w + 1) * 34 + 3] = 1.5; // its y offset
+    off[(2 * w + 1) * 34 + 17 + 3] = -2; // its x offset
+    const pose = vision.decodePoseNet(heat, off, { height: h, width: w, outputStride: 16 });
+    assert.deepEqual([pose.keypoints[3].x, pose.keypoints[3].y], [14, 33.5]);
+  });
+
+  test('bad input is a RangeError naming what is wrong', () => {
+    assert.throws(() => vision.decodeBlazeFace(new Float32Array(10), vision.BLAZEFACE_FRONT), /BlazeFace output has 10 values, expected 15232/);
+    assert.throws(() => vision.cropToTensor({ data: new Uint8Array(5), width: 2, height: 2 }, vision.wholeImage(2, 2), { width: 4, height: 4 }), /frame must be RGBA of 2x2 \(16 bytes\), got 5/);
+    assert.throws(() => vision.decodeMoveNet(new Float32Array(3), 10, 10), /MoveNet output must have 51 values/);
+    assert.throws(() => vision.ssdAnchors({ inputSize: 0, strides: [8] }), RangeError);
+  });
+});

@@ -11,7 +11,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { depsDir, repoRoot } from '../e2e/common.mjs';
 import { compileWasm, importLoader } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
+import { serveDir } from '../../examples/web/serve.mjs';
 
 const vision = await import(pathToFileURL(path.join(repoRoot, 'targets/wasm/vision/kiln-vision.mjs')).href);
 const human = path.join(depsDir, 'models/human-models/package/models');
@@ -41,16 +41,6 @@ const pkgs = loadPackages();
 const skip = typeof pkgs === 'string' ? `TensorFlow.js's model packages are missing (scripts/setup.sh): ${pkgs}`
   : ![DETECTOR, MESH, DEMO_PHOTO].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
 
-// Serves the model package's files on 127.0.0.1 for tf.loadGraphModel.
-function serveDir(dir) {
-  const server = http.createServer((req, res) => {
-    const file = path.join(dir, path.basename(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!fs.existsSync(file)) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' }).end(fs.readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })));
-}
-
 function maxDistance(a, b) {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.hypot(a[i].x - b[i].x, a[i].y - b[i].y));
@@ -64,7 +54,9 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
   let mesh;
   let frames;
   before(async () => {
+    // The model package's files over 127.0.0.1, for tf.loadGraphModel.
     ({ server, url } = await serveDir(human));
+    url = url.replace(/\/$/, '');
     await pkgs.tf.setBackend('cpu');
     pkgs.tf.backend().firstUse = false;
     const load = async (model, name) => (await importLoader(compileWasm(model, name, { fallback: false }))).load();

@@ -53,8 +53,56 @@ static std::string escapeMd(llvm::StringRef s) {
   return out;
 }
 
+/// The CPU comparison of report.md (see writeReports).
+static void writeCpuComparison(llvm::raw_ostream &md, llvm::StringRef target,
+                               const std::vector<Result> &results,
+                               const std::map<std::string, Expectation> *cpuExpected) {
+  md << "\n## " << target << " against the CPU target\n\n";
+  int agree = 0, checked = 0;
+  std::vector<const Result *> differ;
+  for (const Result &r : results) {
+    if (r.cpuCheck.empty())
+      continue;
+    ++checked;
+    if (r.cpuCheck == "agree")
+      ++agree;
+    else
+      differ.push_back(&r);
+  }
+  if (checked) {
+    md << "Outputs of the tests " << target << " passes, against the CPU target's (JIT) on "
+       << "the same inputs, same tolerance: " << agree << " of " << checked << " agree.\n\n";
+    if (!differ.empty()) {
+      md << "| test | op | " << target << " against CPU |\n|---|---|---|\n";
+      for (const Result *r : differ)
+        md << "| " << r->name << " | " << r->op << " | " << escapeMd(r->cpuCheck) << " |\n";
+      md << "\n";
+    }
+  } else {
+    md << "Outputs not compared with the CPU's (run with --check-cpu).\n\n";
+  }
+  if (!cpuExpected)
+    return;
+  md << "Status here against the CPU's expectations file (a test it does not list "
+     << "passes on the CPU):\n\n| test | op | cpu | " << target
+     << " | detail |\n|---|---|---|---|---|\n";
+  int same = 0;
+  for (const Result &r : results) {
+    auto it = cpuExpected->find(r.name);
+    Status cpu = it == cpuExpected->end() ? Status::Pass : it->second.status;
+    if (cpu == r.status) {
+      ++same;
+      continue;
+    }
+    md << "| " << r.name << " | " << r.op << " | " << statusName(cpu) << " | "
+       << statusName(r.status) << " | " << escapeMd(r.detail) << " |\n";
+  }
+  md << "\n" << same << " of " << results.size() << " tests have the same status on both.\n";
+}
+
 llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results, double rtol,
-                         double atol) {
+                         double atol, llvm::StringRef target,
+                         const std::map<std::string, Expectation> *cpuExpected) {
   if (auto ec = llvm::sys::fs::create_directories(dir))
     return error("cannot create " + dir + ": " + ec.message());
   std::map<std::string, std::array<int, 5>> perOp;
@@ -67,7 +115,7 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
   llvm::raw_fd_ostream md((dir + "/report.md").str(), ec);
   if (ec)
     return error("cannot write report.md: " + ec.message());
-  md << "# ONNX backend node tests through Kiln\n\n"
+  md << "# ONNX backend node tests through Kiln (" << target << " target)\n\n"
      << "Tolerance: |got - expected| <= " << atol << " + " << rtol
      << " * |expected| for floats; exact for integers and bools.\n\n"
      << "| tests | pass | fail | unsupported | crash | timeout |\n|---|---|---|---|---|---|\n| "
@@ -90,6 +138,8 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
     if (r.status != Status::Pass)
       md << "| " << r.name << " | " << r.op << " | " << statusName(r.status) << " | "
          << escapeMd(r.detail) << " |\n";
+  if (target != "cpu")
+    writeCpuComparison(md, target, results, cpuExpected);
 
   llvm::json::Array tests;
   for (const Result &r : results)
@@ -97,11 +147,13 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
                                        {"op", r.op},
                                        {"status", statusName(r.status)},
                                        {"detail", r.detail},
-                                       {"seconds", r.seconds}});
+                                       {"seconds", r.seconds},
+                                       {"cpu_check", r.cpuCheck}});
   llvm::json::Object counts;
   for (int i = 0; i < 5; ++i)
     counts[kNames[i]] = totals[i];
-  llvm::json::Object root{{"rtol", rtol},
+  llvm::json::Object root{{"target", target},
+                          {"rtol", rtol},
                           {"atol", atol},
                           {"total", int64_t(results.size())},
                           {"counts", std::move(counts)},

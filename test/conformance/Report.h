@@ -20,6 +20,9 @@ struct Result {
   Status status = Status::Crash;
   std::string detail; ///< first mismatch, import error, signal...
   double seconds = 0;
+  /// With an artifact target and --check-cpu, for a test that passes:
+  /// "agree", "differ: <first mismatch>" or "cpu does not pass: <why>".
+  std::string cpuCheck;
 };
 
 /// test name -> (expected status, reason), from the expectations file:
@@ -32,9 +35,13 @@ struct Expectation {
 llvm::Expected<std::map<std::string, Expectation>> readExpectations(llvm::StringRef path);
 
 /// Writes report.md (counts, per-op table, failures with their first
-/// mismatch) and report.json into `dir`.
+/// mismatch) and report.json into `dir`. For a target other than the CPU,
+/// report.md also compares it with the CPU: the tests whose outputs the two
+/// disagree on (Result::cpuCheck), and, given the CPU's expectations file,
+/// the tests whose status differs.
 llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results, double rtol,
-                         double atol);
+                         double atol, llvm::StringRef target = "cpu",
+                         const std::map<std::string, Expectation> *cpuExpected = nullptr);
 
 /// Writes the expectations file that makes `results` the new baseline,
 /// keeping reasons already written for tests whose status did not change.

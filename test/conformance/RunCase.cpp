@@ -5,6 +5,7 @@
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/IR/Diagnostics.h"
 #include "targets/jit/JitRunner.h"
+#include "test/conformance/RunTarget.h"
 #include "test/conformance/TestData.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -23,7 +24,28 @@ static std::string withoutPath(std::string message, const std::string &path) {
   return message;
 }
 
-Result runCase(const std::string &dir, double rtol, double atol) {
+/// The JIT's outputs (its variant of the schedules phase: this machine,
+/// templates), or the error with the stage that failed.
+static llvm::Expected<std::vector<jit::HostTensor>>
+runJit(mlir::ModuleOp module, const std::vector<jit::HostTensor> &inputs,
+       const std::string &diagnostics, bool &compiled) {
+  compiled = false;
+  if (mlir::failed(runPipeline(module, Phase::Schedules)))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "compile: " + diagnostics);
+  auto runner = jit::JitRunner::create(module);
+  if (!runner)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "codegen: " + llvm::toString(runner.takeError()));
+  compiled = true;
+  auto outputs = (*runner)->run(inputs);
+  if (!outputs)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "run: " + llvm::toString(outputs.takeError()));
+  return outputs;
+}
+
+Result runCase(const std::string &dir, const CaseOptions &opts) {
+  double rtol = opts.rtol, atol = opts.atol;
   auto start = std::chrono::steady_clock::now();
   Result r;
   auto done = [&](Status status, std::string detail) {
@@ -87,21 +109,44 @@ Result runCase(const std::string &dir, double rtol, double atol) {
                                            llvm::toString(module.takeError()));
     inputs = std::move(remaining);
   }
-  // The JIT's variant of the schedules phase: this machine, templates.
-  if (mlir::failed(runPipeline(**module, Phase::Schedules)))
-    return done(Status::Unsupported, "compile: " + diagnostics);
-  auto runner = jit::JitRunner::create(**module);
-  if (!runner)
-    return done(Status::Unsupported, "codegen: " + llvm::toString(runner.takeError()));
-  auto outputs = (*runner)->run(inputs);
-  if (!outputs)
-    return done(Status::Fail, "run: " + llvm::toString(outputs.takeError()));
-  if (outputs->size() != expected.size())
-    return done(Status::Fail, "produced " + std::to_string(outputs->size()) +
-                                  " outputs, expected " + std::to_string(expected.size()));
+  std::vector<jit::HostTensor> outputs;
+  bool artifact = isArtifactTarget(opts.target);
+  if (artifact) {
+    TargetRun run = runOnTarget(**module, opts.target, inputs, expected);
+    if (!run.error.empty())
+      return done(run.compiled ? Status::Fail : Status::Unsupported, run.error);
+    outputs = std::move(run.outputs);
+  } else {
+    bool compiled = false;
+    auto jitOutputs = runJit(**module, inputs, diagnostics, compiled);
+    if (!jitOutputs)
+      return done(compiled ? Status::Fail : Status::Unsupported,
+                  llvm::toString(jitOutputs.takeError()));
+    outputs = std::move(*jitOutputs);
+  }
+  if (outputs.size() != expected.size())
+    return done(Status::Fail, "produced " + std::to_string(outputs.size()) + " outputs, expected " +
+                                  std::to_string(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i)
-    if (auto mismatch = compareTensors(expected[i], (*outputs)[i], rtol, atol))
+    if (auto mismatch = compareTensors(expected[i], outputs[i], rtol, atol))
       return done(Status::Fail, *mismatch);
+  if (artifact && opts.checkCpu) {
+    // The two targets against each other, with the oracle's tolerances: both
+    // may pass the oracle and still differ by up to twice the tolerance.
+    bool compiled = false;
+    auto cpu = runJit(**module, inputs, diagnostics, compiled);
+    if (!cpu) {
+      r.cpuCheck = "cpu does not pass: " + llvm::toString(cpu.takeError());
+    } else {
+      r.cpuCheck = "agree";
+      for (size_t i = 0; i < expected.size() && i < cpu->size(); ++i)
+        if (auto mismatch = compareTensors((*cpu)[i], outputs[i], rtol, atol)) {
+          r.cpuCheck = "differ: " + *mismatch;
+          break;
+        }
+    }
+    std::replace(r.cpuCheck.begin(), r.cpuCheck.end(), '\n', ' ');
+  }
   return done(Status::Pass, "");
 }
 

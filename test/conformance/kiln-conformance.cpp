@@ -2,12 +2,18 @@
 //
 // Runs every ONNX backend node test (Debian's libonnx-testdata): import,
 // compile to kernels, run in process with Halide's JIT, compare with the
-// expected outputs. Each test runs in a forked child, so a crash or a hang
-// is recorded as such and the run goes on; `--jobs` children at a time.
+// expected outputs. Each test runs in a forked child (its own process
+// group: an artifact target's tools and runner die with it), so a crash or
+// a hang is recorded as such and the run goes on; `--jobs` children at a time.
 //
-//   kiln-conformance [--data DIR] [--filter REGEX] [--jobs N] [--timeout S]
-//                    [--report-dir DIR] [--expectations FILE]
-//                    [--update-expectations]
+//   kiln-conformance [--data DIR] [--filter REGEX] [--shard I/N] [--jobs N]
+//                    [--timeout S] [--report-dir DIR] [--expectations FILE]
+//                    [--update-expectations] [--target cpu|spirv|wasm]
+//                    [--check-cpu] [--cpu-expectations FILE]
+//
+// --target=spirv and --target=wasm compile each test with that target's own
+// code and run the artifact a user would get (RunTarget.h): on lavapipe
+// through the generated Vulkan host, in Node through the generated loader.
 //
 // With --expectations, exits 1 when a test's status differs from the file
 // (a pass that regressed, or a listed failure that now passes).
@@ -15,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 #include "test/conformance/Report.h"
 #include "test/conformance/RunCase.h"
+#include "test/conformance/RunTarget.h"
 #include "test/conformance/TestData.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -46,10 +53,12 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// In the child: run the case and write "<status>\n<detail>" to the pipe.
-[[noreturn]] void runChild(const std::string &dir, int fd, double rtol, double atol) {
-  Result r = runCase(dir, rtol, atol);
-  std::string text = std::string(statusName(r.status)) + "\n" + r.detail;
+/// In the child: run the case and write "<status>\n<cpu check>\n<detail>"
+/// to the pipe.
+[[noreturn]] void runChild(const std::string &dir, int fd, const CaseOptions &options) {
+  setpgid(0, 0);
+  Result r = runCase(dir, options);
+  std::string text = std::string(statusName(r.status)) + "\n" + r.cpuCheck + "\n" + r.detail;
   for (size_t done = 0; done < text.size();) {
     ssize_t n = write(fd, text.data() + done, text.size() - done);
     if (n <= 0)
@@ -75,7 +84,9 @@ Result finish(Child &child, int waitStatus, const std::string &dir, bool timedOu
     r.detail = std::string("signal ") + strsignal(WTERMSIG(waitStatus));
   } else {
     llvm::StringRef out(child.output);
-    auto [statusText, detail] = out.split('\n');
+    auto [statusText, rest] = out.split('\n');
+    auto [cpuCheck, detail] = rest.split('\n');
+    r.cpuCheck = cpuCheck.str();
     auto status = parseStatus(statusText);
     r.status = status ? *status : Status::Crash;
     r.detail = status ? detail.str() : "child exited without a result";
@@ -102,7 +113,42 @@ int main(int argc, char **argv) {
   cl::opt<bool> update("update-expectations", cl::desc("Rewrite --expectations to match this run"));
   cl::opt<double> rtol("rtol", cl::desc("Relative tolerance for floats"), cl::init(1e-3));
   cl::opt<double> atol("atol", cl::desc("Absolute tolerance for floats"), cl::init(1e-7));
+  cl::opt<std::string> target("target",
+                              cl::desc("cpu (the JIT, in process), spirv (lavapipe, or the "
+                                       "driver VK_ICD_FILENAMES names) or wasm (Node)"),
+                              cl::init("cpu"));
+  cl::opt<bool> checkCpu("check-cpu",
+                         cl::desc("spirv/wasm: compare each passing test's outputs with the "
+                                  "CPU target's too (report.md)"));
+  cl::opt<std::string> cpuExpectationsPath(
+      "cpu-expectations",
+      cl::desc("spirv/wasm: the CPU's expectations file; report.md lists the tests whose status "
+               "differs"));
   cl::ParseCommandLineOptions(argc, argv, "Kiln ONNX conformance runner\n");
+  if (target != "cpu" && !isArtifactTarget(target)) {
+    llvm::errs() << "kiln-conformance: error: unknown --target '" << target
+                 << "' (expected cpu, spirv or wasm)\n";
+    return 1;
+  }
+  if (target == "cpu" && (checkCpu || !cpuExpectationsPath.empty())) {
+    llvm::errs() << "kiln-conformance: error: --check-cpu and --cpu-expectations compare "
+                    "another target with the CPU: give --target=spirv or wasm\n";
+    return 1;
+  }
+  CaseOptions caseOptions;
+  caseOptions.rtol = rtol;
+  caseOptions.atol = atol;
+  caseOptions.target = target;
+  caseOptions.checkCpu = checkCpu;
+  std::optional<std::map<std::string, Expectation>> cpuExpected;
+  if (!cpuExpectationsPath.empty()) {
+    auto e = readExpectations(cpuExpectationsPath);
+    if (!e) {
+      llvm::errs() << "kiln-conformance: error: " << llvm::toString(e.takeError()) << "\n";
+      return 1;
+    }
+    cpuExpected = std::move(*e);
+  }
 
   std::vector<std::string> dirs = findTests(data);
   if (dirs.empty()) {
@@ -164,7 +210,7 @@ int main(int argc, char **argv) {
       pid_t pid = fork();
       if (pid == 0) {
         close(fds[0]);
-        runChild(dirs[next], fds[1], rtol, atol);
+        runChild(dirs[next], fds[1], caseOptions);
       }
       close(fds[1]);
       running.push_back(Child{pid, fds[0], next++, std::chrono::steady_clock::now(), ""});
@@ -185,8 +231,10 @@ int main(int argc, char **argv) {
           closed = true;
       }
       bool timedOut = !closed && secondsSince(c.start) > timeout;
-      if (timedOut)
+      if (timedOut) {
+        kill(-c.pid, SIGKILL); // the child's group: its compilers and runner too
         kill(c.pid, SIGKILL);
+      }
       if (!closed && !timedOut) {
         ++i;
         continue;
@@ -211,7 +259,8 @@ int main(int argc, char **argv) {
   if (tty)
     llvm::outs() << "\n";
 
-  if (auto err = writeReports(reportDir, results, rtol, atol)) {
+  if (auto err = writeReports(reportDir, results, rtol, atol, target,
+                              cpuExpected ? &*cpuExpected : nullptr)) {
     llvm::errs() << "kiln-conformance: error: " << llvm::toString(std::move(err)) << "\n";
     return 1;
   }

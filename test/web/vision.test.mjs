@@ -1,13 +1,13 @@
 // kiln-vision (targets/wasm/vision/kiln-vision.mjs) against TensorFlow.js's
 // own model packages, in Node: the same frames (the demo photo on a 640x480
 // frame, moved a few pixels, examples/web/face-mesh/frames.mjs) go through
-// Kiln's WASM modules + kiln-vision and through
-// @tensorflow-models/face-detection and face-landmarks-detection (tfjs cpu
-// backend, their models served from the local model package over
-// 127.0.0.1). The face box and keypoints, and the 468 landmarks on the
-// detected frame and on the tracked frames after it, must agree within a
-// pixel. Also: the anchors, weighted NMS, MoveNet/PoseNet decoding rules
-// and bad input, on small made-up cases.
+// Kiln's WASM modules + kiln-vision and through @tensorflow-models/
+// face-detection, face-landmarks-detection and pose-detection (tfjs cpu
+// backend, their models read from the local model package by a tf.io
+// handler). Within a pixel: the face box and keypoints; the 468 landmarks on
+// the detected frame and on the tracked frames after it; MoveNet lightning's
+// and PoseNet's 17 keypoints (scores within 5e-3). Also: the anchors,
+// weighted NMS, the decoding rules and bad input, on small made-up cases.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -19,12 +19,13 @@ import { pathToFileURL } from 'node:url';
 import { depsDir, repoRoot } from '../e2e/common.mjs';
 import { compileWasm, importLoader } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
-import { serveDir } from '../../examples/web/serve.mjs';
 
 const vision = await import(pathToFileURL(path.join(repoRoot, 'targets/wasm/vision/kiln-vision.mjs')).href);
 const human = path.join(depsDir, 'models/human-models/package/models');
 const DETECTOR = path.join(human, 'facemesh-detection-short.json');
 const MESH = path.join(human, 'facemesh.json');
+const MOVENET = path.join(human, 'movenet-lightning.json');
+const POSENET = path.join(human, 'posenet.json');
 const PIXEL = 1; // the bar: within a pixel of TensorFlow.js's packages
 
 const require = createRequire(path.join(depsDir, 'package.json'));
@@ -32,14 +33,28 @@ function loadPackages() {
   try {
     const tf = require('@tensorflow/tfjs-core');
     require('@tensorflow/tfjs-backend-cpu');
-    return { tf, fd: require('@tensorflow-models/face-detection'), fld: require('@tensorflow-models/face-landmarks-detection') };
+    return { tf, fd: require('@tensorflow-models/face-detection'), fld: require('@tensorflow-models/face-landmarks-detection'),
+      pd: require('@tensorflow-models/pose-detection') };
   } catch (e) {
     return e.message.split('\n')[0];
   }
 }
 const pkgs = loadPackages();
 const skip = typeof pkgs === 'string' ? `TensorFlow.js's model packages are missing (scripts/setup.sh): ${pkgs}`
-  : ![DETECTOR, MESH, DEMO_PHOTO].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
+  : ![DETECTOR, MESH, MOVENET, POSENET, DEMO_PHOTO].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
+
+// A model file of the local package as a tf.io handler (what tf.loadGraphModel
+// and the packages' modelUrl options accept), with `patch` applied to its JSON.
+function graphModel(name, patch = (json) => json) {
+  return {
+    load: async () => {
+      const json = patch(JSON.parse(fs.readFileSync(path.join(human, `${name}.json`), 'utf8')));
+      const bin = fs.readFileSync(path.join(human, `${name}.bin`));
+      return { modelTopology: json.modelTopology, format: json.format, signature: json.signature,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) };
+    },
+  };
+}
 
 function maxDistance(a, b) {
   let worst = 0;
@@ -48,15 +63,10 @@ function maxDistance(a, b) {
 }
 
 describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
-  let server;
-  let url;
   let detector;
   let mesh;
   let frames;
   before(async () => {
-    // The model package's files over 127.0.0.1, for tf.loadGraphModel.
-    ({ server, url } = await serveDir(human));
-    url = url.replace(/\/$/, '');
     await pkgs.tf.setBackend('cpu');
     pkgs.tf.backend().firstUse = false;
     const load = async (model, name) => (await importLoader(compileWasm(model, name, { fallback: false }))).load();
@@ -66,7 +76,6 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     frames = SHIFTS.slice(0, 4).map((_, i) => makeFrame(photo, i));
   });
   after(() => {
-    server?.close();
     detector?.dispose();
     mesh?.dispose();
   });
@@ -79,7 +88,7 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
 
   test('BlazeFace (short range, 128x128): box and six keypoints within a pixel of face-detection', async (t) => {
     const theirs = await pkgs.fd.createDetector(pkgs.fd.SupportedModels.MediaPipeFaceDetector,
-      { runtime: 'tfjs', modelType: 'short', maxFaces: 1, detectorModelUrl: `${url}/facemesh-detection-short.json` });
+      { runtime: 'tfjs', modelType: 'short', maxFaces: 1, detectorModelUrl: graphModel('facemesh-detection-short') });
     const worst = [];
     for (const frame of frames.slice(0, 2)) {
       const image = toTensor(frame);
@@ -101,7 +110,7 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
   test('FaceMesh: 468 landmarks within a pixel of face-landmarks-detection, detected then tracked over 4 frames', async (t) => {
     const theirs = await pkgs.fld.createDetector(pkgs.fld.SupportedModels.MediaPipeFaceMesh, {
       runtime: 'tfjs', maxFaces: 1, refineLandmarks: false,
-      detectorModelUrl: `${url}/facemesh-detection-short.json`, landmarkModelUrl: `${url}/facemesh.json`,
+      detectorModelUrl: graphModel('facemesh-detection-short'), landmarkModelUrl: graphModel('facemesh'),
     });
     const tracker = new vision.FaceTracker(detector, mesh);
     const worst = [];
@@ -119,6 +128,75 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     }
     t.diagnostic(`largest landmark distance per frame (px): ${worst.map((d) => d.toExponential(2)).join(', ')}`);
     theirs.dispose();
+  });
+
+  // Keypoints of two poses: the largest distance (px) and score difference.
+  const poseDiff = (ours, ref) => ({
+    px: maxDistance(ours.keypoints, ref.keypoints),
+    score: Math.max(...ours.keypoints.map((p, i) => Math.abs(p.score - ref.keypoints[i].score))),
+  });
+
+  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (first frame: the centred square crop)', async (t) => {
+    const m = await (await importLoader(compileWasm(MOVENET, 'vision_movenet', { fallback: false }))).load();
+    const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.MoveNet,
+      { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
+    const input = new Int32Array(192 * 192 * 3);
+    const diffs = [];
+    for (const frame of frames.slice(0, 2)) {
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimatePoses(image);
+      image.dispose();
+      theirs.reset(); // each frame as a first frame: the centred crop
+      vision.cropAndResize(frame, vision.moveNetCrop(frame.width, frame.height), { width: 192, height: 192, out: input });
+      const out = m.run({ [m.inputs[0].name]: input })[m.outputs[0].name];
+      const ours = vision.decodeMoveNet(out, frame.width, frame.height);
+      assert.ok(ref, 'pose-detection found a pose');
+      assert.deepEqual(ours.keypoints.map((p) => p.name), ref.keypoints.map((p) => p.name));
+      diffs.push(poseDiff(ours, ref));
+      assert.ok(Math.abs(ours.score - ref.score) < 5e-3, `pose score ${ours.score} vs ${ref.score}`);
+    }
+    t.diagnostic(`largest keypoint distance (px) / score difference per frame: ${diffs.map((d) => `${d.px.toExponential(2)} / ${d.score.toExponential(1)}`).join(', ')}`);
+    for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
+    theirs.dispose();
+    m.dispose();
+  });
+
+  test('PoseNet (MobileNetV1, 385x385, stride 16): single-pose keypoints within a pixel of pose-detection, its input letterboxed', async (t) => {
+    const m = await (await importLoader(compileWasm(POSENET, 'vision_posenet', { fallback: false }))).load();
+    const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.PoseNet, {
+      architecture: 'MobileNetV1', outputStride: 16, inputResolution: { width: 385, height: 385 }, multiplier: 1,
+      // The package wants a model of any input size ([1, -1, -1, 3]); this one
+      // declares its 385x385: the same graph and weights with the size let free.
+      modelUrl: graphModel('posenet', (json) => {
+        for (const node of json.modelTopology.node.filter((n) => n.op === 'Placeholder'))
+          node.attr.shape.shape.dim.forEach((d, i) => { if (i === 1 || i === 2) d.size = '-1'; });
+        return json;
+      }),
+    });
+    // The package reads the outputs by position (offsets, heatmaps, displacements);
+    // this converted model lists them in another order: ask for them by name.
+    const model = theirs.posenetModel;
+    const names = ['offset_2', 'heatmap_2', 'displacement_fwd_2', 'displacement_bwd_2'].map((n) => `MobilenetV1/${n}/BiasAdd`);
+    model.predict = (x) => model.execute(x, names);
+    const byName = (part) => m.outputs.find((o) => o.name.includes(part)).name;
+    const diffs = [];
+    // One frame: TF.js's cpu backend takes about 10 s for it on a busy machine.
+    for (const frame of frames.slice(0, 1)) {
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimatePoses(image, { maxPoses: 1, flipHorizontal: false });
+      image.dispose();
+      const region = vision.wholeImage(frame.width, frame.height, { keepAspect: true });
+      const input = vision.cropToTensor(frame, region, { width: 385, height: 385, range: [-1, 1], border: 'replicate' });
+      const out = m.run({ [m.inputs[0].name]: input });
+      const ours = vision.decodePoseNet(out[byName('heatmap')], out[byName('offset')], {
+        height: 25, width: 25, outputStride: 16, region, inputWidth: 385, inputHeight: 385, imageWidth: frame.width, imageHeight: frame.height });
+      diffs.push(poseDiff(ours, ref));
+      assert.ok(Math.abs(ours.score - ref.score) < 5e-3, `pose score ${ours.score} vs ${ref.score}`);
+    }
+    t.diagnostic(`largest keypoint distance (px) / score difference per frame: ${diffs.map((d) => `${d.px.toExponential(2)} / ${d.score.toExponential(1)}`).join(', ')}`);
+    for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
+    theirs.dispose();
+    m.dispose();
   });
 });
 
@@ -165,14 +243,15 @@ describe('kiln-vision decoding rules', () => {
     assert.ok(Math.abs(weighted[0].keypoints[0].x - (0.6 * 0.2) / 1.5) < 1e-9);
   });
 
-  test('MoveNet: y, x, score in the letterboxed square to image pixels', () => {
+  test('MoveNet: y, x, score in the centred square crop to image pixels; pose score over 0.2', () => {
     const out = new Float32Array(51);
     out.set([0.5, 0.25, 0.9], 0); // nose: y 0.5, x 0.25
-    const [nose] = vision.decodeMoveNet(out, 640, 480);
-    // The square is 640 wide, centred: x = 0.25 * 640, y = 240 + 0 * 640.
+    out.set([0.1, 0.1, 0.5], 3);
+    const { keypoints: [nose], score } = vision.decodeMoveNet(out, 640, 480);
+    // The crop is 480x480 from x = 80: x = 80 + 0.25 * 480, y = 0.5 * 480.
     assert.equal(nose.name, 'nose');
-    assert.ok(Math.abs(nose.x - 160) < 1e-9 && Math.abs(nose.y - 240) < 1e-9, `${nose.x}, ${nose.y}`);
-    assert.ok(Math.abs(nose.score - 0.9) < 1e-6);
+    assert.ok(Math.abs(nose.x - 200) < 1e-9 && Math.abs(nose.y - 240) < 1e-9, `${nose.x}, ${nose.y}`);
+    assert.ok(Math.abs(nose.score - 0.9) < 1e-6 && Math.abs(score - 0.7) < 1e-6);
   });
 
   test('PoseNet: heatmap argmax plus its offset, times the output stride', () => {

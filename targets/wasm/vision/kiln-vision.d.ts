@@ -84,11 +84,38 @@ export interface Keypoint {
   y: number;
   score: number;
 }
-export function decodeMoveNet(output: Float32Array, imageWidth: number, imageHeight: number, options?: { region?: Region }): Keypoint[];
+/** A box normalized to the image. */
+export interface NormBox {
+  yMin: number;
+  xMin: number;
+  yMax: number;
+  xMax: number;
+}
+export function moveNetCrop(imageWidth: number, imageHeight: number): NormBox;
+export function cropAndResize<T extends Float32Array | Int32Array = Float32Array>(
+  frame: Frame,
+  box: NormBox,
+  options: { width: number; height: number; out?: T },
+): T;
+export function decodeMoveNet(
+  output: Float32Array,
+  imageWidth: number,
+  imageHeight: number,
+  options?: { box?: NormBox },
+): { keypoints: Keypoint[]; score: number };
 export function decodePoseNet(
   heatmaps: Float32Array,
   offsets: Float32Array,
-  options: { height: number; width: number; outputStride: number; scaleX?: number; scaleY?: number },
+  options: {
+    height: number;
+    width: number;
+    outputStride: number;
+    region?: Region;
+    inputWidth?: number;
+    inputHeight?: number;
+    imageWidth?: number;
+    imageHeight?: number;
+  },
 ): { keypoints: Keypoint[]; score: number };
 
 /** The part of a loaded Kiln model (NAME.mjs's load()) the tracker uses. */

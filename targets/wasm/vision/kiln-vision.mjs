@@ -303,51 +303,118 @@ export const POSE_KEYPOINTS = Object.freeze(['nose', 'left_eye', 'right_eye', 'l
   'right_knee', 'left_ankle', 'right_ankle']);
 
 /**
- * MoveNet single-pose output ([1, 1, 17, 3]: y, x, score normalized to the
- * model's square input) to image pixels, given the region of the image the
- * input was cropped from (default: the whole image letterboxed to a square,
- * as wholeImage(w, h, {keepAspect: true}) gives).
+ * MoveNet's first crop of a frame (pose-detection's, for a first frame): the
+ * centred square on the short side, as a box normalized to the image.
  */
-export function decodeMoveNet(output, imageWidth, imageHeight, { region = wholeImage(imageWidth, imageHeight, { keepAspect: true }) } = {}) {
-  check(output?.length === 51, `MoveNet output must have 51 values (17 x [y, x, score]), got ${output?.length}`);
-  const aspect = imageWidth / imageHeight;
-  return POSE_KEYPOINTS.map((name, i) => {
-    const p = fromRegion(region, output[3 * i + 1], output[3 * i], aspect);
-    return { name, x: p.x * imageWidth, y: p.y * imageHeight, score: output[3 * i + 2] };
-  });
+export function moveNetCrop(imageWidth, imageHeight) {
+  if (imageWidth > imageHeight) {
+    const w = imageHeight / imageWidth;
+    return { yMin: 0, xMin: (1 - w) / 2, yMax: 1, xMax: (1 + w) / 2 };
+  }
+  const h = imageWidth / imageHeight;
+  return { yMin: (1 - h) / 2, xMin: 0, yMax: (1 + h) / 2, xMax: 1 };
 }
 
 /**
- * PoseNet single-pose decoding: for each keypoint the heatmap's best cell
- * (scores after a sigmoid), then that cell's offset vector (the first 17
- * channels are y, the next 17 x) added to its position times the output
- * stride. `heatmaps` is [H, W, 17], `offsets` [H, W, 34], NHWC; the result
- * is in the model input's pixels scaled by `scaleX`/`scaleY` (input to image).
+ * An axis-aligned box of an RGBA frame resized to `width` x `height` x 3
+ * the way tf.image.cropAndResize samples (corners aligned: output pixel i at
+ * yMin * (H - 1) + i * (yMax - yMin) * (H - 1) / (height - 1); zero outside
+ * the frame), what MoveNet's package feeds it. `out` may be an Int32Array
+ * (MoveNet's int32 input: values truncated, as tf.cast does) or a
+ * Float32Array (raw 0..255).
  */
-export function decodePoseNet(heatmaps, offsets, { height, width, outputStride, scaleX = 1, scaleY = 1 }) {
+export function cropAndResize(frame, box, { width, height, out }) {
+  const { data, width: iw, height: ih } = frame;
+  check(data && data.length === iw * ih * 4, `frame must be RGBA of ${iw}x${ih} (${iw * ih * 4} bytes), got ${data?.length}`);
+  const t = out ?? new Float32Array(width * height * 3);
+  check(t.length === width * height * 3, `out has ${t.length} elements, expected ${width * height * 3}`);
+  const sy = height > 1 ? ((box.yMax - box.yMin) * (ih - 1)) / (height - 1) : 0;
+  const sx = width > 1 ? ((box.xMax - box.xMin) * (iw - 1)) / (width - 1) : 0;
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    const inY = height > 1 ? box.yMin * (ih - 1) + y * sy : 0.5 * (box.yMin + box.yMax) * (ih - 1);
+    const y0 = Math.floor(inY);
+    const y1 = Math.ceil(inY);
+    const fy = inY - y0;
+    for (let x = 0; x < width; x++, o += 3) {
+      const inX = width > 1 ? box.xMin * (iw - 1) + x * sx : 0.5 * (box.xMin + box.xMax) * (iw - 1);
+      if (inY < 0 || inY > ih - 1 || inX < 0 || inX > iw - 1) {
+        t[o] = t[o + 1] = t[o + 2] = 0;
+        continue;
+      }
+      const x0 = Math.floor(inX);
+      const x1 = Math.ceil(inX);
+      const fx = inX - x0;
+      for (let ch = 0; ch < 3; ch++) {
+        const at = (yy, xx) => data[(yy * iw + xx) * 4 + ch];
+        const top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx;
+        const bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * fx;
+        t[o + ch] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return t;
+}
+
+/**
+ * MoveNet single-pose output ([1, 1, 17, 3]: y, x, score normalized to the
+ * crop) to image pixels through the crop's box (default: moveNetCrop).
+ * Returns {keypoints: [{name, x, y, score}] x 17, score}: the pose's score
+ * is the mean of the keypoint scores over 0.2, as pose-detection's (which
+ * drops a pose scoring under 0.25; that is left to the caller).
+ */
+export function decodeMoveNet(output, imageWidth, imageHeight, { box = moveNetCrop(imageWidth, imageHeight) } = {}) {
+  check(output?.length === 51, `MoveNet output must have 51 values (17 x [y, x, score]), got ${output?.length}`);
+  let total = 0;
+  let counted = 0;
+  const keypoints = POSE_KEYPOINTS.map((name, i) => {
+    const score = output[3 * i + 2];
+    if (score > 0.2) {
+      total += score;
+      counted++;
+    }
+    return {
+      name,
+      x: (box.xMin + output[3 * i + 1] * (box.xMax - box.xMin)) * imageWidth,
+      y: (box.yMin + output[3 * i] * (box.yMax - box.yMin)) * imageHeight,
+      score,
+    };
+  });
+  return { keypoints, score: counted ? total / counted : 0 };
+}
+
+/**
+ * PoseNet single-pose decoding (pose-detection's decodeSinglePose): for
+ * each keypoint the heatmap's best cell, then that cell's offset vector
+ * (the first 17 channels are y, the next 17 x) added to its position times
+ * the output stride; the keypoint's score is the sigmoid of the heatmap
+ * there, the pose's their mean. `heatmaps` is [H, W, 17], `offsets` [H, W,
+ * 34], NHWC. Positions are in the model input's pixels, or in image pixels
+ * when `region` (what the input was cropped from, e.g. wholeImage(w, h,
+ * {keepAspect: true})) and the input and image sizes are given.
+ */
+export function decodePoseNet(heatmaps, offsets, { height, width, outputStride, region, inputWidth, inputHeight, imageWidth, imageHeight }) {
   const k = 17;
   check(heatmaps?.length === height * width * k, `PoseNet heatmaps must have ${height}x${width}x17 values, got ${heatmaps?.length}`);
   check(offsets?.length === height * width * 2 * k, `PoseNet offsets must have ${height}x${width}x34 values, got ${offsets?.length}`);
+  check(!region || (inputWidth > 0 && inputHeight > 0 && imageWidth > 0 && imageHeight > 0), 'decodePoseNet with a region needs inputWidth, inputHeight, imageWidth and imageHeight');
   const keypoints = POSE_KEYPOINTS.map((name, j) => {
     let best = -Infinity;
-    let by = 0;
-    let bx = 0;
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) {
-        const v = heatmaps[(y * width + x) * k + j];
-        if (v > best) {
-          best = v;
-          by = y;
-          bx = x;
-        }
+    let cell = 0;
+    for (let i = 0; i < height * width; i++) {
+      if (heatmaps[i * k + j] > best) {
+        best = heatmaps[i * k + j];
+        cell = i;
       }
-    const cell = (by * width + bx) * 2 * k;
-    return {
-      name,
-      x: (bx * outputStride + offsets[cell + k + j]) * scaleX,
-      y: (by * outputStride + offsets[cell + j]) * scaleY,
-      score: 1 / (1 + Math.exp(-best)),
-    };
+    }
+    let x = (cell % width) * outputStride + offsets[cell * 2 * k + k + j];
+    let y = Math.floor(cell / width) * outputStride + offsets[cell * 2 * k + j];
+    if (region) {
+      const p = fromRegion(region, x / inputWidth, y / inputHeight, imageWidth / imageHeight);
+      x = p.x * imageWidth;
+      y = p.y * imageHeight;
+    }
+    return { name, x, y, score: 1 / (1 + Math.exp(-best)) };
   });
   return { keypoints, score: keypoints.reduce((s, p) => s + p.score, 0) / k };
 }

@@ -130,33 +130,41 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     theirs.dispose();
   });
 
-  // Keypoints of two poses: the largest distance (px) and score difference.
-  const poseDiff = (ours, ref) => ({
-    px: maxDistance(ours.keypoints, ref.keypoints),
-    score: Math.max(...ours.keypoints.map((p, i) => Math.abs(p.score - ref.keypoints[i].score))),
-  });
+  // Runs pose-detection (`theirs`, on a tensor) and Kiln + kiln-vision (`ours`,
+  // on the RGBA frame) on each frame: the 17 keypoints must agree within a
+  // pixel, the keypoint and pose scores within 5e-3.
+  async function checkPoses(t, frameList, theirs, ours) {
+    const diffs = [];
+    for (const frame of frameList) {
+      const image = toTensor(frame);
+      const ref = await theirs(image);
+      image.dispose();
+      assert.ok(ref, 'pose-detection found a pose');
+      const mine = ours(frame);
+      assert.deepEqual(mine.keypoints.map((p) => p.name), ref.keypoints.map((p) => p.name));
+      diffs.push({
+        px: maxDistance(mine.keypoints, ref.keypoints),
+        score: Math.max(Math.abs(mine.score - ref.score), ...mine.keypoints.map((p, i) => Math.abs(p.score - ref.keypoints[i].score))),
+      });
+    }
+    t.diagnostic(`largest keypoint distance (px) / score difference per frame: ${diffs.map((d) => `${d.px.toExponential(2)} / ${d.score.toExponential(1)}`).join(', ')}`);
+    for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
+  }
 
   test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (first frame: the centred square crop)', async (t) => {
     const m = await (await importLoader(compileWasm(MOVENET, 'vision_movenet', { fallback: false }))).load();
     const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.MoveNet,
       { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
     const input = new Int32Array(192 * 192 * 3);
-    const diffs = [];
-    for (const frame of frames.slice(0, 2)) {
-      const image = toTensor(frame);
+    await checkPoses(t, frames.slice(0, 2), async (image) => {
       const [ref] = await theirs.estimatePoses(image);
-      image.dispose();
       theirs.reset(); // each frame as a first frame: the centred crop
+      return ref;
+    }, (frame) => {
       vision.cropAndResize(frame, vision.moveNetCrop(frame.width, frame.height), { width: 192, height: 192, out: input });
       const out = m.run({ [m.inputs[0].name]: input })[m.outputs[0].name];
-      const ours = vision.decodeMoveNet(out, frame.width, frame.height);
-      assert.ok(ref, 'pose-detection found a pose');
-      assert.deepEqual(ours.keypoints.map((p) => p.name), ref.keypoints.map((p) => p.name));
-      diffs.push(poseDiff(ours, ref));
-      assert.ok(Math.abs(ours.score - ref.score) < 5e-3, `pose score ${ours.score} vs ${ref.score}`);
-    }
-    t.diagnostic(`largest keypoint distance (px) / score difference per frame: ${diffs.map((d) => `${d.px.toExponential(2)} / ${d.score.toExponential(1)}`).join(', ')}`);
-    for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
+      return vision.decodeMoveNet(out, frame.width, frame.height);
+    });
     theirs.dispose();
     m.dispose();
   });
@@ -179,22 +187,14 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     const names = ['offset_2', 'heatmap_2', 'displacement_fwd_2', 'displacement_bwd_2'].map((n) => `MobilenetV1/${n}/BiasAdd`);
     model.predict = (x) => model.execute(x, names);
     const byName = (part) => m.outputs.find((o) => o.name.includes(part)).name;
-    const diffs = [];
     // One frame: TF.js's cpu backend takes about 10 s for it on a busy machine.
-    for (const frame of frames.slice(0, 1)) {
-      const image = toTensor(frame);
-      const [ref] = await theirs.estimatePoses(image, { maxPoses: 1, flipHorizontal: false });
-      image.dispose();
+    await checkPoses(t, frames.slice(0, 1), async (image) => (await theirs.estimatePoses(image, { maxPoses: 1, flipHorizontal: false }))[0], (frame) => {
       const region = vision.wholeImage(frame.width, frame.height, { keepAspect: true });
       const input = vision.cropToTensor(frame, region, { width: 385, height: 385, range: [-1, 1], border: 'replicate' });
       const out = m.run({ [m.inputs[0].name]: input });
-      const ours = vision.decodePoseNet(out[byName('heatmap')], out[byName('offset')], {
+      return vision.decodePoseNet(out[byName('heatmap')], out[byName('offset')], {
         height: 25, width: 25, outputStride: 16, region, inputWidth: 385, inputHeight: 385, imageWidth: frame.width, imageHeight: frame.height });
-      diffs.push(poseDiff(ours, ref));
-      assert.ok(Math.abs(ours.score - ref.score) < 5e-3, `pose score ${ours.score} vs ${ref.score}`);
-    }
-    t.diagnostic(`largest keypoint distance (px) / score difference per frame: ${diffs.map((d) => `${d.px.toExponential(2)} / ${d.score.toExponential(1)}`).join(', ')}`);
-    for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
+    });
     theirs.dispose();
     m.dispose();
   });

@@ -49,9 +49,19 @@ function drawFrame(video, photo, n) {
   return ctx.getImageData(0, 0, canvas.width, canvas.height);
 }
 
+// The face's outline: MediaPipe's canonical mesh indices, forehead clockwise.
+const FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
+  149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109];
+
 function drawMesh(points) {
   ctx.fillStyle = '#3df';
   for (let i = 0; i < points.length; i += 3) ctx.fillRect(points[i] - 1, points[i + 1] - 1, 2, 2);
+  ctx.strokeStyle = '#3df';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (const i of FACE_OVAL) ctx.lineTo(points[3 * i], points[3 * i + 1]);
+  ctx.closePath();
+  ctx.stroke();
 }
 
 function toBase64(bytes) {

@@ -22,6 +22,8 @@ const OpTable &onnxOpTable() {
     registerLogicOps(t);
     registerLossOps(t);
     registerMaskOps(t);
+    registerRecurrentOps(t);
+    registerControlFlowOps(t);
     return t;
   }();
   return table;

@@ -50,6 +50,8 @@ void registerMathOps(OpTable &table);          // Sin, Atan, Softplus, Selu, Rou
 void registerLossOps(OpTable &table);          // GatherElements, NLLLoss, SoftmaxCrossEntropyLoss
 void registerMaskOps(OpTable &table);          // Trilu, Hardmax, OneHot, EyeLike
 void registerLogicOps(OpTable &table);         // And, Or, Xor, LessOrEqual, BitShift, Mod
+void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
+void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 
 } // namespace kiln::onnx_import
 

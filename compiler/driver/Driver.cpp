@@ -119,6 +119,10 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.wasmFallback = options.wasmFallback;
   targetOptions.wasmThreads = options.wasmThreads;
   targetOptions.kernelChecks = options.kernelChecks;
+  targetOptions.inputImage = options.inputImage;
+  targetOptions.normalize = options.normalize;
+  targetOptions.fit = options.fit;
+  targetOptions.resize = options.resize;
   targetOptions.progress = options.progress ? &errs : nullptr;
   targetOptions.warnings = &errs;
   targetOptions.sizeReport = &llvm::outs();

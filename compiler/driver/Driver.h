@@ -54,6 +54,8 @@ struct DriverOptions {
   bool wasmThreads = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
+  /// wasm: the image adapter's options as given (TargetOptions).
+  std::string inputImage, normalize, fit, resize;
   /// --tuning-db: measured records to prefer over the templates (kiln-tune
   /// writes them); empty: none.
   std::string tuningDb;

@@ -54,6 +54,9 @@ struct TargetOptions {
   bool wasmThreads = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
+  /// wasm: --input-image=NAME:rgba8 and its --normalize, --fit, --resize, as
+  /// given (empty: not given); targets/wasm/ImageAdapter.h parses them.
+  std::string inputImage, normalize, fit, resize;
   /// One line per compiled kernel and a total (targets/common/Progress.h);
   /// nullptr: none.
   llvm::raw_ostream *progress = nullptr;

@@ -77,6 +77,19 @@ int main(int argc, char **argv) {
   cl::opt<bool> kernelChecks("kernel-checks",
                              cl::desc("wasm: keep Halide's buffer checks in the kernels"),
                              cl::cat(category));
+  cl::opt<std::string> inputImage(
+      "input-image",
+      cl::desc("wasm: input NAME takes RGBA frames of any size, resized and normalised in the "
+               "module (run({image: frame}))"),
+      cl::value_desc("NAME:rgba8"), cl::cat(category));
+  cl::opt<std::string> normalize(
+      "normalize",
+      cl::desc("--input-image: 0,1 (default), -1,1, 0,255, imagenet or mean:R,G,B/std:R,G,B"),
+      cl::cat(category));
+  cl::opt<std::string> fit("fit", cl::desc("--input-image: stretch (default), crop or letterbox"),
+                           cl::cat(category));
+  cl::opt<std::string> resize("resize", cl::desc("--input-image: bilinear (the default and only)"),
+                              cl::cat(category));
   cl::opt<std::string> tuningDb(
       "tuning-db",
       cl::desc("Schedule kernels by the best measured records in this database (kiln-tune)"),
@@ -134,6 +147,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.wasmThreads = threads;
+  if ((!inputImage.empty() || !normalize.empty() || !fit.empty() || !resize.empty()) &&
+      target != "wasm") {
+    errs() << "kilnc: error: --input-image, --normalize, --fit and --resize apply to "
+              "--target=wasm only\n";
+    return 1;
+  }
+  options.inputImage = inputImage;
+  options.normalize = normalize;
+  options.fit = fit;
+  options.resize = resize;
   options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;

@@ -109,6 +109,37 @@ static std::string stripComments(llvm::StringRef text) {
   return out;
 }
 
+/// Drops the template's sections for what the model was compiled without:
+/// lines from `// KILN_IF_<SECTION>` to `// KILN_END_<SECTION>` when `keep`
+/// is false (the markers themselves always go). A loader without --threads
+/// carries no threads code.
+static std::string keepSections(llvm::StringRef text,
+                                llvm::ArrayRef<std::pair<llvm::StringRef, bool>> sections) {
+  std::string out;
+  llvm::SmallVector<llvm::StringRef> lines;
+  text.split(lines, '\n');
+  bool dropping = false;
+  for (auto [i, line] : llvm::enumerate(lines)) {
+    llvm::StringRef t = line.trim();
+    bool marker = false;
+    for (auto [name, keep] : sections) {
+      if (t == ("// KILN_IF_" + name).str()) {
+        dropping = !keep;
+        marker = true;
+      } else if (t == ("// KILN_END_" + name).str()) {
+        dropping = false;
+        marker = true;
+      }
+    }
+    if (marker || dropping)
+      continue;
+    out += line.str();
+    if (i + 1 < lines.size())
+      out += "\n";
+  }
+  return out;
+}
+
 std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options) {
   const std::string &m = plan.modelName;
   llvm::json::Value fallback =
@@ -124,11 +155,27 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
         {"maximumPages", int64_t(kThreadsMaxPages)},
         {"stackBytes", int64_t(kWorkerStackBytes)},
     };
+  llvm::json::Value image(nullptr);
+  if (options.image)
+    image = llvm::json::Object{
+        {"input", options.image->input.name},
+        {"index", int64_t(options.image->inputIndex)},
+        {"width", options.image->width},
+        {"height", options.image->height},
+        {"layout", options.image->nchw ? "NCHW" : "NHWC"},
+        {"fit", options.image->spec.fit == Fit::Crop        ? "crop"
+                : options.image->spec.fit == Fit::Letterbox ? "letterbox"
+                                                            : "stretch"},
+        {"normalize", options.image->spec.normalize},
+        {"maxSide", kMaxFrameSide},
+        {"export", kImageExport},
+    };
   llvm::json::Object model{
       {"name", m},
       {"files",
        llvm::json::Object{{"simd", simdWasmFile(m)}, {"fallback", fallback}, {"weights", weights}}},
       {"threads", std::move(threads)},
+      {"image", std::move(image)},
       {"inputs", tensorsJson(plan.inputs)},
       {"outputs", tensorsJson(plan.outputs)},
       {"exports", llvm::json::Object{{"create", m + "_create"},
@@ -143,7 +190,9 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
   llvm::raw_string_ostream os(json);
   os << llvm::json::Value(std::move(model));
 
-  std::string text = stripComments(kLoaderTemplate);
+  std::string text =
+      stripComments(keepSections(kLoaderTemplate, {{"THREADS", options.threads != nullptr},
+                                                   {"IMAGE", options.image != nullptr}}));
   auto replace = [&](llvm::StringRef marker, llvm::StringRef with) {
     size_t at = text.find(marker.str());
     assert(at != std::string::npos && "marker missing from the loader template");
@@ -163,7 +212,8 @@ std::string emitWorker(const host::HostPlan &plan, const LoaderOptions &options)
 }
 
 std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) {
-  auto fields = [](const std::vector<host::TensorDesc> &tensors) {
+  const ImageAdapterPlan *image = options.image;
+  auto fields = [&](const std::vector<host::TensorDesc> &tensors, bool inputs) {
     std::string out;
     for (const host::TensorDesc &t : tensors) {
       llvm::StringRef dtype = jsDtype(t.element);
@@ -174,10 +224,19 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
       std::string name;
       llvm::raw_string_ostream os(name);
       os << llvm::json::Value(t.name);
-      out +=
-          llvm::formatv("  /** {0} [{1}] */\n  {2}: {3};\n", dtype, shape, name, typedArray(dtype))
-              .str();
+      bool adapted = inputs && image && t.name == image->input.name;
+      out += llvm::formatv("  /** {0} [{1}]{4} */\n  {2}{5}: {3}{6};\n", dtype, shape, name,
+                           typedArray(dtype), adapted ? ", or a frame (--input-image)" : "",
+                           adapted ? "?" : "", adapted ? " | Frame" : "")
+                 .str();
     }
+    if (inputs && image)
+      out += "  /** A frame for input " + image->input.name + " (--input-image): resized (" +
+             (image->spec.fit == Fit::Crop        ? "crop"
+              : image->spec.fit == Fit::Letterbox ? "letterbox"
+                                                  : "stretch") +
+             ") and normalised (" + image->spec.normalize +
+             ") in the module. */\n  image?: Frame;\n";
     return out;
   };
   std::string text = kTypesTemplate;
@@ -187,8 +246,16 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
     text.replace(at, marker.size(), with.str());
   };
   replace("// KILN_HEADER", header(plan, options, ".d.ts"));
-  replace("  /* KILN_INPUTS */\n", fields(plan.inputs));
-  replace("  /* KILN_OUTPUTS */\n", fields(plan.outputs));
+  replace("/* KILN_FRAME */\n",
+          image ? "/**\n * A camera frame for --input-image: RGBA pixels, 1x1 to " +
+                      std::to_string(kMaxFrameSide) + "x" + std::to_string(kMaxFrameSide) +
+                      " (larger: a RangeError).\n */\nexport type Frame = ImageData | VideoFrame | "
+                      "HTMLVideoElement | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas "
+                      "| ImageBitmap | { data: Uint8ClampedArray | Uint8Array; width: number; "
+                      "height: number };\n\n"
+                : "");
+  replace("  /* KILN_INPUTS */\n", fields(plan.inputs, true));
+  replace("  /* KILN_OUTPUTS */\n", fields(plan.outputs, false));
   return text;
 }
 

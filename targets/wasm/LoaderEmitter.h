@@ -11,6 +11,7 @@
 #define KILN_TARGETS_WASM_LOADEREMITTER_H
 
 #include "targets/host/HostPlan.h"
+#include "targets/wasm/ImageAdapter.h"
 
 #include <string>
 
@@ -28,6 +29,8 @@ struct LoaderOptions {
   bool fallback = true;
   /// Null without --threads.
   const ThreadsInfo *threads = nullptr;
+  /// Null without --input-image.
+  const ImageAdapterPlan *image = nullptr;
 };
 
 /// The JS dtype name of an element kind ("float32", "int64", "bool", ...).

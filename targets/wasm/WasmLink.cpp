@@ -3,6 +3,7 @@
 
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostEmitter.h"
+#include "targets/wasm/ImageAdapter.h"
 #include "targets/wasm/WasmBinary.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -166,7 +167,15 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
 
   std::vector<std::string> objects = in.kernelObjects;
   objects.push_back(in.halideRuntimeObject);
-  for (std::string unit : {"host", "abi_check", "kiln_runtime", "kiln_host", "kiln_wasm_shim"}) {
+  std::vector<std::string> units = {"host", "abi_check", "kiln_runtime", "kiln_host",
+                                    "kiln_wasm_shim"};
+  if (!in.imageAdapterObject.empty()) {
+    objects.push_back(in.imageAdapterObject);
+    units.push_back("image_adapter");
+    if (auto err = toolchain::writeFile(join(workDir, "image_adapter.c"), in.imageAdapterGlue))
+      return err;
+  }
+  for (const std::string &unit : units) {
     std::string object = join(workDir, unit + ".o");
     if (auto err = compileC(join(workDir, unit + ".c"), object, in.simd || in.threads, in.threads,
                             include))
@@ -187,6 +196,8 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
     args.push_back(lib);
   for (const std::string &name : moduleExports(m))
     args.push_back("--export=" + name);
+  if (!in.imageAdapterObject.empty())
+    args.push_back(std::string("--export=") + kImageExport);
   if (in.threads) {
     for (const std::string &name : threadExports())
       args.push_back("--export=" + name);

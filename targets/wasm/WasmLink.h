@@ -35,6 +35,10 @@ struct LinkInputs {
   /// runtime, all compiled for the matching Halide wasm target.
   std::vector<std::string> kernelObjects;
   std::string halideRuntimeObject;
+  /// With --input-image: the adapter's Halide object and the C that exports
+  /// it as kiln_image (ImageAdapter.h); both empty otherwise.
+  std::string imageAdapterObject;
+  std::string imageAdapterGlue;
 };
 
 /// Builds the module into `wasmPath`, using `workDir` (which must exist) for

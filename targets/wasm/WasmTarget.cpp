@@ -90,6 +90,15 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     in.kernelObjects.push_back(object);
   }
   progress.finish();
+  if (!options.image.input.empty()) {
+    auto adapter = wasm::planImageAdapter(options.image, *plan);
+    if (!adapter)
+      return adapter.takeError();
+    in.imageAdapterObject = dir + "/image_adapter_halide.o";
+    if (auto err = wasm::compileImageAdapter(*adapter, halideTarget, in.imageAdapterObject))
+      return std::move(err);
+    in.imageAdapterGlue = wasm::imageAdapterGlue(*adapter);
+  }
   in.halideRuntimeObject = dir + "/halide_runtime.o";
   if (auto err = codegen::compileRuntimeObject(runtimeTarget, in.halideRuntimeObject))
     return std::move(err);
@@ -208,6 +217,14 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
       return err;
   wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback,
                                     options.threads ? &threads : nullptr};
+  std::optional<wasm::ImageAdapterPlan> image;
+  if (!options.image.input.empty()) {
+    auto adapter = wasm::planImageAdapter(options.image, *plan);
+    if (!adapter)
+      return adapter.takeError();
+    image = std::move(*adapter);
+    loaderOptions.image = &*image;
+  }
   if (options.threads)
     if (auto err = emit(wasm::workerFile(name), wasm::emitWorker(*plan, loaderOptions)))
       return err;
@@ -227,6 +244,19 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.sizeReport)
     wasm::print(*report, *options.sizeReport);
   return llvm::Error::success();
+}
+
+/// Checks the adapter's options before any compiling.
+static llvm::Expected<wasm::ImageAdapterSpec> imageSpec(const TargetOptions &options) {
+  return wasm::parseImageAdapter(options.inputImage, options.normalize, options.fit,
+                                 options.resize);
+}
+
+llvm::Error WasmTarget::checkOptions(const TargetOptions &options) const {
+  if (auto err = Target::checkOptions(options))
+    return err;
+  auto spec = imageSpec(options);
+  return spec ? llvm::Error::success() : spec.takeError();
 }
 
 llvm::Expected<std::vector<codegen::ScheduleVariant>>
@@ -252,6 +282,10 @@ llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   wasm.fallback = options.wasmFallback;
   wasm.threads = options.wasmThreads;
   wasm.kernelChecks = options.kernelChecks;
+  auto spec = imageSpec(options);
+  if (!spec)
+    return spec.takeError();
+  wasm.image = std::move(*spec);
   wasm.scheduleMode = options.scheduleMode;
   wasm.sizeReport = options.sizeReport;
   wasm.progress = options.progress;

@@ -20,6 +20,7 @@
 #include "codegen/schedule/Schedule.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "targets/common/Target.h"
+#include "targets/wasm/ImageAdapter.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,6 +36,8 @@ public:
   llvm::StringRef summary() const override {
     return "a WebAssembly module plus an ES-module loader";
   }
+  /// Also parses the image adapter's options (--input-image, ...).
+  llvm::Error checkOptions(const TargetOptions &options) const override;
   llvm::Expected<std::vector<codegen::ScheduleVariant>>
   variants(const TargetOptions &options) const override;
   llvm::Error emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
@@ -59,6 +62,9 @@ struct WasmTargetOptions {
   /// 114 KB at the same speed. On, a schedule reading out of bounds fails
   /// with Halide's message instead of reading a neighbour's bytes.
   bool kernelChecks = false;
+  /// --input-image and its options: an adapter from RGBA frames compiled
+  /// into every module (ImageAdapter.h); image.input empty: none.
+  wasm::ImageAdapterSpec image;
   /// What the user asked for, for progress lines and fallback warnings.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// Where to print the size report (nullptr: only NAME.size.json).

@@ -8,6 +8,7 @@ export interface TensorInfo {
   readonly shape: readonly number[];
 }
 
+/* KILN_FRAME */
 /** What run() takes: every input, by name (float16 as raw bits, bool as bytes). */
 export interface Inputs {
   /* KILN_INPUTS */

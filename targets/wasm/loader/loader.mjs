@@ -31,7 +31,9 @@ const ARRAYS = {
 };
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
+// KILN_IF_THREADS
 const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block'];
+// KILN_END_THREADS
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -157,6 +159,9 @@ const tag = (value) => (ArrayBuffer.isView(value) ? value[Symbol.toStringTag] : 
 
 // ---- threads ----------------------------------------------------------------
 
+// The threads code is emitted only for models compiled with --threads
+// (LoaderEmitter.cpp drops the marked sections otherwise: 5 KB).
+// KILN_IF_THREADS
 // How many threads to run on by default: the cores, at most 4 (beyond that
 // the models' kernels have too few strips to share).
 async function defaultThreads() {
@@ -166,6 +171,7 @@ async function defaultThreads() {
   }
   return Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1);
 }
+// KILN_END_THREADS
 
 // The module to run and why: {name: 'threads' | 'simd' | 'nosimd', threads, reason}.
 async function chooseBackend(options, simd) {
@@ -174,6 +180,7 @@ async function chooseBackend(options, simd) {
   if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1))
     throw fail(`options.threads must be a whole number of at least 1, got ${tag(asked) === 'number' ? asked : tag(asked)}`, TypeError);
   if (!MODEL.threads) return single(asked > 1 ? 'the model was compiled without --threads' : 'one thread');
+  // KILN_IF_THREADS
   const threads = asked ?? (await defaultThreads());
   if (threads <= 1) return single(asked === undefined ? 'one core' : 'options.threads is 1');
   if (!simd) return single('the threaded module needs WebAssembly SIMD');
@@ -181,8 +188,10 @@ async function chooseBackend(options, simd) {
     return single('the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), so no shared memory');
   if (!isNode && typeof Worker === 'undefined') return single('this context cannot start workers');
   return { name: 'threads', threads, reason: `${threads} threads` };
+  // KILN_END_THREADS
 }
 
+// KILN_IF_THREADS
 // A page that requires Trusted Types ("require-trusted-types-for 'script'")
 // refuses a plain URL for a worker's script: a policy named 'kiln' passes
 // this loader's own worker script and nothing else (a page that lists its
@@ -260,6 +269,51 @@ function stopWorkers(ex, workers) {
   } catch {}
   for (const worker of workers) worker.terminate();
 }
+// KILN_END_THREADS
+
+// KILN_IF_IMAGE
+// ---- camera frames (--input-image) -------------------------------------------
+
+// One canvas, reused, to read the pixels of what a browser can draw.
+let frameCanvas = null;
+
+// The RGBA pixels of a frame: {data, width, height}. ImageData and plain
+// {data, width, height} objects are read as they are; a VideoFrame, a video,
+// an image, a canvas or an ImageBitmap is drawn on an OffscreenCanvas (a
+// VideoFrame's copyTo would give the camera's own format, often I420 or
+// NV12, and only asynchronously).
+function framePixels(frame, name) {
+  if (typeof frame !== 'object' || frame === null || ArrayBuffer.isView(frame))
+    throw fail(`${name} must be an ImageData, a VideoFrame, a video, image or canvas element, an ImageBitmap or {data, width, height}, got ${tag(frame)}`, TypeError);
+  const hasData = 'data' in frame;
+  const width = hasData ? frame.width : frame.displayWidth ?? frame.videoWidth ?? frame.naturalWidth ?? frame.width;
+  const height = hasData ? frame.height : frame.displayHeight ?? frame.videoHeight ?? frame.naturalHeight ?? frame.height;
+  if (!Number.isInteger(width) || !Number.isInteger(height))
+    throw fail(`${name} must be an ImageData, a VideoFrame, a video, image or canvas element, an ImageBitmap or {data, width, height} with whole-number width and height`, TypeError);
+  const max = MODEL.image.maxSide;
+  if (width < 1 || height < 1 || width > max || height > max)
+    throw fail(`${name} is ${width}x${height}; frames of 1x1 to ${max}x${max} are accepted`, RangeError);
+  if (hasData) {
+    const data = frame.data;
+    if (tag(data) !== 'Uint8ClampedArray' && tag(data) !== 'Uint8Array')
+      throw fail(`${name}.data must be a Uint8ClampedArray or Uint8Array of RGBA pixels, got ${tag(data)}`, TypeError);
+    if (data.length !== width * height * 4)
+      throw fail(`${name}.data has ${data.length} bytes, expected ${width * height * 4} (${width}x${height} RGBA)`, RangeError);
+    return { data, width, height };
+  }
+  if (typeof OffscreenCanvas === 'undefined')
+    throw fail(`${name}: drawing a ${tag(frame)} needs OffscreenCanvas; pass {data, width, height} instead`, TypeError);
+  frameCanvas ??= new OffscreenCanvas(width, height);
+  if (frameCanvas.width !== width || frameCanvas.height !== height) Object.assign(frameCanvas, { width, height });
+  const context = frameCanvas.getContext('2d', { willReadFrequently: true });
+  try {
+    context.drawImage(frame, 0, 0, width, height);
+  } catch (e) {
+    throw fail(`${name} cannot be drawn: ${e.message}`, TypeError);
+  }
+  return { data: context.getImageData(0, 0, width, height).data, width, height };
+}
+// KILN_END_IMAGE
 
 /**
  * Loads the model. `source`: where the .wasm is (default: beside this file),
@@ -309,13 +363,20 @@ export async function load(source, options = {}) {
     throw cspError(e) ?? fail(`${wasmName} cannot be instantiated (not a module of this model?): ${e.message}`);
   }
   const ex = instance.exports;
-  for (const name of [...Object.values(MODEL.exports), ...SHIM_EXPORTS, ...(threaded ? THREAD_EXPORTS : [])])
+  const exportsNeeded = [...Object.values(MODEL.exports), ...SHIM_EXPORTS, ...(MODEL.image ? [MODEL.image.export] : [])];
+  // KILN_IF_THREADS
+  if (threaded) exportsNeeded.push(...THREAD_EXPORTS);
+  // KILN_END_THREADS
+  for (const name of exportsNeeded)
     if (!(name in ex)) throw fail(`${wasmName} is not the module of model '${MODEL.name}' (it lacks the export '${name}')`);
   ex._initialize();
+  let pool = null;
+  // KILN_IF_THREADS
   // Node's main thread may block while the workers finish; a browser's may not.
   if (threaded) ex.kiln_threads_caller_may_block(isNode || typeof window === 'undefined' ? 1 : 0);
   // The calling thread runs iterations too: threads - 1 workers.
-  const pool = threaded ? await startWorkers(module, ex.memory, ex, backend.threads - 1) : null;
+  if (threaded) pool = await startWorkers(module, ex.memory, ex, backend.threads - 1);
+  // KILN_END_THREADS
   return new Model(ex, simd, weightBytes, Object.freeze(backend), pool);
 }
 
@@ -328,6 +389,7 @@ class Model {
   #simd;
   #backend;
   #pool; // {workers, stacks} of the threaded module, else null
+  #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
 
   constructor(ex, simd, weightBytes, backend, pool) {
     this.#ex = ex;
@@ -417,9 +479,21 @@ class Model {
     if (typeof feeds !== 'object' || feeds === null || ArrayBuffer.isView(feeds))
       throw fail(`run() expects an object {name: TypedArray}, got ${tag(feeds)}`, TypeError);
     const names = MODEL.inputs.map((t) => `'${t.name}'`).join(', ');
+    let frame = null;
+    // KILN_IF_IMAGE
+    // The adapted input takes a frame, as `image` or under its own name.
+    const adapted = MODEL.image?.input;
+    const given = feeds.image !== undefined && !(adapted === 'image' && ArrayBuffer.isView(feeds.image)) ? feeds.image : feeds[adapted];
+    if (adapted !== undefined && given !== undefined && !ArrayBuffer.isView(given)) {
+      if (adapted !== 'image' && feeds.image !== undefined && feeds[adapted] !== undefined)
+        throw fail(`give input '${adapted}' once: as 'image' (a frame) or as '${adapted}'`, TypeError);
+      frame = framePixels(given, feeds.image !== undefined ? 'image' : `input '${adapted}'`);
+    }
+    // KILN_END_IMAGE
     for (const name of Object.keys(feeds))
-      if (!MODEL.inputs.some((t) => t.name === name)) throw fail(`unknown input '${name}' (the inputs are ${names})`, TypeError);
+      if (!MODEL.inputs.some((t) => t.name === name) && !(frame && name === 'image')) throw fail(`unknown input '${name}' (the inputs are ${names})`, TypeError);
     for (const t of this.#io.inputs) {
+      if (frame && t.name === MODEL.image.input) continue;
       const value = feeds[t.name];
       if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${names})`, TypeError);
       const want = ARRAYS[t.dtype].name;
@@ -429,18 +503,26 @@ class Model {
         throw fail(`input '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`, RangeError);
     }
     for (const t of this.#io.inputs) {
+      if (frame && t.name === MODEL.image.input) continue;
       const value = feeds[t.name];
       this.#bytes(t.ptr, t.bytes).set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     }
     const ex = this.#ex;
+    // KILN_IF_IMAGE
+    const framePtr = frame ? this.#copyFrame(frame) : 0;
+    // KILN_END_IMAGE
     ex.kiln_clear_message();
-    let status;
+    let status = 0;
+    let adapter = false;
     try {
-      status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+      // The adapter writes the input's buffer; the model runs if it succeeded.
+      if (frame) adapter = (status = ex[MODEL.image.export](framePtr, frame.width, frame.height, this.#io.inputs[MODEL.image.index].ptr)) !== 0;
+      if (!adapter) status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
     } catch (e) {
       this.#broken = e.message;
       throw fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);
     }
+    if (adapter) throw fail(`the image adapter failed (Halide error ${status})${this.#runtimeMessage()}`);
     if (status !== 0) {
       const why = this.#string(ex[MODEL.exports.lastError](this.#ctx)) || STATUS[status] || `status ${status}`;
       throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
@@ -455,6 +537,24 @@ class Model {
     return result;
   }
 
+  // KILN_IF_IMAGE
+  // Copies the frame into the module's scratch, which grows only for a
+  // frame larger than any before (so a camera's frames allocate once).
+  #copyFrame({ data, width, height }) {
+    const bytes = width * height * 4;
+    if (bytes > this.#frame.bytes) {
+      const old = this.#frame.ptr;
+      this.#frame = { ptr: this.#alloc(bytes), bytes };
+      if (old) {
+        this.#ex.kiln_free(old);
+        this.#blocks.splice(this.#blocks.indexOf(old), 1);
+      }
+    }
+    this.#bytes(this.#frame.ptr, bytes).set(data);
+    return this.#frame.ptr;
+  }
+  // KILN_END_IMAGE
+
   #runtimeMessage() {
     const text = this.#string(this.#ex.kiln_message()).trim();
     return text ? ` (${text})` : '';
@@ -464,7 +564,9 @@ class Model {
   dispose() {
     const ex = this.#ex;
     if (!ex) return;
+    // KILN_IF_THREADS
     if (this.#pool) stopWorkers(ex, this.#pool.workers);
+    // KILN_END_THREADS
     if (!this.#broken) {
       if (this.#ctx) ex[MODEL.exports.destroy](this.#ctx);
       for (const ptr of this.#blocks) ex.kiln_free(ptr);

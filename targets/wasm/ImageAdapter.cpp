@@ -1,0 +1,254 @@
+//===- ImageAdapter.cpp - a camera frame to a model input, in the module --===//
+#include "targets/wasm/ImageAdapter.h"
+
+#include "Halide.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace kiln::wasm {
+
+static llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static const char *kNormalizeForms =
+    "0,1 | -1,1 | 0,255 | imagenet | mean:R,G,B/std:R,G,B (on the 0..1 scale)";
+
+/// "a,b,c" into three numbers; false if it is not exactly that.
+static bool parseTriple(llvm::StringRef text, std::array<float, 3> &out) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ',');
+  if (parts.size() != 3)
+    return false;
+  for (unsigned i = 0; i < 3; ++i) {
+    double v;
+    if (parts[i].trim().getAsDouble(v))
+      return false;
+    out[i] = float(v);
+  }
+  return true;
+}
+
+/// --normalize into scale and bias on 0..255 pixels.
+static llvm::Error parseNormalize(llvm::StringRef text, ImageAdapterSpec &spec) {
+  auto range = [&](float lo, float hi) {
+    for (unsigned c = 0; c < 3; ++c) {
+      spec.scale[c] = (hi - lo) / 255.0f;
+      spec.bias[c] = lo;
+    }
+  };
+  std::array<float, 3> mean, stdev;
+  if (text == "0,1")
+    range(0, 1);
+  else if (text == "-1,1")
+    range(-1, 1);
+  else if (text == "0,255")
+    range(0, 255);
+  else if (text == "imagenet" || (text.starts_with("mean:") && text.contains("/std:") &&
+                                  parseTriple(text.drop_front(5).split("/std:").first, mean) &&
+                                  parseTriple(text.split("/std:").second, stdev))) {
+    if (text == "imagenet") {
+      mean = {0.485f, 0.456f, 0.406f};
+      stdev = {0.229f, 0.224f, 0.225f};
+    }
+    for (unsigned c = 0; c < 3; ++c) {
+      if (!(stdev[c] > 0))
+        return error("--normalize: every std must be positive, got " + std::to_string(stdev[c]));
+      spec.scale[c] = 1.0f / (255.0f * stdev[c]);
+      spec.bias[c] = -mean[c] / stdev[c];
+    }
+  } else {
+    return error("--normalize: unknown '" + text + "' (expected " + kNormalizeForms + ")");
+  }
+  spec.normalize = text.str();
+  spec.normalizeGiven = true;
+  return llvm::Error::success();
+}
+
+llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
+                                                   llvm::StringRef normalize, llvm::StringRef fit,
+                                                   llvm::StringRef resize) {
+  ImageAdapterSpec spec;
+  if (inputImage.empty()) {
+    if (!normalize.empty() || !fit.empty() || !resize.empty())
+      return error("--normalize, --fit and --resize configure --input-image=NAME:rgba8; give it "
+                   "too");
+    return spec;
+  }
+  auto [name, format] = inputImage.rsplit(':');
+  if (name.empty() || format.empty() || !inputImage.contains(':'))
+    return error("--input-image: expected NAME:rgba8 (the model input it fills, and the "
+                 "frame's pixel format), got '" +
+                 inputImage + "'");
+  if (format != "rgba8")
+    return error("--input-image: unknown pixel format '" + format +
+                 "' (rgba8 is the only one: ImageData, canvases and VideoFrames give RGBA)");
+  spec.input = name.str();
+  if (!normalize.empty())
+    if (auto err = parseNormalize(normalize, spec))
+      return std::move(err);
+  if (fit == "crop")
+    spec.fit = Fit::Crop;
+  else if (fit == "letterbox")
+    spec.fit = Fit::Letterbox;
+  else if (!fit.empty() && fit != "stretch")
+    return error("--fit: unknown '" + fit + "' (expected stretch, crop or letterbox)");
+  if (!resize.empty() && resize != "bilinear")
+    return error("--resize: unknown '" + resize + "' (bilinear is the only one)");
+  return spec;
+}
+
+llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
+                                                  const host::HostPlan &plan) {
+  ImageAdapterPlan out;
+  out.spec = spec;
+  std::string names;
+  for (unsigned i = 0; i < plan.inputs.size(); ++i) {
+    names += (names.empty() ? "'" : ", '") + plan.inputs[i].name + "'";
+    if (plan.inputs[i].name == spec.input) {
+      out.input = plan.inputs[i];
+      out.inputIndex = i;
+    }
+  }
+  if (out.input.name.empty())
+    return error("--input-image: the model has no input '" + spec.input + "' (its inputs are " +
+                 names + ")");
+  const std::vector<int64_t> &s = out.input.shape;
+  std::string shape;
+  for (int64_t d : s)
+    shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  if (s.size() != 4 || s[0] != 1 || (s[1] != 3 && s[3] != 3))
+    return error("--input-image: input '" + spec.input + "' has shape " + shape +
+                 "; an image input is 1xHxWx3 (NHWC) or 1x3xHxW (NCHW)");
+  out.nchw = s[1] == 3;
+  out.height = int(out.nchw ? s[2] : s[1]);
+  out.width = int(out.nchw ? s[3] : s[2]);
+  llvm::StringRef dtype = out.input.element.dtype ? out.input.element.dtype : "";
+  bool isFloat = dtype == "KILN_DTYPE_F32";
+  if (!isFloat && dtype != "KILN_DTYPE_I32" && dtype != "KILN_DTYPE_U8")
+    return error("--input-image: input '" + spec.input +
+                 "' is not float32, int32 or uint8, the element types the adapter writes");
+  if (!isFloat && spec.normalizeGiven)
+    return error("--normalize: input '" + spec.input +
+                 "' holds integers, which take the pixels as they are (0..255)");
+  return out;
+}
+
+llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halideTarget,
+                                llvm::StringRef objectPath) {
+  using namespace Halide;
+  try {
+    Target target(halideTarget.str());
+    target.set_feature(Target::NoRuntime);
+    // The frame: RGBA interleaved, (channel, x, y), extents known at run time.
+    ImageParam frame(UInt(8), 3, "frame");
+    frame.dim(0).set_bounds(0, 4).set_stride(1);
+    frame.dim(1).set_stride(4);
+    Expr fw = cast<float>(frame.dim(1).extent()), fh = cast<float>(frame.dim(2).extent());
+    float ow = float(a.width), oh = float(a.height);
+    // The source region mapped onto the output, in frame pixels.
+    Expr cw = fw, ch = fh;
+    if (a.spec.fit == Fit::Crop) {
+      cw = min(fw, fh * (ow / oh));
+      ch = min(fh, fw * (oh / ow));
+    } else if (a.spec.fit == Fit::Letterbox) {
+      cw = max(fw, fh * (ow / oh));
+      ch = max(fh, fw * (oh / ow));
+    }
+    Expr x0 = (fw - cw) * 0.5f, y0 = (fh - ch) * 0.5f;
+    // Letterbox bars are black pixels; elsewhere the edge repeats, which is
+    // what tf.image.resizeBilinear's clamped taps give.
+    Func src = a.spec.fit == Fit::Letterbox ? BoundaryConditions::constant_exterior(frame, 0)
+                                            : BoundaryConditions::repeat_edge(frame);
+    Var c("c"), x("x"), y("y"), n("n");
+    // Half-pixel centres: output pixel x samples the source at this point.
+    Expr sx = x0 + (cast<float>(x) + 0.5f) * (cw / ow) - 0.5f;
+    Expr sy = y0 + (cast<float>(y) + 0.5f) * (ch / oh) - 0.5f;
+    Expr fx = floor(sx), fy = floor(sy);
+    Expr ix = cast<int>(fx), iy = cast<int>(fy);
+    Expr ax = sx - fx, ay = sy - fy;
+    auto p = [&](Expr xx, Expr yy) { return cast<float>(src(c, xx, yy)); };
+    Expr top = p(ix, iy) + (p(ix + 1, iy) - p(ix, iy)) * ax;
+    Expr bottom = p(ix, iy + 1) + (p(ix + 1, iy + 1) - p(ix, iy + 1)) * ax;
+    Expr value = top + (bottom - top) * ay;
+    Func rgb("rgb");
+    rgb(c, x, y) = value;
+
+    Type type = a.input.element.halideCode == 2   ? Float(32)
+                : a.input.element.halideCode == 1 ? UInt(8)
+                                                  : Int(32);
+    Expr v = rgb(c, x, y);
+    if (type.is_float())
+      v = v * select(c == 0, a.spec.scale[0], c == 1, a.spec.scale[1], a.spec.scale[2]) +
+          select(c == 0, a.spec.bias[0], c == 1, a.spec.bias[1], a.spec.bias[2]);
+    else
+      v = cast(type, v); // truncation, as tf.cast after resizeBilinear
+    Func out("kiln_image_out");
+    if (a.nchw)
+      out(x, y, c, n) = v;
+    else
+      out(c, x, y, n) = v;
+
+    // Static output geometry: the host binds the model's input buffer.
+    OutputImageParam o = out.output_buffer();
+    int w = a.width, h = a.height;
+    if (a.nchw) {
+      o.dim(0).set_bounds(0, w).set_stride(1);
+      o.dim(1).set_bounds(0, h).set_stride(w);
+      o.dim(2).set_bounds(0, 3).set_stride(w * h);
+      o.dim(3).set_bounds(0, 1).set_stride(3 * w * h);
+      out.vectorize(x, 8, TailStrategy::GuardWithIf);
+    } else {
+      o.dim(0).set_bounds(0, 3).set_stride(1);
+      o.dim(1).set_bounds(0, w).set_stride(3);
+      o.dim(2).set_bounds(0, h).set_stride(3 * w);
+      o.dim(3).set_bounds(0, 1).set_stride(3 * w * h);
+      out.reorder(c, x, y, n).unroll(c).vectorize(x, 8, TailStrategy::GuardWithIf);
+    }
+    Pipeline(out).compile_to_object(objectPath.str(), {frame}, "kiln_image_adapter", target);
+  } catch (const Halide::Error &e) {
+    return error(llvm::Twine("the image adapter: Halide failed: ") + e.what());
+  }
+  return llvm::Error::success();
+}
+
+std::string imageAdapterGlue(const ImageAdapterPlan &a) {
+  long w = a.width, h = a.height;
+  // Halide's dimensions, innermost first: {min, extent, stride, flags}.
+  std::string dims = a.nchw
+                         ? "{0, " + std::to_string(w) + ", 1, 0}, {0, " + std::to_string(h) + ", " +
+                               std::to_string(w) + ", 0}, {0, 3, " + std::to_string(w * h) + ", 0}"
+                         : "{0, 3, 1, 0}, {0, " + std::to_string(w) + ", 3, 0}, {0, " +
+                               std::to_string(h) + ", " + std::to_string(3 * w) + ", 0}";
+  dims += ", {0, 1, " + std::to_string(3 * w * h) + ", 0}";
+  const host::ElementKind &e = a.input.element;
+  return "// The image adapter's entry point for the loader (targets/wasm/ImageAdapter.h).\n"
+         "#include \"HalideRuntime.h\"\n"
+         "int kiln_image_adapter(struct halide_buffer_t *frame, struct halide_buffer_t *out);\n"
+         "int " +
+         std::string(kImageExport) +
+         "(const uint8_t *rgba, int32_t width, int32_t height, void *out) {\n"
+         "  halide_dimension_t fd[3] = {{0, 4, 1, 0}, {0, width, 4, 0}, {0, height, 4 * width, "
+         "0}};\n"
+         "  halide_dimension_t od[4] = {" +
+         dims +
+         "};\n"
+         "  halide_buffer_t f = {0}, o = {0};\n"
+         "  f.host = (uint8_t *)rgba;\n"
+         "  f.type.code = halide_type_uint;\n"
+         "  f.type.bits = 8;\n"
+         "  f.type.lanes = 1;\n"
+         "  f.dimensions = 3;\n"
+         "  f.dim = fd;\n"
+         "  o.host = (uint8_t *)out;\n"
+         "  o.type.code = (halide_type_code_t)" +
+         std::to_string(e.halideCode) + ";\n  o.type.bits = " + std::to_string(e.bits) +
+         ";\n"
+         "  o.type.lanes = 1;\n"
+         "  o.dimensions = 4;\n"
+         "  o.dim = od;\n"
+         "  return kiln_image_adapter(&f, &o);\n"
+         "}\n";
+}
+
+} // namespace kiln::wasm

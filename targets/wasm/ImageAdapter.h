@@ -1,0 +1,91 @@
+//===- ImageAdapter.h - a camera frame to a model input, in the module -*- C++ -*-===//
+//
+// `kilnc --target=wasm --input-image=NAME:rgba8 [--normalize=...] [--fit=...]
+// [--resize=bilinear]` compiles an input adapter into the module: a Halide
+// stage that takes an RGBA8 frame of any width and height (run-time extents)
+// and writes model input NAME (shape [1,H,W,3] or [1,3,H,W]; float32, int32
+// or uint8): the frame's region chosen by --fit, resized bilinearly
+// (half-pixel centres, as tf.image.resizeBilinear(..., halfPixelCenters:
+// true)), alpha dropped, each channel scaled and offset. The loader then
+// takes `run({image: frame})`.
+//
+// --fit: stretch (the whole frame, aspect not kept), crop (the largest
+//   centred region of the model's aspect), letterbox (the frame centred in
+//   black bars to the model's aspect). Both are defined on the source:
+//   crop = crop the frame to the aspect then stretch; letterbox = pad the
+//   frame with black (pixel 0, normalised like any pixel) then stretch;
+//   fractional crops and pads are sampled exactly, not rounded.
+// --normalize (float inputs; integer inputs take the pixels as 0..255):
+//   0,1 (default) | -1,1 | 0,255 | imagenet | mean:R,G,B/std:R,G,B
+//   (mean and std on the 0..1 scale, as torchvision's: (p/255 - mean)/std).
+//
+// The parsing needs no Halide; compileImageAdapter does (ImageAdapter.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TARGETS_WASM_IMAGEADAPTER_H
+#define KILN_TARGETS_WASM_IMAGEADAPTER_H
+
+#include "targets/host/HostPlan.h"
+#include "llvm/Support/Error.h"
+
+#include <array>
+#include <string>
+
+namespace kiln::wasm {
+
+/// The largest frame the adapter takes, each side: the loader's scratch for
+/// the frame grows up to 4096 x 4096 x 4 bytes (64 MiB); a larger frame is
+/// a RangeError naming its size.
+constexpr int kMaxFrameSide = 4096;
+
+enum class Fit { Stretch, Crop, Letterbox };
+
+/// What the user asked for on the command line.
+struct ImageAdapterSpec {
+  std::string input; ///< the model input it writes
+  Fit fit = Fit::Stretch;
+  /// out = pixel * scale[c] + bias[c], pixel in 0..255 (RGB order).
+  std::array<float, 3> scale = {1.0f / 255, 1.0f / 255, 1.0f / 255};
+  std::array<float, 3> bias = {0, 0, 0};
+  bool normalizeGiven = false;
+  /// The --normalize text as given, for the loader's description.
+  std::string normalize = "0,1";
+};
+
+/// Parses --input-image, --normalize, --fit and --resize (each may be
+/// empty: not given). An error names the option and what it accepts.
+llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
+                                                   llvm::StringRef normalize, llvm::StringRef fit,
+                                                   llvm::StringRef resize);
+
+/// The model input, its layout and size, once checked against the plan.
+struct ImageAdapterPlan {
+  ImageAdapterSpec spec;
+  host::TensorDesc input;
+  unsigned inputIndex = 0;
+  bool nchw = false;
+  int width = 0, height = 0;
+};
+
+/// Checks that the spec's input exists and is an image the adapter can
+/// write: [1,H,W,3] or [1,3,H,W] (3 as the last or the second dimension;
+/// [1,3,H,3] is read as NCHW), of float32, int32 or uint8.
+llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
+                                                  const host::HostPlan &plan);
+
+/// The adapter's Halide function, compiled for `halideTarget` (a Halide
+/// target string; no_runtime is added): kiln_image_adapter(frame, out).
+llvm::Error compileImageAdapter(const ImageAdapterPlan &adapter, llvm::StringRef halideTarget,
+                                llvm::StringRef objectPath);
+
+/// The C that the module exports for the loader:
+///   int kiln_image(const uint8_t *rgba, int32_t width, int32_t height, void *out)
+/// (0 on success; Halide's error code otherwise).
+std::string imageAdapterGlue(const ImageAdapterPlan &adapter);
+
+/// The export the loader calls.
+constexpr const char *kImageExport = "kiln_image";
+
+} // namespace kiln::wasm
+
+#endif

@@ -1,0 +1,294 @@
+// The input adapter (kilnc --target=wasm --input-image=NAME:rgba8, targets/wasm/ImageAdapter.h)
+// in Node: RGBA frames of any size through m.run({image: frame}), against the
+// same pre-processing done by TensorFlow.js's cpu backend (tf.image.resizeBilinear
+// with half-pixel centres, tf.pad / tf.slice for letterbox / crop, then the
+// normalisation), on made-up frames and on the demo photo.
+// In headless Chromium (under the test pages' strict CSP): an ImageData, and
+// the same pixels as a VideoFrame, a canvas and an ImageBitmap, drawn
+// through the loader's OffscreenCanvas.
+//
+// The models are one Neg each (out = -input), so the outputs are the
+// adapter's tensor exactly; one real model (BlazeFace front) checks that
+// run({image}) equals run({input: the oracle's tensor}) end to end.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { decodePng, DEMO_PHOTO } from '../../examples/web/face-mesh/frames.mjs';
+import { loadTf, mulberry32 } from '../e2e/common.mjs';
+import { openPage, serve, skipReason as noChromium } from './chromium.mjs';
+import { compiler, loadCatchingExports, models, modelAvailable, tempDir } from './common.mjs';
+
+// Float inputs: the adapter computes source coordinates in float32, TF.js's
+// cpu backend in float64; at 640 pixels a coordinate is off by up to about
+// 1e-4 pixel, which on a sharp edge of random pixels is 0.02 of a grey
+// level. The bar: 0.03 grey levels, times the normalisation's scale.
+const GREY = 0.03;
+const tolerance = (scale) => GREY * Math.max(...scale);
+const UNIT = [1 / 255, 1 / 255, 1 / 255];
+
+const work = tempDir('kiln-adapter-');
+
+function kilnc(args) {
+  const r = spawnSync(compiler, args, { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+// A one-Neg model with input `image` of `dtype` and `shape`, compiled with
+// the adapter's `flags`; returns its loader.
+async function negModel(name, dtype, shape, flags, input = 'image') {
+  const file = path.join(work, `${name}.onnxtext`);
+  const dims = shape.join(',');
+  fs.writeFileSync(file, `<ir_version: 8, opset_import: ["" : 17]>\ng (${dtype}[${dims}] ${input}) => (${dtype}[${dims}] y)\n{\n  y = Neg(${input})\n}\n`);
+  const out = path.join(work, name);
+  const r = kilnc([file, '--target=wasm', '--no-fallback', '--name', name, '-o', out, `--input-image=${input}:rgba8`, ...flags]);
+  assert.equal(r.status, 0, r.out);
+  return import(pathToFileURL(path.join(out, `${name}.mjs`)).href);
+}
+
+function randomFrame(width, height, seed) {
+  const next = mulberry32(seed);
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < data.length; i++) data[i] = next() & 255;
+  return { data, width, height };
+}
+
+const { tf } = await loadTf();
+
+// The oracle: the frame's RGB as [1,h,w,3] float32, the region --fit picks
+// (whole pixels in these tests), resized with half-pixel centres, normalised,
+// in the model's layout. Returns a Float32Array (or Int32Array with `int`).
+function oracle(frame, { w, h, fit = 'stretch', scale = [1 / 255, 1 / 255, 1 / 255], bias = [0, 0, 0], nchw = false, int = false }) {
+  return tf.tidy(() => {
+    const rgba = tf.tensor4d(Float32Array.from(frame.data), [1, frame.height, frame.width, 4]);
+    let rgb = tf.slice(rgba, [0, 0, 0, 0], [1, frame.height, frame.width, 3]);
+    const aspect = w / h;
+    if (fit === 'crop' || fit === 'letterbox') {
+      const fw = frame.width;
+      const fh = frame.height;
+      const cw = fit === 'crop' ? Math.min(fw, fh * aspect) : Math.max(fw, fh * aspect);
+      const ch = fit === 'crop' ? Math.min(fh, fw / aspect) : Math.max(fh, fw / aspect);
+      const dx = (fw - cw) / 2;
+      const dy = (fh - ch) / 2;
+      assert.ok(Number.isInteger(dx) && Number.isInteger(dy), 'the test frames crop and pad whole pixels');
+      if (fit === 'crop') rgb = tf.slice(rgb, [0, dy, dx, 0], [1, ch, cw, 3]);
+      else rgb = tf.pad(rgb, [[0, 0], [-dy, -dy], [-dx, -dx], [0, 0]]);
+    }
+    let t = tf.image.resizeBilinear(rgb, [h, w], false, true);
+    if (int) t = tf.cast(t, 'int32');
+    else t = tf.add(tf.mul(t, tf.tensor1d(scale)), tf.tensor1d(bias));
+    if (nchw) t = tf.transpose(t, [0, 3, 1, 2]);
+    return t.dataSync();
+  });
+}
+
+function maxDiff(actual, expected) {
+  assert.equal(actual.length, expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(-actual[i] - expected[i]));
+  return worst;
+}
+
+test('stretch, NHWC float, -1..1: downscaled, upscaled and same-size frames match tf.image.resizeBilinear', async () => {
+  const loader = await negModel('stretch', 'float', [1, 40, 56, 3], ['--normalize=-1,1']);
+  const m = await loader.load();
+  for (const [fw, fh, seed] of [[97, 61, 1], [30, 20, 2], [56, 40, 3], [1, 1, 4], [640, 480, 5]]) {
+    const frame = randomFrame(fw, fh, seed);
+    const { y } = m.run({ image: frame });
+    const scale = [2 / 255, 2 / 255, 2 / 255];
+    const d = maxDiff(y, oracle(frame, { w: 56, h: 40, scale, bias: [-1, -1, -1] }));
+    assert.ok(d <= tolerance(scale), `${fw}x${fh}: max difference ${d} > ${tolerance(scale)}`);
+  }
+  m.dispose();
+});
+
+test('crop, NCHW float, ImageNet mean/std: the centred region of the model aspect', async () => {
+  const loader = await negModel('crop', 'float', [1, 3, 40, 56], ['--normalize=imagenet', '--fit=crop']);
+  const m = await loader.load();
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const scale = std.map((s) => 1 / (255 * s));
+  const bias = mean.map((v, c) => -v / std[c]);
+  // 112x100 keeps rows 10..89 (80 = 112 * 40 / 56); 84x40: columns 0..55 of the 28-wide bars.
+  for (const [fw, fh, seed] of [[112, 100, 6], [84, 40, 7]]) {
+    const frame = randomFrame(fw, fh, seed);
+    const { y } = m.run({ image: frame });
+    const d = maxDiff(y, oracle(frame, { w: 56, h: 40, fit: 'crop', scale, bias, nchw: true }));
+    assert.ok(d <= tolerance(scale), `${fw}x${fh}: max difference ${d}`);
+  }
+  m.dispose();
+});
+
+test('letterbox, NHWC float, 0..1: black bars, then the frame', async () => {
+  const loader = await negModel('letterbox', 'float', [1, 40, 56, 3], ['--fit=letterbox']);
+  const m = await loader.load();
+  // 112x60 is padded to 112x80 (10 rows above and below); 20x40 to 56x40.
+  for (const [fw, fh, seed] of [[112, 60, 8], [20, 40, 9]]) {
+    const frame = randomFrame(fw, fh, seed);
+    const { y } = m.run({ image: frame });
+    const d = maxDiff(y, oracle(frame, { w: 56, h: 40, fit: 'letterbox' }));
+    assert.ok(d <= tolerance(UNIT), `${fw}x${fh}: max difference ${d}`);
+  }
+  m.dispose();
+});
+
+test('int32 input (as MoveNet): pixels 0..255, truncated as tf.cast', async () => {
+  const loader = await negModel('int', 'int32', [1, 40, 56, 3], []);
+  const m = await loader.load();
+  const frame = randomFrame(97, 61, 10);
+  const { y } = m.run({ image: frame });
+  const expected = oracle(frame, { w: 56, h: 40, int: true });
+  // Truncation can flip by one where the float32 and float64 sums straddle an integer.
+  let off = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = Math.abs(-y[i] - expected[i]);
+    assert.ok(d <= 1, `element ${i}: ${-y[i]} vs ${expected[i]}`);
+    off += d;
+  }
+  assert.ok(off <= y.length / 1000, `${off} of ${y.length} elements off by one`);
+  m.dispose();
+});
+
+test('the demo photo (decoded PNG), ImageData-like and as the input by name', async () => {
+  const loader = await negModel('photo', 'float', [1, 192, 192, 3], ['--fit=crop'], 'frame');
+  const { m, exports } = await loadCatchingExports(loader);
+  const photo = decodePng(DEMO_PHOTO);
+  const expected = oracle(photo, { w: 192, h: 192, fit: photo.width === photo.height ? 'stretch' : 'crop' });
+  const { y } = m.run({ image: photo });
+  assert.ok(maxDiff(y, expected) <= tolerance(UNIT));
+  // The same frame under the input's own name; a Uint8Array works too.
+  const byName = m.run({ frame: { data: new Uint8Array(photo.data.buffer), width: photo.width, height: photo.height } }).y;
+  assert.deepEqual(byName, y);
+  assert.throws(() => m.run({ image: photo, frame: photo }), { name: 'TypeError', message: /give input 'frame' once/ });
+  assert.deepEqual(m.run({ image: photo }).y, y);
+  // Memory: the frame's scratch is allocated once; runs leave it as it is.
+  const memory = m.memoryBytes;
+  const heap = exports.kiln_heap_in_use();
+  for (let i = 0; i < 20; i++) m.run({ image: photo });
+  assert.equal(m.memoryBytes, memory);
+  assert.equal(exports.kiln_heap_in_use(), heap);
+  // A tensor still goes in as before.
+  const tensor = new Float32Array(192 * 192 * 3).fill(0.5);
+  assert.ok(m.run({ frame: tensor }).y.every((v) => v === -0.5));
+  m.dispose();
+});
+
+test('bad frames are TypeErrors and RangeErrors naming what is wrong', async () => {
+  const loader = await negModel('errors', 'float', [1, 8, 8, 3], []);
+  const m = await loader.load();
+  const frame = (w, h) => ({ data: new Uint8ClampedArray(w * h * 4), width: w, height: h });
+  assert.throws(() => m.run({ image: frame(4097, 2) }), { name: 'RangeError', message: /errors: image is 4097x2; frames of 1x1 to 4096x4096 are accepted/ });
+  assert.throws(() => m.run({ image: frame(0, 5) }), { name: 'RangeError', message: /image is 0x5/ });
+  assert.throws(() => m.run({ image: { data: new Uint8ClampedArray(10), width: 2, height: 2 } }), { name: 'RangeError', message: /image.data has 10 bytes, expected 16 \(2x2 RGBA\)/ });
+  assert.throws(() => m.run({ image: { data: new Float32Array(16), width: 2, height: 2 } }), { name: 'TypeError', message: /image.data must be a Uint8ClampedArray or Uint8Array of RGBA pixels, got Float32Array/ });
+  assert.throws(() => m.run({ image: { data: new Uint8Array(16), width: 2.5, height: 2 } }), { name: 'TypeError', message: /whole-number width and height/ });
+  assert.throws(() => m.run({ image: 'photo.png' }), { name: 'TypeError', message: /image must be an ImageData, a VideoFrame/ });
+  assert.throws(() => m.run({ image: { width: 2, height: 2 } }), { name: 'TypeError', message: /needs OffscreenCanvas; pass \{data, width, height\}/ });
+  // After all that, a good frame still runs.
+  assert.equal(m.run({ image: frame(3, 3) }).y.length, 8 * 8 * 3);
+  m.dispose();
+});
+
+test('kilnc refuses bad adapter options with a clear message', () => {
+  const file = path.join(work, 'opts.onnxtext');
+  fs.writeFileSync(file, '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,4] image) => (float[1,4] y)\n{\n  y = Neg(image)\n}\n');
+  const out = path.join(work, 'opts');
+  const cases = [
+    [['--input-image=image'], /--input-image: expected NAME:rgba8/],
+    [['--input-image=image:rgb8'], /unknown pixel format 'rgb8'/],
+    [['--input-image=image:rgba8', '--normalize=0,2'], /--normalize: unknown '0,2' \(expected 0,1 \| -1,1/],
+    [['--input-image=image:rgba8', '--normalize=mean:0.5,0.5,0.5/std:1,0,1'], /every std must be positive/],
+    [['--input-image=image:rgba8', '--fit=cover'], /--fit: unknown 'cover' \(expected stretch, crop or letterbox\)/],
+    [['--input-image=image:rgba8', '--resize=nearest'], /--resize: unknown 'nearest'/],
+    [['--fit=crop'], /configure --input-image=NAME:rgba8; give it too/],
+    [['--input-image=nope:rgba8'], /the model has no input 'nope' \(its inputs are 'image'\)/],
+    [['--input-image=image:rgba8'], /input 'image' has shape 1x4; an image input is 1xHxWx3 \(NHWC\) or 1x3xHxW \(NCHW\)/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = kilnc([file, '--target=wasm', '--no-fallback', '-o', out, ...flags]);
+    assert.notEqual(r.status, 0, flags.join(' '));
+    assert.match(r.out, message);
+  }
+  const cpu = kilnc([file, '--target=cpu', '-o', out, '--input-image=image:rgba8']);
+  assert.match(cpu.out, /apply to --target=wasm only/);
+});
+
+const front = models.blazefaceFront;
+test('BlazeFace front end to end: run({image}) equals run({input: the oracle tensor})', { skip: !modelAvailable(front) && `${front} is missing` }, async () => {
+  const out = path.join(work, 'front');
+  const r = kilnc([front, '--target=wasm', '--no-fallback', '--name', 'front', '-o', out, '--input-image=input:0:rgba8', '--normalize=-1,1', '--fit=crop']);
+  assert.equal(r.status, 0, r.out);
+  const loader = await import(pathToFileURL(path.join(out, 'front.mjs')).href);
+  const m = await loader.load();
+  const photo = decodePng(DEMO_PHOTO);
+  const tensor = oracle(photo, { w: 128, h: 128, fit: photo.width === photo.height ? 'stretch' : 'crop', scale: [2 / 255, 2 / 255, 2 / 255], bias: [-1, -1, -1] });
+  const viaImage = m.run({ image: photo });
+  const viaTensor = m.run({ 'input:0': tensor });
+  for (const name of Object.keys(viaTensor)) {
+    const a = viaImage[name];
+    const b = viaTensor[name];
+    let range = 0;
+    let worst = 0;
+    for (let i = 0; i < b.length; i++) {
+      range = Math.max(range, Math.abs(b[i]));
+      worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    }
+    assert.ok(worst <= 1e-4 * Math.max(range, 1), `${name}: ${worst} (range ${range})`);
+  }
+  m.dispose();
+});
+
+describe('Chromium', { skip: noChromium }, () => {
+  let server, origin, browser, dir;
+  // Opaque pixels: a canvas stores premultiplied alpha, so RGB under alpha < 255
+  // would not come back exactly from a drawn frame.
+  const frame = randomFrame(97, 61, 11);
+  for (let i = 3; i < frame.data.length; i += 4) frame.data[i] = 255;
+
+  before(async () => {
+    await negModel('page', 'float', [1, 40, 56, 3], ['--normalize=-1,1']);
+    dir = path.join(work, 'page');
+    ({ server, origin } = await serve({ m: { page: dir } }));
+    browser = await openPage(`${origin}/`);
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  test('an ImageData matches TF.js; a VideoFrame, a canvas and an ImageBitmap of the same pixels give the same tensor', async () => {
+    const result = await browser.page.evaluate(async ([pixels, width, height]) => {
+      const model = await import('/m/page/page.mjs');
+      const m = await model.load();
+      const data = new Uint8ClampedArray(pixels);
+      const image = new ImageData(data, width, height);
+      const canvas = new OffscreenCanvas(width, height);
+      canvas.getContext('2d').putImageData(image, 0, 0);
+      const bitmap = await createImageBitmap(image);
+      const video = new VideoFrame(data, { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: 0 });
+      const out = {};
+      for (const [name, frame] of [['imageData', image], ['videoFrame', video], ['canvas', canvas], ['bitmap', bitmap]]) out[name] = Array.from(m.run({ image: frame }).y);
+      const memory = m.memoryBytes;
+      for (let i = 0; i < 20; i++) m.run({ image: video });
+      out.memoryKept = m.memoryBytes === memory;
+      video.close();
+      m.dispose();
+      return out;
+    }, [Array.from(frame.data), frame.width, frame.height]);
+    const scale = [2 / 255, 2 / 255, 2 / 255];
+    const expected = oracle(frame, { w: 56, h: 40, scale, bias: [-1, -1, -1] });
+    const d = maxDiff(result.imageData, expected);
+    assert.ok(d <= tolerance(scale), `ImageData: max difference ${d}`);
+    for (const kind of ['videoFrame', 'canvas', 'bitmap']) {
+      const dk = maxDiff(result[kind], result.imageData.map((v) => -v));
+      assert.ok(dk <= tolerance(scale), `${kind}: max difference ${dk} from the ImageData's tensor`);
+    }
+    assert.ok(result.memoryKept, 'the memory grew over 20 runs of the same VideoFrame');
+    assert.deepEqual(browser.errors, []);
+  });
+});

@@ -52,6 +52,8 @@ npm_pkgs=(
   @tensorflow/tfjs-core@4.22.0
   @tensorflow/tfjs-backend-cpu@4.22.0
   @tensorflow/tfjs-backend-wasm@4.22.0
+  # The WebGPU peer of the Vulkan benchmark (benchmarks/vulkan).
+  @tensorflow/tfjs-backend-webgpu@4.22.0
   @tensorflow/tfjs-converter@4.22.0
   playwright-core@1.65.1
   # TensorFlow.js's own model packages: the oracle of kiln-vision's decoders

@@ -1,5 +1,6 @@
 //===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
 #include "targets/spirv/KernelToSpirv.h"
+#include "targets/spirv/NestFusion.h"
 
 #include "codegen/schedule/KernelInfo.h"
 #include "mlir/AsmParser/AsmParser.h"
@@ -121,10 +122,8 @@ LogicalResult runPipeline(ModuleOp module, llvm::StringRef pipeline, Diagnostics
 
 /// After bufferization: a result computed into a fresh buffer and copied to
 /// its out-parameter is computed there directly; copies left become
-/// linalg.copy (so they run as dispatches); every other buffer the kernel
-/// allocates becomes a scratch argument the host places in the arena.
-LogicalResult placeBuffers(func::FuncOp func, std::vector<uint64_t> &scratchBytes,
-                           Diagnostics &diags) {
+/// linalg.copy (loops, like every other op).
+void placeResults(func::FuncOp func) {
   SmallVector<memref::CopyOp> copies;
   func.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
   for (memref::CopyOp copy : copies) {
@@ -142,6 +141,11 @@ LogicalResult placeBuffers(func::FuncOp func, std::vector<uint64_t> &scratchByte
     b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
     copy.erase();
   }
+}
+
+/// Every buffer the kernel still allocates (after the nests are fused)
+/// becomes a scratch argument the host places in the arena.
+LogicalResult placeScratch(func::FuncOp func, std::vector<uint64_t> &scratchBytes) {
   SmallVector<memref::AllocOp> allocs;
   func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
   for (memref::AllocOp alloc : allocs) {
@@ -158,7 +162,6 @@ LogicalResult placeBuffers(func::FuncOp func, std::vector<uint64_t> &scratchByte
     alloc.erase();
   }
   func.setType(FunctionType::get(func.getContext(), func.front().getArgumentTypes(), {}));
-  (void)diags;
   return success();
 }
 
@@ -353,27 +356,40 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
 
   // TOSA to linalg, elementwise chains fused, then buffers: results become
   // out-parameters after the operands, in the kernel ABI's order.
-  if (failed(runPipeline(*module,
-                         "func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
-                         "tosa-to-tensor,canonicalize),linalg-fuse-elementwise-ops,canonicalize,"
-                         "one-shot-bufferize{bufferize-function-boundaries "
-                         "function-boundary-type-conversion=identity-layout-map},"
-                         "buffer-results-to-out-params,canonicalize,cse",
-                         diags)))
+  if (failed(runPipeline(
+          *module,
+          "func.func(tosa-to-linalg-named{prefer-conv2d-kernel-layout-hwcf=true},canonicalize,"
+          "tosa-to-linalg,tosa-to-arith,"
+          "tosa-to-tensor,canonicalize),linalg-fuse-elementwise-ops,canonicalize,"
+          "one-shot-bufferize{bufferize-function-boundaries "
+          "function-boundary-type-conversion=identity-layout-map},"
+          "buffer-results-to-out-params,canonicalize,cse",
+          diags)))
     return fail("an op the SPIR-V route cannot lower (TOSA to linalg, buffers)", diags.message);
   dump(*module, name, "1-buffers");
   auto func = module->lookupSymbol<func::FuncOp>("k");
   SpirvKernel out;
   unsigned operands = kernel->getNumOperands() + kernel->getNumResults();
-  if (failed(placeBuffers(func, out.scratchBytes, diags)))
-    return fail("cannot place its buffers", diags.message);
+  placeResults(func);
   if (failed(runPipeline(*module,
                          "func.func(convert-linalg-to-parallel-loops),"
                          "fold-memref-alias-ops,canonicalize",
                          diags)))
     return fail("cannot lower it to parallel loops", diags.message);
   dump(*module, name, "2-loops");
+  // Fewer dispatches (NestFusion.h): pads and concats read in place, nests
+  // over one iteration space fused, accumulators and intermediates kept in
+  // registers.
+  virtualizeBuffers(func);
+  if (failed(runPipeline(*module, "canonicalize,cse", diags)))
+    return fail("internal: canonicalize", diags.message);
+  fuseNests(func);
   promoteAccumulators(func);
+  forwardStores(func);
+  if (failed(runPipeline(*module, "canonicalize,cse", diags)))
+    return fail("internal: canonicalize", diags.message);
+  if (failed(placeScratch(func, out.scratchBytes)))
+    return fail("cannot place its buffers", diags.message);
   dump(*module, name, "2a-promoted");
   if (failed(mapLoops(func, record)))
     return fail("cannot map its loops to workgroups", diags.message);

@@ -148,8 +148,12 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   }
   progress.finish();
   spirv::SpirvLayout layout = spirv::layOut(*plan, kernels);
+  uint64_t dispatchesPerRun = 0;
+  for (const host::KernelCall &call : plan->calls)
+    dispatchesPerRun += kernels[call.kernel].dispatches.size();
   reportOs << "total spirv_bytes " << spirvBytes << " weights_bytes " << plan->weights.size()
-           << " arena_bytes " << layout.arenaBytes << "\n";
+           << " arena_bytes " << layout.arenaBytes << " dispatches_per_run " << dispatchesPerRun
+           << "\n";
   if (options.sizeReport)
     *options.sizeReport << report;
 

@@ -134,6 +134,12 @@ describe('face-mesh page in Chromium with a fake camera', { skip }, () => {
     }
     detector.dispose();
     t.diagnostic(`largest landmark distance to TF.js (px): detected frame ${worst[0].toExponential(2)}, tracked frame ${worst[1].toExponential(2)}`);
+    // A second of frames with the detector on each, for its median.
+    await page.evaluate(() => { window.kilnRedetect = true; });
+    await page.waitForTimeout(1000);
+    const m = await page.evaluate(() => { window.kilnRedetect = false; return window.kilnMedians(); });
+    t.diagnostic(`median inference per frame in the page: ${m.detected.median?.toFixed(1)} ms with the detector (${m.detected.count} frames), ` +
+      `${m.tracked.median?.toFixed(1)} ms tracked (${m.tracked.count}); each: crops, models, decoding`);
     for (const d of worst) assert.ok(d < FEW_PIXELS, `a landmark is ${d.toFixed(2)} px from TensorFlow.js's`);
   });
 

@@ -55,7 +55,8 @@ llvm::StringRef supportedCpus();
 
 /// Resolves --cpu and --cpu-features. x86 (--cpu=host) takes host, sse41,
 /// avx2 or avx512, each optionally followed by -tsan or -asan (everything
-/// instrumented: link into a program built with the same -fsanitize;
+/// instrumented: link into a program built with the same -fsanitize, which
+/// for -asan is address,undefined: the C gets UBSan too;
 /// sse41-tsan, 128-bit vectors, is the one whose every access ThreadSanitizer
 /// checks). arm64 takes "host" or "" (baseline ARMv8-A with NEON) or a
 /// comma-separated list of dotprod (ARMv8.2 dot product) and fp16. Anything

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -141,6 +142,31 @@ void placeResults(func::FuncOp func) {
     b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
     copy.erase();
   }
+}
+
+/// A generic op whose reduction loops come before parallel ones (TOSA's
+/// argmax over a middle axis) gets its parallel loops first, so that
+/// convert-linalg-to-parallel-loops makes one nest with the reduction inside
+/// each invocation rather than a sequential loop around a nest, which no
+/// dispatch can express.
+LogicalResult parallelLoopsFirst(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> generics;
+  func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+  IRRewriter rewriter(func.getContext());
+  for (linalg::GenericOp op : generics) {
+    SmallVector<unsigned> order;
+    auto iterators = op.getIteratorTypesArray();
+    for (unsigned pass = 0; pass < 2; ++pass)
+      for (auto [i, kind] : llvm::enumerate(iterators))
+        if ((kind == utils::IteratorType::parallel) == (pass == 0))
+          order.push_back(i);
+    if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
+      continue;
+    rewriter.setInsertionPoint(op);
+    if (failed(linalg::interchangeGenericOp(rewriter, op, order)))
+      return op.emitError("cannot put its parallel loops first");
+  }
+  return success();
 }
 
 /// Every buffer the kernel still allocates (after the nests are fused)
@@ -371,6 +397,8 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
   SpirvKernel out;
   unsigned operands = kernel->getNumOperands() + kernel->getNumResults();
   placeResults(func);
+  if (failed(parallelLoopsFirst(func)))
+    return fail("cannot order its loops", diags.message);
   if (failed(runPipeline(*module,
                          "func.func(convert-linalg-to-parallel-loops),"
                          "fold-memref-alias-ops,canonicalize",

@@ -90,8 +90,12 @@ for (const [label, model, name, runs] of onnxCases) {
 
 // TF.js graph models: TensorFlow.js itself is the oracle (tfjs_run.mjs, on
 // the same fixed-seed inputs it makes), as in tfjs.test.mjs. MoveNet
-// lightning does not lower yet (its argmax kernel).
-const tfjsCases = [['facemesh', 'facemesh.json', 'sp_tf_facemesh']];
+// lightning's argmax (a reduction over a middle axis) runs with its
+// parallel loop outermost, one invocation per keypoint.
+const tfjsCases = [
+  ['facemesh', 'facemesh.json', 'sp_tf_facemesh'],
+  ['movenet lightning', 'movenet-lightning.json', 'sp_tf_movenet'],
+];
 
 for (const [label, file, name] of tfjsCases) {
   test(`${label} (TF.js): SPIR-V on lavapipe matches TensorFlow.js`, (t) => {

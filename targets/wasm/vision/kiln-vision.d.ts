@@ -139,7 +139,14 @@ export class FaceTracker {
   constructor(
     detector: KilnModel,
     mesh: KilnModel,
-    options?: { config?: BlazeFaceConfig; minPresence?: number; iouThreshold?: number; weighted?: boolean },
+    options?: {
+      config?: BlazeFaceConfig;
+      minPresence?: number;
+      iouThreshold?: number;
+      weighted?: boolean;
+      /** The detector was compiled with --input-image=input:rgba8 --normalize=-1,1 --fit=letterbox. */
+      detectorTakesFrames?: boolean;
+    },
   );
   detect(frame: Frame): Detection | null;
   track(frame: Frame): TrackedFace | null;

@@ -193,6 +193,7 @@ export function cropToTensor(frame, region, { width, height, range = [0, 1], bor
   const ox0 = r.xCenter * iw - 0.5 * c * rw + 0.5 * s * rh;
   const oy0 = r.yCenter * ih - 0.5 * s * rw - 0.5 * c * rh;
   const read = (x, y, ch) => (x >= 0 && x < iw && y >= 0 && y < ih ? data[(y * iw + x) * 4 + ch] : 0);
+  const row = iw * 4;
   let o = 0;
   for (let oy = 0; oy < height; oy++) {
     for (let ox = 0; ox < width; ox++, o += 3) {
@@ -206,6 +207,16 @@ export function cropToTensor(frame, region, { width, height, range = [0, 1], bor
       const y0 = Math.floor(y);
       const fx = x - x0;
       const fy = y - y0;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < iw && y0 + 1 < ih) {
+        // All four neighbours inside (nearly every sample): no bounds checks.
+        const i = y0 * row + x0 * 4;
+        for (let ch = 0; ch < 3; ch++) {
+          const top = (1 - fx) * data[i + ch] + fx * data[i + 4 + ch];
+          const bottom = (1 - fx) * data[i + row + ch] + fx * data[i + row + 4 + ch];
+          t[o + ch] = ((1 - fy) * top + fy * bottom) * scale + offset;
+        }
+        continue;
+      }
       for (let ch = 0; ch < 3; ch++) {
         const top = (1 - fx) * read(x0, y0, ch) + fx * read(x0 + 1, y0, ch);
         const bottom = (1 - fx) * read(x0, y0 + 1, ch) + fx * read(x0 + 1, y0 + 1, ch);
@@ -436,10 +447,20 @@ function outputOf(model, name, size) {
  * detector runs only when no face is tracked: each frame's landmarks give
  * the next frame's region, until the face flag drops under `minPresence`
  * (the face is lost: detect again). Tensors are allocated once.
+ *
+ * `detectorTakesFrames`: the detector was compiled with kilnc's
+ * `--input-image=input:rgba8 --normalize=-1,1 --fit=letterbox` and is given
+ * the frame itself. Its resize samples at half-pixel centres where the
+ * MediaPipe rule (and cropToTensor) samples output pixel i at i / size, so
+ * detections move by about 2 px on a 640x480 frame and the first frame's
+ * landmarks differ from TF.js's by 2.3-2.7 px (measured on the demo frames);
+ * it was also slower here (the whole frame copied into the module). Off by
+ * default.
  */
 export class FaceTracker {
-  constructor(detector, mesh, { config = BLAZEFACE_FRONT, minPresence = 0.5, iouThreshold = 0.3, weighted = false } = {}) {
+  constructor(detector, mesh, { config = BLAZEFACE_FRONT, minPresence = 0.5, iouThreshold = 0.3, weighted = false, detectorTakesFrames = false } = {}) {
     this.detector = detector;
+    this.detectorTakesFrames = detectorTakesFrames;
     this.mesh = mesh;
     this.config = config;
     this.anchors = ssdAnchors(config);
@@ -460,8 +481,13 @@ export class FaceTracker {
     const { width, height } = frame;
     const size = this.config.inputSize;
     const whole = wholeImage(width, height, { keepAspect: true });
-    cropToTensor(frame, whole, { width: size, height: size, range: [-1, 1], border: 'zero', out: this.detectorInput });
-    const raw = this.detector.run({ [this.detector.inputs[0].name]: this.detectorInput })[this.detectorOut];
+    let raw;
+    if (this.detectorTakesFrames) {
+      raw = this.detector.run({ image: frame })[this.detectorOut];
+    } else {
+      cropToTensor(frame, whole, { width: size, height: size, range: [-1, 1], border: 'zero', out: this.detectorInput });
+      raw = this.detector.run({ [this.detector.inputs[0].name]: this.detectorInput })[this.detectorOut];
+    }
     const dets = nonMaxSuppression(decodeBlazeFace(raw, this.config, { anchors: this.anchors }), this.nms);
     return dets.length ? projectDetections(dets, whole, width, height)[0] : null;
   }

@@ -4,41 +4,45 @@
 // page is not cross-origin isolated, so TF.js runs without threads (its SIMD
 // module, as in Node) and performance.now() is coarsened to 0.1 ms: the
 // medians over many runs are still good to a few percent on 4 ms models.
+// The 2-thread benchmark's page (threads_page.mjs, cross-origin isolated)
+// imports this one and passes a thread count to the loaders.
 
 import { makeData, pinShape } from '/lib/inputs.mjs';
 import { graphRunner } from '/lib/tfjs_runner.mjs';
 import { wasmPeak } from '/lib/wasm_peak.mjs';
 
-const contenders = new Map();
+export const contenders = new Map();
 
-async function tfjsReady() {
+// TF.js's thread count is the page's, set once before the backend starts.
+async function tfjsReady(threads) {
   const tf = window.tf;
   if (!tf?.wasm || !tf.loadGraphModel) throw new Error('TF.js scripts did not load');
   if (tf.getBackend() !== 'wasm') {
     tf.wasm.setWasmPaths('/tfjs/tfjs-backend-wasm/dist/');
+    if (threads) tf.wasm.setThreadsCount(threads);
     if (!(await tf.setBackend('wasm'))) throw new Error('the TF.js WASM backend failed to start');
   }
   return tf;
 }
 
 window.bench = {
-  async loadKiln(id, url, name) {
+  async loadKiln(id, url, name, threads) {
     const loader = await import(`${url}/${name}.mjs`);
-    const model = await loader.load();
+    const model = await loader.load(undefined, threads ? { threads } : {});
     const feeds = Object.fromEntries(model.inputs.map((t, i) => [t.name, makeData(t.dtype, [...t.shape], i + 1)]));
     contenders.set(id, { run: () => model.run(feeds), dispose: () => model.dispose() });
-    return { simd: model.simd };
+    return { simd: model.simd, threads: model.backend?.threads ?? 1 };
   },
 
-  async loadTfjs(id, url) {
-    const tf = await tfjsReady();
+  async loadTfjs(id, url, threads) {
+    const tf = await tfjsReady(threads);
     const graph = await tf.loadGraphModel(url);
     const inputs = graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: pinShape(t.shape) }));
     const feeds = Object.fromEntries(inputs.map((t, i) => [t.name, tf.tensor(makeData(t.dtype, t.shape, i + 1), t.shape, t.dtype)]));
     const run = graphRunner(tf, graph, feeds);
     contenders.set(id, { run, dispose: () => (tf.dispose(Object.values(feeds)), graph.dispose()) });
     return { backend: tf.getBackend(), simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-      threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') };
+      threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'), threadsCount: tf.wasm.getThreadsCount() };
   },
 
   async run(id, n) {

@@ -7,8 +7,8 @@
 // one global backend) and let runs alternate between them.
 //
 //   node benchmarks/workers/node_worker.mjs <kind> '<json options>'
-// kinds: ort-node {model, threads}, ort-web {model}, tfjs-wasm {model (model.json)},
-// kiln-wasm {dir, name}. Prints "ready <json>" once set up: the inputs, and
+// kinds: ort-node {model, threads}, ort-web {model, threads = 1}, tfjs-wasm {model (model.json)},
+// kiln-wasm {dir, name, threads} (threads: load()'s option, for a --threads build). Prints "ready <json>" once set up: the inputs, and
 // Node's peak RSS before the runtime was loaded (baseRssKB).
 
 import fs from 'node:fs';
@@ -42,11 +42,11 @@ const KINDS = {
     return { run: () => session.run(feeds), inputs: described };
   },
 
-  async 'ort-web'({ model }) {
+  async 'ort-web'({ model, threads = 1 }) {
     const dist = path.join(depsDir, 'node_modules/onnxruntime-web/dist');
     const ort = await import(pathToFileURL(path.join(dist, 'ort.wasm.min.mjs')).href);
     ort.env.wasm.wasmPaths = `${dist}/`;
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads;
     ort.env.logLevel = 'error';
     // Bytes, not a path: in Node, ORT Web fetch()es paths as URLs.
     const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(model)), {
@@ -67,9 +67,10 @@ const KINDS = {
     return { run, inputs: described };
   },
 
-  async 'kiln-wasm'({ dir, name }) {
+  async 'kiln-wasm'({ dir, name, threads }) {
     const loader = await import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
-    const model = await loader.load();
+    const model = await loader.load(undefined, threads ? { threads } : {});
+    if (threads && model.backend.threads !== threads) throw new Error(`Kiln runs on ${model.backend.threads} thread(s): ${model.backend.reason}`);
     const described = model.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] }));
     const feeds = Object.fromEntries(described.map((t, i) => [t.name, makeData(t.dtype, t.shape, i + 1)]));
     return { run: () => model.run(feeds), inputs: described };

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// The 2-thread rows (issue 18): Kiln's threaded WASM module (kilnc --threads,
+// load(src, {threads: 2})) against ONNX Runtime Web (env.wasm.numThreads = 2)
+// and TF.js WASM (setThreadsCount(2)), in Node and in headless Chromium on a
+// cross-origin isolated page (COOP/COEP: shared memory, so every runtime's
+// threads work there). Same method as benchmarks/run.mjs: every contender
+// started first (own process in Node, one page in Chromium), warmed up, then
+// rounds in rotating order of about --round-ms each; medians, p25-p75,
+// minimums and ratios peer / Kiln printed and written to --out as
+// threads.json and threads.md.
+//
+// In Chromium, TF.js's worker pool is sized from navigator.hardwareConcurrency
+// (half of it), which the page overrides (openIsolatedPage); each runtime's
+// own thread count is recorded in threads.json (setup) and checked.
+//
+// TF.js's WASM backend has no threads in Node (its threaded build does not
+// start there: WASM_HAS_MULTITHREAD_SUPPORT is false, and forcing it fails to
+// initialise), so its Node row is one thread, labelled so.
+//
+//   node benchmarks/wasm/threads_peers.mjs [--models mobilenetv2,blazeface_back]
+//        [--threads 2] [--rounds 8] [--round-ms 300] [--out benchmarks/results] [--no-browser]
+//        [--work DIR (compiled modules, kept between runs)] [--kilnc build/bin/kilnc]
+
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { depsDir } from '../../test/e2e/common.mjs';
+import { kilnc, run as runTool } from '../lib/artifacts.mjs';
+import { chromiumMissing, launchChromium } from '../lib/browser.mjs';
+import { ChildContender } from '../lib/contender.mjs';
+import { MODELS } from '../lib/models.mjs';
+import { ratio, summarize } from '../lib/stats.mjs';
+import { TFJS_BROWSER_FILES, tfjsPackages } from '../lib/tfjs.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.join(here, '..');
+
+function parseArgs(argv) {
+  const o = { models: ['mobilenetv2', 'blazeface_back', 'blazeface_front'], threads: 2, rounds: 8, roundMs: 300,
+    out: path.join(benchDir, 'results'), browser: true, work: path.join(os.tmpdir(), 'kiln-threads-peers'), kilnc };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => argv[++i];
+    if (a === '--models') o.models = value().split(',');
+    else if (a === '--threads') o.threads = Number(value());
+    else if (a === '--rounds') o.rounds = Number(value());
+    else if (a === '--round-ms') o.roundMs = Number(value());
+    else if (a === '--out') o.out = value();
+    else if (a === '--work') o.work = value();
+    else if (a === '--no-browser') o.browser = false;
+    else if (a === '--kilnc') o.kilnc = value();
+    else throw new Error(`unknown argument '${a}'`);
+  }
+  if (!(Number.isInteger(o.threads) && o.threads >= 2)) throw new Error('--threads must be 2 or more');
+  return o;
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const worker = path.join(benchDir, 'workers/node_worker.mjs');
+const nodeContender = (id, kind, options) => new ChildContender(id, process.execPath, [worker, kind, JSON.stringify(options)]);
+
+// Kiln's threaded module of `model`, compiled once into the work directory.
+function kilnModule(model, { work, kilnc: compiler }) {
+  const dir = path.join(work, `${model.key}-threads`);
+  if (!fs.existsSync(path.join(dir, `${model.key}.threads.wasm`)))
+    runTool(compiler, [model.onnx ?? model.tfjs, '--target=wasm', '--threads', '--no-fallback', `--name=${model.key}`, '-o', dir]);
+  return { dir, name: model.key };
+}
+
+// Warm-up (3 runs and 0.5 s), then rounds in rotating order.
+async function alternate(contenders, { rounds, roundMs }) {
+  const samples = new Map(contenders.map(([id]) => [id, []]));
+  const perRound = new Map();
+  for (const [id, c] of contenders) {
+    const warm = await c.run(3);
+    while (warm.reduce((a, b) => a + b, 0) < 500 && warm.length < 200) warm.push(...(await c.run(1)));
+    perRound.set(id, Math.max(2, Math.min(100, Math.round(roundMs / summarize(warm).median))));
+  }
+  for (let r = 0; r < rounds; r++)
+    for (let i = 0; i < contenders.length; i++) {
+      const [id, c] = contenders[(i + r) % contenders.length];
+      samples.get(id).push(...(await c.run(perRound.get(id))));
+    }
+  return Object.fromEntries([...samples].map(([id, s]) => [id, summarize(s)]));
+}
+
+// ---- Chromium: one cross-origin isolated page -------------------------------
+
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin' };
+const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json' };
+const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln threads benchmark</title>
+${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
+<script type="module" src="/page.mjs"></script>`;
+
+async function openIsolatedPage(mounts, threads) {
+  const files = new Map([
+    ['/page.mjs', path.join(benchDir, 'browser/threads_page.mjs')],
+    ['/base_page.mjs', path.join(benchDir, 'browser/page.mjs')],
+    ['/lib/inputs.mjs', path.join(benchDir, 'lib/inputs.mjs')],
+    ['/lib/wasm_peak.mjs', path.join(benchDir, 'lib/wasm_peak.mjs')],
+    ['/lib/tfjs_runner.mjs', path.join(benchDir, 'lib/tfjs_runner.mjs')],
+  ]);
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
+    if (url === '/') return res.writeHead(200, { ...ISOLATION, 'content-type': 'text/html' }).end(PAGE);
+    let file = files.get(url);
+    for (const [prefix, dir] of mounts)
+      if (!file && url.startsWith(prefix)) {
+        const f = path.join(dir, url.slice(prefix.length));
+        if (f.startsWith(dir + path.sep) && fs.existsSync(f) && fs.statSync(f).isFile()) file = f;
+      }
+    if (!file) return res.writeHead(404).end('not found');
+    res.writeHead(200, { ...ISOLATION, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const { context, dispose } = await launchChromium();
+  const page = await context.newPage();
+  // TF.js's threaded build starts hardwareConcurrency / 2 workers (at most 4)
+  // and ignores setThreadsCount beyond them: on a 2-core machine it would run
+  // on one thread. The page reports twice the thread count asked for, so
+  // that TF.js gets them too (its getThreadsCount() is checked below).
+  await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), 2 * threads);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60000 });
+  if (!(await page.evaluate(() => window.bench.isolated()))) throw new Error('the benchmark page is not cross-origin isolated');
+  const close = async () => {
+    await dispose();
+    server.close();
+  };
+  return { page, errors, close };
+}
+
+const pageContender = (page, id) => ({ run: (n) => page.evaluate(([i, k]) => window.bench.run(i, k), [id, n]) });
+
+// ---- one model ----------------------------------------------------------------
+
+async function benchModel(model, o, browser) {
+  const t = o.threads;
+  const kiln = kilnModule(model, o);
+  const result = { key: model.key, title: model.title, node: {}, chromium: {}, setup: {}, errors: [] };
+
+  // Node: each contender in its own process.
+  const node = [[`kiln-${t}t`, nodeContender(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t })],
+    [`kiln-1t`, nodeContender('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1 })]];
+  if (model.onnx) node.push([`ort-web-${t}t`, nodeContender(`ort-web-${t}t`, 'ort-web', { model: model.onnx, threads: t })]);
+  if (model.tfjs) node.push(['tfjs-wasm-1t', nodeContender('tfjs-wasm-1t', 'tfjs-wasm', { model: model.tfjs })]);
+  const started = [];
+  for (const [id, c] of node) {
+    try {
+      await c.start();
+      started.push([id, c]);
+    } catch (e) {
+      result.errors.push(`node ${id}: ${e.message}`);
+      await c.close?.();
+    }
+  }
+  log(`  ${model.key}: Node, ${started.map(([id]) => id).join(', ')}`);
+  result.node = await alternate(started, o);
+  for (const [, c] of started) await c.close();
+
+  if (browser) {
+    const { page } = browser;
+    const contenders = [];
+    const tryLoad = async (id, fn, args) => {
+      try {
+        const setup = await page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
+        if ((setup.threadsCount ?? setup.threads) !== t) throw new Error(`runs on ${setup.threads} thread(s), not ${t}: ${JSON.stringify(setup)}`);
+        result.setup[id] = setup;
+        contenders.push([id, pageContender(page, id)]);
+      } catch (e) {
+        result.errors.push(`chromium ${id}: ${e.message.split('\n')[0]}`);
+      }
+    };
+    browser.mounts.set(`/k/${model.key}/`, kiln.dir);
+    await tryLoad(`kiln-${t}t`, 'loadKiln', [`kiln-${t}t`, `/k/${model.key}`, kiln.name, t]);
+    if (model.onnx) {
+      browser.mounts.set(`/o/${model.key}/`, path.dirname(model.onnx));
+      await tryLoad(`ort-web-${t}t`, 'loadOrt', [`ort-web-${t}t`, `/o/${model.key}/${path.basename(model.onnx)}`, t]);
+    }
+    if (model.tfjs) {
+      browser.mounts.set(`/j/${model.key}/`, path.dirname(model.tfjs));
+      await tryLoad(`tfjs-wasm-${t}t`, 'loadTfjs', [`tfjs-wasm-${t}t`, `/j/${model.key}/${path.basename(model.tfjs)}`, t]);
+    }
+    log(`  ${model.key}: Chromium, ${contenders.map(([id]) => id).join(', ')}`);
+    result.chromium = await alternate(contenders, o);
+  }
+  return result;
+}
+
+// ---- report -------------------------------------------------------------------
+
+const ms = (s) => (s ? `${s.median.toFixed(2)} (${s.p25.toFixed(2)}-${s.p75.toFixed(2)}, min ${s.min.toFixed(2)})` : '-');
+const x = (r) => (r ? `${r.value.toFixed(2)}x (min ${r.ofMinimums.toFixed(2)}x)` : '-');
+
+function markdown(results, o, meta) {
+  const t = o.threads;
+  const lines = [`# Kiln WASM on ${t} threads vs ORT-web and TF.js WASM on ${t} threads`, '',
+    `${meta.date}, ${meta.cpus}; load average ${meta.loadStart} at the start, ${meta.loadEnd} at the end; ` +
+      `${o.rounds} rounds of ${o.roundMs} ms. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
+      `(above 1: Kiln is faster). TF.js has no threads in Node (its threaded WASM build does not start there): its Node row is 1 thread.`, '',
+    `| model | where | Kiln ${t}t | Kiln 1t | ORT-web ${t}t | TF.js WASM | ORT-web / Kiln | TF.js / Kiln |`, '|---|---|---|---|---|---|---|---|'];
+  for (const r of results) {
+    for (const where of ['node', 'chromium']) {
+      const s = r[where];
+      if (!s || !Object.keys(s).length) continue;
+      const kiln = s[`kiln-${t}t`];
+      const tf = s[`tfjs-wasm-${t}t`] ?? s['tfjs-wasm-1t'];
+      const tfLabel = s[`tfjs-wasm-${t}t`] ? `${t}t` : '1t';
+      lines.push(`| ${r.title} | ${where === 'node' ? 'Node' : 'Chromium (isolated)'} | ${ms(kiln)} | ${ms(s['kiln-1t'])} | ` +
+        `${ms(s[`ort-web-${t}t`])} | ${tf ? `${ms(tf)} (${tfLabel})` : '-'} | ${x(ratio(s[`ort-web-${t}t`], kiln))} | ${x(ratio(tf, kiln))} |`);
+    }
+  }
+  const errors = results.flatMap((r) => r.errors.map((e) => `- ${r.key}: ${e}`));
+  if (errors.length) lines.push('', 'Not measured:', ...errors);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(o.work, { recursive: true });
+  const meta = { date: new Date().toISOString(), cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
+    loadStart: os.loadavg()[0].toFixed(1) };
+  const models = o.models.map((k) => MODELS.find((m) => m.key === k) ?? (() => { throw new Error(`unknown model '${k}'`); })());
+  let browser = null;
+  const missing = o.browser ? chromiumMissing() : 'skipped (--no-browser)';
+  if (!missing) {
+    const mounts = new Map([['/tfjs/', tfjsPackages], ['/ort/', path.join(depsDir, 'node_modules/onnxruntime-web/dist')]]);
+    browser = { mounts, ...(await openIsolatedPage(mounts, o.threads)) };
+  } else log(`Chromium: ${missing}`);
+  const results = [];
+  try {
+    for (const model of models) results.push(await benchModel(model, o, browser));
+  } finally {
+    await browser?.close();
+  }
+  meta.loadEnd = os.loadavg()[0].toFixed(1);
+  const text = markdown(results, o, meta);
+  fs.mkdirSync(o.out, { recursive: true });
+  fs.writeFileSync(path.join(o.out, 'threads.json'), `${JSON.stringify({ meta, options: { ...o, work: undefined, out: undefined }, results }, null, 1)}\n`);
+  fs.writeFileSync(path.join(o.out, 'threads.md'), text);
+  process.stdout.write(text);
+}
+
+main().catch((e) => {
+  log(`threads_peers: ${e.stack ?? e}`);
+  process.exit(1);
+});
+

@@ -10,6 +10,7 @@
 // weighted NMS, the decoding rules and bad input, on small made-up cases.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 import { depsDir, repoRoot } from '../e2e/common.mjs';
-import { compileWasm, importLoader } from './common.mjs';
+import { compileWasm, compiler, importLoader, tempDir } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
 
 const vision = await import(pathToFileURL(path.join(repoRoot, 'targets/wasm/vision/kiln-vision.mjs')).href);
@@ -128,6 +129,34 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     }
     t.diagnostic(`largest landmark distance per frame (px): ${worst.map((d) => d.toExponential(2)).join(', ')}`);
     theirs.dispose();
+  });
+
+  test('FaceTracker with a detector compiled with --input-image (letterbox, -1..1) is given the frame: within 3.5 px of TF.js', async (t) => {
+    const out = tempDir('kiln-vision-adapter-');
+    try {
+      const r = spawnSync(compiler, [DETECTOR, '--target=wasm', '--no-fallback', '--name', 'det_frames', '-o', out,
+        '--input-image=input:rgba8', '--normalize=-1,1', '--fit=letterbox'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const det = await (await import(pathToFileURL(path.join(out, 'det_frames.mjs')).href)).load();
+      const theirs = await pkgs.fld.createDetector(pkgs.fld.SupportedModels.MediaPipeFaceMesh, {
+        runtime: 'tfjs', maxFaces: 1, refineLandmarks: false,
+        detectorModelUrl: graphModel('facemesh-detection-short'), landmarkModelUrl: graphModel('facemesh'),
+      });
+      const frame = frames[0];
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimateFaces(image);
+      image.dispose();
+      const ours = new vision.FaceTracker(det, mesh, { detectorTakesFrames: true }).track(frame);
+      assert.ok(ours?.detected, 'the face was detected');
+      const pts = Array.from({ length: 468 }, (_, j) => ({ x: ours.landmarks[3 * j], y: ours.landmarks[3 * j + 1] }));
+      const d = maxDistance(pts, ref.keypoints);
+      t.diagnostic(`largest landmark distance with the in-module resize (half-pixel centres): ${d.toFixed(2)} px`);
+      assert.ok(d < 3.5, `${d} px`);
+      theirs.dispose();
+      det.dispose();
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   // Runs pose-detection (`theirs`, on a tensor) and Kiln + kiln-vision (`ours`,

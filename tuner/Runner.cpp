@@ -17,7 +17,10 @@ static llvm::Error makeError(const llvm::Twine &message) {
 }
 
 RunnerProcess::RunnerProcess(std::string executable, int threads, std::string logPath)
-    : executable(std::move(executable)), threads(threads), logPath(std::move(logPath)) {}
+    : command{std::move(executable), "--runner"}, threads(threads), logPath(std::move(logPath)) {}
+
+RunnerProcess::RunnerProcess(std::vector<std::string> command, int threads, std::string logPath)
+    : command(std::move(command)), threads(threads), logPath(std::move(logPath)) {}
 
 RunnerProcess::~RunnerProcess() { stop(); }
 
@@ -43,6 +46,10 @@ llvm::Error RunnerProcess::start() {
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
     return makeError("cannot create pipes for a runner: " + llvm::Twine(std::strerror(errno)));
   std::string threadsEnv = std::to_string(threads);
+  std::vector<char *> argv; // built before fork: the child only execs
+  for (std::string &arg : command)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
   pid = ::fork();
   if (pid < 0)
     return makeError("cannot start a runner: " + llvm::Twine(std::strerror(errno)));
@@ -55,8 +62,7 @@ llvm::Error RunnerProcess::start() {
         ::dup2(log, 2);
     }
     ::setenv("HL_NUM_THREADS", threadsEnv.c_str(), 1);
-    const char *argv[] = {executable.c_str(), "--runner", nullptr};
-    ::execv(executable.c_str(), const_cast<char **>(argv));
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(in[0]);

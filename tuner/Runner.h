@@ -29,6 +29,7 @@
 
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace kiln::tuner {
 
@@ -40,6 +41,9 @@ public:
   /// `logPath`: where the runner's stderr goes (Halide's and LLVM's crash
   /// reports); empty: the tuner's stderr.
   RunnerProcess(std::string executable, int threads, std::string logPath = "");
+  /// Another runner: `command` is its argv (command[0] a path, not looked
+  /// up in PATH), e.g. node and tuner/runners/wasm_runner.mjs.
+  RunnerProcess(std::vector<std::string> command, int threads, std::string logPath = "");
   ~RunnerProcess();
   RunnerProcess(const RunnerProcess &) = delete;
   RunnerProcess &operator=(const RunnerProcess &) = delete;
@@ -57,7 +61,7 @@ public:
 
 private:
   llvm::Error start();
-  std::string executable;
+  std::vector<std::string> command;
   int threads;
   std::string logPath;
   pid_t pid = -1;

@@ -62,10 +62,12 @@ public:
     states.resize(tasks.size());
     // Runners' stderr (a crashing candidate's stack dump) goes to a log
     // beside the task modules, not over the progress lines.
+    auto log = [&](unsigned w) { return options.workDir + "/runner" + std::to_string(w) + ".log"; };
     for (unsigned w = 0; w < std::max(1u, options.workers); ++w)
       workers.push_back(Worker{
-          std::make_unique<RunnerProcess>(options.runnerExecutable, options.threads,
-                                          options.workDir + "/runner" + std::to_string(w) + ".log"),
+          options.runnerCommand.empty()
+              ? std::make_unique<RunnerProcess>(options.runnerExecutable, options.threads, log(w))
+              : std::make_unique<RunnerProcess>(options.runnerCommand, options.threads, log(w)),
           {}});
   }
 

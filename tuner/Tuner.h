@@ -35,7 +35,10 @@ struct TuneOptions {
   unsigned workers = 2;         ///< runner processes (compiles run in parallel)
   double timeoutSeconds = 30;   ///< per request (a JIT compile takes seconds)
   std::string runnerExecutable; ///< `kiln-tune` itself
-  std::string workDir;          ///< task modules are written here
+  /// The runner's argv when it is not `kiln-tune --runner` (the WASM
+  /// runners: node tuner/runners/wasm_runner.mjs ...); empty: that.
+  std::vector<std::string> runnerCommand;
+  std::string workDir; ///< task modules are written here
   llvm::raw_ostream *progress = nullptr;
 };
 

@@ -1,5 +1,5 @@
 // kiln-tune end to end: a small tune of BlazeFace front on this machine
-// (native device), then kilnc --tuning-db builds the static library from
+// (native device, then WASM in Node and in Chromium), then kilnc --tuning-db builds the static library from
 // the database, and its outputs still match onnxruntime-node within 1e-4 of
 // each output's range. The tune is short (a few trials, no autoscheduler
 // seeds): this checks that what the tuner writes is what kilnc applies and
@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { models, repoRoot } from './common.mjs';
+import { skipReason as chromiumSkip } from '../web/chromium.mjs';
+import { compare, importLoader, oracle, readFeeds, writeOutputs } from '../web/common.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const bin = (tool) => path.join(build, 'bin', tool);
@@ -52,3 +54,41 @@ test('a database from kiln-tune builds a library that matches onnxruntime-node',
   ok(`${work}/runner`, [`${work}/in`, `${work}/kiln`]);
   ok(process.execPath, [path.join(e2e, 'compare.mjs'), `${work}/ort`, `${work}/kiln`, '--atol-frac', '1e-4']);
 });
+
+// The WASM runners: a few trials of BlazeFace front in Node (and in one
+// headless Chromium page, where Chromium and playwright-core are set up),
+// then kilnc --target=wasm --tuning-db builds the module from the database,
+// and its loader's outputs match onnxruntime-node within 1e-4 of range.
+async function wasmTune(device) {
+  const model = models.blazefaceFront;
+  const db = path.join(work, `tuning-${device}.jsonl`);
+  // 4 trials: the templates of the first 4 tasks (each measured alone
+  // first), each a WASM module built by kiln-tune and loaded by the runner.
+  const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', `--device=${device}`, `--db=${db}`,
+    '--trials=4', '--seed=3', '--workers=2', '--no-autoschedulers']);
+  assert.match(tuned.stdout, /model end to end .*; ok$/m, 'the tuned model must match the templates');
+  const records = fs.readFileSync(db, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(records.length, 4, 'one line per measurement');
+  for (const r of records) assert.equal(r.target.device, device);
+  assert.ok(records.filter((r) => r.status === 'ok').length === 4, 'the templates must measure ok');
+
+  const out = path.join(work, `wasm-${device}`);
+  const compiled = ok(bin('kilnc'), [model, '--target=wasm', '--no-fallback', '-o', out, '--name=bf',
+    `--tuning-db=${db}`, `--tuning-device=${device}`]);
+  const used = compiled.stderr.match(/kilnc: (\d+) of (\d+) kernels scheduled from tuning-\w+\.jsonl/);
+  assert.ok(used && Number(used[1]) > 0, `kilnc did not use the database:\n${compiled.stderr}`);
+
+  const { inputs, expected } = oracle(model);
+  const loader = await importLoader({ dir: out, name: 'bf' });
+  const m = await loader.load();
+  fs.mkdirSync(`${out}/got`);
+  writeOutputs(`${out}/got`, m.run(readFeeds(inputs)), m.outputs);
+  m.dispose();
+  const cmp = compare(expected, `${out}/got`);
+  assert.equal(cmp.status, 0, cmp.out);
+}
+
+test('a WASM tune in Node builds a module that matches onnxruntime-node', () => wasmTune('node'));
+
+test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
+  { skip: chromiumSkip }, () => wasmTune('chromium'));

@@ -3,6 +3,7 @@
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/Parser/Parser.h"
 #include "tuner/CostModel.h"
+#include "tuner/Devices.h"
 #include "tuner/Runner.h"
 #include "tuner/SearchSpace.h"
 #include "tuner/Task.h"
@@ -244,12 +245,20 @@ TEST_F(TunerTest, CostModelRanksByWhatItLearned) {
 
 // The runner compares every candidate with the template's outputs: a
 // module that computes something else is reported wrong, whatever its
-// schedule, and so can never win.
-TEST_F(TunerTest, RunnerRejectsWrongOutputs) {
+// schedule, and so can never win. The same on the native runner and on
+// the WASM runner in Node (which builds each candidate with kiln-tune).
+class RunnerTest : public TunerTest, public ::testing::WithParamInterface<const char *> {};
+
+TEST_P(RunnerTest, RejectsWrongOutputs) {
   std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
   llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
   llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
   ASSERT_TRUE(llvm::sys::fs::exists(runnerExe)) << runnerExe.str().str();
+  std::string device = GetParam();
+  auto command = tuner::runnerCommand(device == "native" ? "cpu" : "wasm", device, runnerExe.str());
+  ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
+  if (command->empty())
+    *command = {runnerExe.str().str(), "--runner"};
   auto kernel = [](const char *op) {
     return std::string(R"mlir(
 func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
@@ -265,7 +274,7 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
   std::string good = path("good.mlir"), bad = path("bad.mlir");
   std::ofstream(good) << kernel("tosa.exp");
   std::ofstream(bad) << kernel("tosa.negate");
-  tuner::RunnerProcess runner(runnerExe.str().str(), 1);
+  tuner::RunnerProcess runner(*command, 1);
   auto ask = [&](llvm::json::Object request) {
     llvm::json::Object reply;
     EXPECT_FALSE(runner.send(request));
@@ -286,10 +295,17 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
       llvm::json::Object{{"op", "run"}, {"id", 2}, {"iterations", 1}, {"reference_task", good}});
   EXPECT_EQ(wrong.getString("status"), "wrong");
   EXPECT_GT(wrong.getNumber("error").value_or(0), 0.1);
+  // A schedule the kernel cannot take is a compile-error, not a dead runner.
+  auto broken = ask(llvm::json::Object{
+      {"op", "compile"}, {"id", 3}, {"task", good}, {"schedule", "#kiln.schedule<nonsense>"}});
+  EXPECT_NE(broken.getString("status"), "ok");
+  EXPECT_EQ(ask(llvm::json::Object{{"op", "forget"}, {"id", 2}}).getString("status"), "ok");
   // A runner that dies is reported as crashed, not waited for.
   runner.stop();
   llvm::json::Object reply;
   EXPECT_EQ(runner.receive(1, reply), tuner::Outcome::Crashed);
 }
+
+INSTANTIATE_TEST_SUITE_P(Devices, RunnerTest, ::testing::Values("native", "node"));
 
 } // namespace

@@ -1,6 +1,6 @@
 //===- kiln-tune.cpp - tune a model's schedules on this device ------------===//
 //
-//   kiln-tune model.onnx --target=cpu --device=native --db=tuning.jsonl
+//   kiln-tune model.onnx --target=cpu|wasm --device=native|node|chromium --db=tuning.jsonl
 //             [--trials=N] [--minutes=M] [--threads=T] [--seed=S]
 //             [--search=evolve|random|grid] [--workers=W] [--curve=tuning.png]
 //   kiln-tune tasks model.onnx [--target=cpu]   (the kernels a tune would search)
@@ -10,7 +10,8 @@
 // Thin: the model goes through the pipeline to the schedules phase as kilnc
 // takes it, tuner/ searches and measures, and the database is what
 // `kilnc --tuning-db` reads. `--runner` (internal) makes this process a
-// measuring runner for a tuner (tuner/Runner.h).
+// measuring runner for a tuner (tuner/Runner.h); `--compile-task` (internal)
+// builds one candidate's artifact for the WASM runners (tuner/runners/).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/schedule/KernelInfo.h"
@@ -18,10 +19,13 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
 #include "targets/Targets.h"
+#include "tuner/Devices.h"
 #include "tuner/Plot.h"
 #include "tuner/Runner.h"
 #include "tuner/RunnerMain.h"
+#include "tuner/Task.h"
 #include "tuner/Tuner.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -111,13 +115,54 @@ static int merge(ArrayRef<std::string> inputs, StringRef out) {
   return 0;
 }
 
+// kiln-tune --compile-task TARGET TASK.mlir OUTDIR [SCHEDULE]: the artifact
+// of a task module (or a whole model at phase schedules, with SCHEDULE
+// empty) as kilnc would write it for TARGET, named "task", in OUTDIR. The
+// WASM runners run it once per candidate, in a process of its own, so that
+// a compiler crash on a candidate is that candidate's compile-error.
+static int compileTask(StringRef targetName, StringRef taskPath, StringRef outDir,
+                       StringRef scheduleText) {
+  const kiln::Target *t = kiln::findTarget(targetName);
+  if (!t)
+    return fail("unknown target '" + targetName + "'");
+  mlir::DialectRegistry registry;
+  kiln::registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  SourceMgr sources;
+  auto module = mlir::parseSourceFile<mlir::ModuleOp>(taskPath, sources, &context);
+  if (!module)
+    return fail("cannot parse task '" + taskPath + "'");
+  if (!scheduleText.empty()) {
+    auto record = kiln::codegen::ScheduleRecord::parse(scheduleText, &context);
+    if (!record)
+      return fail(toString(record.takeError()));
+    auto attr = record->toAttr(&context);
+    if (!attr)
+      return fail(toString(attr.takeError()));
+    kiln::tuner::taskKernel(*module)->setAttr(kiln::codegen::kScheduleAttrName, *attr);
+  }
+  kiln::TargetOptions options;
+  options.outputDir = outDir.str();
+  options.modelName = "task";
+  options.sourceName = sys::path::filename(taskPath).str();
+  options.wasmFallback = false; // the runner measures the SIMD module only
+  mlir::ModuleOp scheduled[] = {*module};
+  if (Error err = t->emit(scheduled, options))
+    return fail(toString(std::move(err)));
+  return 0;
+}
+
 // Times the whole model as scheduled by the templates and as tuned, in one
 // runner, interleaved; the tuned outputs are checked against the
 // template's.
-static void endToEnd(const std::string &runnerExe, int threads, StringRef templatePath,
+static void endToEnd(const kiln::tuner::TuneOptions &options, StringRef templatePath,
                      StringRef tunedPath, double &templateMs, double &tunedMs,
                      std::string &status) {
-  kiln::tuner::RunnerProcess runner(runnerExe, threads);
+  std::vector<std::string> command = options.runnerCommand;
+  if (command.empty())
+    command = {options.runnerExecutable, "--runner"};
+  kiln::tuner::RunnerProcess runner(command, options.threads);
   mlir::MLIRContext unused;
   auto request = [&](json::Object r, json::Object &reply) {
     if (Error err = runner.send(r)) {
@@ -167,6 +212,11 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   if (argc >= 2 && StringRef(argv[1]) == "--runner")
     return kiln::tuner::runnerMain();
+  if (argc >= 2 && StringRef(argv[1]) == "--compile-task") {
+    if (argc != 5 && argc != 6)
+      return fail("usage: kiln-tune --compile-task TARGET TASK.mlir OUTDIR [SCHEDULE]");
+    return compileTask(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : "");
+  }
   // `kiln-tune tasks model` is `kiln-tune model --tasks` (no --db needed).
   std::vector<char *> rewritten(argv, argv + argc);
   if (argc >= 2 && StringRef(argv[1]) == "tasks") {
@@ -213,10 +263,11 @@ int main(int argc, char **argv) {
   cl::OptionCategory category("kiln-tune options");
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
                              cl::Required, cl::cat(category));
-  cl::opt<std::string> target("target", cl::desc("cpu (default)"), cl::init("cpu"),
+  cl::opt<std::string> target("target", cl::desc("cpu (default) or wasm"), cl::init("cpu"),
                               cl::cat(category));
-  cl::opt<std::string> device("device", cl::desc("Where to measure: native (default)"),
-                              cl::init("native"), cl::cat(category));
+  cl::opt<std::string> device(
+      "device", cl::desc("Where to measure: native (cpu; default), node or chromium (wasm)"),
+      cl::init(""), cl::cat(category));
   cl::opt<std::string> dbPath("db", cl::desc("The tuning database to append to"),
                               cl::value_desc("tuning.jsonl"), cl::Required, cl::cat(category));
   cl::opt<unsigned> trials("trials",
@@ -248,12 +299,17 @@ int main(int argc, char **argv) {
   const kiln::Target *t = kiln::findTarget(target);
   if (!t)
     return fail("unknown target '" + target + "' (expected " + kiln::targetNames() + ")");
-  if (target != "cpu" || device != "native")
-    return fail("--target=" + target + " --device=" + device +
-                ": this build tunes --target=cpu on --device=native only (node, chromium and "
-                "vulkan runners speak the same protocol and are not written yet)");
+  if (device.empty())
+    device = target == "wasm" ? "node" : "native";
+  std::string self = sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  auto runnerCommand = kiln::tuner::runnerCommand(target, device, self);
+  if (!runnerCommand)
+    return fail(toString(runnerCommand.takeError()));
   if (threads < 1)
     return fail("--threads must be at least 1");
+  if (target == "wasm" && threads != 1)
+    return fail("--target=wasm is tuned on 1 thread (the SIMD module; --threads=" + Twine(threads) +
+                " is for --target=cpu)");
   if (trials == 0 && minutes <= 0)
     return fail("give --trials or --minutes");
 
@@ -313,7 +369,8 @@ int main(int argc, char **argv) {
   options.search = search;
   options.autoschedulerSeeds = !noAuto;
   options.workers = std::max(1u, unsigned(workers));
-  options.runnerExecutable = sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  options.runnerExecutable = self;
+  options.runnerCommand = *runnerCommand;
   SmallString<128> workDir;
   if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-tune", workDir))
     return fail("cannot create a work directory: " + ec.message());
@@ -373,12 +430,12 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)));
   double templateMs = 0, tunedMs = 0;
   std::string status;
-  endToEnd(options.runnerExecutable, threads, templatePath, tunedPath, templateMs, tunedMs, status);
-  outs() << format("model end to end (JIT, %d thread%s, median): template %.3f ms, tuned %.3f "
+  endToEnd(options, templatePath, tunedPath, templateMs, tunedMs, status);
+  outs() << format("model end to end (%s, %d thread%s, median): template %.3f ms, tuned %.3f "
                    "ms (%.2fx; %u of %u kernels from the database); %s\n",
-                   threads, threads == 1 ? "" : "s", templateMs, tunedMs,
-                   tunedMs > 0 ? templateMs / tunedMs : 0.0, use.fromDb, use.kernels,
-                   status.c_str());
+                   device == "native" ? "JIT" : device.c_str(), threads, threads == 1 ? "" : "s",
+                   templateMs, tunedMs, tunedMs > 0 ? templateMs / tunedMs : 0.0, use.fromDb,
+                   use.kernels, status.c_str());
 
   if (!curve.empty()) {
     std::string svg = kiln::tuner::curveSvg(

@@ -1,0 +1,32 @@
+//===- Devices.h - where kiln-tune measures: target and device pairs -*- C++ -*-===//
+//
+// Which runner measures a target on a device: the native runner is
+// kiln-tune itself (`--runner`, tuner/RunnerMain.h); WASM in Node or in
+// headless Chromium is tuner/runners/wasm_runner.mjs under node, which
+// builds each candidate with `kiln-tune --compile-task`. All speak the
+// protocol of tuner/Runner.h.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TUNER_DEVICES_H
+#define KILN_TUNER_DEVICES_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::tuner {
+
+/// The devices a target is tuned on, for messages ("native", "node|chromium").
+std::string devicesOf(llvm::StringRef target);
+
+/// The runner's argv for `target` on `device` (`self`: kiln-tune's path);
+/// empty for the native runner (`self --runner`). An error names the pair
+/// that is not supported or what is missing (node, the runner script).
+llvm::Expected<std::vector<std::string>>
+runnerCommand(llvm::StringRef target, llvm::StringRef device, llvm::StringRef self);
+
+} // namespace kiln::tuner
+
+#endif

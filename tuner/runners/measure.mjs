@@ -1,0 +1,104 @@
+// The WASM runners' measuring core, the same code in Node and in a browser
+// page (tuner/runners/wasm_runner.mjs imports it in one or the other): it
+// loads a candidate's artifact through its own loader, runs it on the
+// task's inputs (made by wasm_runner.mjs), times it and compares its outputs
+// with the task's reference, as the native runner does (tuner/RunnerMain.cpp).
+// It imports nothing: a page cannot load Node's modules.
+
+const candidates = new Map(); // id -> {model, task}
+const tasks = new Map(); // task -> {inputs, reference}
+
+const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
+  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
+
+// The largest difference from the reference relative to each output's range
+// (1 for a constant output); Infinity on a NaN mismatch or a differing
+// integer output.
+function relativeError(got, want) {
+  let worst = 0;
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[name];
+    if (!g || g.length !== w.length) return Infinity;
+    if (!(w instanceof Float32Array)) {
+      for (let i = 0; i < w.length; ++i) if (g[i] !== w[i]) return Infinity;
+      continue;
+    }
+    let lo = Infinity, hi = -Infinity;
+    for (const v of w) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const range = hi > lo ? hi - lo : 1;
+    for (let i = 0; i < w.length; ++i) {
+      if (Number.isNaN(w[i]) !== Number.isNaN(g[i])) return Infinity;
+      if (!Number.isNaN(w[i])) worst = Math.max(worst, Math.abs(g[i] - w[i]) / range);
+    }
+  }
+  return worst;
+}
+
+/**
+ * Loads the artifact whose loader is at `url` as candidate `id` of `task`.
+ * Returns the task's interface (names, dtypes, shapes) when its inputs are
+ * still to be given (setInputs), else null.
+ */
+export async function compile(id, task, url) {
+  const loader = await import(url);
+  const model = await loader.load(undefined, { simd: true });
+  candidates.set(id, { model, task });
+  if (tasks.has(task)) return null;
+  return model.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] }));
+}
+
+/**
+ * The task's inputs, {name: {dtype, length, values}}: plain numbers, so
+ * they cross into a page; values null for zeros.
+ */
+export function setInputs(task, inputs) {
+  const arrays = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    arrays[name] = new ARRAYS[t.dtype](t.length);
+    if (t.values) arrays[name].set(t.values);
+  }
+  tasks.set(task, { inputs: arrays, reference: null });
+}
+
+/**
+ * Times about `iterations` runs after a warm-up, in groups of at least 5 ms
+ * each timed as a whole: a page that is not cross-origin isolated reads a
+ * clock coarsened to 0.1 ms, too coarse for one run of a small kernel.
+ * times_ms holds each group's time per run. The reply's fields are the
+ * protocol's.
+ */
+export function run(id, iterations, reference, referenceTask) {
+  const c = candidates.get(id);
+  if (!c) return { status: 'error', message: `no compiled candidate ${id}` };
+  const state = tasks.get(c.task);
+  const times = [];
+  let outputs;
+  try {
+    // The first call is a warm-up (first touch of memory, the engine's
+    // tiers), the second sizes the groups.
+    outputs = c.model.run(state.inputs);
+    let start = performance.now();
+    c.model.run(state.inputs);
+    const once = Math.max(performance.now() - start, 0.01);
+    const group = Math.max(1, Math.min(iterations, Math.ceil(5 / once)));
+    for (let done = 0; done < iterations || times.length === 0; done += group) {
+      start = performance.now();
+      for (let i = 0; i < group; ++i) c.model.run(state.inputs);
+      times.push((performance.now() - start) / group);
+    }
+  } catch (e) {
+    return { status: 'crash', message: String(e && e.message || e) };
+  }
+  if (reference) state.reference = outputs;
+  const against = referenceTask ? tasks.get(referenceTask) : state;
+  if (!against || !against.reference) return { status: 'error', message: 'no reference to compare with' };
+  const error = relativeError(outputs, against.reference);
+  return { status: error <= 1e-4 ? 'ok' : 'wrong', times_ms: times, error: Number.isFinite(error) ? error : 1e30 };
+}
+
+/** Frees a candidate's module. */
+export function forget(id) {
+  const c = candidates.get(id);
+  candidates.delete(id);
+  if (c) c.model.dispose();
+}

@@ -1,0 +1,135 @@
+// The WASM runners of kiln-tune (tuner/README.md, "The runner protocol"):
+//
+//   node tuner/runners/wasm_runner.mjs --kiln-tune=PATH --device=node|chromium
+//
+// One JSON request per line on stdin, one reply per line on stdout, as the
+// native runner (`kiln-tune --runner`). "compile" builds the candidate's
+// artifact with `kiln-tune --compile-task wasm` in a process of its own (a
+// compiler crash is a compile-error, not a dead runner), then loads it
+// through its own loader: in this Node process (device node), or in one
+// long-lived headless Chromium page (device chromium; Debian's chromium,
+// driven by playwright-core from .deps, as the browser tests). "run" and
+// "forget" go to measure.mjs, the same code in both. A trap in the module is
+// a "crash" reply; a hang is the tuner's timeout, which kills this process
+// (and with it the page's browser, whose pipe closes).
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { mulberry32, streamSeed } from '../../test/e2e/common.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
+const kilnTune = args['kiln-tune'];
+const device = args.device || 'node';
+if (!kilnTune || !['node', 'chromium'].includes(device)) {
+  process.stderr.write('usage: wasm_runner.mjs --kiln-tune=PATH --device=node|chromium\n');
+  process.exit(2);
+}
+
+// Replies only on stdout: anything else printed goes to stderr.
+const reply = (object) => fs.writeSync(1, JSON.stringify(object) + '\n');
+console.log = console.info = console.warn = (...a) => process.stderr.write(a.join(' ') + '\n');
+
+// Inputs fixed by the task's interface (names and shapes), so that every
+// candidate of a task, and the template- and tuned-scheduled model, get the
+// same: floats uniform in [-1, 1], everything else zero (index inputs stay
+// in range). Plain numbers: they cross into the page.
+function makeInputs(infos) {
+  const next = mulberry32(streamSeed(0, infos.map((t) => `${t.name}:${t.shape.join('x')};`).join('')));
+  const inputs = {};
+  for (const t of infos) {
+    const length = t.shape.reduce((a, b) => a * b, 1);
+    const values = t.dtype === 'float32' ? Array.from({ length }, () => (next() / 4294967296) * 2 - 1) : null;
+    inputs[t.name] = { dtype: t.dtype, length, values };
+  }
+  return inputs;
+}
+
+let measure; // {compile, setInputs, run, forget}: measure.mjs here, or proxies into the page
+const dirs = new Map(); // id -> the candidate's artifact directory
+
+async function nodeMeasure() {
+  return import(pathToFileURL(path.join(here, 'measure.mjs')));
+}
+
+async function chromiumMeasure() {
+  const { serve, openPage, skipReason } = await import(pathToFileURL(path.join(here, '../../test/web/chromium.mjs')));
+  if (skipReason) throw new Error(`device chromium: ${skipReason}`);
+  // /m/cID/ serves candidate ID's directory; /m/runner/ this folder.
+  const routes = { m: { runner: here } };
+  const { server, origin } = await serve(routes);
+  const { page, close } = await openPage(`${origin}/`);
+  process.on('exit', () => server.close());
+  const inPage = (fn, ...a) => page.evaluate(fn, a);
+  return {
+    async compile(id, task, dir) {
+      routes.m[`c${id}`] = dir;
+      return inPage(async ([id, task, url]) => (await import('/m/runner/measure.mjs')).compile(id, task, url),
+        id, task, `/m/c${id}/task.mjs`);
+    },
+    setInputs: (task, inputs) =>
+      inPage(async (a) => (await import('/m/runner/measure.mjs')).setInputs(...a), task, inputs),
+    run: (id, iterations, reference, referenceTask) =>
+      inPage(async (a) => (await import('/m/runner/measure.mjs')).run(...a), id, iterations, reference, referenceTask),
+    async forget(id) {
+      await inPage(async ([id]) => (await import('/m/runner/measure.mjs')).forget(id), id);
+      delete routes.m[`c${id}`];
+    },
+    close,
+  };
+}
+
+async function handle(request) {
+  const id = request.id ?? -1;
+  switch (request.op) {
+    case 'compile': {
+      const start = performance.now();
+      const task = request.task || '';
+      const dir = path.join(path.dirname(task), `wasm-${process.pid}-${id}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const built = spawnSync(kilnTune, ['--compile-task', 'wasm', task, dir, request.schedule || ''], { encoding: 'utf8' });
+      if (built.status !== 0)
+        return { id, status: 'compile-error', message: (built.stderr || `kiln-tune exited with ${built.status ?? built.signal}`).trim() };
+      dirs.set(id, dir);
+      try {
+        const infos = await measure.compile(id, task, device === 'node' ? pathToFileURL(path.join(dir, 'task.mjs')).href : dir);
+        if (infos) await measure.setInputs(task, makeInputs(infos));
+      } catch (e) {
+        return { id, status: 'compile-error', message: `loading the module: ${e.message}` };
+      }
+      return { id, status: 'ok', seconds: (performance.now() - start) / 1000 };
+    }
+    case 'run':
+      return { id, ...(await measure.run(id, Math.max(1, request.iterations || 1), !!request.reference,
+        request.reference_task)) };
+    case 'forget':
+      if (dirs.has(id)) {
+        await measure.forget(id);
+        fs.rmSync(dirs.get(id), { recursive: true, force: true });
+        dirs.delete(id);
+      }
+      return { id, status: 'ok' };
+    default:
+      return { id, status: 'error', message: `unknown op '${request.op}'` };
+  }
+}
+
+measure = device === 'node' ? await nodeMeasure() : await chromiumMeasure();
+const lines = readline.createInterface({ input: process.stdin });
+for await (const line of lines) {
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    reply({ status: 'error', message: 'not a JSON object' });
+    continue;
+  }
+  reply(await handle(request));
+}
+for (const dir of dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
+if (measure.close) await measure.close();
+process.exit(0);

@@ -111,8 +111,9 @@ struct Builder {
   Value sub(Value x, Value y) { return binary<tosa::SubOp>(b(), loc(), x, y); }
   Value mulv(Value x, Value y) { return mul(b(), loc(), x, y); }
   Value scalar(Value like, double v) { return scalarLike(b(), loc(), like, v); }
-  Value cols(Value v, int64_t gate, int64_t count = 1) {
-    return slice(b(), loc(), v, {0, gate * l.hidden}, {l.batch, count * l.hidden});
+  // Gate `gate` of [1, batch, gates * H] values.
+  Value cols(Value v, int64_t gate) {
+    return slice(b(), loc(), v, {0, 0, gate * l.hidden}, {1, l.batch, l.hidden});
   }
   Value clipped(Value v) { return l.clip ? clamp(b(), loc(), v, -*l.clip, *l.clip) : v; }
 
@@ -162,12 +163,13 @@ struct Builder {
     return x;
   }
 
-  Value matmul2d(Value x, Value wt) { // [batch, k] x [1, k, n] -> [batch, n]
+  // [1, m, k] x [1, k, n] -> [1, m, n]. Step values stay 3-D, as
+  // tosa.matmul wants them, so that no step needs a reshape (each would be
+  // a kernel of its own).
+  Value matmul(Value x, Value wt) {
     auto xt = typeOf(x), wtt = typeOf(wt);
-    Value x3 = reshape(b(), loc(), x, {1, xt.getDimSize(0), xt.getDimSize(1)});
-    Value y = op.create<tosa::MatMulOp>(
-        tensorOf({1, xt.getDimSize(0), wtt.getDimSize(2)}, xt.getElementType()), x3, wt);
-    return reshape(b(), loc(), y, {xt.getDimSize(0), wtt.getDimSize(2)});
+    return op.create<tosa::MatMulOp>(
+        tensorOf({1, xt.getDimSize(1), wtt.getDimSize(2)}, xt.getElementType()), x, wt);
   }
 
   // Input `i`, sliced to `start`/`size`, transposed by `perm`, reshaped to
@@ -183,19 +185,19 @@ struct Builder {
     return reshape(b(), loc(), transpose(b(), loc(), v, perm), shape);
   }
 
-  // Whether batch entry b is still running at step t, as [batch, 1] i1.
+  // Whether batch entry b is still running at step t, as [1, batch, 1] i1.
   Value mask(int64_t t) {
     auto i1 = b().getI1Type();
     if (!l.lens.empty()) {
       llvm::SmallVector<bool> bits;
       for (int64_t len : l.lens)
         bits.push_back(t < len);
-      auto type = tensorOf({l.batch, 1}, i1);
+      auto type = tensorOf({1, l.batch, 1}, i1);
       return op.create<tosa::ConstOp>(type, DenseElementsAttr::get(type, llvm::ArrayRef(bits)));
     }
-    Value lens =
-        reshape(b(), loc(), castElements(b(), loc(), op.value(4), b().getI32Type()), {l.batch, 1});
-    Value tc = intConstant(b(), loc(), {t}, {1, 1}, b().getI32Type());
+    Value lens = reshape(b(), loc(), castElements(b(), loc(), op.value(4), b().getI32Type()),
+                         {1, l.batch, 1});
+    Value tc = intConstant(b(), loc(), {t}, {1, 1, 1}, b().getI32Type());
     return binary<tosa::GreaterOp>(b(), loc(), lens, tc, i1);
   }
 
@@ -209,8 +211,8 @@ struct Builder {
     // The input projection of every step at once, with the biases that do
     // not depend on the reset gate.
     Value wt = part(1, {d, 0, 0}, {1, gh, l.input}, {0, 2, 1}, {1, l.input, gh});
-    Value xproj = matmul2d(x, wt); // [seq * batch, gh]
-    Value rbh;                     // GRU with linear_before_reset: Rbh goes inside r * (...)
+    Value xproj = matmul(x, wt); // [1, seq * batch, gh]
+    Value rbh;                   // GRU with linear_before_reset: Rbh goes inside r * (...)
     if (op.hasInput(3)) {
       Value wb = part(3, {d, 0}, {1, gh}, {0, 1}, {1, gh});
       Value rb = part(3, {d, gh}, {1, gh}, {0, 1}, {1, gh});
@@ -242,21 +244,20 @@ struct Builder {
     // for layout 1 by the caller).
     auto initial = [&](Value all) {
       if (!all)
-        return splatConstant(b(), loc(), f32, 0.0, {l.batch, h});
-      return reshape(b(), loc(), slice(b(), loc(), all, {d, 0, 0}, {1, l.batch, h}), {l.batch, h});
+        return splatConstant(b(), loc(), f32, 0.0, {1, l.batch, h});
+      return slice(b(), loc(), all, {d, 0, 0}, {1, l.batch, h});
     };
     Value hs = initial(initialH), cs = initial(initialC);
 
     std::vector<Value> ys(l.seq);
     for (int64_t s = 0; s < l.seq; ++s) {
       int64_t t = reverse ? l.seq - 1 - s : s;
-      Value xt =
-          reshape(b(), loc(), slice(b(), loc(), xproj, {t, 0, 0}, {1, l.batch, gh}), {l.batch, gh});
+      Value xt = slice(b(), loc(), xproj, {t, 0, 0}, {1, l.batch, gh});
       Value hn, cn;
       if (l.cell == Cell::Rnn) {
-        hn = apply(act[0], clipped(add(xt, matmul2d(hs, rt))));
+        hn = apply(act[0], clipped(add(xt, matmul(hs, rt))));
       } else if (l.cell == Cell::Lstm) {
-        Value gsum = add(xt, matmul2d(hs, rt));
+        Value gsum = add(xt, matmul(hs, rt));
         Value i = cols(gsum, 0), o = cols(gsum, 1), f = cols(gsum, 2), c = cols(gsum, 3);
         if (pi) {
           i = add(i, mulv(pi, cs));
@@ -273,7 +274,7 @@ struct Builder {
       } else {
         Value z, r, cand;
         if (lbr) {
-          Value hr = matmul2d(hs, rt);
+          Value hr = matmul(hs, rt);
           z = add(cols(xt, 0), cols(hr, 0));
           r = add(cols(xt, 1), cols(hr, 1));
           z = apply(act[0], clipped(z));
@@ -283,10 +284,10 @@ struct Builder {
             hh = add(hh, rbh);
           cand = add(cols(xt, 2), mulv(r, hh));
         } else {
-          Value hr = matmul2d(hs, rzrT);
+          Value hr = matmul(hs, rzrT);
           z = apply(act[0], clipped(add(cols(xt, 0), cols(hr, 0))));
           r = apply(act[0], clipped(add(cols(xt, 1), cols(hr, 1))));
-          cand = add(cols(xt, 2), matmul2d(mulv(r, hs), rhT));
+          cand = add(cols(xt, 2), matmul(mulv(r, hs), rhT));
         }
         cand = apply(act[1], clipped(cand));
         hn = add(cand, mulv(z, sub(hs, cand))); // (1 - z) * cand + z * H
@@ -297,14 +298,13 @@ struct Builder {
         hn = select(b(), loc(), m, hn, hs);
         if (cn)
           cn = select(b(), loc(), m, cn, cs);
-        y = select(b(), loc(), m, y, splatConstant(b(), loc(), f32, 0.0, {l.batch, h}));
+        y = select(b(), loc(), m, y, splatConstant(b(), loc(), f32, 0.0, {1, l.batch, h}));
       }
       hs = hn;
       cs = cn;
-      ys[t] = reshape(b(), loc(), y, {1, 1, l.batch, h});
+      ys[t] = y;
     }
-    return {concat(b(), loc(), ys, 0), reshape(b(), loc(), hs, {1, l.batch, h}),
-            cs ? reshape(b(), loc(), cs, {1, l.batch, h}) : Value()};
+    return {reshape(b(), loc(), concat(b(), loc(), ys, 0), {l.seq, 1, l.batch, h}), hs, cs};
   }
 
   Value initialH, initialC;
@@ -376,8 +376,10 @@ llvm::Error convertRecurrent(OpContext &op, Cell cell) {
     names = {"Sigmoid", "Tanh", "Tanh"};
   else
     names = {"Sigmoid", "Tanh"};
-  if (names.size() == static_cast<size_t>(perDir) && l.dirs == 2)
-    names.insert(names.end(), names.begin(), names.end());
+  if (names.size() == static_cast<size_t>(perDir) && l.dirs == 2) {
+    std::vector<std::string> one = names; // inserting a range of itself is undefined
+    names.insert(names.end(), one.begin(), one.end());
+  }
   if (names.size() != static_cast<size_t>(perDir * l.dirs))
     return op.fail("expected " + llvm::Twine(perDir * l.dirs) + " activations, got " +
                    llvm::Twine(names.size()));
@@ -415,7 +417,7 @@ llvm::Error convertRecurrent(OpContext &op, Cell cell) {
   Value x = op.value(0);
   if (layout)
     x = transpose(b, loc, x, {1, 0, 2});
-  x = reshape(b, loc, x, {l.seq * l.batch, l.input});
+  x = reshape(b, loc, x, {1, l.seq * l.batch, l.input});
   auto state = [&](int i) -> Value {
     if (!op.hasInput(i))
       return Value();

@@ -14,6 +14,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <optional>
+
 namespace kiln {
 
 static llvm::Error error(const llvm::Twine &message) {
@@ -56,6 +58,14 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     return plan.takeError();
   if (auto err = host::checkCBoundary(*plan))
     return std::move(err);
+  // A bad --input-image fails here, before any kernel is compiled.
+  std::optional<wasm::ImageAdapterPlan> adapter;
+  if (!options.image.input.empty()) {
+    auto planned = wasm::planImageAdapter(options.image, *plan);
+    if (!planned)
+      return planned.takeError();
+    adapter = std::move(*planned);
+  }
 
   std::string dir = tmp.file(flavourName(flavour));
   if (auto ec = llvm::sys::fs::create_directories(dir))
@@ -90,10 +100,7 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     in.kernelObjects.push_back(object);
   }
   progress.finish();
-  if (!options.image.input.empty()) {
-    auto adapter = wasm::planImageAdapter(options.image, *plan);
-    if (!adapter)
-      return adapter.takeError();
+  if (adapter) {
     in.imageAdapterObject = dir + "/image_adapter_halide.o";
     if (auto err = wasm::compileImageAdapter(*adapter, halideTarget, in.imageAdapterObject))
       return std::move(err);
@@ -234,6 +241,13 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
     return err;
   if (auto err = emit(name + ".d.ts", types))
     return err;
+  // An image model's outputs are decoded in the page: kiln-vision beside it.
+  if (image) {
+    if (auto err = emit("kiln-vision.mjs", wasm::visionModule()))
+      return err;
+    if (auto err = emit("kiln-vision.d.ts", wasm::visionTypes()))
+      return err;
+  }
   auto report = measureArtifact(*plan, options, *tmp, loader, types);
   if (!report)
     return report.takeError();

@@ -12,6 +12,9 @@ namespace {
 #include "targets/wasm/WasmSources.inc"
 } // namespace
 
+llvm::StringRef visionModule() { return kVisionModule; }
+llvm::StringRef visionTypes() { return kVisionTypes; }
+
 std::string simdWasmFile(llvm::StringRef model) { return (model + ".wasm").str(); }
 std::string fallbackWasmFile(llvm::StringRef model) { return (model + ".nosimd.wasm").str(); }
 std::string weightsFile(llvm::StringRef model) { return (model + ".weights.bin").str(); }

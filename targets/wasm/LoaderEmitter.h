@@ -40,6 +40,10 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
 std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options);
 /// NAME.worker.mjs: the script of the loader's workers (loader/worker.mjs).
 std::string emitWorker(const host::HostPlan &plan, const LoaderOptions &options);
+/// kiln-vision.mjs and its .d.ts (vision/): the decoders written beside an
+/// image model's loader (--input-image), unchanged.
+llvm::StringRef visionModule();
+llvm::StringRef visionTypes();
 
 /// The files of the artifact, by role.
 std::string simdWasmFile(llvm::StringRef model);

@@ -41,12 +41,12 @@ function kilnc(args) {
 
 // A one-Neg model with input `image` of `dtype` and `shape`, compiled with
 // the adapter's `flags`; returns its loader.
-async function negModel(name, dtype, shape, flags, input = 'image') {
+async function negModel(name, dtype, shape, flags, input = 'image', fallback = false) {
   const file = path.join(work, `${name}.onnxtext`);
   const dims = shape.join(',');
   fs.writeFileSync(file, `<ir_version: 8, opset_import: ["" : 17]>\ng (${dtype}[${dims}] ${input}) => (${dtype}[${dims}] y)\n{\n  y = Neg(${input})\n}\n`);
   const out = path.join(work, name);
-  const r = kilnc([file, '--target=wasm', '--no-fallback', '--name', name, '-o', out, `--input-image=${input}:rgba8`, ...flags]);
+  const r = kilnc([file, '--target=wasm', ...(fallback ? [] : ['--no-fallback']), '--name', name, '-o', out, `--input-image=${input}:rgba8`, ...flags]);
   assert.equal(r.status, 0, r.out);
   return import(pathToFileURL(path.join(out, `${name}.mjs`)).href);
 }
@@ -176,6 +176,19 @@ test('the demo photo (decoded PNG), ImageData-like and as the input by name', as
   const tensor = new Float32Array(192 * 192 * 3).fill(0.5);
   assert.ok(m.run({ frame: tensor }).y.every((v) => v === -0.5));
   m.dispose();
+});
+
+test('the SIMD, fallback and threaded modules carry the same adapter', async () => {
+  const loader = await negModel('modules', 'float', [1, 40, 56, 3], ['--threads', '--fit=crop', '--normalize=-1,1'], 'image', true);
+  const frame = randomFrame(100, 80, 12);
+  const outputs = [];
+  for (const options of [{ threads: 1 }, { simd: false }, { threads: 2 }]) {
+    const m = await loader.load(undefined, options);
+    outputs.push([m.backend.name, m.run({ image: frame }).y]);
+    m.dispose();
+  }
+  assert.deepEqual(outputs.map(([name]) => name), ['simd', 'nosimd', 'threads']);
+  for (const [name, y] of outputs.slice(1)) assert.deepEqual(y, outputs[0][1], `${name} differs from simd`);
 });
 
 test('bad frames are TypeErrors and RangeErrors naming what is wrong', async () => {

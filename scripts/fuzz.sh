@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# Kiln's fuzzers (fuzz/README.md): builds them into build-fuzz/ if needed
-# (clang, ASan + UBSan, libFuzzer), makes the seed corpora, replays
-# fuzz/regressions/, runs each target, and prints its executions, coverage and
-# crashes. Writes build-fuzz/fuzz-summary.json and appends each run to
-# build-fuzz/fuzz-history.jsonl.
+# Kiln's fuzzers (fuzz/README.md): builds them into the sanitizer build
+# (build-asan/, -DKILN_FUZZ=ON: the same build scripts/sanitize.sh uses), makes
+# the seed corpora, replays fuzz/regressions/, runs each target, and prints its
+# executions, coverage and crashes. Writes BUILD/fuzz-summary.json and appends
+# each run to BUILD/fuzz-history.jsonl.
 #
 #   scripts/fuzz.sh [TARGET...] [--minutes=N | --seconds=N] [--ci] [--no-build]
 #
 # TARGET: onnx, onnx-text, tfjs-json, tfjs-weights, tuning-db (default: all, one after
-# another). Each runs N minutes (default 5) on one core, niced. --ci is a
-# short run for CI where a fuzz build exists (not in scripts/test.sh:
-# fuzz/README.md): every target for 30 s (or --seconds), failing on any
-# crash, hang, leak or out-of-memory, and on any regression input that no
-# longer fails cleanly. Artifacts (the inputs that crashed) go to
-# build-fuzz/artifacts/TARGET/; full logs to build-fuzz/logs/. --no-build fuzzes
-# the binaries as they are (build them with the shared build lock, where
-# others build too).
+# another). Each runs N minutes (default 5) on one core, niced. --ci is what
+# scripts/test.sh runs: the regressions, then every target for 15 s (or
+# --seconds) from a fixed sample of its seeds (the 32 smallest, so that
+# libFuzzer's first pass over them fits; fuzz/README.md) in a fresh corpus,
+# failing on any crash, hang, leak or out-of-memory, and on any regression
+# input that no longer fails cleanly. Artifacts (the inputs that crashed) go
+# to BUILD/artifacts/TARGET/; full logs to BUILD/logs/. --no-build fuzzes the
+# binaries as they are. KILN_FUZZ_BUILD_DIR (or KILN_ASAN_BUILD_DIR)
+# overrides build-asan/, KILN_JOBS the two build jobs.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${KILN_FUZZ_BUILD_DIR:-$root/build-fuzz}
+build=${KILN_FUZZ_BUILD_DIR:-${KILN_ASAN_BUILD_DIR:-$root/build-asan}}
 all_targets=(onnx onnx-text tfjs-json tfjs-weights tuning-db)
 
 targets=() seconds=300 ci=0 do_build=1
@@ -28,7 +29,7 @@ for arg in "$@"; do
     --seconds=*) seconds=${arg#--seconds=} ;;
     --ci) ci=1 ;;
     --no-build) do_build=0 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
     *) if [[ " ${all_targets[*]} " != *" $arg "* ]]; then
          echo "fuzz: unknown target '$arg' (expected ${all_targets[*]})" >&2; exit 2
@@ -37,14 +38,19 @@ for arg in "$@"; do
   esac
 done
 ((${#targets[@]})) || targets=("${all_targets[@]}")
-if ((ci)) && [[ " $* " != *" --seconds="* ]]; then seconds=30; fi
+if ((ci)) && [[ " $* " != *" --seconds="* ]]; then seconds=15; fi
+ci_seeds=32
 
-# --- build (configured once; its own directory, so build/ is untouched) ----
+# --- build: the sanitizer build with the fuzz targets (scripts/sanitize.sh
+# configures it the same way; a build-asan/ made without them is switched on).
 if [ ! -f "$build/build.ninja" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DKILN_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld >/dev/null ||
+    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+    -DKILN_SANITIZE=address,undefined -DKILN_FUZZ=ON >/dev/null ||
     { echo "fuzz: cmake failed"; exit 1; }
+elif ! grep -q '^KILN_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+  cmake -DKILN_FUZZ=ON "$build" >/dev/null || { echo "fuzz: cmake failed"; exit 1; }
 fi
 mkdir -p "$build/logs"
 if ((do_build)); then
@@ -72,8 +78,18 @@ status=0 summary=() report=""
 for t in "${targets[@]}"; do
   bin=$build/bin/kiln-fuzz-$t
   regressions=$root/fuzz/regressions/$t
-  corpus=$build/corpus/$t artifacts=$build/artifacts/$t
+  corpus=$build/corpus/$t artifacts=$build/artifacts/$t target_seeds=$seeds/$t
   log=$build/logs/$t.log
+  if ((ci)); then
+    # A fixed sample and a fresh corpus: the same work on every CI machine,
+    # and libFuzzer's first pass over its seeds (a second each under the
+    # sanitizers for the bigger models) stays a small part of the run.
+    corpus=$build/ci/corpus/$t target_seeds=$build/ci/seeds/$t
+    rm -rf "$corpus" "$target_seeds"
+    mkdir -p "$target_seeds"
+    find "$seeds/$t" -type f -printf '%s %f\n' | sort -n -k1,1 -k2,2 | head -"$ci_seeds" |
+      while read -r _ name; do cp "$seeds/$t/$name" "$target_seeds/"; done
+  fi
   mkdir -p "$corpus" "$artifacts" "$regressions"
 
   # Every input that once broke a promise must now import or fail cleanly.
@@ -94,7 +110,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   nice -n 10 "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 -dict="$(dict "$t")" \
-    -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" "$regressions" >"$log" 2>&1
+    -artifact_prefix="$artifacts/" "$corpus" "$target_seeds" "$regressions" >"$log" 2>&1
   rc=$?
   elapsed=$(($(date +%s) - start))
   # The last status line: "#N: cov: C ft: F corp: K exec/s: E oom/timeout/crash: O/T/X ..."
@@ -124,6 +140,6 @@ done
 
 { echo "["; (IFS=$'\n'; echo "${summary[*]}" | sed '$!s/$/,/' | sed 's/^/  /'); echo "]"; } \
   >"$build/fuzz-summary.json"
-echo "== fuzz summary (build-fuzz/fuzz-summary.json)"
+echo "== fuzz summary ($build/fuzz-summary.json)"
 printf '%s' "$report"
 exit $status

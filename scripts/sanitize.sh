@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
 # The sanitizer build (issue 17): Kiln's compiler, tools and tests built with
 # AddressSanitizer and UndefinedBehaviorSanitizer into build-asan/
-# (-DKILN_SANITIZE=address,undefined, top-level CMakeLists.txt), then run
-# under them: lit, the unit tests (ctest) and the ONNX conformance suite.
-# Any sanitizer report stops that program with a non-zero status, so it
-# fails its suite.
+# (-DKILN_SANITIZE=address,undefined -DKILN_FUZZ=ON, top-level CMakeLists.txt:
+# the same build holds scripts/fuzz.sh's targets), then run under them. Any
+# sanitizer report stops that program with a non-zero status, so it fails
+# its suite.
 #
-#   scripts/sanitize.sh [--quick] [--no-build] [--no-setup]
+#   scripts/sanitize.sh [--quick | --full] [--no-build] [--no-setup]
 #
-# --quick is what scripts/test.sh runs: only kiln-opt is built (22 objects,
+# --quick is what scripts/test.sh runs: only kiln-opt is built (about 40 steps,
 # no Halide), and it runs the lit suites that use kiln-opt alone
 # (test/lit/{dialects,graph}, test/lit/codegen/*.mlir) and then every real
 # model (the sweep's list) through the graph, kernels and schedules phases:
 # the normal build's kilnc (KILN_BUILD_DIR, default build/) imports each
-# one, the sanitized kiln-opt runs the phases' pipelines on it. Measured on
-# the 2-core machine at load 2-3: 94 s from an empty build-asan/ (configure
-# and build 77 s, lit 1 s, 36 models 16 s), 19 s when it is built. The whole
-# run (every target built sanitized: Halide's TUs take minutes each here; the
-# unit tests and conformance under ASan) takes far longer than the test
-# suite's budget, so it is a command of its own. --no-build uses build-asan/
-# as it is. Ends with one summary line with each suite's time.
-# KILN_ASAN_BUILD_DIR overrides build-asan/, KILN_JOBS the two build jobs.
+# one, the sanitized kiln-opt runs the phases' pipelines on it.
+# --full (the default) builds everything sanitized and runs: lit, the unit
+# tests (ctest), the ONNX conformance suite, the native end-to-end tests
+# (test/e2e/{cpu,runtime}.test.mjs: the sanitized kilnc compiles; runtime's
+# tests build kernels and C with ASan+UBSan and the threading test with
+# TSan), and the sweep's CI models compiled by the sanitized kilnc with
+# --cpu-features=<isa>-asan (kernels under ASan, the runtime and host C under
+# ASan+UBSan), run and compared with their oracle (sweep.mjs --sanitize).
+# Far longer than the test suite's budget: a command of its own; the time
+# of the last full run is in README.md's Reliability section.
+# --no-build uses build-asan/ as it is. Ends with one summary line with each
+# suite's time. KILN_ASAN_BUILD_DIR overrides build-asan/, KILN_JOBS the two
+# build jobs.
 #
 # What is not instrumented: Debian's libraries (MLIR, LLVM, Halide,
-# libonnx, protobuf), the kernels Halide compiles (JIT or AOT) and the C
-# that kilnc compiles for a target. Leak checking is off: MLIR's and
-# Halide's process-lifetime caches are never freed.
+# libonnx, protobuf). Leak checking is off for Kiln's own programs: MLIR's
+# and Halide's process-lifetime caches are never freed (the generated
+# programs of --full check leaks).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${KILN_ASAN_BUILD_DIR:-$root/build-asan}
@@ -33,9 +38,10 @@ quick=0 do_build=1 do_setup=1
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
+    --full) quick=0 ;;
     --no-build) do_build=0 ;;
     --no-setup) do_setup=0 ;;
-    *) echo "sanitize: unknown argument '$arg' (--quick, --no-build, --no-setup)" >&2; exit 2 ;;
+    *) echo "sanitize: unknown argument '$arg' (--quick, --full, --no-build, --no-setup)" >&2; exit 2 ;;
   esac
 done
 
@@ -48,7 +54,11 @@ if ((do_build)); then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
       -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
-      -DKILN_SANITIZE=address,undefined || { echo "sanitize: configure failed"; exit 1; }
+      -DKILN_SANITIZE=address,undefined -DKILN_FUZZ=ON || { echo "sanitize: configure failed"; exit 1; }
+  elif ! grep -q '^KILN_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+    # A build-asan/ from before the fuzz targets joined it: one configuration
+    # for both scripts, or each would rebuild everything in turn.
+    cmake -DKILN_FUZZ=ON "$build" >/dev/null || { echo "sanitize: configure failed"; exit 1; }
   fi
   targets=()
   ((quick)) && targets=(kiln-opt)
@@ -102,9 +112,11 @@ else
   run unit ctest --test-dir "$build" --output-on-failure -j2
   run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conformance" \
     --expectations "$root/test/conformance/expected.txt"
-  suites="lit unit conformance"
+  run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/cpu.test.mjs" "$root/test/e2e/runtime.test.mjs"
+  run sweep env KILN_BUILD_DIR="$build" nice -n 10 node "$root/test/sweep/sweep.mjs" --ci --sanitize \
+    --targets cpu --out "$build/sweep-sanitize"
+  suites="lit unit conformance e2e sweep"
 fi
-
 summary="build: ${build_s} s  "
 for name in $suites; do summary+="$name: ${results[$name]} (${times[$name]} s)  "; done
 if ((status)); then echo "SANITIZED TESTS FAILED  $summary"; else echo "SANITIZED TESTS PASSED  $summary"; fi

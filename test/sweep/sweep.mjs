@@ -8,6 +8,7 @@
 //   node test/sweep/sweep.mjs [--ci] [--targets cpu,wasm] [--modes template,...]
 //        [--models a,b] [--phase schedules|artifact] [--jobs N] [--out DIR]
 //        [--expectations FILE] [--fallback] [--timeout S] [--keep] [--list]
+//        [--sanitize]
 //
 // A case is (model, target, mode). Its outcome is one of
 //   match        compiled, ran, outputs within 1e-4 of each output's range
@@ -39,6 +40,13 @@
 // every case's artifact under DIR/cases (by default only those whose
 // outcome was unexpected). Writes DIR/report.md (a table per model x target x
 // mode), DIR/report.json and each case's logs under DIR/cases/.
+// --sanitize (scripts/sanitize.sh --full, with the sanitized build's kilnc)
+// compiles the cpu cases with --cpu-features=<isa>-asan (Halide's asan
+// feature in the kernels and its runtime, ASan+UBSan in the C kilnc
+// compiles), checks that the artifact really calls the sanitizers, and links
+// and runs the model with -fsanitize=address,undefined and leak checking:
+// any report fails the case (run-failed). The allocation check is left out
+// (ASan replaces the runner's counting malloc).
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,7 +58,7 @@ import { UsageError, depsDir, models as e2eModels, parseArgs, repoRoot, runMain 
 const USAGE =
   'usage: node test/sweep/sweep.mjs [--ci] [--targets cpu,wasm] [--modes template,auto:li2018,...] ' +
   '[--models a,b] [--phase schedules|artifact] [--jobs N] [--out DIR] [--expectations FILE] [--fallback] ' +
-  '[--timeout S] [--keep] [--list]';
+  '[--timeout S] [--keep] [--list] [--sanitize]';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
@@ -58,6 +66,13 @@ const e2e = path.join(repoRoot, 'test/e2e');
 const ALL_MODES = ['template', 'auto:mullapudi2016', 'auto:li2018', 'auto:adams2019'];
 const ALL_TARGETS = ['cpu', 'wasm'];
 const ATOL_FRAC = '1e-4';
+// --sanitize: AVX2 where this CPU has it (as test/e2e/runtime.test.mjs).
+const ASAN_ISA = /\bavx2\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8')) ? 'avx2' : 'sse41';
+const ASAN_FLAGS = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
+  '-fno-omit-frame-pointer', '-DKILN_RUNNER_NO_COUNTING'];
+const ASAN_ENV = { ...process.env, ASAN_OPTIONS: 'exitcode=66:detect_leaks=1:abort_on_error=0',
+  UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1' };
+const SANITIZER_REPORT = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
 
 // The models --ci compiles to artifacts and compares with their oracle:
 // the cheapest to compile of each kind that test/e2e does not already run
@@ -95,11 +110,11 @@ function allModels() {
 }
 
 // A child process with a time limit; resolves to what it did.
-function exec(cmd, args, { timeoutS = 600, cwd } = {}) {
+function exec(cmd, args, { timeoutS = 600, cwd, env } = {}) {
   return new Promise((resolve) => {
     const started = Date.now();
     // A group of its own, so that a timeout kills what it started too.
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -180,19 +195,46 @@ function cName(id) {
 }
 
 // Runs the compiled model and compares; returns { outcome, detail }.
-async function runCase(model, target, dir, name, work, fallback, atolFrac) {
+// --sanitize: the kernels' objects must call ASan's checks and the C
+// objects UBSan's handlers, or the run below would prove nothing. Returns
+// what is missing, or null.
+async function checkInstrumented(lib, name) {
+  const res = await exec('nm', ['-A', `${lib}/lib${name}.a`, `${lib}/libkiln_runtime.a`]);
+  if (res.status !== 0) return `nm: ${res.stderr.trim().slice(0, 200)}`;
+  const objects = new Map(); // "archive:object" -> the sanitizers it calls
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(.*?\.a):([^:]+\.o):/.exec(line);
+    if (!m) continue;
+    const key = `${path.basename(m[1])}:${m[2]}`;
+    if (!objects.has(key)) objects.set(key, new Set());
+    const symbol = / U (__asan_|__ubsan_handle_)/.exec(line)?.[1];
+    if (symbol) objects.get(key).add(symbol === '__asan_' ? 'asan' : 'ubsan');
+  }
+  const asan = [...objects].filter(([, s]) => s.has('asan')).length;
+  const ubsan = [...objects].filter(([, s]) => s.has('ubsan')).length;
+  if (asan < 1 || ubsan < 1) return `artifact not instrumented: ${asan} objects call ASan, ${ubsan} UBSan (of ${objects.size})`;
+  return null;
+}
+
+async function runCase(model, target, dir, name, work, fallback, atolFrac, sanitize) {
   const o = await oracle(model, work);
   if (o.error) return { outcome: 'no-oracle', detail: o.error };
   const runs = [];
   if (target === 'cpu') {
     const lib = path.join(dir, 'out');
     const runner = path.join(dir, 'runner');
-    const link = await exec('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', `-DKILN_MODEL=${name}`,
+    if (sanitize) {
+      const missing = await checkInstrumented(lib, name);
+      if (missing) return { outcome: 'run-failed', detail: missing };
+    }
+    const link = await exec('clang-19', [...(sanitize ? ASAN_FLAGS : ['-O2']), '-std=c11', '-D_GNU_SOURCE', `-DKILN_MODEL=${name}`,
       `-DKILN_MODEL_UPPER=${name.toUpperCase()}`, '-include', `${lib}/${name}.h`, '-I', lib,
       path.join(e2e, 'native/model_runner.c'), `${lib}/lib${name}.a`, `${lib}/libkiln_runtime.a`,
       '-lm', '-lpthread', '-ldl', '-o', runner]);
     if (link.status !== 0) return { outcome: 'run-failed', detail: `link: ${link.stderr.trim().slice(0, 300)}` };
-    runs.push({ label: 'native', actual: `${dir}/actual-native`, cmd: runner, args: [`${o.dir}/in`, `${dir}/actual-native`, '--runs', '2', '--check-no-alloc'] });
+    runs.push({ label: sanitize ? 'native-asan' : 'native', actual: `${dir}/actual-native`, cmd: runner,
+      args: [`${o.dir}/in`, `${dir}/actual-native`, '--runs', '2', ...(sanitize ? [] : ['--check-no-alloc'])],
+      env: sanitize ? ASAN_ENV : undefined });
   } else {
     const loader = path.join(dir, 'out', `${name}.mjs`);
     const wasmRun = path.join(repoRoot, 'test/sweep/wasm_run.mjs');
@@ -204,8 +246,10 @@ async function runCase(model, target, dir, name, work, fallback, atolFrac) {
   for (const r of runs) {
     const actual = r.actual;
     fs.mkdirSync(actual, { recursive: true });
-    const res = await exec(r.cmd, r.args, { timeoutS: 300 });
+    const res = await exec(r.cmd, r.args, { timeoutS: sanitize ? 900 : 300, env: r.env });
     fs.writeFileSync(path.join(dir, `run-${r.label}.log`), res.stdout + res.stderr);
+    const report = res.stderr.split('\n').find((l) => SANITIZER_REPORT.test(l));
+    if (report) return { outcome: 'run-failed', detail: `${r.label}: ${report.trim().slice(0, 300)}` };
     if (res.status !== 0)
       return { outcome: 'run-failed', detail: `${r.label}: ${res.signal ?? `exit ${res.status}`}: ${res.stderr.trim().split('\n').pop()?.slice(0, 300)}` };
     const cmp = await node(path.join(e2e, 'compare.mjs'), [`${o.dir}/out`, actual, '--atol-frac', atolFrac]);
@@ -232,6 +276,7 @@ async function sweepCase(c, opts, atolFrac) {
   const args = [c.model.file, `--target=${c.target}`, '-o', path.join(dir, 'out'), `--name=${name}`, `--schedule=${c.mode}`];
   if (c.target === 'wasm' && !opts.fallback) args.push('--no-fallback');
   if (c.phase === 'schedules') args.push('--compile-to=schedules');
+  if (opts.sanitize && c.target === 'cpu') args.push(`--cpu-features=${ASAN_ISA}-asan`);
   for (const s of INPUT_SHAPES[c.model.id] ?? []) args.push(`--input-shape=${s}`);
   const timeoutS = opts.timeout ?? (c.mode === 'auto:adams2019' ? 3600 : 900);
   const res = await timedKilnc(args, timeoutS, dir);
@@ -241,7 +286,8 @@ async function sweepCase(c, opts, atolFrac) {
     compileSeconds: Math.round(res.seconds * 10) / 10, compileCpuSeconds: res.cpuSeconds, compilePeakMB: res.peakMB };
   if (compiled.outcome !== 'ok') return { ...row, ...compiled };
   if (c.phase === 'schedules') return { ...row, outcome: 'compiles' };
-  const ran = await runCase(c.model, c.target, dir, name, opts.work, opts.fallback && c.target === 'wasm', atolFrac);
+  const ran = await runCase(c.model, c.target, dir, name, opts.work, opts.fallback && c.target === 'wasm', atolFrac,
+    opts.sanitize && c.target === 'cpu');
   return { ...row, ...ran, atolFrac };
 }
 
@@ -314,7 +360,7 @@ function writeReport(out, rows, opts, seconds) {
 }
 
 async function main(argv) {
-  const flags = new Set(['--ci', '--fallback', '--list', '--keep']);
+  const flags = new Set(['--ci', '--fallback', '--list', '--keep', '--sanitize']);
   const args = parseArgs(argv.filter((a) => !flags.has(a)), {
     '--targets': 'string', '--modes': 'string', '--models': 'string', '--jobs': 'int',
     '--out': 'string', '--expectations': 'string', '--timeout': 'int', '--phase': 'string',
@@ -327,6 +373,7 @@ async function main(argv) {
     modes: (args.modes ?? (ci ? 'template' : ALL_MODES.join(','))).split(','),
     jobs: args.jobs ?? 1,
     fallback: argv.includes('--fallback'),
+    sanitize: argv.includes('--sanitize'),
     timeout: args.timeout,
   };
   for (const t of opts.targets) if (!ALL_TARGETS.includes(t)) throw new UsageError(`unknown target '${t}'`);
@@ -345,7 +392,8 @@ async function main(argv) {
   if (!models.length) throw new UsageError('no models found: run scripts/setup.sh');
   const out = args.out ?? path.join(build, 'sweep');
   opts.work = out;
-  opts.summary = { targets: opts.targets, modes: opts.modes, jobs: opts.jobs, fallback: opts.fallback, models: models.length };
+  opts.summary = { targets: opts.targets, modes: opts.modes, jobs: opts.jobs, fallback: opts.fallback,
+    sanitize: opts.sanitize, models: models.length };
   const expectations = readExpectations(args.expectations ?? path.join(repoRoot, 'test/sweep/expected.txt'));
 
   // Cheap cases first, Adams2019 last, so a long sweep reports early.

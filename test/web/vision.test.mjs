@@ -131,13 +131,18 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     theirs.dispose();
   });
 
-  test('FaceTracker with a detector compiled with --input-image (letterbox, -1..1) is given the frame: within 3.5 px of TF.js', async (t) => {
+  test('kilnc --input-image writes kiln-vision beside the model; its FaceTracker given frames (letterbox, -1..1) is within 3.5 px of TF.js', async (t) => {
     const out = tempDir('kiln-vision-adapter-');
     try {
       const r = spawnSync(compiler, [DETECTOR, '--target=wasm', '--no-fallback', '--name', 'det_frames', '-o', out,
         '--input-image=input:rgba8', '--normalize=-1,1', '--fit=letterbox'], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const det = await (await import(pathToFileURL(path.join(out, 'det_frames.mjs')).href)).load();
+      // kilnc writes kiln-vision beside an image model's loader: use that copy.
+      for (const f of ['kiln-vision.mjs', 'kiln-vision.d.ts'])
+        assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(repoRoot, 'targets/wasm/vision', f))), `${f} beside the model differs from the source`);
+      assert.ok(!fs.existsSync(path.join(compileWasm(MESH, 'vision_facemesh', { fallback: false }).dir, 'kiln-vision.mjs')), 'kiln-vision.mjs written without --input-image');
+      const shipped = await import(pathToFileURL(path.join(out, 'kiln-vision.mjs')).href);
       const theirs = await pkgs.fld.createDetector(pkgs.fld.SupportedModels.MediaPipeFaceMesh, {
         runtime: 'tfjs', maxFaces: 1, refineLandmarks: false,
         detectorModelUrl: graphModel('facemesh-detection-short'), landmarkModelUrl: graphModel('facemesh'),
@@ -146,7 +151,7 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
       const image = toTensor(frame);
       const [ref] = await theirs.estimateFaces(image);
       image.dispose();
-      const ours = new vision.FaceTracker(det, mesh, { detectorTakesFrames: true }).track(frame);
+      const ours = new shipped.FaceTracker(det, mesh, { detectorTakesFrames: true }).track(frame);
       assert.ok(ours?.detected, 'the face was detected');
       const pts = Array.from({ length: 468 }, (_, j) => ({ x: ours.landmarks[3 * j], y: ours.landmarks[3 * j + 1] }));
       const d = maxDistance(pts, ref.keypoints);

@@ -305,5 +305,8 @@ describe('kiln-vision decoding rules', () => {
     assert.throws(() => vision.cropToTensor({ data: new Uint8Array(5), width: 2, height: 2 }, vision.wholeImage(2, 2), { width: 4, height: 4 }), /frame must be RGBA of 2x2 \(16 bytes\), got 5/);
     assert.throws(() => vision.decodeMoveNet(new Float32Array(3), 10, 10), /MoveNet output must have 51 values/);
     assert.throws(() => vision.ssdAnchors({ inputSize: 0, strides: [8] }), RangeError);
+    const fake = (outputs) => ({ inputs: [{ name: 'x', shape: [1, 192, 192, 3] }], outputs, run: () => ({}) });
+    assert.throws(() => new vision.FaceTracker(fake([{ name: 'scores', shape: [1, 5] }]), fake([])),
+      /kiln-vision: the model has no output 'objects' \(its outputs: scores\)/);
   });
 });

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
+#include "compiler/import/onnx/ops/Indexing.h"
 #include "compiler/import/onnx/ops/OpTable.h"
 
 #include <limits>
@@ -23,16 +24,13 @@
 using namespace mlir;
 
 namespace kiln::onnx_import {
-namespace {
 
-// data[..., indices[...], ...] along `axis`; indices may be negative
-// (counted from the end). Both have data's rank; the result has indices'
-// shape.
-Value gatherElements(OpBuilder &b, Location loc, Value data, Value indices, int64_t axis) {
-  RankedTensorType dataType = typeOf(data);
-  llvm::ArrayRef<int64_t> dShape = dataType.getShape();
+// Each index times its axis's stride, plus the other coordinates' offsets
+// (small broadcast constants): one int32 add per dimension.
+Value elementOffsets(OpBuilder &b, Location loc, Value indices, llvm::ArrayRef<int64_t> dShape,
+                     int64_t axis) {
   llvm::SmallVector<int64_t> iShape(typeOf(indices).getShape());
-  int64_t rank = dataType.getRank();
+  int64_t rank = dShape.size();
   std::vector<int64_t> strides = rowMajorStrides(dShape);
   Type i32 = b.getI32Type(), i1 = b.getI1Type();
 
@@ -50,6 +48,19 @@ Value gatherElements(OpBuilder &b, Location loc, Value data, Value indices, int6
       offsets.push_back(i * strides[d]);
     flat = binary<tosa::AddOp>(b, loc, flat, intConstant(b, loc, offsets, shape, i32));
   }
+  return flat;
+}
+
+namespace {
+
+// data[..., indices[...], ...] along `axis`; indices may be negative
+// (counted from the end). Both have data's rank; the result has indices'
+// shape.
+Value gatherElements(OpBuilder &b, Location loc, Value data, Value indices, int64_t axis) {
+  RankedTensorType dataType = typeOf(data);
+  llvm::ArrayRef<int64_t> dShape = dataType.getShape();
+  llvm::SmallVector<int64_t> iShape(typeOf(indices).getShape());
+  Value flat = elementOffsets(b, loc, indices, dShape, axis);
   int64_t count = numElements(iShape), total = numElements(dShape);
   Value rows = reshape(b, loc, data, {1, total, 1});
   Value gathered = b.create<tosa::GatherOp>(loc, tensorOf({1, count, 1}, dataType.getElementType()),

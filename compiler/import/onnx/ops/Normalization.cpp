@@ -10,6 +10,13 @@
 //   y = (x - mean) * rsqrt(mean((x - mean)^2) + epsilon) * scale + bias,
 // with the mean and 1/stddev as optional outputs (reduced axes kept as 1).
 //
+// InstanceNormalization is the same over the spatial axes (2 to the last)
+// with a per-channel scale and bias; MeanVarianceNormalization over its
+// `axes` (default N, H, W) as ONNX's function body defines it:
+//   y = (x - mean) / (sqrt(mean(x^2) - mean^2) + 1e-9).
+// LRN sums x^2 over a window of `size` channels (zero padded, the odd
+// channel after): y = x / (bias + alpha / size * sum)^beta.
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
@@ -77,6 +84,114 @@ llvm::Error convertBatchNormalization(OpContext &op) {
   return llvm::Error::success();
 }
 
+// The mean of `v` over `axes` (kept with size 1).
+Value meanOver(OpBuilder &b, Location loc, Value v, llvm::ArrayRef<int64_t> axes) {
+  int64_t count = 1;
+  for (int64_t d : axes) {
+    count *= typeOf(v).getDimSize(d);
+    v = reduce<tosa::ReduceSumOp>(b, loc, v, d);
+  }
+  return mul(b, loc, v, scalarLike(b, loc, v, 1.0 / count));
+}
+
+// InstanceNormalization and LRN take a float [N, C, D1, ...] tensor.
+llvm::Error checkFloatWithChannels(OpContext &op) {
+  if (!isa<FloatType>(op.elementType(0)))
+    return op.fail(op.opType() + " is only supported on floating-point tensors");
+  if (op.rank(0) < 3)
+    return op.fail("input must be [N, C, D1, ...] (rank 3 or more), not rank " +
+                   llvm::Twine(op.rank(0)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertInstanceNormalization(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  Value x = op.value(0);
+  int64_t rank = op.rank(0);
+  if (auto err = checkFloatWithChannels(op))
+    return err;
+  int64_t channels = op.shape(0)[1];
+  for (int i = 1; i <= 2; ++i)
+    if (op.rank(i) != 1 || op.shape(i)[0] != channels)
+      return op.fail("scale and B must have shape [" + llvm::Twine(channels) + "]");
+  double epsilon = op.attrFloat("epsilon", 1e-5f);
+  llvm::SmallVector<int64_t> spatial, channelShape(rank - 1, 1);
+  for (int64_t d = 2; d < rank; ++d)
+    spatial.push_back(d);
+  channelShape[0] = channels;
+  Value centered = binary<tosa::SubOp>(b, loc, x, meanOver(b, loc, x, spatial));
+  Value variance = meanOver(b, loc, mul(b, loc, centered, centered), spatial);
+  Value invStd = unary<tosa::RsqrtOp>(
+      b, loc, binary<tosa::AddOp>(b, loc, variance, scalarLike(b, loc, variance, epsilon)));
+  Value y = mul(b, loc, mul(b, loc, centered, invStd), reshape(b, loc, op.value(1), channelShape));
+  op.setValue(0, binary<tosa::AddOp>(b, loc, y, reshape(b, loc, op.value(2), channelShape)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertMeanVarianceNormalization(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  Value x = op.value(0);
+  int64_t rank = op.rank(0);
+  if (!isa<FloatType>(op.elementType(0)))
+    return op.fail("MeanVarianceNormalization is only supported on floating-point tensors");
+  std::vector<int64_t> axes =
+      op.hasAttr("axes") ? op.attrInts("axes") : std::vector<int64_t>{0, 2, 3};
+  llvm::SmallVector<int64_t> normalized;
+  for (int64_t a : axes) {
+    auto axis = op.normalizeAxis(a, rank);
+    if (!axis)
+      return axis.takeError();
+    if (llvm::is_contained(normalized, *axis))
+      return op.fail("axes name dimension " + llvm::Twine(*axis) + " twice");
+    normalized.push_back(*axis);
+  }
+  Value mu = meanOver(b, loc, x, normalized);
+  Value variance = binary<tosa::SubOp>(b, loc, meanOver(b, loc, mul(b, loc, x, x), normalized),
+                                       mul(b, loc, mu, mu));
+  // sqrt(v) as v * rsqrt(v) would give NaN at 0; pow(v, 0.5) does not.
+  Value std = binary<tosa::PowOp>(b, loc, clamp(b, loc, variance, 0.0, INFINITY),
+                                  scalarLike(b, loc, variance, 0.5));
+  Value denom = binary<tosa::AddOp>(b, loc, std, scalarLike(b, loc, std, 1e-9));
+  op.setValue(
+      0, mul(b, loc, binary<tosa::SubOp>(b, loc, x, mu), unary<tosa::ReciprocalOp>(b, loc, denom)));
+  return llvm::Error::success();
+}
+
+llvm::Error convertLRN(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  Value x = op.value(0);
+  int64_t rank = op.rank(0);
+  if (auto err = checkFloatWithChannels(op))
+    return err;
+  int64_t size = op.attrInt("size", 0);
+  if (size < 1)
+    return op.fail("size must be a positive integer (it is required)");
+  double alpha = op.attrFloat("alpha", 1e-4f), beta = op.attrFloat("beta", 0.75f);
+  double bias = op.attrFloat("bias", 1.0f);
+  int64_t channels = op.shape(0)[1];
+  Value squares = mul(b, loc, x, x);
+  llvm::SmallVector<int64_t> lowHigh(2 * rank, 0);
+  lowHigh[2] = (size - 1) / 2;
+  lowHigh[3] = size - 1 - lowHigh[2];
+  Value padded = pad(b, loc, squares, lowHigh, 0.0);
+  llvm::SmallVector<int64_t> start(rank, 0), sizes(op.shape(0));
+  Value sum;
+  for (int64_t k = 0; k < size; ++k) {
+    start[1] = k;
+    sizes[1] = channels;
+    Value window = slice(b, loc, padded, start, sizes);
+    sum = sum ? binary<tosa::AddOp>(b, loc, sum, window) : window;
+  }
+  Value base = binary<tosa::AddOp>(b, loc, mul(b, loc, sum, scalarLike(b, loc, sum, alpha / size)),
+                                   scalarLike(b, loc, sum, bias));
+  Value scale = binary<tosa::PowOp>(b, loc, base, scalarLike(b, loc, base, -beta));
+  op.setValue(0, mul(b, loc, x, scale));
+  return llvm::Error::success();
+}
+
 llvm::Error convertLayerNormalization(OpContext &op) {
   OpBuilder &b = op.builder();
   Location loc = op.loc();
@@ -127,6 +242,9 @@ llvm::Error convertLayerNormalization(OpContext &op) {
 void registerNormalizationOps(OpTable &table) {
   table.add("BatchNormalization", convertBatchNormalization);
   table.add("LayerNormalization", convertLayerNormalization);
+  table.add("InstanceNormalization", convertInstanceNormalization);
+  table.add("MeanVarianceNormalization", convertMeanVarianceNormalization);
+  table.add("LRN", convertLRN);
 }
 
 } // namespace kiln::onnx_import

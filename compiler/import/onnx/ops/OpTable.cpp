@@ -22,6 +22,8 @@ const OpTable &onnxOpTable() {
     registerLogicOps(t);
     registerLossOps(t);
     registerMaskOps(t);
+    registerSignalOps(t);
+    registerScatterOps(t);
     registerRecurrentOps(t);
     registerControlFlowOps(t);
     return t;

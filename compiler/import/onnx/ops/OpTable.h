@@ -38,7 +38,7 @@ void registerConvOps(OpTable &table);          // Conv, ConvTranspose
 void registerLinearOps(OpTable &table);        // Gemm, MatMul
 void registerElementwiseOps(OpTable &table);   // arithmetic, math, Min/Max, Cast
 void registerActivationOps(OpTable &table);    // Relu, Clip, Sigmoid, Softmax, ...
-void registerNormalizationOps(OpTable &table); // BatchNormalization
+void registerNormalizationOps(OpTable &table); // BatchNorm, LayerNorm, InstanceNorm, MVN, LRN
 void registerPoolOps(OpTable &table);          // MaxPool, AveragePool, Global*
 void registerTensorOps(OpTable &table);        // Reshape, Squeeze, Transpose, DepthToSpace, ...
 void registerCombineOps(OpTable &table);       // Concat, Split, Pad, Tile, Expand
@@ -50,6 +50,8 @@ void registerMathOps(OpTable &table);          // Sin, Atan, Softplus, Selu, Rou
 void registerLossOps(OpTable &table);          // GatherElements, NLLLoss, SoftmaxCrossEntropyLoss
 void registerMaskOps(OpTable &table);          // Trilu, Hardmax, OneHot, EyeLike
 void registerLogicOps(OpTable &table);         // And, Or, Xor, LessOrEqual, BitShift, Mod
+void registerSignalOps(OpTable &table);        // Hann/Hamming/BlackmanWindow, MelWeightMatrix
+void registerScatterOps(OpTable &table);       // GatherND, ScatterND, ScatterElements, Scatter
 void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
 void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 

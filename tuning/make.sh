@@ -1,0 +1,37 @@
+#!/bin/bash
+# Tunes the benchmark models from scratch into tuning/ (tuning/README.md):
+#   bash tuning/make.sh [ENTRY...]     ENTRY: model:device:threads:minutes
+# with no ENTRY, every entry below. Each DB is written anew (a DB that
+# exists is moved aside to NAME.jsonl.old first: the tune starts from
+# nothing), its report beside it (NAME.txt), the tuning curve as NAME.png.
+# Run after scripts/setup.sh and a build; niced, one tune at a time.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${KILN_BUILD_DIR:-$root/build}
+deps=${KILN_DEPS_DIR:-$root/.deps}
+blazeface=$deps/models/blazeface/package/ONNX
+declare -A models=(
+  [blazeface_front]=$blazeface/face_detection_front_128x128_barracuda.onnx
+  [blazeface_back]=$blazeface/face_detection_back_256x256_barracuda.onnx
+  [mobilenetv2]=$build/test/models/mobilenetv2.onnx
+)
+entries=("$@")
+if [ ${#entries[@]} -eq 0 ]; then
+  entries=(blazeface_front:native:1:2 blazeface_back:native:1:2 mobilenetv2:native:1:15
+           blazeface_front:native:2:3 blazeface_back:native:2:3 mobilenetv2:native:2:8
+           blazeface_front:node:1:5 blazeface_back:node:1:5)
+fi
+for entry in "${entries[@]}"; do
+  IFS=: read -r model device threads minutes <<< "$entry"
+  target=cpu; [ "$device" = native ] || target=wasm
+  name=$root/tuning/$model.$device-${threads}t
+  [ -e "$name.jsonl" ] && mv "$name.jsonl" "$name.jsonl.old"
+  echo "tuning $model on $device, $threads thread(s), $minutes min (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  start=$(date +%s)
+  nice -n 10 "$build/bin/kiln-tune" "${models[$model]}" --target=$target --device=$device \
+    --threads="$threads" --db="$name.jsonl" --trials=0 --minutes="$minutes" --seed=1 \
+    --curve="$name.png" > "$name.txt" 2> "$name.log" || { tail -5 "$name.log"; exit 1; }
+  echo "# $(($(date +%s) - start)) s wall, from scratch, $(date -u +%FT%TZ), load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$name.txt"
+  rm -f "$name.log"
+  grep -E '^(sum of|model end to end)' "$name.txt"
+done

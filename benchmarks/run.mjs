@@ -4,20 +4,22 @@
 //
 //   node benchmarks/run.mjs [--smoke] [--models a,b] [--out DIR] [--rounds N]
 //        [--round-ms MS] [--kernels a,b|none] [--no-callgrind] [--no-browser]
-//        [--keep-work]
+//        [--keep-work] [--no-vulkan]
 //
 // Per model: compiles Kiln's CPU and WASM artifacts (timed), starts every
 // contender in its own process (or the one Chromium page), warms each up,
 // then runs them in alternating rounds (the order rotates every round), so
 // that a load spike from elsewhere on the machine hits all of them alike.
-// Writes DIR/results.json, DIR/results.md and DIR/ratios.{svg,png}.
+// Writes DIR/results.json, DIR/results.md and DIR/ratios.{svg,png}; then,
+// unless --no-vulkan, runs benchmarks/vulkan/run.mjs (Kiln's SPIR-V against
+// WebGPU, DIR/vulkan.{json,md}) with the same --smoke, --models and --out.
 // Nothing here asserts a speed: --smoke (one run of each, one model) checks
 // only that every part still works, and exits non-zero when one does not.
 //
 // Exit status: 0 all measured (skips are fine), 1 a model or contender
 // failed, 2 bad usage.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +35,7 @@ import { wasmPeak } from './lib/wasm_peak.mjs';
 
 const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((m) => m.key).join(',')}]
        [--out DIR] [--rounds N] [--round-ms MS] [--kernels KEYS|none] [--no-callgrind]
-       [--no-browser] [--keep-work]
+       [--no-browser] [--keep-work] [--no-vulkan]
        node benchmarks/run.mjs --render DIR   (results.md and the chart again from DIR/results.json)
   --smoke         one run of each contender on ${SMOKE_MODELS.join(',')}: checks that the benchmark works
   --out           where results.{json,md} and ratios.{svg,png} go
@@ -44,10 +46,12 @@ const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((
   --no-callgrind  skip callgrind's instruction counts in the breakdown
   --no-browser    skip Chromium
   --keep-work     keep the compiled artifacts (their directory is printed)
+  --no-vulkan     skip benchmarks/vulkan/run.mjs (Kiln's SPIR-V against WebGPU)
   --render        measure nothing: rewrite DIR/results.md and DIR/ratios.* from DIR/results.json`;
 
 const FLAGS = { '--render': 'string', '--models': 'string', '--out': 'string', '--rounds': 'int', '--round-ms': 'float',
-  '--kernels': 'string', '--smoke': 'bool', '--no-callgrind': 'bool', '--no-browser': 'bool', '--keep-work': 'bool' };
+  '--kernels': 'string', '--smoke': 'bool', '--no-callgrind': 'bool', '--no-browser': 'bool', '--keep-work': 'bool',
+  '--no-vulkan': 'bool' };
 
 // parseArgs (test/e2e/common.mjs) takes valued flags only: booleans are
 // taken out here first.
@@ -189,6 +193,13 @@ async function main(argv) {
   const failures = results.models.flatMap((m) => m.errors.map((e) => `${m.key}: ${e}`));
   if (results.browser.error) failures.push(results.browser.error);
   if (smoke) failures.push(...smokeChecks(results, chart));
+  if (!args['no-vulkan']) {
+    // Its own process and report (vulkan.{json,md}); its errors are ours.
+    const vkArgs = [path.join(repoRoot, 'benchmarks/vulkan/run.mjs'), '--out', out, ...(smoke ? ['--smoke'] : []),
+      ...(args.models ? ['--models', args.models] : []), ...(args['no-browser'] ? ['--no-browser'] : [])];
+    log('Vulkan (benchmarks/vulkan/run.mjs):');
+    if (spawnSync(process.execPath, vkArgs, { stdio: 'inherit' }).status !== 0) failures.push('benchmarks/vulkan/run.mjs failed');
+  }
   if (failures.length) {
     for (const f of failures) console.error(`bench: error: ${f}`);
     process.exit(1);

@@ -15,7 +15,7 @@
 // warms each up (pipelines are compiled by the driver on the first run),
 // then runs them in rounds whose order rotates. Reports medians. Writes
 // DIR/vulkan.json and DIR/vulkan.md. --smoke: BlazeFace front, one run each
-// after one warm-up run; checks only that every part works.
+// (the first); checks only that every part works.
 //
 // Exit status: 0 all measured (skips are fine), 1 a contender failed, 2 bad usage.
 
@@ -33,7 +33,7 @@ import { WebGpuBrowser, webgpuMissing } from './webgpu.mjs';
 
 const USAGE = `usage: node benchmarks/vulkan/run.mjs [--smoke] [--models ${MODELS.map((m) => m.key).join(',')}]
        [--rounds N] [--round-ms MS] [--out DIR] [--no-browser]
-  --smoke       BlazeFace front, one run of each contender after one warm-up
+  --smoke       BlazeFace front, one run of each contender (its first: pipelines compile in it)
   --rounds      rotating rounds (default 5)
   --round-ms    time per contender per round (default 1000)
   --out         where vulkan.{json,md} go (default benchmarks/results; smoke: build/bench-smoke)
@@ -123,12 +123,13 @@ async function benchmarkModel(model, { workDir, browser, options, log }) {
   try {
     // Warm-up: the first run builds the drivers' pipelines (seconds on lavapipe).
     for (const [id, c] of Object.entries(started)) {
-      const t = await c.run(options.warmup);
+      const t = await c.run(Math.max(1, options.warmup));
+      if (!options.warmup) samples[id].push(...t); // smoke: the one run is the first
       perRound[id] = options.smoke ? 1 : Math.max(1, Math.round(options.roundMs / Math.max(1e-3, Math.min(...t))));
       log(`  ${id}: warm-up ${t.map((x) => x.toFixed(1)).join(' ')} ms`);
     }
     const ids = Object.keys(started);
-    for (let r = 0; r < options.rounds; r++)
+    for (let r = 0; r < (options.smoke ? 0 : options.rounds); r++)
       for (let k = 0; k < ids.length; k++) {
         const id = ids[(k + r) % ids.length];
         samples[id].push(...(await started[id].run(perRound[id])));
@@ -187,7 +188,7 @@ async function main(argv) {
   const known = new Set(MODELS.map((m) => m.key));
   const selected = args.models ? args.models.split(',') : smoke ? ['blazeface_front'] : ['blazeface_front', 'blazeface_back', 'mobilenetv2', 'facemesh', 'movenet_lightning'];
   for (const k of selected) if (!known.has(k)) throw new UsageError(`unknown model '${k}' (known: ${[...known].join(', ')})`);
-  const options = { smoke, rounds: args.rounds ?? (smoke ? 1 : 5), roundMs: args['round-ms'] ?? 1000, warmup: smoke ? 1 : 2 };
+  const options = { smoke, rounds: args.rounds ?? (smoke ? 1 : 5), roundMs: args['round-ms'] ?? 1000, warmup: smoke ? 0 : 2 };
   if (options.rounds < 1 || !(options.roundMs > 0)) throw new UsageError('--rounds and --round-ms must be positive');
   if (!fs.existsSync(kilnc)) throw new UsageError(`${kilnc} is missing: build first`);
   if (!fs.existsSync(SWIFTSHADER)) throw new UsageError(`${SWIFTSHADER} is missing (Debian's chromium ships it; KILN_SWIFTSHADER_ICD overrides)`);

@@ -1,6 +1,7 @@
 //===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
 #include "targets/spirv/KernelToSpirv.h"
 #include "targets/spirv/NestFusion.h"
+#include "targets/spirv/RegisterTile.h"
 
 #include "codegen/schedule/KernelInfo.h"
 #include "mlir/AsmParser/AsmParser.h"
@@ -242,10 +243,10 @@ void promoteAccumulators(func::FuncOp func) {
   }
 }
 
-/// Tiles each top-level parallel nest twice, by workgroup x invocation tile
-/// (workgroups) then by invocation tile (invocations), and maps the innermost
-/// three dimensions to x, y, z; outer dimensions and each invocation's tile
-/// run as loops.
+/// Maps each top-level parallel nest to workgroups and invocations over its
+/// innermost three dimensions (x, y, z; outer dimensions run as loops): a
+/// nest with a reduction gets the record's invocation tile in registers
+/// (RegisterTile.h), any other one output per invocation.
 LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record) {
   std::array<int64_t, 3> wg = {1, 1, 1}, it = {1, 1, 1};
   for (unsigned i = 0; i < 3 && i < record.workgroup.size(); ++i)
@@ -296,14 +297,20 @@ LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record)
       op->moveBefore(single.getBody()->getTerminator());
     nests.push_back(single);
   }
+  bool tiles = llvm::any_of(it, [](int64_t t) { return t > 1; });
   for (scf::ParallelOp nest : nests) {
-    unsigned rank = nest.getNumLoops();
-    SmallVector<int64_t> outerTile(rank, 1), innerTile(rank, 1);
-    for (unsigned i = 0; i < 3 && i < rank; ++i) {
-      outerTile[rank - 1 - i] = wg[i] * it[i];
-      innerTile[rank - 1 - i] = it[i];
+    if (tiles && registerTileable(nest)) {
+      if (failed(registerTile(nest, wg, it)))
+        return failure();
+      continue;
     }
-    auto [outer, middle] = scf::tileParallelLoop(nest, outerTile, /*noMinMaxBounds=*/true);
+    // Other nests (elementwise, copies, a reduction reading what it
+    // writes) get one output per invocation, guarded at the edges.
+    unsigned rank = nest.getNumLoops();
+    SmallVector<int64_t> groupTile(rank, 1);
+    for (unsigned i = 0; i < 3 && i < rank; ++i)
+      groupTile[rank - 1 - i] = wg[i];
+    auto [outer, inner] = scf::tileParallelLoop(nest, groupTile, /*noMinMaxBounds=*/true);
     auto assign = [&](scf::ParallelOp loop, const gpu::Processor *procs) {
       SmallVector<gpu::ParallelLoopDimMappingAttr> dims;
       for (unsigned d = 0; d < rank; ++d) {
@@ -312,30 +319,8 @@ LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record)
       }
       return gpu::setMappingAttr(loop, dims);
     };
-    if (failed(assign(outer, blocks)))
+    if (failed(assign(outer, blocks)) || failed(assign(inner, threads)))
       return failure();
-    if (llvm::all_of(innerTile, [](int64_t t) { return t == 1; })) {
-      if (failed(assign(middle, threads)))
-        return failure();
-      continue;
-    }
-    // Each invocation's own tile runs as plain loops: MLIR 19's
-    // convert-parallel-loops-to-gpu crashes on a third, sequential-mapped
-    // scf.parallel level.
-    std::pair<scf::ParallelOp, scf::ParallelOp> tiled =
-        scf::tileParallelLoop(middle, innerTile, /*noMinMaxBounds=*/true);
-    scf::ParallelOp own = tiled.second;
-    if (failed(assign(tiled.first, threads)))
-      return failure();
-    OpBuilder b(own);
-    scf::buildLoopNest(b, own.getLoc(), own.getLowerBound(), own.getUpperBound(), own.getStep(),
-                       [&](OpBuilder &nb, Location, ValueRange ivs) {
-                         IRMapping map;
-                         map.map(own.getInductionVars(), ivs);
-                         for (Operation &op : own.getBody()->without_terminator())
-                           nb.clone(op, map);
-                       });
-    own.erase();
   }
   return success();
 }

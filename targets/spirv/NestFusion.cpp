@@ -16,17 +16,6 @@ namespace kiln::spirv {
 
 namespace {
 
-/// The buffer a memref value views (through collapse/expand/subview).
-Value baseBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    v = view.getViewSource();
-  }
-  return v;
-}
-
 /// A nest that writes every element of a box of a buffer once: the box's
 /// dimension d is [offset[d], offset[d] + extent[d]), walked by induction
 /// variable iv[d] (or a single constant index when iv[d] < 0).
@@ -271,6 +260,16 @@ bool onlyStored(Value v, SmallVectorImpl<Operation *> &dead) {
 }
 
 } // namespace
+
+Value baseBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    v = view.getViewSource();
+  }
+  return v;
+}
 
 unsigned virtualizeBuffers(func::FuncOp func) {
   SmallVector<memref::AllocOp> allocs;

@@ -23,6 +23,9 @@
 
 namespace kiln::spirv {
 
+/// The buffer a memref value views (through collapse, expand, subview).
+mlir::Value baseBuffer(mlir::Value v);
+
 /// Rewrites reads of buffers (memref.alloc in `func`'s body) that are only
 /// constant-filled and copied into; returns how many buffers went away.
 unsigned virtualizeBuffers(mlir::func::FuncOp func);

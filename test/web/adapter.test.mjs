@@ -191,6 +191,27 @@ test('the SIMD, fallback and threaded modules carry the same adapter', async () 
   for (const [name, y] of outputs.slice(1)) assert.deepEqual(y, outputs[0][1], `${name} differs from simd`);
 });
 
+// Reads the loaders the 'stretch' and 'modules' tests above compiled.
+test('a loader carries the threads code only with --threads, the frame code only with --input-image', async () => {
+  const file = path.join(work, 'plain.onnxtext');
+  fs.writeFileSync(file, '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,4] x) => (float[1,4] y)\n{\n  y = Neg(x)\n}\n');
+  const plainDir = path.join(work, 'plain');
+  const r = kilnc([file, '--target=wasm', '--no-fallback', '--name', 'plain', '-o', plainDir]);
+  assert.equal(r.status, 0, r.out);
+  const plain = fs.readFileSync(path.join(plainDir, 'plain.mjs'), 'utf8');
+  const image = fs.readFileSync(path.join(work, 'stretch/stretch.mjs'), 'utf8');
+  const both = fs.readFileSync(path.join(work, 'modules/modules.mjs'), 'utf8');
+  for (const text of [plain, image, both]) assert.ok(!/KILN_(IF|END)_/.test(text), 'a section marker was left in');
+  assert.ok(!/startWorkers|framePixels/.test(plain));
+  assert.ok(/framePixels/.test(image) && !/startWorkers/.test(image));
+  assert.ok(/framePixels/.test(both) && /startWorkers/.test(both));
+  // The plain loader still runs.
+  const m = await (await import(pathToFileURL(path.join(plainDir, 'plain.mjs')).href)).load();
+  assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [-1, -2, -3, -4]);
+  assert.equal(m.backend.name, 'simd');
+  m.dispose();
+});
+
 test('bad frames are TypeErrors and RangeErrors naming what is wrong', async () => {
   const loader = await negModel('errors', 'float', [1, 8, 8, 3], []);
   const m = await loader.load();

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { depsDir, repoRoot } from '../e2e/common.mjs';
+import { depsDir, models, repoRoot } from '../e2e/common.mjs';
 import { compileWasm, compiler, importLoader, tempDir } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
 
@@ -42,7 +42,7 @@ function loadPackages() {
 }
 const pkgs = loadPackages();
 const skip = typeof pkgs === 'string' ? `TensorFlow.js's model packages are missing (scripts/setup.sh): ${pkgs}`
-  : ![DETECTOR, MESH, MOVENET, POSENET, DEMO_PHOTO].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
+  : ![DETECTOR, MESH, MOVENET, POSENET, DEMO_PHOTO, models.blazefaceFront].every((f) => fs.existsSync(f)) ? 'models or demo photo missing (scripts/setup.sh)' : false;
 
 // A model file of the local package as a tf.io handler (what tf.loadGraphModel
 // and the packages' modelUrl options accept), with `patch` applied to its JSON.
@@ -106,6 +106,36 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     }
     t.diagnostic(`largest keypoint distance per frame (px): ${worst.map((d) => d.toExponential(2)).join(', ')}`);
     theirs.dispose();
+  });
+
+  test('BlazeFace front (ONNX, two heads, scores apart): within a pixel of face-detection with plain NMS; weighted NMS measured', async (t) => {
+    // The ONNX front model and TF.js's short-range model are the same network
+    // (MediaPipe's face_detection_front): same boxes, same rules.
+    const m = await (await importLoader(compileWasm(models.blazefaceFront, 'blazeface_front'))).load();
+    const theirs = await pkgs.fd.createDetector(pkgs.fd.SupportedModels.MediaPipeFaceDetector,
+      { runtime: 'tfjs', modelType: 'short', maxFaces: 1, detectorModelUrl: graphModel('facemesh-detection-short') });
+    const moved = [];
+    for (const frame of frames.slice(0, 2)) {
+      const image = toTensor(frame);
+      const [ref] = await theirs.estimateFaces(image);
+      image.dispose();
+      const { width: w, height: h } = frame;
+      const region = vision.wholeImage(w, h, { keepAspect: true });
+      const out = m.run({ [m.inputs[0].name]: vision.cropToTensor(frame, region, { width: 128, height: 128, range: [-1, 1] }) });
+      const head = (cells, values) => out[m.outputs.find((o) => o.shape[1] === cells && o.shape[2] === values).name];
+      const dets = vision.decodeBlazeFace([head(512, 16), head(384, 16)], vision.BLAZEFACE_FRONT, { logits: [head(512, 1), head(384, 1)] });
+      const [plain] = vision.projectDetections(vision.nonMaxSuppression(dets, { maxResults: 1 }), region, w, h);
+      const [weighted] = vision.projectDetections(vision.nonMaxSuppression(dets, { maxResults: 1, weighted: true }), region, w, h);
+      const px = (p) => ({ x: p.x * w, y: p.y * h });
+      assert.ok(maxDistance(plain.keypoints.map(px), ref.keypoints) < PIXEL, 'keypoints');
+      for (const [k, s] of [['xMin', w], ['xMax', w], ['yMin', h], ['yMax', h]])
+        assert.ok(Math.abs(plain.box[k] * s - ref.box[k]) < PIXEL, `box.${k}: ${plain.box[k] * s} vs ${ref.box[k]}`);
+      moved.push(Math.max(...['xMin', 'xMax', 'yMin', 'yMax'].map((k) => Math.abs(weighted.box[k] - plain.box[k]) * (k[0] === 'x' ? w : h))));
+      assert.ok(moved.at(-1) < 20, 'the weighted box is the same face');
+    }
+    t.diagnostic(`weighted NMS moved the box edges by up to ${moved.map((d) => d.toFixed(1)).join(', ')} px (the mean of the overlapping detections)`);
+    theirs.dispose();
+    m.dispose();
   });
 
   test('FaceMesh: 468 landmarks within a pixel of face-landmarks-detection, detected then tracked over 4 frames', async (t) => {

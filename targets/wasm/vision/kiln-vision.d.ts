@@ -47,9 +47,9 @@ export const BLAZEFACE_BACK: BlazeFaceConfig;
 
 export function ssdAnchors(config: BlazeFaceConfig): Float32Array;
 export function decodeBlazeFace(
-  raw: Float32Array,
+  raw: Float32Array | Float32Array[],
   config: BlazeFaceConfig,
-  options?: { logits?: Float32Array; anchors?: Float32Array; minScore?: number },
+  options?: { logits?: Float32Array | Float32Array[]; anchors?: Float32Array; minScore?: number },
 ): Detection[];
 export function nonMaxSuppression(
   dets: readonly Detection[],

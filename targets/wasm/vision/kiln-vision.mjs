@@ -56,16 +56,31 @@ export function ssdAnchors({ inputSize, strides }) {
   return Float32Array.from(out);
 }
 
+// Heads given as an array (the ONNX models' per-grid outputs), end to end.
+function joinHeads(heads) {
+  if (!Array.isArray(heads)) return heads;
+  const out = new Float32Array(heads.reduce((n, h) => n + h.length, 0));
+  let o = 0;
+  for (const h of heads) {
+    out.set(h, o);
+    o += h.length;
+  }
+  return out;
+}
+
 /**
  * Decodes BlazeFace's raw output: `raw` is [N, 17] (the score logit, then 16
  * box values: the TF.js models' one output) or [N, 16] with `logits` [N]
- * (the ONNX models' two outputs). Boxes are (x, y, w, h) centre-relative,
+ * (the ONNX models' outputs, whose two heads, 16x16 then 8x8 cells, may be
+ * given as arrays of two). Boxes are (x, y, w, h) centre-relative,
  * then six (x, y) keypoints, all in input pixels from the anchor's centre.
  * Returns the detections scoring at least `minScore` (sigmoid of the logit
  * clipped to +-100), normalized to the model's input:
  * [{score, box: {xMin, yMin, xMax, yMax}, keypoints: [{x, y}] x 6}].
  */
 export function decodeBlazeFace(raw, config, { logits, anchors = ssdAnchors(config), minScore = config.minScore ?? 0.5 } = {}) {
+  raw = joinHeads(raw);
+  logits = joinHeads(logits);
   const n = anchors.length / 2;
   const stride = logits ? 16 : 17;
   check(raw?.length === n * stride, `BlazeFace output has ${raw?.length} values, expected ${n * stride} (${n} anchors x ${stride})`);

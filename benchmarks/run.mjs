@@ -4,7 +4,7 @@
 //
 //   node benchmarks/run.mjs [--smoke] [--models a,b] [--out DIR] [--rounds N]
 //        [--round-ms MS] [--kernels a,b|none] [--no-callgrind] [--no-browser]
-//        [--keep-work] [--no-vulkan]
+//        [--keep-work] [--no-vulkan] [--no-threads]
 //
 // Per model: compiles Kiln's CPU and WASM artifacts (timed), starts every
 // contender in its own process (or the one Chromium page), warms each up,
@@ -12,7 +12,9 @@
 // that a load spike from elsewhere on the machine hits all of them alike.
 // Writes DIR/results.json, DIR/results.md and DIR/ratios.{svg,png}; then,
 // unless --no-vulkan, runs benchmarks/vulkan/run.mjs (Kiln's SPIR-V against
-// WebGPU, DIR/vulkan.{json,md}) with the same --smoke, --models and --out.
+// WebGPU, DIR/vulkan.{json,md}) with the same --smoke, --models and --out;
+// and unless --no-threads, benchmarks/wasm/threads_peers.mjs (WASM on 2
+// threads against ORT-web's and TF.js's, DIR/threads.{json,md}).
 // Nothing here asserts a speed: --smoke (one run of each, one model) checks
 // only that every part still works, and exits non-zero when one does not.
 //
@@ -35,7 +37,7 @@ import { wasmPeak } from './lib/wasm_peak.mjs';
 
 const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((m) => m.key).join(',')}]
        [--out DIR] [--rounds N] [--round-ms MS] [--kernels KEYS|none] [--no-callgrind]
-       [--no-browser] [--keep-work] [--no-vulkan]
+       [--no-browser] [--keep-work] [--no-vulkan] [--no-threads]
        node benchmarks/run.mjs --render DIR   (results.md and the chart again from DIR/results.json)
   --smoke         one run of each contender on ${SMOKE_MODELS.join(',')}: checks that the benchmark works
   --out           where results.{json,md} and ratios.{svg,png} go
@@ -47,11 +49,12 @@ const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((
   --no-browser    skip Chromium
   --keep-work     keep the compiled artifacts (their directory is printed)
   --no-vulkan     skip benchmarks/vulkan/run.mjs (Kiln's SPIR-V against WebGPU)
+  --no-threads    skip benchmarks/wasm/threads_peers.mjs (WASM on 2 threads against the peers)
   --render        measure nothing: rewrite DIR/results.md and DIR/ratios.* from DIR/results.json`;
 
 const FLAGS = { '--render': 'string', '--models': 'string', '--out': 'string', '--rounds': 'int', '--round-ms': 'float',
   '--kernels': 'string', '--smoke': 'bool', '--no-callgrind': 'bool', '--no-browser': 'bool', '--keep-work': 'bool',
-  '--no-vulkan': 'bool' };
+  '--no-vulkan': 'bool', '--no-threads': 'bool' };
 
 // parseArgs (test/e2e/common.mjs) takes valued flags only: booleans are
 // taken out here first.
@@ -199,6 +202,13 @@ async function main(argv) {
       ...(args.models ? ['--models', args.models] : []), ...(args['no-browser'] ? ['--no-browser'] : [])];
     log('Vulkan (benchmarks/vulkan/run.mjs):');
     if (spawnSync(process.execPath, vkArgs, { stdio: 'inherit' }).status !== 0) failures.push('benchmarks/vulkan/run.mjs failed');
+  }
+  if (!args['no-threads']) {
+    // The 2-thread rows, likewise: threads.{json,md} beside results.json.
+    const thArgs = [path.join(repoRoot, 'benchmarks/wasm/threads_peers.mjs'), '--out', out, ...(smoke ? ['--smoke'] : []),
+      ...(args['no-browser'] ? ['--no-browser'] : [])];
+    log('2 threads (benchmarks/wasm/threads_peers.mjs):');
+    if (spawnSync(process.execPath, thArgs, { stdio: 'inherit' }).status !== 0) failures.push('benchmarks/wasm/threads_peers.mjs failed');
   }
   if (failures.length) {
     for (const f of failures) console.error(`bench: error: ${f}`);

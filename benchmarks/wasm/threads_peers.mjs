@@ -19,7 +19,10 @@
 //
 //   node benchmarks/wasm/threads_peers.mjs [--models mobilenetv2,blazeface_back]
 //        [--threads 2] [--rounds 8] [--round-ms 300] [--out benchmarks/results] [--no-browser]
-//        [--work DIR (compiled modules, kept between runs)] [--kilnc build/bin/kilnc]
+//        [--work DIR (compiled modules, kept and reused; default: a fresh
+//        temporary directory)] [--kilnc build/bin/kilnc] [--smoke]
+// --smoke: BlazeFace front, one round of a few runs each: checks that every
+// part works (exit status 1 when a contender did not run), measures nothing.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -40,7 +43,7 @@ const benchDir = path.join(here, '..');
 
 function parseArgs(argv) {
   const o = { models: ['mobilenetv2', 'blazeface_back', 'blazeface_front'], threads: 2, rounds: 8, roundMs: 300,
-    out: path.join(benchDir, 'results'), browser: true, work: path.join(os.tmpdir(), 'kiln-threads-peers'), kilnc };
+    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i];
@@ -52,9 +55,11 @@ function parseArgs(argv) {
     else if (a === '--work') o.work = value();
     else if (a === '--no-browser') o.browser = false;
     else if (a === '--kilnc') o.kilnc = value();
+    else if (a === '--smoke') o.smoke = true;
     else throw new Error(`unknown argument '${a}'`);
   }
   if (!(Number.isInteger(o.threads) && o.threads >= 2)) throw new Error('--threads must be 2 or more');
+  if (o.smoke) Object.assign(o, { models: ['blazeface_front'], rounds: 1, roundMs: 1, warmupMs: 0 });
   return o;
 }
 
@@ -71,12 +76,12 @@ function kilnModule(model, { work, kilnc: compiler }) {
 }
 
 // Warm-up (3 runs and 0.5 s), then rounds in rotating order.
-async function alternate(contenders, { rounds, roundMs }) {
+async function alternate(contenders, { rounds, roundMs, warmupMs = 500 }) {
   const samples = new Map(contenders.map(([id]) => [id, []]));
   const perRound = new Map();
   for (const [id, c] of contenders) {
     const warm = await c.run(3);
-    while (warm.reduce((a, b) => a + b, 0) < 500 && warm.length < 200) warm.push(...(await c.run(1)));
+    while (warm.reduce((a, b) => a + b, 0) < warmupMs && warm.length < 200) warm.push(...(await c.run(1)));
     perRound.set(id, Math.max(2, Math.min(100, Math.round(roundMs / summarize(warm).median))));
   }
   for (let r = 0; r < rounds; r++)
@@ -224,7 +229,9 @@ function markdown(results, o, meta) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  fs.mkdirSync(o.work, { recursive: true });
+  const tempWork = !o.work;
+  if (tempWork) o.work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-threads-peers-'));
+  else fs.mkdirSync(o.work, { recursive: true });
   const meta = { date: new Date().toISOString(), cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
     loadStart: os.loadavg()[0].toFixed(1) };
   const models = o.models.map((k) => MODELS.find((m) => m.key === k) ?? (() => { throw new Error(`unknown model '${k}'`); })());
@@ -239,6 +246,7 @@ async function main() {
     for (const model of models) results.push(await benchModel(model, o, browser));
   } finally {
     await browser?.close();
+    if (tempWork) fs.rmSync(o.work, { recursive: true, force: true });
   }
   meta.loadEnd = os.loadavg()[0].toFixed(1);
   const text = markdown(results, o, meta);
@@ -246,6 +254,11 @@ async function main() {
   fs.writeFileSync(path.join(o.out, 'threads.json'), `${JSON.stringify({ meta, options: { ...o, work: undefined, out: undefined }, results }, null, 1)}\n`);
   fs.writeFileSync(path.join(o.out, 'threads.md'), text);
   process.stdout.write(text);
+  const errors = results.flatMap((r) => r.errors);
+  if (o.smoke && (errors.length || missing === null && results.some((r) => !Object.keys(r.chromium).length))) {
+    log(`threads_peers --smoke: ${errors.join('; ') || 'Chromium measured nothing'}`);
+    process.exit(1);
+  }
 }
 
 main().catch((e) => {

@@ -32,6 +32,6 @@ for entry in "${entries[@]}"; do
     --threads="$threads" --db="$name.jsonl" --trials=0 --minutes="$minutes" --seed=1 \
     --curve="$name.png" > "$name.txt" 2> "$name.log" || { tail -5 "$name.log"; exit 1; }
   echo "# $(($(date +%s) - start)) s wall, from scratch, $(date -u +%FT%TZ), load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$name.txt"
-  rm -f "$name.log"
+  rm -f "$name.log" "$name.svg" # the curve is kept as PNG
   grep -E '^(sum of|model end to end)' "$name.txt"
 done

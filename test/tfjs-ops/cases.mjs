@@ -368,4 +368,32 @@ add('Where', 'Where', (g) => g.output(g.node('Where', [g.input('c', [2, 3], 'boo
 add('ListDiff', 'ListDiff', (g) => g.output(g.node('ListDiff', [g.input('x', [6], 'int32', { range: [0, 6] }), g.ints('y', [1, 3])])));
 add('Unique', 'Unique', (g) => g.output(g.node('Unique', [g.input('x', [6], 'int32', { range: [0, 4] })])));
 
+// ---- control flow (TF2: branches and bodies are functions of the library)
+const branches = (g) => ({
+  then_branch: { func: { name: g.func('then_fn', [['x', 'float32']], (f) => [f.node('Relu', ['x'])]) } },
+  else_branch: { func: { name: g.func('else_fn', [['x', 'float32']], (f) => [f.node('Neg', ['x'])]) } },
+  Tcond: A.type('bool'),
+});
+for (const op of ['StatelessIf', 'If']) {
+  for (const cond of [true, false])
+    add(`${op}_runtime_${cond}`, op, (g) =>
+      g.output(g.node(op, [g.input('c', [], 'bool', { values: [cond] }), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
+        branches(g))));
+  add(`${op}_constant`, op, (g) =>
+    g.output(g.node(op, [g.constant('c', 'bool', [], [true]), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
+      branches(g))));
+}
+// A counter from constants: i < n runs the body n times (x = sin(x) + x).
+for (const op of ['StatelessWhile', 'While'])
+  add(`${op}_counter`, op, (g) => {
+    const vars = [['i', 'int32'], ['n', 'int32'], ['one', 'int32'], ['x', 'float32']];
+    const cond = g.func('cond_fn', vars, (f) => [f.node('Less', ['i', 'n'], {}, { dtype: 'bool' })]);
+    const body = g.func('body_fn', vars, (f) => [
+      f.node('AddV2', ['i', 'one']), f.node('Identity', ['n']), f.node('Identity', ['one']),
+      f.node('AddV2', [f.node('Sin', ['x']), 'x'])]);
+    const loop = g.node(op, [g.int('i0', 0), g.int('n', 3), g.int('one', 1), g.input('x', [2, 3], 'float32', { range: [-2, 2] })],
+      { cond: { func: { name: cond } }, body: { func: { name: body } } });
+    g.output(`${loop}:3`);
+  });
+
 export default cases;

@@ -41,6 +41,27 @@ export class Graph {
     this.inputs = []; // {name, dtype, shape, range}
     this.outputs = [];
     this.dtypes = new Map(); // tensor name -> dtype (for T attributes)
+    this.functions = []; // the library's functions (TF2 control flow bodies)
+  }
+
+  // A function of the model's library, for TF2 If and While: `args` are
+  // [name, dtype] pairs; build(f) adds the body's nodes to `f` and returns
+  // the tensors the function returns. Returns the function's name.
+  func(name, args, build) {
+    const f = new Graph(name);
+    for (const [arg, dtype] of args) f.dtypes.set(arg, dtype);
+    const rets = build(f);
+    const dtypeOf = (t) => f.dtypes.get(t.split(':')[0]) ?? 'float32';
+    this.functions.push({
+      signature: {
+        name,
+        inputArg: args.map(([arg, dtype]) => ({ name: arg, type: DT[dtype] })),
+        outputArg: rets.map((t, i) => ({ name: `output${i}`, type: DT[dtypeOf(t)] })),
+      },
+      nodeDef: f.nodes,
+      ret: Object.fromEntries(rets.map((t, i) => [`output${i}`, t])),
+    });
+    return name;
   }
 
   // A Placeholder. `range`: [lo, hi) of its generated values (ints and
@@ -92,7 +113,11 @@ export class Graph {
       format: 'graph-model',
       generatedBy: 'kiln test/tfjs-ops',
       convertedBy: 'kiln test/tfjs-ops/graph.mjs',
-      modelTopology: { node: this.nodes, versions: { producer: 1395 } },
+      modelTopology: {
+        node: this.nodes,
+        ...(this.functions.length ? { library: { function: this.functions } } : {}),
+        versions: { producer: 1395 },
+      },
       weightsManifest: [
         { paths: ['weights.bin'], weights: this.weights.map(({ name, dtype, shape }) => ({ name, shape, dtype })) },
       ],

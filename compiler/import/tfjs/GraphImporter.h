@@ -62,6 +62,8 @@ public:
   mlir::Value derivedConstant(llvm::StringRef key, llvm::function_ref<Literal()> make);
 
   mlir::OpBuilder &builder() { return builder_; }
+  /// The parsed model.json (function bodies read the library from it).
+  const TfjsModel &model() const { return model_; }
 
 private:
   llvm::Error resolveInputs();

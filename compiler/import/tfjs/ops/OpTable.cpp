@@ -26,6 +26,7 @@ const OpTable &tfjsOpTable() {
     registerShapeOps(t);
     registerReduceOps(t);
     registerScanOps(t);
+    registerControlFlowOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

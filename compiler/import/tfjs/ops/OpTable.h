@@ -76,6 +76,9 @@ void registerNormalizeOps(OpTable &table); // FusedBatchNorm, LRN
 void registerResizeOps(OpTable &table);    // ResizeBilinear, ResizeNearestNeighbor
 void registerCompareOps(OpTable &table);   // Equal, Less, ..., LogicalAnd, Select
 
+// If, StatelessIf, While, StatelessWhile: bodies from the model's library.
+void registerControlFlowOps(OpTable &table);
+
 } // namespace kiln::tfjs_import
 
 #endif

@@ -257,15 +257,6 @@ LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record)
   for (Operation &op : func.front())
     if (auto nest = dyn_cast<scf::ParallelOp>(op))
       nests.push_back(nest);
-  MLIRContext *ctx = func.getContext();
-  auto mapping = [&](gpu::Processor p) {
-    AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
-    return gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id);
-  };
-  const gpu::Processor blocks[3] = {gpu::Processor::BlockX, gpu::Processor::BlockY,
-                                    gpu::Processor::BlockZ};
-  const gpu::Processor threads[3] = {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
-                                     gpu::Processor::ThreadZ};
   // Code between the nests (a reduction to one element, whose unit loops
   // canonicalisation removed) runs as a one-iteration nest of its own.
   auto outside = [](Operation &op) {
@@ -311,15 +302,13 @@ LogicalResult mapLoops(func::FuncOp func, const codegen::ScheduleRecord &record)
     for (unsigned i = 0; i < 3 && i < rank; ++i)
       groupTile[rank - 1 - i] = wg[i];
     auto [outer, inner] = scf::tileParallelLoop(nest, groupTile, /*noMinMaxBounds=*/true);
-    auto assign = [&](scf::ParallelOp loop, const gpu::Processor *procs) {
+    auto assign = [&](scf::ParallelOp loop, bool threads) {
       SmallVector<gpu::ParallelLoopDimMappingAttr> dims;
-      for (unsigned d = 0; d < rank; ++d) {
-        unsigned fromInner = rank - 1 - d;
-        dims.push_back(mapping(fromInner < 3 ? procs[fromInner] : gpu::Processor::Sequential));
-      }
+      for (unsigned d = 0; d < rank; ++d)
+        dims.push_back(loopMapping(func.getContext(), rank - 1 - d, threads));
       return gpu::setMappingAttr(loop, dims);
     };
-    if (failed(assign(outer, blocks)) || failed(assign(inner, threads)))
+    if (failed(assign(outer, false)) || failed(assign(inner, true)))
       return failure();
   }
   return success();

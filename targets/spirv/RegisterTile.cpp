@@ -15,6 +15,18 @@ using namespace mlir;
 
 namespace kiln::spirv {
 
+gpu::ParallelLoopDimMappingAttr loopMapping(MLIRContext *ctx, unsigned fromInner, bool threads) {
+  const gpu::Processor blocks[3] = {gpu::Processor::BlockX, gpu::Processor::BlockY,
+                                    gpu::Processor::BlockZ};
+  const gpu::Processor invocations[3] = {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
+                                         gpu::Processor::ThreadZ};
+  gpu::Processor p = fromInner >= 3 ? gpu::Processor::Sequential
+                     : threads      ? invocations[fromInner]
+                                    : blocks[fromInner];
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  return gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id);
+}
+
 bool registerTileable(scf::ParallelOp nest) {
   if (nest->getNumResults() != 0)
     return false;
@@ -57,15 +69,6 @@ LogicalResult registerTile(scf::ParallelOp nest, std::array<int64_t, 3> workgrou
     w[d] = std::max<int64_t>(1, workgroup[i]);
     groups[d] = (ub[d] + w[d] * t[d] - 1) / (w[d] * t[d]);
   }
-  auto dimMapping = [&](gpu::Processor p) {
-    AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
-    return gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id);
-  };
-  const gpu::Processor blocks[3] = {gpu::Processor::BlockX, gpu::Processor::BlockY,
-                                    gpu::Processor::BlockZ};
-  const gpu::Processor threads[3] = {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
-                                     gpu::Processor::ThreadZ};
-
   SmallVector<Value> zeros(rank, constant(0)), ones(rank, constant(1)), groupBounds;
   for (int64_t g : groups)
     groupBounds.push_back(constant(g));
@@ -73,7 +76,7 @@ LogicalResult registerTile(scf::ParallelOp nest, std::array<int64_t, 3> workgrou
   SmallVector<gpu::ParallelLoopDimMappingAttr> outerMap;
   for (unsigned d = 0; d < rank; ++d) {
     unsigned i = rank - 1 - d;
-    outerMap.push_back(dimMapping(i < 3 ? blocks[i] : gpu::Processor::Sequential));
+    outerMap.push_back(loopMapping(ctx, i, /*threads=*/false));
   }
   if (failed(gpu::setMappingAttr(outer, outerMap)))
     return failure();
@@ -83,7 +86,7 @@ LogicalResult registerTile(scf::ParallelOp nest, std::array<int64_t, 3> workgrou
   SmallVector<gpu::ParallelLoopDimMappingAttr> innerMap;
   for (unsigned d = rank - mapped; d < rank; ++d) {
     threadBounds.push_back(constant(w[d]));
-    innerMap.push_back(dimMapping(threads[rank - 1 - d]));
+    innerMap.push_back(loopMapping(ctx, rank - 1 - d, /*threads=*/true));
   }
   SmallVector<Value> innerZeros(mapped, zeros[0]), innerOnes(mapped, ones[0]);
   auto inner = b.create<scf::ParallelOp>(loc, innerZeros, threadBounds, innerOnes);

@@ -13,12 +13,18 @@
 #ifndef KILN_TARGETS_SPIRV_REGISTERTILE_H
 #define KILN_TARGETS_SPIRV_REGISTERTILE_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <array>
 #include <cstdint>
 
 namespace kiln::spirv {
+
+/// The mapping of a loop `fromInner` places from the innermost: workgroups
+/// (or invocations with `threads`) x, y, z, then sequential.
+mlir::gpu::ParallelLoopDimMappingAttr loopMapping(mlir::MLIRContext *ctx, unsigned fromInner,
+                                                  bool threads);
 
 /// Whether `nest` may be register-tiled: it holds a reduction loop, and
 /// every buffer it writes it never reads (an output written twice with one

@@ -15,6 +15,16 @@
 //    which with the mask is ONNX's "start at sequence_lens - 1".
 // Bidirectional layers run both directions and concatenate. Only float32.
 //
+// What it gives at phase kernels (measured on lit import/onnx/recurrent.test):
+// per direction one kernel for the hoisted projection, then per step the
+// recurrent matmul with its elementwise consumers plus the gate slices and
+// activations that kernel formation keeps apart: an LSTM of 24 steps is 273
+// kernels (about 11 per step), a bidirectional GRU of 16 steps 373; kernels
+// of equal structure share one compiled function (docs/CONVENTIONS.md). At a
+// machine load of 13, one thread, JIT medians of 30 runs: LSTM hidden 128 x
+// 24 steps x batch 2 0.64 ms (ONNX Runtime 0.55 ms); bidirectional GRU
+// hidden 256 x 16 x 4 6.6 ms (ONNX Runtime 5.3 ms).
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"

@@ -3,6 +3,7 @@
 
 #include "compiler/import/onnx/GraphImporter.h"
 #include "compiler/import/onnx/ModelLoader.h"
+#include "compiler/import/onnx/ops/OpTable.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -52,5 +53,7 @@ importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path, const OnnxImpor
     return withPath(module.takeError());
   return std::move(*module);
 }
+
+std::vector<std::string> onnxSupportedOps() { return onnx_import::onnxOpTable().names(); }
 
 } // namespace kiln

@@ -32,8 +32,11 @@ struct OnnxImportOptions {
 /// one clear message naming the file and, for unsupported ops, every
 /// offending node.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path,
-               const OnnxImportOptions &options);
+importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path, const OnnxImportOptions &options);
+
+/// Every ONNX op type (default domain) the importer converts, sorted
+/// (`kilnc --list-ops`).
+std::vector<std::string> onnxSupportedOps();
 
 } // namespace kiln
 

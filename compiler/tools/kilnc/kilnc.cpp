@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/Driver.h"
+#include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/import/tfjs/TfjsImporter.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -19,7 +20,7 @@ int main(int argc, char **argv) {
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
                              cl::cat(category));
   cl::opt<bool> listOps("list-ops",
-                        cl::desc("Print the TF.js ops Kiln imports, one a line, and exit"),
+                        cl::desc("Print the ONNX and TF.js ops Kiln imports, one a line, and exit"),
                         cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file, or directory for artifacts"),
                               cl::value_desc("path"), cl::init("-"), cl::cat(category));
@@ -115,6 +116,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(int(args.size()), args.data(),
                               "kilnc: compile a neural-network model\n");
   if (listOps) {
+    for (const std::string &op : kiln::onnxSupportedOps())
+      outs() << "onnx " << op << "\n";
     for (const std::string &op : kiln::tfjsSupportedOps())
       outs() << "tfjs " << op << "\n";
     return 0;

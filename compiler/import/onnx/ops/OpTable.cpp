@@ -24,6 +24,7 @@ const OpTable &onnxOpTable() {
     registerMaskOps(t);
     registerSignalOps(t);
     registerScatterOps(t);
+    registerTopKOps(t);
     registerRecurrentOps(t);
     registerControlFlowOps(t);
     return t;

@@ -11,6 +11,10 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace kiln::onnx_import {
 
 class OpContext;
@@ -25,6 +29,14 @@ public:
   ConvertFn lookup(llvm::StringRef opType) const {
     auto it = map_.find(opType);
     return it == map_.end() ? nullptr : it->second;
+  }
+  /// Every op type with a converter, sorted (`kilnc --list-ops`).
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto &entry : map_)
+      out.push_back(entry.getKey().str());
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
 private:
@@ -52,6 +64,7 @@ void registerMaskOps(OpTable &table);          // Trilu, Hardmax, OneHot, EyeLik
 void registerLogicOps(OpTable &table);         // And, Or, Xor, LessOrEqual, BitShift, Mod
 void registerSignalOps(OpTable &table);        // Hann/Hamming/BlackmanWindow, MelWeightMatrix
 void registerScatterOps(OpTable &table);       // GatherND, ScatterND, ScatterElements, Scatter
+void registerTopKOps(OpTable &table);          // TopK
 void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
 void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 

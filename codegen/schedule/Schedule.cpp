@@ -373,9 +373,12 @@ static ScheduleRecord chooseGpuTemplate(KernelOp kernel) {
       kernel.getNumResults() ? shapeOf(kernel.getResult(0)) : ArrayRef<int64_t>();
   int64_t channels = out.empty() ? 1 : out.back();
   int64_t columns = out.size() >= 2 ? out[out.size() - 2] : 1;
-  int x = 1;
-  while (x < 64 && x < channels)
-    x *= 2;
+  // x covers the channels in as few workgroups of at most 64 as it can, a
+  // multiple of 8 (lavapipe runs 8 invocations a SIMD step): 24 channels
+  // take 24, 36 take 40, 72 take 2 x 40, where powers of two took 32, 64 and
+  // 2 x 64.
+  int64_t xGroups = (channels + 63) / 64;
+  int x = int(std::min<int64_t>(64, ((channels + xGroups - 1) / xGroups + 7) / 8 * 8));
   int y = 1;
   while (x * y < 64 && y < columns)
     y *= 2;

@@ -168,7 +168,7 @@ static llvm::Expected<std::unique_ptr<onnx::ModelProto>> parseBinary(llvm::Strin
       return makeError("the model nests subgraphs (If, Loop or Scan bodies) " +
                        llvm::Twine(levels) + " levels deep, " + llvm::Twine(messages) +
                        " protobuf messages, beyond the " + llvm::Twine(limit) +
-                       " that protobuf parses (Kiln imports no control flow)");
+                       " that protobuf parses");
     return makeError("not an ONNX model, or a truncated one (the protobuf does not parse)");
   }
   // Random bytes sometimes parse as a protobuf with a few unknown fields: a

@@ -77,6 +77,15 @@ BinaryFn compare(std::function<Expr(Expr, Expr)> f) {
   return [f](Operation *, Expr a, Expr b, HType) -> llvm::Expected<Expr> { return f(a, b); };
 }
 
+// A float compared with itself is the NaN test (ONNX IsNaN imports as
+// not(equal(x, x))). Halide's simplifier folds x == x to true, so that case
+// is is_nan, which Halide evaluates in strict-float mode.
+llvm::Expected<Expr> equalFn(Operation *op, Expr a, Expr b, HType) {
+  if (op->getOperand(0) == op->getOperand(1) && a.type().is_float())
+    return !Halide::is_nan(a);
+  return a == b;
+}
+
 BinaryFn logicalShift(bool left) {
   return [left](Operation *, Expr a, Expr b, HType t) -> llvm::Expected<Expr> {
     HType u = t.with_code(Halide::Type::UInt);
@@ -175,7 +184,7 @@ void registerElementwiseEmitters(EmitterTable &t) {
   t["tosa.minimum"] = binary(arith([](Expr a, Expr b) { return Halide::min(a, b); }));
   t["tosa.pow"] = binary(powFn);
   t["tosa.int_div"] = binary(intDivFn);
-  t["tosa.equal"] = binary(compare([](Expr a, Expr b) { return a == b; }));
+  t["tosa.equal"] = binary(equalFn);
   t["tosa.greater"] = binary(compare([](Expr a, Expr b) { return a > b; }));
   t["tosa.greater_equal"] = binary(compare([](Expr a, Expr b) { return a >= b; }));
   t["tosa.logical_and"] = binary(compare([](Expr a, Expr b) { return a && b; }));

@@ -4,7 +4,8 @@
 // they fuse into the kernels around them and run on every target: tan as
 // sin/cos, the hyperbolic functions and their inverses through exp and log,
 // atan as a range-reduced polynomial (asin and acos through it), Softplus,
-// Softsign, Selu, Celu, Mish, Shrink, ThresholdedRelu, Sign, Round, IsInf.
+// Softsign, Selu, Celu, Mish, Shrink, ThresholdedRelu, Sign, Round, IsInf,
+// IsNaN.
 // Accuracy: the compositions are within 1e-5 relative of libm on the
 // conformance data (the runner's tolerance is rtol 1e-3).
 //
@@ -150,6 +151,17 @@ Value roundFn(Math &m, OpContext &, Value x) {
 
 // IsNaN is not here: Halide compiles floats with fast-math flags, under
 // which x != x folds to false; it needs an emitter that uses is_nan.
+// IsNaN: x != x, as not(equal(x, x)); the equal emitter turns a float
+// compared with itself into Halide's is_nan (fast math would fold x != x).
+llvm::Error convertIsNaN(OpContext &op) {
+  if (!isa<FloatType>(op.elementType(0)))
+    return op.fail("IsNaN is only supported on floating-point tensors");
+  Value x = op.value(0);
+  Value same = binary<tosa::EqualOp>(op.builder(), op.loc(), x, x, op.builder().getI1Type());
+  op.setValue(0, unary<tosa::LogicalNotOp>(op.builder(), op.loc(), same));
+  return llvm::Error::success();
+}
+
 llvm::Error convertIsInf(OpContext &op) {
   if (!isa<FloatType>(op.elementType(0)))
     return op.fail("IsInf is only supported on floating-point tensors");
@@ -197,6 +209,7 @@ void registerMathOps(OpTable &table) {
   table.add("Sign", convertFloatUnary<signFn>);
   table.add("Round", convertFloatUnary<roundFn>);
   table.add("IsInf", convertIsInf);
+  table.add("IsNaN", convertIsNaN);
 }
 
 } // namespace kiln::onnx_import

@@ -119,7 +119,8 @@ for t in "${targets[@]}"; do
   cov=$(sed -E 's/.* cov: ([0-9]+).*/\1/' <<<"$last")
   ft=$(sed -E 's/.* ft: ([0-9]+).*/\1/' <<<"$last")
   corp=$(sed -E 's/.* corp: ([0-9]+).*/\1/' <<<"$last")
-  found=$(find "$artifacts" -type f -newer "$stamp" | wc -l)
+  # slow-unit-* are libFuzzer's notes of slow inputs (under -timeout), not failures.
+  found=$(find "$artifacts" -type f -newer "$stamp" ! -name 'slow-unit-*' | wc -l)
   rm -f "$stamp"
   [ -n "$last" ] || { execs=0 cov=0 ft=0 corp=0; echo "fuzz: $t: no status from libFuzzer (rc $rc); see $log"; status=1; }
   ((found == 0)) || status=1
@@ -134,7 +135,7 @@ for t in "${targets[@]}"; do
   echo "$entry" >>"$build/fuzz-history.jsonl"
   if ((found)); then
     echo "fuzz: $t: $found new artifact(s) in $artifacts:"
-    ls -t "$artifacts" | head -"$found" | sed "s|^|  $artifacts/|"
+    ls -t "$artifacts" | grep -v "^slow-unit-" | head -"$found" | sed "s|^|  $artifacts/|"
   fi
 done
 

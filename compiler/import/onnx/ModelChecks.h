@@ -25,6 +25,9 @@ llvm::Error checkOps(const onnx::ModelProto &model);
 /// Attribute values libonnx's shape inference divides by are positive (it
 /// would crash on a zero stride or block size, not report it).
 llvm::Error checkAttributeValues(const onnx::ModelProto &model);
+/// Every tensor's inline raw data is a whole number of elements (libonnx's
+/// shape inference reads it before Kiln checks it against the shape).
+llvm::Error checkRawData(const onnx::ModelProto &model);
 /// Every node input and graph output names an earlier definition.
 llvm::Error checkNamesDefined(const onnx::ModelProto &model);
 /// Applies --input-shape, then requires every input dimension to be static.

@@ -214,6 +214,8 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
     return err;
   if (llvm::Error err = checkAttributeValues(model))
     return err;
+  if (llvm::Error err = checkRawData(model))
+    return err;
   if (llvm::Error err = pinInputShapes(model, options))
     return err;
 

@@ -81,6 +81,13 @@ static llvm::Error settleInput(const Candidate &c, const TfjsImportOptions &opti
   out.shape = *shape;
   if (options.pinBatchToOne && !out.shape.empty() && out.shape[0] < 0)
     out.shape[0] = 1;
+  // A dimension with no size reads as 0 (TF's unknown is -1): an empty
+  // tensor reached TOSA, which has none (an internal error; found by the
+  // tfjs-json fuzz target).
+  for (size_t d = 0; d < out.shape.size(); ++d)
+    if (out.shape[d] == 0)
+      return makeError("input '" + c.key + "' dimension " + llvm::Twine(d) +
+                       " is 0: Kiln compiles no empty tensors");
   bool any = false;
   for (size_t d = 0; d < out.shape.size(); ++d)
     if (out.shape[d] < 0) {

@@ -70,7 +70,9 @@ Value gatherElements(OpBuilder &b, Location loc, Value data, Value indices, int6
 }
 
 llvm::Error checkInt32Offsets(OpContext &op, int i) {
-  if (numElements(op.shape(i)) > std::numeric_limits<int32_t>::max())
+  // Checked: a [90, 2^62] input overflowed the count (UBSan, onnx fuzz target).
+  std::optional<int64_t> count = checkedNumElements(op.shape(i));
+  if (!count || *count > std::numeric_limits<int32_t>::max())
     return op.fail("the data has more elements than int32 indices reach");
   return llvm::Error::success();
 }
@@ -113,6 +115,11 @@ llvm::Error nllLoss(OpContext &op, Value logProb, int target, int weight) {
     return err;
   Type i32 = b.getI32Type(), i1 = b.getI1Type();
   llvm::SmallVector<int64_t> shape(op.shape(target)); // [N, d...]
+  // The input's shape without C; also bounds the count below (a target of
+  // [2^63-1, 2] overflowed it: UBSan, found by the onnx fuzz target).
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != type.getDimSize(i == 0 ? 0 : i + 1))
+      return op.fail("the target's shape must be the input's without its class dimension");
   int64_t classes = type.getDimSize(1), count = numElements(shape);
 
   Value t = castElements(b, loc, op.value(target), i32);

@@ -14,6 +14,8 @@ model.json plus shards. Kinds:
   onnx-future-opset    a Relu at opset 99
   onnx-future-ir       ir_version 99
   onnx-short-raw       an initializer whose raw_data is shorter than its shape
+  onnx-raw-tail        Reshape's int64 shape with 20 bytes of raw_data (2.5
+                       values: libonnx's shape inference wrote past a vector)
   onnx-external-escape an initializer whose external data is '../../etc/passwd'
   onnx-external-short  external data shorter than the initializer's shape
   onnx-huge-dim        input and output of dimension 2^40
@@ -211,6 +213,11 @@ def main():
         write(path, relu_model(ir_version=99))
     elif kind == "onnx-short-raw":
         write(path, add_weight_model(tensor("w", [4], raw=struct.pack("<2f", 1, 2))))
+    elif kind == "onnx-raw-tail":
+        shape = tensor("s", [2], elem=INT64, raw=struct.pack("<qqi", 2, 2, 0))
+        g = graph([node("Reshape", ["x", "s"], ["y"])], [value_info("x", dims=(4,))],
+                  [value_info("y", dims=(2, 2))], [shape])
+        write(path, model(g))
     elif kind == "onnx-external-escape":
         write(path, add_weight_model(tensor("w", [4], external={"location": "../../etc/passwd"})))
     elif kind == "onnx-external-short":

@@ -9,6 +9,9 @@
 // index or a contiguous run is a slice; anything else is tosa.gather on the
 // tensor viewed as [outer, dim, inner].
 //
+// ReverseSequence with constant sequence_lens is a gather of rows: each
+// (time, batch) row reads time len - 1 - t below its length, itself above.
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
@@ -220,11 +223,49 @@ llvm::Error convertGather(OpContext &op) {
   return llvm::Error::success();
 }
 
+llvm::Error convertReverseSequence(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  if (op.rank(0) < 2)
+    return op.fail("input must have rank 2 or more");
+  int64_t timeAxis = op.attrInt("time_axis", 0), batchAxis = op.attrInt("batch_axis", 1);
+  if (!((timeAxis == 0 && batchAxis == 1) || (timeAxis == 1 && batchAxis == 0)))
+    return op.fail("time_axis and batch_axis must be 0 and 1 (in either order)");
+  auto lens = op.constInts(1, "sequence_lens");
+  if (!lens)
+    return lens.takeError();
+  llvm::ArrayRef<int64_t> shape = op.shape(0);
+  int64_t steps = shape[timeAxis], batch = shape[batchAxis];
+  if (static_cast<int64_t>(lens->size()) != batch)
+    return op.fail("sequence_lens must have one entry per batch (" + llvm::Twine(batch) + ")");
+  std::vector<int64_t> rows(steps * batch);
+  for (int64_t n = 0; n < batch; ++n) {
+    int64_t len = (*lens)[n];
+    if (len < 1 || len > steps)
+      return op.fail("sequence length " + llvm::Twine(len) + " is outside 1.." +
+                     llvm::Twine(steps));
+    for (int64_t t = 0; t < steps; ++t) {
+      int64_t from = t < len ? len - 1 - t : t;
+      // Row numbers in the input's order of its first two axes.
+      int64_t out = timeAxis == 0 ? t * batch + n : n * steps + t;
+      rows[out] = timeAxis == 0 ? from * batch + n : n * steps + from;
+    }
+  }
+  int64_t count = steps * batch, inner = numElements(shape.drop_front(2));
+  Value values = reshape(b, loc, op.value(0), {1, count, inner});
+  Value idx = op.constant(Literal::fromInts(kInt32, {1, count}, rows), "reverse_rows");
+  Value gathered =
+      op.create<tosa::GatherOp>(tensorOf({1, count, inner}, op.elementType(0)), values, idx);
+  op.setValue(0, reshape(b, loc, gathered, shape));
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerSliceOps(OpTable &table) {
   table.add("Slice", convertSlice);
   table.add("Gather", convertGather);
+  table.add("ReverseSequence", convertReverseSequence);
 }
 
 } // namespace kiln::onnx_import

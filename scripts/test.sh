@@ -29,11 +29,14 @@ run sweep env KILN_BUILD_DIR="$build" node "$root/test/sweep/sweep.mjs" --ci --o
 # kiln-opt built with ASan+UBSan on every real model and its lit suites
 # (scripts/sanitize.sh --quick: 94 s from an empty build-asan/, 19 s built).
 run sanitize env KILN_BUILD_DIR="$build" bash "$root/scripts/sanitize.sh" --quick --no-setup
+# Each fuzz target 15 s from a fixed seed sample, in the same build-asan/
+# (scripts/fuzz.sh --ci; fuzz/README.md has its measured time).
+run fuzz bash "$root/scripts/fuzz.sh" --ci
 # The benchmark's smoke mode (one iteration of each contender) keeps it from
 # rotting; it asserts nothing about speed.
 run bench env KILN_BUILD_DIR="$build" node "$root/benchmarks/run.mjs" --smoke --out "$build/bench-smoke"
 
 summary=""
-for name in lit unit conformance tfjs-ops e2e web sweep sanitize bench; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit conformance tfjs-ops e2e web sweep sanitize fuzz bench; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

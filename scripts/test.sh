@@ -20,6 +20,11 @@ run lit python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test/lit"
 run unit ctest --test-dir "$build" --output-on-failure -j2
 run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conformance" \
   --expectations "$root/test/conformance/expected.txt"
+# The same tests on the SPIR-V (lavapipe) and WASM (Node) targets' real
+# artifacts, a fixed sample (every 24th: test/conformance/README.md; run.sh
+# <target> runs all), each passing test also checked against the CPU's outputs.
+run conformance-spirv bash "$root/test/conformance/run.sh" spirv --sample
+run conformance-wasm bash "$root/test/conformance/run.sh" wasm --sample
 # The TF.js op suite: every converter op against TensorFlow.js, cpu and wasm.
 run tfjs-ops env KILN_BUILD_DIR="$build" node "$root/test/tfjs-ops/run.mjs"
 run e2e env KILN_BUILD_DIR="$build" node --test "$root/test/e2e/"
@@ -37,6 +42,6 @@ run fuzz bash "$root/scripts/fuzz.sh" --ci
 run bench env KILN_BUILD_DIR="$build" node "$root/benchmarks/run.mjs" --smoke --out "$build/bench-smoke"
 
 summary=""
-for name in lit unit conformance tfjs-ops e2e web sweep sanitize fuzz bench; do summary+="$name: ${results[$name]}  "; done
+for name in lit unit conformance conformance-spirv conformance-wasm tfjs-ops e2e web sweep sanitize fuzz bench; do summary+="$name: ${results[$name]}  "; done
 if ((status)); then echo "TESTS FAILED  $summary"; else echo "ALL TESTS PASSED  $summary"; fi
 exit $status

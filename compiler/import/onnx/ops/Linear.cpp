@@ -1,8 +1,11 @@
-//===- Linear.cpp - Gemm and MatMul ---------------------------------------===//
+//===- Linear.cpp - Gemm, MatMul and Det ----------------------------------===//
 //
 // Both become tosa.matmul, which is batched and rank 3: [B, M, K] x [B, K, N].
 // Constant right-hand sides (weights) are transposed on the host; a 2-D right
 // operand shared by every batch folds the batch into M instead of tiling.
+//
+// Det of matrices up to kMaxDet x kMaxDet: cofactor expansion along the
+// first row, elementwise over the batch (n! products, so only small n).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
@@ -126,9 +129,54 @@ llvm::Error convertMatMul(OpContext &op) {
 
 } // namespace
 
+constexpr int64_t kMaxDet = 4;
+
+// The determinant of x [B, n, n] over the columns `cols` of the rows from
+// `row` down, as [B, 1, 1].
+Value cofactorDet(OpBuilder &b, Location loc, Value x, int64_t row,
+                  llvm::SmallVector<int64_t> cols) {
+  int64_t batch = typeOf(x).getDimSize(0);
+  auto at = [&](int64_t r, int64_t c) { return slice(b, loc, x, {0, r, c}, {batch, 1, 1}); };
+  if (cols.size() == 1)
+    return at(row, cols[0]);
+  Value sum;
+  for (size_t j = 0; j < cols.size(); ++j) {
+    llvm::SmallVector<int64_t> rest(cols);
+    rest.erase(rest.begin() + j);
+    Value term = mul(b, loc, at(row, cols[j]), cofactorDet(b, loc, x, row + 1, rest));
+    if (!sum)
+      sum = term;
+    else
+      sum = j % 2 ? binary<tosa::SubOp>(b, loc, sum, term) : binary<tosa::AddOp>(b, loc, sum, term);
+  }
+  return sum;
+}
+
+llvm::Error convertDet(OpContext &op) {
+  int64_t rank = op.rank(0);
+  if (!isa<FloatType>(op.elementType(0)))
+    return op.fail("Det is only supported on floating-point tensors");
+  if (rank < 2 || op.shape(0)[rank - 1] != op.shape(0)[rank - 2])
+    return op.fail("X must be [..., n, n]");
+  int64_t n = op.shape(0).back();
+  if (n > kMaxDet)
+    return op.fail("matrices of " + llvm::Twine(n) + " x " + llvm::Twine(n) +
+                   " are not supported (cofactor expansion, up to " + llvm::Twine(kMaxDet) + ")");
+  llvm::ArrayRef<int64_t> batchShape = op.shape(0).drop_back(2);
+  int64_t batch = numElements(batchShape);
+  Value x = reshape(op.builder(), op.loc(), op.value(0), {batch, n, n});
+  llvm::SmallVector<int64_t> cols;
+  for (int64_t c = 0; c < n; ++c)
+    cols.push_back(c);
+  Value det = cofactorDet(op.builder(), op.loc(), x, 0, cols);
+  op.setValue(0, reshape(op.builder(), op.loc(), det, batchShape));
+  return llvm::Error::success();
+}
+
 void registerLinearOps(OpTable &table) {
   table.add("Gemm", convertGemm);
   table.add("MatMul", convertMatMul);
+  table.add("Det", convertDet);
 }
 
 } // namespace kiln::onnx_import

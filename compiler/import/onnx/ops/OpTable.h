@@ -47,7 +47,7 @@ private:
 const OpTable &onnxOpTable();
 
 void registerConvOps(OpTable &table);          // Conv, ConvTranspose
-void registerLinearOps(OpTable &table);        // Gemm, MatMul
+void registerLinearOps(OpTable &table);        // Gemm, MatMul, Det
 void registerElementwiseOps(OpTable &table);   // arithmetic, math, Min/Max, Cast
 void registerActivationOps(OpTable &table);    // Relu, Clip, Sigmoid, Softmax, ...
 void registerNormalizationOps(OpTable &table); // BatchNorm, LayerNorm, InstanceNorm, MVN, LRN

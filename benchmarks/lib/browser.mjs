@@ -25,6 +25,32 @@ ${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\
 const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.json': 'application/json', '.html': 'text/html' };
 
+/**
+ * Serves a benchmark page from 127.0.0.1 on a free port: `files` maps exact
+ * URL paths to {file} or {text, type}; `mounts` (URL prefix -> directory,
+ * read at each request so that callers can add mounts later) serves the
+ * files below each directory and nothing outside it. `headers` go on every
+ * answer (e.g. the cross-origin isolation ones). Returns the server and its
+ * origin.
+ */
+export async function servePage(files, mounts, headers = {}) {
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
+    let entry = files.get(url);
+    if (!entry)
+      for (const [prefix, dir] of mounts)
+        if (url.startsWith(prefix)) {
+          const file = path.join(dir, url.slice(prefix.length));
+          if (file.startsWith(dir + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) entry = { file };
+        }
+    if (!entry) return res.writeHead(404).end('not found');
+    const type = entry.type ?? TYPES[path.extname(entry.file)] ?? 'application/octet-stream';
+    res.writeHead(200, { ...headers, 'content-type': type }).end(entry.text ?? fs.readFileSync(entry.file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
 /** A persistent Chromium context on a fresh profile: {context, dispose}. */
 export async function launchChromium(options = {}) {
   const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
@@ -84,9 +110,7 @@ export class Browser {
       ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
       ['/peak.wasm', { file: peakWasm }],
     ]);
-    b.server = http.createServer((req, res) => b.serve(req, res));
-    await new Promise((resolve) => b.server.listen(0, '127.0.0.1', resolve));
-    b.origin = `http://127.0.0.1:${b.server.address().port}`;
+    ({ server: b.server, origin: b.origin } = await servePage(b.files, b.mounts));
     ({ context: b.context, dispose: b.dispose } = await launchChromium());
     b.page = await b.context.newPage();
     b.errors = [];
@@ -96,20 +120,6 @@ export class Browser {
       throw new Error(`the benchmark page did not start: ${b.errors.join('; ') || 'no error reported'}`);
     });
     return b;
-  }
-
-  serve(req, res) {
-    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
-    let entry = this.files.get(url);
-    if (!entry)
-      for (const [prefix, dir] of this.mounts)
-        if (url.startsWith(prefix)) {
-          const file = path.join(dir, url.slice(prefix.length));
-          if (file.startsWith(dir + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) entry = { file };
-        }
-    if (!entry) return res.writeHead(404).end('not found');
-    const type = entry.type ?? TYPES[path.extname(entry.file)] ?? 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type }).end(entry.text ?? fs.readFileSync(entry.file));
   }
 
   mount(dir) {

@@ -6,11 +6,10 @@
 // which about:blank is not.
 
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 
 import { depsDir, repoRoot } from '../../test/e2e/common.mjs';
-import { launchChromium } from '../lib/browser.mjs';
+import { launchChromium, servePage } from '../lib/browser.mjs';
 
 const FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -24,9 +23,6 @@ const TFJS = ['tfjs-core/dist/tf-core.min.js', 'tfjs-converter/dist/tf-converter
 const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln webgpu benchmark</title>
 ${TFJS.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
 <script type="module" src="/page.mjs"></script>`;
-const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript',
-  '.json': 'application/json', '.html': 'text/html' };
-
 /** Why the WebGPU contenders cannot run here, or null. */
 export function webgpuMissing() {
   for (const f of TFJS) if (!fs.existsSync(path.join(tfjsDir, f))) return `${f} is missing from ${tfjsDir} (scripts/setup.sh)`;
@@ -43,9 +39,7 @@ export class WebGpuBrowser {
       ['/page.mjs', { file: path.join(benchDir, 'vulkan/webgpu_page.mjs') }],
       ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
     ]);
-    b.server = http.createServer((req, res) => b.serve(req, res));
-    await new Promise((resolve) => b.server.listen(0, '127.0.0.1', resolve));
-    b.origin = `http://127.0.0.1:${b.server.address().port}`;
+    ({ server: b.server, origin: b.origin } = await servePage(b.files, b.mounts));
     try {
       ({ context: b.context, dispose: b.dispose } = await launchChromium({ args: FLAGS }));
       b.page = await b.context.newPage();
@@ -62,20 +56,6 @@ export class WebGpuBrowser {
       throw e;
     }
     return b;
-  }
-
-  serve(req, res) {
-    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
-    let entry = this.files.get(url);
-    if (!entry)
-      for (const [prefix, dir] of this.mounts)
-        if (url.startsWith(prefix)) {
-          const file = path.join(dir, url.slice(prefix.length));
-          if (file.startsWith(dir + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) entry = { file };
-        }
-    if (!entry) return res.writeHead(404).end('not found');
-    const type = entry.type ?? TYPES[path.extname(entry.file)] ?? 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type }).end(entry.text ?? fs.readFileSync(entry.file));
   }
 
   mount(file) {

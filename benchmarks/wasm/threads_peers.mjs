@@ -25,14 +25,13 @@
 // part works (exit status 1 when a contender did not run), measures nothing.
 
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { depsDir } from '../../test/e2e/common.mjs';
 import { kilnc, run as runTool } from '../lib/artifacts.mjs';
-import { chromiumMissing, launchChromium } from '../lib/browser.mjs';
+import { chromiumMissing, launchChromium, servePage } from '../lib/browser.mjs';
 import { ChildContender } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
@@ -96,33 +95,20 @@ async function alternate(contenders, { rounds, roundMs, warmupMs = 500 }) {
 
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin' };
-const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json' };
 const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln threads benchmark</title>
 ${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
 <script type="module" src="/page.mjs"></script>`;
 
 async function openIsolatedPage(mounts, threads) {
   const files = new Map([
-    ['/page.mjs', path.join(benchDir, 'browser/threads_page.mjs')],
-    ['/base_page.mjs', path.join(benchDir, 'browser/page.mjs')],
-    ['/lib/inputs.mjs', path.join(benchDir, 'lib/inputs.mjs')],
-    ['/lib/wasm_peak.mjs', path.join(benchDir, 'lib/wasm_peak.mjs')],
-    ['/lib/tfjs_runner.mjs', path.join(benchDir, 'lib/tfjs_runner.mjs')],
+    ['/', { text: PAGE, type: 'text/html' }],
+    ['/page.mjs', { file: path.join(benchDir, 'browser/threads_page.mjs') }],
+    ['/base_page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
+    ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
+    ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
+    ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
   ]);
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
-    if (url === '/') return res.writeHead(200, { ...ISOLATION, 'content-type': 'text/html' }).end(PAGE);
-    let file = files.get(url);
-    for (const [prefix, dir] of mounts)
-      if (!file && url.startsWith(prefix)) {
-        const f = path.join(dir, url.slice(prefix.length));
-        if (f.startsWith(dir + path.sep) && fs.existsSync(f) && fs.statSync(f).isFile()) file = f;
-      }
-    if (!file) return res.writeHead(404).end('not found');
-    res.writeHead(200, { ...ISOLATION, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const { server, origin } = await servePage(files, mounts, ISOLATION);
   const { context, dispose } = await launchChromium();
   const page = await context.newPage();
   // TF.js's threaded build starts hardwareConcurrency / 2 workers (at most 4)

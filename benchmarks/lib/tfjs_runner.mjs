@@ -3,8 +3,12 @@
 // control flow or dynamic shapes (then executeAsync()), and every output read
 // back to JS, as the other runtimes' results are.
 
-/** An async function running `graph` on `feeds` once. */
-export function graphRunner(tf, graph, feeds) {
+/**
+ * An async function running `graph` on `feeds` once. `readAsync`: read the
+ * outputs with data() instead of dataSync() (a GPU backend, whose dataSync
+ * blocks on a readback the page would otherwise await).
+ */
+export function graphRunner(tf, graph, feeds, { readAsync = false } = {}) {
   let useAsync = false;
   return async () => {
     let out;
@@ -18,7 +22,8 @@ export function graphRunner(tf, graph, feeds) {
     }
     if (useAsync) out = await graph.executeAsync(feeds);
     const outs = Array.isArray(out) ? out : [out];
-    for (const t of outs) t.dataSync();
+    if (readAsync) await Promise.all(outs.map((t) => t.data()));
+    else for (const t of outs) t.dataSync();
     tf.dispose(outs);
   };
 }

@@ -38,6 +38,7 @@ export class WebGpuBrowser {
       ['/', { text: PAGE, type: 'text/html' }],
       ['/page.mjs', { file: path.join(benchDir, 'vulkan/webgpu_page.mjs') }],
       ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
+      ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
     ]);
     ({ server: b.server, origin: b.origin } = await servePage(b.files, b.mounts));
     try {

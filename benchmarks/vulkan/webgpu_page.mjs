@@ -7,6 +7,7 @@
 // copies its outputs out.
 
 import { makeData, pinShape } from '/lib/inputs.mjs';
+import { graphRunner } from '/lib/tfjs_runner.mjs';
 
 const contenders = new Map();
 
@@ -41,22 +42,7 @@ window.bench = {
     const graph = await tf.loadGraphModel(url);
     const inputs = graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: pinShape(t.shape) }));
     const feeds = Object.fromEntries(inputs.map((t, i) => [t.name, tf.tensor(makeData(t.dtype, t.shape, i + 1), t.shape, t.dtype)]));
-    let useAsync = false;
-    const run = async () => {
-      let out;
-      if (!useAsync) {
-        try {
-          out = graph.execute(feeds);
-        } catch (e) {
-          if (!/executeAsync/.test(e.message)) throw e;
-          useAsync = true;
-        }
-      }
-      if (useAsync) out = await graph.executeAsync(feeds);
-      const outs = Array.isArray(out) ? out : [out];
-      await Promise.all(outs.map((t) => t.data()));
-      tf.dispose(outs);
-    };
+    const run = graphRunner(tf, graph, feeds, { readAsync: true });
     contenders.set(id, { run, dispose: () => (tf.dispose(Object.values(feeds)), graph.dispose()) });
     return { backend: tf.getBackend() };
   },

@@ -95,11 +95,19 @@ typedef struct kiln_vk_kernel {
   const kiln_vk_binding *bindings;
 } kiln_vk_kernel;
 
+/* How an input or output is stored on the device (kiln_vk_io.format). */
+#define KILN_VK_IO_BYTES 0u /* the caller's bytes, copied as they are */
+#define KILN_VK_IO_F32_AS_F16                                                                      \
+  1u /* the caller's float32 values, float16 on the device                                         \
+        (kilnc --fp16-storage): run converts them */
+
 /* A model input or output: a range of the arena. */
 typedef struct kiln_vk_io {
   const char *name;
   uint64_t offset; /* a multiple of KILN_VK_ALIGNMENT */
-  uint64_t size;   /* bytes, > 0 */
+  uint64_t size;   /* the caller's bytes, > 0 (a multiple of 4 for F32_AS_F16, whose
+                      arena range is then size / 2 bytes) */
+  uint32_t format; /* KILN_VK_IO_* */
 } kiln_vk_io;
 
 /* Optional device features a model may need (kiln_vk_model_desc.features).

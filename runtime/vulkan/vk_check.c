@@ -89,11 +89,20 @@ static kiln_status kiln_vk_check_io(const kiln_vk_io *io, uint32_t count, const 
   }
   for (uint32_t i = 0; i < count; ++i) {
     const char *name = io[i].name ? io[i].name : "(unnamed)";
+    if (io[i].format > KILN_VK_IO_F32_AS_F16 ||
+        (io[i].format == KILN_VK_IO_F32_AS_F16 && io[i].size % 4)) {
+      snprintf(msg, msg_size, "%s %u \"%s\": %s", what, i, name,
+               io[i].format > KILN_VK_IO_F32_AS_F16
+                   ? "unknown format"
+                   : "float32 stored as float16, but its size is not a multiple of 4 bytes");
+      return KILN_INVALID_ARGUMENT;
+    }
+    uint64_t device_size = io[i].format == KILN_VK_IO_F32_AS_F16 ? io[i].size / 2 : io[i].size;
     if (io[i].size == 0 || io[i].offset % KILN_VK_ALIGNMENT ||
-        !kiln_vk_in_range(io[i].offset, io[i].size, arena_size)) {
+        !kiln_vk_in_range(io[i].offset, device_size, arena_size)) {
       snprintf(msg, msg_size,
                "%s %u \"%s\": bytes [%llu, +%llu) %s (arena of %llu bytes, alignment %d)", what, i,
-               name, (unsigned long long)io[i].offset, (unsigned long long)io[i].size,
+               name, (unsigned long long)io[i].offset, (unsigned long long)device_size,
                io[i].size == 0                    ? "are empty"
                : io[i].offset % KILN_VK_ALIGNMENT ? "are not aligned"
                                                   : "are outside the arena",

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "vk_model.h"
+#include "vk_half.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,7 +329,7 @@ static VkResult kiln_vk_record(kiln_vk_model *m) {
   for (uint32_t i = 0; i < m->num_inputs; ++i) {
     VkBufferCopy copy = {.srcOffset = m->inputs[i].staging_offset,
                          .dstOffset = m->inputs[i].arena_offset,
-                         .size = m->inputs[i].size};
+                         .size = m->inputs[i].device_size};
     vk->vkCmdCopyBuffer(cb, m->staging.buffer, m->arena.buffer, 1, &copy);
   }
   const VkAccessFlags shader = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
@@ -349,7 +350,7 @@ static VkResult kiln_vk_record(kiln_vk_model *m) {
   for (uint32_t o = 0; o < m->num_outputs; ++o) {
     VkBufferCopy copy = {.srcOffset = m->outputs[o].arena_offset,
                          .dstOffset = m->outputs[o].staging_offset,
-                         .size = m->outputs[o].size};
+                         .size = m->outputs[o].device_size};
     vk->vkCmdCopyBuffer(cb, m->arena.buffer, m->staging.buffer, 1, &copy);
   }
   kiln_vk_barrier(vk, cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -363,8 +364,10 @@ static void kiln_vk_stage(kiln_vk_staged *out, const kiln_vk_io *io, uint32_t co
     snprintf(out[i].name, sizeof out[i].name, "%s", io[i].name ? io[i].name : "(unnamed)");
     out[i].arena_offset = io[i].offset;
     out[i].size = io[i].size;
+    out[i].half = io[i].format == KILN_VK_IO_F32_AS_F16;
+    out[i].device_size = out[i].half ? io[i].size / 2 : io[i].size;
     out[i].staging_offset = *offset;
-    *offset = kiln_vk_align_up(*offset + io[i].size, align);
+    *offset = kiln_vk_align_up(*offset + out[i].device_size, align);
   }
 }
 
@@ -486,8 +489,13 @@ kiln_status kiln_vk_build(const kiln_vk_model_desc *desc, kiln_vk_dev *dev, kiln
 VkResult kiln_vk_execute(kiln_vk_model *m, const void *const *inputs, void *const *outputs) {
   kiln_vk_dev *dev = m->dev;
   const kiln_vk_fns *vk = &dev->fns;
-  for (uint32_t i = 0; i < m->num_inputs; ++i)
-    memcpy(m->staging_map + m->inputs[i].staging_offset, inputs[i], m->inputs[i].size);
+  for (uint32_t i = 0; i < m->num_inputs; ++i) {
+    unsigned char *staged = m->staging_map + m->inputs[i].staging_offset;
+    if (m->inputs[i].half)
+      kiln_vk_f32_to_f16(staged, inputs[i], m->inputs[i].size / 4);
+    else
+      memcpy(staged, inputs[i], m->inputs[i].size);
+  }
   VkResult r = VK_SUCCESS;
   if (!m->staging.coherent && m->num_inputs)
     r = vk->vkFlushMappedMemoryRanges(dev->device, 1, &m->inputs_range);
@@ -504,8 +512,13 @@ VkResult kiln_vk_execute(kiln_vk_model *m, const void *const *inputs, void *cons
     r = vk->vkInvalidateMappedMemoryRanges(dev->device, 1, &m->outputs_range);
   if (r != VK_SUCCESS)
     return r;
-  for (uint32_t o = 0; o < m->num_outputs; ++o)
-    memcpy(outputs[o], m->staging_map + m->outputs[o].staging_offset, m->outputs[o].size);
+  for (uint32_t o = 0; o < m->num_outputs; ++o) {
+    const unsigned char *staged = m->staging_map + m->outputs[o].staging_offset;
+    if (m->outputs[o].half)
+      kiln_vk_f16_to_f32(outputs[o], staged, m->outputs[o].size / 4);
+    else
+      memcpy(outputs[o], staged, m->outputs[o].size);
+  }
   return VK_SUCCESS;
 }
 

@@ -17,7 +17,9 @@ typedef struct kiln_vk_staged {
   char name[64];
   uint64_t arena_offset;
   uint64_t staging_offset;
-  uint64_t size;
+  uint64_t size;        /* the caller's bytes */
+  uint64_t device_size; /* in the staging buffer and the arena */
+  uint32_t half;        /* KILN_VK_IO_F32_AS_F16: converted by run */
 } kiln_vk_staged;
 
 /* One buffer with its own memory. */

@@ -42,10 +42,10 @@ void test_model_init(test_model *m, uint32_t n) {
                                      .groups = {(n + 63) / 64, 1, 1},
                                      .num_bindings = 4,
                                      .bindings = m->bindings[k]};
-  m->inputs[0] = (kiln_vk_io){"x", x.offset, bytes};
-  m->inputs[1] = (kiln_vk_io){"y", y.offset, bytes};
-  m->outputs[0] = (kiln_vk_io){"o1", o1.offset, bytes};
-  m->outputs[1] = (kiln_vk_io){"o2", o2.offset, bytes};
+  m->inputs[0] = (kiln_vk_io){"x", x.offset, bytes, KILN_VK_IO_BYTES};
+  m->inputs[1] = (kiln_vk_io){"y", y.offset, bytes, KILN_VK_IO_BYTES};
+  m->outputs[0] = (kiln_vk_io){"o1", o1.offset, bytes, KILN_VK_IO_BYTES};
+  m->outputs[1] = (kiln_vk_io){"o2", o2.offset, bytes, KILN_VK_IO_BYTES};
   m->desc = (kiln_vk_model_desc){.name = "fma3",
                                  .num_kernels = 3,
                                  .kernels = m->kernels,

@@ -25,6 +25,7 @@ void test_missing_feature(void);                           /* vulkan_app_device_
 void test_device_lost(void);                               /* vulkan_app_device_test.c */
 void test_bad_arguments(void);                             /* vulkan_bad_args_test.c */
 void test_fp16_storage(const uint32_t *code, size_t size); /* vulkan_fp16_test.c */
+void test_half_conversions(void);                          /* vulkan_fp16_test.c */
 
 static void test_chain(void) {
   test_model m;
@@ -224,6 +225,7 @@ int main(int argc, char **argv) {
     test_device_lost();
     test_bad_arguments();
     test_fp16_storage(fma16, fma16_size);
+    test_half_conversions();
   }
   printf("%s: %d failure%s\n", mode, g_failures, g_failures == 1 ? "" : "s");
   return g_failures ? 1 : 0;

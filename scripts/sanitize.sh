@@ -6,7 +6,7 @@
 # sanitizer report stops that program with a non-zero status, so it fails
 # its suite.
 #
-#   scripts/sanitize.sh [--quick | --full] [--no-build] [--no-setup]
+#   scripts/sanitize.sh [--quick | --full | --tsan] [--no-build] [--no-setup]
 #
 # --quick is what scripts/test.sh runs: only kiln-opt is built (about 40 steps,
 # no Halide), and it runs the lit suites that use kiln-opt alone
@@ -23,6 +23,14 @@
 # ASan+UBSan), run and compared with their oracle (sweep.mjs --sanitize).
 # Far longer than the test suite's budget: a command of its own; the time
 # of the last full run is in README.md's Reliability section.
+# --tsan runs only the threading test under ThreadSanitizer, with the normal
+# build's kilnc (KILN_BUILD_DIR, default build/; no build-asan/): BlazeFace
+# front compiled with --cpu-features=sse41-tsan (kernels, Halide's runtime
+# and thread pool, Kiln's runtime and host C instrumented), two contexts of
+# two threads each run from two threads at once, one context from two
+# threads refused as busy, and a negative control (two contexts sharing an
+# arena) that TSan must report (test/e2e/native/threads_test.c). About 30 s;
+# --full runs it too, inside the e2e suite.
 # --no-build uses build-asan/ as it is. Ends with one summary line with each
 # suite's time. KILN_ASAN_BUILD_DIR overrides build-asan/, KILN_JOBS the two
 # build jobs.
@@ -34,19 +42,37 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${KILN_ASAN_BUILD_DIR:-$root/build-asan}
-quick=0 do_build=1 do_setup=1
+quick=0 tsan=0 do_build=1 do_setup=1
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --full) quick=0 ;;
+    --tsan) tsan=1 ;;
     --no-build) do_build=0 ;;
     --no-setup) do_setup=0 ;;
-    *) echo "sanitize: unknown argument '$arg' (--quick, --full, --no-build, --no-setup)" >&2; exit 2 ;;
+    *) echo "sanitize: unknown argument '$arg' (--quick, --full, --tsan, --no-build, --no-setup)" >&2; exit 2 ;;
   esac
 done
 
 if ((do_setup)); then
   bash "$root/scripts/setup.sh" || { echo "sanitize: set-up failed"; exit 1; }
+fi
+if ((tsan)); then
+  # The test itself checks that the TSan runtime is installed, that the run
+  # is clean and that the negative control's race is reported.
+  # A renamed test would match nothing and pass: one test must have run.
+  t0=$SECONDS log=$(mktemp)
+  KILN_BUILD_DIR=${KILN_BUILD_DIR:-$root/build} node --test --test-name-pattern='ThreadSanitizer' \
+    "$root/test/e2e/runtime.test.mjs" | tee "$log"
+  rc=${PIPESTATUS[0]}
+  grep -q '^# pass 1$' "$log" || { echo "sanitize: no ThreadSanitizer test ran"; rc=1; }
+  rm -f "$log"
+  if ((rc == 0)); then
+    echo "SANITIZED TESTS PASSED  tsan: pass ($((SECONDS - t0)) s)"
+    exit 0
+  fi
+  echo "SANITIZED TESTS FAILED  tsan: FAIL ($((SECONDS - t0)) s)"
+  exit 1
 fi
 start=$SECONDS
 if ((do_build)); then

@@ -396,4 +396,72 @@ for (const op of ['StatelessWhile', 'While'])
     g.output(`${loop}:3`);
   });
 
+// ---- control flow (TF1: Switch/Merge conds, Enter ... Exit loop frames, as
+// tf.compat.v1 graphs converted by tensorflowjs_converter hold them)
+const enter = (g, x, frame, isConstant = false) =>
+  g.node('Enter', [x], { frame_name: A.s(frame), is_constant: A.b(isConstant), parallel_iterations: A.i(10) },
+    { name: `${frame}/Enter_${x}` });
+// A TF1 while loop: vars [name, tensor] enter, cond(g, merged) gives the
+// predicate, body(g, current) the next values; returns the Exits.
+const tf1While = (g, frame, vars, invariants, cond, body) => {
+  const merges = vars.map(([n, t]) => g.node('Merge', [enter(g, t, frame), `${frame}/NextIteration_${n}`], { N: A.i(2) },
+    { name: `${frame}/Merge_${n}` }));
+  const inv = invariants.map((t) => enter(g, t, frame, true));
+  const pred = g.node('LoopCond', [cond(g, merges, inv)], {}, { name: `${frame}/LoopCond`, dtype: 'bool' });
+  const switches = vars.map(([n], k) => g.node('Switch', [merges[k], pred], {}, { name: `${frame}/Switch_${n}` }));
+  const current = vars.map(([n], k) => g.node('Identity', [`${switches[k]}:1`], {}, { name: `${frame}/Identity_${n}` }));
+  const next = body(g, current, inv);
+  vars.forEach(([n], k) => g.node('NextIteration', [next[k]], {}, { name: `${frame}/NextIteration_${n}` }));
+  return vars.map(([n], k) => g.node('Exit', [switches[k]], {}, { name: `${frame}/Exit_${n}` }));
+};
+// i < n runs the body n times (x = sin(x) + x), as the TF2 While case does.
+add('Enter_while_counter', 'Enter', (g) => {
+  const exits = tf1While(g, 'loop', [['i', g.int('i0', 0)], ['x', g.input('x', [2, 3], 'float32', { range: [-2, 2] })]],
+    [g.int('n', 3)],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, x]) => [g.node('AddV2', [i, g.int('one', 1)]), g.node('AddV2', [g.node('Sin', [x]), x])]);
+  g.output(exits[1]);
+  g.output(exits[0]);
+});
+// An invariant (is_constant Enter) read by the body: x = 0.5 * x + y, 4 times.
+add('LoopCond_while_invariant', 'LoopCond', (g) => {
+  const exits = tf1While(g, 'acc', [['i', g.int('i0', 0)], ['x', g.input('x', [3], 'float32', { range: [-2, 2] })]],
+    [g.int('n', 4), g.input('y', [3], 'float32', { range: [-2, 2] })],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, x], [, y]) => [g.node('AddV2', [i, g.int('one', 1)]),
+      g.node('AddV2', [g.node('Mul', [x, g.floats('half', [0.5], [])]), y])]);
+  g.output(exits[1]);
+});
+// A cond inside the body, on the counter (known each iteration): even i adds
+// 1, odd i doubles.
+add('NextIteration_cond_in_loop', 'NextIteration', (g) => {
+  const exits = tf1While(g, 'alt', [['i', g.int('i0', 0)], ['x', g.input('x', [4], 'float32', { range: [-2, 2] })]],
+    [g.int('n', 5)],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, x]) => {
+      const even = g.node('Equal', [g.node('FloorMod', [i, g.int('two', 2)]), g.int('zero', 0)], {}, { dtype: 'bool' });
+      const sw = g.node('Switch', [x, even], {}, { name: 'alt/cond/Switch' });
+      const merged = g.node('Merge', [g.node('Mul', [`${sw}:0`, g.floats('two_f', [2], [])]),
+        g.node('AddV2', [`${sw}:1`, g.floats('one_f', [1], [])])], { N: A.i(2) }, { name: 'alt/cond/Merge' });
+      return [g.node('AddV2', [i, g.int('one', 1)]), merged];
+    });
+  g.output(exits[1]);
+});
+// A condition on the data: TF.js runs it, Kiln refuses it naming LoopCond.
+add('Exit_while_data_dependent', 'Exit', (g) => {
+  const exits = tf1While(g, 'grow', [['x', g.input('x', [3], 'float32', { range: [0.5, 1] })]], [],
+    (g, [x]) => g.node('Less', [g.node('Sum', [x, g.ints('axes', [0])], { keep_dims: A.b(false) }), g.floats('limit', [20], [])],
+      {}, { dtype: 'bool' }),
+    (g, [x]) => [g.node('Mul', [x, g.floats('two', [2], [])])]);
+  g.output(exits[0]);
+});
+// tf.compat.v1.cond: Switch on the data, each branch on one side, Merge.
+const tf1Cond = (g, pred) => {
+  const sw = g.node('Switch', [g.input('x', [2, 3], 'float32', { range: [-3, 3] }), pred], {}, { name: 'cond/Switch' });
+  return g.node('Merge', [g.node('Neg', [`${sw}:0`]), g.node('Relu', [`${sw}:1`])], { N: A.i(2) }, { name: 'cond/Merge' });
+};
+for (const value of [true, false])
+  add(`Switch_runtime_${value}`, 'Switch', (g) => g.output(tf1Cond(g, g.input('c', [], 'bool', { values: [value] }))));
+add('Merge_constant', 'Merge', (g) => g.output(tf1Cond(g, g.constant('c', 'bool', [], [false]))));
+
 export default cases;

@@ -44,7 +44,9 @@ GraphImporter::GraphImporter(MLIRContext &context, const TfjsModel &model,
 
 ValueEntry *GraphImporter::lookup(llvm::StringRef tensor) {
   auto it = values_.find(tensor);
-  return it == values_.end() ? nullptr : &it->second;
+  if (it != values_.end())
+    return &it->second;
+  return deadNodes_.contains(nodeOf(tensor)) ? &deadEntry_ : nullptr;
 }
 
 void GraphImporter::define(llvm::StringRef tensor, ValueEntry entry) {
@@ -150,10 +152,21 @@ llvm::Error GraphImporter::importNode(const TfNode &node) {
   if (n < info->minInputs || (info->maxInputs >= 0 && n > info->maxInputs))
     return makeError(describeNode(node) + ": has " + llvm::Twine(n) + " inputs, expected " +
                      expectedInputs(*info));
-  for (const std::string &input : node.inputs)
-    if (!lookup(input))
+  // The outputs depend on every Switch any input depends on.
+  const Guard *guard = nullptr;
+  for (const std::string &input : node.inputs) {
+    ValueEntry *e = lookup(input);
+    if (!e)
       return makeError(describeNode(node) + ": reads '" + input + "', an output that node '" +
                        nodeOf(input) + "' does not have");
+    if (e->dead && node.op != "Merge") {
+      markDead(node.name);
+      return llvm::Error::success();
+    }
+    if (!guard || e->guard.size() > guard->size())
+      guard = &e->guard;
+  }
+  Guard inherited = guard && node.op != "Merge" && node.op != "Switch" ? *guard : Guard();
   OpContext ctx(*this, node, NameLoc::get(builder_.getStringAttr(node.name)));
   llvm::Error convertErr = info->convert(ctx);
   // A malformed attribute is the cause of whatever else went wrong.
@@ -165,6 +178,10 @@ llvm::Error GraphImporter::importNode(const TfNode &node) {
     return makeError(describeNode(node) + ": " + llvm::toString(std::move(convertErr)));
   if (!lookup(node.name + ":0"))
     return makeError(describeNode(node) + ": internal error: the converter defined no output");
+  if (!inherited.empty())
+    for (int i = 0; ValueEntry *out = lookup(node.name + ":" + std::to_string(i)); ++i)
+      if (out->guard.size() < inherited.size())
+        out->guard = inherited;
   return llvm::Error::success();
 }
 
@@ -175,6 +192,9 @@ llvm::Error GraphImporter::finishFunction() {
     if (!entry)
       return makeError("output '" + out.kilnName + "': node '" + nodeOf(out.tensor) +
                        "' has no output '" + out.tensor + "'");
+    if (entry->dead)
+      return makeError("output '" + out.kilnName + "' is on the untaken side of a TF1 Switch: " +
+                       "the model computes no value for it");
     results.push_back(materialize(*entry, out.tensor));
   }
   builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
@@ -210,9 +230,25 @@ llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(builder_.getUnknownLoc());
   if (llvm::Error err = createFunction(*module))
     return std::move(err);
-  for (size_t i : order_)
-    if (llvm::Error err = importNode(model_.nodes[i]))
+  std::vector<bool> frameDone(frames_.size(), false);
+  for (size_t i : order_) {
+    int f = frameOf_[i];
+    if (f < 0) {
+      if (llvm::Error err = importNode(model_.nodes[i]))
+        return std::move(err);
+      continue;
+    }
+    // A frame runs at its first Exit, which follows every other member.
+    if (frameDone[f] || model_.nodes[i].op != "Exit")
+      continue;
+    frameDone[f] = true;
+    std::vector<size_t> members;
+    for (size_t k : order_)
+      if (frameOf_[k] == f)
+        members.push_back(k);
+    if (llvm::Error err = runTf1Frame(*this, model_.nodes, frames_[f], members))
       return std::move(err);
+  }
   if (llvm::Error err = finishFunction())
     return std::move(err);
   eraseDeadOps(func_);
@@ -305,8 +341,18 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
                      "inputs: " +
                      joinList(strayPlaceholders));
 
+  auto frames = findTf1Frames(nodes, nodeIndex_, needed);
+  if (!frames)
+    return frames.takeError();
+  frames_ = std::move(*frames);
+  frameOf_.assign(nodes.size(), -1);
+  for (size_t f = 0; f < frames_.size(); ++f)
+    for (size_t m : frames_[f].members)
+      frameOf_[m] = f;
+
   // Kahn's algorithm, taking the earliest node in file order first so that
-  // the IR follows the model's own order where it can.
+  // the IR follows the model's own order where it can. A TF1 loop's back
+  // edges are left out, and its Exits wait for the rest of its frame.
   std::vector<int> pending(nodes.size(), 0);
   std::vector<std::vector<size_t>> consumers(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -314,10 +360,19 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
       continue;
     for (const std::string &input : nodes[i].inputs) {
       size_t p = nodeIndex_.lookup(nodeOf(input));
+      if (isBackEdge(nodes[p], nodes[i]))
+        continue;
       consumers[p].push_back(i);
       ++pending[i];
     }
   }
+  for (const Tf1Frame &frame : frames_)
+    for (size_t exit : frame.exits)
+      for (size_t m : frame.members)
+        if (nodes[m].op != "Exit") {
+          consumers[m].push_back(exit);
+          ++pending[exit];
+        }
   std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
   size_t total = 0;
   for (size_t i = 0; i < nodes.size(); ++i)
@@ -338,7 +393,7 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
     for (size_t i = 0; i < nodes.size(); ++i)
       if (needed[i] && pending[i] > 0)
         return makeError("the graph has a cycle through " + describeNode(nodes[i]) +
-                         " (loops are control flow, which Kiln does not import)");
+                         " outside a TF1 loop frame");
   }
   return llvm::Error::success();
 }

@@ -18,20 +18,30 @@
 
 #include "compiler/import/tfjs/Literal.h"
 #include "compiler/import/tfjs/ModelJson.h"
+#include "compiler/import/tfjs/Tf1Frames.h"
 #include "compiler/import/tfjs/TfjsImporter.h"
 #include "compiler/import/tfjs/Weights.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <optional>
 
 namespace kiln::tfjs_import {
 
+/// The TF1 Switch outputs a tensor depends on, outermost first: (the
+/// predicate tensor, the side taken). Only Switches whose predicate is known
+/// at run time alone leave a mark: both their sides are computed and the
+/// Merge that joins them selects (ops/Tf1ControlFlow.cpp).
+using Guard = std::vector<std::pair<std::string, bool>>;
+
 struct ValueEntry {
   mlir::Value value;              // set once materialised or computed
   std::optional<Literal> literal; // set when the contents are known
   std::string origin;             // the weight it came from, to name its blob
+  bool dead = false;              // the untaken side of a TF1 Switch, or fed by one
+  Guard guard = {};               // see Guard
 };
 
 /// One end of the model's interface.
@@ -50,8 +60,15 @@ public:
   /// Builds the module. Errors are one line, without the file name.
   llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> run();
 
+  /// The entry of a tensor ("node:index"), or null; every output of a dead
+  /// node is the one dead entry.
   ValueEntry *lookup(llvm::StringRef tensor);
   void define(llvm::StringRef tensor, ValueEntry entry);
+  /// Every output of `node` is dead (TF.js never runs a node one of whose
+  /// inputs is the untaken side of a Switch).
+  void markDead(llvm::StringRef node) { deadNodes_.insert(node); }
+  /// Converts one node (a renamed copy inside a TF1 loop frame, too).
+  llvm::Error importNode(const TfNode &node);
   /// The MLIR value of an entry, creating its tosa.const if needed.
   mlir::Value materialize(ValueEntry &entry, llvm::StringRef tensor);
   /// A tosa.const holding `literal`: inline for splats and a few elements, a
@@ -70,7 +87,6 @@ private:
   llvm::Error resolveOutputs();
   llvm::Error selectAndOrderNodes();
   llvm::Error createFunction(mlir::ModuleOp module);
-  llvm::Error importNode(const TfNode &node);
   llvm::Error importConst(const TfNode &node);
   llvm::Error finishFunction();
 
@@ -85,6 +101,10 @@ private:
   std::vector<size_t> order_; // nodes to convert, topologically sorted
   llvm::StringMap<ValueEntry> values_;
   llvm::StringMap<mlir::Value> derived_;
+  llvm::StringSet<> deadNodes_;
+  ValueEntry deadEntry_{mlir::Value(), std::nullopt, "", true, {}};
+  std::vector<Tf1Frame> frames_; // TF1 while loops (Tf1Frames.h)
+  std::vector<int> frameOf_;     // node -> index in frames_, or -1
 };
 
 /// "node 'name' (op X)", the way every node-level error names its node.

@@ -27,6 +27,7 @@ const OpTable &tfjsOpTable() {
     registerReduceOps(t);
     registerScanOps(t);
     registerControlFlowOps(t);
+    registerTf1ControlFlowOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

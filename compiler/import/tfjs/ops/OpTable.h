@@ -78,6 +78,8 @@ void registerCompareOps(OpTable &table);   // Equal, Less, ..., LogicalAnd, Sele
 
 // If, StatelessIf, While, StatelessWhile: bodies from the model's library.
 void registerControlFlowOps(OpTable &table);
+// Switch, Merge, Enter, Exit, NextIteration, LoopCond (TF1 conds and loops).
+void registerTf1ControlFlowOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

@@ -154,6 +154,7 @@ const EmitterTable &emitterTable() {
     registerElementwiseEmitters(t);
     registerDataMovementEmitters(t);
     registerResizeEmitters(t);
+    registerQuantizedEmitters(t); // after Conv and MatMul: it wraps them
     return t;
   }();
   return table;

@@ -117,6 +117,8 @@ void registerReduceEmitters(EmitterTable &table);
 void registerElementwiseEmitters(EmitterTable &table);
 void registerDataMovementEmitters(EmitterTable &table);
 void registerResizeEmitters(EmitterTable &table);
+/// Integer conv2d/matmul (wrapping the float ones) and Kiln's tosa.custom ops.
+void registerQuantizedEmitters(EmitterTable &table);
 
 /// All emitters, built once.
 const EmitterTable &emitterTable();

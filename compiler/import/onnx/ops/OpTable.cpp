@@ -25,6 +25,7 @@ const OpTable &onnxOpTable() {
     registerSignalOps(t);
     registerScatterOps(t);
     registerTopKOps(t);
+    registerQuantizedOps(t);
     registerRecurrentOps(t);
     registerControlFlowOps(t);
     return t;

@@ -65,6 +65,7 @@ void registerLogicOps(OpTable &table);         // And, Or, Xor, LessOrEqual, Bit
 void registerSignalOps(OpTable &table);        // Hann/Hamming/BlackmanWindow, MelWeightMatrix
 void registerScatterOps(OpTable &table);       // GatherND, ScatterND, ScatterElements, Scatter
 void registerTopKOps(OpTable &table);          // TopK
+void registerQuantizedOps(OpTable &table);     // QuantizeLinear, QLinearConv, MatMulInteger, ...
 void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
 void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 

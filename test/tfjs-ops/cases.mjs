@@ -359,6 +359,24 @@ add('NonMaxSuppressionV4', 'NonMaxSuppressionV4', (g) => {
   g.output(n);
   g.output(`${n}:1`);
 });
+// Fixed scores: ties (boxes 0 and 3 at 0.9: the lower index first), a
+// suppressed box (1 overlaps 0), one under the score threshold (5), an empty
+// box (4: IoU 0 with every box), and fewer survivors than max (padding).
+const nmsFixed = (g, max, iou = 0.5) => [
+  g.constant('boxes', 'float32', [6, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 2, 2, 3, 3, 10, 10, 11, 11, 0, 0, 0, 1, 1.1, 0, 0, 1]),
+  g.input('scores', [6], 'float32', { values: [0.9, 0.8, 0.3, 0.9, 0.95, 0.1] }),
+  g.int('max', max), g.constant('iou', 'float32', [], [iou]), g.constant('thr', 'float32', [], [0.2])];
+for (const [k, max, iou] of [['ties_padded', 6, 0.5], ['iou_zero', 4, 0]])
+  add(`NonMaxSuppressionV4_${k}`, 'NonMaxSuppressionV4', (g) => {
+    const n = g.node('NonMaxSuppressionV4', nmsFixed(g, max, iou), { pad_to_max_output_size: A.b(true) }, { dtype: 'int32' });
+    g.output(n);
+    g.output(`${n}:1`);
+  });
+add('NonMaxSuppressionV4_unpadded', 'NonMaxSuppressionV4', (g) => {
+  const n = g.node('NonMaxSuppressionV4', nmsInputs(g), { pad_to_max_output_size: A.b(false) }, { dtype: 'int32' });
+  g.output(n);
+  g.output(`${n}:1`);
+});
 add('NonMaxSuppressionV5', 'NonMaxSuppressionV5', (g) => {
   const n = g.node('NonMaxSuppressionV5', [...nmsInputs(g), g.constant('sigma', 'float32', [], [0])], {}, { dtype: 'int32' });
   g.output(n);

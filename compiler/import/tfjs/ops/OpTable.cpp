@@ -28,6 +28,7 @@ const OpTable &tfjsOpTable() {
     registerScanOps(t);
     registerControlFlowOps(t);
     registerTf1ControlFlowOps(t);
+    registerNmsOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

@@ -80,6 +80,8 @@ void registerCompareOps(OpTable &table);   // Equal, Less, ..., LogicalAnd, Sele
 void registerControlFlowOps(OpTable &table);
 // Switch, Merge, Enter, Exit, NextIteration, LoopCond (TF1 conds and loops).
 void registerTf1ControlFlowOps(OpTable &table);
+// NonMaxSuppressionV4 with pad_to_max_output_size.
+void registerNmsOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

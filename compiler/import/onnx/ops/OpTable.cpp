@@ -18,6 +18,7 @@ const OpTable &onnxOpTable() {
     registerShapeOps(t);
     registerReduceOps(t);
     registerResizeOps(t);
+    registerGridSampleOps(t);
     registerMathOps(t);
     registerLogicOps(t);
     registerLossOps(t);

@@ -29,6 +29,8 @@ const OpTable &onnxOpTable() {
     registerQuantizedOps(t);
     registerRecurrentOps(t);
     registerControlFlowOps(t);
+    registerCumSumOps(t);
+    registerEinsumOps(t);
     return t;
   }();
   return table;

@@ -69,6 +69,8 @@ void registerTopKOps(OpTable &table);          // TopK
 void registerQuantizedOps(OpTable &table);     // QuantizeLinear, QLinearConv, MatMulInteger, ...
 void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
 void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
+void registerCumSumOps(OpTable &table);        // CumSum
+void registerEinsumOps(OpTable &table);        // Einsum
 
 } // namespace kiln::onnx_import
 

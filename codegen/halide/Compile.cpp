@@ -51,7 +51,7 @@ static llvm::Error scanUndefinedSymbols(llvm::StringRef path, CompiledKernelInfo
 static llvm::Expected<ScheduleRecord>
 emitAndCompile(KernelOp kernel, const ScheduleRecord &record, const Halide::Target &target,
                llvm::StringRef functionName, llvm::StringRef objectPath,
-               const std::string &headerPath, KernelScratch &scratch) {
+               const CompileOptions &options, KernelScratch &scratch) {
   // The autoschedulers and the lowering of their schedules print progress
   // and advice on stderr; errors come back as exceptions.
   std::optional<QuietStderr> quiet;
@@ -69,8 +69,10 @@ emitAndCompile(KernelOp kernel, const ScheduleRecord &record, const Halide::Targ
         emitted->pipeline.compile_to_module(emitted->arguments(), functionName.str(), target);
     std::map<Halide::OutputFileType, std::string> outputs = {
         {Halide::OutputFileType::object, objectPath.str()}};
-    if (!headerPath.empty())
-      outputs[Halide::OutputFileType::c_header] = headerPath;
+    if (!options.headerPath.empty())
+      outputs[Halide::OutputFileType::c_header] = options.headerPath;
+    if (!options.bitcodePath.empty())
+      outputs[Halide::OutputFileType::bitcode] = options.bitcodePath;
     module.compile(outputs);
     scratch = findScratch(module);
   } catch (const Halide::Error &e) {
@@ -101,16 +103,16 @@ compileKernelObject(KernelOp kernel, llvm::StringRef functionName, llvm::StringR
   auto record = requireSchedule(kernel);
   if (!record)
     return record.takeError();
-  auto applied = emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath,
-                                options.headerPath, info.scratch);
+  auto applied = emitAndCompile(kernel, *record, *halideTarget, functionName, objectPath, options,
+                                info.scratch);
   if (!applied && record->mode != ScheduleMode::Template && options.fallbackToTemplate) {
     // The record carries the template's knobs for this case (the schedules
     // phase put them there): codegen applies records, it never picks one.
     info.fallbackReason = reasonOf(applied.takeError(), kernel.getKernelName());
     ScheduleRecord fallback = *record;
     fallback.mode = ScheduleMode::Template;
-    applied = emitAndCompile(kernel, fallback, *halideTarget, functionName, objectPath,
-                             options.headerPath, info.scratch);
+    applied = emitAndCompile(kernel, fallback, *halideTarget, functionName, objectPath, options,
+                             info.scratch);
   }
   if (!applied)
     return applied.takeError();

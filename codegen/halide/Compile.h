@@ -23,6 +23,10 @@ namespace kiln::codegen {
 struct CompileOptions {
   /// Also write a C header declaring the function (optional).
   std::string headerPath;
+  /// Also write the kernel's LLVM bitcode (LLVM 14's, from the same
+  /// lowering), for a later pass over it (optional; targets/wasm's relaxed
+  /// SIMD module).
+  std::string bitcodePath;
   /// When an autoscheduler's schedule fails to compile (a Halide 14 bug we
   /// have no workaround for), compile the kernel with the template knobs its
   /// record carries instead: CompiledKernelInfo::fallbackReason says why.

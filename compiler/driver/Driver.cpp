@@ -118,6 +118,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.externalWeights = options.externalWeights;
   targetOptions.wasmFallback = options.wasmFallback;
   targetOptions.wasmThreads = options.wasmThreads;
+  targetOptions.wasmRelaxedSimd = options.wasmRelaxedSimd;
   targetOptions.kernelChecks = options.kernelChecks;
   targetOptions.inputImage = options.inputImage;
   targetOptions.normalize = options.normalize;

@@ -52,6 +52,8 @@ struct TargetOptions {
   bool wasmFallback = true;
   /// wasm: also build NAME.threads.wasm (parallel loops on workers).
   bool wasmThreads = false;
+  /// wasm: also build the relaxed SIMD modules (f32x4.relaxed_madd).
+  bool wasmRelaxedSimd = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
   /// wasm: --input-image=NAME:rgba8 and its --normalize, --fit, --resize, as

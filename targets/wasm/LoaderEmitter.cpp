@@ -19,6 +19,10 @@ std::string simdWasmFile(llvm::StringRef model) { return (model + ".wasm").str()
 std::string fallbackWasmFile(llvm::StringRef model) { return (model + ".nosimd.wasm").str(); }
 std::string weightsFile(llvm::StringRef model) { return (model + ".weights.bin").str(); }
 std::string threadsWasmFile(llvm::StringRef model) { return (model + ".threads.wasm").str(); }
+std::string relaxedWasmFile(llvm::StringRef model) { return (model + ".relaxed.wasm").str(); }
+std::string relaxedThreadsWasmFile(llvm::StringRef model) {
+  return (model + ".relaxed.threads.wasm").str();
+}
 std::string workerFile(llvm::StringRef model) { return (model + ".worker.mjs").str(); }
 
 /// Each worker's stack. Halide puts a parallel task's small intermediates
@@ -153,6 +157,8 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
   if (options.threads)
     threads = llvm::json::Object{
         {"file", threadsWasmFile(m)},
+        {"relaxedFile", options.relaxed ? llvm::json::Value(relaxedThreadsWasmFile(m))
+                                        : llvm::json::Value(nullptr)},
         {"worker", workerFile(m)},
         {"initialPages", int64_t(options.threads->initialPages)},
         {"maximumPages", int64_t(kThreadsMaxPages)},
@@ -176,7 +182,11 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
   llvm::json::Object model{
       {"name", m},
       {"files",
-       llvm::json::Object{{"simd", simdWasmFile(m)}, {"fallback", fallback}, {"weights", weights}}},
+       llvm::json::Object{{"simd", simdWasmFile(m)},
+                          {"relaxed", options.relaxed ? llvm::json::Value(relaxedWasmFile(m))
+                                                      : llvm::json::Value(nullptr)},
+                          {"fallback", fallback},
+                          {"weights", weights}}},
       {"threads", std::move(threads)},
       {"image", std::move(image)},
       {"inputs", tensorsJson(plan.inputs)},
@@ -195,7 +205,8 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
 
   std::string text =
       stripComments(keepSections(kLoaderTemplate, {{"THREADS", options.threads != nullptr},
-                                                   {"IMAGE", options.image != nullptr}}));
+                                                   {"IMAGE", options.image != nullptr},
+                                                   {"RELAXED", options.relaxed}}));
   auto replace = [&](llvm::StringRef marker, llvm::StringRef with) {
     size_t at = text.find(marker.str());
     assert(at != std::string::npos && "marker missing from the loader template");

@@ -29,6 +29,8 @@ struct LoaderOptions {
   bool fallback = true;
   /// Null without --threads.
   const ThreadsInfo *threads = nullptr;
+  /// --relaxed-simd: NAME.relaxed.wasm (and NAME.relaxed.threads.wasm) exist.
+  bool relaxed = false;
   /// Null without --input-image.
   const ImageAdapterPlan *image = nullptr;
 };
@@ -50,6 +52,9 @@ std::string simdWasmFile(llvm::StringRef model);
 std::string fallbackWasmFile(llvm::StringRef model);
 std::string weightsFile(llvm::StringRef model);
 std::string threadsWasmFile(llvm::StringRef model);
+/// With --relaxed-simd: the SIMD and threaded modules with relaxed_madd.
+std::string relaxedWasmFile(llvm::StringRef model);
+std::string relaxedThreadsWasmFile(llvm::StringRef model);
 std::string workerFile(llvm::StringRef model);
 
 } // namespace kiln::wasm

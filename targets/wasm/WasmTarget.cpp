@@ -8,6 +8,7 @@
 #include "targets/host/HostEmitter.h"
 #include "targets/host/HostPlan.h"
 #include "targets/wasm/LoaderEmitter.h"
+#include "targets/wasm/RelaxedSimd.h"
 #include "targets/wasm/SizeReport.h"
 #include "targets/wasm/WasmBinary.h"
 #include "targets/wasm/WasmLink.h"
@@ -42,10 +43,9 @@ static const char *flavourName(Flavour f) {
   return f == Flavour::Simd ? "simd" : f == Flavour::NoSimd ? "nosimd" : "threads";
 }
 
-static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
-                                                  const WasmTargetOptions &options,
-                                                  const toolchain::TempDir &tmp, Flavour flavour,
-                                                  const std::string &wasmPath) {
+static llvm::Expected<host::HostPlan>
+buildModule(mlir::ModuleOp module, const WasmTargetOptions &options, const toolchain::TempDir &tmp,
+            Flavour flavour, const std::string &wasmPath, const std::string &relaxedPath = "") {
   bool simd = flavour != Flavour::NoSimd;
   std::string runtimeTarget = flavour == Flavour::Simd     ? kWasmSimdHalideTarget
                               : flavour == Flavour::NoSimd ? kWasmHalideTarget
@@ -80,9 +80,13 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
   in.threads = flavour == Flavour::Threads;
   in.externalWeights = options.externalWeights;
   codegen::CompileOptions compileOptions;
+  // The relaxed twin: the same lowering's bitcode, rewritten (RelaxedSimd.h).
+  std::vector<std::string> relaxedObjects;
   KernelProgress progress(options.progress, plan->kernels.size(), flavourName(flavour));
   for (unsigned k = 0; k < plan->kernels.size(); ++k) {
     std::string object = dir + "/" + plan->functionName(k) + ".o";
+    std::string bitcode = dir + "/" + plan->functionName(k) + ".bc";
+    compileOptions.bitcodePath = relaxedPath.empty() ? "" : bitcode;
     auto compiled = codegen::compileKernelObject(plan->kernels[k], plan->functionName(k),
                                                  halideTarget, object, compileOptions);
     if (!compiled)
@@ -98,6 +102,14 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     progress.done(k, kernel, codegen::scheduleLabel(*compiled, options.scheduleMode),
                   compiled->seconds);
     in.kernelObjects.push_back(object);
+    if (!relaxedPath.empty()) {
+      std::string relaxed = dir + "/" + plan->functionName(k) + ".relaxed.o";
+      auto fused = wasm::compileRelaxedKernel(
+          bitcode, dir + "/" + plan->functionName(k) + ".relaxed.bc", relaxed);
+      if (!fused)
+        return fused.takeError();
+      relaxedObjects.push_back(relaxed);
+    }
   }
   progress.finish();
   if (adapter) {
@@ -111,6 +123,14 @@ static llvm::Expected<host::HostPlan> buildModule(mlir::ModuleOp module,
     return std::move(err);
   if (auto err = wasm::linkModule(in, dir, wasmPath))
     return std::move(err);
+  if (!relaxedPath.empty()) {
+    in.kernelObjects = relaxedObjects;
+    std::string relaxedDir = dir + "/relaxed";
+    if (auto ec = llvm::sys::fs::create_directories(relaxedDir))
+      return error("cannot create '" + relaxedDir + "': " + ec.message());
+    if (auto err = wasm::linkModule(in, relaxedDir, relaxedPath))
+      return std::move(err);
+  }
   plan->kernels.clear();
   return plan;
 }
@@ -180,7 +200,13 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (!tmp)
     return tmp.takeError();
   std::vector<std::string> published = {wasm::simdWasmFile(name)};
-  auto plan = buildModule(simdModule, options, *tmp, Flavour::Simd, tmp->file(published.back()));
+  std::string relaxedPath;
+  if (options.relaxedSimd) {
+    published.push_back(wasm::relaxedWasmFile(name));
+    relaxedPath = tmp->file(published.back());
+  }
+  auto plan = buildModule(simdModule, options, *tmp, Flavour::Simd, tmp->file(published.front()),
+                          relaxedPath);
   if (!plan)
     return plan.takeError();
   if (options.fallback) {
@@ -201,18 +227,28 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.threads) {
     published.push_back(wasm::threadsWasmFile(name));
     std::string path = tmp->file(published.back());
-    auto threaded = buildModule(simdModule, options, *tmp, Flavour::Threads, path);
+    std::string relaxedThreads;
+    if (options.relaxedSimd) {
+      published.push_back(wasm::relaxedThreadsWasmFile(name));
+      relaxedThreads = tmp->file(published.back());
+    }
+    auto threaded = buildModule(simdModule, options, *tmp, Flavour::Threads, path, relaxedThreads);
     if (!threaded)
       return threaded.takeError();
     if (auto err = checkSameInterface(*plan, *threaded))
       return err;
-    auto module = readFile(path);
-    if (!module)
-      return module.takeError();
-    auto pages = wasm::importedMemoryPages(*module);
-    if (!pages)
-      return pages.takeError();
-    threads.initialPages = *pages;
+    // One memory serves whichever threaded module the loader picks.
+    for (const std::string &file : {path, relaxedThreads}) {
+      if (file.empty())
+        continue;
+      auto module = readFile(file);
+      if (!module)
+        return module.takeError();
+      auto pages = wasm::importedMemoryPages(*module);
+      if (!pages)
+        return pages.takeError();
+      threads.initialPages = std::max<uint64_t>(threads.initialPages, *pages);
+    }
   }
 
   auto emit = [&](const std::string &file, llvm::StringRef text) {
@@ -224,6 +260,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
       return err;
   wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback,
                                     options.threads ? &threads : nullptr};
+  loaderOptions.relaxed = options.relaxedSimd;
   std::optional<wasm::ImageAdapterPlan> image;
   if (!options.image.input.empty()) {
     auto adapter = wasm::planImageAdapter(options.image, *plan);
@@ -295,6 +332,7 @@ llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   wasm.externalWeights = options.externalWeights;
   wasm.fallback = options.wasmFallback;
   wasm.threads = options.wasmThreads;
+  wasm.relaxedSimd = options.wasmRelaxedSimd;
   wasm.kernelChecks = options.kernelChecks;
   auto spec = imageSpec(options);
   if (!spec)

@@ -56,6 +56,10 @@ struct WasmTargetOptions {
   /// Also build NAME.threads.wasm (and NAME.worker.mjs): the loader runs it
   /// on a pool of workers where the page is cross-origin isolated.
   bool threads = false;
+  /// Also build NAME.relaxed.wasm (and with threads NAME.relaxed.threads.wasm):
+  /// the same kernels with f32x4.relaxed_madd (RelaxedSimd.h); the loader
+  /// picks them where the engine validates relaxed SIMD.
+  bool relaxedSimd = false;
   /// Keep Halide's checks in the kernels (buffer asserts, bounds queries).
   /// The host code binds every buffer with its static shape, so they never
   /// fire in a correct build; off, BlazeFace's code shrinks from 440 KB to

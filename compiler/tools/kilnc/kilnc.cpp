@@ -75,6 +75,11 @@ int main(int argc, char **argv) {
                         cl::desc("wasm: also build NAME.threads.wasm, run on a pool of workers "
                                  "where the page is cross-origin isolated (--threads)"),
                         cl::cat(category));
+  cl::opt<bool> relaxedSimd(
+      "relaxed-simd",
+      cl::desc("wasm: also build NAME.relaxed.wasm (and with --threads NAME.relaxed.threads.wasm), "
+               "kernels with f32x4.relaxed_madd, run where the engine has relaxed SIMD"),
+      cl::cat(category));
   cl::opt<bool> kernelChecks("kernel-checks",
                              cl::desc("wasm: keep Halide's buffer checks in the kernels"),
                              cl::cat(category));
@@ -150,6 +155,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.wasmThreads = threads;
+  if (relaxedSimd && target != "wasm") {
+    errs() << "kilnc: error: --relaxed-simd applies to --target=wasm only\n";
+    return 1;
+  }
+  options.wasmRelaxedSimd = relaxedSimd;
   if ((!inputImage.empty() || !normalize.empty() || !fit.empty() || !resize.empty()) &&
       target != "wasm") {
     errs() << "kilnc: error: --input-image, --normalize, --fit and --resize apply to "

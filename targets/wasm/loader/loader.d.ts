@@ -36,6 +36,12 @@ export interface LoadOptions {
    * always in Node, in a browser only on a cross-origin isolated page.
    */
   threads?: number;
+  /**
+   * With --relaxed-simd: run NAME.relaxed.wasm (fused multiply-adds) where
+   * true, the plain SIMD module where false; default: where the engine
+   * validates relaxed SIMD.
+   */
+  relaxed?: boolean;
 }
 
 /** Which module runs, on how many threads, and why. */
@@ -43,6 +49,8 @@ export interface Backend {
   readonly name: 'threads' | 'simd' | 'nosimd';
   readonly threads: number;
   readonly reason: string;
+  /** With --relaxed-simd: whether the relaxed SIMD module runs. */
+  readonly relaxed?: boolean;
 }
 
 export interface Model {
@@ -64,5 +72,7 @@ export interface Model {
 export function load(source?: Source, options?: LoadOptions): Promise<Model>;
 /** Whether this engine runs WebAssembly SIMD. */
 export function simdSupported(): boolean;
+/** Whether this engine runs WebAssembly relaxed SIMD. */
+export function relaxedSimdSupported(): boolean;
 export const inputs: readonly TensorInfo[];
 export const outputs: readonly TensorInfo[];

@@ -55,6 +55,27 @@ const SIMD_PROBE = new Uint8Array([
   0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b, // code: i32.const 0; i32x4.splat; end
 ]);
 
+// The smallest module that uses relaxed SIMD: f32x4.relaxed_madd of three
+// f32x4.splat(0). Chromium validates it; Node 20 only with
+// --experimental-wasm-relaxed-simd.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x1c, 0x01, 0x1a, 0x00, // code: one body of 26 bytes, no locals
+  0x43, 0, 0, 0, 0, 0xfd, 0x13, 0x43, 0, 0, 0, 0, 0xfd, 0x13, 0x43, 0, 0, 0, 0, 0xfd, 0x13, // 3 x f32x4.splat(0)
+  0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd; end
+]);
+
+/** Whether this engine runs WebAssembly relaxed SIMD (and so NAME.relaxed.wasm). */
+export function relaxedSimdSupported() {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this engine runs WebAssembly SIMD (and so NAME.wasm). */
 export function simdSupported() {
   try {
@@ -321,7 +342,9 @@ function framePixels(frame, name) {
  * --weights=external: where NAME.weights.bin is, or its bytes; default:
  * beside the .wasm), `simd` (force the SIMD or the fallback module),
  * `threads` (with --threads: how many threads run the kernels, workers
- * included; default: the cores, at most 4; 1: the single-threaded module).
+ * included; default: the cores, at most 4; 1: the single-threaded module),
+ * `relaxed` (with --relaxed-simd: the relaxed SIMD module or not; default:
+ * where the engine has relaxed SIMD).
  */
 export async function load(source, options = {}) {
   if (typeof options !== 'object' || options === null) throw fail(`options must be an object, got ${tag(options)}`, TypeError);
@@ -330,7 +353,20 @@ export async function load(source, options = {}) {
     throw fail('this engine has no WebAssembly SIMD and the model was compiled without a fallback (--no-fallback)');
   const backend = await chooseBackend(options, simd);
   const threaded = backend.name === 'threads';
-  const file = threaded ? MODEL.threads.file : simd ? MODEL.files.simd : MODEL.files.fallback;
+  let file = threaded ? MODEL.threads.file : simd ? MODEL.files.simd : MODEL.files.fallback;
+  // KILN_IF_RELAXED
+  // With --relaxed-simd, the twin whose multiply-adds are fused, where the
+  // engine has relaxed SIMD (unless options.relaxed is false); m.backend's
+  // `relaxed` says which (only for such models).
+  if (options.relaxed !== undefined && typeof options.relaxed !== 'boolean')
+    throw fail(`options.relaxed must be a boolean, got ${tag(options.relaxed)}`, TypeError);
+  const relaxedFile = simd ? (threaded ? MODEL.threads.relaxedFile : MODEL.files.relaxed) : null;
+  if (relaxedFile) {
+    backend.relaxed = options.relaxed ?? relaxedSimdSupported();
+    backend.reason += backend.relaxed ? '; relaxed SIMD' : options.relaxed === false ? '; relaxed SIMD off (options.relaxed)' : '; this engine has no relaxed SIMD';
+    if (backend.relaxed) file = relaxedFile;
+  }
+  // KILN_END_RELAXED
   let src = source === undefined ? { url: new URL(`./${file}`, import.meta.url) } : describe(source, 'source');
   const base = src;
   // A location naming the SIMD module (or a directory) becomes the one to use.

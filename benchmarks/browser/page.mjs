@@ -26,12 +26,12 @@ async function tfjsReady(threads) {
 }
 
 window.bench = {
-  async loadKiln(id, url, name, threads) {
+  async loadKiln(id, url, name, threads, relaxed) {
     const loader = await import(`${url}/${name}.mjs`);
-    const model = await loader.load(undefined, threads ? { threads } : {});
+    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}) });
     const feeds = Object.fromEntries(model.inputs.map((t, i) => [t.name, makeData(t.dtype, [...t.shape], i + 1)]));
     contenders.set(id, { run: () => model.run(feeds), dispose: () => model.dispose() });
-    return { simd: model.simd, threads: model.backend?.threads ?? 1 };
+    return { simd: model.simd, threads: model.backend?.threads ?? 1, relaxed: model.backend?.relaxed };
   },
 
   async loadTfjs(id, url, threads) {

@@ -5,6 +5,10 @@
  * relaxed SIMD does), so the peak is an f32x4 multiply and an add per chain:
  * 8 FLOPs per chain and iteration.
  *
+ * Built with -mrelaxed-simd -DKILN_RELAXED (benchmarks/wasm/kernels.mjs),
+ * each step is one f32x4.relaxed_madd instead: the peak of kilnc
+ * --relaxed-simd's modules (an FMA where the engine emits one).
+ *
  * Eight chains: engines give WebAssembly at most 16 xmm registers, and
  * tiles above 8 accumulators lost 15-30% (docs/TRAPS.md H3); a multiply's and
  * an add's latency (4 + 4 cycles) over two ports also needs about eight.
@@ -23,7 +27,11 @@ __attribute__((export_name("peak"))) float peak(int iterations, float mul, float
     acc[c] = wasm_f32x4_splat(start + c * 1e-3f);
   for (int i = 0; i < iterations; ++i)
     for (int c = 0; c < CHAINS; ++c)
+#ifdef KILN_RELAXED
+      acc[c] = wasm_f32x4_relaxed_madd(acc[c], m, a);
+#else
       acc[c] = wasm_f32x4_add(wasm_f32x4_mul(acc[c], m), a);
+#endif
   v128_t sum = acc[0];
   for (int c = 1; c < CHAINS; ++c)
     sum = wasm_f32x4_add(sum, acc[c]);

@@ -23,6 +23,12 @@
 //        temporary directory)] [--kilnc build/bin/kilnc] [--smoke]
 // --smoke: BlazeFace front, one round of a few runs each: checks that every
 // part works (exit status 1 when a contender did not run), measures nothing.
+//
+// Kiln is compiled with --relaxed-simd too (--no-relaxed: not): its relaxed
+// SIMD modules (f32x4.relaxed_madd) run as kiln-*-relaxed, in Node with
+// --experimental-wasm-relaxed-simd (Node 20 has it behind the flag), in
+// Chromium as shipped; the plain rows load with {relaxed: false}. Each
+// contender's loader is checked to have run the module asked for.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,7 +48,7 @@ const benchDir = path.join(here, '..');
 
 function parseArgs(argv) {
   const o = { models: ['mobilenetv2', 'blazeface_back', 'blazeface_front'], threads: 2, rounds: 8, roundMs: 300,
-    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false };
+    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false, relaxed: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i];
@@ -55,6 +61,7 @@ function parseArgs(argv) {
     else if (a === '--no-browser') o.browser = false;
     else if (a === '--kilnc') o.kilnc = value();
     else if (a === '--smoke') o.smoke = true;
+    else if (a === '--no-relaxed') o.relaxed = false;
     else throw new Error(`unknown argument '${a}'`);
   }
   if (!(Number.isInteger(o.threads) && o.threads >= 2)) throw new Error('--threads must be 2 or more');
@@ -64,13 +71,17 @@ function parseArgs(argv) {
 
 const log = (s) => process.stderr.write(`${s}\n`);
 const worker = path.join(benchDir, 'workers/node_worker.mjs');
-const nodeContender = (id, kind, options) => new ChildContender(id, process.execPath, [worker, kind, JSON.stringify(options)]);
+const nodeContender = (id, kind, options, nodeFlags = []) =>
+  new ChildContender(id, process.execPath, [...nodeFlags, worker, kind, JSON.stringify(options)]);
+const RELAXED_FLAGS = ['--experimental-wasm-relaxed-simd'];
 
-// Kiln's threaded module of `model`, compiled once into the work directory.
-function kilnModule(model, { work, kilnc: compiler }) {
-  const dir = path.join(work, `${model.key}-threads`);
+// Kiln's threaded module of `model` (and with o.relaxed its relaxed SIMD
+// twins), compiled once into the work directory.
+function kilnModule(model, { work, kilnc: compiler, relaxed }) {
+  const dir = path.join(work, `${model.key}-threads${relaxed ? '-relaxed' : ''}`);
   if (!fs.existsSync(path.join(dir, `${model.key}.threads.wasm`)))
-    runTool(compiler, [model.onnx ?? model.tfjs, '--target=wasm', '--threads', '--no-fallback', `--name=${model.key}`, '-o', dir]);
+    runTool(compiler, [model.onnx ?? model.tfjs, '--target=wasm', '--threads', '--no-fallback', `--name=${model.key}`, '-o', dir,
+      ...(relaxed ? ['--relaxed-simd'] : [])]);
   return { dir, name: model.key };
 }
 
@@ -138,8 +149,12 @@ async function benchModel(model, o, browser) {
   const result = { key: model.key, title: model.title, node: {}, chromium: {}, setup: {}, errors: [] };
 
   // Node: each contender in its own process.
-  const node = [[`kiln-${t}t`, nodeContender(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t })],
-    [`kiln-1t`, nodeContender('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1 })]];
+  const plain = o.relaxed ? { relaxed: false } : {};
+  const node = [[`kiln-${t}t`, nodeContender(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t, ...plain })],
+    [`kiln-1t`, nodeContender('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1, ...plain })]];
+  if (o.relaxed)
+    for (const n of [t, 1])
+      node.push([`kiln-${n}t-relaxed`, nodeContender(`kiln-${n}t-relaxed`, 'kiln-wasm', { ...kiln, threads: n, relaxed: true }, RELAXED_FLAGS)]);
   if (model.onnx) node.push([`ort-web-${t}t`, nodeContender(`ort-web-${t}t`, 'ort-web', { model: model.onnx, threads: t })]);
   if (model.tfjs) node.push(['tfjs-wasm-1t', nodeContender('tfjs-wasm-1t', 'tfjs-wasm', { model: model.tfjs })]);
   const started = [];
@@ -163,6 +178,7 @@ async function benchModel(model, o, browser) {
       try {
         const setup = await page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
         if ((setup.threadsCount ?? setup.threads) !== t) throw new Error(`runs on ${setup.threads} thread(s), not ${t}: ${JSON.stringify(setup)}`);
+        if (id.startsWith('kiln') && o.relaxed && setup.relaxed !== id.endsWith('-relaxed')) throw new Error(`the wrong module ran: ${JSON.stringify(setup)}`);
         result.setup[id] = setup;
         contenders.push([id, pageContender(page, id)]);
       } catch (e) {
@@ -170,7 +186,8 @@ async function benchModel(model, o, browser) {
       }
     };
     browser.mounts.set(`/k/${model.key}/`, kiln.dir);
-    await tryLoad(`kiln-${t}t`, 'loadKiln', [`kiln-${t}t`, `/k/${model.key}`, kiln.name, t]);
+    await tryLoad(`kiln-${t}t`, 'loadKiln', [`kiln-${t}t`, `/k/${model.key}`, kiln.name, t, ...(o.relaxed ? [false] : [])]);
+    if (o.relaxed) await tryLoad(`kiln-${t}t-relaxed`, 'loadKiln', [`kiln-${t}t-relaxed`, `/k/${model.key}`, kiln.name, t, true]);
     if (model.onnx) {
       browser.mounts.set(`/o/${model.key}/`, path.dirname(model.onnx));
       await tryLoad(`ort-web-${t}t`, 'loadOrt', [`ort-web-${t}t`, `/o/${model.key}/${path.basename(model.onnx)}`, t]);
@@ -197,6 +214,7 @@ function markdown(results, o, meta) {
       `${o.rounds} rounds of ${o.roundMs} ms. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
       `(above 1: Kiln is faster). TF.js has no threads in Node (its threaded WASM build does not start there): its Node row is 1 thread.`, '',
     `| model | where | Kiln ${t}t | Kiln 1t | ORT-web ${t}t | TF.js WASM | ORT-web / Kiln | TF.js / Kiln |`, '|---|---|---|---|---|---|---|---|'];
+  const relaxedLines = [];
   for (const r of results) {
     for (const where of ['node', 'chromium']) {
       const s = r[where];
@@ -206,8 +224,17 @@ function markdown(results, o, meta) {
       const tfLabel = s[`tfjs-wasm-${t}t`] ? `${t}t` : '1t';
       lines.push(`| ${r.title} | ${where === 'node' ? 'Node' : 'Chromium (isolated)'} | ${ms(kiln)} | ${ms(s['kiln-1t'])} | ` +
         `${ms(s[`ort-web-${t}t`])} | ${tf ? `${ms(tf)} (${tfLabel})` : '-'} | ${x(ratio(s[`ort-web-${t}t`], kiln))} | ${x(ratio(tf, kiln))} |`);
+      const relaxed = s[`kiln-${t}t-relaxed`];
+      if (relaxed)
+        relaxedLines.push(`| ${r.title} | ${where === 'node' ? 'Node (flag)' : 'Chromium (isolated)'} | ${ms(relaxed)} | ${ms(s['kiln-1t-relaxed'])} | ` +
+          `${x(ratio(kiln, relaxed))} | ${x(ratio(s[`ort-web-${t}t`], relaxed))} | ${x(ratio(tf, relaxed))} |`);
     }
   }
+  if (relaxedLines.length)
+    lines.push('', `Kiln's relaxed SIMD modules (kilnc --relaxed-simd: f32x4.relaxed_madd; Node with --experimental-wasm-relaxed-simd), ` +
+      'in the same rounds; ratios = the other / Kiln relaxed:', '',
+      `| model | where | Kiln ${t}t relaxed | Kiln 1t relaxed | Kiln ${t}t plain / relaxed | ORT-web / Kiln relaxed | TF.js / Kiln relaxed |`,
+      '|---|---|---|---|---|---|---|', ...relaxedLines);
   const errors = results.flatMap((r) => r.errors.map((e) => `- ${r.key}: ${e}`));
   if (errors.length) lines.push('', 'Not measured:', ...errors);
   return `${lines.join('\n')}\n`;

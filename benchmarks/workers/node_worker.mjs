@@ -8,7 +8,7 @@
 //
 //   node benchmarks/workers/node_worker.mjs <kind> '<json options>'
 // kinds: ort-node {model, threads}, ort-web {model, threads = 1}, tfjs-wasm {model (model.json)},
-// kiln-wasm {dir, name, threads} (threads: load()'s option, for a --threads build). Prints "ready <json>" once set up: the inputs, and
+// kiln-wasm {dir, name, threads, relaxed} (threads, relaxed: load()'s options, for a --threads or --relaxed-simd build). Prints "ready <json>" once set up: the inputs, and
 // Node's peak RSS before the runtime was loaded (baseRssKB).
 
 import fs from 'node:fs';
@@ -67,10 +67,11 @@ const KINDS = {
     return { run, inputs: described };
   },
 
-  async 'kiln-wasm'({ dir, name, threads }) {
+  async 'kiln-wasm'({ dir, name, threads, relaxed }) {
     const loader = await import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
-    const model = await loader.load(undefined, threads ? { threads } : {});
+    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}) });
     if (threads && model.backend.threads !== threads) throw new Error(`Kiln runs on ${model.backend.threads} thread(s): ${model.backend.reason}`);
+    if (relaxed !== undefined && model.backend.relaxed !== relaxed) throw new Error(`Kiln's relaxed SIMD module ${relaxed ? 'did not' : 'did'} run: ${model.backend.reason}`);
     const described = model.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] }));
     const feeds = Object.fromEntries(described.map((t, i) => [t.name, makeData(t.dtype, t.shape, i + 1)]));
     return { run: () => model.run(feeds), inputs: described };

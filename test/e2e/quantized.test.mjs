@@ -1,0 +1,107 @@
+// A quantized model end to end (issue 15): the QLinear convnet of
+// test/models/gen_qconvnet.cpp (QuantizeLinear, five QLinearConv, a
+// DequantizeLinear -> GlobalAveragePool -> QuantizeLinear detour,
+// QLinearMatMul) compiled by kilnc to a static library, run by
+// native/model_runner.c and compared with onnxruntime-node on the same
+// fixed-seed inputs. Its float original (the same network on the dequantized
+// weights) is checked too, and the quantized logits must stay near it.
+//
+// Tolerances: the quantized model's output is a dequantized uint8 (steps of
+// 8/255 over a range of about 8), so 1e-4 of the range demands every logit
+// equal to ONNX Runtime's: integer accumulation, requantization and
+// rounding must match bit for bit, through five layers. The float model gets
+// the e2e suite's usual 1e-4 of the range. Quantized against float: within
+// 6 steps of the logit scale each (a property of this network's
+// quantization, measured 1.3 steps at most; a wrong scale, zero point
+// or layout is off by far more).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { repoRoot } from './common.mjs';
+import { readRaw } from './tensor_dir.mjs';
+
+const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
+const kilnc = path.join(build, 'bin/kilnc');
+const modelsDir = path.join(build, 'test/models');
+const quantized = path.join(modelsDir, 'qconvnet.onnx');
+const float = path.join(modelsDir, 'qconvnet_float.onnx');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-quantized-e2e-'));
+const LOGIT_STEP = 8 / 255;
+
+function run(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    assert.fail(`${path.basename(cmd)} ${args.join(' ')} failed:\n${e.stdout || ''}${e.stderr || ''}`);
+  }
+}
+const node = (script, args) => run(process.execPath, [path.join(repoRoot, 'test/e2e', script), ...args]);
+
+// One input set for both models (same input name and shape).
+const inputs = path.join(work, 'in');
+let inputsMade = false;
+function makeInputs() {
+  if (!inputsMade) node('make_inputs.mjs', [quantized, '--out-dir', inputs, '--seed', '11']);
+  inputsMade = true;
+}
+
+// kilnc -> static library -> model_runner; ORT on the same inputs. Returns
+// the two output directories after compare.mjs passed.
+function checkAgainstOrt(model, name, extra = []) {
+  assert.ok(fs.existsSync(model), `${model} is missing (build target kiln-qconvnet-models)`);
+  makeInputs();
+  const out = path.join(work, name);
+  const compiled = spawnSync(kilnc, [model, '--target=cpu', '-o', `${out}/lib`, `--name=${name}`, ...extra],
+    { encoding: 'utf8' });
+  assert.equal(compiled.status, 0, `kilnc failed on ${name}:\n${compiled.stdout}${compiled.stderr}`);
+  run('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', `-DKILN_MODEL=${name}`,
+    `-DKILN_MODEL_UPPER=${name.toUpperCase()}`, '-include', `${out}/lib/${name}.h`, '-I', `${out}/lib`,
+    path.join(repoRoot, 'test/e2e/native/model_runner.c'), `${out}/lib/lib${name}.a`,
+    `${out}/lib/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl', '-o', `${out}/runner`]);
+  fs.mkdirSync(`${out}/kiln`, { recursive: true });
+  run(`${out}/runner`, [inputs, `${out}/kiln`, '--runs', '3', '--threads', '2', '--check-no-alloc']);
+  node('ort_run.mjs', [model, '--inputs-dir', inputs, '--outputs-dir', `${out}/ort`]);
+  node('compare.mjs', [`${out}/ort`, `${out}/kiln`, '--atol-frac', '1e-4']);
+  return { kiln: `${out}/kiln`, ort: `${out}/ort` };
+}
+
+// model_runner writes raw files only; ORT's directories have a manifest.
+const logits = (dir) => readRaw(path.join(dir, 'logits.bin'), 'float32', [1, 10]);
+
+test('quantized convnet: every logit equals onnxruntime-node\'s, and the kernels compute in integers', () => {
+  const { kiln } = checkAgainstOrt(quantized, 'qconvnet');
+  // The convolutions are integer kernels (int32 accumulators), with the
+  // requantization in the same kernel: no float conv and no separate
+  // requantize pass.
+  const ir = run(kilnc, [quantized, '--compile-to=kernels']);
+  const convs = ir.match(/tosa\.conv2d .*/g) || [];
+  assert.equal(convs.length, 5, 'five convolutions');
+  for (const c of convs) assert.match(c, /quantization_info = .* -> tensor<[0-9x]+xi32>/);
+  // Kernels: each conv reads uint8 activations and int8 weights and ends
+  // requantized (uint8), the last one dequantized (float): never int32.
+  const kernels = ir.match(/kiln\.kernel "conv2d_[0-9]+"\(.*/g) || [];
+  assert.equal(kernels.length, 5, 'five conv kernels');
+  for (const k of kernels) {
+    assert.match(k, /: \(tensor<[0-9x]+xui8>, tensor<[0-9x]+xi8>/);
+    assert.match(k, /-> tensor<[0-9x]+x(ui8|f32)>/, `requantization outside the conv kernel: ${k}`);
+  }
+  const l = logits(kiln);
+  assert.ok(l.some((v) => v !== l[0]), 'the logits are not all equal');
+});
+
+test('float original matches onnxruntime-node; the quantized logits stay near it', () => {
+  const f = checkAgainstOrt(float, 'qconvnet_float');
+  const q = logits(path.join(work, 'qconvnet/kiln'));
+  const ref = logits(f.kiln);
+  assert.equal(q.length, ref.length);
+  let worst = 0;
+  for (let i = 0; i < q.length; i++) worst = Math.max(worst, Math.abs(q[i] - ref[i]));
+  assert.ok(worst <= 6 * LOGIT_STEP,
+    `quantized logits differ from the float model's by up to ${worst.toFixed(4)} (> 6 steps of ${LOGIT_STEP.toFixed(4)})`);
+});
+
+process.on('exit', () => process.env.KILN_KEEP_WORK || fs.rmSync(work, { recursive: true, force: true }));

@@ -95,6 +95,63 @@ static void kiln_scratch_free(void *user_context, void *ptr) {
 
 extern int halide_host_cpu_count(void);
 
+/* Parallel loops (issue 20: no model may run slower on 2 threads than on 1).
+ * Halide's pool hands out a parallel loop one iteration at a time, each
+ * claimed under the pool's one global mutex. Kiln's loops are rows of small
+ * kernels, often under a microsecond each: measured with perf on FaceMesh
+ * at 2 threads, 20% of the time went to halide_mutex_lock, the two threads
+ * taking turns on the lock, and the model ran no faster than on 1 thread.
+ * Kiln's do_par_for gives the pool a few contiguous chunks instead (two per
+ * thread, so that a thread that wakes late or is preempted leaves little
+ * for the other to wait on), and runs a loop on the calling thread, with no
+ * lock at all, when one thread is set. */
+typedef int (*kiln_halide_task)(void *user_context, int index, uint8_t *closure);
+typedef int (*kiln_halide_do_par_for)(void *user_context, kiln_halide_task f, int min, int size,
+                                      uint8_t *closure);
+extern kiln_halide_do_par_for halide_set_custom_do_par_for(kiln_halide_do_par_for fn);
+extern int halide_default_do_par_for(void *user_context, kiln_halide_task f, int min, int size,
+                                     uint8_t *closure);
+
+/* The count last given to kiln_set_num_threads; 0: Halide's default (the
+ * CPU count, or HL_NUM_THREADS). Read racily by design: it only sets how
+ * finely loops are cut, never whether they are correct. */
+static int kiln_threads;
+
+typedef struct kiln_par_loop {
+  kiln_halide_task f;
+  uint8_t *closure;
+  int min, size, chunks;
+} kiln_par_loop;
+
+static int kiln_run_iterations(void *user_context, kiln_halide_task f, int begin, int end,
+                               uint8_t *closure) {
+  for (int i = begin; i < end; ++i) {
+    int result = f(user_context, i, closure);
+    if (result)
+      return result;
+  }
+  return 0;
+}
+
+static int kiln_par_chunk(void *user_context, int chunk, uint8_t *closure) {
+  const kiln_par_loop *loop = (const kiln_par_loop *)closure;
+  /* 64-bit: size x chunks may not fit in an int. */
+  int begin = loop->min + (int)((long long)loop->size * chunk / loop->chunks);
+  int end = loop->min + (int)((long long)loop->size * (chunk + 1) / loop->chunks);
+  return kiln_run_iterations(user_context, loop->f, begin, end, loop->closure);
+}
+
+static int kiln_do_par_for(void *user_context, kiln_halide_task f, int min, int size,
+                           uint8_t *closure) {
+  int threads = __atomic_load_n(&kiln_threads, __ATOMIC_RELAXED);
+  if (threads <= 0)
+    threads = halide_host_cpu_count();
+  if (threads <= 1 || size <= 1)
+    return kiln_run_iterations(user_context, f, min, min + size, closure);
+  kiln_par_loop loop = {f, closure, min, size, size < 2 * threads ? size : 2 * threads};
+  return halide_default_do_par_for(user_context, kiln_par_chunk, 0, loop.chunks, (uint8_t *)&loop);
+}
+
 kiln_status kiln_reserve_scratch(const size_t *per_thread, int per_thread_count, const size_t *once,
                                  int once_count, int num_threads) {
   if (per_thread_count < 0 || once_count < 0 || (per_thread_count && !per_thread) ||
@@ -149,6 +206,7 @@ void kiln_install_halide_hooks(void) {
 #if !defined(__wasm__)
     halide_set_custom_malloc(kiln_scratch_malloc);
     halide_set_custom_free(kiln_scratch_free);
+    halide_set_custom_do_par_for(kiln_do_par_for);
 #endif
     __atomic_store_n(&kiln_hooks_state, 2, __ATOMIC_RELEASE);
     return;
@@ -207,5 +265,8 @@ kiln_status kiln_set_num_threads(int num_threads) {
   if (num_threads < 0 || num_threads > KILN_MAX_THREADS)
     return KILN_INVALID_ARGUMENT;
   halide_set_num_threads(num_threads);
+#if !defined(__wasm__)
+  __atomic_store_n(&kiln_threads, num_threads, __ATOMIC_RELAXED);
+#endif
   return KILN_OK;
 }

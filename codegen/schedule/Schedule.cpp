@@ -413,12 +413,18 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   r.channelTile = r.vectorWidth;
 
   // Parallel over the outermost dimension with more than one iteration that
-  // is not the vectorised one; tiny kernels stay on one thread, where the
-  // hand-off would cost more than the work. Work counts the reduction too:
-  // a 7x7x320 output of a 960-channel 1x1 conv (15M multiply-adds, 0.2 ms)
-  // has few elements but is worth two threads.
+  // is not the vectorised one; small kernels stay on one thread, where
+  // waking a worker (a futex call on the caller, 5-50 us before the worker
+  // runs) costs more than it can save. Work counts the reduction too: a
+  // 7x7x320 output of a 960-channel 1x1 conv (15M multiply-adds, 0.2 ms)
+  // has few elements but is worth two threads. The bar is about 15 us of
+  // work on one AVX-512 thread (FaceMesh, 1 thread, per-call medians:
+  // elementwise 96x96x16 = 147K elements 17-29 us, 18K elements 2.3 us; a
+  // 1x1 conv of 1.2M multiply-adds 20 us). At 16K elements FaceMesh sent
+  // 48 of its 119 kernels to the pool, 25 of them under 10 us; now 20 go
+  // (issue 20). The tuner still tries every kernel serial and parallel.
   int64_t work = elements * reductionSize(kernel);
-  if (elements >= 16384 || work >= (int64_t(1) << 20))
+  if (elements >= 131072 || work >= (int64_t(1) << 20))
     for (int d = 0; d + 1 < rank; ++d)
       if (out[d] > 1) {
         r.parallelDims = {d};

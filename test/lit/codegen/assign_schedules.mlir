@@ -27,18 +27,19 @@ func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tens
   return %0 : tensor<1x8x8x48xf32>
 }
 
-// A depthwise 3x3 over a large enough tensor runs rows in parallel (dim 1);
+// A depthwise 3x3 over a large enough tensor (131072 outputs) runs rows in
+// parallel (dim 1);
 // depthwise tiles hold at most two vectors.
 // AVX512-LABEL: func.func @depthwise
 // AVX512: pattern = depthwise, vector_width = 16, channel_tile = 32,
 // AVX512-SAME: parallel = [1],
-func.func @depthwise(%x: tensor<1x32x32x32xf32>, %w: tensor<3x3x32x1xf32>, %b: tensor<32xf32>) -> tensor<1x32x32x32xf32> {
-  %0 = kiln.kernel "dw" (%x, %w, %b) : (tensor<1x32x32x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32> {
-  ^bb0(%a: tensor<1x32x32x32xf32>, %c: tensor<3x3x32x1xf32>, %d: tensor<32xf32>):
-    %1 = tosa.depthwise_conv2d %a, %c, %d {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x32x32x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32>
-    kiln.yield %1 : tensor<1x32x32x32xf32>
+func.func @depthwise(%x: tensor<1x64x64x32xf32>, %w: tensor<3x3x32x1xf32>, %b: tensor<32xf32>) -> tensor<1x64x64x32xf32> {
+  %0 = kiln.kernel "dw" (%x, %w, %b) : (tensor<1x64x64x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x64x64x32xf32> {
+  ^bb0(%a: tensor<1x64x64x32xf32>, %c: tensor<3x3x32x1xf32>, %d: tensor<32xf32>):
+    %1 = tosa.depthwise_conv2d %a, %c, %d {pad = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x64x64x32xf32>, tensor<3x3x32x1xf32>, tensor<32xf32>) -> tensor<1x64x64x32xf32>
+    kiln.yield %1 : tensor<1x64x64x32xf32>
   }
-  return %0 : tensor<1x32x32x32xf32>
+  return %0 : tensor<1x64x64x32xf32>
 }
 
 // Kernels without an anchor get the generic template; a record already

@@ -163,6 +163,17 @@ TEST_F(ScheduleTest, ParallelByWorkAndDepthwiseUnroll) {
   module = parse(conv(8, 16, 16)); // 1024 outputs, 16K multiply-adds
   ASSERT_TRUE(module);
   EXPECT_TRUE(chooseTemplate(firstKernel(*module), avx512).parallelDims.empty());
+  // FaceMesh's 12x12x128 1x1 conv (18K outputs, 2.4M multiply-adds, 32 us)
+  // gets two threads; an elementwise kernel of the same size (2.3 us) stays
+  // on one, where the 16K-element bar sent it to the pool (issue 20).
+  module = parse(conv(12, 128, 128));
+  ASSERT_TRUE(module);
+  EXPECT_EQ(chooseTemplate(firstKernel(*module), avx512).parallelDims, std::vector<int>{1});
+  std::string t = "tensor<1x12x12x128xf32>";
+  module = parse(
+      kernelModel({{t}, {t}}, "    %r = tosa.add %b0, %b1 : (" + t + ", " + t + ") -> " + t, t));
+  ASSERT_TRUE(module);
+  EXPECT_TRUE(chooseTemplate(firstKernel(*module), avx512).parallelDims.empty());
 
   std::string in = "tensor<1x14x14x32xf32>", w = "tensor<3x3x32x1xf32>", b = "tensor<32xf32>";
   module = parse(kernelModel({{in}, {w}, {b}},

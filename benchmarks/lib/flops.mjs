@@ -34,7 +34,11 @@ function broadcast(a, b) {
 
 const UNARY = new Set(['Relu', 'Clip', 'Sigmoid', 'Tanh', 'LeakyRelu', 'HardSigmoid', 'HardSwish',
   'Exp', 'Log', 'Identity', 'BatchNormalization', 'Dropout', 'Cast', 'Softmax', 'LRN', 'Erf', 'Sqrt',
-  'Neg', 'Abs', 'Elu', 'Selu', 'Softplus', 'InstanceNormalization', 'Floor', 'Ceil', 'Round']);
+  'Neg', 'Abs', 'Elu', 'Selu', 'Softplus', 'InstanceNormalization', 'Floor', 'Ceil', 'Round',
+  'QuantizeLinear', 'DequantizeLinear']);
+// The quantized products count as their float forms: [op, index of x, index of w].
+const QUANTIZED = { QLinearConv: ['Conv', 0, 3], ConvInteger: ['Conv', 0, 1],
+  QLinearMatMul: ['MatMul', 0, 3], MatMulInteger: ['MatMul', 0, 1] };
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'PRelu', 'Where', 'Equal',
   'Greater', 'Less', 'And', 'Or', 'Sum', 'Mean']);
 
@@ -59,8 +63,10 @@ export function countOnnx(file) {
   const add = (op, macs) => (byOp[op] = (byOp[op] ?? 0) + macs);
 
   for (const n of g.nodes) {
-    const s = n.inputs.map((i) => (i ? shapes.get(i) : undefined));
-    const v = n.inputs.map((i) => values.get(i));
+    const q = QUANTIZED[n.opType];
+    const inputs = q ? [n.inputs[q[1]], n.inputs[q[2]]] : n.inputs;
+    const s = inputs.map((i) => (i ? shapes.get(i) : undefined));
+    const v = inputs.map((i) => values.get(i));
     const attr = (name, dflt) => {
       const a = n.attrs[name];
       if (!a) return dflt;
@@ -69,7 +75,7 @@ export function countOnnx(file) {
     };
     let out = null; // the first output's shape
     let outValues = null;
-    const op = n.opType;
+    const op = q ? q[0] : n.opType;
     if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool') {
       const x = s[0];
       const w = op === 'Conv' ? s[1] : null;

@@ -6,12 +6,19 @@
 
 import path from 'node:path';
 
-import { depsDir, models } from '../../test/e2e/common.mjs';
+import { depsDir, models, repoRoot } from '../../test/e2e/common.mjs';
 
 const humanModels = path.join(depsDir, 'models/human-models/package/models');
+// The quantized convnet and its float original (test/models/gen_qconvnet.cpp,
+// build outputs like MobileNetV2): Kiln and ONNX Runtime only.
+const generated = path.join(process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build'), 'test/models');
 
 export const MODELS = [
   { key: 'mobilenetv2', title: 'MobileNetV2 1.0 224', onnx: models.mobilenetv2, tfjs: null },
+  { key: 'qconvnet', title: 'QLinear convnet 64 (uint8)', onnx: path.join(generated, 'qconvnet.onnx'),
+    tfjs: null },
+  { key: 'qconvnet_float', title: 'its float original', onnx: path.join(generated, 'qconvnet_float.onnx'),
+    tfjs: null },
   { key: 'blazeface_front', title: 'BlazeFace front 128', onnx: models.blazefaceFront,
     tfjs: path.join(humanModels, 'blazeface-front.json') },
   { key: 'blazeface_back', title: 'BlazeFace back 256', onnx: models.blazefaceBack,

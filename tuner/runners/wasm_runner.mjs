@@ -7,8 +7,7 @@
 // artifact with `kiln-tune --compile-task wasm` in a process of its own (a
 // compiler crash is a compile-error, not a dead runner), then loads it
 // through its own loader: in this Node process (device node), or in one
-// long-lived headless Chromium page (device chromium; Debian's chromium,
-// driven by playwright-core from .deps, as the browser tests). "run" and
+// long-lived headless Chromium page (device chromium: chromium.mjs). "run" and
 // "forget" go to measure.mjs, the same code in both. A trap in the module is
 // a "crash" reply; a hang is the tuner's timeout, which kills this process
 // (and with it the page's browser, whose pipe closes).
@@ -19,7 +18,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { mulberry32, streamSeed } from '../../test/e2e/common.mjs';
+import { openRunnerPage } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
@@ -39,7 +38,7 @@ console.log = console.info = console.warn = (...a) => process.stderr.write(a.joi
 // same: floats uniform in [-1, 1], everything else zero (index inputs stay
 // in range). Plain numbers: they cross into the page.
 function makeInputs(infos) {
-  const next = mulberry32(streamSeed(0, infos.map((t) => `${t.name}:${t.shape.join('x')};`).join('')));
+  const next = xorshift(infos.map((t) => `${t.name}:${t.shape.join('x')};`).join(''));
   const inputs = {};
   for (const t of infos) {
     const length = t.shape.reduce((a, b) => a * b, 1);
@@ -47,6 +46,21 @@ function makeInputs(infos) {
     inputs[t.name] = { dtype: t.dtype, length, values };
   }
   return inputs;
+}
+
+// xorshift32 seeded with the FNV-1a hash of `text`: uint32 values, the same
+// sequence for the same interface. Any fixed generator serves: the runner
+// compares candidates with the reference it computed from the same inputs.
+function xorshift(text) {
+  let x = 0x811c9dc5;
+  for (const ch of text) x = Math.imul(x ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  x = x || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
 }
 
 let measure; // {compile, setInputs, run, forget}: measure.mjs here, or proxies into the page
@@ -57,17 +71,13 @@ async function nodeMeasure() {
 }
 
 async function chromiumMeasure() {
-  const { serve, openPage, skipReason } = await import(pathToFileURL(path.join(here, '../../test/web/chromium.mjs')));
-  if (skipReason) throw new Error(`device chromium: ${skipReason}`);
   // /m/cID/ serves candidate ID's directory; /m/runner/ this folder.
-  const routes = { m: { runner: here } };
-  const { server, origin } = await serve(routes);
-  const { page, close } = await openPage(`${origin}/`);
-  process.on('exit', () => server.close());
+  const routes = { runner: here };
+  const { page, close } = await openRunnerPage(routes);
   const inPage = (fn, ...a) => page.evaluate(fn, a);
   return {
     async compile(id, task, dir) {
-      routes.m[`c${id}`] = dir;
+      routes[`c${id}`] = dir;
       return inPage(async ([id, task, url]) => (await import('/m/runner/measure.mjs')).compile(id, task, url),
         id, task, `/m/c${id}/task.mjs`);
     },
@@ -77,7 +87,7 @@ async function chromiumMeasure() {
       inPage(async (a) => (await import('/m/runner/measure.mjs')).run(...a), id, iterations, reference, referenceTask),
     async forget(id) {
       await inPage(async ([id]) => (await import('/m/runner/measure.mjs')).forget(id), id);
-      delete routes.m[`c${id}`];
+      delete routes[`c${id}`];
     },
     close,
   };

@@ -14,11 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { buildHarness, compileCpu, run } from '../../benchmarks/lib/artifacts.mjs';
+import { HALIDE_INCLUDE, buildHarness, compileCpu, run } from '../../benchmarks/lib/artifacts.mjs';
 import { ChildContender } from '../../benchmarks/lib/contender.mjs';
 import { writeWrappers } from '../../benchmarks/lib/kernels.mjs';
 import { MODELS } from '../../benchmarks/lib/models.mjs';
-import { HALIDE_INCLUDE } from '../../benchmarks/lib/artifacts.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {

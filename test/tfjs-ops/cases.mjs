@@ -92,6 +92,10 @@ for (const op of ['Cumsum', 'Cumprod']) {
     g.output(g.node(op, [g.input('x', [4, 3], 'float32', { range: [0.5, 1.5] }), g.int('axis', 0)],
       { exclusive: A.b(true), reverse: A.b(true) })));
 }
+// int32 through the lowering ONNX's CumSum shares (compiler/import/common/Scan.h).
+add('Cumsum_int32_exclusive', 'Cumsum', (g) =>
+  g.output(g.node('Cumsum', [g.input('x', [3, 5], 'int32', { range: [-9, 9] }), g.int('axis', 1)],
+    { exclusive: A.b(true) }, { dtype: 'int32' })));
 add('EuclideanNorm', 'EuclideanNorm', (g) =>
   g.output(g.node('EuclideanNorm', [g.input('x', [2, 3, 4]), g.ints('axis', [2])], { keep_dims: A.b(false) })));
 add('Bincount', 'Bincount', (g) =>
@@ -128,7 +132,9 @@ add('BatchMatMulV2_broadcast', 'BatchMatMulV2', (g) =>
 add('Transpose', 'Transpose', (g) => g.output(g.node('Transpose', [g.input('x', [2, 3, 4]), g.ints('perm', [2, 0, 1])])));
 const EINSUM = { matmul: ['ij,jk->ik', [3, 4], [4, 5]], batch: ['bij,bjk->bik', [2, 3, 4], [2, 4, 5]],
   transposed: ['ij,kj->ik', [3, 4], [5, 4]], outer: ['i,j->ij', [3], [4]], dot: ['i,i->', [5], [5]],
-  bhqd: ['bhqd,bhkd->bhqk', [1, 2, 3, 4], [1, 2, 5, 4]] };
+  bhqd: ['bhqd,bhkd->bhqk', [1, 2, 3, 4], [1, 2, 5, 4]],
+  // Labels in one operand only that the output lacks are summed first.
+  sum_free: ['ij,jk->i', [3, 4], [4, 5]] };
 for (const [k, [eq, sa, sb]] of Object.entries(EINSUM))
   add(`Einsum_${k}`, 'Einsum', (g) =>
     g.output(g.node('Einsum', [g.input('a', sa), g.input('b', sb)], { equation: A.s(eq), N: A.i(2) })));

@@ -2,12 +2,12 @@
 //
 // Both become one batched tosa.matmul ([B, M, K] x [B, K, N]) between
 // transposes and reshapes. BatchMatMulV2 broadcasts the batch dimensions
-// (tiling the smaller operand). Einsum takes one or two operands without
-// ellipses or repeated labels: labels in one operand only that the output
-// lacks are summed first; then shared labels in the output are the batch,
-// shared labels not in it are contracted, and the rest are M and N.
+// (tiling the smaller operand). Einsum is the lowering ONNX's Einsum uses too
+// (compiler/import/common/Einsum.h); TF.js itself takes one or two operands
+// without ellipses or repeated labels.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Einsum.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -77,116 +77,15 @@ llvm::Error convertBatchMatMul(OpContext &node) {
   return llvm::Error::success();
 }
 
-// The operand with every label not in `keep` summed away; `labels` follows.
-Value sumAway(OpContext &node, Value v, std::string &labels, llvm::StringRef keep) {
-  std::string kept;
-  std::vector<int64_t> shape;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (keep.contains(labels[i])) {
-      kept += labels[i];
-      shape.push_back(typeOf(v).getShape()[i]);
-    } else {
-      v = reduce<tosa::ReduceSumOp>(node.builder(), node.loc(), v, i);
-    }
-  }
-  labels = kept;
-  return reshape(node.builder(), node.loc(), v, shape);
-}
-
-// Transposes `v` (labelled `labels`) to the order of `order`.
-Value permute(OpContext &node, Value v, llvm::StringRef labels, llvm::StringRef order) {
-  std::vector<int64_t> perm;
-  for (char c : order)
-    perm.push_back(labels.find(c));
-  return transpose(node.builder(), node.loc(), v, perm);
-}
-
 llvm::Error convertEinsum(OpContext &node) {
-  std::string equation = node.attrs().getString("equation", "");
-  equation.erase(std::remove(equation.begin(), equation.end(), ' '), equation.end());
-  auto arrow = equation.find("->");
-  if (arrow == std::string::npos)
-    return node.fail("equation '" + equation +
-                     "' has no '->' (implicit outputs are not supported)");
-  if (equation.find("...") != std::string::npos)
-    return node.fail("equation '" + equation + "': ellipses are not supported");
-  llvm::SmallVector<llvm::StringRef> inputs;
-  llvm::StringRef(equation).substr(0, arrow).split(inputs, ',');
-  std::string out = equation.substr(arrow + 2);
-  if (static_cast<int>(inputs.size()) != node.numInputs() || inputs.size() > 2)
-    return node.fail("equation '" + equation + "' for " + llvm::Twine(node.numInputs()) +
-                     " operands (Kiln takes one or two)");
-  std::vector<std::string> labels;
-  for (int i = 0; i < node.numInputs(); ++i) {
-    labels.push_back(inputs[i].str());
-    if (node.dtype(i) != DType::F32)
-      return node.fail("only float32 Einsum is supported");
-    if (static_cast<int64_t>(labels[i].size()) != node.rank(i))
-      return node.fail("equation '" + equation + "': operand " + llvm::Twine(i) + " has rank " +
-                       llvm::Twine(node.rank(i)));
-  }
-  for (const std::string &l : labels)
-    for (char c : l)
-      if (!std::isalpha(static_cast<unsigned char>(c)) || std::count(l.begin(), l.end(), c) != 1)
-        return node.fail("equation '" + equation + "': repeated or non-letter labels (diagonals) " +
-                         "are not supported");
-  for (char c : out)
-    if (labels[0].find(c) == std::string::npos &&
-        (labels.size() < 2 || labels[1].find(c) == std::string::npos))
-      return node.fail("equation '" + equation + "': output label '" + llvm::Twine(c) +
-                       "' is in no operand");
-  Value a = node.value(0);
-  if (labels.size() == 1) {
-    a = sumAway(node, a, labels[0], out);
-    node.setValue(0, permute(node, a, labels[0], out));
-    return llvm::Error::success();
-  }
-  Value b = node.value(1);
-  a = sumAway(node, a, labels[0], out + labels[1]);
-  b = sumAway(node, b, labels[1], out + labels[0]);
-  std::string batch, contract, freeA, freeB;
-  for (char c : out)
-    if (labels[0].find(c) != std::string::npos && labels[1].find(c) != std::string::npos)
-      batch += c;
-  for (char c : labels[0])
-    if (batch.find(c) == std::string::npos)
-      (labels[1].find(c) != std::string::npos ? contract : freeA) += c;
-  for (char c : labels[1])
-    if (batch.find(c) == std::string::npos && contract.find(c) == std::string::npos)
-      freeB += c;
-  auto sizeOf = [&](int operand, char c) {
-    return typeOf(operand ? b : a).getShape()[labels[operand].find(c)];
-  };
-  for (char c : batch + contract)
-    if (sizeOf(0, c) != sizeOf(1, c))
-      return node.fail("equation '" + equation + "': label '" + llvm::Twine(c) + "' has sizes " +
-                       llvm::Twine(sizeOf(0, c)) + " and " + llvm::Twine(sizeOf(1, c)));
-  auto product = [&](int operand, const std::string &ls) {
-    int64_t p = 1;
-    for (char c : ls)
-      p *= sizeOf(operand, c);
-    return p;
-  };
-  std::vector<int64_t> aShape, bShape, joined;
-  for (char c : batch) {
-    aShape.push_back(sizeOf(0, c));
-    bShape.push_back(sizeOf(0, c));
-    joined.push_back(sizeOf(0, c));
-  }
-  aShape.push_back(product(0, freeA));
-  aShape.push_back(product(0, contract));
-  bShape.push_back(product(1, contract));
-  bShape.push_back(product(1, freeB));
-  for (char c : freeA)
-    joined.push_back(sizeOf(0, c));
-  for (char c : freeB)
-    joined.push_back(sizeOf(1, c));
-  a = reshape(node.builder(), node.loc(), permute(node, a, labels[0], batch + freeA + contract),
-              aShape);
-  b = reshape(node.builder(), node.loc(), permute(node, b, labels[1], batch + contract + freeB),
-              bShape);
-  Value r = reshape(node.builder(), node.loc(), batchedMatMul(node, a, b), joined);
-  node.setValue(0, permute(node, r, batch + freeA + freeB, out));
+  std::vector<Value> operands;
+  for (int i = 0; i < node.numInputs(); ++i)
+    operands.push_back(node.value(i));
+  auto y =
+      import::einsum(node.builder(), node.loc(), node.attrs().getString("equation", ""), operands);
+  if (!y)
+    return node.fail(llvm::toString(y.takeError()));
+  node.setValue(0, *y);
   return llvm::Error::success();
 }
 

@@ -4,7 +4,7 @@
 // reductions with sizes known at import:
 // - Cumsum and Cumprod: a running sum or product over slices along the
 //   axis, in TF.js's order (so float sums round as TF.js's do); up to
-//   kMaxScan slices.
+//   kMaxScan slices (compiler/import/common/Scan.h, shared with ONNX CumSum).
 // - TopKV2: k rounds of "take the maximum and its first index, then mask it
 //   out" along the last axis: TF.js's order, ties to the lower index.
 // - LowerBound, UpperBound: how many of each row's sorted values are below
@@ -12,6 +12,7 @@
 // - Bincount, DenseBincount (1-D): a comparison with every bin and a sum.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Scan.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -22,7 +23,7 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-constexpr int64_t kMaxScan = 512;
+using import::kMaxScan;
 
 llvm::Error convertCumulative(OpContext &node) {
   if (node.dtype(0) == DType::Bool)
@@ -33,33 +34,14 @@ llvm::Error convertCumulative(OpContext &node) {
   auto axis = node.normalizeAxis(axisValue->intAt(0), node.rank(0));
   if (!axis)
     return axis.takeError();
-  bool product = node.opType() == "Cumprod";
-  bool exclusive = node.attrs().getBool("exclusive", false);
-  bool reverse = node.attrs().getBool("reverse", false);
-  llvm::ArrayRef<int64_t> shape = node.shape(0);
-  int64_t n = shape[*axis];
-  if (n > kMaxScan)
-    return node.fail("axis " + llvm::Twine(*axis) + " has " + llvm::Twine(n) +
-                     " elements; Kiln scans up to " + llvm::Twine(kMaxScan));
-  Value x = node.value(0);
-  std::vector<int64_t> begin(shape.size(), 0), size(shape.begin(), shape.end());
-  size[*axis] = 1;
-  std::vector<Value> out(n);
-  Value acc;
-  for (int64_t step = 0; step < n; ++step) {
-    int64_t i = reverse ? n - 1 - step : step;
-    begin[*axis] = i;
-    Value s = slice(node.builder(), node.loc(), x, begin, size);
-    Value next = !acc      ? s
-                 : product ? mul(node.builder(), node.loc(), acc, s)
-                           : binary<tosa::AddOp>(node.builder(), node.loc(), acc, s);
-    out[i] = exclusive ? (acc ? acc
-                              : splatConstant(node.builder(), node.loc(), node.elementType(0),
-                                              product ? 1 : 0, size))
-                       : next;
-    acc = next;
-  }
-  node.setValue(0, out.size() == 1 ? out[0] : concat(node.builder(), node.loc(), out, *axis));
+  import::CumulativeOptions options;
+  options.product = node.opType() == "Cumprod";
+  options.exclusive = node.attrs().getBool("exclusive", false);
+  options.reverse = node.attrs().getBool("reverse", false);
+  auto y = import::cumulative(node.builder(), node.loc(), node.value(0), *axis, options);
+  if (!y)
+    return node.fail(llvm::toString(y.takeError()));
+  node.setValue(0, *y);
   return llvm::Error::success();
 }
 

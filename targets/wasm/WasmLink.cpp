@@ -10,6 +10,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdlib>
+
 namespace kiln::wasm {
 
 namespace {
@@ -189,8 +191,19 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
     objects.push_back(weights);
   }
 
-  std::vector<std::string> args = {"--no-entry", "--gc-sections", "--strip-all", "--stack-first",
-                                   "-z",         kStackSize,      "-o",          wasmPath.str()};
+  // KILN_WASM_NAMES=1 keeps the name section (function names: 1-3 KB), for
+  // profiles that name the kernels (benchmarks/wasm/kernels.mjs); never for a
+  // shipped module.
+  const char *names = std::getenv("KILN_WASM_NAMES");
+  bool keepNames = names && llvm::StringRef(names) == "1";
+  std::vector<std::string> args = {"--no-entry",
+                                   "--gc-sections",
+                                   keepNames ? "--strip-debug" : "--strip-all",
+                                   "--stack-first",
+                                   "-z",
+                                   kStackSize,
+                                   "-o",
+                                   wasmPath.str()};
   args.insert(args.end(), objects.begin(), objects.end());
   for (const std::string &lib : supportLibraries())
     args.push_back(lib);

@@ -141,8 +141,18 @@ template <Arith kind> llvm::Error convertBinary(OpContext &op) {
       op.setLiteral(0, std::move(*folded));
       return llvm::Error::success();
     }
-  if (kind == Arith::Div && !isa<FloatType>(op.elementType(0)) && !op.elementType(0).isInteger(32))
-    return op.fail("integer Div is only supported on int32 tensors (or on constants)");
+  Type element = op.elementType(0);
+  unsigned bits = element.getIntOrFloatBitWidth();
+  if (kind == Arith::Div && isa<IntegerType>(element) && bits >= 8 && bits < 32) {
+    // tosa.int_div is int32 only; 8- and 16-bit quotients (signed or not)
+    // are exact there and fit back.
+    auto &b = op.builder();
+    auto wide = [&](int i) { return castElements(b, op.loc(), op.value(i), b.getI32Type()); };
+    op.setValue(0, castElements(b, op.loc(), buildBinary(op, kind, wide(0), wide(1)), element));
+    return llvm::Error::success();
+  }
+  if (kind == Arith::Div && !isa<FloatType>(element) && !element.isInteger(32))
+    return op.fail("integer Div is only supported on tensors of up to 32 bits (or on constants)");
   op.setValue(0, buildBinary(op, kind, op.value(0), op.value(1)));
   return llvm::Error::success();
 }
@@ -307,8 +317,6 @@ llvm::Error castTo(OpContext &op, int32_t to) {
     return llvm::Error::success();
   }
   Type target = elementTypeFor(op.builder(), to);
-  if (to == kDouble)
-    return op.fail("Cast to double is only supported on constants");
   Value x = op.value(0);
   Type source = typeOf(x).getElementType();
   // ONNX truncates float to int; tosa.cast rounds to nearest. Truncate first.

@@ -169,6 +169,9 @@ for (const [k, padding, stride, outHW] of [['same', 'SAME', 2, 6], ['valid', 'VA
 add('Conv1D', 'Conv1D', (g) =>
   g.output(g.node('Conv1D', [g.input('x', [1, 8, 3]), g.input('w', [3, 3, 4])],
     { stride: A.i(1), padding: A.s('SAME'), data_format: A.s('NWC'), dilation: A.i(1) })));
+add('Conv1D_valid_stride2', 'Conv1D', (g) =>
+  g.output(g.node('Conv1D', [g.input('x', [2, 9, 3]), g.input('w', [3, 3, 2])],
+    { stride: A.i(2), padding: A.s('VALID'), data_format: A.s('NWC'), dilation: A.i(1) })));
 const pool = (k, s, padding) => ({ ksize: A.ints([1, k, k, 1]), strides: A.ints([1, s, s, 1]), padding: A.s(padding), data_format: A.s('NHWC') });
 for (const op of ['MaxPool', 'AvgPool']) {
   add(op, op, (g) => g.output(g.node(op, [g.input('x', [1, 5, 5, 2])], pool(3, 2, 'SAME'))));
@@ -186,6 +189,9 @@ add('Dilation2D', 'Dilation2D', (g) =>
 add('Conv3D', 'Conv3D', (g) =>
   g.output(g.node('Conv3D', [g.input('x', [1, 3, 4, 4, 2]), g.input('w', [2, 2, 2, 2, 3])],
     { strides: A.ints([1, 1, 1, 1, 1]), padding: A.s('VALID'), data_format: A.s('NDHWC'), dilations: A.ints([1, 1, 1, 1, 1]) })));
+add('Conv3D_same_stride2', 'Conv3D', (g) =>
+  g.output(g.node('Conv3D', [g.input('x', [1, 5, 4, 4, 2]), g.input('w', [3, 2, 2, 2, 3])],
+    { strides: A.ints([1, 2, 2, 2, 1]), padding: A.s('SAME'), data_format: A.s('NDHWC'), dilations: A.ints([1, 1, 1, 1, 1]) })));
 for (const op of ['MaxPool3D', 'AvgPool3D'])
   add(op, op, (g) =>
     g.output(g.node(op, [g.input('x', [1, 4, 4, 4, 2])],
@@ -285,6 +291,12 @@ add('TensorScatterUpdate', 'TensorScatterUpdate', (g) =>
 add('SparseToDense', 'SparseToDense', (g) =>
   g.output(g.node('SparseToDense', [g.constant('i', 'int32', [3, 2], [0, 1, 1, 3, 2, 0]), g.ints('shape', [3, 4]),
     g.input('v', [3]), g.constant('d', 'float32', [], [0.5])])));
+add('SparseToDense_vector', 'SparseToDense', (g) =>
+  g.output(g.node('SparseToDense', [g.ints('i', [4, 0, 2]), g.ints('shape', [6]), g.input('v', []),
+    g.constant('d', 'float32', [], [-1])])));
+add('ScatterNd_elements', 'ScatterNd', (g) =>
+  g.output(g.node('ScatterNd', [g.constant('i', 'int32', [3, 2], [1, 2, 0, 0, 1, 0]), g.input('v', [3], 'int32', { range: [-9, 9] }),
+    g.ints('shape', [2, 3])])));
 
 // ---- transformation
 add('Cast_float_to_int', 'Cast', (g) =>

@@ -10,6 +10,7 @@
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "nlohmann/json.hpp"
 
 using namespace mlir;
 
@@ -87,6 +88,148 @@ llvm::Error convertConv(OpContext &node, bool depthwise, bool fused) {
 }
 
 llvm::Error convertConv2D(OpContext &node) { return convertConv(node, false, false); }
+
+// Conv1D and Conv3D go through Conv2D nodes made here: `input` and
+// `filter` (NHWC and HWIO) are defined under the made node's name, and its
+// attributes are the 2-D forms of the op's.
+llvm::Expected<Value> conv2dThrough(OpContext &node, llvm::StringRef tag, ValueEntry input,
+                                    ValueEntry filter, std::array<int64_t, 2> stride,
+                                    std::array<int64_t, 2> dilation, llvm::StringRef padding) {
+  if (padding != "SAME" && padding != "VALID")
+    return node.fail("padding '" + padding + "' is not supported (SAME or VALID)");
+  auto str = [](int64_t v) { return std::to_string(v); };
+  // TF AttrValues in protobuf's JSON mapping: strings are base64.
+  nlohmann::ordered_json attr = {
+      {"strides", {{"list", {{"i", {"1", str(stride[0]), str(stride[1]), "1"}}}}}},
+      {"dilations", {{"list", {{"i", {"1", str(dilation[0]), str(dilation[1]), "1"}}}}}},
+      {"padding", {{"s", padding == "SAME" ? "U0FNRQ==" : "VkFMSUQ="}}},
+      {"data_format", {{"s", "TkhXQw=="}}}};
+  GraphImporter &graph = node.graph();
+  std::string base = node.node().name + "/" + tag.str();
+  graph.define(base + "/input:0", std::move(input));
+  graph.define(base + "/filter:0", std::move(filter));
+  TfNode conv{base, "Conv2D", {base + "/input:0", base + "/filter:0"}, &attr};
+  OpContext ctx(graph, conv, node.loc());
+  llvm::Error err = convertConv(ctx, false, false);
+  if (llvm::Error attrErr = ctx.attrs().takeError()) {
+    llvm::consumeError(std::move(err));
+    return std::move(attrErr);
+  }
+  if (err)
+    return std::move(err);
+  return graph.lookup(base + ":0")->value;
+}
+
+// Input `i` reshaped (a literal stays one), as an entry for conv2dThrough.
+ValueEntry reshapedEntry(OpContext &node, int i, std::vector<int64_t> shape) {
+  ValueEntry e;
+  if (const Literal *l = node.literal(i))
+    e.literal = l->reshaped(shape);
+  else
+    e.value = reshape(node.builder(), node.loc(), node.value(i), shape);
+  return e;
+}
+
+// Conv1D (TF.js's op for tf.conv1d): [N, W, C] * [K, C, O] is a Conv2D of
+// height 1.
+llvm::Error convertConv1D(OpContext &node) {
+  std::string format = node.attrs().getString("data_format", "NWC");
+  if (format != "NWC")
+    return node.fail("data_format " + format + " is not supported (TF.js models are NWC)");
+  if (node.rank(0) != 3 || node.rank(1) != 3)
+    return node.fail("input and filter must be 3-D, not " + shapeString(node.shape(0)) + " and " +
+                     shapeString(node.shape(1)));
+  llvm::ArrayRef<int64_t> in = node.shape(0), filter = node.shape(1);
+  auto out =
+      conv2dThrough(node, "conv2d", reshapedEntry(node, 0, {in[0], 1, in[1], in[2]}),
+                    reshapedEntry(node, 1, {1, filter[0], filter[1], filter[2]}),
+                    {1, node.attrs().getInt("stride", 1)}, {1, node.attrs().getInt("dilation", 1)},
+                    node.attrs().getString("padding", ""));
+  if (!out)
+    return out.takeError();
+  llvm::ArrayRef<int64_t> shape = typeOf(*out).getShape();
+  node.setValue(0, reshape(node.builder(), node.loc(), *out, {shape[0], shape[2], shape[3]}));
+  return llvm::Error::success();
+}
+
+// Conv3D: [N, D, H, W, C] * [KD, KH, KW, C, O] as the sum over kd of one
+// Conv2D each, the output depths folded into the batch: depth slice kd of
+// the filter meets input depths od * stride + kd * dilation.
+llvm::Error convertConv3D(OpContext &node) {
+  std::string format = node.attrs().getString("data_format", "NDHWC");
+  if (format != "NDHWC")
+    return node.fail("data_format " + format + " is not supported (TF.js models are NDHWC)");
+  if (node.rank(0) != 5 || node.rank(1) != 5)
+    return node.fail("input and filter must be 5-D, not " + shapeString(node.shape(0)) + " and " +
+                     shapeString(node.shape(1)));
+  if (node.dtype(0) != DType::F32 || node.dtype(1) != DType::F32)
+    return node.fail("only float32 convolutions are supported");
+  std::vector<int64_t> strides = node.attrs().getInts("strides");
+  std::vector<int64_t> dilations = node.attrs().getInts("dilations");
+  if (dilations.empty())
+    dilations.assign(5, 1);
+  if (strides.size() != 5 || dilations.size() != 5)
+    return node.fail("strides and dilations must have 5 values");
+  std::string padding = node.attrs().getString("padding", "");
+  llvm::ArrayRef<int64_t> in = node.shape(0), filter = node.shape(1);
+  int64_t n = in[0], depth = in[1], kd = filter[0], sd = strides[1], dd = dilations[1];
+  if (filter[3] != in[4])
+    return node.fail("the filter " + shapeString(filter) + " does not match " + llvm::Twine(in[4]) +
+                     " input channels");
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Value x = node.value(0);
+  int64_t span = (kd - 1) * dd + 1, od;
+  if (padding == "SAME") {
+    od = (depth + sd - 1) / sd;
+    int64_t total = std::max<int64_t>((od - 1) * sd + span - depth, 0);
+    if (total > 0) {
+      x = pad(b, loc, x, {0, 0, total / 2, total - total / 2, 0, 0, 0, 0, 0, 0}, 0);
+      depth += total;
+    }
+  } else {
+    od = depth >= span ? (depth - span) / sd + 1 : 0;
+  }
+  if (od < 1)
+    return node.fail("the filter " + shapeString(filter) + " is deeper than the input " +
+                     shapeString(in));
+  Value sum;
+  for (int64_t k = 0; k < kd; ++k) {
+    // Input depths od * sd + k * dd, as [N * OD, H, W, C].
+    Value slab;
+    if (sd == 1) {
+      slab = slice(b, loc, x, {0, k * dd, 0, 0, 0}, {n, od, in[2], in[3], in[4]});
+    } else {
+      llvm::SmallVector<Value> planes;
+      for (int64_t o = 0; o < od; ++o)
+        planes.push_back(
+            slice(b, loc, x, {0, o * sd + k * dd, 0, 0, 0}, {n, 1, in[2], in[3], in[4]}));
+      slab = concat(b, loc, planes, 1);
+    }
+    ValueEntry input;
+    input.value = reshape(b, loc, slab, {n * od, in[2], in[3], in[4]});
+    ValueEntry taps;
+    std::vector<int64_t> tapShape(filter.begin() + 1, filter.end());
+    if (const Literal *w = node.literal(1))
+      taps.literal = w->strided({k, 0, 0, 0, 0}, {1, 1, 1, 1, 1},
+                                {1, filter[1], filter[2], filter[3], filter[4]})
+                         .reshaped(tapShape);
+    else
+      taps.value = reshape(b, loc,
+                           slice(b, loc, node.value(1), {k, 0, 0, 0, 0},
+                                 {1, filter[1], filter[2], filter[3], filter[4]}),
+                           tapShape);
+    auto out = conv2dThrough(node, "depth" + std::to_string(k), std::move(input), std::move(taps),
+                             {strides[2], strides[3]}, {dilations[2], dilations[3]}, padding);
+    if (!out)
+      return out.takeError();
+    sum = sum ? binary<tosa::AddOp>(b, loc, sum, *out) : *out;
+  }
+  llvm::ArrayRef<int64_t> shape = typeOf(sum).getShape();
+  node.setValue(0, reshape(b, loc, sum, {n, od, shape[1], shape[2], shape[3]}));
+  return llvm::Error::success();
+}
+
 llvm::Error convertFusedConv2D(OpContext &node) { return convertConv(node, false, true); }
 llvm::Error convertDepthwise(OpContext &node) { return convertConv(node, true, false); }
 llvm::Error convertFusedDepthwise(OpContext &node) { return convertConv(node, true, true); }
@@ -158,6 +301,8 @@ llvm::Error convertConvTranspose(OpContext &node) {
 
 void registerConvOps(OpTable &table) {
   table.add("Conv2D", convertConv2D, 2, 2);
+  table.add("Conv1D", convertConv1D, 2, 2);
+  table.add("Conv3D", convertConv3D, 2, 2);
   table.add("_FusedConv2D", convertFusedConv2D, 2, -1);
   table.add("DepthwiseConv2dNative", convertDepthwise, 2, 2);
   table.add("DepthwiseConv2d", convertDepthwise, 2, 2); // TF.js's name for the same op

@@ -29,6 +29,7 @@ const OpTable &tfjsOpTable() {
     registerControlFlowOps(t);
     registerTf1ControlFlowOps(t);
     registerNmsOps(t);
+    registerScatterOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

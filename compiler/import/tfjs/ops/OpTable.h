@@ -82,6 +82,8 @@ void registerControlFlowOps(OpTable &table);
 void registerTf1ControlFlowOps(OpTable &table);
 // NonMaxSuppressionV4 with pad_to_max_output_size.
 void registerNmsOps(OpTable &table);
+// ScatterNd, TensorScatterUpdate, SparseToDense with constant indices.
+void registerScatterOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

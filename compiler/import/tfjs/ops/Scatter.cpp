@@ -1,0 +1,194 @@
+//===- Scatter.cpp - ScatterNd, TensorScatterUpdate, SparseToDense --------===//
+//
+// With the indices known at import (as converted models hold them: nanodet's
+// SparseToDense reads constants), every output element comes from one known
+// place: an update, the input tensor, or the default/zero. The op is then a
+// gather from the concatenated sources by an index map built here: one
+// tosa.gather, or a literal when every source is known. Indices known only at
+// run time would need a scatter, which Kiln's kernels do not have: refused.
+//
+// Duplicates follow TF.js (tfjs-core scatterImpl): TensorScatterUpdate and
+// SparseToDense keep the last update; ScatterNd sums them, which a gather
+// cannot, so duplicate ScatterNd indices are refused.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/tfjs/OpContext.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+/// Output element j is element map[j] of the sources' flattened concatenation
+/// (sources are node inputs, or -1 for a literal `extra` appended last).
+llvm::Error gatherSources(OpContext &node, llvm::ArrayRef<int> sources,
+                          const std::optional<Literal> &extra, std::vector<int64_t> outShape,
+                          const std::vector<int64_t> &map) {
+  DType dtype = node.dtype(sources[0]);
+  for (int s : sources)
+    if (node.dtype(s) != dtype)
+      return node.fail("input " + llvm::Twine(s) + " is " + dtypeName(node.dtype(s)) + ", not " +
+                       dtypeName(dtype) + " as input " + llvm::Twine(sources[0]));
+  bool known = llvm::all_of(sources, [&](int s) { return node.literal(s) != nullptr; });
+  if (known) {
+    std::vector<Literal> flat;
+    for (int s : sources)
+      flat.push_back(node.literal(s)->reshaped({node.literal(s)->size()}));
+    if (extra)
+      flat.push_back(extra->castTo(dtype).reshaped({extra->size()}));
+    std::vector<const Literal *> parts;
+    for (const Literal &l : flat)
+      parts.push_back(&l);
+    node.setLiteral(0, Literal::concat(parts, 0).remapped(outShape, map));
+    return llvm::Error::success();
+  }
+  OpBuilder &b = node.builder();
+  llvm::SmallVector<Value> parts;
+  int64_t total = 0;
+  for (int s : sources) {
+    int64_t count = numElements(node.shape(s));
+    parts.push_back(reshape(b, node.loc(), node.value(s), {count}));
+    total += count;
+  }
+  if (extra) {
+    Literal e = extra->castTo(dtype).reshaped({extra->size()});
+    parts.push_back(node.graph().createConstant(e, node.node().name + "/fill"));
+    total += e.size();
+  }
+  Value pool = reshape(b, node.loc(), concat(b, node.loc(), parts, 0), {1, total, 1});
+  int64_t count = map.size();
+  Value indices = i32Constant(node, map, {1, count});
+  Value out = node.create<tosa::GatherOp>(tensorOf({1, count, 1}, typeOf(pool).getElementType()),
+                                          pool, indices);
+  node.setValue(0, reshape(b, node.loc(), out, outShape));
+  return llvm::Error::success();
+}
+
+/// Index rows of `indices` (the last dimension is the depth) as element
+/// offsets into `shape`, each the start of a slice of `sliceSize` elements.
+llvm::Expected<std::vector<int64_t>>
+sliceOffsets(OpContext &node, int input, llvm::ArrayRef<int64_t> shape, int64_t &sliceSize) {
+  auto idx = node.constInts(input, "indices");
+  if (!idx)
+    return idx.takeError();
+  llvm::ArrayRef<int64_t> ishape = node.shape(input);
+  int64_t depth = ishape.empty() ? 1 : ishape.back();
+  if (node.opType() == "SparseToDense" && ishape.size() < 2)
+    depth = 1; // a scalar or a vector of indices into a 1-D output
+  if (depth < 1 || depth > static_cast<int64_t>(shape.size()))
+    return node.fail("indices have depth " + llvm::Twine(depth) + " for an output of rank " +
+                     llvm::Twine(shape.size()));
+  sliceSize = numElements(shape.drop_front(depth));
+  std::vector<int64_t> offsets;
+  for (size_t row = 0; row * depth < idx->size(); ++row) {
+    int64_t offset = 0;
+    for (int64_t k = 0; k < depth; ++k) {
+      int64_t v = (*idx)[row * depth + k];
+      if (v < 0 || v >= shape[k])
+        return node.fail("index " + llvm::Twine(v) + " (row " + llvm::Twine(row) +
+                         ") is out of range for dimension " + llvm::Twine(k) + " of size " +
+                         llvm::Twine(shape[k]));
+      offset = offset * shape[k] + v;
+    }
+    offsets.push_back(offset * sliceSize);
+  }
+  return offsets;
+}
+
+llvm::Expected<std::vector<int64_t>> outputShape(OpContext &node, int input) {
+  auto shape = node.constInts(input, "shape");
+  if (!shape)
+    return shape.takeError();
+  for (int64_t d : *shape)
+    if (d < 1)
+      return node.fail("output shape " + shapeString(*shape) + " has a dimension below 1");
+  return shape;
+}
+
+llvm::Error checkUpdates(OpContext &node, int updates, size_t rows, int64_t sliceSize,
+                         bool scalarOk) {
+  int64_t have = numElements(node.shape(updates));
+  if (scalarOk && have == 1)
+    return llvm::Error::success();
+  if (have != static_cast<int64_t>(rows) * sliceSize)
+    return node.fail("updates hold " + llvm::Twine(have) + " elements for " + llvm::Twine(rows) +
+                     " indices of " + llvm::Twine(sliceSize) + " each");
+  return llvm::Error::success();
+}
+
+// ScatterNd(indices, updates, shape): zeros with the updates summed in.
+llvm::Error convertScatterNd(OpContext &node) {
+  auto shape = outputShape(node, 2);
+  if (!shape)
+    return shape.takeError();
+  int64_t sliceSize = 0;
+  auto offsets = sliceOffsets(node, 0, *shape, sliceSize);
+  if (!offsets)
+    return offsets.takeError();
+  if (llvm::Error err = checkUpdates(node, 1, offsets->size(), sliceSize, false))
+    return err;
+  int64_t updates = numElements(node.shape(1));
+  std::vector<int64_t> map(numElements(*shape), updates); // the zero after the updates
+  for (size_t row = 0; row < offsets->size(); ++row)
+    for (int64_t e = 0; e < sliceSize; ++e) {
+      int64_t &slot = map[(*offsets)[row] + e];
+      if (slot != updates)
+        return node.fail("indices repeat an element (ScatterNd sums duplicates; Kiln supports "
+                         "distinct indices only)");
+      slot = row * sliceSize + e;
+    }
+  return gatherSources(node, {1}, Literal::splat(node.dtype(1), {1}, 0), *shape, map);
+}
+
+// TensorScatterUpdate(tensor, indices, updates): the tensor, updates replacing.
+llvm::Error convertTensorScatterUpdate(OpContext &node) {
+  std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
+  int64_t sliceSize = 0;
+  auto offsets = sliceOffsets(node, 1, shape, sliceSize);
+  if (!offsets)
+    return offsets.takeError();
+  if (llvm::Error err = checkUpdates(node, 2, offsets->size(), sliceSize, false))
+    return err;
+  int64_t total = numElements(shape);
+  std::vector<int64_t> map(total);
+  for (int64_t j = 0; j < total; ++j)
+    map[j] = j;
+  for (size_t row = 0; row < offsets->size(); ++row)
+    for (int64_t e = 0; e < sliceSize; ++e)
+      map[(*offsets)[row] + e] = total + row * sliceSize + e;
+  return gatherSources(node, {0, 2}, std::nullopt, shape, map);
+}
+
+// SparseToDense(indices, output_shape, values, default_value).
+llvm::Error convertSparseToDense(OpContext &node) {
+  auto shape = outputShape(node, 1);
+  if (!shape)
+    return shape.takeError();
+  int64_t sliceSize = 0;
+  auto offsets = sliceOffsets(node, 0, *shape, sliceSize);
+  if (!offsets)
+    return offsets.takeError();
+  if (sliceSize != 1)
+    return node.fail("indices must address single elements of the output");
+  if (llvm::Error err = checkUpdates(node, 2, offsets->size(), 1, true))
+    return err;
+  if (numElements(node.shape(3)) != 1)
+    return node.fail("default_value must hold one value");
+  int64_t values = numElements(node.shape(2));
+  std::vector<int64_t> map(numElements(*shape), values); // the default after the values
+  for (size_t row = 0; row < offsets->size(); ++row)
+    map[(*offsets)[row]] = values == 1 ? 0 : row;
+  return gatherSources(node, {2, 3}, std::nullopt, *shape, map);
+}
+
+} // namespace
+
+void registerScatterOps(OpTable &table) {
+  table.add("ScatterNd", convertScatterNd, 3, 3);
+  table.add("TensorScatterUpdate", convertTensorScatterUpdate, 3, 3);
+  table.add("SparseToDense", convertSparseToDense, 4, 4);
+}
+
+} // namespace kiln::tfjs_import

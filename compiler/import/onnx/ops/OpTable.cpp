@@ -31,6 +31,7 @@ const OpTable &onnxOpTable() {
     registerControlFlowOps(t);
     registerCumSumOps(t);
     registerEinsumOps(t);
+    registerFourierOps(t);
     return t;
   }();
   return table;

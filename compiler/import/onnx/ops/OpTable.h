@@ -71,6 +71,7 @@ void registerRecurrentOps(OpTable &table);     // RNN, LSTM, GRU
 void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 void registerCumSumOps(OpTable &table);        // CumSum
 void registerEinsumOps(OpTable &table);        // Einsum
+void registerFourierOps(OpTable &table);       // DFT, STFT
 
 } // namespace kiln::onnx_import
 

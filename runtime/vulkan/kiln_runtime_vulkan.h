@@ -117,6 +117,8 @@ typedef struct kiln_vk_io {
 #define KILN_VK_FEATURE_STORAGE_16BIT (1u << 1) /* storageBuffer16BitAccess */
 #define KILN_VK_FEATURE_FLOAT16 (1u << 2)       /* shaderFloat16 arithmetic */
 #define KILN_VK_FEATURE_SUBGROUP (1u << 3)      /* 1.1 subgroup basic+arithmetic in compute */
+#define KILN_VK_FEATURE_INT64 (1u << 4)         /* shaderInt64 (Vulkan 1.0 optional feature) */
+#define KILN_VK_FEATURE_FLOAT64 (1u << 5)       /* shaderFloat64 (Vulkan 1.0 optional feature) */
 
 /* The static description of a model (the generated NAME.c's data). create
  * copies what it needs: the description may go away after create. */

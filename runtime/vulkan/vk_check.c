@@ -115,7 +115,8 @@ static kiln_status kiln_vk_check_io(const kiln_vk_io *io, uint32_t count, const 
 
 kiln_status kiln_vk_check_desc(const kiln_vk_model_desc *d, char *msg, size_t msg_size) {
   const uint32_t known = KILN_VK_FEATURE_VULKAN_1_1 | KILN_VK_FEATURE_STORAGE_16BIT |
-                         KILN_VK_FEATURE_FLOAT16 | KILN_VK_FEATURE_SUBGROUP;
+                         KILN_VK_FEATURE_FLOAT16 | KILN_VK_FEATURE_SUBGROUP |
+                         KILN_VK_FEATURE_INT64 | KILN_VK_FEATURE_FLOAT64;
   if (d->features & ~known) {
     snprintf(msg, msg_size, "unknown feature bits 0x%x", d->features & ~known);
     return KILN_INVALID_ARGUMENT;
@@ -181,6 +182,8 @@ kiln_status kiln_vk_check_device(const kiln_vk_model_desc *d, const kiln_vk_dev 
       {KILN_VK_FEATURE_STORAGE_16BIT, "16-bit storage (storageBuffer16BitAccess)"},
       {KILN_VK_FEATURE_FLOAT16, "float16 arithmetic (shaderFloat16)"},
       {KILN_VK_FEATURE_SUBGROUP, "subgroup basic and arithmetic operations in compute"},
+      {KILN_VK_FEATURE_INT64, "64-bit integers in shaders (shaderInt64)"},
+      {KILN_VK_FEATURE_FLOAT64, "64-bit floats in shaders (shaderFloat64)"},
   };
   for (size_t i = 0; i < sizeof features / sizeof features[0]; ++i)
     if ((d->features & features[i].bit) && !(dev->features & features[i].bit)) {

@@ -182,13 +182,18 @@ static kiln_status kiln_vk_pick(kiln_vk_dev *d, char *msg, size_t msg_size) {
   return KILN_OK;
 }
 
-/* The optional features the device has, queried through Vulkan 1.1. */
+/* The optional features the device has: 64-bit types from Vulkan 1.0's
+ * features, the rest queried through Vulkan 1.1. */
 static uint32_t kiln_vk_query_features(kiln_vk_dev *d, uint32_t api, int *has_f16_ext) {
   *has_f16_ext = 0;
+  VkPhysicalDeviceFeatures core;
+  d->fns.vkGetPhysicalDeviceFeatures(d->physical, &core);
+  uint32_t features = (core.shaderInt64 ? KILN_VK_FEATURE_INT64 : 0u) |
+                      (core.shaderFloat64 ? KILN_VK_FEATURE_FLOAT64 : 0u);
   if (api < VK_API_VERSION_1_1 || !d->fns.vkGetPhysicalDeviceFeatures2 ||
       !d->fns.vkGetPhysicalDeviceProperties2)
-    return 0;
-  uint32_t features = KILN_VK_FEATURE_VULKAN_1_1;
+    return features;
+  features |= KILN_VK_FEATURE_VULKAN_1_1;
   *has_f16_ext = kiln_vk_has_extension(d, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
@@ -297,8 +302,14 @@ static kiln_status kiln_vk_create_shared(kiln_vk_dev **out, char *msg, size_t ms
     s16.pNext = (void *)chain;
     chain = &s16;
   }
+  /* Modules with 64-bit integers or floats (ONNX int64 indices, doubles)
+   * declare Int64 / Float64. */
+  VkPhysicalDeviceFeatures core = {
+      .shaderInt64 = (d->features & KILN_VK_FEATURE_INT64) ? VK_TRUE : VK_FALSE,
+      .shaderFloat64 = (d->features & KILN_VK_FEATURE_FLOAT64) ? VK_TRUE : VK_FALSE};
   VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                             .pNext = chain,
+                            .pEnabledFeatures = &core,
                             .queueCreateInfoCount = 1,
                             .pQueueCreateInfos = &qci,
                             .enabledExtensionCount = num_extensions,

@@ -1,5 +1,6 @@
 //===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
 #include "targets/spirv/KernelToSpirv.h"
+#include "targets/spirv/Fp16Storage.h"
 #include "targets/spirv/NestFusion.h"
 #include "targets/spirv/RegisterTile.h"
 
@@ -392,6 +393,8 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
     return fail("internal: canonicalize", diags.message);
   if (failed(placeScratch(func, out.scratchBytes)))
     return fail("cannot place its buffers", diags.message);
+  if (options.fp16Storage && failed(storeAsFp16(func, out.scratchBytes)))
+    return fail("cannot store its buffers as float16", diags.message);
   dump(*module, name, "2a-promoted");
   if (failed(mapLoops(func, record)))
     return fail("cannot map its loops to workgroups", diags.message);
@@ -408,11 +411,22 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
 
   // Vulkan 1.0 takes SPIR-V 1.0; storage buffers need the
   // SPV_KHR_storage_buffer_storage_class extension there (core from 1.1).
-  std::string env = options.vulkan11
-                        ? "#spirv.target_env<#spirv.vce<v1.3, [Shader], []>, "
-                          "#spirv.resource_limits<>>"
-                        : "#spirv.target_env<#spirv.vce<v1.0, [Shader], "
-                          "[SPV_KHR_storage_buffer_storage_class]>, #spirv.resource_limits<>>";
+  // Float16 buffers need StorageBuffer16BitAccess (SPV_KHR_16bit_storage,
+  // core in SPIR-V 1.3) and nothing more: the kernels only load, store and
+  // convert halves.
+  // Int64 and Float64 (ONNX's int64 indices, doubles) are Vulkan 1.0
+  // optional features: a module declares them only if it uses them
+  // (spirv-update-vce), and the model then asks create to check them.
+  std::string caps =
+      options.fp16Storage
+          ? "Shader, Int64, Float64, StorageBuffer16BitAccess, Float16" // dropFloat16
+          : "Shader, Int64, Float64";
+  std::string exts = options.vulkan11 ? "" : "SPV_KHR_storage_buffer_storage_class";
+  if (options.fp16Storage)
+    exts += std::string(exts.empty() ? "" : ", ") + "SPV_KHR_16bit_storage";
+  std::string env = std::string("#spirv.target_env<#spirv.vce<") +
+                    (options.vulkan11 ? "v1.3" : "v1.0") + ", [" + caps + "], [" + exts +
+                    "]>, #spirv.resource_limits<>>";
   (*module)->setAttr(mlir::spirv::getTargetEnvAttrName(), parseAttribute(env, &context));
   module->walk([&](gpu::GPUFuncOp f) {
     SmallVector<int32_t, 3> size = {1, 1, 1};
@@ -426,6 +440,12 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
                          "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)",
                          diags)))
     return fail("an op the SPIR-V route cannot lower (gpu to spirv)", diags.message);
+  if (options.fp16Storage) {
+    bool dropped = true;
+    module->walk([&](mlir::spirv::ModuleOp m) { dropped &= succeeded(dropFloat16(m)); });
+    if (!dropped)
+      return fail("cannot store its buffers as float16", diags.message);
+  }
   dump(*module, name, "4-spirv");
 
   llvm::StringMap<mlir::spirv::ModuleOp> spirvModules;
@@ -451,6 +471,13 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
     }
     SpirvDispatch d;
     d.entry = launch.getKernelName().str();
+    if (auto vce = found->second.getVceTriple())
+      for (mlir::spirv::Capability cap : vce->getCapabilities()) {
+        if (cap == mlir::spirv::Capability::Int64)
+          out.features |= kFeatureInt64;
+        if (cap == mlir::spirv::Capability::Float64)
+          out.features |= kFeatureFloat64;
+      }
     SmallVector<uint32_t, 0> words;
     if (mlir::failed(mlir::spirv::serialize(found->second, words))) {
       failure = fail("cannot serialise SPIR-V", diags.message);

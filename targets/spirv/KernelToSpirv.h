@@ -26,6 +26,8 @@ namespace kiln::spirv {
 struct SpirvOptions {
   /// --vulkan=1.1: SPIR-V 1.3 modules (Vulkan 1.0 takes SPIR-V 1.0).
   bool vulkan11 = false;
+  /// --fp16-storage: float32 buffers hold float16 (Fp16Storage.h).
+  bool fp16Storage = false;
 };
 
 /// One vkCmdDispatch.
@@ -44,6 +46,17 @@ struct SpirvKernel {
   /// Bytes of each scratch buffer: intermediates passed between dispatches,
   /// dead once the kernel's last dispatch is done.
   std::vector<uint64_t> scratchBytes;
+  /// Device features its modules need (KILN_VK_FEATURE_INT64 for 64-bit
+  /// integers, _FLOAT64 for doubles), which create checks.
+  uint32_t features = 0;
+};
+
+/// runtime/vulkan/kiln_runtime_vulkan.h's KILN_VK_FEATURE_* bits.
+enum : uint32_t {
+  kFeatureVulkan11 = 1u << 0,
+  kFeatureStorage16Bit = 1u << 1,
+  kFeatureInt64 = 1u << 4,
+  kFeatureFloat64 = 1u << 5,
 };
 
 /// Compiles `kernel` as `record` (its workgroup and invocation_tile knobs)

@@ -2,9 +2,14 @@
 #include "targets/spirv/SpirvHost.h"
 
 #include "targets/host/Template.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
 
 namespace kiln::spirv {
 
@@ -39,6 +44,55 @@ SpirvLayout layOut(const host::HostPlan &plan, const std::vector<SpirvKernel> &k
   }
   layout.arenaBytes = std::max<uint64_t>(next, kVkAlign);
   return layout;
+}
+
+static bool isF32(const host::TensorDesc &desc) { return desc.element.type == DType::F32; }
+
+llvm::Error storePlanAsFp16(host::HostPlan &plan) {
+  host::ElementKind half{DType::F16, /*halideCode=*/2, /*bits=*/16, /*bytes=*/2, "KILN_DTYPE_F16"};
+  // Each weight once, by its offset in the float32 blob.
+  std::map<uint64_t, host::TensorDesc> weights;
+  for (const host::KernelCall &call : plan.calls)
+    for (const host::BufferRef &ref : call.args)
+      if (ref.kind == host::BufferRef::Weight)
+        weights.emplace(ref.offset, ref.desc);
+  std::vector<uint8_t> packed;
+  std::map<uint64_t, uint64_t> moved;
+  for (const auto &[offset, desc] : weights) {
+    uint64_t to = alignUp(packed.size());
+    moved[offset] = to;
+    if (!isF32(desc)) {
+      packed.resize(to + desc.bytes());
+      std::copy_n(plan.weights.begin() + offset, desc.bytes(), packed.begin() + to);
+      continue;
+    }
+    uint64_t count = desc.bytes() / 4;
+    packed.resize(to + count * 2);
+    for (uint64_t i = 0; i < count; ++i) {
+      float value;
+      std::memcpy(&value, plan.weights.data() + offset + 4 * i, 4);
+      llvm::APFloat f(value);
+      bool lost;
+      f.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven, &lost);
+      if (f.isInfinity() && std::isfinite(value))
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "--fp16-storage: weight '" + desc.name + "' holds " +
+                llvm::formatv("{0}", value).str() +
+                ", beyond float16's range (65504); compile without --fp16-storage");
+      uint16_t bits = uint16_t(f.bitcastToAPInt().getZExtValue());
+      std::memcpy(packed.data() + to + 2 * i, &bits, 2);
+    }
+  }
+  plan.weights = std::move(packed);
+  for (host::KernelCall &call : plan.calls)
+    for (host::BufferRef &ref : call.args) {
+      if (ref.kind == host::BufferRef::Weight)
+        ref.offset = moved[ref.offset];
+      if (isF32(ref.desc))
+        ref.desc.element = half;
+    }
+  return llvm::Error::success();
 }
 
 std::string moduleName(const host::HostPlan &plan, unsigned k, unsigned d) {
@@ -156,12 +210,15 @@ std::string emitSource(const host::HostPlan &plan, const std::vector<SpirvKernel
                 << "},\n";
     }
   }
+  auto format = [&](const host::TensorDesc &t) {
+    return options.fp16Storage && isF32(t) ? "KILN_VK_IO_F32_AS_F16" : "KILN_VK_IO_BYTES";
+  };
   for (auto [i, t] : llvm::enumerate(plan.inputs))
     inOs << "    {" << cString(t.name) << ", " << layout.inputOffsets[i] << "u, " << t.bytes()
-         << "u},\n";
+         << "u, " << format(t) << "},\n";
   for (auto [i, t] : llvm::enumerate(plan.outputs))
     outOs << "    {" << cString(t.name) << ", " << layout.outputOffsets[i] << "u, " << t.bytes()
-          << "u},\n";
+          << "u, " << format(t) << "},\n";
   values.text["tensor_tables"] = tables;
   values.text["modules"] = modules;
   values.text["bindings"] = bindings;

@@ -34,7 +34,17 @@ SpirvLayout layOut(const host::HostPlan &plan, const std::vector<SpirvKernel> &k
 struct SpirvHostOptions {
   std::string sourceName;
   uint32_t features = 0; ///< KILN_VK_FEATURE_* bits
+  /// --fp16-storage: float32 inputs and outputs are float16 in the arena
+  /// (KILN_VK_IO_F32_AS_F16; the runtime converts them).
+  bool fp16Storage = false;
 };
+
+/// --fp16-storage on the host's side: every float32 buffer a call binds
+/// becomes float16 (its binding range halves, the arena keeps the float32
+/// plan's offsets), and the float32 weights are converted and packed again
+/// at 256-byte alignment. plan.inputs and plan.outputs, the C API's tables,
+/// stay float32. Fails naming a weight whose value float16 cannot hold.
+llvm::Error storePlanAsFp16(host::HostPlan &plan);
 
 /// The name of dispatch `d` of plan kernel `k`'s module: NAME_k<k>_d<d>.
 std::string moduleName(const host::HostPlan &plan, unsigned k, unsigned d);

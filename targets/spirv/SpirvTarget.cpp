@@ -27,9 +27,6 @@ llvm::Error SpirvTarget::checkOptions(const TargetOptions &options) const {
     return error("--cpu-features is for the cpu target, not spirv");
   if (options.vulkan != "1.0" && options.vulkan != "1.1")
     return error("unknown --vulkan '" + options.vulkan + "' (expected 1.0 or 1.1)");
-  if (options.fp16Storage)
-    return error("--fp16-storage is not implemented by the spirv target yet (activations are "
-                 "float32)");
   if (options.externalWeights)
     return error("--weights=external is not supported by the spirv target yet (weights are "
                  "linked into libNAME.a)");
@@ -101,6 +98,9 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
     return error("output '" + plan->outputs[plan->copies[0].output].name +
                  "' is an input, a weight or another output as it stands; the spirv target "
                  "does not copy such outputs yet");
+  if (options.fp16Storage)
+    if (auto err = spirv::storePlanAsFp16(*plan))
+      return err;
   const std::string &m = plan->modelName;
   auto tmp = toolchain::TempDir::create("kiln-spirv");
   if (!tmp)
@@ -108,6 +108,7 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
 
   spirv::SpirvOptions spirvOptions;
   spirvOptions.vulkan11 = options.vulkan == "1.1";
+  spirvOptions.fp16Storage = options.fp16Storage;
   std::vector<spirv::SpirvKernel> kernels;
   std::vector<std::string> published = {"lib" + m + ".a",           m + ".h",
                                         "libkiln_runtime_vulkan.a", "kiln_runtime_vulkan.h",
@@ -157,8 +158,14 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   if (options.sizeReport)
     *options.sizeReport << report;
 
-  // KILN_VK_FEATURE_VULKAN_1_1: create refuses a 1.0 device for 1.1 modules.
-  spirv::SpirvHostOptions hostOptions{options.sourceName, spirvOptions.vulkan11 ? 1u : 0u};
+  // Features create checks: Vulkan 1.1 refuses a 1.0 device for 1.1
+  // modules, 16-bit storage a device without storageBuffer16BitAccess for
+  // --fp16-storage ones, Int64/Float64 one without shaderInt64/Float64.
+  uint32_t features = (spirvOptions.vulkan11 ? spirv::kFeatureVulkan11 : 0u) |
+                      (spirvOptions.fp16Storage ? spirv::kFeatureStorage16Bit : 0u);
+  for (const spirv::SpirvKernel &kernel : kernels)
+    features |= kernel.features;
+  spirv::SpirvHostOptions hostOptions{options.sourceName, features, spirvOptions.fp16Storage};
   if (auto err = toolchain::writeFile(tmp->file(m + ".size.txt"), report))
     return err;
   if (auto err = toolchain::writeFile(tmp->file(m + ".h"),

@@ -301,13 +301,15 @@ void test_device_lost(void) {
 
 void test_missing_feature(void) {
   static const uint32_t all[] = {KILN_VK_FEATURE_VULKAN_1_1, KILN_VK_FEATURE_STORAGE_16BIT,
-                                 KILN_VK_FEATURE_FLOAT16, KILN_VK_FEATURE_SUBGROUP};
+                                 KILN_VK_FEATURE_FLOAT16,    KILN_VK_FEATURE_SUBGROUP,
+                                 KILN_VK_FEATURE_INT64,      KILN_VK_FEATURE_FLOAT64};
+  enum { NUM_FEATURES = sizeof all / sizeof all[0] };
   app a;
   CHECK(app_create(&a) == 0, "the test's own Vulkan device");
   test_model m;
   test_model_init(&m, TEST_N);
   /* The app made a 1.0 device with nothing enabled: every feature refused. */
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < NUM_FEATURES; ++i) {
     m.desc.features = all[i];
     kiln_vk_model *model = (kiln_vk_model *)&m;
     kiln_status st = kiln_vk_model_create(&m.desc, &a.shared, &model);
@@ -321,10 +323,11 @@ void test_missing_feature(void) {
   m.desc.features = 0;
   if (kiln_vk_model_create(&m.desc, NULL, &probe) == KILN_OK) {
     uint32_t have = probe->dev->features;
-    printf("%s offers:%s%s%s%s\n", kiln_vk_model_device_name(probe),
+    printf("%s offers:%s%s%s%s%s%s\n", kiln_vk_model_device_name(probe),
            have & all[0] ? " vulkan-1.1" : "", have & all[1] ? " 16-bit-storage" : "",
-           have & all[2] ? " float16" : "", have & all[3] ? " subgroups" : "");
-    for (int i = 0; i < 4; ++i) {
+           have & all[2] ? " float16" : "", have & all[3] ? " subgroups" : "",
+           have & all[4] ? " int64" : "", have & all[5] ? " float64" : "");
+    for (int i = 0; i < NUM_FEATURES; ++i) {
       m.desc.features = all[i];
       kiln_vk_model *model = NULL;
       kiln_status st = kiln_vk_model_create(&m.desc, NULL, &model);

@@ -148,9 +148,12 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     if (!tuningDb)
       return tuning;
     tuning.db = &*tuningDb;
+    // Each target's default device, as kiln-tune names it: a spirv model's
+    // records are measured through Vulkan.
     tuning.device = !options.tuningDevice.empty() ? options.tuningDevice
-                    : options.target == "wasm"     ? "node"
-                                                   : "native";
+                    : options.target == "wasm"    ? "node"
+                    : options.target == "spirv"   ? "vulkan"
+                                                  : "native";
     tuning.threads = options.tuningThreads;
     tuning.use = &use;
     return tuning;

@@ -79,6 +79,8 @@ std::string TuningRecord::toJsonLine() const {
     json.attribute("status", measureStatusName(status));
     json.attribute("kiln", kilnVersion);
     json.attribute("time", time);
+    if (paired)
+      json.attribute("paired", true);
   });
   return text;
 }
@@ -160,6 +162,11 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
     return makeError("unknown status '" + status + "'");
   if (r.status == MeasureStatus::Ok && !(r.medianMs > 0))
     return makeError("an ok record needs a positive median_ms");
+  if (const llvm::json::Value *paired = o->get("paired")) {
+    if (!paired->getAsBoolean())
+      return makeError("expected true or false for paired");
+    r.paired = *paired->getAsBoolean();
+  }
   return r;
 }
 
@@ -202,10 +209,23 @@ llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path) {
   return db;
 }
 
+// A tune's medians were taken minutes apart, at whatever load the machine
+// had then: the lowest one ever recorded may be a quiet moment's, not a
+// faster schedule (BlazeFace back in Node "gained" 1.89x in its kernels and
+// ran 0.69x end to end, issue 20). A paired re-timing (the template and the
+// best candidate, interleaved in one runner) compares like with like, so
+// the latest one decides wherever there is one.
 const TuningRecord *TuningDb::best(llvm::StringRef kernel, const TargetFingerprint &target) const {
+  auto usable = [&](const TuningRecord &r) {
+    return r.status == MeasureStatus::Ok && r.kernel == kernel && r.target == target;
+  };
+  const TuningRecord *latestPair = nullptr;
+  for (const TuningRecord &r : records)
+    if (usable(r) && r.paired && (!latestPair || r.time >= latestPair->time))
+      latestPair = &r;
   const TuningRecord *best = nullptr;
   for (const TuningRecord &r : records)
-    if (r.status == MeasureStatus::Ok && r.kernel == kernel && r.target == target &&
+    if (usable(r) && (!latestPair || (r.paired && r.time == latestPair->time)) &&
         (!best || r.medianMs < best->medianMs))
       best = &r;
   return best;

@@ -69,6 +69,11 @@ struct TuningRecord {
   MeasureStatus status = MeasureStatus::Ok;
   std::string kilnVersion;
   std::string time; ///< UTC, ISO 8601
+  /// Timed side by side with the task's template, in the same runner, at
+  /// the end of a tune: the two records of a pair share kernel, target and
+  /// time. Written as `"paired":true` after "time", only when set (older
+  /// lines, and their hashes, are unchanged; older readers ignore it).
+  bool paired = false;
   /// One line of JSON, fields in the order above, no newline.
   std::string toJsonLine() const;
   /// A short stable hash of the line: names a record in provenance.
@@ -82,8 +87,9 @@ struct TuningDb {
   /// "tuning.jsonl:7: malformed record (expected a finite number for median_ms);
   /// skipped": one per line that cannot be used as it stands.
   std::vector<std::string> warnings;
-  /// The best ok record for `kernel` on `target`: the lowest median; ties
-  /// go to the earlier line. nullptr if none.
+  /// The best ok record for `kernel` on `target`: the faster of the latest
+  /// paired re-timing if there is one, else the lowest median; ties go to
+  /// the earlier line. nullptr if none.
   const TuningRecord *best(llvm::StringRef kernel, const TargetFingerprint &target) const;
 };
 

@@ -91,6 +91,39 @@ TEST_F(TunerTest, BestIsTheFastestOkRecordForTheExactTarget) {
   EXPECT_EQ(db.best("absent", {"host", "testcpu", "native", 1}), nullptr);
 }
 
+// The end-of-tune pair (template and best, timed side by side) decides over
+// lower medians recorded earlier in the search, and the latest pair over
+// older ones; "paired" survives the file, and unpaired lines keep their
+// exact text.
+TEST_F(TunerTest, LatestPairedRetimingDecides) {
+  TuningRecord flattering = record("k", 0.05); // a quiet moment
+  TuningRecord oldTemplate = record("k", 0.4), oldBest = record("k", 0.3);
+  oldTemplate.paired = oldBest.paired = true;
+  oldTemplate.time = oldBest.time = "2026-12-06T01:00:00Z";
+  TuningRecord pairTemplate = record("k", 0.2), pairBest = record("k", 0.25);
+  pairTemplate.paired = pairBest.paired = true;
+  pairTemplate.time = pairBest.time = "2026-12-06T02:00:00Z";
+  pairTemplate.schedule = "template";
+  std::string file = path("paired.jsonl");
+  for (const TuningRecord &r : {flattering, oldTemplate, oldBest, pairTemplate, pairBest})
+    ASSERT_FALSE(appendRecord(file, r));
+  auto db = loadTuningDb(file);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  EXPECT_TRUE(db->warnings.empty());
+  ASSERT_EQ(db->records.size(), 5u);
+  EXPECT_FALSE(db->records[0].paired);
+  EXPECT_EQ(db->records[0].toJsonLine().find("paired"), std::string::npos);
+  EXPECT_TRUE(db->records[3].paired);
+  const TuningRecord *best = db->best("k", {"host", "testcpu", "native", 1});
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ(best->schedule, "template"); // the pair's faster one: the template
+  EXPECT_EQ(best->medianMs, 0.2);
+  // Without pairs, the lowest median as before.
+  TuningDb unpaired;
+  unpaired.records = {record("k", 0.3), flattering};
+  EXPECT_EQ(unpaired.best("k", {"host", "testcpu", "native", 1})->medianMs, 0.05);
+}
+
 // A tune killed in the middle of a write leaves a line without a newline:
 // readers skip it, and the next append cuts it off and starts a whole line.
 TEST_F(TunerTest, TornLastLineIsSkippedAndRepairedOnAppend) {

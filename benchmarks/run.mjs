@@ -4,7 +4,7 @@
 //
 //   node benchmarks/run.mjs [--smoke] [--models a,b] [--out DIR] [--rounds N]
 //        [--round-ms MS] [--kernels a,b|none] [--no-callgrind] [--no-browser]
-//        [--keep-work] [--no-vulkan] [--no-threads]
+//        [--keep-work] [--no-vulkan] [--no-threads] [--no-tuned]
 //
 // Per model: compiles Kiln's CPU and WASM artifacts (timed), starts every
 // contender in its own process (or the one Chromium page), warms each up,
@@ -14,7 +14,10 @@
 // unless --no-vulkan, runs benchmarks/vulkan/run.mjs (Kiln's SPIR-V against
 // WebGPU, DIR/vulkan.{json,md}) with the same --smoke, --models and --out;
 // and unless --no-threads, benchmarks/wasm/threads_peers.mjs (WASM on 2
-// threads against ORT-web's and TF.js's, DIR/threads.{json,md}).
+// threads against ORT-web's and TF.js's, DIR/threads.{json,md}). Unless
+// --no-tuned, each model with a shipped tuning database (tuning/) is also
+// built from it and timed beside its untuned build and the peer
+// (lib/tuned.mjs, DIR/tuned.md; issue 20).
 // Nothing here asserts a speed: --smoke (one run of each, one model) checks
 // only that every part still works, and exits non-zero when one does not.
 //
@@ -33,11 +36,12 @@ import { Browser, chromiumMissing } from './lib/browser.mjs';
 import { writeChart } from './lib/chart.mjs';
 import { KERNEL_MODELS, MODELS, SMOKE_MODELS } from './lib/models.mjs';
 import { finalize, writeMarkdown } from './lib/report.mjs';
+import { benchmarkTuned, tunedMarkdown } from './lib/tuned.mjs';
 import { wasmPeak } from './lib/wasm_peak.mjs';
 
 const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((m) => m.key).join(',')}]
        [--out DIR] [--rounds N] [--round-ms MS] [--kernels KEYS|none] [--no-callgrind]
-       [--no-browser] [--keep-work] [--no-vulkan] [--no-threads]
+       [--no-browser] [--keep-work] [--no-vulkan] [--no-threads] [--no-tuned]
        node benchmarks/run.mjs --render DIR   (results.md and the chart again from DIR/results.json)
   --smoke         one run of each contender on ${SMOKE_MODELS.join(',')}: checks that the benchmark works
   --out           where results.{json,md} and ratios.{svg,png} go
@@ -50,11 +54,12 @@ const USAGE = `usage: node benchmarks/run.mjs [--smoke] [--models ${MODELS.map((
   --keep-work     keep the compiled artifacts (their directory is printed)
   --no-vulkan     skip benchmarks/vulkan/run.mjs (Kiln's SPIR-V against WebGPU)
   --no-threads    skip benchmarks/wasm/threads_peers.mjs (WASM on 2 threads against the peers)
+  --no-tuned      skip the tuned columns (Kiln built from tuning/MODEL.*.jsonl beside its untuned build; never in --smoke)
   --render        measure nothing: rewrite DIR/results.md and DIR/ratios.* from DIR/results.json`;
 
 const FLAGS = { '--render': 'string', '--models': 'string', '--out': 'string', '--rounds': 'int', '--round-ms': 'float',
   '--kernels': 'string', '--smoke': 'bool', '--no-callgrind': 'bool', '--no-browser': 'bool', '--keep-work': 'bool',
-  '--no-vulkan': 'bool', '--no-threads': 'bool' };
+  '--no-vulkan': 'bool', '--no-threads': 'bool', '--no-tuned': 'bool' };
 
 // parseArgs (test/e2e/common.mjs) takes valued flags only: booleans are
 // taken out here first.
@@ -173,6 +178,12 @@ async function main(argv) {
       log(`${model.title}:`);
       const r = await benchmarkModel(model, { workDir, browser, options, peaks: results.peaks, log });
       results.models.push(r);
+      // Not in --smoke: two more compiles and contenders per row cost about
+      // 110 s at load 10, over the suite's budget; the full run has them.
+      if (!r.skipped && !smoke && !args['no-tuned']) {
+        r.tuned = await benchmarkTuned(model, { workDir, options, log });
+        r.errors.push(...r.tuned.filter((t) => t.error && !t.error.includes('applied no record')).map((t) => `tuned ${t.db}: ${t.error}`));
+      }
       if (r.skipped) log(`  skipped: ${r.skipped}`);
       for (const e of r.errors) log(`  error: ${e}`);
       await measurePeaks(results.peaks, tools, browser, smoke);
@@ -189,6 +200,7 @@ async function main(argv) {
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   const chart = await writeReport(results, out, Boolean(results.browser.version));
+  if (results.models.some((m) => m.tuned?.length)) fs.writeFileSync(path.join(out, 'tuned.md'), tunedMarkdown(results));
   const shown = path.relative(process.cwd(), out) || '.';
   log(`wrote ${shown}/results.{json,md} and ${chart.files.map((f) => path.join(shown, path.basename(f))).join(', ')} ` +
     `in ${results.seconds.toFixed(0)} s`);

@@ -359,6 +359,14 @@ add('TopKV2_ties', 'TopKV2', (g) => {
   g.output(t);
   g.output(`${t}:1`);
 });
+// -inf in the row: each index is taken once (the masking of taken positions
+// must not tie with the row's own -inf).
+add('TopKV2_neg_inf', 'TopKV2', (g) => {
+  const t = g.node('TopKV2', [g.input('x', [2, 4], 'float32', { values: [5, -Infinity, 3, -Infinity, -Infinity, -Infinity, 1, -Infinity] }),
+    g.int('k', 4)], { sorted: A.b(true) });
+  g.output(t);
+  g.output(`${t}:1`);
+});
 add('TopKV2_int32', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [2, 6], 'int32', { range: [-20, 20] }), g.int('k', 2)], { sorted: A.b(true) });
   g.output(t);

@@ -66,20 +66,37 @@ llvm::Error convertTopK(OpContext &node) {
   iotaShape.back() = n;
   keptShape.back() = 1;
   Value positions = i32Constant(node, iota, iotaShape);
-  // Masked-out elements become the lowest value of the type.
+  // Taken positions are tracked apart from the values: masking them with the
+  // lowest value would let a row's own -inf (or INT32_MIN) tie with them, and
+  // the first index of the maximum could then be one already taken.
   double lowest = node.dtype(0) == DType::F32 ? -std::numeric_limits<double>::infinity()
                                               : std::numeric_limits<int32_t>::min();
   Value x = node.value(0), masked = scalarLike(b, loc, x, lowest);
+  Value past = splatConstant(b, loc, i32, n, std::vector<int64_t>(rank, 1));
+  Value taken;
   std::vector<Value> values, indices;
   for (int64_t j = 0; j < k; ++j) {
-    std::vector<int64_t> reducedShape(keptShape.begin(), keptShape.end() - 1);
+    Value open = x;
+    if (taken)
+      open = select(b, loc, taken, masked, x);
+    Value best = reduce<tosa::ReduceMaxOp>(b, loc, open, rank - 1);
+    Value candidate = binary<tosa::EqualOp>(b, loc, open, best, i1);
+    if (taken)
+      candidate =
+          binary<tosa::LogicalAndOp>(b, loc, candidate, unary<tosa::LogicalNotOp>(b, loc, taken));
+    // The first untaken position holding the maximum: TF.js's order. A row
+    // whose maximum is NaN matches no position: the index is then clamped to
+    // the last one (in range, but not TF.js's answer).
     Value index =
-        node.create<tosa::ArgMaxOp>(tensorOf(reducedShape, i32), x, b.getI32IntegerAttr(rank - 1));
-    index = reshape(b, loc, index, keptShape);
-    values.push_back(reduce<tosa::ReduceMaxOp>(b, loc, x, rank - 1));
+        reduce<tosa::ReduceMinOp>(b, loc, select(b, loc, candidate, positions, past), rank - 1);
+    index = binary<tosa::MinimumOp>(
+        b, loc, index, splatConstant(b, loc, i32, n - 1, std::vector<int64_t>(rank, 1)));
+    values.push_back(best);
     indices.push_back(index);
-    if (j + 1 < k)
-      x = select(b, loc, binary<tosa::EqualOp>(b, loc, positions, index, i1), masked, x);
+    if (j + 1 < k) {
+      Value now = binary<tosa::EqualOp>(b, loc, positions, index, i1);
+      taken = taken ? binary<tosa::LogicalOrOp>(b, loc, taken, now) : now;
+    }
   }
   node.setValue(0, values.size() == 1 ? values[0] : concat(b, loc, values, rank - 1));
   node.setValue(1, indices.size() == 1 ? indices[0] : concat(b, loc, indices, rank - 1));

@@ -227,7 +227,8 @@ llvm::Error pinInputShapes(onnx::ModelProto &model, const OnnxImportOptions &opt
       const auto &dim = tensorType.shape().dim(d);
       if (dim.has_dim_value() && dim.dim_value() == 0)
         return makeError("input '" + input.name() + "' dimension " + llvm::Twine(d) +
-                         " is 0; Kiln does not support empty tensors");
+                         " is 0; Kiln takes empty tensors only as constants (an empty "
+                         "list of axes, say), not as inputs");
       if (dim.has_dim_value() && dim.dim_value() > 0)
         continue;
       any = true;

@@ -119,7 +119,10 @@ llvm::Error convertSlice(OpContext &op) {
     if (steps[i] == 0)
       return op.fail("steps must not be 0");
     slices[*axis] = clampSlice(starts[i], ends[i], steps[i], in[*axis]);
-    if (slices[*axis].count == 0)
+    // An empty slice of a known tensor (a shape's prefix, as the
+    // LayerNormalization expansions take) stays a literal for Concat or
+    // Shape to use; a kernel cannot produce an empty tensor.
+    if (slices[*axis].count == 0 && !op.literal(0))
       return op.fail("the slice of axis " + llvm::Twine(*axis) +
                      " is empty; empty tensors are not supported");
   }

@@ -11,7 +11,7 @@
 //    otherwise the error names the node.
 // A function's nodes go through the same op table; its tensors are renamed
 // under "<calling node>/<call>/" so that they never meet the graph's. TF1
-// frames (Enter/Exit/Merge/Switch/NextIteration/LoopCond) are not imported.
+// conds and loop frames are in Tf1ControlFlow.cpp and ../Tf1Frames.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/GraphImporter.h"

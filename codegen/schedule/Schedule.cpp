@@ -303,9 +303,12 @@ static int accumulatorBudget(const TargetInfo &target) {
 
 // Register tile: nvec vectors of output channels by pt pixels, at most
 // accumulatorBudget() accumulators, discounted by the channels a shifted last
-// tile computes twice. Returns (channel tile, pixel tile).
+// tile computes twice. Returns (channel tile, pixel tile). Ties go to the
+// wider channel tile (fewer re-reads of the input), or with `weightsBound`
+// to the taller pixel tile: every pixel tile streams all the weights again.
 static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
-                                        int maxVectors, const TargetInfo &target) {
+                                        int maxVectors, const TargetInfo &target,
+                                        bool weightsBound = false) {
   int budget = accumulatorBudget(target);
   std::pair<int, int> best = {vectorWidth, 1};
   double bestScore = 0;
@@ -319,8 +322,7 @@ static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int ve
         continue;
       // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
       double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
-      // Ties go to the wider channel tile (fewer re-reads of the input).
-      double score = nvec * pt * useful * usefulPixels + nvec * 1e-3;
+      double score = nvec * pt * useful * usefulPixels + (weightsBound ? pt : nvec) * 1e-3;
       if (score > bestScore) {
         bestScore = score;
         best = {static_cast<int>(ct), pt};
@@ -439,8 +441,21 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
 
   int maxVectors = r.pattern == KernelPattern::Depthwise ? 2 : 5;
   int64_t pixels = rank >= 2 ? out[rank - 2] : 1;
+  // On a row of 7, WebAssembly's 8 accumulators make 16 channels x 2 pixels,
+  // 8 x 4 and 4 x 7 tie. Where the weights outgrow L2 (MobileNetV2's 7x7
+  // 1x1 convs, 0.4-1.6 MB), 4 x 7 streams them once per row instead of 4
+  // times: those kernels ran at 48-67% of the peak where the 14x14 ones
+  // reach 85-107% (benchmarks/results/wasm_kernels.md); MobileNetV2, 1
+  // thread, Node: 5-9% faster whole (interleaved medians, plain and relaxed
+  // modules, load 12).
+  bool weightsBound = false;
+  if (target.isWasm && r.pattern == KernelPattern::Conv1x1)
+    for (Operation &op : kernel.getBody().front())
+      if (auto conv = dyn_cast<tosa::Conv2DOp>(op))
+        weightsBound =
+            cast<ShapedType>(conv.getWeight().getType()).getNumElements() * 4 > 256 * 1024;
   std::tie(r.channelTile, r.pixelTile) =
-      registerTile(channels, pixels, r.vectorWidth, maxVectors, target);
+      registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound);
   r.computeAt = "tile";
   // A conv over few input channels (BlazeFace's first: 3x3x3 -> 24 at
   // 128x128) has a reduction too short to hide the loads of its one

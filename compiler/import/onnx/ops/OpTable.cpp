@@ -12,6 +12,7 @@ const OpTable &onnxOpTable() {
     registerActivationOps(t);
     registerNormalizationOps(t);
     registerPoolOps(t);
+    registerMaxUnpoolOps(t);
     registerTensorOps(t);
     registerCombineOps(t);
     registerSliceOps(t);

@@ -52,6 +52,7 @@ void registerElementwiseOps(OpTable &table);   // arithmetic, math, Min/Max, Cas
 void registerActivationOps(OpTable &table);    // Relu, Clip, Sigmoid, Softmax, ...
 void registerNormalizationOps(OpTable &table); // BatchNorm, LayerNorm, InstanceNorm, MVN, LRN
 void registerPoolOps(OpTable &table);          // MaxPool, AveragePool, Global*
+void registerMaxUnpoolOps(OpTable &table);     // MaxUnpool
 void registerTensorOps(OpTable &table);        // Reshape, Squeeze, Transpose, DepthToSpace, ...
 void registerCombineOps(OpTable &table);       // Concat, Split, Pad, Tile, Expand
 void registerSliceOps(OpTable &table);         // Slice, Gather, ReverseSequence

@@ -4,12 +4,14 @@
 // 1-D pools run with a unit height. TOSA's avg_pool2d never counts padding,
 // which is ONNX's count_include_pad = 0; for count_include_pad = 1 the
 // explicit pads become a zero tosa.pad first. ceil_mode's extra end padding
-// is counted by neither (as in ONNX Runtime).
+// is counted by neither (as in ONNX Runtime). 3-D and dilated pools and
+// MaxPool's Indices go tap by tap instead (ops/PoolTaps.h).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
 #include "compiler/import/onnx/ops/OpTable.h"
+#include "compiler/import/onnx/ops/PoolTaps.h"
 #include "compiler/import/onnx/ops/Window.h"
 
 using namespace mlir;
@@ -21,7 +23,8 @@ namespace {
 llvm::Expected<Value> poolInput(OpContext &op) {
   int64_t rank = op.rank(0);
   if (rank != 3 && rank != 4)
-    return op.fail("only 1-D and 2-D pooling is supported (input rank " + llvm::Twine(rank) + ")");
+    return op.fail("only 1-D, 2-D and 3-D pooling is supported (input rank " + llvm::Twine(rank) +
+                   ")");
   llvm::SmallVector<int64_t> shape(op.shape(0));
   if (rank == 3)
     shape.insert(shape.begin() + 2, 1);
@@ -39,8 +42,10 @@ Value poolOutput(OpContext &op, Value nhwc) {
 }
 
 template <bool isMax> llvm::Error convertPool(OpContext &op) {
-  if (op.hasOutput(1))
-    return op.fail("the Indices output is not supported");
+  // TOSA's pools are 2-D, undilated and return no indices.
+  bool dilated = llvm::any_of(op.attrInts("dilations"), [](int64_t d) { return d != 1; });
+  if (op.hasOutput(1) || op.rank(0) == 5 || dilated)
+    return convertPoolByTaps(op, isMax);
   if (op.attrInt("storage_order", 0) != 0)
     return op.fail("storage_order = 1 is not supported");
   auto x = poolInput(op);
@@ -58,9 +63,6 @@ template <bool isMax> llvm::Error convertPool(OpContext &op) {
     return window.takeError();
   if (is1D)
     window->insert(window->begin(), WindowDim{});
-  for (const WindowDim &d : *window)
-    if (d.dilation != 1)
-      return op.fail("dilated pooling is not supported");
   TosaWindowDim fit[2] = {fitToTosa((*window)[0]), fitToTosa((*window)[1])};
   Value in = cropForWindow(op, *x, fit);
 

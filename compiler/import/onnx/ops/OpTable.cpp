@@ -20,6 +20,7 @@ const OpTable &onnxOpTable() {
     registerReduceOps(t);
     registerResizeOps(t);
     registerGridSampleOps(t);
+    registerRoiAlignOps(t);
     registerMathOps(t);
     registerLogicOps(t);
     registerLossOps(t);

@@ -60,6 +60,7 @@ void registerShapeOps(OpTable &table);         // Constant, ConstantOfShape, Sha
 void registerReduceOps(OpTable &table);        // ReduceMean, ReduceSum, ReduceL2, ArgMax, ...
 void registerResizeOps(OpTable &table);        // Resize, Upsample
 void registerGridSampleOps(OpTable &table);    // GridSample
+void registerRoiAlignOps(OpTable &table);      // RoiAlign
 void registerMathOps(OpTable &table);          // Sin, Atan, Softplus, Selu, Round, IsInf, ...
 void registerLossOps(OpTable &table);          // GatherElements, NLLLoss, SoftmaxCrossEntropyLoss
 void registerMaskOps(OpTable &table);          // Trilu, Hardmax, OneHot, EyeLike

@@ -253,7 +253,7 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
              ") in the module. */\n  image?: Frame;\n";
     return out;
   };
-  std::string text = kTypesTemplate;
+  std::string text = keepSections(kTypesTemplate, {{"RELAXED", options.relaxed}});
   auto replace = [&](llvm::StringRef marker, llvm::StringRef with) {
     size_t at = text.find(marker.str());
     assert(at != std::string::npos && "marker missing from the types template");

@@ -36,12 +36,14 @@ export interface LoadOptions {
    * always in Node, in a browser only on a cross-origin isolated page.
    */
   threads?: number;
+  // KILN_IF_RELAXED
   /**
    * With --relaxed-simd: run NAME.relaxed.wasm (fused multiply-adds) where
    * true, the plain SIMD module where false; default: where the engine
    * validates relaxed SIMD.
    */
   relaxed?: boolean;
+  // KILN_END_RELAXED
 }
 
 /** Which module runs, on how many threads, and why. */
@@ -49,8 +51,10 @@ export interface Backend {
   readonly name: 'threads' | 'simd' | 'nosimd';
   readonly threads: number;
   readonly reason: string;
+  // KILN_IF_RELAXED
   /** With --relaxed-simd: whether the relaxed SIMD module runs. */
-  readonly relaxed?: boolean;
+  readonly relaxed: boolean;
+  // KILN_END_RELAXED
 }
 
 export interface Model {
@@ -72,7 +76,9 @@ export interface Model {
 export function load(source?: Source, options?: LoadOptions): Promise<Model>;
 /** Whether this engine runs WebAssembly SIMD. */
 export function simdSupported(): boolean;
-/** Whether this engine runs WebAssembly relaxed SIMD. */
+// KILN_IF_RELAXED
+/** Whether this engine runs WebAssembly relaxed SIMD (and so NAME.relaxed.wasm). */
 export function relaxedSimdSupported(): boolean;
+// KILN_END_RELAXED
 export const inputs: readonly TensorInfo[];
 export const outputs: readonly TensorInfo[];

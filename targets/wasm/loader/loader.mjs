@@ -55,6 +55,7 @@ const SIMD_PROBE = new Uint8Array([
   0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b, // code: i32.const 0; i32x4.splat; end
 ]);
 
+// KILN_IF_RELAXED
 // The smallest module that uses relaxed SIMD: f32x4.relaxed_madd of three
 // f32x4.splat(0). Chromium validates it; Node 20 only with
 // --experimental-wasm-relaxed-simd.
@@ -75,6 +76,7 @@ export function relaxedSimdSupported() {
     return false;
   }
 }
+// KILN_END_RELAXED
 
 /** Whether this engine runs WebAssembly SIMD (and so NAME.wasm). */
 export function simdSupported() {

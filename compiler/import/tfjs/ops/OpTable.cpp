@@ -30,6 +30,7 @@ const OpTable &tfjsOpTable() {
     registerTf1ControlFlowOps(t);
     registerNmsOps(t);
     registerScatterOps(t);
+    registerCropAndResizeOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

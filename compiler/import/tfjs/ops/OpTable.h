@@ -84,6 +84,8 @@ void registerTf1ControlFlowOps(OpTable &table);
 void registerNmsOps(OpTable &table);
 // ScatterNd, TensorScatterUpdate, SparseToDense with constant indices.
 void registerScatterOps(OpTable &table);
+// CropAndResize (bilinear, nearest) with box indices known at import.
+void registerCropAndResizeOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

@@ -82,13 +82,15 @@ Result runCase(const std::string &dir, const CaseOptions &opts) {
   if (!module) {
     // Ops whose shape-like operands arrive as graph inputs (Reshape's shape,
     // Slice's starts, OneHot's depth, Pad's value...) need them as constants
-    // in a static compiler: retry once with every integer input, and every
-    // scalar input, made an initializer holding its data.
+    // in a static compiler: retry once with every integer input, every
+    // scalar input, and every input read as a shape-like operand (Resize's
+    // float scales and roi), made an initializer holding its data.
     std::string message = withoutPath(llvm::toString(module.takeError()), dir + "/model.onnx");
     std::vector<std::string> constants;
     for (const jit::HostTensor &in : inputs)
       if (in.dtype == kiln::DType::I64 || in.dtype == kiln::DType::I32 ||
-          std::all_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d == 1; }))
+          std::all_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d == 1; }) ||
+          llvm::is_contained(test->shapeOperands, in.name))
         constants.push_back(in.name);
     if (message.find("constant") == std::string::npos || constants.empty())
       return done(Status::Unsupported, "import: " + message);
@@ -105,8 +107,9 @@ Result runCase(const std::string &dir, const CaseOptions &opts) {
     module = importOnnxFile(context, patched, patchedOptions);
     llvm::sys::fs::remove(patched);
     if (!module)
-      return done(Status::Unsupported, "import (integer and scalar inputs as constants): " +
-                                           llvm::toString(module.takeError()));
+      return done(Status::Unsupported,
+                  "import (integer, scalar and shape-operand inputs as constants): " +
+                      llvm::toString(module.takeError()));
     inputs = std::move(remaining);
   }
   std::vector<jit::HostTensor> outputs;

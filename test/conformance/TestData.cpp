@@ -14,8 +14,8 @@
 
 namespace kiln::conformance {
 
-using kiln::DType;
 using jit::HostTensor;
+using kiln::DType;
 
 static llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -62,6 +62,15 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir) {
       if (!input.type().has_tensor_type())
         test.nonTensor = "input '" + input.name() + "' is not a tensor";
     }
+  for (const auto &node : graph.node()) {
+    bool resize = node.op_type() == "Resize", upsample = node.op_type() == "Upsample";
+    if (!resize && !upsample)
+      continue;
+    for (int i = 1; i < node.input_size(); ++i)
+      if (std::find(test.inputNames.begin(), test.inputNames.end(), node.input(i)) !=
+          test.inputNames.end())
+        test.shapeOperands.push_back(node.input(i));
+  }
   for (const auto &output : graph.output()) {
     test.outputNames.push_back(output.name());
     test.outputTypes.push_back(output.type().tensor_type().elem_type());

@@ -25,6 +25,11 @@ struct NodeTest {
   /// The element types the graph declares (TensorProto::DataType), which
   /// win over the data's: old tests store bfloat16 data as uint16.
   std::vector<int> inputTypes, outputTypes;
+  /// Graph inputs that a node reads as a shape-like operand (Resize's roi,
+  /// scales and sizes; Upsample's scales): a deployed model holds these as
+  /// initializers, so the runner's constant retry may fold them whatever
+  /// their element type.
+  std::vector<std::string> shapeOperands;
   /// Set when an input or output is a sequence, map or optional: Kiln
   /// compiles tensor programs only.
   std::string nonTensor;
@@ -52,8 +57,7 @@ llvm::Error writeWithConstantInputs(const NodeTest &test,
 /// Compares within rtol/atol per element (exact for integers and bools, NaN
 /// equal to NaN). On mismatch, returns the first bad element as text.
 std::optional<std::string> compareTensors(const jit::HostTensor &expected,
-                                          const jit::HostTensor &actual, double rtol,
-                                          double atol);
+                                          const jit::HostTensor &actual, double rtol, double atol);
 
 } // namespace kiln::conformance
 

@@ -19,7 +19,7 @@ debs=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libgtest-dev libgmock-dev nlohmann-json3-dev
   wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
-  spirv-tools mesa-vulkan-drivers libvulkan-dev
+  spirv-tools glslang-tools mesa-vulkan-drivers libvulkan-dev
   chromium valgrind
   librsvg2-bin
   libclang-rt-19-dev

@@ -2,6 +2,15 @@
 
 #include "test/models/OnnxModelBuilder.h"
 
+#include "onnx/checker.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <cerrno>
+#include <fstream>
+
 #include <cassert>
 #include <cstring>
 
@@ -100,6 +109,33 @@ void setFloatAttr(onnx::NodeProto &node, const std::string &name, float value) {
   attr->set_name(name);
   attr->set_type(onnx::AttributeProto::FLOAT);
   attr->set_f(value);
+}
+
+std::string writeCheckedModel(const onnx::ModelProto &model, const std::string &path) {
+  try {
+    onnx::checker::check_model(model);
+    onnx::ModelProto inferred = model;
+    onnx::ShapeInferenceOptions strict{/*check_type=*/true, /*error_mode=*/1};
+    onnx::shape_inference::InferShapes(inferred, onnx::OpSchemaRegistry::Instance(), strict);
+  } catch (const std::exception &e) {
+    return std::string("generated model is invalid: ") + e.what();
+  }
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!model.SerializeToCodedStream(&coded))
+      return "cannot serialise the model";
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out)
+    return "cannot open '" + path + "' for writing: " + std::strerror(errno);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out)
+    return "cannot write '" + path + "': " + std::strerror(errno);
+  return "";
 }
 
 } // namespace kiln::models

@@ -55,6 +55,12 @@ void setIntsAttr(onnx::NodeProto &node, const std::string &name,
                  const std::vector<int64_t> &values);
 void setFloatAttr(onnx::NodeProto &node, const std::string &name, float value);
 
+/// Checks `model` (the ONNX checker, then strict shape inference, which also
+/// confirms the declared output shapes) and writes it to `path` with
+/// deterministic serialisation, so the bytes are a function of the model.
+/// Returns an empty string, or what went wrong.
+std::string writeCheckedModel(const onnx::ModelProto &model, const std::string &path);
+
 } // namespace kiln::models
 
 #endif // KILN_TEST_MODELS_ONNXMODELBUILDER_H

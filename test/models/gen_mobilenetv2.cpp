@@ -337,32 +337,9 @@ int main(int argc, char **argv) {
   graph.set_name("mobilenetv2");
   MobileNetV2Writer(options, graph).build();
 
-  // Check what we write: the checker, and strict shape inference, which also
-  // confirms the declared output shapes.
-  try {
-    onnx::checker::check_model(model);
-    onnx::ModelProto inferred = model;
-    onnx::ShapeInferenceOptions strict{/*check_type=*/true, /*error_mode=*/1};
-    onnx::shape_inference::InferShapes(inferred, onnx::OpSchemaRegistry::Instance(), strict);
-  } catch (const std::exception &e) {
-    fail(std::string("generated model is invalid: ") + e.what());
-  }
-
-  // Deterministic serialisation, so the bytes are a function of the options.
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    if (!model.SerializeToCodedStream(&coded))
-      fail("cannot serialise the model");
-  }
-  std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
-  if (!out)
-    fail("cannot open '" + options.out + "' for writing: " + std::strerror(errno));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out)
-    fail("cannot write '" + options.out + "': " + std::strerror(errno));
+  // Checked, and serialised deterministically: the bytes are a function of
+  // the options.
+  if (std::string error = writeCheckedModel(model, options.out); !error.empty())
+    fail(error);
   return 0;
 }

@@ -248,29 +248,8 @@ void build(const Options &o, onnx::GraphProto &q, onnx::GraphProto *f) {
 }
 
 void write(onnx::ModelProto &model, const std::string &path) {
-  try {
-    onnx::checker::check_model(model);
-    onnx::ModelProto inferred = model;
-    onnx::ShapeInferenceOptions strict{/*check_type=*/true, /*error_mode=*/1};
-    onnx::shape_inference::InferShapes(inferred, onnx::OpSchemaRegistry::Instance(), strict);
-  } catch (const std::exception &e) {
-    fail(std::string("generated model is invalid: ") + e.what());
-  }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    if (!model.SerializeToCodedStream(&coded))
-      fail("cannot serialise the model");
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    fail("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out)
-    fail("cannot write '" + path + "': " + std::strerror(errno));
+  if (std::string error = writeCheckedModel(model, path); !error.empty())
+    fail(error);
 }
 
 onnx::ModelProto newModel(const std::string &name) {

@@ -34,7 +34,8 @@ run sweep env KILN_BUILD_DIR="$build" node "$root/test/sweep/sweep.mjs" --ci --o
 # kiln-opt built with ASan+UBSan on every real model and its lit suites
 # (scripts/sanitize.sh --quick: 94 s from an empty build-asan/, 19 s built).
 run sanitize env KILN_BUILD_DIR="$build" bash "$root/scripts/sanitize.sh" --quick --no-setup
-# Each fuzz target 15 s from a fixed seed sample, in the same build-asan/
+# Each fuzz target a fixed, seeded run (libFuzzer -seed, -runs) from a fixed
+# seed sample, the same inputs every time, in the same build-asan/
 # (scripts/fuzz.sh --ci; fuzz/README.md has its measured time).
 run fuzz bash "$root/scripts/fuzz.sh" --ci
 # The benchmark's smoke mode (one iteration of each contender) keeps it from

@@ -155,6 +155,7 @@ const EmitterTable &emitterTable() {
     registerDataMovementEmitters(t);
     registerResizeEmitters(t);
     registerQuantizedEmitters(t); // after Conv and MatMul: it wraps them
+    registerIntegerModEmitters(t); // after Quantized: it wraps tosa.custom
     return t;
   }();
   return table;

@@ -119,6 +119,8 @@ void registerDataMovementEmitters(EmitterTable &table);
 void registerResizeEmitters(EmitterTable &table);
 /// Integer conv2d/matmul (wrapping the float ones) and Kiln's tosa.custom ops.
 void registerQuantizedEmitters(EmitterTable &table);
+/// tosa.custom "kiln.mod" (wrapping the one above).
+void registerIntegerModEmitters(EmitterTable &table);
 
 /// All emitters, built once.
 const EmitterTable &emitterTable();

@@ -5,6 +5,10 @@
 // integers only). Mod: fmod = 1 is C's fmod (truncated), fmod = 0 takes the
 // divisor's sign (Python's %); both from a truncated quotient, so integer
 // Mod needs TOSA's int_div, which is int32: narrower integers widen to it.
+// int64, uint32 and uint64 do not fit int32: they are one tosa.custom
+// "kiln.mod" (implementation "fmod" or "sign_of_divisor"), emitted as
+// Halide's truncated remainder at the element type's own width
+// (codegen/halide/emit/IntegerMod.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/onnx/OpContext.h"
@@ -65,11 +69,18 @@ llvm::Error convertMod(OpContext &op) {
     return llvm::Error::success();
   }
   unsigned width = element.getIntOrFloatBitWidth();
-  bool narrow = width < 32 || (width == 32 && !element.isUnsignedInteger());
-  if (!element.isInteger(width) || element.isInteger(1) || !narrow)
-    return op.fail("Mod is supported on floating-point tensors and integers of up to 32 bits "
-                   "(int32, not uint32), not on " +
+  if (!element.isInteger(width) || element.isInteger(1))
+    return op.fail("Mod is supported on floating-point and integer tensors, not on " +
                    dtypeName(dtypeFor(element)));
+  if (width > 32 || (width == 32 && element.isUnsignedInteger())) {
+    Value operands[] = {x, y};
+    auto shape = broadcastOperands(b, loc, operands);
+    auto custom =
+        b.create<tosa::CustomOp>(loc, TypeRange{tensorOf(shape, element)}, "kiln.mod", "kiln",
+                                 fmod ? "fmod" : "sign_of_divisor", ValueRange(operands));
+    op.setValue(0, custom->getResult(0));
+    return llvm::Error::success();
+  }
   Type i32 = b.getI32Type();
   x = castElements(b, loc, x, i32);
   y = castElements(b, loc, y, i32);

@@ -57,6 +57,18 @@ std::vector<double> CostModel::features(const Task &task, const ScheduleRecord &
       stageVw,
       stageVectors / 4,
   };
+  if (r.workgroup.size() == 3 && r.invocationTile.size() == 3) {
+    // GPU records (only GPU tasks have them, so a model's features keep
+    // one length): the workgroup's and tile's sizes, the invocations per
+    // workgroup, and the outputs each workgroup covers.
+    const std::vector<int> &wg = r.workgroup, &it = r.invocationTile;
+    for (int i = 0; i < 3; ++i) {
+      knob.push_back(lg(wg[i]) / 4);
+      knob.push_back(lg(it[i]) / 2);
+    }
+    knob.push_back(lg(double(wg[0]) * wg[1] * wg[2]) / 7);
+    knob.push_back(lg(double(wg[0]) * it[0] * wg[1] * it[1] * wg[2] * it[2]) / 10);
+  }
   std::vector<double> shape = {lg(double(inputChannels(task))) / 8, lg(channels) / 8,
                                lg(pixels * double(std::max<int64_t>(1, task.rows))) / 16};
   std::vector<double> out = {1.0};

@@ -18,6 +18,8 @@ std::string devicesOf(llvm::StringRef target) {
     return "native";
   if (target == "wasm")
     return "node|chromium";
+  if (target == "spirv")
+    return "vulkan";
   return "";
 }
 
@@ -39,9 +41,20 @@ runnerCommand(llvm::StringRef target, llvm::StringRef device, llvm::StringRef se
     return std::vector<std::string>{*node, script.str().str(), ("--kiln-tune=" + self).str(),
                                     ("--device=" + device).str()};
   }
+  if (target == "spirv" && device == "vulkan") {
+    auto node = llvm::sys::findProgramByName("node");
+    if (!node)
+      return makeError("--device=vulkan needs node on PATH (scripts/setup.sh)");
+    const char *env = std::getenv("KILN_TUNE_RUNNERS");
+    llvm::SmallString<256> script(env && *env ? env : KILN_SOURCE_DIR "/tuner/runners");
+    llvm::sys::path::append(script, "vulkan_runner.mjs");
+    if (!llvm::sys::fs::exists(script))
+      return makeError("the Vulkan runner '" + script + "' is missing (set KILN_TUNE_RUNNERS)");
+    return std::vector<std::string>{*node, script.str().str(), ("--kiln-tune=" + self).str()};
+  }
   std::string devices = devicesOf(target);
   return makeError("--target=" + target + " --device=" + device + " cannot be tuned" +
-                   (devices.empty() ? " (kiln-tune tunes --target=cpu and --target=wasm)"
+                   (devices.empty() ? " (kiln-tune tunes --target=cpu, wasm and spirv)"
                                     : " (devices for --target=" + target + ": " + devices + ")"));
 }
 

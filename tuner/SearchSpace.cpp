@@ -13,7 +13,12 @@ template <typename T> static const T &pick(const std::vector<T> &values, std::mt
   return values[std::uniform_int_distribution<size_t>(0, values.size() - 1)(rng)];
 }
 
-SearchSpace::SearchSpace(const Task &task, const codegen::TargetInfo &target) : task(task) {
+SearchSpace::SearchSpace(const Task &task, const codegen::TargetInfo &target)
+    : task(task), gpu(target.isGpu) {
+  if (gpu) {
+    gpuKnobs();
+    return;
+  }
   for (int v = 1; v <= target.vectorLanesF32; v *= 2)
     knobs.vectorWidths.push_back(v);
   // Register tiles of 1 to 6 vectors; the template's is always among them.
@@ -43,6 +48,41 @@ SearchSpace::SearchSpace(const Task &task, const codegen::TargetInfo &target) : 
   // vector widths come from the same list.
 }
 
+// Workgroups over (channels, columns, rows): x a multiple of 8 (lavapipe
+// runs 8 invocations a SIMD step, targets/spirv), y and z powers of two, at
+// most 128 invocations (what every Vulkan device allows: the record's
+// verifier) and no dimension wider than the output needs. Invocation tiles:
+// 1, 2 or 4 channels, 1 to 8 columns, 1 or 2 rows, no wider than the
+// output (RegisterTile shifts the last tile inward, so a tile must fit).
+void SearchSpace::gpuKnobs() {
+  auto upTo = [](int64_t extent, std::vector<int> values) {
+    std::vector<int> out;
+    for (int v : values)
+      if (out.empty() || v <= std::max<int64_t>(1, extent))
+        out.push_back(v);
+    return out;
+  };
+  std::vector<int> xs = upTo(task.channels + 7, {8, 16, 24, 32, 48, 64});
+  std::vector<int> ys = upTo(task.pixels, {1, 2, 4, 8, 16});
+  std::vector<int> zs = upTo(task.rows, {1, 2, 4});
+  for (int x : xs)
+    for (int y : ys)
+      for (int z : zs)
+        if (x * y * z <= 128)
+          knobs.workgroups.push_back({x, y, z});
+  for (int x : upTo(task.channels, {1, 2, 4}))
+    for (int y : upTo(task.pixels, {1, 2, 4, 8}))
+      for (int z : upTo(task.rows, {1, 2}))
+        knobs.invocationTiles.push_back({x, y, z});
+  // The template is always a legal point.
+  auto ensure = [](std::vector<std::vector<int>> &values, const std::vector<int> &v) {
+    if (v.size() == 3 && !llvm::is_contained(values, v))
+      values.insert(values.begin(), v);
+  };
+  ensure(knobs.workgroups, task.templateRecord.workgroup);
+  ensure(knobs.invocationTiles, task.templateRecord.invocationTile);
+}
+
 void SearchSpace::fixChannelTile(ScheduleRecord &r, int vectors) const {
   // A tile wider than the channels only recomputes (the last tile shifts
   // inward): cap it at the channels, in whole vectors.
@@ -52,6 +92,8 @@ void SearchSpace::fixChannelTile(ScheduleRecord &r, int vectors) const {
 
 bool SearchSpace::legal(const ScheduleRecord &r) const {
   auto in = [](const auto &values, const auto &v) { return llvm::is_contained(values, v); };
+  if (gpu)
+    return in(knobs.workgroups, r.workgroup) && in(knobs.invocationTiles, r.invocationTile);
   if (!in(knobs.vectorWidths, r.vectorWidth) || r.channelTile % r.vectorWidth != 0 ||
       !in(knobs.pixelTiles, r.pixelTile) || !in(knobs.rowTiles, r.rowTile) ||
       !in(knobs.unrolls, r.unroll) || !in(knobs.parallel, r.parallelDims) ||
@@ -73,6 +115,29 @@ ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
   ScheduleRecord r = record;
   r.mode = codegen::ScheduleMode::Template;
   r.pattern = task.templateRecord.pattern;
+  if (gpu) {
+    // Each part moved to the legal value nearest it, then the pair kept
+    // only if the space has it.
+    ScheduleRecord out = task.templateRecord;
+    out.mode = codegen::ScheduleMode::Template;
+    auto fit = [](const std::vector<std::vector<int>> &values, const std::vector<int> &v,
+                  std::vector<int> &into) {
+      if (v.size() != 3)
+        return;
+      const std::vector<int> *best = nullptr;
+      int64_t bestDistance = 0;
+      for (const std::vector<int> &c : values) {
+        int64_t d = std::abs(c[0] - v[0]) + std::abs(c[1] - v[1]) + std::abs(c[2] - v[2]);
+        if (!best || d < bestDistance)
+          best = &c, bestDistance = d;
+      }
+      if (best)
+        into = *best;
+    };
+    fit(knobs.workgroups, record.workgroup, out.workgroup);
+    fit(knobs.invocationTiles, record.invocationTile, out.invocationTile);
+    return out;
+  }
   r.vectorWidth = nearest(knobs.vectorWidths, r.vectorWidth);
   fixChannelTile(r, std::max(1, record.channelTile / std::max(1, record.vectorWidth)));
   r.pixelTile = nearest(knobs.pixelTiles, r.pixelTile);
@@ -92,6 +157,11 @@ ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
 ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {
   ScheduleRecord r = task.templateRecord;
   r.mode = codegen::ScheduleMode::Template;
+  if (gpu) {
+    r.workgroup = pick(knobs.workgroups, rng);
+    r.invocationTile = pick(knobs.invocationTiles, rng);
+    return r;
+  }
   r.vectorWidth = pick(knobs.vectorWidths, rng);
   fixChannelTile(r, pick(knobs.tileVectors, rng));
   r.pixelTile = pick(knobs.pixelTiles, rng);
@@ -112,6 +182,15 @@ ScheduleRecord SearchSpace::mutate(const ScheduleRecord &parent, std::mt19937 &r
   ScheduleRecord r = parent;
   r.mode = codegen::ScheduleMode::Template;
   int changes = std::uniform_int_distribution<int>(1, 2)(rng);
+  if (gpu) {
+    // One change: a new workgroup or a new tile; two: both.
+    bool both = changes == 2, workgroup = std::uniform_int_distribution<int>(0, 1)(rng);
+    if (both || workgroup)
+      r.workgroup = pick(knobs.workgroups, rng);
+    if (both || !workgroup)
+      r.invocationTile = pick(knobs.invocationTiles, rng);
+    return r;
+  }
   int numKnobs = r.stageTiles.empty() ? 8 : 9;
   for (int c = 0; c < changes; ++c) {
     int vectors = std::max(1, r.channelTile / std::max(1, r.vectorWidth));
@@ -156,6 +235,21 @@ std::vector<ScheduleRecord> SearchSpace::grid(size_t limit) const {
   // Nested in order of expected impact, so a truncated grid still covers
   // vector width and tiles before the finer knobs.
   std::vector<ScheduleRecord> out;
+  if (gpu) {
+    // The tile first (it changes the work per invocation most), then the
+    // workgroup.
+    for (const std::vector<int> &tile : knobs.invocationTiles)
+      for (const std::vector<int> &wg : knobs.workgroups) {
+        if (out.size() >= limit)
+          return out;
+        ScheduleRecord r = task.templateRecord;
+        r.mode = codegen::ScheduleMode::Template;
+        r.workgroup = wg;
+        r.invocationTile = tile;
+        out.push_back(r);
+      }
+    return out;
+  }
   for (int vw : knobs.vectorWidths)
     for (int nv : knobs.tileVectors)
       for (int pt : knobs.pixelTiles)

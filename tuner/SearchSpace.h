@@ -6,7 +6,9 @@
 // tile is a multiple of the vector width and no wider than the channels,
 // tiles no larger than the output, parallel loops over dimensions with more
 // than one iteration). Random draws come from a seeded generator, so the
-// same seed gives the same candidates.
+// same seed gives the same candidates. On a GPU target (spirv) the knobs
+// are the record's workgroup and invocation tile instead, and the CPU ones
+// keep the template's values.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TUNER_SEARCHSPACE_H
@@ -43,10 +45,14 @@ private:
     std::vector<int> vectorWidths, tileVectors, pixelTiles, rowTiles, unrolls;
     std::vector<std::vector<int>> parallel;
     std::vector<std::string> computeAt, order;
+    /// GPU: legal (workgroup, invocation tile) pairs' parts.
+    std::vector<std::vector<int>> workgroups, invocationTiles;
   };
   const Task &task;
+  bool gpu = false;
   Knobs knobs;
   void fixChannelTile(codegen::ScheduleRecord &r, int vectors) const;
+  void gpuKnobs();
 };
 
 } // namespace kiln::tuner

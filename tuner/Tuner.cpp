@@ -56,7 +56,8 @@ public:
   Loop(const std::vector<Task> &tasks, const codegen::TargetFingerprint &target,
        const codegen::TargetInfo &targetInfo, const TuneOptions &options,
        mlir::MLIRContext *context)
-      : tasks(tasks), target(target), options(options), context(context), rng(options.seed) {
+      : tasks(tasks), target(target), options(options), context(context), rng(options.seed),
+        gpu(targetInfo.isGpu) {
     for (const Task &task : tasks)
       spaces.emplace_back(task, targetInfo);
     states.resize(tasks.size());
@@ -105,6 +106,7 @@ private:
   const TuneOptions &options;
   mlir::MLIRContext *context;
   std::mt19937 rng;
+  bool gpu; ///< GPU records (spirv): no Halide autoscheduler applies
   std::vector<SearchSpace> spaces;
   std::vector<TaskState> states;
   std::vector<Worker> workers;
@@ -310,7 +312,7 @@ llvm::Error Loop::prepare() {
 // to compile what it produces.
 void Loop::queueAutoschedulers(size_t t) {
   TaskState &s = states[t];
-  if (s.autoSeeded || !options.autoschedulerSeeds || options.search != "evolve" ||
+  if (s.autoSeeded || !options.autoschedulerSeeds || options.search != "evolve" || gpu ||
       s.result.templateMs <= 0)
     return;
   double total = modelMs();

@@ -92,3 +92,53 @@ test('a WASM tune in Node builds a module that matches onnxruntime-node', () => 
 
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
   { skip: chromiumSkip }, () => wasmTune('chromium'));
+
+// The Vulkan runner (--target=spirv --device=vulkan): a few trials of a
+// small conv (the ONNX conformance data's strided, padded conv; BlazeFace
+// on lavapipe would take minutes) on lavapipe, then kilnc --target=spirv
+// --tuning-db builds the library from the database, and its outputs match
+// onnxruntime-node within 1e-4 of range. 5 trials on 1 runner: the 4 tasks'
+// templates, then one candidate (and, if it wins, its pair). Skipped, with
+// the reason, only where no Vulkan driver (ICD) is installed.
+const icdDir = '/usr/share/vulkan/icd.d';
+const lavapipe = `${icdDir}/lvp_icd.x86_64.json`;
+const vulkanSkip = process.env.VK_ICD_FILENAMES || (fs.existsSync(icdDir) && fs.readdirSync(icdDir).length) ? false
+  : `no Vulkan ICD in ${icdDir} (scripts/setup.sh installs lavapipe: mesa-vulkan-drivers)`;
+
+test('a Vulkan tune on lavapipe builds a library that matches onnxruntime-node', { skip: vulkanSkip }, () => {
+  const model = '/usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding/model.onnx';
+  assert.ok(fs.existsSync(model), `${model} is missing (scripts/setup.sh: onnx-testdata)`);
+  const env = { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? (fs.existsSync(lavapipe) ? lavapipe : '') };
+  if (!env.VK_ICD_FILENAMES) delete env.VK_ICD_FILENAMES;
+  const run = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', env });
+    assert.equal(r.status, 0, `${path.basename(cmd)} ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+    return r;
+  };
+  const db = path.join(work, 'tuning-vulkan.jsonl');
+  const tuned = run(bin('kiln-tune'), [model, '--target=spirv', `--db=${db}`, '--trials=5', '--seed=1', '--workers=1']);
+  assert.match(tuned.stdout, /model end to end \(vulkan, .*; ok$/m, 'the tuned model must match the templates');
+  const records = fs.readFileSync(db, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const search = records.filter((r) => !r.paired);
+  assert.equal(search.length, 5, 'one line per measurement');
+  for (const r of records) assert.equal(r.target.device, 'vulkan');
+  assert.ok(search.slice(0, 4).every((r) => r.status === 'ok'), 'the templates must measure ok');
+  assert.match(search[4].schedule, /workgroup = \[/, 'the candidate varies the GPU record');
+  assert.notEqual(search[4].schedule, search.find((r) => r.kernel === search[4].kernel).schedule,
+    'the fifth trial is a candidate, not a template');
+
+  const out = path.join(work, 'vulkan');
+  const compiled = run(bin('kilnc'), [model, '--target=spirv', '-o', out, '--name=vk', `--tuning-db=${db}`]);
+  const used = compiled.stderr.match(/kilnc: (\d+) of (\d+) kernels scheduled from tuning-vulkan\.jsonl/);
+  assert.ok(used && Number(used[1]) === Number(used[2]), `kilnc did not take every kernel from the database:\n${compiled.stderr}`);
+
+  const e2e = path.join(repoRoot, 'test/e2e');
+  run('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', '-DKILN_MODEL=vk', '-DKILN_MODEL_UPPER=VK', '-include', `${out}/vk.h`,
+    '-I', out, path.join(e2e, 'native/spirv_runner.c'), `${out}/libvk.a`, `${out}/libkiln_runtime_vulkan.a`, '-lm',
+    '-lpthread', '-ldl', '-o', `${out}/runner`]);
+  run(process.execPath, [path.join(e2e, 'make_inputs.mjs'), model, '--out-dir', `${out}/in`, '--seed', '7']);
+  run(process.execPath, [path.join(e2e, 'ort_run.mjs'), model, '--inputs-dir', `${out}/in`, '--outputs-dir', `${out}/ort`]);
+  fs.mkdirSync(`${out}/kiln`);
+  run(`${out}/runner`, [`${out}/in`, `${out}/kiln`]);
+  run(process.execPath, [path.join(e2e, 'compare.mjs'), `${out}/ort`, `${out}/kiln`, '--atol-frac', '1e-4']);
+});

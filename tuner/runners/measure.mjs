@@ -14,7 +14,7 @@ const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Arr
 // The largest difference from the reference relative to each output's range
 // (1 for a constant output); Infinity on a NaN mismatch or a differing
 // integer output.
-function relativeError(got, want) {
+export function relativeError(got, want) {
   let worst = 0;
   for (const [name, w] of Object.entries(want)) {
     const g = got[name];

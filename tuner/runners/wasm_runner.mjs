@@ -15,10 +15,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { openRunnerPage } from './chromium.mjs';
+import { makeInputs, serve } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
@@ -29,39 +29,6 @@ if (!kilnTune || !['node', 'chromium'].includes(device)) {
   process.exit(2);
 }
 
-// Replies only on stdout: anything else printed goes to stderr.
-const reply = (object) => fs.writeSync(1, JSON.stringify(object) + '\n');
-console.log = console.info = console.warn = (...a) => process.stderr.write(a.join(' ') + '\n');
-
-// Inputs fixed by the task's interface (names and shapes), so that every
-// candidate of a task, and the template- and tuned-scheduled model, get the
-// same: floats uniform in [-1, 1], everything else zero (index inputs stay
-// in range). Plain numbers: they cross into the page.
-function makeInputs(infos) {
-  const next = xorshift(infos.map((t) => `${t.name}:${t.shape.join('x')};`).join(''));
-  const inputs = {};
-  for (const t of infos) {
-    const length = t.shape.reduce((a, b) => a * b, 1);
-    const values = t.dtype === 'float32' ? Array.from({ length }, () => (next() / 4294967296) * 2 - 1) : null;
-    inputs[t.name] = { dtype: t.dtype, length, values };
-  }
-  return inputs;
-}
-
-// xorshift32 seeded with the FNV-1a hash of `text`: uint32 values, the same
-// sequence for the same interface. Any fixed generator serves: the runner
-// compares candidates with the reference it computed from the same inputs.
-function xorshift(text) {
-  let x = 0x811c9dc5;
-  for (const ch of text) x = Math.imul(x ^ ch.codePointAt(0), 0x01000193) >>> 0;
-  x = x || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
 
 let measure; // {compile, setInputs, run, forget}: measure.mjs here, or proxies into the page
 const dirs = new Map(); // id -> the candidate's artifact directory
@@ -129,17 +96,7 @@ async function handle(request) {
 }
 
 measure = device === 'node' ? await nodeMeasure() : await chromiumMeasure();
-const lines = readline.createInterface({ input: process.stdin });
-for await (const line of lines) {
-  let request;
-  try {
-    request = JSON.parse(line);
-  } catch {
-    reply({ status: 'error', message: 'not a JSON object' });
-    continue;
-  }
-  reply(await handle(request));
-}
+await serve(handle);
 for (const dir of dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
 if (measure.close) await measure.close();
 process.exit(0);

@@ -1,8 +1,10 @@
 //===- kiln-tune.cpp - tune a model's schedules on this device ------------===//
 //
-//   kiln-tune model.onnx --target=cpu|wasm --device=native|node|chromium --db=tuning.jsonl
+//   kiln-tune model.onnx --target=cpu|wasm|spirv --device=native|node|chromium|vulkan
+//             --db=tuning.jsonl
 //             [--trials=N] [--minutes=M] [--threads=T] [--seed=S]
 //             [--search=evolve|random|grid] [--workers=W] [--curve=tuning.png]
+//             [--curve-data=curve.tsv]
 //   kiln-tune tasks model.onnx [--target=cpu]   (the kernels a tune would search)
 //   kiln-tune show tuning.jsonl
 //   kiln-tune merge A.jsonl B.jsonl -o C.jsonl
@@ -263,10 +265,12 @@ int main(int argc, char **argv) {
   cl::OptionCategory category("kiln-tune options");
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
                              cl::Required, cl::cat(category));
-  cl::opt<std::string> target("target", cl::desc("cpu (default) or wasm"), cl::init("cpu"),
+  cl::opt<std::string> target("target", cl::desc("cpu (default), wasm or spirv"), cl::init("cpu"),
                               cl::cat(category));
   cl::opt<std::string> device(
-      "device", cl::desc("Where to measure: native (cpu; default), node or chromium (wasm)"),
+      "device",
+      cl::desc("Where to measure: native (cpu; default), node or chromium (wasm), vulkan "
+               "(spirv)"),
       cl::init(""), cl::cat(category));
   cl::opt<std::string> dbPath("db", cl::desc("The tuning database to append to"),
                               cl::value_desc("tuning.jsonl"), cl::Required, cl::cat(category));
@@ -287,6 +291,11 @@ int main(int argc, char **argv) {
                        cl::cat(category));
   cl::opt<std::string> curve("curve", cl::desc("Write the tuning curve here (PNG)"),
                              cl::value_desc("tuning.png"), cl::cat(category));
+  cl::opt<std::string> curveData(
+      "curve-data",
+      cl::desc("Write the tuning curve's points here (TSV: trials, seconds, estimated model ms; "
+               "from the batch where every kernel has a time)"),
+      cl::value_desc("curve.tsv"), cl::cat(category));
   cl::opt<bool> listTasks("tasks", cl::desc("List the tasks (distinct kernels) and stop"),
                           cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
@@ -300,7 +309,7 @@ int main(int argc, char **argv) {
   if (!t)
     return fail("unknown target '" + target + "' (expected " + kiln::targetNames() + ")");
   if (device.empty())
-    device = target == "wasm" ? "node" : "native";
+    device = target == "wasm" ? "node" : target == "spirv" ? "vulkan" : "native";
   std::string self = sys::fs::getMainExecutable(argv[0], (void *)&fail);
   auto runnerCommand = kiln::tuner::runnerCommand(target, device, self);
   if (!runnerCommand)
@@ -445,6 +454,17 @@ int main(int argc, char **argv) {
       errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
     else
       outs() << "tuning curve: " << curve << "\n";
+  }
+  if (!curveData.empty()) {
+    // The numbers behind the curve, for comparing tunes in one picture
+    // (benchmarks/tuner/compare_search.mjs).
+    if (Error err = writeToOutput(curveData, [&](raw_ostream &os) {
+          os << "# trials\tseconds\tmodel_ms (" << search << " search, seed " << seed << ")\n";
+          for (const kiln::tuner::TuneReport::Point &p : report->curve)
+            os << format("%u\t%.3f\t%.6f\n", p.trials, p.seconds, p.modelMs);
+          return Error::success();
+        }))
+      errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
   }
   unsigned failed = 0;
   for (const kiln::tuner::TaskResult &r : report->tasks)

@@ -129,7 +129,8 @@ llvm::Error GraphImporter::createFunction(ModuleOp module) {
 }
 
 llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
-  ConvertFn convert = onnxOpTable().lookup(node.op_type());
+  const OpTable *table = opTableForDomain(node.domain());
+  ConvertFn convert = table ? table->lookup(node.op_type()) : nullptr;
   if (!convert) // ModelChecks lists unsupported ops before conversion starts
     return makeError(describeNode(node) + ": unsupported op");
   OpContext op(*this, node, nodeLocation(node));

@@ -43,18 +43,33 @@ llvm::Error checkOpsets(const onnx::ModelProto &model, int64_t maxOpset) {
   return llvm::Error::success();
 }
 
+void supplyDefaultOpset(onnx::ModelProto &model, int64_t opset) {
+  for (const auto &entry : model.opset_import())
+    if (isDefaultDomain(entry.domain()))
+      return;
+  for (const auto &node : model.graph().node())
+    if (isDefaultDomain(node.domain()))
+      return; // checkOpsets names the missing opset
+  auto *entry = model.add_opset_import();
+  entry->set_domain("");
+  entry->set_version(opset);
+}
+
 llvm::Error checkOps(const onnx::ModelProto &model) {
   std::vector<std::string> foreign, unsupported;
-  const OpTable &table = onnxOpTable();
   for (const auto &node : model.graph().node()) {
-    if (!isDefaultDomain(node.domain()))
+    const OpTable *table = opTableForDomain(node.domain());
+    if (!table)
       foreign.push_back("node '" + nodeName(node) + "' (op " + node.op_type() + " in domain '" +
                         node.domain() + "')");
-    else if (!table.lookup(node.op_type()))
-      unsupported.push_back("node '" + nodeName(node) + "' (op " + node.op_type() + ")");
+    else if (!table->lookup(node.op_type()))
+      unsupported.push_back(
+          "node '" + nodeName(node) + "' (op " + node.op_type() +
+          (isDefaultDomain(node.domain()) ? "" : " in domain '" + node.domain() + "'") + ")");
   }
   if (!foreign.empty())
-    return makeError("unknown op domain (Kiln imports the default ONNX domain only): " +
+    return makeError("unknown op domain (Kiln imports the default ONNX domain and "
+                     "ai.onnx.preview.training): " +
                      joinList(foreign));
   if (!unsupported.empty())
     return makeError("unsupported ops: " + joinList(unsupported));

@@ -18,9 +18,16 @@ class ModelProto;
 
 namespace kiln::onnx_import {
 
+/// A model none of whose nodes is in the default domain (a training-domain
+/// optimiser step) need not import it: it gets `opset` (the newest Kiln
+/// supports), as ONNX Runtime gives a model the newest opset of a domain it
+/// does not import. No node is read at that opset, so it changes no node's
+/// meaning; a model with a default-domain node must still name its opset.
+void supplyDefaultOpset(onnx::ModelProto &model, int64_t opset);
 /// The default domain's opset is present and not newer than Kiln knows.
 llvm::Error checkOpsets(const onnx::ModelProto &model, int64_t maxOpset);
-/// Every node is in the default domain and has a converter.
+/// Every node is in a domain Kiln imports (opTableForDomain) and has a
+/// converter.
 llvm::Error checkOps(const onnx::ModelProto &model);
 /// Attribute values libonnx's shape inference divides by are positive (it
 /// would crash on a zero stride or block size, not report it).

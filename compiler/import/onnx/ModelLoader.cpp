@@ -206,6 +206,7 @@ llvm::Error prepareModel(onnx::ModelProto &model, llvm::StringRef path,
                          const OnnxImportOptions &options) {
   // Kiln's own checks come first: each lists every offender in one line,
   // where the checker would stop at the first.
+  supplyDefaultOpset(model, kMaxOpset);
   if (llvm::Error err = checkOpsets(model, kMaxOpset))
     return err;
   if (llvm::Error err = checkOps(model))

@@ -39,4 +39,17 @@ const OpTable &onnxOpTable() {
   return table;
 }
 
+const OpTable *opTableForDomain(llvm::StringRef domain) {
+  static const OpTable training = [] {
+    OpTable t;
+    registerTrainingOps(t);
+    return t;
+  }();
+  if (domain.empty() || domain == "ai.onnx")
+    return &onnxOpTable();
+  if (domain == "ai.onnx.preview.training")
+    return &training;
+  return nullptr;
+}
+
 } // namespace kiln::onnx_import

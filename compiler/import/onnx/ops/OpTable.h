@@ -45,6 +45,9 @@ private:
 
 /// Every converter Kiln has, for the default ONNX domain.
 const OpTable &onnxOpTable();
+/// The converters of one op domain: the default one ("" or "ai.onnx"), or
+/// "ai.onnx.preview.training" (its optimisers); null for any other domain.
+const OpTable *opTableForDomain(llvm::StringRef domain);
 
 void registerConvOps(OpTable &table);          // Conv, ConvTranspose
 void registerLinearOps(OpTable &table);        // Gemm, MatMul, Det
@@ -74,6 +77,7 @@ void registerControlFlowOps(OpTable &table);   // If, Loop, Scan
 void registerCumSumOps(OpTable &table);        // CumSum
 void registerEinsumOps(OpTable &table);        // Einsum
 void registerFourierOps(OpTable &table);       // DFT, STFT
+void registerTrainingOps(OpTable &table);      // Adagrad, Adam, Momentum (training domain)
 
 } // namespace kiln::onnx_import
 

@@ -196,6 +196,12 @@ for (const op of ['MaxPool3D', 'AvgPool3D'])
   add(op, op, (g) =>
     g.output(g.node(op, [g.input('x', [1, 4, 4, 4, 2])],
       { ksize: A.ints([1, 2, 2, 2, 1]), strides: A.ints([1, 2, 2, 2, 1]), padding: A.s('VALID'), data_format: A.s('NDHWC') })));
+// SAME with odd sizes: windows cut by the edge (the average counts only the
+// taps inside the input), a depth stride of 2 and an (H, W) stride of 1 and 2.
+for (const op of ['MaxPool3D', 'AvgPool3D'])
+  add(`${op}_same`, op, (g) =>
+    g.output(g.node(op, [g.input('x', [1, 5, 4, 5, 2], 'float32', { range: [-3, 3] })],
+      { ksize: A.ints([1, 3, 2, 3, 1]), strides: A.ints([1, 2, 1, 2, 1]), padding: A.s('SAME'), data_format: A.s('NDHWC') })));
 
 // ---- creation
 add('Fill', 'Fill', (g) => g.output(g.node('Fill', [g.ints('dims', [2, 3]), g.input('v', [])], { T: A.type('float32') })));
@@ -444,7 +450,7 @@ for (const op of ['StatelessWhile', 'While'])
 // tf.compat.v1 graphs converted by tensorflowjs_converter hold them)
 const enter = (g, x, frame, isConstant = false) =>
   g.node('Enter', [x], { frame_name: A.s(frame), is_constant: A.b(isConstant), parallel_iterations: A.i(10) },
-    { name: `${frame}/Enter_${x}` });
+    { name: `${frame}/Enter_${x.replace(':', '_')}` });
 // A TF1 while loop: vars [name, tensor] enter, cond(g, merged) gives the
 // predicate, body(g, current) the next values; returns the Exits.
 const tf1While = (g, frame, vars, invariants, cond, body) => {
@@ -507,5 +513,107 @@ const tf1Cond = (g, pred) => {
 for (const value of [true, false])
   add(`Switch_runtime_${value}`, 'Switch', (g) => g.output(tf1Cond(g, g.input('c', [], 'bool', { values: [value] }))));
 add('Merge_constant', 'Merge', (g) => g.output(tf1Cond(g, g.constant('c', 'bool', [], [false]))));
+
+// ---- lists: TensorArray (TF1) and TensorList (TF2), lowered to stacked
+// tensors (compiler/import/tfjs/ops/TensorList.cpp)
+const UNKNOWN_RANK = { shape: { unknownRank: true } };
+const elementDtype = (dtype = 'float32') => ({ element_dtype: A.type(dtype) });
+// tf.map_fn as TF2 graphs lowered to TF1 frames hold it (handtrack): the
+// input unstacked into a list, a loop reading item i and writing f(item) to
+// a list reserved with an unknown element shape, the result stacked.
+add('TensorListSetItem_map_loop', 'TensorListSetItem', (g) => {
+  const x = g.input('x', [3, 2, 2], 'float32', { range: [-2, 2] });
+  const unknown = g.int('unknown_shape', -1);
+  const src = g.node('TensorListFromTensor', [x, g.ints('elem_shape', [2, 2])], elementDtype(), { name: 'map/FromTensor' });
+  const dst = g.node('TensorListReserve', [unknown, g.int('n', 3)], elementDtype(), { name: 'map/Reserve' });
+  const exits = tf1While(g, 'map', [['i', g.int('i0', 0)], ['acc', dst]], [g.int('limit', 3), src],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, acc], [, list]) => {
+      const item = g.node('TensorListGetItem', [list, i, unknown], elementDtype());
+      const y = g.node('AddV2', [g.node('Sin', [item]), g.node('Mul', [item, item])]);
+      return [g.node('AddV2', [i, g.int('one', 1)]), g.node('TensorListSetItem', [acc, i, y], elementDtype())];
+    });
+  g.output(g.node('TensorListStack', [exits[1], unknown], { ...elementDtype(), num_elements: A.i(3) }));
+});
+// Straight-line list ops: writes at known indices into a reserved list of
+// known element shape, a gather, the length, and a push onto an empty list.
+add('TensorListStack', 'TensorListStack', (g) => {
+  const shape = g.ints('shape', [2]);
+  let l = g.node('TensorListReserve', [shape, g.int('n', 3)], elementDtype());
+  for (const [k, name] of [[2, 'a'], [0, 'b'], [1, 'c']])
+    l = g.node('TensorListSetItem', [l, g.int(`i${k}`, k), g.input(name, [2])], elementDtype());
+  g.output(g.node('TensorListStack', [l, shape], { ...elementDtype(), num_elements: A.i(3) }));
+  g.output(g.node('TensorListGather', [l, g.ints('idx', [2, 0]), shape], elementDtype()));
+  g.output(g.node('TensorListLength', [l], {}, { dtype: 'int32' }));
+});
+add('TensorListPushBack', 'TensorListPushBack', (g) => {
+  const shape = g.ints('shape', [3]);
+  let l = g.node('EmptyTensorList', [shape, g.int('max', 4)], elementDtype('int32'));
+  for (const name of ['a', 'b'])
+    l = g.node('TensorListPushBack', [l, g.input(name, [3], 'int32', { range: [-9, 9] })], elementDtype('int32'));
+  g.output(g.node('TensorListStack', [l, shape], { ...elementDtype('int32'), num_elements: A.i(2) }, { dtype: 'int32' }));
+});
+// Indices known only at run time: a read by gather, a write by select.
+add('TensorListGetItem_runtime_index', 'TensorListGetItem', (g) => {
+  const shape = g.ints('shape', [2, 2]);
+  const l = g.node('TensorListFromTensor', [g.input('x', [4, 2, 2]), shape], elementDtype());
+  const i = g.input('i', [], 'int32', { values: [2] });
+  g.output(g.node('TensorListGetItem', [l, i, shape], elementDtype()));
+  const written = g.node('TensorListSetItem', [l, g.input('j', [], 'int32', { values: [1] }), g.input('v', [2, 2])], elementDtype());
+  g.output(g.node('TensorListStack', [written, shape], { ...elementDtype(), num_elements: A.i(4) }));
+});
+add('TensorListScatterV2', 'TensorListScatterV2', (g) => {
+  const shape = g.ints('shape', [2]);
+  const l = g.node('TensorListScatterV2', [g.input('x', [3, 2]), g.ints('idx', [2, 0, 1]), shape, g.int('n', 3)], elementDtype());
+  g.output(g.node('TensorListStack', [l, shape], { ...elementDtype(), num_elements: A.i(3) }));
+});
+// TF.js's TensorListSplit reshapes every element to the tensor's row shape,
+// so only lengths of 1 run there, giving elements without TF's length
+// dimension: no case. Concatenation flattens the rows.
+add('TensorListConcatV2', 'TensorListConcatV2', (g) => {
+  const l = g.node('TensorListFromTensor', [g.input('x', [3, 2, 2]), g.ints('shape', [2, 2])], elementDtype());
+  // TF.js reads the element shape from the attribute, TF from the input.
+  g.output(g.node('TensorListConcatV2', [l, g.ints('shape2', [-1, 2]), g.ints('lead', [])],
+    { ...elementDtype(), element_shape: A.shape([2, 2]) }));
+});
+add('TensorListResize', 'TensorListResize', (g) => {
+  const shape = g.ints('shape', [3]);
+  const l = g.node('TensorListFromTensor', [g.input('x', [4, 3]), shape], elementDtype());
+  g.output(g.node('TensorListStack', [g.node('TensorListResize', [l, g.int('size', 2)]), shape],
+    { ...elementDtype(), num_elements: A.i(2) }));
+});
+// TF1 TensorArrays: a handle and a flow that each op reads from the last
+// write. tf.compat.v1.map_fn as faceboxes holds it: the input scattered
+// into one array, a loop reading item i and writing f(item) to another of
+// unknown element shape, the result gathered over range(size).
+const tensorArray = (g, name, size, dtype = 'float32', element = UNKNOWN_RANK, clear = true) =>
+  g.node('TensorArrayV3', [size], { dtype: A.type(dtype), element_shape: element, dynamic_size: A.b(false),
+    clear_after_read: A.b(clear), identical_element_shapes: A.b(true), tensor_array_name: A.s('') }, { name });
+add('TensorArrayWriteV3_map_loop', 'TensorArrayWriteV3', (g) => {
+  const x = g.input('x', [3, 4], 'float32', { range: [-2, 2] });
+  const n = g.int('n', 3);
+  const src = tensorArray(g, 'map/TensorArray', n);
+  const dst = tensorArray(g, 'map/TensorArray_1', n);
+  const range = g.ints('range', [0, 1, 2]);
+  const scattered = g.node('TensorArrayScatterV3', [src, range, x, `${src}:1`], { T: A.type('float32') });
+  const exits = tf1While(g, 'map', [['i', g.int('i0', 0)], ['flow', `${dst}:1`]], [n, src, scattered, dst],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, flow], [, handle, srcFlow, out]) => {
+      const item = g.node('TensorArrayReadV3', [handle, i, srcFlow], { dtype: A.type('float32') });
+      const y = g.node('Mul', [g.node('Tanh', [item]), g.floats('three', [3], [])]);
+      return [g.node('AddV2', [i, g.int('one', 1)]), g.node('TensorArrayWriteV3', [out, i, y, flow], { T: A.type('float32') })];
+    });
+  const size = g.node('TensorArraySizeV3', [dst, exits[1]], {}, { dtype: 'int32' });
+  const all = g.node('Range', [g.int('r0', 0), size, g.int('r1', 1)], { Tidx: A.type('int32') });
+  g.output(g.node('TensorArrayGatherV3', [dst, all, exits[1]], { dtype: A.type('float32'), element_shape: A.shape([4]) }));
+});
+add('TensorArraySplitV3', 'TensorArraySplitV3', (g) => {
+  // TF.js reshapes split elements to element_shape, so it is given.
+  const ta = tensorArray(g, 'ta', g.int('n', 3), 'int32', A.shape([2, 2]), false);
+  const written = g.node('TensorArraySplitV3', [ta, g.input('x', [6, 2], 'int32', { range: [-9, 9] }), g.ints('lengths', [2, 2, 2]), `${ta}:1`],
+    { T: A.type('int32') });
+  g.output(g.node('TensorArrayReadV3', [ta, g.int('j', 2), written], { dtype: A.type('int32') }, { dtype: 'int32' }));
+  g.output(g.node('TensorArrayConcatV3', [ta, written], { dtype: A.type('int32') }, { dtype: 'int32' }));
+});
 
 export default cases;

@@ -31,6 +31,8 @@ const OpTable &tfjsOpTable() {
     registerNmsOps(t);
     registerScatterOps(t);
     registerCropAndResizeOps(t);
+    registerTensorArrayOps(t);
+    registerTensorListOps(t);
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);

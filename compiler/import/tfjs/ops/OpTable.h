@@ -63,7 +63,7 @@ void registerMatMulOps(OpTable &table);      // MatMul, _FusedMatMul
 void registerElementwiseOps(OpTable &table); // arithmetic, AddN, math, Cast
 void registerMathOps(OpTable &table);        // Sin, Atan, Erf, Round, IsNan, Pow, ClipByValue, ...
 void registerActivationOps(OpTable &table);  // Relu, Relu6, Prelu, Elu, Sigmoid, ...
-void registerPoolOps(OpTable &table);        // MaxPool, AvgPool
+void registerPoolOps(OpTable &table);        // MaxPool, AvgPool, MaxPool3D, AvgPool3D
 void registerTensorOps(OpTable &table);      // Reshape, Transpose, Concat, Pad, DepthToSpace
 void registerTransformOps(
     OpTable &table);                    // BroadcastTo, ReverseV2, MirrorPad, SpaceToBatchND, OneHot
@@ -86,6 +86,9 @@ void registerNmsOps(OpTable &table);
 void registerScatterOps(OpTable &table);
 // CropAndResize (bilinear, nearest) with box indices known at import.
 void registerCropAndResizeOps(OpTable &table);
+// TensorArray*V3 (TF1) and TensorList* (TF2) as stacked tensors (ListRows.h).
+void registerTensorArrayOps(OpTable &table);
+void registerTensorListOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

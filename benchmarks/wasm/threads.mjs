@@ -3,7 +3,12 @@
 // runs first, each setting running about --round-ms per round. Prints the
 // median, p25-p75 and min of each, and the ratio 1 thread / N threads.
 //
-//   node benchmarks/wasm/threads.mjs DIR/NAME.mjs [--threads 2] [--rounds 10] [--round-ms 300]
+//   node benchmarks/wasm/threads.mjs DIR/NAME.mjs [DIR2/NAME.mjs ...] [--threads 2] [--rounds 10] [--round-ms 300] [--fixed]
+//
+// With several loaders (builds of one model from different commits, side by
+// side), the first runs on 1 and N threads and the others on N threads only,
+// all in the same rotating rounds; each N-thread setting's ratio is against
+// the first's 1 thread (their single-threaded modules share no pool code).
 //
 // A time is one whole run() as the caller sees it (input in, outputs out).
 // Nothing here asserts a speed: the machine's load moves 2-thread times most.
@@ -17,11 +22,15 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const loaderPath = args.find((a) => a.endsWith('.mjs'));
+const loaderPaths = args.filter((a) => a.endsWith('.mjs'));
+const loaderPath = loaderPaths[0];
 if (!loaderPath) {
-  console.error('usage: node benchmarks/wasm/threads.mjs DIR/NAME.mjs [--threads 2] [--rounds 10] [--round-ms 300]');
+  console.error('usage: node benchmarks/wasm/threads.mjs DIR/NAME.mjs [DIR2/NAME.mjs ...] [--threads 2] [--rounds 10] [--round-ms 300]');
   process.exit(2);
 }
+// --fixed: each N-thread setting also with {adaptive: false} (every loop
+// shared with the workers, as before the loader's PoolChooser).
+const fixed = args.includes('--fixed');
 const threads = option('--threads', 2), rounds = option('--rounds', 10), roundMs = option('--round-ms', 300);
 
 const loader = await import(pathToFileURL(path.resolve(loaderPath)).href);
@@ -34,16 +43,20 @@ const feeds = Object.fromEntries(loader.inputs.map((t) => {
   return [t.name, new Kind(n).map((_, i) => (i * 37) % 256)];
 }));
 const settings = [];
-for (const n of [1, threads]) {
-  const m = await loader.load(undefined, { threads: n });
-  if (n > 1 && m.backend.name !== 'threads') throw new Error(`${n} threads unavailable: ${m.backend.reason}`);
-  settings.push({ n, m, samples: [] });
+for (const [i, file] of loaderPaths.entries()) {
+  const mod = i ? await import(pathToFileURL(path.resolve(file)).href) : loader;
+  for (const n of i ? [threads] : [1, threads])
+    for (const adaptive of n > 1 && fixed ? [true, false] : [true]) {
+      const m = await mod.load(undefined, { threads: n, adaptive });
+      if (n > 1 && m.backend.name !== 'threads') throw new Error(`${file}: ${n} threads unavailable: ${m.backend.reason}`);
+      settings.push({ n, m, file, adaptive, samples: [] });
+    }
 }
 // Warm-up: 3 runs and 0.5 s each.
 for (const s of settings)
   for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 500; i++) s.m.run(feeds);
 for (let r = 0; r < rounds; r++)
-  for (const s of r % 2 ? [...settings].reverse() : settings)
+  for (const s of settings.map((_, i) => settings[(i + r) % settings.length]))
     for (const t0 = performance.now(); performance.now() - t0 < roundMs;) {
       const t = performance.now();
       s.m.run(feeds);
@@ -54,8 +67,11 @@ const stat = (xs) => {
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   return { median: q(0.5), p25: q(0.25), p75: q(0.75), min: s[0], runs: s.length };
 };
-const [one, many] = settings.map((s) => ({ n: s.n, ...stat(s.samples) }));
-for (const s of [one, many])
-  console.log(`${path.basename(loaderPath, '.mjs')}: ${s.n} thread(s): median ${s.median.toFixed(3)} ms (p25-p75 ${s.p25.toFixed(3)}-${s.p75.toFixed(3)}, min ${s.min.toFixed(3)}, ${s.runs} runs)`);
-console.log(`ratio 1/${threads} threads: median ${(one.median / many.median).toFixed(2)}x, min ${(one.min / many.min).toFixed(2)}x; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const [one, ...many] = settings.map((s) => ({ n: s.n, file: s.file, adaptive: s.adaptive, ...stat(s.samples) }));
+const label = (s) => (loaderPaths.length > 1 ? path.relative('.', s.file) : path.basename(s.file, '.mjs')) + (s.adaptive ? '' : ' (adaptive: false)');
+for (const s of [one, ...many])
+  console.log(`${label(s)}: ${s.n} thread(s): median ${s.median.toFixed(3)} ms (p25-p75 ${s.p25.toFixed(3)}-${s.p75.toFixed(3)}, min ${s.min.toFixed(3)}, ${s.runs} runs)`);
+for (const s of many)
+  console.log(`${many.length > 1 ? `${label(s)}: ` : ''}ratio 1/${threads} threads: median ${(one.median / s.median).toFixed(2)}x, min ${(one.min / s.min).toFixed(2)}x`);
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const s of settings) s.m.dispose();

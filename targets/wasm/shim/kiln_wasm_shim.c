@@ -338,32 +338,61 @@ static int worker_tasks; /* iterations the workers ran (kiln_threads_tasks) */
  * a browser's may not): it then sleeps instead of spinning while the workers
  * finish, which leaves a busy machine's cores to them. */
 static int caller_may_block;
+/* Workers asleep in memory.atomic.wait32 on job.next, and whether the caller
+ * sleeps on job.done: a notify (a call into the engine, a futex wake) is made
+ * only when someone may be asleep. A sleeper announces itself before its
+ * wait32 rechecks the word, so a store it missed makes that wait return at
+ * once. */
+static int sleepers;
+static int caller_sleeping;
 
 /* Spins this long (iterations of an atomic load, about 100 us in V8) for the
  * next loop before sleeping: a model's kernels follow each other closely. */
 enum { kSpin = 1 << 16, kClosed = 0xffff };
 
+/* How long the caller spins for the workers' last iterations before it
+ * sleeps (where it may): about 30 us. A worker's last claim is one iteration,
+ * usually shorter than a futex wake-up (10-50 us, longer on a busy machine). */
+enum { kCallerSpin = 1 << 14 };
+
+/* Threads in the pool, the caller included: sets the size of a claim. */
+static int pool_size(void) { return __atomic_load_n(&workers, __ATOMIC_RELAXED) + 1; }
+
+/* Claims and runs iterations until the loop has none left. A claim takes an
+ * eighth of what is left per thread (at least one): a loop of 64 cheap rows
+ * costs 12 claims instead of 64 compare-and-swaps on the shared word (each
+ * moving its cache line between the cores), while the last iterations still
+ * go one at a time, so a thread that wakes late or is preempted holds little
+ * for the other to wait on. */
 static void work(unsigned gen, int worker) {
   kiln_task fn = job.fn;
   void *uc = job.user_context;
   unsigned char *closure = job.closure;
   int min = job.min;
   unsigned extent = (unsigned)job.extent;
+  unsigned divisor = 8 * (unsigned)pool_size();
   for (;;) {
     unsigned v = __atomic_load_n(&job.next, __ATOMIC_SEQ_CST);
-    if (v >> 16 != gen || (v & 0xffff) >= extent)
+    unsigned first = v & 0xffff;
+    if (v >> 16 != gen || first >= extent)
       return;
-    if (!__atomic_compare_exchange_n(&job.next, &v, v + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    unsigned take = (extent - first) / divisor;
+    take = take ? take : 1;
+    if (!__atomic_compare_exchange_n(&job.next, &v, v + take, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
       continue;
-    int status = fn(uc, min + (int)(v & 0xffff), closure);
-    if (status) {
-      int zero = 0;
-      __atomic_compare_exchange_n(&job.result, &zero, status, 0, __ATOMIC_SEQ_CST,
-                                  __ATOMIC_SEQ_CST);
+    for (unsigned i = first; i < first + take; ++i) {
+      int status = fn(uc, min + (int)i, closure);
+      if (status) {
+        int zero = 0;
+        __atomic_compare_exchange_n(&job.result, &zero, status, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST);
+      }
     }
     if (worker)
-      __atomic_fetch_add(&worker_tasks, 1, __ATOMIC_RELAXED);
-    if (__atomic_add_fetch(&job.done, 1, __ATOMIC_SEQ_CST) == (int)extent)
+      __atomic_fetch_add(&worker_tasks, (int)take, __ATOMIC_RELAXED);
+    if (__atomic_add_fetch(&job.done, (int)take, __ATOMIC_SEQ_CST) == (int)extent &&
+        __atomic_load_n(&caller_sleeping, __ATOMIC_SEQ_CST))
       __builtin_wasm_memory_atomic_notify(&job.done, 1);
   }
 }
@@ -390,11 +419,16 @@ int halide_do_par_for(void *user_context, kiln_task fn, int min, int extent,
   job.result = 0;
   unsigned gen = ((__atomic_load_n(&job.next, __ATOMIC_SEQ_CST) >> 16) + 1) & 0xffff;
   __atomic_store_n(&job.next, gen << 16, __ATOMIC_SEQ_CST);
-  __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+  if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
   work(gen, 0);
-  for (int done; (done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST)) < extent;)
-    if (caller_may_block) /* woken by the last iteration; 1 ms at most */
+  for (int done, spin = 0; (done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST)) < extent; ++spin)
+    if (caller_may_block && spin >= kCallerSpin) {
+      /* Woken by the last iteration; 1 ms at most. */
+      __atomic_store_n(&caller_sleeping, 1, __ATOMIC_SEQ_CST);
       __builtin_wasm_memory_atomic_wait32(&job.done, done, 1000000);
+      __atomic_store_n(&caller_sleeping, 0, __ATOMIC_SEQ_CST);
+    }
   __atomic_store_n(&job.next, gen << 16 | kClosed, __ATOMIC_SEQ_CST);
   int result = job.result;
   __atomic_store_n(&in_flight, 0, __ATOMIC_SEQ_CST);
@@ -416,7 +450,9 @@ KILN_EXPORT(kiln_worker_loop) void kiln_worker_loop(void) {
       if (v >> 16 != seen && (v & 0xffff) != kClosed)
         break;
       if (spin >= kSpin) {
+        __atomic_fetch_add(&sleepers, 1, __ATOMIC_SEQ_CST);
         __builtin_wasm_memory_atomic_wait32((int *)&job.next, (int)v, -1);
+        __atomic_fetch_sub(&sleepers, 1, __ATOMIC_SEQ_CST);
         spin = 0;
       }
     }

@@ -150,7 +150,7 @@ for t in "${targets[@]}"; do
   elapsed=$(($(date +%s) - start))
   # The last status line: "#N: cov: C ft: F corp: K exec/s: E ..." (fork)
   # or "#N<tab>DONE cov: C ft: F corp: K/SIZE ..." (one process).
-  last=$(grep -E '^#[0-9]+:?[[:space:]]+([A-Z]+[[:space:]]+)?cov: ' "$log" | tail -1)
+  last=$(grep -aE '^#[0-9]+:?[[:space:]]+([A-Z]+[[:space:]]+)?cov: ' "$log" | tail -1)
   execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
   cov=$(sed -E 's/.* cov: ([0-9]+).*/\1/' <<<"$last")
   ft=$(sed -E 's/.* ft: ([0-9]+).*/\1/' <<<"$last")

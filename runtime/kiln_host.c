@@ -295,3 +295,17 @@ void kiln_host_bind_arg(halide_buffer_t *b, const kiln_host_context *ctx, const 
                                                     : (void *)(ctx->arena + arg->at);
   kiln_host_bind(b, host, arg->code, arg->bits, arg->rank, arg->dim);
 }
+
+int kiln_host_pack_bounded(void *data, int64_t count, size_t outer, int64_t bound,
+                           size_t row_bytes) {
+  unsigned char *bytes = (unsigned char *)data;
+  size_t o, kept;
+  if (count < 0 || count > bound)
+    return -1;
+  kept = (size_t)count * row_bytes;
+  /* Block o moves from o * bound rows to o * count: never forward, so front
+   * to back in place is safe (memmove for the overlap within a block). */
+  for (o = 1; o < outer; ++o)
+    __builtin_memmove(bytes + o * kept, bytes + o * (size_t)bound * row_bytes, kept);
+  return 0;
+}

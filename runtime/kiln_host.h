@@ -111,6 +111,14 @@ typedef struct kiln_host_call {
 void kiln_host_bind_arg(halide_buffer_t *b, const kiln_host_context *ctx, const kiln_host_arg *arg,
                         const void *const *inputs, void *const *outputs);
 
+/* An output of data-dependent length (docs/BOUNDED.md): its kernel wrote
+ * `outer` blocks of `bound` rows of `row_bytes`, each block's first `count`
+ * rows valid. Moves them together to the front of `data`, so that the
+ * output is dense with `count` in place of `bound`. 0, or -1 (and nothing
+ * moved) when `count` is outside 0..bound. */
+int kiln_host_pack_bounded(void *data, int64_t count, size_t outer, int64_t bound,
+                           size_t row_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,14 @@ std::string emitHeader(const HostPlan &plan, const HostOptions &options) {
   };
   indexMacros("INPUT", plan.inputs);
   indexMacros("OUTPUT", plan.outputs);
+  for (const TensorDesc &t : plan.outputs)
+    if (t.boundedDim >= 0)
+      os << "/* Output '" << t.name << "' has a data-dependent length: its buffer is sized for\n"
+         << " * the bound in " << plan.modelName << "_outputs, dimension " << t.boundedDim
+         << " of the run holds as many entries as\n * output '" << plan.outputs[t.countOutput].name
+         << "' (int64) says, and the data is dense at the buffer's start. */\n#define "
+         << upper(plan.modelName) << "_OUTPUT_" << upper(sanitizeModelName(t.name))
+         << "_BOUNDED_DIM " << t.boundedDim << "\n";
   std::string hash;
   llvm::raw_string_ostream(hash) << llvm::format_hex_no_prefix(weightsHash(plan.weights), 16);
   values.text.insert({
@@ -266,6 +274,20 @@ std::string emitSource(const HostPlan &plan, const HostOptions &options) {
   for (const OutputCopy &copy : plan.copies)
     cs << "  __builtin_memcpy(outputs[" << copy.output << "], " << hostPointer(copy.source) << ", "
        << plan.outputs[copy.output].bytes() << "u);\n";
+  // Outputs of data-dependent length: packed once their count is known.
+  for (auto [i, out] : llvm::enumerate(plan.outputs)) {
+    if (out.boundedDim < 0)
+      continue;
+    uint64_t outer = 1, row = out.element.bytes;
+    for (int64_t d = 0; d < out.boundedDim; ++d)
+      outer *= out.shape[d];
+    for (size_t d = out.boundedDim + 1; d < out.shape.size(); ++d)
+      row *= out.shape[d];
+    cs << "  if (kiln_host_pack_bounded(outputs[" << i << "], *(const int64_t *)outputs["
+       << out.countOutput << "], " << outer << "u, " << out.shape[out.boundedDim] << ", " << row
+       << "u) != 0)\n    return kiln_host_kernel_failed(&ctx->host, "
+       << cString("output '" + out.name + "': run-time length out of range") << ");\n";
+  }
   values.text.insert({
       {"kernel_declarations", declarations},
       {"tensor_tables", tensorTables},

@@ -204,9 +204,28 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
     if (!desc)
       return desc.takeError();
     plan.outputs.push_back(*desc);
+    if (auto count = main.getResultAttrOfType<IntegerAttr>(i, "kiln.count_of")) {
+      int64_t of = count.getInt();
+      if (of < 0 || of >= static_cast<int64_t>(i) || desc->shape != std::vector<int64_t>{1} ||
+          desc->element.type != DType::I64)
+        return planError("output '" + desc->name +
+                         "': a count must be int64 [1] and follow "
+                         "the output it counts");
+      plan.outputs.back().countOf = of;
+      plan.outputs[of].countOutput = i;
+    }
+    if (auto dim = main.getResultAttrOfType<IntegerAttr>(i, "kiln.bounded_dim")) {
+      if (dim.getInt() < 0 || dim.getInt() >= static_cast<int64_t>(desc->shape.size()))
+        return planError("output '" + desc->name + "': bounded dimension out of range");
+      plan.outputs.back().boundedDim = dim.getInt();
+    }
     if (isa_and_nonnull<kiln::KernelOp>(value.getDefiningOp()) && !directOutput.count(value))
       directOutput[value] = i;
   }
+
+  for (const TensorDesc &out : plan.outputs)
+    if ((out.boundedDim >= 0) != (out.countOutput >= 0))
+      return planError("output '" + out.name + "': a bounded output needs its count");
 
   llvm::DenseMap<Value, ElementsAttr> constants;
   auto weightRef = [&](Value value, ElementsAttr attr) -> llvm::Expected<BufferRef> {

@@ -39,6 +39,12 @@ struct TensorDesc {
   std::string name;
   ElementKind element;
   std::vector<int64_t> shape;
+  /// Outputs of data-dependent length (docs/BOUNDED.md): `shape` is the
+  /// bound; dimension `boundedDim` holds as many entries as the output
+  /// `countOutput` (int64 [1], one of those after the model's own outputs)
+  /// says, and the host packs them to the front of the buffer after a run.
+  /// -1 for every other tensor; a count has `countOf`, its output's index.
+  int64_t boundedDim = -1, countOutput = -1, countOf = -1;
   uint64_t bytes() const;
 };
 

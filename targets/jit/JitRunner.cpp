@@ -12,6 +12,7 @@
 #include "targets/host/HostPlan.h"
 
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -162,6 +163,29 @@ static llvm::Expected<std::shared_ptr<CompiledKernel>> compileKernel(KernelOp ke
   return cache().emplace(stats.key, compiled).first->second;
 }
 
+// Keeps the first `count` entries of dimension `dim` of a tensor sized for
+// its bound, packed to the front of its bytes, as the generated host code
+// does (runtime/kiln_host.c, kiln_host_pack_bounded).
+static llvm::Error packBounded(HostTensor &t, int64_t dim, int64_t count) {
+  int64_t bound = t.shape[dim];
+  if (count < 0 || count > bound)
+    return makeError("output '" + t.name + "': run-time length " + llvm::Twine(count) +
+                     " outside 0.." + llvm::Twine(bound));
+  size_t inner = dtypeBytes(t.dtype), outer = 1;
+  for (size_t d = dim + 1; d < t.shape.size(); ++d)
+    inner *= t.shape[d];
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= t.shape[d];
+  // Row o's kept part moves from o * bound * inner to o * count * inner:
+  // never forward, so front to back in place is safe.
+  for (size_t o = 0; o < outer; ++o)
+    std::memmove(t.data.data() + o * count * inner, t.data.data() + o * bound * inner,
+                 count * inner);
+  t.shape[dim] = count;
+  t.data.resize(t.byteSize());
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original) {
   std::unique_ptr<JitRunner> runner(new JitRunner());
   Impl &impl = *runner->impl;
@@ -177,8 +201,11 @@ llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original) 
   impl.plan = std::move(*plan);
   for (const host::TensorDesc &desc : impl.plan.inputs)
     impl.inputSpecs.push_back(specOf(desc));
+  // The counts of outputs of data-dependent length are the host's, not the
+  // model's: run() reads them and trims their outputs (docs/BOUNDED.md).
   for (const host::TensorDesc &desc : impl.plan.outputs)
-    impl.outputSpecs.push_back(specOf(desc));
+    if (desc.countOf < 0)
+      impl.outputSpecs.push_back(specOf(desc));
   std::vector<KernelStats> kernelStats(impl.plan.kernels.size());
   for (auto [k, kernel] : llvm::enumerate(impl.plan.kernels)) {
     auto compiled = compileKernel(kernel, kernelStats[k]);
@@ -214,7 +241,9 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
       return makeError("input '" + spec.name + "': expected " + llvm::Twine(spec.byteSize()) +
                        " bytes, got " + llvm::Twine(input.data.size()));
   }
-  std::vector<HostTensor> outputs = impl.outputSpecs;
+  std::vector<HostTensor> outputs;
+  for (const host::TensorDesc &desc : impl.plan.outputs) // with the counts
+    outputs.push_back(specOf(desc));
   // Where a buffer of the plan lives in this run. Kernels never write their
   // inputs, weights or model inputs included.
   auto addressOf = [&](const host::BufferRef &ref) -> void * {
@@ -261,6 +290,12 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
   for (const host::OutputCopy &copy : impl.plan.copies)
     std::memcpy(outputs[copy.output].data.data(), addressOf(copy.source),
                 outputs[copy.output].byteSize());
+  for (auto [i, desc] : llvm::enumerate(impl.plan.outputs))
+    if (desc.boundedDim >= 0)
+      if (llvm::Error err =
+              packBounded(outputs[i], desc.boundedDim, *outputs[desc.countOutput].as<int64_t>()))
+        return std::move(err);
+  outputs.resize(impl.outputSpecs.size()); // the counts come last
   return outputs;
 }
 

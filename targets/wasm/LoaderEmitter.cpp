@@ -63,10 +63,16 @@ static llvm::json::Array tensorsJson(const std::vector<host::TensorDesc> &tensor
     llvm::json::Array shape;
     for (int64_t d : t.shape)
       shape.push_back(d);
-    list.push_back(llvm::json::Object{{"name", t.name},
-                                      {"dtype", jsDtype(t.element)},
-                                      {"shape", std::move(shape)},
-                                      {"bytes", int64_t(t.bytes())}});
+    llvm::json::Object entry{{"name", t.name},
+                             {"dtype", jsDtype(t.element)},
+                             {"shape", std::move(shape)},
+                             {"bytes", int64_t(t.bytes())}};
+    // Outputs of data-dependent length and their counts (HostPlan.h).
+    if (t.boundedDim >= 0)
+      entry["bounded"] = llvm::json::Object{{"dim", t.boundedDim}, {"count", t.countOutput}};
+    if (t.countOf >= 0)
+      entry["countOf"] = t.countOf;
+    list.push_back(std::move(entry));
   }
   return list;
 }
@@ -230,6 +236,8 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
   auto fields = [&](const std::vector<host::TensorDesc> &tensors, bool inputs) {
     std::string out;
     for (const host::TensorDesc &t : tensors) {
+      if (t.countOf >= 0)
+        continue; // read by the loader, not returned
       llvm::StringRef dtype = jsDtype(t.element);
       std::string shape;
       for (int64_t d : t.shape)
@@ -239,9 +247,12 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
       llvm::raw_string_ostream os(name);
       os << llvm::json::Value(t.name);
       bool adapted = inputs && image && t.name == image->input.name;
+      std::string note = adapted ? ", or a frame (--input-image)" : "";
+      if (t.boundedDim >= 0)
+        note = ": dimension " + std::to_string(t.boundedDim) +
+               " is at most this long, its length in a run is shapeOf's";
       out += llvm::formatv("  /** {0} [{1}]{4} */\n  {2}{5}: {3}{6};\n", dtype, shape, name,
-                           typedArray(dtype), adapted ? ", or a frame (--input-image)" : "",
-                           adapted ? "?" : "", adapted ? " | Frame" : "")
+                           typedArray(dtype), note, adapted ? "?" : "", adapted ? " | Frame" : "")
                  .str();
     }
     if (inputs && image)

@@ -6,6 +6,9 @@ export interface TensorInfo {
   readonly dtype: 'float32' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
   /** Row-major, outermost first. */
   readonly shape: readonly number[];
+  /** An output of data-dependent length: `shape` is its bound, and
+   * dimension `boundedDim` is as long as the run found (Model.shapeOf). */
+  readonly boundedDim?: number;
 }
 
 /* KILN_FRAME */
@@ -62,6 +65,9 @@ export interface Model {
   run(inputs: Inputs): Outputs;
   /** Frees the module's memory; run() throws afterwards. */
   dispose(): void;
+  /** An output's shape in the last run (differs from `outputs` only for
+   * those with `boundedDim`). */
+  shapeOf(name: string): readonly number[];
   /** Whether the SIMD module runs (else the fallback). */
   readonly simd: boolean;
   /** Which module runs, on how many threads, and why. */

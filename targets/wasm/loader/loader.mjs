@@ -44,7 +44,11 @@ const fail = (message, Kind = Error) => new Kind(`${MODEL.name}: ${message}`);
 
 /** The model's inputs and outputs: name, dtype, shape. */
 export const inputs = MODEL.inputs.map(({ name, dtype, shape }) => Object.freeze({ name, dtype, shape: Object.freeze(shape) }));
-export const outputs = MODEL.outputs.map(({ name, dtype, shape }) => Object.freeze({ name, dtype, shape: Object.freeze(shape) }));
+// An output of data-dependent length (docs/BOUNDED.md) has `boundedDim`:
+// its shape is the bound, and run() returns only what the run found (shapeOf
+// gives its shape). The counts are the module's outputs, not the model's.
+export const outputs = MODEL.outputs.filter((t) => t.countOf === undefined).map(({ name, dtype, shape, bounded }) =>
+  Object.freeze({ name, dtype, shape: Object.freeze(shape), ...(bounded ? { boundedDim: bounded.dim } : {}) }));
 
 // The smallest module that uses SIMD: one function returning i32x4.splat(0).
 // It validates only where the engine supports WebAssembly SIMD.
@@ -424,6 +428,7 @@ class Model {
   #blocks = []; // everything kiln_malloc'd for this model, freed by dispose()
   #io; // {inputs: [{ptr}], outputs: [{ptr}], args: [pointer and size arrays]}
   #broken = null;
+  #shapes = {}; // the last run's shapes of the bounded outputs
   #simd;
   #backend;
   #pool; // {workers, stacks} of the threaded module, else null
@@ -566,13 +571,33 @@ class Model {
       throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
     }
     const result = {};
-    for (const t of this.#io.outputs) {
+    for (const [i, t] of this.#io.outputs.entries()) {
+      const desc = MODEL.outputs[i];
+      if (desc.countOf !== undefined) continue;
+      let bytes = t.bytes;
+      if (desc.bounded) {
+        // The run's length along the bounded dimension; the host packed the
+        // data to the buffer's start (kiln_host_pack_bounded).
+        const count = Number(new BigInt64Array(this.#bytes(this.#io.outputs[desc.bounded.count].ptr, 8).slice().buffer)[0]);
+        const shape = desc.shape.slice();
+        shape[desc.bounded.dim] = count;
+        this.#shapes[t.name] = Object.freeze(shape);
+        bytes = (t.bytes / elements(desc.shape)) * elements(shape);
+      }
       // Copied out of the (possibly shared) memory into an ordinary buffer.
-      const out = new Uint8Array(t.bytes);
-      out.set(this.#bytes(t.ptr, t.bytes));
+      const out = new Uint8Array(bytes);
+      out.set(this.#bytes(t.ptr, bytes));
       result[t.name] = new ARRAYS[t.dtype](out.buffer);
     }
     return result;
+  }
+
+  /** The shape of output `name` in the last run: its static shape, except
+   * along the bounded dimension of an output of data-dependent length. */
+  shapeOf(name) {
+    const t = outputs.find((o) => o.name === name);
+    if (!t) throw fail(`unknown output '${name}' (the outputs are ${outputs.map((o) => `'${o.name}'`).join(', ')})`, TypeError);
+    return this.#shapes[name] ?? t.shape;
   }
 
   // KILN_IF_IMAGE

@@ -6,7 +6,7 @@
 # sanitizer report stops that program with a non-zero status, so it fails
 # its suite.
 #
-#   scripts/sanitize.sh [--quick | --full | --tsan] [--no-build] [--no-setup]
+#   scripts/sanitize.sh [--quick | --full | --tsan | --e2e[=PART,...]] [--no-build] [--no-setup]
 #
 # --quick is what scripts/test.sh runs: only kiln-opt is built (about 40 steps,
 # no Halide), and it runs the lit suites that use kiln-opt alone
@@ -16,14 +16,29 @@
 # one, the sanitized kiln-opt runs the phases' pipelines on it.
 # --full (the default) builds everything sanitized and runs: lit, the unit
 # tests (ctest; those running Adams2019 with a beam of 1, see below), the
-# ONNX conformance suite, the native end-to-end tests
-# (test/e2e/{cpu,runtime}.test.mjs: the sanitized kilnc compiles; runtime's
-# tests build kernels and C with ASan+UBSan and the threading test with
-# TSan), and the sweep's CI models compiled by the sanitized kilnc with
+# ONNX conformance suite, the native end-to-end tests in the parts below,
+# and the sweep's CI models compiled by the sanitized kilnc with
 # --cpu-features=<isa>-asan (kernels under ASan, the runtime and host C under
 # ASan+UBSan), run and compared with their oracle (sweep.mjs --sanitize).
 # Far longer than the test suite's budget: a command of its own; the time
 # of the last full run is in README.md's Reliability section.
+# --e2e runs only the native end-to-end parts (build-asan/ built with
+# kilnc, kiln-run and the generated models; --e2e=PART,... some of them),
+# each a suite of its own in the summary, in this order (cheapest first, so
+# that a part that finds something reports before the long ones):
+#   runtime    test/e2e/runtime.test.mjs: BlazeFace front's kernels, Halide's
+#              runtime, Kiln's runtime and the C around them under ASan+UBSan
+#              (--cpu-features=<isa>-asan) against ONNX Runtime, the C API's
+#              hostile arguments and weights files, 10,000 runs, TSan
+#   quantized  test/e2e/quantized.test.mjs (the QLinear convnet)
+#   kernels    the e2e's three ONNX models (BlazeFace front and back,
+#              MobileNetV2) under templates with their kernels, runtime and
+#              runner under ASan+UBSan+LSan, against ONNX Runtime
+#              (sweep.mjs --sanitize --models ...)
+#   front, back, mnv2, two
+#              test/e2e/cpu.test.mjs's tests of that model (--test-name-
+#              pattern): fused, unfused and its autoscheduler
+# In every part the compiler is the sanitized kilnc (KILN_BUILD_DIR=build-asan).
 # --tsan runs only the threading test under ThreadSanitizer, with the normal
 # build's kilnc (KILN_BUILD_DIR, default build/; no build-asan/): BlazeFace
 # front compiled with --cpu-features=sse41-tsan (kernels, Halide's runtime
@@ -44,16 +59,26 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${KILN_ASAN_BUILD_DIR:-$root/build-asan}
 quick=0 tsan=0 do_build=1 do_setup=1
+all_parts=(runtime quantized kernels front back mnv2 two)
+parts=() e2e_only=0
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --full) quick=0 ;;
     --tsan) tsan=1 ;;
+    --e2e) e2e_only=1 ;;
+    --e2e=*) e2e_only=1
+      IFS=, read -ra parts <<<"${arg#--e2e=}"
+      for p in "${parts[@]}"; do
+        [[ " ${all_parts[*]} " == *" $p "* ]] ||
+          { echo "sanitize: unknown e2e part '$p' (${all_parts[*]})" >&2; exit 2; }
+      done ;;
     --no-build) do_build=0 ;;
     --no-setup) do_setup=0 ;;
-    *) echo "sanitize: unknown argument '$arg' (--quick, --full, --tsan, --no-build, --no-setup)" >&2; exit 2 ;;
+    *) echo "sanitize: unknown argument '$arg' (--quick, --full, --tsan, --e2e[=PART,...], --no-build, --no-setup)" >&2; exit 2 ;;
   esac
 done
+((${#parts[@]})) || parts=("${all_parts[@]}")
 
 if ((do_setup)); then
   bash "$root/scripts/setup.sh" || { echo "sanitize: set-up failed"; exit 1; }
@@ -89,6 +114,7 @@ if ((do_build)); then
   fi
   targets=()
   ((quick)) && targets=(kiln-opt)
+  ((e2e_only)) && targets=(kilnc kiln-run kiln-models kiln-qconvnet-models)
   ninja -C "$build" -j "${KILN_JOBS:-2}" "${targets[@]}" || { echo "sanitize: build failed"; exit 1; }
 fi
 build_s=$((SECONDS - start))
@@ -128,8 +154,43 @@ run() { # <name> <command...>
   if "$@"; then results[$name]=pass; else results[$name]=FAIL; status=1; fi
   times[$name]=$((SECONDS - t0))
 }
+# One part of the native e2e tests (see the header) under the sanitized
+# kilnc. A node test file must run at least one test and fail none: a
+# renamed test would otherwise match nothing and pass.
+e2e_part() { # <part>
+  local log rc pattern=() files=("$root/test/e2e/cpu.test.mjs")
+  case $1 in
+    kernels)
+      KILN_BUILD_DIR="$build" nice -n 10 node "$root/test/sweep/sweep.mjs" --sanitize --targets cpu \
+        --modes template --models blazeface-front.onnx,blazeface-back.onnx,mobilenetv2.onnx \
+        --out "$build/e2e-kernels"
+      return ;;
+    runtime) files=("$root/test/e2e/runtime.test.mjs") ;;
+    quantized) files=("$root/test/e2e/quantized.test.mjs") ;;
+    front) pattern=(--test-name-pattern='^blazeface front') ;;
+    back) pattern=(--test-name-pattern='^blazeface back') ;;
+    mnv2) pattern=(--test-name-pattern='^mobilenetv2') ;;
+    two) pattern=(--test-name-pattern='^two models') ;;
+  esac
+  log=$(mktemp)
+  # HL_BEAM_SIZE=1: Adams2019 (BlazeFace front's autoscheduler) as in the
+  # unit tests below.
+  KILN_BUILD_DIR="$build" HL_BEAM_SIZE=1 nice -n 10 node --test "${pattern[@]}" "${files[@]}" | tee "$log"
+  rc=${PIPESTATUS[0]}
+  grep -q '^# pass [1-9]' "$log" || { echo "sanitize: e2e part $1 ran no test"; rc=1; }
+  grep -q '^# fail 0$' "$log" || rc=1
+  rm -f "$log"
+  return "$rc"
+}
+
 lit=(python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv)
-if ((quick)); then
+if ((e2e_only)); then
+  suites=""
+  for p in "${parts[@]}"; do
+    run "e2e-$p" e2e_part "$p"
+    suites+=" e2e-$p"
+  done
+elif ((quick)); then
   # The suites whose tests run kiln-opt alone (codegen/: its .mlir files).
   run lit "${lit[@]}" --filter '^Kiln :: (dialects|graph)/|^Kiln :: codegen/.*\.mlir$' "$build/test/lit"
   run models phases_on_models
@@ -150,12 +211,14 @@ else
   run unit-adams2019 env HL_BEAM_SIZE=1 ctest --test-dir "$build" --output-on-failure -R "$adams"
   run conformance "$build/bin/kiln-conformance" --jobs 2 --report-dir "$build/conformance" \
     --expectations "$root/test/conformance/expected.txt"
-  # The same beam of 1 for cpu.test.mjs's BlazeFace front under Adams2019
-  # (37 kernels, each searched by the sanitized kilnc).
-  run e2e env KILN_BUILD_DIR="$build" HL_BEAM_SIZE=1 node --test "$root/test/e2e/cpu.test.mjs" "$root/test/e2e/runtime.test.mjs"
+  suites="lit unit unit-adams2019 conformance"
+  for p in "${parts[@]}"; do
+    run "e2e-$p" e2e_part "$p"
+    suites+=" e2e-$p"
+  done
   run sweep env KILN_BUILD_DIR="$build" nice -n 10 node "$root/test/sweep/sweep.mjs" --ci --sanitize \
     --targets cpu --out "$build/sweep-sanitize"
-  suites="lit unit unit-adams2019 conformance e2e sweep"
+  suites+=" sweep"
 fi
 summary="build: ${build_s} s  "
 for name in $suites; do summary+="$name: ${results[$name]} (${times[$name]} s)  "; done

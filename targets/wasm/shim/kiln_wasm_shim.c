@@ -346,9 +346,16 @@ static int caller_may_block;
 static int sleepers;
 static int caller_sleeping;
 
-/* Spins this long (iterations of an atomic load, about 100 us in V8) for the
- * next loop before sleeping: a model's kernels follow each other closely. */
-enum { kSpin = 1 << 16, kClosed = 0xffff };
+/* A worker spins this long (iterations of an atomic load, about 25 us in V8)
+ * for the next loop before sleeping: a model's parallel kernels often follow
+ * each other closely. Not longer: where other processes share the cores
+ * (Linux puts each session in its own scheduling group), the spinning worker
+ * spends the CPU time the caller's serial kernels need, and 2 threads ran
+ * slower than 1. Measured in Node at load 11 on 2 cores, one run of each in
+ * turn, 100-300 rounds, 1/2-thread medians with 100 us -> 25 us: BlazeFace
+ * back 0.94x -> 1.30x, front 0.99x -> 1.12x, MobileNetV2 1.13x -> 1.14x,
+ * FaceMesh 1.12x -> 1.09x. */
+enum { kSpin = 1 << 14, kClosed = 0xffff };
 
 /* How long the caller spins for the workers' last iterations before it
  * sleeps (where it may): about 30 us. A worker's last claim is one iteration,

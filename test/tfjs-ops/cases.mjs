@@ -60,6 +60,11 @@ for (const op of ['Add', 'Sub', 'Mul', 'FloorDiv', 'FloorMod', 'Maximum', 'Minim
 }
 add('Pow_int32', 'Pow', (g) =>
   g.output(g.node('Pow', [g.input('a', [5], 'int32', { range: [-4, 5] }), g.ints('b', [0, 1, 2, 3, 2])])));
+// A run-time exponent, negative ones included (TF.js truncates Math.pow's
+// fraction: 1, -1 or 0), and bases 0, +-1.
+add('Pow_int32_runtime', 'Pow', (g) =>
+  g.output(g.node('Pow', [g.input('a', [12], 'int32', { values: [-3, 2, 0, 1, -1, -1, 2, 5, 0, 3, -2, 7] }),
+    g.input('b', [12], 'int32', { values: [3, 10, 0, -2, -3, -2, -1, 3, 5, 0, 7, 2] })])));
 add('BiasAdd', 'BiasAdd', (g) => g.output(g.node('BiasAdd', [g.input('x', [1, 3, 3, 4]), g.input('b', [4])])));
 add('AddN', 'AddN', (g) =>
   g.output(g.node('AddN', [g.input('a', [2, 3]), g.input('b', [2, 3]), g.input('c', [2, 3])], { N: A.i(3) })));
@@ -259,6 +264,10 @@ add('GatherV2_axis1', 'GatherV2', (g) =>
   g.output(g.node('GatherV2', [g.input('x', [2, 5, 3]), g.ints('i', [4, 0, 2]), g.int('axis', 1)])));
 add('GatherV2_batch_dims', 'GatherV2', (g) =>
   g.output(g.node('GatherV2', [g.input('x', [2, 5, 3]), g.input('i', [2, 4], 'int32', { range: [0, 5] }), g.int('axis', 1)],
+    { batch_dims: A.i(1) })));
+// Dimensions between the batch and the axis, and known indices.
+add('GatherV2_batch_dims_outer', 'GatherV2', (g) =>
+  g.output(g.node('GatherV2', [g.input('x', [2, 3, 4, 2]), g.constant('i', 'int32', [2, 3], [3, 0, 3, 1, 2, 2]), g.int('axis', 2)],
     { batch_dims: A.i(1) })));
 add('Gather', 'Gather', (g) => g.output(g.node('Gather', [g.input('x', [5, 2]), g.input('i', [3], 'int32', { range: [0, 5] })])));
 add('GatherNd', 'GatherNd', (g) =>

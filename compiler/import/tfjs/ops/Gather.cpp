@@ -4,7 +4,7 @@
 // [N, W] (i32): the params are reshaped so that the gathered dimensions
 // collapse into K. GatherNd's index tuples become flat indices into K, on
 // the host when they are known and otherwise with a multiply by the row-major
-// strides and a sum.
+// strides and a sum. GatherV2's batch_dims fold into tosa.gather's batch.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TosaHelpers.h"
@@ -31,6 +31,55 @@ Value gather3d(OpContext &node, Value values, Value indices, int64_t n, int64_t 
                                      idx);
 }
 
+// GatherV2 with batch_dims b: params [B, O, K, inner] and indices [B, I]
+// (B the first b dimensions of both, O those between them and the axis)
+// give [B, O, I, inner]. tosa.gather's own batch dimension is B * O, the
+// indices of each batch repeated over its O rows.
+llvm::Error convertBatchedGather(OpContext &node, int64_t axis, int64_t batchDims) {
+  llvm::ArrayRef<int64_t> params = node.shape(0), indexShape = node.shape(1);
+  int64_t b = batchDims < 0 ? batchDims + static_cast<int64_t>(indexShape.size()) : batchDims;
+  if (b < 0 || b > axis || b > static_cast<int64_t>(indexShape.size()))
+    return node.fail("batch_dims " + llvm::Twine(batchDims) + " must lie in [0, " +
+                     llvm::Twine(std::min<int64_t>(axis, indexShape.size())) +
+                     "] (at most the axis and the indices' rank)");
+  if (params.take_front(b) != indexShape.take_front(b))
+    return node.fail("the first " + llvm::Twine(b) + " dimensions of params " +
+                     shapeString(params) + " and indices " + shapeString(indexShape) +
+                     " must be equal (batch_dims)");
+  int64_t batch = numElements(params.take_front(b));
+  int64_t outer = numElements(params.slice(b, axis - b)), k = params[axis];
+  int64_t inner = numElements(params.drop_front(axis + 1));
+  int64_t w = numElements(indexShape.drop_front(b));
+  std::vector<int64_t> outShape(params.begin(), params.begin() + axis);
+  outShape.insert(outShape.end(), indexShape.begin() + b, indexShape.end());
+  outShape.insert(outShape.end(), params.begin() + axis + 1, params.end());
+  OpBuilder &builder = node.builder();
+  Value idx;
+  if (const Literal *indices = node.literal(1)) {
+    std::vector<int64_t> tiled;
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < w; ++j) {
+          int64_t v = indices->ints()[n * w + j];
+          if (v < 0 || v >= k)
+            return node.fail("index " + llvm::Twine(v) + " is out of range [0, " + llvm::Twine(k) +
+                             ")");
+          tiled.push_back(v);
+        }
+    idx = i32Constant(node, tiled, {batch * outer, w});
+  } else {
+    idx = reshape(builder, node.loc(), node.value(1), {batch, 1, w});
+    if (outer > 1)
+      idx = node.create<tosa::TileOp>(tensorOf({batch, outer, w}, typeOf(idx).getElementType()),
+                                      idx, builder.getDenseI64ArrayAttr({1, outer, 1}));
+    idx = reshape(builder, node.loc(), idx, {batch * outer, w});
+  }
+  Value values = reshape(builder, node.loc(), node.value(0), {batch * outer, k, inner});
+  node.setValue(0, reshape(builder, node.loc(),
+                           gather3d(node, values, idx, batch * outer, w, inner), outShape));
+  return llvm::Error::success();
+}
+
 llvm::Error convertGatherV2(OpContext &node) {
   if (llvm::Error err = requireIntIndices(node, 1))
     return err;
@@ -43,12 +92,12 @@ llvm::Error convertGatherV2(OpContext &node) {
       return node.fail("axis must hold one value");
     axisValue = (*axis)[0];
   }
-  if (node.attrs().getInt("batch_dims", 0) != 0)
-    return node.fail("batch_dims other than 0 is not supported");
   llvm::ArrayRef<int64_t> params = node.shape(0), indexShape = node.shape(1);
   auto axis = node.normalizeAxis(axisValue, params.size());
   if (!axis)
     return axis.takeError();
+  if (int64_t batchDims = node.attrs().getInt("batch_dims", 0))
+    return convertBatchedGather(node, *axis, batchDims);
   int64_t outer = numElements(params.take_front(*axis)), k = params[*axis];
   int64_t inner = numElements(params.drop_front(*axis + 1)), w = numElements(indexShape);
   std::vector<int64_t> outShape(params.begin(), params.begin() + *axis);

@@ -163,13 +163,50 @@ Value atan2(Math &m, Value y, Value x) {
   return m.sel(xZero, onAxis, out);
 }
 
+// int32 Pow as TF.js computes it (Math.pow, stored in an Int32Array): by
+// squaring, one step per bit of the exponent (as many as its largest known
+// value needs, else 31); products wrap as int32 multiplies do, where
+// Math.pow rounds above 2^53 first. A negative exponent gives a fraction
+// that the store truncates: 1 for a base of 1, +-1 for -1 by the
+// exponent's parity, 0 otherwise (0 to a negative power is Infinity, which
+// an Int32Array stores as 0).
+Value intPow(Math &m, Value a, Value e, const Literal *known, llvm::ArrayRef<int64_t> shape) {
+  int bits = 31;
+  if (known) {
+    int64_t top = 0;
+    for (int64_t v : known->ints())
+      top = std::max(top, v);
+    for (bits = 0; bits < 31 && (int64_t{1} << bits) <= top; ++bits) {
+    }
+  }
+  Value result = splatConstant(m.b, m.loc, typeOf(a).getElementType(), 1, shape);
+  Value base = a;
+  for (int bit = 0; bit < bits; ++bit) {
+    Value set = m.gt(binary<tosa::BitwiseAndOp>(m.b, m.loc, e, m.c(e, 1 << bit)), m.c(e, 0));
+    result = m.sel(set, m.mul(result, base), result);
+    if (bit + 1 < bits)
+      base = m.mul(base, base);
+  }
+  Value negative = m.gt(m.c(e, 0), e);
+  Value odd = m.gt(binary<tosa::BitwiseAndOp>(m.b, m.loc, e, m.c(e, 1)), m.c(e, 0));
+  Value minusOne = m.sel(odd, m.c(a, -1), m.c(a, 1));
+  Value fraction =
+      m.sel(m.eq(a, m.c(a, 1)), m.c(a, 1), m.sel(m.eq(a, m.c(a, -1)), minusOne, m.c(a, 0)));
+  return m.sel(negative, fraction, result);
+}
+
 llvm::Error convertBinaryFloat(OpContext &node) {
-  if (llvm::Error err = requireFloat(node))
-    return err;
   auto shape = broadcastShapes(node.shape(0), node.shape(1));
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
   Math m(node);
+  if (node.opType() == "Pow" && node.dtype(0) == DType::I32 && node.dtype(1) == DType::I32) {
+    node.setValue(0, intPow(m, node.valueWithRank(0, shape->size()),
+                            node.valueWithRank(1, shape->size()), node.literal(1), *shape));
+    return llvm::Error::success();
+  }
+  if (llvm::Error err = requireFloat(node))
+    return err;
   Value a = node.valueWithRank(0, shape->size()), b = node.valueWithRank(1, shape->size());
   if (node.opType() == "Pow") {
     node.setValue(0, binary<tosa::PowOp>(m.b, m.loc, a, b));

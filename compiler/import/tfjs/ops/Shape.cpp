@@ -22,6 +22,14 @@ llvm::Error convertIdentity(OpContext &node) {
   return llvm::Error::success();
 }
 
+// FakeQuantWithMinMaxVars: TF.js ignores it (graph_executor.js: "This op is
+// currently ignored") and passes x on unquantized; so does Kiln, which
+// follows TF.js (compiler/import/tfjs/README.md).
+llvm::Error convertFakeQuant(OpContext &node) {
+  node.forwardInput(0, 0);
+  return llvm::Error::success();
+}
+
 llvm::Error convertShape(OpContext &node) {
   // out_type int32 or int64: TF.js computes both as int32.
   if (node.attrs().getType("out_type").value_or(DType::I32) != DType::I32)
@@ -215,6 +223,7 @@ void registerShapeOps(OpTable &table) {
   for (const char *op : {"Identity", "StopGradient", "Snapshot"})
     table.add(op, convertIdentity, 1, 1);
   table.add("IdentityN", convertIdentity, 1, -1);
+  table.add("FakeQuantWithMinMaxVars", convertFakeQuant, 1, 3);
   table.add("Shape", convertShape, 1, 1);
   table.add("Fill", convertFill, 2, 2);
   table.add("ZerosLike", convertConstantLike, 1, 1);

@@ -213,6 +213,8 @@ function markdown(results, o, meta) {
     `${meta.date}, ${meta.cpus}; load average ${meta.loadStart} at the start, ${meta.loadEnd} at the end; ` +
       `${o.rounds} rounds of ${o.roundMs} ms. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
       `(above 1: Kiln is faster). TF.js has no threads in Node (its threaded WASM build does not start there): its Node row is 1 thread.`, '',
+    ...(o.smoke ? ['**Smoke run: a few cold runs of each, to check that every contender works. These times measure ' +
+      'nothing (no warm-up, no rounds; the CI machine is busy): compare nothing here, 1 thread with 2 threads included.**', ''] : []),
     `| model | where | Kiln ${t}t | Kiln 1t | ORT-web ${t}t | TF.js WASM | ORT-web / Kiln | TF.js / Kiln |`, '|---|---|---|---|---|---|---|---|'];
   const relaxedLines = [];
   for (const r of results) {

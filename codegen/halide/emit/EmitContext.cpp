@@ -156,6 +156,7 @@ const EmitterTable &emitterTable() {
     registerResizeEmitters(t);
     registerQuantizedEmitters(t); // after Conv and MatMul: it wraps them
     registerIntegerModEmitters(t); // after Quantized: it wraps tosa.custom
+    registerBoundedEmitters(t);    // wraps tosa.custom
     return t;
   }();
   return table;

@@ -122,6 +122,9 @@ void registerQuantizedEmitters(EmitterTable &table);
 /// tosa.custom "kiln.mod" (wrapping the one above).
 void registerIntegerModEmitters(EmitterTable &table);
 
+/// tosa.custom "kiln.compact" (wrapping the tosa.custom emitters before it).
+void registerBoundedEmitters(EmitterTable &table);
+
 /// All emitters, built once.
 const EmitterTable &emitterTable();
 

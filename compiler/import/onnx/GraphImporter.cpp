@@ -1,6 +1,7 @@
 //===- GraphImporter.cpp - ONNX graph to func.func over TOSA --------------===//
 #include "compiler/import/onnx/GraphImporter.h"
 
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/common/Constants.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/ops/OpTable.h"
@@ -200,6 +201,8 @@ llvm::Error GraphImporter::checkInferredShapes(const onnx::NodeProto &node) {
     if (static_cast<int>(inferred.size()) != tensorType.shape().dim_size())
       continue; // not fully static: nothing to compare
     ValueEntry *entry = lookup(output);
+    if (entry->value && import::isBounded(entry->value))
+      continue; // its length is counted at run time (common/Bounded.h)
     llvm::SmallVector<int64_t> ours =
         entry->value
             ? llvm::SmallVector<int64_t>(cast<RankedTensorType>(entry->value.getType()).getShape())
@@ -234,7 +237,10 @@ llvm::Error GraphImporter::finishFunction() {
       builder_.getFunctionType(func_.getArgumentTypes(), ValueRange(results).getTypes()));
   for (int i = 0; i < model_.graph().output_size(); ++i)
     func_.setResultAttr(i, "kiln.name", builder_.getStringAttr(model_.graph().output(i).name()));
-  return llvm::Error::success();
+  return import::finishBoundedResults(func_, [](Operation *op) {
+    auto loc = dyn_cast<NameLoc>(op->getLoc());
+    return "node '" + (loc ? loc.getName().str() : std::string("?")) + "'";
+  });
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {

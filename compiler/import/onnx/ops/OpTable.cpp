@@ -34,6 +34,8 @@ const OpTable &onnxOpTable() {
     registerCumSumOps(t);
     registerEinsumOps(t);
     registerFourierOps(t);
+    registerTfIdfOps(t);
+    registerBoundedOps(t);
     return t;
   }();
   return table;

@@ -1,0 +1,87 @@
+//===- Bounded.cpp - outputs whose length depends on the data -------------===//
+#include "compiler/import/common/Bounded.h"
+
+#include "compiler/import/common/TosaBuilders.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+
+using namespace mlir;
+
+namespace kiln::import {
+
+std::pair<Value, Value> compact(OpBuilder &b, Location loc, Value data, Value mask, int64_t axis) {
+  Type types[] = {typeOf(data), tensorOf({1}, b.getI64Type())};
+  auto op = b.create<tosa::CustomOp>(loc, TypeRange(types), kCompactOp, "kiln",
+                                     ("axis=" + llvm::Twine(axis)).str(), ValueRange{data, mask});
+  return {op->getResult(0), op->getResult(1)};
+}
+
+static tosa::CustomOp compactOf(Value value) {
+  auto op = value.getDefiningOp<tosa::CustomOp>();
+  return op && op.getOperatorName() == kCompactOp ? op : nullptr;
+}
+
+bool isBounded(Value value) {
+  auto op = compactOf(value);
+  return op && value == op->getResult(0);
+}
+
+int64_t compactAxis(Operation *compactOp) {
+  auto op = dyn_cast<tosa::CustomOp>(compactOp);
+  int64_t axis = -1;
+  if (!op || !op.getImplementationAttrs().starts_with("axis=") ||
+      op.getImplementationAttrs().drop_front(5).getAsInteger(10, axis))
+    return -1;
+  return axis;
+}
+
+llvm::Error finishBoundedResults(func::FuncOp func,
+                                 const std::function<std::string(Operation *)> &describe) {
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (Operation &op : func.getBody().front()) {
+    auto c = dyn_cast<tosa::CustomOp>(&op);
+    if (!c || c.getOperatorName() != kCompactOp)
+      continue;
+    for (Operation *user : c->getResult(0).getUsers())
+      if (user != ret)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            describe(user) + " reads the output of " + describe(c) +
+                ", whose length depends on the data: Kiln supports such an output only as a "
+                "model output (its buffer is sized for the bound, its length counted at run "
+                "time; docs/BOUNDED.md)");
+  }
+  unsigned numResults = ret.getNumOperands();
+  llvm::SmallVector<Value> results(ret.getOperands());
+  llvm::SmallVector<std::pair<unsigned, Value>> counts;
+  for (unsigned i = 0; i < numResults; ++i)
+    if (isBounded(results[i]))
+      counts.push_back({i, compactOf(results[i])->getResult(1)});
+  if (counts.empty())
+    return llvm::Error::success();
+  OpBuilder b(ret);
+  for (auto &[index, count] : counts)
+    results.push_back(count);
+  b.create<func::ReturnOp>(ret.getLoc(), results);
+  ret.erase();
+  // The result attributes grow with the results (setResultAttr alone would
+  // index past the old array).
+  llvm::SmallVector<DictionaryAttr> attrs;
+  func.getAllResultAttrs(attrs);
+  attrs.resize(results.size(), b.getDictionaryAttr({}));
+  func.setFunctionType(b.getFunctionType(func.getArgumentTypes(), ValueRange(results).getTypes()));
+  func.setAllResultAttrs(attrs);
+  for (auto [k, entry] : llvm::enumerate(counts)) {
+    unsigned index = entry.first;
+    int64_t axis = compactAxis(compactOf(results[index]));
+    func.setResultAttr(index, kBoundedDimAttr, b.getI64IntegerAttr(axis));
+    std::string name = "output" + std::to_string(index);
+    if (auto attr = func.getResultAttrOfType<StringAttr>(index, "kiln.name"))
+      name = attr.str();
+    unsigned countIndex = numResults + k;
+    func.setResultAttr(countIndex, "kiln.name", b.getStringAttr(name + ":count"));
+    func.setResultAttr(countIndex, kCountOfAttr, b.getI64IntegerAttr(index));
+  }
+  return llvm::Error::success();
+}
+
+} // namespace kiln::import

@@ -1,0 +1,60 @@
+//===- Bounded.h - outputs whose length depends on the data -------*- C++ -*-===//
+//
+// Kiln keeps every shape static, so an op whose output length depends on
+// the data (NonZero, Compress, NonMaxSuppression, Unique) gets a tensor of
+// its static upper bound and a run-time count. The one primitive is
+// kiln.compact, a tosa.custom of Kiln's own: the slices of `data` along an
+// axis whose mask element is non-zero, packed to the front, zeros after;
+// and how many there are. codegen/halide/emit/Bounded.cpp emits it; the
+// design (C API, WASM loader) is docs/BOUNDED.md.
+//
+// A bounded value may only be a model output: finishBoundedResults marks
+// it and appends its count as a result; any other use is a compile error
+// naming the consumer (computing on the bound with a mask is not done).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_IMPORT_COMMON_BOUNDED_H
+#define KILN_COMPILER_IMPORT_COMMON_BOUNDED_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+
+namespace kiln::import {
+
+/// tosa.custom's operator_name for the compaction (domain "kiln");
+/// implementation_attrs is "axis=<n>".
+inline constexpr llvm::StringLiteral kCompactOp = "kiln.compact";
+/// Result attributes of @main: on a bounded output, the dimension whose
+/// length is the run-time count; on the count (tensor<1xi64>, appended
+/// after the model's outputs), the index of the output it counts.
+inline constexpr llvm::StringLiteral kBoundedDimAttr = "kiln.bounded_dim";
+inline constexpr llvm::StringLiteral kCountOfAttr = "kiln.count_of";
+
+/// kiln.compact(data, mask) along `axis`: (packed data of data's shape, its
+/// count as tensor<1xi64>). `mask` is rank 1 with at most data's extent
+/// along `axis` elements; positions past its end are not selected (ONNX
+/// Compress).
+std::pair<mlir::Value, mlir::Value> compact(mlir::OpBuilder &b, mlir::Location loc,
+                                            mlir::Value data, mlir::Value mask, int64_t axis);
+
+/// Result 0 of a kiln.compact: a value whose length along its axis is only
+/// known at run time.
+bool isBounded(mlir::Value value);
+/// The axis of a kiln.compact op ("axis=<n>"), -1 if it cannot be read.
+int64_t compactAxis(mlir::Operation *compactOp);
+
+/// After @main's return and result names are in place: marks every returned
+/// bounded value with kBoundedDimAttr and appends its count as a result named
+/// "<name>:count" with kCountOfAttr. A bounded value that anything but the
+/// return reads is an error naming that op (`describe`).
+llvm::Error finishBoundedResults(mlir::func::FuncOp func,
+                                 const std::function<std::string(mlir::Operation *)> &describe);
+
+} // namespace kiln::import
+
+#endif

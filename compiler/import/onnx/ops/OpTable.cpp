@@ -34,7 +34,6 @@ const OpTable &onnxOpTable() {
     registerCumSumOps(t);
     registerEinsumOps(t);
     registerFourierOps(t);
-    registerTfIdfOps(t);
     registerBoundedOps(t);
     return t;
   }();

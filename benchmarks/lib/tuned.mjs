@@ -63,12 +63,13 @@ function contenders(model, setting, untuned, tuned, dir) {
 /**
  * The tuned rows of one model: [{device, threads, db, fromDb, kiln, tuned,
  * peers: [{id, label, stats, untuned: ratio, tuned: ratio}], tunedSpeedup}]
- * or rows with `error`. options: {rounds, roundMs, smoke}.
+ * or rows with `error`. options: {rounds, roundMs, smoke}. `only(setting)`
+ * picks some of the settings (benchmarks/tuner/tuned_row.mjs: one row).
  */
-export async function benchmarkTuned(model, { workDir, options, log }) {
+export async function benchmarkTuned(model, { workDir, options, log, only = () => true }) {
   const rows = [];
   const source = model.onnx ?? model.tfjs;
-  for (const setting of SETTINGS) {
+  for (const setting of SETTINGS.filter(only)) {
     const db = tuningDb(model.key, setting);
     if (!db) continue;
     const row = { device: setting.device, threads: setting.threads, db: path.relative(repoRoot, db) };

@@ -69,11 +69,11 @@ Value gatherElements(OpBuilder &b, Location loc, Value data, Value indices, int6
   return reshape(b, loc, gathered, iShape);
 }
 
-llvm::Error checkInt32Offsets(OpContext &op, int i) {
+llvm::Error checkInt32Offsets(OpContext &op, int i, llvm::StringRef what = "the data") {
   // Checked: a [90, 2^62] input overflowed the count (UBSan, onnx fuzz target).
   std::optional<int64_t> count = checkedNumElements(op.shape(i));
   if (!count || *count > std::numeric_limits<int32_t>::max())
-    return op.fail("the data has more elements than int32 indices reach");
+    return op.fail(what + " has more elements than int32 indices reach");
   return llvm::Error::success();
 }
 
@@ -84,6 +84,15 @@ llvm::Error convertGatherElements(OpContext &op) {
   if (!axis)
     return axis.takeError();
   if (auto err = checkInt32Offsets(op, 0))
+    return err;
+  // Each indices dimension but the axis addresses the data's, so it can be at
+  // most the data's, and the result's elements are counted in int32. Indices
+  // of [3, 1, 6, 2^53] made elementOffsets build a 2^53-element constant (22 GB,
+  // found by the onnx fuzz target).
+  for (int64_t d = 0; d < op.rank(0); ++d)
+    if (d != *axis && op.shape(1)[d] > op.shape(0)[d])
+      return op.fail("indices are larger than the data in dimension " + llvm::Twine(d));
+  if (auto err = checkInt32Offsets(op, 1, "the indices tensor"))
     return err;
   op.setValue(0, gatherElements(op.builder(), op.loc(), op.value(0), op.value(1), *axis));
   return llvm::Error::success();

@@ -31,6 +31,7 @@
 #include "compiler/import/onnx/ops/OpTable.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringSwitch.h"
+#include <limits>
 
 using namespace mlir;
 
@@ -342,6 +343,10 @@ llvm::Error convertRecurrent(OpContext &op, Cell cell) {
   if (op.rank(2) != 3)
     return op.fail("R must be 3-D");
   l.hidden = op.attrInt("hidden_size", op.shape(2)[2]);
+  // Checked before any product: hidden_size = -2^63 overflowed gates * hidden
+  // (UBSan, found by the onnx fuzz target).
+  if (l.hidden <= 0 || l.hidden > std::numeric_limits<int32_t>::max() / 4)
+    return op.fail("hidden_size must be between 1 and 2^29, not " + llvm::Twine(l.hidden));
   const int64_t h = l.hidden, gh = l.gates * h;
   auto expect = [&](int i, llvm::ArrayRef<int64_t> shape, llvm::StringRef what) -> llvm::Error {
     if (op.hasInput(i) && op.shape(i) != shape)

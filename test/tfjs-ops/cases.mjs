@@ -191,6 +191,23 @@ add('MaxPoolWithArgmax', 'MaxPoolWithArgmax', (g) => {
 add('Dilation2D', 'Dilation2D', (g) =>
   g.output(g.node('Dilation2D', [g.input('x', [1, 5, 5, 2]), g.input('w', [2, 2, 2])],
     { strides: A.ints([1, 1, 1, 1]), rates: A.ints([1, 1, 1, 1]), padding: A.s('VALID') })));
+// SAME windows cut by the edge, a batch of 2 counted in the index.
+add('MaxPoolWithArgmax_same_batch', 'MaxPoolWithArgmax', (g) => {
+  const p = g.node('MaxPoolWithArgmax', [g.input('x', [2, 5, 5, 3])],
+    { ...pool(3, 2, 'SAME'), include_batch_in_index: A.b(true) });
+  g.output(p);
+  g.output(`${p}:1`);
+});
+// Ties: the first tap in row-major order keeps the index.
+add('MaxPoolWithArgmax_ties', 'MaxPoolWithArgmax', (g) => {
+  const p = g.node('MaxPoolWithArgmax', [g.input('x', [1, 2, 4, 1], 'float32', { values: [1, 3, 2, 2, 3, 1, 2, 2] })],
+    { ...pool(2, 2, 'VALID'), include_batch_in_index: A.b(false) });
+  g.output(p);
+  g.output(`${p}:1`);
+});
+add('Dilation2D_same_strided_rates', 'Dilation2D', (g) =>
+  g.output(g.node('Dilation2D', [g.input('x', [1, 6, 7, 2]), g.input('w', [3, 2, 2])],
+    { strides: A.ints([1, 2, 2, 1]), rates: A.ints([1, 2, 1, 1]), padding: A.s('SAME') })));
 add('Conv3D', 'Conv3D', (g) =>
   g.output(g.node('Conv3D', [g.input('x', [1, 3, 4, 4, 2]), g.input('w', [2, 2, 2, 2, 3])],
     { strides: A.ints([1, 1, 1, 1, 1]), padding: A.s('VALID'), data_format: A.s('NDHWC'), dilations: A.ints([1, 1, 1, 1, 1]) })));

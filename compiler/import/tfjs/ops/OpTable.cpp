@@ -31,6 +31,7 @@ const OpTable &tfjsOpTable() {
     registerNmsOps(t);
     registerScatterOps(t);
     registerCropAndResizeOps(t);
+    registerWindowTapOps(t);
     registerTensorArrayOps(t);
     registerTensorListOps(t);
     registerResizeOps(t);

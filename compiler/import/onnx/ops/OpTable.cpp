@@ -34,6 +34,7 @@ const OpTable &onnxOpTable() {
     registerCumSumOps(t);
     registerEinsumOps(t);
     registerFourierOps(t);
+    registerTfIdfOps(t);
     registerBoundedOps(t);
     return t;
   }();

@@ -78,6 +78,7 @@ void registerCumSumOps(OpTable &table);        // CumSum
 void registerEinsumOps(OpTable &table);        // Einsum
 void registerFourierOps(OpTable &table);       // DFT, STFT
 void registerTrainingOps(OpTable &table);      // Adagrad, Adam, Momentum (training domain)
+void registerTfIdfOps(OpTable &table);         // TfIdfVectorizer (integer tokens)
 void registerBoundedOps(OpTable &table);       // NonZero, Compress (outputs of data-dependent length)
 
 } // namespace kiln::onnx_import

@@ -238,7 +238,7 @@ export function countKernels(irText) {
         index: kernels.length,
         label: m[2],
         hash: /hash = "([^"]+)"/.exec(line)?.[1] ?? null,
-        pattern: /pattern = "([^"]+)"/.exec(line)?.[1] ?? null,
+        pattern: /pattern = "?(\w+)/.exec(line)?.[1] ?? null,
         operands: sig ? sig.operands.length : null,
         outputShapes: sig ? sig.results : [],
         ops: [],

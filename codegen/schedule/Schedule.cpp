@@ -280,6 +280,18 @@ static int64_t reductionSize(KernelOp kernel) {
   return 1;
 }
 
+// True when the kernel's conv or matmul is quantized (integer products
+// with int32 accumulators).
+static bool integerAnchor(KernelOp kernel) {
+  for (Operation &op : kernel.getBody().front()) {
+    if (auto conv = dyn_cast<tosa::Conv2DOp>(op))
+      return bool(conv.getQuantizationInfoAttr());
+    if (auto mm = dyn_cast<tosa::MatMulOp>(op))
+      return bool(mm.getQuantizationInfoAttr());
+  }
+  return false;
+}
+
 // The widest power-of-two vector, up to `lanes`, that fits in `n`.
 static int fittingWidth(int64_t n, int lanes) {
   int v = lanes;
@@ -463,6 +475,14 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   std::tie(r.channelTile, r.pixelTile) =
       registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound);
   r.computeAt = "tile";
+  // Integer (quantized) convs and matmuls in WebAssembly: vectors of 8
+  // int32 lanes, the same accumulators (2 x i32x4 each) over half the
+  // vectors, so that a pair of input channels fills an i16x8 for
+  // i32x4.dot_i16x8_s or i16x8.mul + extadd_pairwise (emit/Quantized.cpp).
+  // At 4 lanes the products were i16x4 halves widened through shuffles.
+  // QLinear convnet, Node, 1 thread: benchmarks/results/quantized.md.
+  if (target.isWasm && r.vectorWidth == 4 && r.channelTile % 8 == 0 && integerAnchor(kernel))
+    r.vectorWidth = 8;
   // A conv over few input channels (BlazeFace's first: 3x3x3 -> 24 at
   // 128x128) has a reduction too short to hide the loads of its one
   // vector of output channels: the tile grows down the rows until the

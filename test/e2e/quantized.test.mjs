@@ -20,9 +20,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { repoRoot } from './common.mjs';
-import { readRaw } from './tensor_dir.mjs';
+import { readRaw, readTensorDir, writeTensorDir } from './tensor_dir.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
@@ -91,6 +92,29 @@ test('quantized convnet: every logit equals onnxruntime-node\'s, and the kernels
   }
   const l = logits(kiln);
   assert.ok(l.some((v) => v !== l[0]), 'the logits are not all equal');
+});
+
+// The WebAssembly module (SIMD128, run in Node through the generated
+// loader) on the same inputs: its integer kernels take another path (pairs
+// of input channels reduced by i32x4.dot_i16x8_s or i16x8.mul +
+// i32x4.extadd_pairwise, emit/Quantized.cpp), which must still equal ONNX
+// Runtime bit for bit.
+test('quantized convnet in WebAssembly: every logit equals onnxruntime-node\'s', async () => {
+  const dir = path.join(work, 'qconvnet_wasm');
+  const ort = path.join(work, 'qconvnet/ort');
+  assert.ok(fs.existsSync(ort), 'the CPU test above writes the ONNX Runtime outputs first');
+  run(kilnc, [quantized, '--target=wasm', '-o', dir, '--name=qconvnet', '--no-fallback']);
+  const loader = await import(pathToFileURL(path.join(dir, 'qconvnet.mjs')).href);
+  const m = await loader.load();
+  try {
+    const feeds = Object.fromEntries(readTensorDir(inputs).map((t) => [t.name, t.data]));
+    const outputs = m.run(feeds);
+    writeTensorDir(path.join(dir, 'out'), loader.outputs.map((t) =>
+      ({ name: t.name, dtype: t.dtype, shape: [...t.shape], data: outputs[t.name] })));
+  } finally {
+    m.dispose();
+  }
+  node('compare.mjs', [ort, path.join(dir, 'out'), '--atol-frac', '1e-4']);
 });
 
 test('the quantized logits stay near the float original\'s (ONNX Runtime)', () => {

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/halide/emit/EmitContext.h"
+#include "codegen/schedule/Schedule.h"
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
@@ -42,6 +43,32 @@ llvm::Error checkInt32Result(Operation *op) {
   return llvm::Error::success();
 }
 
+// The vector width at which the conv's products go in pairs of input
+// channels, or 0 for one product per step. Pairs need an even channel count
+// and a template record whose register tile the kernel's template builds
+// (ApplySchedule.cpp tileReduction; its generic fallback keeps every bound
+// below constant too): the pair Func is computed inside the accumulator
+// tile, which must have a constant size there.
+int pairedWidth(EmitContext &ctx, int ic, const std::vector<int64_t> &shape) {
+  auto record = getSchedule(ctx.getKernel());
+  if (!record) {
+    llvm::consumeError(record.takeError());
+    return 0;
+  }
+  if (ic % 2 != 0 || !*record || shape.size() != 4)
+    return 0;
+  const ScheduleRecord &r = **record;
+  int vw = r.vectorWidth;
+  bool tiled = r.pattern == KernelPattern::Conv || r.pattern == KernelPattern::Conv1x1;
+  // An unrolled reduction splits the input-channel loop the pairs are
+  // computed at: only an unroll that does not divide it leaves it whole.
+  bool wholeLoop = r.unroll <= 1 || (ic / 2) % r.unroll != 0;
+  if (r.mode != ScheduleMode::Template || !tiled || vw < 2 || shape[3] % vw != 0 ||
+      r.channelTile % vw != 0 || r.channelTile > shape[3] || r.pixelTile > shape[2] || !wholeLoop)
+    return 0;
+  return vw;
+}
+
 llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
   Operation *op = conv;
   if (llvm::Error err = checkInt32Result(op))
@@ -59,16 +86,51 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
   HTensor src = padded ? ctx.withConstantExterior(in, {false, true, true, false},
                                                   Halide::cast(in.type, static_cast<int>(xzp)))
                        : in;
+  std::vector<int64_t> shape = shapeOf(op->getResult(0));
   Halide::Func f = ctx.newFunc("conv2d_int");
   std::vector<Halide::Var> v = tensorVars(4); // n, y, x, c
-  Halide::RDom r(0, ic, 0, kw, 0, kh);
   defineFunc(f, v, Halide::cast<int32_t>(bias.at({bias.shape[0] == 1 ? Expr(0) : Expr(v[3])})));
-  Expr iy = v[1] * int(stride[0]) + r.z * int(dil[0]) - int(pad[0]);
-  Expr ix = v[2] * int(stride[1]) + r.y * int(dil[1]) - int(pad[2]);
-  updateFuncAdd(f, v,
-                centered(src.at({v[0], iy, ix, r.x}), xzp) *
-                    centered(weight.at({v[3], r.z, r.y, r.x}), wzp));
-  std::vector<int64_t> shape = shapeOf(op->getResult(0));
+  auto product = [&](const Expr &ky, const Expr &kx, const Expr &c, const Expr &w) {
+    Expr iy = v[1] * int(stride[0]) + ky * int(dil[0]) - int(pad[0]);
+    Expr ix = v[2] * int(stride[1]) + kx * int(dil[1]) - int(pad[2]);
+    return centered(src.at({v[0], iy, ix, c}), xzp) * centered(w, wzp);
+  };
+  int vw = pairedWidth(ctx, ic, shape);
+  Halide::RDom r(0, vw ? ic / 2 : ic, 0, kw, 0, kh);
+  if (!vw) {
+    updateFuncAdd(f, v, product(r.z, r.y, r.x, weight.at({v[3], r.z, r.y, r.x})));
+  } else {
+    // Products summed in pairs of input channels, the pair reduced inside
+    // one vector: Halide's atomic vectorization makes it a VectorReduce of
+    // a widening multiply, which its backends emit as i32x4.dot_i16x8_s
+    // (SIMD128) or pmaddwd (x86); where both factors fit 8 bits, as
+    // i16x8.mul + i32x4.extadd_pairwise. The pairs are computed per input
+    // channel pair inside the accumulator tile (at r.x) and added to it.
+    // Each weight vector interleaves two dense rows of the packed
+    // [KH, KW, IC, OC] weights (a select on the pair index, which Halide
+    // lowers to two vector loads and a shuffle; indexing channel 2k + j
+    // instead gathered bytes one by one).
+    Halide::Var k("k"), kx("kx"), ky("ky");
+    Halide::RDom j(0, 2);
+    Halide::Func pairs = ctx.newFunc("conv2d_int_pairs");
+    std::vector<Halide::Var> pv = {ky, kx, k, v[0], v[1], v[2], v[3]};
+    defineFunc(pairs, pv, Expr(0));
+    Expr w = Halide::select(j.x == 0, weight.at({v[3], ky, kx, 2 * k}),
+                            weight.at({v[3], ky, kx, 2 * k + 1}));
+    updateFuncAdd(pairs, pv, product(ky, kx, 2 * k + j.x, w));
+    updateFuncAdd(f, v, pairs(v[3], v[2], v[1], v[0], r.x, r.y, r.z));
+    Halide::Var co("pair_co"), cv("pair_cv");
+    pairs.compute_at(f, r.x).store_in(Halide::MemoryType::Stack);
+    pairs.split(v[3], co, cv, vw).vectorize(cv).unroll(co).unroll(v[2]);
+    pairs.update()
+        .split(v[3], co, cv, vw)
+        .reorder(j.x, cv, co, v[2])
+        .atomic()
+        .vectorize(j.x)
+        .vectorize(cv)
+        .unroll(co)
+        .unroll(v[2]);
+  }
   ctx.bind(op->getResult(0), HTensor{f, shape, Halide::Int(32)});
   ctx.addStage(Stage{Stage::Conv, f, r, shape, in.func});
   return llvm::Error::success();

@@ -3,8 +3,13 @@
 // TOSA's quantized conv2d and matmul (int8/uint8 operands, zero points in
 // quantization_info, int32 result) as integer reductions: each product is
 // (x - x_zp) * (w - w_zp) with both factors in int16 and the product
-// widened to int32, the pattern Halide turns into widening multiply-adds
-// (pmaddwd, VNNI, SIMD128 dot products). The float emitters of
+// widened to int32. A widening multiply alone is not a dot product: Halide
+// emits pmaddwd / vpdpwssd / i32x4.dot_i16x8_s only for a sum of adjacent
+// lanes (a VectorReduce), so a tiled conv sums its products in pairs of
+// input channels reduced inside one vector (emitIntegerConv). The
+// zero points stay in the factors (no hoisted correction terms): the dot
+// products take int16 factors, which hold any 8-bit value minus its zero
+// point. The float emitters of
 // emit/Conv.cpp and emit/MatMul.cpp keep the unquantized ops: these wrap
 // them and take the quantized ones.
 //

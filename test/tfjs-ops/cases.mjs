@@ -380,6 +380,15 @@ add('ImageProjectiveTransformV3', 'ImageProjectiveTransformV3', (g) =>
   g.output(g.node('ImageProjectiveTransformV3', [g.input('img', [1, 5, 5, 1]), g.floats('t', [1, 0.1, 0.5, 0, 1, -0.5, 0, 0], [1, 8]),
     g.ints('shape', [5, 5]), g.constant('fill', 'float32', [], [0])], { interpolation: A.s('BILINEAR'), fill_mode: A.s('CONSTANT') })));
 
+// A projective transform (c0, c1 != 0) with each fill mode and both
+// interpolations; fill_value 0.25 where a tap stays outside.
+for (const [k, interp, mode] of [['nearest_reflect', 'NEAREST', 'REFLECT'], ['bilinear_wrap', 'BILINEAR', 'WRAP'],
+  ['nearest_nearest', 'NEAREST', 'NEAREST'], ['bilinear_constant', 'BILINEAR', 'CONSTANT']])
+  add(`ImageProjectiveTransformV3_${k}`, 'ImageProjectiveTransformV3', (g) =>
+    g.output(g.node('ImageProjectiveTransformV3', [g.input('img', [1, 6, 5, 2]),
+      g.floats('t', [1.2, -0.3, 0.7, 0.25, 0.9, -1.1, 0.02, -0.03], [1, 8]), g.ints('shape', [7, 4]),
+      g.constant('fill', 'float32', [], [0.25])], { interpolation: A.s(interp), fill_mode: A.s(mode) })));
+
 // ---- dynamic and evaluation
 add('TopKV2', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [3, 8]), g.int('k', 3)], { sorted: A.b(true) });

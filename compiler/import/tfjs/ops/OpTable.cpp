@@ -32,6 +32,7 @@ const OpTable &tfjsOpTable() {
     registerScatterOps(t);
     registerCropAndResizeOps(t);
     registerWindowTapOps(t);
+    registerProjectiveTransformOps(t);
     registerTensorArrayOps(t);
     registerTensorListOps(t);
     registerResizeOps(t);

@@ -86,6 +86,8 @@ void registerNmsOps(OpTable &table);
 void registerScatterOps(OpTable &table);
 // CropAndResize (bilinear, nearest) with box indices known at import.
 void registerCropAndResizeOps(OpTable &table);
+// ImageProjectiveTransformV3 with transforms known at import.
+void registerProjectiveTransformOps(OpTable &table);
 // MaxPoolWithArgmax and Dilation2D, tap by tap.
 void registerWindowTapOps(OpTable &table);
 // TensorArray*V3 (TF1) and TensorList* (TF2) as stacked tensors (ListRows.h).

@@ -19,6 +19,10 @@
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
+#include <array>
+#include <cstdlib>
+#include <optional>
+
 using namespace mlir;
 using Halide::Expr;
 
@@ -71,6 +75,155 @@ llvm::Error emitCompact(tosa::CustomOp custom, EmitContext &ctx) {
   return llvm::Error::success();
 }
 
+// The limits of kiln.nms: "center=<0|1>;max=<K>;iou=<f>;score=<f>".
+struct NmsAttrs {
+  bool center = false;
+  int64_t max = 0;
+  float iou = 0, score = 0;
+};
+
+std::optional<NmsAttrs> parseNms(llvm::StringRef text) {
+  NmsAttrs a;
+  int fields = 0;
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ';');
+  for (llvm::StringRef part : parts) {
+    auto [key, value] = part.split('=');
+    std::string v = value.str();
+    char *end = nullptr;
+    if (key == "center")
+      a.center = std::strtol(v.c_str(), &end, 10) != 0;
+    else if (key == "max")
+      a.max = std::strtoll(v.c_str(), &end, 10);
+    else if (key == "iou")
+      a.iou = std::strtof(v.c_str(), &end);
+    else if (key == "score")
+      a.score = std::strtof(v.c_str(), &end);
+    else
+      return std::nullopt;
+    if (!end || *end)
+      return std::nullopt;
+    ++fields;
+  }
+  if (fields != 4 || a.max < 1)
+    return std::nullopt;
+  return a;
+}
+
+// ONNX NonMaxSuppression as onnxruntime computes it. Per batch b and class
+// c: the boxes in order of decreasing score (ties: the lower index first),
+// those with a score above the threshold; a box is suppressed by an earlier
+// kept one whose IoU with it exceeds the threshold (boxes of zero area, and
+// boxes that do not intersect, suppress nothing); at most `max` are kept.
+// The selection lists (b, c, box) by batch, class, then rank.
+//
+// In Halide: rank(i) counts the boxes ahead of i; sorted(k) is the box of
+// rank k (a scatter); keep is one update over the triangle j < k in which
+// k is the outer loop, so keep(j) is final before it suppresses k; pre(k)
+// counts the kept boxes before k (a scan) and caps them at `max`; a scan over
+// the (b, c) pairs gives each pair's first row, and one scattering update
+// writes the rows. Cost: O(boxes^2) per batch and class, as the greedy
+// algorithm's worst case.
+llvm::Error emitNms(tosa::CustomOp custom, EmitContext &ctx) {
+  Operation *op = custom;
+  auto attrs = parseNms(custom.getImplementationAttrs());
+  if (!attrs || op->getNumOperands() != 2 || op->getNumResults() != 2)
+    return opError(op, "kiln.nms takes (boxes, scores), makes (selection, count) and needs "
+                       "implementation_attrs \"center=..;max=..;iou=..;score=..\"");
+  const HTensor &boxes = ctx.lookup(op->getOperand(0));
+  const HTensor &scores = ctx.lookup(op->getOperand(1));
+  int nb = static_cast<int>(boxes.shape[0]), n = static_cast<int>(boxes.shape[1]);
+  int nc = static_cast<int>(scores.shape[1]);
+  std::vector<int64_t> shape = shapeOf(op->getResult(0));
+  int rows = static_cast<int>(shape[0]);
+  Halide::Var k("k"), c("c"), b("b"), i("i"), j("j"), q("q");
+
+  // Indices computed from data (sorted boxes) are clamped, so that Halide's
+  // bounds inference sees every read inside the inputs.
+  auto batch = [&](Expr bb) { return Halide::clamp(bb, 0, nb - 1); };
+  auto boxIndex = [&](Expr box) { return Halide::clamp(box, 0, n - 1); };
+  auto score = [&](Expr bb, Expr cc, Expr box) {
+    return scores.at({batch(bb), Halide::clamp(cc, 0, nc - 1), boxIndex(box)});
+  };
+  Halide::Func rank = ctx.newFunc("nms_rank");
+  {
+    Halide::RDom r(0, n);
+    Expr other = score(b, c, r), mine = score(b, c, i);
+    rank(i, c, b) = Halide::sum(Halide::select(other > mine || (other == mine && r < i), 1, 0));
+  }
+  rank.compute_root();
+  Halide::Func sorted = ctx.newFunc("nms_sorted");
+  sorted(k, c, b) = 0;
+  {
+    Halide::RDom r(0, n);
+    sorted(Halide::clamp(rank(r, c, b), 0, n - 1), c, b) = Halide::cast<int>(r);
+  }
+  sorted.compute_root();
+
+  // Corners (ymin, xmin, ymax, xmax) of box `box` of batch `bb`: from
+  // [y1, x1, y2, x2] in either order, or [x_center, y_center, width, height].
+  auto corners = [&](Expr bb, Expr box) -> std::array<Expr, 4> {
+    bb = batch(bb);
+    box = boxIndex(box);
+    Expr v0 = boxes.at({bb, box, 0}), v1 = boxes.at({bb, box, 1});
+    Expr v2 = boxes.at({bb, box, 2}), v3 = boxes.at({bb, box, 3});
+    if (attrs->center)
+      return {v1 - v3 * 0.5f, v0 - v2 * 0.5f, v1 + v3 * 0.5f, v0 + v2 * 0.5f};
+    return {Halide::min(v0, v2), Halide::min(v1, v3), Halide::max(v0, v2), Halide::max(v1, v3)};
+  };
+  auto suppresses = [&](Expr bb, Expr a, Expr z) {
+    std::array<Expr, 4> p = corners(bb, a), o = corners(bb, z);
+    Expr areaP = (p[2] - p[0]) * (p[3] - p[1]), areaO = (o[2] - o[0]) * (o[3] - o[1]);
+    Expr ih = Halide::min(p[2], o[2]) - Halide::max(p[0], o[0]);
+    Expr iw = Halide::min(p[3], o[3]) - Halide::max(p[1], o[1]);
+    Expr inter = Halide::max(ih, 0.0f) * Halide::max(iw, 0.0f);
+    Expr iou = inter / (areaP + areaO - inter);
+    return areaP > 0.0f && areaO > 0.0f && inter > 0.0f && iou > attrs->iou;
+  };
+
+  Halide::Func keep = ctx.newFunc("nms_keep");
+  keep(k, c, b) = Halide::select(score(b, c, sorted(k, c, b)) > attrs->score, 1, 0);
+  {
+    Halide::RDom r(0, n, 0, n); // r.x: an earlier box j, r.y: the box k (outer)
+    r.where(r.x < r.y);
+    keep(r.y, c, b) =
+        Halide::select(keep(r.x, c, b) != 0 && suppresses(b, sorted(r.x, c, b), sorted(r.y, c, b)),
+                       0, keep(r.y, c, b));
+  }
+  keep.compute_root();
+  Halide::Func pre = ctx.newFunc("nms_pre"); // kept boxes before k
+  pre(k, c, b) = 0;
+  {
+    Halide::RDom r(1, n);
+    pre(r, c, b) = pre(r - 1, c, b) + keep(r - 1, c, b);
+  }
+  pre.compute_root();
+  int pairs = nb * nc;
+  Halide::Func first = ctx.newFunc("nms_first"); // the first row of pair q = b * C + c
+  first(q) = 0;
+  {
+    Halide::RDom r(1, pairs);
+    Expr prev = r - 1;
+    first(r) = first(prev) + Halide::min(pre(n, prev % nc, prev / nc), int(attrs->max));
+  }
+  first.compute_root();
+
+  Halide::Func selection = ctx.newFunc("nms_selection");
+  selection(j, i) = Halide::cast<int64_t>(0);
+  {
+    Halide::RDom r(0, n, 0, nc, 0, nb); // k, c, b
+    r.where(keep(r.x, r.y, r.z) != 0 && pre(r.x, r.y, r.z) < int(attrs->max));
+    Expr row = Halide::clamp(first(r.z * nc + r.y) + pre(r.x, r.y, r.z), 0, rows - 1);
+    selection(j, row) = Halide::cast<int64_t>(
+        Halide::select(j == 0, Expr(r.z), j == 1, Expr(r.y), sorted(r.x, r.y, r.z)));
+  }
+  ctx.bind(op->getResult(0), HTensor{selection, shape, Halide::Int(64)});
+  Halide::Func count = ctx.newFunc("nms_count");
+  count(i) = Halide::cast<int64_t>(first(pairs));
+  ctx.bind(op->getResult(1), HTensor{count, {1}, Halide::Int(64)});
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerBoundedEmitters(EmitterTable &table) {
@@ -79,6 +232,8 @@ void registerBoundedEmitters(EmitterTable &table) {
     auto custom = cast<tosa::CustomOp>(op);
     if (custom.getOperatorName() == "kiln.compact")
       return emitCompact(custom, ctx);
+    if (custom.getOperatorName() == "kiln.nms")
+      return emitNms(custom, ctx);
     if (!previous)
       return opError(op, "unknown custom operator '" + custom.getOperatorName() + "'");
     return previous(op, ctx);

@@ -17,7 +17,8 @@ std::pair<Value, Value> compact(OpBuilder &b, Location loc, Value data, Value ma
 
 static tosa::CustomOp compactOf(Value value) {
   auto op = value.getDefiningOp<tosa::CustomOp>();
-  return op && op.getOperatorName() == kCompactOp ? op : nullptr;
+  return op && (op.getOperatorName() == kCompactOp || op.getOperatorName() == kNmsOp) ? op
+                                                                                      : nullptr;
 }
 
 bool isBounded(Value value) {
@@ -27,6 +28,8 @@ bool isBounded(Value value) {
 
 int64_t compactAxis(Operation *compactOp) {
   auto op = dyn_cast<tosa::CustomOp>(compactOp);
+  if (op && op.getOperatorName() == kNmsOp)
+    return 0; // the selected boxes
   int64_t axis = -1;
   if (!op || !op.getImplementationAttrs().starts_with("axis=") ||
       op.getImplementationAttrs().drop_front(5).getAsInteger(10, axis))
@@ -39,7 +42,7 @@ llvm::Error finishBoundedResults(func::FuncOp func,
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   for (Operation &op : func.getBody().front()) {
     auto c = dyn_cast<tosa::CustomOp>(&op);
-    if (!c || c.getOperatorName() != kCompactOp)
+    if (!c || (c.getOperatorName() != kCompactOp && c.getOperatorName() != kNmsOp))
       continue;
     for (Operation *user : c->getResult(0).getUsers())
       if (user != ret)

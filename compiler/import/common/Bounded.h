@@ -29,6 +29,11 @@ namespace kiln::import {
 /// tosa.custom's operator_name for the compaction (domain "kiln");
 /// implementation_attrs is "axis=<n>".
 inline constexpr llvm::StringLiteral kCompactOp = "kiln.compact";
+/// Non-maximum suppression (ONNX's): operands (boxes [B, N, 4], scores
+/// [B, C, N]), results (selection [B * C * K, 3] int64, count); bounded
+/// along dimension 0. implementation_attrs "center=<0|1>;max=<K>;iou=<f>;
+/// score=<f>" (floats as C hexadecimal).
+inline constexpr llvm::StringLiteral kNmsOp = "kiln.nms";
 /// Result attributes of @main: on a bounded output, the dimension whose
 /// length is the run-time count; on the count (tensor<1xi64>, appended
 /// after the model's outputs), the index of the output it counts.
@@ -42,8 +47,8 @@ inline constexpr llvm::StringLiteral kCountOfAttr = "kiln.count_of";
 std::pair<mlir::Value, mlir::Value> compact(mlir::OpBuilder &b, mlir::Location loc,
                                             mlir::Value data, mlir::Value mask, int64_t axis);
 
-/// Result 0 of a kiln.compact: a value whose length along its axis is only
-/// known at run time.
+/// Result 0 of a kiln.compact or kiln.nms: a value whose length along one
+/// dimension is only known at run time.
 bool isBounded(mlir::Value value);
 /// The axis of a kiln.compact op ("axis=<n>"), -1 if it cannot be read.
 int64_t compactAxis(mlir::Operation *compactOp);

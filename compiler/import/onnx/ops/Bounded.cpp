@@ -1,4 +1,4 @@
-//===- Bounded.cpp - NonZero, Compress: outputs of data-dependent length --===//
+//===- Bounded.cpp - NonZero, Compress, NonMaxSuppression: data-dependent length ===//
 //
 // Both are one kiln.compact (compiler/import/common/Bounded.h): the output
 // is sized for its bound (every element selected) and its true length is
@@ -11,6 +11,9 @@
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
 #include "compiler/import/onnx/ops/OpTable.h"
+
+#include <cstdio>
+#include <limits>
 
 using namespace mlir;
 
@@ -73,11 +76,63 @@ llvm::Error convertCompress(OpContext &op) {
   return llvm::Error::success();
 }
 
+// A scalar input that must be known at import (NMS's limits), or `absent`.
+llvm::Expected<double> constScalar(OpContext &op, int i, llvm::StringRef what, double absent) {
+  if (!op.hasInput(i))
+    return absent;
+  const Literal *literal = op.literal(i);
+  if (!literal)
+    return op.fail(what + " must be a constant (an initializer or a Constant node)");
+  if (literal->size() != 1)
+    return op.fail(what + " must hold one value");
+  return literal->doubleAt(0);
+}
+
+// NonMaxSuppression as tosa.custom "kiln.nms" (codegen/halide/emit/Bounded.cpp):
+// the selection [batches x classes x min(max_output, boxes), 3] sized for its
+// bound, and its count. The limits are compile-time constants, written
+// exactly (hexadecimal floats) in implementation_attrs.
+llvm::Error convertNonMaxSuppression(OpContext &op) {
+  OpBuilder &b = op.builder();
+  Location loc = op.loc();
+  llvm::ArrayRef<int64_t> boxes = op.shape(0), scores = op.shape(1);
+  if (boxes.size() != 3 || boxes[2] != 4 || scores.size() != 3 || scores[0] != boxes[0] ||
+      scores[2] != boxes[1])
+    return op.fail("boxes must be [batches, boxes, 4] and scores [batches, classes, boxes], got " +
+                   shapeString(boxes) + " and " + shapeString(scores));
+  if (!op.type(0).getElementType().isF32() || !op.type(1).getElementType().isF32())
+    return op.fail("boxes and scores must be float32");
+  auto maxOutput = constScalar(op, 2, "max_output_boxes_per_class", 0);
+  if (!maxOutput)
+    return maxOutput.takeError();
+  auto iou = constScalar(op, 3, "iou_threshold", 0);
+  if (!iou)
+    return iou.takeError();
+  auto score = constScalar(op, 4, "score_threshold", -std::numeric_limits<double>::infinity());
+  if (!score)
+    return score.takeError();
+  int64_t perClass = std::min<int64_t>(static_cast<int64_t>(*maxOutput), boxes[1]);
+  if (perClass <= 0 || boxes[1] == 0)
+    return op.fail("max_output_boxes_per_class = " + llvm::Twine(int64_t(*maxOutput)) +
+                   " or no boxes gives an empty output; Kiln does not support empty outputs");
+  int64_t bound = boxes[0] * scores[1] * perClass;
+  char attrs[160];
+  std::snprintf(attrs, sizeof attrs, "center=%d;max=%lld;iou=%a;score=%a",
+                op.attrInt("center_point_box", 0) != 0 ? 1 : 0, static_cast<long long>(perClass),
+                float(*iou), float(*score));
+  Type types[] = {tensorOf({bound, 3}, b.getI64Type()), tensorOf({1}, b.getI64Type())};
+  auto nms = b.create<tosa::CustomOp>(loc, TypeRange(types), import::kNmsOp, "kiln", attrs,
+                                      ValueRange{op.value(0), op.value(1)});
+  op.setValue(0, nms->getResult(0));
+  return llvm::Error::success();
+}
+
 } // namespace
 
 void registerBoundedOps(OpTable &table) {
   table.add("NonZero", convertNonZero);
   table.add("Compress", convertCompress);
+  table.add("NonMaxSuppression", convertNonMaxSuppression);
 }
 
 } // namespace kiln::onnx_import

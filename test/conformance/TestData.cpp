@@ -43,6 +43,24 @@ template <typename Proto> static llvm::Error parseFile(const std::string &path, 
   return llvm::Error::success();
 }
 
+// Whether a node of `graph` or of its subgraphs reads `name`'s values
+// (CastLike's second operand gives only its element type).
+static bool readsValue(const onnx::GraphProto &graph, const std::string &name) {
+  for (const auto &node : graph.node()) {
+    for (int i = 0; i < node.input_size(); ++i)
+      if (node.input(i) == name && !(node.op_type() == "CastLike" && i == 1))
+        return true;
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g() && readsValue(attr.g(), name))
+        return true;
+      for (const auto &sub : attr.graphs())
+        if (readsValue(sub, name))
+          return true;
+    }
+  }
+  return false;
+}
+
 llvm::Expected<NodeTest> describeTest(const std::string &dir) {
   onnx::ModelProto model;
   if (auto err = parseFile(dir + "/model.onnx", model))
@@ -70,6 +88,18 @@ llvm::Expected<NodeTest> describeTest(const std::string &dir) {
       if (std::find(test.inputNames.begin(), test.inputNames.end(), node.input(i)) !=
           test.inputNames.end())
         test.shapeOperands.push_back(node.input(i));
+  }
+  for (const auto &input : graph.input()) {
+    if (initializers.count(input.name()) || !input.type().has_tensor_type() ||
+        !input.type().tensor_type().has_shape())
+      continue;
+    if (readsValue(graph, input.name()))
+      continue;
+    std::vector<int64_t> shape;
+    for (const auto &dim : input.type().tensor_type().shape().dim())
+      shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+    if (std::find(shape.begin(), shape.end(), -1) == shape.end())
+      test.valueFreeInputs.emplace_back(input.name(), shape);
   }
   for (const auto &output : graph.output()) {
     test.outputNames.push_back(output.name());

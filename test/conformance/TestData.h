@@ -12,6 +12,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kiln::conformance {
@@ -30,6 +31,12 @@ struct NodeTest {
   /// initializers, so the runner's constant retry may fold them whatever
   /// their element type.
   std::vector<std::string> shapeOperands;
+  /// Graph inputs whose values no node reads (unread, or only CastLike's
+  /// `like`, which gives a type), with their static shape in the model. The
+  /// castlike bfloat16 tests hold `like` data of shape [1] where the model
+  /// declares [3, 4]: the runner feeds zeros of the declared shape instead,
+  /// which cannot change any output.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> valueFreeInputs;
   /// Set when an input or output is a sequence, map or optional: Kiln
   /// compiles tensor programs only.
   std::string nonTensor;

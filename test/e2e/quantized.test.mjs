@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { repoRoot } from './common.mjs';
+import { mulberry32, repoRoot } from './common.mjs';
 import { readRaw, readTensorDir, writeTensorDir } from './tensor_dir.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -115,6 +115,51 @@ test('quantized convnet in WebAssembly: every logit equals onnxruntime-node\'s',
     m.dispose();
   }
   node('compare.mjs', [ort, path.join(dir, 'out'), '--atol-frac', '1e-4']);
+});
+
+// Products that do not fit int16 (input zero point 10, uint8 weights with
+// zero point 250: up to 245 x 250) take i32x4.dot_i16x8_s in WebAssembly.
+// ConvInteger 8 -> 16 channels, 3x3, pads 1, on a 9x9 input, against a
+// plain loop over the ONNX definition (integers: equal or wrong).
+test('ConvInteger with wide products in WebAssembly equals the ONNX definition', async () => {
+  const [IC, OC, H, W, XZ, WZ] = [8, 16, 9, 9, 10, 250];
+  const rand = mulberry32(5);
+  const weights = Array.from({ length: OC * IC * 9 }, () => rand() & 255);
+  const x = Uint8Array.from({ length: IC * H * W }, () => rand() & 255);
+  const dir = path.join(work, 'conv_integer');
+  fs.mkdirSync(dir, { recursive: true });
+  const model = path.join(dir, 'conv_integer.onnxtext');
+  fs.writeFileSync(model, `<ir_version: 8, opset_import: ["" : 13]>
+g (uint8[1,${IC},${H},${W}] x) => (int32[1,${OC},${H},${W}] y)
+  <uint8 xz = {${XZ}}, uint8[${OC},${IC},3,3] w = {${weights.join(',')}}, uint8 wz = {${WZ}}> {
+  y = ConvInteger(x, w, xz, wz) <pads = [1,1,1,1]>
+}
+`);
+  run(kilnc, [model, '--target=wasm', '-o', dir, '--name=conv_integer', '--no-fallback']);
+  const loader = await import(pathToFileURL(path.join(dir, 'conv_integer.mjs')).href);
+  const m = await loader.load();
+  let y;
+  try {
+    y = m.run({ x }).y;
+  } finally {
+    m.dispose();
+  }
+  let wrong = 0, first = '';
+  for (let o = 0; o < OC; o++)
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < W; j++) {
+        let sum = 0;
+        for (let c = 0; c < IC; c++)
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++) {
+              const iy = i + ky - 1, ix = j + kx - 1;
+              const xv = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[(c * H + iy) * W + ix] : XZ;
+              sum += (xv - XZ) * (weights[((o * IC + c) * 3 + ky) * 3 + kx] - WZ);
+            }
+        const got = y[(o * H + i) * W + j];
+        if (got !== sum && !wrong++) first = `y[0,${o},${i},${j}] = ${got}, expected ${sum}`;
+      }
+  assert.equal(wrong, 0, `${wrong} of ${y.length} outputs differ, first ${first}`);
 });
 
 test('the quantized logits stay near the float original\'s (ONNX Runtime)', () => {

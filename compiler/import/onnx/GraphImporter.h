@@ -66,12 +66,14 @@ public:
   mlir::OpBuilder &builder() { return builder_; }
   llvm::StringRef modelDir() const { return modelDir_; }
   int64_t opset() const { return opset_; }
+  /// Inputs that the op's schema binds to one type parameter share an element
+  /// type. Also run on the nodes of Loop, Scan and If bodies (ControlFlow.cpp).
+  llvm::Error checkTypeParameters(const onnx::NodeProto &node, OpContext &op);
 
 private:
   llvm::Error importInitializers();
   llvm::Error createFunction(mlir::ModuleOp module);
   llvm::Error importNode(const onnx::NodeProto &node);
-  llvm::Error checkTypeParameters(const onnx::NodeProto &node, OpContext &op);
   llvm::Error checkInferredShapes(const onnx::NodeProto &node);
   llvm::Error finishFunction();
   mlir::Location nodeLocation(const onnx::NodeProto &node);

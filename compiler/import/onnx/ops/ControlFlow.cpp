@@ -85,6 +85,12 @@ llvm::Expected<std::vector<ValueEntry>> inlineGraph(OpContext &op, const onnx::G
         saved.emplace_back(output, outer ? std::optional<ValueEntry>(*outer) : std::nullopt);
       }
     OpContext inner(graph, node, NameLoc::get(op.builder().getStringAttr(nodeName(node))));
+    // The check importNode makes on top-level nodes: a body's Add of float
+    // and uint8 was an internal error (found by the onnx-text fuzz target).
+    if (llvm::Error err = graph.checkTypeParameters(node, inner)) {
+      restore();
+      return op.fail("in the body '" + body.name() + "': " + llvm::toString(std::move(err)));
+    }
     if (llvm::Error err = convert(inner)) {
       restore();
       return op.fail(describe + ": " + llvm::toString(std::move(err)));

@@ -112,7 +112,7 @@ struct ResizeParams {
   double cubicA = -0.75;
   bool excludeOutside = false;
   double extrapolation = 0.0;
-  std::vector<double> roi; // tf_crop_and_resize: starts, then ends
+  std::vector<double> roi = {}; // tf_crop_and_resize: starts, then ends
 };
 
 // Weights of one output sample over the `in` input rows, as ONNX's reference

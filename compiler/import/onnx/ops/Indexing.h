@@ -10,8 +10,17 @@
 #define KILN_COMPILER_IMPORT_ONNX_OPS_INDEXING_H
 
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/Error.h"
 
 namespace kiln::onnx_import {
+
+class OpContext;
+
+/// GatherElements/ScatterElements: each dimension of input `indices` but
+/// `axis` addresses the same dimension of input `data`, so it may be at most
+/// as large (indices outgrowing the data made elementOffsets build huge
+/// constants: found by the onnx fuzz target).
+llvm::Error checkIndicesWithinData(OpContext &op, int data, int indices, int64_t axis);
 
 /// The flat offset into data of shape `dataShape` of each element of
 /// `indices` (same rank) read along `axis`: int32, with indices' shape.

@@ -25,6 +25,13 @@ using namespace mlir;
 
 namespace kiln::onnx_import {
 
+llvm::Error checkIndicesWithinData(OpContext &op, int data, int indices, int64_t axis) {
+  for (int64_t d = 0; d < op.rank(data); ++d)
+    if (d != axis && op.shape(indices)[d] > op.shape(data)[d])
+      return op.fail("indices are larger than the data in dimension " + llvm::Twine(d));
+  return llvm::Error::success();
+}
+
 // Each index times its axis's stride, plus the other coordinates' offsets
 // (small broadcast constants): one int32 add per dimension.
 Value elementOffsets(OpBuilder &b, Location loc, Value indices, llvm::ArrayRef<int64_t> dShape,
@@ -85,13 +92,10 @@ llvm::Error convertGatherElements(OpContext &op) {
     return axis.takeError();
   if (auto err = checkInt32Offsets(op, 0))
     return err;
-  // Each indices dimension but the axis addresses the data's, so it can be at
-  // most the data's, and the result's elements are counted in int32. Indices
-  // of [3, 1, 6, 2^53] made elementOffsets build a 2^53-element constant (22 GB,
-  // found by the onnx fuzz target).
-  for (int64_t d = 0; d < op.rank(0); ++d)
-    if (d != *axis && op.shape(1)[d] > op.shape(0)[d])
-      return op.fail("indices are larger than the data in dimension " + llvm::Twine(d));
+  // The result's elements are counted in int32 too. Indices of
+  // [3, 1, 6, 2^53] made elementOffsets build a 2^53-element constant (22 GB).
+  if (auto err = checkIndicesWithinData(op, 0, 1, *axis))
+    return err;
   if (auto err = checkInt32Offsets(op, 1, "the indices tensor"))
     return err;
   op.setValue(0, gatherElements(op.builder(), op.loc(), op.value(0), op.value(1), *axis));

@@ -230,10 +230,9 @@ llvm::Error convertScatterElements(OpContext &op) {
   auto r = readReduction(op);
   if (!r)
     return r.takeError();
+  if (auto err = checkIndicesWithinData(op, 0, 1, *axis))
+    return err;
   llvm::ArrayRef<int64_t> dShape = op.shape(0);
-  for (int64_t d = 0; d < op.rank(0); ++d)
-    if (d != *axis && op.shape(1)[d] > dShape[d])
-      return op.fail("indices are larger than the data in dimension " + llvm::Twine(d));
   int64_t total = numElements(dShape), count = numElements(op.shape(1));
   if (auto err = checkRows(op, total))
     return err;

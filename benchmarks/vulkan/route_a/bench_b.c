@@ -13,16 +13,7 @@
 
 #include "conv.h"
 
-static double now_ms(clockid_t clk) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "timing.h"
 
 int main(int argc, char **argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 21;
@@ -52,9 +43,7 @@ int main(int argc, char **argv) {
     cpu[i] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     if (i == 0) fprintf(stderr, "bench_b: first run %.1f ms wall\n", wall[0]);
   }
-  qsort(wall + 1, runs, sizeof(double), cmp_d);
-  qsort(cpu + 1, runs, sizeof(double), cmp_d);
-  printf("wall_ms_median %.3f cpu_ms_median %.3f runs %d\n", wall[1 + runs / 2], cpu[1 + runs / 2], runs);
+  print_medians(wall, cpu, runs);
   conv_destroy(ctx);
   return 0;
 }

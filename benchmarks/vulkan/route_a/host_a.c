@@ -19,6 +19,8 @@
 #include <time.h>
 #include <vulkan/vulkan.h>
 
+#include "timing.h"
+
 enum { C = 24, W = 64, H = 64, K = 3, NB = 4 };
 
 #define CHECK(x)                                                          \
@@ -41,17 +43,6 @@ static void *slurp(const char *path, size_t *len) {
   p[*len] = 0;
   fclose(f);
   return p;
-}
-
-static double now_ms(clockid_t clk) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -257,9 +248,7 @@ int main(int argc, char **argv) {
         if (acc > hi) hi = acc;
       }
   printf("max_abs_err %.3g range %.3g\n", maxerr, hi - lo);
-  qsort(wall + 1, runs, sizeof(double), cmp_d);
-  qsort(cpu + 1, runs, sizeof(double), cmp_d);
-  printf("wall_ms_median %.3f cpu_ms_median %.3f runs %d\n", wall[1 + runs / 2], cpu[1 + runs / 2], runs);
+  print_medians(wall, cpu, runs);
   vkDeviceWaitIdle(dev);
   vkDestroyDevice(dev, NULL);
   vkDestroyInstance(inst, NULL);

@@ -2,6 +2,7 @@
 #include "codegen/halide/KernelEmitter.h"
 
 #include "codegen/schedule/BufferLimits.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -63,9 +64,12 @@ llvm::Expected<EmittedKernel> emitKernel(KernelOp kernel) {
 
   const EmitterTable &table = emitterTable();
   for (Operation &op : body.without_terminator()) {
-    auto it = table.find(op.getName().getStringRef());
-    if (it == table.end())
+    auto it = table.find(emitterKey(&op));
+    if (it == table.end()) {
+      if (auto custom = dyn_cast<tosa::CustomOp>(&op))
+        return fail(opError(&op, "unknown custom operator '" + custom.getOperatorName() + "'"));
       return fail(opError(&op, "unsupported op"));
+    }
     for (Value result : op.getResults()) {
       auto type = dyn_cast<RankedTensorType>(result.getType());
       if (!type || !type.hasStaticShape())

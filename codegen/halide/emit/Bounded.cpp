@@ -227,16 +227,11 @@ llvm::Error emitNms(tosa::CustomOp custom, EmitContext &ctx) {
 } // namespace
 
 void registerBoundedEmitters(EmitterTable &table) {
-  OpEmitter previous = table.lookup("tosa.custom");
-  table["tosa.custom"] = [previous](Operation *op, EmitContext &ctx) -> llvm::Error {
-    auto custom = cast<tosa::CustomOp>(op);
-    if (custom.getOperatorName() == "kiln.compact")
-      return emitCompact(custom, ctx);
-    if (custom.getOperatorName() == "kiln.nms")
-      return emitNms(custom, ctx);
-    if (!previous)
-      return opError(op, "unknown custom operator '" + custom.getOperatorName() + "'");
-    return previous(op, ctx);
+  table["tosa.custom:kiln.compact"] = [](Operation *op, EmitContext &ctx) -> llvm::Error {
+    return emitCompact(cast<tosa::CustomOp>(op), ctx);
+  };
+  table["tosa.custom:kiln.nms"] = [](Operation *op, EmitContext &ctx) -> llvm::Error {
+    return emitNms(cast<tosa::CustomOp>(op), ctx);
   };
 }
 

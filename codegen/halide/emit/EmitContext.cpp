@@ -2,6 +2,7 @@
 #include "codegen/halide/emit/EmitContext.h"
 
 #include "codegen/schedule/KernelInfo.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 
@@ -144,6 +145,12 @@ Halide::Expr EmitContext::broadcastAt(const HTensor &input, const std::vector<in
   return input.at(idx);
 }
 
+std::string emitterKey(Operation *op) {
+  if (auto custom = dyn_cast<tosa::CustomOp>(op))
+    return ("tosa.custom:" + custom.getOperatorName()).str();
+  return op->getName().getStringRef().str();
+}
+
 const EmitterTable &emitterTable() {
   static const EmitterTable table = [] {
     EmitterTable t;
@@ -155,8 +162,8 @@ const EmitterTable &emitterTable() {
     registerDataMovementEmitters(t);
     registerResizeEmitters(t);
     registerQuantizedEmitters(t); // after Conv and MatMul: it wraps them
-    registerIntegerModEmitters(t); // after Quantized: it wraps tosa.custom
-    registerBoundedEmitters(t);    // wraps tosa.custom
+    registerIntegerModEmitters(t);
+    registerBoundedEmitters(t);
     return t;
   }();
   return table;

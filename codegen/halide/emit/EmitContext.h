@@ -109,7 +109,10 @@ private:
 using OpEmitter = std::function<llvm::Error(mlir::Operation *, EmitContext &)>;
 using EmitterTable = llvm::StringMap<OpEmitter>;
 
-/// Each op family registers its emitters by op name ("tosa.conv2d").
+/// Each op family registers its emitters by op name ("tosa.conv2d"); Kiln's
+/// own tosa.custom ops by "tosa.custom:" and their operator name
+/// ("tosa.custom:kiln.mod"), so that each family adds its own without
+/// wrapping another's (emitterKey).
 void registerConvEmitters(EmitterTable &table);
 void registerMatMulEmitters(EmitterTable &table);
 void registerPoolEmitters(EmitterTable &table);
@@ -117,13 +120,17 @@ void registerReduceEmitters(EmitterTable &table);
 void registerElementwiseEmitters(EmitterTable &table);
 void registerDataMovementEmitters(EmitterTable &table);
 void registerResizeEmitters(EmitterTable &table);
-/// Integer conv2d/matmul (wrapping the float ones) and Kiln's tosa.custom ops.
+/// Integer conv2d/matmul (wrapping the float ones), "kiln.quantize" and
+/// "kiln.divide".
 void registerQuantizedEmitters(EmitterTable &table);
-/// tosa.custom "kiln.mod" (wrapping the one above).
+/// tosa.custom "kiln.mod".
 void registerIntegerModEmitters(EmitterTable &table);
-
-/// tosa.custom "kiln.compact" (wrapping the tosa.custom emitters before it).
+/// tosa.custom "kiln.compact" and "kiln.nms".
 void registerBoundedEmitters(EmitterTable &table);
+
+/// The key `op`'s emitter is registered under: its name, and for tosa.custom
+/// also its operator name.
+std::string emitterKey(mlir::Operation *op);
 
 /// All emitters, built once.
 const EmitterTable &emitterTable();

@@ -50,13 +50,8 @@ llvm::Error emitMod(tosa::CustomOp custom, EmitContext &ctx) {
 } // namespace
 
 void registerIntegerModEmitters(EmitterTable &table) {
-  // Wraps the tosa.custom emitter of emit/Quantized.cpp (registered before).
-  OpEmitter other = table.lookup("tosa.custom");
-  table["tosa.custom"] = [other](Operation *op, EmitContext &ctx) -> llvm::Error {
-    auto custom = cast<tosa::CustomOp>(op);
-    if (custom.getOperatorName() == "kiln.mod")
-      return emitMod(custom, ctx);
-    return other(op, ctx);
+  table["tosa.custom:kiln.mod"] = [](Operation *op, EmitContext &ctx) -> llvm::Error {
+    return emitMod(cast<tosa::CustomOp>(op), ctx);
   };
 }
 

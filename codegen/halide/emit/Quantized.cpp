@@ -222,9 +222,10 @@ void registerQuantizedEmitters(EmitterTable &table) {
       return emitIntegerMatMul(mm, ctx);
     return floatMatMul(op, ctx);
   };
-  table["tosa.custom"] = [](Operation *op, EmitContext &ctx) -> llvm::Error {
-    return emitCustom(cast<tosa::CustomOp>(op), ctx);
-  };
+  for (llvm::StringRef name : {"tosa.custom:kiln.quantize", "tosa.custom:kiln.divide"})
+    table[name] = [](Operation *op, EmitContext &ctx) -> llvm::Error {
+      return emitCustom(cast<tosa::CustomOp>(op), ctx);
+    };
 }
 
 } // namespace kiln::codegen

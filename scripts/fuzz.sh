@@ -11,7 +11,7 @@
 # another). Each runs N minutes (default 5) on one core, niced: the search,
 # libFuzzer's -fork=1 with a random seed. --ci is what scripts/test.sh runs, a
 # deterministic smoke test: the regressions, then every target in one
-# process (no fork) from a fixed libFuzzer -seed, for a fixed number of
+# process (no fork; two targets at a time, KILN_FUZZ_JOBS), from a fixed libFuzzer -seed, for a fixed number of
 # executions (-runs, sized to about 15 s each; --seconds=N or --minutes=N
 # runs N s instead, still seeded), from a fixed sample of its seeds (the 32
 # smallest, so that libFuzzer's first pass over them fits; fuzz/README.md) in
@@ -94,8 +94,13 @@ dict() {
     *) echo "$root/fuzz/dicts/tfjs.dict" ;;
   esac
 }
-status=0 summary=() report=""
-for t in "${targets[@]}"; do
+# One target: replay, fuzz, report. Writes its summary line, its JSON entry
+# and its status to $results/<target>.{line,json,status}.
+results=$build/logs/results
+rm -rf "$results"
+mkdir -p "$results"
+fuzz_one() { # <target>
+  local t=$1 status=0
   bin=$build/bin/kiln-fuzz-$t
   regressions=$root/fuzz/regressions/$t
   corpus=$build/corpus/$t artifacts=$build/artifacts/$t target_seeds=$seeds/$t
@@ -165,15 +170,36 @@ for t in "${targets[@]}"; do
   line=$(printf '%-13s %5ss %10s execs  cov %6s  ft %7s  corpus %6s  crashes %s  regressions %s' \
     "$t" "$elapsed" "$execs" "$cov" "$ft" "$corp" "$found" "$replayed")
   echo "fuzz: $line"
-  report+="$line"$'\n'
+  echo "$line" >"$results/$t.line"
   entry=$(printf '{"target": "%s", "seconds": %s, "executions": %s, "coverage": %s, "features": %s, "corpus": %s, "crashes": %s, "regressions_replayed": %s, "ci": %s, "date": "%s"}' \
     "$t" "$elapsed" "$execs" "$cov" "$ft" "$corp" "$found" "$replayed" \
     "$([ $ci = 1 ] && echo true || echo false)" "$(date -u +%FT%TZ)")
-  summary+=("$entry")
-  echo "$entry" >>"$build/fuzz-history.jsonl"
+  echo "$entry" >"$results/$t.json"
   if ((found)); then
     echo "fuzz: $t: $found new artifact(s) in $artifacts:"
     ls -t "$artifacts" | grep -v "^slow-unit-" | head -"$found" | sed "s|^|  $artifacts/|"
+  fi
+  echo "$status" >"$results/$t.status"
+}
+
+# --ci runs two targets at once (KILN_FUZZ_JOBS; each is one process on one
+# core, and its fixed -runs make the work the same whatever runs beside it);
+# the search runs one after another, each on one core.
+fuzz_jobs=1
+((ci)) && fuzz_jobs=${KILN_FUZZ_JOBS:-2}
+for t in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= fuzz_jobs)); do wait -n; done
+  fuzz_one "$t" &
+done
+wait
+status=0 summary=() report=""
+for t in "${targets[@]}"; do
+  if [ "$(cat "$results/$t.status" 2>/dev/null)" != 0 ]; then status=1; fi
+  [ -f "$results/$t.status" ] || echo "fuzz: $t: ended without a result"
+  [ -f "$results/$t.line" ] && report+="$(cat "$results/$t.line")"$'\n'
+  if [ -f "$results/$t.json" ]; then
+    summary+=("$(cat "$results/$t.json")")
+    cat "$results/$t.json" >>"$build/fuzz-history.jsonl"
   fi
 done
 

@@ -4,6 +4,11 @@
 // tosa.fully_connected, whose weight is [N, K]: TF's [K, N] weights are
 // transposed on the host. Otherwise it is a batch-1 tosa.matmul.
 //
+// TOSA's matmul takes only float or 8/16-bit integer operands, so an int32
+// MatMul (facemesh-attention's SpatialTransformer builds `repeat` as an
+// [n, 1] x [1, 256] int32 product) is a broadcast multiply over [m, k, n]
+// and a sum over k: exact, wrapping as TF's int32 products do.
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
@@ -14,12 +19,24 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
+// [m, k, n] elements at most for the int32 product's intermediate, which
+// kernel formation fuses into the sum but a reference run would hold.
+constexpr int64_t kMaxIntProduct = int64_t(1) << 24;
+
+Value intMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs, int64_t m, int64_t k, int64_t n) {
+  Value products = mul(b, loc, reshape(b, loc, lhs, {m, k, 1}), reshape(b, loc, rhs, {1, k, n}));
+  return reshape(b, loc, reduce<tosa::ReduceSumOp>(b, loc, products, 1), {m, n});
+}
+
 llvm::Error convertMatMul(OpContext &node, bool fused) {
   if (node.rank(0) != 2 || node.rank(1) != 2)
     return node.fail("MatMul takes 2-D operands, not " + shapeString(node.shape(0)) + " and " +
                      shapeString(node.shape(1)));
-  if (node.dtype(0) != DType::F32 || node.dtype(1) != DType::F32)
-    return node.fail("only float32 MatMul is supported");
+  bool isInt = node.dtype(0) == DType::I32 && node.dtype(1) == DType::I32;
+  if (!isInt && (node.dtype(0) != DType::F32 || node.dtype(1) != DType::F32))
+    return node.fail("MatMul takes two float32 or two int32 operands");
+  if (isInt && fused)
+    return node.fail("_FusedMatMul of int32 operands is not supported (TF fuses float only)");
   bool transposeA = node.attrs().getBool("transpose_a", false);
   bool transposeB = node.attrs().getBool("transpose_b", false);
   FusedOps fusedOps;
@@ -41,7 +58,16 @@ llvm::Error convertMatMul(OpContext &node, bool fused) {
     lhs = transpose(node.builder(), node.loc(), lhs, {1, 0});
   Type f32 = node.builder().getF32Type();
   Value out;
-  if (const Literal *h = node.literal(1)) {
+  if (isInt) {
+    if (m * k * n > kMaxIntProduct)
+      return node.fail("an int32 MatMul of " + llvm::Twine(m) + "x" + llvm::Twine(k) + " by " +
+                       llvm::Twine(k) + "x" + llvm::Twine(n) + " is over " +
+                       llvm::Twine(kMaxIntProduct) + " products (Kiln sums them as int32)");
+    Value rhs = node.value(1);
+    if (transposeB)
+      rhs = transpose(node.builder(), node.loc(), rhs, {1, 0});
+    out = intMatMul(node.builder(), node.loc(), lhs, rhs, m, k, n);
+  } else if (const Literal *h = node.literal(1)) {
     auto bias = fusedBias(node, fusedOps, n);
     if (!bias)
       return bias.takeError();

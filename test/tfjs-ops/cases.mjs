@@ -125,6 +125,11 @@ add('LRN', 'LRN', (g) =>
 add('MatMul', 'MatMul', (g) => g.output(g.node('MatMul', [g.input('a', [3, 4]), g.input('b', [4, 5])])));
 add('MatMul_transposed', 'MatMul', (g) =>
   g.output(g.node('MatMul', [g.input('a', [4, 3]), g.input('b', [5, 4])], { transpose_a: A.b(true), transpose_b: A.b(true) })));
+// int32 (facemesh-attention's SpatialTransformer repeat): a sum of
+// products over k, exact.
+add('MatMul_int32', 'MatMul', (g) =>
+  g.output(g.node('MatMul', [g.input('a', [3, 4], 'int32', { range: [-50, 50] }),
+    g.input('b', [5, 4], 'int32', { range: [-50, 50] })], { transpose_b: A.b(true) })));
 add('_FusedMatMul', '_FusedMatMul', (g) =>
   g.output(g.node('_FusedMatMul', [g.input('a', [3, 4]), g.input('b', [4, 5]), g.input('bias', [5])],
     { fused_ops: A.strings(['BiasAdd', 'Relu']), num_args: A.i(1), transpose_a: A.b(false), transpose_b: A.b(false) })));
@@ -439,17 +444,56 @@ for (const [k, max, iou] of [['ties_padded', 6, 0.5], ['iou_zero', 4, 0]])
     g.output(n);
     g.output(`${n}:1`);
   });
+// Without padding (V2, V3, V5, unpadded V4) the selection is a bounded
+// output (docs/BOUNDED.md): a buffer of min(max, boxes) rows and a count,
+// compared on the count's rows.
 add('NonMaxSuppressionV4_unpadded', 'NonMaxSuppressionV4', (g) => {
   const n = g.node('NonMaxSuppressionV4', nmsInputs(g), { pad_to_max_output_size: A.b(false) }, { dtype: 'int32' });
   g.output(n);
   g.output(`${n}:1`);
 });
+add('NonMaxSuppressionV2', 'NonMaxSuppressionV2', (g) =>
+  g.output(g.node('NonMaxSuppressionV2', nmsInputs(g).slice(0, 4), {}, { dtype: 'int32' })));
+add('NonMaxSuppressionV3_ties', 'NonMaxSuppressionV3', (g) =>
+  g.output(g.node('NonMaxSuppressionV3', nmsFixed(g, 6), {}, { dtype: 'int32' })));
+// TF.js's executor gives V5's indices and scores (not TF's valid_outputs).
 add('NonMaxSuppressionV5', 'NonMaxSuppressionV5', (g) => {
   const n = g.node('NonMaxSuppressionV5', [...nmsInputs(g), g.constant('sigma', 'float32', [], [0])], {}, { dtype: 'int32' });
   g.output(n);
   g.output(`${n}:1`);
 });
+// Soft-NMS: overlapping boxes decay instead of dropping (sigma 0.5, IoU
+// threshold 0.9), so the order changes; box 4 decays under the score
+// threshold (0.32 < 0.33) and box 5 starts under it.
+add('NonMaxSuppressionV5_soft', 'NonMaxSuppressionV5', (g) => {
+  const n = g.node('NonMaxSuppressionV5', [
+    g.constant('boxes', 'float32', [6, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, 0.5, 1, 1.5, 0, 3, 1, 4, 0, 3.2, 1, 4.2, 5, 5, 6, 6]),
+    g.input('scores', [6], 'float32', { values: [0.9, 0.85, 0.7, 0.6, 0.5, 0.25] }),
+    g.int('max', 6), g.constant('iou', 'float32', [], [0.9]), g.constant('thr', 'float32', [], [0.33]),
+    g.constant('sigma', 'float32', [], [0.5])], {}, { dtype: 'int32' });
+  g.output(n);
+  g.output(`${n}:1`);
+});
+// A gather by bounded indices is bounded with their count (the boxes NMS
+// keeps, along axis 0 and along axis 1).
+add('GatherV2_nms_boxes', 'GatherV2', (g) => {
+  const inputs = nmsInputs(g);
+  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
+  g.output(g.node('GatherV2', [inputs[0], n, g.int('axis', 0)], {}, { dtype: 'float32' }));
+});
+add('GatherV2_nms_axis1', 'GatherV2', (g) => {
+  const inputs = nmsInputs(g);
+  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
+  g.output(g.node('GatherV2', [g.input('x', [2, 6]), n, g.int('axis', 1)], {}, { dtype: 'float32' }));
+});
 add('Where', 'Where', (g) => g.output(g.node('Where', [g.input('c', [2, 3], 'bool')], {}, { dtype: 'int32' })));
+add('Where_float', 'Where', (g) =>
+  g.output(g.node('Where', [g.input('x', [2, 2, 3], 'float32', { values: [0, 1.5, 0, -2, 0, 0, 3, 0, NaN, 0, 0, 4] })], {}, { dtype: 'int32' })));
+// Where, then a gather of the rows it finds ([k, 1] indices: [k, 1, 3]).
+add('GatherV2_where_rows', 'GatherV2', (g) => {
+  const w = g.node('Where', [g.input('c', [5], 'bool')], {}, { dtype: 'int32' });
+  g.output(g.node('GatherV2', [g.input('x', [5, 3]), w, g.int('axis', 0)], {}, { dtype: 'float32' }));
+});
 add('ListDiff', 'ListDiff', (g) => g.output(g.node('ListDiff', [g.input('x', [6], 'int32', { range: [0, 6] }), g.ints('y', [1, 3])])));
 add('Unique', 'Unique', (g) => g.output(g.node('Unique', [g.input('x', [6], 'int32', { range: [0, 4] })])));
 

@@ -32,7 +32,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import { UsageError, parseArgs, repoRoot, runMain } from '../e2e/common.mjs';
-import { fileNameFor, readRaw, readTensorDir, writeTensorDir } from '../e2e/tensor_dir.mjs';
+import { DTYPES, elementCount, fileNameFor, readRaw, readTensorDir, writeTensorDir } from '../e2e/tensor_dir.mjs';
 
 const run = promisify(execFile);
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -110,8 +110,12 @@ async function runWasm(dir) {
   try {
     const feeds = Object.fromEntries(readTensorDir(path.join(dir, 'in')).map((t) => [t.name, t.data]));
     const outputs = m.run(feeds);
-    writeTensorDir(path.join(dir, 'wasm'),
-      loader.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], data: outputs[t.name] })));
+    // A bounded output (docs/BOUNDED.md): run() gives the run's elements,
+    // shapeOf() its shape, the count in place of the bound.
+    writeTensorDir(path.join(dir, 'wasm'), loader.outputs.map((t) => ({
+      name: t.name, dtype: t.dtype, shape: [...(t.boundedDim === undefined ? t.shape : m.shapeOf(t.name))],
+      data: outputs[t.name],
+    })));
   } finally {
     m.dispose();
   }
@@ -122,6 +126,10 @@ const TARGETS = { cpu: runCpu, wasm: runWasm };
 // An output by name, or what is wrong with it. WebAssembly's directory has
 // a manifest (dtype, shape); model_runner.c writes raw files only, so a CPU
 // output is read with TF.js's dtype and shape, and checked by its size.
+// A bounded output (docs/BOUNDED.md) has a "<name>:count" output beside it
+// and a file of the bound's size, the run's rows packed at its start: its
+// count must be TF.js's extent along some dimension, whose other extents
+// divide the file; the first TF.js-many elements are the output.
 function readActual(dir) {
   if (fs.existsSync(path.join(dir, 'manifest.json'))) {
     const tensors = new Map(readTensorDir(dir).map((t) => [t.name, t]));
@@ -129,7 +137,20 @@ function readActual(dir) {
   }
   return (name, e) => {
     try {
-      return { name, dtype: e.dtype, shape: e.shape, data: readRaw(path.join(dir, fileNameFor(name)), e.dtype, e.shape) };
+      const file = path.join(dir, fileNameFor(name));
+      const countFile = path.join(dir, fileNameFor(`${name}:count`));
+      if (!fs.existsSync(countFile))
+        return { name, dtype: e.dtype, shape: e.shape, data: readRaw(file, e.dtype, e.shape) };
+      const count = Number(readRaw(countFile, 'int64', [1])[0]);
+      const Type = DTYPES[e.dtype];
+      const bytes = fs.readFileSync(file);
+      const all = new Type(bytes.length / Type.BYTES_PER_ELEMENT);
+      new Uint8Array(all.buffer).set(bytes);
+      const want = elementCount(e.shape);
+      const fits = e.shape.some((d) => d === count && (count === 0 || all.length % (want / count) === 0));
+      if (!fits || want > all.length)
+        return `${name}: count ${count} (bound of ${all.length} elements), TF.js [${e.shape}]`;
+      return { name, dtype: e.dtype, shape: e.shape, data: all.slice(0, want) };
     } catch (err) {
       return err.message.split(`${dir}/`).join('');
     }

@@ -26,6 +26,40 @@ bool isBounded(Value value) {
   return op && value == op->getResult(0);
 }
 
+Value countOf(Value bounded) {
+  auto op = compactOf(bounded);
+  return op ? op->getResult(1) : Value();
+}
+
+std::pair<Value, Value> followCount(OpBuilder &b, Location loc, Value rows, int64_t axis,
+                                    Value source) {
+  int64_t n = typeOf(rows).getShape()[axis];
+  std::vector<int64_t> iota(n);
+  for (int64_t i = 0; i < n; ++i)
+    iota[i] = i;
+  Type i32 = b.getI32Type();
+  Value count = castElements(b, loc, countOf(source), i32);
+  Value mask = b.create<tosa::GreaterOp>(loc, tensorOf({n}, b.getI1Type()), count,
+                                         intConstant(b, loc, iota, {n}, i32));
+  auto result = compact(b, loc, rows, mask, axis);
+  result.first.getDefiningOp()->setAttr(kFollowsCountAttr, b.getUnitAttr());
+  return result;
+}
+
+// Whether `user`, which reads a bounded value or what was computed from
+// one, hands it on only to followCount compactions (through ops of one
+// result), so that the rows past the count reach nothing else.
+static bool feedsOnlyFollowers(Operation *user, int depth) {
+  if (user->hasAttr(kFollowsCountAttr))
+    return true;
+  if (depth > 32 || user->getNumResults() != 1 || user->getResult(0).use_empty())
+    return false;
+  for (Operation *next : user->getResult(0).getUsers())
+    if (!feedsOnlyFollowers(next, depth + 1))
+      return false;
+  return true;
+}
+
 int64_t compactAxis(Operation *compactOp) {
   auto op = dyn_cast<tosa::CustomOp>(compactOp);
   if (op && op.getOperatorName() == kNmsOp)
@@ -45,13 +79,13 @@ llvm::Error finishBoundedResults(func::FuncOp func,
     if (!c || (c.getOperatorName() != kCompactOp && c.getOperatorName() != kNmsOp))
       continue;
     for (Operation *user : c->getResult(0).getUsers())
-      if (user != ret)
+      if (user != ret && !feedsOnlyFollowers(user, 0))
         return llvm::createStringError(
             llvm::inconvertibleErrorCode(),
             describe(user) + " reads the output of " + describe(c) +
                 ", whose length depends on the data: Kiln supports such an output only as a "
-                "model output (its buffer is sized for the bound, its length counted at run "
-                "time; docs/BOUNDED.md)");
+                "model output or, in a TF.js model, as GatherV2 indices (its buffer is sized "
+                "for the bound, its length counted at run time; docs/BOUNDED.md)");
   }
   unsigned numResults = ret.getNumOperands();
   llvm::SmallVector<Value> results(ret.getOperands());

@@ -8,9 +8,11 @@
 // and how many there are. codegen/halide/emit/Bounded.cpp emits it; the
 // design (C API, WASM loader) is docs/BOUNDED.md.
 //
-// A bounded value may only be a model output: finishBoundedResults marks
-// it and appends its count as a result; any other use is a compile error
-// naming the consumer (computing on the bound with a mask is not done).
+// A bounded value may only be a model output or feed, through ops that
+// work row by row, a followCount (a gather by bounded indices):
+// finishBoundedResults marks it and appends its count as a result; any
+// other use is a compile error naming the consumer (computing on the bound
+// with a mask is not done in general).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_COMPILER_IMPORT_COMMON_BOUNDED_H
@@ -50,6 +52,20 @@ std::pair<mlir::Value, mlir::Value> compact(mlir::OpBuilder &b, mlir::Location l
 /// Result 0 of a kiln.compact or kiln.nms: a value whose length along one
 /// dimension is only known at run time.
 bool isBounded(mlir::Value value);
+/// The count (tensor<1xi64>) of a bounded value.
+mlir::Value countOf(mlir::Value bounded);
+
+/// Unit attribute on a kiln.compact made by followCount.
+inline constexpr llvm::StringLiteral kFollowsCountAttr = "kiln.follows_count";
+/// `rows` as a bounded value with the count of the bounded value `source`,
+/// where `rows` is computed row by row from it: row i along `axis` reads
+/// only row i of `source` along its bounded dimension (a gather by bounded
+/// indices). A kiln.compact of `rows` by i < count, marked
+/// kFollowsCountAttr: rows past the count become zeros. The ops between
+/// `source` and it are the one use of a bounded value besides the return
+/// that finishBoundedResults accepts.
+std::pair<mlir::Value, mlir::Value> followCount(mlir::OpBuilder &b, mlir::Location loc,
+                                                mlir::Value rows, int64_t axis, mlir::Value source);
 /// The axis of a kiln.compact op ("axis=<n>"), -1 if it cannot be read.
 int64_t compactAxis(mlir::Operation *compactOp);
 

@@ -1,6 +1,7 @@
 //===- GraphImporter.cpp - a TF.js GraphDef to func.func over TOSA --------===//
 #include "compiler/import/tfjs/GraphImporter.h"
 
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/common/Constants.h"
 #include "compiler/import/tfjs/AttrValue.h"
 #include "compiler/import/tfjs/OpContext.h"
@@ -252,6 +253,12 @@ llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
   if (llvm::Error err = finishFunction())
     return std::move(err);
   eraseDeadOps(func_);
+  // Outputs of data-dependent length get their counts (docs/BOUNDED.md).
+  if (llvm::Error err = import::finishBoundedResults(func_, [](Operation *op) {
+        auto loc = dyn_cast<NameLoc>(op->getLoc());
+        return "node '" + (loc ? loc.getName().str() : std::string("?")) + "'";
+      }))
+    return std::move(err);
 
   // A converter bug must not reach later phases as a crash: verify here.
   std::string diagnostics;

@@ -5,8 +5,10 @@
 // collapse into K. GatherNd's index tuples become flat indices into K, on
 // the host when they are known and otherwise with a multiply by the row-major
 // strides and a sum. GatherV2's batch_dims fold into tosa.gather's batch.
+// GatherV2 by bounded indices gives a bounded value (import::followCount).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
@@ -96,8 +98,14 @@ llvm::Error convertGatherV2(OpContext &node) {
   auto axis = node.normalizeAxis(axisValue, params.size());
   if (!axis)
     return axis.takeError();
-  if (int64_t batchDims = node.attrs().getInt("batch_dims", 0))
+  Value indexValue = node.literal(1) ? Value() : node.value(1);
+  bool boundedIndices = indexValue && import::isBounded(indexValue);
+  if (int64_t batchDims = node.attrs().getInt("batch_dims", 0)) {
+    if (boundedIndices)
+      return node.fail("indices whose length depends on the data (docs/BOUNDED.md) are "
+                       "supported with batch_dims 0 only");
     return convertBatchedGather(node, *axis, batchDims);
+  }
   int64_t outer = numElements(params.take_front(*axis)), k = params[*axis];
   int64_t inner = numElements(params.drop_front(*axis + 1)), w = numElements(indexShape);
   std::vector<int64_t> outShape(params.begin(), params.begin() + *axis);
@@ -137,8 +145,16 @@ llvm::Error convertGatherV2(OpContext &node) {
       idx = node.create<tosa::TileOp>(tensorOf({outer, w}, typeOf(idx).getElementType()), idx,
                                       node.builder().getDenseI64ArrayAttr({outer, 1}));
   }
-  node.setValue(0, reshape(node.builder(), node.loc(), gather3d(node, values, idx, outer, w, inner),
-                           outShape));
+  Value out =
+      reshape(node.builder(), node.loc(), gather3d(node, values, idx, outer, w, inner), outShape);
+  // Bounded indices (NMS's selection, Where's coordinates): the rows
+  // gathered by the valid ones are valid, the rest become zeros, and the
+  // result is bounded with the indices' count (docs/BOUNDED.md).
+  if (boundedIndices)
+    out = import::followCount(node.builder(), node.loc(), out,
+                              *axis + import::compactAxis(indexValue.getDefiningOp()), indexValue)
+              .first;
+  node.setValue(0, out);
   return llvm::Error::success();
 }
 

@@ -29,6 +29,7 @@ const OpTable &tfjsOpTable() {
     registerControlFlowOps(t);
     registerTf1ControlFlowOps(t);
     registerNmsOps(t);
+    registerWhereOps(t);
     registerScatterOps(t);
     registerCropAndResizeOps(t);
     registerWindowTapOps(t);

@@ -80,8 +80,10 @@ void registerCompareOps(OpTable &table);   // Equal, Less, ..., LogicalAnd, Sele
 void registerControlFlowOps(OpTable &table);
 // Switch, Merge, Enter, Exit, NextIteration, LoopCond (TF1 conds and loops).
 void registerTf1ControlFlowOps(OpTable &table);
-// NonMaxSuppressionV4 with pad_to_max_output_size.
+// NonMaxSuppressionV2-V5 (padded V4; the others bounded, docs/BOUNDED.md).
 void registerNmsOps(OpTable &table);
+// Where with one input (bounded coordinates).
+void registerWhereOps(OpTable &table);
 // ScatterNd, TensorScatterUpdate, SparseToDense with constant indices.
 void registerScatterOps(OpTable &table);
 // CropAndResize (bilinear, nearest) with box indices known at import.

@@ -1,0 +1,59 @@
+//===- Where.cpp - Where with one input: coordinates of the true elements ---===//
+//
+// TF's one-input Where gives [num_true, rank] coordinates (int32 in TF.js,
+// which runs int64 as int32): ONNX's NonZero transposed. Its length depends
+// on the data, so it is a bounded value (docs/BOUNDED.md): a constant
+// [n, rank] table of every element's coordinates, row-major, compacted by
+// the input's elements taken as bools (non-zero, NaN included, is true, as
+// TF.js casts).
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/OpTable.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+// The coordinate table grows as n x rank int32: beyond this, a clear error
+// rather than a huge constant.
+constexpr int64_t kMaxWhereElements = 1 << 20;
+
+llvm::Error convertWhere(OpContext &node) {
+  llvm::ArrayRef<int64_t> shape = node.shape(0);
+  int64_t rank = shape.size(), n = numElements(shape);
+  if (rank == 0)
+    return node.fail("the condition must have rank 1 or more");
+  if (n == 0)
+    return node.fail("the condition is empty; Kiln does not support empty outputs");
+  if (n > kMaxWhereElements)
+    return node.fail("the condition has " + llvm::Twine(n) +
+                     " elements; Kiln's Where takes at most " + llvm::Twine(kMaxWhereElements));
+  std::vector<int64_t> coords(n * rank);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t d = rank - 1, rest = i; d >= 0; --d) {
+      coords[i * rank + d] = rest % shape[d];
+      rest /= shape[d];
+    }
+  OpBuilder &b = node.builder();
+  Value table = i32Constant(node, coords, {n, rank});
+  Value mask = reshape(b, node.loc(), node.value(0), {n});
+  // Numbers as bools in TOSA, not by kiln.compact's own `!= 0`: the WASM
+  // build compared a NaN as equal to zero there (op suite, Where_float).
+  if (node.dtype(0) != DType::Bool)
+    mask = unary<tosa::LogicalNotOp>(b, node.loc(),
+                                     binary<tosa::EqualOp>(b, node.loc(), mask,
+                                                           scalarLike(b, node.loc(), mask, 0),
+                                                           b.getI1Type()));
+  node.setValue(0, import::compact(b, node.loc(), table, mask, 0).first);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+// SelectV2-style Where with three inputs is TF's Select, converted there.
+void registerWhereOps(OpTable &table) { table.add("Where", convertWhere, 1, 1); }
+
+} // namespace kiln::tfjs_import

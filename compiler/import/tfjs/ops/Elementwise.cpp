@@ -12,6 +12,9 @@
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
+#include <cmath>
+#include <type_traits>
+
 using namespace mlir;
 
 namespace kiln::tfjs_import {
@@ -170,6 +173,18 @@ llvm::Error requireFloat(OpContext &node) {
 template <typename OpTy> llvm::Error convertUnary(OpContext &node) {
   if (llvm::Error err = requireFloat(node))
     return err;
+  // Floor and Ceil of known values fold, exactly: shape arithmetic such as
+  // pad_to_bounding_box's ceil(size / stride) (faceboxes).
+  constexpr bool rounds = std::is_same_v<OpTy, tosa::FloorOp> || std::is_same_v<OpTy, tosa::CeilOp>;
+  if (const Literal *h = node.literal(0); rounds && h && h->size() <= kMaxFoldElements) {
+    std::vector<float> values;
+    for (float v : h->floats())
+      values.push_back(std::is_same_v<OpTy, tosa::FloorOp> ? std::floor(v) : std::ceil(v));
+    node.setLiteral(0,
+                    Literal::fromFloats(std::vector<int64_t>(h->shape().begin(), h->shape().end()),
+                                        std::move(values)));
+    return llvm::Error::success();
+  }
   node.setValue(0, unary<OpTy>(node.builder(), node.loc(), node.value(0)));
   return llvm::Error::success();
 }

@@ -6,10 +6,11 @@
 // widened to int32. A widening multiply alone is not a dot product: Halide
 // emits pmaddwd / vpdpwssd / i32x4.dot_i16x8_s only for a sum of adjacent
 // lanes (a VectorReduce), so a tiled conv sums its products in pairs of
-// input channels reduced inside one vector (emitIntegerConv). The
-// zero points stay in the factors (no hoisted correction terms): the dot
-// products take int16 factors, which hold any 8-bit value minus its zero
-// point. The float emitters of
+// input channels reduced inside one vector (emitIntegerConv): on AVX-512
+// quads of uint8 x int8 (vpdpbusd, 4 products per lane) with the input's
+// zero point hoisted out as per-channel weight sums, elsewhere pairs of
+// int16 factors, which hold any 8-bit value minus its zero point (no
+// hoisted terms). The float emitters of
 // emit/Conv.cpp and emit/MatMul.cpp keep the unquantized ops: these wrap
 // them and take the quantized ones.
 //
@@ -48,30 +49,66 @@ llvm::Error checkInt32Result(Operation *op) {
   return llvm::Error::success();
 }
 
-// The vector width at which the conv's products go in pairs of input
-// channels, or 0 for one product per step. Pairs need an even channel count
-// and a template record whose register tile the kernel's template builds
-// (ApplySchedule.cpp tileReduction; its generic fallback keeps every bound
-// below constant too): the pair Func is computed inside the accumulator
-// tile, which must have a constant size there.
-int pairedWidth(EmitContext &ctx, int ic, const std::vector<int64_t> &shape) {
+// How a tiled conv groups its products: `group` input channels summed
+// inside one vector of `width` output-channel lanes (width 0: one product
+// per step). Groups need a template record whose register tile the
+// kernel's template builds (ApplySchedule.cpp tileReduction; its generic
+// fallback keeps every bound below constant too): the group Func is
+// computed inside the accumulator tile, which must have a constant size.
+struct Grouping {
+  int width = 0;
+  int group = 1;
+};
+
+// Quads (4 products per int32 lane, u8 x s8: vpdpbusd on AVX-512 VNNI,
+// Halide's avx512_sapphirerapids) where the record has 16 lanes (x86
+// AVX-512; WASM and AVX2 records have 8 and keep the pairs) and the weights
+// are centred on zero once shifted to int8 (int8 with zero point 0, or
+// uint8 with 128), so that no per-pixel input-sum correction is needed; an
+// AVX-512 target without VNNI gets Halide's generic lowering of the same
+// reduction (exact, slower). Otherwise pairs of int16 factors where the
+// channel count is even.
+Grouping grouping(EmitContext &ctx, int ic, const std::vector<int64_t> &shape,
+                  bool weightsCentred) {
   auto record = getSchedule(ctx.getKernel());
   if (!record) {
     llvm::consumeError(record.takeError());
-    return 0;
+    return {};
   }
-  if (ic % 2 != 0 || !*record || shape.size() != 4)
-    return 0;
+  if (!*record || shape.size() != 4)
+    return {};
   const ScheduleRecord &r = **record;
   int vw = r.vectorWidth;
+  int group = vw == 16 && weightsCentred ? 4 : 2;
+  if (group == 2 && ic % 2 != 0)
+    return {};
   bool tiled = r.pattern == KernelPattern::Conv || r.pattern == KernelPattern::Conv1x1;
-  // An unrolled reduction splits the input-channel loop the pairs are
+  // An unrolled reduction splits the input-channel loop the groups are
   // computed at: only an unroll that does not divide it leaves it whole.
-  bool wholeLoop = r.unroll <= 1 || (ic / 2) % r.unroll != 0;
+  int groups = (ic + group - 1) / group;
+  bool wholeLoop = r.unroll <= 1 || groups % r.unroll != 0;
   if (r.mode != ScheduleMode::Template || !tiled || vw < 2 || shape[3] % vw != 0 ||
       r.channelTile % vw != 0 || r.channelTile > shape[3] || r.pixelTile > shape[2] || !wholeLoop)
-    return 0;
-  return vw;
+    return {};
+  return {vw, group};
+}
+
+// Schedules a group Func (pure: zero; update: the products of one group of
+// input channels, `j` the channel within the group) inside the
+// accumulator tile of `f`, at its reduction's input-channel step `rx`.
+void scheduleGroups(Halide::Func groups, Halide::Func f, const Halide::RVar &rx,
+                    const Halide::RVar &j, const Halide::Var &c, const Halide::Var &x, int vw) {
+  Halide::Var co("group_co"), cv("group_cv");
+  groups.compute_at(f, rx).store_in(Halide::MemoryType::Stack);
+  groups.split(c, co, cv, vw).vectorize(cv).unroll(co).unroll(x);
+  groups.update()
+      .split(c, co, cv, vw)
+      .reorder(j, cv, co, x)
+      .atomic()
+      .vectorize(j)
+      .vectorize(cv)
+      .unroll(co)
+      .unroll(x);
 }
 
 llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
@@ -94,17 +131,40 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
   std::vector<int64_t> shape = shapeOf(op->getResult(0));
   Halide::Func f = ctx.newFunc("conv2d_int");
   std::vector<Halide::Var> v = tensorVars(4); // n, y, x, c
-  defineFunc(f, v, Halide::cast<int32_t>(bias.at({bias.shape[0] == 1 ? Expr(0) : Expr(v[3])})));
-  auto product = [&](const Expr &ky, const Expr &kx, const Expr &c, const Expr &w) {
+  Expr biasAt = Halide::cast<int32_t>(bias.at({bias.shape[0] == 1 ? Expr(0) : Expr(v[3])}));
+  auto inputAt = [&](const HTensor &t, const Expr &ky, const Expr &kx, const Expr &c) {
     Expr iy = v[1] * int(stride[0]) + ky * int(dil[0]) - int(pad[0]);
     Expr ix = v[2] * int(stride[1]) + kx * int(dil[1]) - int(pad[2]);
-    return centered(src.at({v[0], iy, ix, c}), xzp) * centered(w, wzp);
+    return t.at({v[0], iy, ix, c});
   };
-  int vw = pairedWidth(ctx, ic, shape);
-  Halide::RDom r(0, vw ? ic / 2 : ic, 0, kw, 0, kh);
-  if (!vw) {
+  auto product = [&](const Expr &ky, const Expr &kx, const Expr &c, const Expr &w) {
+    return centered(inputAt(src, ky, kx, c), xzp) * centered(w, wzp);
+  };
+  // The quads' factors: the input as uint8 and the weights as int8, each
+  // shifted by 128 where its type is the other signedness (x_zp and w_zp
+  // shift with it), so that (x - x_zp)(w - w_zp) keeps its value.
+  bool xSigned = in.type.is_int(), wSigned = weight.type.is_int();
+  int64_t xzpU8 = xSigned ? xzp + 128 : xzp, wzpS8 = wSigned ? wzp : wzp - 128;
+  Grouping g = grouping(ctx, ic, shape, wzpS8 == 0);
+  int groups = g.width ? (ic + g.group - 1) / g.group : ic;
+  Halide::RDom r(0, groups, 0, kw, 0, kh);
+  // f += the sum of each group's products, product(ky, kx, k, j) being
+  // the one of channel j of group k, computed in a group Func inside the
+  // accumulator tile (scheduleGroups).
+  auto addGroups = [&](const char *stem, const auto &productOf) {
+    Halide::Var k("k"), kx("kx"), ky("ky");
+    Halide::RDom j(0, g.group);
+    Halide::Func groupSums = ctx.newFunc(stem);
+    std::vector<Halide::Var> gv = {ky, kx, k, v[0], v[1], v[2], v[3]};
+    defineFunc(groupSums, gv, Expr(0));
+    updateFuncAdd(groupSums, gv, productOf(ky, kx, k, j.x));
+    updateFuncAdd(f, v, groupSums(v[3], v[2], v[1], v[0], r.x, r.y, r.z));
+    scheduleGroups(groupSums, f, r.x, j.x, v[3], v[2], g.width);
+  };
+  if (!g.width) {
+    defineFunc(f, v, biasAt);
     updateFuncAdd(f, v, product(r.z, r.y, r.x, weight.at({v[3], r.z, r.y, r.x})));
-  } else {
+  } else if (g.group == 2) {
     // Products summed in pairs of input channels, the pair reduced inside
     // one vector: Halide's atomic vectorization makes it a VectorReduce of
     // a widening multiply, which its backends emit as i32x4.dot_i16x8_s
@@ -115,26 +175,55 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
     // [KH, KW, IC, OC] weights (a select on the pair index, which Halide
     // lowers to two vector loads and a shuffle; indexing channel 2k + j
     // instead gathered bytes one by one).
-    Halide::Var k("k"), kx("kx"), ky("ky");
-    Halide::RDom j(0, 2);
-    Halide::Func pairs = ctx.newFunc("conv2d_int_pairs");
-    std::vector<Halide::Var> pv = {ky, kx, k, v[0], v[1], v[2], v[3]};
-    defineFunc(pairs, pv, Expr(0));
-    Expr w = Halide::select(j.x == 0, weight.at({v[3], ky, kx, 2 * k}),
-                            weight.at({v[3], ky, kx, 2 * k + 1}));
-    updateFuncAdd(pairs, pv, product(ky, kx, 2 * k + j.x, w));
-    updateFuncAdd(f, v, pairs(v[3], v[2], v[1], v[0], r.x, r.y, r.z));
-    Halide::Var co("pair_co"), cv("pair_cv");
-    pairs.compute_at(f, r.x).store_in(Halide::MemoryType::Stack);
-    pairs.split(v[3], co, cv, vw).vectorize(cv).unroll(co).unroll(v[2]);
-    pairs.update()
-        .split(v[3], co, cv, vw)
-        .reorder(j.x, cv, co, v[2])
-        .atomic()
-        .vectorize(j.x)
-        .vectorize(cv)
-        .unroll(co)
-        .unroll(v[2]);
+    defineFunc(f, v, biasAt);
+    addGroups("conv2d_int_pairs",
+              [&](const Expr &ky, const Expr &kx, const Expr &k, const Expr &j) {
+                Expr w = Halide::select(j == 0, weight.at({v[3], ky, kx, 2 * k}),
+                                        weight.at({v[3], ky, kx, 2 * k + 1}));
+                return product(ky, kx, 2 * k + j, w);
+              });
+  } else {
+    // Quads: sum over the window of x * w in uint8 x int8, four input
+    // channels per int32 lane (Halide's VectorReduce of a u8 x i8 widening
+    // multiply by 4: vpdpbusd), with the zero points out of the products:
+    // sum (x - x_zp) w = sum x w - x_zp sum w (w_zp is 0 here, grouping).
+    // The weight sums fold into the bias once per call (OC x KH x KW x IC
+    // adds, the conv's work over its pixel count). A channel count that is
+    // not a multiple of 4 pads the last quad: weights 0 (as int8), the
+    // input's zero point.
+    auto toU8 = [&](const Expr &x) {
+      return xSigned ? Halide::cast<uint8_t>(x) ^ Halide::cast<uint8_t>(128) : x;
+    };
+    auto toS8 = [&](const Expr &w) {
+      return wSigned ? w : Halide::cast<int8_t>(w ^ Halide::cast<uint8_t>(128));
+    };
+    bool padChannels = ic % 4 != 0;
+    HTensor x = padChannels ? ctx.withConstantExterior(src, {false, false, false, true},
+                                                       Halide::cast(in.type, static_cast<int>(xzp)))
+                            : src;
+    HTensor wp = padChannels
+                     ? ctx.withConstantExterior(weight, {false, false, false, true},
+                                                Halide::cast(weight.type, wSigned ? 0 : 128))
+                     : weight;
+    if (xzpU8 != 0) {
+      Halide::Func sums = ctx.newFunc("conv2d_int_wsum");
+      Halide::RDom s(0, ic, 0, kw, 0, kh);
+      sums(v[3]) = 0;
+      sums(v[3]) += Halide::cast<int32_t>(toS8(weight.at({v[3], s.z, s.y, s.x})));
+      sums.compute_root().vectorize(v[3], g.width);
+      sums.update().reorder(v[3], s.x, s.y, s.z).vectorize(v[3], g.width);
+      biasAt = biasAt - int(xzpU8) * sums(v[3]);
+    }
+    defineFunc(f, v, biasAt);
+    addGroups("conv2d_int_quads",
+              [&](const Expr &ky, const Expr &kx, const Expr &k, const Expr &j) {
+                // Four dense rows of the packed weights interleaved (see the pairs).
+                Expr w = wp.at({v[3], ky, kx, 4 * k + 3});
+                for (int i = 2; i >= 0; --i)
+                  w = Halide::select(j == i, wp.at({v[3], ky, kx, 4 * k + i}), w);
+                Expr xq = Halide::cast<int16_t>(toU8(inputAt(x, ky, kx, 4 * k + j)));
+                return Halide::cast<int32_t>(xq * Halide::cast<int16_t>(toS8(w)));
+              });
   }
   ctx.bind(op->getResult(0), HTensor{f, shape, Halide::Int(32)});
   ctx.addStage(Stage{Stage::Conv, f, r, shape, in.func});

@@ -164,6 +164,7 @@ const EmitterTable &emitterTable() {
     registerQuantizedEmitters(t); // after Conv and MatMul: it wraps them
     registerIntegerModEmitters(t);
     registerBoundedEmitters(t);
+    registerUniqueEmitters(t);
     return t;
   }();
   return table;

@@ -127,6 +127,8 @@ void registerQuantizedEmitters(EmitterTable &table);
 void registerIntegerModEmitters(EmitterTable &table);
 /// tosa.custom "kiln.compact" and "kiln.nms".
 void registerBoundedEmitters(EmitterTable &table);
+/// tosa.custom "kiln.unique".
+void registerUniqueEmitters(EmitterTable &table);
 
 /// The key `op`'s emitter is registered under: its name, and for tosa.custom
 /// also its operator name.

@@ -2,6 +2,7 @@
 #include "tuner/SearchSpace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace kiln::tuner {
@@ -92,6 +93,8 @@ void SearchSpace::fixChannelTile(ScheduleRecord &r, int vectors) const {
 
 bool SearchSpace::legal(const ScheduleRecord &r) const {
   auto in = [](const auto &values, const auto &v) { return llvm::is_contained(values, v); };
+  if (!pool.empty())
+    return in(pool, r);
   if (gpu)
     return in(knobs.workgroups, r.workgroup) && in(knobs.invocationTiles, r.invocationTile);
   if (!in(knobs.vectorWidths, r.vectorWidth) || r.channelTile % r.vectorWidth != 0 ||
@@ -112,6 +115,11 @@ static int nearest(const std::vector<int> &values, int v) {
 }
 
 ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
+  if (!pool.empty()) {
+    SearchSpace whole = *this;
+    whole.pool.clear();
+    return nearestInPool(whole.adapt(record), nullptr);
+  }
   ScheduleRecord r = record;
   r.mode = codegen::ScheduleMode::Template;
   r.pattern = task.templateRecord.pattern;
@@ -155,6 +163,8 @@ ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
 }
 
 ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {
+  if (!pool.empty())
+    return pick(pool, rng);
   ScheduleRecord r = task.templateRecord;
   r.mode = codegen::ScheduleMode::Template;
   if (gpu) {
@@ -179,6 +189,11 @@ ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {
 }
 
 ScheduleRecord SearchSpace::mutate(const ScheduleRecord &parent, std::mt19937 &rng) const {
+  if (!pool.empty()) {
+    SearchSpace whole = *this;
+    whole.pool.clear();
+    return nearestInPool(whole.mutate(parent, rng), &parent);
+  }
   ScheduleRecord r = parent;
   r.mode = codegen::ScheduleMode::Template;
   int changes = std::uniform_int_distribution<int>(1, 2)(rng);
@@ -235,6 +250,15 @@ std::vector<ScheduleRecord> SearchSpace::grid(size_t limit) const {
   // Nested in order of expected impact, so a truncated grid still covers
   // vector width and tiles before the finer knobs.
   std::vector<ScheduleRecord> out;
+  if (!pool.empty()) {
+    out = pool;
+    std::stable_sort(out.begin(), out.end(), [&](const ScheduleRecord &a, const ScheduleRecord &b) {
+      return gridKey(a) < gridKey(b);
+    });
+    if (out.size() > limit)
+      out.resize(limit);
+    return out;
+  }
   if (gpu) {
     // The tile first (it changes the work per invocation most), then the
     // workgroup.
@@ -274,6 +298,61 @@ std::vector<ScheduleRecord> SearchSpace::grid(size_t limit) const {
                     out.push_back(r);
                 }
   return out;
+}
+
+void SearchSpace::restrictTo(std::vector<ScheduleRecord> records) {
+  pool.clear();
+  for (ScheduleRecord &r : records)
+    if (r.mode == codegen::ScheduleMode::Template && !llvm::is_contained(pool, r))
+      pool.push_back(std::move(r));
+}
+
+// Knobs apart, the numeric ones also by how far (log2), so that among
+// records one knob away the nearest value wins; GPU records by their two
+// triples.
+static double distance(const ScheduleRecord &a, const ScheduleRecord &b) {
+  auto num = [](int x, int y) {
+    return x == y ? 0.0
+                  : 1.0 + 0.01 * std::abs(std::log2(double(std::max(1, x))) -
+                                          std::log2(double(std::max(1, y))));
+  };
+  double d = num(a.vectorWidth, b.vectorWidth) + num(a.channelTile, b.channelTile) +
+             num(a.pixelTile, b.pixelTile) + num(a.rowTile, b.rowTile) + num(a.unroll, b.unroll);
+  d += (a.parallelDims != b.parallelDims) + (a.computeAt != b.computeAt) + (a.order != b.order) +
+       (a.stageTiles != b.stageTiles) + (a.workgroup != b.workgroup) +
+       (a.invocationTile != b.invocationTile);
+  return d;
+}
+
+// The pool record nearest `r` (not `besides`, the parent of a mutation:
+// a mutation must move). Ties go to the earlier record in the pool.
+ScheduleRecord SearchSpace::nearestInPool(const ScheduleRecord &r,
+                                          const ScheduleRecord *besides) const {
+  const ScheduleRecord *best = nullptr;
+  double bestDistance = 0;
+  for (const ScheduleRecord &c : pool) {
+    if (besides && c == *besides)
+      continue;
+    double d = distance(c, r);
+    if (!best || d < bestDistance)
+      best = &c, bestDistance = d;
+  }
+  return best ? *best : r;
+}
+
+// The grid's nesting order (grid() below) as a sortable key: each knob's
+// position in its list of values.
+std::vector<int> SearchSpace::gridKey(const ScheduleRecord &r) const {
+  auto at = [](const auto &values, const auto &v) {
+    auto it = std::find(values.begin(), values.end(), v);
+    return int(it - values.begin());
+  };
+  if (gpu)
+    return {at(knobs.invocationTiles, r.invocationTile), at(knobs.workgroups, r.workgroup)};
+  return {at(knobs.vectorWidths, r.vectorWidth), r.channelTile / std::max(1, r.vectorWidth),
+          at(knobs.pixelTiles, r.pixelTile),     at(knobs.parallel, r.parallelDims),
+          at(knobs.rowTiles, r.rowTile),         at(knobs.unrolls, r.unroll),
+          at(knobs.computeAt, r.computeAt),      at(knobs.order, r.order)};
 }
 
 } // namespace kiln::tuner

@@ -37,8 +37,17 @@ public:
   /// task's channels, pixels and rows; a parallel dimension it lacks
   /// dropped). What one conv1x1 found is a good first guess for the next.
   codegen::ScheduleRecord adapt(const codegen::ScheduleRecord &record) const;
-  /// True if every knob of `r` is one this space allows.
+  /// True if every knob of `r` is one this space allows (with a pool: if
+  /// the pool holds it).
   bool legal(const codegen::ScheduleRecord &r) const;
+
+  /// Restricts the space to `pool` (template-mode records of this task),
+  /// for replaying searches against a table measured once (`kiln-tune
+  /// --replay`): sample() draws from the pool, mutate() and adapt() move
+  /// their result to the nearest pool record (fewest knobs apart), grid()
+  /// walks the pool in the grid's order. Each search then proposes only
+  /// records the table has a time for.
+  void restrictTo(std::vector<codegen::ScheduleRecord> pool);
 
 private:
   struct Knobs {
@@ -51,7 +60,12 @@ private:
   const Task &task;
   bool gpu = false;
   Knobs knobs;
+  /// Empty: the whole space.
+  std::vector<codegen::ScheduleRecord> pool;
   void fixChannelTile(codegen::ScheduleRecord &r, int vectors) const;
+  codegen::ScheduleRecord nearestInPool(const codegen::ScheduleRecord &r,
+                                        const codegen::ScheduleRecord *besides) const;
+  std::vector<int> gridKey(const codegen::ScheduleRecord &r) const;
   void gpuKnobs();
 };
 

@@ -61,6 +61,19 @@ public:
     for (const Task &task : tasks)
       spaces.emplace_back(task, targetInfo);
     states.resize(tasks.size());
+    if (options.replay)
+      for (size_t t = 0; t < tasks.size(); ++t) {
+        std::vector<ScheduleRecord> pool;
+        for (const TuningRecord &r : options.replay->records)
+          if (r.kernel == tasks[t].identity && !r.paired) {
+            auto parsed = ScheduleRecord::parse(r.schedule, context);
+            if (parsed)
+              pool.push_back(*parsed);
+            else
+              llvm::consumeError(parsed.takeError());
+          }
+        spaces[t].restrictTo(std::move(pool));
+      }
     // Runners' stderr (a crashing candidate's stack dump) goes to a log
     // beside the task modules, not over the progress lines.
     auto log = [&](unsigned w) { return options.workDir + "/runner" + std::to_string(w) + ".log"; };
@@ -73,6 +86,7 @@ public:
   }
 
   llvm::Expected<TuneReport> run();
+  llvm::Error runPool(unsigned size, unsigned chunk);
 
 private:
   struct TaskState {
@@ -158,6 +172,23 @@ bool Loop::ensureReference(Worker &worker, size_t t, std::string &why) {
 std::vector<Measurement> Loop::measure(size_t t, const std::vector<ScheduleRecord> &batch,
                                        Worker *only) {
   std::vector<Measurement> results(batch.size());
+  if (options.replay) {
+    // The table's answer; a record it lacks fails (the pool restriction
+    // means the search never proposes one, but a seed might).
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::string key = batch[i].serialize(context);
+      Measurement &m = results[i];
+      m.status = MeasureStatus::CompileError;
+      m.message = "not in the replay table";
+      for (const TuningRecord &r : options.replay->records)
+        if (r.kernel == tasks[t].identity && r.schedule == key && !r.paired) {
+          m.status = r.status;
+          m.medianMs = r.medianMs, m.minMs = r.minMs, m.spread = r.spread;
+          m.message.clear();
+        }
+    }
+    return results;
+  }
   struct Slot {
     size_t index;
     Worker *worker;
@@ -304,6 +335,21 @@ llvm::Error Loop::prepare() {
   return llvm::Error::success();
 }
 
+// The records of Halide's autoschedulers for a task: Mullapudi2016 not on
+// depthwise kernels, where Halide 14 fails to compile what it produces.
+static std::vector<ScheduleRecord> autoschedulerRecords(const Task &task) {
+  std::vector<ScheduleRecord> out;
+  for (ScheduleMode mode :
+       {ScheduleMode::Mullapudi2016, ScheduleMode::Li2018, ScheduleMode::Adams2019}) {
+    if (mode == ScheduleMode::Mullapudi2016 && task.pattern == codegen::KernelPattern::Depthwise)
+      continue;
+    ScheduleRecord r = task.templateRecord;
+    r.mode = mode;
+    out.push_back(r);
+  }
+  return out;
+}
+
 // Halide's autoschedulers as seeds (evolve only), for a task worth at
 // least a tenth of the model's estimated time: with dozens of small tasks,
 // three seeds each would take most of a few-hundred-trial budget (the
@@ -319,15 +365,8 @@ void Loop::queueAutoschedulers(size_t t) {
   if (total <= 0 || tasks[t].calls * s.result.templateMs < 0.1 * total)
     return;
   s.autoSeeded = true;
-  for (ScheduleMode mode :
-       {ScheduleMode::Mullapudi2016, ScheduleMode::Li2018, ScheduleMode::Adams2019}) {
-    if (mode == ScheduleMode::Mullapudi2016 &&
-        tasks[t].pattern == codegen::KernelPattern::Depthwise)
-      continue;
-    ScheduleRecord r = tasks[t].templateRecord;
-    r.mode = mode;
+  for (const ScheduleRecord &r : autoschedulerRecords(tasks[t]))
     s.queue.push_back(r);
-  }
 }
 
 // The best records of the other tasks of this pattern that gained 10% or
@@ -677,7 +716,106 @@ llvm::Expected<TuneReport> Loop::run() {
   return report;
 }
 
+llvm::Error Loop::runPool(unsigned size, unsigned chunk) {
+  if (llvm::Error err = prepare())
+    return err;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    TaskState &s = states[t];
+    std::vector<ScheduleRecord> pool;
+    auto add = [&](const ScheduleRecord &r) {
+      if (s.seen.insert(r.serialize(context)).second)
+        pool.push_back(r);
+    };
+    s.seen.insert(tasks[t].templateRecord.serialize(context));
+    // Every autoscheduler evolve may seed with, ungated: the table must
+    // answer for them.
+    if (!gpu)
+      for (const ScheduleRecord &r : autoschedulerRecords(tasks[t]))
+        add(r);
+    size_t draws = pool.size() + size;
+    for (unsigned attempts = 0; pool.size() < draws && attempts < 50 * size; ++attempts)
+      add(spaces[t].sample(rng));
+    // What the table already has is not measured again (a resumed pool).
+    auto known = [&](const ScheduleRecord &r) {
+      std::string key = r.serialize(context);
+      for (const TuningRecord &rec : db.records)
+        if (rec.kernel == tasks[t].identity && rec.target == target && rec.schedule == key)
+          return true;
+      return false;
+    };
+    double unit = 0; // the template's time in the first chunk
+    for (const TuningRecord &rec : db.records)
+      if (rec.kernel == tasks[t].identity && rec.target == target &&
+          rec.schedule == tasks[t].templateRecord.serialize(context) &&
+          rec.status == MeasureStatus::Ok)
+        unit = rec.medianMs;
+    std::vector<ScheduleRecord> todo;
+    for (const ScheduleRecord &r : pool)
+      if (!known(r))
+        todo.push_back(r);
+    // A chunk's records are kept only if its template ran: each is scaled
+    // by it. A candidate that kills its runner takes the template's
+    // measurement with it (same runner), so such a chunk is measured again
+    // one candidate at a time, and a candidate whose template still dies
+    // beside it is recorded as the crash.
+    std::function<llvm::Error(std::vector<ScheduleRecord>)> measureChunk =
+        [&](std::vector<ScheduleRecord> batch) -> llvm::Error {
+      std::vector<Measurement> m = measure(t, batch);
+      if (m[0].status != MeasureStatus::Ok || m[0].medianMs <= 0) {
+        if (batch.size() > 2) {
+          for (size_t i = 1; i < batch.size(); ++i)
+            if (llvm::Error err = measureChunk({batch[0], batch[i]}))
+              return err;
+          return llvm::Error::success();
+        }
+        Measurement crash;
+        crash.status = m[1].status == MeasureStatus::Ok ? MeasureStatus::Crash : m[1].status;
+        return record(t, batch[1], crash, false, utcNow());
+      }
+      std::string time = utcNow();
+      if (unit == 0) {
+        unit = m[0].medianMs;
+        if (llvm::Error err = record(t, batch[0], m[0], false, time))
+          return err;
+      }
+      double scale = unit / m[0].medianMs;
+      for (size_t i = 1; i < batch.size(); ++i) {
+        m[i].medianMs *= scale;
+        m[i].minMs *= scale;
+        if (llvm::Error err = record(t, batch[i], m[i], false, time))
+          return err;
+      }
+      if (options.progress) {
+        *options.progress << llvm::format("pool task %zu %-44s template %.4f ms in this chunk\n", t,
+                                          tasks[t].summary.c_str(), m[0].medianMs);
+        options.progress->flush();
+      }
+      return llvm::Error::success();
+    };
+    for (size_t first = 0; first < todo.size(); first += chunk) {
+      std::vector<ScheduleRecord> batch = {tasks[t].templateRecord};
+      for (size_t i = first; i < std::min(todo.size(), first + chunk); ++i)
+        batch.push_back(todo[i]);
+      if (llvm::Error err = measureChunk(std::move(batch)))
+        return err;
+      if (options.progress)
+        *options.progress << "pool task " << t << ": " << std::min(todo.size(), first + chunk)
+                          << " of " << todo.size() << " measured\n";
+    }
+  }
+  for (Worker &w : workers)
+    w.process->stop();
+  return llvm::Error::success();
+}
+
 } // namespace
+
+llvm::Error measurePool(const std::vector<Task> &tasks, const codegen::TargetFingerprint &target,
+                        const codegen::TargetInfo &targetInfo, const TuneOptions &options,
+                        unsigned size, unsigned chunk, mlir::MLIRContext *context) {
+  Loop loop(tasks, target, targetInfo, options, context);
+  return loop.runPool(size, std::max(1u, chunk));
+}
 
 llvm::Expected<TuneReport> tune(const std::vector<Task> &tasks,
                                 const codegen::TargetFingerprint &target,

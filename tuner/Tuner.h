@@ -39,6 +39,12 @@ struct TuneOptions {
   /// runners: node tuner/runners/wasm_runner.mjs ...); empty: that.
   std::vector<std::string> runnerCommand;
   std::string workDir; ///< task modules are written here
+  /// Replay (`kiln-tune --replay`): every candidate is answered from this
+  /// table (a database of one measured pool, `pool` below) instead of a
+  /// runner, and each task's space is the pool the table holds for it. A
+  /// noise-free way to compare searches over many seeds; its limit is that
+  /// the table is one measurement.
+  const codegen::TuningDb *replay = nullptr;
   llvm::raw_ostream *progress = nullptr;
 };
 
@@ -63,6 +69,17 @@ struct TuneReport {
   std::vector<Point> curve;
   double seconds = 0;
 };
+
+/// Measures a pool per task instead of searching: the template, the
+/// autoschedulers' records and `size` distinct uniform draws from the
+/// space (seeded), in chunks of `chunk` candidates, each chunk timed in
+/// interleaved rounds beside the template. Each candidate's median is
+/// recorded relative to its chunk's template time, scaled to the template's
+/// time in the first chunk, so that a change of load between chunks does
+/// not rank them. Resumes: records already in the database are kept.
+llvm::Error measurePool(const std::vector<Task> &tasks, const codegen::TargetFingerprint &target,
+                        const codegen::TargetInfo &targetInfo, const TuneOptions &options,
+                        unsigned size, unsigned chunk, mlir::MLIRContext *context);
 
 llvm::Expected<TuneReport> tune(const std::vector<Task> &tasks,
                                 const codegen::TargetFingerprint &target,

@@ -17,6 +17,13 @@
 // which the tuner sets for every runner): 1 runs on the calling thread
 // (LP_NUM_THREADS=0), as the spirv e2e tests do; N > 1 gives lavapipe N.
 // LP_NUM_THREADS set by the caller wins.
+//
+// Test only: KILN_TUNE_TEST_WRONG=N makes this runner corrupt the outputs
+// (the first element of each moves by more than the output's range) of
+// the N-th candidate it compiles
+// whose schedule is not its task's reference (the template), before they
+// are compared; test/e2e/tune.test.mjs uses it to check that a wrong
+// candidate is recorded `wrong` and never applied. Unset in real tunes.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,6 +51,8 @@ const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Arr
   int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
 
 const candidates = new Map(); // id -> {child, next, task, dir}
+const corruptNth = Number(process.env.KILN_TUNE_TEST_WRONG || 0);
+let nonReferenceCompiles = 0;
 const tasks = new Map(); // task path -> {infos, inputsPath, reference}
 
 // A harness process: next() resolves to its next stdout line parsed as
@@ -132,7 +141,11 @@ async function compile(request) {
     harness.child.kill('SIGKILL');
     return fail(`giving the inputs: ${given ? given.error : 'the harness died'}`);
   }
-  candidates.set(id, { ...harness, task, dir, outputs: hello.outputs });
+  // The test-only corruption (above): the reference schedule is the first
+  // one compiled for a task (the tuner compiles the template first).
+  if (!state.schedule) state.schedule = request.schedule || '';
+  const corrupt = corruptNth > 0 && (request.schedule || '') !== state.schedule && ++nonReferenceCompiles === corruptNth;
+  candidates.set(id, { ...harness, task, dir, outputs: hello.outputs, corrupt });
   return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device: hello.device };
 }
 
@@ -147,6 +160,12 @@ async function run(request) {
   if (!answer) return { id, status: 'crash', message: 'the Vulkan harness died' };
   if (answer.error) return { id, status: 'crash', message: answer.error };
   const outputs = decode(c.outputs, fs.readFileSync(outPath));
+  if (c.corrupt)
+    for (const a of Object.values(outputs)) {
+      if (!a.length) continue;
+      if (typeof a[0] === 'bigint') a[0] += 1n << 20n;
+      else a[0] += 1 + 2 * a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    }
   const state = tasks.get(c.task);
   if (request.reference) state.reference = outputs;
   const against = request.reference_task ? tasks.get(request.reference_task) : state;

@@ -6,6 +6,10 @@
 //             [--search=evolve|random|grid] [--workers=W] [--curve=tuning.png]
 //             [--curve-data=curve.tsv]
 //   kiln-tune tasks model.onnx [--target=cpu]   (the kernels a tune would search)
+//   kiln-tune model.onnx --db=table.jsonl --pool=N [--kernels=ID,...]
+//             (measure N random records per kernel, for replay)
+//   kiln-tune model.onnx --db=scratch.jsonl --replay=table.jsonl [--kernels=ID,...]
+//             (a search answered from that table: benchmarks/tuner/replay.mjs)
 //   kiln-tune show tuning.jsonl
 //   kiln-tune merge A.jsonl B.jsonl -o C.jsonl
 //
@@ -39,6 +43,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 using namespace llvm;
 
@@ -298,6 +303,22 @@ int main(int argc, char **argv) {
       cl::value_desc("curve.tsv"), cl::cat(category));
   cl::opt<bool> listTasks("tasks", cl::desc("List the tasks (distinct kernels) and stop"),
                           cl::cat(category));
+  cl::list<std::string> kernels(
+      "kernels", cl::CommaSeparated,
+      cl::desc("Tune only these kernels (identities as `kiln-tune tasks` prints them, a "
+               "prefix of one, or a summary such as \"conv1x1 1x7x7x960 -> 1x7x7x160\")"),
+      cl::value_desc("ID,..."), cl::cat(category));
+  cl::opt<unsigned> pool("pool",
+                         cl::desc("Measure N random records of each kernel (and its template "
+                                  "and autoschedulers) into --db, as a table for --replay"),
+                         cl::init(0), cl::cat(category));
+  cl::opt<unsigned> poolChunk("pool-chunk",
+                              cl::desc("Records timed together beside the template (default 8)"),
+                              cl::init(8), cl::cat(category));
+  cl::opt<std::string> replay("replay",
+                              cl::desc("Answer every candidate from this table (a --pool "
+                                       "database) instead of measuring: replays a search"),
+                              cl::value_desc("table.jsonl"), cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
                                    cl::value_desc("name=DxDx..."), cl::cat(category));
   cl::HideUnrelatedOptions(category);
@@ -358,6 +379,18 @@ int main(int argc, char **argv) {
     return fail(toString(targetInfo.takeError()));
   kiln::codegen::TargetFingerprint fingerprint =
       kiln::codegen::hostFingerprint(variant.halideTarget, device, threads);
+  if (!kernels.empty()) {
+    std::vector<kiln::tuner::Task> chosen;
+    for (const std::string &k : kernels) {
+      auto it = llvm::find_if(*tasks, [&](const kiln::tuner::Task &task) {
+        return StringRef(task.identity).starts_with(k) || task.summary == k;
+      });
+      if (it == tasks->end())
+        return fail("--kernels: the model has no kernel '" + k + "' (see kiln-tune tasks)");
+      chosen.push_back(*it);
+    }
+    *tasks = std::move(chosen);
+  }
   if (listTasks) {
     outs() << "# " << tasks->size() << " tasks of " << sys::path::filename(input) << " on "
            << fingerprint.str() << ": identity, calls, summary, template record\n";
@@ -385,6 +418,35 @@ int main(int argc, char **argv) {
     return fail("cannot create a work directory: " + ec.message());
   options.workDir = workDir.str().str();
   options.progress = &errs();
+  if (pool) {
+    if (!replay.empty())
+      return fail("--pool measures a table and --replay reads one: give one of them");
+    if (Error err = kiln::tuner::measurePool(*tasks, fingerprint, *targetInfo, options, pool,
+                                             poolChunk, &context))
+      return fail(toString(std::move(err)));
+    sys::fs::remove_directories(options.workDir);
+    outs() << "kiln-tune: pool of " << pool << " records per kernel in " << dbPath << "\n";
+    return 0;
+  }
+  std::optional<kiln::codegen::TuningDb> table;
+  if (!replay.empty()) {
+    if (!sys::fs::exists(replay))
+      return fail("--replay: no such file '" + replay + "'");
+    auto loaded = kiln::codegen::loadTuningDb(replay);
+    if (!loaded)
+      return fail(toString(loaded.takeError()));
+    table = std::move(*loaded);
+    for (const std::string &w : table->warnings)
+      errs() << "kiln-tune: warning: " << w << "\n";
+    // A task the table knows nothing of could only fail: say so now.
+    for (const kiln::tuner::Task &task : *tasks)
+      if (llvm::none_of(table->records, [&](const kiln::codegen::TuningRecord &r) {
+            return r.kernel == task.identity;
+          }))
+        return fail("--replay: '" + replay + "' has no records for kernel " + task.identity + " (" +
+                    task.summary + "); choose the table's kernels with --kernels");
+    options.replay = &*table;
+  }
   unsigned calls = 0;
   for (const auto &task : *tasks)
     calls += task.calls;
@@ -415,6 +477,26 @@ int main(int argc, char **argv) {
                    templateSum, tunedSum, tunedSum > 0 ? templateSum / tunedSum : 0.0,
                    report->seconds);
 
+  auto writeCurveData = [&] {
+    if (curveData.empty())
+      return;
+    // The numbers behind the curve, for comparing tunes in one picture
+    // (benchmarks/tuner/compare_search.mjs, replay.mjs).
+    if (Error err = writeToOutput(curveData, [&](raw_ostream &os) {
+          os << "# trials\tseconds\tmodel_ms (" << search << " search, seed " << seed << ")\n";
+          for (const kiln::tuner::TuneReport::Point &p : report->curve)
+            os << format("%u\t%.3f\t%.6f\n", p.trials, p.seconds, p.modelMs);
+          return Error::success();
+        }))
+      errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
+  };
+  if (options.replay) {
+    // Nothing ran: the curve is the replay's result.
+    sys::fs::remove_directories(options.workDir);
+    writeCurveData();
+    outs() << "replay of " << replay << ": no end-to-end measurement\n";
+    return 0;
+  }
   // The model end to end, before and after, as kilnc --tuning-db builds it.
   auto db = kiln::codegen::loadTuningDb(dbPath);
   if (!db)
@@ -455,17 +537,7 @@ int main(int argc, char **argv) {
     else
       outs() << "tuning curve: " << curve << "\n";
   }
-  if (!curveData.empty()) {
-    // The numbers behind the curve, for comparing tunes in one picture
-    // (benchmarks/tuner/compare_search.mjs).
-    if (Error err = writeToOutput(curveData, [&](raw_ostream &os) {
-          os << "# trials\tseconds\tmodel_ms (" << search << " search, seed " << seed << ")\n";
-          for (const kiln::tuner::TuneReport::Point &p : report->curve)
-            os << format("%u\t%.3f\t%.6f\n", p.trials, p.seconds, p.modelMs);
-          return Error::success();
-        }))
-      errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
-  }
+  writeCurveData();
   unsigned failed = 0;
   for (const kiln::tuner::TaskResult &r : report->tasks)
     failed += r.failed;

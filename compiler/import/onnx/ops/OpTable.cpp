@@ -36,6 +36,7 @@ const OpTable &onnxOpTable() {
     registerFourierOps(t);
     registerTfIdfOps(t);
     registerBoundedOps(t);
+    registerUniqueOps(t);
     return t;
   }();
   return table;

@@ -80,6 +80,7 @@ void registerFourierOps(OpTable &table);       // DFT, STFT
 void registerTrainingOps(OpTable &table);      // Adagrad, Adam, Momentum (training domain)
 void registerTfIdfOps(OpTable &table);         // TfIdfVectorizer (integer tokens)
 void registerBoundedOps(OpTable &table);       // NonZero, Compress (outputs of data-dependent length)
+void registerUniqueOps(OpTable &table);        // Unique (bounded outputs too)
 
 } // namespace kiln::onnx_import
 

@@ -444,7 +444,23 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   // 48 of its 119 kernels to the pool, 25 of them under 10 us; now 20 go
   // (issue 20). The tuner still tries every kernel serial and parallel.
   int64_t work = elements * reductionSize(kernel);
-  if (elements >= 131072 || work >= (int64_t(1) << 20))
+  bool parallel = elements >= 131072 || work >= (int64_t(1) << 20);
+  // WebAssembly runs a kernel 3-10x slower than AVX-512 but pays more to
+  // share a loop: a worker asleep takes 55-60 us to join, and a loop shared
+  // back to back first wins at 80 us serial (benchmarks/wasm/pool_cost.mjs,
+  // load 7). So a kernel is parallel from an estimated 120 us on one
+  // thread, at rates measured per call in Node (kernels.mjs, FaceMesh,
+  // fastest runs): 1x1 and full convs 13.7 multiply-adds per ns, depthwise
+  // 6.5 with the old 2x4 tile, so about 8.5 with the 1-vector tile below
+  // (23% less time), elementwise 4.5 elements per ns. FaceMesh's six 96x96x16 elementwise kernels
+  // (33 us each) and its 1.2M multiply-add 1x1 convs (86 us) stay serial now.
+  if (target.isWasm) {
+    double us = r.pattern == KernelPattern::Depthwise ? double(work) / 8500
+                : work > elements                     ? double(work) / 13700
+                                                      : double(elements) / 4500;
+    parallel = us >= 120;
+  }
+  if (parallel)
     for (int d = 0; d + 1 < rank; ++d)
       if (out[d] > 1) {
         r.parallelDims = {d};
@@ -474,6 +490,18 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
             cast<ShapedType>(conv.getWeight().getType()).getNumElements() * 4 > 256 * 1024;
   std::tie(r.channelTile, r.pixelTile) =
       registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound);
+  // WebAssembly SIMD depthwise: one vector of channels by 2 pixels, not 2
+  // by 4. V8 gives wasm 16 xmm registers, and 8 accumulators with their
+  // window's unrolled input and weight vectors spilled. MobileNetV2, 1
+  // thread, Node, V8 profile at load 6-7: depthwise time over the unchanged
+  // 1x1 convs' 0.195-0.199 -> 0.150-0.157 (every one of its 10 depthwise
+  // kernels faster, stride 2 too), module code 93.5 -> 58.6 KB (depthwise
+  // functions were 56.7 of 80.9 KB). 4x4, 4x1, 8x1 and 4x2 with 2-row tiles
+  // or no unroll measured alike or worse (benchmarks/results/wasm_kernels.md).
+  if (target.isWasm && target.vectorLanesF32 == 4 && r.pattern == KernelPattern::Depthwise) {
+    r.channelTile = r.vectorWidth;
+    r.pixelTile = int(std::min<int64_t>(2, pixels));
+  }
   r.computeAt = "tile";
   // Integer (quantized) convs and matmuls in WebAssembly: vectors of 8
   // int32 lanes, the same accumulators (2 x i32x4 each) over half the

@@ -54,6 +54,14 @@ importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path, const OnnxImpor
   return std::move(*module);
 }
 
-std::vector<std::string> onnxSupportedOps() { return onnx_import::onnxOpTable().names(); }
+std::vector<std::string> onnxSupportedOps() {
+  std::vector<std::string> ops = onnx_import::onnxOpTable().names();
+  // The other domains the importer takes (opTableForDomain), qualified by
+  // their domain as ONNX names them.
+  for (llvm::StringRef domain : {"ai.onnx.preview.training"})
+    for (const std::string &op : onnx_import::opTableForDomain(domain)->names())
+      ops.push_back((domain + "." + op).str());
+  return ops;
+}
 
 } // namespace kiln

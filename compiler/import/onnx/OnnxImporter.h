@@ -34,8 +34,9 @@ struct OnnxImportOptions {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importOnnxFile(mlir::MLIRContext &context, llvm::StringRef path, const OnnxImportOptions &options);
 
-/// Every ONNX op type (default domain) the importer converts, sorted
-/// (`kilnc --list-ops`).
+/// Every ONNX op type the importer converts (`kilnc --list-ops`): the
+/// default domain's, sorted, then those of other domains qualified by the
+/// domain ("ai.onnx.preview.training.Adam").
 std::vector<std::string> onnxSupportedOps();
 
 } // namespace kiln

@@ -20,7 +20,8 @@ int main(int argc, char **argv) {
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx | model.json | model.mlir>"),
                              cl::cat(category));
   cl::opt<bool> listOps("list-ops",
-                        cl::desc("Print the ONNX and TF.js ops Kiln imports, one a line, and exit"),
+                        cl::desc("Print the ONNX ops (other domains than the default as "
+                                 "<domain>.<op>) and TF.js ops Kiln imports, one a line, and exit"),
                         cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file, or directory for artifacts"),
                               cl::value_desc("path"), cl::init("-"), cl::cat(category));

@@ -1,6 +1,9 @@
 // Outputs of data-dependent length end to end (issue 15, docs/BOUNDED.md):
-// a model with NonZero and Compress (with and without an axis) on run-time
-// inputs, compiled by kilnc for the CPU (static library, run by
+// a model with NonZero, Compress (along an axis) and Unique (all four
+// outputs; Y, indices and counts bounded, inverse_indices static) on
+// run-time inputs (Compress without an axis, a reshape before the same
+// compaction, is left to test_compress_default_axis in test/conformance, on
+// both targets), compiled by kilnc for the CPU (static library, run by
 // native/bounded_runner.c) and for WASM (run through the generated loader in
 // Node), each run twice in one context on inputs that select different
 // numbers of elements, against onnxruntime-node. The outputs are copies of
@@ -43,10 +46,11 @@ function writeModel(file) {
       node: [
         { opType: 'NonZero', input: ['x'], output: ['nz'], name: 'nz' },
         { opType: 'Compress', input: ['x', 'c'], output: ['y'], name: 'y', attribute: [{ name: 'axis', type: 2, i: 1 }] },
-        { opType: 'Compress', input: ['x', 'c'], output: ['flat'], name: 'flat' },
+        { opType: 'Unique', input: ['x'], output: ['u', 'u_indices', 'u_inverse', 'u_counts'], name: 'u' },
       ],
       input: [info('x', FLOAT, [3, 4]), info('c', BOOL, [4])],
-      output: [info('nz', INT64, [2, 'N']), info('y', FLOAT, [3, 'M']), info('flat', FLOAT, ['K'])],
+      output: [info('nz', INT64, [2, 'N']), info('y', FLOAT, [3, 'M']), 
+        info('u', FLOAT, ['U']), info('u_indices', INT64, ['U']), info('u_inverse', INT64, [12]), info('u_counts', INT64, ['U'])],
     },
   });
   fs.writeFileSync(file, Model.encode(model).finish());
@@ -62,7 +66,8 @@ const model = path.join(work, 'bounded.onnx');
 writeModel(model);
 
 const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const names = ['nz', 'y', 'flat'];
+const names = ['nz', 'y', 'u', 'u_indices', 'u_inverse', 'u_counts'];
+const bounded = names.filter((n) => n !== 'u_inverse');
 
 async function ortOutputs() {
   const session = await ort.InferenceSession.create(model);
@@ -84,10 +89,10 @@ function assertSame(got, want, target) {
       assert.deepEqual(got[r][n].values, outputs[n].values, `${target}, run ${r}: values of ${n}`);
     }
   // The test is only worth something if the counts change between runs.
-  for (const n of names) assert.notDeepEqual(want[0][n].shape, want[1][n].shape, `${n}'s length changes`);
+  for (const n of bounded) assert.notDeepEqual(want[0][n].shape, want[1][n].shape, `${n}'s length changes`);
 }
 
-test('NonZero and Compress on the CPU target equal onnxruntime-node, with run-time lengths', async () => {
+test('NonZero, Compress and Unique on the CPU target equal onnxruntime-node, with run-time lengths', async () => {
   const want = await ortOutputs();
   const lib = path.join(work, 'cpu');
   run(kilnc, [model, '--target=cpu', '-o', lib, '--name=bounded']);
@@ -104,19 +109,21 @@ test('NonZero and Compress on the CPU target equal onnxruntime-node, with run-ti
   });
   const lines = run(runner, files).trim().split('\n');
   assert.equal(lines.length, 2 * names.length);
-  const got = runs.map((_, r) => Object.fromEntries(lines.slice(3 * r, 3 * r + 3).map((line) => {
+  const per = names.length;
+  const got = runs.map((_, r) => Object.fromEntries(lines.slice(per * r, per * (r + 1)).map((line) => {
     const [name, shape, ...values] = line.split(' ');
     return [name, { shape: shape.split('x').map(Number), values: values.map(Number) }];
   })));
   assertSame(got, want, 'cpu');
 });
 
-test('NonZero and Compress on the WASM target equal onnxruntime-node, with run-time lengths', async () => {
+test('NonZero, Compress and Unique on the WASM target equal onnxruntime-node, with run-time lengths', async () => {
   const want = await ortOutputs();
   const dir = path.join(work, 'wasm');
   run(kilnc, [model, '--target=wasm', '-o', dir, '--name=bounded']);
   const lib = await import(pathToFileURL(path.join(dir, 'bounded.mjs')).href);
-  assert.deepEqual(lib.outputs.map((o) => [o.name, o.boundedDim]), [['nz', 1], ['y', 1], ['flat', 0]]);
+  assert.deepEqual(lib.outputs.map((o) => [o.name, o.boundedDim]), 
+    [['nz', 1], ['y', 1], ['u', 0], ['u_indices', 0], ['u_inverse', undefined], ['u_counts', 0]]);
   const m = await lib.load();
   const got = runs.map(({ x, c }) => {
     const out = m.run({ x: Float32Array.from(x), c: Uint8Array.from(c) });

@@ -1,7 +1,8 @@
 /* bounded_runner.c: runs test/e2e/bounded.test.mjs's model (CPU static
  * library, named "bounded") on two input sets in one context and prints each
- * output of data-dependent length as its run-time shape and values, one line
- * an output: "<name> <d0>x<d1>... v0 v1 ...". It reads only what the header
+ * output of data-dependent length (and Unique's static inverse_indices) as
+ * its run-time shape and values, one line an output:
+ * "<name> <d0>x<d1>... v0 v1 ...". It reads only what the header
  * promises: the output's count (int64), BOUNDED_OUTPUT_<Y>_BOUNDED_DIM, the
  * bound in bounded_outputs[], and the data packed at the buffer's start.
  *   bounded_runner <x0.bin> <c0.bin> <x1.bin> <c1.bin>
@@ -20,10 +21,11 @@ static int read_file(const char *path, void *data, size_t bytes) {
   return got == bytes ? 0 : -1;
 }
 
-/* One bounded output: its run-time shape from the count, then the values. */
+/* One output: its run-time shape (a bounded one's from its count; dim -1:
+ * a static output, count_index unused), then the values. */
 static void print_output(int index, int count_index, int dim, void *const *outputs) {
   const kiln_tensor_info *info = &bounded_outputs[index];
-  int64_t count = *(const int64_t *)outputs[count_index], n = 1;
+  int64_t count = dim < 0 ? 0 : *(const int64_t *)outputs[count_index], n = 1;
   int d;
   printf("%s ", info->name);
   for (d = 0; d < info->rank; ++d) {
@@ -73,8 +75,12 @@ int main(int argc, char **argv) {
     print_output(BOUNDED_OUTPUT_NZ, BOUNDED_OUTPUT_NZ_COUNT, BOUNDED_OUTPUT_NZ_BOUNDED_DIM,
                  outputs);
     print_output(BOUNDED_OUTPUT_Y, BOUNDED_OUTPUT_Y_COUNT, BOUNDED_OUTPUT_Y_BOUNDED_DIM, outputs);
-    print_output(BOUNDED_OUTPUT_FLAT, BOUNDED_OUTPUT_FLAT_COUNT, BOUNDED_OUTPUT_FLAT_BOUNDED_DIM,
-                 outputs);
+    print_output(BOUNDED_OUTPUT_U, BOUNDED_OUTPUT_U_COUNT, BOUNDED_OUTPUT_U_BOUNDED_DIM, outputs);
+    print_output(BOUNDED_OUTPUT_U_INDICES, BOUNDED_OUTPUT_U_INDICES_COUNT,
+                 BOUNDED_OUTPUT_U_INDICES_BOUNDED_DIM, outputs);
+    print_output(BOUNDED_OUTPUT_U_INVERSE, 0, -1, outputs);
+    print_output(BOUNDED_OUTPUT_U_COUNTS, BOUNDED_OUTPUT_U_COUNTS_COUNT,
+                 BOUNDED_OUTPUT_U_COUNTS_BOUNDED_DIM, outputs);
   }
   bounded_destroy(ctx);
   for (i = 0; i < BOUNDED_OUTPUT_COUNT; ++i)

@@ -148,6 +148,17 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
   Grouping g = grouping(ctx, ic, shape, wzpS8 == 0);
   int groups = g.width ? (ic + g.group - 1) / g.group : ic;
   Halide::RDom r(0, groups, 0, kw, 0, kh);
+  // Quads reduce over (j, k, kx, ky), j the channel within the quad, in
+  // the conv's own update: the template (tileReduction) places the RVars
+  // of the stage's RDom `r`, which names k, kx and ky only (the same
+  // variables, a domain without j), so j keeps the innermost loop, where it
+  // is atomic-vectorized with the template's channel vector.
+  Halide::RDom quadDom;
+  if (g.group == 4) {
+    quadDom = Halide::RDom(0, 4, 0, groups, 0, kw, 0, kh);
+    const auto &d = quadDom.domain().domain();
+    r = Halide::RDom(Halide::Internal::ReductionDomain({d[1], d[2], d[3]}));
+  }
   // f += the sum of each group's products, product(ky, kx, k, j) being
   // the one of channel j of group k, computed in a group Func inside the
   // accumulator tile (scheduleGroups).
@@ -185,7 +196,8 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
   } else {
     // Quads: sum over the window of x * w in uint8 x int8, four input
     // channels per int32 lane (Halide's VectorReduce of a u8 x i8 widening
-    // multiply by 4: vpdpbusd), with the zero points out of the products:
+    // multiply by 4, added to the accumulator: one vpdpbusd per 64
+    // products, no temporary), with the zero points out of the products:
     // sum (x - x_zp) w = sum x w - x_zp sum w (w_zp is 0 here, grouping).
     // The weight sums fold into the bias once per call (OC x KH x KW x IC
     // adds, the conv's work over its pixel count). A channel count that is
@@ -215,15 +227,26 @@ llvm::Error emitIntegerConv(tosa::Conv2DOp conv, EmitContext &ctx) {
       biasAt = biasAt - int(xzpU8) * sums(v[3]);
     }
     defineFunc(f, v, biasAt);
-    addGroups("conv2d_int_quads",
-              [&](const Expr &ky, const Expr &kx, const Expr &k, const Expr &j) {
-                // Four dense rows of the packed weights interleaved (see the pairs).
-                Expr w = wp.at({v[3], ky, kx, 4 * k + 3});
-                for (int i = 2; i >= 0; --i)
-                  w = Halide::select(j == i, wp.at({v[3], ky, kx, 4 * k + i}), w);
-                Expr xq = Halide::cast<int16_t>(toU8(inputAt(x, ky, kx, 4 * k + j)));
-                return Halide::cast<int32_t>(xq * Halide::cast<int16_t>(toS8(w)));
-              });
+    // The weights of a quad step, four dense rows of the packed weights
+    // interleaved (jv innermost: see the pairs), once per step for the
+    // whole accumulator tile.
+    Halide::Var jv("jv"), wco("wq_co"), wcv("wq_cv"), k("k"), kx("kx"), ky("ky");
+    Halide::Func wq = ctx.newFunc("conv2d_int_wquads");
+    Expr w = wp.at({v[3], ky, kx, 4 * k + 3});
+    for (int i = 2; i >= 0; --i)
+      w = Halide::select(jv == i, wp.at({v[3], ky, kx, 4 * k + i}), w);
+    wq(jv, v[3], k, kx, ky) = toS8(w);
+    Halide::RVar j = quadDom.x, rk = quadDom.y, rkx = quadDom.z, rky = quadDom.w;
+    wq.compute_at(f, rk).store_in(Halide::MemoryType::Stack).bound(jv, 0, 4);
+    wq.split(v[3], wco, wcv, g.width)
+        .reorder(jv, wcv, wco)
+        .vectorize(jv)
+        .vectorize(wcv)
+        .unroll(wco);
+    Expr xq = Halide::cast<int16_t>(toU8(inputAt(x, rky, rkx, 4 * rk + j)));
+    updateFuncAdd(f, v,
+                  Halide::cast<int32_t>(xq * Halide::cast<int16_t>(wq(j, v[3], rk, rkx, rky))));
+    f.update().atomic().vectorize(j);
   }
   ctx.bind(op->getResult(0), HTensor{f, shape, Halide::Int(32)});
   ctx.addStage(Stage{Stage::Conv, f, r, shape, in.func});

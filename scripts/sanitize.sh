@@ -36,8 +36,9 @@
 #              runner under ASan+UBSan+LSan, against ONNX Runtime
 #              (sweep.mjs --sanitize --models ...)
 #   front, back, mnv2, two
-#              test/e2e/cpu.test.mjs's tests of that model (--test-name-
-#              pattern): fused, unfused and its autoscheduler
+#              the tests of that model in test/e2e/cpu.test.mjs and
+#              autoschedule.test.mjs (--test-name-pattern): fused,
+#              unfused and its autoscheduler
 # In every part the compiler is the sanitized kilnc (KILN_BUILD_DIR=build-asan).
 # --tsan runs only the threading test under ThreadSanitizer, with the normal
 # build's kilnc (KILN_BUILD_DIR, default build/; no build-asan/): BlazeFace
@@ -158,7 +159,7 @@ run() { # <name> <command...>
 # kilnc. A node test file must run at least one test and fail none: a
 # renamed test would otherwise match nothing and pass.
 e2e_part() { # <part>
-  local log rc pattern=() files=("$root/test/e2e/cpu.test.mjs")
+  local log rc pattern=() files=("$root/test/e2e/cpu.test.mjs" "$root/test/e2e/autoschedule.test.mjs")
   case $1 in
     kernels)
       KILN_BUILD_DIR="$build" nice -n 10 node "$root/test/sweep/sweep.mjs" --sanitize --targets cpu \

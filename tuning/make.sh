@@ -19,7 +19,7 @@ entries=("$@")
 if [ ${#entries[@]} -eq 0 ]; then
   entries=(blazeface_front:native:1:2 blazeface_back:native:1:2 mobilenetv2:native:1:15
            blazeface_front:native:2:3 blazeface_back:native:2:3 mobilenetv2:native:2:8
-           blazeface_front:node:1:5 blazeface_back:node:1:5)
+           blazeface_front:node:1:5 blazeface_back:node:1:5 blazeface_front:chromium:1:5)
 fi
 for entry in "${entries[@]}"; do
   IFS=: read -r model device threads minutes <<< "$entry"

@@ -7,6 +7,8 @@
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
+#include <type_traits>
+
 using namespace mlir;
 
 namespace kiln::tfjs_import {
@@ -89,6 +91,17 @@ template <typename OpTy> llvm::Error convertLogical(OpContext &node) {
   auto shape = broadcastShapes(node.shape(0), node.shape(1));
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
+  // Known operands fold, as comparisons do: a TF1 while_loop's condition is
+  // `counter < maximum_iterations && i < n`, which must fold to unroll it.
+  if (node.allInputsFoldable()) {
+    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
+    std::vector<int64_t> out(a.size());
+    for (int64_t i = 0; i < a.size(); ++i)
+      out[i] = std::is_same_v<OpTy, tosa::LogicalAndOp> ? (a.intAt(i) && b.intAt(i))
+                                                        : (a.intAt(i) || b.intAt(i));
+    node.setLiteral(0, Literal::fromInts(DType::Bool, *shape, std::move(out)));
+    return llvm::Error::success();
+  }
   int64_t rank = shape->size();
   node.setValue(0, binary<OpTy>(node.builder(), node.loc(), node.valueWithRank(0, rank),
                                 node.valueWithRank(1, rank)));
@@ -98,6 +111,15 @@ template <typename OpTy> llvm::Error convertLogical(OpContext &node) {
 llvm::Error convertLogicalNot(OpContext &node) {
   if (llvm::Error err = requireBool(node))
     return err;
+  if (const Literal *h = node.literal(0); h && h->size() <= kMaxFoldElements) {
+    std::vector<int64_t> out(h->size());
+    for (int64_t i = 0; i < h->size(); ++i)
+      out[i] = !h->intAt(i);
+    node.setLiteral(0, Literal::fromInts(DType::Bool,
+                                         std::vector<int64_t>(h->shape().begin(), h->shape().end()),
+                                         std::move(out)));
+    return llvm::Error::success();
+  }
   Value x = node.value(0);
   node.setValue(0, node.create<tosa::LogicalNotOp>(x.getType(), x));
   return llvm::Error::success();

@@ -5,8 +5,10 @@
 // a model fold away here.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cmath>
 #include <cstdio>
@@ -30,10 +32,42 @@ llvm::Error convertFakeQuant(OpContext &node) {
   return llvm::Error::success();
 }
 
+// A shape read at import must not be the bound of a value whose length
+// depends on the data (docs/BOUNDED.md): the fold would give the bound where
+// TF.js gives the run-time length, silently. Walks back from input `i` to
+// the bounded value it is computed from, if any (counts, of static shape,
+// end the walk), and names it.
+llvm::Error refuseBoundedShape(OpContext &node, int i) {
+  if (node.literal(i))
+    return llvm::Error::success();
+  llvm::SmallVector<Value> work{node.value(i)};
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    Operation *op = v.getDefiningOp();
+    if (!op || !seen.insert(op).second)
+      continue;
+    if (import::isBounded(v)) {
+      auto loc = dyn_cast<NameLoc>(op->getLoc());
+      return node.fail("the shape of input " + llvm::Twine(i) + " depends on the data: it is " +
+                       "computed from node '" + (loc ? loc.getName().str() : std::string("?")) +
+                       "', whose output length is known only at run time, and Kiln reads "
+                       "shapes at import (docs/BOUNDED.md)");
+    }
+    if (import::compactAxis(op) >= 0)
+      continue; // a count
+    for (Value operand : op->getOperands())
+      work.push_back(operand);
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error convertShape(OpContext &node) {
   // out_type int32 or int64: TF.js computes both as int32.
   if (node.attrs().getType("out_type").value_or(DType::I32) != DType::I32)
     return node.fail("out_type must be an integer type");
+  if (llvm::Error err = refuseBoundedShape(node, 0))
+    return err;
   llvm::ArrayRef<int64_t> shape = node.shape(0);
   node.setLiteral(0, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                        std::vector<int64_t>(shape.begin(), shape.end())));
@@ -124,6 +158,9 @@ llvm::Error convertRange(OpContext &node) {
 
 // Rank and Size: known from the static shape.
 llvm::Error convertRankOrSize(OpContext &node) {
+  if (node.opType() == "Size")
+    if (llvm::Error err = refuseBoundedShape(node, 0))
+      return err;
   int64_t v = node.opType() == "Rank" ? node.rank(0) : numElements(node.shape(0));
   node.setLiteral(0, Literal::fromInts(DType::I32, {}, {v}));
   return llvm::Error::success();
@@ -131,6 +168,8 @@ llvm::Error convertRankOrSize(OpContext &node) {
 
 llvm::Error convertShapeN(OpContext &node) {
   for (int i = 0; i < node.numInputs(); ++i) {
+    if (llvm::Error err = refuseBoundedShape(node, i))
+      return err;
     llvm::ArrayRef<int64_t> shape = node.shape(i);
     node.setLiteral(i, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                          std::vector<int64_t>(shape.begin(), shape.end())));

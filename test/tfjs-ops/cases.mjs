@@ -474,17 +474,13 @@ add('NonMaxSuppressionV5_soft', 'NonMaxSuppressionV5', (g) => {
   g.output(n);
   g.output(`${n}:1`);
 });
-// A gather by bounded indices is bounded with their count (the boxes NMS
-// keeps, along axis 0 and along axis 1).
-add('GatherV2_nms_boxes', 'GatherV2', (g) => {
+// A gather by bounded indices is bounded with their count: the boxes NMS
+// keeps (axis 0), and columns of x by the same selection (axis 1).
+add('GatherV2_nms', 'GatherV2', (g) => {
   const inputs = nmsInputs(g);
   const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
-  g.output(g.node('GatherV2', [inputs[0], n, g.int('axis', 0)], {}, { dtype: 'float32' }));
-});
-add('GatherV2_nms_axis1', 'GatherV2', (g) => {
-  const inputs = nmsInputs(g);
-  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
-  g.output(g.node('GatherV2', [g.input('x', [2, 6]), n, g.int('axis', 1)], {}, { dtype: 'float32' }));
+  g.output(g.node('GatherV2', [inputs[0], n, g.int('axis0', 0)], {}, { dtype: 'float32' }));
+  g.output(g.node('GatherV2', [g.input('x', [2, 6]), n, g.int('axis1', 1)], {}, { dtype: 'float32' }));
 });
 add('Where', 'Where', (g) => g.output(g.node('Where', [g.input('c', [2, 3], 'bool')], {}, { dtype: 'int32' })));
 add('Where_float', 'Where', (g) =>

@@ -11,7 +11,7 @@
 // with --relaxed), measured in the same process before and after.
 //
 //   node --experimental-wasm-relaxed-simd benchmarks/wasm/kernels.mjs
-//        [--model mobilenetv2] [--relaxed] [--seconds 6] [--kilnc build/bin/kilnc] [--work DIR]
+//        [--model mobilenetv2] [--relaxed] [--seconds 6] [--kilnc build/bin/kilnc] [--work DIR] [--dir BUILT]
 //
 // Sampling shares are statistical (a sample every 100 us) and a busy machine
 // slows whole stretches, not single kernels: the shares are steadier than the
@@ -33,7 +33,7 @@ import { wasmPeak } from '../lib/wasm_peak.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const o = { model: 'mobilenetv2', relaxed: false, seconds: 6, kilnc, work: null };
+  const o = { model: 'mobilenetv2', relaxed: false, seconds: 6, kilnc, work: null, dir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--model') o.model = argv[++i];
@@ -41,6 +41,7 @@ function parseArgs(argv) {
     else if (a === '--seconds') o.seconds = Number(argv[++i]);
     else if (a === '--kilnc') o.kilnc = argv[++i];
     else if (a === '--work') o.work = argv[++i];
+    else if (a === '--dir') o.dir = argv[++i];
     else throw new Error(`unknown argument '${a}'`);
   }
   return o;
@@ -64,9 +65,11 @@ async function main() {
   const work = o.work ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-wasm-kernels-'));
   const source = model.onnx ?? model.tfjs;
   const name = model.key;
-  const dir = path.join(work, `${name}${o.relaxed ? '-relaxed' : ''}`);
+  // --dir: a module already built (KILN_WASM_NAMES=1, --name=MODEL) from
+  // other schedules, e.g. records edited in --compile-to=schedules IR.
+  const dir = o.dir ?? path.join(work, `${name}${o.relaxed ? '-relaxed' : ''}`);
   process.env.KILN_WASM_NAMES = '1';
-  runTool(o.kilnc, [source, '--target=wasm', '--no-fallback', `--name=${name}`, '-o', dir, ...(o.relaxed ? ['--relaxed-simd'] : [])]);
+  if (!o.dir) runTool(o.kilnc, [source, '--target=wasm', '--no-fallback', `--name=${name}`, '-o', dir, ...(o.relaxed ? ['--relaxed-simd'] : [])]);
   const ir = runTool(o.kilnc, [source, '--target=wasm', '--compile-to=schedules']);
   const calls = countKernels(ir);
   // The pattern is in each kernel's schedule record (kiln.schedule<... pattern = conv ...>).

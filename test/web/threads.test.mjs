@@ -104,6 +104,32 @@ describe('choosing the module', () => {
       await assert.rejects(loader.load(undefined, { threads: bad }), (e) => e instanceof TypeError && /options\.threads must be a whole number of at least 1/.test(e.message));
   });
 
+  // The loader's PoolChooser: the first 16 runs alternate between sharing
+  // the loops (even runs) and keeping them on the caller (odd runs: the
+  // workers then run nothing); {adaptive: false} shares every run.
+  test('runs alternate between the pool and the caller at first; adaptive: false always shares', { skip }, async () => {
+    const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
+    const feeds = readFeeds(oracle(model).inputs);
+    for (const adaptive of [undefined, false]) {
+      const { m, exports } = await loadCatchingExports(loader, undefined, { threads: 2, adaptive });
+      try {
+        const grew = [];
+        for (let i = 0; i < 16; i++) {
+          const before = exports.kiln_threads_tasks();
+          m.run(feeds);
+          grew.push(exports.kiln_threads_tasks() > before);
+        }
+        const odd = grew.filter((_, i) => i % 2 === 1), even = grew.filter((_, i) => i % 2 === 0);
+        assert.ok(even.some(Boolean), `adaptive ${adaptive}: the worker ran nothing in the shared runs`);
+        if (adaptive === false) assert.ok(odd.some(Boolean), 'adaptive false: the odd runs were kept on the caller');
+        else assert.ok(!odd.some(Boolean), 'adaptive: a run kept on the caller gave the worker iterations');
+      } finally {
+        m.dispose();
+      }
+    }
+    await assert.rejects(loader.load(undefined, { threads: 2, adaptive: 'no' }), (e) => e instanceof TypeError && /options\.adaptive must be a boolean/.test(e.message));
+  });
+
   test('the default is the cores, at most 4', { skip }, async () => {
     const os = await import('node:os');
     const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));

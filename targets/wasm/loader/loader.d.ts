@@ -39,6 +39,13 @@ export interface LoadOptions {
    * always in Node, in a browser only on a cross-origin isolated page.
    */
   threads?: number;
+  /**
+   * With --threads: false shares every run's parallel loops with the
+   * workers; default (true): each run shares them or keeps them on the
+   * calling thread, whichever recent runs found faster (where other
+   * processes take the cores, 2 threads can be slower than 1).
+   */
+  adaptive?: boolean;
   // KILN_IF_RELAXED
   /**
    * With --relaxed-simd: run NAME.relaxed.wasm (fused multiply-adds) where

@@ -32,7 +32,7 @@ const ARRAYS = {
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
 // KILN_IF_THREADS
-const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block'];
+const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block', 'kiln_threads_serial'];
 // KILN_END_THREADS
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
@@ -208,6 +208,8 @@ async function chooseBackend(options, simd) {
     throw fail(`options.threads must be a whole number of at least 1, got ${tag(asked) === 'number' ? asked : tag(asked)}`, TypeError);
   if (!MODEL.threads) return single(asked > 1 ? 'the model was compiled without --threads' : 'one thread');
   // KILN_IF_THREADS
+  if (options.adaptive !== undefined && typeof options.adaptive !== 'boolean')
+    throw fail(`options.adaptive must be a boolean, got ${tag(options.adaptive)}`, TypeError);
   const threads = asked ?? (await defaultThreads());
   if (threads <= 1) return single(asked === undefined ? 'one core' : 'options.threads is 1');
   if (!simd) return single('the threaded module needs WebAssembly SIMD');
@@ -290,6 +292,35 @@ async function startWorkers(module, memory, ex, count) {
   return { workers, stacks };
 }
 
+// Whether a run shares its parallel loops with the workers (0) or keeps them
+// on the calling thread (1). A worker only helps when a core is free for it:
+// where other processes take the cores, each loop waits for whichever
+// thread the OS has descheduled (2 threads ran 0.65-0.9x as fast as 1 at
+// load 5-14 on 2 cores). Runs are compared in adjacent pairs, so that a
+// change of load between them cancels: the first 16 runs alternate, then
+// every 8th run tries the other way against the run before it. By the
+// median serial/shared ratio of the last 9 pairs, the pool is chosen from
+// 1.1 (its worker must be worth it) and left under 1.0.
+class PoolChooser {
+  #ratios = [];
+  #runs = 0;
+  #serial = 0;
+  #before = 0;
+  next() {
+    const n = this.#runs++;
+    return n < 16 ? n & 1 : n % 8 === 7 ? 1 - this.#serial : this.#serial;
+  }
+  record(mode, ms) {
+    const n = this.#runs - 1;
+    if (n < 16 ? !(n & 1) : n % 8 === 6) this.#before = ms;
+    else if (n < 16 || n % 8 === 7) {
+      if (this.#ratios.push(mode ? ms / this.#before : this.#before / ms) > 9) this.#ratios.shift();
+      const median = [...this.#ratios].sort((a, b) => a - b)[this.#ratios.length >> 1];
+      this.#serial = median >= 1.1 ? 0 : median < 1 ? 1 : this.#serial;
+    }
+  }
+}
+
 function stopWorkers(ex, workers) {
   try {
     ex.kiln_threads_stop();
@@ -350,7 +381,9 @@ function framePixels(frame, name) {
  * `threads` (with --threads: how many threads run the kernels, workers
  * included; default: the cores, at most 4; 1: the single-threaded module),
  * `relaxed` (with --relaxed-simd: the relaxed SIMD module or not; default:
- * where the engine has relaxed SIMD).
+ * where the engine has relaxed SIMD), `adaptive` (threaded: false shares
+ * every run's loops with the workers; default: each run shares them or not,
+ * whichever has been faster, PoolChooser).
  */
 export async function load(source, options = {}) {
   if (typeof options !== 'object' || options === null) throw fail(`options must be an object, got ${tag(options)}`, TypeError);
@@ -419,7 +452,7 @@ export async function load(source, options = {}) {
   // The calling thread runs iterations too: threads - 1 workers.
   if (threaded) pool = await startWorkers(module, ex.memory, ex, backend.threads - 1);
   // KILN_END_THREADS
-  return new Model(ex, simd, weightBytes, Object.freeze(backend), pool);
+  return new Model(ex, simd, weightBytes, Object.freeze(backend), pool, options.adaptive);
 }
 
 class Model {
@@ -432,13 +465,19 @@ class Model {
   #simd;
   #backend;
   #pool; // {workers, stacks} of the threaded module, else null
+  // KILN_IF_THREADS
+  #chooser = null; // PoolChooser of a threaded model, unless options.adaptive is false
+  // KILN_END_THREADS
   #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
 
-  constructor(ex, simd, weightBytes, backend, pool) {
+  constructor(ex, simd, weightBytes, backend, pool, adaptive) {
     this.#ex = ex;
     this.#simd = simd;
     this.#backend = backend;
     this.#pool = pool;
+    // KILN_IF_THREADS
+    if (pool && adaptive !== false) this.#chooser = new PoolChooser();
+    // KILN_END_THREADS
     if (pool) this.#blocks.push(...pool.stacks);
     try {
       let optionsPtr = 0;
@@ -557,10 +596,19 @@ class Model {
     ex.kiln_clear_message();
     let status = 0;
     let adapter = false;
+    // KILN_IF_THREADS
+    const chooser = this.#chooser;
+    const mode = chooser ? chooser.next() : 0;
+    if (chooser) ex.kiln_threads_serial(mode);
+    const t0 = performance.now();
+    // KILN_END_THREADS
     try {
       // The adapter writes the input's buffer; the model runs if it succeeded.
       if (frame) adapter = (status = ex[MODEL.image.export](framePtr, frame.width, frame.height, this.#io.inputs[MODEL.image.index].ptr)) !== 0;
       if (!adapter) status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+      // KILN_IF_THREADS
+      if (chooser) chooser.record(mode, performance.now() - t0);
+      // KILN_END_THREADS
     } catch (e) {
       this.#broken = e.message;
       throw fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);

@@ -338,6 +338,10 @@ static int worker_tasks; /* iterations the workers ran (kiln_threads_tasks) */
  * a browser's may not): it then sleeps instead of spinning while the workers
  * finish, which leaves a busy machine's cores to them. */
 static int caller_may_block;
+/* Set by the loader (kiln_threads_serial) for runs it keeps on the calling
+ * thread: every parallel loop then runs inline and the workers, finding no
+ * loop, go to sleep after their spin. The loader sets it between runs only. */
+static int serial;
 /* Workers asleep in memory.atomic.wait32 on job.next, and whether the caller
  * sleeps on job.done: a notify (a call into the engine, a futex wake) is made
  * only when someone may be asleep. A sleeper announces itself before its
@@ -407,7 +411,7 @@ static void work(unsigned gen, int worker) {
 int halide_do_par_for(void *user_context, kiln_task fn, int min, int extent,
                       unsigned char *closure) {
   int zero = 0;
-  if (extent <= 1 || extent >= kClosed || !__atomic_load_n(&workers, __ATOMIC_SEQ_CST) ||
+  if (extent <= 1 || extent >= kClosed || serial || !__atomic_load_n(&workers, __ATOMIC_SEQ_CST) ||
       !__atomic_compare_exchange_n(&in_flight, &zero, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     for (int i = 0; i < extent; ++i) {
       int status = fn(user_context, min + i, closure);
@@ -500,6 +504,8 @@ int pthread_cond_destroy(void *cond) { __builtin_trap(); }
 KILN_EXPORT(kiln_threads_caller_may_block) void kiln_threads_caller_may_block(int may) {
   __atomic_store_n(&caller_may_block, may, __ATOMIC_SEQ_CST);
 }
+
+KILN_EXPORT(kiln_threads_serial) void kiln_threads_serial(int on) { serial = on; }
 
 /* How many loop iterations the workers have run, for the tests: proof that
  * the kernels' parallel loops reached them. */

@@ -83,15 +83,22 @@ llvm::Error emitUnique(tosa::CustomOp custom, EmitContext &ctx) {
   auto inSlices = [&](Expr slice) { return Halide::clamp(slice, 0, n - 1); };
 
   Halide::Var i("i"), j("j"), k("k");
-  Halide::Func diff = ctx.newFunc("unique_diff"); // first differing element of j and i
-  {
+  // diff(j, i): the first element at which slices j and i differ (s if
+  // none). Never stored: a table of n^2 ints would be 1 GiB at the
+  // importer's cap (16384 slices). Each consumer gets its own copy, since
+  // Halide computes an unscheduled reduction at the innermost loop shared by
+  // all its consumers: one copy read by three is computed at the root, n^2
+  // (measured: 1.2 GB resident at 16384 slices, 167 MB at 64).
+  auto newDiff = [&]() {
+    Halide::Func diff = ctx.newFunc("unique_diff");
     Halide::RDom r(0, s);
     diff(j, i) = Halide::minimum(Halide::select(element(j, r) != element(i, r), r, s));
-  }
-  diff.compute_root();
-  auto equal = [&](Expr a, Expr z) { return diff(a, z) == s; };
+    return diff;
+  };
+  Halide::Func diffFirst = newDiff(), diffOccurs = newDiff(), diffSlot = newDiff();
+  auto equal = [&](Halide::Func &diff, Expr a, Expr z) { return diff(a, z) == s; };
   // Slice a sorts before slice z: lower at their first differing element.
-  auto below = [&](Expr a, Expr z) {
+  auto below = [&](Halide::Func &diff, Expr a, Expr z) {
     Expr e = Halide::clamp(diff(a, z), 0, s - 1);
     return diff(a, z) < s && element(a, e) < element(z, e);
   };
@@ -100,8 +107,9 @@ llvm::Error emitUnique(tosa::CustomOp custom, EmitContext &ctx) {
   Halide::Func occurs = ctx.newFunc("unique_occurs");
   {
     Halide::RDom r(0, n);
-    first(i) = Halide::minimum(Halide::select(equal(r, i), r, n));
-    occurs(i) = Halide::sum(Halide::select(equal(r, i), Expr(int64_t(1)), Expr(int64_t(0))));
+    first(i) = Halide::minimum(Halide::select(equal(diffFirst, r, i), r, n));
+    occurs(i) =
+        Halide::sum(Halide::select(equal(diffOccurs, r, i), Expr(int64_t(1)), Expr(int64_t(0))));
   }
   first.compute_root();
   occurs.compute_root();
@@ -110,7 +118,7 @@ llvm::Error emitUnique(tosa::CustomOp custom, EmitContext &ctx) {
   Halide::Func total = ctx.newFunc("unique_total");
   {
     Halide::RDom r(0, n);
-    Expr before = attrs->sorted ? below(r, i) : r < i;
+    Expr before = attrs->sorted ? below(diffSlot, r, i) : r < i;
     slot(i) = Halide::sum(Halide::select(isFirst(r) && before, 1, 0));
     total() = Halide::sum(Halide::select(isFirst(r), 1, 0));
   }

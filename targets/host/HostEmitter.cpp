@@ -66,6 +66,13 @@ static void printTensorTable(llvm::raw_ostream &os, const std::string &symbol,
   os << "};\n";
 }
 
+/// The call tables run the calls in order, nothing else: a plan with host
+/// control flow (kiln.if, kiln.loop) is printed unrolled whatever the target
+/// asked for.
+static bool compact(const HostPlan &plan, const HostOptions &options) {
+  return options.compactCalls && !plan.hasControlFlow();
+}
+
 /// What both templates name: the model, its source and its flags.
 static TemplateValues commonValues(const HostPlan &plan, const HostOptions &options) {
   TemplateValues values;
@@ -73,7 +80,7 @@ static TemplateValues commonValues(const HostPlan &plan, const HostOptions &opti
       {"model", plan.modelName}, {"MODEL", upper(plan.modelName)}, {"source", options.sourceName}};
   values.flags = {
       {"external_weights", options.externalWeights},
-      {"compact_calls", options.compactCalls},
+      {"compact_calls", compact(plan, options)},
       {"install_error_handler", options.installErrorHandler},
       {"lean_checks", options.leanChecks},
       {"reserve_scratch", !options.scratchPerThread.empty() || !options.scratchOnce.empty()}};
@@ -224,21 +231,101 @@ static void compactCalls(const HostPlan &plan, DimTables &dims, TemplateValues &
                       {"max_call_args", std::to_string(maxArgs)}});
 }
 
-/// The calls unrolled: each binds its arguments and calls its kernel.
+/// One call: binds its arguments and calls its kernel.
+static void printCall(llvm::raw_ostream &os, const HostPlan &plan, const KernelCall &call,
+                      DimTables &dims, const std::string &indent) {
+  os << indent << "{ /* " << call.label << " */\n"
+     << indent << "  halide_buffer_t b[" << call.args.size() << "];\n";
+  for (auto [i, arg] : llvm::enumerate(call.args))
+    os << indent << "  kiln_host_bind(&b[" << i << "], " << hostPointer(arg) << ", "
+       << unsigned(arg.desc.element.halideCode) << ", " << unsigned(arg.desc.element.bits) << ", "
+       << arg.desc.shape.size() << ", " << dims.get(arg.desc.shape) << ");\n";
+  os << indent << "  if (" << plan.functionName(call.kernel) << "(" << bufferArgs(call.args.size())
+     << ") != 0)\n"
+     << indent << "    return kiln_host_kernel_failed(&ctx->host, " << kernelFailure(call) << ");\n"
+     << indent << "}\n";
+}
+
+/// The steps unrolled (HostPlan::steps): calls, copies, and the branches
+/// and loops of kiln.if and kiln.loop as C `if` and `for` around them
+/// (docs/CONTROL_FLOW.md).
 static std::string unrolledCalls(const HostPlan &plan, DimTables &dims) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  for (const KernelCall &call : plan.calls) {
-    os << "  { /* " << call.label << " */\n"
-       << "    halide_buffer_t b[" << call.args.size() << "];\n";
-    for (auto [i, arg] : llvm::enumerate(call.args))
-      os << "    kiln_host_bind(&b[" << i << "], " << hostPointer(arg) << ", "
-         << unsigned(arg.desc.element.halideCode) << ", " << unsigned(arg.desc.element.bits) << ", "
-         << arg.desc.shape.size() << ", " << dims.get(arg.desc.shape) << ");\n";
-    os << "    if (" << plan.functionName(call.kernel) << "(" << bufferArgs(call.args.size())
-       << ") != 0)\n"
-       << "      return kiln_host_kernel_failed(&ctx->host, " << kernelFailure(call) << ");\n"
-       << "  }\n";
+  std::string indent = "  ";
+  auto open = [&] { indent += "  "; };
+  auto close = [&] { indent.resize(indent.size() - 2); };
+  for (const HostStep &step : plan.steps) {
+    std::string l = std::to_string(step.index);
+    const HostLoop *loop = step.index < plan.loops.size() ? &plan.loops[step.index] : nullptr;
+    switch (step.kind) {
+    case HostStep::Call:
+      printCall(os, plan, plan.calls[step.index], dims, indent);
+      break;
+    case HostStep::Copy:
+      os << indent << "__builtin_memcpy(" << hostPointer(step.target) << ", "
+         << hostPointer(step.source) << ", " << step.target.desc.bytes() << "u);\n";
+      break;
+    case HostStep::If:
+      os << indent << "if (*(const uint8_t *)(" << hostPointer(step.source) << ")) { /* if '"
+         << step.label << "' */\n";
+      open();
+      break;
+    case HostStep::Else:
+      close();
+      os << indent << "} else {\n";
+      open();
+      break;
+    case HostStep::EndIf:
+      close();
+      os << indent << "}\n";
+      break;
+    case HostStep::Loop:
+      os << indent << "{ /* loop '" << loop->label << "' */\n";
+      open();
+      os << indent << "const int64_t trip" << l << " = "
+         << (loop->hasTripCount ? "*(const int64_t *)(" + hostPointer(loop->tripCount) + ")"
+                                : std::string("(int64_t)0x7fffffffffffffffLL"))
+         << ";\n"
+         << indent << "int go" << l << " = "
+         << (loop->hasCondition ? "*(const uint8_t *)(" + hostPointer(loop->condition) + ") != 0"
+                                : std::string("1"))
+         << ";\n"
+         << indent << "int64_t i" << l << " = 0;\n"
+         << indent << "for (; go" << l << " && i" << l << " < trip" << l << "; ++i" << l << ") {\n";
+      open();
+      os << indent << "*(int64_t *)(" << hostPointer(loop->iteration) << ") = i" << l << ";\n"
+         << indent << "*(uint8_t *)(" << hostPointer(loop->conditionIn) << ") = 1;\n";
+      break;
+    case HostStep::LoopCondition:
+      os << indent << "go" << l << " = *(const uint8_t *)(" << hostPointer(loop->conditionOut)
+         << ") != 0;\n";
+      break;
+    case HostStep::ScanStore: {
+      const HostLoop::Scan &scan = loop->scans[step.scan];
+      uint64_t bytes = scan.element.desc.bytes();
+      os << indent << "if (i" << l << " >= " << scan.rows << ")\n"
+         << indent << "  return kiln_host_kernel_failed(&ctx->host, "
+         << cString("loop '" + loop->label + "' runs more iterations than its scan outputs' " +
+                    std::to_string(scan.rows) + " rows")
+         << ");\n"
+         << indent << "__builtin_memcpy((uint8_t *)(" << hostPointer(scan.stacked) << ") + i" << l
+         << " * " << bytes << ", " << hostPointer(scan.element) << ", " << bytes << "u);\n";
+      break;
+    }
+    case HostStep::EndLoop:
+      close();
+      os << indent << "}\n";
+      for (const HostLoop::Scan &scan : loop->scans)
+        os << indent << "if (i" << l << " != " << scan.rows << ")\n"
+           << indent << "  return kiln_host_kernel_failed(&ctx->host, "
+           << cString("loop '" + loop->label + "' ran fewer iterations than its scan outputs' " +
+                      std::to_string(scan.rows) + " rows")
+           << ");\n";
+      close();
+      os << indent << "}\n";
+      break;
+    }
   }
   return text;
 }
@@ -254,7 +341,7 @@ std::string emitSource(const HostPlan &plan, const HostOptions &options) {
   const std::string &m = plan.modelName;
   TemplateValues values = commonValues(plan, options);
   DimTables dims(m);
-  if (options.compactCalls)
+  if (compact(plan, options))
     compactCalls(plan, dims, values);
   else
     values.text["calls"] = unrolledCalls(plan, dims);

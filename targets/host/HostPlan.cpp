@@ -1,5 +1,6 @@
 //===- HostPlan.cpp - what a model's entry point does, as data ------------===//
 #include "targets/host/HostPlan.h"
+#include "targets/host/Planner.h"
 
 #include "codegen/schedule/BufferLimits.h"
 #include "codegen/schedule/KernelInfo.h"
@@ -17,8 +18,21 @@ using namespace mlir;
 
 namespace kiln::host {
 
-static llvm::Error planError(const llvm::Twine &message) {
+using detail::describe;
+using detail::planError;
+
+llvm::Error detail::planError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+bool detail::sameBuffer(const BufferRef &a, const BufferRef &b) {
+  return a.kind == b.kind && a.index == b.index && a.offset == b.offset;
+}
+
+std::string detail::locationName(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return op->getName().getStringRef().str();
 }
 
 static uint64_t alignUp(uint64_t value, uint64_t align = kBufferAlign) {
@@ -69,7 +83,7 @@ std::string sanitizeModelName(llvm::StringRef name) {
 }
 
 /// `role` says what the tensor is in an error message ("input", "weight").
-static llvm::Expected<TensorDesc> describe(Value value, std::string name, const char *role) {
+llvm::Expected<TensorDesc> detail::describe(Value value, std::string name, const char *role) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || !type.hasStaticShape()) {
     std::string text;
@@ -106,20 +120,9 @@ static std::string nameOf(ArrayAttr attrs, unsigned i, const char *fallback) {
   return fallback + std::to_string(i);
 }
 
-namespace {
-/// An intermediate that lives in the arena from the call that defines it to
-/// the last call that reads it.
-struct Interval {
-  uint64_t bytes;
-  unsigned first, last;
-  uint64_t offset = 0;
-  std::vector<std::pair<unsigned, unsigned>> uses; ///< (call, arg) to patch
-};
-} // namespace
-
 /// Greedy by size, largest first: each interval goes to the lowest offset
 /// that does not overlap a placed interval alive at the same time.
-static uint64_t assignOffsets(std::vector<Interval> &intervals, uint64_t align) {
+static uint64_t assignOffsets(std::vector<detail::Interval> &intervals, uint64_t align) {
   std::vector<unsigned> order(intervals.size());
   for (unsigned i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -128,10 +131,10 @@ static uint64_t assignOffsets(std::vector<Interval> &intervals, uint64_t align) 
   std::vector<unsigned> placed;
   uint64_t total = 0;
   for (unsigned i : order) {
-    Interval &cur = intervals[i];
+    detail::Interval &cur = intervals[i];
     std::vector<std::pair<uint64_t, uint64_t>> busy;
     for (unsigned j : placed) {
-      const Interval &other = intervals[j];
+      const detail::Interval &other = intervals[j];
       if (other.first <= cur.last && cur.first <= other.last)
         busy.push_back({other.offset, other.offset + alignUp(other.bytes, align)});
     }
@@ -153,11 +156,13 @@ static uint64_t assignOffsets(std::vector<Interval> &intervals, uint64_t align) 
 /// the input is read by no later op (no later kernel, not returned), it has
 /// the result's size, and the kernel is safe to run in place (InPlace.h).
 /// `compiled` is the representative kernel whose function (and schedule
-/// record) the call runs.
+/// record) the call runs. Only values of the call's own function are in
+/// `intervalOf`: an argument of a body function (an outer value, read again
+/// by the next iteration) is never overwritten.
 static std::optional<unsigned> inPlaceInput(kiln::KernelOp call, kiln::KernelOp compiled,
                                             uint64_t bytes,
                                             const llvm::DenseMap<Value, unsigned> &intervalOf,
-                                            const std::vector<Interval> &intervals) {
+                                            const std::vector<detail::Interval> &intervals) {
   if (call->getNumResults() != 1)
     return std::nullopt;
   for (Value input : call.getInputs()) {
@@ -179,6 +184,139 @@ static std::optional<unsigned> inPlaceInput(kiln::KernelOp call, kiln::KernelOp 
   return std::nullopt;
 }
 
+llvm::Expected<BufferRef> detail::Planner::weightRef(Value value, ElementsAttr attr) {
+  auto it = buffers.find(value);
+  if (it != buffers.end())
+    return it->second;
+  auto desc = describe(value, "weight" + std::to_string(buffers.size()), "weight");
+  if (!desc)
+    return desc.takeError();
+  auto bytes = constantBytes(attr, *desc);
+  if (!bytes)
+    return bytes.takeError();
+  uint64_t offset = alignUp(plan.weights.size(), alignment);
+  plan.weights.resize(offset + bytes->size());
+  std::copy(bytes->begin(), bytes->end(), plan.weights.begin() + offset);
+  BufferRef ref{BufferRef::Weight, 0, offset, *desc};
+  buffers[value] = ref;
+  return ref;
+}
+
+llvm::Expected<BufferRef> detail::Planner::resolve(Value value) {
+  if (auto it = constants.find(value); it != constants.end())
+    return weightRef(value, it->second);
+  auto it = buffers.find(value);
+  if (it == buffers.end())
+    return planError("a kernel reads a value the host does not know");
+  return it->second;
+}
+
+llvm::Error detail::Planner::planOps(Block &body, const llvm::DenseMap<Value, BufferRef> &direct) {
+  for (Operation &op : body.without_terminator()) {
+    if (auto cst = dyn_cast<tosa::ConstOp>(op)) {
+      constants[cst.getResult()] = cst.getValue();
+      continue;
+    }
+    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      if (auto elements = dyn_cast<ElementsAttr>(cst.getValue())) {
+        constants[cst.getResult()] = elements;
+        continue;
+      }
+    }
+    llvm::Error err = llvm::Error::success();
+    if (auto kernel = dyn_cast<kiln::KernelOp>(op))
+      err = planKernel(kernel, direct);
+    else if (auto ifOp = dyn_cast<kiln::IfOp>(op))
+      err = planIf(ifOp, direct);
+    else if (auto loop = dyn_cast<kiln::LoopOp>(op))
+      err = planLoop(loop, direct);
+    else
+      return planError("op '" + op.getName().getStringRef() +
+                       "' is outside any kiln.kernel; the host only runs kernels");
+    if (err)
+      return err;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error detail::Planner::planKernel(kiln::KernelOp kernel,
+                                        const llvm::DenseMap<Value, BufferRef> &direct) {
+  unsigned callIndex = plan.calls.size();
+  KernelCall call;
+  call.label = kernel.getKernelName().str();
+  // One function per kernelKey, not per structural hash: two transposes
+  // with the same body but different perms (static operands, baked into
+  // the code) hash alike and must stay two functions.
+  auto [it, inserted] = kernelByKey.try_emplace(codegen::kernelKey(kernel), plan.kernels.size());
+  if (inserted)
+    plan.kernels.push_back(kernel);
+  call.kernel = it->second;
+  for (Value input : kernel.getInputs()) {
+    auto ref = resolve(input);
+    if (!ref)
+      return ref.takeError();
+    call.args.push_back(use(*ref));
+  }
+  for (Value result : kernel.getResults()) {
+    auto desc = describe(result, call.label + " result", "intermediate");
+    if (!desc)
+      return desc.takeError();
+    BufferRef ref{BufferRef::Arena, 0, 0, *desc};
+    if (auto out = direct.find(result); out != direct.end()) {
+      ref = use(out->second);
+    } else if (auto shared = inPlaceInput(kernel, plan.kernels[call.kernel], desc->bytes(),
+                                          intervalOf, intervals)) {
+      // The result takes over the dying input's interval: one offset for
+      // both, and the interval now ends at the result's last reader.
+      intervalOf[result] = *shared;
+      ref.offset = *shared;
+      ++plan.inPlaceCalls;
+    } else {
+      ref = newArena(*desc);
+      intervalOf[result] = ref.offset;
+    }
+    buffers[result] = ref;
+    call.args.push_back(ref);
+  }
+  HostStep s{HostStep::Call};
+  s.index = callIndex;
+  step(s);
+  plan.calls.push_back(std::move(call));
+  return llvm::Error::success();
+}
+
+void detail::Planner::finish() {
+  plan.arenaBytes = assignOffsets(intervals, alignment);
+  auto patch = [&](BufferRef &ref) {
+    if (ref.kind == BufferRef::Arena)
+      ref.offset = intervals[ref.offset].offset;
+  };
+  for (KernelCall &call : plan.calls)
+    for (BufferRef &arg : call.args)
+      patch(arg);
+  for (HostStep &s : plan.steps) {
+    if (s.kind == HostStep::Copy || s.kind == HostStep::If)
+      patch(s.source);
+    if (s.kind == HostStep::Copy)
+      patch(s.target);
+  }
+  for (HostLoop &loop : plan.loops) {
+    if (loop.hasTripCount)
+      patch(loop.tripCount);
+    if (loop.hasCondition)
+      patch(loop.condition);
+    patch(loop.iteration);
+    patch(loop.conditionIn);
+    patch(loop.conditionOut);
+    for (HostLoop::Scan &scan : loop.scans) {
+      patch(scan.element);
+      patch(scan.stacked);
+    }
+  }
+  for (OutputCopy &copy : plan.copies)
+    patch(copy.source);
+}
+
 llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
                                   uint64_t alignment) {
   HostPlan plan;
@@ -187,18 +325,18 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
     return planError("@" + main.getName() + " must have a single block");
   Block &body = main.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
+  detail::Planner planner(plan, main->getParentOfType<ModuleOp>(), alignment);
 
-  llvm::DenseMap<Value, BufferRef> buffers;
   for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
     auto desc = describe(arg, nameOf(main.getArgAttrsAttr(), i, "input"), "input");
     if (!desc)
       return desc.takeError();
     plan.inputs.push_back(*desc);
-    buffers[arg] = BufferRef{BufferRef::Input, i, 0, *desc};
+    planner.define(arg, BufferRef{BufferRef::Input, i, 0, *desc});
   }
-  // The first return of each kernel result binds it to the caller's output
-  // buffer, so the kernel writes there directly.
-  llvm::DenseMap<Value, unsigned> directOutput;
+  // The first return of each kernel (or kiln.if, kiln.loop) result binds it
+  // to the caller's output buffer, so it is written there directly.
+  llvm::DenseMap<Value, BufferRef> direct;
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     auto desc = describe(value, nameOf(main.getResAttrsAttr(), i, "output"), "output");
     if (!desc)
@@ -219,123 +357,32 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
         return planError("output '" + desc->name + "': bounded dimension out of range");
       plan.outputs.back().boundedDim = dim.getInt();
     }
-    if (isa_and_nonnull<kiln::KernelOp>(value.getDefiningOp()) && !directOutput.count(value))
-      directOutput[value] = i;
+    if (isa_and_nonnull<kiln::KernelOp, kiln::IfOp, kiln::LoopOp>(value.getDefiningOp()) &&
+        !direct.count(value)) {
+      BufferRef ref{BufferRef::Output, i, 0, *desc};
+      direct[value] = ref;
+    }
   }
 
   for (const TensorDesc &out : plan.outputs)
     if ((out.boundedDim >= 0) != (out.countOutput >= 0))
       return planError("output '" + out.name + "': a bounded output needs its count");
 
-  llvm::DenseMap<Value, ElementsAttr> constants;
-  auto weightRef = [&](Value value, ElementsAttr attr) -> llvm::Expected<BufferRef> {
-    auto it = buffers.find(value);
-    if (it != buffers.end())
-      return it->second;
-    auto desc = describe(value, "weight" + std::to_string(buffers.size()), "weight");
-    if (!desc)
-      return desc.takeError();
-    auto bytes = constantBytes(attr, *desc);
-    if (!bytes)
-      return bytes.takeError();
-    uint64_t offset = alignUp(plan.weights.size(), alignment);
-    plan.weights.resize(offset + bytes->size());
-    std::copy(bytes->begin(), bytes->end(), plan.weights.begin() + offset);
-    BufferRef ref{BufferRef::Weight, 0, offset, *desc};
-    buffers[value] = ref;
-    return ref;
-  };
-  auto resolve = [&](Value value) -> llvm::Expected<BufferRef> {
-    if (auto it = constants.find(value); it != constants.end())
-      return weightRef(value, it->second);
-    auto it = buffers.find(value);
-    if (it == buffers.end())
-      return planError("a kernel reads a value the host does not know");
-    return it->second;
-  };
-
-  llvm::StringMap<unsigned> kernelByKey;
-  std::vector<Interval> intervals;
-  llvm::DenseMap<Value, unsigned> intervalOf;
-  for (Operation &op : body.without_terminator()) {
-    if (auto cst = dyn_cast<tosa::ConstOp>(op)) {
-      constants[cst.getResult()] = cst.getValue();
-      continue;
-    }
-    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
-      if (auto elements = dyn_cast<ElementsAttr>(cst.getValue())) {
-        constants[cst.getResult()] = elements;
-        continue;
-      }
-    }
-    auto kernel = dyn_cast<kiln::KernelOp>(op);
-    if (!kernel)
-      return planError("op '" + op.getName().getStringRef() +
-                       "' is outside any kiln.kernel; the host only runs kernels");
-    unsigned callIndex = plan.calls.size();
-    KernelCall call;
-    call.label = kernel.getKernelName().str();
-    // One function per kernelKey, not per structural hash: two transposes
-    // with the same body but different perms (static operands, baked into
-    // the code) hash alike and must stay two functions.
-    auto [it, inserted] = kernelByKey.try_emplace(codegen::kernelKey(kernel), plan.kernels.size());
-    if (inserted)
-      plan.kernels.push_back(kernel);
-    call.kernel = it->second;
-
-    for (Value input : kernel.getInputs()) {
-      auto ref = resolve(input);
-      if (!ref)
-        return ref.takeError();
-      if (auto iv = intervalOf.find(input); iv != intervalOf.end()) {
-        intervals[iv->second].last = callIndex;
-        intervals[iv->second].uses.push_back({callIndex, unsigned(call.args.size())});
-      }
-      call.args.push_back(*ref);
-    }
-    for (Value result : kernel.getResults()) {
-      auto desc = describe(result, call.label + " result", "intermediate");
-      if (!desc)
-        return desc.takeError();
-      BufferRef ref{BufferRef::Arena, 0, 0, *desc};
-      if (auto out = directOutput.find(result); out != directOutput.end()) {
-        ref.kind = BufferRef::Output;
-        ref.index = out->second;
-        ref.desc.name = plan.outputs[out->second].name;
-      } else if (auto shared = inPlaceInput(kernel, plan.kernels[call.kernel], desc->bytes(),
-                                            intervalOf, intervals)) {
-        // The result takes over the dying input's interval: one offset for
-        // both, and the interval now ends at the result's last reader.
-        intervalOf[result] = *shared;
-        intervals[*shared].uses.push_back({callIndex, unsigned(call.args.size())});
-        ++plan.inPlaceCalls;
-      } else {
-        intervalOf[result] = intervals.size();
-        intervals.push_back(Interval{
-            desc->bytes(), callIndex, callIndex, 0, {{callIndex, unsigned(call.args.size())}}});
-      }
-      buffers[result] = ref;
-      call.args.push_back(ref);
-    }
-    plan.calls.push_back(std::move(call));
-  }
-
-  plan.arenaBytes = assignOffsets(intervals, alignment);
-  for (const Interval &iv : intervals)
-    for (auto [callIndex, argIndex] : iv.uses)
-      plan.calls[callIndex].args[argIndex].offset = iv.offset;
+  if (llvm::Error err = planner.planOps(body, direct))
+    return std::move(err);
 
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    auto out = directOutput.find(value);
-    if (out != directOutput.end() && out->second == i)
+    auto out = direct.find(value);
+    if (out != direct.end() && out->second.index == i)
       continue;
-    auto ref = resolve(value);
+    auto ref = planner.resolve(value);
     if (!ref)
       return ref.takeError();
     if (ref->kind == BufferRef::Arena) // only reachable through a kernel result
       return planError("output '" + plan.outputs[i].name + "' has no buffer");
     plan.copies.push_back(OutputCopy{*ref, i});
   }
+  planner.finish();
   return plan;
 }
 

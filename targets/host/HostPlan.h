@@ -50,10 +50,10 @@ struct TensorDesc {
 
 /// Where a kernel argument lives at run time.
 struct BufferRef {
-  enum Kind { Input, Output, Weight, Arena } kind;
+  enum Kind { Input, Output, Weight, Arena } kind = Arena;
   uint64_t index = 0;  ///< input/output index
   uint64_t offset = 0; ///< byte offset into the weights blob or the arena
-  TensorDesc desc;
+  TensorDesc desc{};
 };
 
 struct KernelCall {
@@ -69,6 +69,48 @@ struct OutputCopy {
   uint64_t output;
 };
 
+/// One step of a run (docs/CONTROL_FLOW.md): a kernel call, a copy, or host
+/// control flow around steps. Steps nest: If [Else] EndIf, and Loop ...
+/// LoopCondition ... EndLoop; `match` links each opening step to its
+/// closing one (If to Else or EndIf, Else to EndIf, Loop to EndLoop and
+/// back), so a runner can skip a branch or repeat a body.
+struct HostStep {
+  enum Kind {
+    Call, ///< HostPlan::calls[index]
+    Copy, ///< source's bytes to target
+    If,   ///< the steps up to Else/EndIf run when the bool `source` is true
+    Else, ///< the steps up to EndIf run when it was false
+    EndIf,
+    Loop,          ///< HostPlan::loops[index]: starts an iteration while it may
+    LoopCondition, ///< the body has run: read its next condition
+    ScanStore,     ///< scan output `scan` of the loop: this iteration's row
+    EndLoop,       ///< back to Loop; after the last iteration, checks the count
+  } kind;
+  unsigned index = 0;
+  unsigned scan = 0;
+  unsigned match = 0;
+  BufferRef source{}, target{};
+  std::string label{}; ///< If: the kiln.if's location name
+};
+
+/// A loop the host runs (kiln.loop). The body's first two arguments are
+/// `iteration` (int64) and `conditionIn` (bool), which the host writes
+/// before each iteration; its carried values live in `states`, the loop's
+/// results, copied back from the body's at the end of each iteration.
+struct HostLoop {
+  std::string label;
+  bool hasTripCount = false, hasCondition = false;
+  BufferRef tripCount{}, condition{};
+  BufferRef iteration{}, conditionIn{}, conditionOut{};
+  /// Scan outputs: each iteration's element goes to row i of `stacked`,
+  /// which has `rows` rows; a run of another length is an error.
+  struct Scan {
+    BufferRef element, stacked;
+    uint64_t rows;
+  };
+  std::vector<Scan> scans;
+};
+
 struct HostPlan {
   std::string modelName;
   std::vector<TensorDesc> inputs, outputs;
@@ -77,6 +119,13 @@ struct HostPlan {
   /// `<modelName>_k<index>`.
   std::vector<kiln::KernelOp> kernels;
   std::vector<KernelCall> calls;
+  /// What a run does, in order: every call, with the copies and control
+  /// flow of kiln.if and kiln.loop around them (HostStep).
+  std::vector<HostStep> steps;
+  std::vector<HostLoop> loops;
+  /// Whether `steps` holds more than the calls in order: host code that
+  /// only runs `calls` (the compact call tables, SPIR-V) cannot run it.
+  bool hasControlFlow() const { return !loops.empty() || steps.size() != calls.size(); }
   std::vector<OutputCopy> copies;
   uint64_t arenaBytes = 0;
   /// Calls whose result shares the arena storage of an input that dies

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -259,7 +260,8 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
     }
     return nullptr;
   };
-  for (auto [callIndex, call] : llvm::enumerate(impl.plan.calls)) {
+  auto runCall = [&](unsigned callIndex) -> llvm::Error {
+    const host::KernelCall &call = impl.plan.calls[callIndex];
     auto start = std::chrono::steady_clock::now();
     CompiledKernel &k = *impl.kernels[call.kernel];
     size_t numInputs = k.emitted.inputs.size();
@@ -286,6 +288,84 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double &best = impl.stats[callIndex].bestRunSeconds;
     best = best == 0 ? seconds : std::min(best, seconds);
+    return llvm::Error::success();
+  };
+  // The steps as the C host runs them (HostEmitter.cpp): branches skipped,
+  // loop bodies repeated (docs/CONTROL_FLOW.md).
+  struct LoopState {
+    bool running = false; ///< between its first Loop step and its exit
+    bool go = true;       ///< the condition for the next iteration
+    int64_t count = 0;    ///< iterations begun
+    /// Read once on entry, as the C host does: the trip count's buffer may
+    /// be reused by the body.
+    int64_t trip = std::numeric_limits<int64_t>::max();
+  };
+  std::vector<LoopState> loops(impl.plan.loops.size());
+  const std::vector<host::HostStep> &steps = impl.plan.steps;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const host::HostStep &step = steps[s];
+    const host::HostLoop *loop =
+        step.index < impl.plan.loops.size() ? &impl.plan.loops[step.index] : nullptr;
+    switch (step.kind) {
+    case host::HostStep::Call:
+      if (llvm::Error err = runCall(step.index))
+        return std::move(err);
+      break;
+    case host::HostStep::Copy:
+      std::memmove(addressOf(step.target), addressOf(step.source), step.target.desc.bytes());
+      break;
+    case host::HostStep::If:
+      if (!*static_cast<const uint8_t *>(addressOf(step.source)))
+        s = step.match; // the Else (or EndIf): what follows it runs next
+      break;
+    case host::HostStep::Else:
+      s = step.match; // the then branch ran: skip to the EndIf
+      break;
+    case host::HostStep::EndIf:
+      break;
+    case host::HostStep::Loop: {
+      LoopState &state = loops[step.index];
+      if (!state.running) {
+        state = LoopState{};
+        state.running = true;
+        if (loop->hasCondition)
+          state.go = *static_cast<const uint8_t *>(addressOf(loop->condition)) != 0;
+        if (loop->hasTripCount)
+          state.trip = *static_cast<const int64_t *>(addressOf(loop->tripCount));
+      }
+      if (!state.go || state.count >= state.trip) {
+        for (const host::HostLoop::Scan &scan : loop->scans)
+          if (uint64_t(state.count) != scan.rows)
+            return makeError("loop '" + loop->label + "' ran " + llvm::Twine(state.count) +
+                             " iterations; its scan outputs hold " + llvm::Twine(scan.rows) +
+                             " rows");
+        state.running = false;
+        s = step.match; // past the EndLoop
+        break;
+      }
+      *static_cast<int64_t *>(addressOf(loop->iteration)) = state.count;
+      *static_cast<uint8_t *>(addressOf(loop->conditionIn)) = 1;
+      break;
+    }
+    case host::HostStep::LoopCondition:
+      loops[step.index].go = *static_cast<const uint8_t *>(addressOf(loop->conditionOut)) != 0;
+      break;
+    case host::HostStep::ScanStore: {
+      const host::HostLoop::Scan &scan = loop->scans[step.scan];
+      int64_t n = loops[step.index].count;
+      if (uint64_t(n) >= scan.rows)
+        return makeError("loop '" + loop->label + "' runs more iterations than its scan outputs' " +
+                         llvm::Twine(scan.rows) + " rows");
+      uint64_t bytes = scan.element.desc.bytes();
+      std::memcpy(static_cast<uint8_t *>(addressOf(scan.stacked)) + n * bytes,
+                  addressOf(scan.element), bytes);
+      break;
+    }
+    case host::HostStep::EndLoop:
+      ++loops[step.index].count;
+      s = step.match - 1; // the Loop step again
+      break;
+    }
   }
   for (const host::OutputCopy &copy : impl.plan.copies)
     std::memcpy(outputs[copy.output].data.data(), addressOf(copy.source),

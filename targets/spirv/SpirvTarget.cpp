@@ -92,6 +92,15 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   auto plan = host::planHost(main, options.modelName, spirv::kVkAlign);
   if (!plan)
     return plan.takeError();
+  // Its Vulkan host records the calls in order into one command buffer.
+  if (plan->hasControlFlow())
+    for (const host::HostStep &step : plan->steps)
+      if (step.kind == host::HostStep::If || step.kind == host::HostStep::Loop)
+        return error((step.kind == host::HostStep::If
+                          ? "node '" + step.label + "' (If)"
+                          : "node '" + plan->loops[step.index].label + "' (Loop)") +
+                     " runs on a condition or trip count known only at run time; the spirv "
+                     "target does not branch or loop on the host yet (docs/CONTROL_FLOW.md)");
   if (auto err = host::checkCBoundary(*plan))
     return err;
   if (!plan->copies.empty())

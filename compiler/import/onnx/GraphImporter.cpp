@@ -215,6 +215,20 @@ llvm::Error GraphImporter::checkInferredShapes(const onnx::NodeProto &node) {
   return llvm::Error::success();
 }
 
+std::optional<llvm::SmallVector<int64_t>> GraphImporter::declaredShape(llvm::StringRef name) const {
+  auto it = inferredTypes_.find(name);
+  if (it == inferredTypes_.end() || !it->second->has_tensor_type() ||
+      !it->second->tensor_type().has_shape())
+    return std::nullopt;
+  llvm::SmallVector<int64_t> shape;
+  for (const auto &dim : it->second->tensor_type().shape().dim()) {
+    if (!dim.has_dim_value())
+      return std::nullopt;
+    shape.push_back(dim.dim_value());
+  }
+  return shape;
+}
+
 llvm::Error GraphImporter::finishFunction() {
   llvm::SmallVector<Value> results;
   for (const auto &output : model_.graph().output()) {

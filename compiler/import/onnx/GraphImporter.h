@@ -69,6 +69,10 @@ public:
   /// Inputs that the op's schema binds to one type parameter share an element
   /// type. Also run on the nodes of Loop, Scan and If bodies (ControlFlow.cpp).
   llvm::Error checkTypeParameters(const onnx::NodeProto &node, OpContext &op);
+  /// The fully static shape the model declares or ONNX shape inference
+  /// found for `name` (value_info, graph outputs), if any: the length of a
+  /// host loop's scan output (ops/ControlFlow.h).
+  std::optional<llvm::SmallVector<int64_t>> declaredShape(llvm::StringRef name) const;
 
 private:
   llvm::Error importInitializers();

@@ -3,14 +3,14 @@
 // Kiln compiles a model ahead of time with static shapes, so control flow is
 // resolved at import where it can be:
 //  - If with a condition known at import inlines the chosen branch. With a
-//    run-time condition both branches are inlined and each output is a
-//    tosa.select on the condition: correct for ONNX's side-effect-free
-//    branches, but both are computed (the branches must give equal shapes).
-//    Picking one compiled kernel sequence at run time in the host code is
-//    not built yet.
+//    run-time condition, branches of a few elementwise nodes are both
+//    inlined and each output is a tosa.select on the condition (they fuse
+//    into the kernels around them); other branches become functions that
+//    the host code chooses between (kiln.if, HostControl.cpp).
 //  - Loop unrolls its body when the trip count and the condition are known
-//    at import (the condition the body computes included); otherwise the
-//    error names the node and the run-time input.
+//    at import (the condition the body computes included) and it runs at
+//    most kMaxUnroll times; otherwise the host code loops over the body as
+//    a function (kiln.loop, HostControl.cpp).
 //  - Scan (opset 8 with its batch axis, and 9+) unrolls over the scan axis,
 //    which is static.
 // A subgraph is imported inline into @main: its nodes go through the same
@@ -18,6 +18,7 @@
 // ones only while it is imported.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/onnx/ops/ControlFlow.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
 #include "compiler/import/onnx/ops/OpTable.h"
@@ -29,7 +30,7 @@ namespace kiln::onnx_import {
 namespace {
 
 // Unrolling copies the body once per iteration: beyond this many, a model is
-// better served by a real loop in the host code, which Kiln does not emit.
+// better served by a loop in the host code.
 constexpr int64_t kMaxUnroll = 4096;
 
 constexpr int32_t kOnnxInt64 = 7, kOnnxBool = 9;
@@ -43,8 +44,8 @@ std::string nodeName(const onnx::NodeProto &node) {
   return node.name().empty() && node.output_size() ? node.output(0) : node.name();
 }
 
-/// Imports `body` at the insertion point with its inputs bound to `inputs`;
-/// returns its outputs' entries.
+} // namespace
+
 llvm::Expected<std::vector<ValueEntry>> inlineGraph(OpContext &op, const onnx::GraphProto &body,
                                                     llvm::ArrayRef<ValueEntry> inputs) {
   GraphImporter &graph = op.graph();
@@ -110,6 +111,8 @@ llvm::Expected<std::vector<ValueEntry>> inlineGraph(OpContext &op, const onnx::G
   return outputs;
 }
 
+namespace {
+
 llvm::Expected<Value> valueOf(OpContext &op, ValueEntry entry, llvm::StringRef name) {
   return op.graph().materialize(entry, name, op.loc());
 }
@@ -166,6 +169,8 @@ llvm::Error convertIf(OpContext &op) {
   }
   if (numElements(op.shape(0)) != 1)
     return op.fail("the condition must hold one element");
+  if (!selectsBranches(*thenBody, *elseBody))
+    return convertHostIf(op, *thenBody, *elseBody);
   auto thenOut = inlineGraph(op, *thenBody, {});
   if (!thenOut)
     return thenOut.takeError();
@@ -201,24 +206,16 @@ llvm::Error convertLoop(OpContext &op) {
   if (numCarried < 0 || body->output_size() < 1 + numCarried)
     return op.fail("the body must output the condition and every loop-carried value");
   int numScans = body->output_size() - 1 - numCarried;
+  // A trip count or condition known only at run time: the host loops.
+  if ((op.hasInput(0) && !op.literal(0)) || (op.hasInput(1) && !op.literal(1)))
+    return convertHostLoop(op, *body);
   std::optional<int64_t> tripCount;
-  if (op.hasInput(0)) {
-    const Literal *m = op.literal(0);
-    if (!m)
-      return op.fail("the trip count '" + op.inputName(0) +
-                     "' is only known at run time; Kiln unrolls loops whose trip count and "
-                     "condition are known at compile time");
-    tripCount = m->intAt(0);
-  }
-  bool cond = true;
-  if (op.hasInput(1)) {
-    const Literal *c = op.literal(1);
-    if (!c)
-      return op.fail("the condition '" + op.inputName(1) +
-                     "' is only known at run time; Kiln unrolls loops whose trip count and "
-                     "condition are known at compile time");
-    cond = c->intAt(0) != 0;
-  }
+  if (op.hasInput(0))
+    tripCount = op.literal(0)->intAt(0);
+  bool cond = !op.hasInput(1) || op.literal(1)->intAt(0) != 0;
+  // Beyond kMaxUnroll iterations the host loops too.
+  if (tripCount && *tripCount > kMaxUnroll)
+    return convertHostLoop(op, *body);
   if (!tripCount && !op.hasInput(1))
     return op.fail("a Loop with neither trip count nor condition never ends");
   std::vector<ValueEntry> carried;
@@ -231,9 +228,11 @@ llvm::Error convertLoop(OpContext &op) {
   std::vector<std::vector<ValueEntry>> scans(numScans);
   int64_t i = 0;
   for (; cond && (!tripCount || i < *tripCount); ++i) {
+    // (A known trip count above kMaxUnroll went to the host above: this is
+    // a condition known at import that stays true.)
     if (i >= kMaxUnroll)
       return op.fail("the loop runs more than " + llvm::Twine(kMaxUnroll) +
-                     " iterations, more than Kiln unrolls");
+                     " iterations on a condition known at compile time");
     std::vector<ValueEntry> inputs = {ValueEntry{Value(), Literal::fromInts(kOnnxInt64, {}, {i})},
                                       ValueEntry{Value(), Literal::fromInts(kOnnxBool, {}, {1})}};
     inputs.insert(inputs.end(), carried.begin(), carried.end());
@@ -241,10 +240,10 @@ llvm::Error convertLoop(OpContext &op) {
     if (!outputs)
       return outputs.takeError();
     const ValueEntry &condOut = (*outputs)[0];
+    // A condition the body computes from run-time data: the host loops
+    // (what was unrolled so far is dead and dropped).
     if (!condOut.literal)
-      return op.fail("the body's condition '" + body->output(0).name() +
-                     "' depends on run-time data; Kiln unrolls loops whose trip count and "
-                     "condition are known at compile time");
+      return convertHostLoop(op, *body);
     cond = condOut.literal->intAt(0) != 0;
     for (int k = 0; k < numCarried; ++k) {
       if (shapeOf((*outputs)[1 + k]) != shapeOf(carried[k]))

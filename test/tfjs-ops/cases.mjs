@@ -491,7 +491,19 @@ add('GatherV2_where_rows', 'GatherV2', (g) => {
   g.output(g.node('GatherV2', [g.input('x', [5, 3]), w, g.int('axis', 0)], {}, { dtype: 'float32' }));
 });
 add('ListDiff', 'ListDiff', (g) => g.output(g.node('ListDiff', [g.input('x', [6], 'int32', { range: [0, 6] }), g.ints('y', [1, 3])])));
-add('Unique', 'Unique', (g) => g.output(g.node('Unique', [g.input('x', [6], 'int32', { range: [0, 4] })])));
+// Unique: the distinct values in order of first occurrence (bounded) and
+// each element's slot among them; UniqueV2 of float rows along axis 0.
+add('Unique', 'Unique', (g) => {
+  const n = g.node('Unique', [g.input('x', [6], 'int32', { range: [0, 4] })], { out_idx: A.type('int32') });
+  g.output(n);
+  g.output(`${n}:1`);
+});
+add('UniqueV2_rows', 'UniqueV2', (g) => {
+  const n = g.node('UniqueV2', [g.input('x', [5, 2], 'float32', { values: [1, 2, 3, 4, 1, 2, 0.5, 0, 3, 4] }),
+    g.constant('axis', 'int32', [1], [0])], { out_idx: A.type('int32') });
+  g.output(n);
+  g.output(`${n}:1`);
+});
 
 // ---- control flow (TF2: branches and bodies are functions of the library)
 const branches = (g) => ({

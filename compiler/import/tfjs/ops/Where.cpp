@@ -1,4 +1,4 @@
-//===- Where.cpp - Where with one input: coordinates of the true elements ---===//
+//===- Where.cpp - Where (one input) and Unique: data-dependent lengths ----===//
 //
 // TF's one-input Where gives [num_true, rank] coordinates (int32 in TF.js,
 // which runs int64 as int32): ONNX's NonZero transposed. Its length depends
@@ -6,6 +6,12 @@
 // [n, rank] table of every element's coordinates, row-major, compacted by
 // the input's elements taken as bools (non-zero, NaN included, is true, as
 // TF.js casts).
+//
+// Unique and UniqueV2 give the distinct elements (slices along the axis) in
+// order of first occurrence and, for each element, its slot among them:
+// the ONNX importer's kiln.unique with sorted=0 (codegen/halide/emit/
+// Unique.cpp), whose unique slices are compacted by their counts into a
+// bounded output; the slots (TF.js: int32) have a static shape.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Bounded.h"
@@ -51,9 +57,53 @@ llvm::Error convertWhere(OpContext &node) {
   return llvm::Error::success();
 }
 
+// As the ONNX importer's: the emitter compares every pair of slices.
+constexpr int64_t kMaxUniqueSlices = 1 << 14;
+
+llvm::Error convertUnique(OpContext &node) {
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  llvm::ArrayRef<int64_t> shape = node.shape(0);
+  int64_t axis = 0;
+  if (node.numInputs() > 1) {
+    auto axes = node.constInts(1, "axis");
+    if (!axes)
+      return axes.takeError();
+    if (axes->size() != 1)
+      return node.fail("axis must hold one value");
+    auto normalized = node.normalizeAxis((*axes)[0], shape.size());
+    if (!normalized)
+      return normalized.takeError();
+    axis = *normalized;
+  } else if (shape.size() != 1) {
+    return node.fail("x must be 1-D, not " + shapeString(shape));
+  }
+  int64_t n = shape.empty() ? 0 : shape[axis];
+  if (numElements(shape) == 0)
+    return node.fail("x is empty; Kiln does not support empty outputs");
+  if (n > kMaxUniqueSlices)
+    return node.fail(
+        "x has " + llvm::Twine(n) +
+        " slices along the axis; Kiln's Unique compares every pair and takes at most " +
+        llvm::Twine(kMaxUniqueSlices));
+  Type i64 = b.getI64Type();
+  Value input = node.value(0);
+  Type types[] = {typeOf(input), tensorOf({n}, i64), tensorOf({n}, i64), tensorOf({n}, i64)};
+  std::string attrs = ("axis=" + llvm::Twine(axis) + ";sorted=0").str();
+  auto unique =
+      b.create<tosa::CustomOp>(loc, TypeRange(types), "kiln.unique", "kiln", attrs, input);
+  node.setValue(0, import::compact(b, loc, unique->getResult(0), unique->getResult(3), axis).first);
+  node.setValue(1, castElements(b, loc, unique->getResult(2), b.getI32Type()));
+  return llvm::Error::success();
+}
+
 } // namespace
 
 // SelectV2-style Where with three inputs is TF's Select, converted there.
-void registerWhereOps(OpTable &table) { table.add("Where", convertWhere, 1, 1); }
+void registerWhereOps(OpTable &table) {
+  table.add("Where", convertWhere, 1, 1);
+  table.add("Unique", convertUnique, 1, 1);
+  table.add("UniqueV2", convertUnique, 2, 2);
+}
 
 } // namespace kiln::tfjs_import

@@ -129,32 +129,28 @@ llvm::Error Planner::planLoop(kiln::LoopOp op, const llvm::DenseMap<Value, Buffe
   HostLoop loop;
   loop.label = locationName(op);
   unsigned numCarried = op.getCarried().size();
-  auto describeScalar = [&](Value v, const char *what) -> llvm::Expected<BufferRef> {
+  // The trip count (int64) and the condition (bool): one element each,
+  // read by the host when the loop starts.
+  auto scalar = [&](Value v, const char *what, DType type, bool &has,
+                    BufferRef &out) -> llvm::Error {
+    if (!v)
+      return llvm::Error::success();
     auto ref = resolve(v);
     if (!ref)
       return ref.takeError();
-    if (ref->desc.bytes() != ref->desc.element.bytes)
-      return planError("loop '" + loop.label + "': its " + what + " must hold one element");
-    return use(*ref);
+    if (ref->desc.bytes() != ref->desc.element.bytes || ref->desc.element.type != type)
+      return planError("loop '" + loop.label + "': its " + what + " must be one " +
+                       dtypeName(type));
+    has = true;
+    out = use(*ref);
+    return llvm::Error::success();
   };
-  if (Value trip = op.getTripCount()) {
-    auto ref = describeScalar(trip, "trip count");
-    if (!ref)
-      return ref.takeError();
-    if (ref->desc.element.type != DType::I64)
-      return planError("loop '" + loop.label + "': its trip count must be int64");
-    loop.hasTripCount = true;
-    loop.tripCount = *ref;
-  }
-  if (Value cond = op.getCondition()) {
-    auto ref = describeScalar(cond, "condition");
-    if (!ref)
-      return ref.takeError();
-    if (ref->desc.element.type != DType::Bool)
-      return planError("loop '" + loop.label + "': its condition must be a bool");
-    loop.hasCondition = true;
-    loop.condition = *ref;
-  }
+  if (llvm::Error err =
+          scalar(op.getTripCount(), "trip count", DType::I64, loop.hasTripCount, loop.tripCount))
+    return err;
+  if (llvm::Error err =
+          scalar(op.getCondition(), "condition", DType::Bool, loop.hasCondition, loop.condition))
+    return err;
   // The loop's results: the carried states, then the stacked scan outputs.
   auto results = resultBuffers(op, direct);
   if (!results)

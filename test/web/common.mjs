@@ -53,6 +53,40 @@ function cached(label, key, produce) {
   const dir = path.join(cacheRoot, prefix + crypto.createHash('sha1').update(key).digest('hex').slice(0, 16));
   if (fs.existsSync(path.join(dir, '.complete'))) return dir;
   fs.mkdirSync(cacheRoot, { recursive: true });
+  // node --test runs two test files at once (scripts/test.sh): when another
+  // process is producing this entry, wait for it instead of compiling the
+  // same model twice. The lock names its pid; a dead owner's lock is taken.
+  const lock = `${dir}.lock`;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+    let alive;
+    try {
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      // A half-written lock counts as dead: at worst both produce the entry,
+      // which the rename below allows.
+      alive = pid > 0 && process.kill(pid, 0);
+    } catch (e) {
+      if (e.code === 'ENOENT') continue; // released just now
+      alive = e.code === 'EPERM'; // alive, another user's; ESRCH: dead
+    }
+    if (!alive) fs.rmSync(lock, { force: true });
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+  try {
+    if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+    return produceEntry(prefix, dir, key, produce);
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function produceEntry(prefix, dir, key, produce) {
   for (const entry of fs.readdirSync(cacheRoot))
     if (entry.startsWith(prefix) && /^[0-9a-f]{16}$/.test(entry.slice(prefix.length)))
       fs.rmSync(path.join(cacheRoot, entry), { recursive: true, force: true });

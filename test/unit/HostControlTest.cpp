@@ -6,13 +6,8 @@
 // when the body swaps them).
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/pipeline/Pipeline.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Parser/Parser.h"
 #include "targets/host/HostEmitter.h"
-#include "targets/host/HostPlan.h"
-
-#include <gtest/gtest.h>
+#include "test/unit/HostPlanFixture.h"
 
 #include <string>
 
@@ -22,28 +17,15 @@ using kiln::host::HostStep;
 
 namespace {
 
-class HostControlTest : public ::testing::Test {
+class HostControlTest : public kiln::test::HostPlanFixture {
 protected:
-  HostControlTest() {
-    DialectRegistry registry;
-    kiln::registerDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  llvm::Expected<kiln::host::HostPlan> plan(const char *ir) {
-    module = parseSourceString<ModuleOp>(ir, &context);
-    if (!module)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(), "parse failed");
-    return kiln::host::planHost(module->lookupSymbol<func::FuncOp>("main"), "m");
-  }
+  llvm::Expected<kiln::host::HostPlan> plan(const char *ir) { return planModule(ir, "m"); }
   static std::vector<HostStep::Kind> kinds(const kiln::host::HostPlan &p) {
     std::vector<HostStep::Kind> out;
     for (const HostStep &s : p.steps)
       out.push_back(s.kind);
     return out;
   }
-  MLIRContext context;
-  OwningOpRef<ModuleOp> module;
 };
 
 // exp in one branch, negate in the other, each a kernel of its own.

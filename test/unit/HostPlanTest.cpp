@@ -1,12 +1,8 @@
 //===- HostPlanTest.cpp - arena planning and host bindings ----------------===//
 #include "targets/host/HostPlan.h"
-#include "compiler/pipeline/Pipeline.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Parser/Parser.h"
 #include "targets/host/HostEmitter.h"
 #include "targets/host/Template.h"
-
-#include <gtest/gtest.h>
+#include "test/unit/HostPlanFixture.h"
 
 #include <string>
 
@@ -14,20 +10,9 @@ using namespace mlir;
 
 namespace {
 
-class HostPlanTest : public ::testing::Test {
+class HostPlanTest : public kiln::test::HostPlanFixture {
 protected:
-  HostPlanTest() {
-    DialectRegistry registry;
-    kiln::registerDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  llvm::Expected<kiln::host::HostPlan> plan(const char *ir) {
-    module = parseSourceString<ModuleOp>(ir, &context);
-    if (!module)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(), "parse failed");
-    return kiln::host::planHost(module->lookupSymbol<func::FuncOp>("main"), "my-model");
-  }
+  llvm::Expected<kiln::host::HostPlan> plan(const char *ir) { return planModule(ir, "my-model"); }
   /// What kilnc passes for a model read from chain.mlir; the tests set the
   /// flags they are about by name.
   static kiln::host::HostOptions chainOptions() {
@@ -35,8 +20,6 @@ protected:
     options.sourceName = "chain.mlir";
     return options;
   }
-  MLIRContext context;
-  OwningOpRef<ModuleOp> module;
 };
 
 // Four elementwise steps in a chain: t0 -> t1 -> t2 -> out. t0 and t2 never

@@ -10,6 +10,7 @@
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
+#include "compiler/import/onnx/ops/Bounded.h"
 #include "compiler/import/onnx/ops/OpTable.h"
 
 #include <cstdio>
@@ -18,6 +19,19 @@
 using namespace mlir;
 
 namespace kiln::onnx_import {
+
+llvm::Expected<int64_t> axisOrFlattened(OpContext &op, Value &input) {
+  llvm::ArrayRef<int64_t> shape = op.shape(0);
+  input = op.value(0);
+  if (!op.hasAttr("axis")) {
+    input = reshape(op.builder(), op.loc(), input, {numElements(shape)});
+    return 0;
+  }
+  if (shape.empty())
+    return op.fail("axis is given but X is a scalar");
+  return op.normalizeAxis(op.attrInt("axis", 0), shape.size());
+}
+
 namespace {
 
 // The coordinate table grows as rank x N int64: beyond this, a clear error
@@ -51,21 +65,15 @@ llvm::Error convertNonZero(OpContext &op) {
 llvm::Error convertCompress(OpContext &op) {
   OpBuilder &b = op.builder();
   Location loc = op.loc();
-  llvm::ArrayRef<int64_t> shape = op.shape(0);
   if (op.rank(1) != 1)
     return op.fail("condition must have rank 1, got shape " + shapeString(op.shape(1)));
   if (!op.type(1).getElementType().isInteger(1))
     return op.fail("condition must be bool");
-  Value input = op.value(0);
-  int64_t axis = 0;
-  if (op.hasAttr("axis")) {
-    auto normalized = op.normalizeAxis(op.attrInt("axis", 0), shape.size());
-    if (!normalized)
-      return normalized.takeError();
-    axis = *normalized;
-  } else {
-    input = reshape(b, loc, input, {numElements(shape)});
-  }
+  Value input;
+  auto axisOr = axisOrFlattened(op, input);
+  if (!axisOr)
+    return axisOr.takeError();
+  int64_t axis = *axisOr;
   int64_t extent = typeOf(input).getShape()[axis], length = op.shape(1)[0];
   if (length > extent)
     return op.fail("condition has " + llvm::Twine(length) + " elements, more than the " +

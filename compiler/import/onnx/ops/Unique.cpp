@@ -19,6 +19,7 @@
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/TosaHelpers.h"
+#include "compiler/import/onnx/ops/Bounded.h"
 #include "compiler/import/onnx/ops/OpTable.h"
 
 using namespace mlir;
@@ -34,19 +35,12 @@ constexpr int64_t kMaxUniqueSlices = 1 << 14;
 llvm::Error convertUnique(OpContext &op) {
   OpBuilder &b = op.builder();
   Location loc = op.loc();
-  Value input = op.value(0);
   llvm::ArrayRef<int64_t> shape = op.shape(0);
-  int64_t axis = 0;
-  if (op.hasAttr("axis")) {
-    if (shape.empty())
-      return op.fail("axis is given but X is a scalar");
-    auto normalized = op.normalizeAxis(op.attrInt("axis", 0), shape.size());
-    if (!normalized)
-      return normalized.takeError();
-    axis = *normalized;
-  } else {
-    input = reshape(b, loc, input, {numElements(shape)});
-  }
+  Value input;
+  auto axisOr = axisOrFlattened(op, input);
+  if (!axisOr)
+    return axisOr.takeError();
+  int64_t axis = *axisOr;
   llvm::ArrayRef<int64_t> dataShape = typeOf(input).getShape();
   int64_t n = dataShape[axis];
   if (numElements(dataShape) == 0)

@@ -46,8 +46,19 @@ llvm::Error emitCompact(tosa::CustomOp custom, EmitContext &ctx) {
 
   Halide::Var i("i");
   Halide::Func selected = ctx.newFunc("compact_selected");
-  Expr bit = mask.type.is_bool() ? mask.at({Halide::min(i, m - 1)})
-                                 : mask.at({Halide::min(i, m - 1)}) != Halide::cast(mask.type, 0);
+  Expr flag = mask.at({Halide::min(i, m - 1)});
+  Expr bit = flag;
+  if (mask.type.is_float()) {
+    // Non-zero by its bits, sign apart: Halide's float != is an ordered
+    // compare, false for a NaN (seen on WASM in the TF.js op suite's
+    // Where_float), where ONNX and TF count a NaN as non-zero.
+    Halide::Type bits = Halide::UInt(mask.type.bits());
+    Expr magnitude = Halide::reinterpret(bits, flag) &
+                     Halide::cast(bits, Expr(int64_t((uint64_t(1) << (mask.type.bits() - 1)) - 1)));
+    bit = magnitude != Halide::cast(bits, 0);
+  } else if (!mask.type.is_bool()) {
+    bit = flag != Halide::cast(mask.type, 0);
+  }
   selected(i) = Halide::select(i < m && bit, 1, 0);
   Halide::Func pos = ctx.newFunc("compact_pos");
   pos(i) = 0;

@@ -46,13 +46,6 @@ llvm::Error convertWhere(OpContext &node) {
   OpBuilder &b = node.builder();
   Value table = i32Constant(node, coords, {n, rank});
   Value mask = reshape(b, node.loc(), node.value(0), {n});
-  // Numbers as bools in TOSA, not by kiln.compact's own `!= 0`: the WASM
-  // build compared a NaN as equal to zero there (op suite, Where_float).
-  if (node.dtype(0) != DType::Bool)
-    mask = unary<tosa::LogicalNotOp>(b, node.loc(),
-                                     binary<tosa::EqualOp>(b, node.loc(), mask,
-                                                           scalarLike(b, node.loc(), mask, 0),
-                                                           b.getI1Type()));
   node.setValue(0, import::compact(b, node.loc(), table, mask, 0).first);
   return llvm::Error::success();
 }

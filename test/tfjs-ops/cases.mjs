@@ -230,6 +230,72 @@ for (const op of ['MaxPool3D', 'AvgPool3D'])
     g.output(g.node(op, [g.input('x', [1, 5, 4, 5, 2], 'float32', { range: [-3, 3] })],
       { ksize: A.ints([1, 3, 2, 3, 1]), strides: A.ints([1, 2, 1, 2, 1]), padding: A.s('SAME'), data_format: A.s('NDHWC') })));
 
+// ---- NCHW and grouped convolutions. TF.js reads strides and dilations at
+// positions 1 and 2 whatever the format, ignores data_format in pools,
+// BiasAdd and FusedBatchNorm, and refuses a grouped Conv2D; Kiln follows TF
+// there, so these cases' oracle is TF.js on the equivalent graph of NHWC,
+// ungrouped ops (`oracle`, run on the same inputs by generate.mjs).
+const withOracle = (name, op, build, oracle) => cases.push({ name, op, build, oracle });
+const nchwAttrs = (a) => ({ ...a, data_format: A.s('NCHW') });
+const perm = (g, x, p) => g.node('Transpose', [x, g.ints(`perm_${g.nodes.length}`, p)]);
+const toNHWC = (g, x) => perm(g, x, [0, 2, 3, 1]);
+const toNCHW = (g, y) => perm(g, y, [0, 3, 1, 2]);
+// A grouped Conv2D as TF.js can run it: channel slices, one Conv2D each.
+const groupedConv = (g, x, w, groups, attrs) => {
+  const xs = g.node('Split', [g.int(`axis_${g.nodes.length}`, 3), x], { num_split: A.i(groups) });
+  const ws = g.node('Split', [g.int(`axis_${g.nodes.length}`, 3), w], { num_split: A.i(groups) });
+  const parts = [...Array(groups).keys()].map((k) => g.node('Conv2D', [`${xs}:${k}`, `${ws}:${k}`], attrs));
+  return g.node('ConcatV2', [...parts, g.int(`axis_${g.nodes.length}`, 3)], { N: A.i(groups) });
+};
+withOracle('Conv2D_NCHW', 'Conv2D', (g) => {
+  const x = g.input('x', [1, 3, 6, 6]);
+  g.output(g.node('Conv2D', [x, g.input('w', [3, 3, 3, 4])], nchwAttrs(conv([1, 1, 2, 2], 'SAME'))));
+  g.output(g.node('Conv2D', [x, g.input('w1', [3, 3, 1, 6])],
+    { ...nchwAttrs(conv([1, 1, 1, 1], 'VALID')), dilations: A.ints([1, 1, 2, 2]) }));
+}, (g) => {
+  const x = toNHWC(g, g.input('x', [1, 3, 6, 6]));
+  g.output(toNCHW(g, g.node('Conv2D', [x, g.input('w', [3, 3, 3, 4])], conv([1, 2, 2, 1], 'SAME'))));
+  g.output(toNCHW(g, groupedConv(g, x, g.input('w1', [3, 3, 1, 6]), 3,
+    { ...conv([1, 1, 1, 1], 'VALID'), dilations: A.ints([1, 2, 2, 1]) })));
+});
+// Two groups of 2 channels, and four of 1 (a depthwise convolution).
+withOracle('Conv2D_grouped', 'Conv2D', (g) => {
+  const x = g.input('x', [1, 6, 6, 4]);
+  g.output(g.node('Conv2D', [x, g.input('w', [3, 3, 2, 6])], conv([1, 2, 2, 1], 'SAME')));
+  g.output(g.node('Conv2D', [x, g.input('w1', [2, 2, 1, 8])], conv([1, 1, 1, 1], 'VALID')));
+}, (g) => {
+  const x = g.input('x', [1, 6, 6, 4]);
+  g.output(groupedConv(g, x, g.input('w', [3, 3, 2, 6]), 2, conv([1, 2, 2, 1], 'SAME')));
+  g.output(groupedConv(g, x, g.input('w1', [2, 2, 1, 8]), 4, conv([1, 1, 1, 1], 'VALID')));
+});
+withOracle('DepthwiseConv2dNative_NCHW', 'DepthwiseConv2dNative', (g) =>
+  g.output(g.node('DepthwiseConv2dNative', [g.input('x', [1, 3, 5, 5]), g.input('w', [3, 3, 3, 2])],
+    nchwAttrs(conv([1, 1, 2, 2], 'SAME')))), (g) =>
+  g.output(toNCHW(g, g.node('DepthwiseConv2dNative', [toNHWC(g, g.input('x', [1, 3, 5, 5])), g.input('w', [3, 3, 3, 2])],
+    conv([1, 2, 2, 1], 'SAME')))));
+withOracle('MaxPool_NCHW', 'MaxPool', (g) => {
+  const x = g.input('x', [1, 2, 5, 5]);
+  const p = { ksize: A.ints([1, 1, 3, 3]), strides: A.ints([1, 1, 2, 2]), padding: A.s('SAME'), data_format: A.s('NCHW') };
+  g.output(g.node('MaxPool', [x], p));
+  g.output(g.node('AvgPool', [x], p));
+}, (g) => {
+  const x = toNHWC(g, g.input('x', [1, 2, 5, 5]));
+  g.output(toNCHW(g, g.node('MaxPool', [x], pool(3, 2, 'SAME'))));
+  g.output(toNCHW(g, g.node('AvgPool', [x], pool(3, 2, 'SAME'))));
+});
+const batchNorm = (g, x, format) => g.node('FusedBatchNormV3', [x, g.floats('scale', [1, 2, 0.5]), g.floats('offset', [0, 1, -1]),
+  g.floats('mean', [0.1, -0.2, 0.3]), g.floats('variance', [1, 0.5, 2])],
+{ epsilon: A.f(0.001), data_format: A.s(format), is_training: A.b(false) });
+withOracle('FusedBatchNormV3_NCHW', 'FusedBatchNormV3', (g) => {
+  const x = g.input('x', [1, 3, 2, 4]);
+  g.output(batchNorm(g, x, 'NCHW'));
+  g.output(g.node('BiasAdd', [x, g.input('b', [3])], { data_format: A.s('NCHW') }));
+}, (g) => {
+  const x = toNHWC(g, g.input('x', [1, 3, 2, 4]));
+  g.output(toNCHW(g, batchNorm(g, x, 'NHWC')));
+  g.output(toNCHW(g, g.node('BiasAdd', [x, g.input('b', [3])], { data_format: A.s('NHWC') })));
+});
+
 // ---- creation
 add('Fill', 'Fill', (g) => g.output(g.node('Fill', [g.ints('dims', [2, 3]), g.input('v', [])], { T: A.type('float32') })));
 add('Range', 'Range', (g) => g.output(g.node('Range', [g.int('s', 2), g.int('l', 11), g.int('d', 3)], { Tidx: A.type('int32') })));

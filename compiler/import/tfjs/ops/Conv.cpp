@@ -1,6 +1,7 @@
 //===- Conv.cpp - Conv2D, depthwise, fused and transposed convolutions ----===//
 //
-// TF convolutions are NHWC like TOSA's; only the filters differ. Conv2D's
+// TF convolutions are NHWC like TOSA's (NCHW ones go through ops/Layout.h's
+// transposes); only the filters differ. Conv2D's
 // HWIO filter becomes TOSA's OHWI (a host transpose of the weights, or a
 // tosa.transpose when the filter is computed); the depthwise [H, W, C, M]
 // filter is already TOSA's layout. The fused forms (grappler's remapper and
@@ -9,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
+#include "compiler/import/tfjs/ops/Layout.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 #include "nlohmann/json.hpp"
 
@@ -20,9 +22,58 @@ namespace {
 // HWIO -> OHWI.
 constexpr int64_t kFilterToOHWI[] = {3, 0, 1, 2};
 
+// The filter as TOSA's conv2d takes it, OHWI: a host transpose of a known
+// filter (stored once per weight), else a tosa.transpose.
+Value ohwiWeights(OpContext &node) {
+  if (const Literal *h = node.literal(1)) {
+    std::string name = node.inputName(1).rsplit(':').first.str();
+    return node.graph().derivedConstant(name + "_ohwi",
+                                        [&] { return h->transposed(kFilterToOHWI); });
+  }
+  return transpose(node.builder(), node.loc(), node.value(1), kFilterToOHWI);
+}
+
+// A grouped Conv2D (input channels a multiple g of the filter's): output
+// channels [k * O/g, (k+1) * O/g) see input channels [k * C/g, ...). One
+// input channel per group is a depthwise convolution whose [H, W, C, O/C]
+// filter is the [H, W, 1, O] one reshaped (output k * M + m is group k's
+// m-th); otherwise one TOSA conv2d per group on channel slices, concatenated.
+Value groupedConv(OpContext &node, Value x, RankedTensorType resultType, Value bias,
+                  DenseI64ArrayAttr pads, DenseI64ArrayAttr strides, DenseI64ArrayAttr dilations) {
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  llvm::ArrayRef<int64_t> filter = node.shape(1);
+  int64_t kh = filter[0], kw = filter[1], perGroup = filter[2], outChannels = filter[3];
+  int64_t groups = typeOf(x).getDimSize(3) / perGroup, outPerGroup = outChannels / groups;
+  if (perGroup == 1) {
+    std::vector<int64_t> shape = {kh, kw, groups, outPerGroup};
+    Value w =
+        node.literal(1)
+            ? node.graph().derivedConstant(node.inputName(1).rsplit(':').first.str() + "_grouped",
+                                           [&] { return node.literal(1)->reshaped(shape); })
+            : reshape(b, loc, node.value(1), shape);
+    return node.create<tosa::DepthwiseConv2DOp>(resultType, x, w, bias, pads, strides, dilations);
+  }
+  Value weights = ohwiWeights(node);
+  llvm::ArrayRef<int64_t> in = typeOf(x).getShape(), out = resultType.getShape();
+  llvm::SmallVector<Value> parts;
+  for (int64_t g = 0; g < groups; ++g) {
+    Value xg = slice(b, loc, x, {0, 0, 0, g * perGroup}, {in[0], in[1], in[2], perGroup});
+    Value wg = slice(b, loc, weights, {g * outPerGroup, 0, 0, 0}, {outPerGroup, kh, kw, perGroup});
+    Value bg = slice(b, loc, bias, {g * outPerGroup}, {outPerGroup});
+    parts.push_back(node.create<tosa::Conv2DOp>(
+        tensorOf({out[0], out[1], out[2], outPerGroup}, resultType.getElementType()), xg, wg, bg,
+        pads, strides, dilations));
+  }
+  return concat(b, loc, parts, 3);
+}
+
 llvm::Error convertConv(OpContext &node, bool depthwise, bool fused) {
-  if (llvm::Error err = requireNHWC(node))
-    return err;
+  auto nchw = isNCHW(node);
+  if (!nchw)
+    return nchw.takeError();
+  if (*nchw)
+    return convertThroughNHWC(node, [&](OpContext &c) { return convertConv(c, depthwise, fused); });
   if (node.rank(0) != 4 || node.rank(1) != 4)
     return node.fail("input and filter must be 4-D, not " + shapeString(node.shape(0)) + " and " +
                      shapeString(node.shape(1)));
@@ -46,22 +97,23 @@ llvm::Error convertConv(OpContext &node, bool depthwise, bool fused) {
 
   llvm::ArrayRef<int64_t> in = node.shape(0), filter = node.shape(1);
   int64_t kh = filter[0], kw = filter[1], channels = in[3];
-  if (filter[2] != channels)
+  // TF's Conv2D groups the channels when the input has a multiple of the
+  // filter's (TF.js refuses it); the output channels must split as evenly.
+  bool grouped = !depthwise && filter[2] > 0 && filter[2] != channels &&
+                 channels % filter[2] == 0 && filter[3] % (channels / filter[2]) == 0;
+  if (filter[2] != channels && !grouped)
     return node.fail("the filter " + shapeString(filter) + " does not match " +
                      llvm::Twine(channels) + " input channels" +
-                     (depthwise ? "" : " (grouped convolution is not supported)"));
+                     (depthwise ? ""
+                                : " (nor groups them: the input channels must be a multiple "
+                                  "of the filter's, and the output channels of the groups)"));
   int64_t outChannels = depthwise ? channels * filter[3] : filter[3];
 
   Value weights;
-  if (depthwise) {
+  if (depthwise)
     weights = node.value(1);
-  } else if (const Literal *h = node.literal(1)) {
-    std::string name = node.inputName(1).rsplit(':').first.str();
-    weights =
-        node.graph().derivedConstant(name + "_ohwi", [&] { return h->transposed(kFilterToOHWI); });
-  } else {
-    weights = transpose(node.builder(), node.loc(), node.value(1), kFilterToOHWI);
-  }
+  else if (!grouped)
+    weights = ohwiWeights(node);
   auto bias = fusedBias(node, fusedOps, outChannels);
   if (!bias)
     return bias.takeError();
@@ -76,10 +128,11 @@ llvm::Error convertConv(OpContext &node, bool depthwise, bool fused) {
   auto pads = b.getDenseI64ArrayAttr({h.padBefore, h.padAfter, w.padBefore, w.padAfter});
   auto strides = b.getDenseI64ArrayAttr(*stride);
   auto dilations = b.getDenseI64ArrayAttr(*dilation);
-  Value out = depthwise ? node.create<tosa::DepthwiseConv2DOp>(resultType, x, weights, *bias, pads,
-                                                               strides, dilations)
-                        : node.create<tosa::Conv2DOp>(resultType, x, weights, *bias, pads, strides,
-                                                      dilations);
+  Value out = grouped     ? groupedConv(node, x, resultType, *bias, pads, strides, dilations)
+              : depthwise ? node.create<tosa::DepthwiseConv2DOp>(resultType, x, weights, *bias,
+                                                                 pads, strides, dilations)
+                          : node.create<tosa::Conv2DOp>(resultType, x, weights, *bias, pads,
+                                                        strides, dilations);
   auto activated = fusedActivation(node, fusedOps, out);
   if (!activated)
     return activated.takeError();

@@ -138,11 +138,23 @@ template <HostBinary Kind> llvm::Error convert(OpContext &node) {
   return convertBinary(node, Kind);
 }
 
-// BiasAdd: the bias runs along the last (channel) dimension.
+// BiasAdd: the bias runs along the channel dimension: the last, or
+// dimension 1 of a 4-D NCHW input (the bias as [C, 1, 1]).
 llvm::Error convertBiasAdd(OpContext &node) {
   std::string format = node.attrs().getString("data_format", "NHWC");
+  if (format == "NCHW") {
+    if (node.rank(0) != 4 || node.rank(1) != 1 || node.shape(1)[0] != node.shape(0)[1])
+      return node.fail("an NCHW BiasAdd takes a 4-D input and a bias of its dimension 1, not " +
+                       shapeString(node.shape(0)) + " and " + shapeString(node.shape(1)));
+    if (node.dtype(0) != node.dtype(1))
+      return node.fail("the bias's type differs from the input's");
+    node.setValue(0, binary<tosa::AddOp>(node.builder(), node.loc(), node.value(0),
+                                         reshape(node.builder(), node.loc(), node.value(1),
+                                                 {1, node.shape(1)[0], 1, 1})));
+    return llvm::Error::success();
+  }
   if (format != "NHWC")
-    return node.fail("data_format " + format + " is not supported");
+    return node.fail("data_format " + format + " is not supported (NHWC or NCHW)");
   if (node.rank(1) != 1 || node.rank(0) < 1 || node.shape(1)[0] != node.shape(0).back())
     return node.fail("the bias " + shapeString(node.shape(1)) + " does not match the last " +
                      "dimension of " + shapeString(node.shape(0)));

@@ -1,13 +1,14 @@
 //===- Normalize.cpp - FusedBatchNorm (V1-V3) and LRN ---------------------===//
 //
-// Inference-time batch normalisation over the last (channel) dimension,
-// (x - mean) * (scale / sqrt(variance + epsilon)) + offset as TF.js orders
-// it; and local response normalisation, x / (bias + alpha * sum)^beta with
+// Inference-time batch normalisation over the channel dimension (the last,
+// or dimension 1 of NCHW), (x - mean) * (scale / sqrt(variance + epsilon))
+// + offset as TF.js orders it; and local response normalisation, x / (bias + alpha * sum)^beta with
 // the sum of squares over 2r+1 neighbouring channels: a zero-padded channel
 // axis read as 2r+1 slices.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Layout.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -18,13 +19,15 @@ namespace {
 llvm::Error convertFusedBatchNorm(OpContext &node) {
   if (node.attrs().getBool("is_training", false))
     return node.fail("is_training is set: only inference batch normalisation is supported");
-  std::string format = node.attrs().getString("data_format", "NHWC");
-  if (format != "NHWC")
-    return node.fail("data_format " + format + " is not supported");
+  auto nchw = isNCHW(node);
+  if (!nchw)
+    return nchw.takeError();
+  if (*nchw && node.rank(0) != 4)
+    return node.fail("an NCHW input must be 4-D, not " + shapeString(node.shape(0)));
   for (int i = 0; i < 5; ++i)
     if (node.dtype(i) != DType::F32)
       return node.fail("only float32 batch normalisation is supported");
-  int64_t channels = node.rank(0) ? node.shape(0).back() : 0;
+  int64_t channels = node.rank(0) ? node.shape(0)[*nchw ? 1 : node.rank(0) - 1] : 0;
   for (int i = 1; i < 5; ++i)
     if (node.rank(i) != 1 || node.shape(i)[0] != channels)
       return node.fail("input " + llvm::Twine(i) + " " + shapeString(node.shape(i)) +
@@ -35,13 +38,18 @@ llvm::Error convertFusedBatchNorm(OpContext &node) {
   int64_t rank = node.rank(0);
   float epsilon = node.attrs().getFloat("epsilon", 0.001f);
   Value x = node.value(0);
-  Value variance = node.valueWithRank(4, rank);
+  // The per-channel inputs broadcast along the channel dimension: the last
+  // (NHWC), or dimension 1 of NCHW as [C, 1, 1].
+  auto param = [&](int i) {
+    return *nchw ? reshape(b, loc, node.value(i), {1, channels, 1, 1})
+                 : node.valueWithRank(i, rank);
+  };
+  Value variance = param(4);
   Value inverse = unary<tosa::RsqrtOp>(
       b, loc, binary<tosa::AddOp>(b, loc, variance, scalarLike(b, loc, variance, epsilon)));
-  Value factor = mul(b, loc, node.valueWithRank(1, rank), inverse);
-  Value centered = binary<tosa::SubOp>(b, loc, x, node.valueWithRank(3, rank));
-  node.setValue(
-      0, binary<tosa::AddOp>(b, loc, mul(b, loc, centered, factor), node.valueWithRank(2, rank)));
+  Value factor = mul(b, loc, param(1), inverse);
+  Value centered = binary<tosa::SubOp>(b, loc, x, param(3));
+  node.setValue(0, binary<tosa::AddOp>(b, loc, mul(b, loc, centered, factor), param(2)));
   return llvm::Error::success();
 }
 

@@ -1,7 +1,7 @@
 //===- Pool.cpp - MaxPool, AvgPool, MaxPool3D and AvgPool3D ---------------===//
 //
-// NHWC already. TF's SAME average pooling divides by the taps inside the
-// input, which is what tosa.avg_pool2d does with padding.
+// NHWC already (NCHW through ops/Layout.h's transposes). TF's SAME average pooling divides by the
+// taps inside the input, which is what tosa.avg_pool2d does with padding.
 //
 // The 3-D pools are separable: a 2-D TOSA pool over (H, W) with the depths
 // folded into the batch, then the depth window tap by tap (a strided view of
@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Helpers.h"
+#include "compiler/import/tfjs/ops/Layout.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <limits>
@@ -25,8 +26,11 @@ namespace {
 
 llvm::Error convertPool(OpContext &node) {
   bool isMax = node.opType() == "MaxPool";
-  if (llvm::Error err = requireNHWC(node))
-    return err;
+  auto nchw = isNCHW(node);
+  if (!nchw)
+    return nchw.takeError();
+  if (*nchw)
+    return convertThroughNHWC(node, convertPool);
   if (node.rank(0) != 4)
     return node.fail("the input must be 4-D, not " + shapeString(node.shape(0)));
   if (node.dtype(0) != DType::F32)

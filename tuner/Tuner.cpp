@@ -553,6 +553,9 @@ llvm::Error Loop::record(size_t t, const ScheduleRecord &r, const Measurement &m
   rec.kilnVersion = KILN_VERSION;
   rec.time = time;
   rec.paired = paired;
+  // What this tune measures its candidates against: kilnc applies a record
+  // only if its pair's baseline is still the kernel's template.
+  rec.baseline = r == tasks[t].templateRecord;
   if (llvm::Error err = codegen::appendRecord(options.dbPath, rec))
     return err;
   db.records.push_back(rec);

@@ -6,9 +6,10 @@
 // types; no schedule), on which target (the fingerprint below), with which
 // schedule record (its stable printed form, ScheduleRecord::serialize), how
 // fast (median, min, spread) and with what outcome (ok, wrong, crash,
-// timeout, compile-error). The schedules phase takes the best ok record per
-// kernel for the exact fingerprint (applyTuningDb); everything else in the
-// file is ignored with a reason, never misapplied.
+// timeout, compile-error). The schedules phase takes, per kernel and for
+// the exact fingerprint, a record that beat the kernel's current template
+// when the two were timed side by side (applyTuningDb, TuningDb::choose);
+// everything else in the file is ignored with a reason, never misapplied.
 //
 //   {"schema":1,"kernel":"3c3c3b68d2c9d7fa0a1b","summary":"conv1x1 1x56x56x24 -> 1x56x56x144",
 //    "target":{"halide":"host","cpu":"skylake-avx512","device":"native","threads":1},
@@ -74,6 +75,13 @@ struct TuningRecord {
   /// time. Written as `"paired":true` after "time", only when set (older
   /// lines, and their hashes, are unchanged; older readers ignore it).
   bool paired = false;
+  /// The template the tune measured this kernel against: its first
+  /// measurement of the task and the template's half of a pair. Written as
+  /// `"baseline":true` after "paired", only when set. kilnc applies a tuned
+  /// record only where the pair's baseline is the kernel's template today
+  /// (TuningDb::choose): templates improve after a tune, and a record that
+  /// beat yesterday's template may lose to today's.
+  bool baseline = false;
   /// One line of JSON, fields in the order above, no newline.
   std::string toJsonLine() const;
   /// A short stable hash of the line: names a record in provenance.
@@ -91,6 +99,26 @@ struct TuningDb {
   /// paired re-timing if there is one, else the lowest median; ties go to
   /// the earlier line. nullptr if none.
   const TuningRecord *best(llvm::StringRef kernel, const TargetFingerprint &target) const;
+
+  /// What the schedules phase does with `kernel`, whose template today is
+  /// `currentTemplate` (ScheduleRecord::serialize):
+  /// - Tuned: the latest pair whose baseline is that template was won by
+  ///   the other record (`record`), timed side by side with it;
+  /// - TemplateKept: the template was measured (in a pair it won, or alone
+  ///   with no pair after it): `record` is its measurement;
+  /// - TemplateChanged: the kernel was tuned, but against another template
+  ///   (not a record of today's template in the file): nothing applies
+  ///   until it is tuned again;
+  /// - None: no record of the kernel for this target.
+  /// A pair written before the baseline flag counts the member equal to
+  /// today's template as its baseline. Search records outside a pair never
+  /// apply: only a side-by-side win over today's template does.
+  struct Choice {
+    enum Kind { None, Tuned, TemplateKept, TemplateChanged } kind = None;
+    const TuningRecord *record = nullptr;
+  };
+  Choice choose(llvm::StringRef kernel, const TargetFingerprint &target,
+                llvm::StringRef currentTemplate) const;
 };
 
 /// Reads `path` (a missing file is an empty database). Malformed lines and
@@ -108,17 +136,23 @@ llvm::Error mergeTuningDbs(llvm::ArrayRef<TuningDb> inputs, llvm::StringRef out)
 /// What the schedules phase did with a database on one module.
 struct TuningUse {
   unsigned kernels = 0;           ///< kernels in the module
-  unsigned fromDb = 0;            ///< of them, scheduled by a tuned record
+  unsigned fromDb = 0;            ///< of them, scheduled from the database:
+  unsigned tuned = 0;             ///<   by a record that beat the template
+  unsigned templateKept = 0;      ///<   by the template, which the tune kept
+  unsigned templateChanged = 0;   ///< tuned against another template: left alone
   unsigned otherTarget = 0;       ///< records for another fingerprint
   unsigned unknownKernel = 0;     ///< records for this fingerprint, no such kernel here
   std::vector<std::string> notes; ///< one line per thing ignored, for the user
 };
 
 /// Attaches, to every kernel of `module` (phase kernels, weights packed)
-/// that has an ok record for `target`, the best one, with its provenance in
-/// kScheduleSourceAttrName ("tuned <hash> <time>"). Kernels without one are
-/// left for the templates. A record whose schedule does not parse, or was
-/// tuned for another pattern, is skipped with a note.
+/// that the database decides for `target` (TuningDb::choose against the
+/// kernel's template on target.halideTarget), its record, with its
+/// provenance in kScheduleSourceAttrName ("tuned <hash> <time>"). Kernels
+/// without one, and kernels whose template changed since they were tuned
+/// (one note counts them), are left for the templates. A record whose
+/// schedule does not parse, or was tuned for another pattern, is skipped
+/// with a note.
 TuningUse applyTuningDb(mlir::ModuleOp module, const TuningDb &db, const TargetFingerprint &target);
 
 /// "conv1x1 1x56x56x24 -> 1x56x56x144": the kernel's pattern, first input

@@ -1,4 +1,6 @@
 //===- TunerTest.cpp - the tuning database, search spaces and runners -----===//
+#include "codegen/schedule/KernelInfo.h"
+#include "codegen/schedule/Passes.h"
 #include "codegen/schedule/TuningDb.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/Parser/Parser.h"
@@ -189,6 +191,126 @@ func.func @main(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x48xf32> {
   %0 = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x16xf32>, tensor<48x1x1x16xf32>, tensor<48xf32>) -> tensor<1x8x8x48xf32>
   return %0 : tensor<1x8x8x48xf32>
 })mlir";
+
+// kilnc applies a record only where it beat today's template side by side:
+// the latest pair whose baseline is that template decides; a pair against
+// another template, or a search record outside a pair, applies nothing.
+TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
+  TargetFingerprint here{"host", "testcpu", "native", 1};
+  auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
+                 llvm::StringRef time) {
+    TuningRecord r = record("k", ms);
+    r.schedule = schedule.str();
+    r.paired = paired;
+    r.baseline = baseline;
+    r.time = time.str();
+    return r;
+  };
+  TuningDb db;
+  // A tune against template T1: T1 alone first, a flattering candidate,
+  // then the pair the candidate won.
+  db.records = {rec("T1", 0.4, false, true, "t1"), rec("C", 0.1, false, false, "t2"),
+                rec("T1", 0.4, true, true, "t3"), rec("C", 0.3, true, false, "t3")};
+  TuningDb::Choice c = db.choose("k", here, "T1");
+  ASSERT_EQ(c.kind, TuningDb::Choice::Tuned);
+  EXPECT_EQ(c.record->schedule, "C");
+  EXPECT_EQ(c.record->medianMs, 0.3);
+  // The template changed: nothing from this tune applies.
+  c = db.choose("k", here, "T2");
+  EXPECT_EQ(c.kind, TuningDb::Choice::TemplateChanged);
+  EXPECT_EQ(c.record, nullptr);
+  // Re-tuned against T2 with no pair (the template was the best): kept.
+  db.records.push_back(rec("T2", 0.25, false, true, "t4"));
+  c = db.choose("k", here, "T2");
+  ASSERT_EQ(c.kind, TuningDb::Choice::TemplateKept);
+  EXPECT_EQ(c.record->schedule, "T2");
+  // A later pair against T2 that the template won: still kept; one the
+  // candidate won: the candidate.
+  db.records.push_back(rec("T2", 0.25, true, true, "t5"));
+  db.records.push_back(rec("C", 0.26, true, false, "t5"));
+  EXPECT_EQ(db.choose("k", here, "T2").kind, TuningDb::Choice::TemplateKept);
+  db.records.push_back(rec("T2", 0.25, true, true, "t6"));
+  db.records.push_back(rec("D", 0.2, true, false, "t6"));
+  c = db.choose("k", here, "T2");
+  ASSERT_EQ(c.kind, TuningDb::Choice::Tuned);
+  EXPECT_EQ(c.record->schedule, "D");
+  // T1's own pair still decides for T1 (the latest pair against it).
+  EXPECT_EQ(db.choose("k", here, "T1").record->schedule, "C");
+  // A pair written before the flag: its member equal to today's template is
+  // the baseline.
+  TuningDb legacy;
+  legacy.records = {rec("T1", 0.4, true, false, "t1"), rec("C", 0.3, true, false, "t1")};
+  c = legacy.choose("k", here, "T1");
+  ASSERT_EQ(c.kind, TuningDb::Choice::Tuned);
+  EXPECT_EQ(c.record->schedule, "C");
+  EXPECT_EQ(legacy.choose("k", here, "T2").kind, TuningDb::Choice::TemplateChanged);
+  // Unpaired search records alone never apply, however fast.
+  TuningDb unpaired;
+  unpaired.records = {rec("T1", 0.4, false, true, "t1"), rec("C", 0.01, false, false, "t2")};
+  EXPECT_EQ(unpaired.choose("k", here, "T1").record->schedule, "T1");
+  EXPECT_EQ(unpaired.choose("k", {"host", "testcpu", "native", 2}, "T1").kind,
+            TuningDb::Choice::None);
+  // The flag survives the file, after "paired".
+  std::string file = path("baseline.jsonl");
+  ASSERT_FALSE(appendRecord(file, rec("T1", 0.4, true, true, "t1")));
+  auto loaded = loadTuningDb(file);
+  ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
+  ASSERT_EQ(loaded->records.size(), 1u);
+  EXPECT_TRUE(loaded->records[0].baseline);
+  EXPECT_NE(read(file).find("\"paired\":true,\"baseline\":true}"), std::string::npos) << read(file);
+}
+
+// On a module: a record tuned against an older template is ignored with one
+// note, the kernel keeps today's template; a pair against today's template
+// applies its winner.
+TEST_F(TunerTest, TemplateChangedSinceTuningIgnoresTheRecord) {
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(kConvModel, &context);
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(runPipeline(*module, Phase::Kernels)));
+  mlir::PassManager pack(&context);
+  pack.addPass(createKilnPackWeightsPass());
+  ASSERT_TRUE(succeeded(pack.run(*module)));
+  KernelOp kernel;
+  module->walk([&](KernelOp k) { kernel = k; });
+  ASSERT_TRUE(kernel);
+  auto info = parseTargetInfo("x86-64-linux-avx2");
+  ASSERT_TRUE(bool(info));
+  ScheduleRecord today = chooseTemplate(kernel, *info);
+  ScheduleRecord before = today, tuned = today;
+  before.unroll = today.unroll == 1 ? 2 : 1; // the template the tune measured
+  tuned.pixelTile = today.pixelTile == 1 ? 2 : 1;
+  TargetFingerprint here{"x86-64-linux-avx2", "testcpu", "native", 1};
+  auto rec = [&](const ScheduleRecord &s, double ms, bool baseline, llvm::StringRef time) {
+    TuningRecord r = record(kernelIdentity(kernel), ms);
+    r.target = here;
+    r.schedule = s.serialize(&context);
+    r.paired = true;
+    r.baseline = baseline;
+    r.time = time.str();
+    return r;
+  };
+  TuningDb db;
+  db.records = {rec(before, 0.4, true, "2026-12-06T01:00:00Z"),
+                rec(tuned, 0.3, false, "2026-12-06T01:00:00Z")};
+  TuningUse use = applyTuningDb(*module, db, here);
+  EXPECT_EQ(use.fromDb, 0u);
+  EXPECT_EQ(use.templateChanged, 1u);
+  EXPECT_FALSE(kernel->hasAttr(kScheduleAttrName));
+  ASSERT_FALSE(use.notes.empty());
+  EXPECT_NE(use.notes[0].find("1 kernels: template changed since tuning, re-tune"),
+            std::string::npos)
+      << use.notes[0];
+  // Tuned again against today's template, and the candidate won.
+  db.records.push_back(rec(today, 0.4, true, "2026-12-06T02:00:00Z"));
+  db.records.push_back(rec(tuned, 0.3, false, "2026-12-06T02:00:00Z"));
+  use = applyTuningDb(*module, db, here);
+  EXPECT_EQ(use.fromDb, 1u);
+  EXPECT_EQ(use.tuned, 1u);
+  EXPECT_EQ(use.templateChanged, 0u);
+  auto attached = getSchedule(kernel);
+  ASSERT_TRUE(attached && *attached);
+  EXPECT_EQ(**attached, tuned);
+}
 
 // The same seed gives the same candidates; every candidate is legal, and
 // so is another task's record once fitted.

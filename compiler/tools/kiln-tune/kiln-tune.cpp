@@ -10,6 +10,8 @@
 //             (measure N random records per kernel, for replay)
 //   kiln-tune model.onnx --db=scratch.jsonl --replay=table.jsonl [--kernels=ID,...]
 //             (a search answered from that table: benchmarks/tuner/replay.mjs)
+//   kiln-tune model.onnx --db=tuning.jsonl --retune [--trials=N]
+//             (only the kernels whose template changed since the DB tuned them)
 //   kiln-tune show tuning.jsonl
 //   kiln-tune merge A.jsonl B.jsonl -o C.jsonl
 //
@@ -71,7 +73,9 @@ static int show(StringRef path) {
     ++row.measured;
     if (r.status != kiln::codegen::MeasureStatus::Ok)
       ++row.failed;
-    // The record kilnc would apply (a paired re-timing decides, if any).
+    // The records' own verdict (a paired re-timing decides, if any); kilnc
+    // also needs that pair to be against the kernel's template today
+    // (TuningDb::choose), which only a model can say.
     row.best = db->best(r.kernel, r.target);
   }
   mlir::MLIRContext context;
@@ -319,6 +323,11 @@ int main(int argc, char **argv) {
                               cl::desc("Answer every candidate from this table (a --pool "
                                        "database) instead of measuring: replays a search"),
                               cl::value_desc("table.jsonl"), cl::cat(category));
+  cl::opt<bool> retune("retune",
+                       cl::desc("Tune only the kernels whose template changed since --db "
+                                "measured them (kilnc keeps their template and says so), and "
+                                "those it never measured"),
+                       cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
                                    cl::value_desc("name=DxDx..."), cl::cat(category));
   cl::HideUnrelatedOptions(category);
@@ -390,6 +399,29 @@ int main(int argc, char **argv) {
       chosen.push_back(*it);
     }
     *tasks = std::move(chosen);
+  }
+  if (retune) {
+    // A tuned record applies only against the template it was paired with
+    // (TuningDb::choose): after a template changes, its kernel is tuned
+    // again and the others keep what they have.
+    auto db = kiln::codegen::loadTuningDb(dbPath);
+    if (!db)
+      return fail(toString(db.takeError()));
+    std::vector<kiln::tuner::Task> stale;
+    unsigned changed = 0;
+    for (const kiln::tuner::Task &task : *tasks) {
+      auto choice = db->choose(task.identity, fingerprint, task.templateRecord.serialize(&context));
+      using Choice = kiln::codegen::TuningDb::Choice;
+      if (choice.kind == Choice::TemplateChanged || choice.kind == Choice::None)
+        stale.push_back(task);
+      changed += choice.kind == Choice::TemplateChanged;
+    }
+    errs() << "kiln-tune: --retune: " << stale.size() << " of " << tasks->size()
+           << " kernels to tune (" << changed << " whose template changed since tuning, "
+           << stale.size() - changed << " never measured)\n";
+    if (stale.empty())
+      return 0;
+    *tasks = std::move(stale);
   }
   if (listTasks) {
     outs() << "# " << tasks->size() << " tasks of " << sys::path::filename(input) << " on "

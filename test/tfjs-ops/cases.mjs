@@ -400,6 +400,24 @@ add('SparseToDense_vector', 'SparseToDense', (g) =>
 add('ScatterNd_elements', 'ScatterNd', (g) =>
   g.output(g.node('ScatterNd', [g.constant('i', 'int32', [3, 2], [1, 2, 0, 0, 1, 0]), g.input('v', [3], 'int32', { range: [-9, 9] }),
     g.ints('shape', [2, 3])])));
+// Indices as inputs (run-time): duplicates (ScatterNd sums them, the others
+// keep the last), an index row past a dimension but inside the tensor
+// ([0, 5] of [3, 4] flattens to element 5, as in TF.js), and one value for
+// every index of a vector SparseToDense.
+add('ScatterNd_runtime', 'ScatterNd', (g) => {
+  g.output(g.node('ScatterNd', [g.input('i', [4, 1], 'int32', { values: [4, 0, 4, 2] }), g.input('v', [4, 2]), g.ints('shape', [6, 2])]));
+  g.output(g.node('ScatterNd', [g.input('j', [3, 2], 'int32', { values: [0, 5, 2, 3, 0, 5] }),
+    g.input('w', [3], 'int32', { range: [-9, 9] }), g.ints('shape2', [3, 4])]));
+});
+add('TensorScatterUpdate_runtime', 'TensorScatterUpdate', (g) =>
+  g.output(g.node('TensorScatterUpdate', [g.input('t', [5, 3]), g.input('i', [3, 1], 'int32', { values: [3, 1, 3] }),
+    g.input('v', [3, 3])])));
+add('SparseToDense_runtime', 'SparseToDense', (g) => {
+  g.output(g.node('SparseToDense', [g.input('i', [3, 2], 'int32', { values: [0, 1, 2, 3, 0, 1] }), g.ints('shape', [3, 4]),
+    g.input('v', [3]), g.input('d', [])]));
+  g.output(g.node('SparseToDense', [g.input('j', [3], 'int32', { values: [5, 1, 2] }), g.ints('shape1', [7]),
+    g.input('s', [], 'int32', { range: [1, 9] }), g.input('e', [], 'int32', { range: [-5, 0] })]));
+});
 
 // ---- transformation
 add('Cast_float_to_int', 'Cast', (g) =>

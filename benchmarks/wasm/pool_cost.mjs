@@ -8,11 +8,13 @@
 // Builds the shim with atomics and pool_cost.c (clang-19, wasm-ld-19, as
 // WasmLink links a threaded module), starts one worker as the loader does,
 // and times loops of --iterations tasks whose serial time goes from 2 to
-// 640 us, three ways, interleaved in rounds: serial (kiln_threads_serial),
+// 640 us, four ways, interleaved in rounds: serial (kiln_threads_serial),
 // on the pool back to back (the worker still spinning from the loop
-// before), and on the pool after 300 us of other work on the caller (the
-// worker asleep: a futex wake-up). Prints per-loop medians and the loop
-// time above which the pool wins. Nothing is asserted: the load decides.
+// before), on the pool after 300 us of other work on the caller (the
+// worker asleep: a futex wake-up), and the same with the worker held awake
+// (kiln_threads_hold, as the loader does for a shared run). Prints per-loop
+// medians and the loop time above which the pool wins. Nothing is asserted:
+// the load decides.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -69,7 +71,7 @@ for (let i = 0; i < 20; i++) {
 }
 const unitsPerUs = (calib * iterations) / (best * 1000);
 const loopsUs = [2, 5, 10, 20, 40, 80, 160, 320, 640];
-const modes = ['serial', 'pool, back to back', 'pool, worker asleep'];
+const modes = ['serial', 'pool, back to back', 'pool, worker asleep', 'pool, worker held'];
 const samples = loopsUs.map(() => modes.map(() => []));
 for (let r = 0; r < rounds; r++)
   for (const [li, us] of loopsUs.entries()) {
@@ -78,13 +80,15 @@ for (let r = 0; r < rounds; r++)
       const m = (mi + r) % modes.length;
       ex.kiln_threads_serial(m === 0 ? 1 : 0);
       const reps = Math.max(4, Math.round(2000 / us));
-      if (m === 2) {
+      if (m >= 2) {
+        ex.kiln_threads_hold(m === 3 ? 1 : 0);
         for (let i = 0; i < Math.min(reps, 40); i++) {
           busy(300);
           const t0 = performance.now();
           ex.bench_loop(iterations, work, 1);
           samples[li][m].push((performance.now() - t0) * 1000);
         }
+        ex.kiln_threads_hold(0);
       } else {
         ex.bench_loop(iterations, work, 2);
         const t0 = performance.now();
@@ -98,14 +102,18 @@ await worker.terminate();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`pool cost: ${iterations} iterations per loop, ${rounds} rounds, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`| loop, serial (us) | ${modes.join(' (us) | ')} (us) | pool / serial, back to back | asleep |`);
-console.log(`|---|${modes.map(() => '---|').join('')}---|---|`);
-const crossover = [null, null];
+console.log(`| loop, serial (us) | ${modes.join(' (us) | ')} (us) | pool / serial, back to back | asleep | held |`); // median (min)
+console.log(`|---|${modes.map(() => '---|').join('')}---|---|---|`);
+const crossover = [null, null, null];
 for (const [li, us] of loopsUs.entries()) {
-  const [s, b, a] = samples[li].map(median);
-  console.log(`| ${us} | ${s.toFixed(1)} | ${b.toFixed(1)} | ${a.toFixed(1)} | ${(b / s).toFixed(2)} | ${(a / s).toFixed(2)} |`);
-  [b, a].forEach((t, i) => {
+  const [s, b, a, h] = samples[li].map(median);
+  // Minimums too: on a busy machine they are the loops that found a core free.
+  const mins = samples[li].map((xs) => Math.min(...xs).toFixed(1));
+  console.log(`| ${us} | ${s.toFixed(1)} (${mins[0]}) | ${b.toFixed(1)} (${mins[1]}) | ${a.toFixed(1)} (${mins[2]}) | ${h.toFixed(1)} (${mins[3]}) | ` +
+    `${(b / s).toFixed(2)} | ${(a / s).toFixed(2)} | ${(h / s).toFixed(2)} |`);
+  [b, a, h].forEach((t, i) => {
     if (crossover[i] === null && t < s) crossover[i] = us;
   });
 }
-console.log(`the pool first wins at a loop of ${crossover[0] ?? '>640'} us (worker spinning) and ${crossover[1] ?? '>640'} us (worker asleep), serial time`);
+console.log(`the pool first wins at a loop of ${crossover[0] ?? '>640'} us (worker spinning), ${crossover[1] ?? '>640'} us (worker asleep) ` +
+  `and ${crossover[2] ?? '>640'} us (worker held after 300 us of caller work), serial time`);

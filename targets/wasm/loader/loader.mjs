@@ -32,7 +32,7 @@ const ARRAYS = {
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];
 // KILN_IF_THREADS
-const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block', 'kiln_threads_serial'];
+const THREAD_EXPORTS = ['kiln_worker_set_stack', 'kiln_worker_loop', 'kiln_threads_stop', 'kiln_threads_running', 'kiln_threads_tasks', 'kiln_threads_caller_may_block', 'kiln_threads_serial', 'kiln_threads_hold'];
 // KILN_END_THREADS
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'arena too small', 'kernel failed', 'context busy', 'invalid weights'];
 
@@ -600,6 +600,11 @@ class Model {
     const chooser = this.#chooser;
     const mode = chooser ? chooser.next() : 0;
     if (chooser) ex.kiln_threads_serial(mode);
+    // A shared run keeps the workers awake from its start (waking them now,
+    // while its first kernels run) to its end: between its loops they spin
+    // instead of sleeping (kiln_threads_hold, shim).
+    const hold = this.#pool && !mode;
+    if (hold) ex.kiln_threads_hold(1);
     const t0 = performance.now();
     // KILN_END_THREADS
     try {
@@ -613,6 +618,11 @@ class Model {
       this.#broken = e.message;
       throw fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);
     }
+    // KILN_IF_THREADS
+    finally {
+      if (hold) ex.kiln_threads_hold(0);
+    }
+    // KILN_END_THREADS
     if (adapter) throw fail(`the image adapter failed (Halide error ${status})${this.#runtimeMessage()}`);
     if (status !== 0) {
       const why = this.#string(ex[MODEL.exports.lastError](this.#ctx)) || STATUS[status] || `status ${status}`;

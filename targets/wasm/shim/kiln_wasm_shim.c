@@ -349,6 +349,14 @@ static int serial;
  * once. */
 static int sleepers;
 static int caller_sleeping;
+/* Set by the loader (kiln_threads_hold) for the length of a run it shares:
+ * the workers then keep spinning between the run's loops instead of sleeping
+ * after kSpin. A model's serial kernels between two parallel ones take
+ * 20-150 us, longer than the spin, and a sleeping worker takes 55-60 us to
+ * join the next loop (benchmarks/wasm/pool_cost.mjs). Only for shared runs:
+ * the loader shares a run only when a core is free for the worker
+ * (PoolChooser), and clears it when the run returns. */
+static int hold;
 
 /* A worker spins this long (iterations of an atomic load, about 25 us in V8)
  * for the next loop before sleeping: a model's parallel kernels often follow
@@ -360,6 +368,14 @@ static int caller_sleeping;
  * back 0.94x -> 1.30x, front 0.99x -> 1.12x, MobileNetV2 1.13x -> 1.14x,
  * FaceMesh 1.12x -> 1.09x. */
 enum { kSpin = 1 << 14, kClosed = 0xffff };
+/* How long a held worker (kiln_threads_hold) spins for the next loop: about
+ * 200 us, longer than most serial stretches between a model's parallel
+ * kernels, but bounded: where other processes share the cores, a thread that
+ * spins loses its place to the ones that slept (Linux favours a thread that
+ * wakes), and a worker spinning a whole run joined fewer of its loops
+ * (BlazeFace front, load 8.5: it ran iterations in 4-7 of 16 shared runs, 15
+ * of 16 without the hold). */
+enum { kHoldSpin = 1 << 17 };
 
 /* How long the caller spins for the workers' last iterations before it
  * sleeps (where it may): about 30 us. A worker's last claim is one iteration,
@@ -460,7 +476,7 @@ KILN_EXPORT(kiln_worker_loop) void kiln_worker_loop(void) {
       v = __atomic_load_n(&job.next, __ATOMIC_SEQ_CST);
       if (v >> 16 != seen && (v & 0xffff) != kClosed)
         break;
-      if (spin >= kSpin) {
+      if (spin >= (__atomic_load_n(&hold, __ATOMIC_RELAXED) ? kHoldSpin : kSpin)) {
         __atomic_fetch_add(&sleepers, 1, __ATOMIC_SEQ_CST);
         __builtin_wasm_memory_atomic_wait32((int *)&job.next, (int)v, -1);
         __atomic_fetch_sub(&sleepers, 1, __ATOMIC_SEQ_CST);
@@ -506,6 +522,16 @@ KILN_EXPORT(kiln_threads_caller_may_block) void kiln_threads_caller_may_block(in
 }
 
 KILN_EXPORT(kiln_threads_serial) void kiln_threads_serial(int on) { serial = on; }
+
+/* Workers stay awake while `on` (the loader's shared runs): set, it also
+ * wakes the sleeping ones, so that they are spinning when the run's first
+ * parallel loop comes, not 55-60 us later. Notify is allowed on a browser's
+ * main thread (only wait is not). */
+KILN_EXPORT(kiln_threads_hold) void kiln_threads_hold(int on) {
+  __atomic_store_n(&hold, on, __ATOMIC_SEQ_CST);
+  if (on && __atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+}
 
 /* How many loop iterations the workers have run, for the tests: proof that
  * the kernels' parallel loops reached them. */

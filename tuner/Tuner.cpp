@@ -610,7 +610,7 @@ llvm::Error Loop::confirm(size_t t) {
         tasks[t].summary.c_str(), m[0].medianMs, m[1].medianMs, m[0].medianMs / m[1].medianMs,
         res.templateMs / res.bestMs);
   res.templateMs = m[0].medianMs;
-  if (m[1].medianMs < m[0].medianMs) {
+  if (m[1].medianMs < codegen::kPairWinRatio * m[0].medianMs) { // as kilnc decides
     res.bestMs = m[1].medianMs;
   } else {
     res.bestMs = m[0].medianMs;

@@ -275,7 +275,7 @@ TuningDb::Choice TuningDb::choose(llvm::StringRef kernel, const TargetFingerprin
     for (const TuningRecord *r : it->second)
       if (r != base && r->schedule != base->schedule && (!other || r->medianMs < other->medianMs))
         other = r;
-    if (other && other->medianMs < base->medianMs) {
+    if (other && other->medianMs < kPairWinRatio * base->medianMs) {
       choice.kind = Choice::Tuned;
       choice.record = other;
     } else {

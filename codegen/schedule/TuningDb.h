@@ -36,6 +36,12 @@ namespace kiln::codegen {
 /// The format version this build reads and writes.
 constexpr int kTuningSchema = 1;
 
+/// A candidate replaces the template only if its pair's median is below
+/// this fraction of the template's: a 1-2% "win" is within the spread of a
+/// pair on a shared 2-core machine, and a record kilnc applies must not be
+/// a slowdown in disguise.
+constexpr double kPairWinRatio = 0.98;
+
 /// Where a measurement was taken. Records apply only to the exact same
 /// fingerprint: a schedule fast on one CPU, engine or thread count says
 /// nothing about another.
@@ -103,7 +109,7 @@ struct TuningDb {
   /// What the schedules phase does with `kernel`, whose template today is
   /// `currentTemplate` (ScheduleRecord::serialize):
   /// - Tuned: the latest pair whose baseline is that template was won by
-  ///   the other record (`record`), timed side by side with it;
+  ///   the other record (`record`, by kPairWinRatio), timed side by side;
   /// - TemplateKept: the template was measured (in a pair it won, or alone
   ///   with no pair after it): `record` is its measurement;
   /// - TemplateChanged: the kernel was tuned, but against another template

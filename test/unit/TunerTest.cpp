@@ -244,6 +244,10 @@ TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
   ASSERT_EQ(c.kind, TuningDb::Choice::Tuned);
   EXPECT_EQ(c.record->schedule, "C");
   EXPECT_EQ(legacy.choose("k", here, "T2").kind, TuningDb::Choice::TemplateChanged);
+  // A win inside the pair's noise (under 2%) keeps the template.
+  TuningDb close;
+  close.records = {rec("T1", 0.25, true, true, "t1"), rec("C", 0.248, true, false, "t1")};
+  EXPECT_EQ(close.choose("k", here, "T1").kind, TuningDb::Choice::TemplateKept);
   // Unpaired search records alone never apply, however fast.
   TuningDb unpaired;
   unpaired.records = {rec("T1", 0.4, false, true, "t1"), rec("C", 0.01, false, false, "t2")};

@@ -12,6 +12,14 @@
 // Coordinates are computed in double as TF.js's cpu kernel computes them
 // (Transform.js), the weights then rounded to float32.
 //
+// Transforms computed at run time take the same arithmetic in TOSA, in
+// float32 where TF.js computes in double, with x * (1/k) for TF.js's x / k
+// (TOSA has no float division): a coordinate within
+// rounding of a pixel edge (nearest) or of a reflect/wrap fold may land on
+// the other side. The taps' pixels and weights are then tensors: 1 or 4
+// gathers at computed indices, a tap outside the image (or a projection
+// k = 0, TF.js's "infinite coordinates") weighted into the fill value.
+//
 // TF.js computes only the first image of a batch (its kernel returns
 // inside the batch loop) and leaves the others fill_value; Kiln computes
 // every image, as TF does.
@@ -67,18 +75,154 @@ double mapCoord(double c, int64_t len, llvm::StringRef mode) {
 // JavaScript's Math.round: halves toward +infinity.
 double jsRound(double v) { return std::floor(v + 0.5); }
 
+/// The sampling parameters every form shares.
+struct Sampling {
+  int64_t oh = 0, ow = 0;
+  std::string interpolation, mode;
+};
+
+// A coordinate mapped by the fill mode in TOSA, as mapCoord does on the
+// host. The truncations in TF.js's reflect and wrap divide positive values
+// there, so they are floors.
+Value mapCoordTensor(OpBuilder &b, Location loc, Value c, int64_t len, llvm::StringRef mode) {
+  auto k = [&](double v) { return scalarLike(b, loc, c, v); };
+  Type i1 = b.getI1Type();
+  auto lt = [&](Value x, Value y) { return binary<tosa::GreaterOp>(b, loc, y, x, i1); };
+  auto floorOf = [&](Value x) { return unary<tosa::FloorOp>(b, loc, x); };
+  if (mode == "constant")
+    return c;
+  if (len <= 1 && mode != "nearest")
+    return k(0);
+  if (mode == "reflect") {
+    double sz2 = 2.0 * len;
+    Value neg =
+        binary<tosa::AddOp>(b, loc, mul(b, loc, k(sz2), floorOf(mul(b, loc, c, k(-1 / sz2)))), c);
+    neg = select(b, loc, lt(neg, k(-double(len))), binary<tosa::AddOp>(b, loc, neg, k(sz2)),
+                 binary<tosa::SubOp>(b, loc, k(-1), neg));
+    Value pos =
+        binary<tosa::SubOp>(b, loc, c, mul(b, loc, k(sz2), floorOf(mul(b, loc, c, k(1 / sz2)))));
+    pos =
+        select(b, loc, lt(pos, k(double(len))), pos, binary<tosa::SubOp>(b, loc, k(sz2 - 1), pos));
+    c = select(b, loc, lt(c, k(0)), neg, select(b, loc, lt(k(double(len - 1)), c), pos, c));
+  } else if (mode == "wrap") {
+    double sz = len - 1;
+    Value neg = binary<tosa::AddOp>(
+        b, loc, c,
+        mul(b, loc, k(double(len)),
+            binary<tosa::AddOp>(b, loc, floorOf(mul(b, loc, c, k(-1 / sz))), k(1))));
+    Value pos = binary<tosa::SubOp>(
+        b, loc, c, mul(b, loc, k(double(len)), floorOf(mul(b, loc, c, k(1 / sz)))));
+    c = select(b, loc, lt(c, k(0)), neg, select(b, loc, lt(k(sz), c), pos, c));
+  }
+  return clamp(b, loc, c, 0, double(len - 1));
+}
+
+// The transforms as a run-time tensor: see the file comment.
+llvm::Error runtimeTransform(OpContext &node, const Sampling &s) {
+  llvm::ArrayRef<int64_t> in = node.shape(0), ts = node.shape(1);
+  int64_t batch = in[0], h = in[1], w = in[2], c = in[3], oh = s.oh, ow = s.ow;
+  if (ts.size() != 2 || ts[1] != 8 || (ts[0] != 1 && ts[0] != batch))
+    return node.fail("the transforms must be [1, 8] or [" + llvm::Twine(batch) + ", 8], not " +
+                     shapeString(ts));
+  if (node.dtype(1) != DType::F32)
+    return node.fail("the transforms must be float32");
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Type f32 = b.getF32Type(), i1 = b.getI1Type();
+  // Output coordinates [1, OH, OW]; coefficient k of each row as [T, 1, 1].
+  std::vector<float> xs(oh * ow), ys(oh * ow), batchBase(batch);
+  for (int64_t y = 0; y < oh; ++y)
+    for (int64_t x = 0; x < ow; ++x) {
+      xs[y * ow + x] = float(x);
+      ys[y * ow + x] = float(y);
+    }
+  for (int64_t n = 0; n < batch; ++n)
+    batchBase[n] = float(n * h);
+  std::string name = node.node().name;
+  Value X = node.graph().createConstant(Literal::fromFloats({1, oh, ow}, xs), name + "_x");
+  Value Y = node.graph().createConstant(Literal::fromFloats({1, oh, ow}, ys), name + "_y");
+  Value t = reshape(b, loc, node.value(1), {ts[0], 1, 1, 8});
+  auto coef = [&](int64_t i) {
+    return reshape(b, loc, slice(b, loc, t, {0, 0, 0, i}, {ts[0], 1, 1, 1}), {ts[0], 1, 1});
+  };
+  auto affine = [&](int64_t i) { // coef(i) X + coef(i+1) Y + coef(i+2)
+    return binary<tosa::AddOp>(
+        b, loc, binary<tosa::AddOp>(b, loc, mul(b, loc, coef(i), X), mul(b, loc, coef(i + 1), Y)),
+        coef(i + 2));
+  };
+  auto k = [&](Value like, double v) { return scalarLike(b, loc, like, v); };
+  Value proj = binary<tosa::AddOp>(
+      b, loc, binary<tosa::AddOp>(b, loc, mul(b, loc, coef(6), X), mul(b, loc, coef(7), Y)),
+      k(X, 1));
+  Value infinite = binary<tosa::EqualOp>(b, loc, proj, k(proj, 0), i1);
+  Value inverse = unary<tosa::ReciprocalOp>(b, loc, proj);
+  Value ix = mapCoordTensor(b, loc, mul(b, loc, affine(0), inverse), w, s.mode);
+  Value iy = mapCoordTensor(b, loc, mul(b, loc, affine(3), inverse), h, s.mode);
+  // Rows of image n start at n * H: [B, 1, 1].
+  Value base =
+      node.graph().createConstant(Literal::fromFloats({batch, 1, 1}, batchBase), name + "_rows");
+  int64_t count = batch * oh * ow;
+  Value image = reshape(b, loc, node.value(0), {1, batch * h * w, c});
+  Value zero = splatConstant(b, loc, f32, 0, {1, 1, 1});
+  Value out, fill = zero;
+  auto tap = [&](Value py, Value px, Value weight) {
+    auto inside = [&](Value v, int64_t len) {
+      Value lo = binary<tosa::GreaterEqualOp>(b, loc, v, k(v, 0), i1);
+      Value hi = binary<tosa::GreaterOp>(b, loc, k(v, double(len)), v, i1);
+      return binary<tosa::LogicalAndOp>(b, loc, lo, hi, i1);
+    };
+    Value valid = binary<tosa::LogicalAndOp>(b, loc, inside(py, h), inside(px, w), i1);
+    valid =
+        binary<tosa::LogicalAndOp>(b, loc, valid, unary<tosa::LogicalNotOp>(b, loc, infinite), i1);
+    // (n * H + py) * W + px, exact in float32 for images under 2^24 pixels.
+    Value flat = binary<tosa::AddOp>(
+        b, loc, mul(b, loc, binary<tosa::AddOp>(b, loc, base, py), k(px, double(w))), px);
+    flat = select(b, loc, valid, flat, zero);
+    Value idx = castElements(b, loc, reshape(b, loc, flat, {1, count}), b.getI32Type());
+    Value g = node.create<tosa::GatherOp>(tensorOf({1, count, c}, f32), image, idx);
+    // At a projection of 0 the weight is NaN or infinite: none, the fill
+    // value's 1 is added below.
+    weight = select(b, loc, infinite, k(weight, 0), weight);
+    weight = reshape(b, loc, weight, {1, count, 1});
+    Value validFlat = reshape(b, loc, valid, {1, count, 1});
+    g = mul(b, loc, g, select(b, loc, validFlat, weight, zero));
+    out = out ? binary<tosa::AddOp>(b, loc, out, g) : g;
+    fill = binary<tosa::AddOp>(b, loc, fill, select(b, loc, validFlat, zero, weight));
+  };
+  auto floorOf = [&](Value v) { return unary<tosa::FloorOp>(b, loc, v); };
+  auto ones = splatConstant(b, loc, f32, 1, {batch, oh, ow});
+  if (s.interpolation == "nearest") {
+    // JavaScript's Math.round: floor(v + 0.5).
+    tap(floorOf(binary<tosa::AddOp>(b, loc, iy, k(iy, 0.5))),
+        floorOf(binary<tosa::AddOp>(b, loc, ix, k(ix, 0.5))), ones);
+  } else {
+    Value y0 = floorOf(iy), x0 = floorOf(ix);
+    Value y1 = binary<tosa::AddOp>(b, loc, y0, k(y0, 1)),
+          x1 = binary<tosa::AddOp>(b, loc, x0, k(x0, 1));
+    Value wy0 = binary<tosa::SubOp>(b, loc, y1, iy), wy1 = binary<tosa::SubOp>(b, loc, iy, y0);
+    Value wx0 = binary<tosa::SubOp>(b, loc, x1, ix), wx1 = binary<tosa::SubOp>(b, loc, ix, x0);
+    // Broadcast to [B, OH, OW] so every tap has the full count.
+    auto full = [&](Value v) { return mul(b, loc, v, ones); };
+    tap(full(y0), full(x0), full(mul(b, loc, wy0, wx0)));
+    tap(full(y0), full(x1), full(mul(b, loc, wy0, wx1)));
+    tap(full(y1), full(x0), full(mul(b, loc, wy1, wx0)));
+    tap(full(y1), full(x1), full(mul(b, loc, wy1, wx1)));
+  }
+  // A projection of 0 reads the fill value alone.
+  Value infiniteFlat =
+      reshape(b, loc, mul(b, loc, castElements(b, loc, infinite, f32), ones), {1, count, 1});
+  fill = binary<tosa::AddOp>(b, loc, fill, infiniteFlat);
+  Value value = reshape(b, loc, node.value(3), {1, 1, 1});
+  out = binary<tosa::AddOp>(b, loc, out, mul(b, loc, fill, value));
+  node.setValue(0, reshape(b, loc, out, {batch, oh, ow, c}));
+  return llvm::Error::success();
+}
+
 llvm::Error convertTransform(OpContext &node) {
   if (node.rank(0) != 4 || node.dtype(0) != DType::F32)
     return node.fail("the images must be float32 NHWC, not " + shapeString(node.shape(0)));
-  const Literal *t = node.literal(1);
-  if (!t)
-    return node.fail("the transforms (input 1) must be known at import; Kiln computes each "
-                     "tap's pixel and weight at compile time");
   llvm::ArrayRef<int64_t> in = node.shape(0);
   int64_t batch = in[0], h = in[1], w = in[2], c = in[3];
-  if (t->rank() != 2 || t->shape()[1] != 8 || (t->shape()[0] != 1 && t->shape()[0] != batch))
-    return node.fail("the transforms must be [1, 8] or [" + llvm::Twine(batch) + ", 8], not " +
-                     shapeString(t->shape()));
   auto size = node.constInts(2, "output_shape");
   if (!size)
     return size.takeError();
@@ -91,6 +235,14 @@ llvm::Error convertTransform(OpContext &node) {
     return node.fail("interpolation '" + interpolation + "' is not NEAREST or BILINEAR");
   if (mode != "constant" && mode != "reflect" && mode != "wrap" && mode != "nearest")
     return node.fail("fill_mode '" + mode + "' is not CONSTANT, REFLECT, WRAP or NEAREST");
+  if (numElements(node.shape(3)) != 1 || node.dtype(3) != DType::F32)
+    return node.fail("fill_value must be one float32 value");
+  const Literal *t = node.literal(1);
+  if (!t)
+    return runtimeTransform(node, Sampling{oh, ow, interpolation, mode});
+  if (t->rank() != 2 || t->shape()[1] != 8 || (t->shape()[0] != 1 && t->shape()[0] != batch))
+    return node.fail("the transforms must be [1, 8] or [" + llvm::Twine(batch) + ", 8], not " +
+                     shapeString(t->shape()));
 
   // Per tap: the flat pixel (b * H + y) * W + x and its weight; and the
   // fill value's weight per output pixel.

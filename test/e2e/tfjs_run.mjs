@@ -28,7 +28,7 @@ import { DTYPES, elementCount, fileNameFor, readManifest, readRaw, writeTensorDi
 
 const USAGE =
   'usage: node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O ' +
-  '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]]';
+  '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]] [--input-shape name=AxBxC,...]';
 
 // model.json and its shards as the ModelArtifacts tf.io.fromMemory takes.
 function readArtifacts(modelPath) {
@@ -85,15 +85,28 @@ function makeInput(spec, seed, floatRange, intRange) {
   return { ...spec, data };
 }
 
-// Name, dtype and shape of each model input: unknown batch as 1.
-function inputSpecs(model) {
+// Name, dtype and shape of each model input: unknown batch as 1, other
+// unknown dimensions from --input-shape (as kilnc's: name=1x320x320x3).
+function inputSpecs(model, given) {
   return model.inputNodes.map((name, i) => {
     const meta = model.inputs[i];
     const dtype = meta.dtype ?? 'float32';
     if (!(dtype in DTYPES)) throw new UsageError(`input '${name}' has dtype ${dtype}`);
-    const shape = (meta.shape ?? []).map((d, k) => (k === 0 && d < 0 ? 1 : d));
+    const shape = given.get(name) ?? (meta.shape ?? []).map((d, k) => (k === 0 && d < 0 ? 1 : d));
     return { name, dtype, shape };
   });
+}
+
+function parseInputShapes(text) {
+  const shapes = new Map();
+  for (const item of (text ?? '').split(',').filter(Boolean)) {
+    const at = item.lastIndexOf('=');
+    const dims = item.slice(at + 1).split('x').map(Number);
+    if (at < 1 || !dims.every((d) => Number.isInteger(d) && d > 0))
+      throw new UsageError(`--input-shape expects name=AxBxC, got '${item}'`);
+    shapes.set(item.slice(0, at), dims);
+  }
+  return shapes;
 }
 
 async function main(argv) {
@@ -105,6 +118,7 @@ async function main(argv) {
       '--make-inputs': 'int',
       '--range': 'string',
       '--int-range': 'string',
+      '--input-shape': 'string',
     },
     ['model'],
   );
@@ -113,7 +127,7 @@ async function main(argv) {
   const artifacts = readArtifacts(args.model);
   const { tf, converter } = await loadTf();
   const model = await converter.loadGraphModel(tf.io.fromMemory(artifacts));
-  const specs = inputSpecs(model);
+  const specs = inputSpecs(model, parseInputShapes(args['input-shape']));
 
   if (args['make-inputs'] !== undefined) {
     const floatRange = parseRange('--range', args.range ?? '-1,1');
@@ -146,7 +160,13 @@ async function main(argv) {
 
   let results;
   try {
-    results = model.execute(feeds, model.outputNodes);
+    try {
+      results = model.execute(feeds, model.outputNodes);
+    } catch (e) {
+      // Dynamic ops (Where, NonMaxSuppression) run only asynchronously.
+      if (!/executeAsync/.test(e.message)) throw e;
+      results = await model.executeAsync(feeds, model.outputNodes);
+    }
   } catch (e) {
     throw new UsageError(`TensorFlow.js failed to run ${args.model}: ${e.message.split('\n')[0]}`);
   }

@@ -181,8 +181,9 @@ function oracle(model, work) {
         if (res.status === 0)
           res = await node(path.join(e2e, 'ort_run.mjs'), [model.file, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/out`]);
       } else {
+        const shapes = INPUT_SHAPES[model.id] ? ['--input-shape', INPUT_SHAPES[model.id].join(',')] : [];
         res = await node(path.join(e2e, 'tfjs_run.mjs'),
-          [model.file, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/out`, '--make-inputs', '7']);
+          [model.file, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/out`, '--make-inputs', '7', ...shapes]);
       }
       fs.writeFileSync(`${dir}/log.txt`, res.stdout + res.stderr);
       return res.status === 0 ? { dir } : { error: (res.stderr.trim().split('\n').pop() || 'failed').slice(0, 300) };

@@ -207,13 +207,19 @@ llvm::Error GraphImporter::finishFunction() {
 }
 
 // Converters may leave ops behind that end up unused (a reshape whose
-// consumer folded on the host, a constant only a folded op read). Erasing
-// them here keeps the imported IR what the model computes.
+// consumer folded on the host, a constant only a folded op read; a fill of
+// run-time length whose concatenation took only its value, ops/Count.h).
+// Erasing them here keeps the imported IR what the model computes. A
+// kiln.compact has no effect but its results (tosa.custom is not known to
+// MLIR as free of side effects).
 static void eraseDeadOps(func::FuncOp func) {
   Block &body = func.getBody().front();
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-    if (isOpTriviallyDead(&op))
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body))) {
+    auto custom = dyn_cast<tosa::CustomOp>(&op);
+    if (isOpTriviallyDead(&op) ||
+        (custom && custom.getOperatorName() == import::kCompactOp && op.use_empty()))
       op.erase();
+  }
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {

@@ -1,6 +1,8 @@
 //===- OpContext.cpp - one TF node as its converter sees it ---------------===//
 #include "compiler/import/tfjs/OpContext.h"
 
+#include "compiler/import/tfjs/ops/Count.h"
+
 namespace kiln::tfjs_import {
 
 OpContext::OpContext(GraphImporter &graph, const TfNode &node, mlir::Location loc)
@@ -51,8 +53,15 @@ DType OpContext::dtype(int i) const {
 
 llvm::Expected<std::vector<int64_t>> OpContext::constInts(int i, llvm::StringRef what) const {
   const Literal *lit = literal(i);
-  if (!lit)
+  if (!lit) {
+    // Computed from a bounded value's run-time count (ops/Count.h): name it.
+    if (auto source = countSource(entry(i).value))
+      return fail("input '" + inputName(i) + "' (" + what +
+                  ") depends on the run-time length of node '" + *source +
+                  "', and Kiln needs it at import: it supports such a length only in a padding "
+                  "or concatenation back to a static length (docs/BOUNDED.md)");
     return notKnown(i, what);
+  }
   if (lit->isFloat())
     return notInteger(i, what);
   return lit->ints();

@@ -18,6 +18,11 @@
 // makes them bounded values, which finishBoundedResults turns into an
 // output and its "<name>:count".
 //
+// Boxes and scores may themselves be bounded (a gather by Where's rows, as
+// faceboxes selects its candidates): the rows past their count become
+// empty boxes scored -inf (ops/Count.h's fillPastCount), which no step
+// selects, so the selection is the one over the counted rows.
+//
 // The greedy loop is unrolled once per output over TOSA: each step takes
 // the arg max of the remaining scores (tosa.argmax: the first maximum, so
 // ties go to the lower index), gathers that box, and masks it and every
@@ -33,6 +38,7 @@
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/OpContext.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 #include <cmath>
@@ -95,6 +101,8 @@ Selection selectBoxes(OpContext &node, int64_t m, bool hasScoreThreshold, double
   int64_t n = node.shape(0)[0];
   Type f32 = b.getF32Type(), i1 = b.getI1Type(), i32 = b.getI32Type();
   Value boxes = node.value(0);
+  if (import::isBounded(boxes))
+    boxes = fillPastCount(node, boxes, n, 0);
   Value col[4];
   for (int c = 0; c < 4; ++c)
     col[c] = reshape(b, loc, slice(b, loc, boxes, {0, c}, {n, 1}), {n});
@@ -119,6 +127,8 @@ Selection selectBoxes(OpContext &node, int64_t m, bool hasScoreThreshold, double
   // V2 has no score threshold: TF.js's default is -inf.
   Value scoreThreshold = hasScoreThreshold ? reshape(b, loc, node.value(4), {1}) : negInf;
   Value scores = node.value(1);
+  if (import::isBounded(scores))
+    scores = fillPastCount(node, scores, n, -inf);
   scores =
       select(b, loc, binary<tosa::GreaterOp>(b, loc, scores, scoreThreshold, i1), scores, negInf);
   std::vector<int64_t> iotaValues(n);

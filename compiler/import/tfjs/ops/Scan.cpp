@@ -14,7 +14,9 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Scan.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "compiler/import/tfjs/ops/Sort.h"
 
 #include <limits>
 
@@ -49,9 +51,13 @@ llvm::Error convertTopK(OpContext &node) {
   if (node.dtype(0) == DType::Bool || node.rank(0) < 1)
     return node.fail("TopKV2 takes a float32 or int32 tensor of rank 1 or more");
   const Literal *kValue = node.literal(1);
+  if (!kValue && countSource(node.value(1))) // k = a run-time length (ops/Sort.h)
+    return topKOfCount(node);
   if (!kValue || kValue->size() != 1)
     return node.fail("k must be a known scalar");
   int64_t k = kValue->intAt(0), rank = node.rank(0), n = node.shape(0).back();
+  if (k > kMaxScan && k <= n) // a whole-list sort: by rank (ops/Sort.h)
+    return topKByRank(node, k);
   if (k < 1 || k > n || k > kMaxScan)
     return node.fail("k = " + llvm::Twine(k) + " must be in 1.." +
                      llvm::Twine(std::min(n, kMaxScan)) + " for a last dimension of " +

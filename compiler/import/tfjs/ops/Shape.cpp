@@ -1,14 +1,15 @@
 //===- Shape.cpp - Identity, Shape, Fill, Range, Rank, Size, LinSpace ... ===//
 //
-// Shapes are static, so Shape is always known on the host, and Fill and
-// Range with known arguments are constants: the shape subgraphs TF leaves in
-// a model fold away here.
+// Shapes are static, so Shape is known on the host, and Fill and Range with
+// known arguments are constants: the shape subgraphs TF leaves in a model
+// fold away here. The one exception is the Shape or Size of a bounded value
+// (docs/BOUNDED.md), computed from its run-time count (ops/Count.h).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
-#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cmath>
 #include <cstdio>
@@ -36,30 +37,24 @@ llvm::Error convertFakeQuant(OpContext &node) {
 // depends on the data (docs/BOUNDED.md): the fold would give the bound where
 // TF.js gives the run-time length, silently. Walks back from input `i` to
 // the bounded value it is computed from, if any (counts, of static shape,
-// end the walk), and names it.
+// and selects that fill past a count, ops/Count.h, end the walk), and names
+// it. A bounded input itself is not refused: its shape is computed from its
+// count (`boundedInput`).
+bool boundedInput(OpContext &node, int i) {
+  return !node.literal(i) && import::isBounded(node.value(i));
+}
+
 llvm::Error refuseBoundedShape(OpContext &node, int i) {
-  if (node.literal(i))
+  if (node.literal(i) || boundedInput(node, i))
     return llvm::Error::success();
-  llvm::SmallVector<Value> work{node.value(i)};
-  llvm::SmallPtrSet<Operation *, 32> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    Operation *op = v.getDefiningOp();
-    if (!op || !seen.insert(op).second)
-      continue;
-    if (import::isBounded(v)) {
-      auto loc = dyn_cast<NameLoc>(op->getLoc());
-      return node.fail("the shape of input " + llvm::Twine(i) + " depends on the data: it is " +
-                       "computed from node '" + (loc ? loc.getName().str() : std::string("?")) +
-                       "', whose output length is known only at run time, and Kiln reads "
-                       "shapes at import (docs/BOUNDED.md)");
-    }
-    if (import::compactAxis(op) >= 0)
-      continue; // a count
-    for (Value operand : op->getOperands())
-      work.push_back(operand);
-  }
-  return llvm::Error::success();
+  llvm::SmallVector<Value> sources = boundedSources(node.value(i));
+  if (sources.empty())
+    return llvm::Error::success();
+  auto loc = dyn_cast<NameLoc>(sources.front().getDefiningOp()->getLoc());
+  return node.fail("the shape of input " + llvm::Twine(i) + " depends on the data: it is " +
+                   "computed from node '" + (loc ? loc.getName().str() : std::string("?")) +
+                   "', whose output length is known only at run time, and Kiln reads "
+                   "shapes at import (docs/BOUNDED.md)");
 }
 
 llvm::Error convertShape(OpContext &node) {
@@ -68,6 +63,10 @@ llvm::Error convertShape(OpContext &node) {
     return node.fail("out_type must be an integer type");
   if (llvm::Error err = refuseBoundedShape(node, 0))
     return err;
+  if (boundedInput(node, 0)) {
+    node.setValue(0, shapeOfBounded(node, node.value(0)));
+    return llvm::Error::success();
+  }
   llvm::ArrayRef<int64_t> shape = node.shape(0);
   node.setLiteral(0, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                        std::vector<int64_t>(shape.begin(), shape.end())));
@@ -99,6 +98,8 @@ llvm::Error fill(OpContext &node, llvm::ArrayRef<int64_t> shape, int valueInput)
 }
 
 llvm::Error convertFill(OpContext &node) {
+  if (!node.literal(0) && countSource(node.value(0)))
+    return fillOfCount(node, node.value(0), 1);
   auto dims = node.constInts(0, "dims");
   if (!dims)
     return dims.takeError();
@@ -158,9 +159,14 @@ llvm::Error convertRange(OpContext &node) {
 
 // Rank and Size: known from the static shape.
 llvm::Error convertRankOrSize(OpContext &node) {
-  if (node.opType() == "Size")
+  if (node.opType() == "Size") {
     if (llvm::Error err = refuseBoundedShape(node, 0))
       return err;
+    if (boundedInput(node, 0)) {
+      node.setValue(0, sizeOfBounded(node, node.value(0)));
+      return llvm::Error::success();
+    }
+  }
   int64_t v = node.opType() == "Rank" ? node.rank(0) : numElements(node.shape(0));
   node.setLiteral(0, Literal::fromInts(DType::I32, {}, {v}));
   return llvm::Error::success();
@@ -170,6 +176,10 @@ llvm::Error convertShapeN(OpContext &node) {
   for (int i = 0; i < node.numInputs(); ++i) {
     if (llvm::Error err = refuseBoundedShape(node, i))
       return err;
+    if (boundedInput(node, i)) {
+      node.setValue(i, shapeOfBounded(node, node.value(i)));
+      continue;
+    }
     llvm::ArrayRef<int64_t> shape = node.shape(i);
     node.setLiteral(i, Literal::fromInts(DType::I32, {static_cast<int64_t>(shape.size())},
                                          std::vector<int64_t>(shape.begin(), shape.end())));

@@ -2,10 +2,13 @@
 //
 // Data movement. Known inputs move on the host (that is how shape
 // subgraphs fold, and how reshaped weights stay plain constants); others
-// become TOSA ops.
+// become TOSA ops. A concatenation or padding of a bounded value back to a
+// static length (docs/BOUNDED.md) is ops/Count.h's.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -13,13 +16,33 @@ using namespace mlir;
 namespace kiln::tfjs_import {
 namespace {
 
-// Defines output 0 as `shape` of input 0's elements, in order.
+// The dimension of `to` that holds dimension `axis` of `from` whole, with
+// the same elements before it (a squeeze or expand around it), or -1.
+int64_t keptAxis(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to, int64_t axis) {
+  int64_t before = numElements(from.take_front(axis));
+  for (size_t d = 0; d < to.size(); ++d)
+    if (numElements(to.take_front(d)) == before && to[d] == from[axis])
+      return d;
+  return -1;
+}
+
+// Defines output 0 as `shape` of input 0's elements, in order. A bounded
+// input (docs/BOUNDED.md: Where's [n, 1] rows squeezed to indices) stays
+// bounded with its count when the reshape keeps its bounded dimension.
 void setReshaped(OpContext &node, llvm::ArrayRef<int64_t> shape) {
   std::vector<int64_t> dims(shape.begin(), shape.end());
-  if (const Literal *h = node.literal(0))
+  if (const Literal *h = node.literal(0)) {
     node.setLiteral(0, h->reshaped(dims));
-  else
-    node.setValue(0, reshape(node.builder(), node.loc(), node.value(0), dims));
+    return;
+  }
+  Value in = node.value(0);
+  Value out = reshape(node.builder(), node.loc(), in, dims);
+  if (import::isBounded(in)) {
+    int64_t axis = keptAxis(node.shape(0), dims, import::compactAxis(in.getDefiningOp()));
+    if (axis >= 0)
+      out = import::followCount(node.builder(), node.loc(), out, axis, in).first;
+  }
+  node.setValue(0, out);
 }
 
 llvm::Error convertReshape(OpContext &node) {
@@ -117,9 +140,10 @@ llvm::Error concatInputs(OpContext &node, int first, int count, int64_t axisIn) 
   auto axis = node.normalizeAxis(axisIn, ref.size());
   if (!axis)
     return axis.takeError();
-  bool allKnown = true;
+  bool allKnown = true, anyBounded = false;
   for (int i = first; i < first + count; ++i) {
     llvm::ArrayRef<int64_t> s = node.shape(i);
+    anyBounded = anyBounded || (!node.literal(i) && import::isBounded(node.value(i)));
     bool fits = s.size() == ref.size() && node.dtype(i) == node.dtype(first);
     for (size_t d = 0; fits && d < s.size(); ++d)
       fits = static_cast<int64_t>(d) == *axis || s[d] == ref[d];
@@ -129,6 +153,8 @@ llvm::Error concatInputs(OpContext &node, int first, int count, int64_t axisIn) 
                        ") along axis " + llvm::Twine(*axis));
     allKnown = allKnown && node.literal(i);
   }
+  if (anyBounded)
+    return concatBounded(node, first, count, *axis);
   if (allKnown) {
     std::vector<const Literal *> parts;
     for (int i = first; i < first + count; ++i)
@@ -194,6 +220,16 @@ llvm::Error convertPack(OpContext &node) {
 }
 
 llvm::Error convertPad(OpContext &node) {
+  double padValue = 0;
+  if (node.numInputs() > 2) {
+    const Literal *h = node.literal(2);
+    if (!h || h->size() != 1)
+      return node.fail("constant_values must be a known scalar");
+    padValue = h->at(0);
+  }
+  if (!node.literal(1) && !node.literal(0) && import::isBounded(node.value(0)) &&
+      countSource(node.value(1)))
+    return padBounded(node, padValue);
   auto paddings = node.constInts(1, "paddings");
   if (!paddings)
     return paddings.takeError();
@@ -203,13 +239,6 @@ llvm::Error convertPad(OpContext &node) {
                      shapeString(node.shape(1)));
   if (llvm::any_of(*paddings, [](int64_t p) { return p < 0; }))
     return node.fail("negative paddings are not supported");
-  double padValue = 0;
-  if (node.numInputs() > 2) {
-    const Literal *h = node.literal(2);
-    if (!h || h->size() != 1)
-      return node.fail("constant_values must be a known scalar");
-    padValue = h->at(0);
-  }
   node.setValue(0, pad(node.builder(), node.loc(), node.value(0), *paddings, padValue));
   return llvm::Error::success();
 }

@@ -1,0 +1,437 @@
+//===- Count.cpp - a bounded value's run-time count in shape arithmetic ---===//
+#include "compiler/import/tfjs/ops/Count.h"
+
+#include "compiler/import/common/Bounded.h"
+#include "compiler/import/tfjs/TosaHelpers.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+
+namespace kiln::tfjs_import {
+namespace {
+
+using Exprs = std::vector<CountExpr>;
+
+// Shape arithmetic is a few elements; a larger tensor is data, not a shape.
+constexpr int64_t kMaxExprElements = 64;
+
+std::optional<Exprs> eval(Value v, int depth);
+
+// The flat index into an operand of shape `in` (each dimension equal to the
+// result's or 1) of the result's flat index `i`.
+int64_t broadcastIndex(int64_t i, llvm::ArrayRef<int64_t> out, llvm::ArrayRef<int64_t> in) {
+  int64_t src = 0, stride = 1;
+  for (int64_t d = static_cast<int64_t>(out.size()) - 1; d >= 0; --d) {
+    int64_t coord = i % out[d];
+    i /= out[d];
+    if (in[d] != 1)
+      src += coord * stride;
+    stride *= in[d];
+  }
+  return src;
+}
+
+std::optional<CountExpr> combine(const CountExpr &a, const CountExpr &b, int64_t sign) {
+  if (a.scale && b.scale && a.count != b.count)
+    return std::nullopt; // two different counts: not one length
+  CountExpr r{a.constant + sign * b.constant, a.scale + sign * b.scale,
+              a.scale ? a.count : b.count};
+  if (!r.scale)
+    r.count = Value();
+  return r;
+}
+
+std::optional<Exprs> evalBinary(Operation *op, int64_t sign, int depth) {
+  auto out = typeOf(op->getResult(0)).getShape();
+  auto lhsType = typeOf(op->getOperand(0)), rhsType = typeOf(op->getOperand(1));
+  if (lhsType.getRank() != static_cast<int64_t>(out.size()) ||
+      rhsType.getRank() != static_cast<int64_t>(out.size()))
+    return std::nullopt;
+  auto lhs = eval(op->getOperand(0), depth + 1), rhs = eval(op->getOperand(1), depth + 1);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  Exprs r;
+  for (int64_t i = 0, n = numElements(out); i < n; ++i) {
+    const CountExpr &a = (*lhs)[broadcastIndex(i, out, lhsType.getShape())];
+    const CountExpr &b = (*rhs)[broadcastIndex(i, out, rhsType.getShape())];
+    std::optional<CountExpr> c;
+    if (sign) {
+      c = combine(a, b, sign);
+    } else { // a product: one side a constant
+      if (a.scale && b.scale)
+        return std::nullopt;
+      const CountExpr &k = a.scale ? b : a, &x = a.scale ? a : b;
+      c = CountExpr{k.constant * x.constant, k.constant * x.scale, k.constant ? x.count : Value()};
+      if (!c->scale)
+        c->count = Value();
+    }
+    if (!c)
+      return std::nullopt;
+    r.push_back(*c);
+  }
+  return r;
+}
+
+// The count of a compaction by `i < x` (iota constant) is x.
+std::optional<Exprs> evalCount(tosa::CustomOp op, Value count, int depth) {
+  if (op.getOperatorName() == import::kCompactOp)
+    if (auto gt = op->getOperand(1).getDefiningOp<tosa::GreaterOp>()) {
+      // The iota is as long as the bound: read it here, not by eval.
+      DenseIntElementsAttr iota;
+      bool isIota = matchPattern(gt.getInput2(), m_Constant(&iota));
+      if (isIota) {
+        int64_t i = 0;
+        for (const APInt &x : iota.getValues<APInt>())
+          isIota = isIota && x.getSExtValue() == i++;
+      }
+      auto x = eval(gt.getInput1(), depth + 1);
+      if (isIota && x && x->size() == 1)
+        return x;
+    }
+  // Compactions by one mask (NMS V5's indices and scores) count alike: the
+  // first of them stands for all.
+  if (op.getOperatorName() == import::kCompactOp) {
+    Value mask = op->getOperand(1);
+    Operation *first = op;
+    for (Operation *user : mask.getUsers()) {
+      auto other = dyn_cast<tosa::CustomOp>(user);
+      if (other && other.getOperatorName() == import::kCompactOp && other->getOperand(1) == mask &&
+          other->getBlock() == first->getBlock() && other->isBeforeInBlock(first))
+        first = other;
+    }
+    count = first->getResult(1);
+  }
+  return Exprs{CountExpr{0, 1, count}};
+}
+
+std::optional<Exprs> eval(Value v, int depth) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  Operation *op = v.getDefiningOp();
+  if (depth > 64 || !op || !type || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxExprElements || !type.getElementType().isInteger() ||
+      type.getElementType().isInteger(1))
+    return std::nullopt;
+  if (DenseIntElementsAttr attr; matchPattern(v, m_Constant(&attr))) {
+    Exprs r;
+    for (const APInt &x : attr.getValues<APInt>())
+      r.push_back(CountExpr{x.getSExtValue(), 0, Value()});
+    return r;
+  }
+  if (auto custom = dyn_cast<tosa::CustomOp>(op))
+    if (op->getNumResults() == 2 && v == op->getResult(1) && import::compactAxis(op) >= 0)
+      return evalCount(custom, v, depth);
+  if (auto cast = dyn_cast<tosa::CastOp>(op)) // int to int: the values stay
+    return eval(cast.getInput(), depth + 1);
+  if (isa<tosa::ReshapeOp, tosa::IdentityOp>(op))
+    return eval(op->getOperand(0), depth + 1);
+  if (auto neg = dyn_cast<tosa::NegateOp>(op)) {
+    auto r = eval(neg.getInput1(), depth + 1);
+    if (r)
+      for (CountExpr &e : *r)
+        e = CountExpr{-e.constant, -e.scale, e.count};
+    return r;
+  }
+  if (isa<tosa::AddOp>(op))
+    return evalBinary(op, 1, depth);
+  if (isa<tosa::SubOp>(op))
+    return evalBinary(op, -1, depth);
+  if (auto m = dyn_cast<tosa::MulOp>(op))
+    return m.getShift() == 0 ? evalBinary(op, 0, depth) : std::nullopt;
+  if (auto s = dyn_cast<tosa::SliceOp>(op)) {
+    auto in = eval(s.getInput(), depth + 1);
+    if (!in)
+      return std::nullopt;
+    auto inShape = typeOf(s.getInput()).getShape();
+    auto outShape = type.getShape();
+    std::vector<int64_t> strides = rowMajorStrides(inShape);
+    Exprs r;
+    for (int64_t i = 0, n = numElements(outShape); i < n; ++i) {
+      int64_t src = 0;
+      for (int64_t d = static_cast<int64_t>(outShape.size()) - 1, rest = i; d >= 0; --d) {
+        src += (rest % outShape[d] + s.getStart()[d]) * strides[d];
+        rest /= outShape[d];
+      }
+      r.push_back((*in)[src]);
+    }
+    return r;
+  }
+  if (auto c = dyn_cast<tosa::ConcatOp>(op)) {
+    // Row-major: each of the `outer` blocks takes one chunk of each part.
+    int64_t axis = c.getAxis();
+    int64_t outer = numElements(type.getShape().take_front(axis));
+    std::vector<Exprs> parts;
+    for (Value in : c.getInput1()) {
+      auto e = eval(in, depth + 1);
+      if (!e)
+        return std::nullopt;
+      parts.push_back(std::move(*e));
+    }
+    Exprs r;
+    for (int64_t o = 0; o < outer; ++o)
+      for (const Exprs &p : parts) {
+        int64_t chunk = static_cast<int64_t>(p.size()) / outer;
+        r.insert(r.end(), p.begin() + o * chunk, p.begin() + (o + 1) * chunk);
+      }
+    return r;
+  }
+  return std::nullopt;
+}
+
+// The extent of a count's bounded value along its bounded dimension.
+int64_t boundOf(Value count) {
+  Operation *op = count.getDefiningOp();
+  return typeOf(op->getResult(0)).getShape()[import::compactAxis(op)];
+}
+
+std::string nodeName(Operation *op) {
+  auto loc = dyn_cast<NameLoc>(op->getLoc());
+  return loc ? loc.getName().str() : std::string("?");
+}
+
+// The splat value of the data a fill of run-time length compacts.
+std::optional<double> fillValueOf(Value bounded) {
+  auto op = bounded.getDefiningOp<tosa::CustomOp>();
+  SplatElementsAttr splat;
+  if (!op || op.getOperatorName() != import::kCompactOp ||
+      !matchPattern(op->getOperand(0), m_Constant(&splat)))
+    return std::nullopt;
+  Type t = splat.getElementType();
+  if (isa<FloatType>(t))
+    return splat.getSplatValue<APFloat>().convertToDouble();
+  return static_cast<double>(splat.getSplatValue<APInt>().getSExtValue());
+}
+
+Value countI32(OpContext &node, Value bounded, int64_t rank) {
+  OpBuilder &b = node.builder();
+  Value count = castElements(b, node.loc(), import::countOf(bounded), b.getI32Type());
+  return reshape(b, node.loc(), count, llvm::SmallVector<int64_t>(rank, 1));
+}
+
+} // namespace
+
+std::optional<std::vector<CountExpr>> countExprs(Value v) { return eval(v, 0); }
+
+llvm::SmallVector<Value> boundedSources(Value v) {
+  llvm::SmallVector<Value> work{v}, found;
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  while (!work.empty()) {
+    Value x = work.pop_back_val();
+    Operation *op = x.getDefiningOp();
+    if (!op || !seen.insert(op).second)
+      continue;
+    if (import::isBounded(x)) {
+      found.push_back(x);
+      continue;
+    }
+    if (import::compactAxis(op) >= 0 || op->hasAttr(import::kFollowsCountAttr))
+      continue; // a count, or static rows made from one
+    for (Value operand : op->getOperands())
+      work.push_back(operand);
+  }
+  return found;
+}
+
+std::optional<std::string> countSource(Value v) {
+  if (!v)
+    return std::nullopt;
+  llvm::SmallVector<Value> work{v};
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val().getDefiningOp();
+    if (!op || !seen.insert(op).second || seen.size() > 256)
+      continue;
+    if (import::compactAxis(op) >= 0)
+      return nodeName(op);
+    for (Value operand : op->getOperands())
+      work.push_back(operand);
+  }
+  return std::nullopt;
+}
+
+Value shapeOfBounded(OpContext &node, Value bounded) {
+  OpBuilder &b = node.builder();
+  llvm::ArrayRef<int64_t> shape = typeOf(bounded).getShape();
+  int64_t axis = import::compactAxis(bounded.getDefiningOp()), rank = shape.size();
+  llvm::SmallVector<Value> parts;
+  if (axis > 0)
+    parts.push_back(i32Constant(node, shape.take_front(axis), {axis}));
+  parts.push_back(countI32(node, bounded, 1));
+  if (axis + 1 < rank)
+    parts.push_back(i32Constant(node, shape.drop_front(axis + 1), {rank - axis - 1}));
+  return concat(b, node.loc(), parts, 0);
+}
+
+Value sizeOfBounded(OpContext &node, Value bounded) {
+  llvm::ArrayRef<int64_t> shape = typeOf(bounded).getShape();
+  int64_t axis = import::compactAxis(bounded.getDefiningOp());
+  int64_t rest = numElements(shape) / shape[axis];
+  Value count = countI32(node, bounded, 1);
+  if (rest != 1)
+    count = mul(node.builder(), node.loc(), count, i32Constant(node, {rest}, {1}));
+  return reshape(node.builder(), node.loc(), count, {});
+}
+
+Value fillPastLength(OpContext &node, Value rows, int64_t axis, Value length, double fill) {
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  auto type = typeOf(rows);
+  int64_t rank = type.getRank(), n = type.getShape()[axis];
+  std::vector<int64_t> iota(n);
+  for (int64_t i = 0; i < n; ++i)
+    iota[i] = i;
+  llvm::SmallVector<int64_t> maskShape(rank, 1), ones(rank, 1);
+  maskShape[axis] = n;
+  length = reshape(b, loc, castElements(b, loc, length, b.getI32Type()), ones);
+  Value mask = b.create<tosa::GreaterOp>(loc, tensorOf(maskShape, b.getI1Type()), length,
+                                         intConstant(b, loc, iota, maskShape, b.getI32Type()));
+  Value out = select(b, loc, mask, rows, splatConstant(b, loc, type.getElementType(), fill, ones));
+  // Reads only the rows below the count: finishBoundedResults accepts it.
+  out.getDefiningOp()->setAttr(import::kFollowsCountAttr, b.getUnitAttr());
+  return out;
+}
+
+Value fillPastCount(OpContext &node, Value bounded, int64_t length, double fill) {
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  auto type = typeOf(bounded);
+  int64_t axis = import::compactAxis(bounded.getDefiningOp()), rank = type.getRank();
+  int64_t bound = type.getShape()[axis];
+  Value rows = bounded;
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  if (bound > length) { // rows past `length` would be past the count too
+    shape[axis] = length;
+    rows = slice(b, loc, rows, llvm::SmallVector<int64_t>(rank, 0), shape);
+  } else if (bound < length) { // the select writes these
+    llvm::SmallVector<int64_t> lowHigh(2 * rank, 0);
+    lowHigh[2 * axis + 1] = length - bound;
+    rows = pad(b, loc, rows, lowHigh, 0);
+  }
+  return fillPastLength(node, rows, axis, import::countOf(bounded), fill);
+}
+
+llvm::Error fillOfCount(OpContext &node, Value dims, int valueInput) {
+  auto exprs = countExprs(dims);
+  if (!exprs)
+    return node.fail("dims depend on the run-time length of node '" +
+                     countSource(dims).value_or("?") +
+                     "' in a way Kiln cannot follow (docs/BOUNDED.md)");
+  const Literal *value = node.literal(valueInput);
+  if (!value || value->size() != 1)
+    return node.fail("the fill value must be a known scalar");
+  int64_t axis = -1;
+  std::vector<int64_t> shape;
+  for (size_t d = 0; d < exprs->size(); ++d) {
+    const CountExpr &e = (*exprs)[d];
+    if (e.isConstant()) {
+      shape.push_back(e.constant);
+      continue;
+    }
+    if (axis >= 0)
+      return node.fail("dims " + llvm::Twine(axis) + " and " + llvm::Twine(d) +
+                       " both depend on a run-time length; Kiln supports one");
+    axis = d;
+    // The largest length over counts 0..bound.
+    shape.push_back(std::max(e.constant, e.constant + e.scale * boundOf(e.count)));
+  }
+  if (llvm::any_of(shape, [](int64_t d) { return d < 1; }))
+    return node.fail("cannot fill shape " + shapeString(shape) +
+                     " (empty tensors are not supported)");
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Value data =
+      splatConstant(b, loc, mlirTypeOf(b.getContext(), value->dtype()), value->at(0), shape);
+  std::vector<int64_t> iota(shape[axis]);
+  for (int64_t i = 0; i < shape[axis]; ++i)
+    iota[i] = i;
+  Value length = reshape(b, loc, slice(b, loc, dims, {axis}, {1}), {1});
+  length = castElements(b, loc, length, b.getI32Type());
+  Value mask = b.create<tosa::GreaterOp>(loc, tensorOf({shape[axis]}, b.getI1Type()), length,
+                                         intConstant(b, loc, iota, {shape[axis]}, b.getI32Type()));
+  node.setValue(0, import::compact(b, loc, data, mask, axis).first);
+  return llvm::Error::success();
+}
+
+llvm::Error concatBounded(OpContext &node, int first, int count, int64_t axis) {
+  // Inputs before the bounded one sit at known offsets.
+  llvm::SmallVector<Value> parts;
+  int i = first, end = first + count;
+  for (; i < end && (node.literal(i) || !import::isBounded(node.value(i))); ++i)
+    parts.push_back(node.value(i));
+  Value data = node.value(i);
+  int64_t dataAxis = import::compactAxis(data.getDefiningOp());
+  std::string dataName = nodeName(data.getDefiningOp());
+  if (dataAxis != axis)
+    return node.fail("input " + llvm::Twine(i - first) + " (node '" + dataName +
+                     "') has a run-time length along dimension " + llvm::Twine(dataAxis) +
+                     ", not the concatenation's axis " + llvm::Twine(axis) + " (docs/BOUNDED.md)");
+  auto total = countExprs(import::countOf(data));
+  std::optional<double> fill;
+  bool fits = total && total->size() == 1;
+  for (int k = i + 1; fits && k < end; ++k) {
+    Value v = node.literal(k) ? Value() : node.value(k);
+    std::optional<double> f = v && import::isBounded(v) ? fillValueOf(v) : std::nullopt;
+    auto len = f ? countExprs(import::countOf(v)) : std::nullopt;
+    fits = f && (!fill || *fill == *f) && len && len->size() == 1 &&
+           import::compactAxis(v.getDefiningOp()) == axis;
+    if (fits) {
+      fill = f;
+      auto sum = combine((*total)[0], (*len)[0], 1);
+      fits = sum.has_value();
+      if (fits)
+        (*total)[0] = *sum;
+    }
+  }
+  if (!fits || !fill || !(*total)[0].isConstant())
+    return node.fail("the concatenation's length depends on the run-time length of node '" +
+                     dataName +
+                     "': Kiln supports it when fills of the remaining run-time length (such as "
+                     "zeros(max - shape[0])) follow it, up to a static length (docs/BOUNDED.md)");
+  int64_t length = (*total)[0].constant;
+  if (length < 1)
+    return node.fail("the concatenation would be empty");
+  parts.push_back(fillPastCount(node, data, length, *fill));
+  node.setValue(0, concat(node.builder(), node.loc(), parts, axis));
+  return llvm::Error::success();
+}
+
+llvm::Error padBounded(OpContext &node, double padValue) {
+  Value data = node.value(0);
+  int64_t axis = import::compactAxis(data.getDefiningOp());
+  int64_t rank = node.rank(0);
+  std::string dataName = nodeName(data.getDefiningOp());
+  auto paddings = countExprs(node.value(1));
+  auto length = countExprs(import::countOf(data));
+  auto refuse = [&] {
+    return node.fail("the paddings depend on the run-time length of node '" + dataName +
+                     "': Kiln supports them when they pad its dimension " + llvm::Twine(axis) +
+                     " after the rows to a static length (max - shape[" + llvm::Twine(axis) +
+                     "]) and the others by known amounts (docs/BOUNDED.md)");
+  };
+  if (!paddings || paddings->size() != static_cast<size_t>(2 * rank) || !length ||
+      length->size() != 1)
+    return refuse();
+  std::vector<int64_t> lowHigh(2 * rank, 0);
+  int64_t total = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    const CountExpr &low = (*paddings)[2 * d], &high = (*paddings)[2 * d + 1];
+    if (!low.isConstant() || low.constant < 0)
+      return refuse();
+    lowHigh[2 * d] = low.constant;
+    if (d != axis) {
+      if (!high.isConstant() || high.constant < 0)
+        return refuse();
+      lowHigh[2 * d + 1] = high.constant;
+      continue;
+    }
+    auto sum = combine((*length)[0], high, 1);
+    if (!sum || !sum->isConstant() || sum->constant < 1)
+      return refuse();
+    total = sum->constant;
+  }
+  Value rows = fillPastCount(node, data, total, padValue);
+  node.setValue(0, pad(node.builder(), node.loc(), rows, lowHigh, padValue));
+  return llvm::Error::success();
+}
+
+} // namespace kiln::tfjs_import

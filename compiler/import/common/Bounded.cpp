@@ -1,6 +1,7 @@
 //===- Bounded.cpp - outputs whose length depends on the data -------------===//
 #include "compiler/import/common/Bounded.h"
 
+#include "compiler/import/common/Shapes.h"
 #include "compiler/import/common/TosaBuilders.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
@@ -13,6 +14,38 @@ std::pair<Value, Value> compact(OpBuilder &b, Location loc, Value data, Value ma
   auto op = b.create<tosa::CustomOp>(loc, TypeRange(types), kCompactOp, "kiln",
                                      ("axis=" + llvm::Twine(axis)).str(), ValueRange{data, mask});
   return {op->getResult(0), op->getResult(1)};
+}
+
+llvm::Expected<UniqueOutputs> unique(OpBuilder &b, Location loc, Value input, int64_t axis,
+                                     bool sorted, unsigned want, llvm::StringRef name) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t n = type.getShape()[axis];
+  auto error = [](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  if (type.getNumElements() == 0)
+    return error(name + " is empty (shape " + shapeString(type.getShape(), ",") +
+                 "); Kiln's Unique takes no empty input");
+  if (n > kMaxUniqueSlices)
+    return error(name + " has " + llvm::Twine(n) + (type.getRank() == 1 ? " elements" : " slices") +
+                 "; Kiln's Unique compares every pair and takes at most " +
+                 llvm::Twine(kMaxUniqueSlices));
+  Type i64 = b.getI64Type();
+  Type types[] = {type, tensorOf({n}, i64), tensorOf({n}, i64), tensorOf({n}, i64)};
+  std::string attrs =
+      ("axis=" + llvm::Twine(axis) + ";sorted=" + llvm::Twine(sorted ? 1 : 0)).str();
+  auto op = b.create<tosa::CustomOp>(loc, TypeRange(types), "kiln.unique", "kiln", attrs,
+                                     ValueRange{input});
+  Value counts = op->getResult(3);
+  UniqueOutputs out;
+  out.inverse = op->getResult(2);
+  if (want & kUniqueValues)
+    out.values = compact(b, loc, op->getResult(0), counts, axis).first;
+  if (want & kUniqueIndices)
+    out.indices = compact(b, loc, op->getResult(1), counts, 0).first;
+  if (want & kUniqueCounts)
+    out.counts = compact(b, loc, counts, counts, 0).first;
+  return out;
 }
 
 static tosa::CustomOp compactOf(Value value) {

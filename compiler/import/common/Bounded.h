@@ -49,6 +49,29 @@ inline constexpr llvm::StringLiteral kCountOfAttr = "kiln.count_of";
 std::pair<mlir::Value, mlir::Value> compact(mlir::OpBuilder &b, mlir::Location loc,
                                             mlir::Value data, mlir::Value mask, int64_t axis);
 
+/// Unique's outputs, both importers' (ONNX Unique, TF.js Unique and
+/// UniqueV2): kiln.unique (codegen/halide/emit/Unique.cpp) over the n
+/// slices of the input along the axis, the unique slices already in output
+/// order, then one kiln.compact by the counts (non-zero exactly on the
+/// unique slots) for each bounded output asked for. Those not asked for
+/// stay null: a compaction nothing reads would still be compiled.
+struct UniqueOutputs {
+  mlir::Value values;  ///< the input's type, bounded along the axis
+  mlir::Value indices; ///< int64 [n] bounded: each unique slice's first occurrence
+  mlir::Value inverse; ///< int64 [n], static: each slice's slot among the unique
+  mlir::Value counts;  ///< int64 [n] bounded: how often each occurs
+};
+enum UniqueWant : unsigned { kUniqueValues = 1, kUniqueIndices = 2, kUniqueCounts = 4 };
+/// The emitter compares every pair of slices: beyond this many, an error.
+constexpr int64_t kMaxUniqueSlices = 1 << 14;
+/// `sorted`: ascending (ONNX's default) or in order of first occurrence
+/// (ONNX sorted=0, TF). `name` is the input's as errors print it ("X");
+/// an empty input or more than kMaxUniqueSlices slices is an error, for the
+/// caller to prefix with its node.
+llvm::Expected<UniqueOutputs> unique(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                                     int64_t axis, bool sorted, unsigned want,
+                                     llvm::StringRef name);
+
 /// Result 0 of a kiln.compact or kiln.nms: a value whose length along one
 /// dimension is only known at run time.
 bool isBounded(mlir::Value value);

@@ -9,9 +9,10 @@
 //
 // Unique and UniqueV2 give the distinct elements (slices along the axis) in
 // order of first occurrence and, for each element, its slot among them:
-// the ONNX importer's kiln.unique with sorted=0 (codegen/halide/emit/
-// Unique.cpp), whose unique slices are compacted by their counts into a
-// bounded output; the slots (TF.js: int32) have a static shape.
+// import::unique (compiler/import/common/Bounded.h, as ONNX Unique) in
+// first-occurrence order, whose unique slices are compacted by their
+// counts into a bounded output; the slots (TF.js: int32) have a static
+// shape.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Bounded.h"
@@ -50,9 +51,6 @@ llvm::Error convertWhere(OpContext &node) {
   return llvm::Error::success();
 }
 
-// As the ONNX importer's: the emitter compares every pair of slices.
-constexpr int64_t kMaxUniqueSlices = 1 << 14;
-
 llvm::Error convertUnique(OpContext &node) {
   OpBuilder &b = node.builder();
   Location loc = node.loc();
@@ -71,22 +69,12 @@ llvm::Error convertUnique(OpContext &node) {
   } else if (shape.size() != 1) {
     return node.fail("x must be 1-D, not " + shapeString(shape));
   }
-  int64_t n = shape.empty() ? 0 : shape[axis];
-  if (numElements(shape) == 0)
-    return node.fail("x is empty; Kiln does not support empty outputs");
-  if (n > kMaxUniqueSlices)
-    return node.fail(
-        "x has " + llvm::Twine(n) +
-        " slices along the axis; Kiln's Unique compares every pair and takes at most " +
-        llvm::Twine(kMaxUniqueSlices));
-  Type i64 = b.getI64Type();
-  Value input = node.value(0);
-  Type types[] = {typeOf(input), tensorOf({n}, i64), tensorOf({n}, i64), tensorOf({n}, i64)};
-  std::string attrs = ("axis=" + llvm::Twine(axis) + ";sorted=0").str();
   auto unique =
-      b.create<tosa::CustomOp>(loc, TypeRange(types), "kiln.unique", "kiln", attrs, input);
-  node.setValue(0, import::compact(b, loc, unique->getResult(0), unique->getResult(3), axis).first);
-  node.setValue(1, castElements(b, loc, unique->getResult(2), b.getI32Type()));
+      import::unique(b, loc, node.value(0), axis, /*sorted=*/false, import::kUniqueValues, "x");
+  if (!unique)
+    return unique.takeError();
+  node.setValue(0, unique->values);
+  node.setValue(1, castElements(b, loc, unique->inverse, b.getI32Type()));
   return llvm::Error::success();
 }
 

@@ -800,4 +800,47 @@ add('TensorArraySplitV3', 'TensorArraySplitV3', (g) => {
   g.output(g.node('TensorArrayConcatV3', [ta, written], { dtype: A.type('int32') }, { dtype: 'int32' }));
 });
 
+// ---- a bounded value's run-time count through shape arithmetic
+// (docs/BOUNDED.md): Shape(x)[0] of a selection, then the padding or the
+// concatenation that brings it back to a static length, as faceboxes and
+// the Object Detection API do; the count itself is an output too.
+const shrink0 = (g, x, tag) => g.node('StridedSlice',
+  [g.node('Shape', [x], { out_type: A.type('int32') }, { dtype: 'int32' }), g.ints(`b${tag}`, [0]), g.ints(`e${tag}`, [1]), g.ints(`s${tag}`, [1])],
+  { begin_mask: A.i(0), end_mask: A.i(0), ellipsis_mask: A.i(0), new_axis_mask: A.i(0), shrink_axis_mask: A.i(1) }, { dtype: 'int32' });
+add('Pad_nms_count', 'Pad', (g) => {
+  const inputs = nmsFixed(g, 6);
+  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
+  const kept = g.node('GatherV2', [inputs[0], n, g.int('axis', 0)], {}, { dtype: 'float32' });
+  const count = shrink0(g, kept, 'k');
+  const rest = g.node('Sub', [g.int('len', 8), count], {}, { dtype: 'int32' });
+  const rows = g.node('Pack', [g.int('zero', 0), rest], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  const paddings = g.node('Pack', [rows, g.ints('cols', [0, 0])], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  g.output(g.node('PadV2', [kept, paddings, g.constant('fill', 'float32', [], [-1])], {}, { dtype: 'float32' }));
+  g.output(g.node('Pad', [n, g.node('ExpandDims', [rows, g.int('dim', 0)], {}, { dtype: 'int32' })], {}, { dtype: 'int32' }));
+  g.output(count);
+});
+add('ConcatV2_where_zeros', 'ConcatV2', (g) => {
+  const w = g.node('Where', [g.input('c', [6], 'bool')], {}, { dtype: 'int32' });
+  const rest = g.node('Sub', [g.int('len', 7), shrink0(g, w, 'w')], {}, { dtype: 'int32' });
+  const dims = g.node('Pack', [rest, g.int('one', 1)], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  const zeros = g.node('Fill', [dims, g.int('z', 0)], {}, { dtype: 'int32' });
+  g.output(g.node('ConcatV2', [w, zeros, g.int('axis', 0)], { N: A.i(2) }, { dtype: 'int32' }));
+});
+// The Object Detection API's SortByField: TopKV2 of a selection's scores
+// with k = its own length (a bounded output), and a whole-row sort past
+// the unrolled TopKV2's 512 rounds.
+add('TopKV2_count', 'TopKV2', (g) => {
+  const inputs = nmsFixed(g, 6);
+  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
+  const s = g.node('GatherV2', [g.input('x', [6], 'float32', { range: [-1, 1] }), n, g.int('axis', 0)], {}, { dtype: 'float32' });
+  const t = g.node('TopKV2', [s, shrink0(g, s, 's')], { sorted: A.b(true) });
+  g.output(t);
+  g.output(`${t}:1`);
+});
+add('TopKV2_sort_600', 'TopKV2', (g) => {
+  const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });
+  g.output(t);
+  g.output(`${t}:1`);
+});
+
 export default cases;

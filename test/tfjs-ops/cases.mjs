@@ -587,7 +587,18 @@ add('GatherV2_where_rows', 'GatherV2', (g) => {
   const w = g.node('Where', [g.input('c', [5], 'bool')], {}, { dtype: 'int32' });
   g.output(g.node('GatherV2', [g.input('x', [5, 3]), w, g.int('axis', 0)], {}, { dtype: 'float32' }));
 });
-add('ListDiff', 'ListDiff', (g) => g.output(g.node('ListDiff', [g.input('x', [6], 'int32', { range: [0, 6] }), g.ints('y', [1, 3])])));
+add('ListDiff', 'ListDiff', (g) => {
+  const d = g.node('ListDiff', [g.input('x', [6], 'int32', { range: [0, 6] }), g.ints('y', [1, 3])]);
+  g.output(d);
+  g.output(`${d}:1`);
+});
+// Floats by TF.js's Set: NaN is in a y holding NaN, -0 is 0; y a run-time input.
+add('ListDiff_float', 'ListDiff', (g) => {
+  const d = g.node('ListDiff', [g.input('x', [7], 'float32', { values: [1.5, NaN, -0, 2, 1.5, 3, 0.25] }),
+    g.input('y', [3], 'float32', { values: [0, NaN, 3] })]);
+  g.output(d);
+  g.output(`${d}:1`);
+});
 // Unique: the distinct values in order of first occurrence (bounded) and
 // each element's slot among them; UniqueV2 of float rows along axis 0.
 add('Unique', 'Unique', (g) => {

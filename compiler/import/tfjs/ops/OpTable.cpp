@@ -30,6 +30,7 @@ const OpTable &tfjsOpTable() {
     registerTf1ControlFlowOps(t);
     registerNmsOps(t);
     registerWhereOps(t);
+    registerListDiffOps(t);
     registerScatterOps(t);
     registerCropAndResizeOps(t);
     registerWindowTapOps(t);

@@ -84,6 +84,7 @@ void registerTf1ControlFlowOps(OpTable &table);
 void registerNmsOps(OpTable &table);
 // Where with one input (bounded coordinates).
 void registerWhereOps(OpTable &table);
+void registerListDiffOps(OpTable &table);
 // ScatterNd, TensorScatterUpdate, SparseToDense with constant indices.
 void registerScatterOps(OpTable &table);
 // CropAndResize (bilinear, nearest) with box indices known at import.

@@ -854,4 +854,18 @@ add('TopKV2_sort_600', 'TopKV2', (g) => {
   g.output(`${t}:1`);
 });
 
+// A run-time If whose branches are more than a few elementwise nodes runs
+// only the taken one (kiln.if, as ONNX If); the then branch reads a
+// constant of its own (a function-body Const, a weight by its node name).
+const hostBranches = (g) => ({
+  then_branch: { func: { name: g.func('then_matmul', [['x', 'float32']], (f) =>
+    [f.node('MatMul', ['x', f.floats('w_then', [0.5, -1, 2, 1, 0.25, -0.5, -2, 1, 0.75], [3, 3])])]) } },
+  else_branch: { func: { name: g.func('else_softmax', [['x', 'float32']], (f) => [f.node('Softmax', ['x'])]) } },
+  Tcond: A.type('bool'),
+});
+for (const [op, cond] of [['StatelessIf', true], ['StatelessIf', false], ['If', true]])
+  add(`${op}_host_${cond}`, op, (g) =>
+    g.output(g.node(op, [g.input('c', [], 'bool', { values: [cond] }), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
+      hostBranches(g))));
+
 export default cases;

@@ -51,6 +51,9 @@ export class Graph {
     const f = new Graph(name);
     for (const [arg, dtype] of args) f.dtypes.set(arg, dtype);
     const rets = build(f);
+    // A function's constants are the model's weights: TF.js looks a
+    // function's Const up in the model's weight map by its node name.
+    this.weights.push(...f.weights);
     const dtypeOf = (t) => f.dtypes.get(t.split(':')[0]) ?? 'float32';
     this.functions.push({
       signature: {

@@ -2,21 +2,29 @@
 //
 // TF2 control flow names its branches and bodies as functions of the
 // model's `modelTopology.library`. Shapes are static, so it is resolved at
-// import, as for ONNX (compiler/import/onnx/ops/ControlFlow.cpp):
+// import where it can be, as for ONNX (compiler/import/onnx/ops/
+// ControlFlow.cpp, docs/CONTROL_FLOW.md):
 //  - If / StatelessIf with a condition known at import inlines the chosen
-//    branch; with a run-time condition both branches are inlined and each
-//    output is a tosa.select (the branches must give equal shapes).
+//    branch. With a run-time condition, branches of at most 4 elementwise
+//    nodes are both inlined and each output is a tosa.select (they fuse
+//    into the kernels around them); other branches become private
+//    functions that the host code chooses between (kiln.if): only the
+//    taken one runs. The branches must give equal shapes.
 //  - While / StatelessWhile unrolls while its `cond` function, run on the
 //    loop variables, folds to a known value (a counter from a constant);
 //    otherwise the error names the node.
 // A function's nodes go through the same op table; its tensors are renamed
-// under "<calling node>/<call>/" so that they never meet the graph's. TF1
+// under "<calling node>/<call>/" so that they never meet the graph's. Its
+// Const nodes read the model's weights by their own names, as TF.js's
+// function executors share the model's weight map. TF1
 // conds and loop frames are in Tf1ControlFlow.cpp and ../Tf1Frames.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/GraphImporter.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "dialects/kiln/KilnDialect.h"
+#include "dialects/kiln/KilnOps.h"
 #include "nlohmann/json.hpp"
 #include "llvm/ADT/StringSet.h"
 
@@ -110,10 +118,21 @@ llvm::Expected<std::vector<ValueEntry>> callFunction(OpContext &node, const json
         continue;
       std::string describe = describeNode(n) + " in function '" + fnName.str() + "'";
       // Const and Placeholder are the importer's own (weights, inputs), not
-      // converters a function body can call.
-      if (n.op == "Const")
-        return node.fail(describe + ": unsupported op (constants inside functions are not "
-                                    "imported yet)");
+      // converters. A Const is the weight of its own name (TF.js looks it
+      // up in the model's weight map), defined under that name and, a copy
+      // to materialise here, under the renamed one.
+      if (n.op == "Const") {
+        TfNode bare = n;
+        bare.name = n.name.substr(prefix.size());
+        if (llvm::Error err = graph.importNode(bare))
+          return node.fail(describe + ": " + llvm::toString(std::move(err)));
+        ValueEntry constant = *graph.lookup(bare.name + ":0");
+        constant.value = Value();
+        graph.define(n.name + ":0", constant);
+        done[i] = true;
+        --left;
+        continue;
+      }
       const OpInfo *info = tfjsOpTable().lookup(n.op);
       if (!info || n.op == "Placeholder")
         return node.fail(describe + ": unsupported op");
@@ -182,6 +201,140 @@ llvm::Expected<FunctionPair> findFunctions(OpContext &node, llvm::StringRef a, l
   return p;
 }
 
+// As the ONNX importer's rule (docs/CONTROL_FLOW.md): a branch of at most
+// this many elementwise nodes is cheaper selected inside the kernels around
+// it than run as its own kernels.
+bool selectsBranches(const json &fn) {
+  constexpr size_t kMaxSelectNodes = 4;
+  static const llvm::StringSet<> elementwise = {
+      "Identity", "Const", "Add",    "AddV2",   "Sub",        "Mul",        "RealDiv",
+      "Neg",      "Abs",   "Relu",   "Relu6",   "Sigmoid",    "Tanh",       "Exp",
+      "Log",      "Sqrt",  "Square", "Maximum", "Minimum",    "Select",     "SelectV2",
+      "Cast",     "Equal", "Less",   "Greater", "LogicalNot", "LogicalAnd", "LogicalOr"};
+  if (!fn.contains("nodeDef"))
+    return true;
+  if (fn["nodeDef"].size() > kMaxSelectNodes)
+    return false;
+  for (const json &def : fn["nodeDef"])
+    if (!elementwise.contains(def.value("op", "")))
+      return false;
+  return true;
+}
+
+// The condition as one bool (TF's If takes any type: non-zero is true).
+Value conditionValue(OpContext &node) {
+  Value cond = node.value(0);
+  if (!typeOf(cond).getElementType().isInteger(1))
+    cond = castElements(node.builder(), node.loc(), cond, node.builder().getI1Type());
+  return cond;
+}
+
+llvm::Error branchShapeError(OpContext &node, size_t i, llvm::ArrayRef<int64_t> ts,
+                             llvm::ArrayRef<int64_t> es) {
+  return node.fail("the branches give output " + llvm::Twine(i) + " shapes " + shapeString(ts) +
+                   " and " + shapeString(es) +
+                   "; with a condition known only at run time Kiln needs them equal");
+}
+
+/// A branch imported as a private function of the module, and the outer
+/// values its arguments take (the If's inputs known only at run time; known
+/// ones are copied in as constants).
+struct Branch {
+  func::FuncOp func;
+  llvm::SmallVector<Value> captures;
+};
+
+std::string freshSymbol(ModuleOp module, const std::string &base) {
+  std::string name = base;
+  for (int n = 1; module.lookupSymbol(name); ++n)
+    name = base + "_" + std::to_string(n);
+  return name;
+}
+
+llvm::Expected<Branch> branchFunction(OpContext &node, const json &fn, llvm::StringRef fnName,
+                                      llvm::ArrayRef<ValueEntry> args, llvm::StringRef role) {
+  GraphImporter &graph = node.graph();
+  OpBuilder &b = node.builder();
+  b.getContext()->getOrLoadDialect<kiln::KilnDialect>();
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  std::string base = "body_";
+  for (char c : node.node().name)
+    base += isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  Branch branch;
+  branch.func = b.create<func::FuncOp>(node.loc(), freshSymbol(module, base + "_" + role.str()),
+                                       b.getFunctionType({}, {}));
+  branch.func.setPrivate();
+  Block *entry = branch.func.addEntryBlock();
+  std::vector<ValueEntry> inner;
+  for (const ValueEntry &a : args) {
+    if (a.literal) { // materialised inside the function on use
+      inner.push_back(ValueEntry{Value(), a.literal, a.origin});
+      continue;
+    }
+    branch.captures.push_back(a.value);
+    inner.push_back(
+        ValueEntry{entry->addArgument(a.value.getType(), node.loc()), std::nullopt, ""});
+  }
+  b.setInsertionPointToEnd(entry);
+  std::string prefix = node.node().name + "/" + role.str() + "/";
+  auto outputs = callFunction(node, fn, fnName, inner, prefix);
+  if (!outputs) {
+    branch.func.erase();
+    return outputs.takeError();
+  }
+  llvm::SmallVector<Value> returned;
+  for (size_t i = 0; i < outputs->size(); ++i)
+    returned.push_back(graph.materialize((*outputs)[i], prefix + "output" + std::to_string(i)));
+  b.create<func::ReturnOp>(node.loc(), returned);
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(entry->without_terminator())))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+  bool bounded = false;
+  branch.func.walk([&](tosa::CustomOp op) { bounded = bounded || op.getDomainName() == "kiln"; });
+  if (bounded) {
+    branch.func.erase();
+    return node.fail("branch '" + fnName +
+                     "' computes a value whose length depends on the data "
+                     "(docs/BOUNDED.md), which Kiln does not support inside a run-time branch");
+  }
+  branch.func.setFunctionType(
+      b.getFunctionType(entry->getArgumentTypes(), ValueRange(returned).getTypes()));
+  return branch;
+}
+
+// A run-time If whose branches are more than a few elementwise nodes:
+// kiln.if over the two branch functions.
+llvm::Error convertHostIf(OpContext &node, const FunctionPair &fns,
+                          llvm::ArrayRef<ValueEntry> args) {
+  auto thenBranch = branchFunction(node, *fns.fn[0], fns.name[0], args, "then");
+  if (!thenBranch)
+    return thenBranch.takeError();
+  auto elseBranch = branchFunction(node, *fns.fn[1], fns.name[1], args, "else");
+  if (!elseBranch)
+    return elseBranch.takeError();
+  TypeRange thenTypes = thenBranch->func.getResultTypes();
+  TypeRange elseTypes = elseBranch->func.getResultTypes();
+  if (thenTypes.size() != elseTypes.size())
+    return node.fail("the branches return different numbers of outputs");
+  for (size_t i = 0; i < thenTypes.size(); ++i) {
+    auto t = cast<RankedTensorType>(thenTypes[i]), e = cast<RankedTensorType>(elseTypes[i]);
+    if (t.getShape() != e.getShape())
+      return branchShapeError(node, i, t.getShape(), e.getShape());
+    if (t.getElementType() != e.getElementType())
+      return node.fail("the branches give output " + llvm::Twine(i) + " different element types");
+  }
+  auto ifOp = node.builder().create<kiln::IfOp>(
+      node.loc(), thenTypes, conditionValue(node), thenBranch->func.getSymName(),
+      thenBranch->captures, elseBranch->func.getSymName(), elseBranch->captures);
+  std::vector<ValueEntry> outputs;
+  for (Value r : ifOp.getResults())
+    outputs.push_back(ValueEntry{r, std::nullopt, ""});
+  defineOutputs(node, outputs);
+  return llvm::Error::success();
+}
+
 llvm::Error convertIf(OpContext &node) {
   auto fns = findFunctions(node, "then_branch", "else_branch");
   if (!fns)
@@ -201,6 +354,8 @@ llvm::Error convertIf(OpContext &node) {
   }
   if (numElements(node.shape(0)) != 1)
     return node.fail("the condition must hold one element");
+  if (!selectsBranches(*thenFn) || !selectsBranches(*elseFn))
+    return convertHostIf(node, *fns, args);
   auto thenOut = callFunction(node, *thenFn, thenName, args, prefix + "then/");
   if (!thenOut)
     return thenOut.takeError();
@@ -209,16 +364,12 @@ llvm::Error convertIf(OpContext &node) {
     return elseOut.takeError();
   if (thenOut->size() != elseOut->size())
     return node.fail("the branches return different numbers of outputs");
-  Value cond = node.value(0);
-  if (!typeOf(cond).getElementType().isInteger(1))
-    cond = castElements(node.builder(), node.loc(), cond, node.builder().getI1Type());
+  Value cond = conditionValue(node);
   std::vector<ValueEntry> outputs;
   for (size_t i = 0; i < thenOut->size(); ++i) {
     auto ts = shapeOf((*thenOut)[i]), es = shapeOf((*elseOut)[i]);
     if (ts != es)
-      return node.fail("the branches give output " + llvm::Twine(i) + " shapes " + shapeString(ts) +
-                       " and " + shapeString(es) +
-                       "; with a condition known only at run time Kiln needs them equal");
+      return branchShapeError(node, i, ts, es);
     Value t = node.graph().materialize((*thenOut)[i], node.node().name + "/then");
     Value e = node.graph().materialize((*elseOut)[i], node.node().name + "/else");
     Value c = reshape(node.builder(), node.loc(), cond, llvm::SmallVector<int64_t>(ts.size(), 1));

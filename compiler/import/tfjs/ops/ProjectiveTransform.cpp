@@ -117,104 +117,89 @@ Value mapCoordTensor(OpBuilder &b, Location loc, Value c, int64_t len, llvm::Str
   return clamp(b, loc, c, 0, double(len - 1));
 }
 
-// The transforms as a run-time tensor: see the file comment.
+// The transforms as a run-time tensor: see the file comment. Per-pixel
+// values are [T, P, 1] (T transform rows, P = OH * OW output pixels); one
+// matmul gives each pixel's numerators and projection k, [x, y, 1] times
+// the transform as a 3x3 matrix. Kiln's kernels fuse chains of single-use
+// elementwise ops, so fewer shared intermediates mean fewer kernels.
 llvm::Error runtimeTransform(OpContext &node, const Sampling &s) {
   llvm::ArrayRef<int64_t> in = node.shape(0), ts = node.shape(1);
-  int64_t batch = in[0], h = in[1], w = in[2], c = in[3], oh = s.oh, ow = s.ow;
+  int64_t batch = in[0], h = in[1], w = in[2], c = in[3], p = s.oh * s.ow;
   if (ts.size() != 2 || ts[1] != 8 || (ts[0] != 1 && ts[0] != batch))
     return node.fail("the transforms must be [1, 8] or [" + llvm::Twine(batch) + ", 8], not " +
                      shapeString(ts));
   if (node.dtype(1) != DType::F32)
     return node.fail("the transforms must be float32");
+  int64_t rows = ts[0];
   OpBuilder &b = node.builder();
   Location loc = node.loc();
   Type f32 = b.getF32Type(), i1 = b.getI1Type();
-  // Output coordinates [1, OH, OW]; coefficient k of each row as [T, 1, 1].
-  std::vector<float> xs(oh * ow), ys(oh * ow), batchBase(batch);
-  for (int64_t y = 0; y < oh; ++y)
-    for (int64_t x = 0; x < ow; ++x) {
-      xs[y * ow + x] = float(x);
-      ys[y * ow + x] = float(y);
-    }
-  for (int64_t n = 0; n < batch; ++n)
-    batchBase[n] = float(n * h);
+  std::vector<float> grid;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t y = 0; y < s.oh; ++y)
+      for (int64_t x = 0; x < s.ow; ++x)
+        grid.insert(grid.end(), {float(x), float(y), 1.f});
   std::string name = node.node().name;
-  Value X = node.graph().createConstant(Literal::fromFloats({1, oh, ow}, xs), name + "_x");
-  Value Y = node.graph().createConstant(Literal::fromFloats({1, oh, ow}, ys), name + "_y");
-  Value t = reshape(b, loc, node.value(1), {ts[0], 1, 1, 8});
-  auto coef = [&](int64_t i) {
-    return reshape(b, loc, slice(b, loc, t, {0, 0, 0, i}, {ts[0], 1, 1, 1}), {ts[0], 1, 1});
-  };
-  auto affine = [&](int64_t i) { // coef(i) X + coef(i+1) Y + coef(i+2)
-    return binary<tosa::AddOp>(
-        b, loc, binary<tosa::AddOp>(b, loc, mul(b, loc, coef(i), X), mul(b, loc, coef(i + 1), Y)),
-        coef(i + 2));
-  };
+  Value xy1 = node.graph().createConstant(Literal::fromFloats({rows, p, 3}, grid), name + "_grid");
+  // [a0 a1 a2; a3 a4 a5; a6 a7 1], transposed: [T, 3, 3].
+  Value matrix = concat(b, loc, {node.value(1), splatConstant(b, loc, f32, 1, {rows, 1})}, 1);
+  matrix = transpose(b, loc, reshape(b, loc, matrix, {rows, 3, 3}), {0, 2, 1});
+  Value uvk = node.create<tosa::MatMulOp>(tensorOf({rows, p, 3}, f32), xy1, matrix);
+  auto column = [&](int64_t i) { return slice(b, loc, uvk, {0, 0, i}, {rows, p, 1}); };
   auto k = [&](Value like, double v) { return scalarLike(b, loc, like, v); };
-  Value proj = binary<tosa::AddOp>(
-      b, loc, binary<tosa::AddOp>(b, loc, mul(b, loc, coef(6), X), mul(b, loc, coef(7), Y)),
-      k(X, 1));
-  Value infinite = binary<tosa::EqualOp>(b, loc, proj, k(proj, 0), i1);
+  Value proj = column(2);
+  Value finite =
+      unary<tosa::LogicalNotOp>(b, loc, binary<tosa::EqualOp>(b, loc, proj, k(proj, 0), i1));
   Value inverse = unary<tosa::ReciprocalOp>(b, loc, proj);
-  Value ix = mapCoordTensor(b, loc, mul(b, loc, affine(0), inverse), w, s.mode);
-  Value iy = mapCoordTensor(b, loc, mul(b, loc, affine(3), inverse), h, s.mode);
-  // Rows of image n start at n * H: [B, 1, 1].
-  Value base =
-      node.graph().createConstant(Literal::fromFloats({batch, 1, 1}, batchBase), name + "_rows");
-  int64_t count = batch * oh * ow;
-  Value image = reshape(b, loc, node.value(0), {1, batch * h * w, c});
-  Value zero = splatConstant(b, loc, f32, 0, {1, 1, 1});
-  Value out, fill = zero;
-  auto tap = [&](Value py, Value px, Value weight) {
-    auto inside = [&](Value v, int64_t len) {
-      Value lo = binary<tosa::GreaterEqualOp>(b, loc, v, k(v, 0), i1);
-      Value hi = binary<tosa::GreaterOp>(b, loc, k(v, double(len)), v, i1);
-      return binary<tosa::LogicalAndOp>(b, loc, lo, hi, i1);
-    };
-    Value valid = binary<tosa::LogicalAndOp>(b, loc, inside(py, h), inside(px, w), i1);
-    valid =
-        binary<tosa::LogicalAndOp>(b, loc, valid, unary<tosa::LogicalNotOp>(b, loc, infinite), i1);
-    // (n * H + py) * W + px, exact in float32 for images under 2^24 pixels.
-    Value flat = binary<tosa::AddOp>(
-        b, loc, mul(b, loc, binary<tosa::AddOp>(b, loc, base, py), k(px, double(w))), px);
-    flat = select(b, loc, valid, flat, zero);
-    Value idx = castElements(b, loc, reshape(b, loc, flat, {1, count}), b.getI32Type());
-    Value g = node.create<tosa::GatherOp>(tensorOf({1, count, c}, f32), image, idx);
-    // At a projection of 0 the weight is NaN or infinite: none, the fill
-    // value's 1 is added below.
-    weight = select(b, loc, infinite, k(weight, 0), weight);
-    weight = reshape(b, loc, weight, {1, count, 1});
-    Value validFlat = reshape(b, loc, valid, {1, count, 1});
-    g = mul(b, loc, g, select(b, loc, validFlat, weight, zero));
+  Value ix = mapCoordTensor(b, loc, mul(b, loc, column(0), inverse), w, s.mode);
+  Value iy = mapCoordTensor(b, loc, mul(b, loc, column(1), inverse), h, s.mode);
+  // One gather per tap over the batch: image [B, H * W, C], indices [B, P].
+  Value image = reshape(b, loc, node.value(0), {batch, h * w, c});
+  Value zero = k(ix, 0);
+  Value ones = splatConstant(b, loc, f32, 1, {batch, p, 1});
+  auto inside = [&](Value v, int64_t len) {
+    return binary<tosa::LogicalAndOp>(b, loc, binary<tosa::GreaterEqualOp>(b, loc, v, k(v, 0), i1),
+                                      binary<tosa::GreaterOp>(b, loc, k(v, double(len)), v, i1),
+                                      i1);
+  };
+  // A tap outside the image reads the fill value instead. A projection of
+  // 0 makes the coordinates infinite or NaN: every tap is outside (the
+  // compares are false), and the result is replaced by fill_value below.
+  Value out, fill;
+  auto tap = [&](Value py, Value inY, Value px, Value inX, Value weight) {
+    Value valid = binary<tosa::LogicalAndOp>(b, loc, inY, inX, i1);
+    // py * W + px, exact in float32 for images under 2^24 pixels.
+    Value flat = binary<tosa::AddOp>(b, loc, mul(b, loc, py, k(py, double(w))), px);
+    flat = mul(b, loc, select(b, loc, valid, flat, zero), ones); // [B, P, 1]
+    Value idx = castElements(b, loc, reshape(b, loc, flat, {batch, p}), b.getI32Type());
+    Value g = node.create<tosa::GatherOp>(tensorOf({batch, p, c}, f32), image, idx);
+    g = mul(b, loc, g, select(b, loc, valid, weight, zero));
     out = out ? binary<tosa::AddOp>(b, loc, out, g) : g;
-    fill = binary<tosa::AddOp>(b, loc, fill, select(b, loc, validFlat, zero, weight));
+    Value lost = select(b, loc, valid, zero, weight);
+    fill = fill ? binary<tosa::AddOp>(b, loc, fill, lost) : lost;
   };
   auto floorOf = [&](Value v) { return unary<tosa::FloorOp>(b, loc, v); };
-  auto ones = splatConstant(b, loc, f32, 1, {batch, oh, ow});
   if (s.interpolation == "nearest") {
     // JavaScript's Math.round: floor(v + 0.5).
-    tap(floorOf(binary<tosa::AddOp>(b, loc, iy, k(iy, 0.5))),
-        floorOf(binary<tosa::AddOp>(b, loc, ix, k(ix, 0.5))), ones);
+    Value py = floorOf(binary<tosa::AddOp>(b, loc, iy, k(iy, 0.5)));
+    Value px = floorOf(binary<tosa::AddOp>(b, loc, ix, k(ix, 0.5)));
+    tap(py, inside(py, h), px, inside(px, w), k(ix, 1));
   } else {
     Value y0 = floorOf(iy), x0 = floorOf(ix);
-    Value y1 = binary<tosa::AddOp>(b, loc, y0, k(y0, 1)),
-          x1 = binary<tosa::AddOp>(b, loc, x0, k(x0, 1));
+    Value y1 = binary<tosa::AddOp>(b, loc, y0, k(y0, 1));
+    Value x1 = binary<tosa::AddOp>(b, loc, x0, k(x0, 1));
+    Value iny0 = inside(y0, h), iny1 = inside(y1, h), inx0 = inside(x0, w), inx1 = inside(x1, w);
     Value wy0 = binary<tosa::SubOp>(b, loc, y1, iy), wy1 = binary<tosa::SubOp>(b, loc, iy, y0);
     Value wx0 = binary<tosa::SubOp>(b, loc, x1, ix), wx1 = binary<tosa::SubOp>(b, loc, ix, x0);
-    // Broadcast to [B, OH, OW] so every tap has the full count.
-    auto full = [&](Value v) { return mul(b, loc, v, ones); };
-    tap(full(y0), full(x0), full(mul(b, loc, wy0, wx0)));
-    tap(full(y0), full(x1), full(mul(b, loc, wy0, wx1)));
-    tap(full(y1), full(x0), full(mul(b, loc, wy1, wx0)));
-    tap(full(y1), full(x1), full(mul(b, loc, wy1, wx1)));
+    tap(y0, iny0, x0, inx0, mul(b, loc, wy0, wx0));
+    tap(y0, iny0, x1, inx1, mul(b, loc, wy0, wx1));
+    tap(y1, iny1, x0, inx0, mul(b, loc, wy1, wx0));
+    tap(y1, iny1, x1, inx1, mul(b, loc, wy1, wx1));
   }
-  // A projection of 0 reads the fill value alone.
-  Value infiniteFlat =
-      reshape(b, loc, mul(b, loc, castElements(b, loc, infinite, f32), ones), {1, count, 1});
-  fill = binary<tosa::AddOp>(b, loc, fill, infiniteFlat);
   Value value = reshape(b, loc, node.value(3), {1, 1, 1});
-  out = binary<tosa::AddOp>(b, loc, out, mul(b, loc, fill, value));
-  node.setValue(0, reshape(b, loc, out, {batch, oh, ow, c}));
+  out = binary<tosa::AddOp>(b, loc, out, mul(b, loc, mul(b, loc, fill, ones), value));
+  out = select(b, loc, finite, out, value);
+  node.setValue(0, reshape(b, loc, out, {batch, s.oh, s.ow, c}));
   return llvm::Error::success();
 }
 

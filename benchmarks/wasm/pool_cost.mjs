@@ -11,8 +11,9 @@
 // 640 us, four ways, interleaved in rounds: serial (kiln_threads_serial),
 // on the pool back to back (the worker still spinning from the loop
 // before), on the pool after 300 us of other work on the caller (the
-// worker asleep: a futex wake-up), and the same with the worker held awake
-// (kiln_threads_hold, as the loader does for a shared run). Prints per-loop
+// worker asleep: a futex wake-up), and on the pool after 100 us of caller
+// work (a serial kernel) with the worker held awake (kiln_threads_hold, as
+// the loader does for a shared run). Prints per-loop
 // medians and the loop time above which the pool wins. Nothing is asserted:
 // the load decides.
 
@@ -83,7 +84,7 @@ for (let r = 0; r < rounds; r++)
       if (m >= 2) {
         ex.kiln_threads_hold(m === 3 ? 1 : 0);
         for (let i = 0; i < Math.min(reps, 40); i++) {
-          busy(300);
+          busy(m === 3 ? 100 : 300);
           const t0 = performance.now();
           ex.bench_loop(iterations, work, 1);
           samples[li][m].push((performance.now() - t0) * 1000);
@@ -116,4 +117,4 @@ for (const [li, us] of loopsUs.entries()) {
   });
 }
 console.log(`the pool first wins at a loop of ${crossover[0] ?? '>640'} us (worker spinning), ${crossover[1] ?? '>640'} us (worker asleep) ` +
-  `and ${crossover[2] ?? '>640'} us (worker held after 300 us of caller work), serial time`);
+  `and ${crossover[2] ?? '>640'} us (worker held, after 100 us of caller work), serial time`);

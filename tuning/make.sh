@@ -1,9 +1,12 @@
 #!/bin/bash
 # Tunes the benchmark models from scratch into tuning/ (tuning/README.md):
-#   bash tuning/make.sh [ENTRY...]     ENTRY: model:device:threads:minutes
+#   bash tuning/make.sh [--retune] [ENTRY...]     ENTRY: model:device:threads:minutes
 # with no ENTRY, every entry below. Each DB is written anew (a DB that
 # exists is moved aside to NAME.jsonl.old first: the tune starts from
 # nothing), its report beside it (NAME.txt), the tuning curve as NAME.png.
+# --retune keeps the DB and tunes only the kernels whose template changed
+# since it was tuned (kiln-tune --retune: kilnc keeps their template until
+# then), appending to it; the report goes to NAME.retune.txt.
 # Run after scripts/setup.sh and a build; niced, one tune at a time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +18,8 @@ declare -A models=(
   [blazeface_back]=$blazeface/face_detection_back_256x256_barracuda.onnx
   [mobilenetv2]=$build/test/models/mobilenetv2.onnx
 )
+retune=
+if [ "${1:-}" = --retune ]; then retune=--retune; shift; fi
 entries=("$@")
 if [ ${#entries[@]} -eq 0 ]; then
   entries=(blazeface_front:native:1:2 blazeface_back:native:1:2 mobilenetv2:native:1:15
@@ -25,13 +30,19 @@ for entry in "${entries[@]}"; do
   IFS=: read -r model device threads minutes <<< "$entry"
   target=cpu; [ "$device" = native ] || target=wasm
   name=$root/tuning/$model.$device-${threads}t
-  [ -e "$name.jsonl" ] && mv "$name.jsonl" "$name.jsonl.old"
-  echo "tuning $model on $device, $threads thread(s), $minutes min (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  report=$name.txt curve=$name.png how="from scratch"
+  if [ -n "$retune" ]; then
+    report=$name.retune.txt curve=$name.retune.png how="--retune of the DB"
+  else
+    [ -e "$name.jsonl" ] && mv "$name.jsonl" "$name.jsonl.old"
+  fi
+  echo "tuning $model on $device, $threads thread(s), $minutes min $retune (load $(cut -d' ' -f1-3 /proc/loadavg))"
   start=$(date +%s)
   nice -n 10 "$build/bin/kiln-tune" "${models[$model]}" --target=$target --device=$device \
-    --threads="$threads" --db="$name.jsonl" --trials=0 --minutes="$minutes" --seed=1 \
-    --curve="$name.png" > "$name.txt" 2> "$name.log" || { tail -5 "$name.log"; exit 1; }
-  echo "# $(($(date +%s) - start)) s wall, from scratch, $(date -u +%FT%TZ), load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$name.txt"
-  rm -f "$name.log" "$name.svg" # the curve is kept as PNG
-  grep -E '^(sum of|model end to end)' "$name.txt"
+    --threads="$threads" --db="$name.jsonl" --trials=0 --minutes="$minutes" --seed=1 $retune \
+    --curve="$curve" > "$report" 2> "$name.log" || { tail -5 "$name.log"; exit 1; }
+  grep -h '^kiln-tune: --retune' "$name.log" >> "$report" || true
+  echo "# $(($(date +%s) - start)) s wall, $how, $(date -u +%FT%TZ), load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$report"
+  rm -f "$name.log" "${curve%.png}.svg" # the curve is kept as PNG
+  grep -E '^(sum of|model end to end|kiln-tune: --retune)' "$report" || true
 done

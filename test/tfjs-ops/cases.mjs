@@ -524,7 +524,12 @@ for (const op of ['LowerBound', 'UpperBound'])
 const NMS_BOXES = [0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, -0.1, 1, 0.9, 0, 10, 1, 11, 0, 10.1, 1, 11.1, 0, 100, 1, 101];
 const nmsInputs = (g) => [g.constant('boxes', 'float32', [6, 4], NMS_BOXES), g.input('scores', [6], 'float32', { range: [0, 1] }),
   g.int('max', 3), g.constant('iou', 'float32', [], [0.5]), g.constant('thr', 'float32', [], [0.2])];
-add('NonMaxSuppressionV3', 'NonMaxSuppressionV3', (g) => g.output(g.node('NonMaxSuppressionV3', nmsInputs(g), {}, { dtype: 'int32' })));
+// With the fixed scores of nmsFixed (ties, a suppressed box, one under the
+// threshold) in the same model.
+add('NonMaxSuppressionV3', 'NonMaxSuppressionV3', (g) => {
+  g.output(g.node('NonMaxSuppressionV3', nmsInputs(g), {}, { dtype: 'int32' }));
+  g.output(g.node('NonMaxSuppressionV3', nmsFixed(g, 6, 0.5, '_ties'), {}, { dtype: 'int32' }));
+});
 add('NonMaxSuppressionV4', 'NonMaxSuppressionV4', (g) => {
   const n = g.node('NonMaxSuppressionV4', nmsInputs(g), { pad_to_max_output_size: A.b(true) }, { dtype: 'int32' });
   g.output(n);
@@ -533,16 +538,19 @@ add('NonMaxSuppressionV4', 'NonMaxSuppressionV4', (g) => {
 // Fixed scores: ties (boxes 0 and 3 at 0.9: the lower index first), a
 // suppressed box (1 overlaps 0), one under the score threshold (5), an empty
 // box (4: IoU 0 with every box), and fewer survivors than max (padding).
-const nmsFixed = (g, max, iou = 0.5) => [
-  g.constant('boxes', 'float32', [6, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 2, 2, 3, 3, 10, 10, 11, 11, 0, 0, 0, 1, 1.1, 0, 0, 1]),
-  g.input('scores', [6], 'float32', { values: [0.9, 0.8, 0.3, 0.9, 0.95, 0.1] }),
-  g.int('max', max), g.constant('iou', 'float32', [], [iou]), g.constant('thr', 'float32', [], [0.2])];
-for (const [k, max, iou] of [['ties_padded', 6, 0.5], ['iou_zero', 4, 0]])
-  add(`NonMaxSuppressionV4_${k}`, 'NonMaxSuppressionV4', (g) => {
-    const n = g.node('NonMaxSuppressionV4', nmsFixed(g, max, iou), { pad_to_max_output_size: A.b(true) }, { dtype: 'int32' });
+// `tag` names a second set of inputs in the same model.
+const nmsFixed = (g, max, iou = 0.5, tag = '') => [
+  g.constant(`boxes${tag}`, 'float32', [6, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 2, 2, 3, 3, 10, 10, 11, 11, 0, 0, 0, 1, 1.1, 0, 0, 1]),
+  g.input(`scores${tag}`, [6], 'float32', { values: [0.9, 0.8, 0.3, 0.9, 0.95, 0.1] }),
+  g.int(`max${tag}`, max), g.constant(`iou${tag}`, 'float32', [], [iou]), g.constant(`thr${tag}`, 'float32', [], [0.2])];
+// Both in one model (one compile per target): ties with padding, and IoU 0.
+add('NonMaxSuppressionV4_ties_padded', 'NonMaxSuppressionV4', (g) => {
+  for (const [max, iou, tag] of [[6, 0.5, ''], [4, 0, '_iou0']]) {
+    const n = g.node('NonMaxSuppressionV4', nmsFixed(g, max, iou, tag), { pad_to_max_output_size: A.b(true) }, { dtype: 'int32' });
     g.output(n);
     g.output(`${n}:1`);
-  });
+  }
+});
 // Without padding (V2, V3, V5, unpadded V4) the selection is a bounded
 // output (docs/BOUNDED.md): a buffer of min(max, boxes) rows and a count,
 // compared on the count's rows.
@@ -553,8 +561,7 @@ add('NonMaxSuppressionV4_unpadded', 'NonMaxSuppressionV4', (g) => {
 });
 add('NonMaxSuppressionV2', 'NonMaxSuppressionV2', (g) =>
   g.output(g.node('NonMaxSuppressionV2', nmsInputs(g).slice(0, 4), {}, { dtype: 'int32' })));
-add('NonMaxSuppressionV3_ties', 'NonMaxSuppressionV3', (g) =>
-  g.output(g.node('NonMaxSuppressionV3', nmsFixed(g, 6), {}, { dtype: 'int32' })));
+
 // TF.js's executor gives V5's indices and scores (not TF's valid_outputs).
 add('NonMaxSuppressionV5', 'NonMaxSuppressionV5', (g) => {
   const n = g.node('NonMaxSuppressionV5', [...nmsInputs(g), g.constant('sigma', 'float32', [], [0])], {}, { dtype: 'int32' });
@@ -581,9 +588,11 @@ add('GatherV2_nms', 'GatherV2', (g) => {
   g.output(g.node('GatherV2', [inputs[0], n, g.int('axis0', 0)], {}, { dtype: 'float32' }));
   g.output(g.node('GatherV2', [g.input('x', [2, 6]), n, g.int('axis1', 1)], {}, { dtype: 'float32' }));
 });
-add('Where', 'Where', (g) => g.output(g.node('Where', [g.input('c', [2, 3], 'bool')], {}, { dtype: 'int32' })));
-add('Where_float', 'Where', (g) =>
-  g.output(g.node('Where', [g.input('x', [2, 2, 3], 'float32', { values: [0, 1.5, 0, -2, 0, 0, 3, 0, NaN, 0, 0, 4] })], {}, { dtype: 'int32' })));
+// A bool and a float condition (NaN is true) in one model.
+add('Where', 'Where', (g) => {
+  g.output(g.node('Where', [g.input('c', [2, 3], 'bool')], {}, { dtype: 'int32' }));
+  g.output(g.node('Where', [g.input('x', [2, 2, 3], 'float32', { values: [0, 1.5, 0, -2, 0, 0, 3, 0, NaN, 0, 0, 4] })], {}, { dtype: 'int32' }));
+});
 // Where, then a gather of the rows it finds ([k, 1] indices: [k, 1, 3]).
 add('GatherV2_where_rows', 'GatherV2', (g) => {
   const w = g.node('Where', [g.input('c', [5], 'bool')], {}, { dtype: 'int32' });
@@ -621,11 +630,14 @@ const branches = (g) => ({
   else_branch: { func: { name: g.func('else_fn', [['x', 'float32']], (f) => [f.node('Neg', ['x'])]) } },
   Tcond: A.type('bool'),
 });
-for (const op of ['StatelessIf', 'If']) {
+// Both conditions in one model (two If nodes): one compile per target.
+const bothConditions = (g, op, attrs) => {
+  const x = g.input('x', [2, 3], 'float32', { range: [-3, 3] });
   for (const cond of [true, false])
-    add(`${op}_runtime_${cond}`, op, (g) =>
-      g.output(g.node(op, [g.input('c', [], 'bool', { values: [cond] }), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
-        branches(g))));
+    g.output(g.node(op, [g.input(`c_${cond}`, [], 'bool', { values: [cond] }), x], attrs));
+};
+for (const op of ['StatelessIf', 'If']) {
+  add(`${op}_runtime`, op, (g) => bothConditions(g, op, branches(g)));
   add(`${op}_constant`, op, (g) =>
     g.output(g.node(op, [g.constant('c', 'bool', [], [true]), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
       branches(g))));
@@ -820,7 +832,12 @@ add('TensorArraySplitV3', 'TensorArraySplitV3', (g) => {
 const shrink0 = (g, x, tag) => g.node('StridedSlice',
   [g.node('Shape', [x], { out_type: A.type('int32') }, { dtype: 'int32' }), g.ints(`b${tag}`, [0]), g.ints(`e${tag}`, [1]), g.ints(`s${tag}`, [1])],
   { begin_mask: A.i(0), end_mask: A.i(0), ellipsis_mask: A.i(0), new_axis_mask: A.i(0), shrink_axis_mask: A.i(1) }, { dtype: 'int32' });
-add('Pad_nms_count', 'Pad', (g) => {
+// One model (one compile per target): PadV2 of NMS's kept boxes by
+// 8 - shape[0] with -1 and Pad of the indices, the count itself;
+// ConcatV2 of Where's rows and Fill([7 - shape[0], 1], 0); and the Object
+// Detection API's SortByField, TopKV2 of a selection with k = its length
+// (a bounded output).
+add('Pad_count', 'Pad', (g) => {
   const inputs = nmsFixed(g, 6);
   const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
   const kept = g.node('GatherV2', [inputs[0], n, g.int('axis', 0)], {}, { dtype: 'float32' });
@@ -831,25 +848,17 @@ add('Pad_nms_count', 'Pad', (g) => {
   g.output(g.node('PadV2', [kept, paddings, g.constant('fill', 'float32', [], [-1])], {}, { dtype: 'float32' }));
   g.output(g.node('Pad', [n, g.node('ExpandDims', [rows, g.int('dim', 0)], {}, { dtype: 'int32' })], {}, { dtype: 'int32' }));
   g.output(count);
-});
-add('ConcatV2_where_zeros', 'ConcatV2', (g) => {
   const w = g.node('Where', [g.input('c', [6], 'bool')], {}, { dtype: 'int32' });
-  const rest = g.node('Sub', [g.int('len', 7), shrink0(g, w, 'w')], {}, { dtype: 'int32' });
-  const dims = g.node('Pack', [rest, g.int('one', 1)], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  const wrest = g.node('Sub', [g.int('wlen', 7), shrink0(g, w, 'w')], {}, { dtype: 'int32' });
+  const dims = g.node('Pack', [wrest, g.int('one', 1)], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
   const zeros = g.node('Fill', [dims, g.int('z', 0)], {}, { dtype: 'int32' });
-  g.output(g.node('ConcatV2', [w, zeros, g.int('axis', 0)], { N: A.i(2) }, { dtype: 'int32' }));
-});
-// The Object Detection API's SortByField: TopKV2 of a selection's scores
-// with k = its own length (a bounded output), and a whole-row sort past
-// the unrolled TopKV2's 512 rounds.
-add('TopKV2_count', 'TopKV2', (g) => {
-  const inputs = nmsFixed(g, 6);
-  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
-  const s = g.node('GatherV2', [g.input('x', [6], 'float32', { range: [-1, 1] }), n, g.int('axis', 0)], {}, { dtype: 'float32' });
+  g.output(g.node('ConcatV2', [w, zeros, g.int('caxis', 0)], { N: A.i(2) }, { dtype: 'int32' }));
+  const s = g.node('GatherV2', [g.input('x', [6], 'float32', { range: [-1, 1] }), n, g.int('gaxis', 0)], {}, { dtype: 'float32' });
   const t = g.node('TopKV2', [s, shrink0(g, s, 's')], { sorted: A.b(true) });
   g.output(t);
   g.output(`${t}:1`);
 });
+// A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });
   g.output(t);
@@ -865,9 +874,6 @@ const hostBranches = (g) => ({
   else_branch: { func: { name: g.func('else_softmax', [['x', 'float32']], (f) => [f.node('Softmax', ['x'])]) } },
   Tcond: A.type('bool'),
 });
-for (const [op, cond] of [['StatelessIf', true], ['StatelessIf', false], ['If', true]])
-  add(`${op}_host_${cond}`, op, (g) =>
-    g.output(g.node(op, [g.input('c', [], 'bool', { values: [cond] }), g.input('x', [2, 3], 'float32', { range: [-3, 3] })],
-      hostBranches(g))));
+add('StatelessIf_host', 'StatelessIf', (g) => bothConditions(g, 'StatelessIf', hostBranches(g)));
 
 export default cases;

@@ -57,8 +57,8 @@ llvm::Error checkCBoundary(const HostPlan &plan) {
     for (const TensorDesc &t : *tensors)
       if (!t.element.dtype)
         return planError("'" + t.name + "' has element type " + dtypeName(t.element.type) +
-                         ", which the C API does not take at a model's boundary (it takes "
-                         "float32, float16, int64, int32, int16, int8, uint8 and bool)");
+                         ", which has no kiln_dtype (runtime/kiln_runtime.h): the C API "
+                         "cannot describe it at a model's boundary");
   return llvm::Error::success();
 }
 
@@ -251,16 +251,29 @@ llvm::Error detail::Planner::planKernel(kiln::KernelOp kernel,
   if (inserted)
     plan.kernels.push_back(kernel);
   call.kernel = it->second;
+  // Halide would take a zero-size buffer, but a kernel on one computes
+  // nothing and its host pointer may be anything: the importers fold empty
+  // tensors to constants, so one here is a bug upstream, said by name.
+  auto refuseEmpty = [&](const TensorDesc &desc) -> llvm::Error {
+    if (desc.bytes() != 0)
+      return llvm::Error::success();
+    return planError("kernel '" + call.label + "' has an empty operand or result ('" + desc.name +
+                     "'); the host launches no kernel on an empty buffer");
+  };
   for (Value input : kernel.getInputs()) {
     auto ref = resolve(input);
     if (!ref)
       return ref.takeError();
+    if (llvm::Error err = refuseEmpty(ref->desc))
+      return err;
     call.args.push_back(use(*ref));
   }
   for (Value result : kernel.getResults()) {
     auto desc = describe(result, call.label + " result", "intermediate");
     if (!desc)
       return desc.takeError();
+    if (llvm::Error err = refuseEmpty(*desc))
+      return err;
     BufferRef ref{BufferRef::Arena, 0, 0, *desc};
     if (auto out = direct.find(result); out != direct.end()) {
       ref = use(out->second);
@@ -375,6 +388,8 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
     auto out = direct.find(value);
     if (out != direct.end() && out->second.index == i)
       continue;
+    if (plan.outputs[i].bytes() == 0)
+      continue; // an empty output: nothing to copy (the importer's empty constants)
     auto ref = planner.resolve(value);
     if (!ref)
       return ref.takeError();

@@ -68,6 +68,8 @@ public:
   }
   void step(HostStep s) { plan.steps.push_back(std::move(s)); }
   void copy(BufferRef from, BufferRef to) {
+    if (to.desc.bytes() == 0)
+      return; // an empty value: no bytes, no step
     HostStep s{HostStep::Copy};
     s.source = use(from);
     s.target = use(to);

@@ -312,7 +312,8 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
         return std::move(err);
       break;
     case host::HostStep::Copy:
-      std::memmove(addressOf(step.target), addressOf(step.source), step.target.desc.bytes());
+      if (uint64_t bytes = step.target.desc.bytes()) // an empty vector's data() may be null
+        std::memmove(addressOf(step.target), addressOf(step.source), bytes);
       break;
     case host::HostStep::If:
       if (!*static_cast<const uint8_t *>(addressOf(step.source)))
@@ -368,8 +369,8 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
     }
   }
   for (const host::OutputCopy &copy : impl.plan.copies)
-    std::memcpy(outputs[copy.output].data.data(), addressOf(copy.source),
-                outputs[copy.output].byteSize());
+    if (size_t bytes = outputs[copy.output].byteSize()) // the plan copies no empty output
+      std::memcpy(outputs[copy.output].data.data(), addressOf(copy.source), bytes);
   for (auto [i, desc] : llvm::enumerate(impl.plan.outputs))
     if (desc.boundedDim >= 0)
       if (llvm::Error err =

@@ -103,6 +103,18 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                      "target does not branch or loop on the host yet (docs/CONTROL_FLOW.md)");
   if (auto err = host::checkCBoundary(*plan))
     return err;
+  // Vulkan 1.0-1.3 and MLIR's SPIR-V conversion have no bfloat16 (lavapipe
+  // reports shaderInt16/Int64/Float64, which the other dtypes need).
+  for (const auto *tensors : {&plan->inputs, &plan->outputs})
+    for (const host::TensorDesc &t : *tensors)
+      if (t.element.type == DType::BF16)
+        return error("'" + t.name + "' has element type bfloat16, which the spirv target does " +
+                     "not take (Vulkan has no bfloat16 type); the cpu and wasm targets do");
+  // The Vulkan runtime validates a model by its kernels (vk_check.c): one
+  // whose outputs are all empty (or constants) has nothing to dispatch.
+  if (plan->calls.empty())
+    return error("the model runs no kernel (its outputs are empty tensors or constants); the "
+                 "spirv target needs at least one");
   if (!plan->copies.empty())
     return error("output '" + plan->outputs[plan->copies[0].output].name +
                  "' is an input, a weight or another output as it stands; the spirv target "

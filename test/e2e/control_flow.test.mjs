@@ -1,12 +1,17 @@
-// Control flow in the generated host code end to end (issue 15,
-// docs/CONTROL_FLOW.md): a model with an If on a run-time condition (a
-// MatMul branch and a Softmax branch, too big to select) and a Loop on a
-// run-time trip count (MatMul, Add of the iteration number, Tanh; carried),
-// compiled by kilnc for the CPU (static library, run by
-// native/model_runner.c) and for WASM (through the generated loader in
-// Node), each run on three input sets in one build: the condition true then
-// false, and trip counts 2, 5 and 0. Against onnxruntime-node, within
-// 1e-5 + 1e-4 |expected| (float32 matmuls and tanh in a different order).
+// Control flow and empty tensors in the generated host code end to end
+// (issue 15, docs/CONTROL_FLOW.md, docs/BOUNDED.md "Empty tensors"): a model
+// with an If on a run-time condition (a MatMul branch and a Softmax branch,
+// too big to select) and a Loop on a run-time trip count (MatMul, Add of the
+// iteration number, Tanh; carried), compiled by kilnc for the CPU (static
+// library, run by native/model_runner.c) and for WASM (through the
+// generated loader in Node), each run on three input sets in one build: the
+// condition true then false, and trip counts 2, 5 and 0. Against
+// onnxruntime-node, within 1e-5 + 1e-4 |expected| (float32 matmuls and tanh
+// in a different order). The same model (one build for both subjects) takes
+// an empty input `empty` [0, 3], passed as a zero-byte buffer: a Concat that
+// drops it, its Transpose and an empty Slice of x (empty outputs, no kernel)
+// and its Shape, each equal to ONNX Runtime's, shapes included; a wrong size
+// for it gets the loader's precise error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -71,19 +76,31 @@ function writeModel(file) {
           attribute: [{ name: 'then_branch', type: GRAPH, g: thenBranch }, { name: 'else_branch', type: GRAPH, g: elseBranch }] },
         { opType: 'Loop', input: ['n', '', 'y'], output: ['z'], name: 'repeat',
           attribute: [{ name: 'body', type: GRAPH, g: body }] },
+        // The empty tensors: `empty` [0, 3] is all but ignored by the Concat, and
+        // the nodes whose outputs are all empty compute nothing.
+        { opType: 'Relu', input: ['x'], output: ['r'], name: 'relu' },
+        { opType: 'Concat', input: ['empty', 'r'], output: ['ec'], name: 'concat', attribute: [{ name: 'axis', type: INT, i: 0 }] },
+        { opType: 'Transpose', input: ['empty'], output: ['et'], name: 'transpose' },
+        { opType: 'Slice', input: ['x', 'starts', 'ends', 'axes'], output: ['es'], name: 'slice' },
+        { opType: 'Shape', input: ['empty'], output: ['esh'], name: 'shape' },
       ],
       initializer: [
         { name: 'w', dims: [3, 3], dataType: FLOAT, floatData: w },
         { name: 'w2', dims: [3, 3], dataType: FLOAT, floatData: w2 },
+        // Slice rows 5..9 of a 2-row x: empty.
+        ...[['starts', 5], ['ends', 9], ['axes', 0]].map(([name, v]) => ({ name, dims: [1], dataType: INT64, int64Data: [v] })),
       ],
-      input: [info('c', BOOL, [1]), info('n', INT64, []), info('x', FLOAT, [2, 3])],
-      output: [info('y', FLOAT, [2, 3]), info('z', FLOAT, [2, 3])],
+      input: [info('c', BOOL, [1]), info('n', INT64, []), info('x', FLOAT, [2, 3]), info('empty', FLOAT, [0, 3])],
+      output: [info('y', FLOAT, [2, 3]), info('z', FLOAT, [2, 3]), ...empties.map(([name, type, shape]) => info(name, type, shape))],
     },
   });
   fs.writeFileSync(file, Model.encode(model).finish());
 }
 
 const x = [0.3, -1.2, 2, 0.7, 0.1, -0.4];
+// The outputs on the empty input: name, ONNX type, shape.
+const empties = [['ec', FLOAT, [2, 3]], ['et', FLOAT, [3, 0]], ['es', FLOAT, [0, 3]], ['esh', INT64, [2]]];
+const emptyNames = empties.map(([name]) => name);
 const runs = [{ c: 1, n: 2n }, { c: 0, n: 5n }, { c: 0, n: 0n }];
 const model = path.join(work, 'control_flow.onnx');
 writeModel(model);
@@ -92,6 +109,7 @@ const inputsOf = ({ c, n }) => [
   { name: 'c', dtype: 'bool', shape: [1], data: Uint8Array.from([c]) },
   { name: 'n', dtype: 'int64', shape: [], data: BigInt64Array.from([n]) },
   { name: 'x', dtype: 'float32', shape: [2, 3], data: Float32Array.from(x) },
+  { name: 'empty', dtype: 'float32', shape: [0, 3], data: new Float32Array(0) },
 ];
 
 async function ortOutputs() {
@@ -100,7 +118,8 @@ async function ortOutputs() {
   for (const r of runs) {
     const feeds = Object.fromEntries(inputsOf(r).map((t) => [t.name, new ort.Tensor(t.dtype, t.data, t.shape)]));
     const out = await session.run(feeds);
-    results.push({ y: Array.from(out.y.data), z: Array.from(out.z.data) });
+    results.push({ y: Array.from(out.y.data), z: Array.from(out.z.data),
+      ...Object.fromEntries(emptyNames.map((n) => [n, { shape: out[n].dims.map(Number), values: Array.from(out[n].data, Number) }])) });
   }
   return results;
 }
@@ -114,9 +133,13 @@ function assertClose(got, want, target) {
   // Worth something only if the branches and the counts give different numbers.
   assert.notDeepEqual(want[0].y, want[1].y, 'the branches differ');
   assert.notDeepEqual(want[1].z, want[2].z, 'the trip counts differ');
+  // Exact: a copy of Relu(x) and empty tensors, shapes as ONNX Runtime's.
+  for (const [r, outputs] of want.entries())
+    for (const name of emptyNames) assert.deepEqual(got[r][name], outputs[name], `${target}, run ${r}: ${name}`);
+  assert.deepEqual(want[0].et.shape, [3, 0], 'ONNX Runtime gives an empty et');
 }
 
-test('If and Loop on run-time values, CPU target, equal onnxruntime-node', async () => {
+test('If and Loop on run-time values and an empty input, CPU target, equal onnxruntime-node', async () => {
   const want = await ortOutputs();
   const lib = path.join(work, 'cpu');
   run(kilnc, [model, '--target=cpu', '-o', lib, '--name=cf']);
@@ -129,13 +152,15 @@ test('If and Loop on run-time values, CPU target, equal onnxruntime-node', async
     writeTensorDir(path.join(dir, 'in'), inputsOf(r));
     fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
     run(runner, [path.join(dir, 'in'), path.join(dir, 'out')]);
-    const read = (name) => Array.from(readRaw(path.join(dir, 'out', fileNameFor(name)), 'float32', [2, 3]));
-    return { y: read('y'), z: read('z') };
+    const read = (name, dtype = 'float32', shape = [2, 3]) =>
+      Array.from(readRaw(path.join(dir, 'out', fileNameFor(name)), dtype, shape), Number);
+    return { y: read('y'), z: read('z'), ...Object.fromEntries(empties.map(([name, type, shape]) =>
+      [name, { shape, values: read(name, type === INT64 ? 'int64' : 'float32', shape) }])) };
   });
   assertClose(got, want, 'cpu');
 });
 
-test('If and Loop on run-time values, WASM target, equal onnxruntime-node', async () => {
+test('If and Loop on run-time values and an empty input, WASM target, equal onnxruntime-node', async () => {
   const want = await ortOutputs();
   const dir = path.join(work, 'wasm');
   // The SIMD module only: the fallback runs the same host code.
@@ -144,8 +169,12 @@ test('If and Loop on run-time values, WASM target, equal onnxruntime-node', asyn
   const m = await lib.load();
   const got = runs.map((r) => {
     const out = m.run(Object.fromEntries(inputsOf(r).map((t) => [t.name, t.data])));
-    return { y: Array.from(out.y), z: Array.from(out.z) };
+    return { y: Array.from(out.y), z: Array.from(out.z), ...Object.fromEntries(emptyNames.map((n) =>
+      [n, { shape: [...m.shapeOf(n)], values: Array.from(out[n], Number) }])) };
   });
+  // A wrong size for the empty input is refused before the run, by name.
+  const feeds = Object.fromEntries(inputsOf(runs[0]).map((t) => [t.name, t.data]));
+  assert.throws(() => m.run({ ...feeds, empty: new Float32Array(3) }), /input 'empty' has 3 elements, expected 0 \(shape \[0,3\]\)/);
   m.dispose();
   assertClose(got, want, 'wasm');
 });

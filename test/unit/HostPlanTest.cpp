@@ -102,6 +102,45 @@ TEST_F(HostPlanTest, OutputsThatNoKernelWritesAreCopied) {
 // the perms are baked into the code (static operands), so they are two
 // functions. Planning by hash once ran the first for both (ONNX DepthToSpace
 // DCR and CRD of one shape in one model gave CRD's output DCR's values).
+// Empty tensors (docs/BOUNDED.md): an empty input is a zero-byte input, an
+// empty output needs no copy and no weight bytes, and a kernel never gets an
+// empty buffer (the importers fold them; one here is refused by name).
+TEST_F(HostPlanTest, EmptyTensorsAreZeroBytesAndNeverReachAKernel) {
+  auto p = plan(R"mlir(
+    func.func @main(%e: tensor<0x3xf32>, %x: tensor<4xf32>) -> (tensor<4xf32>, tensor<3x0xf32>, tensor<0x3xf32>) {
+      %c = "tosa.const"() {value = dense<> : tensor<3x0xf32>} : () -> tensor<3x0xf32>
+      %0 = kiln.kernel "n" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+      ^bb0(%p: tensor<4xf32>):
+        %r = tosa.negate %p : (tensor<4xf32>) -> tensor<4xf32>
+        kiln.yield %r : tensor<4xf32>
+      }
+      return %0, %c, %e : tensor<4xf32>, tensor<3x0xf32>, tensor<0x3xf32>
+    })mlir");
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  EXPECT_EQ(p->inputs[0].bytes(), 0u);
+  EXPECT_EQ(p->outputs[1].bytes(), 0u);
+  EXPECT_EQ(p->outputs[2].bytes(), 0u);
+  EXPECT_TRUE(p->copies.empty());
+  EXPECT_TRUE(p->weights.empty());
+  EXPECT_EQ(p->calls.size(), 1u);
+
+  auto bad = plan(R"mlir(
+    func.func @main(%e: tensor<0x3xf32>) -> tensor<3xf32> {
+      %0 = kiln.kernel "sum" (%e) : (tensor<0x3xf32>) -> tensor<3xf32> {
+      ^bb0(%p: tensor<0x3xf32>):
+        %r = tosa.reduce_sum %p {axis = 0 : i32} : (tensor<0x3xf32>) -> tensor<1x3xf32>
+        %s = tosa.reshape %r {new_shape = array<i64: 3>} : (tensor<1x3xf32>) -> tensor<3xf32>
+        kiln.yield %s : tensor<3xf32>
+      }
+      return %0 : tensor<3xf32>
+    })mlir");
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError())
+                .find("kernel 'sum' has an empty operand or result ('input0'); the host "
+                      "launches no kernel on an empty buffer"),
+            std::string::npos);
+}
+
 TEST_F(HostPlanTest, KernelsThatDifferInStaticOperandsAreNotShared) {
   auto p = plan(R"mlir(
     func.func @main(%x: tensor<2x3x4xf32>) -> (tensor<4x2x3xf32>, tensor<4x2x3xf32>) {

@@ -123,7 +123,14 @@ llvm::Error GraphImporter::createFunction(ModuleOp module) {
   Block *entry = func_.addEntryBlock();
   for (size_t i = 0; i < argNames.size(); ++i) {
     func_.setArgAttr(i, "kiln.name", builder_.getStringAttr(argNames[i]));
-    define(argNames[i], ValueEntry{entry->getArgument(i), std::nullopt});
+    // An empty input has one possible value: the argument stays in the
+    // signature (the caller passes a zero-byte buffer) and the nodes read a
+    // known empty literal, so nothing empty reaches a kernel.
+    auto type = cast<RankedTensorType>(argTypes[i]);
+    std::optional<Literal> empty;
+    if (type.getNumElements() == 0)
+      empty = Literal::fromBytes(dtypeFor(type.getElementType()), type.getShape().vec(), {});
+    define(argNames[i], ValueEntry{empty ? Value() : entry->getArgument(i), std::move(empty)});
   }
   builder_.setInsertionPointToEnd(entry);
   return llvm::Error::success();
@@ -137,13 +144,58 @@ llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
   OpContext op(*this, node, nodeLocation(node));
   if (llvm::Error err = checkTypeParameters(node, op))
     return err;
+  if (defineEmptyOutputs(node))
+    return llvm::Error::success();
+  Block &body = func_.getBody().front();
+  Operation *before = body.empty() ? nullptr : &body.back();
   if (llvm::Error err = convert(op))
     return makeError(describeNode(node) + ": " + llvm::toString(std::move(err)));
+  // Empty tensors end at the importer (constants, the unused arguments of
+  // empty inputs, results). One passed on to an op with a non-empty result
+  // (a MatMul over a 0-size inner dimension, say) would give a kernel
+  // nothing to read: refuse it here, by the node.
+  auto isEmpty = [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getNumElements() == 0;
+  };
+  for (Operation &created :
+       llvm::make_range(before ? std::next(before->getIterator()) : body.begin(), body.end()))
+    if (!isa<tosa::ConstOp>(created) && (llvm::any_of(created.getOperandTypes(), isEmpty) ||
+                                         llvm::any_of(created.getResultTypes(), isEmpty)))
+      return makeError(describeNode(node) + ": an empty tensor reaches " +
+                       created.getName().getStringRef() +
+                       "; Kiln compiles a node on empty tensors only when its outputs are all "
+                       "empty too");
   for (const auto &output : node.output())
     if (!output.empty() && !lookup(output))
       return makeError(describeNode(node) + ": output '" + output +
                        "' is not supported by Kiln's converter for this op");
   return checkInferredShapes(node);
+}
+
+// A node whose outputs ONNX shape inference finds all empty computes
+// nothing: whatever its inputs, each output has one possible value, an empty
+// tensor of its type. Defined as empty literals, they need no kernel (a
+// Split into 0-size parts, a Slice past the end, ConstantOfShape of [0]).
+bool GraphImporter::defineEmptyOutputs(const onnx::NodeProto &node) {
+  llvm::SmallVector<std::pair<std::string, Literal>> empties;
+  for (const auto &output : node.output()) {
+    if (output.empty())
+      continue;
+    auto shape = declaredShape(output);
+    int32_t dtype = inferredTypes_.lookup(output)
+                        ? inferredTypes_.lookup(output)->tensor_type().elem_type()
+                        : 0;
+    if (!shape || numElements(*shape) != 0 || !elementTypeFor(builder_, dtype))
+      return false;
+    empties.emplace_back(
+        output, Literal::fromBytes(dtype, std::vector<int64_t>(shape->begin(), shape->end()), {}));
+  }
+  if (empties.empty())
+    return false;
+  for (auto &[name, literal] : empties)
+    define(name, ValueEntry{Value(), std::move(literal)});
+  return true;
 }
 
 // Inputs that an op's schema binds to one type parameter (both of Add's T,

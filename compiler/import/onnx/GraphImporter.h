@@ -79,6 +79,9 @@ private:
   llvm::Error createFunction(mlir::ModuleOp module);
   llvm::Error importNode(const onnx::NodeProto &node);
   llvm::Error checkInferredShapes(const onnx::NodeProto &node);
+  /// Defines the node's outputs as empty literals when shape inference finds
+  /// them all empty; false (nothing defined) otherwise.
+  bool defineEmptyOutputs(const onnx::NodeProto &node);
   llvm::Error finishFunction();
   mlir::Location nodeLocation(const onnx::NodeProto &node);
 

@@ -240,11 +240,8 @@ llvm::Error pinInputShapes(onnx::ModelProto &model, const OnnxImportOptions &opt
     bool any = false;
     for (int d = 0; d < tensorType.shape().dim_size(); ++d) {
       const auto &dim = tensorType.shape().dim(d);
-      if (dim.has_dim_value() && dim.dim_value() == 0)
-        return makeError("input '" + input.name() + "' dimension " + llvm::Twine(d) +
-                         " is 0; Kiln takes empty tensors only as constants (an empty "
-                         "list of axes, say), not as inputs");
-      if (dim.has_dim_value() && dim.dim_value() > 0)
+      // 0 is a size: an empty input (GraphImporter reads it as an empty literal).
+      if (dim.has_dim_value() && dim.dim_value() >= 0)
         continue;
       any = true;
       std::string what = "input '" + input.name() + "' dimension " + std::to_string(d);

@@ -17,9 +17,10 @@ namespace {
 llvm::Error sortRows(OpContext &node, Value input, int64_t k, Value &valuesOut, Value &indicesOut) {
   llvm::ArrayRef<int64_t> shape = typeOf(input).getShape();
   int64_t n = shape.back(), rows = numElements(shape.drop_back());
-  if (n > kMaxRankSort)
-    return node.fail("k = " + llvm::Twine(k) + " over a last dimension of " + llvm::Twine(n) +
-                     ": Kiln sorts at most " + llvm::Twine(kMaxRankSort) + " elements a row");
+  if (n > kMaxRankSort || rows * n * n > kMaxRankPairs)
+    return node.fail("k = " + llvm::Twine(k) + " over " + llvm::Twine(rows) + " rows of " +
+                     llvm::Twine(n) + ": Kiln sorts at most " + llvm::Twine(kMaxRankSort) +
+                     " elements a row and " + llvm::Twine(kMaxRankPairs) + " pairs in all");
   OpBuilder &b = node.builder();
   Location loc = node.loc();
   Type i1 = b.getI1Type(), i32 = b.getI32Type();

@@ -17,6 +17,8 @@ namespace kiln::tfjs_import {
 
 /// Rows of the last dimension this path takes: the pair table is n^2.
 inline constexpr int64_t kMaxRankSort = 2048;
+/// ... and pairs over all rows: the [rows, n, n] table stays under 64 MB.
+inline constexpr int64_t kMaxRankPairs = int64_t(1) << 24;
 
 /// TopKV2 of input 0 (float32 or int32, last dimension n <= kMaxRankSort)
 /// for 1 <= k <= n: defines outputs 0 (values) and 1 (int32 indices).

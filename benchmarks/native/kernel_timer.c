@@ -23,9 +23,14 @@ int kiln_kernel_timer_function(int call) {
   return call >= 0 && call < calls ? functions[call] : -1;
 }
 
+/* bench_model --clock cpu: the calling thread's CPU time (the per-kernel
+ * table is taken on 1 thread), so that a loaded machine's slices elsewhere
+ * do not count. */
+int kiln_kernel_timer_cpu_clock;
+
 double kiln_kernel_timer_now_us(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(kiln_kernel_timer_cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 

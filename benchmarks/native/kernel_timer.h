@@ -16,8 +16,10 @@ int kiln_kernel_timer_calls(void);
 double kiln_kernel_timer_us(int call);
 int kiln_kernel_timer_function(int call);
 
-/* For the generated wrappers: a monotonic clock in microseconds, and one
- * call of kernel function `function` that took `us`. */
+/* For the generated wrappers: a monotonic clock in microseconds (or, when
+ * kiln_kernel_timer_cpu_clock is set, the calling thread's CPU time), and
+ * one call of kernel function `function` that took `us`. */
+extern int kiln_kernel_timer_cpu_clock;
 double kiln_kernel_timer_now_us(void);
 void kiln_kernel_timer_record(int function, double us);
 

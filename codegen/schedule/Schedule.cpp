@@ -445,6 +445,16 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   // (issue 20). The tuner still tries every kernel serial and parallel.
   int64_t work = elements * reductionSize(kernel);
   bool parallel = elements >= 131072 || work >= (int64_t(1) << 20);
+  // Natively, Kiln's pool (runtime/kiln_runtime.c) keeps its workers awake
+  // between kernels: a loop costs 0.46 us there against 1.8 us in Halide's
+  // (benchmarks/native/pool_cost.c, 2 threads, medians). And a serial
+  // kernel after a parallel one reads half its input from the other core's
+  // cache: MobileNetV2's serial depthwise convs ran 1.7-2.2x slower on 2
+  // threads than on 1 (14x14x384: 13.7 -> 26-30 us). So from 4x fewer
+  // elements or multiply-adds (a few us of work), native kernels share their
+  // rows too.
+  if (!target.isWasm && !target.isGpu)
+    parallel = elements >= 32768 || work >= (int64_t(1) << 18);
   // WebAssembly runs a kernel 3-10x slower than AVX-512 but pays more to
   // share a loop: a worker asleep takes 55-60 us to join, and a loop shared
   // back to back first wins at 80 us serial (benchmarks/wasm/pool_cost.mjs,
@@ -538,6 +548,22 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
     for (Operation &op : kernel.getBody().front())
       if (auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(op))
         r.unroll = std::max<int64_t>(1, std::min<int64_t>(shapeOf(dw.getWeight())[1], 8));
+  // Native 1x1 convs: the reduction over input channels unrolled by 4 (when
+  // 4 divides it), so that more of the weight loads are in flight. Inside a
+  // model a 1x1 conv's weights come from L3 or memory (the kernels before
+  // it evicted them), and there it helps: MobileNetV2 per kernel call, 1
+  // thread, AOT, CPU-time medians at load 9 (benchmarks/native/, --clock
+  // cpu): 320 -> 1280 274 -> 254 us, 960 -> 320 194 -> 188, 160 -> 960
+  // 93-109 -> 91-101, the 14x14 ones 1-5%, none slower; all kernels 3946 ->
+  // 3886 us. Alone, with the weights warm in L2, it changes nothing (7x7x960
+  // -> 160: 74 vs 76 us). The tuner's JIT runner times that kernel's
+  // template at 107-116 us and found 1.5x from unrolling: its buffers live
+  // in std::vectors, 16 bytes past a 64-byte line, so each vector of
+  // weights it loads spans two lines (likely; not proven). Not WebAssembly (its own
+  // tiles) or arm64 (not measured); the classifier matmul gained nothing.
+  if (r.pattern == KernelPattern::Conv1x1 && !target.isWasm && !target.isArm &&
+      reductionSize(kernel) % 4 == 0)
+    r.unroll = 4;
   // Weight-stationary only when the weights are big (half of a 2 MB L2) and
   // dwarf the activations: then every pixel tile would stream them from
   // memory. Measured (1 thread, AVX-512): 7x7x320->1280 0.26 ms channel-major

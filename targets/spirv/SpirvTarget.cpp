@@ -115,6 +115,12 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   if (plan->calls.empty())
     return error("the model runs no kernel (its outputs are empty tensors or constants); the "
                  "spirv target needs at least one");
+  // Its runtime takes no zero-byte input or output (kiln_vk_io.size > 0).
+  for (auto [role, tensors] : {std::pair{"input", &plan->inputs}, {"output", &plan->outputs}})
+    for (const host::TensorDesc &t : *tensors)
+      if (t.bytes() == 0)
+        return error(std::string(role) + " '" + t.name +
+                     "' is empty (a 0 dimension); the spirv target passes no empty tensor yet");
   if (!plan->copies.empty())
     return error("output '" + plan->outputs[plan->copies[0].output].name +
                  "' is an input, a weight or another output as it stands; the spirv target "

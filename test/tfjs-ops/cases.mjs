@@ -706,6 +706,33 @@ add('NextIteration_cond_in_loop', 'NextIteration', (g) => {
     });
   g.output(exits[1]);
 });
+// Nested loops: the inner frame runs i + 1 times in outer iteration i (its
+// bound an invariant Enter of the outer counter), x = 0.5 * x + i each time.
+// TF.js 4.22's executor does not finish this graph ("Cannot compute the
+// outputs [out0]"), so the oracle is TF.js on the same arithmetic unrolled.
+withOracle('Enter_nested_while', 'Enter', (g) => {
+  const exits = tf1While(g, 'outer', [['i', g.int('i0', 0)], ['x', g.input('x', [2, 3], 'float32', { range: [-2, 2] })]],
+    [g.int('n', 3)],
+    (g, [i], [n]) => g.node('Less', [i, n], {}, { dtype: 'bool' }),
+    (g, [i, x]) => {
+      const bound = g.node('AddV2', [i, g.int('one_b', 1)]);
+      const fi = g.node('Cast', [i], { SrcT: A.type('int32'), DstT: A.type('float32') }, { dtype: 'float32' });
+      const inner = tf1While(g, 'inner', [['j', g.int('j0', 0)], ['y', x]], [bound, fi],
+        (g, [j], [b]) => g.node('Less', [j, b], {}, { dtype: 'bool' }),
+        (g, [j, y], [, f]) => [g.node('AddV2', [j, g.int('one_j', 1)]),
+          g.node('AddV2', [g.node('Mul', [y, g.floats('half_j', [0.5], [])]), f])]);
+      return [inner[0], inner[1]]; // the inner counter ends at i + 1
+    });
+  g.output(exits[1]);
+  g.output(exits[0]);
+}, (g) => {
+  let x = g.input('x', [2, 3], 'float32', { range: [-2, 2] });
+  const half = g.floats('half', [0.5], []);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j <= i; j++) x = g.node('AddV2', [g.node('Mul', [x, half]), g.floats(`f${i}_${j}`, [i], [])]);
+  g.output(x);
+  g.output(g.int('three', 3));
+});
 // A condition on the data: TF.js runs it, Kiln refuses it naming LoopCond.
 add('Exit_while_data_dependent', 'Exit', (g) => {
   const exits = tf1While(g, 'grow', [['x', g.input('x', [3], 'float32', { range: [0.5, 1] })]], [],

@@ -245,8 +245,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
         return std::move(err);
       continue;
     }
-    // A frame runs at its first Exit, which follows every other member.
-    if (frameDone[f] || model_.nodes[i].op != "Exit")
+    // A frame runs at its first own Exit (not a nested frame's), which
+    // follows every other member.
+    if (frameDone[f] || !llvm::is_contained(frames_[f].exits, i))
       continue;
     frameDone[f] = true;
     std::vector<size_t> members;

@@ -863,7 +863,7 @@ const shrink0 = (g, x, tag) => g.node('StridedSlice',
 // 8 - shape[0] with -1 and Pad of the indices, the count itself;
 // ConcatV2 of Where's rows and Fill([7 - shape[0], 1], 0); and the Object
 // Detection API's SortByField, TopKV2 of a selection with k = its length
-// (a bounded output).
+// (a bounded output); NMS over boxes and scores Where selected.
 add('Pad_count', 'Pad', (g) => {
   const inputs = nmsFixed(g, 6);
   const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
@@ -884,6 +884,11 @@ add('Pad_count', 'Pad', (g) => {
   const t = g.node('TopKV2', [s, shrink0(g, s, 's')], { sorted: A.b(true) });
   g.output(t);
   g.output(`${t}:1`);
+  // NMS over the candidates Where kept (faceboxes): bounded boxes and scores.
+  const idx = g.node('Squeeze', [w], { squeeze_dims: A.ints([1]) }, { dtype: 'int32' });
+  const cand = (x, tag) => g.node('GatherV2', [x, idx, g.int(`${tag}axis`, 0)], {}, { dtype: 'float32' });
+  g.output(g.node('NonMaxSuppressionV3', [cand(inputs[0], 'b'), cand(inputs[1], 's'), inputs[2], inputs[3], inputs[4]], {},
+    { dtype: 'int32' }));
 });
 // A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {

@@ -284,12 +284,14 @@ TuningDb::Choice TuningDb::choose(llvm::StringRef kernel, const TargetFingerprin
     }
     return choice;
   }
-  if (templateRun) {
+  if (templateRun && templateRun->status == MeasureStatus::Ok) {
     choice.kind = Choice::TemplateKept;
-    choice.record = templateRun->status == MeasureStatus::Ok ? templateRun : nullptr;
-  } else if (known) {
+    choice.record = templateRun;
+  } else if (known && !templateRun) {
     choice.kind = Choice::TemplateChanged;
   }
+  // Today's template measured only as a failure (a timeout at a load of
+  // 30, say): as if never tuned, so that --retune measures it again.
   return choice;
 }
 

@@ -115,7 +115,8 @@ struct TuningDb {
   /// - TemplateChanged: the kernel was tuned, but against another template
   ///   (not a record of today's template in the file): nothing applies
   ///   until it is tuned again;
-  /// - None: no record of the kernel for this target.
+  /// - None: no record of the kernel for this target, or today's template
+  ///   measured only as a failure.
   /// A pair written before the baseline flag counts the member equal to
   /// today's template as its baseline. Search records outside a pair never
   /// apply: only a side-by-side win over today's template does.

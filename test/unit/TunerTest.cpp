@@ -254,6 +254,11 @@ TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
   EXPECT_EQ(unpaired.choose("k", here, "T1").record->schedule, "T1");
   EXPECT_EQ(unpaired.choose("k", {"host", "testcpu", "native", 2}, "T1").kind,
             TuningDb::Choice::None);
+  // Today's template measured only as a failure: as if never tuned.
+  TuningDb failed;
+  failed.records = {rec("T1", 0.4, false, true, "t1"), rec("T2", 0, false, true, "t2")};
+  failed.records[1].status = MeasureStatus::Timeout;
+  EXPECT_EQ(failed.choose("k", here, "T2").kind, TuningDb::Choice::None);
   // The flag survives the file, after "paired".
   std::string file = path("baseline.jsonl");
   ASSERT_FALSE(appendRecord(file, rec("T1", 0.4, true, true, "t1")));

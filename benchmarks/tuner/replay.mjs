@@ -9,7 +9,9 @@
 // measurement, so a search is judged on finding what the table calls best.
 //
 //   node benchmarks/tuner/replay.mjs --measure [--pool 300] [--model mobilenetv2] [--kernels ID,...]
-//        measures the table: results/replay/MODEL.table.jsonl (and .txt: wall, load)
+//        [--device native|node|chromium]
+//        measures the table: results/replay/MODEL.table.jsonl (and .txt: wall, load);
+//        another device than native (1 thread) names it MODEL.DEVICE.table.jsonl
 //   node benchmarks/tuner/replay.mjs [--seeds 20] [--trials 200]
 //        replays evolve, random and grid, writes results/replay/replay.{md,json,svg,png}
 //   node benchmarks/tuner/replay.mjs --live [--seeds 3] [--trials 25] [--kernels ID]
@@ -37,10 +39,15 @@ const KERNELS = ['conv1x1 1x7x7x960 -> 1x7x7x160', 'conv1x1 1x14x14x96 -> 1x14x1
 const SEARCHES = ['evolve', 'random', 'grid'];
 const COLOURS = { evolve: '#1f5fbf', random: '#d9822b', grid: '#3a9a3a' };
 const BUDGETS = [25, 50, 100, 200];
-const kilnTune = path.join(build, 'bin/kiln-tune');
+// KILN_TUNE: another kiln-tune (a copy that a rebuild does not replace
+// during an hour-long table).
+const kilnTune = process.env.KILN_TUNE ?? path.join(build, 'bin/kiln-tune');
+// The device's target and the table's name.
+const targetOf = (device) => (device === 'native' ? 'cpu' : 'wasm');
+const tableName = (a) => path.join(a.out, a.device === 'native' ? `${a.model}.table` : `${a.model}.${a.device}.table`);
 
 function parseArgs(argv) {
-  const a = { measure: false, pool: 300, seeds: 20, trials: 200, model: 'mobilenetv2', kernels: KERNELS,
+  const a = { measure: false, device: 'native', pool: 300, seeds: 20, trials: 200, model: 'mobilenetv2', kernels: KERNELS,
     out: path.join(root, 'benchmarks/tuner/results/replay') };
   for (let i = 0; i < argv.length; ++i) {
     const k = argv[i];
@@ -54,11 +61,13 @@ function parseArgs(argv) {
     else if (k === '--seeds') a.seeds = Number(v());
     else if (k === '--trials') a.trials = Number(v());
     else if (k === '--model') a.model = v();
+    else if (k === '--device') a.device = v();
     else if (k === '--kernels') a.kernels = v().split(',');
     else if (k === '--out') a.out = path.resolve(v());
     else throw new Error(`unknown argument '${k}'`);
   }
   if (!MODELS[a.model]) throw new Error(`unknown model '${a.model}' (${Object.keys(MODELS).join(', ')})`);
+  if (!['native', 'node', 'chromium'].includes(a.device)) throw new Error(`unknown device '${a.device}' (native, node, chromium)`);
   for (const n of ['pool', 'seeds', 'trials']) if (!(a[n] > 0)) throw new Error(`--${n} must be a positive number`);
   return a;
 }
@@ -66,8 +75,8 @@ function parseArgs(argv) {
 const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // The model's tasks: identity, calls and summary, by `kiln-tune tasks`.
-function tasks(model) {
-  const out = execFileSync(kilnTune, ['tasks', MODELS[model], '--target=cpu'], { encoding: 'utf8' });
+function tasks(model, device) {
+  const out = execFileSync(kilnTune, ['tasks', MODELS[model], `--target=${targetOf(device)}`], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
     const [identity, calls, ...rest] = l.split(' ');
     const summary = rest.slice(0, -1).join(' ').replace(/ #kiln.*$/, '');
@@ -76,7 +85,7 @@ function tasks(model) {
 }
 
 function chosen(args) {
-  const all = tasks(args.model);
+  const all = tasks(args.model, args.device);
   return args.kernels.map((k) => {
     const t = all.find((x) => x.identity.startsWith(k) || x.summary === k);
     if (!t) throw new Error(`${args.model} has no kernel '${k}'`);
@@ -86,10 +95,10 @@ function chosen(args) {
 
 function measure(args) {
   const ks = chosen(args);
-  const base = path.join(args.out, `${args.model}.table`);
+  const base = tableName(args);
   const started = Date.now(), before = load();
   console.log(`${new Date().toISOString()} measuring ${args.pool} records of ${ks.length} kernels (load ${before})`);
-  const r = spawnSync('nice', ['-n', '10', kilnTune, MODELS[args.model], '--target=cpu', '--device=native',
+  const r = spawnSync('nice', ['-n', '10', kilnTune, MODELS[args.model], `--target=${targetOf(args.device)}`, `--device=${args.device}`,
     '--threads=1', `--db=${base}.jsonl`, `--pool=${args.pool}`, '--workers=2', `--kernels=${ks.map((k) => k.identity).join(',')}`],
   { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   fs.appendFileSync(`${base}.txt`, `${r.stdout}# ${((Date.now() - started) / 1000).toFixed(0)} s wall, ` +
@@ -104,7 +113,7 @@ const quantile = (v, q) => {
 
 function replay(args) {
   const ks = chosen(args);
-  const table = path.join(args.out, `${args.model}.table.jsonl`);
+  const table = `${tableName(args)}.jsonl`;
   const records = fs.readFileSync(table, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-replay-'));
   const kernels = [];
@@ -119,7 +128,7 @@ function replay(args) {
         // Grid's order does not depend on the seed: one run stands for all.
         if (search === 'grid' && seed > 1) continue;
         const db = path.join(scratch, `${search}.${seed}.jsonl`), tsv = path.join(scratch, `${search}.${seed}.tsv`);
-        const r = spawnSync(kilnTune, [MODELS[args.model], '--target=cpu', '--device=native', '--threads=1',
+        const r = spawnSync(kilnTune, [MODELS[args.model], `--target=${targetOf(args.device)}`, `--device=${args.device}`, '--threads=1',
           `--db=${db}`, `--replay=${table}`, `--kernels=${k.identity}`, `--trials=${args.trials}`, `--seed=${seed}`,
           `--search=${search}`, '--workers=2', `--curve-data=${tsv}`], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`replay ${search} seed ${seed}: ${r.stderr.split('\n').slice(-5).join('\n')}`);
@@ -154,7 +163,7 @@ function summary(k, search, n) {
 
 function markdown(args, kernels, meta) {
   const budgets = BUDGETS.filter((b) => b <= args.trials);
-  const lines = [`Replay of ${args.seeds} seeds per search against ${args.model}'s table (\`replay.mjs\`; ${meta}).`,
+  const lines = [`Replay of ${args.seeds} seeds per search against ${args.model}'s ${args.device} table (\`replay.mjs\`; ${meta}).`,
     'Each cell: the best time found after that many trials over the table\'s best, median over the seeds ' +
     '[p10-p90]; then how many seeds came within 2% of the table\'s best by then. Grid\'s order does not ' +
     'depend on the seed: it is one run.', ''];
@@ -186,7 +195,7 @@ function svg(args, kernels) {
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="11">`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<text x="12" y="22" font-size="15" font-weight="bold">Best found / table's best against trials (lower is better)</text>`,
-    `<text x="12" y="40" fill="#555">kiln-tune --replay on ${esc(args.model)}'s measured table (native, 1 thread): median of ${args.seeds} seeds, band p10-p90; grid is one run</text>`];
+    `<text x="12" y="40" fill="#555">kiln-tune --replay on ${esc(args.model)}'s measured table (${esc(args.device)}, 1 thread): median of ${args.seeds} seeds, band p10-p90; grid is one run</text>`];
   kernels.forEach((k, ki) => {
     const x0 = left + ki * (panelW + gap), y0 = top;
     const ymax = Math.min(2, Math.max(...SEARCHES.map((s) => summary(k, s, 1).p90))), ymin = 1;
@@ -223,7 +232,7 @@ function svg(args, kernels) {
 function live(args) {
   const ks = chosen(args);
   const lines = [`Live, on the device: ${ks.map((k) => k.summary).join(', ')}, ${args.trials} trials per run, ` +
-    `native, 1 thread, --workers=2, niced, from an empty database each; searches rotating per seed.`, '',
+    `${args.device}, 1 thread, --workers=2, niced, from an empty database each; searches rotating per seed.`, '',
     '| seed | search | template (paired) | best (paired) | speedup | search\'s own estimate | trials | failed | wall | load before / after |',
     '|---|---|---|---|---|---|---|---|---|---|'];
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-live-'));
@@ -232,7 +241,7 @@ function live(args) {
     for (const search of order) {
       const db = path.join(scratch, `${search}.${seed}.jsonl`);
       const before = load(), started = Date.now();
-      const r = spawnSync('nice', ['-n', '10', kilnTune, MODELS[args.model], '--target=cpu', '--device=native',
+      const r = spawnSync('nice', ['-n', '10', kilnTune, MODELS[args.model], `--target=${targetOf(args.device)}`, `--device=${args.device}`,
         '--threads=1', `--db=${db}`, `--kernels=${ks.map((k) => k.identity).join(',')}`, `--trials=${args.trials}`,
         `--seed=${seed}`, `--search=${search}`, '--workers=2'], { encoding: 'utf8' });
       const wall = ((Date.now() - started) / 1000).toFixed(0);
@@ -247,7 +256,7 @@ function live(args) {
     }
   }
   fs.rmSync(scratch, { recursive: true, force: true });
-  fs.writeFileSync(path.join(args.out, 'live.md'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(args.out, args.device === 'native' ? 'live.md' : `live.${args.device}.md`), lines.join('\n') + '\n');
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -261,11 +270,13 @@ if (args.live) {
   const kernels = replay(args);
   const meta = `${args.trials} trials, --workers=2, replayed in ${((Date.now() - started) / 1000).toFixed(0)} s`;
   const md = markdown(args, kernels, meta);
-  fs.writeFileSync(path.join(args.out, 'replay.md'), md + '\n');
-  fs.writeFileSync(path.join(args.out, 'replay.json'), JSON.stringify({ seeds: args.seeds, trials: args.trials,
+  // The native replay keeps its names; another device's sits beside it.
+  const stem = path.join(args.out, args.device === 'native' ? 'replay' : `replay.${args.device}`);
+  fs.writeFileSync(`${stem}.md`, md + '\n');
+  fs.writeFileSync(`${stem}.json`, JSON.stringify({ seeds: args.seeds, trials: args.trials,
     kernels: kernels.map(({ runs, ...k }) => ({ ...k, runs: runs.map(({ bestAt, ...r }) => ({ ...r,
       bestAt: BUDGETS.map((b) => bestAt[b - 1]) })) })) }, null, 1) + '\n');
-  fs.writeFileSync(path.join(args.out, 'replay.svg'), svg(args, kernels));
-  execFileSync('rsvg-convert', ['-o', path.join(args.out, 'replay.png'), path.join(args.out, 'replay.svg')]);
+  fs.writeFileSync(`${stem}.svg`, svg(args, kernels));
+  execFileSync('rsvg-convert', ['-o', `${stem}.png`, `${stem}.svg`]);
   console.log(md);
 }

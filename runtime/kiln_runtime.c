@@ -452,8 +452,41 @@ const char *kiln_dtype_name(kiln_dtype dtype) {
     return "u8";
   case KILN_DTYPE_BOOL:
     return "bool";
+  case KILN_DTYPE_U16:
+    return "u16";
+  case KILN_DTYPE_U32:
+    return "u32";
+  case KILN_DTYPE_U64:
+    return "u64";
+  case KILN_DTYPE_F64:
+    return "f64";
+  case KILN_DTYPE_BF16:
+    return "bf16";
   }
   return "?";
+}
+
+size_t kiln_dtype_size(kiln_dtype dtype) {
+  switch (dtype) {
+  case KILN_DTYPE_I8:
+  case KILN_DTYPE_U8:
+  case KILN_DTYPE_BOOL:
+    return 1;
+  case KILN_DTYPE_F16:
+  case KILN_DTYPE_BF16:
+  case KILN_DTYPE_I16:
+  case KILN_DTYPE_U16:
+    return 2;
+  case KILN_DTYPE_F32:
+  case KILN_DTYPE_I32:
+  case KILN_DTYPE_U32:
+    return 4;
+  case KILN_DTYPE_F64:
+  case KILN_DTYPE_I64:
+  case KILN_DTYPE_U64:
+    return 8;
+  }
+  return 0;
 }
 
 kiln_status kiln_set_num_threads(int num_threads) {

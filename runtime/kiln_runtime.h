@@ -46,7 +46,10 @@ typedef enum kiln_status {
 /* A static, human-readable name for a status ("invalid argument"). */
 const char *kiln_status_string(kiln_status status);
 
-/* Element types of model inputs and outputs. */
+/* Element types of model inputs and outputs: ONNX's numeric types. Data is
+ * little-endian, row-major; F16 and BF16 are raw IEEE half / bfloat16 bits
+ * (uint16_t), BOOL one byte (0 or 1). New types are appended: a value keeps
+ * its number across versions. */
 typedef enum kiln_dtype {
   KILN_DTYPE_F32 = 0,
   KILN_DTYPE_F16 = 1,
@@ -56,10 +59,19 @@ typedef enum kiln_dtype {
   KILN_DTYPE_I8 = 5,
   KILN_DTYPE_U8 = 6,
   KILN_DTYPE_BOOL = 7,
+  KILN_DTYPE_U16 = 8,
+  KILN_DTYPE_U32 = 9,
+  KILN_DTYPE_U64 = 10,
+  KILN_DTYPE_F64 = 11,
+  KILN_DTYPE_BF16 = 12,
 } kiln_dtype;
 
-/* "f32", "i64", ...: the dtype's short name. */
+/* "f32", "i64", "bf16", ...: the dtype's short name; "?" for a value that
+ * is not a kiln_dtype. */
 const char *kiln_dtype_name(kiln_dtype dtype);
+
+/* Bytes of one element (1 for bool); 0 for a value that is not a kiln_dtype. */
+size_t kiln_dtype_size(kiln_dtype dtype);
 
 #define KILN_MAX_RANK 8
 

@@ -12,21 +12,21 @@ struct DTypeInfo {
   uint8_t bytes;
   DTypeLayout layout;
 };
-// kiln_dtype (runtime/kiln_runtime.h) has the types models exchange today;
-// the others stay inside a model.
+// Every dtype is a kiln_dtype (runtime/kiln_runtime.h): a model takes and
+// gives any of them at its boundary.
 constexpr DTypeInfo kDTypes[] = {
     {DType::F32, "float32", 4, {2, 32, "KILN_DTYPE_F32"}},
     {DType::F16, "float16", 2, {2, 16, "KILN_DTYPE_F16"}},
-    {DType::BF16, "bfloat16", 2, {4, 16, nullptr}},
-    {DType::F64, "float64", 8, {2, 64, nullptr}},
+    {DType::BF16, "bfloat16", 2, {4, 16, "KILN_DTYPE_BF16"}},
+    {DType::F64, "float64", 8, {2, 64, "KILN_DTYPE_F64"}},
     {DType::I8, "int8", 1, {0, 8, "KILN_DTYPE_I8"}},
     {DType::I16, "int16", 2, {0, 16, "KILN_DTYPE_I16"}},
     {DType::I32, "int32", 4, {0, 32, "KILN_DTYPE_I32"}},
     {DType::I64, "int64", 8, {0, 64, "KILN_DTYPE_I64"}},
     {DType::U8, "uint8", 1, {1, 8, "KILN_DTYPE_U8"}},
-    {DType::U16, "uint16", 2, {1, 16, nullptr}},
-    {DType::U32, "uint32", 4, {1, 32, nullptr}},
-    {DType::U64, "uint64", 8, {1, 64, nullptr}},
+    {DType::U16, "uint16", 2, {1, 16, "KILN_DTYPE_U16"}},
+    {DType::U32, "uint32", 4, {1, 32, "KILN_DTYPE_U32"}},
+    {DType::U64, "uint64", 8, {1, 64, "KILN_DTYPE_U64"}},
     {DType::Bool, "bool", 1, {1, 1, "KILN_DTYPE_BOOL"}},
 };
 

@@ -38,8 +38,8 @@ bool isFloat(DType dtype);
 struct DTypeLayout {
   uint8_t halideCode; ///< halide_type_code_t: 0 int, 1 uint, 2 float, 4 bfloat.
   uint8_t bits;       ///< 1 for bool (stored in a byte).
-  /// The runtime's kiln_dtype enumerator ("KILN_DTYPE_F32"), or nullptr for
-  /// dtypes the C API does not expose at a model's boundary.
+  /// The runtime's kiln_dtype enumerator ("KILN_DTYPE_F32"); every dtype
+  /// has one (a model takes any of them at its boundary).
   const char *cEnumerator;
 };
 DTypeLayout layoutOf(DType dtype);

@@ -29,8 +29,8 @@ struct ElementKind {
   uint8_t halideCode; ///< halide_type_code_t: 0 int, 1 uint, 2 float.
   uint8_t bits;       ///< 1 for bool (stored in a byte).
   uint8_t bytes;      ///< storage size of one element.
-  /// kiln_dtype enumerator, e.g. "KILN_DTYPE_F32"; nullptr for the types
-  /// the C API does not take at a model's boundary (see checkCBoundary).
+  /// kiln_dtype enumerator, e.g. "KILN_DTYPE_F32"; nullptr for a DType
+  /// without one (none today; see checkCBoundary).
   const char *dtype;
 };
 llvm::Expected<ElementKind> elementKind(mlir::Type type);
@@ -147,8 +147,10 @@ llvm::Expected<HostPlan> planHost(mlir::func::FuncOp main, llvm::StringRef model
                                   uint64_t alignment = kBufferAlign);
 
 /// An error naming the first input or output whose element type the C API
-/// (kiln_dtype) cannot describe; the CPU and WASM targets check this, the
-/// in-process JIT takes any type.
+/// (kiln_dtype) cannot describe. Every DType has a kiln_dtype today; the
+/// targets that print C (cpu, wasm, spirv) still check, so that a DType
+/// added without one is a compile error, not generated C that does not
+/// build. The in-process JIT takes any type.
 llvm::Error checkCBoundary(const HostPlan &plan);
 
 /// Turns any string into a C identifier usable as a model name prefix.

@@ -42,6 +42,11 @@ llvm::StringRef jsDtype(const host::ElementKind &element) {
       .Case("KILN_DTYPE_I8", "int8")
       .Case("KILN_DTYPE_U8", "uint8")
       .Case("KILN_DTYPE_BOOL", "bool")
+      .Case("KILN_DTYPE_U16", "uint16")
+      .Case("KILN_DTYPE_U32", "uint32")
+      .Case("KILN_DTYPE_U64", "uint64")
+      .Case("KILN_DTYPE_F64", "float64")
+      .Case("KILN_DTYPE_BF16", "bfloat16")
       .Default("unknown");
 }
 
@@ -49,12 +54,15 @@ llvm::StringRef jsDtype(const host::ElementKind &element) {
 static llvm::StringRef typedArray(llvm::StringRef dtype) {
   return llvm::StringSwitch<llvm::StringRef>(dtype)
       .Case("float32", "Float32Array")
-      .Case("float16", "Uint16Array")
+      .Cases("float16", "bfloat16", "uint16", "Uint16Array")
       .Case("int64", "BigInt64Array")
+      .Case("uint64", "BigUint64Array")
       .Case("int32", "Int32Array")
+      .Case("uint32", "Uint32Array")
       .Case("int16", "Int16Array")
       .Case("int8", "Int8Array")
-      .Default("Uint8Array");
+      .Case("float64", "Float64Array")
+      .Default("Uint8Array"); // uint8, bool
 }
 
 static llvm::json::Array tensorsJson(const std::vector<host::TensorDesc> &tensors) {

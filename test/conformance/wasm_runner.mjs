@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 const ARRAYS = {
   float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
   int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array,
+  uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, float64: Float64Array, bfloat16: Uint16Array,
 };
 const file = (dir, name) => path.join(dir, `${name.replace(/[^A-Za-z0-9._:+=-]/g, '_')}.bin`);
 

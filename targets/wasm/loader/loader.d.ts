@@ -3,7 +3,8 @@
 /** An input or output of the model. */
 export interface TensorInfo {
   readonly name: string;
-  readonly dtype: 'float32' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+  readonly dtype: 'float32' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool'
+    | 'uint16' | 'uint32' | 'uint64' | 'float64' | 'bfloat16';
   /** Row-major, outermost first. */
   readonly shape: readonly number[];
   /** An output of data-dependent length: `shape` is its bound, and
@@ -12,7 +13,8 @@ export interface TensorInfo {
 }
 
 /* KILN_FRAME */
-/** What run() takes: every input, by name (float16 as raw bits, bool as bytes). */
+/** What run() takes: every input, by name (float16 and bfloat16 as raw bits
+ * in a Uint16Array, bool as bytes in a Uint8Array). */
 export interface Inputs {
   /* KILN_INPUTS */
 }

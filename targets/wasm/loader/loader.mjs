@@ -17,8 +17,8 @@
 // The model's interface, written by kilnc.
 const MODEL = /* KILN_MODEL */ null;
 
-// dtype -> the typed array that carries it (float16 as raw bits, bool as
-// one byte per element).
+// dtype -> the typed array that carries it (float16 and bfloat16 as raw
+// bits, bool as one byte per element).
 const ARRAYS = {
   float32: Float32Array,
   float16: Uint16Array,
@@ -28,6 +28,11 @@ const ARRAYS = {
   int8: Int8Array,
   uint8: Uint8Array,
   bool: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  float64: Float64Array,
+  bfloat16: Uint16Array,
 };
 // What the loader calls in every module besides the model's own functions.
 const SHIM_EXPORTS = ['memory', '_initialize', 'kiln_malloc', 'kiln_free', 'kiln_message', 'kiln_clear_message'];

@@ -45,63 +45,125 @@ function fileKey(file) {
 }
 
 // Builds `produce(dir)` into a cache directory named by `label` and a hash
-// of `key`, atomically, so that a test file killed half-way never leaves a
-// partial result. Older entries of the same label (from an earlier build of
-// the compiler) are removed: MobileNetV2's modules weigh 14 MB each.
-function cached(label, key, produce) {
+// of `key`; returns the directory, registered as in use by this process.
+//
+// Several processes use the cache at once: node --test runs two test files
+// at a time (scripts/test.sh), and other checkouts or a rebuilt kilnc give
+// other keys for the same label. Each test file serves or loads an entry's
+// files for as long as it runs (chromium.mjs reads them per request, the
+// threaded loader starts its workers from NAME.worker.mjs), so an entry is
+// removed only when no live process uses it: each user writes its pid in the
+// entry's .users/, and producing, registering and removing all happen under
+// one lock per label. Removing an unused older entry of the same label
+// (from an earlier build of the compiler) matters: MobileNetV2's modules
+// weigh 14 MB each. An entry is published by renaming a complete temporary
+// directory, so a process killed half-way never leaves a partial result.
+export function cached(label, key, produce) {
   const prefix = `${label.replace(/[^A-Za-z0-9_.-]/g, '_')}-`;
   const dir = path.join(cacheRoot, prefix + crypto.createHash('sha1').update(key).digest('hex').slice(0, 16));
-  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
   fs.mkdirSync(cacheRoot, { recursive: true });
-  // node --test runs two test files at once (scripts/test.sh): when another
-  // process is producing this entry, wait for it instead of compiling the
-  // same model twice. The lock names its pid; a dead owner's lock is taken.
-  const lock = `${dir}.lock`;
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
+  return withLock(path.join(cacheRoot, `${prefix}lock`), () => {
+    if (!fs.existsSync(path.join(dir, '.complete'))) produceEntry(dir, key, produce);
+    fs.mkdirSync(path.join(dir, '.users'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.users', String(process.pid)), '');
+    removeUnused(prefix, dir);
+    return dir;
+  });
+}
+
+function alive(pid) {
+  try {
+    return pid > 0 && process.kill(pid, 0);
+  } catch (e) {
+    return e.code === 'EPERM'; // alive, another user's; ESRCH: dead
+  }
+}
+
+// Runs `fn` holding the lock file `lock`, which names its owner's pid; a
+// dead owner's lock is taken over. The lock is created whole (a complete
+// file linked into place), so no reader sees it without its pid.
+function withLock(lock, fn) {
+  const mine = `${lock}.${process.pid}`;
+  fs.writeFileSync(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        fs.linkSync(mine, lock);
+        break;
+      } catch (e) {
+        if (e.code !== 'EEXIST') throw e;
+      }
+      let owner;
+      try {
+        owner = Number(fs.readFileSync(lock, 'utf8'));
+      } catch (e) {
+        if (e.code === 'ENOENT') continue; // released just now
+        throw e;
+      }
+      if (!alive(owner)) {
+        // Take a dead owner's lock only if it is still that owner's.
+        const stale = `${lock}.stale-${process.pid}`;
+        try {
+          fs.renameSync(lock, stale);
+        } catch (e) {
+          if (e.code === 'ENOENT') continue; // another process took it over
+          throw e;
+        }
+        if (Number(fs.readFileSync(stale, 'utf8')) !== owner) fs.renameSync(stale, lock);
+        else fs.rmSync(stale, { force: true });
+        continue;
+      }
+      // Another process is producing an entry of this label (a compile
+      // takes seconds): wait for it rather than compiling the same twice.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
     }
-    if (fs.existsSync(path.join(dir, '.complete'))) return dir;
-    let alive;
-    try {
-      const pid = Number(fs.readFileSync(lock, 'utf8'));
-      // A half-written lock counts as dead: at worst both produce the entry,
-      // which the rename below allows.
-      alive = pid > 0 && process.kill(pid, 0);
-    } catch (e) {
-      if (e.code === 'ENOENT') continue; // released just now
-      alive = e.code === 'EPERM'; // alive, another user's; ESRCH: dead
-    }
-    if (!alive) fs.rmSync(lock, { force: true });
-    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
   try {
-    if (fs.existsSync(path.join(dir, '.complete'))) return dir;
-    return produceEntry(prefix, dir, key, produce);
+    return fn();
   } finally {
     fs.rmSync(lock, { force: true });
   }
 }
 
-function produceEntry(prefix, dir, key, produce) {
-  for (const entry of fs.readdirSync(cacheRoot))
-    if (entry.startsWith(prefix) && /^[0-9a-f]{16}$/.test(entry.slice(prefix.length)))
-      fs.rmSync(path.join(cacheRoot, entry), { recursive: true, force: true });
+function produceEntry(dir, key, produce) {
   const tmp = fs.mkdtempSync(`${dir}.tmp-`);
   produce(tmp);
   fs.writeFileSync(path.join(tmp, '.complete'), key);
+  // A leftover without .complete (a removal killed half-way) goes first.
   fs.rmSync(dir, { recursive: true, force: true });
-  try {
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    // Another test process finished the same entry first: keep theirs.
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!fs.existsSync(path.join(dir, '.complete'))) throw e;
+  fs.renameSync(tmp, dir);
+}
+
+// Under the label's lock: removes the label's entries other than `keep` that
+// no live process uses, and temporaries their dead producers left.
+function removeUnused(prefix, keep) {
+  for (const entry of fs.readdirSync(cacheRoot)) {
+    if (!entry.startsWith(prefix)) continue;
+    const rest = entry.slice(prefix.length);
+    const full = path.join(cacheRoot, entry);
+    if (/^[0-9a-f]{16}\.tmp-/.test(rest)) {
+      fs.rmSync(full, { recursive: true, force: true });
+    } else if (/^[0-9a-f]{16}$/.test(rest) && full !== keep && !inUse(full)) {
+      // Renamed first: a removal killed half-way must not leave a .complete
+      // entry that lacks files.
+      const doomed = `${full}.tmp-removed`;
+      fs.rmSync(doomed, { recursive: true, force: true });
+      fs.renameSync(full, doomed);
+      fs.rmSync(doomed, { recursive: true, force: true });
+    }
   }
-  return dir;
+}
+
+function inUse(dir) {
+  let users = [];
+  try {
+    users = fs.readdirSync(path.join(dir, '.users'));
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+  return users.some((pid) => alive(Number(pid)));
 }
 
 export function modelAvailable(model) {

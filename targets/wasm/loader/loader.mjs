@@ -607,7 +607,9 @@ class Model {
     if (chooser) ex.kiln_threads_serial(mode);
     // A shared run keeps the workers awake from its start (waking them now,
     // while its first kernels run) to its end: between its loops they spin
-    // instead of sleeping (kiln_threads_hold, shim).
+    // about 200 us before sleeping instead of 25 us (kiln_threads_hold and
+    // kHoldSpin, shim), a cap because a worker spinning a whole run joined
+    // fewer of its loops where other processes share the cores.
     const hold = this.#pool && !mode;
     if (hold) ex.kiln_threads_hold(1);
     const t0 = performance.now();

@@ -73,7 +73,8 @@ static void die(const char *message, const char *detail) {
 
 /* xorshift32: deterministic, and cheap enough for 600 KB of inputs. */
 static void fill(void *data, const kiln_tensor_info *info, uint32_t seed) {
-  static const size_t element_bytes[] = {4, 2, 8, 4, 2, 1, 1, 1};
+  /* By kiln_dtype's value (runtime/kiln_runtime.h). */
+  static const size_t element_bytes[] = {4, 2, 8, 4, 2, 1, 1, 1, 2, 4, 8, 8, 2};
   size_t count = info->bytes / element_bytes[info->dtype];
   uint32_t x = seed * 2654435761u + 1;
   for (size_t i = 0; i < count; ++i) {
@@ -93,7 +94,7 @@ static void fill(void *data, const kiln_tensor_info *info, uint32_t seed) {
     case KILN_DTYPE_BOOL:
       ((uint8_t *)data)[i] = (uint8_t)(x & 1u);
       break;
-    default: /* f16, i16, i8, u8: zeros (no model here has such inputs) */
+    default: /* other dtypes: zeros (no model here has such inputs) */
       memset(data, 0, info->bytes);
       return;
     }

@@ -42,6 +42,16 @@ static const char *dtype_name(kiln_dtype d) {
     return "uint8";
   case KILN_DTYPE_BOOL:
     return "bool";
+  case KILN_DTYPE_U16:
+    return "uint16";
+  case KILN_DTYPE_U32:
+    return "uint32";
+  case KILN_DTYPE_U64:
+    return "uint64";
+  case KILN_DTYPE_F64:
+    return "float64";
+  case KILN_DTYPE_BF16:
+    return "bfloat16";
   }
   return "unknown";
 }

@@ -9,7 +9,8 @@ const candidates = new Map(); // id -> {model, task}
 const tasks = new Map(); // task -> {inputs, reference}
 
 const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
-  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
+  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, uint16: Uint16Array,
+  uint32: Uint32Array, uint64: BigUint64Array, float64: Float64Array, bfloat16: Uint16Array };
 
 // The largest difference from the reference relative to each output's range
 // (1 for a constant output); Infinity on a NaN mismatch or a differing
@@ -19,7 +20,7 @@ export function relativeError(got, want) {
   for (const [name, w] of Object.entries(want)) {
     const g = got[name];
     if (!g || g.length !== w.length) return Infinity;
-    if (!(w instanceof Float32Array)) {
+    if (!(w instanceof Float32Array || w instanceof Float64Array)) {
       for (let i = 0; i < w.length; ++i) if (g[i] !== w[i]) return Infinity;
       continue;
     }

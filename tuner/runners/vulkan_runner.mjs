@@ -48,7 +48,8 @@ const harnessEnv = { ...process.env, LP_NUM_THREADS: process.env.LP_NUM_THREADS 
 const cc = process.env.CC || (spawnSync('clang-19', ['--version']).status === 0 ? 'clang-19' : 'cc');
 
 const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
-  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
+  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, uint16: Uint16Array,
+  uint32: Uint32Array, uint64: BigUint64Array, float64: Float64Array, bfloat16: Uint16Array };
 
 const candidates = new Map(); // id -> {child, next, task, dir}
 const corruptNth = Number(process.env.KILN_TUNE_TEST_WRONG || 0);

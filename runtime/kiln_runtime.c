@@ -233,6 +233,21 @@ static uint64_t kiln_wait_start(void) {
 #endif
 }
 
+/* Runs chunk k of `tasks` (the larger chunks first) and counts it done,
+ * keeping the job's first error. */
+static void kiln_pool_chunk(void *user_context, kiln_halide_task f, uint8_t *closure, int min,
+                            int size, int tasks, int k) {
+  int base = size / tasks, extra = size % tasks;
+  int begin = min + k * base + (k < extra ? k : extra);
+  int result = kiln_run_iterations(user_context, f, begin, begin + base + (k < extra), closure);
+  if (result) {
+    int none = 0;
+    __atomic_compare_exchange_n(&kiln_pool.result, &none, result, 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+  }
+  __atomic_fetch_add(&kiln_pool.done, 1, __ATOMIC_RELEASE);
+}
+
 /* Claims and runs the job's tasks while any are left (c: the claim word
  * the caller last read); returns when none is. */
 static void kiln_pool_work(uint64_t c) {
@@ -248,16 +263,7 @@ static void kiln_pool_work(uint64_t c) {
     if (!__atomic_compare_exchange_n(&kiln_pool.claim, &c, c + 1, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
       continue; /* c now holds the word as it is */
-    /* Chunk `next` of `tasks`, the larger chunks first. */
-    int base = size / (int)tasks, extra = size % (int)tasks, k = (int)next;
-    int begin = min + k * base + (k < extra ? k : extra);
-    int result = kiln_run_iterations(user_context, f, begin, begin + base + (k < extra), closure);
-    if (result) {
-      int none = 0;
-      __atomic_compare_exchange_n(&kiln_pool.result, &none, result, 0, __ATOMIC_RELAXED,
-                                  __ATOMIC_RELAXED);
-    }
-    __atomic_fetch_add(&kiln_pool.done, 1, __ATOMIC_RELEASE);
+    kiln_pool_chunk(user_context, f, closure, min, size, (int)tasks, (int)next);
     c = __atomic_load_n(&kiln_pool.claim, __ATOMIC_ACQUIRE);
   }
 }
@@ -315,14 +321,17 @@ static int kiln_pool_run(void *user_context, kiln_halide_task f, int min, int si
   __atomic_store_n(&kiln_pool.done, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&kiln_pool.result, 0, __ATOMIC_RELAXED);
   uint64_t generation = (__atomic_load_n(&kiln_pool.claim, __ATOMIC_RELAXED) >> 32) + 1;
-  uint64_t c = generation << 32 | (uint64_t)tasks << 16;
-  __atomic_store_n(&kiln_pool.claim, c, __ATOMIC_SEQ_CST);
+  /* Published with chunk 0 already claimed: it is the caller's, so that
+   * chunk k runs on the same thread from one loop to the next. */
+  __atomic_store_n(&kiln_pool.claim, generation << 32 | (uint64_t)tasks << 16 | 1,
+                   __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&kiln_pool.sleepers, __ATOMIC_SEQ_CST)) {
     halide_mutex_lock(&kiln_pool.mutex);
     halide_cond_broadcast(&kiln_pool.wake);
     halide_mutex_unlock(&kiln_pool.mutex);
   }
-  kiln_pool_work(c);
+  kiln_pool_chunk(user_context, f, closure, min, size, tasks, 0);
+  kiln_pool_work(__atomic_load_n(&kiln_pool.claim, __ATOMIC_ACQUIRE));
   /* The workers' last tasks: usually already done, or microseconds away. */
   for (int spins = 0; __atomic_load_n(&kiln_pool.done, __ATOMIC_ACQUIRE) < tasks; ++spins) {
     if (spins < 256)

@@ -1,7 +1,8 @@
 /* dtype_info.c: prints what a compiled model's header says of each input
  * and output, one line a tensor: "<in|out> <name> <kiln_dtype_name>
- * <kiln_dtype_size> <bytes>", for test/e2e/dtypes.test.mjs (the dtypes at a
- * model's boundary: the generated table, the runtime's names and sizes).
+ * <kiln_dtype_size> <bytes>", then "past ? 0" for the value after the last
+ * dtype, for test/e2e/dtypes.test.mjs (the dtypes at a model's boundary:
+ * the generated table, the runtime's names and sizes).
  * Built per model with -DKILN_MODEL=<name> -DKILN_MODEL_UPPER=<NAME>
  * -include <name>.h. */
 #include <stdio.h>
@@ -21,5 +22,8 @@ int main(void) {
     print("in", &M(_inputs)[i]);
   for (i = 0; i < KILN_CAT(KILN_MODEL_UPPER, _OUTPUT_COUNT); ++i)
     print("out", &M(_outputs)[i]);
+  /* One past the last kiln_dtype: no name, no size. */
+  printf("past %s %zu\n", kiln_dtype_name((kiln_dtype)(KILN_DTYPE_BF16 + 1)),
+         kiln_dtype_size((kiln_dtype)(KILN_DTYPE_BF16 + 1)));
   return 0;
 }

@@ -31,6 +31,8 @@ llvm::Error convertListDiff(OpContext &node) {
   if (node.dtype(0) != node.dtype(1))
     return node.fail("x is " + dtypeName(node.dtype(0)) + " and y " + dtypeName(node.dtype(1)) +
                      "; they must be the same type");
+  if (node.dtype(0) == DType::Bool)
+    return node.fail("bool lists are not supported (int32 or float32)");
   int64_t n = node.shape(0)[0], m = node.shape(1)[0];
   if (n == 0)
     return node.fail("x is empty; Kiln does not support empty outputs");

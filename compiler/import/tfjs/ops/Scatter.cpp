@@ -251,6 +251,9 @@ llvm::Error convertScatterNd(OpContext &node) {
 llvm::Error convertTensorScatterUpdate(OpContext &node) {
   std::vector<int64_t> shape(node.shape(0).begin(), node.shape(0).end());
   if (!node.literal(1)) {
+    if (node.dtype(0) != node.dtype(2))
+      return node.fail("the updates are " + dtypeName(node.dtype(2)) + ", the tensor " +
+                       dtypeName(node.dtype(0)));
     int64_t depth = node.rank(1) ? node.shape(1).back() : 1;
     if (depth < 1 || depth > node.rank(0))
       return node.fail("indices have depth " + llvm::Twine(depth) + " for a tensor of rank " +

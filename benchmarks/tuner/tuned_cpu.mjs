@@ -14,16 +14,11 @@ import path from 'node:path';
 import { buildHarness, kilnc, run } from '../lib/artifacts.mjs';
 import { ChildContender } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
+import { parseFlags } from './flags.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 import { tuningDb } from '../lib/tuned.mjs';
 
-const args = { model: 'mobilenetv2', threads: '1', clock: 'cpu', rounds: '30', runs: '10' };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '');
-  if (!(key in args) || i + 1 >= argv.length) throw new Error(`unknown or incomplete argument '${argv[i]}'`);
-  args[key] = argv[i + 1];
-}
+const args = parseFlags({ model: 'mobilenetv2', threads: '1', clock: 'cpu', rounds: '30', runs: '10' });
 const model = MODELS.find((m) => m.key === args.model);
 if (!model?.onnx) throw new Error(`unknown or non-ONNX model '${args.model}'`);
 const threads = Number(args.threads);

@@ -10,15 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { MODELS } from '../lib/models.mjs';
+import { parseFlags } from './flags.mjs';
 import { benchmarkTuned } from '../lib/tuned.mjs';
 
-const args = { model: 'mobilenetv2', device: 'native', threads: '1', rounds: '10', 'round-ms': '300' };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '');
-  if (!(key in args) || i + 1 >= argv.length) throw new Error(`unknown or incomplete argument '${argv[i]}'`);
-  args[key] = argv[i + 1];
-}
+const args = parseFlags({ model: 'mobilenetv2', device: 'native', threads: '1', rounds: '10', 'round-ms': '300' });
 const model = MODELS.find((m) => m.key === args.model);
 if (!model) throw new Error(`unknown model '${args.model}' (${MODELS.map((m) => m.key).join(', ')})`);
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tuned-row-'));

@@ -9,6 +9,7 @@
 #define KILN_TARGETS_JIT_HOSTTENSOR_H
 
 #include "dialects/kiln/DType.h"
+#include "targets/jit/AlignedBytes.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -21,7 +22,7 @@ struct HostTensor {
   std::string name;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  std::vector<uint8_t> data; ///< row-major, numElements() * dtypeBytes(dtype)
+  AlignedBytes data; ///< row-major, numElements() * dtypeBytes(dtype); 64-byte aligned
 
   int64_t numElements() const;
   size_t byteSize() const { return numElements() * dtypeBytes(dtype); }

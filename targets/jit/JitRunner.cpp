@@ -93,7 +93,10 @@ struct JitRunner::Impl {
   /// One per plan kernel.
   std::vector<std::shared_ptr<CompiledKernel>> kernels;
   /// Intermediates, at the plan's offsets (reused by every run).
-  std::vector<uint8_t> arena;
+  AlignedBytes arena;
+  /// The plan's weights blob, copied to a 64-byte boundary so that its
+  /// 64-byte aligned offsets are aligned in memory (AlignedBytes.h).
+  AlignedBytes weights;
   std::vector<KernelStats> stats; ///< one per call
 };
 
@@ -224,6 +227,7 @@ llvm::Expected<std::unique_ptr<JitRunner>> JitRunner::create(ModuleOp original) 
     kernelStats[call.kernel].compileSeconds = 0;
   }
   impl.arena.assign(impl.plan.arenaBytes, 0);
+  impl.weights.assign(impl.plan.weights.begin(), impl.plan.weights.end());
   return runner;
 }
 
@@ -254,7 +258,7 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
     case host::BufferRef::Output:
       return outputs[ref.index].data.data();
     case host::BufferRef::Weight:
-      return impl.plan.weights.data() + ref.offset;
+      return impl.weights.data() + ref.offset;
     case host::BufferRef::Arena:
       return impl.arena.data() + ref.offset;
     }

@@ -144,7 +144,7 @@ static llvm::Expected<DType> dtypeOfProto(int type) {
 
 /// Copies typed repeated fields into little-endian storage of `bytes` each.
 template <typename Field>
-static void packField(const Field &field, size_t bytes, std::vector<uint8_t> &out) {
+static void packField(const Field &field, size_t bytes, jit::AlignedBytes &out) {
   out.resize(field.size() * bytes);
   for (int i = 0; i < field.size(); ++i) {
     auto value = field.Get(i);

@@ -5,8 +5,7 @@
 // input), so every case is the same on every run.
 //
 // Ops with no case here are in README.md with the reason (random ops,
-// strings, hash tables, ragged and sparse tensors, complex numbers, TF.js
-// decision forests).
+// strings, hash tables, ragged and sparse tensors, TF.js decision forests).
 
 import { attr as A } from './graph.mjs';
 
@@ -907,5 +906,42 @@ const hostBranches = (g) => ({
   Tcond: A.type('bool'),
 });
 add('StatelessIf_host', 'StatelessIf', (g) => bothConditions(g, 'StatelessIf', hostBranches(g)));
+
+// ---- complex numbers and the spectral ops: a complex64 value is a pair of
+// float32 tensors inside the graph, a DFT a matmul by constant cos/sin
+// matrices (compiler/import/tfjs/ops/Complex.cpp). Outputs are real (Kiln's
+// interface has no complex dtype). Lengths 16, 12 and 7 (not powers of two),
+// so TF.js runs both its radix-2 FFT and its plain DFT.
+const C64 = { T: { type: 'DT_COMPLEX64' } };
+add('RFFT_ComplexAbs', 'RFFT', (g) => {
+  const x = g.input('x', [2, 3, 16], 'float32', { range: [-1, 1] });
+  const spectrum = g.node('RFFT', [x, g.ints('fft_length', [16])], { Tcomplex: C64.T });
+  g.output(g.node('ComplexAbs', [spectrum], C64, { dtype: 'float32' }));
+  // The round trip back to x, then an odd length (7: 4 values, back to 6).
+  g.output(g.node('IRFFT', [spectrum, g.ints('irfft_length', [16])], C64, { dtype: 'float32' }));
+  const odd = g.node('RFFT', [g.input('y', [3, 7], 'float32', { range: [-1, 1] }), g.ints('odd_length', [7])]);
+  g.output(g.node('Real', [odd], C64, { dtype: 'float32' }));
+  g.output(g.node('Imag', [odd], C64, { dtype: 'float32' }));
+  g.output(g.node('IRFFT', [odd, g.ints('odd_back', [6])], C64, { dtype: 'float32' }));
+});
+add('FFT_Complex', 'FFT', (g) => {
+  const z = g.node('Complex', [g.input('re', [3, 12], 'float32', { range: [-1, 1] }),
+    g.input('im', [3, 12], 'float32', { range: [-1, 1] })], { Tout: C64.T });
+  const f = g.node('FFT', [z], C64);
+  g.output(g.node('Real', [f], C64, { dtype: 'float32' }));
+  g.output(g.node('Imag', [f], C64, { dtype: 'float32' }));
+  // Complex arithmetic on the spectrum, then back: IFFT(F * z - z + F).
+  const mix = g.node('AddV2', [g.node('Sub', [g.node('Mul', [f, z], C64), z], C64), f], C64);
+  const back = g.node('IFFT', [mix], C64);
+  g.output(g.node('Real', [back], C64, { dtype: 'float32' }));
+  g.output(g.node('Imag', [back], C64, { dtype: 'float32' }));
+});
+add('IFFT', 'IFFT', (g) => {
+  const z = g.node('Complex', [g.input('re', [2, 2, 8], 'float32', { range: [-2, 2] }),
+    g.input('im', [2, 2, 8], 'float32', { range: [-2, 2] })], { Tout: C64.T });
+  const t = g.node('IFFT', [z], C64);
+  g.output(g.node('ComplexAbs', [t], C64, { dtype: 'float32' }));
+  g.output(g.node('Imag', [t], C64, { dtype: 'float32' }));
+});
 
 export default cases;

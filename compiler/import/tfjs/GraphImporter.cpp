@@ -5,6 +5,7 @@
 #include "compiler/import/common/Constants.h"
 #include "compiler/import/tfjs/AttrValue.h"
 #include "compiler/import/tfjs/OpContext.h"
+#include "compiler/import/tfjs/ops/Complex.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
@@ -168,8 +169,14 @@ llvm::Error GraphImporter::importNode(const TfNode &node) {
       guard = &e->guard;
   }
   Guard inherited = guard && node.op != "Merge" && node.op != "Switch" ? *guard : Guard();
+  // A node reading a complex64 value has its own converter, if any.
+  ConvertFn convert = info->convert;
+  for (const std::string &input : node.inputs)
+    if (lookup(input)->imag && !(convert = complexConverter(node.op)))
+      return makeError(describeNode(node) + ": reads '" + input + "', a complex64 value; " +
+                       complexTakersNote());
   OpContext ctx(*this, node, NameLoc::get(builder_.getStringAttr(node.name)));
-  llvm::Error convertErr = info->convert(ctx);
+  llvm::Error convertErr = convert(ctx);
   // A malformed attribute is the cause of whatever else went wrong.
   if (llvm::Error attrErr = ctx.attrs().takeError()) {
     llvm::consumeError(std::move(convertErr));
@@ -196,6 +203,10 @@ llvm::Error GraphImporter::finishFunction() {
     if (entry->dead)
       return makeError("output '" + out.kilnName + "' is on the untaken side of a TF1 Switch: " +
                        "the model computes no value for it");
+    if (entry->imag)
+      return makeError("output '" + out.kilnName + "' (node '" + nodeOf(out.tensor) +
+                       "') is complex64, which Kiln's outputs cannot be: take its Real, Imag or " +
+                       "ComplexAbs in the model");
     results.push_back(materialize(*entry, out.tensor));
   }
   builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);

@@ -42,6 +42,10 @@ struct ValueEntry {
   std::string origin;             // the weight it came from, to name its blob
   bool dead = false;              // the untaken side of a TF1 Switch, or fed by one
   Guard guard = {};               // see Guard
+  // A complex64 value is a pair of float32 tensors: `value` is its real part
+  // and `imag` its imaginary part (ops/Complex.h). Only the ops of
+  // complexConverter take one, and no model output may be one.
+  mlir::Value imag = {};
 };
 
 /// One end of the model's interface.

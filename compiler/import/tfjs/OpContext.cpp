@@ -2,6 +2,7 @@
 #include "compiler/import/tfjs/OpContext.h"
 
 #include "compiler/import/tfjs/ops/Count.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
 namespace kiln::tfjs_import {
 
@@ -84,6 +85,24 @@ void OpContext::setValue(int i, mlir::Value value) {
 
 void OpContext::setLiteral(int i, Literal literal) {
   graph_.define(outputName(i), ValueEntry{mlir::Value(), std::move(literal), ""});
+}
+
+bool OpContext::isComplex(int i) const { return bool(entry(i).imag); }
+
+std::pair<mlir::Value, mlir::Value> OpContext::complexValue(int i) {
+  mlir::Value re = value(i);
+  mlir::Value im = entry(i).imag;
+  if (!im)
+    im = builder().create<mlir::tosa::ConstOp>(
+        loc(), re.getType(),
+        mlir::DenseElementsAttr::get(mlir::cast<mlir::ShapedType>(re.getType()), 0.0f));
+  return {re, im};
+}
+
+void OpContext::setComplex(int i, mlir::Value real, mlir::Value imag) {
+  ValueEntry e{real, std::nullopt, ""};
+  e.imag = imag;
+  graph_.define(outputName(i), std::move(e));
 }
 
 void OpContext::forwardInput(int in, int out) { graph_.define(outputName(out), entry(in)); }

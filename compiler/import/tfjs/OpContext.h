@@ -47,8 +47,16 @@ public:
   /// Whether every input is known and at most `maxElements` large.
   bool allInputsFoldable(int64_t maxElements = kMaxFoldElements) const;
 
+  /// Whether input `i` is a complex64 value (ops/Complex.h).
+  bool isComplex(int i) const;
+  /// Input `i` as its (real, imaginary) float32 parts; a real input's
+  /// imaginary part is zeros.
+  std::pair<mlir::Value, mlir::Value> complexValue(int i);
+
   //--- Outputs.
   void setValue(int i, mlir::Value value);
+  /// Output `i` is a complex64 value of these float32 parts, one shape.
+  void setComplex(int i, mlir::Value real, mlir::Value imag);
   void setLiteral(int i, Literal literal);
   /// Output `out` is input `in`, unchanged (Identity).
   void forwardInput(int in, int out);

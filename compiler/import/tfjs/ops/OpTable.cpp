@@ -1,6 +1,8 @@
 //===- OpTable.cpp - TF op name to converter ------------------------------===//
 #include "compiler/import/tfjs/ops/OpTable.h"
 
+#include "compiler/import/tfjs/ops/Complex.h"
+
 namespace kiln::tfjs_import {
 
 // The importer converts these itself (weights and function arguments); they
@@ -40,6 +42,7 @@ const OpTable &tfjsOpTable() {
     registerResizeOps(t);
     registerNormalizeOps(t);
     registerCompareOps(t);
+    registerComplexOps(t);
     return t;
   }();
   return table;

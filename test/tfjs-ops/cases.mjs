@@ -925,9 +925,11 @@ add('RFFT_ComplexAbs', 'RFFT', (g) => {
   g.output(g.node('IRFFT', [odd, g.ints('odd_back', [6])], C64, { dtype: 'float32' }));
 });
 add('FFT_Complex', 'FFT', (g) => {
-  const z = g.node('Complex', [g.input('re', [3, 12], 'float32', { range: [-1, 1] }),
-    g.input('im', [3, 12], 'float32', { range: [-1, 1] })], { Tout: C64.T });
+  const re = g.input('re', [3, 12], 'float32', { range: [-1, 1] });
+  const z = g.node('Complex', [re, g.input('im', [3, 12], 'float32', { range: [-1, 1] })], { Tout: C64.T });
   const f = g.node('FFT', [z], C64);
+  // A float32 operand is a complex one with a zero imaginary part.
+  g.output(g.node('Imag', [g.node('Mul', [f, re], C64)], C64, { dtype: 'float32' }));
   g.output(g.node('Real', [f], C64, { dtype: 'float32' }));
   g.output(g.node('Imag', [f], C64, { dtype: 'float32' }));
   // Complex arithmetic on the spectrum, then back: IFFT(F * z - z + F).

@@ -6,10 +6,11 @@
 // RUN: not kiln-opt %s --kiln-assign-schedules="mode=auto:magic" 2>&1 | FileCheck %s --check-prefix=BADMODE
 
 // A 1x1 conv with 48 output channels: AVX-512 takes 16 lanes and a tile of
-// three vectors, AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
+// three vectors, its 16-channel reduction unrolled by 4 (native 1x1 convs,
+// Schedule.cpp), AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
 // AVX512-LABEL: func.func @conv1x1
 // AVX512: kiln.kernel "conv"
-// AVX512: kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = conv1x1, vector_width = 16, channel_tile = 48, pixel_tile = 8, row_tile = 1, unroll = 1, parallel = [], compute_at = tile, order = pixel_major>
+// AVX512: kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = conv1x1, vector_width = 16, channel_tile = 48, pixel_tile = 8, row_tile = 1, unroll = 4, parallel = [], compute_at = tile, order = pixel_major>
 // AVX2-LABEL: func.func @conv1x1
 // AVX2: pattern = conv1x1, vector_width = 8,
 // WASM-LABEL: func.func @conv1x1

@@ -910,8 +910,8 @@ add('StatelessIf_host', 'StatelessIf', (g) => bothConditions(g, 'StatelessIf', h
 // ---- complex numbers and the spectral ops: a complex64 value is a pair of
 // float32 tensors inside the graph, a DFT a matmul by constant cos/sin
 // matrices (compiler/import/tfjs/ops/Complex.cpp). Outputs are real (Kiln's
-// interface has no complex dtype). Lengths 16, 12 and 7 (not powers of two),
-// so TF.js runs both its radix-2 FFT and its plain DFT.
+// interface has no complex dtype). Lengths 16, 12, 8, 7 and 130, so TF.js
+// runs both its radix-2 FFT and its plain DFT.
 const C64 = { T: { type: 'DT_COMPLEX64' } };
 add('RFFT_ComplexAbs', 'RFFT', (g) => {
   const x = g.input('x', [2, 3, 16], 'float32', { range: [-1, 1] });
@@ -923,6 +923,9 @@ add('RFFT_ComplexAbs', 'RFFT', (g) => {
   g.output(g.node('Real', [odd], C64, { dtype: 'float32' }));
   g.output(g.node('Imag', [odd], C64, { dtype: 'float32' }));
   g.output(g.node('IRFFT', [odd, g.ints('odd_back', [6])], C64, { dtype: 'float32' }));
+  // Past 128 terms the DFT's sum is split into chunks (130: 3 x 44, padded).
+  const long = g.node('RFFT', [g.input('w', [2, 130], 'float32', { range: [-1, 1] })]);
+  g.output(g.node('ComplexAbs', [long], C64, { dtype: 'float32' }));
 });
 add('FFT_Complex', 'FFT', (g) => {
   const re = g.input('re', [3, 12], 'float32', { range: [-1, 1] });

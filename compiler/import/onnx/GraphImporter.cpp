@@ -128,7 +128,7 @@ llvm::Error GraphImporter::createFunction(ModuleOp module) {
     // known empty literal, so nothing empty reaches a kernel.
     auto type = cast<RankedTensorType>(argTypes[i]);
     std::optional<Literal> empty;
-    if (type.getNumElements() == 0)
+    if (llvm::is_contained(type.getShape(), 0)) // not getNumElements: it may overflow
       empty = Literal::fromBytes(dtypeFor(type.getElementType()), type.getShape().vec(), {});
     define(argNames[i], ValueEntry{empty ? Value() : entry->getArgument(i), std::move(empty)});
   }

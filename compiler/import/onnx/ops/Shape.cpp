@@ -79,7 +79,10 @@ llvm::Error convertShape(OpContext &op) {
 }
 
 llvm::Error convertSize(OpContext &op) {
-  op.setLiteral(0, Literal::fromInts(kInt64, {}, {numElements(op.shape(0))}));
+  std::optional<int64_t> count = checkedNumElements(op.shape(0));
+  if (!count)
+    return op.fail("the input has more elements than 64 bits can count");
+  op.setLiteral(0, Literal::fromInts(kInt64, {}, {*count}));
   return llvm::Error::success();
 }
 

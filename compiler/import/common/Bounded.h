@@ -78,7 +78,10 @@ bool isBounded(mlir::Value value);
 /// The count (tensor<1xi64>) of a bounded value.
 mlir::Value countOf(mlir::Value bounded);
 
-/// Unit attribute on a kiln.compact made by followCount.
+/// Unit attribute on a kiln.compact made by followCount, and on the
+/// tosa.select with which TF.js pads a bounded value back to a static length
+/// (tfjs/ops/Count.cpp), which reads only the rows below the count:
+/// finishBoundedResults accepts both.
 inline constexpr llvm::StringLiteral kFollowsCountAttr = "kiln.follows_count";
 /// `rows` as a bounded value with the count of the bounded value `source`,
 /// where `rows` is computed row by row from it: row i along `axis` reads

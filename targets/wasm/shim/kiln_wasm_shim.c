@@ -350,8 +350,8 @@ static int serial;
 static int sleepers;
 static int caller_sleeping;
 /* Set by the loader (kiln_threads_hold) for the length of a run it shares:
- * the workers then keep spinning between the run's loops instead of sleeping
- * after kSpin. A model's serial kernels between two parallel ones take
+ * the workers then spin up to kHoldSpin (about 200 us) between the run's
+ * loops instead of sleeping after kSpin. A model's serial kernels between two parallel ones take
  * 20-150 us, longer than the spin, and a sleeping worker takes 55-60 us to
  * join the next loop (benchmarks/wasm/pool_cost.mjs). Only for shared runs:
  * the loader shares a run only when a core is free for the worker

@@ -42,6 +42,10 @@ static llvm::Expected<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context,
     return makeError(path + ": is a directory, expected a model file");
   llvm::StringRef ext = llvm::sys::path::extension(path);
 
+  if (!options.inputValues.empty() && ext != ".json")
+    return makeError("--input-value " + options.inputValues.front() +
+                     ": fixing an input's value is implemented for TF.js models only, not '" + ext +
+                     "' files");
   if (ext == ".onnx" || ext == ".onnxtext") {
     OnnxImportOptions importOptions;
     for (const std::string &spec : options.inputShapes)
@@ -54,6 +58,9 @@ static llvm::Expected<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context,
     importOptions.pinBatchToOne = options.pinBatchToOne;
     for (const std::string &spec : options.inputShapes)
       if (llvm::Error err = importOptions.addInputShape(spec))
+        return std::move(err);
+    for (const std::string &spec : options.inputValues)
+      if (llvm::Error err = importOptions.addInputValue(spec))
         return std::move(err);
     return importTfjsModel(context, path, importOptions);
   }

@@ -28,6 +28,9 @@ struct DriverOptions {
   std::string target = "cpu";
   /// "name=1x3x224x224" entries pinning dynamic input dimensions.
   std::vector<std::string> inputShapes;
+  /// "name=V[,V...]" entries fixing a TF.js input's value at import: the
+  /// input becomes a constant and leaves the model's interface.
+  std::vector<std::string> inputValues;
   /// TF.js: an unknown batch dimension (-1) becomes 1 unless this is false.
   bool pinBatchToOne = true;
   /// IR output: print weight blobs whole (default: elide those over 1 KB).

@@ -6,6 +6,7 @@
 //
 //   node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O
 //        [--make-inputs SEED [--range lo,hi] [--int-range lo,hi]]
+//        [--input-shape name=AxB,...] [--input-value name=V,V...]...
 //
 // Inputs and outputs are named as TF.js names them (model.inputNodes and
 // model.outputNodes: the signature's keys, else the node names), which is
@@ -15,7 +16,11 @@
 // --make-inputs SEED the inputs are first written to D: one fixed-seed
 // stream per input (mulberry32, seeded like make_inputs.mjs, which reads
 // ONNX models only), floats uniform in --range (default -1,1), integers in
-// --int-range (default 0,256).
+// --int-range (default 0,256). An input of --input-value (kilnc's: the
+// value fixed at import, the input gone from Kiln's interface) is fed those
+// values, neither read from D nor written there; its shape is --input-shape's,
+// else the model's (one unknown dimension taking what the count leaves), else
+// [count], as kilnc settles it.
 //
 // The model is read by hand and given to tf.io.fromMemory: every group's
 // shards concatenated in manifest order, as TF.js's own loaders do.
@@ -28,7 +33,8 @@ import { DTYPES, elementCount, fileNameFor, readManifest, readRaw, writeTensorDi
 
 const USAGE =
   'usage: node test/e2e/tfjs_run.mjs model.json --inputs-dir D --outputs-dir O ' +
-  '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]] [--input-shape name=AxBxC,...]';
+  '[--make-inputs SEED [--range lo,hi] [--int-range lo,hi]] [--input-shape name=AxBxC,...] ' +
+  '[--input-value name=V,V...]...';
 
 // model.json and its shards as the ModelArtifacts tf.io.fromMemory takes.
 function readArtifacts(modelPath) {
@@ -93,8 +99,33 @@ function inputSpecs(model, given) {
     const dtype = meta.dtype ?? 'float32';
     if (!(dtype in DTYPES)) throw new UsageError(`input '${name}' has dtype ${dtype}`);
     const shape = given.get(name) ?? (meta.shape ?? []).map((d, k) => (k === 0 && d < 0 ? 1 : d));
-    return { name, dtype, shape };
+    return { name, dtype, shape, declared: meta.shape };
   });
+}
+
+// --input-value name=V[,V...] entries: name -> numbers (true/false as 1/0).
+function parseInputValues(list) {
+  const values = new Map();
+  for (const item of list ?? []) {
+    const at = item.lastIndexOf('=');
+    const parts = item.slice(at + 1).split(',');
+    const numbers = parts.map((p) => (p === 'true' ? 1 : p === 'false' ? 0 : p.trim() === '' ? NaN : Number(p)));
+    if (at < 1 || numbers.some((n) => Number.isNaN(n)))
+      throw new UsageError(`--input-value expects name=V[,V...], got '${item}'`);
+    values.set(item.slice(0, at), numbers);
+  }
+  return values;
+}
+
+// The shape of a fixed input, as kilnc settles it (see the top).
+function fixedShape(spec, given, count) {
+  if (given) return given;
+  if (spec.declared === undefined) return [count];
+  const known = spec.declared.filter((d) => d >= 0).reduce((a, b) => a * b, 1);
+  const unknown = spec.declared.filter((d) => d < 0).length;
+  if (unknown > 1 || (unknown === 1 && count % known !== 0))
+    throw new UsageError(`--input-value ${spec.name}: ${count} values do not settle shape [${spec.declared}]`);
+  return spec.declared.map((d) => (d < 0 ? count / known : d));
 }
 
 function parseInputShapes(text) {
@@ -119,6 +150,7 @@ async function main(argv) {
       '--range': 'string',
       '--int-range': 'string',
       '--input-shape': 'string',
+      '--input-value': 'list',
     },
     ['model'],
   );
@@ -127,7 +159,21 @@ async function main(argv) {
   const artifacts = readArtifacts(args.model);
   const { tf, converter } = await loadTf();
   const model = await converter.loadGraphModel(tf.io.fromMemory(artifacts));
-  const specs = inputSpecs(model, parseInputShapes(args['input-shape']));
+  const givenShapes = parseInputShapes(args['input-shape']);
+  const fixedValues = parseInputValues(args['input-value']);
+  for (const name of fixedValues.keys())
+    if (!model.inputNodes.includes(name))
+      throw new UsageError(`--input-value ${name}: the model has no input '${name}' (its inputs: ${model.inputNodes.join(', ')})`);
+  const allSpecs = inputSpecs(model, givenShapes);
+  const specs = allSpecs.filter((s) => !fixedValues.has(s.name));
+  const feeds = {};
+  for (const s of allSpecs.filter((s) => fixedValues.has(s.name))) {
+    const values = fixedValues.get(s.name);
+    const shape = fixedShape(s, givenShapes.get(s.name), values.length);
+    if (elementCount(shape) !== values.length)
+      throw new UsageError(`--input-value ${s.name}: ${values.length} values for shape [${shape}]`);
+    feeds[s.name] = tf.tensor(DTYPES[s.dtype].from(values), shape, s.dtype);
+  }
 
   if (args['make-inputs'] !== undefined) {
     const floatRange = parseRange('--range', args.range ?? '-1,1');
@@ -143,7 +189,6 @@ async function main(argv) {
 
   const manifest = readManifest(args['inputs-dir']);
   const listed = new Map((manifest?.tensors ?? []).map((t) => [t.name, t]));
-  const feeds = {};
   for (const spec of specs) {
     const entry = listed.get(spec.name);
     if (manifest && !entry)

@@ -110,6 +110,8 @@ llvm::Error GraphImporter::createFunction(ModuleOp module) {
     func_.setArgAttr(i, "kiln.name", builder_.getStringAttr(inputs_[i].kilnName));
     define(inputs_[i].tensor, ValueEntry{entry->getArgument(i), std::nullopt, ""});
   }
+  for (const auto &[in, literal] : fixedInputs_)
+    define(in.tensor, ValueEntry{Value(), literal, nodeOf(in.tensor).str()});
   builder_.setInsertionPointToEnd(entry);
   return llvm::Error::success();
 }
@@ -317,6 +319,8 @@ llvm::Error GraphImporter::selectAndOrderNodes() {
   llvm::StringSet<> inputNodes;
   for (const InterfaceTensor &in : inputs_)
     inputNodes.insert(nodeOf(in.tensor));
+  for (const auto &fixed : fixedInputs_)
+    inputNodes.insert(nodeOf(fixed.first.tensor));
   while (!stack.empty()) {
     const TfNode &node = nodes[stack.back()];
     stack.pop_back();

@@ -102,6 +102,8 @@ private:
   mlir::func::FuncOp func_;
   llvm::StringMap<size_t> nodeIndex_; // node name -> index in model_.nodes
   std::vector<InterfaceTensor> inputs_, outputs_;
+  // Inputs of --input-value: constants, not arguments of @main.
+  std::vector<std::pair<InterfaceTensor, Literal>> fixedInputs_;
   std::vector<size_t> order_; // nodes to convert, topologically sorted
   llvm::StringMap<ValueEntry> values_;
   llvm::StringMap<mlir::Value> derived_;

@@ -12,6 +12,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
 namespace kiln::tfjs_import {
 
 static llvm::Error makeError(const llvm::Twine &message) {
@@ -99,6 +103,81 @@ static llvm::Error settleInput(const Candidate &c, const TfjsImportOptions &opti
   return llvm::Error::success();
 }
 
+// An input of --input-value: the shape settleInput checks against the model
+// (--input-shape's, else the model's with one unknown dimension taking what
+// the value count leaves, else [count]), and the values as a literal of its
+// dtype.
+static llvm::Error settleFixedInput(const Candidate &c, const TfjsImportOptions &options,
+                                    const std::vector<int64_t> *given,
+                                    llvm::ArrayRef<double> values, InterfaceTensor &out,
+                                    Literal &literal) {
+  std::string flag = "--input-value " + c.key;
+  const int64_t count = values.size();
+  std::vector<int64_t> shape;
+  if (given) {
+    shape = *given;
+  } else {
+    AttrReader attrs(c.node->attr);
+    std::optional<std::vector<int64_t>> declared = attrs.getShape("shape");
+    if (llvm::Error err = attrs.takeError())
+      return makeError("input '" + c.key + "': " + llvm::toString(std::move(err)));
+    if (!declared && c.signature)
+      declared = c.signature->shape;
+    if (!declared) {
+      shape = {count};
+    } else {
+      shape = *declared;
+      int64_t known = 1, unknown = 0;
+      for (int64_t d : shape)
+        d < 0 ? ++unknown : known *= d;
+      if (unknown > 1 || (unknown == 1 && (known == 0 || count % known != 0)))
+        return makeError(flag + ": input '" + c.key + "' has shape " + shapeTemplate(shape) +
+                         ", which " + llvm::Twine(count) + " values do not settle; give it with " +
+                         "--input-shape " + c.key + "=...");
+      for (int64_t &d : shape)
+        if (d < 0)
+          d = count / known;
+    }
+  }
+  std::vector<std::string> dynamic, hints;
+  if (llvm::Error err = settleInput(c, options, &shape, out, dynamic, hints))
+    return err;
+  if (numElements(out.shape) != count)
+    return makeError(flag + ": " + llvm::Twine(count) + " value" + (count == 1 ? "" : "s") +
+                     " given, but input '" + c.key + "' " +
+                     (out.shape.empty() ? std::string("is a scalar")
+                                        : "of shape " + shapeTemplate(out.shape) + " holds " +
+                                              std::to_string(numElements(out.shape))));
+  auto notRepresentable = [&](double v, llvm::StringRef what) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.10g", v);
+    return makeError(flag + ": value " + text + " is not " + what + " (input '" + c.key + "' is " +
+                     dtypeName(out.dtype) + ")");
+  };
+  if (out.dtype == DType::F32) {
+    std::vector<float> floats;
+    for (double v : values) {
+      if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+        return notRepresentable(v, "within float32's range");
+      floats.push_back(static_cast<float>(v));
+    }
+    literal = Literal::fromFloats(out.shape, std::move(floats));
+    return llvm::Error::success();
+  }
+  std::vector<int64_t> ints;
+  for (double v : values) {
+    if (out.dtype == DType::Bool && v != 0 && v != 1)
+      return notRepresentable(v, "a bool (0, 1, false or true)");
+    if (out.dtype == DType::I32 &&
+        (!std::isfinite(v) || v != std::trunc(v) || v < std::numeric_limits<int32_t>::min() ||
+         v > std::numeric_limits<int32_t>::max()))
+      return notRepresentable(v, "an int32");
+    ints.push_back(static_cast<int64_t>(v));
+  }
+  literal = Literal::fromInts(out.dtype, out.shape, std::move(ints));
+  return llvm::Error::success();
+}
+
 llvm::Error GraphImporter::resolveInputs() {
   std::vector<Candidate> candidates;
   if (!model_.signatureInputs.empty()) {
@@ -119,20 +198,34 @@ llvm::Error GraphImporter::resolveInputs() {
         candidates.push_back({node.name, &node, nullptr});
   }
 
-  // --input-shape may name an input by its key or by its node.
-  llvm::StringSet<> used;
+  // --input-shape and --input-value may name an input by its key or by its
+  // node.
+  llvm::StringSet<> used, usedValues;
   std::vector<std::string> names, dynamic, hints;
   for (const Candidate &c : candidates) {
     names.push_back("'" + c.key + "'");
     const std::vector<int64_t> *given = nullptr;
+    const std::vector<double> *values = nullptr;
     for (const std::string &name : {c.key, c.node->name, c.node->name + ":0"}) {
       auto it = options_.inputShapes.find(name);
       if (it != options_.inputShapes.end() && !given) {
         given = &it->second;
         used.insert(name);
       }
+      auto v = options_.inputValues.find(name);
+      if (v != options_.inputValues.end() && !values) {
+        values = &v->second;
+        usedValues.insert(name);
+      }
     }
     InterfaceTensor input;
+    if (values) {
+      Literal literal;
+      if (llvm::Error err = settleFixedInput(c, options_, given, *values, input, literal))
+        return err;
+      fixedInputs_.push_back({std::move(input), std::move(literal)});
+      continue;
+    }
     if (llvm::Error err = settleInput(c, options_, given, input, dynamic, hints))
       return err;
     inputs_.push_back(std::move(input));
@@ -141,6 +234,11 @@ llvm::Error GraphImporter::resolveInputs() {
     if (!used.contains(name))
       return makeError("--input-shape " + name + "=" + shapeTemplate(dims) +
                        ": the model has no input '" + name + "' (its inputs: " +
+                       (names.empty() ? std::string("none") : llvm::join(names, ", ")) + ")");
+  for (const auto &[name, values] : options_.inputValues)
+    if (!usedValues.contains(name))
+      return makeError("--input-value " + name + ": the model has no input '" + name +
+                       "' (its inputs: " +
                        (names.empty() ? std::string("none") : llvm::join(names, ", ")) + ")");
   if (!dynamic.empty())
     return makeError(llvm::join(dynamic, ", ") + "; give " + (dynamic.size() > 1 ? "them" : "it") +

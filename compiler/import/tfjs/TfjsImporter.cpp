@@ -32,6 +32,32 @@ llvm::Error TfjsImportOptions::addInputShape(llvm::StringRef spec) {
   return llvm::Error::success();
 }
 
+llvm::Error TfjsImportOptions::addInputValue(llvm::StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--input-value " + spec + ": " + why +
+                                       " (expected name=V[,V...], e.g. downsample_ratio=0.5)");
+  };
+  auto [name, text] = spec.rsplit('=');
+  if (name.empty() || text.empty() || !spec.contains('='))
+    return fail("no name=values");
+  std::vector<double> values;
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ',');
+  for (llvm::StringRef part : parts) {
+    double v;
+    if (part == "true" || part == "false")
+      v = part == "true";
+    else if (part.trim().getAsDouble(v))
+      return fail("'" + part + "' is not a number");
+    values.push_back(v);
+  }
+  if (inputValues.count(name.str()))
+    return fail("input '" + name + "' is given twice");
+  inputValues[name.str()] = std::move(values);
+  return llvm::Error::success();
+}
+
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importTfjsModel(mlir::MLIRContext &context, llvm::StringRef modelJsonPath,
                 const TfjsImportOptions &options) {

@@ -34,8 +34,18 @@ struct TfjsImportOptions {
   /// error naming each.
   bool pinBatchToOne = true;
 
+  /// Inputs whose value is fixed at import, by name (as for `inputShapes`):
+  /// the importer reads each as a constant of these values and leaves it
+  /// out of the model's interface, so what the graph computes from it folds
+  /// (a cond on it, a size computed from it). Its shape is `inputShapes`'s
+  /// entry, else the model's (an unknown dimension taking what the count
+  /// leaves), else `[values]`. Checked against the input's dtype at import.
+  std::map<std::string, std::vector<double>> inputValues;
+
   /// Parses "name=1x192x192x3" and adds it.
   llvm::Error addInputShape(llvm::StringRef spec);
+  /// Parses "name=V[,V...]" (numbers; true/false for a bool) and adds it.
+  llvm::Error addInputValue(llvm::StringRef spec);
 };
 
 /// Imports `modelJsonPath` and the shards its weightsManifest names (paths

@@ -102,6 +102,11 @@ int main(int argc, char **argv) {
   cl::list<std::string> inputShape(
       "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
       cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::list<std::string> inputValue(
+      "input-value",
+      cl::desc("Fix a TF.js input's value at import, e.g. --input-value=ratio=0.5: it becomes a "
+               "constant and leaves the model's inputs"),
+      cl::value_desc("name=V,V..."), cl::cat(category));
   cl::opt<std::string> schedule(
       "schedule", cl::desc("template (default), auto:adams2019, auto:li2018, auto:mullapudi2016"),
       cl::init("template"), cl::cat(category));
@@ -128,6 +133,7 @@ int main(int argc, char **argv) {
   kiln::DriverOptions options;
   options.inputPath = input;
   options.inputShapes = inputShape;
+  options.inputValues = inputValue;
   auto start = std::chrono::steady_clock::now();
   auto module = kiln::loadModel(context, options);
   if (!module)

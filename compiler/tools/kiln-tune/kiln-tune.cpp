@@ -330,6 +330,9 @@ int main(int argc, char **argv) {
                        cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
                                    cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::list<std::string> inputValue("input-value",
+                                   cl::desc("Fix a TF.js input's value at import (as kilnc)"),
+                                   cl::value_desc("name=V,V..."), cl::cat(category));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-tune: tune a model's schedules on this device\n"
@@ -359,6 +362,7 @@ int main(int argc, char **argv) {
   kiln::DriverOptions driverOptions;
   driverOptions.inputPath = input;
   driverOptions.inputShapes = inputShape;
+  driverOptions.inputValues = inputValue;
   auto module = kiln::loadModel(context, driverOptions);
   if (!module)
     return fail(toString(module.takeError()));

@@ -34,6 +34,11 @@ int main(int argc, char **argv) {
   cl::list<std::string> inputShape(
       "input-shape", cl::desc("Pin an input's shape, e.g. --input-shape=x=1x3x224x224"),
       cl::value_desc("name=DxDx..."), cl::cat(category));
+  cl::list<std::string> inputValue(
+      "input-value",
+      cl::desc("Fix a TF.js input's value at import, e.g. --input-value=ratio=0.5: it becomes a "
+               "constant and leaves the model's inputs"),
+      cl::value_desc("name=V,V..."), cl::cat(category));
   cl::opt<std::string> name("name", cl::desc("Prefix of generated symbols (default: file stem)"),
                             cl::value_desc("identifier"), cl::cat(category));
   cl::opt<std::string> cpu(
@@ -138,6 +143,7 @@ int main(int argc, char **argv) {
   options.outputPath = output;
   options.target = target;
   options.inputShapes = inputShape;
+  options.inputValues = inputValue;
   options.modelName = name;
   options.cpu = cpu;
   options.cpuFeatures = cpuFeatures;

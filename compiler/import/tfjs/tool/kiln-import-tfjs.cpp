@@ -23,6 +23,10 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.json>"), cl::Required);
 static cl::list<std::string> inputShapes("input-shape",
                                          cl::desc("Pin an input's shape: name=1x192x192x3"));
+static cl::list<std::string>
+    inputValues("input-value",
+                cl::desc("Fix an input's value at import: name=V[,V...] (a constant, no "
+                         "longer an input)"));
 static cl::opt<bool> noPinBatch("no-pin-batch",
                                 cl::desc("Do not pin an unknown batch dimension to 1"));
 static cl::opt<bool> elideWeights("elide-weights",
@@ -40,6 +44,9 @@ int main(int argc, char **argv) {
   options.pinBatchToOne = !noPinBatch;
   for (const std::string &spec : inputShapes)
     if (llvm::Error err = options.addInputShape(spec))
+      return fail(llvm::toString(std::move(err)));
+  for (const std::string &spec : inputValues)
+    if (llvm::Error err = options.addInputValue(spec))
       return fail(llvm::toString(std::move(err)));
 
   mlir::MLIRContext context;

@@ -889,6 +889,20 @@ add('Pad_count', 'Pad', (g) => {
   g.output(g.node('NonMaxSuppressionV3', [cand(inputs[0], 'b'), cand(inputs[1], 's'), inputs[2], inputs[3], inputs[4]], {},
     { dtype: 'int32' }));
 });
+// Lengths from a count (docs/BOUNDED.md, lengths): Range by Minimum(2, n)
+// (the Object Detection API's Minimum(100, shape[0]) before its Range),
+// Minimum(n, 10), Maximum(n, 5) with start 1 and delta 2, and Select(n > 3,
+// 3, n), n NMS's kept count (4 of 6 here, so the first and last clip it).
+add('Range_count', 'Range', (g) => {
+  const count = shrink0(g, g.node('NonMaxSuppressionV3', nmsFixed(g, 6, 0.5, '_r'), {}, { dtype: 'int32' }), 'r');
+  const range = (limit, tag, start = 0, delta = 1) =>
+    g.node('Range', [g.int(`start_${tag}`, start), limit, g.int(`delta_${tag}`, delta)], { Tidx: A.type('int32') });
+  g.output(range(g.node('Minimum', [g.int('two', 2), count]), 'a'));
+  g.output(range(g.node('Minimum', [count, g.int('ten', 10)]), 'b'));
+  g.output(range(g.node('Maximum', [count, g.int('five', 5)]), 'c', 1, 2));
+  const more = g.node('Greater', [count, g.int('three', 3)], {}, { dtype: 'bool' });
+  g.output(range(g.node('Select', [more, g.int('three_t', 3), count], {}, { dtype: 'int32' }), 'd'));
+});
 // A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });

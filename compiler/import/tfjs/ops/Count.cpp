@@ -202,6 +202,44 @@ std::optional<double> fillValueOf(Value bounded) {
   return static_cast<double>(splat.getSplatValue<APInt>().getSExtValue());
 }
 
+std::optional<int64_t> boundOfLength(Value v, int depth) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  Operation *op = v.getDefiningOp();
+  if (depth > 64 || !op || !type || !type.hasStaticShape() || type.getNumElements() != 1 ||
+      !type.getElementType().isInteger() || type.getElementType().isInteger(1))
+    return std::nullopt;
+  if (auto exprs = eval(v, 0); exprs && exprs->size() == 1) {
+    const CountExpr &e = exprs->front();
+    return e.isConstant() ? e.constant
+                          : std::max(e.constant, e.constant + e.scale * boundOf(e.count));
+  }
+  if (isa<tosa::CastOp, tosa::ReshapeOp, tosa::IdentityOp>(op))
+    return boundOfLength(op->getOperand(0), depth + 1);
+  if (isa<tosa::AddOp>(op)) {
+    auto a = boundOfLength(op->getOperand(0), depth + 1);
+    auto b = boundOfLength(op->getOperand(1), depth + 1);
+    if (a && b)
+      return *a + *b;
+  }
+  if (isa<tosa::SubOp>(op)) { // less a constant: a lower bound of a length is not kept
+    auto a = boundOfLength(op->getOperand(0), depth + 1);
+    auto b = eval(op->getOperand(1), depth + 1);
+    if (a && b && b->size() == 1 && b->front().isConstant())
+      return *a - b->front().constant;
+  }
+  if (isa<tosa::MinimumOp, tosa::MaximumOp, tosa::SelectOp>(op)) {
+    // Select's operand 0 is the condition; each side may be the result.
+    bool isMin = isa<tosa::MinimumOp>(op);
+    auto a = boundOfLength(op->getOperand(op->getNumOperands() - 2), depth + 1);
+    auto b = boundOfLength(op->getOperand(op->getNumOperands() - 1), depth + 1);
+    if (isMin && (a || b))
+      return a && b ? std::min(*a, *b) : a ? *a : *b;
+    if (a && b)
+      return std::max(*a, *b);
+  }
+  return std::nullopt;
+}
+
 Value countI32(OpContext &node, Value bounded, int64_t rank) {
   OpBuilder &b = node.builder();
   Value count = castElements(b, node.loc(), import::countOf(bounded), b.getI32Type());
@@ -211,6 +249,43 @@ Value countI32(OpContext &node, Value bounded, int64_t rank) {
 } // namespace
 
 std::optional<std::vector<CountExpr>> countExprs(Value v) { return eval(v, 0); }
+
+std::optional<int64_t> lengthBound(Value v) { return boundOfLength(v, 0); }
+
+llvm::Error rangeOfLength(OpContext &node) {
+  const Literal *start = node.literal(0), *delta = node.literal(2);
+  Value limit = node.value(1);
+  std::optional<int64_t> bound = lengthBound(limit);
+  if (!bound)
+    return node.fail("the limit is known only at run time and is not a length Kiln can bound "
+                     "(a count of node '" +
+                     countSource(limit).value_or("?") +
+                     "' through shape arithmetic, Minimum, Maximum or Select; docs/BOUNDED.md)");
+  if (!start || !delta || start->isFloat() || delta->isFloat() || start->size() != 1 ||
+      delta->size() != 1 || delta->intAt(0) < 1)
+    return node.fail("with a run-time limit, start and delta must be known integer scalars and "
+                     "delta positive");
+  int64_t s = start->intAt(0), d = delta->intAt(0);
+  int64_t n = *bound > s ? (*bound - s + d - 1) / d : 0;
+  if (n < 1)
+    return node.fail("the range is empty for every run-time limit (its largest is " +
+                     llvm::Twine(*bound) + ", start " + llvm::Twine(s) + ")");
+  if (n > kMaxFoldElements)
+    return node.fail("the range has up to " + llvm::Twine(n) + " elements; Kiln bounds it at " +
+                     llvm::Twine(kMaxFoldElements));
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Type type = node.elementType(0);
+  std::vector<int64_t> values(n);
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = s + i * d;
+  Value data = intConstant(b, loc, values, {n}, type);
+  Value x = reshape(b, loc, castElements(b, loc, limit, type), {1});
+  // TF's length is ceil((limit - start) / delta): the values below limit.
+  Value mask = b.create<tosa::GreaterOp>(loc, tensorOf({n}, b.getI1Type()), x, data);
+  node.setValue(0, import::compact(b, loc, data, mask, 0).first);
+  return llvm::Error::success();
+}
 
 llvm::SmallVector<Value> boundedSources(Value v) {
   llvm::SmallVector<Value> work{v}, found;

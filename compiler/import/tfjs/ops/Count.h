@@ -40,6 +40,20 @@ struct CountExpr {
 /// constant); nullopt if any element is something else.
 std::optional<std::vector<CountExpr>> countExprs(mlir::Value v);
 
+/// The largest value a run-time integer scalar computed from counts can
+/// take: an affine form's (countExprs) over counts 0..bound, through
+/// Minimum (the smaller of the operands' bounds, one may be unbounded),
+/// Maximum and Select (the larger of both), sums, differences with a
+/// constant, casts and reshapes; nullopt
+/// if `v` is not such a length (docs/BOUNDED.md, lengths).
+std::optional<int64_t> lengthBound(mlir::Value v);
+
+/// Range(start, limit, delta) whose limit is a run-time length (lengthBound)
+/// and whose start and delta are known integers, delta > 0: the values
+/// start + i * delta below the bound, compacted by `value < limit`, so a
+/// bounded value whose count is the range's length.
+llvm::Error rangeOfLength(OpContext &node);
+
 /// The node that `v`'s run-time count comes from, if `v` is computed from a
 /// count: for errors.
 std::optional<std::string> countSource(mlir::Value v);

@@ -118,6 +118,8 @@ llvm::Error convertConstantLike(OpContext &node) {
 
 llvm::Error convertRange(OpContext &node) {
   const Literal *start = node.literal(0), *limit = node.literal(1), *delta = node.literal(2);
+  if (!limit && countSource(node.value(1)))
+    return rangeOfLength(node); // a run-time length (docs/BOUNDED.md)
   if (!start || !limit || !delta)
     return node.fail("start, limit and delta must be known");
   if (start->size() != 1 || limit->size() != 1 || delta->size() != 1)

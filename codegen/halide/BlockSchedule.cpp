@@ -64,6 +64,14 @@ bool applyBlock(EmittedKernel &k, const ScheduleRecord &r) {
   projectRecord.pixelTile = r.pixelTile;
   ScheduleRecord dwRecord = stageRecord(r, n - 2);
   dwRecord.unroll = r.unroll;
+  // The depthwise is computed per pixel tile of the project (below): a
+  // wider tile of its own would shift inward past the region's left edge
+  // and, at the first tile, read the input before column 0 (docs/TRAPS.md
+  // H1). With the padding in the depthwise those reads hit its boundary
+  // condition and were only wasted; without it (rvm: a VALID stride-2
+  // depthwise after a Pad kernel, AVX2's project tile of 4 pixels against
+  // the depthwise's 6) "in0 is accessed at -4".
+  dwRecord.pixelTile = std::min(dwRecord.pixelTile, r.pixelTile);
   ScheduleRecord expandRecord = expand ? stageRecord(r, 0) : ScheduleRecord();
   if (!tiledReductionFits(project.shape, projectRecord) ||
       !tiledReductionFits(dw.shape, dwRecord) ||

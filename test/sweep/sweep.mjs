@@ -92,6 +92,16 @@ const INPUT_SHAPES = {
   'faceboxes.json': ['image_tensor=1x320x320x3'],
   'handtrack.json': ['input_tensor:0=1x320x320x3'],
   'movenet-multipose.json': ['input=1x256x256x3'],
+  // A 256x256 frame at downsample_ratio 1: the recurrent states are those
+  // r1o..r4o give (compiler/import/tfjs/README.md, Models).
+  'rvm.json': ['src=1x256x256x3', 'r1i:0=1x128x128x16', 'r2i:0=1x64x64x20', 'r3i:0=1x32x32x40',
+    'r4i:0=1x16x16x64'],
+};
+
+// Inputs whose value is fixed at import (kilnc --input-value: the input
+// leaves Kiln's interface), fed the same value in TensorFlow.js.
+const INPUT_VALUES = {
+  'rvm.json': ['downsample_ratio:0=1'],
 };
 
 // Every model the set-up fetches (and the generated MobileNetV2 when the
@@ -182,6 +192,7 @@ function oracle(model, work) {
           res = await node(path.join(e2e, 'ort_run.mjs'), [model.file, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/out`]);
       } else {
         const shapes = INPUT_SHAPES[model.id] ? ['--input-shape', INPUT_SHAPES[model.id].join(',')] : [];
+        for (const v of INPUT_VALUES[model.id] ?? []) shapes.push('--input-value', v);
         res = await node(path.join(e2e, 'tfjs_run.mjs'),
           [model.file, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/out`, '--make-inputs', '7', ...shapes]);
       }
@@ -279,6 +290,7 @@ async function sweepCase(c, opts, atolFrac) {
   if (c.phase === 'schedules') args.push('--compile-to=schedules');
   if (opts.sanitize && c.target === 'cpu') args.push(`--cpu-features=${ASAN_ISA}-asan`);
   for (const s of INPUT_SHAPES[c.model.id] ?? []) args.push(`--input-shape=${s}`);
+  for (const v of INPUT_VALUES[c.model.id] ?? []) args.push(`--input-value=${v}`);
   const timeoutS = opts.timeout ?? (c.mode === 'auto:adams2019' ? 3600 : 900);
   const res = await timedKilnc(args, timeoutS, dir);
   fs.writeFileSync(path.join(dir, 'kilnc.log'), `kilnc ${args.join(' ')}\n${res.stdout}${res.stderr}`);

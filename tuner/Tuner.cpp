@@ -30,7 +30,7 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-static std::string utcNow() {
+std::string utcNow() {
   std::time_t now = std::time(nullptr);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -267,8 +267,13 @@ std::vector<Measurement> Loop::measure(size_t t, const std::vector<ScheduleRecor
       llvm::json::Object reply;
       Outcome o = call(*s->worker,
                        llvm::json::Object{{"op", "run"}, {"id", s->id}, {"iterations", n}}, reply);
-      if (o != Outcome::Replied || reply.getString("status") == "crash") {
-        m.status = o == Outcome::TimedOut ? MeasureStatus::Timeout : MeasureStatus::Crash;
+      // A runner may time a run out itself (the library runner kills the
+      // candidate's process and stays): "timeout".
+      if (o != Outcome::Replied || reply.getString("status") == "crash" ||
+          reply.getString("status") == "timeout") {
+        m.status = o == Outcome::TimedOut || reply.getString("status") == "timeout"
+                       ? MeasureStatus::Timeout
+                       : MeasureStatus::Crash;
         m.message = reply.getString("message").value_or("").str();
         continue;
       }
@@ -670,7 +675,7 @@ llvm::Expected<TuneReport> Loop::run() {
         // Paired re-timings are not the search's: a resumed search must see
         // what it saw the first time, to draw the same candidates.
         if (rec.kernel == tasks[pick].identity && rec.target == target && rec.schedule == key &&
-            !rec.paired)
+            !rec.paired && !rec.rejected && !rec.accepted)
           known = &rec;
       if (known) {
         Measurement m;

@@ -81,6 +81,9 @@ llvm::Error measurePool(const std::vector<Task> &tasks, const codegen::TargetFin
                         const codegen::TargetInfo &targetInfo, const TuneOptions &options,
                         unsigned size, unsigned chunk, mlir::MLIRContext *context);
 
+/// "2026-12-07T02:10:00Z": the database's time stamps.
+std::string utcNow();
+
 llvm::Expected<TuneReport> tune(const std::vector<Task> &tasks,
                                 const codegen::TargetFingerprint &target,
                                 const codegen::TargetInfo &targetInfo, const TuneOptions &options,

@@ -2,6 +2,7 @@
 #include "codegen/schedule/TuningDb.h"
 
 #include "codegen/schedule/KernelInfo.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -84,6 +85,10 @@ std::string TuningRecord::toJsonLine() const {
       json.attribute("paired", true);
     if (baseline)
       json.attribute("baseline", true);
+    if (rejected)
+      json.attribute("rejected", true);
+    if (accepted)
+      json.attribute("accepted", true);
   });
   return text;
 }
@@ -174,6 +179,16 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
     if (!baseline->getAsBoolean())
       return makeError("expected true or false for baseline");
     r.baseline = *baseline->getAsBoolean();
+  }
+  if (const llvm::json::Value *rejected = o->get("rejected")) {
+    if (!rejected->getAsBoolean())
+      return makeError("expected true or false for rejected");
+    r.rejected = *rejected->getAsBoolean();
+  }
+  if (const llvm::json::Value *accepted = o->get("accepted")) {
+    if (!accepted->getAsBoolean())
+      return makeError("expected true or false for accepted");
+    r.accepted = *accepted->getAsBoolean();
   }
   return r;
 }
@@ -275,6 +290,12 @@ TuningDb::Choice TuningDb::choose(llvm::StringRef kernel, const TargetFingerprin
     for (const TuningRecord *r : it->second)
       if (r != base && r->schedule != base->schedule && (!other || r->medianMs < other->medianMs))
         other = r;
+    // The whole-model acceptance may have rejected the winner since.
+    if (other && llvm::any_of(records, [&](const TuningRecord &r) {
+          return r.rejected && r.kernel == kernel && r.target == target &&
+                 r.schedule == other->schedule && r.time >= other->time;
+        }))
+      other = nullptr;
     if (other && other->medianMs < kPairWinRatio * base->medianMs) {
       choice.kind = Choice::Tuned;
       choice.record = other;

@@ -88,6 +88,16 @@ struct TuningRecord {
   /// (TuningDb::choose): templates improve after a tune, and a record that
   /// beat yesterday's template may lose to today's.
   bool baseline = false;
+  /// The whole-model acceptance (kiln-tune, tuner/Accept.h) built the model
+  /// with this kernel's tuned record and without it, timed the two in
+  /// alternating pairs: the record did not pay end to end (`rejected`: it
+  /// never applies, whatever pair it won before this line's time) or did
+  /// (`accepted`: a resumed tune does not judge it again). A copy of the
+  /// pair's winning record (its kernel times) with the flag and the time of
+  /// the decision. Written as `"rejected":true` or `"accepted":true` after
+  /// "baseline", only when set.
+  bool rejected = false;
+  bool accepted = false;
   /// One line of JSON, fields in the order above, no newline.
   std::string toJsonLine() const;
   /// A short stable hash of the line: names a record in provenance.
@@ -109,7 +119,9 @@ struct TuningDb {
   /// What the schedules phase does with `kernel`, whose template today is
   /// `currentTemplate` (ScheduleRecord::serialize):
   /// - Tuned: the latest pair whose baseline is that template was won by
-  ///   the other record (`record`, by kPairWinRatio), timed side by side;
+  ///   the other record (`record`, by kPairWinRatio), timed side by side,
+  ///   and no later line rejects that record (`rejected`: it lost end to
+  ///   end; then TemplateKept);
   /// - TemplateKept: the template was measured (in a pair it won, or alone
   ///   with no pair after it): `record` is its measurement;
   /// - TemplateChanged: the kernel was tuned, but against another template

@@ -56,6 +56,11 @@ struct TargetOptions {
   bool wasmRelaxedSimd = false;
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
+  /// cpu: copy this libkiln_runtime.a (built by this target for the same
+  /// --cpu and --cpu-features) instead of building it again: kiln-tune's
+  /// native runner builds a library per candidate, and the runtime is the
+  /// same for all of them (about a third of each build). Empty: build it.
+  std::string reuseRuntime;
   /// wasm: --input-image=NAME:rgba8 and its --normalize, --fit, --resize, as
   /// given (empty: not given); targets/wasm/ImageAdapter.h parses them.
   std::string inputImage, normalize, fit, resize;

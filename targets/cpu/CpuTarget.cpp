@@ -191,8 +191,13 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
 
   if (auto err = archive(options.platform, tmp->file("lib" + m + ".a"), objects))
     return err;
-  if (auto err = buildRuntime(*tmp, options))
+  if (!options.reuseRuntime.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::copy_file(options.reuseRuntime, tmp->file("libkiln_runtime.a")))
+      return error("cannot copy the runtime '" + options.reuseRuntime + "': " + ec.message());
+  } else if (auto err = buildRuntime(*tmp, options)) {
     return err;
+  }
   return toolchain::publish(*tmp, options.outputDir, published);
 }
 
@@ -224,6 +229,7 @@ llvm::Error CpuTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   cpu.platform = *platform;
   cpu.scheduleMode = options.scheduleMode;
   cpu.externalWeights = options.externalWeights;
+  cpu.reuseRuntime = options.reuseRuntime;
   cpu.progress = options.progress;
   cpu.warnings = options.warnings;
   return emitCpuArtifact(scheduled[0], cpu);

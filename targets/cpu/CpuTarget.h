@@ -55,6 +55,8 @@ struct CpuTargetOptions {
   /// (resolveCpuPlatform; the default is this machine).
   CpuPlatform platform;
   bool externalWeights = false;
+  /// TargetOptions::reuseRuntime.
+  std::string reuseRuntime;
   /// What the user asked for, for progress lines and fallback warnings.
   codegen::ScheduleMode scheduleMode = codegen::ScheduleMode::Template;
   /// One line per compiled kernel and a total (targets/common/Progress.h);

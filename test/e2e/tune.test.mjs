@@ -104,7 +104,7 @@ test('a WASM tune in headless Chromium builds a module that matches onnxruntime-
 // onnxruntime-node within 1e-4 of range. 6 trials on 1 runner: the 4 tasks'
 // templates, then two candidates (and, if one wins, its pair); the runner
 // corrupts the first candidate's outputs (KILN_TUNE_TEST_WRONG=1, a
-// test-only knob of vulkan_runner.mjs), which must be recorded `wrong` and
+// test-only knob of library_runner.mjs), which must be recorded `wrong` and
 // never become the kernel's best. Skipped, with the reason, only where no
 // Vulkan driver (ICD) is installed.
 const icdDir = '/usr/share/vulkan/icd.d';

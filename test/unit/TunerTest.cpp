@@ -4,6 +4,7 @@
 #include "codegen/schedule/TuningDb.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "mlir/Parser/Parser.h"
+#include "tuner/Accept.h"
 #include "tuner/CostModel.h"
 #include "tuner/Devices.h"
 #include "tuner/Runner.h"
@@ -13,8 +14,10 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 
 using namespace kiln;
 using namespace kiln::codegen;
@@ -407,6 +410,111 @@ TEST_F(TunerTest, CostModelRanksByWhatItLearned) {
   EXPECT_GT(model.predict(a, rec(8, 8)), model.predict(a, rec(8, 2)));
 }
 
+// The whole-model acceptance (tuner/Accept.h): a record that won its
+// kernel pair but makes the model slower is rejected, in the database, and
+// kilnc's choice falls back to the template; a later pair it wins again (a
+// re-tune) counts again.
+TEST_F(TunerTest, RejectedEndToEndNeverApplies) {
+  TargetFingerprint here{"host", "testcpu", "native", 1};
+  auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
+                 llvm::StringRef time) {
+    TuningRecord r = record("k", ms);
+    r.schedule = schedule.str();
+    r.paired = paired;
+    r.baseline = baseline;
+    r.time = time.str();
+    return r;
+  };
+  TuningDb db;
+  db.records = {rec("T", 0.4, true, true, "t1"), rec("C", 0.3, true, false, "t1")};
+  ASSERT_EQ(db.choose("k", here, "T").kind, TuningDb::Choice::Tuned);
+  EXPECT_FALSE(tuner::judged(db, *db.choose("k", here, "T").record));
+  TuningRecord no = tuner::verdict(*db.choose("k", here, "T").record, "t2", false);
+  EXPECT_TRUE(no.rejected);
+  EXPECT_FALSE(no.accepted);
+  EXPECT_FALSE(no.paired);
+  // Round trip: the flag is the line's last field, read back as written.
+  std::string file = path("rejected.jsonl");
+  ASSERT_FALSE(appendRecord(file, no));
+  EXPECT_NE(read(file).find("\"time\":\"t2\",\"rejected\":true}"), std::string::npos) << read(file);
+  auto loaded = loadTuningDb(file);
+  ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
+  ASSERT_EQ(loaded->records.size(), 1u);
+  EXPECT_TRUE(loaded->records[0].rejected);
+  db.records.push_back(loaded->records[0]);
+  EXPECT_TRUE(tuner::judged(db, db.records[1]));
+  TuningDb::Choice c = db.choose("k", here, "T");
+  ASSERT_EQ(c.kind, TuningDb::Choice::TemplateKept);
+  EXPECT_EQ(c.record->schedule, "T");
+  // Another target's rejection says nothing here.
+  TuningDb other = db;
+  other.records.back().target.threads = 2;
+  EXPECT_EQ(other.choose("k", here, "T").kind, TuningDb::Choice::Tuned);
+  // A later pair won again (after a re-tune): the record applies again.
+  db.records.push_back(rec("T", 0.4, true, true, "t3"));
+  db.records.push_back(rec("C", 0.3, true, false, "t3"));
+  EXPECT_EQ(db.choose("k", here, "T").kind, TuningDb::Choice::Tuned);
+  EXPECT_FALSE(tuner::judged(db, db.records.back()));
+  // Accepted: it applies, and is judged (a resumed tune leaves it).
+  db.records.push_back(tuner::verdict(db.records.back(), "t4", true));
+  EXPECT_NE(db.records.back().toJsonLine().find("\"accepted\":true}"), std::string::npos);
+  EXPECT_EQ(db.choose("k", here, "T").kind, TuningDb::Choice::Tuned);
+  EXPECT_TRUE(tuner::judged(db, db.records[db.records.size() - 2]));
+}
+
+// The acceptance step keeps no record that lost end to end. Constructed:
+// four records won their kernel pairs (gains 3, 2, 1, 0.5 ms); in the
+// model, D (the smallest gain) costs 10 ms (a kernel fast alone that
+// evicts its neighbour's data, say). All four lose; the larger-gain half
+// pays and is kept; C and D are rejected. A model where every set loses
+// keeps none.
+TEST_F(TunerTest, AcceptanceKeepsNoRecordThatLost) {
+  std::vector<tuner::AcceptCandidate> candidates = {
+      {"C", "c", 1}, {"A", "a", 3}, {"D", "d", 0.5}, {"B", "b", 2}};
+  std::map<std::string, double> inModel = {{"A", -3}, {"B", -2}, {"C", -1}, {"D", 10}};
+  std::vector<std::vector<std::string>> asked;
+  auto model = [&](double penalty) {
+    return [&, penalty](const std::vector<std::string> &kept) {
+      asked.push_back(kept);
+      double with = 100 + penalty;
+      for (const std::string &k : kept)
+        with += inModel[k];
+      tuner::ModelPairs p;
+      for (unsigned i = 0; i < tuner::kAcceptPairs; ++i) {
+        // Noise of +-0.2 ms that both builds of a pair share.
+        double noise = 0.1 * (int((i * 7) % 5) - 2);
+        p.beforeMs.push_back(100 + noise);
+        p.afterMs.push_back(with + noise);
+      }
+      return p;
+    };
+  };
+  tuner::AcceptResult r = tuner::acceptRecords(candidates, model(0));
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0], (std::vector<std::string>{"A", "B", "C", "D"}));
+  EXPECT_FALSE(r.steps[0].pairs.pays());
+  EXPECT_TRUE(r.steps[1].pairs.pays());
+  EXPECT_EQ(r.accepted, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(r.rejected, (std::vector<std::string>{"C", "D"}));
+  // Every build loses (a 20 ms penalty whatever is kept): nothing kept.
+  asked.clear();
+  r = tuner::acceptRecords(candidates, model(20));
+  EXPECT_TRUE(r.accepted.empty());
+  EXPECT_EQ(r.rejected.size(), 4u);
+  EXPECT_EQ(asked.size(), 3u); // 4, 2, 1 records: the last alone loses too
+  // A build whose outputs differ never pays, whatever its times.
+  tuner::ModelPairs wrong;
+  wrong.beforeMs = {2, 2, 2};
+  wrong.afterMs = {1, 1, 1};
+  wrong.status = "the tuned model's outputs differ";
+  EXPECT_FALSE(wrong.pays());
+  // A 0.5% gain is within a pair's noise: not paying (kAcceptRatio).
+  tuner::ModelPairs close;
+  close.beforeMs = {1, 1, 1};
+  close.afterMs = {0.995, 0.995, 0.995};
+  EXPECT_FALSE(close.pays());
+}
+
 // The runner compares every candidate with the template's outputs: a
 // module that computes something else is reported wrong, whatever its
 // schedule, and so can never win. The same on the native runner and on
@@ -419,7 +527,11 @@ TEST_P(RunnerTest, RejectsWrongOutputs) {
   llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
   ASSERT_TRUE(llvm::sys::fs::exists(runnerExe)) << runnerExe.str().str();
   std::string device = GetParam();
-  auto command = tuner::runnerCommand(device == "native" ? "cpu" : "wasm", device, runnerExe.str());
+  bool jit = device == "native-jit";
+  if (jit)
+    device = "native";
+  auto command =
+      tuner::runnerCommand(device == "native" ? "cpu" : "wasm", device, runnerExe.str(), jit);
   ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
   if (command->empty())
     *command = {runnerExe.str().str(), "--runner"};
@@ -470,6 +582,69 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
   EXPECT_EQ(runner.receive(1, reply), tuner::Outcome::Crashed);
 }
 
-INSTANTIATE_TEST_SUITE_P(Devices, RunnerTest, ::testing::Values("native", "node"));
+INSTANTIATE_TEST_SUITE_P(Devices, RunnerTest, ::testing::Values("native", "native-jit", "node"));
+
+// The native runner (the library runner, AOT): a candidate that crashes or
+// hangs costs that candidate, not the runner, whose other candidates and
+// references stay. The faults are the runner's test-only knobs
+// (KILN_TUNE_TEST_CRASH / _HANG: the N-th candidate that is not its task's
+// reference aborts or sleeps on its first run).
+TEST_F(TunerTest, LibraryRunnerSurvivesACrashAndAHang) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
+  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
+  auto command = tuner::runnerCommand("cpu", "native", runnerExe.str());
+  ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
+  ASSERT_FALSE(command->empty());
+  std::string task = path("task.mlir");
+  std::ofstream(task) << R"mlir(
+func.func @main(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %0 = kiln.kernel "k" (%x) : (tensor<64xf32>) -> tensor<64xf32> attributes {kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 4, channel_tile = 4, pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = pixel_major>} {
+  ^bb0(%a: tensor<64xf32>):
+    %r = tosa.exp %a : (tensor<64xf32>) -> tensor<64xf32>
+    kiln.yield %r : tensor<64xf32>
+  }
+  return %0 : tensor<64xf32>
+})mlir";
+  auto schedule = [](int unroll) {
+    return "#kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 4, "
+           "channel_tile = 4, pixel_tile = 1, row_tile = 1, unroll = " +
+           std::to_string(unroll) + ", parallel = [], compute_at = row, order = pixel_major>";
+  };
+  ::setenv("KILN_TUNE_TEST_CRASH", "1", 1);
+  ::setenv("KILN_TUNE_TEST_HANG", "2", 1);
+  ::setenv("KILN_TUNE_RUN_TIMEOUT", "1", 1);
+  tuner::RunnerProcess runner(*command, 1);
+  auto ask = [&](llvm::json::Object request) {
+    llvm::json::Object reply;
+    EXPECT_FALSE(runner.send(request));
+    EXPECT_EQ(runner.receive(120, reply), tuner::Outcome::Replied);
+    return reply;
+  };
+  auto compile = [&](int id, int unroll) {
+    auto reply = ask(llvm::json::Object{
+        {"op", "compile"}, {"id", id}, {"task", task}, {"schedule", schedule(unroll)}});
+    return (reply.getString("status").value_or("") + " " + reply.getString("message").value_or(""))
+        .str();
+  };
+  EXPECT_EQ(compile(1, 1), "ok "); // the reference
+  EXPECT_EQ(compile(2, 2), "ok "); // candidate 1: crashes
+  EXPECT_EQ(compile(3, 4), "ok "); // candidate 2: hangs
+  ::unsetenv("KILN_TUNE_TEST_CRASH");
+  ::unsetenv("KILN_TUNE_TEST_HANG");
+  ::unsetenv("KILN_TUNE_RUN_TIMEOUT");
+  EXPECT_EQ(
+      ask(llvm::json::Object{{"op", "run"}, {"id", 1}, {"iterations", 2}, {"reference", true}})
+          .getString("status"),
+      "ok");
+  auto crashed = ask(llvm::json::Object{{"op", "run"}, {"id", 2}, {"iterations", 2}});
+  EXPECT_EQ(crashed.getString("status"), "crash");
+  auto hung = ask(llvm::json::Object{{"op", "run"}, {"id", 3}, {"iterations", 2}});
+  EXPECT_EQ(hung.getString("status"), "timeout");
+  // The runner and its reference are still there.
+  auto again = ask(llvm::json::Object{{"op", "run"}, {"id", 1}, {"iterations", 2}});
+  EXPECT_EQ(again.getString("status"), "ok");
+  EXPECT_EQ(runner.generation(), 1u);
+}
 
 } // namespace

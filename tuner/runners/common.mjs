@@ -1,5 +1,5 @@
 // What the node-side runners share (the WASM runners, wasm_runner.mjs, and
-// the Vulkan runner, vulkan_runner.mjs): the inputs every runner gives a
+// the library runner, library_runner.mjs): the inputs every runner gives a
 // task, and the request loop of the protocol (tuner/README.md, "The runner
 // protocol").
 

@@ -29,6 +29,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/Targets.h"
+#include "tuner/Accept.h"
 #include "tuner/Devices.h"
 #include "tuner/Plot.h"
 #include "tuner/Runner.h"
@@ -129,8 +130,10 @@ static int merge(ArrayRef<std::string> inputs, StringRef out) {
 // kiln-tune --compile-task TARGET TASK.mlir OUTDIR [SCHEDULE]: the artifact
 // of a task module (or a whole model at phase schedules, with SCHEDULE
 // empty) as kilnc would write it for TARGET, named "task", in OUTDIR. The
-// WASM runners run it once per candidate, in a process of its own, so that
-// a compiler crash on a candidate is that candidate's compile-error.
+// node-side runners run it once per candidate, in a process of its own, so
+// that a compiler crash on a candidate is that candidate's compile-error.
+// KILN_TUNE_REUSE_RUNTIME=PATH (cpu): copy that libkiln_runtime.a instead
+// of building it.
 static int compileTask(StringRef targetName, StringRef taskPath, StringRef outDir,
                        StringRef scheduleText) {
   const kiln::Target *t = kiln::findTarget(targetName);
@@ -158,65 +161,14 @@ static int compileTask(StringRef targetName, StringRef taskPath, StringRef outDi
   options.modelName = "task";
   options.sourceName = sys::path::filename(taskPath).str();
   options.wasmFallback = false; // the runner measures the SIMD module only
+  // The native runner builds a library per candidate; the runtime is the
+  // same for all (tuner/runners/library_runner.mjs keeps the first one).
+  if (const char *runtime = std::getenv("KILN_TUNE_REUSE_RUNTIME"))
+    options.reuseRuntime = runtime;
   mlir::ModuleOp scheduled[] = {*module};
   if (Error err = t->emit(scheduled, options))
     return fail(toString(std::move(err)));
   return 0;
-}
-
-// Times the whole model as scheduled by the templates and as tuned, in one
-// runner, interleaved; the tuned outputs are checked against the
-// template's.
-static void endToEnd(const kiln::tuner::TuneOptions &options, StringRef templatePath,
-                     StringRef tunedPath, double &templateMs, double &tunedMs,
-                     std::string &status) {
-  std::vector<std::string> command = options.runnerCommand;
-  if (command.empty())
-    command = {options.runnerExecutable, "--runner"};
-  kiln::tuner::RunnerProcess runner(command, options.threads);
-  mlir::MLIRContext unused;
-  auto request = [&](json::Object r, json::Object &reply) {
-    if (Error err = runner.send(r)) {
-      consumeError(std::move(err));
-      return false;
-    }
-    return runner.receive(600, reply) == kiln::tuner::Outcome::Replied;
-  };
-  json::Object reply;
-  status = "ok";
-  for (auto [id, path] : {std::pair<int, StringRef>{1, templatePath}, {2, tunedPath}}) {
-    // The record is already on every kernel: "schedule" is not consulted
-    // for a whole model, the runner keeps each kernel's own.
-    if (!request(json::Object{{"op", "compile"}, {"id", id}, {"task", path}, {"schedule", ""}},
-                 reply) ||
-        reply.getString("status") != "ok") {
-      status = "compile failed: " + reply.getString("message").value_or("").str();
-      return;
-    }
-  }
-  std::vector<double> times[2];
-  for (int round = 0; round < 6; ++round)
-    for (int id : {1, 2}) {
-      if (!request(json::Object{{"op", "run"},
-                                {"id", id},
-                                {"iterations", 10},
-                                {"reference", id == 1 && round == 0},
-                                {"reference_task", templatePath}},
-                   reply)) {
-        status = "crashed";
-        return;
-      }
-      if (reply.getString("status") != "ok")
-        status = "tuned outputs differ from the template's (" +
-                 std::to_string(reply.getNumber("error").value_or(0)) + " of range)";
-      if (const json::Array *ts = reply.getArray("times_ms"))
-        for (const json::Value &v : *ts)
-          times[id - 1].push_back(v.getAsNumber().value_or(0));
-    }
-  for (auto &t : times)
-    std::sort(t.begin(), t.end());
-  templateMs = times[0].empty() ? 0 : times[0][times[0].size() / 2];
-  tunedMs = times[1].empty() ? 0 : times[1][times[1].size() / 2];
 }
 
 int main(int argc, char **argv) {
@@ -328,6 +280,16 @@ int main(int argc, char **argv) {
                                 "measured them (kilnc keeps their template and says so), and "
                                 "those it never measured"),
                        cl::cat(category));
+  cl::opt<std::string> nativeRunner(
+      "native-runner",
+      cl::desc("How --device=native measures: aot (default: each candidate compiled as kilnc "
+               "compiles it and run through the library's runtime, tuner/runners/"
+               "library_runner.mjs) or jit (Halide's JIT, kiln-tune --runner)"),
+      cl::init("aot"), cl::cat(category));
+  cl::opt<bool> noAccept("no-accept",
+                         cl::desc("Skip the whole-model acceptance: keep every record that won "
+                                  "its kernel pair (tuner/README.md)"),
+                         cl::cat(category));
   cl::list<std::string> inputShape("input-shape", cl::desc("Pin an input's shape"),
                                    cl::value_desc("name=DxDx..."), cl::cat(category));
   cl::list<std::string> inputValue("input-value",
@@ -344,7 +306,10 @@ int main(int argc, char **argv) {
   if (device.empty())
     device = target == "wasm" ? "node" : target == "spirv" ? "vulkan" : "native";
   std::string self = sys::fs::getMainExecutable(argv[0], (void *)&fail);
-  auto runnerCommand = kiln::tuner::runnerCommand(target, device, self);
+  if (nativeRunner != "aot" && nativeRunner != "jit")
+    return fail("--native-runner expects aot or jit, not '" + nativeRunner + "'");
+  auto runnerCommand =
+      kiln::tuner::runnerCommand(target, device, self, device == "native" && nativeRunner == "jit");
   if (!runnerCommand)
     return fail(toString(runnerCommand.takeError()));
   if (threads < 1)
@@ -533,36 +498,124 @@ int main(int argc, char **argv) {
     outs() << "replay of " << replay << ": no end-to-end measurement\n";
     return 0;
   }
-  // The model end to end, before and after, as kilnc --tuning-db builds it.
+  // The whole-model acceptance (tuner/Accept.h): the model as kilnc
+  // --tuning-db builds it, with this tune's winning records and without
+  // them, timed in alternating pairs in one runner; records that do not
+  // pay end to end are written to the database as rejected.
   auto db = kiln::codegen::loadTuningDb(dbPath);
   if (!db)
     return fail(toString(db.takeError()));
-  mlir::OwningOpRef<mlir::ModuleOp> tuned((*module)->clone());
-  kiln::TuningOptions tuning;
-  tuning.db = &*db;
-  tuning.device = device;
-  tuning.threads = threads;
-  kiln::codegen::TuningUse use;
-  tuning.use = &use;
-  if (failed(
-          kiln::runSchedulesPhase(*tuned, variant, kiln::codegen::ScheduleMode::Template, tuning)))
-    return fail("the schedules phase failed with the database");
-  std::string templatePath = options.workDir + "/model_template.mlir",
-              tunedPath = options.workDir + "/model_tuned.mlir";
-  for (auto [path, m] : {std::pair{templatePath, &scheduled}, {tunedPath, &tuned}})
-    if (Error err = writeToOutput(path, [m = m](raw_ostream &os) {
-          (**m)->print(os);
+  std::vector<kiln::tuner::AcceptCandidate> candidates;
+  std::map<std::string, kiln::codegen::TuningRecord> winners; // kernel -> its pair's winner
+  for (size_t i = 0; i < tasks->size(); ++i) {
+    const kiln::tuner::Task &task = (*tasks)[i];
+    auto choice = db->choose(task.identity, fingerprint, task.templateRecord.serialize(&context));
+    // Judged by an earlier run (a resumed tune): it stands.
+    if (choice.kind != kiln::codegen::TuningDb::Choice::Tuned ||
+        kiln::tuner::judged(*db, *choice.record))
+      continue;
+    candidates.push_back({task.identity, task.summary,
+                          task.calls * (report->tasks[i].templateMs - choice.record->medianMs)});
+    winners[task.identity] = *choice.record;
+  }
+  std::string acceptTime = kiln::tuner::utcNow();
+  // The model as kilnc --tuning-db builds it with only `kept` of this
+  // tune's winners (the others as if rejected), printed for the runner.
+  auto writeModel = [&](const std::vector<std::string> &kept,
+                        StringRef name) -> Expected<std::string> {
+    kiln::codegen::TuningDb with = *db;
+    for (const auto &[kernel, won] : winners)
+      if (!llvm::is_contained(kept, kernel))
+        with.records.push_back(kiln::tuner::verdict(won, acceptTime, false));
+    mlir::OwningOpRef<mlir::ModuleOp> m((*module)->clone());
+    kiln::TuningOptions tuning;
+    tuning.db = &with;
+    tuning.device = device;
+    tuning.threads = threads;
+    kiln::codegen::TuningUse use;
+    tuning.use = &use;
+    if (failed(kiln::runSchedulesPhase(*m, variant, kiln::codegen::ScheduleMode::Template, tuning)))
+      return createStringError(inconvertibleErrorCode(),
+                               "the schedules phase failed with the database");
+    std::string path = options.workDir + "/" + name.str() + ".mlir";
+    if (Error err = writeToOutput(path, [&](raw_ostream &os) {
+          m->print(os);
           return Error::success();
         }))
-      return fail(toString(std::move(err)));
-  double templateMs = 0, tunedMs = 0;
-  std::string status;
-  endToEnd(options, templatePath, tunedPath, templateMs, tunedMs, status);
-  outs() << format("model end to end (%s, %d thread%s, median): template %.3f ms, tuned %.3f "
-                   "ms (%.2fx; %u of %u kernels from the database); %s\n",
-                   device == "native" ? "JIT" : device.c_str(), threads, threads == 1 ? "" : "s",
-                   templateMs, tunedMs, tunedMs > 0 ? templateMs / tunedMs : 0.0, use.fromDb,
-                   use.kernels, status.c_str());
+      return std::move(err);
+    return path;
+  };
+  const char *clockName = std::getenv("KILN_TUNE_CLOCK");
+  std::string how = (device == "native" ? std::string(nativeRunner == "jit" ? "JIT" : "AOT")
+                                        : std::string(device)) +
+                    ", " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
+                    (clockName && StringRef(clockName) == "cpu" ? ", CPU time" : "");
+  std::string status = "ok";
+  if (candidates.empty()) {
+    outs() << "model end to end (" << how
+           << "): no new tuned record to judge, the model keeps what the database had; ok\n";
+  } else {
+    auto beforePath = writeModel({}, "model_before");
+    if (!beforePath)
+      return fail(toString(beforePath.takeError()));
+    kiln::tuner::ModelTimer timer(options, *beforePath);
+    unsigned step = 0;
+    kiln::tuner::MeasureModel measure = [&](const std::vector<std::string> &kept) {
+      auto path = writeModel(kept, "model_step" + std::to_string(step++));
+      if (!path)
+        return kiln::tuner::ModelPairs{{}, {}, toString(path.takeError())};
+      return timer.compare(*path);
+    };
+    kiln::tuner::AcceptResult accepted;
+    if (noAccept) {
+      // Measured once and kept whatever it says.
+      std::vector<std::string> all;
+      for (const auto &c : candidates)
+        all.push_back(c.kernel);
+      accepted.accepted = all;
+      accepted.steps.push_back({all, measure(all)});
+    } else {
+      accepted = kiln::tuner::acceptRecords(candidates, measure);
+    }
+    for (size_t k = 0; k < accepted.steps.size(); ++k) {
+      const kiln::tuner::ModelPairs &p = accepted.steps[k].pairs;
+      outs() << format("acceptance %zu: %zu of %zu tuned records, before %.3f ms, with them "
+                       "%.3f ms (%.2fx), faster in %u of %zu pairs: %s",
+                       k + 1, accepted.steps[k].kept.size(), candidates.size(), p.before(),
+                       p.after(), p.after() > 0 ? p.before() / p.after() : 0.0, p.afterWins(),
+                       p.afterMs.size(),
+                       noAccept   ? "kept (--no-accept)"
+                       : p.pays() ? "pays"
+                                  : "does not pay");
+      if (p.status != "ok") {
+        outs() << " (" << p.status << ")";
+        status = p.status;
+      }
+      outs() << "\n";
+    }
+    for (const kiln::tuner::AcceptCandidate &c : candidates) {
+      bool kept = llvm::is_contained(accepted.accepted, c.kernel);
+      if (!kept)
+        outs() << format("  rejected end to end: %s %s (its kernel pair gained %.4f ms)\n",
+                         c.kernel.c_str(), c.summary.c_str(), c.gainMs);
+      // A build that failed (outputs differ, a crash) did not pay either;
+      // --no-accept judges nothing.
+      if (!noAccept)
+        if (Error err = kiln::codegen::appendRecord(
+                dbPath, kiln::tuner::verdict(winners[c.kernel], acceptTime, kept)))
+          return fail(toString(std::move(err)));
+    }
+    // The verdict: the accepted build's pairs, else the last one tried.
+    const kiln::tuner::AcceptStep &last = accepted.steps.back();
+    double before = last.pairs.before(),
+           after = accepted.accepted.empty() ? before : last.pairs.after();
+    outs() << format("model end to end (%s, %zu alternating pairs, medians): before %.3f ms, "
+                     "tuned %.3f ms (%.2fx); %zu of %zu tuned records kept%s; %s\n",
+                     how.c_str(), last.pairs.afterMs.size(), before, after,
+                     after > 0 ? before / after : 0.0, accepted.accepted.size(), candidates.size(),
+                     accepted.accepted.empty() ? " (the model keeps what it had)" : "",
+                     status.c_str());
+  }
 
   if (!curve.empty()) {
     std::string svg = kiln::tuner::curveSvg(

@@ -1,25 +1,36 @@
-/* vulkan_harness.c: one candidate of a kiln-tune task compiled by kilnc's
- * spirv target (kiln-tune --compile-task spirv: the model is named "task"),
- * run through libkiln_runtime_vulkan.a, for tuner/runners/vulkan_runner.mjs.
+/* library_harness.c: one candidate of a kiln-tune task compiled as kilnc
+ * compiles it (kiln-tune --compile-task cpu|spirv: the model is named
+ * "task"), run through the library's own runtime, for
+ * tuner/runners/library_runner.mjs.
  *
  * Built per candidate with -include task.h, linked with libtask.a and
- * libkiln_runtime_vulkan.a. A long-lived process: it creates the context
- * once, then prints one JSON line with the interface and answers commands
- * on stdin, one line each:
+ * libkiln_runtime.a (cpu, with -DKILN_HARNESS_CPU: Kiln's thread pool,
+ * HL_NUM_THREADS threads, the arena create allocates, 64-byte aligned
+ * inputs and outputs, as a program linking the library has) or
+ * libkiln_runtime_vulkan.a (spirv). A long-lived process: it creates the
+ * context once, then prints one JSON line with the interface and answers
+ * commands on stdin, one line each:
  *   inputs PATH      the inputs, each task_inputs[i].bytes, one after another
  *   run N PATH       N runs, each timed; the outputs, one after another, to
  *                    PATH; replies {"times_ms":[...]} or {"error":"..."}
- * A crash or hang in the driver kills this process only: the runner reports
- * the candidate as crash (or the tuner's timeout kills the runner).
+ * A crash or hang in the kernels or the driver kills this process only: the
+ * runner reports the candidate as crash (or kills it after its timeout).
+ * KILN_TUNE_CLOCK=cpu times runs in the process's CPU time (on 1 thread, a
+ * run's own time on a loaded machine) instead of wall time.
+ * Test only: KILN_HARNESS_TEST_FAULT=crash|hang makes the first run abort
+ * or sleep forever (the runner's crash and timeout paths).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+static clockid_t clock_id = CLOCK_MONOTONIC;
 
 static double now_ms(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock_id, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
@@ -84,24 +95,43 @@ int main(void) {
   size_t input_sizes[IN + 1];
   void *outputs[OUT + 1];
   size_t output_sizes[OUT + 1];
+  const char *clock_name = getenv("KILN_TUNE_CLOCK");
+  if (clock_name && !strcmp(clock_name, "cpu"))
+    clock_id = CLOCK_PROCESS_CPUTIME_ID;
+  const char *fault = getenv("KILN_HARNESS_TEST_FAULT");
+  /* 64-byte aligned, as the benchmark's and a careful caller's buffers. */
   for (int i = 0; i < IN; ++i) {
     input_sizes[i] = task_inputs[i].bytes;
-    input_data[i] = calloc(1, input_sizes[i] ? input_sizes[i] : 1);
+    input_data[i] = aligned_alloc(64, (input_sizes[i] + 63) / 64 * 64 + 64);
+    memset(input_data[i], 0, input_sizes[i]);
     inputs[i] = input_data[i];
   }
   for (int i = 0; i < OUT; ++i) {
     output_sizes[i] = task_outputs[i].bytes;
-    outputs[i] = malloc(output_sizes[i] ? output_sizes[i] : 1);
+    outputs[i] = aligned_alloc(64, (output_sizes[i] + 63) / 64 * 64 + 64);
   }
   task_context *ctx = 0;
-  if (task_create(0, &ctx) != KILN_OK) {
+#ifdef KILN_HARNESS_CPU
+  task_options options;
+  task_options_initialize(&options);
+  const char *threads = getenv("HL_NUM_THREADS");
+  options.num_threads = threads && atoi(threads) > 0 ? atoi(threads) : 1;
+  kiln_status created = task_create(&options, &ctx);
+#else
+  kiln_status created = task_create(0, &ctx);
+#endif
+  if (created != KILN_OK) {
     printf("{\"error\":\"create: ");
     print_message(task_last_error(0));
     printf("\"}\n");
     return 1;
   }
   printf("{\"device\":\"");
+#ifdef KILN_HARNESS_CPU
+  printf("native");
+#else
   print_message(task_device_name(ctx));
+#endif
   printf("\",");
   print_infos("inputs", task_inputs, IN);
   printf(",");
@@ -121,6 +151,10 @@ int main(void) {
         fclose(f);
       printf(ok ? "{\"status\":\"ok\"}\n" : "{\"error\":\"cannot read the inputs\"}\n");
     } else if (sscanf(line, "run %d %4095s", &runs, path) == 2 && runs > 0) {
+      if (fault && !strcmp(fault, "crash"))
+        abort();
+      while (fault && !strcmp(fault, "hang"))
+        sleep(1);
       printf("{\"times_ms\":[");
       for (int r = 0; r < runs; ++r) {
         double start = now_ms();

@@ -903,6 +903,26 @@ add('Range_count', 'Range', (g) => {
   const more = g.node('Greater', [count, g.int('three', 3)], {}, { dtype: 'bool' });
   g.output(range(g.node('Select', [more, g.int('three_t', 3), count], {}, { dtype: 'int32' }), 'd'));
 });
+// The Shape and Size of a value computed row by row from a bounded one
+// (handtrack scales its sorted boxes before taking their Shape): NMS's kept
+// boxes shifted, scaled, split and concatenated along the coordinates; and
+// Select(n > 3, 3, n), a minimum written as a select, bounding a Range.
+add('Shape_rows', 'Shape', (g) => {
+  const inputs = nmsFixed(g, 6, 0.5, '_s');
+  const kept = g.node('GatherV2', [inputs[0], g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' }), g.int('saxis', 0)],
+    {}, { dtype: 'float32' });
+  const scaled = g.node('Mul', [g.node('Sub', [kept, g.constant('half', 'float32', [], [0.5])]),
+    g.constant('scale', 'float32', [4], [2, 3, 2, 3])]);
+  const parts = g.node('Split', [g.int('split_dim', 1), scaled], { num_split: A.i(2) }, { dtype: 'float32' });
+  const swapped = g.node('ConcatV2', [`${parts}:1`, parts, g.int('cat_axis', 1)], { N: A.i(2) }, { dtype: 'float32' });
+  const count = shrink0(g, swapped, 'sw');
+  g.output(count);
+  g.output(g.node('Size', [swapped], { out_type: A.type('int32') }, { dtype: 'int32' }));
+  const three = g.int('three_s', 3);
+  const more = g.node('Greater', [count, three], {}, { dtype: 'bool' });
+  g.output(g.node('Range', [g.int('start_s', 0), g.node('Select', [more, three, count], {}, { dtype: 'int32' }),
+    g.int('delta_s', 1)], { Tidx: A.type('int32') }));
+});
 // A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });

@@ -228,8 +228,21 @@ std::optional<int64_t> boundOfLength(Value v, int depth) {
       return *a - b->front().constant;
   }
   if (isa<tosa::MinimumOp, tosa::MaximumOp, tosa::SelectOp>(op)) {
-    // Select's operand 0 is the condition; each side may be the result.
+    // Select's operand 0 is the condition; each side may be the result,
+    // but select(a > b, b, a) is min(a, b) (the Object Detection API's
+    // clip of a count by another).
     bool isMin = isa<tosa::MinimumOp>(op);
+    if (auto sel = dyn_cast<tosa::SelectOp>(op)) {
+      auto strip = [](Value x) {
+        while (x.getDefiningOp() && isa<tosa::ReshapeOp, tosa::IdentityOp>(x.getDefiningOp()))
+          x = x.getDefiningOp()->getOperand(0);
+        return x;
+      };
+      Operation *cond = strip(sel.getPred()).getDefiningOp();
+      if (cond && isa<tosa::GreaterOp, tosa::GreaterEqualOp>(cond))
+        isMin = strip(cond->getOperand(0)) == strip(sel.getOnFalse()) &&
+                strip(cond->getOperand(1)) == strip(sel.getOnTrue());
+    }
     auto a = boundOfLength(op->getOperand(op->getNumOperands() - 2), depth + 1);
     auto b = boundOfLength(op->getOperand(op->getNumOperands() - 1), depth + 1);
     if (isMin && (a || b))
@@ -238,6 +251,57 @@ std::optional<int64_t> boundOfLength(Value v, int depth) {
       return std::max(*a, *b);
   }
   return std::nullopt;
+}
+
+// rowSource's walk; `axis` and `bound` are the sources' once one is found.
+bool rowsOf(Value v, int64_t &axis, int64_t &bound, llvm::SmallVector<Value> &sources, int depth) {
+  if (import::isBounded(v)) {
+    int64_t a = import::compactAxis(v.getDefiningOp());
+    int64_t n = typeOf(v).getShape()[a];
+    if (!sources.empty() && (a != axis || n != bound))
+      return false;
+    axis = a;
+    bound = n;
+    if (!llvm::is_contained(sources, v))
+      sources.push_back(v);
+    return true;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op || boundedSources(v).empty())
+    return true; // static: the extent checks below place it
+  if (depth > 64 || op->getNumResults() != 1)
+    return false;
+  bool elementwise =
+      isa<tosa::AddOp, tosa::SubOp, tosa::MulOp, tosa::MaximumOp, tosa::MinimumOp, tosa::PowOp,
+          tosa::SelectOp, tosa::CastOp, tosa::ClampOp, tosa::ExpOp, tosa::LogOp, tosa::AbsOp,
+          tosa::NegateOp, tosa::ReciprocalOp, tosa::RsqrtOp, tosa::SigmoidOp, tosa::TanhOp,
+          tosa::FloorOp, tosa::CeilOp, tosa::GreaterOp, tosa::GreaterEqualOp, tosa::EqualOp,
+          tosa::LogicalAndOp, tosa::LogicalOrOp, tosa::LogicalNotOp, tosa::IdentityOp>(op);
+  auto slice = dyn_cast<tosa::SliceOp>(op);
+  auto cat = dyn_cast<tosa::ConcatOp>(op);
+  auto reshape = dyn_cast<tosa::ReshapeOp>(op);
+  if (!elementwise && !slice && !cat && !reshape)
+    return false;
+  for (Value operand : op->getOperands())
+    if (!rowsOf(operand, axis, bound, sources, depth + 1))
+      return false;
+  auto shape = typeOf(v).getShape();
+  if (sources.empty() || static_cast<int64_t>(shape.size()) <= axis || shape[axis] != bound)
+    return false;
+  if (slice && (slice.getStart()[axis] != 0 || typeOf(slice.getInput()).getShape()[axis] != bound))
+    return false;
+  if (cat && static_cast<int64_t>(cat.getAxis()) == axis)
+    return false;
+  if (reshape &&
+      typeOf(reshape.getInput1()).getShape().take_front(axis + 1) != shape.take_front(axis + 1))
+    return false;
+  // An elementwise operand spans the rows or broadcasts over them.
+  for (Value operand : op->getOperands()) {
+    auto t = typeOf(operand).getShape();
+    if (elementwise && static_cast<int64_t>(t.size()) > axis && t[axis] != bound && t[axis] != 1)
+      return false;
+  }
+  return true;
 }
 
 Value countI32(OpContext &node, Value bounded, int64_t rank) {
@@ -251,6 +315,23 @@ Value countI32(OpContext &node, Value bounded, int64_t rank) {
 std::optional<std::vector<CountExpr>> countExprs(Value v) { return eval(v, 0); }
 
 std::optional<int64_t> lengthBound(Value v) { return boundOfLength(v, 0); }
+
+std::optional<Value> rowSource(Value v) {
+  int64_t axis = -1, bound = 0;
+  llvm::SmallVector<Value> sources;
+  if (!rowsOf(v, axis, bound, sources, 0) || sources.empty())
+    return std::nullopt;
+  // One count for all: the same run-time length, read back as at import.
+  auto first = countExprs(import::countOf(sources.front()));
+  for (Value s : llvm::drop_begin(sources)) {
+    auto e = countExprs(import::countOf(s));
+    if (!first || !e || first->size() != 1 || e->size() != 1 ||
+        (*first)[0].count != (*e)[0].count || (*first)[0].scale != (*e)[0].scale ||
+        (*first)[0].constant != (*e)[0].constant)
+      return std::nullopt;
+  }
+  return sources.front();
+}
 
 llvm::Error rangeOfLength(OpContext &node) {
   const Literal *start = node.literal(0), *delta = node.literal(2);
@@ -324,9 +405,10 @@ std::optional<std::string> countSource(Value v) {
   return std::nullopt;
 }
 
-Value shapeOfBounded(OpContext &node, Value bounded) {
+Value shapeOfBounded(OpContext &node, Value rows) {
   OpBuilder &b = node.builder();
-  llvm::ArrayRef<int64_t> shape = typeOf(bounded).getShape();
+  llvm::ArrayRef<int64_t> shape = typeOf(rows).getShape();
+  Value bounded = rowSource(rows).value_or(rows);
   int64_t axis = import::compactAxis(bounded.getDefiningOp()), rank = shape.size();
   llvm::SmallVector<Value> parts;
   if (axis > 0)
@@ -337,8 +419,9 @@ Value shapeOfBounded(OpContext &node, Value bounded) {
   return concat(b, node.loc(), parts, 0);
 }
 
-Value sizeOfBounded(OpContext &node, Value bounded) {
-  llvm::ArrayRef<int64_t> shape = typeOf(bounded).getShape();
+Value sizeOfBounded(OpContext &node, Value rows) {
+  llvm::ArrayRef<int64_t> shape = typeOf(rows).getShape();
+  Value bounded = rowSource(rows).value_or(rows);
   int64_t axis = import::compactAxis(bounded.getDefiningOp());
   int64_t rest = numElements(shape) / shape[axis];
   Value count = countI32(node, bounded, 1);

@@ -58,8 +58,17 @@ llvm::Error rangeOfLength(OpContext &node);
 /// count: for errors.
 std::optional<std::string> countSource(mlir::Value v);
 
-/// Shape and Size of a bounded value: int32 [rank] (its count at the bounded
-/// dimension), or the int32 scalar count * the other dimensions.
+/// The bounded value that `v` is, or is computed from row by row: through
+/// elementwise ops, casts, slices that keep the bounded dimension whole,
+/// concatenations along other dimensions and reshapes that keep the
+/// dimensions up to it, every op's extent along it the source's bound.
+/// Several sources must have one count (the first is returned). Row i of
+/// `v` then depends only on row i of its sources, so `v`'s length is their
+/// count (handtrack scales the sorted boxes before taking their Shape).
+std::optional<mlir::Value> rowSource(mlir::Value v);
+
+/// Shape and Size of a value with a rowSource: int32 [rank] (its count at
+/// the bounded dimension), or the int32 scalar count * the other dimensions.
 mlir::Value shapeOfBounded(OpContext &node, mlir::Value bounded);
 mlir::Value sizeOfBounded(OpContext &node, mlir::Value bounded);
 

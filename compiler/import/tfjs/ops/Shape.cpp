@@ -41,7 +41,7 @@ llvm::Error convertFakeQuant(OpContext &node) {
 // it. A bounded input itself is not refused: its shape is computed from its
 // count (`boundedInput`).
 bool boundedInput(OpContext &node, int i) {
-  return !node.literal(i) && import::isBounded(node.value(i));
+  return !node.literal(i) && (import::isBounded(node.value(i)) || rowSource(node.value(i)));
 }
 
 llvm::Error refuseBoundedShape(OpContext &node, int i) {

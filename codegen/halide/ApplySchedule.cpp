@@ -113,42 +113,8 @@ bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord 
          r.channelTile <= shape[rank - 1] && r.pixelTile <= shape[rank - 2];
 }
 
-// Depthwise on WebAssembly: each row of the window summed apart, then the
-// rows added, instead of one chain of KH x KW dependent multiply-adds per
-// accumulator (rfactor over the window's rows; addition reassociated). A
-// 3x3 tile of 1 vector x 2 pixels (Schedule.cpp) had two chains of 9 adds
-// each; the f32x4 add's latency, not the loads, bounded it at a third of
-// the mul+add peak. Every loop inside the tile is unrolled.
-static void splitWindowRows(Func acc, const RDom &rdom, int vw) {
-  std::vector<Var> a = loopVars(acc);
-  Var u("u"), rc("rc"), rv("rv");
-  Func rows = acc.update().rfactor(rdom[1], u);
-  std::vector<Var> b = loopVars(rows); // c, x, y, n, u
-  // Inside the accumulators' tile, before their update.
-  rows.compute_at(acc, Var::outermost()).store_in(MemoryType::Stack);
-  rows.split(b[0], rc, rv, vw).vectorize(rv).unroll(rc).unroll(b[1]).unroll(u);
-  rows.update()
-      .split(b[0], rc, rv, vw)
-      .vectorize(rv)
-      .unroll(rc)
-      .unroll(b[1])
-      .unroll(u)
-      .unroll(rdom[0])
-      .reorder(rv, rc, b[1], u, rdom[0]);
-  // The accumulators' pure definition (the bias) is scheduled already.
-  std::vector<RVar> sum = acc.rvars(0);
-  Halide::Stage update = acc.update();
-  update.split(a[0], rc, rv, vw).vectorize(rv).unroll(rc).unroll(a[1]);
-  std::vector<VarOrRVar> order = {rv, rc, a[1]};
-  for (const RVar &s : sum) {
-    update.unroll(s);
-    order.push_back(s);
-  }
-  update.reorder(order);
-}
-
 bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64_t> &shape,
-                   const ScheduleRecord &r, bool parallel, bool windowRowsApart) {
+                   const ScheduleRecord &r, bool parallel) {
   int rank = shape.size();
   int64_t channels = shape[rank - 1], pixels = shape[rank - 2];
   int vw = r.vectorWidth, ct = r.channelTile, pt = r.pixelTile;
@@ -230,10 +196,6 @@ bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64
   if (rt > 1)
     acc.unroll(a[2]);
 
-  if (windowRowsApart && vw > 1 && rt == 1 && rdom.dimensions() == 2) {
-    splitWindowRows(acc, rdom, vw);
-    return true;
-  }
   Halide::Stage update = acc.update();
   std::vector<VarOrRVar> order;
   if (vw > 1) {
@@ -268,14 +230,12 @@ namespace {
 
 // A kernel whose one reduction computes its one output (plus an elementwise
 // epilogue): the output's register tiles hold the reduction.
-bool applyTiled(EmittedKernel &k, const ScheduleRecord &r, const Target &target) {
+bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
   if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
       k.outputShapes[0].size() < 2)
     return false;
   const Stage &s = k.stages[0];
-  bool rowsApart = s.kind == Stage::Depthwise && target.arch == Target::WebAssembly;
-  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true,
-                       rowsApart);
+  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true);
 }
 
 const char *pluginFile(ScheduleMode mode) {
@@ -353,7 +313,7 @@ llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const Schedu
   ScheduleRecord applied = record;
   try {
     bool tiled = record.pattern == KernelPattern::Block     ? applyBlock(kernel, record)
-                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record, target)
+                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record)
                                                             : false;
     if (!tiled) {
       if (record.pattern != KernelPattern::Generic) {

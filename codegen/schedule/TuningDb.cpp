@@ -170,26 +170,16 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
     return makeError("unknown status '" + status + "'");
   if (r.status == MeasureStatus::Ok && !(r.medianMs > 0))
     return makeError("an ok record needs a positive median_ms");
-  if (const llvm::json::Value *paired = o->get("paired")) {
-    if (!paired->getAsBoolean())
-      return makeError("expected true or false for paired");
-    r.paired = *paired->getAsBoolean();
-  }
-  if (const llvm::json::Value *baseline = o->get("baseline")) {
-    if (!baseline->getAsBoolean())
-      return makeError("expected true or false for baseline");
-    r.baseline = *baseline->getAsBoolean();
-  }
-  if (const llvm::json::Value *rejected = o->get("rejected")) {
-    if (!rejected->getAsBoolean())
-      return makeError("expected true or false for rejected");
-    r.rejected = *rejected->getAsBoolean();
-  }
-  if (const llvm::json::Value *accepted = o->get("accepted")) {
-    if (!accepted->getAsBoolean())
-      return makeError("expected true or false for accepted");
-    r.accepted = *accepted->getAsBoolean();
-  }
+  // The optional flags, each written only when set.
+  for (auto [name, field] : {std::pair{"paired", &r.paired},
+                             {"baseline", &r.baseline},
+                             {"rejected", &r.rejected},
+                             {"accepted", &r.accepted}})
+    if (const llvm::json::Value *flag = o->get(name)) {
+      if (!flag->getAsBoolean())
+        return makeError("expected true or false for " + llvm::Twine(name));
+      *field = *flag->getAsBoolean();
+    }
   return r;
 }
 

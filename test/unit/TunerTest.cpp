@@ -58,6 +58,24 @@ protected:
     r.time = "2026-12-06T00:00:00Z";
     return r;
   }
+  /// Sends `request` to `runner` and returns the reply (within 120 s).
+  static llvm::json::Object askRunner(tuner::RunnerProcess &runner, llvm::json::Object request) {
+    llvm::json::Object reply;
+    EXPECT_FALSE(runner.send(request));
+    EXPECT_EQ(runner.receive(120, reply), tuner::Outcome::Replied);
+    return reply;
+  }
+  /// A record of kernel "k" with its schedule's text as given (choose()
+  /// compares texts), in a pair or not, a baseline or not, at `time`.
+  TuningRecord pairRecord(llvm::StringRef schedule, double ms, bool paired, bool baseline,
+                          llvm::StringRef time) {
+    TuningRecord r = record("k", ms);
+    r.schedule = schedule.str();
+    r.paired = paired;
+    r.baseline = baseline;
+    r.time = time.str();
+    return r;
+  }
   mlir::MLIRContext context;
   llvm::SmallString<128> dir;
 };
@@ -201,14 +219,7 @@ func.func @main(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x48xf32> {
 TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
   TargetFingerprint here{"host", "testcpu", "native", 1};
   auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
-                 llvm::StringRef time) {
-    TuningRecord r = record("k", ms);
-    r.schedule = schedule.str();
-    r.paired = paired;
-    r.baseline = baseline;
-    r.time = time.str();
-    return r;
-  };
+                 llvm::StringRef time) { return pairRecord(schedule, ms, paired, baseline, time); };
   TuningDb db;
   // A tune against template T1: T1 alone first, a flattering candidate,
   // then the pair the candidate won.
@@ -417,14 +428,7 @@ TEST_F(TunerTest, CostModelRanksByWhatItLearned) {
 TEST_F(TunerTest, RejectedEndToEndNeverApplies) {
   TargetFingerprint here{"host", "testcpu", "native", 1};
   auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
-                 llvm::StringRef time) {
-    TuningRecord r = record("k", ms);
-    r.schedule = schedule.str();
-    r.paired = paired;
-    r.baseline = baseline;
-    r.time = time.str();
-    return r;
-  };
+                 llvm::StringRef time) { return pairRecord(schedule, ms, paired, baseline, time); };
   TuningDb db;
   db.records = {rec("T", 0.4, true, true, "t1"), rec("C", 0.3, true, false, "t1")};
   ASSERT_EQ(db.choose("k", here, "T").kind, TuningDb::Choice::Tuned);
@@ -551,12 +555,7 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
   std::ofstream(good) << kernel("tosa.exp");
   std::ofstream(bad) << kernel("tosa.negate");
   tuner::RunnerProcess runner(*command, 1);
-  auto ask = [&](llvm::json::Object request) {
-    llvm::json::Object reply;
-    EXPECT_FALSE(runner.send(request));
-    EXPECT_EQ(runner.receive(120, reply), tuner::Outcome::Replied);
-    return reply;
-  };
+  auto ask = [&](llvm::json::Object request) { return askRunner(runner, std::move(request)); };
   for (auto [id, file] : {std::pair{1, good}, {2, bad}})
     EXPECT_EQ(
         ask(llvm::json::Object{{"op", "compile"}, {"id", id}, {"task", file}, {"schedule", ""}})
@@ -615,12 +614,7 @@ func.func @main(%x: tensor<64xf32>) -> tensor<64xf32> {
   ::setenv("KILN_TUNE_TEST_HANG", "2", 1);
   ::setenv("KILN_TUNE_RUN_TIMEOUT", "1", 1);
   tuner::RunnerProcess runner(*command, 1);
-  auto ask = [&](llvm::json::Object request) {
-    llvm::json::Object reply;
-    EXPECT_FALSE(runner.send(request));
-    EXPECT_EQ(runner.receive(120, reply), tuner::Outcome::Replied);
-    return reply;
-  };
+  auto ask = [&](llvm::json::Object request) { return askRunner(runner, std::move(request)); };
   auto compile = [&](int id, int unroll) {
     auto reply = ask(llvm::json::Object{
         {"op", "compile"}, {"id", id}, {"task", task}, {"schedule", schedule(unroll)}});

@@ -6,56 +6,62 @@
 #include "compiler/import/tfjs/Weights.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
+#include <optional>
+
 namespace kiln {
 
-llvm::Error TfjsImportOptions::addInputShape(llvm::StringRef spec) {
+// "name=<part><sep><part>..." of `flag` into `to[name]`: each part through
+// `parse`, which gives the value or nullopt (then `bad` names what it is
+// not). `what` names the parts for a spec without '='; `expected` is the
+// spelling the errors show.
+template <typename T>
+static llvm::Error addSpec(std::map<std::string, std::vector<T>> &to, llvm::StringRef flag,
+                           llvm::StringRef spec, char sep, llvm::StringRef what,
+                           llvm::StringRef expected, llvm::StringRef bad,
+                           llvm::function_ref<std::optional<T>(llvm::StringRef)> parse) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--input-shape " + spec + ": " + why +
-                                       " (expected name=1x192x192x3)");
-  };
-  auto [name, dims] = spec.rsplit('=');
-  if (name.empty() || dims.empty() || !spec.contains('='))
-    return fail("no name=shape");
-  std::vector<int64_t> shape;
-  llvm::SmallVector<llvm::StringRef> parts;
-  dims.split(parts, 'x');
-  for (llvm::StringRef part : parts) {
-    int64_t d;
-    if (part.getAsInteger(10, d) || d < 1)
-      return fail("'" + part + "' is not a positive size");
-    shape.push_back(d);
-  }
-  if (inputShapes.count(name.str()))
-    return fail("input '" + name + "' is given twice");
-  inputShapes[name.str()] = std::move(shape);
-  return llvm::Error::success();
-}
-
-llvm::Error TfjsImportOptions::addInputValue(llvm::StringRef spec) {
-  auto fail = [&](const llvm::Twine &why) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--input-value " + spec + ": " + why +
-                                       " (expected name=V[,V...], e.g. downsample_ratio=0.5)");
+                                   flag + " " + spec + ": " + why + " (expected " + expected + ")");
   };
   auto [name, text] = spec.rsplit('=');
   if (name.empty() || text.empty() || !spec.contains('='))
-    return fail("no name=values");
-  std::vector<double> values;
+    return fail("no name=" + what);
+  std::vector<T> values;
   llvm::SmallVector<llvm::StringRef> parts;
-  text.split(parts, ',');
+  text.split(parts, sep);
   for (llvm::StringRef part : parts) {
-    double v;
-    if (part == "true" || part == "false")
-      v = part == "true";
-    else if (part.trim().getAsDouble(v))
-      return fail("'" + part + "' is not a number");
-    values.push_back(v);
+    std::optional<T> v = parse(part);
+    if (!v)
+      return fail("'" + part + "' is not " + bad);
+    values.push_back(*v);
   }
-  if (inputValues.count(name.str()))
+  if (to.count(name.str()))
     return fail("input '" + name + "' is given twice");
-  inputValues[name.str()] = std::move(values);
+  to[name.str()] = std::move(values);
   return llvm::Error::success();
+}
+
+llvm::Error TfjsImportOptions::addInputShape(llvm::StringRef spec) {
+  return addSpec<int64_t>(inputShapes, "--input-shape", spec, 'x', "shape", "name=1x192x192x3",
+                          "a positive size", [](llvm::StringRef part) -> std::optional<int64_t> {
+                            int64_t d;
+                            if (part.getAsInteger(10, d) || d < 1)
+                              return std::nullopt;
+                            return d;
+                          });
+}
+
+llvm::Error TfjsImportOptions::addInputValue(llvm::StringRef spec) {
+  return addSpec<double>(inputValues, "--input-value", spec, ',', "values",
+                         "name=V[,V...], e.g. downsample_ratio=0.5", "a number",
+                         [](llvm::StringRef part) -> std::optional<double> {
+                           double v;
+                           if (part == "true" || part == "false")
+                             return part == "true" ? 1.0 : 0.0;
+                           if (part.trim().getAsDouble(v))
+                             return std::nullopt;
+                           return v;
+                         });
 }
 
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -292,6 +292,7 @@ void kiln_host_bind_arg(halide_buffer_t *b, const kiln_host_context *ctx, const 
   void *host = arg->kind == KILN_HOST_ARG_INPUT     ? (void *)inputs[arg->at]
                : arg->kind == KILN_HOST_ARG_OUTPUT  ? outputs[arg->at]
                : arg->kind == KILN_HOST_ARG_WEIGHTS ? (void *)(ctx->weights + arg->at)
+               : arg->kind == KILN_HOST_ARG_RNG     ? (void *)ctx->rng
                                                     : (void *)(ctx->arena + arg->at);
   kiln_host_bind(b, host, arg->code, arg->bits, arg->rank, arg->dim);
 }
@@ -308,4 +309,18 @@ int kiln_host_pack_bounded(void *data, int64_t count, size_t outer, int64_t boun
   for (o = 1; o < outer; ++o)
     __builtin_memmove(bytes + o * kept, bytes + o * (size_t)bound * row_bytes, kept);
   return 0;
+}
+
+kiln_status kiln_host_set_seed(kiln_host_context *ctx, uint64_t seed) {
+  if (!ctx)
+    return kiln_host_fail(0, KILN_INVALID_ARGUMENT, "set_seed: the context is NULL");
+  ctx->rng[0] = (uint32_t)seed;
+  ctx->rng[1] = (uint32_t)(seed >> 32);
+  ctx->rng[2] = ctx->rng[3] = 0;
+  return KILN_OK;
+}
+
+void kiln_host_next_run(kiln_host_context *ctx) {
+  if (++ctx->rng[2] == 0)
+    ++ctx->rng[3];
 }

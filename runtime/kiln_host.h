@@ -29,6 +29,11 @@ typedef struct kiln_host_context {
   int busy;          /* a run is in progress (kiln_host_begin_run), atomic */
   const char *error; /* what NAME_last_error returns: static text or `message` */
   char message[320];
+  /* The random ops' state, bound as an int32 [4] kernel argument
+   * (KILN_HOST_ARG_RNG): the seed's low and high words (NAME_set_seed; 0
+   * after create), then the run counter's, which every run of a model with
+   * random ops advances (kiln_host_next_run). */
+  uint32_t rng[4];
 } kiln_host_context;
 
 /* Makes `message` (static text) the context's last error, or with ctx NULL
@@ -94,6 +99,7 @@ typedef enum kiln_host_arg_kind {
   KILN_HOST_ARG_OUTPUT = 1,  /* `at` indexes run()'s outputs */
   KILN_HOST_ARG_WEIGHTS = 2, /* `at` is a byte offset into the weights */
   KILN_HOST_ARG_ARENA = 3,   /* `at` is a byte offset into the arena */
+  KILN_HOST_ARG_RNG = 4,     /* the context's `rng` (`at` unused) */
 } kiln_host_arg_kind;
 
 typedef struct kiln_host_arg {
@@ -110,6 +116,13 @@ typedef struct kiln_host_call {
 /* kiln_host_bind for one row of the argument table. */
 void kiln_host_bind_arg(halide_buffer_t *b, const kiln_host_context *ctx, const kiln_host_arg *arg,
                         const void *const *inputs, void *const *outputs);
+
+/* NAME_set_seed: the seed, and the run counter back to 0. KILN_INVALID_ARGUMENT
+ * for a NULL context. */
+kiln_status kiln_host_set_seed(kiln_host_context *ctx, uint64_t seed);
+
+/* After a run of a model with random ops: the next run samples afresh. */
+void kiln_host_next_run(kiln_host_context *ctx);
 
 /* An output of data-dependent length (docs/BOUNDED.md): its kernel wrote
  * `outer` blocks of `bound` rows of `row_bytes`, each block's first `count`

@@ -83,6 +83,7 @@ static TemplateValues commonValues(const HostPlan &plan, const HostOptions &opti
       {"compact_calls", compact(plan, options)},
       {"install_error_handler", options.installErrorHandler},
       {"lean_checks", options.leanChecks},
+      {"random", plan.usesRandom},
       {"reserve_scratch", !options.scratchPerThread.empty() || !options.scratchOnce.empty()}};
   return values;
 }
@@ -166,6 +167,8 @@ static std::string hostPointer(const BufferRef &ref) {
     return llvm::formatv("(void *)(ctx->host.weights + {0})", ref.offset).str();
   case BufferRef::Arena:
     return llvm::formatv("ctx->host.arena + {0}", ref.offset).str();
+  case BufferRef::Rng:
+    return "(void *)ctx->host.rng";
   }
   return "0";
 }
@@ -181,6 +184,8 @@ static const char *argKind(BufferRef::Kind kind) {
     return "KILN_HOST_ARG_WEIGHTS";
   case BufferRef::Arena:
     return "KILN_HOST_ARG_ARENA";
+  case BufferRef::Rng:
+    return "KILN_HOST_ARG_RNG";
   }
   return "KILN_HOST_ARG_ARENA";
 }

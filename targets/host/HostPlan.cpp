@@ -344,8 +344,15 @@ llvm::Expected<HostPlan> planHost(func::FuncOp main, llvm::StringRef modelName,
     auto desc = describe(arg, nameOf(main.getArgAttrsAttr(), i, "input"), "input");
     if (!desc)
       return desc.takeError();
+    if (main.getArgAttr(i, "kiln.rng")) { // the random state: the context's, no input
+      if (desc->shape != std::vector<int64_t>{4} || desc->element.type != DType::I32)
+        return planError("the random state must be int32 [4]");
+      plan.usesRandom = true;
+      planner.define(arg, BufferRef{BufferRef::Rng, 0, 0, *desc});
+      continue;
+    }
+    planner.define(arg, BufferRef{BufferRef::Input, plan.inputs.size(), 0, *desc});
     plan.inputs.push_back(*desc);
-    planner.define(arg, BufferRef{BufferRef::Input, i, 0, *desc});
   }
   // The first return of each kernel (or kiln.if, kiln.loop) result binds it
   // to the caller's output buffer, so it is written there directly.

@@ -50,7 +50,10 @@ struct TensorDesc {
 
 /// Where a kernel argument lives at run time.
 struct BufferRef {
-  enum Kind { Input, Output, Weight, Arena } kind = Arena;
+  /// Rng: the context's random state, int32 [4] (seed low and high, run
+  /// low and high; @main's `kiln.rng` argument, compiler/import/common/
+  /// Random.h), which the host advances after every run.
+  enum Kind { Input, Output, Weight, Arena, Rng } kind = Arena;
   uint64_t index = 0;  ///< input/output index
   uint64_t offset = 0; ///< byte offset into the weights blob or the arena
   TensorDesc desc{};
@@ -114,6 +117,8 @@ struct HostLoop {
 struct HostPlan {
   std::string modelName;
   std::vector<TensorDesc> inputs, outputs;
+  /// Whether a kernel samples (reads the context's random state).
+  bool usesRandom = false;
   /// One representative kernel per kernelKey (codegen/schedule/KernelInfo.h); the function names
   /// are
   /// `<modelName>_k<index>`.

@@ -98,6 +98,9 @@ struct JitRunner::Impl {
   /// 64-byte aligned offsets are aligned in memory (AlignedBytes.h).
   AlignedBytes weights;
   std::vector<KernelStats> stats; ///< one per call
+  /// The random state (host::BufferRef::Rng): seed low and high, run low
+  /// and high, as the C host's context holds it (runtime/kiln_host.h).
+  uint32_t rng[4] = {0, 0, 0, 0};
 };
 
 codegen::ScheduleVariant jitVariant(codegen::ScheduleMode mode) {
@@ -261,6 +264,8 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
       return impl.weights.data() + ref.offset;
     case host::BufferRef::Arena:
       return impl.arena.data() + ref.offset;
+    case host::BufferRef::Rng:
+      return impl.rng;
     }
     return nullptr;
   };
@@ -381,7 +386,15 @@ llvm::Expected<std::vector<HostTensor>> JitRunner::run(const std::vector<HostTen
               packBounded(outputs[i], desc.boundedDim, *outputs[desc.countOutput].as<int64_t>()))
         return std::move(err);
   outputs.resize(impl.outputSpecs.size()); // the counts come last
+  if (++impl.rng[2] == 0)                  // the next run samples afresh, as the C host's does
+    ++impl.rng[3];
   return outputs;
+}
+
+void JitRunner::setSeed(uint64_t seed) {
+  impl->rng[0] = static_cast<uint32_t>(seed);
+  impl->rng[1] = static_cast<uint32_t>(seed >> 32);
+  impl->rng[2] = impl->rng[3] = 0;
 }
 
 } // namespace kiln::jit

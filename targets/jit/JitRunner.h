@@ -23,6 +23,7 @@
 #include "targets/jit/HostTensor.h"
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,12 @@ public:
   /// Runs the model. Inputs are matched by position; each must have the
   /// declared dtype and shape.
   llvm::Expected<std::vector<HostTensor>> run(const std::vector<HostTensor> &inputs);
+
+  /// The seed of the model's random ops (compiler/import/common/Random.h),
+  /// 0 until set; also restarts the run counter, so that the runs after
+  /// setSeed(s) sample what a C or WASM context's runs after set_seed(s) do.
+  /// Every run advances the counter.
+  void setSeed(uint64_t seed);
 
   const std::vector<KernelStats> &kernelStats() const;
 

@@ -103,6 +103,14 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                      "target does not branch or loop on the host yet (docs/CONTROL_FLOW.md)");
   if (auto err = host::checkCBoundary(*plan))
     return err;
+  // Random ops read the context's state (host::BufferRef::Rng), which the
+  // Vulkan host does not bind: the first one is named.
+  if (plan->usesRandom)
+    for (const host::KernelCall &call : plan->calls)
+      for (const host::BufferRef &arg : call.args)
+        if (arg.kind == host::BufferRef::Rng)
+          return error("kernel '" + call.label + "' samples random numbers (TF.js Random* or " +
+                       "Multinomial); the spirv target does not support random ops");
   // Vulkan 1.0-1.3 and MLIR's SPIR-V conversion have no bfloat16 (lavapipe
   // reports shaderInt16/Int64/Float64, which the other dtypes need).
   for (const auto *tensors : {&plan->inputs, &plan->outputs})

@@ -36,7 +36,7 @@ constexpr const char *kStackSize = "stack-size=1048576";
 
 std::vector<std::string> moduleExports(llvm::StringRef modelName) {
   std::vector<std::string> names;
-  for (const char *fn : {"_create", "_run", "_destroy", "_last_error"})
+  for (const char *fn : {"_create", "_run", "_destroy", "_last_error", "_set_seed"})
     names.push_back((modelName + fn).str());
   // The shim marks its own exports (export_name); listed here for the loader.
   for (const char *fn : {"_initialize", "kiln_malloc", "kiln_free", "kiln_heap_in_use",

@@ -111,7 +111,7 @@ async function main(argv) {
     try {
       const outputs = await runOracle(tf, converter, oracle, inputs);
       writeTensorDir(path.join(dir, 'tfjs'), outputs);
-      index.push({ name: c.name, op: c.op, inputs: inputs.map((t) => t.name), outputs: g.outputs });
+      index.push({ name: c.name, op: c.op, inputs: inputs.map((t) => t.name), outputs: g.outputs, ...(c.stat ? { stat: c.stat } : {}) });
     } catch (e) {
       broken.push(`${c.name}: ${e.message.split('\n')[0]}`);
     }

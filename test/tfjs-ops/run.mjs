@@ -23,7 +23,9 @@
 // Tolerance: integer and bool outputs exactly; float32 outputs element by
 // element |kiln - tfjs| <= ATOL + RTOL * |tfjs| with ATOL = 1e-5, RTOL = 1e-4
 // (Kiln divides as x * (1/y) and its transcendental functions are Halide's,
-// not TF.js's); NaN matches NaN only, an infinity only itself.
+// not TF.js's); NaN matches NaN only, an infinity only itself. Random ops
+// (a case's `stat`) by their distribution: stats.mjs's tests, each at
+// significance ALPHA (1e-4).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +35,7 @@ import { promisify } from 'node:util';
 
 import { UsageError, parseArgs, repoRoot, runMain } from '../e2e/common.mjs';
 import { DTYPES, elementCount, fileNameFor, readRaw, readTensorDir, writeTensorDir } from '../e2e/tensor_dir.mjs';
+import { ALPHA, checkSamples } from './stats.mjs';
 
 const run = promisify(execFile);
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -165,13 +168,19 @@ function sameValue(a, e, isFloat) {
   return Math.abs(a - e) <= ATOL + RTOL * Math.abs(e);
 }
 // Kiln's outputs (by the case's own output names) against TF.js's: null or
-// what differs.
-function compare(expected, actual) {
+// what differs. A case with `stat` (random ops: cases.mjs) is compared by
+// its distribution instead (stats.mjs), dtype and shape still exactly.
+function compare(expected, actual, stat) {
   for (const e of expected) {
     const a = actual.get(e.name);
     if (!a) return `output ${e.name} is missing`;
     if (a.dtype !== e.dtype) return `${e.name}: dtype ${a.dtype}, TF.js ${e.dtype}`;
     if (a.shape.join(',') !== e.shape.join(',')) return `${e.name}: shape [${a.shape}], TF.js [${e.shape}]`;
+    if (stat) {
+      const why = checkSamples(stat, a.data, e.data);
+      if (why) return `${e.name}: ${why}`;
+      continue;
+    }
     const isFloat = e.dtype === 'float32';
     let worst = -1;
     let bad = 0;
@@ -284,7 +293,7 @@ async function main(argv) {
         if (typeof a === 'string') diff ??= a;
         else mine.set(e.name, a);
       }
-      diff ??= compare(expected, mine);
+      diff ??= compare(expected, mine, results.get(name).stat);
       results.get(name).targets[target] = diff ? { status: 'fail', detail: diff } : { status: 'pass' };
     }
     return null;
@@ -347,7 +356,8 @@ function writeReport(out, results, targets, counts) {
   const byOp = new Map();
   for (const r of results.values()) (byOp.get(r.op) ?? byOp.set(r.op, []).get(r.op)).push(r);
   let md = `# TF.js op suite report\n\n${counts.pass} pass, ${counts.fail} fail, ${counts.unsupported} unsupported, ` +
-    `${counts.error} error (case x target). Tolerance: |kiln - tfjs| <= ${ATOL} + ${RTOL} * |tfjs| (float32), exact otherwise.\n\n` +
+    `${counts.error} error (case x target). Tolerance: |kiln - tfjs| <= ${ATOL} + ${RTOL} * |tfjs| (float32), exact otherwise; ` +
+    `random ops (\`stat\` cases) by their distribution, each test at significance ${ALPHA} (stats.mjs).\n\n` +
     `| op | case | ${targets.join(' | ')} | detail |\n|---|---|${targets.map(() => '---|').join('')}---|\n`;
   for (const op of [...byOp.keys()].sort())
     for (const r of byOp.get(op)) {

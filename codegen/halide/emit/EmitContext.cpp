@@ -165,6 +165,7 @@ const EmitterTable &emitterTable() {
     registerIntegerModEmitters(t);
     registerBoundedEmitters(t);
     registerUniqueEmitters(t);
+    registerRandomEmitters(t);
     return t;
   }();
   return table;

@@ -129,6 +129,8 @@ void registerIntegerModEmitters(EmitterTable &table);
 void registerBoundedEmitters(EmitterTable &table);
 /// tosa.custom "kiln.unique".
 void registerUniqueEmitters(EmitterTable &table);
+/// tosa.custom "kiln.random" (Philox4x32-10 sampling).
+void registerRandomEmitters(EmitterTable &table);
 
 /// The key `op`'s emitter is registered under: its name, and for tosa.custom
 /// also its operator name.

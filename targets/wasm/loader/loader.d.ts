@@ -72,6 +72,8 @@ export interface Backend {
 export interface Model {
   /** Runs the model; throws an Error naming a missing, unknown or mistyped input. */
   run(inputs: Inputs): Outputs;
+  /** Seeds the model's random ops: an integer in [0, 2^64); a loaded model has seed 0. */
+  seed(seed: number | bigint): void;
   /** Frees the module's memory; run() throws afterwards. */
   dispose(): void;
   /** An output's shape in the last run (differs from `outputs` only for

@@ -688,6 +688,22 @@ class Model {
     return text ? ` (${text})` : '';
   }
 
+  /**
+   * Seeds the model's random ops (NAME.h's NAME_set_seed): an integer in
+   * [0, 2^64), a number (up to 2^53) or a BigInt. Each run's samples depend on
+   * the seed, the runs since it was set, the op and the element, the same as
+   * the C library's; a loaded model has seed 0 and every run advances.
+   */
+  seed(seed) {
+    if (!this.#ex) throw fail('seed() after dispose()');
+    let value;
+    if (typeof seed === 'bigint') value = seed;
+    else if (Number.isSafeInteger(seed)) value = BigInt(seed);
+    else throw fail(`seed() expects an integer in [0, 2^64), got ${tag(seed)}`, TypeError);
+    if (value < 0n || value >= 1n << 64n) throw fail(`seed() expects an integer in [0, 2^64), got ${value}`, RangeError);
+    this.#ex[MODEL.exports.setSeed](this.#ctx, value);
+  }
+
   /** Frees the model's memory; run() throws afterwards. Safe to call twice. */
   dispose() {
     const ex = this.#ex;

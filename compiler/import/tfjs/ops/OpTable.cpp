@@ -43,6 +43,7 @@ const OpTable &tfjsOpTable() {
     registerNormalizeOps(t);
     registerCompareOps(t);
     registerComplexOps(t);
+    registerRandomOps(t);
     return t;
   }();
   return table;

@@ -96,6 +96,8 @@ void registerWindowTapOps(OpTable &table);
 // TensorArray*V3 (TF1) and TensorList* (TF2) as stacked tensors (ListRows.h).
 void registerTensorArrayOps(OpTable &table);
 void registerTensorListOps(OpTable &table);
+// RandomUniform(Int), RandomStandardNormal, TruncatedNormal, Multinomial.
+void registerRandomOps(OpTable &table);
 
 } // namespace kiln::tfjs_import
 

@@ -923,6 +923,23 @@ add('Shape_rows', 'Shape', (g) => {
   g.output(g.node('Range', [g.int('start_s', 0), g.node('Select', [more, three, count], {}, { dtype: 'int32' }),
     g.int('delta_s', 1)], { Tidx: A.type('int32') }));
 });
+// PadOrClipBoxList (the Object Detection API): a Slice of a selection by
+// run-time sizes Select(n - 6 > 0, 6, -1) (n at most 6: every row), then
+// padded to 8 rows by 8 - shape[0].
+add('Slice_count', 'Slice', (g) => {
+  const inputs = nmsFixed(g, 6, 0.5, '_c');
+  const kept = g.node('GatherV2', [inputs[0], g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' }), g.int('caxis', 0)],
+    {}, { dtype: 'float32' });
+  const n = shrink0(g, kept, 'c');
+  const over = g.node('Greater', [g.node('Sub', [n, g.int('six', 6)]), g.int('zero_c', 0)], {}, { dtype: 'bool' });
+  const rows = g.node('Select', [over, g.int('six_t', 6), g.int('all', -1)], {}, { dtype: 'int32' });
+  const size = g.node('Pack', [rows, g.int('cols', -1)], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  const clipped = g.node('Slice', [kept, g.ints('begin', [0, 0]), size], {}, { dtype: 'float32' });
+  const rest = g.node('Sub', [g.int('eight', 8), shrink0(g, clipped, 'cl')]);
+  const paddings = g.node('Pack', [g.node('Pack', [g.int('zero_p', 0), rest], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' }),
+    g.ints('none', [0, 0])], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
+  g.output(g.node('Pad', [clipped, paddings], {}, { dtype: 'float32' }));
+});
 // A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });

@@ -316,6 +316,75 @@ std::optional<std::vector<CountExpr>> countExprs(Value v) { return eval(v, 0); }
 
 std::optional<int64_t> lengthBound(Value v) { return boundOfLength(v, 0); }
 
+// The values each element of a small integer tensor can take, where it is
+// a constant or a choice between constants (selects, reshapes, casts,
+// concatenations); nullopt otherwise.
+static std::optional<std::vector<std::vector<int64_t>>> possibleInts(Value v, int depth) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  Operation *op = v.getDefiningOp();
+  if (depth > 32 || !op || !type || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxExprElements || !type.getElementType().isInteger())
+    return std::nullopt;
+  int64_t n = type.getNumElements();
+  if (DenseIntElementsAttr attr; matchPattern(v, m_Constant(&attr))) {
+    std::vector<std::vector<int64_t>> r;
+    for (const APInt &x : attr.getValues<APInt>())
+      r.push_back({x.getSExtValue()});
+    return r;
+  }
+  if (isa<tosa::CastOp, tosa::ReshapeOp, tosa::IdentityOp>(op))
+    return possibleInts(op->getOperand(0), depth + 1);
+  if (auto sel = dyn_cast<tosa::SelectOp>(op)) {
+    auto a = possibleInts(sel.getOnTrue(), depth + 1),
+         b = possibleInts(sel.getOnFalse(), depth + 1);
+    if (!a || !b || (a->size() != 1 && static_cast<int64_t>(a->size()) != n) ||
+        (b->size() != 1 && static_cast<int64_t>(b->size()) != n))
+      return std::nullopt;
+    std::vector<std::vector<int64_t>> r(n);
+    for (int64_t i = 0; i < n; ++i) {
+      r[i] = (*a)[a->size() == 1 ? 0 : i];
+      for (int64_t x : (*b)[b->size() == 1 ? 0 : i])
+        if (!llvm::is_contained(r[i], x))
+          r[i].push_back(x);
+    }
+    return r;
+  }
+  if (auto c = dyn_cast<tosa::ConcatOp>(op); c && type.getRank() == 1) {
+    std::vector<std::vector<int64_t>> r;
+    for (Value in : c.getInput1()) {
+      auto part = possibleInts(in, depth + 1);
+      if (!part)
+        return std::nullopt;
+      r.insert(r.end(), part->begin(), part->end());
+    }
+    return r;
+  }
+  return std::nullopt;
+}
+
+llvm::Error sliceKeepingRows(OpContext &node) {
+  Value data = node.value(0);
+  int64_t axis = import::compactAxis(data.getDefiningOp());
+  llvm::ArrayRef<int64_t> in = node.shape(0);
+  auto begin = node.constInts(1, "begin");
+  if (!begin)
+    return begin.takeError();
+  auto sizes = possibleInts(node.value(2), 0);
+  bool keeps = sizes && sizes->size() == in.size() && begin->size() == in.size();
+  for (size_t d = 0; keeps && d < in.size(); ++d) {
+    keeps = (*begin)[d] == 0;
+    for (int64_t s : (*sizes)[d])
+      keeps = keeps && (s == -1 || (static_cast<int64_t>(d) == axis ? s >= in[d] : s == in[d]));
+  }
+  if (!keeps)
+    return node.fail("input 0 (node '" + nodeName(data.getDefiningOp()) +
+                     "') has a run-time length and the sizes are known only at run time: Kiln "
+                     "supports such a slice when it starts at 0 and every size it can take is -1 "
+                     "or the whole extent (docs/BOUNDED.md)");
+  node.forwardInput(0, 0);
+  return llvm::Error::success();
+}
+
 std::optional<Value> rowSource(Value v) {
   int64_t axis = -1, bound = 0;
   llvm::SmallVector<Value> sources;

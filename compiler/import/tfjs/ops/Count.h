@@ -54,6 +54,13 @@ std::optional<int64_t> lengthBound(mlir::Value v);
 /// bounded value whose count is the range's length.
 llvm::Error rangeOfLength(OpContext &node);
 
+/// Slice of a bounded value from 0 by run-time sizes that can only be
+/// constants, each -1 or at least the extent (the bounded dimension's
+/// bound): the value itself (the Object Detection API's PadOrClipBoxList
+/// slices by `Select(n - 100 > 0, 100, -1)` with n at most 100). A size
+/// past the run-time count, where TF would fail, keeps every row.
+llvm::Error sliceKeepingRows(OpContext &node);
+
 /// The node that `v`'s run-time count comes from, if `v` is computed from a
 /// count: for errors.
 std::optional<std::string> countSource(mlir::Value v);

@@ -8,7 +8,9 @@
 // splits the dimension into (n, s) and keeps the first of each s.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;
@@ -184,6 +186,8 @@ llvm::Error convertStridedSlice(OpContext &node) {
 }
 
 llvm::Error convertSlice(OpContext &node) {
+  if (!node.literal(2) && !node.literal(0) && import::isBounded(node.value(0)))
+    return sliceKeepingRows(node); // docs/BOUNDED.md
   auto begin = node.constInts(1, "begin");
   if (!begin)
     return begin.takeError();

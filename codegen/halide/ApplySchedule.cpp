@@ -113,8 +113,46 @@ bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord 
          r.channelTile <= shape[rank - 1] && r.pixelTile <= shape[rank - 2];
 }
 
+// Depthwise on WebAssembly: each row of the window summed apart (rfactor
+// over the window's rows; addition reassociated), then the rows added to the
+// bias, instead of one chain of KH x KW dependent multiply-adds per
+// accumulator; every loop inside the tile unrolled. Measured (1 thread, Node
+// 20, kernels.mjs, depthwise time over the 1x1 convs' in the same run, two
+// alternating runs each at load 10-11): MobileNetV2 0.193-0.200 ->
+// 0.185-0.192, BlazeFace back (5x5 windows) 0.546-0.569 -> 0.530-0.535:
+// 4-5% less depthwise time. The chains were not the main bound: the hot
+// loop is 21 v128 loads, each after one or two i32.add, per 18 multiply-adds
+// (benchmarks/results/wasm_kernels.md).
+static void splitWindowRows(Func acc, const RDom &rdom, int vw) {
+  std::vector<Var> a = loopVars(acc);
+  Var u("u"), rc("rc"), rv("rv");
+  Func rows = acc.update().rfactor(rdom[1], u);
+  std::vector<Var> b = loopVars(rows); // c, x, y, n, u
+  // Inside the accumulators' tile, before their update.
+  rows.compute_at(acc, Var::outermost()).store_in(MemoryType::Stack);
+  rows.split(b[0], rc, rv, vw).vectorize(rv).unroll(rc).unroll(b[1]).unroll(u);
+  rows.update()
+      .split(b[0], rc, rv, vw)
+      .vectorize(rv)
+      .unroll(rc)
+      .unroll(b[1])
+      .unroll(u)
+      .unroll(rdom[0])
+      .reorder(rv, rc, b[1], u, rdom[0]);
+  // The accumulators' pure definition (the bias) is scheduled already.
+  std::vector<RVar> sum = acc.rvars(0);
+  Halide::Stage update = acc.update();
+  update.split(a[0], rc, rv, vw).vectorize(rv).unroll(rc).unroll(a[1]);
+  std::vector<VarOrRVar> order = {rv, rc, a[1]};
+  for (const RVar &s : sum) {
+    update.unroll(s);
+    order.push_back(s);
+  }
+  update.reorder(order);
+}
+
 bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64_t> &shape,
-                   const ScheduleRecord &r, bool parallel) {
+                   const ScheduleRecord &r, bool parallel, bool windowRowsApart) {
   int rank = shape.size();
   int64_t channels = shape[rank - 1], pixels = shape[rank - 2];
   int vw = r.vectorWidth, ct = r.channelTile, pt = r.pixelTile;
@@ -196,6 +234,10 @@ bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64
   if (rt > 1)
     acc.unroll(a[2]);
 
+  if (windowRowsApart && vw > 1 && rt == 1 && rdom.dimensions() == 2) {
+    splitWindowRows(acc, rdom, vw);
+    return true;
+  }
   Halide::Stage update = acc.update();
   std::vector<VarOrRVar> order;
   if (vw > 1) {
@@ -230,12 +272,14 @@ namespace {
 
 // A kernel whose one reduction computes its one output (plus an elementwise
 // epilogue): the output's register tiles hold the reduction.
-bool applyTiled(EmittedKernel &k, const ScheduleRecord &r) {
+bool applyTiled(EmittedKernel &k, const ScheduleRecord &r, const Target &target) {
   if (k.stages.size() != 1 || k.outputs.size() != 1 || k.stages[0].shape != k.outputShapes[0] ||
       k.outputShapes[0].size() < 2)
     return false;
   const Stage &s = k.stages[0];
-  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true);
+  bool rowsApart = s.kind == Stage::Depthwise && target.arch == Target::WebAssembly;
+  return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true,
+                       rowsApart);
 }
 
 const char *pluginFile(ScheduleMode mode) {
@@ -313,7 +357,7 @@ llvm::Expected<ScheduleRecord> applySchedule(EmittedKernel &kernel, const Schedu
   ScheduleRecord applied = record;
   try {
     bool tiled = record.pattern == KernelPattern::Block     ? applyBlock(kernel, record)
-                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record)
+                 : record.pattern != KernelPattern::Generic ? applyTiled(kernel, record, target)
                                                             : false;
     if (!tiled) {
       if (record.pattern != KernelPattern::Generic) {

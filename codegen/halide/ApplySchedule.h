@@ -34,7 +34,8 @@ bool tiledReductionFits(const std::vector<int64_t> &shape, const ScheduleRecord 
 /// each tile, accumulators on the stack. Parallel loops only when
 /// `parallel`. False, with nothing scheduled, when the record does not fit.
 bool tileReduction(Halide::Func out, Halide::Func acc, const Halide::RDom &rdom,
-                   const std::vector<int64_t> &shape, const ScheduleRecord &record, bool parallel);
+                   const std::vector<int64_t> &shape, const ScheduleRecord &record, bool parallel,
+                   bool windowRowsApart = false);
 /// The block template (BlockSchedule.cpp): false, with nothing scheduled,
 /// when the kernel is not a block or the record does not fit it.
 bool applyBlock(EmittedKernel &kernel, const ScheduleRecord &record);

@@ -940,6 +940,24 @@ add('Slice_count', 'Slice', (g) => {
     g.ints('none', [0, 0])], { axis: A.i(0), N: A.i(2) }, { dtype: 'int32' });
   g.output(g.node('Pad', [clipped, paddings], {}, { dtype: 'float32' }));
 });
+// Reductions along a selection (handtrack counts its scores above the
+// threshold): Sum of Cast(kept scores >= 0.85), Max and Min of the kept
+// scores plus 1 (rows past the count would give 0 to Min unmasked), Sum of
+// the kept boxes along the rows.
+add('Sum_count', 'Sum', (g) => {
+  const inputs = nmsFixed(g, 6, 0.5, '_u');
+  const n = g.node('NonMaxSuppressionV3', inputs, {}, { dtype: 'int32' });
+  const scores = g.node('AddV2', [g.node('GatherV2', [inputs[1], n, g.int('uaxis', 0)], {}, { dtype: 'float32' }),
+    g.constant('one_u', 'float32', [], [1])]);
+  const high = g.node('Cast', [g.node('GreaterEqual', [scores, g.constant('cut_u', 'float32', [], [1.85])], {}, { dtype: 'bool' })],
+    { SrcT: A.type('bool'), DstT: A.type('int32') }, { dtype: 'int32' });
+  const axis = g.ints('raxis', [0]);
+  g.output(g.node('Sum', [high, axis], { keep_dims: A.b(false) }, { dtype: 'int32' }));
+  g.output(g.node('Max', [scores, axis], { keep_dims: A.b(false) }));
+  g.output(g.node('Min', [scores, axis], { keep_dims: A.b(true) }));
+  const boxes = g.node('GatherV2', [inputs[0], n, g.int('baxis', 0)], {}, { dtype: 'float32' });
+  g.output(g.node('Sum', [boxes, axis], { keep_dims: A.b(false) }));
+});
 // A whole-row sort past the unrolled TopKV2's 512 rounds (by rank).
 add('TopKV2_sort_600', 'TopKV2', (g) => {
   const t = g.node('TopKV2', [g.input('x', [600], 'float32', { range: [-4, 4] }), g.int('k', 600)], { sorted: A.b(true) });

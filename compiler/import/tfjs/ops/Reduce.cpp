@@ -5,9 +5,12 @@
 // times 1/N. Softmax is the stable exp(x - max) / sum.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
+#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
+#include <limits>
 #include <set>
 
 using namespace mlir;
@@ -37,6 +40,29 @@ llvm::Error convertReduce(OpContext &node, Reduction kind) {
     return node.fail("only float32 EuclideanNorm is supported");
   bool keepDims = node.attrs().getBool("keep_dims", false);
   Value v = node.value(0);
+  // Along a bounded dimension (docs/BOUNDED.md, rows) the rows past the
+  // run-time count are not TF.js's: they are set to the reduction's
+  // identity first, by a select that reads only the counted rows.
+  if (std::optional<Value> source = node.literal(0) ? std::nullopt : rowSource(v)) {
+    int64_t axis = import::compactAxis(source->getDefiningOp());
+    if (axes.count(axis)) {
+      bool isFloat = node.dtype(0) == DType::F32;
+      double identity;
+      if (kind == Reduction::Sum)
+        identity = 0;
+      else if (kind == Reduction::Max)
+        identity = isFloat ? -std::numeric_limits<double>::infinity()
+                           : std::numeric_limits<int32_t>::min();
+      else if (kind == Reduction::Min)
+        identity =
+            isFloat ? std::numeric_limits<double>::infinity() : std::numeric_limits<int32_t>::max();
+      else
+        return node.fail("dimension " + llvm::Twine(axis) +
+                         " has a run-time length (docs/BOUNDED.md): Kiln reduces along it with "
+                         "Sum, Max and Min");
+      v = fillPastLength(node, v, axis, import::countOf(*source), identity);
+    }
+  }
   if (kind == Reduction::EuclideanNorm) // sqrt of the sum of squares
     v = mul(node.builder(), node.loc(), v, v);
   int64_t count = 1;

@@ -216,12 +216,14 @@ async function main(argv) {
     throw new UsageError(`TensorFlow.js failed to run ${args.model}: ${e.message.split('\n')[0]}`);
   }
   if (!Array.isArray(results)) results = [results];
-  const outputs = results.map((t, i) => ({
-    name: model.outputNodes[i],
-    dtype: t.dtype,
-    shape: [...t.shape],
-    data: t.dataSync().slice(),
-  }));
+  // TF.js can label a tensor float32 and hold int32 data (handtrack's
+  // num_detections and classes, Cast from int32 in its graph executor):
+  // written as the values in the dtype it declares.
+  const outputs = results.map((t, i) => {
+    let data = t.dataSync().slice();
+    if (t.dtype in DTYPES && !(data instanceof DTYPES[t.dtype])) data = DTYPES[t.dtype].from(data);
+    return { name: model.outputNodes[i], dtype: t.dtype, shape: [...t.shape], data };
+  });
   writeTensorDir(args['outputs-dir'], outputs);
 }
 

@@ -314,10 +314,16 @@ int kiln_host_pack_bounded(void *data, int64_t count, size_t outer, int64_t boun
 kiln_status kiln_host_set_seed(kiln_host_context *ctx, uint64_t seed) {
   if (!ctx)
     return kiln_host_fail(0, KILN_INVALID_ARGUMENT, "set_seed: the context is NULL");
+  /* As run: the kernels of a run in progress read `rng` and the run's end
+   * advances it, so a seed set meanwhile would tear. */
+  if (__atomic_exchange_n(&ctx->busy, 1, __ATOMIC_ACQUIRE))
+    return kiln_host_fail(0, KILN_CONTEXT_BUSY,
+                          "set_seed: another thread is running this context (set the seed "
+                          "between runs)");
   ctx->rng[0] = (uint32_t)seed;
   ctx->rng[1] = (uint32_t)(seed >> 32);
   ctx->rng[2] = ctx->rng[3] = 0;
-  return KILN_OK;
+  return kiln_host_end_run(ctx, KILN_OK);
 }
 
 void kiln_host_next_run(kiln_host_context *ctx) {

@@ -118,7 +118,8 @@ void kiln_host_bind_arg(halide_buffer_t *b, const kiln_host_context *ctx, const 
                         const void *const *inputs, void *const *outputs);
 
 /* NAME_set_seed: the seed, and the run counter back to 0. KILN_INVALID_ARGUMENT
- * for a NULL context. */
+ * for a NULL context, KILN_CONTEXT_BUSY (touching nothing) while another
+ * thread runs it (the busy flag, as kiln_host_begin_run). */
 kiln_status kiln_host_set_seed(kiln_host_context *ctx, uint64_t seed);
 
 /* After a run of a model with random ops: the next run samples afresh. */

@@ -9,7 +9,8 @@
 //   the kernels, Halide's runtime and the host code instrumented
 //   (--cpu-features=sse41-tsan: 128-bit vectors, the widest accesses TSan
 //   checks), and the same context from two threads is refused with
-//   KILN_CONTEXT_BUSY (native/threads_test.c); a negative control (two
+//   KILN_CONTEXT_BUSY, as is set_seed while another thread runs it
+//   (native/threads_test.c); a negative control (two
 //   contexts sharing one arena) shows that a race in the kernels fails it;
 // - 10,000 runs allocate nothing and leave the resident set flat;
 // - under AddressSanitizer and UndefinedBehaviorSanitizer, with the kernels

@@ -9,9 +9,12 @@
  *                           2. two threads on one context, each retrying at
  *                              once when refused: overlapping calls get
  *                              KILN_CONTEXT_BUSY and a message, the others
- *                              succeed with the right outputs. Exit 0 when
- *                              all of it holds (and ThreadSanitizer found no
- *                              race).
+ *                              succeed with the right outputs;
+ *                           3. one thread running the context, another
+ *                              setting its seed meanwhile: the calls that
+ *                              overlap a run get KILN_CONTEXT_BUSY. Exit 0
+ *                              when all of it holds (and ThreadSanitizer
+ *                              found no race).
  *   threads_test --shared-arena
  *                           the negative control: two contexts given the
  *                           same arena and run at once, a real race in the
@@ -19,6 +22,7 @@
 #include "tmodel.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@ static size_t in_sizes[NI], out_sizes[NO];
 static void *expected[NO];
 static pthread_barrier_t start;
 static unsigned char *shared_arena;
+static int seeding_done; /* a worker has finished its runs (test 3) */
 
 typedef struct worker {
   tmodel_context *ctx; /* shared (same-context test), or NULL: create one */
@@ -72,6 +77,7 @@ static void *work(void *arg) {
               tmodel_last_error(ctx));
     }
   }
+  __atomic_store_n(&seeding_done, 1, __ATOMIC_RELEASE);
   if (!w->ctx)
     tmodel_destroy(ctx);
   for (int i = 0; i < NO; ++i)
@@ -149,6 +155,39 @@ int main(int argc, char **argv) {
             c.wrong + d.wrong);
     ++failures;
   }
+  /* 3. One thread runs the context while another sets its seed until the
+   * runs end: set_seed takes the busy flag as run does, so the calls that
+   * overlap a run get KILN_CONTEXT_BUSY (a seed set mid-run would tear what
+   * the kernels read), the others KILN_OK. The model has no random ops, so
+   * the outputs stay right. */
+  worker e = {.ctx = ctx, .runs = SAME_RUNS};
+  pthread_t te;
+  seeding_done = 0; /* tests 1 and 2 set it */
+  pthread_barrier_init(&start, NULL, 2);
+  pthread_create(&te, NULL, work, &e);
+  pthread_barrier_wait(&start);
+  int seed_ok = 0, seed_busy = 0, seed_other = 0, seed_message_missing = 0;
+  for (uint64_t seed = 1; !__atomic_load_n(&seeding_done, __ATOMIC_ACQUIRE); ++seed) {
+    kiln_status st = tmodel_set_seed(ctx, seed);
+    if (st == KILN_OK)
+      ++seed_ok;
+    else if (st == KILN_CONTEXT_BUSY) {
+      ++seed_busy;
+      seed_message_missing +=
+          strstr(tmodel_last_error(NULL), "another thread is running this context") == NULL;
+    } else
+      ++seed_other;
+  }
+  pthread_join(te, NULL);
+  pthread_barrier_destroy(&start);
+  if (seed_busy == 0 || seed_other || seed_message_missing || e.ok != SAME_RUNS || e.wrong ||
+      e.other) {
+    fprintf(stderr,
+            "threads_test: set_seed during runs: %d ok, %d busy (%d without the message), %d "
+            "other; runs %d ok, %d wrong\n",
+            seed_ok, seed_busy, seed_message_missing, seed_other, e.ok, e.wrong);
+    ++failures;
+  }
   /* And the context still works, its error untouched by the refused calls. */
   if (tmodel_run(ctx, in, in_sizes, expected, out_sizes) != KILN_OK ||
       strcmp(tmodel_last_error(ctx), "") != 0) {
@@ -159,7 +198,8 @@ int main(int argc, char **argv) {
   if (failures)
     return 1;
   printf("threads_test: two contexts ran %d runs each at once, all outputs right; one context "
-         "from two threads: %d runs each, right, and %d calls refused as busy\n",
-         RUNS, SAME_RUNS, busy);
+         "from two threads: %d runs each, right, and %d calls refused as busy; set_seed during "
+         "%d runs: %d refused as busy, %d between runs\n",
+         RUNS, SAME_RUNS, busy, SAME_RUNS, seed_busy, seed_ok);
   return 0;
 }

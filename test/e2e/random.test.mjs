@@ -8,7 +8,9 @@
 //     set_seed replays the runs after it, another seed differs, a new
 //     context's seed is 0, and two unseeded ops of one model differ;
 //   - RandomUniform and RandomUniformInt are Philox4x32-10's words exactly
-//     (a JavaScript Philox, checked on Random123's known answers);
+//     (a JavaScript Philox, checked on Random123's three philox4x32_10 known
+//     answers), and so is a [3, 5, 7] RandomUniform under a seed >= 2^63
+//     (the row-major index across dimensions, the seed's high word);
 //   - each op's samples fit its distribution (test/tfjs-ops/stats.mjs: KS or
 //     chi-square, mean, variance, lag-1 correlation, each at alpha 1e-4);
 //   - NAME_set_seed(NULL) and seed() outside [0, 2^64) are refused.
@@ -44,7 +46,12 @@ const OUTPUTS = [
   ['multinomial', { dist: 'multinomial', rows: [LOGITS] },
     g.node('Multinomial', [logits, g.int('n', N)], { output_dtype: A.type('int32') }, { dtype: 'int32' })],
 ];
-for (const [, , node] of OUTPUTS) g.output(node);
+// Not a statistical case: a [3, 5, 7] RandomUniform whose row-major index
+// runs across dimensions, checked against the JavaScript Philox below.
+const CUBE = [3, 5, 7];
+const cube = g.node('RandomUniform', [g.ints('s5', CUBE)], { dtype: A.type('float32') });
+const ALL = [...OUTPUTS, ['cube', null, cube]];
+for (const [, , node] of ALL) g.output(node);
 g.write(path.join(work, 'model'));
 const modelJson = path.join(work, 'model/model.json');
 const isInt = (name) => name === 'int' || name === 'multinomial';
@@ -89,7 +96,7 @@ function cpuRun(seed, runs) {
   const out = path.join(work, `out${calls++}`);
   fs.mkdirSync(out);
   run(harness, [String(seed), String(runs), out]);
-  return Object.fromEntries(OUTPUTS.map(([name], i) => {
+  return Object.fromEntries(ALL.map(([name], i) => {
     const bytes = fs.readFileSync(path.join(out, `${i}.bin`));
     const Type = isInt(name) ? Int32Array : Float32Array;
     return [name, new Type(bytes.buffer, bytes.byteOffset, bytes.length / 4)];
@@ -104,7 +111,7 @@ function wasmRun(seed, runs) {
   if (seed !== '-') wasm.seed(seed);
   let out;
   for (let r = 0; r < runs; r++) out = wasm.run({ logits: Float32Array.from(LOGITS) });
-  return Object.fromEntries(OUTPUTS.map(([name], i) => [name, out[`out${i}`]]));
+  return Object.fromEntries(ALL.map(([name], i) => [name, out[`out${i}`]]));
 }
 
 const equalCount = (a, b) => a.reduce((n, x, i) => n + (x === b[i] ? 1 : 0), 0);
@@ -206,11 +213,13 @@ function nameKey(name) { // compiler/import/common/Random.cpp: an unseeded op's 
 test('the samples are Philox4x32-10 words, bit for bit', () => {
   const hex = (ws) => ws.map((w) => w.toString(16).padStart(8, '0')).join(' ');
   assert.equal(hex(philox([0, 0, 0, 0], [0, 0])), '6627e8d5 e169c58d bc57ac4c 9b00dbd8');
+  assert.equal(hex(philox([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])),
+    '408f276d 41c83b0e a20bc7c6 6d5451fd');
   assert.equal(hex(philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])),
     'd16cfe09 94fdcceb 5001e420 24126ea1');
   const seed = 2n ** 40n + 77n, runs = 3;
   const key = [Number(seed & 0xffffffffn), Number(seed >> 32n)];
-  const nodeOf = (name) => OUTPUTS.find(([n]) => n === name)[2];
+  const nodeOf = (name) => ALL.find(([n]) => n === name)[2];
   const expectUniform = new Float32Array(N), expectInt = new Int32Array(N);
   const f = new Float32Array(1), u = new Uint32Array(f.buffer);
   for (let i = 0; i < N; i++) {
@@ -223,6 +232,19 @@ test('the samples are Philox4x32-10 words, bit for bit', () => {
     assert.deepEqual(out.uniform, expectUniform, `${target} RandomUniform`);
     assert.deepEqual(out.int, expectInt, `${target} RandomUniformInt`);
   }
+
+  // [3, 5, 7]: element (a, b, c), at a * 35 + b * 7 + c in the row-major
+  // output, is counter index a * 35 + b * 7 + c (a kernel that counted along
+  // one dimension only, or column-major, would differ), under a seed whose
+  // high word has its top bit set, on the second run.
+  const bigSeed = 2n ** 63n + 3n * 2n ** 32n + 12345n, bigKey = [12345, 0x80000003];
+  const expectCube = new Float32Array(CUBE[0] * CUBE[1] * CUBE[2]);
+  for (let i = 0; i < expectCube.length; i++) {
+    u[0] = (philox([i, nameKey(nodeOf('cube')), 1, 0], bigKey)[0] >>> 9) | 0x3f800000;
+    expectCube[i] = f[0] - 1;
+  }
+  for (const [target, out] of [['cpu', cpuRun(bigSeed, 2)], ['wasm', wasmRun(bigSeed, 2)]])
+    assert.deepEqual(out.cube, expectCube, `${target} RandomUniform [3, 5, 7], seed 2^63 + ...`);
 });
 
 test('seed() refuses what is not an integer in [0, 2^64)', () => {

@@ -72,6 +72,17 @@ add('ClipByValue', 'ClipByValue', (g) =>
   g.output(g.node('ClipByValue', [g.input('x', [3, 4], 'float32', { range: [-3, 3] }),
     g.constant('lo', 'float32', [], [-1]), g.constant('hi', 'float32', [], [1.5])])));
 add('LogicalNot', 'LogicalNot', (g) => g.output(g.node('LogicalNot', [g.input('a', [2, 4], 'bool')])));
+// int32 only in TF.js; negative values and a broadcast row, including the
+// sign bit (-2^31) and -1 (all bits). TF.js 4.22's executor cannot run the
+// node (it reads inputs 'a' and 'b', its op list names them 'x' and 'y'), so
+// the expected outputs are tfjs-core's bitwiseAnd on the same inputs.
+cases.push({
+  name: 'BitwiseAnd', op: 'BitwiseAnd',
+  build: (g) => g.output(g.node('BitwiseAnd', [
+    g.input('a', [2, 4], 'int32', { values: [12, -1, -2147483648, 7, 255, -256, 0, 1023] }),
+    g.input('b', [4], 'int32', { values: [10, -2147483648, -1, -8] })], { T: A.type('int32') })),
+  kernelOracle: (tf, f) => tf.bitwiseAnd(f.a, tf.broadcastTo(f.b, [2, 4])),
+});
 add('Select', 'Select', (g) =>
   g.output(g.node('Select', [g.input('c', [2, 3], 'bool'), g.input('a', [2, 3]), g.input('b', [2, 3])])));
 add('SelectV2', 'SelectV2', (g) =>

@@ -125,6 +125,30 @@ llvm::Error convertLogicalNot(OpContext &node) {
   return llvm::Error::success();
 }
 
+// BitwiseAnd is int32 only in TF.js (tfjs-core's bitwiseAnd refuses other
+// dtypes); every integer tensor of this importer is int32 anyway.
+llvm::Error convertBitwiseAnd(OpContext &node) {
+  for (int i = 0; i < 2; ++i)
+    if (node.dtype(i) != DType::I32)
+      return node.fail("operands must be int32, not " + dtypeName(node.dtype(i)));
+  auto shape = broadcastShapes(node.shape(0), node.shape(1));
+  if (!shape)
+    return node.fail(llvm::toString(shape.takeError()));
+  if (node.allInputsFoldable()) {
+    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
+    std::vector<int64_t> out(a.size());
+    for (int64_t i = 0; i < a.size(); ++i)
+      out[i] = static_cast<int32_t>(a.intAt(i)) & static_cast<int32_t>(b.intAt(i));
+    node.setLiteral(0, Literal::fromInts(DType::I32, *shape, std::move(out)));
+    return llvm::Error::success();
+  }
+  int64_t rank = shape->size();
+  node.setValue(0,
+                binary<tosa::BitwiseAndOp>(node.builder(), node.loc(), node.valueWithRank(0, rank),
+                                           node.valueWithRank(1, rank)));
+  return llvm::Error::success();
+}
+
 // SelectV2 broadcasts all three operands; the old Select also takes a
 // condition of the same shape (its row-vector form is not supported).
 llvm::Error convertSelect(OpContext &node) {
@@ -158,6 +182,7 @@ void registerCompareOps(OpTable &table) {
   table.add("LogicalAnd", convertLogical<tosa::LogicalAndOp>, 2, 2);
   table.add("LogicalOr", convertLogical<tosa::LogicalOrOp>, 2, 2);
   table.add("LogicalNot", convertLogicalNot, 1, 1);
+  table.add("BitwiseAnd", convertBitwiseAnd, 2, 2);
   table.add("Select", convertSelect, 3, 3);
   table.add("SelectV2", convertSelect, 3, 3);
 }

@@ -12,10 +12,16 @@
 //     moment) against the distribution's;
 //   - independence between neighbouring elements: lag-1 autocorrelation,
 //     N(0, 1/n) for independent samples;
+//   - repeated values (continuous distributions): how many samples equal an
+//     earlier one, against Poisson with the mean that the float32 values'
+//     spacing and the generator's resolution give (4096 uniforms from 23
+//     bits: 1.0, limit 6, P(more) 8.3e-5), so elements that share a
+//     counter anywhere in the tensor, not only neighbours, fail;
 //   - a two-sample test against TF.js's own samples of the same op:
 //     Kolmogorov-Smirnov, or chi-square homogeneity for the discrete ones
 //     (not where a case says that TF.js is biased: `tfjsBiased`).
-// Each test at significance ALPHA (1e-4, two-sided where it has sides):
+// Each test at significance ALPHA (1e-4; two-sided for the z tests and KS,
+// the upper tail for chi-square and the repeated values):
 // with about 6 tests a case, a correct sampler fails a case with
 // probability under 1e-3 for a given seed, and the seeds are fixed, so a
 // pass or a failure repeats. What each test can see at the suite's sizes
@@ -23,6 +29,7 @@
 
 export const ALPHA = 1e-4;
 const Z = 3.891; // two-sided normal quantile at ALPHA
+const Z_UPPER = 3.719; // one-sided (upper) normal quantile at ALPHA
 const KS_C = Math.sqrt(-Math.log(ALPHA / 2) / 2); // asymptotic KS constant at ALPHA
 
 // erf to 1.2e-7 (Numerical Recipes' erfc, Chebyshev fit).
@@ -100,11 +107,45 @@ export function ksTwoSample(a, b) {
   return { d, limit: KS_C * Math.sqrt((xs.length + ys.length) / (xs.length * ys.length)) };
 }
 
-// Chi-square's upper ALPHA quantile (Wilson-Hilferty; within 1% from 3
-// degrees of freedom).
+// Chi-square's upper ALPHA quantile (Wilson-Hilferty, with the one-sided z;
+// within 1% from 3 degrees of freedom).
 export function chiLimit(df) {
   const c = 2 / (9 * df);
-  return df * (1 - c + Z * Math.sqrt(c)) ** 3;
+  return df * (1 - c + Z_UPPER * Math.sqrt(c)) ** 3;
+}
+
+// The samples that equal an earlier sample.
+export function repeatedValues(samples) {
+  return samples.length - new Set(samples).size;
+}
+
+// The expected number of repeated values among n samples of a continuous
+// distribution as Kiln draws it, and the count a correct sampler exceeds
+// with probability at most ALPHA. A value's probability is the larger of
+// one generator level's (`level`: 2^-23 for the uniform's 23 bits, 2^-24
+// for the truncated normal's one 24-bit uniform, about 0 for Box-Muller's
+// two) and the density times float32's spacing there (levels that round
+// together); the expected count is about C(n, 2) times the sum of squares,
+// integrated on a grid from the cdf; the count is then about Poisson.
+export function repeatLimit(stat, dist, n) {
+  const level = stat.dist === 'uniform' ? 2 ** -23 : stat.dist === 'truncated' ? 2 ** -24 : 2 ** -48;
+  const { mean = 0, std = 1 } = stat;
+  const [a, b] = stat.dist === 'uniform' ? [stat.lo, stat.hi]
+    : stat.dist === 'truncated' ? [mean - 2 * std, mean + 2 * std] : [mean - 9 * std, mean + 9 * std];
+  const ulp = (x) => (x === 0 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 23));
+  const cells = 20000, h = (b - a) / cells;
+  let sumSquares = 0;
+  for (let i = 0; i < cells; i++) {
+    const x0 = a + i * h, mass = dist.cdf(x0 + h) - dist.cdf(x0);
+    sumSquares += mass * Math.max(level, (mass / h) * ulp(x0 + h / 2));
+  }
+  const lambda = (n * (n - 1) / 2) * sumSquares;
+  let k = 0, term = Math.exp(-lambda), cdf = term;
+  while (1 - cdf > ALPHA) {
+    term *= lambda / ++k;
+    cdf += term;
+  }
+  return { lambda, limit: k, p: 1 - cdf };
 }
 
 function counts(samples, lo, k) {
@@ -181,6 +222,11 @@ export function checkSamples(stat, kiln, tfjs = null) {
   if (outside >= 0) return `sample ${outside} is ${xs[outside]}, outside the distribution's support`;
   const m = moments(xs);
   const n = xs.length;
+  if (!dist.probs) {
+    const r = repeatedValues(xs), t = repeatLimit(stat, dist, n);
+    if (r > t.limit)
+      return `${r} samples repeat an earlier one, expected ${fmt(t.lambda)} (limit ${t.limit}, P(more) ${t.p.toExponential(1)})`;
+  }
   if (dist.probs) {
     const t = chiSquare(xs, dist.probs, dist.lo);
     if (!(t.x <= t.limit)) return t.why ?? `chi-square ${fmt(t.x)} > ${fmt(t.limit)} (alpha ${ALPHA}) against the exact distribution`;

@@ -83,6 +83,13 @@ cases.push({
     g.input('b', [4], 'int32', { values: [10, -2147483648, -1, -8] })], { T: A.type('int32') })),
   kernelOracle: (tf, f) => tf.bitwiseAnd(f.a, tf.broadcastTo(f.b, [2, 4])),
 });
+// A NoOp ordered between two ops by control edges, as TF1 graphs hold
+// them: TF.js runs it and it yields nothing; the importer drops control edges.
+add('NoOp', 'NoOp', (g) => {
+  const a = g.node('AddV2', [g.input('x', [2, 3]), g.input('y', [2, 3])]);
+  const n = g.node('NoOp', [`^${a}`], { T: undefined });
+  g.output(g.node('Relu', [a, `^${n}`]));
+});
 add('Select', 'Select', (g) =>
   g.output(g.node('Select', [g.input('c', [2, 3], 'bool'), g.input('a', [2, 3]), g.input('b', [2, 3])])));
 add('SelectV2', 'SelectV2', (g) =>

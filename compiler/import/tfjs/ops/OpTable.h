@@ -69,7 +69,7 @@ void registerTransformOps(
     OpTable &table);                    // BroadcastTo, ReverseV2, MirrorPad, SpaceToBatchND, OneHot
 void registerSliceOps(OpTable &table);  // StridedSlice, Slice, Split, Unpack
 void registerGatherOps(OpTable &table); // GatherV2 (with batch_dims), GatherNd
-void registerShapeOps(OpTable &table);  // Identity, Shape, Fill, Range, FakeQuantWithMinMaxVars
+void registerShapeOps(OpTable &table);  // NoOp, Identity, Shape, Fill, Range, FakeQuantWithMinMaxVars
 void registerScanOps(OpTable &table);   // Cumsum, Cumprod, TopKV2, LowerBound, Bincount
 void registerReduceOps(OpTable &table); // Mean, Sum, Max, Softmax, ArgMax
 void registerNormalizeOps(OpTable &table); // FusedBatchNorm, LRN

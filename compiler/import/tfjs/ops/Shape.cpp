@@ -268,9 +268,18 @@ llvm::Error convertLinSpace(OpContext &node) {
   return llvm::Error::success();
 }
 
+// A NoOp has only control inputs, which the importer drops with every other
+// control edge (TF.js's executor runs it for ordering and it yields nothing),
+// so a model holding one imports without it. It is converted only if
+// something asks for a value of it, which it does not have.
+llvm::Error convertNoOp(OpContext &node) {
+  return node.fail("NoOp has no outputs: it cannot be a model output or an op's input");
+}
+
 } // namespace
 
 void registerShapeOps(OpTable &table) {
+  table.add("NoOp", convertNoOp, 0, -1);
   for (const char *op : {"Identity", "StopGradient", "Snapshot"})
     table.add(op, convertIdentity, 1, 1);
   table.add("IdentityN", convertIdentity, 1, -1);

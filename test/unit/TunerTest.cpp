@@ -641,4 +641,53 @@ func.func @main(%x: tensor<64xf32>) -> tensor<64xf32> {
   EXPECT_EQ(runner.generation(), 1u);
 }
 
+// A model with random ops (TF.js RandomUniform: @main's kiln.rng state,
+// advanced by every run) compared end to end: the template harness's
+// reference and the tuned harness's outputs come from different processes
+// after different numbers of runs, so they match only because the harness
+// seeds the run it writes (task_set_seed(ctx, 0)). Without that, every
+// comparison was "wrong" and the acceptance rejected every record.
+TEST_F(TunerTest, ModelTimerComparesAModelWithRandomOps) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
+  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
+  auto command = tuner::runnerCommand("cpu", "native", runnerExe.str());
+  ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
+  ASSERT_FALSE(command->empty());
+  // kilnc --compile-to=schedules of x + RandomUniform([4, 5]), the add's
+  // unroll a parameter (the "tuned" build differs from the template's).
+  auto model = [](int unroll) {
+    std::string schedule =
+        "#kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 4, "
+        "channel_tile = 4, pixel_tile = 1, row_tile = 1, unroll = " +
+        std::to_string(unroll) + ", parallel = [], compute_at = row, order = pixel_major>";
+    return R"mlir(
+func.func @main(%x: tensor<4x5xf32> {kiln.name = "x"}, %rng: tensor<4xi32> {kiln.rng}) -> (tensor<4x5xf32> {kiln.name = "y"}) {
+  %0 = kiln.kernel "custom_0" (%rng) : (tensor<4xi32>) -> tensor<4x5xf32> attributes {kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 4, channel_tile = 4, pixel_tile = 1, row_tile = 1, unroll = 1, parallel = [], compute_at = row, order = pixel_major>} {
+  ^bb0(%r: tensor<4xi32>):
+    %u = tosa.custom %r {domain_name = "kiln", implementation_attrs = "dist=uniform;key=7", operator_name = "kiln.random"} : (tensor<4xi32>) -> tensor<4x5xf32>
+    kiln.yield %u : tensor<4x5xf32>
+  }
+  %1 = kiln.kernel "add_1" (%x, %0) : (tensor<4x5xf32>, tensor<4x5xf32>) -> tensor<4x5xf32> attributes {kiln.schedule = )mlir" +
+           schedule + R"mlir(} {
+  ^bb0(%a: tensor<4x5xf32>, %b: tensor<4x5xf32>):
+    %s = tosa.add %a, %b : (tensor<4x5xf32>, tensor<4x5xf32>) -> tensor<4x5xf32>
+    kiln.yield %s : tensor<4x5xf32>
+  }
+  return %1 : tensor<4x5xf32>
+})mlir";
+  };
+  std::string before = path("model_before.mlir"), after = path("model_step0.mlir");
+  std::ofstream(before) << model(1);
+  std::ofstream(after) << model(2);
+  tuner::TuneOptions options;
+  options.runnerCommand = *command;
+  options.workDir = dir.str().str();
+  tuner::ModelTimer timer(options, before);
+  tuner::ModelPairs pairs = timer.compare(after, 3);
+  EXPECT_EQ(pairs.status, "ok");
+  EXPECT_EQ(pairs.afterMs.size(), 3u);
+  EXPECT_EQ(pairs.beforeMs.size(), 3u);
+}
+
 } // namespace

@@ -12,7 +12,10 @@
  * commands on stdin, one line each:
  *   inputs PATH      the inputs, each task_inputs[i].bytes, one after another
  *   run N PATH       N runs, each timed; the outputs, one after another, to
- *                    PATH; replies {"times_ms":[...]} or {"error":"..."}
+ *                    PATH; replies {"times_ms":[...]} or {"error":"..."}.
+ *                    cpu: the last run is seeded 0 first (task_set_seed),
+ *                    so a model's random ops give the same outputs in
+ *                    every harness (the reference and the candidates)
  * A crash or hang in the kernels or the driver kills this process only: the
  * runner reports the candidate as crash (or kills it after its timeout).
  * KILN_TUNE_CLOCK=cpu times runs in the process's CPU time (on 1 thread, a
@@ -157,6 +160,21 @@ int main(void) {
         sleep(1);
       printf("{\"times_ms\":[");
       for (int r = 0; r < runs; ++r) {
+#ifdef KILN_HARNESS_CPU
+        /* The run whose outputs are written samples the model's random ops
+         * (TF.js Random*) from seed 0 and run count 0, whatever ran before
+         * in this process: a template's reference and a candidate's
+         * outputs then compare like for like. Untimed; a model without
+         * random ops has nothing to seed. (The spirv target has no random
+         * ops, nor set_seed.) */
+        if (r == runs - 1 && task_set_seed(ctx, 0) != KILN_OK) {
+          printf("],\"error\":\"set_seed: ");
+          print_message(task_last_error(0));
+          printf("\"}\n");
+          runs = -1;
+          break;
+        }
+#endif
         double start = now_ms();
         if (task_run(ctx, inputs, input_sizes, outputs, output_sizes) != KILN_OK) {
           printf("],\"error\":\"run: ");

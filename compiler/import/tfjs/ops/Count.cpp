@@ -5,6 +5,7 @@
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 
@@ -16,7 +17,20 @@ using Exprs = std::vector<CountExpr>;
 // Shape arithmetic is a few elements; a larger tensor is data, not a shape.
 constexpr int64_t kMaxExprElements = 64;
 
-std::optional<Exprs> eval(Value v, int depth);
+// `overflowAt`, when given, receives the node whose arithmetic left int64
+// (a hostile model's constants): eval is then nullopt.
+std::optional<Exprs> eval(Value v, int depth, std::string *overflowAt = nullptr);
+
+std::string nodeName(Operation *op) {
+  auto loc = dyn_cast<NameLoc>(op->getLoc());
+  return loc ? loc.getName().str() : std::string("?");
+}
+
+// a + sign * b, nullopt if it leaves int64.
+std::optional<int64_t> addScaled(int64_t a, int64_t sign, int64_t b) {
+  auto sb = llvm::checkedMul(sign, b);
+  return sb ? llvm::checkedAdd(a, *sb) : std::nullopt;
+}
 
 // The flat index into an operand of shape `in` (each dimension equal to the
 // result's or 1) of the result's flat index `i`.
@@ -32,23 +46,28 @@ int64_t broadcastIndex(int64_t i, llvm::ArrayRef<int64_t> out, llvm::ArrayRef<in
   return src;
 }
 
+// a + sign * b; nullopt for two different counts or an int64 overflow.
 std::optional<CountExpr> combine(const CountExpr &a, const CountExpr &b, int64_t sign) {
   if (a.scale && b.scale && a.count != b.count)
     return std::nullopt; // two different counts: not one length
-  CountExpr r{a.constant + sign * b.constant, a.scale + sign * b.scale,
-              a.scale ? a.count : b.count};
+  auto constant = addScaled(a.constant, sign, b.constant);
+  auto scale = addScaled(a.scale, sign, b.scale);
+  if (!constant || !scale)
+    return std::nullopt;
+  CountExpr r{*constant, *scale, a.scale ? a.count : b.count};
   if (!r.scale)
     r.count = Value();
   return r;
 }
 
-std::optional<Exprs> evalBinary(Operation *op, int64_t sign, int depth) {
+std::optional<Exprs> evalBinary(Operation *op, int64_t sign, int depth, std::string *overflowAt) {
   auto out = typeOf(op->getResult(0)).getShape();
   auto lhsType = typeOf(op->getOperand(0)), rhsType = typeOf(op->getOperand(1));
   if (lhsType.getRank() != static_cast<int64_t>(out.size()) ||
       rhsType.getRank() != static_cast<int64_t>(out.size()))
     return std::nullopt;
-  auto lhs = eval(op->getOperand(0), depth + 1), rhs = eval(op->getOperand(1), depth + 1);
+  auto lhs = eval(op->getOperand(0), depth + 1, overflowAt),
+       rhs = eval(op->getOperand(1), depth + 1, overflowAt);
   if (!lhs || !rhs)
     return std::nullopt;
   Exprs r;
@@ -57,24 +76,30 @@ std::optional<Exprs> evalBinary(Operation *op, int64_t sign, int depth) {
     const CountExpr &b = (*rhs)[broadcastIndex(i, out, rhsType.getShape())];
     std::optional<CountExpr> c;
     if (sign) {
+      if (a.scale && b.scale && a.count != b.count)
+        return std::nullopt;
       c = combine(a, b, sign);
     } else { // a product: one side a constant
       if (a.scale && b.scale)
         return std::nullopt;
       const CountExpr &k = a.scale ? b : a, &x = a.scale ? a : b;
-      c = CountExpr{k.constant * x.constant, k.constant * x.scale, k.constant ? x.count : Value()};
-      if (!c->scale)
-        c->count = Value();
+      auto constant = llvm::checkedMul(k.constant, x.constant);
+      auto scale = llvm::checkedMul(k.constant, x.scale);
+      if (constant && scale)
+        c = CountExpr{*constant, *scale, *scale ? x.count : Value()};
     }
-    if (!c)
+    if (!c) { // the counts were one: int64 overflowed
+      if (overflowAt)
+        *overflowAt = nodeName(op);
       return std::nullopt;
+    }
     r.push_back(*c);
   }
   return r;
 }
 
 // The count of a compaction by `i < x` (iota constant) is x.
-std::optional<Exprs> evalCount(tosa::CustomOp op, Value count, int depth) {
+std::optional<Exprs> evalCount(tosa::CustomOp op, Value count, int depth, std::string *overflowAt) {
   if (op.getOperatorName() == import::kCompactOp)
     if (auto gt = op->getOperand(1).getDefiningOp<tosa::GreaterOp>()) {
       // The iota is as long as the bound: read it here, not by eval.
@@ -85,7 +110,7 @@ std::optional<Exprs> evalCount(tosa::CustomOp op, Value count, int depth) {
         for (const APInt &x : iota.getValues<APInt>())
           isIota = isIota && x.getSExtValue() == i++;
       }
-      auto x = eval(gt.getInput1(), depth + 1);
+      auto x = eval(gt.getInput1(), depth + 1, overflowAt);
       if (isIota && x && x->size() == 1)
         return x;
     }
@@ -105,7 +130,7 @@ std::optional<Exprs> evalCount(tosa::CustomOp op, Value count, int depth) {
   return Exprs{CountExpr{0, 1, count}};
 }
 
-std::optional<Exprs> eval(Value v, int depth) {
+std::optional<Exprs> eval(Value v, int depth, std::string *overflowAt) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   Operation *op = v.getDefiningOp();
   if (depth > 64 || !op || !type || !type.hasStaticShape() ||
@@ -120,26 +145,33 @@ std::optional<Exprs> eval(Value v, int depth) {
   }
   if (auto custom = dyn_cast<tosa::CustomOp>(op))
     if (op->getNumResults() == 2 && v == op->getResult(1) && import::compactAxis(op) >= 0)
-      return evalCount(custom, v, depth);
+      return evalCount(custom, v, depth, overflowAt);
   if (auto cast = dyn_cast<tosa::CastOp>(op)) // int to int: the values stay
-    return eval(cast.getInput(), depth + 1);
+    return eval(cast.getInput(), depth + 1, overflowAt);
   if (isa<tosa::ReshapeOp, tosa::IdentityOp>(op))
-    return eval(op->getOperand(0), depth + 1);
+    return eval(op->getOperand(0), depth + 1, overflowAt);
   if (auto neg = dyn_cast<tosa::NegateOp>(op)) {
-    auto r = eval(neg.getInput1(), depth + 1);
+    auto r = eval(neg.getInput1(), depth + 1, overflowAt);
     if (r)
-      for (CountExpr &e : *r)
-        e = CountExpr{-e.constant, -e.scale, e.count};
+      for (CountExpr &e : *r) {
+        auto c = addScaled(0, -1, e.constant), k = addScaled(0, -1, e.scale);
+        if (!c || !k) {
+          if (overflowAt)
+            *overflowAt = nodeName(op);
+          return std::nullopt;
+        }
+        e = CountExpr{*c, *k, e.count};
+      }
     return r;
   }
   if (isa<tosa::AddOp>(op))
-    return evalBinary(op, 1, depth);
+    return evalBinary(op, 1, depth, overflowAt);
   if (isa<tosa::SubOp>(op))
-    return evalBinary(op, -1, depth);
+    return evalBinary(op, -1, depth, overflowAt);
   if (auto m = dyn_cast<tosa::MulOp>(op))
-    return m.getShift() == 0 ? evalBinary(op, 0, depth) : std::nullopt;
+    return m.getShift() == 0 ? evalBinary(op, 0, depth, overflowAt) : std::nullopt;
   if (auto s = dyn_cast<tosa::SliceOp>(op)) {
-    auto in = eval(s.getInput(), depth + 1);
+    auto in = eval(s.getInput(), depth + 1, overflowAt);
     if (!in)
       return std::nullopt;
     auto inShape = typeOf(s.getInput()).getShape();
@@ -162,7 +194,7 @@ std::optional<Exprs> eval(Value v, int depth) {
     int64_t outer = numElements(type.getShape().take_front(axis));
     std::vector<Exprs> parts;
     for (Value in : c.getInput1()) {
-      auto e = eval(in, depth + 1);
+      auto e = eval(in, depth + 1, overflowAt);
       if (!e)
         return std::nullopt;
       parts.push_back(std::move(*e));
@@ -184,9 +216,14 @@ int64_t boundOf(Value count) {
   return typeOf(op->getResult(0)).getShape()[import::compactAxis(op)];
 }
 
-std::string nodeName(Operation *op) {
-  auto loc = dyn_cast<NameLoc>(op->getLoc());
-  return loc ? loc.getName().str() : std::string("?");
+// The largest value of `e` over its count's 0..bound; nullopt if that
+// leaves int64.
+std::optional<int64_t> largestOf(const CountExpr &e) {
+  if (e.isConstant())
+    return e.constant;
+  auto top = llvm::checkedMul(e.scale, boundOf(e.count));
+  top = top ? llvm::checkedAdd(e.constant, *top) : std::nullopt;
+  return top ? std::optional<int64_t>(std::max(e.constant, *top)) : std::nullopt;
 }
 
 // The splat value of the data a fill of run-time length compacts.
@@ -202,30 +239,41 @@ std::optional<double> fillValueOf(Value bounded) {
   return static_cast<double>(splat.getSplatValue<APInt>().getSExtValue());
 }
 
-std::optional<int64_t> boundOfLength(Value v, int depth) {
+// lengthBound's walk; `overflowAt` receives the node whose bound leaves
+// int64, and every caller then stops.
+std::optional<int64_t> boundOfLength(Value v, int depth, std::string &overflowAt) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   Operation *op = v.getDefiningOp();
   if (depth > 64 || !op || !type || !type.hasStaticShape() || type.getNumElements() != 1 ||
       !type.getElementType().isInteger() || type.getElementType().isInteger(1))
     return std::nullopt;
-  if (auto exprs = eval(v, 0); exprs && exprs->size() == 1) {
-    const CountExpr &e = exprs->front();
-    return e.isConstant() ? e.constant
-                          : std::max(e.constant, e.constant + e.scale * boundOf(e.count));
+  auto overflow = [&]() -> std::optional<int64_t> {
+    overflowAt = nodeName(op);
+    return std::nullopt;
+  };
+  if (auto exprs = eval(v, 0, &overflowAt); exprs && exprs->size() == 1) {
+    auto top = largestOf(exprs->front());
+    return top ? top : overflow();
   }
+  if (!overflowAt.empty())
+    return std::nullopt;
   if (isa<tosa::CastOp, tosa::ReshapeOp, tosa::IdentityOp>(op))
-    return boundOfLength(op->getOperand(0), depth + 1);
+    return boundOfLength(op->getOperand(0), depth + 1, overflowAt);
   if (isa<tosa::AddOp>(op)) {
-    auto a = boundOfLength(op->getOperand(0), depth + 1);
-    auto b = boundOfLength(op->getOperand(1), depth + 1);
-    if (a && b)
-      return *a + *b;
+    auto a = boundOfLength(op->getOperand(0), depth + 1, overflowAt);
+    auto b = a ? boundOfLength(op->getOperand(1), depth + 1, overflowAt) : std::nullopt;
+    if (a && b) {
+      auto sum = llvm::checkedAdd(*a, *b);
+      return sum ? sum : overflow();
+    }
   }
   if (isa<tosa::SubOp>(op)) { // less a constant: a lower bound of a length is not kept
-    auto a = boundOfLength(op->getOperand(0), depth + 1);
-    auto b = eval(op->getOperand(1), depth + 1);
-    if (a && b && b->size() == 1 && b->front().isConstant())
-      return *a - b->front().constant;
+    auto a = boundOfLength(op->getOperand(0), depth + 1, overflowAt);
+    auto b = a ? eval(op->getOperand(1), depth + 1, &overflowAt) : std::nullopt;
+    if (a && b && b->size() == 1 && b->front().isConstant()) {
+      auto difference = llvm::checkedSub(*a, b->front().constant);
+      return difference ? difference : overflow();
+    }
   }
   if (isa<tosa::MinimumOp, tosa::MaximumOp, tosa::SelectOp>(op)) {
     // Select's operand 0 is the condition; each side may be the result,
@@ -243,8 +291,10 @@ std::optional<int64_t> boundOfLength(Value v, int depth) {
         isMin = strip(cond->getOperand(0)) == strip(sel.getOnFalse()) &&
                 strip(cond->getOperand(1)) == strip(sel.getOnTrue());
     }
-    auto a = boundOfLength(op->getOperand(op->getNumOperands() - 2), depth + 1);
-    auto b = boundOfLength(op->getOperand(op->getNumOperands() - 1), depth + 1);
+    auto a = boundOfLength(op->getOperand(op->getNumOperands() - 2), depth + 1, overflowAt);
+    auto b = boundOfLength(op->getOperand(op->getNumOperands() - 1), depth + 1, overflowAt);
+    if (!overflowAt.empty())
+      return std::nullopt;
     if (isMin && (a || b))
       return a && b ? std::min(*a, *b) : a ? *a : *b;
     if (a && b)
@@ -314,7 +364,13 @@ Value countI32(OpContext &node, Value bounded, int64_t rank) {
 
 std::optional<std::vector<CountExpr>> countExprs(Value v) { return eval(v, 0); }
 
-std::optional<int64_t> lengthBound(Value v) { return boundOfLength(v, 0); }
+std::optional<int64_t> lengthBound(Value v, std::string *overflowAt) {
+  std::string at;
+  auto bound = boundOfLength(v, 0, at);
+  if (overflowAt)
+    *overflowAt = at;
+  return at.empty() ? bound : std::nullopt;
+}
 
 // The values each element of a small integer tensor can take, where it is
 // a constant or a choice between constants (selects, reshapes, casts,
@@ -405,7 +461,11 @@ std::optional<Value> rowSource(Value v) {
 llvm::Error rangeOfLength(OpContext &node) {
   const Literal *start = node.literal(0), *delta = node.literal(2);
   Value limit = node.value(1);
-  std::optional<int64_t> bound = lengthBound(limit);
+  std::string overflowAt;
+  std::optional<int64_t> bound = lengthBound(limit, &overflowAt);
+  if (!overflowAt.empty())
+    return node.fail("the limit's largest value overflows 64-bit integers at node '" + overflowAt +
+                     "'");
   if (!bound)
     return node.fail("the limit is known only at run time and is not a length Kiln can bound "
                      "(a count of node '" +
@@ -416,7 +476,13 @@ llvm::Error rangeOfLength(OpContext &node) {
     return node.fail("with a run-time limit, start and delta must be known integer scalars and "
                      "delta positive");
   int64_t s = start->intAt(0), d = delta->intAt(0);
-  int64_t n = *bound > s ? (*bound - s + d - 1) / d : 0;
+  // ceil((bound - start) / delta) without leaving int64.
+  std::optional<int64_t> span =
+      *bound > s ? llvm::checkedSub(*bound, s) : std::optional<int64_t>(0);
+  if (!span)
+    return node.fail("the range's length overflows 64-bit integers (its largest limit " +
+                     llvm::Twine(*bound) + ", start " + llvm::Twine(s) + ")");
+  int64_t n = *span / d + (*span % d != 0);
   if (n < 1)
     return node.fail("the range is empty for every run-time limit (its largest is " +
                      llvm::Twine(*bound) + ", start " + llvm::Twine(s) + ")");
@@ -492,7 +558,10 @@ Value sizeOfBounded(OpContext &node, Value rows) {
   llvm::ArrayRef<int64_t> shape = typeOf(rows).getShape();
   Value bounded = rowSource(rows).value_or(rows);
   int64_t axis = import::compactAxis(bounded.getDefiningOp());
-  int64_t rest = numElements(shape) / shape[axis];
+  // The other dimensions' product: no division by the bound, which may be 0.
+  int64_t rest = 1;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d)
+    rest *= d == axis ? 1 : shape[d];
   Value count = countI32(node, bounded, 1);
   if (rest != 1)
     count = mul(node.builder(), node.loc(), count, i32Constant(node, {rest}, {1}));
@@ -559,7 +628,10 @@ llvm::Error fillOfCount(OpContext &node, Value dims, int valueInput) {
                        " both depend on a run-time length; Kiln supports one");
     axis = d;
     // The largest length over counts 0..bound.
-    shape.push_back(std::max(e.constant, e.constant + e.scale * boundOf(e.count)));
+    std::optional<int64_t> top = largestOf(e);
+    if (!top)
+      return node.fail("dim " + llvm::Twine(d) + "'s largest value overflows 64-bit integers");
+    shape.push_back(*top);
   }
   if (llvm::any_of(shape, [](int64_t d) { return d < 1; }))
     return node.fail("cannot fill shape " + shapeString(shape) +

@@ -45,8 +45,10 @@ std::optional<std::vector<CountExpr>> countExprs(mlir::Value v);
 /// Minimum (the smaller of the operands' bounds, one may be unbounded),
 /// Maximum and Select (the larger of both), sums, differences with a
 /// constant, casts and reshapes; nullopt
-/// if `v` is not such a length (docs/BOUNDED.md, lengths).
-std::optional<int64_t> lengthBound(mlir::Value v);
+/// if `v` is not such a length (docs/BOUNDED.md, lengths), or if its bound
+/// leaves int64 (a hostile model's constants): then `overflowAt`, when
+/// given, names the node where it did.
+std::optional<int64_t> lengthBound(mlir::Value v, std::string *overflowAt = nullptr);
 
 /// Range(start, limit, delta) whose limit is a run-time length (lengthBound)
 /// and whose start and delta are known integers, delta > 0: the values

@@ -206,15 +206,31 @@ llvm::Error GraphImporter::resolveInputs() {
     names.push_back("'" + c.key + "'");
     const std::vector<int64_t> *given = nullptr;
     const std::vector<double> *values = nullptr;
-    for (const std::string &name : {c.key, c.node->name, c.node->name + ":0"}) {
+    // Two spellings of one input (`x` and `x:0`) are one input given twice.
+    std::string shapeName, valueName;
+    auto twice = [&](llvm::StringRef flag, llvm::StringRef first, llvm::StringRef second) {
+      return makeError(flag + " " + second + ": input '" + c.key + "' is given twice (as '" +
+                       first + "' and '" + second + "')");
+    };
+    llvm::SmallVector<std::string, 3> spellings{c.key};
+    for (std::string name : {c.node->name, c.node->name + ":0"})
+      if (!llvm::is_contained(spellings, name))
+        spellings.push_back(name);
+    for (const std::string &name : spellings) {
       auto it = options_.inputShapes.find(name);
-      if (it != options_.inputShapes.end() && !given) {
+      if (it != options_.inputShapes.end()) {
+        if (given)
+          return twice("--input-shape", shapeName, name);
         given = &it->second;
+        shapeName = name;
         used.insert(name);
       }
       auto v = options_.inputValues.find(name);
-      if (v != options_.inputValues.end() && !values) {
+      if (v != options_.inputValues.end()) {
+        if (values)
+          return twice("--input-value", valueName, name);
         values = &v->second;
+        valueName = name;
         usedValues.insert(name);
       }
     }

@@ -1,7 +1,14 @@
 //===- Accept.cpp - tuned records must pay end to end ---------------------===//
 #include "tuner/Accept.h"
 
+#include "compiler/pipeline/Pipeline.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
 
 namespace kiln::tuner {
 
@@ -20,9 +27,26 @@ unsigned ModelPairs::afterWins() const {
   return wins;
 }
 
-bool ModelPairs::pays() const {
+double signTestP(unsigned wins, unsigned n) {
+  // sum over k >= wins of C(n, k) / 2^n, the terms built up from C(n, n).
+  double term = std::ldexp(1.0, -int(n)), p = 0;
+  for (unsigned k = n + 1; k-- > 0;) {
+    if (k < wins)
+      break;
+    p += term;
+    term = term * k / (n - k + 1);
+  }
+  return std::min(p, 1.0);
+}
+
+double ModelPairs::signP() const {
+  return signTestP(afterWins(), unsigned(std::min(beforeMs.size(), afterMs.size())));
+}
+
+bool ModelPairs::pays(unsigned step) const {
   size_t n = std::min(beforeMs.size(), afterMs.size());
-  return status == "ok" && n > 0 && after() <= kAcceptRatio * before() && 2 * afterWins() > n;
+  return status == "ok" && n > 0 && after() <= kAcceptRatio * before() &&
+         signP() <= kAcceptAlpha / std::max(step, 1u);
 }
 
 AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const MeasureModel &measure,
@@ -40,7 +64,7 @@ AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const Measur
     for (size_t i = 0; i < keep; ++i)
       s.kept.push_back(candidates[i].kernel);
     s.pairs = measure(s.kept);
-    bool pays = s.pairs.pays();
+    bool pays = s.pairs.pays(step + 1);
     result.steps.push_back(s);
     if (pays) {
       result.accepted = s.kept;
@@ -72,6 +96,125 @@ bool judged(const codegen::TuningDb &db, const codegen::TuningRecord &won) {
     return (r.accepted || r.rejected) && r.kernel == won.kernel && r.target == won.target &&
            r.schedule == won.schedule && r.time >= won.time;
   });
+}
+
+/// The 1-minute load average ("?" where the system has none).
+static std::string loadNow() {
+  double load[1];
+  return getloadavg(load, 1) == 1 ? llvm::formatv("{0:F1}", load[0]).str() : "?";
+}
+
+llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneOptions &options,
+                                          mlir::MLIRContext *context, llvm::raw_ostream &os) {
+  auto db = codegen::loadTuningDb(in.dbPath);
+  if (!db)
+    return db.takeError();
+  std::vector<AcceptCandidate> candidates;
+  std::map<std::string, codegen::TuningRecord> winners; // kernel -> its pair's winner
+  for (size_t i = 0; i < in.tasks->size(); ++i) {
+    const Task &task = (*in.tasks)[i];
+    auto choice = db->choose(task.identity, in.fingerprint, task.templateRecord.serialize(context));
+    // Judged by an earlier run (a resumed tune): it stands.
+    if (choice.kind != codegen::TuningDb::Choice::Tuned || judged(*db, *choice.record))
+      continue;
+    candidates.push_back({task.identity, task.summary,
+                          task.calls * (in.report->tasks[i].templateMs - choice.record->medianMs)});
+    winners[task.identity] = *choice.record;
+  }
+  if (candidates.empty()) {
+    os << "model end to end (" << in.how
+       << "): no new tuned record to judge, the model keeps what the database had; ok\n";
+    return std::string("ok");
+  }
+  std::string acceptTime = utcNow(), loadBefore = loadNow();
+  // The model as kilnc --tuning-db builds it with only `kept` of this
+  // tune's winners (the others as if rejected), printed for the runner.
+  auto writeModel = [&](const std::vector<std::string> &kept,
+                        llvm::StringRef name) -> llvm::Expected<std::string> {
+    codegen::TuningDb with = *db;
+    for (const auto &[kernel, won] : winners)
+      if (!llvm::is_contained(kept, kernel))
+        with.records.push_back(verdict(won, acceptTime, false));
+    mlir::OwningOpRef<mlir::ModuleOp> m(mlir::ModuleOp(in.model).clone());
+    TuningOptions tuning;
+    tuning.db = &with;
+    tuning.device = in.device;
+    tuning.threads = in.threads;
+    codegen::TuningUse use;
+    tuning.use = &use;
+    if (failed(runSchedulesPhase(*m, *in.variant, codegen::ScheduleMode::Template, tuning)))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "the schedules phase failed with the database");
+    std::string path = options.workDir + "/" + name.str() + ".mlir";
+    if (llvm::Error err = llvm::writeToOutput(path, [&](llvm::raw_ostream &out) {
+          m->print(out);
+          return llvm::Error::success();
+        }))
+      return std::move(err);
+    return path;
+  };
+  auto beforePath = writeModel({}, "model_before");
+  if (!beforePath)
+    return beforePath.takeError();
+  ModelTimer timer(options, *beforePath);
+  unsigned built = 0;
+  MeasureModel measure = [&](const std::vector<std::string> &kept) {
+    auto path = writeModel(kept, "model_step" + std::to_string(built++));
+    if (!path)
+      return ModelPairs{{}, {}, llvm::toString(path.takeError())};
+    return timer.compare(*path);
+  };
+  AcceptResult accepted;
+  if (in.noAccept) {
+    // Measured once and kept whatever it says.
+    for (const AcceptCandidate &c : candidates)
+      accepted.accepted.push_back(c.kernel);
+    accepted.steps.push_back({accepted.accepted, measure(accepted.accepted)});
+  } else {
+    accepted = acceptRecords(candidates, measure);
+  }
+  std::string status = "ok";
+  for (size_t k = 0; k < accepted.steps.size(); ++k) {
+    const ModelPairs &p = accepted.steps[k].pairs;
+    os << llvm::format("acceptance %zu: %zu of %zu tuned records, before %.3f ms, with them "
+                       "%.3f ms (%.2fx), faster in %u of %zu pairs (sign test p %.4f, alpha "
+                       "%.4f): %s",
+                       k + 1, accepted.steps[k].kept.size(), candidates.size(), p.before(),
+                       p.after(), p.after() > 0 ? p.before() / p.after() : 0.0, p.afterWins(),
+                       p.afterMs.size(), p.signP(), kAcceptAlpha / (k + 1),
+                       in.noAccept     ? "kept (--no-accept)"
+                       : p.pays(k + 1) ? "pays"
+                                       : "does not pay");
+    if (p.status != "ok") {
+      os << " (" << p.status << ")";
+      status = p.status;
+    }
+    os << "\n";
+  }
+  for (const AcceptCandidate &c : candidates) {
+    bool kept = llvm::is_contained(accepted.accepted, c.kernel);
+    if (!kept)
+      os << llvm::format("  rejected end to end: %s %s (its kernel pair gained %.4f ms)\n",
+                         c.kernel.c_str(), c.summary.c_str(), c.gainMs);
+    // A build that failed (outputs differ, a crash) did not pay either;
+    // --no-accept judges nothing.
+    if (!in.noAccept)
+      if (llvm::Error err =
+              codegen::appendRecord(in.dbPath, verdict(winners[c.kernel], acceptTime, kept)))
+        return std::move(err);
+  }
+  // The verdict: the accepted build's pairs, else the last one tried.
+  const AcceptStep &last = accepted.steps.back();
+  double before = last.pairs.before(),
+         after = accepted.accepted.empty() ? before : last.pairs.after();
+  os << llvm::format(
+      "model end to end (%s, %zu alternating pairs, medians, load %s -> %s): "
+      "before %.3f ms, tuned %.3f ms (%.2fx); %zu of %zu tuned records kept%s; "
+      "%s\n",
+      in.how.c_str(), last.pairs.afterMs.size(), loadBefore.c_str(), loadNow().c_str(), before,
+      after, after > 0 ? before / after : 0.0, accepted.accepted.size(), candidates.size(),
+      accepted.accepted.empty() ? " (the model keeps what it had)" : "", status.c_str());
+  return status;
 }
 
 ModelTimer::ModelTimer(const TuneOptions &options, std::string templatePath)

@@ -15,8 +15,12 @@
 #ifndef KILN_TUNER_ACCEPT_H
 #define KILN_TUNER_ACCEPT_H
 
+#include "codegen/schedule/Schedule.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "tuner/Runner.h"
+#include "tuner/Task.h"
 #include "tuner/Tuner.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <functional>
 #include <memory>
@@ -26,10 +30,20 @@
 namespace kiln::tuner {
 
 /// Pairs of whole-model calls per comparison, and what "pays" means: the
-/// median of the tuned model's calls at most this fraction of the
-/// templates', and the tuned model faster in more than half of the pairs.
+/// median of the tuned model's calls at most kAcceptRatio of the
+/// templates', and a one-sided sign test over the pairs (the tuned build
+/// faster in a pair, ties losing) at kAcceptAlpha / step for the step-th
+/// build tried: 12 of 15 pairs at the first (p = 0.018), 13 of 15 at the
+/// second to fourth (p = 0.0037). Over the at most 4 builds the chance of
+/// keeping records that change nothing is at most 0.02 x (1 + 1/2 + 1/3 +
+/// 1/4) = 0.042, if the pairs are independent (a machine whose load drifts
+/// is why the order within a pair alternates).
 constexpr unsigned kAcceptPairs = 15;
 constexpr double kAcceptRatio = 0.99;
+constexpr double kAcceptAlpha = 0.02;
+
+/// P(X >= wins) for X ~ Binomial(n, 1/2): the sign test's one-sided p.
+double signTestP(unsigned wins, unsigned n);
 
 /// Two builds of the model timed in alternating pairs: call i of each is
 /// one pair (the order within a pair alternates), each call's median of
@@ -40,7 +54,10 @@ struct ModelPairs {
   double before() const;     ///< median of beforeMs
   double after() const;
   unsigned afterWins() const; ///< pairs the second build won
-  bool pays() const;          ///< by kAcceptRatio and the majority of pairs
+  double signP() const;       ///< signTestP(afterWins(), pairs)
+  /// By kAcceptRatio and the sign test at kAcceptAlpha / step (step >= 1:
+  /// the build's place among those tried).
+  bool pays(unsigned step = 1) const;
 };
 
 /// A kernel whose tuned record won its pair: the gain its pair measured,
@@ -65,8 +82,9 @@ struct AcceptResult {
 using MeasureModel = std::function<ModelPairs(const std::vector<std::string> &kept)>;
 
 /// Tries all candidates, then the larger-gain half of them, and so on, at
-/// most `maxSteps` builds; the first set that pays is accepted and every
-/// other candidate rejected. None pays: all are rejected.
+/// most `maxSteps` builds (build k judged by pays(k)); the first set that
+/// pays is accepted and every other candidate rejected. None pays: all are
+/// rejected.
 AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const MeasureModel &measure,
                            unsigned maxSteps = 4);
 
@@ -77,6 +95,32 @@ codegen::TuningRecord verdict(const codegen::TuningRecord &won, const std::strin
 /// Whether the acceptance already judged `won` (a verdict line at or after
 /// its time, for the same kernel, target and schedule).
 bool judged(const codegen::TuningDb &db, const codegen::TuningRecord &won);
+
+/// What the acceptance of a tune needs from kiln-tune.
+struct AcceptanceInput {
+  std::string dbPath;
+  const std::vector<Task> *tasks = nullptr;
+  const TuneReport *report = nullptr; ///< tasks' template times, by index
+  codegen::TargetFingerprint fingerprint;
+  mlir::ModuleOp model; ///< at phase kernels, before the schedules phase
+  const codegen::ScheduleVariant *variant = nullptr;
+  std::string device = "native";
+  int threads = 1;
+  std::string how;       ///< "AOT, 1 thread, CPU time": how the builds are run
+  bool noAccept = false; ///< time the full set once and keep it, judge nothing
+};
+
+/// The whole-model acceptance after a tune: the database's new pair
+/// winners (not judged before) built into the model as kilnc --tuning-db
+/// builds it and timed against the model without them (acceptRecords, a
+/// ModelTimer on `options`' runner), a verdict line appended to the
+/// database for each, a line per build, per rejected kernel and the
+/// verdict (the 1-minute load average before and after in it) printed to
+/// `os`. Returns "ok", or why the builds could not be compared (outputs
+/// that differ, a runner that died): the tool exits non-zero then. An
+/// error: the database or a model file could not be read or written.
+llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneOptions &options,
+                                          mlir::MLIRContext *context, llvm::raw_ostream &os);
 
 /// Times whole models (phase schedules, printed to a file) against the
 /// model scheduled by the templates, in one runner of `options`, whose

@@ -180,6 +180,8 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
         return makeError("expected true or false for " + llvm::Twine(name));
       *field = *flag->getAsBoolean();
     }
+  if (r.rejected && r.accepted)
+    return makeError("both rejected and accepted: a verdict is one or the other");
   return r;
 }
 

@@ -95,7 +95,9 @@ struct TuningRecord {
   /// (`accepted`: a resumed tune does not judge it again). A copy of the
   /// pair's winning record (its kernel times) with the flag and the time of
   /// the decision. Written as `"rejected":true` or `"accepted":true` after
-  /// "baseline", only when set.
+  /// "baseline", only when set; a line with both is malformed (skipped with
+  /// a warning), and neither is a measurement (`kiln-tune show` does not
+  /// count it as a trial).
   bool rejected = false;
   bool accepted = false;
   /// One line of JSON, fields in the order above, no newline.

@@ -176,11 +176,16 @@ TEST_F(TunerTest, MalformedAndForeignLinesAreReportedWithTheirLineNumbers) {
   badStatus.replace(badStatus.find("\"ok\""), 4, "\"fast\"");
   std::string future = good;
   future.replace(future.find("\"schema\":1"), 10, "\"schema\":9");
-  std::ofstream(db) << good << "\n[1,2]\n" << badStatus << "\n" << future << "\n\n";
+  TuningRecord both = record("k1", 0.1);
+  both.rejected = both.accepted = true;
+  std::ofstream(db) << good << "\n[1,2]\n"
+                    << badStatus << "\n"
+                    << future << "\n"
+                    << both.toJsonLine() << "\n\n";
   auto loaded = loadTuningDb(db);
   ASSERT_TRUE(bool(loaded));
   EXPECT_EQ(loaded->records.size(), 1u);
-  ASSERT_EQ(loaded->warnings.size(), 3u);
+  ASSERT_EQ(loaded->warnings.size(), 4u);
   EXPECT_NE(loaded->warnings[0].find("db.jsonl:2: malformed record (not a JSON object)"),
             std::string::npos)
       << loaded->warnings[0];
@@ -190,6 +195,10 @@ TEST_F(TunerTest, MalformedAndForeignLinesAreReportedWithTheirLineNumbers) {
   EXPECT_NE(loaded->warnings[2].find(":4: schema 9 is not this build's (1); ignored"),
             std::string::npos)
       << loaded->warnings[2];
+  EXPECT_NE(loaded->warnings[3].find(":5: malformed record (both rejected and accepted: a "
+                                     "verdict is one or the other); skipped"),
+            std::string::npos)
+      << loaded->warnings[3];
 }
 
 TEST_F(TunerTest, MergeKeepsEachRecordOnce) {
@@ -517,6 +526,37 @@ TEST_F(TunerTest, AcceptanceKeepsNoRecordThatLost) {
   close.beforeMs = {1, 1, 1};
   close.afterMs = {0.995, 0.995, 0.995};
   EXPECT_FALSE(close.pays());
+}
+
+// The sign test over the pairs (kAcceptAlpha / step): 12 of 15 faster
+// pays at the first build (p = 576 / 2^15), not at the second (alpha
+// 0.01), where 13 of 15 does; 11 of 15 (p = 0.059) never pays, however
+// large the median gain.
+TEST_F(TunerTest, AcceptanceIsASignTestAtAFixedAlpha) {
+  EXPECT_NEAR(tuner::signTestP(12, 15), 576.0 / 32768, 1e-12);
+  EXPECT_NEAR(tuner::signTestP(13, 15), 121.0 / 32768, 1e-12);
+  EXPECT_NEAR(tuner::signTestP(11, 15), 1941.0 / 32768, 1e-12);
+  EXPECT_DOUBLE_EQ(tuner::signTestP(0, 15), 1.0);
+  EXPECT_DOUBLE_EQ(tuner::signTestP(15, 15), 1.0 / 32768);
+  auto pairs = [](unsigned wins) {
+    tuner::ModelPairs p;
+    for (unsigned i = 0; i < tuner::kAcceptPairs; ++i) {
+      p.beforeMs.push_back(10);
+      p.afterMs.push_back(i < wins ? 8 : 10.5); // ties would lose too
+    }
+    return p;
+  };
+  EXPECT_FALSE(pairs(11).pays(1));
+  EXPECT_TRUE(pairs(12).pays(1));
+  EXPECT_FALSE(pairs(12).pays(2));
+  EXPECT_TRUE(pairs(13).pays(2));
+  EXPECT_TRUE(pairs(13).pays(4));
+  // Fewer pairs (a runner that died part way) weigh less: 5 of 5 is p
+  // 0.031, not enough.
+  tuner::ModelPairs five;
+  five.beforeMs = {10, 10, 10, 10, 10};
+  five.afterMs = {8, 8, 8, 8, 8};
+  EXPECT_FALSE(five.pays(1));
 }
 
 // The runner compares every candidate with the template's outputs: a

@@ -70,6 +70,10 @@ static int show(StringRef path) {
   };
   std::map<std::pair<std::string, std::string>, Row> rows;
   for (const kiln::codegen::TuningRecord &r : db->records) {
+    // A verdict line (the acceptance's copy of a pair's winner) is no
+    // measurement: not a trial.
+    if (r.accepted || r.rejected)
+      continue;
     Row &row = rows[{r.target.str(), r.kernel}];
     ++row.measured;
     if (r.status != kiln::codegen::MeasureStatus::Ok)
@@ -502,120 +506,25 @@ int main(int argc, char **argv) {
   // --tuning-db builds it, with this tune's winning records and without
   // them, timed in alternating pairs in one runner; records that do not
   // pay end to end are written to the database as rejected.
-  auto db = kiln::codegen::loadTuningDb(dbPath);
-  if (!db)
-    return fail(toString(db.takeError()));
-  std::vector<kiln::tuner::AcceptCandidate> candidates;
-  std::map<std::string, kiln::codegen::TuningRecord> winners; // kernel -> its pair's winner
-  for (size_t i = 0; i < tasks->size(); ++i) {
-    const kiln::tuner::Task &task = (*tasks)[i];
-    auto choice = db->choose(task.identity, fingerprint, task.templateRecord.serialize(&context));
-    // Judged by an earlier run (a resumed tune): it stands.
-    if (choice.kind != kiln::codegen::TuningDb::Choice::Tuned ||
-        kiln::tuner::judged(*db, *choice.record))
-      continue;
-    candidates.push_back({task.identity, task.summary,
-                          task.calls * (report->tasks[i].templateMs - choice.record->medianMs)});
-    winners[task.identity] = *choice.record;
-  }
-  std::string acceptTime = kiln::tuner::utcNow();
-  // The model as kilnc --tuning-db builds it with only `kept` of this
-  // tune's winners (the others as if rejected), printed for the runner.
-  auto writeModel = [&](const std::vector<std::string> &kept,
-                        StringRef name) -> Expected<std::string> {
-    kiln::codegen::TuningDb with = *db;
-    for (const auto &[kernel, won] : winners)
-      if (!llvm::is_contained(kept, kernel))
-        with.records.push_back(kiln::tuner::verdict(won, acceptTime, false));
-    mlir::OwningOpRef<mlir::ModuleOp> m((*module)->clone());
-    kiln::TuningOptions tuning;
-    tuning.db = &with;
-    tuning.device = device;
-    tuning.threads = threads;
-    kiln::codegen::TuningUse use;
-    tuning.use = &use;
-    if (failed(kiln::runSchedulesPhase(*m, variant, kiln::codegen::ScheduleMode::Template, tuning)))
-      return createStringError(inconvertibleErrorCode(),
-                               "the schedules phase failed with the database");
-    std::string path = options.workDir + "/" + name.str() + ".mlir";
-    if (Error err = writeToOutput(path, [&](raw_ostream &os) {
-          m->print(os);
-          return Error::success();
-        }))
-      return std::move(err);
-    return path;
-  };
   const char *clockName = std::getenv("KILN_TUNE_CLOCK");
   std::string how = (device == "native" ? std::string(nativeRunner == "jit" ? "JIT" : "AOT")
                                         : std::string(device)) +
                     ", " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
                     (clockName && StringRef(clockName) == "cpu" ? ", CPU time" : "");
-  std::string status = "ok";
-  if (candidates.empty()) {
-    outs() << "model end to end (" << how
-           << "): no new tuned record to judge, the model keeps what the database had; ok\n";
-  } else {
-    auto beforePath = writeModel({}, "model_before");
-    if (!beforePath)
-      return fail(toString(beforePath.takeError()));
-    kiln::tuner::ModelTimer timer(options, *beforePath);
-    unsigned step = 0;
-    kiln::tuner::MeasureModel measure = [&](const std::vector<std::string> &kept) {
-      auto path = writeModel(kept, "model_step" + std::to_string(step++));
-      if (!path)
-        return kiln::tuner::ModelPairs{{}, {}, toString(path.takeError())};
-      return timer.compare(*path);
-    };
-    kiln::tuner::AcceptResult accepted;
-    if (noAccept) {
-      // Measured once and kept whatever it says.
-      std::vector<std::string> all;
-      for (const auto &c : candidates)
-        all.push_back(c.kernel);
-      accepted.accepted = all;
-      accepted.steps.push_back({all, measure(all)});
-    } else {
-      accepted = kiln::tuner::acceptRecords(candidates, measure);
-    }
-    for (size_t k = 0; k < accepted.steps.size(); ++k) {
-      const kiln::tuner::ModelPairs &p = accepted.steps[k].pairs;
-      outs() << format("acceptance %zu: %zu of %zu tuned records, before %.3f ms, with them "
-                       "%.3f ms (%.2fx), faster in %u of %zu pairs: %s",
-                       k + 1, accepted.steps[k].kept.size(), candidates.size(), p.before(),
-                       p.after(), p.after() > 0 ? p.before() / p.after() : 0.0, p.afterWins(),
-                       p.afterMs.size(),
-                       noAccept   ? "kept (--no-accept)"
-                       : p.pays() ? "pays"
-                                  : "does not pay");
-      if (p.status != "ok") {
-        outs() << " (" << p.status << ")";
-        status = p.status;
-      }
-      outs() << "\n";
-    }
-    for (const kiln::tuner::AcceptCandidate &c : candidates) {
-      bool kept = llvm::is_contained(accepted.accepted, c.kernel);
-      if (!kept)
-        outs() << format("  rejected end to end: %s %s (its kernel pair gained %.4f ms)\n",
-                         c.kernel.c_str(), c.summary.c_str(), c.gainMs);
-      // A build that failed (outputs differ, a crash) did not pay either;
-      // --no-accept judges nothing.
-      if (!noAccept)
-        if (Error err = kiln::codegen::appendRecord(
-                dbPath, kiln::tuner::verdict(winners[c.kernel], acceptTime, kept)))
-          return fail(toString(std::move(err)));
-    }
-    // The verdict: the accepted build's pairs, else the last one tried.
-    const kiln::tuner::AcceptStep &last = accepted.steps.back();
-    double before = last.pairs.before(),
-           after = accepted.accepted.empty() ? before : last.pairs.after();
-    outs() << format("model end to end (%s, %zu alternating pairs, medians): before %.3f ms, "
-                     "tuned %.3f ms (%.2fx); %zu of %zu tuned records kept%s; %s\n",
-                     how.c_str(), last.pairs.afterMs.size(), before, after,
-                     after > 0 ? before / after : 0.0, accepted.accepted.size(), candidates.size(),
-                     accepted.accepted.empty() ? " (the model keeps what it had)" : "",
-                     status.c_str());
-  }
+  kiln::tuner::AcceptanceInput acceptance;
+  acceptance.dbPath = dbPath;
+  acceptance.tasks = &*tasks;
+  acceptance.report = &*report;
+  acceptance.fingerprint = fingerprint;
+  acceptance.model = **module;
+  acceptance.variant = &variant;
+  acceptance.device = device;
+  acceptance.threads = threads;
+  acceptance.how = how;
+  acceptance.noAccept = noAccept;
+  auto status = kiln::tuner::runAcceptance(acceptance, options, &context, outs());
+  if (!status)
+    return fail(toString(status.takeError()));
 
   if (!curve.empty()) {
     std::string svg = kiln::tuner::curveSvg(
@@ -635,5 +544,5 @@ int main(int argc, char **argv) {
            << "database); the runners' logs are kept in " << options.workDir << "\n";
   else
     sys::fs::remove_directories(options.workDir);
-  return status == "ok" ? 0 : 1;
+  return *status == "ok" ? 0 : 1;
 }

@@ -26,7 +26,13 @@ struct BlockCase {
   int64_t h, w, c, expand, out; // input HxWxC, expanded channels, output channels
   int stride;
   bool withExpand;
+  bool valid = false; // the depthwise without padding (TF's VALID)
 };
+
+// The depthwise's output extent along an input extent of `n`.
+int64_t dwExtent(const BlockCase &c, int64_t n) {
+  return c.valid ? (n - 3) / c.stride + 1 : n / c.stride;
+}
 
 std::string tensor(std::vector<int64_t> dims) {
   std::string s = "tensor<";
@@ -57,10 +63,10 @@ std::vector<float> reference(const BlockCase &c, const std::vector<HostTensor> &
     ex = x;
   }
   // Depthwise 3x3, [KH,KW,C,1]; padding 1 on all sides at stride 1, TF's
-  // SAME (bottom/right only) at stride 2.
+  // SAME (bottom/right only) at stride 2, none when valid.
   const float *dw = t[k].as<float>(), *db = t[k + 1].as<float>();
   k += 2;
-  int64_t oh = c.h / c.stride, ow = c.w / c.stride, top = c.stride == 1 ? 1 : 0;
+  int64_t oh = dwExtent(c, c.h), ow = dwExtent(c, c.w), top = c.stride == 1 && !c.valid ? 1 : 0;
   std::vector<float> d(oh * ow * e);
   for (int64_t y = 0; y < oh; ++y)
     for (int64_t xx = 0; xx < ow; ++xx)
@@ -81,7 +87,7 @@ std::vector<float> reference(const BlockCase &c, const std::vector<HostTensor> &
       float acc = pb[o];
       for (int64_t i = 0; i < e; ++i)
         acc += d[p * e + i] * pw[o * e + i];
-      if (c.stride == 1 && c.out == c.c)
+      if (c.stride == 1 && c.out == c.c && !c.valid)
         acc += x[p * c.c + o];
       out[p * c.out + o] = acc;
     }
@@ -91,7 +97,7 @@ std::vector<float> reference(const BlockCase &c, const std::vector<HostTensor> &
 class BlockScheduleTest : public CodegenTest {
 protected:
   std::string model(const BlockCase &c) {
-    int64_t e = c.withExpand ? c.expand : c.c, oh = c.h / c.stride, ow = c.w / c.stride;
+    int64_t e = c.withExpand ? c.expand : c.c, oh = dwExtent(c, c.h), ow = dwExtent(c, c.w);
     std::string in = tensor({1, c.h, c.w, c.c}), ex = tensor({1, c.h, c.w, e}),
                 dwOut = tensor({1, oh, ow, e}), out = tensor({1, oh, ow, c.out});
     std::vector<Operand> ops = {{in}};
@@ -120,7 +126,7 @@ protected:
     ops.push_back({dw});
     ops.push_back({dbias});
     std::string dwArg = b(), dbArg = b();
-    std::string pad = c.stride == 1 ? "1, 1, 1, 1" : "0, 1, 0, 1";
+    std::string pad = c.valid ? "0, 0, 0, 0" : c.stride == 1 ? "1, 1, 1, 1" : "0, 1, 0, 1";
     std::string s = std::to_string(c.stride);
     body += "    %d = tosa.depthwise_conv2d " + cur + ", " + dwArg + ", " + dbArg +
             " {dilation = array<i64: 1, 1>, pad = array<i64: " + pad +
@@ -131,7 +137,7 @@ protected:
     ops.push_back({pw});
     ops.push_back({pbias});
     std::string pwArg = b(), pbArg = b();
-    bool residual = c.stride == 1 && c.out == c.c;
+    bool residual = c.stride == 1 && c.out == c.c && !c.valid;
     body += std::string("    ") + (residual ? "%p" : "%r") + " = tosa.conv2d %d6, " + pwArg + ", " +
             pbArg + " {" + conv + "} : (" + dwOut + ", " + pw + ", " + pbias + ") -> " + out + "\n";
     if (residual)
@@ -181,6 +187,40 @@ TEST_F(BlockScheduleTest, MatchesReferenceLoops) {
     ASSERT_EQ(got.size(), 1u);
     expectClose(got[0], reference(c, inputs), 1e-4f, 1e-4f);
   }
+}
+
+// The depthwise is computed per pixel tile of the project: a wider tile of
+// its own would shift inward before the row's first column. Without padding
+// in the depthwise (rvm: a VALID stride-2 depthwise after a Pad kernel) that
+// read is out of the input ("in0 is accessed at -4" with AVX2's tiles, 6
+// depthwise pixels against the project's 4). 22ef416 caps the depthwise
+// tile at the project's; this case fails without it.
+TEST_F(BlockScheduleTest, ValidDepthwiseWiderThanProjectTileStaysInBounds) {
+  const BlockCase c = {9, 19, 16, 16, 16, 2, false, /*valid=*/true}; // 4x9 output
+  std::string ir = model(c);
+  auto module = parse(ir);
+  ASSERT_TRUE(module);
+  kiln::KernelOp kernel;
+  module->walk([&](kiln::KernelOp k) { kernel = k; });
+  ASSERT_EQ(classifyKernel(kernel), KernelPattern::Block);
+  ScheduleRecord record = chooseTemplate(kernel, *parseTargetInfo("x86-64-linux-avx2-fma"));
+  ASSERT_EQ(record.pattern, KernelPattern::Block);
+  ASSERT_EQ(record.stageTiles.size(), 3u);
+  // AVX2's tiles as rvm met them, whatever the template picks today.
+  record.pixelTile = 4;
+  record.stageTiles[2] = 6;
+  SCOPED_TRACE(record.str());
+  auto emitted = emitKernel(kernel);
+  ASSERT_TRUE(static_cast<bool>(emitted)) << llvm::toString(emitted.takeError());
+  auto applied = applySchedule(*emitted, record, Halide::get_host_target());
+  ASSERT_TRUE(static_cast<bool>(applied)) << llvm::toString(applied.takeError());
+  EXPECT_EQ(applied->pattern, KernelPattern::Block);
+  std::vector<HostTensor> inputs = {
+      randomF32({1, c.h, c.w, c.c}, 1, -2, 2), randomF32({3, 3, c.c, 1}, 2, -0.5, 0.5),
+      randomF32({c.c}, 3), randomF32({c.out, 1, 1, c.c}, 4, -0.5, 0.5), randomF32({c.out}, 5)};
+  std::vector<HostTensor> got = run(ir, inputs, record);
+  ASSERT_EQ(got.size(), 1u);
+  expectClose(got[0], reference(c, inputs), 1e-4f, 1e-4f);
 }
 
 TEST_F(BlockScheduleTest, StageTilesRoundTripAndAreChecked) {

@@ -14,6 +14,7 @@
 #include "dialects/kiln/KilnOps.h"
 
 #include <algorithm>
+#include <functional>
 
 using namespace kiln::codegen;
 using namespace kiln::jit;
@@ -144,28 +145,24 @@ protected:
       body += "    %r = tosa.add %p, %b0 : (" + out + ", " + in + ") -> " + out + "\n";
     return kernelModel(ops, body, out);
   }
-};
 
-TEST_F(BlockScheduleTest, MatchesReferenceLoops) {
-  const BlockCase cases[] = {
-      {20, 18, 8, 48, 8, 1, true},   // residual, strips and tiles shifted
-      {22, 20, 8, 40, 12, 2, true},  // stride 2, no residual
-      {17, 13, 24, 24, 16, 1, false} // depthwise + project only (BlazeFace)
-  };
-  TargetInfo host = *parseTargetInfo("host");
-  for (const BlockCase &c : cases) {
+  // Chooses `target`'s template for the case (with `adjust` applied), checks
+  // that the block template itself applies (no fall back to generic, which
+  // would compute the same values), runs it and compares with the reference.
+  void check(const BlockCase &c, llvm::StringRef target,
+             const std::function<void(ScheduleRecord &)> &adjust = {}) {
     std::string ir = model(c);
     auto module = parse(ir);
     ASSERT_TRUE(module);
     kiln::KernelOp kernel;
     module->walk([&](kiln::KernelOp k) { kernel = k; });
     ASSERT_EQ(classifyKernel(kernel), KernelPattern::Block);
-    ScheduleRecord record = chooseTemplate(kernel, host);
+    ScheduleRecord record = chooseTemplate(kernel, *parseTargetInfo(target));
+    ASSERT_EQ(record.pattern, KernelPattern::Block);
+    ASSERT_EQ(record.stageTiles.size(), c.withExpand ? 6u : 3u);
+    if (adjust)
+      adjust(record);
     SCOPED_TRACE(record.str());
-    EXPECT_EQ(record.pattern, KernelPattern::Block);
-    EXPECT_EQ(record.stageTiles.size(), c.withExpand ? 6u : 3u);
-    // The block template itself applies (no fall back to generic, which
-    // would compute the same values).
     auto emitted = emitKernel(kernel);
     ASSERT_TRUE(static_cast<bool>(emitted)) << llvm::toString(emitted.takeError());
     auto applied = applySchedule(*emitted, record, Halide::get_host_target());
@@ -187,6 +184,16 @@ TEST_F(BlockScheduleTest, MatchesReferenceLoops) {
     ASSERT_EQ(got.size(), 1u);
     expectClose(got[0], reference(c, inputs), 1e-4f, 1e-4f);
   }
+};
+
+TEST_F(BlockScheduleTest, MatchesReferenceLoops) {
+  const BlockCase cases[] = {
+      {20, 18, 8, 48, 8, 1, true},   // residual, strips and tiles shifted
+      {22, 20, 8, 40, 12, 2, true},  // stride 2, no residual
+      {17, 13, 24, 24, 16, 1, false} // depthwise + project only (BlazeFace)
+  };
+  for (const BlockCase &c : cases)
+    check(c, "host");
 }
 
 // The depthwise is computed per pixel tile of the project: a wider tile of
@@ -197,30 +204,11 @@ TEST_F(BlockScheduleTest, MatchesReferenceLoops) {
 // tile at the project's; this case fails without it.
 TEST_F(BlockScheduleTest, ValidDepthwiseWiderThanProjectTileStaysInBounds) {
   const BlockCase c = {9, 19, 16, 16, 16, 2, false, /*valid=*/true}; // 4x9 output
-  std::string ir = model(c);
-  auto module = parse(ir);
-  ASSERT_TRUE(module);
-  kiln::KernelOp kernel;
-  module->walk([&](kiln::KernelOp k) { kernel = k; });
-  ASSERT_EQ(classifyKernel(kernel), KernelPattern::Block);
-  ScheduleRecord record = chooseTemplate(kernel, *parseTargetInfo("x86-64-linux-avx2-fma"));
-  ASSERT_EQ(record.pattern, KernelPattern::Block);
-  ASSERT_EQ(record.stageTiles.size(), 3u);
   // AVX2's tiles as rvm met them, whatever the template picks today.
-  record.pixelTile = 4;
-  record.stageTiles[2] = 6;
-  SCOPED_TRACE(record.str());
-  auto emitted = emitKernel(kernel);
-  ASSERT_TRUE(static_cast<bool>(emitted)) << llvm::toString(emitted.takeError());
-  auto applied = applySchedule(*emitted, record, Halide::get_host_target());
-  ASSERT_TRUE(static_cast<bool>(applied)) << llvm::toString(applied.takeError());
-  EXPECT_EQ(applied->pattern, KernelPattern::Block);
-  std::vector<HostTensor> inputs = {
-      randomF32({1, c.h, c.w, c.c}, 1, -2, 2), randomF32({3, 3, c.c, 1}, 2, -0.5, 0.5),
-      randomF32({c.c}, 3), randomF32({c.out, 1, 1, c.c}, 4, -0.5, 0.5), randomF32({c.out}, 5)};
-  std::vector<HostTensor> got = run(ir, inputs, record);
-  ASSERT_EQ(got.size(), 1u);
-  expectClose(got[0], reference(c, inputs), 1e-4f, 1e-4f);
+  check(c, "x86-64-linux-avx2-fma", [](ScheduleRecord &r) {
+    r.pixelTile = 4;
+    r.stageTiles[2] = 6;
+  });
 }
 
 TEST_F(BlockScheduleTest, StageTilesRoundTripAndAreChecked) {

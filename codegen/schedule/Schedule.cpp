@@ -12,6 +12,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <unistd.h>
+
 using namespace mlir;
 
 namespace kiln::codegen {
@@ -167,6 +169,12 @@ llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     auto has = [&](StringRef f) { return features.lookup(f); };
     info.vectorLanesF32 = has("avx512f") ? 16 : has("avx2") ? 8 : 4;
+    info.hasAvx512 = has("avx512f");
+    info.l2Bytes = info.hasAvx512 ? 2 * 1024 * 1024 : 512 * 1024;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); l2 > 0)
+      info.l2Bytes = l2;
+#endif
     return info;
   }
   if (target == "spirv") {
@@ -188,8 +196,14 @@ llvm::Expected<TargetInfo> parseTargetInfo(llvm::StringRef target) {
   else if (parts[0] == "arm") {
     info.vectorLanesF32 = 4; // NEON: 128-bit vectors
     info.isArm = true;
-  } else
-    info.vectorLanesF32 = hasPrefix("avx512") ? 16 : hasPrefix("avx2") ? 8 : 4;
+  } else {
+    info.hasAvx512 = hasPrefix("avx512");
+    info.vectorLanesF32 = info.hasAvx512 ? 16 : hasPrefix("avx2") ? 8 : 4;
+    // A target string names no cache: the AVX-512 Xeons' 2 MB (the rules
+    // below were measured there), 512 KB below (Zen 2-4; Intel client
+    // cores have 256 KB-2 MB).
+    info.l2Bytes = info.hasAvx512 ? 2 * 1024 * 1024 : 512 * 1024;
+  }
   return info;
 }
 
@@ -313,9 +327,10 @@ static int accumulatorBudget(const TargetInfo &target) {
   return target.isWasm ? 8 : target.vectorLanesF32 >= 16 || target.isArm ? 24 : 12;
 }
 
-// x86 below AVX-512: 16 vector registers.
+// x86 below AVX-512: 16 vector registers. The feature, not the vector
+// width: an AVX-512 target using 256-bit vectors still has 32 registers.
 static bool x86SixteenRegisters(const TargetInfo &target) {
-  return !target.isWasm && !target.isArm && !target.isGpu && target.vectorLanesF32 < 16;
+  return !target.isWasm && !target.isArm && !target.isGpu && !target.hasAvx512;
 }
 
 // Register tile: nvec vectors of output channels by pt pixels, at most
@@ -593,7 +608,25 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   if (anchor) {
     auto elements = [](Value v) { return cast<ShapedType>(v.getType()).getNumElements(); };
     int64_t weights = elements(anchor->getOperand(1)), input = elements(anchor->getOperand(0));
-    if (weights * 4 > 1024 * 1024 && weights > 8 * input) {
+    // x86 below AVX-512 (1x1 convs): weight-stationary once the weights
+    // are well past the 32 KB L1 data cache (over 40 KB), and the reduction
+    // unrolled by 4 only when they outgrow L2 too (target.l2Bytes).
+    // kiln-tune found channel-major with no unroll 1.10-1.23x faster on most
+    // of MobileNetV2's 1x1 convs on an AVX2 Zen 3 (512 KB L2). Measured there
+    // with the rest of the model unchanged, 1 thread, CPU-time medians of 8
+    // alternating rounds (load 2-3): the 14x14 ones (48-216 KB) 10-29% less
+    // time, the 7x7 ones 3-27%; 7x7 x960 and x1280 (0.6 and 1.6 MB) kept the
+    // unroll (196-204 against 210 us, 561 against 585); the 28x28 ones (24 KB)
+    // 2-4% slower channel-major; BlazeFace back's 16x16x96 -> 96 (36 KB) 2%
+    // faster but its depthwise consumers 14% slower, so unchanged. MobileNetV2
+    // whole 9.27 -> 8.16 ms (benchmarks/results/native_kernels.md).
+    bool weightStationary = weights * 4 > 1024 * 1024 && weights > 8 * input;
+    if (r.pattern == KernelPattern::Conv1x1 && x86SixteenRegisters(target)) {
+      weightStationary = weights * 4 > 40 * 1024;
+      if (weightStationary && weights * 4 <= target.l2Bytes)
+        r.unroll = 1;
+    }
+    if (weightStationary) {
       r.order = "channel_major";
       // Channel tiles are the parallel loop then.
       r.parallelDims.clear();

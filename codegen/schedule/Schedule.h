@@ -114,6 +114,11 @@ struct ScheduleRecord {
 struct TargetInfo {
   std::string target = "host"; ///< a Halide target string, or "host"
   int vectorLanesF32 = 4;      ///< f32 lanes of one vector register
+  /// x86 with AVX-512 (32 vector registers), whatever vector width is used.
+  bool hasAvx512 = false;
+  /// Per-core L2 bytes for the 1x1 conv rules: the host's (sysconf) for
+  /// "host", else a constant per feature set (AVX-512 2 MB, below 512 KB).
+  int64_t l2Bytes = 512 * 1024;
   bool isWasm = false;
   /// arm64 (NEON, 32 vector registers): larger register tiles.
   bool isArm = false;

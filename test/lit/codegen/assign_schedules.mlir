@@ -28,6 +28,36 @@ func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tens
   return %0 : tensor<1x8x8x48xf32>
 }
 
+// x86 below AVX-512, 1x1 convs: weight-stationary (channel_major) once the
+// weights outgrow the 32 KB L1 (14x14x64 -> 384: 96 KB), the reduction
+// unrolled only when they outgrow the target's L2 too (avx2: 512 KB;
+// 7x7x160 -> 960: 600 KB). AVX-512 keeps pixel-major with the unroll for both.
+// AVX512-LABEL: func.func @conv1x1_past_l1
+// AVX512: pattern = conv1x1, vector_width = 16, {{.*}} unroll = 4, parallel = [1], compute_at = tile, order = pixel_major>
+// AVX2-LABEL: func.func @conv1x1_past_l1
+// AVX2: pattern = conv1x1, vector_width = 8, channel_tile = 24, pixel_tile = 4, row_tile = 1, unroll = 1, parallel = [], compute_at = tile, order = channel_major>
+func.func @conv1x1_past_l1(%x: tensor<1x14x14x64xf32>, %w: tensor<384x1x1x64xf32>, %b: tensor<384xf32>) -> tensor<1x14x14x384xf32> {
+  %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x14x14x64xf32>, tensor<384x1x1x64xf32>, tensor<384xf32>) -> tensor<1x14x14x384xf32> {
+  ^bb0(%a: tensor<1x14x14x64xf32>, %c: tensor<384x1x1x64xf32>, %d: tensor<384xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x14x14x64xf32>, tensor<384x1x1x64xf32>, tensor<384xf32>) -> tensor<1x14x14x384xf32>
+    kiln.yield %1 : tensor<1x14x14x384xf32>
+  }
+  return %0 : tensor<1x14x14x384xf32>
+}
+
+// AVX512-LABEL: func.func @conv1x1_past_l2
+// AVX512: pattern = conv1x1, vector_width = 16, {{.*}} unroll = 4, parallel = [1], compute_at = tile, order = pixel_major>
+// AVX2-LABEL: func.func @conv1x1_past_l2
+// AVX2: pattern = conv1x1, vector_width = 8, channel_tile = 24, pixel_tile = 4, row_tile = 1, unroll = 4, parallel = [], compute_at = tile, order = channel_major>
+func.func @conv1x1_past_l2(%x: tensor<1x7x7x160xf32>, %w: tensor<960x1x1x160xf32>, %b: tensor<960xf32>) -> tensor<1x7x7x960xf32> {
+  %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x7x7x160xf32>, tensor<960x1x1x160xf32>, tensor<960xf32>) -> tensor<1x7x7x960xf32> {
+  ^bb0(%a: tensor<1x7x7x160xf32>, %c: tensor<960x1x1x160xf32>, %d: tensor<960xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x7x7x160xf32>, tensor<960x1x1x160xf32>, tensor<960xf32>) -> tensor<1x7x7x960xf32>
+    kiln.yield %1 : tensor<1x7x7x960xf32>
+  }
+  return %0 : tensor<1x7x7x960xf32>
+}
+
 // A depthwise 3x3 over a large enough tensor (131072 outputs) runs rows in
 // parallel (dim 1);
 // depthwise tiles hold at most two vectors.

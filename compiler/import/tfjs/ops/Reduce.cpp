@@ -7,8 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
-#include "compiler/import/tfjs/ops/Count.h"
+#include "compiler/import/tfjs/ops/FillPast.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "compiler/import/tfjs/ops/RowSource.h"
 
 #include <limits>
 #include <set>

@@ -9,7 +9,10 @@
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Count.h"
+#include "compiler/import/tfjs/ops/FillPast.h"
+#include "compiler/import/tfjs/ops/Length.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "compiler/import/tfjs/ops/RowSource.h"
 
 #include <cmath>
 #include <cstdio>

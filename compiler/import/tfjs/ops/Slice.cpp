@@ -10,8 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
-#include "compiler/import/tfjs/ops/Count.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "compiler/import/tfjs/ops/RowSource.h"
 
 using namespace mlir;
 

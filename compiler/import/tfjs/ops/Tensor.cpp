@@ -9,6 +9,7 @@
 #include "compiler/import/common/Bounded.h"
 #include "compiler/import/tfjs/TosaHelpers.h"
 #include "compiler/import/tfjs/ops/Count.h"
+#include "compiler/import/tfjs/ops/FillPast.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
 
 using namespace mlir;

@@ -34,6 +34,18 @@ bool compareHost(Compare kind, double a, double b) {
   return false;
 }
 
+// Folds a binary op whose operands are both known: `fn` of each broadcast
+// pair of elements, a literal of `dtype`. Comparisons must fold so that a
+// TF1 while_loop's condition folds and the loop unrolls.
+template <typename Fn>
+void foldBinary(OpContext &node, const std::vector<int64_t> &shape, DType dtype, Fn fn) {
+  Literal a = node.literal(0)->broadcastTo(shape), b = node.literal(1)->broadcastTo(shape);
+  std::vector<int64_t> out(a.size());
+  for (int64_t i = 0; i < a.size(); ++i)
+    out[i] = fn(a, b, i);
+  node.setLiteral(0, Literal::fromInts(dtype, shape, std::move(out)));
+}
+
 llvm::Error convertCompare(OpContext &node, Compare kind) {
   if (node.dtype(0) != node.dtype(1))
     return node.fail("operands have different element types");
@@ -41,11 +53,9 @@ llvm::Error convertCompare(OpContext &node, Compare kind) {
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
   if (node.allInputsFoldable()) {
-    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
-    std::vector<int64_t> out(a.size());
-    for (int64_t i = 0; i < a.size(); ++i)
-      out[i] = compareHost(kind, a.at(i), b.at(i));
-    node.setLiteral(0, Literal::fromInts(DType::Bool, *shape, std::move(out)));
+    foldBinary(node, *shape, DType::Bool, [&](const Literal &a, const Literal &b, int64_t i) {
+      return compareHost(kind, a.at(i), b.at(i));
+    });
     return llvm::Error::success();
   }
   int64_t rank = shape->size();
@@ -94,12 +104,10 @@ template <typename OpTy> llvm::Error convertLogical(OpContext &node) {
   // Known operands fold, as comparisons do: a TF1 while_loop's condition is
   // `counter < maximum_iterations && i < n`, which must fold to unroll it.
   if (node.allInputsFoldable()) {
-    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
-    std::vector<int64_t> out(a.size());
-    for (int64_t i = 0; i < a.size(); ++i)
-      out[i] = std::is_same_v<OpTy, tosa::LogicalAndOp> ? (a.intAt(i) && b.intAt(i))
-                                                        : (a.intAt(i) || b.intAt(i));
-    node.setLiteral(0, Literal::fromInts(DType::Bool, *shape, std::move(out)));
+    foldBinary(node, *shape, DType::Bool, [](const Literal &a, const Literal &b, int64_t i) {
+      return std::is_same_v<OpTy, tosa::LogicalAndOp> ? (a.intAt(i) && b.intAt(i))
+                                                      : (a.intAt(i) || b.intAt(i));
+    });
     return llvm::Error::success();
   }
   int64_t rank = shape->size();
@@ -135,11 +143,9 @@ llvm::Error convertBitwiseAnd(OpContext &node) {
   if (!shape)
     return node.fail(llvm::toString(shape.takeError()));
   if (node.allInputsFoldable()) {
-    Literal a = node.literal(0)->broadcastTo(*shape), b = node.literal(1)->broadcastTo(*shape);
-    std::vector<int64_t> out(a.size());
-    for (int64_t i = 0; i < a.size(); ++i)
-      out[i] = static_cast<int32_t>(a.intAt(i)) & static_cast<int32_t>(b.intAt(i));
-    node.setLiteral(0, Literal::fromInts(DType::I32, *shape, std::move(out)));
+    foldBinary(node, *shape, DType::I32, [](const Literal &a, const Literal &b, int64_t i) {
+      return static_cast<int32_t>(a.intAt(i)) & static_cast<int32_t>(b.intAt(i));
+    });
     return llvm::Error::success();
   }
   int64_t rank = shape->size();

@@ -52,7 +52,7 @@ function makeInputs() {
 
 // kilnc -> static library -> model_runner; ORT on the same inputs. Returns
 // the two output directories after compare.mjs passed.
-function checkAgainstOrt(model, name, extra = []) {
+function checkAgainstOrt(model, name, extra = [], compare = true) {
   assert.ok(fs.existsSync(model), `${model} is missing (build target kiln-qconvnet-models)`);
   makeInputs();
   const out = path.join(work, name);
@@ -66,15 +66,28 @@ function checkAgainstOrt(model, name, extra = []) {
   fs.mkdirSync(`${out}/kiln`, { recursive: true });
   run(`${out}/runner`, [inputs, `${out}/kiln`, '--runs', '3', '--threads', '2', '--check-no-alloc']);
   node('ort_run.mjs', [model, '--inputs-dir', inputs, '--outputs-dir', `${out}/ort`]);
-  node('compare.mjs', [`${out}/ort`, `${out}/kiln`, '--atol-frac', '1e-4']);
+  if (compare) node('compare.mjs', [`${out}/ort`, `${out}/kiln`, '--atol-frac', '1e-4']);
   return { kiln: `${out}/kiln`, ort: `${out}/ort` };
 }
+
+// ONNX Runtime's uint8 x int8 kernels on x86 without VNNI multiply with
+// vpmaddubsw, whose int16 pair sums saturate (ONNX Runtime's quantization
+// docs: use reduce_range there), so on such a CPU ORT is not an exact oracle
+// for this model: on an AVX2 EPYC (2026-12-07) one logit came back 2.290
+// where Kiln's CPU and WASM builds agree on 2.478. Not verified beyond that
+// run; the integer arithmetic itself is checked against the ONNX definition
+// below (ConvInteger with wide products) on every CPU.
+const cpuFlags = (() => { try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; } })();
+const ortExact = os.arch() !== 'x64' || /\b(avx512_vnni|avx_vnni)\b/.test(cpuFlags);
+const ortSkip = ortExact ? false : 'this x86 CPU has no VNNI: ONNX Runtime\'s u8s8 kernels saturate int16 pair sums (vpmaddubsw), so they are no exact oracle here';
 
 // model_runner writes raw files only; ORT's directories have a manifest.
 const logits = (dir) => readRaw(path.join(dir, 'logits.bin'), 'float32', [1, 10]);
 
-test('quantized convnet: every logit equals onnxruntime-node\'s, and the kernels compute in integers', () => {
-  const { kiln } = checkAgainstOrt(quantized, 'qconvnet');
+test('quantized convnet: every logit equals onnxruntime-node\'s, and the kernels compute in integers', (t) => {
+  // Built and run on every CPU (the float comparison below reads its logits).
+  if (ortSkip) t.skip(ortSkip);
+  const { kiln } = checkAgainstOrt(quantized, 'qconvnet', [], !ortSkip);
   // The convolutions are integer kernels (int32 accumulators), with the
   // requantization in the same kernel: no float conv and no separate
   // requantize pass.
@@ -99,7 +112,7 @@ test('quantized convnet: every logit equals onnxruntime-node\'s, and the kernels
 // of input channels reduced by i32x4.dot_i16x8_s or i16x8.mul +
 // i32x4.extadd_pairwise, emit/Quantized.cpp), which must still equal ONNX
 // Runtime bit for bit.
-test('quantized convnet in WebAssembly: every logit equals onnxruntime-node\'s', async () => {
+test('quantized convnet in WebAssembly: every logit equals onnxruntime-node\'s', { skip: ortSkip }, async () => {
   const dir = path.join(work, 'qconvnet_wasm');
   const ort = path.join(work, 'qconvnet/ort');
   assert.ok(fs.existsSync(ort), 'the CPU test above writes the ONNX Runtime outputs first');

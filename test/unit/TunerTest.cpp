@@ -39,6 +39,13 @@ protected:
     llvm::sys::path::append(p, name);
     return p.str().str();
   }
+  // build/bin/kiln-tune, beside this test's build/test/unit/.
+  static std::string kilnTunePath() {
+    std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+    llvm::SmallString<256> exe(llvm::sys::path::parent_path(self));
+    llvm::sys::path::append(exe, "..", "..", "bin", "kiln-tune");
+    return exe.str().str();
+  }
   std::string read(llvm::StringRef file) {
     auto buffer = llvm::MemoryBuffer::getFile(file);
     return buffer ? (*buffer)->getBuffer().str() : "";
@@ -566,19 +573,16 @@ TEST_F(TunerTest, AcceptanceIsASignTestAtAFixedAlpha) {
 class RunnerTest : public TunerTest, public ::testing::WithParamInterface<const char *> {};
 
 TEST_P(RunnerTest, RejectsWrongOutputs) {
-  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
-  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
-  ASSERT_TRUE(llvm::sys::fs::exists(runnerExe)) << runnerExe.str().str();
+  std::string runnerExe = kilnTunePath();
+  ASSERT_TRUE(llvm::sys::fs::exists(runnerExe)) << runnerExe;
   std::string device = GetParam();
   bool jit = device == "native-jit";
   if (jit)
     device = "native";
-  auto command =
-      tuner::runnerCommand(device == "native" ? "cpu" : "wasm", device, runnerExe.str(), jit);
+  auto command = tuner::runnerCommand(device == "native" ? "cpu" : "wasm", device, runnerExe, jit);
   ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
   if (command->empty())
-    *command = {runnerExe.str().str(), "--runner"};
+    *command = {runnerExe, "--runner"};
   auto kernel = [](const char *op) {
     return std::string(R"mlir(
 func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
@@ -629,10 +633,8 @@ INSTANTIATE_TEST_SUITE_P(Devices, RunnerTest, ::testing::Values("native", "nativ
 // (KILN_TUNE_TEST_CRASH / _HANG: the N-th candidate that is not its task's
 // reference aborts or sleeps on its first run).
 TEST_F(TunerTest, LibraryRunnerSurvivesACrashAndAHang) {
-  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
-  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
-  auto command = tuner::runnerCommand("cpu", "native", runnerExe.str());
+  std::string runnerExe = kilnTunePath();
+  auto command = tuner::runnerCommand("cpu", "native", runnerExe);
   ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
   ASSERT_FALSE(command->empty());
   std::string task = path("task.mlir");
@@ -688,10 +690,8 @@ func.func @main(%x: tensor<64xf32>) -> tensor<64xf32> {
 // seeds the run it writes (task_set_seed(ctx, 0)). Without that, every
 // comparison was "wrong" and the acceptance rejected every record.
 TEST_F(TunerTest, ModelTimerComparesAModelWithRandomOps) {
-  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  llvm::SmallString<256> runnerExe(llvm::sys::path::parent_path(self));
-  llvm::sys::path::append(runnerExe, "..", "..", "bin", "kiln-tune");
-  auto command = tuner::runnerCommand("cpu", "native", runnerExe.str());
+  std::string runnerExe = kilnTunePath();
+  auto command = tuner::runnerCommand("cpu", "native", runnerExe);
   ASSERT_TRUE(bool(command)) << llvm::toString(command.takeError());
   ASSERT_FALSE(command->empty());
   // kilnc --compile-to=schedules of x + RandomUniform([4, 5]), the add's

@@ -249,6 +249,14 @@ static kiln_status kiln_check_run(kiln_host_context *ctx, const kiln_tensor_info
   return KILN_OK;
 }
 
+/* Claims the context for one thread (a run, or a seed change); 0 if another
+ * holds it. Only the thread that set `busy` touches the rest of the context,
+ * so the one that finds it set must not even write its message there.
+ * kiln_host_end_run releases it. */
+static int kiln_host_claim(kiln_host_context *ctx) {
+  return !__atomic_exchange_n(&ctx->busy, 1, __ATOMIC_ACQUIRE);
+}
+
 kiln_status kiln_host_begin_run(kiln_host_context *ctx, const kiln_tensor_info *input_infos,
                                 int input_count, const void *const *inputs,
                                 const size_t *input_sizes, const kiln_tensor_info *output_infos,
@@ -257,9 +265,7 @@ kiln_status kiln_host_begin_run(kiln_host_context *ctx, const kiln_tensor_info *
   kiln_status status;
   if (!ctx)
     return kiln_host_fail(0, KILN_INVALID_ARGUMENT, "run: the context is NULL");
-  /* Only the thread that set `busy` touches the rest of the context, so the
-   * one that finds it set must not even write its message there. */
-  if (__atomic_exchange_n(&ctx->busy, 1, __ATOMIC_ACQUIRE))
+  if (!kiln_host_claim(ctx))
     return kiln_host_fail(0, KILN_CONTEXT_BUSY,
                           "run: another thread is running this context (one run at a time per "
                           "context: create a context per thread)");
@@ -316,7 +322,7 @@ kiln_status kiln_host_set_seed(kiln_host_context *ctx, uint64_t seed) {
     return kiln_host_fail(0, KILN_INVALID_ARGUMENT, "set_seed: the context is NULL");
   /* As run: the kernels of a run in progress read `rng` and the run's end
    * advances it, so a seed set meanwhile would tear. */
-  if (__atomic_exchange_n(&ctx->busy, 1, __ATOMIC_ACQUIRE))
+  if (!kiln_host_claim(ctx))
     return kiln_host_fail(0, KILN_CONTEXT_BUSY,
                           "set_seed: another thread is running this context (set the seed "
                           "between runs)");

@@ -10,6 +10,10 @@ import readline from 'node:readline';
 export const reply = (object) => fs.writeSync(1, JSON.stringify(object) + '\n');
 console.log = console.info = console.warn = (...a) => process.stderr.write(a.join(' ') + '\n');
 
+/** The runner's `--name=value` arguments (kiln-tune passes them), as an object. */
+export const runnerArgs = () =>
+  Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
+
 /** Answers each request line on stdin with `await handle(request)`, until stdin closes. */
 export async function serve(handle) {
   const lines = readline.createInterface({ input: process.stdin });

@@ -45,11 +45,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { makeInputs, serve } from './common.mjs';
+import { makeInputs, runnerArgs, serve } from './common.mjs';
 import { relativeError } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
+const args = runnerArgs();
 const kilnTune = args['kiln-tune'];
 const target = args.target || 'spirv';
 if (!kilnTune || !['cpu', 'spirv'].includes(target)) {

@@ -18,10 +18,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { openRunnerPage } from './chromium.mjs';
-import { makeInputs, serve } from './common.mjs';
+import { makeInputs, runnerArgs, serve } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split(/=(.*)/s).slice(0, 2)));
+const args = runnerArgs();
 const kilnTune = args['kiln-tune'];
 const device = args.device || 'node';
 if (!kilnTune || !['node', 'chromium'].includes(device)) {

@@ -68,6 +68,16 @@ llvm::Expected<std::vector<int64_t>> OpContext::constInts(int i, llvm::StringRef
   return lit->ints();
 }
 
+llvm::Expected<std::vector<int64_t>> OpContext::constShape(int i, llvm::StringRef label) const {
+  auto shape = constInts(i, "shape");
+  if (!shape)
+    return shape.takeError();
+  for (int64_t d : *shape)
+    if (d < 1)
+      return fail(label + " " + shapeString(*shape) + " has a dimension below 1");
+  return shape;
+}
+
 bool OpContext::allInputsFoldable(int64_t maxElements) const {
   for (int i = 0; i < numInputs(); ++i) {
     const Literal *lit = literal(i);

@@ -44,6 +44,9 @@ public:
   DType dtype(int i) const;
   /// Integer contents of an input that must be known (axes, paddings, shapes).
   llvm::Expected<std::vector<int64_t>> constInts(int i, llvm::StringRef what) const;
+  /// A known output shape (a "shape" input): every dimension at least 1, else
+  /// the error reads "<label> [dims] has a dimension below 1".
+  llvm::Expected<std::vector<int64_t>> constShape(int i, llvm::StringRef label) const;
   /// Whether every input is known and at most `maxElements` large.
   bool allInputsFoldable(int64_t maxElements = kMaxFoldElements) const;
 

@@ -34,13 +34,7 @@ uint32_t keyOf(OpContext &node) {
 llvm::Expected<std::vector<int64_t>> outputShape(OpContext &node) {
   if (!node.literal(0))
     return node.fail("the shape (input 0) must be known at import; Kiln's shapes are static");
-  auto shape = node.constInts(0, "shape");
-  if (!shape)
-    return shape.takeError();
-  for (int64_t d : *shape)
-    if (d < 1)
-      return node.fail("the shape " + shapeString(*shape) + " has a dimension below 1");
-  return shape;
+  return node.constShape(0, "the shape");
 }
 
 llvm::Error convertFloatRandom(OpContext &node) {

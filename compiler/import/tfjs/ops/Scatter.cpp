@@ -112,16 +112,6 @@ sliceOffsets(OpContext &node, int input, llvm::ArrayRef<int64_t> shape, int64_t 
   return offsets;
 }
 
-llvm::Expected<std::vector<int64_t>> outputShape(OpContext &node, int input) {
-  auto shape = node.constInts(input, "shape");
-  if (!shape)
-    return shape.takeError();
-  for (int64_t d : *shape)
-    if (d < 1)
-      return node.fail("output shape " + shapeString(*shape) + " has a dimension below 1");
-  return shape;
-}
-
 llvm::Error checkUpdates(OpContext &node, int updates, size_t rows, int64_t sliceSize,
                          bool scalarOk) {
   int64_t have = numElements(node.shape(updates));
@@ -224,7 +214,7 @@ llvm::Error scatterAtRunTime(OpContext &node, int indices, int updates,
 
 // ScatterNd(indices, updates, shape): zeros with the updates summed in.
 llvm::Error convertScatterNd(OpContext &node) {
-  auto shape = outputShape(node, 2);
+  auto shape = node.constShape(2, "output shape");
   if (!shape)
     return shape.takeError();
   if (!node.literal(0))
@@ -281,7 +271,7 @@ llvm::Error convertTensorScatterUpdate(OpContext &node) {
 
 // SparseToDense(indices, output_shape, values, default_value).
 llvm::Error convertSparseToDense(OpContext &node) {
-  auto shape = outputShape(node, 1);
+  auto shape = node.constShape(1, "output shape");
   if (!shape)
     return shape.takeError();
   if (!node.literal(0)) {

@@ -6,8 +6,9 @@
 // activations and uint8 weights (each shifted by 128 into the other
 // signedness), channel counts that are not a multiple of 4 (the last quad
 // padded), stride 2. Two ConvIntegers in one model, compiled by kilnc to a
-// static library, run by native/model_runner.c, checked against a plain
-// loop over the ONNX definition: integers, so equal or wrong.
+// static library, run by native/model_runner.c, checked against the exact
+// reference's ConvInteger (lib/quantized_reference.mjs): integers, so equal
+// or wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { mulberry32, repoRoot } from './common.mjs';
+import { runOp } from './lib/quantized_reference.mjs';
 import { readRaw, writeTensorDir } from './tensor_dir.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -58,25 +60,13 @@ function onnxText() {
     `  <${inits.join(', ')}> {\n${nodes.join('\n')}\n}\n`;
 }
 
-// The ONNX definition: sum over the window of (x - xz) * (w - wz), pads
-// holding xz.
+// The reference's ConvInteger (lib/quantized_reference.mjs, the ONNX
+// definition: sum over the window of (x - xz) * (w - wz), pads holding xz).
 function reference(c) {
-  const y = new Int32Array(c.oc * c.out * c.out);
-  for (let o = 0; o < c.oc; o++)
-    for (let i = 0; i < c.out; i++)
-      for (let j = 0; j < c.out; j++) {
-        let sum = 0;
-        for (let ch = 0; ch < c.ic; ch++)
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++) {
-              const iy = i * c.stride + ky - 1, ix = j * c.stride + kx - 1;
-              const inside = iy >= 0 && iy < c.size && ix >= 0 && ix < c.size;
-              const xv = inside ? c.x[(ch * c.size + iy) * c.size + ix] : c.xz;
-              sum += (xv - c.xz) * (c.w[((o * c.ic + ch) * 3 + ky) * 3 + kx] - c.wz);
-            }
-        y[(o * c.out + i) * c.out + j] = sum;
-      }
-  return y;
+  const t = (dtype, shape, data) => ({ dtype, shape, data });
+  const [y] = runOp('ConvInteger', [t(c.xType, [1, c.ic, c.size, c.size], c.x), t(c.wType, [c.oc, c.ic, 3, 3], c.w),
+    t(c.xType, [], [c.xz]), t(c.wType, [], [c.wz])], { pads: [1, 1, 1, 1], strides: [c.stride, c.stride] });
+  return y.data;
 }
 
 test('integer convs in quads of input channels equal the ONNX definition (int8/uint8, odd channels, stride 2)', () => {

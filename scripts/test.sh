@@ -70,7 +70,7 @@ notes[conformance-wasm]="sample: $(conformance_sample "$build/conformance-wasm")
 run tfjs-ops env KILN_BUILD_DIR="$build" node "$root/test/tfjs-ops/run.mjs" --jobs "$jobs"
 # Test files run $jobs at a time, each in its own process (node --test).
 run e2e env KILN_BUILD_DIR="$build" node --test --test-concurrency="$jobs" "$root/test/e2e/"
-notes[e2e]="sample: one Halide autoscheduler per model, 3 of 9 model x autoscheduler cases (all: KILN_E2E_ALL_MODES=1 node --test test/e2e/autoschedule.test.mjs)"
+notes[e2e]="sample: one Halide autoscheduler per model, 3 of 9 model x autoscheduler cases, Adams2019 greedy (HL_BEAM_SIZE=1) (all, full beam: KILN_E2E_ALL_MODES=1 node --test test/e2e/autoschedule.test.mjs)"
 run web env KILN_BUILD_DIR="$build" node --test --test-concurrency="$jobs" "$root/test/web/"
 notes[web]="sample: relaxed SIMD on BlazeFace back, 1 of 3 models (all: KILN_RELAXED_MODELS=all node --test test/web/relaxed.test.mjs)"
 # Real models through the whole compiler: the sweep's sample (test/sweep/README.md).

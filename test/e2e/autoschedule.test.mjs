@@ -12,7 +12,7 @@ const { work, compileRunner, runAndCompare } = harness('kiln-autoschedule-e2e-')
 
 // Halide's autoschedulers instead of Kiln's templates. The suite runs each
 // autoscheduler on one model, a different one each (Adams2019 on the
-// smallest: it takes about 3 minutes per model here);
+// smallest, greedy: below);
 // KILN_E2E_ALL_MODES=1 runs every model under every autoscheduler, as
 // scripts/sweep.sh does for every real model. A kernel whose
 // autoschedule Halide cannot compile falls back to its template with a
@@ -27,12 +27,26 @@ const sampleModes = {
   mnv2: ['auto:mullapudi2016'],
 };
 const allModes = ['auto:mullapudi2016', 'auto:li2018', 'auto:adams2019'];
+const everyMode = process.env.KILN_E2E_ALL_MODES === '1';
+// The sample runs Adams2019 greedy (HL_BEAM_SIZE=1: Halide's documented
+// greedy search, one pass of a beam of 1, instead of 5 passes of a beam of
+// 32): the full beam took 375 s of the CI check's 470-s e2e suite
+// (2026-12-07; this test alone 411 CPU-s full, 16 greedy, load 3.5). Greedy, the test still runs Kiln's code around the plugin
+// (its loading, the workarounds' passes, the fallback) on the schedules
+// that search picks, which may not hold the patterns the full beam's did
+// (codegen/halide/HalideWorkarounds.h); the full beam's own proofs run in
+// the unit suite (AutoScheduleTest.Adams2019*), and KILN_E2E_ALL_MODES=1
+// (or an HL_BEAM_SIZE of one's own) runs it here on every model.
+const sampleEnv = (mode) =>
+  !everyMode && mode === 'auto:adams2019' && !process.env.HL_BEAM_SIZE ? { HL_BEAM_SIZE: '1' } : {};
 for (const [label, model, short] of cases) {
-  for (const mode of process.env.KILN_E2E_ALL_MODES === '1' ? allModes : sampleModes[short]) {
-    test(`${label} with --schedule=${mode} matches onnxruntime-node, no allocation in run`,
+  for (const mode of everyMode ? allModes : sampleModes[short]) {
+    const env = sampleEnv(mode);
+    const greedy = env.HL_BEAM_SIZE ? ' (greedy: HL_BEAM_SIZE=1)' : '';
+    test(`${label} with --schedule=${mode}${greedy} matches onnxruntime-node, no allocation in run`,
       { todo: knownWrong[mode] }, (t) => {
         const name = `${short}_${mode.split(':')[1]}`;
-        const { stderr } = compileRunner(model, name, [`--schedule=${mode}`]);
+        const { stderr } = compileRunner(model, name, [`--schedule=${mode}`], env);
         for (const line of stderr.split('\n').filter((l) => l.startsWith('warning:')))
           t.diagnostic(line);
         const { log } = runAndCompare(model, name, ['--runs', '3', '--threads', '2', '--check-no-alloc']);

@@ -55,11 +55,12 @@ export function harness(prefix) {
   }
 
   // Compiles `model` with kilnc into <work>/<name>/lib and links model_runner.
-  // Returns kilnc's stderr (warnings).
-  function compileRunner(model, name, extra = []) {
+  // `env`: variables added to kilnc's environment. Returns kilnc's stderr
+  // (warnings).
+  function compileRunner(model, name, extra = [], env = {}) {
     const out = path.join(work, name);
     const compiled = spawnSync(kilnc, [model, '--target=cpu', '-o', `${out}/lib`, `--name=${name}`, ...extra],
-      { encoding: 'utf8' });
+      { encoding: 'utf8', env: { ...process.env, ...env } });
     assert.equal(compiled.status, 0, `kilnc failed on ${name}:\n${compiled.stdout}${compiled.stderr}`);
     for (const f of [`lib${name}.a`, `${name}.h`, 'libkiln_runtime.a', 'kiln_runtime.h'])
       assert.ok(fs.existsSync(`${out}/lib/${f}`), `kilnc did not write ${f}`);

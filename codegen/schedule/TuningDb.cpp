@@ -224,26 +224,20 @@ llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path) {
   return db;
 }
 
-// A tune's medians were taken minutes apart, at whatever load the machine
-// had then: the lowest one ever recorded may be a quiet moment's, not a
-// faster schedule (BlazeFace back in Node "gained" 1.89x in its kernels and
-// ran 0.69x end to end, issue 20). A paired re-timing (the template and the
-// best candidate, interleaved in one runner) compares like with like, so
-// the latest one decides wherever there is one.
-const TuningRecord *TuningDb::best(llvm::StringRef kernel, const TargetFingerprint &target) const {
-  auto usable = [&](const TuningRecord &r) {
-    return r.status == MeasureStatus::Ok && r.kernel == kernel && r.target == target;
-  };
-  const TuningRecord *latestPair = nullptr;
-  for (const TuningRecord &r : records)
-    if (usable(r) && r.paired && (!latestPair || r.time >= latestPair->time))
-      latestPair = &r;
-  const TuningRecord *best = nullptr;
-  for (const TuningRecord &r : records)
-    if (usable(r) && (!latestPair || (r.paired && r.time == latestPair->time)) &&
-        (!best || r.medianMs < best->medianMs))
-      best = &r;
-  return best;
+// Without the model (kiln-tune show DB), today's template is unknown; the
+// last one the database measured stands for it, so that show decides as
+// kilnc would if the templates have not changed since.
+std::string TuningDb::lastBaseline(llvm::StringRef kernel, const TargetFingerprint &target) const {
+  const TuningRecord *first = nullptr, *latest = nullptr;
+  for (const TuningRecord &r : records) {
+    if (r.kernel != kernel || !(r.target == target))
+      continue;
+    if (!first)
+      first = &r;
+    if (r.baseline && (!latest || r.time >= latest->time))
+      latest = &r;
+  }
+  return latest ? latest->schedule : first ? first->schedule : std::string();
 }
 
 // Templates change after a tune (a better template lands, or a worse
@@ -286,8 +280,10 @@ TuningDb::Choice TuningDb::choose(llvm::StringRef kernel, const TargetFingerprin
     if (other && llvm::any_of(records, [&](const TuningRecord &r) {
           return r.rejected && r.kernel == kernel && r.target == target &&
                  r.schedule == other->schedule && r.time >= other->time;
-        }))
+        })) {
+      choice.rejected = other;
       other = nullptr;
+    }
     if (other && other->medianMs < kPairWinRatio * base->medianMs) {
       choice.kind = Choice::Tuned;
       choice.record = other;
@@ -403,6 +399,7 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
     ScheduleRecord current = chooseTemplate(kernel, *targetInfo);
     current.mode = ScheduleMode::Template;
     TuningDb::Choice choice = db.choose(identity, target, current.serialize(module.getContext()));
+    use.choices[identity] = choice;
     if (choice.kind == TuningDb::Choice::TemplateChanged)
       ++use.templateChanged;
     if (!choice.record)
@@ -413,6 +410,7 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
       use.notes.push_back("record " + best->hash() + " for kernel '" +
                           kernel.getKernelName().str() +
                           "': " + llvm::toString(record.takeError()) + "; ignored");
+      use.choices[identity] = {}; // the template after all
       return;
     }
     if (record->pattern != classifyKernel(kernel)) {
@@ -420,11 +418,13 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
                           kernel.getKernelName().str() + "' was tuned as " +
                           patternName(record->pattern).str() + ", the kernel is " +
                           patternName(classifyKernel(kernel)).str() + "; ignored");
+      use.choices[identity] = {};
       return;
     }
     auto attr = record->toAttr(module.getContext());
     if (!attr) {
       llvm::consumeError(attr.takeError());
+      use.choices[identity] = {};
       return;
     }
     kernel->setAttr(kScheduleAttrName, *attr);

@@ -28,6 +28,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,10 +114,12 @@ struct TuningDb {
   /// "tuning.jsonl:7: malformed record (expected a finite number for median_ms);
   /// skipped": one per line that cannot be used as it stands.
   std::vector<std::string> warnings;
-  /// The best ok record for `kernel` on `target`: the faster of the latest
-  /// paired re-timing if there is one, else the lowest median; ties go to
-  /// the earlier line. nullptr if none.
-  const TuningRecord *best(llvm::StringRef kernel, const TargetFingerprint &target) const;
+  /// The template the database last measured `kernel` against on `target`:
+  /// the schedule of its latest baseline record, or, in a file written
+  /// before that flag, of its first record (a tune measures the template
+  /// first); "" if it has no record there. What `kiln-tune show` decides
+  /// against (choose) when it has no model to compute today's template.
+  std::string lastBaseline(llvm::StringRef kernel, const TargetFingerprint &target) const;
 
   /// What the schedules phase does with `kernel`, whose template today is
   /// `currentTemplate` (ScheduleRecord::serialize):
@@ -125,7 +128,8 @@ struct TuningDb {
   ///   and no later line rejects that record (`rejected`: it lost end to
   ///   end; then TemplateKept);
   /// - TemplateKept: the template was measured (in a pair it won, or alone
-  ///   with no pair after it): `record` is its measurement;
+  ///   with no pair after it): `record` is its measurement; `rejected` is
+  ///   the latest pair's winner if the acceptance rejected it;
   /// - TemplateChanged: the kernel was tuned, but against another template
   ///   (not a record of today's template in the file): nothing applies
   ///   until it is tuned again;
@@ -133,10 +137,12 @@ struct TuningDb {
   ///   measured only as a failure.
   /// A pair written before the baseline flag counts the member equal to
   /// today's template as its baseline. Search records outside a pair never
-  /// apply: only a side-by-side win over today's template does.
+  /// apply: only a side-by-side win over today's template does. kilnc
+  /// (applyTuningDb) and `kiln-tune show` both decide here, and nowhere else.
   struct Choice {
     enum Kind { None, Tuned, TemplateKept, TemplateChanged } kind = None;
     const TuningRecord *record = nullptr;
+    const TuningRecord *rejected = nullptr;
   };
   Choice choose(llvm::StringRef kernel, const TargetFingerprint &target,
                 llvm::StringRef currentTemplate) const;
@@ -164,6 +170,9 @@ struct TuningUse {
   unsigned otherTarget = 0;       ///< records for another fingerprint
   unsigned unknownKernel = 0;     ///< records for this fingerprint, no such kernel here
   std::vector<std::string> notes; ///< one line per thing ignored, for the user
+  /// Each kernel's choice, by kernelIdentity (pointing into the database):
+  /// what `kiln-tune show MODEL` prints.
+  std::map<std::string, TuningDb::Choice> choices;
 };
 
 /// Attaches, to every kernel of `module` (phase kernels, weights packed)

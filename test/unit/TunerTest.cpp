@@ -108,17 +108,21 @@ TEST_F(TunerTest, RecordsRoundTripInFieldOrder) {
   EXPECT_EQ(schedule->channelTile, 8);
 }
 
-TEST_F(TunerTest, BestIsTheFastestOkRecordForTheExactTarget) {
+// Without the model, `kiln-tune show` decides against the template the
+// database last measured: its latest baseline record, else (a file older
+// than the flag) its first record, for the exact target only.
+TEST_F(TunerTest, LastBaselineIsTheTemplateTheDatabaseLastMeasured) {
+  TargetFingerprint here{"host", "testcpu", "native", 1};
   TuningDb db;
-  db.records = {record("k", 0.3), record("k", 0.2), record("k", 0.1, MeasureStatus::Wrong)};
-  TuningRecord other = record("k", 0.05);
-  other.target.threads = 2;
-  db.records.push_back(other);
-  const TuningRecord *best = db.best("k", {"host", "testcpu", "native", 1});
-  ASSERT_NE(best, nullptr);
-  EXPECT_EQ(best->medianMs, 0.2);
-  EXPECT_EQ(db.best("k", {"host", "othercpu", "native", 1}), nullptr);
-  EXPECT_EQ(db.best("absent", {"host", "testcpu", "native", 1}), nullptr);
+  db.records = {pairRecord("T0", 0.4, false, false, "t1"),
+                pairRecord("C", 0.1, false, false, "t2")};
+  EXPECT_EQ(db.lastBaseline("k", here), "T0"); // no flag: the first record
+  db.records.push_back(pairRecord("T1", 0.4, false, true, "t3"));
+  db.records.push_back(pairRecord("T2", 0.3, true, true, "t5"));
+  db.records.push_back(pairRecord("T1", 0.4, true, true, "t4")); // an older pair, later line
+  EXPECT_EQ(db.lastBaseline("k", here), "T2");
+  EXPECT_EQ(db.lastBaseline("k", {"host", "othercpu", "native", 1}), "");
+  EXPECT_EQ(db.lastBaseline("absent", here), "");
 }
 
 // The end-of-tune pair (template and best, timed side by side) decides over
@@ -127,9 +131,11 @@ TEST_F(TunerTest, BestIsTheFastestOkRecordForTheExactTarget) {
 // exact text.
 TEST_F(TunerTest, LatestPairedRetimingDecides) {
   TuningRecord flattering = record("k", 0.05); // a quiet moment
+  flattering.schedule = "flattering";
   TuningRecord oldTemplate = record("k", 0.4), oldBest = record("k", 0.3);
   oldTemplate.paired = oldBest.paired = true;
   oldTemplate.time = oldBest.time = "2026-12-06T01:00:00Z";
+  oldTemplate.schedule = "template";
   TuningRecord pairTemplate = record("k", 0.2), pairBest = record("k", 0.25);
   pairTemplate.paired = pairBest.paired = true;
   pairTemplate.time = pairBest.time = "2026-12-06T02:00:00Z";
@@ -144,14 +150,16 @@ TEST_F(TunerTest, LatestPairedRetimingDecides) {
   EXPECT_FALSE(db->records[0].paired);
   EXPECT_EQ(db->records[0].toJsonLine().find("paired"), std::string::npos);
   EXPECT_TRUE(db->records[3].paired);
-  const TuningRecord *best = db->best("k", {"host", "testcpu", "native", 1});
-  ASSERT_NE(best, nullptr);
-  EXPECT_EQ(best->schedule, "template"); // the pair's faster one: the template
-  EXPECT_EQ(best->medianMs, 0.2);
-  // Without pairs, the lowest median as before.
-  TuningDb unpaired;
-  unpaired.records = {record("k", 0.3), flattering};
-  EXPECT_EQ(unpaired.best("k", {"host", "testcpu", "native", 1})->medianMs, 0.05);
+  TargetFingerprint here{"host", "testcpu", "native", 1};
+  TuningDb::Choice c = db->choose("k", here, "template");
+  ASSERT_EQ(c.kind, TuningDb::Choice::TemplateKept); // the latest pair's faster: the template
+  EXPECT_EQ(c.record->medianMs, 0.2);
+  // Without the latest pair, the older one (won by its candidate) decides;
+  // the flattering search record outside a pair never does.
+  db->records.resize(3);
+  c = db->choose("k", here, "template");
+  ASSERT_EQ(c.kind, TuningDb::Choice::Tuned);
+  EXPECT_EQ(c.record->medianMs, 0.3);
 }
 
 // A tune killed in the middle of a write leaves a line without a newline:
@@ -466,6 +474,9 @@ TEST_F(TunerTest, RejectedEndToEndNeverApplies) {
   TuningDb::Choice c = db.choose("k", here, "T");
   ASSERT_EQ(c.kind, TuningDb::Choice::TemplateKept);
   EXPECT_EQ(c.record->schedule, "T");
+  ASSERT_NE(c.rejected, nullptr); // what kiln-tune show marks "rejected"
+  EXPECT_EQ(c.rejected->schedule, "C");
+  EXPECT_EQ(db.choose("k", here, db.lastBaseline("k", here)).kind, TuningDb::Choice::TemplateKept);
   // Another target's rejection says nothing here.
   TuningDb other = db;
   other.records.back().target.threads = 2;

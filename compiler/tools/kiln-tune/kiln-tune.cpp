@@ -12,7 +12,7 @@
 //             (a search answered from that table: benchmarks/tuner/replay.mjs)
 //   kiln-tune model.onnx --db=tuning.jsonl --retune [--trials=N]
 //             (only the kernels whose template changed since the DB tuned them)
-//   kiln-tune show tuning.jsonl
+//   kiln-tune show tuning.jsonl [model.onnx]   (what kilnc takes, per kernel)
 //   kiln-tune merge A.jsonl B.jsonl -o C.jsonl
 //
 // Thin: the model goes through the pipeline to the schedules phase as kilnc
@@ -43,6 +43,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <map>
@@ -55,8 +56,17 @@ static int fail(const Twine &message) {
   return 1;
 }
 
-// kiln-tune show: the best ok record per kernel and target, as a table.
-static int show(StringRef path) {
+// kiln-tune show DB [MODEL]: per kernel and target, what kilnc
+// --tuning-db takes, decided by the function kilnc decides with
+// (TuningDb::choose), as a table. With the model, each kernel's template
+// today comes from kilnc's own schedules phase (the choices applyTuningDb
+// made); without it, the template the database last measured stands for it
+// (TuningDb::lastBaseline): right until a template changes, which only the
+// model can tell.
+static int show(StringRef path, StringRef modelPath) {
+  using kiln::codegen::TargetFingerprint;
+  using kiln::codegen::TuningDb;
+  using kiln::codegen::TuningRecord;
   if (!sys::fs::exists(path))
     return fail("no such file '" + path + "'");
   auto db = kiln::codegen::loadTuningDb(path);
@@ -65,44 +75,165 @@ static int show(StringRef path) {
   for (const std::string &w : db->warnings)
     errs() << "kiln-tune: warning: " << w << "\n";
   struct Row {
-    const kiln::codegen::TuningRecord *best = nullptr;
+    std::string summary;
     unsigned measured = 0, failed = 0;
   };
   std::map<std::pair<std::string, std::string>, Row> rows;
-  for (const kiln::codegen::TuningRecord &r : db->records) {
+  std::map<std::string, TargetFingerprint> targets;
+  for (const TuningRecord &r : db->records) {
+    targets[r.target.str()] = r.target;
+    Row &row = rows[{r.target.str(), r.kernel}];
+    row.summary = r.summary;
     // A verdict line (the acceptance's copy of a pair's winner) is no
     // measurement: not a trial.
     if (r.accepted || r.rejected)
       continue;
-    Row &row = rows[{r.target.str(), r.kernel}];
     ++row.measured;
     if (r.status != kiln::codegen::MeasureStatus::Ok)
       ++row.failed;
-    // The records' own verdict (a paired re-timing decides, if any); kilnc
-    // also needs that pair to be against the kernel's template today
-    // (TuningDb::choose), which only a model can say.
-    row.best = db->best(r.kernel, r.target);
   }
-  mlir::MLIRContext context;
+
+  mlir::DialectRegistry registry;
+  kiln::registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Per target: kilnc's schedules phase on the model with this database
+  // (its choices), or why the target is decided without the model.
+  std::map<std::string, kiln::codegen::TuningUse> uses;
+  std::map<std::string, std::string> without;
+  std::string model = sys::path::filename(modelPath).str();
+  for (auto &[key, fp] : targets) {
+    if (!(fp == kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads))) {
+      without[key] = "measured on another CPU (" + fp.cpu + "): kilnc on this one (" +
+                     sys::getHostCPUName().str() + ") applies none of these records";
+      continue;
+    }
+    if (modelPath.empty()) {
+      without[key] = "templates as the database last measured them: give the model "
+                     "(kiln-tune show DB MODEL) to check them against today's";
+      continue;
+    }
+    StringRef targetName = fp.device == "native" ? "cpu" : fp.device == "vulkan" ? "spirv" : "wasm";
+    const kiln::Target *t = kiln::findTarget(targetName);
+    if (!t)
+      return fail("this build has no " + targetName + " target");
+    auto variants = t->variants(kiln::TargetOptions());
+    if (!variants)
+      return fail(toString(variants.takeError()));
+    auto variant =
+        llvm::find_if(*variants, [&](const auto &v) { return v.halideTarget == fp.halideTarget; });
+    if (variant == variants->end()) {
+      without[key] = "no variant of the " + targetName.str() + " target compiles for '" +
+                     fp.halideTarget + "': templates as the database last measured them";
+      continue;
+    }
+    kiln::DriverOptions driverOptions;
+    driverOptions.inputPath = modelPath.str();
+    auto module = kiln::loadModel(context, driverOptions);
+    if (!module)
+      return fail(toString(module.takeError()));
+    std::string diagText;
+    raw_string_ostream diagStream(diagText);
+    SourceMgr sourceMgr;
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+    kiln::PipelineOptions pipelineOptions;
+    pipelineOptions.target = variant->halideTarget;
+    pipelineOptions.fuseBlocks = t->fuseBlocksByDefault();
+    kiln::TuningOptions tuning;
+    tuning.db = &*db;
+    tuning.device = fp.device;
+    tuning.threads = fp.threads;
+    tuning.use = &uses[key];
+    if (failed(kiln::runPipeline(**module, kiln::Phase::Kernels, pipelineOptions)) ||
+        failed(kiln::runSchedulesPhase(**module, *variant, kiln::codegen::ScheduleMode::Template,
+                                       tuning)))
+      return fail("compilation failed:\n" + StringRef(diagText).rtrim());
+  }
+
   std::string lastTarget;
+  struct Counts {
+    unsigned listed = 0, tuned = 0, kept = 0, rejected = 0, changed = 0, none = 0, absent = 0;
+  } counts;
+  auto footer = [&] {
+    if (lastTarget.empty())
+      return;
+    const TargetFingerprint &fp = targets[lastTarget];
+    bool here = fp == kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads);
+    outs() << "  kilnc" << (here ? "" : " on " + fp.cpu) << " takes " << counts.tuned + counts.kept
+           << " of the " << counts.listed << " kernels listed: " << counts.tuned << " tuned, "
+           << counts.kept << " the template their tune kept";
+    if (counts.rejected)
+      outs() << " (" << counts.rejected << " because the tuned record was rejected end to end)";
+    if (counts.changed)
+      outs() << "; " << counts.changed << " template changed since tuning (today's template; "
+             << "kiln-tune --retune)";
+    if (counts.none)
+      outs() << "; " << counts.none << " with no ok measurement of the template";
+    if (counts.absent)
+      outs() << "; " << counts.absent << " not in " << model;
+    outs() << "\n";
+    if (auto it = uses.find(lastTarget); it != uses.end())
+      outs() << "  with " << model << ": " << it->second.fromDb << " of " << it->second.kernels
+             << " kernels scheduled from this database, as kilnc --tuning-db counts them\n";
+    else
+      outs() << "  " << without[lastTarget] << "\n";
+    counts = Counts();
+  };
   for (auto &[key, row] : rows) {
+    const TargetFingerprint &fp = targets[key.first];
     if (key.first != lastTarget) {
+      footer();
       outs() << "target " << key.first << "\n";
       outs() << "  " << left_justify("kernel", 20) << " " << left_justify("summary", 44)
-             << "    best ms trials failed  schedule\n";
+             << "         ms trials failed  kilnc     schedule\n";
       lastTarget = key.first;
     }
-    std::string schedule = "-", summary = "?";
-    double ms = 0;
-    if (row.best) {
-      auto record = kiln::codegen::ScheduleRecord::parse(row.best->schedule, &context);
-      schedule = record ? record->str() : "(unreadable) " + toString(record.takeError());
-      summary = row.best->summary;
-      ms = row.best->medianMs;
+    ++counts.listed;
+    TuningDb::Choice choice;
+    bool absent = false;
+    if (auto use = uses.find(key.first); use != uses.end()) {
+      auto it = use->second.choices.find(key.second);
+      absent = it == use->second.choices.end();
+      if (!absent)
+        choice = it->second;
+    } else {
+      choice = db->choose(key.second, fp, db->lastBaseline(key.second, fp));
     }
-    outs() << format("  %-20s %-44s %10.4f %6u %6u  %s\n", key.second.c_str(), summary.c_str(), ms,
-                     row.measured, row.failed, schedule.c_str());
+    StringRef state;
+    switch (choice.kind) {
+    case TuningDb::Choice::Tuned:
+      state = "tuned";
+      ++counts.tuned;
+      break;
+    case TuningDb::Choice::TemplateKept:
+      state = choice.rejected ? "rejected" : "template";
+      ++counts.kept;
+      counts.rejected += choice.rejected != nullptr;
+      break;
+    case TuningDb::Choice::TemplateChanged:
+      state = "changed";
+      ++counts.changed;
+      break;
+    case TuningDb::Choice::None:
+      state = absent ? "absent" : "none";
+      ++(absent ? counts.absent : counts.none);
+      break;
+    }
+    std::string schedule = "-", ms = "-";
+    if (choice.record) {
+      auto record = kiln::codegen::ScheduleRecord::parse(choice.record->schedule, &context);
+      schedule = record ? record->str() : "(unreadable) " + toString(record.takeError());
+      ms = formatv("{0:F4}", choice.record->medianMs).str();
+    }
+    outs() << format("  %-20s %-44s %10s %6u %6u  %-9s %s\n", key.second.c_str(),
+                     row.summary.c_str(), ms.c_str(), row.measured, row.failed, state.str().c_str(),
+                     schedule.c_str());
   }
+  footer();
+  outs() << "kilnc: tuned (beat today's template side by side), template (the template its tune "
+            "kept), rejected (its pair's winner lost end to end: the template), changed (template "
+            "changed since tuning: today's, re-tune), none (template never measured ok), absent "
+            "(not in the model)\n";
   return 0;
 }
 
@@ -194,9 +325,9 @@ int main(int argc, char **argv) {
     argv = rewritten.data();
   }
   if (argc >= 2 && StringRef(argv[1]) == "show") {
-    if (argc != 3)
-      return fail("usage: kiln-tune show <tuning.jsonl>");
-    return show(argv[2]);
+    if (argc != 3 && argc != 4)
+      return fail("usage: kiln-tune show <tuning.jsonl> [model]");
+    return show(argv[2], argc == 4 ? argv[3] : "");
   }
   if (argc >= 2 && StringRef(argv[1]) == "merge") {
     std::vector<std::string> inputs;

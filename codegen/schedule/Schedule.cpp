@@ -544,6 +544,32 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
     r.channelTile = r.vectorWidth;
     r.pixelTile = int(std::min<int64_t>(2, pixels));
   }
+  // WebAssembly SIMD convolutions: no tile of one vector of channels where
+  // the channels fill two. Each multiply-add of a one-vector tile splats its
+  // own input (v128.load32_splat): 1 vector x 8 pixels loads 9 times per 8
+  // multiply-adds, 4 x 2 and 2 x 4 load 6 times. BlazeFace front's 1x1
+  // convs to 28, 36 and 42 channels ran at 44-54% of the peak against
+  // 80-100% for its others; with 4 x 2 (28, 42) and 2 x 4 (36) the model
+  // ran 1.08x faster, MoveNet (17 and 34 channels) 1.03x (1 thread, Node,
+  // CPU-time medians, load 4-6: benchmarks/results/wasm_kernels.md). The
+  // best tile of two vectors or more, by the same useful work as
+  // registerTile; a weights-bound kernel keeps its tall tile (above).
+  if (target.isWasm && target.vectorLanesF32 == 4 && r.pattern != KernelPattern::Depthwise &&
+      !weightsBound && r.channelTile == r.vectorWidth && channels >= 2 * r.vectorWidth) {
+    double bestScore = 0;
+    for (int nvec = 2; nvec <= maxVectors && nvec * r.vectorWidth <= channels; ++nvec)
+      for (int pt = 1; nvec * pt <= accumulatorBudget(target) && pt <= pixels; ++pt) {
+        int64_t ct = nvec * r.vectorWidth;
+        double score = nvec * pt * double(channels) / double((channels + ct - 1) / ct * ct) *
+                           double(pixels) / double((pixels + pt - 1) / pt * pt) +
+                       nvec * 1e-3;
+        if (score > bestScore) {
+          bestScore = score;
+          r.channelTile = int(ct);
+          r.pixelTile = pt;
+        }
+      }
+  }
   r.computeAt = "tile";
   // Integer (quantized) convs and matmuls in WebAssembly: vectors of 8
   // int32 lanes, the same accumulators (2 x i32x4 each) over half the

@@ -58,6 +58,21 @@ func.func @conv1x1_past_l2(%x: tensor<1x7x7x160xf32>, %w: tensor<960x1x1x160xf32
   return %0 : tensor<1x7x7x960xf32>
 }
 
+// WASM SIMD: 28 output channels fill no whole tile of 2 or 4 vectors, but a
+// tile of one vector (4 x 8 pixels, 8 accumulators, all useful) splats an
+// input for every multiply-add: 4 vectors x 2 pixels instead, the last
+// channel tile shifted inward (Schedule.cpp).
+// WASM-LABEL: func.func @conv1x1_28
+// WASM: pattern = conv1x1, vector_width = 4, channel_tile = 16, pixel_tile = 2,
+func.func @conv1x1_28(%x: tensor<1x16x16x24xf32>, %w: tensor<28x1x1x24xf32>, %b: tensor<28xf32>) -> tensor<1x16x16x28xf32> {
+  %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x16x16x24xf32>, tensor<28x1x1x24xf32>, tensor<28xf32>) -> tensor<1x16x16x28xf32> {
+  ^bb0(%a: tensor<1x16x16x24xf32>, %c: tensor<28x1x1x24xf32>, %d: tensor<28xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x16x16x24xf32>, tensor<28x1x1x24xf32>, tensor<28xf32>) -> tensor<1x16x16x28xf32>
+    kiln.yield %1 : tensor<1x16x16x28xf32>
+  }
+  return %0 : tensor<1x16x16x28xf32>
+}
+
 // A depthwise 3x3 over a large enough tensor (131072 outputs) runs rows in
 // parallel (dim 1);
 // depthwise tiles hold at most two vectors.

@@ -333,14 +333,20 @@ static bool x86SixteenRegisters(const TargetInfo &target) {
   return !target.isWasm && !target.isArm && !target.isGpu && !target.hasAvx512;
 }
 
-// Register tile: nvec vectors of output channels by pt pixels, at most
-// accumulatorBudget() accumulators, discounted by the channels a shifted last
-// tile computes twice. Returns (channel tile, pixel tile). Ties go to the
-// wider channel tile (fewer re-reads of the input), or with `weightsBound`
-// to the taller pixel tile: every pixel tile streams all the weights again.
-static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int vectorWidth,
-                                        int maxVectors, const TargetInfo &target,
-                                        bool weightsBound = false) {
+// A register tile: channels x pixels of a row x rows.
+struct RegisterTile {
+  int channels, pixels, rows = 1;
+};
+
+// Register tile: nvec vectors of output channels by pt pixels (by rt rows,
+// up to `rows`), at most accumulatorBudget() accumulators, discounted by the
+// channels, pixels and rows a shifted last tile computes twice. Ties go to
+// one row, then to the wider channel tile (fewer re-reads of the input), or
+// with `weightsBound` to the taller pixel tile: every pixel tile streams all
+// the weights again.
+static RegisterTile registerTile(int64_t channels, int64_t pixels, int vectorWidth, int maxVectors,
+                                 const TargetInfo &target, bool weightsBound = false,
+                                 int64_t rows = 1) {
   int budget = accumulatorBudget(target);
   // x86 with 16 vector registers (AVX2): the tile's accumulators, its
   // vectors of weights and the broadcast input must all fit, or LLVM spills
@@ -348,22 +354,32 @@ static std::pair<int, int> registerTile(int64_t channels, int64_t pixels, int ve
   // MobileNetV2's 14x14 1x1 convs ran at 55-62% of the AVX2 peak with it,
   // against 81-84% for the 28x28 ones at 3 x 4 (16 registers).
   bool sixteenRegisters = x86SixteenRegisters(target);
-  std::pair<int, int> best = {vectorWidth, 1};
+  RegisterTile best = {vectorWidth, 1};
   double bestScore = 0;
+  auto usefulShare = [](int64_t extent, int64_t tile) {
+    return double(extent) / double((extent + tile - 1) / tile * tile);
+  };
   for (int nvec = 1; nvec <= maxVectors; ++nvec) {
     int64_t ct = nvec * vectorWidth;
     if (ct > channels)
       break;
-    double useful = double(channels) / double((channels + ct - 1) / ct * ct);
     for (int pt = 1; pt <= 8; ++pt) {
-      if (pt > pixels || nvec * pt > budget || (sixteenRegisters && nvec * (pt + 1) + 1 > 16))
-        continue;
-      // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
-      double usefulPixels = double(pixels) / double((pixels + pt - 1) / pt * pt);
-      double score = nvec * pt * useful * usefulPixels + (weightsBound ? pt : nvec) * 1e-3;
-      if (score > bestScore) {
-        bestScore = score;
-        best = {static_cast<int>(ct), pt};
+      // Rows only with 2 vectors or more: 1 vector x 7 pixels x 2 rows
+      // loads an input per multiply-add (14x14x384 -> 64: 117 us against
+      // 104 for 2 x 3 x 2).
+      for (int rt = 1; rt <= (nvec >= 2 ? std::min<int64_t>(rows, 8) : 1); ++rt) {
+        int accumulators = nvec * pt * rt;
+        if (pt > pixels || accumulators > budget ||
+            (sixteenRegisters && accumulators + nvec + 1 > 16))
+          continue;
+        // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
+        double score = accumulators * usefulShare(channels, ct) * usefulShare(pixels, pt) *
+                           usefulShare(rows, rt) +
+                       (weightsBound ? pt : nvec) * 1e-3 - (rt - 1) * 1e-6;
+        if (score > bestScore) {
+          bestScore = score;
+          best = {static_cast<int>(ct), pt, rt};
+        }
       }
     }
   }
@@ -384,7 +400,7 @@ static ScheduleRecord chooseBlockTemplate(KernelOp kernel, const TargetInfo &tar
     ArrayRef<int64_t> shape = shapeOf(anchor->getResult(0)); // NHWC
     bool depthwise = isa<tosa::DepthwiseConv2DOp>(anchor);
     int vw = fittingWidth(shape[3], target.vectorLanesF32);
-    auto [ct, pt] = registerTile(shape[3], shape[2], vw, depthwise ? 2 : 5, target);
+    auto [ct, pt, rt] = registerTile(shape[3], shape[2], vw, depthwise ? 2 : 5, target);
     // A depthwise stage's tile also holds its window's inputs and weights:
     // on AVX2's 16 registers 2 vectors x 6 pixels spill them; 1 vector x 6
     // made MobileNetV2's four blocks 2241 -> 2082 us (1 thread, CPU-time
@@ -530,8 +546,19 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
       if (auto conv = dyn_cast<tosa::Conv2DOp>(op))
         weightsBound =
             cast<ShapedType>(conv.getWeight().getType()).getNumElements() * 4 > 256 * 1024;
-  std::tie(r.channelTile, r.pixelTile) =
-      registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound);
+  // x86 below AVX-512, 1x1 convs: tiles of several rows where a row's
+  // pixels do not divide into tiles that fill the 16 registers (14 pixels:
+  // 3 vectors x 4 pixels computed 16). JIT, 1 thread, Zen 3, medians:
+  // 14x14x576 -> 96 3 x 4 x 1 269 us, 3 x 2 x 2 239; 14x14x64 -> 384 116,
+  // 101; 14x14x384 -> 64 131, 2 x 3 x 2 104. No 7x7 tile of rows beat 3 x 4.
+  int64_t tileRows = r.pattern == KernelPattern::Conv1x1 && x86SixteenRegisters(target) && rank >= 3
+                         ? out[rank - 3]
+                         : 1;
+  RegisterTile tile =
+      registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound, tileRows);
+  r.channelTile = tile.channels;
+  r.pixelTile = tile.pixels;
+  r.rowTile = tile.rows;
   // WebAssembly SIMD depthwise: one vector of channels by 2 pixels, not 2
   // by 4. V8 gives wasm 16 xmm registers, and 8 accumulators with their
   // window's unrolled input and weight vectors spilled. MobileNetV2, 1

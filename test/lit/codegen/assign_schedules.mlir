@@ -32,10 +32,12 @@ func.func @conv1x1(%x: tensor<1x8x8x16xf32>, %w: tensor<48x1x1x16xf32>, %b: tens
 // weights outgrow the 32 KB L1 (14x14x64 -> 384: 96 KB), the reduction
 // unrolled only when they outgrow the target's L2 too (avx2: 512 KB;
 // 7x7x160 -> 960: 600 KB). AVX-512 keeps pixel-major with the unroll for both.
+// A row of 14 takes tiles of 2 pixels x 2 rows (3 x 4 pixels computed 16 of
+// 14); a row of 7 keeps 4 pixels x 1 row (no tile of rows wastes less).
 // AVX512-LABEL: func.func @conv1x1_past_l1
 // AVX512: pattern = conv1x1, vector_width = 16, {{.*}} unroll = 4, parallel = [1], compute_at = tile, order = pixel_major>
 // AVX2-LABEL: func.func @conv1x1_past_l1
-// AVX2: pattern = conv1x1, vector_width = 8, channel_tile = 24, pixel_tile = 4, row_tile = 1, unroll = 1, parallel = [], compute_at = tile, order = channel_major>
+// AVX2: pattern = conv1x1, vector_width = 8, channel_tile = 24, pixel_tile = 2, row_tile = 2, unroll = 1, parallel = [], compute_at = tile, order = channel_major>
 func.func @conv1x1_past_l1(%x: tensor<1x14x14x64xf32>, %w: tensor<384x1x1x64xf32>, %b: tensor<384xf32>) -> tensor<1x14x14x384xf32> {
   %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x14x14x64xf32>, tensor<384x1x1x64xf32>, tensor<384xf32>) -> tensor<1x14x14x384xf32> {
   ^bb0(%a: tensor<1x14x14x64xf32>, %c: tensor<384x1x1x64xf32>, %d: tensor<384xf32>):

@@ -37,6 +37,7 @@ const OpTable &onnxOpTable() {
     registerTfIdfOps(t);
     registerBoundedOps(t);
     registerUniqueOps(t);
+    registerRandomOps(t);
     return t;
   }();
   return table;

@@ -81,6 +81,7 @@ void registerTrainingOps(OpTable &table);      // Adagrad, Adam, Momentum (train
 void registerTfIdfOps(OpTable &table);         // TfIdfVectorizer (integer tokens)
 void registerBoundedOps(OpTable &table);       // NonZero, Compress (outputs of data-dependent length)
 void registerUniqueOps(OpTable &table);        // Unique (bounded outputs too)
+void registerRandomOps(OpTable &table);        // RandomUniform/Normal(Like), Bernoulli, Multinomial
 
 } // namespace kiln::onnx_import
 

@@ -150,6 +150,21 @@ func.func @rgb_stem(%x: tensor<1x17x17x3xf32>, %w: tensor<24x3x3x3xf32>, %b: ten
   return %0 : tensor<1x8x8x24xf32>
 }
 
+// WASM SIMD: a stem with a window 5 wide (BlazeFace's 5x5, 3 -> 24) takes
+// one pixel by 3 rows (2 vectors x 1 x 3); a 3x3 one keeps 2 x 4 x 1.
+// WASM-LABEL: func.func @rgb_stem
+// WASM: pattern = conv, vector_width = 4, channel_tile = 8, pixel_tile = 4, row_tile = 1,
+// WASM-LABEL: func.func @rgb_stem_5x5
+// WASM: pattern = conv, vector_width = 4, channel_tile = 8, pixel_tile = 1, row_tile = 3,
+func.func @rgb_stem_5x5(%x: tensor<1x35x35x3xf32>, %w: tensor<24x5x5x3xf32>, %b: tensor<24xf32>) -> tensor<1x16x16x24xf32> {
+  %0 = kiln.kernel "stem" (%x, %w, %b) : (tensor<1x35x35x3xf32>, tensor<24x5x5x3xf32>, tensor<24xf32>) -> tensor<1x16x16x24xf32> {
+  ^bb0(%a: tensor<1x35x35x3xf32>, %c: tensor<24x5x5x3xf32>, %d: tensor<24xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>, dilation = array<i64: 1, 1>} : (tensor<1x35x35x3xf32>, tensor<24x5x5x3xf32>, tensor<24xf32>) -> tensor<1x16x16x24xf32>
+    kiln.yield %1 : tensor<1x16x16x24xf32>
+  }
+  return %0 : tensor<1x16x16x24xf32>
+}
+
 // x86 below AVX-512, a matmul of one row whose weights outgrow L2 (a
 // classifier, 1x1280 by 1280x1000: 5.1 MB): one tile of all 1000 channels,
 // so that the reduction reads the weights in memory order. A small one

@@ -109,8 +109,9 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
     for (const host::KernelCall &call : plan->calls)
       for (const host::BufferRef &arg : call.args)
         if (arg.kind == host::BufferRef::Rng)
-          return error("kernel '" + call.label + "' samples random numbers (TF.js Random* or " +
-                       "Multinomial); the spirv target does not support random ops");
+          return error("kernel '" + call.label + "' samples random numbers (a random op: " +
+                       "TF.js Random*/Multinomial, ONNX Random*/Bernoulli/Multinomial); the " +
+                       "spirv target does not support random ops");
   // Vulkan 1.0-1.3 and MLIR's SPIR-V conversion have no bfloat16 (lavapipe
   // reports shaderInt16/Int64/Float64, which the other dtypes need).
   for (const auto *tensors : {&plan->inputs, &plan->outputs})

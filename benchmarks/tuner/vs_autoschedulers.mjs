@@ -145,7 +145,7 @@ function markdown(results) {
     '',
     `\`node benchmarks/tuner/vs_autoschedulers.mjs --models ${args.models} --threads ${threads} --clock ${args.clock} ` +
       `--rounds ${args.rounds} --runs ${args.runs}\`, native, ${threads} thread(s), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
-      `${os.cpus().length} cores. Every build compiled by kilnc at ${results.commit}` +
+      `${os.cpus().length} cores. Every build compiled by ${results.kilnc} (built ${results.kilncBuilt}), the tree at ${results.commit}` +
       `${results.dirty.length ? ` (the tree then had uncommitted changes to ${results.dirty.join(', ')})` : ''}; its outputs checked against ` +
       'onnxruntime-node (1e-4 of each output\'s range); then all builds of a model timed in ' +
       `${args.rounds} alternating rounds of ${args.runs} runs each (the order rotating per round), ` +
@@ -175,7 +175,7 @@ function markdown(results) {
     if (tuned?.stats && template?.stats) {
       const vsT = ratio(template.stats, tuned.stats);
       const vsA = bestAuto ? ratio(bestAuto.stats, tuned.stats) : null;
-      const verdict = (r) => (r.value <= 1 ? '**not faster**' : r.low > 1 ? 'faster, quartiles clear of 1' :
+      const verdict = (r) => (r.value < 1.01 ? '**not faster** (within 1% or slower)' : r.low > 1 ? 'faster, quartiles clear of 1' :
         'faster by the medians, quartiles overlap 1');
       lines.push(`Tuned against the template: ${fmtRatio(vsT)}, ${verdict(vsT)}; against the best correct autoscheduler ` +
         `(${bestAuto ? bestAuto.label : 'none compiled and matched'}): ${fmtRatio(vsA)}${vsA ? `, ${verdict(vsA)}` : ''}.`);
@@ -189,6 +189,7 @@ function markdown(results) {
 
 const git = (...a) => spawnSync('git', ['-C', repoRoot, ...a], { encoding: 'utf8' }).stdout.trim();
 const results = { commit: git('rev-parse', '--short', 'HEAD'),
+  kilnc: kilnc.startsWith(repoRoot) ? path.relative(repoRoot, kilnc) : kilnc, kilncBuilt: fs.statSync(kilnc).mtime.toISOString(),
   // The compiler's sources as built (a shared tree: another engineer's edits count).
   dirty: git('status', '--porcelain', '--', 'codegen', 'compiler', 'dialects', 'targets', 'runtime')
     .split('\n').filter(Boolean).map((l) => l.slice(3)),

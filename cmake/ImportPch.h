@@ -1,4 +1,5 @@
-// The importers' precompiled header (top-level CMakeLists.txt): the MLIR,
+// The importers' precompiled header (top-level CMakeLists.txt; also the
+// graph, kernels and schedules libraries', and in cmake/HalidePch.h): the MLIR,
 // LLVM and standard headers that nearly every translation unit of
 // compiler/import/{common,onnx,tfjs} reads through its OpContext.h and
 // TosaHelpers.h. Parsing them was most of each unit's compile time (about

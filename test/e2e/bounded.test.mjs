@@ -20,18 +20,18 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 import { repoRoot } from './common.mjs';
+import { onnxSchema } from './lib/onnx_proto.mjs';
 
 const require = createRequire(import.meta.url);
 const deps = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 const ort = require(path.join(deps, 'node_modules/onnxruntime-node'));
-const protobuf = require(path.join(deps, 'node_modules/protobufjs'));
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bounded-e2e-'));
 
 // The model, written with ONNX's own schema (libonnx-dev's onnx.proto).
 function writeModel(file) {
-  const root = protobuf.loadSync('/usr/include/onnx/onnx.proto');
+  const root = onnxSchema();
   const Model = root.lookupType('onnx.ModelProto');
   const FLOAT = 1, BOOL = 9, INT64 = 7;
   const info = (name, elemType, dims) => ({

@@ -22,12 +22,12 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 import { repoRoot } from './common.mjs';
+import { onnxSchema } from './lib/onnx_proto.mjs';
 import { fileNameFor, readRaw, writeTensorDir } from './tensor_dir.mjs';
 
 const require = createRequire(import.meta.url);
 const deps = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 const ort = require(path.join(deps, 'node_modules/onnxruntime-node'));
-const protobuf = require(path.join(deps, 'node_modules/protobufjs'));
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-control-flow-e2e-'));
@@ -42,7 +42,7 @@ const w2 = [0.9, -0.4, 0.2, 0.1, 0.6, -0.3, -0.2, 0.5, 0.7];
 
 // The model, written with ONNX's own schema (libonnx-dev's onnx.proto).
 function writeModel(file) {
-  const root = protobuf.loadSync('/usr/include/onnx/onnx.proto');
+  const root = onnxSchema();
   const Model = root.lookupType('onnx.ModelProto');
   const thenBranch = {
     name: 'then_body',

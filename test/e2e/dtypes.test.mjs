@@ -21,11 +21,11 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 import { repoRoot } from './common.mjs';
+import { onnxSchema } from './lib/onnx_proto.mjs';
 
 const require = createRequire(import.meta.url);
 const deps = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 const ort = require(path.join(deps, 'node_modules/onnxruntime-node'));
-const protobuf = require(path.join(deps, 'node_modules/protobufjs'));
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
 const native = path.join(repoRoot, 'test/e2e/native');
@@ -38,7 +38,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['
 const T = { FLOAT: 1, UINT16: 4, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 };
 
 function writeModel(file, graph) {
-  const Model = protobuf.loadSync('/usr/include/onnx/onnx.proto').lookupType('onnx.ModelProto');
+  const Model = onnxSchema().lookupType('onnx.ModelProto');
   const info = ([name, elemType]) => ({ name, type: { tensorType: { elemType, shape: { dim: [{ dimValue: 2 }, { dimValue: 3 }] } } } });
   const model = Model.create({
     irVersion: 8,

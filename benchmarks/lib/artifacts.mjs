@@ -66,9 +66,12 @@ export function compileCpu(model, dir, name, features = 'host') {
   return { dir, name, features, compile: { wallS: t.wallS, userS: t.userS, sysS: t.sysS, peakKB: t.peakKB } };
 }
 
-/** Compiles `model` to WebAssembly into `dir` (NAME.wasm, NAME.mjs, NAME.size.json). */
-export function compileWasm(model, dir, name) {
-  const t = timed(kilnc, [model, '--target=wasm', `--name=${name}`, '-o', dir]);
+/**
+ * Compiles `model` to WebAssembly into `dir` (NAME.wasm, NAME.mjs, NAME.size.json);
+ * `extra`: more kilnc flags (e.g. --relaxed-simd).
+ */
+export function compileWasm(model, dir, name, extra = []) {
+  const t = timed(kilnc, [model, '--target=wasm', `--name=${name}`, '-o', dir, ...extra]);
   return { dir, name, tool: 'kilnc', compile: { wallS: t.wallS, userS: t.userS, sysS: t.sysS, peakKB: t.peakKB } };
 }
 

@@ -15,8 +15,10 @@ import { kilnWasmSize, nativeSizes, ortWebSize, tfjsSize } from './sizes.mjs';
 import { ratio, summarize } from './stats.mjs';
 
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/node_worker.mjs');
-const nodeWorker = (id, kind, options) =>
-  new ChildContender(id, process.execPath, [worker, kind, JSON.stringify(options)]);
+const nodeWorker = (id, kind, options, nodeFlags = []) =>
+  new ChildContender(id, process.execPath, [...nodeFlags, worker, kind, JSON.stringify(options)]);
+// Node 20 has relaxed SIMD behind this flag.
+const RELAXED_FLAGS = ['--experimental-wasm-relaxed-simd'];
 
 // Kiln compiles the ONNX file if there is one, else model.json; an importer
 // that does not take the file yet is a skip with its reason, not a failure.
@@ -91,6 +93,7 @@ export async function benchmarkModel(model, ctx) {
   // Kiln's artifacts, timed.
   let cpu;
   let wasm;
+  let wasmRelaxed;
   try {
     log(`  compiling ${path.basename(source)} (cpu)`);
     cpu = compileCpu(source, path.join(dir, 'cpu'), name);
@@ -98,6 +101,10 @@ export async function benchmarkModel(model, ctx) {
     log(`  compiling ${path.basename(source)} (wasm)`);
     wasm = compileWasm(source, path.join(dir, 'wasm'), name);
     result.compile.wasm = { tool: wasm.tool, ...wasm.compile };
+    // Its relaxed SIMD module, built apart so that the timed compile and the
+    // sizes above stay those of the default build.
+    log(`  compiling ${path.basename(source)} (wasm, --relaxed-simd)`);
+    wasmRelaxed = compileWasm(source, path.join(dir, 'wasm-relaxed'), name, ['--relaxed-simd', '--no-fallback']);
   } catch (e) {
     if (!(e instanceof BuildError)) throw e;
     if (source === model.tfjs && NOT_YET.test(e.message)) result.skipped = `Kiln cannot compile the TF.js model yet: ${e.message}`;
@@ -127,13 +134,18 @@ export async function benchmarkModel(model, ctx) {
     }]);
     if (model.onnx) entries.push([`ort-node-${threads}t`, () => nodeWorker(`ort-node-${threads}t`, 'ort-node', { model: model.onnx, threads })]);
   }
+  // The plain row loads with {relaxed: false}: the default build has no
+  // relaxed module anyway, and the worker checks which module ran.
   entries.push(['kiln-wasm-node', () => nodeWorker('kiln-wasm-node', 'kiln-wasm', { dir: wasm.dir, name })]);
+  entries.push(['kiln-wasm-node-relaxed', () => nodeWorker('kiln-wasm-node-relaxed', 'kiln-wasm',
+    { dir: wasmRelaxed.dir, name, relaxed: true }, RELAXED_FLAGS)]);
   if (model.onnx) entries.push(['ort-web-node', () => nodeWorker('ort-web-node', 'ort-web', { model: model.onnx })]);
   else result.notes.push('no ONNX model: no ONNX Runtime peers');
   if (model.tfjs) entries.push(['tfjs-wasm-node', () => nodeWorker('tfjs-wasm-node', 'tfjs-wasm', { model: model.tfjs })]);
   else result.notes.push('no TF.js model: compared with ONNX Runtime Web only in WASM, and no TF.js in Chromium');
   if (ctx.browser) {
     entries.push(['kiln-wasm-chromium', () => ctx.browser.addKiln(`${name}-kiln`, wasm.dir, name)]);
+    entries.push(['kiln-wasm-chromium-relaxed', () => ctx.browser.addKiln(`${name}-kiln-relaxed`, wasmRelaxed.dir, name, true)]);
     if (model.tfjs) entries.push(['tfjs-wasm-chromium', () => ctx.browser.addTfjs(`${name}-tfjs`, model.tfjs)]);
   }
 
@@ -154,11 +166,11 @@ export async function benchmarkModel(model, ctx) {
   } finally {
     for (const [, c] of started) await c.close();
   }
-  for (const [id, spec] of Object.entries(CONTENDERS)) {
-    if (!spec.kiln || !result.contenders[id] || !result.contenders[spec.kiln]) continue;
-    result.comparisons.push({ peer: id, kiln: spec.kiln,
-      ratio: ratio(result.contenders[id].stats, result.contenders[spec.kiln].stats) });
-  }
+  for (const [id, spec] of Object.entries(CONTENDERS))
+    for (const kiln of [spec.kiln, spec.kilnRelaxed]) {
+      if (!kiln || !result.contenders[id] || !result.contenders[kiln]) continue;
+      result.comparisons.push({ peer: id, kiln, ratio: ratio(result.contenders[id].stats, result.contenders[kiln].stats) });
+    }
 
   // What each ships.
   try {

@@ -128,10 +128,15 @@ export class Browser {
     return prefix.slice(0, -1);
   }
 
-  /** Kiln's module for `name` in `dir` (as compiled for the WASM target). */
-  async addKiln(id, dir, name) {
+  /**
+   * Kiln's module for `name` in `dir` (as compiled for the WASM target);
+   * `relaxed`: its relaxed SIMD module (a --relaxed-simd build), checked to run.
+   */
+  async addKiln(id, dir, name, relaxed = undefined) {
     const url = this.mount(dir);
-    await this.page.evaluate(([i, u, n]) => window.bench.loadKiln(i, u, n), [id, url, name]);
+    const info = await this.page.evaluate(([i, u, n, r]) => window.bench.loadKiln(i, u, n, undefined, r), [id, url, name, relaxed]);
+    if (relaxed !== undefined && info.relaxed !== relaxed)
+      throw new Error(`Kiln's relaxed SIMD module ${relaxed ? 'did not' : 'did'} run in Chromium: ${JSON.stringify(info)}`);
     return new BrowserContender(this, id);
   }
 

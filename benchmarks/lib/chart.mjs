@@ -15,8 +15,9 @@ function bars(results) {
   const out = [];
   for (const m of results.models)
     for (const c of m.comparisons) {
-      const goal = GOALS.find((g) => g.model === m.key && g.peer === c.peer)?.min ?? null;
-      out.push({ label: `${m.title}: ${CONTENDERS[c.peer].label} / Kiln`, ratio: c.ratio, goal });
+      const goal = GOALS.find((g) => g.model === m.key && g.peer === c.peer && (g.kiln ?? CONTENDERS[g.peer].kiln) === c.kiln)?.min ?? null;
+      const kiln = c.kiln.endsWith('-relaxed') ? `Kiln relaxed SIMD${c.kiln.includes('-node') ? ' (flag)' : ''}` : 'Kiln';
+      out.push({ label: `${m.title}: ${CONTENDERS[c.peer].label} / ${kiln}`, ratio: c.ratio, goal });
     }
   return out;
 }

@@ -1,20 +1,21 @@
 // Tuned against the template and Halide's three autoschedulers, end to end
 // (issue 20's goal "tuned beats the template and the best of the three
 // autoschedulers end to end on every benchmark model, on every device"),
-// native: each model built five ways by kilnc (templates; --schedule=
+// native or WASM in Node: each model built five ways by kilnc (templates; --schedule=
 // auto:adams2019, auto:li2018, auto:mullapudi2016; the shipped tuning
-// database, tuning/MODEL.native-Nt.jsonl), each build's outputs checked
+// database, tuning/MODEL.DEVICE-Nt.jsonl), each build's outputs checked
 // against onnxruntime-node (test/e2e's fixed-seed inputs, 1e-4 of each
 // output's range: the e2e tolerance and the tuner's own check), then all
 // builds timed in alternating rounds in one set of minutes
-// (benchmarks/native/bench_model.c; --clock cpu, the process's CPU time, for
-// 1 thread on a shared machine). A build that fails to compile or gives
+// (benchmarks/native/bench_model.c, --clock cpu: the process's CPU time, for
+// 1 thread on a shared machine; or for --device node, the module's loader in
+// benchmarks/workers/node_worker.mjs, one process per build, wall clock). A build that fails to compile or gives
 // wrong outputs is reported as such and is not a contender for "best
 // autoscheduler" (the tuner's numeric check would reject it); it is still
 // timed if it ran, for the record.
 //
 //   node benchmarks/tuner/vs_autoschedulers.mjs [--models mobilenetv2,blazeface_back]
-//        [--threads 1] [--clock cpu|wall|undisturbed] [--rounds 15] [--runs 10]
+//        [--device native|node] [--threads 1] [--clock cpu|wall|undisturbed (native; default cpu)] [--rounds 15] [--runs 10]
 //        [--out benchmarks/results/vs_autoschedulers] [--adams-beam N]
 //
 // --adams-beam N sets Adams2019's HL_BEAM_SIZE (1: greedy, as the CI's e2e
@@ -35,11 +36,19 @@ import { ChildContender } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 import { tuningDb } from '../lib/tuned.mjs';
+import { compare, importLoader, readFeeds, writeOutputs } from '../../test/web/common.mjs';
 import { parseFlags } from './flags.mjs';
 
-const args = parseFlags({ models: 'mobilenetv2,blazeface_back', threads: '1', clock: 'cpu', rounds: '15',
-  runs: '10', out: path.join(repoRoot, 'benchmarks/results/vs_autoschedulers'), 'adams-beam': '' });
+const args = parseFlags({ models: 'mobilenetv2,blazeface_back', device: 'native', threads: '1', clock: '', rounds: '15',
+  runs: '10', out: '', 'adams-beam': '' });
 const threads = Number(args.threads);
+const device = args.device;
+if (!['native', 'node'].includes(device)) throw new Error(`--device must be native or node, got '${device}'`);
+args.clock ||= device === 'native' ? 'cpu' : 'wall';
+if (device === 'node' && (threads !== 1 || args.clock !== 'wall'))
+  throw new Error('--device node: 1 thread and --clock wall (node_worker times wall clock)');
+args.out ||= path.join(repoRoot, `benchmarks/results/vs_autoschedulers${device === 'native' ? '' : `_${device}`}`);
+const nodeWorker = path.join(repoRoot, 'benchmarks/workers/node_worker.mjs');
 const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
 const e2e = path.join(repoRoot, 'test/e2e');
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -47,14 +56,15 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-vs-auto-'));
 
 // The five builds of a model: id, label, kilnc's extra flags.
 function buildsOf(model) {
-  const db = tuningDb(model.key, { device: 'native', threads });
+  const db = tuningDb(model.key, { device, threads });
   return [
     { id: 'template', label: 'template', flags: [] },
     ...AUTOSCHEDULERS.map((a) => ({ id: a, flags: [`--schedule=auto:${a}`],
       label: `auto:${a}${a === 'adams2019' && args['adams-beam'] ? ` (HL_BEAM_SIZE=${args['adams-beam']})` : ''}`,
       env: a === 'adams2019' && args['adams-beam'] ? { HL_BEAM_SIZE: args['adams-beam'] } : {} })),
     { id: 'tuned', label: db ? `tuned (${path.relative(repoRoot, db)})` : 'tuned (no shipped database)',
-      flags: db ? [`--tuning-db=${db}`, `--tuning-threads=${threads}`] : null },
+      flags: db ? [`--tuning-db=${db}`, `--tuning-threads=${threads}`, ...(device === 'native' ? [] : [`--tuning-device=${device}`])]
+        : null },
   ];
 }
 
@@ -67,7 +77,7 @@ function oracle(model, dir) {
 
 // Compiles one build, checks its outputs, links the timing harness. Fills
 // b.compileS, b.notes (kilnc's lines worth reading), b.check, b.exe or b.error.
-function prepare(model, b, oracleDir) {
+async function prepare(model, b, oracleDir) {
   const dir = path.join(work, model.key, b.id);
   const name = `m_${b.id}`;
   if (!b.flags) {
@@ -75,7 +85,8 @@ function prepare(model, b, oracleDir) {
     return;
   }
   const t0 = performance.now();
-  const compiled = spawnSync(kilnc, [model.onnx, '--target=cpu', `--name=${name}`, '-o', `${dir}/lib`, ...b.flags],
+  const target = device === 'native' ? ['--target=cpu'] : ['--target=wasm', '--no-fallback'];
+  const compiled = spawnSync(kilnc, [model.onnx, ...target, `--name=${name}`, '-o', `${dir}/lib`, ...b.flags],
     { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 1800e3, env: { ...process.env, ...b.env } });
   b.compileS = (performance.now() - t0) / 1e3;
   const text = `${compiled.stdout ?? ''}${compiled.stderr ?? ''}`;
@@ -90,6 +101,7 @@ function prepare(model, b, oracleDir) {
     b.error = `kilnc failed: ${first.trim().slice(0, 300)}`;
     return;
   }
+  if (device !== 'native') return checkWasm(b, { dir: `${dir}/lib`, name }, oracleDir);
   try {
     const lib = { dir: `${dir}/lib`, name };
     run('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', `-DKILN_MODEL=${name}`, `-DKILN_MODEL_UPPER=${name.toUpperCase()}`,
@@ -107,6 +119,22 @@ function prepare(model, b, oracleDir) {
   }
 }
 
+// A WASM build: its loader's outputs on the oracle's inputs, in this
+// process, against ONNX Runtime's; timed later in a Node worker of its own.
+async function checkWasm(b, lib, oracleDir) {
+  const loader = await importLoader(lib);
+  const m = await loader.load(undefined, { relaxed: false });
+  try {
+    fs.mkdirSync(`${lib.dir}/out`, { recursive: true });
+    writeOutputs(`${lib.dir}/out`, m.run(readFeeds(`${oracleDir}/in`)), m.outputs);
+  } finally {
+    m.dispose();
+  }
+  const cmp = compare(`${oracleDir}/ort`, `${lib.dir}/out`);
+  b.check = { ok: cmp.status === 0, report: cmp.out.trim() };
+  b.wasm = lib;
+}
+
 // The largest error over range among compare.mjs's lines, for the table.
 function worstError(report) {
   let worst = 0;
@@ -119,8 +147,10 @@ async function timeBuilds(builds) {
   const started = [];
   const clockArgs = args.clock === 'wall' ? [] : ['--clock', args.clock];
   try {
-    for (const b of builds.filter((x) => x.exe)) {
-      const c = new ChildContender(b.id, b.exe, ['--threads', String(threads), ...clockArgs]);
+    for (const b of builds.filter((x) => x.exe || x.wasm)) {
+      const c = b.exe ? new ChildContender(b.id, b.exe, ['--threads', String(threads), ...clockArgs])
+        : new ChildContender(b.id, process.execPath, [nodeWorker, 'kiln-wasm',
+          JSON.stringify(b.wasm)]);
       await c.start();
       started.push([b, c]);
       b.samples = [];
@@ -144,7 +174,8 @@ function markdown(results) {
     '# Tuned against the template and the three autoschedulers, end to end',
     '',
     `\`node benchmarks/tuner/vs_autoschedulers.mjs --models ${args.models} --threads ${threads} --clock ${args.clock} ` +
-      `--rounds ${args.rounds} --runs ${args.runs}\`, native, ${threads} thread(s), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `--rounds ${args.rounds} --runs ${args.runs}${device === 'native' ? '' : ` --device ${device}`}\`, ` +
+      `${device === 'native' ? 'native' : `WASM (SIMD128) in Node ${process.version}`}, ${threads} thread(s), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${os.cpus().length} cores. Every build compiled by ${results.kilnc} (built ${results.kilncBuilt}), the tree at ${results.commit}` +
       `${results.dirty.length ? ` (the tree then had uncommitted changes to ${results.dirty.join(', ')})` : ''}; its outputs checked against ` +
       'onnxruntime-node (1e-4 of each output\'s range); then all builds of a model timed in ' +
@@ -191,9 +222,10 @@ const git = (...a) => spawnSync('git', ['-C', repoRoot, ...a], { encoding: 'utf8
 const results = { commit: git('rev-parse', '--short', 'HEAD'),
   kilnc: kilnc.startsWith(repoRoot) ? path.relative(repoRoot, kilnc) : kilnc, kilncBuilt: fs.statSync(kilnc).mtime.toISOString(),
   // The compiler's sources as built (a shared tree: another engineer's edits count).
-  dirty: git('status', '--porcelain', '--', 'codegen', 'compiler', 'dialects', 'targets', 'runtime')
-    .split('\n').filter(Boolean).map((l) => l.slice(3)),
-  threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), models: [] };
+  // (porcelain lines are "XY path": not trimmed, or the first loses a letter)
+  dirty: spawnSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'codegen', 'compiler', 'dialects', 'targets', 'runtime'],
+    { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => l.slice(3)),
+  device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), models: [] };
 try {
   for (const key of args.models.split(',')) {
     const model = MODELS.find((m) => m.key === key);
@@ -203,11 +235,11 @@ try {
     const oracleDir = oracle(model, path.join(work, key, 'oracle'));
     for (const b of entry.builds) {
       console.error(`${key}: building ${b.label} (load ${load()})`);
-      prepare(model, b, oracleDir);
+      await prepare(model, b, oracleDir);
       console.error(`  ${b.error ?? (b.check.ok ? 'outputs ok' : 'outputs WRONG')}${b.compileS ? `, ${b.compileS.toFixed(1)} s` : ''}`);
     }
     entry.buildS = (performance.now() - t0) / 1e3;
-    console.error(`${key}: timing ${entry.builds.filter((b) => b.exe).length} builds (load ${load()})`);
+    console.error(`${key}: timing ${entry.builds.filter((b) => b.exe || b.wasm).length} builds (load ${load()})`);
     await timeBuilds(entry.builds);
     entry.finished = new Date().toISOString();
     entry.loadAfter = load();

@@ -6,6 +6,18 @@
 // It imports nothing: a page cannot load Node's modules.
 
 const candidates = new Map(); // id -> {model, task}
+
+// KILN_TUNE_CLOCK=cpu in Node (a page has no such clock): runs are timed in
+// the process's CPU time (user + system, microseconds), as the library
+// runner's harness does for native 1-thread tunes: on a shared machine a
+// run preempted by other processes is not slower code. The candidate runs
+// on this thread alone; V8's compiler and GC threads are idle after the
+// warm-up (a run allocates nothing).
+const cpuClock = typeof process !== 'undefined' && process.env?.KILN_TUNE_CLOCK === 'cpu';
+const now = cpuClock ? () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+} : () => performance.now();
 const tasks = new Map(); // task -> {inputs, reference}
 
 const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
@@ -78,14 +90,14 @@ export function run(id, iterations, reference, referenceTask) {
     // The first call is a warm-up (first touch of memory, the engine's
     // tiers), the second sizes the groups.
     outputs = c.model.run(state.inputs);
-    let start = performance.now();
+    let start = now();
     c.model.run(state.inputs);
-    const once = Math.max(performance.now() - start, 0.01);
+    const once = Math.max(now() - start, 0.01);
     const group = Math.max(1, Math.min(iterations, Math.ceil(5 / once)));
     for (let done = 0; done < iterations || times.length === 0; done += group) {
-      start = performance.now();
+      start = now();
       for (let i = 0; i < group; ++i) c.model.run(state.inputs);
-      times.push((performance.now() - start) / group);
+      times.push(Math.max(now() - start, 1e-3) / group);
     }
   } catch (e) {
     return { status: 'crash', message: String(e && e.message || e) };

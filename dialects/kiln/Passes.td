@@ -16,7 +16,9 @@ def KilnFormKernelsPass : Pass<"kiln-form-kernels", "mlir::func::FuncOp"> {
     Groups graph ops into `kiln.kernel` regions, each compiled later as one
     function. An anchor op (convolution, depthwise convolution, matmul,
     pooling, reduction) pulls in the chain of elementwise ops that consume its
-    result alone (bias add, activation, residual add), and the residual
+    result alone (bias add, activation, residual add), or that consume it
+    together and join into one value again within a few ops (PReLU as TF.js
+    models import it: x * alpha, x >= 0 and a select, all reading x), and the residual
     operand of such an add when it is a channel pad (`tosa.concat` or
     `tosa.pad` of the add's shape, read by nothing else), so that the pad is
     computed inside the conv's tiles instead of in a pass of its own. Other

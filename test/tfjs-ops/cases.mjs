@@ -183,6 +183,12 @@ add('Conv2D_valid_dilated', 'Conv2D', (g) =>
 add('_FusedConv2D', '_FusedConv2D', (g) =>
   g.output(g.node('_FusedConv2D', [g.input('x', [1, 4, 4, 3]), g.input('w', [3, 3, 3, 4]), g.input('b', [4])],
     { ...conv([1, 1, 1, 1], 'SAME'), fused_ops: A.strings(['BiasAdd', 'Relu6']), num_args: A.i(1) })));
+// PReLU after the conv reads the conv's result three times (kiln-form-kernels
+// keeps all three in the conv's kernel); alphas of both signs.
+add('_FusedConv2D_prelu', '_FusedConv2D', (g) =>
+  g.output(g.node('_FusedConv2D', [g.input('x', [1, 4, 4, 3]), g.input('w', [3, 3, 3, 4]), g.input('b', [4]),
+    g.floats('alpha', [0.1, -0.2, 0.3, 1.5])],
+  { ...conv([1, 1, 1, 1], 'SAME'), fused_ops: A.strings(['BiasAdd', 'Prelu']), num_args: A.i(2) })));
 for (const op of ['DepthwiseConv2dNative', 'DepthwiseConv2d'])
   add(op, op, (g) =>
     g.output(g.node(op, [g.input('x', [1, 5, 5, 3]), g.input('w', [3, 3, 3, 2])], conv([1, 1, 1, 1], 'SAME'))));

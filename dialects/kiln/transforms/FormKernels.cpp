@@ -43,6 +43,43 @@ bool isAbsorbable(Operation *producer, Operation *user) {
          producer->getResult(0).getType() == user->getResult(0).getType();
 }
 
+// How far past an op whose result has several users the pass looks for
+// those users to join again (a few ops in the models; a bound keeps the pass
+// linear on long graphs).
+constexpr int kJoinWindow = 32;
+
+// The elementwise ops after `cur` that read its result and join into one
+// value again, in block order: PReLU as TF.js models import it (x * alpha,
+// x >= 0, select of the two, all reading x), or x * sigmoid(x). The last op
+// is the join, the only one read outside the set. Empty when the result
+// also reaches an op that is not elementwise, is grouped already, or leaves
+// the set unjoined: then it stays a value between kernels.
+SmallVector<Operation *>
+joiningConsumers(Operation *cur, const llvm::SmallPtrSetImpl<Operation *> &grouped, size_t room) {
+  SmallVector<Operation *> ops;
+  llvm::SmallPtrSet<Operation *, 8> members;
+  llvm::SmallSetVector<Value, 4> open; // read outside the set so far
+  open.insert(cur->getResult(0));
+  int scanned = 0;
+  for (Operation *op = cur->getNextNode(); op && !open.empty() && scanned < kJoinWindow;
+       op = op->getNextNode(), ++scanned) {
+    if (llvm::none_of(op->getOperands(), [&](Value v) { return open.contains(v); }))
+      continue;
+    if (!kiln::isElementwiseOp(op) || grouped.contains(op) || op->getNumResults() != 1 ||
+        ops.size() >= room)
+      return {};
+    ops.push_back(op);
+    members.insert(op);
+    open.insert(op->getResult(0));
+    open.remove_if([&](Value v) {
+      return llvm::all_of(v.getUsers(), [&](Operation *user) { return members.contains(user); });
+    });
+    if (open.size() == 1 && open.front() == op->getResult(0))
+      return ops;
+  }
+  return {};
+}
+
 struct FormKernelsPass : kiln::impl::KilnFormKernelsPassBase<FormKernelsPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
@@ -58,11 +95,21 @@ struct FormKernelsPass : kiln::impl::KilnFormKernelsPassBase<FormKernelsPass> {
             continue;
           SmallVector<Operation *> group{&op};
           grouped.insert(&op);
-          // Follow the chain of elementwise consumers that use the value alone.
+          // Follow the chain of elementwise consumers that use the value
+          // alone, or that use it together and join again.
           Operation *cur = &op;
           while ((kiln::isAnchorOp(&op) || kiln::isElementwiseOp(&op)) &&
-                 cur->getNumResults() == 1 && cur->getResult(0).hasOneUse() &&
-                 group.size() < kMaxKernelOps) {
+                 cur->getNumResults() == 1 && group.size() < kMaxKernelOps) {
+            if (!cur->getResult(0).hasOneUse()) {
+              SmallVector<Operation *> joined =
+                  joiningConsumers(cur, grouped, kMaxKernelOps - group.size());
+              if (joined.empty())
+                break;
+              group.append(joined);
+              grouped.insert(joined.begin(), joined.end());
+              cur = joined.back();
+              continue;
+            }
             Operation *user = *cur->getResult(0).getUsers().begin();
             if (user->getBlock() != &block || !kiln::isElementwiseOp(user) ||
                 grouped.contains(user))

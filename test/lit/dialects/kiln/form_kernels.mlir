@@ -74,3 +74,51 @@ func.func @absorb_channel_pad(%x: tensor<1x8x8x4xf32>) -> tensor<1x8x8x6xf32> {
   %r = tosa.clamp %a {min_fp = 0.0 : f32, max_fp = 6.0 : f32, min_int = 0 : i64, max_int = 6 : i64} : (tensor<1x8x8x6xf32>) -> tensor<1x8x8x6xf32>
   return %r : tensor<1x8x8x6xf32>
 }
+
+// PReLU as the TF.js importer writes it reads the conv's result three times
+// (x * alpha, x >= 0, the select); the three join in the select, so the
+// conv's kernel takes them all and x stays inside it.
+// CHECK-LABEL: func.func @prelu_joins
+// CHECK: %[[K:.*]] = kiln.kernel "conv2d_0"
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: tosa.mul
+// CHECK-NEXT: tosa.greater_equal
+// CHECK-NEXT: tosa.select
+// CHECK-NEXT: kiln.yield
+// CHECK-NOT: kiln.kernel
+// CHECK: return %[[K]]
+func.func @prelu_joins(%x: tensor<1x8x8x3xf32>) -> tensor<1x8x8x4xf32> {
+  %w = "tosa.const"() {value = dense<1.0> : tensor<4x1x1x3xf32>} : () -> tensor<4x1x1x3xf32>
+  %b = "tosa.const"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32>
+  %alpha = "tosa.const"() {value = dense<0.25> : tensor<1x1x1x4xf32>} : () -> tensor<1x1x1x4xf32>
+  %zero = "tosa.const"() {value = dense<0.0> : tensor<1x1x1x1xf32>} : () -> tensor<1x1x1x1xf32>
+  %c = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x3xf32>, tensor<4x1x1x3xf32>, tensor<4xf32>) -> tensor<1x8x8x4xf32>
+  %m = tosa.mul %c, %alpha {shift = 0 : i8} : (tensor<1x8x8x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x8x8x4xf32>
+  %g = tosa.greater_equal %c, %zero : (tensor<1x8x8x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x8x8x4xi1>
+  %s = tosa.select %g, %c, %m : (tensor<1x8x8x4xi1>, tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>) -> tensor<1x8x8x4xf32>
+  return %s : tensor<1x8x8x4xf32>
+}
+
+// The same, but x * alpha is also a result of the function: the uses do not
+// join into one value, so the conv's kernel ends at the conv (and the
+// multiply and the select are kernels of their own).
+// CHECK-LABEL: func.func @prelu_escapes
+// CHECK: %[[C:.*]] = kiln.kernel "conv2d_0"
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT: tosa.conv2d
+// CHECK-NEXT: kiln.yield
+// CHECK: %[[M:.*]] = kiln.kernel "mul_1"(%[[C]]
+// CHECK: %[[S:.*]] = kiln.kernel "greater_equal_2"(%[[C]], %{{.*}}, %[[M]])
+// CHECK: return %[[S]], %[[M]]
+func.func @prelu_escapes(%x: tensor<1x8x8x3xf32>) -> (tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>) {
+  %w = "tosa.const"() {value = dense<1.0> : tensor<4x1x1x3xf32>} : () -> tensor<4x1x1x3xf32>
+  %b = "tosa.const"() {value = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32>
+  %alpha = "tosa.const"() {value = dense<0.25> : tensor<1x1x1x4xf32>} : () -> tensor<1x1x1x4xf32>
+  %zero = "tosa.const"() {value = dense<0.0> : tensor<1x1x1x1xf32>} : () -> tensor<1x1x1x1xf32>
+  %c = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x8x8x3xf32>, tensor<4x1x1x3xf32>, tensor<4xf32>) -> tensor<1x8x8x4xf32>
+  %m = tosa.mul %c, %alpha {shift = 0 : i8} : (tensor<1x8x8x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x8x8x4xf32>
+  %g = tosa.greater_equal %c, %zero : (tensor<1x8x8x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x8x8x4xi1>
+  %s = tosa.select %g, %c, %m : (tensor<1x8x8x4xi1>, tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>) -> tensor<1x8x8x4xf32>
+  return %s, %m : tensor<1x8x8x4xf32>, tensor<1x8x8x4xf32>
+}

@@ -8,6 +8,7 @@
 // imports this one and passes a thread count to the loaders.
 
 import { makeData, pinShape } from '/lib/inputs.mjs';
+import { poolModes } from '/lib/pool_modes.mjs';
 import { graphRunner } from '/lib/tfjs_runner.mjs';
 import { wasmPeak } from '/lib/wasm_peak.mjs';
 
@@ -26,11 +27,12 @@ async function tfjsReady(threads) {
 }
 
 window.bench = {
-  async loadKiln(id, url, name, threads, relaxed) {
+  async loadKiln(id, url, name, threads, relaxed, adaptive) {
     const loader = await import(`${url}/${name}.mjs`);
-    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}) });
+    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}),
+      ...(adaptive !== undefined ? { adaptive } : {}) });
     const feeds = Object.fromEntries(model.inputs.map((t, i) => [t.name, makeData(t.dtype, [...t.shape], i + 1)]));
-    contenders.set(id, { run: () => model.run(feeds), dispose: () => model.dispose() });
+    contenders.set(id, { run: () => model.run(feeds), dispose: () => model.dispose(), ...poolModes(model) });
     return { simd: model.simd, threads: model.backend?.threads ?? 1, relaxed: model.backend?.relaxed };
   },
 
@@ -52,9 +54,13 @@ window.bench = {
       const t0 = performance.now();
       await c.run();
       times.push(performance.now() - t0);
+      c.after?.();
     }
     return times;
   },
+
+  // A threaded Kiln model's runs since the last call: P shared, S serial.
+  modes: (id) => contenders.get(id).modes?.() ?? '',
 
   dispose(id) {
     contenders.get(id)?.dispose();

@@ -107,6 +107,7 @@ export class Browser {
       ['/page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
       ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
       ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
+      ['/lib/pool_modes.mjs', { file: path.join(benchDir, 'lib/pool_modes.mjs') }],
       ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
       ['/peak.wasm', { file: peakWasm }],
     ]);

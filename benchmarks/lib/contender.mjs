@@ -98,6 +98,11 @@ export class ChildContender {
     return times;
   }
 
+  /** A threaded Kiln model's runs since the last call: P shared, S kept on the caller (workers/node_worker.mjs). */
+  async modes() {
+    return (await this.send('modes'))[0] ?? '';
+  }
+
   /** Peak resident set of the child, in KB. */
   async rss() {
     return Number((await this.send('rss'))[0]);

@@ -20,7 +20,9 @@
 //   node benchmarks/wasm/threads_peers.mjs [--models mobilenetv2,blazeface_back]
 //        [--threads 2] [--rounds 8] [--round-ms 300] [--out benchmarks/results] [--no-browser]
 //        [--work DIR (compiled modules, kept and reused; default: a fresh
-//        temporary directory)] [--kilnc build/bin/kilnc] [--smoke]
+//        temporary directory)] [--kilnc build/bin/kilnc] [--smoke] [--fixed]
+// --fixed: also Kiln's plain module with {adaptive: false} (every run shares
+// its loops), as kiln-2t-fixed, in the same rounds.
 // --smoke: BlazeFace front, one round of a few runs each: checks that every
 // part works (exit status 1 when a contender did not run), measures nothing.
 //
@@ -29,6 +31,11 @@
 // --experimental-wasm-relaxed-simd (Node 20 has it behind the flag), in
 // Chromium as shipped; the plain rows load with {relaxed: false}. Each
 // contender's loader is checked to have run the module asked for.
+//
+// For each threaded Kiln contender the report says how many runs the
+// loader's PoolChooser shared with the workers and how many it kept on the
+// calling thread, with each kind's median (the model's poolStats, read after
+// every timed run); threads.json keeps every run's time and way.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +55,7 @@ const benchDir = path.join(here, '..');
 
 function parseArgs(argv) {
   const o = { models: ['mobilenetv2', 'blazeface_back', 'blazeface_front'], threads: 2, rounds: 8, roundMs: 300,
-    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false, relaxed: true };
+    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false, relaxed: true, fixed: false, gapMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i];
@@ -62,6 +69,8 @@ function parseArgs(argv) {
     else if (a === '--kilnc') o.kilnc = value();
     else if (a === '--smoke') o.smoke = true;
     else if (a === '--no-relaxed') o.relaxed = false;
+    else if (a === '--fixed') o.fixed = true;
+    else if (a === '--gap-ms') o.gapMs = Number(value());
     else throw new Error(`unknown argument '${a}'`);
   }
   if (!(Number.isInteger(o.threads) && o.threads >= 2)) throw new Error('--threads must be 2 or more');
@@ -85,21 +94,37 @@ function kilnModule(model, { work, kilnc: compiler, relaxed }) {
   return { dir, name: model.key };
 }
 
-// Warm-up (3 runs and 0.5 s), then rounds in rotating order.
-async function alternate(contenders, { rounds, roundMs, warmupMs = 500 }) {
+// Warm-up (3 runs and 0.5 s), then rounds in rotating order. A threaded
+// Kiln contender's stats also get `pool`: how its runs went (poolSummary).
+async function alternate(contenders, { rounds, roundMs, warmupMs = 500, gapMs = 0 }) {
   const samples = new Map(contenders.map(([id]) => [id, []]));
+  const modes = new Map(contenders.map(([id]) => [id, '']));
   const perRound = new Map();
+  const isKiln = (id) => id.startsWith('kiln-');
   for (const [id, c] of contenders) {
     const warm = await c.run(3);
     while (warm.reduce((a, b) => a + b, 0) < warmupMs && warm.length < 200) warm.push(...(await c.run(1)));
     perRound.set(id, Math.max(2, Math.min(100, Math.round(roundMs / summarize(warm).median))));
+    if (isKiln(id)) await c.modes(); // forget the warm-up's
   }
   for (let r = 0; r < rounds; r++)
     for (let i = 0; i < contenders.length; i++) {
       const [id, c] = contenders[(i + r) % contenders.length];
+      if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
       samples.get(id).push(...(await c.run(perRound.get(id))));
+      if (isKiln(id)) modes.set(id, modes.get(id) + (await c.modes()));
     }
-  return Object.fromEntries([...samples].map(([id, s]) => [id, summarize(s)]));
+  return Object.fromEntries([...samples].map(([id, s]) => [id, { ...summarize(s), ...poolSummary(s, modes.get(id)) }]));
+}
+
+// {pool: {shared, serial, sharedMedian, serialMedian}, runs: [[ms, 'P' | 'S']]}
+// for a contender whose every run has a mode, else {}.
+function poolSummary(times, modes) {
+  if (!modes || modes.length !== times.length) return {};
+  const of = (m) => times.filter((_, i) => modes[i] === m);
+  const [shared, serial] = [of('P'), of('S')];
+  return { pool: { shared: shared.length, serial: serial.length, sharedMedian: summarize(shared)?.median ?? null,
+    serialMedian: summarize(serial)?.median ?? null }, runs: times.map((t, i) => [+t.toFixed(3), modes[i]]) };
 }
 
 // ---- Chromium: one cross-origin isolated page -------------------------------
@@ -117,6 +142,7 @@ async function openIsolatedPage(mounts, threads) {
     ['/base_page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
     ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
     ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
+    ['/lib/pool_modes.mjs', { file: path.join(benchDir, 'lib/pool_modes.mjs') }],
     ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
   ]);
   const { server, origin } = await servePage(files, mounts, ISOLATION);
@@ -139,7 +165,8 @@ async function openIsolatedPage(mounts, threads) {
   return { page, errors, close };
 }
 
-const pageContender = (page, id) => ({ run: (n) => page.evaluate(([i, k]) => window.bench.run(i, k), [id, n]) });
+const pageContender = (page, id) => ({ run: (n) => page.evaluate(([i, k]) => window.bench.run(i, k), [id, n]),
+  modes: () => page.evaluate((i) => window.bench.modes(i), id) });
 
 // ---- one model ----------------------------------------------------------------
 
@@ -152,6 +179,7 @@ async function benchModel(model, o, browser) {
   const plain = o.relaxed ? { relaxed: false } : {};
   const node = [[`kiln-${t}t`, nodeContender(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t, ...plain })],
     [`kiln-1t`, nodeContender('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1, ...plain })]];
+  if (o.fixed) node.push([`kiln-${t}t-fixed`, nodeContender(`kiln-${t}t-fixed`, 'kiln-wasm', { ...kiln, threads: t, ...plain, adaptive: false })]);
   if (o.relaxed)
     for (const n of [t, 1])
       node.push([`kiln-${n}t-relaxed`, nodeContender(`kiln-${n}t-relaxed`, 'kiln-wasm', { ...kiln, threads: n, relaxed: true }, RELAXED_FLAGS)]);
@@ -187,6 +215,7 @@ async function benchModel(model, o, browser) {
     };
     browser.mounts.set(`/k/${model.key}/`, kiln.dir);
     await tryLoad(`kiln-${t}t`, 'loadKiln', [`kiln-${t}t`, `/k/${model.key}`, kiln.name, t, ...(o.relaxed ? [false] : [])]);
+    if (o.fixed) await tryLoad(`kiln-${t}t-fixed`, 'loadKiln', [`kiln-${t}t-fixed`, `/k/${model.key}`, kiln.name, t, o.relaxed ? false : undefined, false]);
     if (o.relaxed) await tryLoad(`kiln-${t}t-relaxed`, 'loadKiln', [`kiln-${t}t-relaxed`, `/k/${model.key}`, kiln.name, t, true]);
     if (model.onnx) {
       browser.mounts.set(`/o/${model.key}/`, path.dirname(model.onnx));
@@ -237,6 +266,13 @@ function markdown(results, o, meta) {
       'in the same rounds; ratios = the other / Kiln relaxed:', '',
       `| model | where | Kiln ${t}t relaxed | Kiln 1t relaxed | Kiln ${t}t plain / relaxed | ORT-web / Kiln relaxed | TF.js / Kiln relaxed |`,
       '|---|---|---|---|---|---|---|', ...relaxedLines);
+  const poolLines = results.flatMap((r) => ['node', 'chromium'].flatMap((where) =>
+    Object.entries(r[where] ?? {}).filter(([, s]) => s?.pool).map(([id, s]) => `| ${r.title} | ${where === 'node' ? 'Node' : 'Chromium'} | ` +
+      `${id} | ${s.pool.shared} of ${s.n} | ${s.pool.sharedMedian?.toFixed(2) ?? '-'} | ${s.pool.serialMedian?.toFixed(2) ?? '-'} | ${ms(s)} |`)));
+  if (poolLines.length)
+    lines.push('', `How Kiln's threaded runs went: shared with the workers, or kept on the calling thread by the loader's ` +
+      'PoolChooser (the model\'s poolStats after every run; -fixed: {adaptive: false}); times in ms:', '',
+    '| model | where | contender | runs shared | median shared | median kept on the caller | all runs |', '|---|---|---|---|---|---|---|', ...poolLines);
   const errors = results.flatMap((r) => r.errors.map((e) => `- ${r.key}: ${e}`));
   if (errors.length) lines.push('', 'Not measured:', ...errors);
   return `${lines.join('\n')}\n`;

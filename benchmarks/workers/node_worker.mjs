@@ -8,8 +8,10 @@
 //
 //   node benchmarks/workers/node_worker.mjs <kind> '<json options>'
 // kinds: ort-node {model, threads}, ort-web {model, threads = 1}, tfjs-wasm {model (model.json)},
-// kiln-wasm {dir, name, threads, relaxed} (threads, relaxed: load()'s options, for a --threads or --relaxed-simd build). Prints "ready <json>" once set up: the inputs, and
-// Node's peak RSS before the runtime was loaded (baseRssKB).
+// kiln-wasm {dir, name, threads, relaxed, adaptive} (load()'s options, for a --threads or --relaxed-simd build). Prints "ready <json>" once set up: the inputs, and
+// Node's peak RSS before the runtime was loaded (baseRssKB). "modes" -> "ok PPS..."
+// (a threaded Kiln model: whether each run since the last "modes" shared its
+// loops with the workers, P, or kept them on the caller, S; "ok" otherwise).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 
 import { depsDir, loadOrt, openSession } from '../../test/e2e/common.mjs';
 import { makeData, pinShape } from '../lib/inputs.mjs';
+import { poolModes } from '../lib/pool_modes.mjs';
 import { loadTfjsNode, readGraphModel } from '../lib/tfjs.mjs';
 import { graphRunner } from '../lib/tfjs_runner.mjs';
 
@@ -67,14 +70,15 @@ const KINDS = {
     return { run, inputs: described };
   },
 
-  async 'kiln-wasm'({ dir, name, threads, relaxed }) {
+  async 'kiln-wasm'({ dir, name, threads, relaxed, adaptive }) {
     const loader = await import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
-    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}) });
+    const model = await loader.load(undefined, { ...(threads ? { threads } : {}), ...(relaxed !== undefined ? { relaxed } : {}),
+      ...(adaptive !== undefined ? { adaptive } : {}) });
     if (threads && model.backend.threads !== threads) throw new Error(`Kiln runs on ${model.backend.threads} thread(s): ${model.backend.reason}`);
     if (relaxed !== undefined && model.backend.relaxed !== relaxed) throw new Error(`Kiln's relaxed SIMD module ${relaxed ? 'did not' : 'did'} run: ${model.backend.reason}`);
     const described = model.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] }));
     const feeds = Object.fromEntries(described.map((t, i) => [t.name, makeData(t.dtype, t.shape, i + 1)]));
-    return { run: () => model.run(feeds), inputs: described };
+    return { run: () => model.run(feeds), inputs: described, ...poolModes(model) };
   },
 };
 
@@ -104,9 +108,11 @@ async function main() {
         const t0 = performance.now();
         await contender.run();
         times.push(performance.now() - t0);
+        contender.after?.();
       }
       console.log(`ok ${times.map((t) => t.toFixed(4)).join(' ')}`);
     } else if (line.trim() === 'rss') console.log(`ok ${peakRssKB()}`);
+    else if (line.trim() === 'modes') console.log(`ok ${contender.modes?.() ?? ''}`);
     else if (line.trim() === 'quit') break;
     else throw new Error(`unknown command '${line}'`);
   }

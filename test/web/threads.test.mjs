@@ -88,6 +88,7 @@ describe('choosing the module', () => {
     const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
     const m = await loader.load(undefined, { threads: 1 });
     assert.deepEqual({ ...m.backend }, { name: 'simd', threads: 1, reason: 'options.threads is 1' });
+    assert.equal(m.poolStats, null);
     m.dispose();
   });
 
@@ -107,6 +108,7 @@ describe('choosing the module', () => {
   // The loader's PoolChooser: the first 16 runs alternate between sharing
   // the loops (even runs) and keeping them on the caller (odd runs: the
   // workers then run nothing); {adaptive: false} shares every run.
+  // poolStats says so.
   test('runs alternate between the pool and the caller at first; adaptive: false always shares', { skip }, async () => {
     const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
     const feeds = readFeeds(oracle(model).inputs);
@@ -119,6 +121,8 @@ describe('choosing the module', () => {
           m.run(feeds);
           grew.push(exports.kiln_threads_tasks() > before);
         }
+        // poolStats counts the runs each way, and the workers' iterations.
+        assert.deepEqual({ ...m.poolStats }, { runs: 16, sharedRuns: adaptive === false ? 16 : 8, workerIterations: exports.kiln_threads_tasks() });
         const odd = grew.filter((_, i) => i % 2 === 1), even = grew.filter((_, i) => i % 2 === 0);
         assert.ok(even.some(Boolean), `adaptive ${adaptive}: the worker ran nothing in the shared runs`);
         if (adaptive === false) assert.ok(odd.some(Boolean), 'adaptive false: the odd runs were kept on the caller');

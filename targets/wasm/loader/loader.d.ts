@@ -69,6 +69,13 @@ export interface Backend {
   // KILN_END_RELAXED
 }
 
+/** How a threaded model's runs used its workers (Model.poolStats). */
+export interface PoolStats {
+  readonly runs: number;
+  readonly sharedRuns: number;
+  readonly workerIterations: number;
+}
+
 export interface Model {
   /** Runs the model; throws an Error naming a missing, unknown or mistyped input. */
   run(inputs: Inputs): Outputs;
@@ -83,6 +90,13 @@ export interface Model {
   readonly simd: boolean;
   /** Which module runs, on how many threads, and why. */
   readonly backend: Backend;
+  /**
+   * With --threads, on the threaded module: runs so far, how many shared
+   * their parallel loops with the workers (the others kept them on the
+   * calling thread: `adaptive`), and the loop iterations the workers ran.
+   * null on a single-threaded module.
+   */
+  readonly poolStats: PoolStats | null;
   /** Bytes of WebAssembly memory the module holds; constant across runs. */
   readonly memoryBytes: number;
   readonly inputs: readonly TensorInfo[];

@@ -473,6 +473,8 @@ class Model {
   // KILN_IF_THREADS
   #chooser = null; // PoolChooser of a threaded model, unless options.adaptive is false
   // KILN_END_THREADS
+  #runs = 0; // runs of the threaded module, and how many shared their loops (poolStats)
+  #sharedRuns = 0;
   #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
 
   constructor(ex, simd, weightBytes, backend, pool, adaptive) {
@@ -551,6 +553,17 @@ class Model {
     return this.#ex ? this.#ex.memory.buffer.byteLength : 0;
   }
 
+  /**
+   * Threaded module: {runs, sharedRuns, workerIterations}: runs so far, how
+   * many shared their parallel loops with the workers (the others kept them
+   * on the caller: PoolChooser), and the loop iterations the workers ran.
+   * null for a single-threaded module.
+   */
+  get poolStats() {
+    if (!this.#pool || !this.#ex) return null;
+    return { runs: this.#runs, sharedRuns: this.#sharedRuns, workerIterations: this.#ex.kiln_threads_tasks() };
+  }
+
   get inputs() {
     return inputs;
   }
@@ -612,6 +625,10 @@ class Model {
     // fewer of its loops where other processes share the cores.
     const hold = this.#pool && !mode;
     if (hold) ex.kiln_threads_hold(1);
+    if (this.#pool) {
+      this.#runs++;
+      if (hold) this.#sharedRuns++;
+    }
     const t0 = performance.now();
     // KILN_END_THREADS
     try {

@@ -343,10 +343,11 @@ struct RegisterTile {
 // channels, pixels and rows a shifted last tile computes twice. Ties go to
 // one row, then to the wider channel tile (fewer re-reads of the input), or
 // with `weightsBound` to the taller pixel tile: every pixel tile streams all
-// the weights again.
+// the weights again. `spare`: vector registers the tile's loop needs beside
+// its accumulators and weight vectors (x86 below AVX-512 only).
 static RegisterTile registerTile(int64_t channels, int64_t pixels, int vectorWidth, int maxVectors,
                                  const TargetInfo &target, bool weightsBound = false,
-                                 int64_t rows = 1) {
+                                 int64_t rows = 1, int spare = 1) {
   int budget = accumulatorBudget(target);
   // x86 with 16 vector registers (AVX2): the tile's accumulators, its
   // vectors of weights and the broadcast input must all fit, or LLVM spills
@@ -370,7 +371,7 @@ static RegisterTile registerTile(int64_t channels, int64_t pixels, int vectorWid
       for (int rt = 1; rt <= (nvec >= 2 ? std::min<int64_t>(rows, 8) : 1); ++rt) {
         int accumulators = nvec * pt * rt;
         if (pt > pixels || accumulators > budget ||
-            (sixteenRegisters && accumulators + nvec + 1 > 16))
+            (sixteenRegisters && accumulators + nvec + spare > 16))
           continue;
         // A row of 7 pixels in tiles of 6 computes 12: count only useful work.
         double score = accumulators * usefulShare(channels, ct) * usefulShare(pixels, pt) *
@@ -554,8 +555,23 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   int64_t tileRows = r.pattern == KernelPattern::Conv1x1 && x86SixteenRegisters(target) && rank >= 3
                          ? out[rank - 3]
                          : 1;
-  RegisterTile tile =
-      registerTile(channels, pixels, r.vectorWidth, maxVectors, target, weightsBound, tileRows);
+  // x86 below AVX-512, a conv over few input channels (an RGB stem): its
+  // loop also picks each tap's inputs through the padding's bounds check,
+  // so a tile that fills all 16 registers spills. BlazeFace back's 5x5
+  // 3 -> 24 at 3 vectors x 4 pixels (12 + 3 + 1): 34 vector stores to the
+  // stack and 35 reloads in its loop (objdump); at 3 x 3, 6 and 12. Per
+  // call in the model, 1 thread, CPU-time medians of 6 alternating rounds
+  // (load 2.6-3.3): 1122 -> 641 us; 2 threads, `--clock undisturbed`
+  // (load 3.5-3.8): 891 -> 400 us, the model 4.24 -> 3.62 ms. MobileNetV2's
+  // 3x3 3 -> 32 at 2 x 6 (15 registers) keeps its tile: 2 x 5 and 2 x 4
+  // measured 0.99-1.01x whole on 1 and 2 threads.
+  int spare = 1;
+  if (r.pattern == KernelPattern::Conv && x86SixteenRegisters(target))
+    for (Operation &op : kernel.getBody().front())
+      if (auto conv = dyn_cast<tosa::Conv2DOp>(op); conv && shapeOf(conv.getInput()).back() <= 4)
+        spare = 2;
+  RegisterTile tile = registerTile(channels, pixels, r.vectorWidth, maxVectors, target,
+                                   weightsBound, tileRows, spare);
   r.channelTile = tile.channels;
   r.pixelTile = tile.pixels;
   r.rowTile = tile.rows;

@@ -270,6 +270,45 @@ bool tileReduction(Func out, Func acc, const RDom &rdom, const std::vector<int64
 
 namespace {
 
+// A convolution with one output pixel and many channels (FaceMesh's heads:
+// 3x3x32 -> 1x1x1404) is a matrix-vector product whose weights are each
+// read once. Register tiles walk the packed weights one channel tile at a
+// time down the reduction, a row of all the channels apart (5.6 KB), and
+// touch about twice the weights' lines; here the reduction is outside and
+// all the channels inside, so the weights stream in order, with the
+// accumulators in a small stack buffer (WASM: 1404 channels, the kernel
+// at 15% of peak). A last partial vector is guarded (docs/TRAPS.md H1, H2);
+// at most 4096 channels keep the buffer on the stack (H5).
+bool streamOnePixel(Func out, const Stage &s, const std::vector<int64_t> &shape, int vw) {
+  int64_t channels = shape.back();
+  int64_t pixels = 1;
+  for (size_t i = 0; i + 1 < shape.size(); ++i)
+    pixels *= shape[i];
+  if (pixels != 1 || vw < 2 || channels < 64 * vw || channels > 4096 || s.rdom.dimensions() == 0)
+    return false;
+  // Vectors per step of the channel loop: independent updates to overlap.
+  int64_t vectors = channels % vw == 0 ? channels / vw : 1;
+  int group = vectors % 4 == 0 ? 4 : vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
+  std::vector<Var> v = loopVars(out);
+  out.vectorize(v[0], vw);
+  Func acc = s.func;
+  std::vector<Var> a = loopVars(acc);
+  acc.compute_at(out, Var::outermost()).store_in(MemoryType::Stack).vectorize(a[0], vw);
+  Var aco("aco"), aci("aci"), acv("acv");
+  Halide::Stage update = acc.update();
+  update.split(a[0], aco, aci, vw * group, TailStrategy::GuardWithIf)
+      .split(aci, aci, acv, vw)
+      .vectorize(acv)
+      .unroll(aci);
+  std::vector<VarOrRVar> order = {acv, aci, aco};
+  for (int i = 0; i < s.rdom.dimensions(); ++i)
+    order.push_back(s.rdom[i]);
+  for (size_t i = 1; i < a.size(); ++i)
+    order.push_back(a[i]);
+  update.reorder(order);
+  return true;
+}
+
 // A kernel whose one reduction computes its one output (plus an elementwise
 // epilogue): the output's register tiles hold the reduction.
 bool applyTiled(EmittedKernel &k, const ScheduleRecord &r, const Target &target) {
@@ -277,6 +316,10 @@ bool applyTiled(EmittedKernel &k, const ScheduleRecord &r, const Target &target)
       k.outputShapes[0].size() < 2)
     return false;
   const Stage &s = k.stages[0];
+  if (target.arch == Target::WebAssembly &&
+      (s.kind == Stage::Conv || s.kind == Stage::FullyConnected || s.kind == Stage::MatMul) &&
+      streamOnePixel(k.outputs[0], s, k.outputShapes[0], r.vectorWidth))
+    return true;
   bool rowsApart = s.kind == Stage::Depthwise && target.arch == Target::WebAssembly;
   return tileReduction(k.outputs[0], s.func, s.rdom, k.outputShapes[0], r, /*parallel=*/true,
                        rowsApart);

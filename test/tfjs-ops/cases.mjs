@@ -140,6 +140,10 @@ add('LRN', 'LRN', (g) =>
 
 // ---- matrices
 add('MatMul', 'MatMul', (g) => g.output(g.node('MatMul', [g.input('a', [3, 4]), g.input('b', [4, 5])])));
+// One row and many columns (a classifier): on WASM the weights stream with
+// the reduction outside (ApplySchedule streamOnePixel); 1026 columns leave a
+// guarded last vector.
+add('MatMul_one_row', 'MatMul', (g) => g.output(g.node('MatMul', [g.input('a', [1, 40]), g.input('b', [40, 1026])])));
 add('MatMul_transposed', 'MatMul', (g) =>
   g.output(g.node('MatMul', [g.input('a', [4, 3]), g.input('b', [5, 4])], { transpose_a: A.b(true), transpose_b: A.b(true) })));
 // int32 (facemesh-attention's SpatialTransformer repeat): a sum of
@@ -185,6 +189,11 @@ add('_FusedConv2D', '_FusedConv2D', (g) =>
     { ...conv([1, 1, 1, 1], 'SAME'), fused_ops: A.strings(['BiasAdd', 'Relu6']), num_args: A.i(1) })));
 // PReLU after the conv reads the conv's result three times (kiln-form-kernels
 // keeps all three in the conv's kernel); alphas of both signs.
+// One output pixel and many channels (FaceMesh's heads), both streamed on
+// WASM: 1404 channels in whole vectors, 266 with a guarded last one.
+for (const oc of [1404, 266])
+  add(`Conv2D_one_pixel_${oc}`, 'Conv2D', (g) =>
+    g.output(g.node('Conv2D', [g.input('x', [1, 3, 3, 8]), g.input('w', [3, 3, 8, oc])], conv([1, 1, 1, 1], 'VALID'))));
 add('_FusedConv2D_prelu', '_FusedConv2D', (g) =>
   g.output(g.node('_FusedConv2D', [g.input('x', [1, 4, 4, 3]), g.input('w', [3, 3, 3, 4]), g.input('b', [4]),
     g.floats('alpha', [0.1, -0.2, 0.3, 1.5])],

@@ -7,15 +7,15 @@
 // against onnxruntime-node (test/e2e's fixed-seed inputs, 1e-4 of each
 // output's range: the e2e tolerance and the tuner's own check), then all
 // builds timed in alternating rounds in one set of minutes
-// (benchmarks/native/bench_model.c, --clock cpu: the process's CPU time, for
-// 1 thread on a shared machine; or for --device node, the module's loader in
-// benchmarks/workers/node_worker.mjs, one process per build, wall clock). A build that fails to compile or gives
+// (benchmarks/native/bench_model.c, or for --device node the module's loader
+// in benchmarks/workers/node_worker.mjs, one process per build; --clock cpu,
+// the process's CPU time, for 1 thread on a shared machine). A build that fails to compile or gives
 // wrong outputs is reported as such and is not a contender for "best
 // autoscheduler" (the tuner's numeric check would reject it); it is still
 // timed if it ran, for the record.
 //
 //   node benchmarks/tuner/vs_autoschedulers.mjs [--models mobilenetv2,blazeface_back]
-//        [--device native|node] [--threads 1] [--clock cpu|wall|undisturbed (native; default cpu)] [--rounds 15] [--runs 10]
+//        [--device native|node] [--threads 1] [--clock cpu|wall|undisturbed (native only)] [--rounds 15] [--runs 10]
 //        [--out benchmarks/results/vs_autoschedulers] [--adams-beam N]
 //
 // --adams-beam N sets Adams2019's HL_BEAM_SIZE (1: greedy, as the CI's e2e
@@ -44,9 +44,9 @@ const args = parseFlags({ models: 'mobilenetv2,blazeface_back', device: 'native'
 const threads = Number(args.threads);
 const device = args.device;
 if (!['native', 'node'].includes(device)) throw new Error(`--device must be native or node, got '${device}'`);
-args.clock ||= device === 'native' ? 'cpu' : 'wall';
-if (device === 'node' && (threads !== 1 || args.clock !== 'wall'))
-  throw new Error('--device node: 1 thread and --clock wall (node_worker times wall clock)');
+args.clock ||= 'cpu';
+if (device === 'node' && (threads !== 1 || args.clock === 'undisturbed'))
+  throw new Error('--device node: 1 thread, --clock cpu or wall');
 args.out ||= path.join(repoRoot, `benchmarks/results/vs_autoschedulers${device === 'native' ? '' : `_${device}`}`);
 const nodeWorker = path.join(repoRoot, 'benchmarks/workers/node_worker.mjs');
 const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
@@ -150,7 +150,7 @@ async function timeBuilds(builds) {
     for (const b of builds.filter((x) => x.exe || x.wasm)) {
       const c = b.exe ? new ChildContender(b.id, b.exe, ['--threads', String(threads), ...clockArgs])
         : new ChildContender(b.id, process.execPath, [nodeWorker, 'kiln-wasm',
-          JSON.stringify(b.wasm)]);
+          JSON.stringify({ ...b.wasm, clock: args.clock })]);
       await c.start();
       started.push([b, c]);
       b.samples = [];
@@ -180,7 +180,8 @@ function markdown(results) {
       `${results.dirty.length ? ` (the tree then had uncommitted changes to ${results.dirty.join(', ')})` : ''}; its outputs checked against ` +
       'onnxruntime-node (1e-4 of each output\'s range); then all builds of a model timed in ' +
       `${args.rounds} alternating rounds of ${args.runs} runs each (the order rotating per round), ` +
-      `${args.clock === 'cpu' ? 'in the process\'s CPU time (bench_model --clock cpu)' : `clock ${args.clock}`}. ` +
+      `${args.clock === 'cpu' ? `in the process's CPU time (${device === 'native' ? 'bench_model --clock cpu' : 'node_worker\'s process.cpuUsage()'})`
+        : `clock ${args.clock}`}. ` +
       'Medians with p25-p75; ratios are the other build\'s median over the tuned build\'s (above 1: tuned is faster), ' +
       'with the range from the quartiles. The machine is shared: the load average is given per model.',
     '',

@@ -20,9 +20,14 @@
 //   node benchmarks/wasm/threads_peers.mjs [--models mobilenetv2,blazeface_back]
 //        [--threads 2] [--rounds 8] [--round-ms 300] [--out benchmarks/results] [--no-browser]
 //        [--work DIR (compiled modules, kept and reused; default: a fresh
-//        temporary directory)] [--kilnc build/bin/kilnc] [--smoke] [--fixed]
+//        temporary directory)] [--kilnc build/bin/kilnc] [--smoke] [--fixed] [--gap-ms 150]
 // --fixed: also Kiln's plain module with {adaptive: false} (every run shares
-// its loops), as kiln-2t-fixed, in the same rounds.
+// its loops), as kiln-2t-fixed, in the same rounds. --gap-ms N (default 150):
+// a pause before each round. ORT-web's worker thread goes on spinning after
+// its round (25-50 ms of CPU in the first 100 ms, /proc schedstat, load
+// 2.5-7), and the rotation keeps the contenders' cyclic order, so without a
+// pause that spin always fell on the same next contender's first runs (Kiln
+// 2t for MobileNetV2, in Node and in Chromium).
 // --smoke: BlazeFace front, one round of a few runs each: checks that every
 // part works (exit status 1 when a contender did not run), measures nothing.
 //
@@ -55,7 +60,7 @@ const benchDir = path.join(here, '..');
 
 function parseArgs(argv) {
   const o = { models: ['mobilenetv2', 'blazeface_back', 'blazeface_front'], threads: 2, rounds: 8, roundMs: 300,
-    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false, relaxed: true, fixed: false, gapMs: 0 };
+    out: path.join(benchDir, 'results'), browser: true, work: null, kilnc, smoke: false, relaxed: true, fixed: false, gapMs: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i];
@@ -74,7 +79,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument '${a}'`);
   }
   if (!(Number.isInteger(o.threads) && o.threads >= 2)) throw new Error('--threads must be 2 or more');
-  if (o.smoke) Object.assign(o, { models: ['blazeface_front'], rounds: 1, roundMs: 1, warmupMs: 0 });
+  if (o.smoke) Object.assign(o, { models: ['blazeface_front'], rounds: 1, roundMs: 1, warmupMs: 0, gapMs: 0 });
   return o;
 }
 
@@ -240,7 +245,7 @@ function markdown(results, o, meta) {
   const t = o.threads;
   const lines = [`# Kiln WASM on ${t} threads vs ORT-web and TF.js WASM on ${t} threads`, '',
     `${meta.date}, ${meta.cpus}; load average ${meta.loadStart} at the start, ${meta.loadEnd} at the end; ` +
-      `${o.rounds} rounds of ${o.roundMs} ms. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
+      `${o.rounds} rounds of ${o.roundMs} ms, ${o.gapMs} ms apart. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
       `(above 1: Kiln is faster). TF.js has no threads in Node (its threaded WASM build does not start there): its Node row is 1 thread.`, '',
     ...(o.smoke ? ['**Smoke run: a few cold runs of each, to check that every contender works. These times measure ' +
       'nothing (no warm-up, no rounds; the CI machine is busy): compare nothing here, 1 thread with 2 threads included.**', ''] : []),

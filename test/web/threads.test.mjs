@@ -134,6 +134,43 @@ describe('choosing the module', () => {
     await assert.rejects(loader.load(undefined, { threads: 2, adaptive: 'no' }), (e) => e instanceof TypeError && /options\.adaptive must be a boolean/.test(e.message));
   });
 
+  // The PoolChooser on its own (its source from the generated loader), fed
+  // run times: shared 10 ms and serial 18 ms (an idle machine), then shared
+  // 30 ms (a busy one), then idle again. Probes must thin out while the
+  // pairs agree with the choice, and the choice must follow the load.
+  test('PoolChooser: probes thin out while the choice holds, and the choice follows the load', { skip }, () => {
+    const { dir } = compileWasm(model, name, { threads: true, fallback: false });
+    const text = fs.readFileSync(path.join(dir, `${name}.mjs`), 'utf8');
+    const start = text.indexOf('class PoolChooser {');
+    assert.ok(start >= 0, 'the loader has no PoolChooser');
+    let end = text.indexOf('{', start), depth = 0; // to its closing brace (it has no braces in strings)
+    do depth += text[end] === '{' ? 1 : text[end] === '}' ? -1 : 0;
+    while (depth && ++end < text.length);
+    const source = text.slice(start, end + 1);
+    const chooser = new (new Function(`${source}; return PoolChooser;`)())();
+    const phase = (runs, shared, serial) => {
+      const modes = [];
+      for (let i = 0; i < runs; i++) {
+        const mode = chooser.next();
+        chooser.record(mode, mode ? serial : shared);
+        modes.push(mode);
+      }
+      return modes;
+    };
+    const idle = phase(16 + 400, 10, 18).slice(16);
+    const probes = idle.filter(Boolean).length;
+    assert.ok(probes <= 10, `idle: ${probes} of 400 runs were serial probes (one in 8 would be 50)`);
+    assert.ok(idle.slice(-200).filter(Boolean).length <= 4, 'idle: probes did not thin out to one in 64');
+    const busy = phase(300, 30, 18);
+    const switched = busy.findIndex((m, i) => m && busy[i + 1]); // two serial runs in a row
+    assert.ok(switched >= 0 && switched < 100, `busy: still sharing after ${switched < 0 ? 300 : switched} runs`);
+    assert.ok(busy.slice(-100).filter((m) => !m).length <= 3, 'busy: shared probes did not thin out');
+    const again = phase(300, 10, 18);
+    const back = again.findIndex((m, i) => !m && !again[i + 1]);
+    assert.ok(back >= 0 && back < 100, `idle again: still serial after ${back < 0 ? 300 : back} runs`);
+    assert.ok(again.slice(-100).filter(Boolean).length <= 3, 'idle again: serial probes did not thin out');
+  });
+
   test('the default is the cores, at most 4', { skip }, async () => {
     const os = await import('node:os');
     const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));

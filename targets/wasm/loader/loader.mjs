@@ -302,26 +302,40 @@ async function startWorkers(module, memory, ex, count) {
 // where other processes take the cores, each loop waits for whichever
 // thread the OS has descheduled (2 threads ran 0.65-0.9x as fast as 1 at
 // load 5-14 on 2 cores). Runs are compared in adjacent pairs, so that a
-// change of load between them cancels: the first 16 runs alternate, then
-// every 8th run tries the other way against the run before it. By the
-// median serial/shared ratio of the last 9 pairs, the pool is chosen from
-// 1.1 (its worker must be worth it) and left under 1.0.
+// change of load between them cancels: the first 16 runs alternate, then a
+// probe run now and then tries the other way against the run before it. By
+// the median serial/shared ratio of the last 9 pairs, the pool is chosen
+// from 1.1 (its worker must be worth it) and left under 1.0.
+// A probe costs what the other way costs: on an idle machine a serial run
+// of MobileNetV2 takes 1.7-1.8x a shared one, so with a probe every 8th run
+// one run in 8 was as slow as on 1 thread (issue 18). So probes come every
+// 8 runs while the pairs are close or disagree with the choice, and twice
+// as far apart (up to 64) after each pair that clearly agrees (serial/shared
+// at least 1.3 while shared, under 0.9 while serial).
 class PoolChooser {
   #ratios = [];
   #runs = 0;
   #serial = 0;
   #before = 0;
+  #probe = 23; // the next probe run; the run before it is its pair's other half
+  #interval = 8;
   next() {
     const n = this.#runs++;
-    return n < 16 ? n & 1 : n % 8 === 7 ? 1 - this.#serial : this.#serial;
+    return n < 16 ? n & 1 : n === this.#probe ? 1 - this.#serial : this.#serial;
   }
   record(mode, ms) {
     const n = this.#runs - 1;
-    if (n < 16 ? !(n & 1) : n % 8 === 6) this.#before = ms;
-    else if (n < 16 || n % 8 === 7) {
-      if (this.#ratios.push(mode ? ms / this.#before : this.#before / ms) > 9) this.#ratios.shift();
+    if (n < 16 ? !(n & 1) : n === this.#probe - 1) this.#before = ms;
+    else if (n < 16 || n === this.#probe) {
+      const ratio = mode ? ms / this.#before : this.#before / ms;
+      if (this.#ratios.push(ratio) > 9) this.#ratios.shift();
       const median = [...this.#ratios].sort((a, b) => a - b)[this.#ratios.length >> 1];
       this.#serial = median >= 1.1 ? 0 : median < 1 ? 1 : this.#serial;
+      if (n >= 15) {
+        const agrees = this.#serial ? ratio < 0.9 : ratio >= 1.3;
+        this.#interval = agrees ? Math.min(2 * this.#interval, 64) : 8;
+        this.#probe = n + this.#interval;
+      }
     }
   }
 }

@@ -705,6 +705,19 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
       weightStationary = weights * 4 > 40 * 1024;
       if (weightStationary && weights * 4 <= target.l2Bytes)
         r.unroll = 1;
+      // Weights past L2 whose tile also outgrows the 32 KB L1 are streamed
+      // from L2 again for every pixel tile: each input channel's row of the
+      // tile then spans whole 64-byte lines (16 floats), not 24 channels'
+      // 96 bytes over two or three lines. MobileNetV2's 7x7x960 -> 160 and
+      // -> 320 (0.6 and 1.2 MB, tiles of 92 KB): per call, 1 thread, CPU
+      // time (8 alternating rounds, load 1.5) 210 -> 189 and 477 -> 417 us;
+      // at 2 threads the tuner's 16-channel records 10-15% faster in three
+      // runs (load 1.8-3.7). 320 -> 1280 (a 30 KB tile, in L1) was 11%
+      // slower with 16 and keeps 24 (benchmarks/results/native_kernels.md).
+      int64_t reduction = reductionSize(kernel);
+      if (weightStationary && weights * 4 > target.l2Bytes && r.channelTile > 16 &&
+          r.channelTile % 16 != 0 && reduction * r.channelTile * 4 > 32 * 1024)
+        r.channelTile = r.channelTile / 16 * 16;
     }
     if (weightStationary) {
       r.order = "channel_major";

@@ -60,6 +60,22 @@ func.func @conv1x1_past_l2(%x: tensor<1x7x7x160xf32>, %w: tensor<960x1x1x160xf32
   return %0 : tensor<1x7x7x960xf32>
 }
 
+// Past L2 with a long reduction (7x7x960 -> 160: 600 KB, a 24-channel tile's
+// weights 92 KB, past L1): 16-channel tiles, a weight row per 64-byte line.
+// 160 -> 960 above (a 15 KB tile) keeps 24.
+// AVX512-LABEL: func.func @conv1x1_long_reduction
+// AVX512: pattern = conv1x1, vector_width = 16, {{.*}} order = pixel_major>
+// AVX2-LABEL: func.func @conv1x1_long_reduction
+// AVX2: pattern = conv1x1, vector_width = 8, channel_tile = 16, pixel_tile = 4, row_tile = 1, unroll = 4, parallel = [], compute_at = tile, order = channel_major>
+func.func @conv1x1_long_reduction(%x: tensor<1x7x7x960xf32>, %w: tensor<160x1x1x960xf32>, %b: tensor<160xf32>) -> tensor<1x7x7x160xf32> {
+  %0 = kiln.kernel "conv" (%x, %w, %b) : (tensor<1x7x7x960xf32>, tensor<160x1x1x960xf32>, tensor<160xf32>) -> tensor<1x7x7x160xf32> {
+  ^bb0(%a: tensor<1x7x7x960xf32>, %c: tensor<160x1x1x960xf32>, %d: tensor<160xf32>):
+    %1 = tosa.conv2d %a, %c, %d {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x7x7x960xf32>, tensor<160x1x1x960xf32>, tensor<160xf32>) -> tensor<1x7x7x160xf32>
+    kiln.yield %1 : tensor<1x7x7x160xf32>
+  }
+  return %0 : tensor<1x7x7x160xf32>
+}
+
 // WASM SIMD: 28 output channels fill no whole tile of 2 or 4 vectors, but a
 // tile of one vector (4 x 8 pixels, 8 accumulators, all useful) splats an
 // input for every multiply-add: 4 vectors x 2 pixels instead, the last

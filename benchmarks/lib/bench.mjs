@@ -101,15 +101,21 @@ export async function benchmarkModel(model, ctx) {
     log(`  compiling ${path.basename(source)} (wasm)`);
     wasm = compileWasm(source, path.join(dir, 'wasm'), name);
     result.compile.wasm = { tool: wasm.tool, ...wasm.compile };
-    // Its relaxed SIMD module, built apart so that the timed compile and the
-    // sizes above stay those of the default build.
-    log(`  compiling ${path.basename(source)} (wasm, --relaxed-simd)`);
-    wasmRelaxed = compileWasm(source, path.join(dir, 'wasm-relaxed'), name, ['--relaxed-simd', '--no-fallback']);
   } catch (e) {
     if (!(e instanceof BuildError)) throw e;
     if (source === model.tfjs && NOT_YET.test(e.message)) result.skipped = `Kiln cannot compile the TF.js model yet: ${e.message}`;
     else result.errors.push(`compile: ${e.message}`);
     return result;
+  }
+  // Its relaxed SIMD module, built apart so that the timed compile and the
+  // sizes above stay those of the default build; if it fails, the model's
+  // other rows are still measured.
+  try {
+    log(`  compiling ${path.basename(source)} (wasm, --relaxed-simd)`);
+    wasmRelaxed = compileWasm(source, path.join(dir, 'wasm-relaxed'), name, ['--relaxed-simd', '--no-fallback']);
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    result.errors.push(`compile (--relaxed-simd): ${e.message}`);
   }
 
   // FLOPs: the ONNX counter where there is an ONNX file, the kernel IR always.
@@ -134,18 +140,20 @@ export async function benchmarkModel(model, ctx) {
     }]);
     if (model.onnx) entries.push([`ort-node-${threads}t`, () => nodeWorker(`ort-node-${threads}t`, 'ort-node', { model: model.onnx, threads })]);
   }
-  // The plain row loads with {relaxed: false}: the default build has no
-  // relaxed module anyway, and the worker checks which module ran.
+  // The plain row is the default build (no relaxed module: its loader has
+  // no choice to make); the relaxed row is checked to run the relaxed one.
   entries.push(['kiln-wasm-node', () => nodeWorker('kiln-wasm-node', 'kiln-wasm', { dir: wasm.dir, name })]);
-  entries.push(['kiln-wasm-node-relaxed', () => nodeWorker('kiln-wasm-node-relaxed', 'kiln-wasm',
-    { dir: wasmRelaxed.dir, name, relaxed: true }, RELAXED_FLAGS)]);
+  if (wasmRelaxed)
+    entries.push(['kiln-wasm-node-relaxed', () => nodeWorker('kiln-wasm-node-relaxed', 'kiln-wasm',
+      { dir: wasmRelaxed.dir, name, relaxed: true }, RELAXED_FLAGS)]);
   if (model.onnx) entries.push(['ort-web-node', () => nodeWorker('ort-web-node', 'ort-web', { model: model.onnx })]);
   else result.notes.push('no ONNX model: no ONNX Runtime peers');
   if (model.tfjs) entries.push(['tfjs-wasm-node', () => nodeWorker('tfjs-wasm-node', 'tfjs-wasm', { model: model.tfjs })]);
   else result.notes.push('no TF.js model: compared with ONNX Runtime Web only in WASM, and no TF.js in Chromium');
   if (ctx.browser) {
     entries.push(['kiln-wasm-chromium', () => ctx.browser.addKiln(`${name}-kiln`, wasm.dir, name)]);
-    entries.push(['kiln-wasm-chromium-relaxed', () => ctx.browser.addKiln(`${name}-kiln-relaxed`, wasmRelaxed.dir, name, true)]);
+    if (wasmRelaxed)
+      entries.push(['kiln-wasm-chromium-relaxed', () => ctx.browser.addKiln(`${name}-kiln-relaxed`, wasmRelaxed.dir, name, true)]);
     if (model.tfjs) entries.push(['tfjs-wasm-chromium', () => ctx.browser.addTfjs(`${name}-tfjs`, model.tfjs)]);
   }
 

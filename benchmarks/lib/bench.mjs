@@ -4,21 +4,15 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { BuildError, buildHarness, compileCpu, compileWasm, kernelIr } from './artifacts.mjs';
-import { ChildContender } from './contender.mjs';
+import { ChildContender, RELAXED_FLAGS, nodeWorker } from './contender.mjs';
 import { countKernels, countOnnx } from './flops.mjs';
 import { callgrindKernels, kernelRows, timeKernels } from './kernels.mjs';
 import { CONTENDERS } from './models.mjs';
 import { kilnWasmSize, nativeSizes, ortWebSize, tfjsSize } from './sizes.mjs';
 import { ratio, summarize } from './stats.mjs';
 
-const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/node_worker.mjs');
-const nodeWorker = (id, kind, options, nodeFlags = []) =>
-  new ChildContender(id, process.execPath, [...nodeFlags, worker, kind, JSON.stringify(options)]);
-// Node 20 has relaxed SIMD behind this flag.
-const RELAXED_FLAGS = ['--experimental-wasm-relaxed-simd'];
 
 // Kiln compiles the ONNX file if there is one, else model.json; an importer
 // that does not take the file yet is a skip with its reason, not a failure.

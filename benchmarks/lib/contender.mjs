@@ -3,9 +3,21 @@
 // then "ok ..." or "error ..." per command (see bench_model.c).
 
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export class ContenderError extends Error {}
+
+const NODE_WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/node_worker.mjs');
+
+// Node 20 runs WebAssembly relaxed SIMD only behind this flag.
+export const RELAXED_FLAGS = ['--experimental-wasm-relaxed-simd'];
+
+/** workers/node_worker.mjs running `kind` with `options`, Node started with `nodeFlags`. */
+export function nodeWorker(id, kind, options, nodeFlags = []) {
+  return new ChildContender(id, process.execPath, [...nodeFlags, NODE_WORKER, kind, JSON.stringify(options)]);
+}
 
 export class ChildContender {
   /**

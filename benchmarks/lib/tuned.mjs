@@ -8,15 +8,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { repoRoot } from '../../test/e2e/common.mjs';
 import { buildHarness, kilnc, run } from './artifacts.mjs';
-import { ChildContender } from './contender.mjs';
+import { ChildContender, nodeWorker } from './contender.mjs';
 import { ratio, summarize } from './stats.mjs';
 
-const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/node_worker.mjs');
-const nodeWorker = (id, kind, options) => new ChildContender(id, process.execPath, [worker, kind, JSON.stringify(options)]);
 
 // Each row: which database, how Kiln is built and run, and which peer.
 const SETTINGS = [

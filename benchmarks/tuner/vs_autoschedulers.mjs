@@ -32,7 +32,7 @@ import path from 'node:path';
 
 import { repoRoot } from '../../test/e2e/common.mjs';
 import { BuildError, buildHarness, kilnc, run } from '../lib/artifacts.mjs';
-import { ChildContender } from '../lib/contender.mjs';
+import { ChildContender, nodeWorker } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 import { tuningDb } from '../lib/tuned.mjs';
@@ -48,7 +48,6 @@ args.clock ||= 'cpu';
 if (device === 'node' && (threads !== 1 || args.clock === 'undisturbed'))
   throw new Error('--device node: 1 thread, --clock cpu or wall');
 args.out ||= path.join(repoRoot, `benchmarks/results/vs_autoschedulers${device === 'native' ? '' : `_${device}`}`);
-const nodeWorker = path.join(repoRoot, 'benchmarks/workers/node_worker.mjs');
 const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
 const e2e = path.join(repoRoot, 'test/e2e');
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -155,8 +154,7 @@ async function timeBuilds(builds) {
   try {
     for (const b of builds.filter((x) => x.exe || x.wasm)) {
       const c = b.exe ? new ChildContender(b.id, b.exe, ['--threads', String(threads), ...clockArgs])
-        : new ChildContender(b.id, process.execPath, [nodeWorker, 'kiln-wasm',
-          JSON.stringify({ ...b.wasm, clock: args.clock })]);
+        : nodeWorker(b.id, 'kiln-wasm', { ...b.wasm, clock: args.clock });
       await c.start();
       started.push([b, c]);
       b.samples = [];

@@ -50,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { depsDir } from '../../test/e2e/common.mjs';
 import { kilnc, run as runTool } from '../lib/artifacts.mjs';
 import { chromiumMissing, launchChromium, servePage } from '../lib/browser.mjs';
-import { ChildContender } from '../lib/contender.mjs';
+import { RELAXED_FLAGS, nodeWorker } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 import { TFJS_BROWSER_FILES, tfjsPackages } from '../lib/tfjs.mjs';
@@ -84,10 +84,6 @@ function parseArgs(argv) {
 }
 
 const log = (s) => process.stderr.write(`${s}\n`);
-const worker = path.join(benchDir, 'workers/node_worker.mjs');
-const nodeContender = (id, kind, options, nodeFlags = []) =>
-  new ChildContender(id, process.execPath, [...nodeFlags, worker, kind, JSON.stringify(options)]);
-const RELAXED_FLAGS = ['--experimental-wasm-relaxed-simd'];
 
 // Kiln's threaded module of `model` (and with o.relaxed its relaxed SIMD
 // twins), compiled once into the work directory.
@@ -184,14 +180,14 @@ async function benchModel(model, o, browser) {
 
   // Node: each contender in its own process.
   const plain = o.relaxed ? { relaxed: false } : {};
-  const node = [[`kiln-${t}t`, nodeContender(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t, ...plain })],
-    [`kiln-1t`, nodeContender('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1, ...plain })]];
-  if (o.fixed) node.push([`kiln-${t}t-fixed`, nodeContender(`kiln-${t}t-fixed`, 'kiln-wasm', { ...kiln, threads: t, ...plain, adaptive: false })]);
+  const node = [[`kiln-${t}t`, nodeWorker(`kiln-${t}t`, 'kiln-wasm', { ...kiln, threads: t, ...plain })],
+    [`kiln-1t`, nodeWorker('kiln-1t', 'kiln-wasm', { ...kiln, threads: 1, ...plain })]];
+  if (o.fixed) node.push([`kiln-${t}t-fixed`, nodeWorker(`kiln-${t}t-fixed`, 'kiln-wasm', { ...kiln, threads: t, ...plain, adaptive: false })]);
   if (o.relaxed)
     for (const n of [t, 1])
-      node.push([`kiln-${n}t-relaxed`, nodeContender(`kiln-${n}t-relaxed`, 'kiln-wasm', { ...kiln, threads: n, relaxed: true }, RELAXED_FLAGS)]);
-  if (model.onnx) node.push([`ort-web-${t}t`, nodeContender(`ort-web-${t}t`, 'ort-web', { model: model.onnx, threads: t })]);
-  if (model.tfjs) node.push(['tfjs-wasm-1t', nodeContender('tfjs-wasm-1t', 'tfjs-wasm', { model: model.tfjs })]);
+      node.push([`kiln-${n}t-relaxed`, nodeWorker(`kiln-${n}t-relaxed`, 'kiln-wasm', { ...kiln, threads: n, relaxed: true }, RELAXED_FLAGS)]);
+  if (model.onnx) node.push([`ort-web-${t}t`, nodeWorker(`ort-web-${t}t`, 'ort-web', { model: model.onnx, threads: t })]);
+  if (model.tfjs) node.push(['tfjs-wasm-1t', nodeWorker('tfjs-wasm-1t', 'tfjs-wasm', { model: model.tfjs })]);
   const started = [];
   for (const [id, c] of node) {
     try {

@@ -142,7 +142,9 @@ describe('choosing the module', () => {
   // The PoolChooser on its own (its source from the generated loader), fed
   // run times: shared 10 ms and serial 18 ms (an idle machine), then shared
   // 30 ms (a busy one), then idle again. Probes must thin out while the
-  // pairs agree with the choice, and the choice must follow the load.
+  // pairs agree with the choice, and the choice must follow the load. A
+  // pair that flips the choice disagreed with the choice it tested, so the
+  // new choice's first probe comes 8 runs after the flip, not later.
   test('PoolChooser: probes thin out while the choice holds, and the choice follows the load', { skip }, () => {
     const { dir } = compileWasm(model, name, { threads: true, fallback: false });
     const text = fs.readFileSync(path.join(dir, `${name}.mjs`), 'utf8');
@@ -170,10 +172,14 @@ describe('choosing the module', () => {
     const switched = busy.findIndex((m, i) => m && busy[i + 1]); // two serial runs in a row
     assert.ok(switched >= 0 && switched < 100, `busy: still sharing after ${switched < 0 ? 300 : switched} runs`);
     assert.ok(busy.slice(-100).filter((m) => !m).length <= 3, 'busy: shared probes did not thin out');
+    const firstShared = busy.findIndex((m, i) => i > switched && !m);
+    assert.equal(firstShared - switched, 8, 'busy: the first shared probe after the switch is not 8 runs after it');
     const again = phase(300, 10, 18);
     const back = again.findIndex((m, i) => !m && !again[i + 1]);
     assert.ok(back >= 0 && back < 100, `idle again: still serial after ${back < 0 ? 300 : back} runs`);
     assert.ok(again.slice(-100).filter(Boolean).length <= 3, 'idle again: serial probes did not thin out');
+    const firstSerial = again.findIndex((m, i) => i > back && m);
+    assert.equal(firstSerial - back, 8, 'idle again: the first serial probe after the way back is not 8 runs after it');
   });
 
   test('the default is the cores, at most 4', { skip }, async () => {

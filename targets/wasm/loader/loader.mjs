@@ -330,9 +330,14 @@ class PoolChooser {
       const ratio = mode ? ms / this.#before : this.#before / ms;
       if (this.#ratios.push(ratio) > 9) this.#ratios.shift();
       const median = [...this.#ratios].sort((a, b) => a - b)[this.#ratios.length >> 1];
+      // A probe pair tested the choice it ran under: one that flips the
+      // choice disagreed with it, and the new choice is probed every 8 runs
+      // like any unsettled one. (The 16 alternating runs test no choice:
+      // their last pair is judged against the first one made.)
+      const tested = n < 16 ? undefined : this.#serial;
       this.#serial = median >= 1.1 ? 0 : median < 1 ? 1 : this.#serial;
       if (n >= 15) {
-        const agrees = this.#serial ? ratio < 0.9 : ratio >= 1.3;
+        const agrees = (tested ?? this.#serial) ? ratio < 0.9 : ratio >= 1.3;
         this.#interval = agrees ? Math.min(2 * this.#interval, 64) : 8;
         this.#probe = n + this.#interval;
       }

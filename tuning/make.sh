@@ -45,9 +45,9 @@ for entry in "${entries[@]}"; do
   # KILN_TUNE_CLOCK=cpu): on a shared machine a preempted run is not slower
   # code. 2 threads keep wall time (a worker waiting for its chunk is the
   # pool's cost, and CPU time would count a spinning one twice).
-  # Node's WASM runner likewise (tuner/runners/measure.mjs); Chromium has no
-  # CPU clock.
-  clock=wall; [[ $device == native || $device == node ]] && [ "$threads" = 1 ] && clock=cpu
+  # The WASM runners likewise: Node's process.cpuUsage, Chromium's renderer
+  # thread (tuner/runners/chromium.mjs lends the page that clock).
+  clock=wall; [ "$threads" = 1 ] && clock=cpu
   [ -n "${KILN_TUNE_CLOCK:-}" ] && clock=$KILN_TUNE_CLOCK
   echo "tuning $model on $device, $threads thread(s), $minutes min, $clock clock $retune (load $(cut -d' ' -f1-3 /proc/loadavg))"
   start=$(date +%s)

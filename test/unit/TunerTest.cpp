@@ -6,6 +6,7 @@
 #include "mlir/Parser/Parser.h"
 #include "tuner/Accept.h"
 #include "tuner/CostModel.h"
+#include "tuner/DbReport.h"
 #include "tuner/Devices.h"
 #include "tuner/Runner.h"
 #include "tuner/SearchSpace.h"
@@ -227,6 +228,49 @@ TEST_F(TunerTest, MergeKeepsEachRecordOnce) {
   ASSERT_EQ(merged->records.size(), 3u);
   EXPECT_EQ(merged->records[0].kernel, "k1");
   EXPECT_EQ(merged->records[2].kernel, "k3");
+}
+
+// kiln-tune show and merge as library calls (tuner/DbReport.h): show's row
+// is TuningDb::choose's decision (here the pair's winner: tuned, at its
+// paired time, not the faster search record), its footer counts it for the
+// CPU the records were measured on, and a malformed line is a warning with
+// its line number; merge writes each record once and says so.
+TEST_F(TunerTest, ShowAndMergeAreLibraryCalls) {
+  ScheduleRecord wide;
+  wide.vectorWidth = 8;
+  wide.channelTile = 16;
+  std::string templateText = record("k", 0).schedule, wideText = wide.serialize(&context);
+  TuningRecord search = pairRecord(wideText, 0.05, false, false, "2026-12-07T01:00:00Z");
+  TuningRecord pairTemplate = pairRecord(templateText, 0.2, true, true, "2026-12-07T02:00:00Z");
+  TuningRecord pairBest = pairRecord(wideText, 0.1, true, false, "2026-12-07T02:00:00Z");
+  std::string file = path("show.jsonl");
+  for (const TuningRecord &r : {search, pairTemplate, pairBest})
+    ASSERT_FALSE(appendRecord(file, r));
+  { std::ofstream(file, std::ios::app) << "{not json\n"; }
+  std::string out, diag;
+  llvm::raw_string_ostream outStream(out), diagStream(diag);
+  ASSERT_FALSE(tuner::showTuningDb(file, "", outStream, diagStream));
+  EXPECT_NE(diag.find("kiln-tune: warning: show.jsonl:4: malformed record"), std::string::npos)
+      << diag;
+  EXPECT_NE(out.find("target host/testcpu/native/1t"), std::string::npos) << out;
+  EXPECT_NE(out.find("0.1000      3      0  tuned"), std::string::npos) << out;
+  EXPECT_NE(out.find("kilnc on testcpu takes 1 of the 1 kernels listed: 1 tuned, 0 the template"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("measured on another CPU (testcpu)"), std::string::npos) << out;
+  llvm::Error missing = tuner::showTuningDb(path("absent.jsonl"), "", outStream, diagStream);
+  ASSERT_TRUE(bool(missing));
+  EXPECT_NE(llvm::toString(std::move(missing)).find("no such file"), std::string::npos);
+
+  std::string other = path("other.jsonl"), merged = path("merged.jsonl");
+  ASSERT_FALSE(appendRecord(other, pairBest));
+  ASSERT_FALSE(appendRecord(other, record("k2", 0.3)));
+  out.clear();
+  ASSERT_FALSE(tuner::mergeTuningDbFiles({file, other}, merged, outStream, diagStream));
+  EXPECT_NE(out.find("kiln-tune: 5 records in, 4 distinct out"), std::string::npos) << out;
+  auto db = loadTuningDb(merged);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  EXPECT_EQ(db->records.size(), 4u);
 }
 
 const char *kConvModel = R"mlir(

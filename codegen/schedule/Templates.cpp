@@ -314,20 +314,30 @@ ScheduleRecord chooseTemplate(KernelOp kernel, const TargetInfo &target) {
   // rows too.
   if (!target.isWasm && !target.isGpu)
     parallel = elements >= 32768 || work >= (int64_t(1) << 18);
-  // WebAssembly runs a kernel 3-10x slower than AVX-512 but pays more to
-  // share a loop: a worker asleep takes 55-60 us to join, and a loop shared
-  // back to back first wins at 80 us serial (benchmarks/wasm/pool_cost.mjs,
-  // load 7). So a kernel is parallel from an estimated 120 us on one
+  // WebAssembly: a kernel is parallel from an estimated 20 us on one
   // thread, at rates measured per call in Node (kernels.mjs, FaceMesh,
   // fastest runs): 1x1 and full convs 13.7 multiply-adds per ns, depthwise
   // 6.5 with the old 2x4 tile, so about 8.5 with the 1-vector tile below
-  // (23% less time), elementwise 4.5 elements per ns. FaceMesh's six 96x96x16 elementwise kernels
-  // (33 us each) and its 1.2M multiply-add 1x1 convs (86 us) stay serial now.
+  // (23% less time), elementwise 4.5 elements per ns. The loader shares a
+  // run's loops only with its workers held awake (kiln_threads_hold: they
+  // spin between the run's loops), and a held worker joins at once: a loop
+  // of 20 us serial takes 0.56x on the pool, 10 us 0.63x, 5 us 0.78x
+  // (benchmarks/wasm/pool_cost.mjs, "held", Zen 3, load 2.8). The bar was
+  // 120 us, twice the 55-60 us a sleeping worker takes to join, from before
+  // the hold; it left 11.6% of BlazeFace back's 1-thread time (its depthwise
+  // convs from 64x64 down) and 5.2% of MobileNetV2's serial, Amdahl limits
+  // of 1.79x and 1.90x on 2 threads. At 20 us, 2 threads against the same
+  // build with 120, one run of each in turn, medians of 300 per-round
+  // ratios (2026-12-07, load 5-7 from other sessions, the benchmark at nice
+  // -20 in its own autogroup): BlazeFace back 1.10x faster, MobileNetV2
+  // 1.05x, FaceMesh 1.12x (benchmarks/results/threads.md). Where other
+  // processes take the cores, the loader keeps the loops on the caller
+  // (PoolChooser), where a parallel loop costs nothing.
   if (target.isWasm) {
     double us = r.pattern == KernelPattern::Depthwise ? double(work) / 8500
                 : work > elements                     ? double(work) / 13700
                                                       : double(elements) / 4500;
-    parallel = us >= 120;
+    parallel = us >= 20;
   }
   if (parallel)
     for (int d = 0; d + 1 < rank; ++d)

@@ -10,6 +10,10 @@
 // all in the same rotating rounds; each N-thread setting's ratio is against
 // the first's 1 thread (their single-threaded modules share no pool code).
 //
+// Each ratio is also given as the median over rounds of the ratio of the two
+// settings' medians within the round (with --round-ms 1: one run of each),
+// which a slowly changing load moves less than the ratio of the medians.
+//
 // A time is one whole run() as the caller sees it (input in, outputs out).
 // Nothing here asserts a speed: the machine's load moves 2-thread times most.
 
@@ -56,12 +60,15 @@ for (const [i, file] of loaderPaths.entries()) {
 for (const s of settings)
   for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 500; i++) s.m.run(feeds);
 for (let r = 0; r < rounds; r++)
-  for (const s of settings.map((_, i) => settings[(i + r) % settings.length]))
+  for (const s of settings.map((_, i) => settings[(i + r) % settings.length])) {
+    const first = s.samples.length;
     for (const t0 = performance.now(); performance.now() - t0 < roundMs;) {
       const t = performance.now();
       s.m.run(feeds);
       s.samples.push(performance.now() - t);
     }
+    (s.rounds ??= []).push(s.samples.slice(first));
+  }
 const stat = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -71,7 +78,20 @@ const [one, ...many] = settings.map((s) => ({ n: s.n, file: s.file, adaptive: s.
 const label = (s) => (loaderPaths.length > 1 ? path.relative('.', s.file) : path.basename(s.file, '.mjs')) + (s.adaptive ? '' : ' (adaptive: false)');
 for (const s of [one, ...many])
   console.log(`${label(s)}: ${s.n} thread(s): median ${s.median.toFixed(3)} ms (p25-p75 ${s.p25.toFixed(3)}-${s.p75.toFixed(3)}, min ${s.min.toFixed(3)}, ${s.runs} runs)`);
-for (const s of many)
-  console.log(`${many.length > 1 ? `${label(s)}: ` : ''}ratio 1/${threads} threads: median ${(one.median / s.median).toFixed(2)}x, min ${(one.min / s.min).toFixed(2)}x`);
+// Per round, the ratio of the two settings' medians in it, and the median of
+// those: the settings ran within one round of each other, so a load that
+// changes slowly cancels (with --round-ms 1, one run of each per round).
+const roundMedian = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const pairRatio = (a, b) => roundMedian(a.rounds.map((xs, r) => roundMedian(xs) / roundMedian(b.rounds[r])));
+for (const [i, s] of many.entries())
+  console.log(`${many.length > 1 ? `${label(s)}: ` : ''}ratio 1/${threads} threads: median ${(one.median / s.median).toFixed(2)}x, ` +
+    `min ${(one.min / s.min).toFixed(2)}x, median of per-round ratios ${pairRatio(settings[0], settings[i + 1]).toFixed(2)}x`);
+// Several builds: each later build's N-thread setting against the first's
+// with the same `adaptive`, round by round.
+for (const [i, s] of settings.entries())
+  if (s.file !== loaderPath) {
+    const base = settings.find((b) => b.file === loaderPath && b.n === s.n && b.adaptive === s.adaptive);
+    console.log(`${label(s)}: ${threads} threads, first build / this one: median of per-round ratios ${pairRatio(base, s).toFixed(3)}x`);
+  }
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const s of settings) s.m.dispose();

@@ -35,6 +35,7 @@ import { benchmarkModel } from './lib/bench.mjs';
 import { Browser, chromiumMissing } from './lib/browser.mjs';
 import { writeChart } from './lib/chart.mjs';
 import { KERNEL_MODELS, MODELS, SMOKE_MODELS } from './lib/models.mjs';
+import { provenance } from './lib/provenance.mjs';
 import { finalize, writeMarkdown } from './lib/report.mjs';
 import { benchmarkTuned, tunedMarkdown } from './lib/tuned.mjs';
 import { wasmPeak } from './lib/wasm_peak.mjs';
@@ -87,14 +88,11 @@ function keys(text, what) {
 
 function machine() {
   const cpus = os.cpus();
-  let commit = null;
-  try {
-    commit = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' });
-    if (dirty.trim()) commit += ' (with uncommitted changes in the tree)';
-  } catch {}
+  const p = provenance(kilnc);
+  // (the report prints `commit`: it says when the compiler's sources differed from it)
+  const commit = p.commit && p.dirty.length ? `${p.commit} (with uncommitted changes to the compiler's sources)` : p.commit;
   return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: os.totalmem() / 2 ** 30,
-    node: process.version, commit, loadAverageStart: os.loadavg() };
+    node: process.version, ...p, commit, loadAverageStart: os.loadavg() };
 }
 
 // Peaks are capabilities: load elsewhere only ever lowers a measurement, so

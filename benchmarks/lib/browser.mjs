@@ -18,9 +18,28 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const benchDir = path.join(repoRoot, 'benchmarks');
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln benchmark</title>
+// The modules of benchmarks/lib/ that browser/page.mjs imports, served at
+// /lib/: one list for every page built on it (this one and
+// wasm/threads_peers.mjs's isolated page).
+const PAGE_LIBS = ['inputs.mjs', 'wasm_peak.mjs', 'pool_modes.mjs', 'tfjs_runner.mjs'];
+
+/**
+ * The files of a benchmark page, for servePage: at / the HTML (TF.js's
+ * scripts, then /page.mjs as a module, titled `title`), at /page.mjs the
+ * module `pageModule` (relative to benchmarks/), the modules of PAGE_LIBS,
+ * and `extra` ([URL path, entry] pairs).
+ */
+export function pageFiles(title, pageModule, extra = []) {
+  const html = `<!doctype html><meta charset="utf-8"><title>${title}</title>
 ${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
 <script type="module" src="/page.mjs"></script>`;
+  return new Map([
+    ['/', { text: html, type: 'text/html' }],
+    ['/page.mjs', { file: path.join(benchDir, pageModule) }],
+    ...PAGE_LIBS.map((f) => [`/lib/${f}`, { file: path.join(benchDir, 'lib', f) }]),
+    ...extra,
+  ]);
+}
 
 const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.json': 'application/json', '.html': 'text/html' };
@@ -102,15 +121,7 @@ export class Browser {
     const b = new Browser();
     b.mounts = new Map(); // URL prefix -> directory
     b.mounts.set('/tfjs/', tfjsPackages);
-    b.files = new Map([
-      ['/', { text: PAGE, type: 'text/html' }],
-      ['/page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
-      ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
-      ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
-      ['/lib/pool_modes.mjs', { file: path.join(benchDir, 'lib/pool_modes.mjs') }],
-      ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
-      ['/peak.wasm', { file: peakWasm }],
-    ]);
+    b.files = pageFiles('kiln benchmark', 'browser/page.mjs', [['/peak.wasm', { file: peakWasm }]]);
     ({ server: b.server, origin: b.origin } = await servePage(b.files, b.mounts));
     ({ context: b.context, dispose: b.dispose } = await launchChromium());
     b.page = await b.context.newPage();

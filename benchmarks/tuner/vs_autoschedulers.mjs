@@ -34,6 +34,7 @@ import { repoRoot } from '../../test/e2e/common.mjs';
 import { BuildError, buildHarness, kilnc, run } from '../lib/artifacts.mjs';
 import { ChildContender, nodeWorker } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
+import { provenance } from '../lib/provenance.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 import { tuningDb } from '../lib/tuned.mjs';
 import { compare, importLoader, readFeeds, writeOutputs } from '../../test/web/common.mjs';
@@ -225,13 +226,7 @@ function markdown(results) {
   return lines.join('\n');
 }
 
-const git = (...a) => spawnSync('git', ['-C', repoRoot, ...a], { encoding: 'utf8' }).stdout.trim();
-const results = { commit: git('rev-parse', '--short', 'HEAD'),
-  kilnc: kilnc.startsWith(repoRoot) ? path.relative(repoRoot, kilnc) : kilnc, kilncBuilt: fs.statSync(kilnc).mtime.toISOString(),
-  // The compiler's sources as built (a shared tree: another engineer's edits count).
-  // (porcelain lines are "XY path": not trimmed, or the first loses a letter)
-  dirty: spawnSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'codegen', 'compiler', 'dialects', 'targets', 'runtime'],
-    { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => l.slice(3)),
+const results = { ...provenance(kilnc),
   device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), models: [] };
 try {
   for (const key of args.models.split(',')) {

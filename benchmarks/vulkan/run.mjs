@@ -28,6 +28,7 @@ import { BuildError, buildHarness, compileCpu, kilnc, run } from '../lib/artifac
 import { chromiumMissing } from '../lib/browser.mjs';
 import { ChildContender } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
+import { provenance } from '../lib/provenance.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { WebGpuBrowser, webgpuMissing } from './webgpu.mjs';
 
@@ -196,13 +197,8 @@ async function main(argv) {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-vk-'));
   const log = (text) => console.log(text);
   const started = Date.now();
-  const { execFileSync } = await import('node:child_process');
-  let commit = null;
-  try {
-    commit = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {}
   const results = { format: 'kiln-bench-vulkan-v1', date: new Date().toISOString(), mode: smoke ? 'smoke' : 'full', options,
-    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, commit, loadAverageStart: os.loadavg() },
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, ...provenance(kilnc), loadAverageStart: os.loadavg() },
     drivers: { swiftshader: SWIFTSHADER, lavapipe: LAVAPIPE }, browser: {}, models: [] };
   let browser = null;
   try {

@@ -49,11 +49,12 @@ import { fileURLToPath } from 'node:url';
 
 import { depsDir } from '../../test/e2e/common.mjs';
 import { kilnc, run as runTool } from '../lib/artifacts.mjs';
-import { chromiumMissing, launchChromium, servePage } from '../lib/browser.mjs';
+import { chromiumMissing, launchChromium, pageFiles, servePage } from '../lib/browser.mjs';
 import { RELAXED_FLAGS, nodeWorker } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
+import { provenance } from '../lib/provenance.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
-import { TFJS_BROWSER_FILES, tfjsPackages } from '../lib/tfjs.mjs';
+import { tfjsPackages } from '../lib/tfjs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.join(here, '..');
@@ -134,20 +135,10 @@ function poolSummary(times, modes) {
 
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin' };
-const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln threads benchmark</title>
-${TFJS_BROWSER_FILES.js.map((f) => `<script src="/tfjs/${f}"></script>`).join('\n')}
-<script type="module" src="/page.mjs"></script>`;
 
 async function openIsolatedPage(mounts, threads) {
-  const files = new Map([
-    ['/', { text: PAGE, type: 'text/html' }],
-    ['/page.mjs', { file: path.join(benchDir, 'browser/threads_page.mjs') }],
-    ['/base_page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }],
-    ['/lib/inputs.mjs', { file: path.join(benchDir, 'lib/inputs.mjs') }],
-    ['/lib/wasm_peak.mjs', { file: path.join(benchDir, 'lib/wasm_peak.mjs') }],
-    ['/lib/pool_modes.mjs', { file: path.join(benchDir, 'lib/pool_modes.mjs') }],
-    ['/lib/tfjs_runner.mjs', { file: path.join(benchDir, 'lib/tfjs_runner.mjs') }],
-  ]);
+  const files = pageFiles('kiln threads benchmark', 'browser/threads_page.mjs',
+    [['/base_page.mjs', { file: path.join(benchDir, 'browser/page.mjs') }]]);
   const { server, origin } = await servePage(files, mounts, ISOLATION);
   const { context, dispose } = await launchChromium();
   const page = await context.newPage();
@@ -287,7 +278,7 @@ async function main() {
   if (tempWork) o.work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-threads-peers-'));
   else fs.mkdirSync(o.work, { recursive: true });
   const meta = { date: new Date().toISOString(), cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
-    loadStart: os.loadavg()[0].toFixed(1) };
+    loadStart: os.loadavg()[0].toFixed(1), ...provenance(o.kilnc) };
   const models = o.models.map((k) => MODELS.find((m) => m.key === k) ?? (() => { throw new Error(`unknown model '${k}'`); })());
   let browser = null;
   const missing = o.browser ? chromiumMissing() : 'skipped (--no-browser)';

@@ -19,6 +19,7 @@ import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
 import { depsDir, loadOrt, openSession } from '../../test/e2e/common.mjs';
+import { clockOf } from '../lib/clock.mjs';
 import { makeData, pinShape } from '../lib/inputs.mjs';
 import { poolModes } from '../lib/pool_modes.mjs';
 import { loadTfjsNode, readGraphModel } from '../lib/tfjs.mjs';
@@ -104,10 +105,7 @@ async function main() {
   // (process.cpuUsage: user + system of all of Node's threads), not wall
   // time: for a 1-thread runtime on a shared machine a preempted run is not
   // slower code (benchmarks/tuner/vs_autoschedulers.mjs --device node).
-  const now = options.clock === 'cpu' ? () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e3;
-  } : () => performance.now();
+  const now = clockOf(options.clock);
   console.log(`ready ${JSON.stringify({ baseRssKB, inputs: contender.inputs })}`);
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const run = /^run (\d+)$/.exec(line.trim());

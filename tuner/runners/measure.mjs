@@ -12,7 +12,10 @@ const candidates = new Map(); // id -> {model, task}
 // runner's harness does for native 1-thread tunes: on a shared machine a
 // run preempted by other processes is not slower code. The candidate runs
 // on this thread alone; V8's tier-up compiles are done during the warm-up
-// (run, below), and a run allocates nothing for the GC.
+// (run, below), and a run allocates nothing for the GC. The benchmarks have
+// the same clock in benchmarks/lib/clock.mjs; it is not imported here: this
+// file imports nothing (above), and the tuner depends on nothing under
+// benchmarks/.
 const cpuClock = typeof process !== 'undefined' && process.env?.KILN_TUNE_CLOCK === 'cpu';
 const now = cpuClock ? () => {
   const u = process.cpuUsage();

@@ -212,6 +212,15 @@ llvm::Expected<TuneReport> Loop::run() {
         if (rec.kernel == tasks[pick].identity && rec.target == target && rec.schedule == key &&
             !rec.paired && !rec.rejected && !rec.accepted)
           known = &rec;
+      // A template that crashed or timed out is measured again: the
+      // template is the known-good code, so that was the measuring machinery
+      // (a runner whose start, a browser's included, ran past the request's
+      // timeout on a loaded machine: BlazeFace back's three largest kernels
+      // in Chromium at load 6.5), and without an ok template the task can
+      // never be tuned. One trial if the failure is real.
+      if (known && r == tasks[pick].templateRecord &&
+          (known->status == MeasureStatus::Crash || known->status == MeasureStatus::Timeout))
+        known = nullptr;
       if (known) {
         Measurement m;
         m.status = known->status;

@@ -1,7 +1,7 @@
 // What one parallel loop costs on the WASM pool (targets/wasm/shim), against
 // running it on the calling thread: the measurement behind the work
 // threshold below which a WASM kernel's loop stays serial
-// (codegen/schedule/Schedule.cpp, chooseTemplate).
+// (codegen/schedule/Templates.cpp, chooseTemplate).
 //
 //   node benchmarks/wasm/pool_cost.mjs [--rounds 15] [--iterations 16]
 //

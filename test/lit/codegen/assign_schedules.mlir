@@ -7,7 +7,7 @@
 
 // A 1x1 conv with 48 output channels: AVX-512 takes 16 lanes and a tile of
 // three vectors, its 16-channel reduction unrolled by 4 (native 1x1 convs,
-// Schedule.cpp), AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
+// Templates.cpp), AVX2 8 lanes, WASM SIMD 4 lanes and at most 8 accumulators.
 // AVX512-LABEL: func.func @conv1x1
 // AVX512: kiln.kernel "conv"
 // AVX512: kiln.schedule = #kiln.schedule<version = 1, mode = template, pattern = conv1x1, vector_width = 16, channel_tile = 48, pixel_tile = 8, row_tile = 1, unroll = 4, parallel = [], compute_at = tile, order = pixel_major>
@@ -79,7 +79,7 @@ func.func @conv1x1_long_reduction(%x: tensor<1x7x7x960xf32>, %w: tensor<160x1x1x
 // WASM SIMD: 28 output channels fill no whole tile of 2 or 4 vectors, but a
 // tile of one vector (4 x 8 pixels, 8 accumulators, all useful) splats an
 // input for every multiply-add: 4 vectors x 2 pixels instead, the last
-// channel tile shifted inward (Schedule.cpp).
+// channel tile shifted inward (Templates.cpp).
 // WASM-LABEL: func.func @conv1x1_28
 // WASM: pattern = conv1x1, vector_width = 4, channel_tile = 16, pixel_tile = 2,
 func.func @conv1x1_28(%x: tensor<1x16x16x24xf32>, %w: tensor<28x1x1x24xf32>, %b: tensor<28xf32>) -> tensor<1x16x16x28xf32> {

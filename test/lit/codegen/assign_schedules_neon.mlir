@@ -4,7 +4,7 @@
 
 // NEON and SSE4.1 both have 4 f32 lanes, but arm64 has 32 vector registers
 // to x86's 16: the register tile holds 24 accumulators (3 vectors of
-// channels x 8 pixels) instead of 12 (3 x 4). codegen/schedule/Schedule.cpp
+// channels x 8 pixels) instead of 12 (3 x 4). codegen/schedule/Templates.cpp
 // has the instruction counts behind the choice.
 // NEON-LABEL: func.func @conv1x1
 // NEON: pattern = conv1x1, vector_width = 4, channel_tile = 12, pixel_tile = 8,

@@ -103,6 +103,46 @@ test('a WASM tune in Node builds a module that matches onnxruntime-node', () => 
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
   { skip: chromiumSkip }, () => wasmTune('chromium'));
 
+// The CPU clock the Chromium runner lends its page (tuner/runners/
+// chromium.mjs): 100 ms of waiting in the page must read (nearly) nothing
+// (a wall clock reads 100), a piece of work no more than the wall time it
+// took, and twice the work about twice the time (so it counts the work,
+// whatever the load does to the wall time).
+test("the Chromium runner's CPU clock counts the page's work, not its waits", { skip: chromiumSkip }, async () => {
+  const { lendCpuClock, openRunnerPage } = await import('../../tuner/runners/chromium.mjs');
+  const { page, close } = await openRunnerPage({});
+  try {
+    const { overheadMs } = await lendCpuClock(page);
+    assert.ok(overheadMs > 0 && overheadMs < 5, `a reading costs ${overheadMs} ms`);
+    const r = await page.evaluate(async () => {
+      const timed = async (fn) => {
+        const c0 = await kilnCpuMs();
+        const w0 = performance.now();
+        await fn();
+        const c1 = await kilnCpuMs();
+        return { cpu: c1 - c0 - kilnCpuOverheadMs, wall: performance.now() - w0 };
+      };
+      let sink = 0;
+      const work = (n) => () => {
+        for (let i = 0; i < n; ++i) sink += Math.sqrt(i);
+      };
+      return {
+        waited: await timed(() => new Promise((resolve) => setTimeout(resolve, 100))),
+        once: await timed(work(2e7)),
+        twice: await timed(work(4e7)),
+        sink,
+      };
+    });
+    assert.ok(r.waited.cpu < 10, `100 ms of waiting read ${r.waited.cpu.toFixed(2)} ms of CPU`);
+    for (const w of [r.once, r.twice])
+      assert.ok(w.cpu > 1 && w.cpu < w.wall + 2, `work read ${w.cpu.toFixed(2)} ms of CPU in ${w.wall.toFixed(2)} ms`);
+    const ratio = r.twice.cpu / r.once.cpu;
+    assert.ok(ratio > 1.5 && ratio < 2.6, `twice the work read ${ratio.toFixed(2)}x the CPU time`);
+  } finally {
+    await close();
+  }
+});
+
 // The Vulkan runner (--target=spirv --device=vulkan): a few trials of a
 // small conv (the ONNX conformance data's strided, padded conv; BlazeFace
 // on lavapipe would take minutes) on lavapipe, then kilnc --target=spirv

@@ -52,6 +52,17 @@ function serve(routes) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+// kiln-tune kills a runner that times out (SIGKILL: it may hang in a
+// module), so its close() never runs: each runner's profile carries its
+// pid, and a runner starting removes the profiles of runners that are gone.
+function removeStaleProfiles() {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const pid = /^kiln-tune-chromium-(\d+)-/.exec(name)?.[1];
+    if (pid && !fs.existsSync(`/proc/${pid}`))
+      fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Serves `routes` and opens the page in a fresh profile; resolves when it
  * is ready. Returns {page, close}.
@@ -61,7 +72,8 @@ export async function openRunnerPage(routes) {
   if (why) throw new Error(`device chromium: ${why}`);
   const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
   const server = await serve(routes);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tune-chromium-'));
+  removeStaleProfiles();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-tune-chromium-${process.pid}-`));
   const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: chromium, headless: true, args: FLAGS });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
@@ -106,7 +118,14 @@ function descendants(root) {
   return all;
 }
 
-const cpuNs = (pid) => Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+// Nanoseconds on a CPU of pid's main thread; NaN once it has exited.
+function cpuNs(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
 
 /**
  * Lends `page` (opened by this process) a CPU clock, `kilnCpuMs()` (async,
@@ -140,10 +159,14 @@ export async function lendCpuClock(page) {
     const spin1 = sample();
     busy = renderers.map((pid) => ({
       pid, busy: Math.max(0, (spin1.get(pid) - idle1.get(pid)) - (idle1.get(pid) - idle0.get(pid))) / 1e6,
-    })).sort((a, b) => b.busy - a.busy);
+    })).filter((b) => Number.isFinite(b.busy)).sort((a, b) => b.busy - a.busy);
     const [best, next] = busy;
     if (best && best.busy >= 20 && !(next && next.busy * 4 > best.busy)) {
-      await page.exposeFunction('kilnCpuMs', () => cpuNs(best.pid) / 1e6);
+      await page.exposeFunction('kilnCpuMs', () => {
+        const ns = cpuNs(best.pid);
+        if (Number.isNaN(ns)) throw new Error(`the page's renderer ${best.pid} is gone`);
+        return ns / 1e6;
+      });
       // What one reading costs the page's thread (0.25 ms here, p10-p90
       // 0.23-0.33: the call out and its answer's evaluation): the median of
       // 31, which measure.mjs takes off each timed group.

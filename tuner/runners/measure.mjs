@@ -7,7 +7,8 @@
 
 const candidates = new Map(); // id -> {model, task}
 
-// KILN_TUNE_CLOCK=cpu in Node (a page has no such clock): runs are timed in
+// KILN_TUNE_CLOCK=cpu in Node (a page gets its clock from the runner
+// instead: kilnCpuMs, tuner/runners/chromium.mjs): runs are timed in
 // the process's CPU time (user + system, microseconds), as the library
 // runner's harness does for native 1-thread tunes: on a shared machine a
 // run preempted by other processes is not slower code. The candidate runs

@@ -42,9 +42,17 @@ async function chromiumMeasure() {
   const routes = { runner: here };
   const { page, close } = await openRunnerPage(routes);
   if (process.env.KILN_TUNE_CLOCK === 'cpu') {
-    const { pid, overheadMs } = await lendCpuClock(page);
-    process.stderr.write(`wasm_runner: timing in the CPU time of renderer ${pid}'s main thread ` +
-      `(${overheadMs.toFixed(3)} ms a reading, taken off)\n`);
+    try {
+      const { pid, overheadMs } = await lendCpuClock(page);
+      process.stderr.write(`wasm_runner: timing in the CPU time of renderer ${pid}'s main thread ` +
+        `(${overheadMs.toFixed(3)} ms a reading, taken off)\n`);
+    } catch (e) {
+      // The tuner sees a runner that died (its requests' candidates
+      // "crash"); its log says why.
+      process.stderr.write(`wasm_runner: ${e.message}\n`);
+      await close();
+      process.exit(1);
+    }
   }
   const inPage = (fn, ...a) => page.evaluate(fn, a);
   return {

@@ -93,8 +93,8 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
     auto variants = t->variants(kiln::TargetOptions());
     if (!variants)
       return variants.takeError();
-    auto variant =
-        llvm::find_if(*variants, [&](const auto &v) { return v.halideTarget == fp.halideTarget; });
+    auto variant = llvm::find_if(
+        *variants, [&, &fp = fp](const auto &v) { return v.halideTarget == fp.halideTarget; });
     if (variant == variants->end()) {
       without[key] = "no variant of the " + targetName.str() + " target compiles for '" +
                      fp.halideTarget + "': templates as the database last measured them";

@@ -126,10 +126,16 @@ test("the Chromium runner's CPU clock counts the page's work, not its waits", { 
       const work = (n) => () => {
         for (let i = 0; i < n; ++i) sink += Math.sqrt(i);
       };
+      // The least of 3 of each: on a loaded machine a busy sibling core
+      // slows the same work by up to 1.5x in CPU time too.
+      const least = async (fn) => {
+        const all = [await timed(fn), await timed(fn), await timed(fn)];
+        return all.reduce((a, b) => (b.cpu < a.cpu ? b : a));
+      };
       return {
         waited: await timed(() => new Promise((resolve) => setTimeout(resolve, 100))),
-        once: await timed(work(2e7)),
-        twice: await timed(work(4e7)),
+        once: await least(work(2e7)),
+        twice: await least(work(4e7)),
         sink,
       };
     });
@@ -137,7 +143,7 @@ test("the Chromium runner's CPU clock counts the page's work, not its waits", { 
     for (const w of [r.once, r.twice])
       assert.ok(w.cpu > 1 && w.cpu < w.wall + 2, `work read ${w.cpu.toFixed(2)} ms of CPU in ${w.wall.toFixed(2)} ms`);
     const ratio = r.twice.cpu / r.once.cpu;
-    assert.ok(ratio > 1.5 && ratio < 2.6, `twice the work read ${ratio.toFixed(2)}x the CPU time`);
+    assert.ok(ratio > 1.4 && ratio < 2.8, `twice the work read ${ratio.toFixed(2)}x the CPU time`);
   } finally {
     await close();
   }

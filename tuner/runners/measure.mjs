@@ -65,14 +65,18 @@ export async function compile(id, task, url) {
 }
 
 /**
- * The task's inputs, {name: {dtype, length, values}}: plain numbers, so
- * they cross into a page; values null for zeros.
+ * The task's inputs, {name: {dtype, length, values}}: plain numbers (or,
+ * into a page, float32 `base64`); values null for zeros.
  */
 export function setInputs(task, inputs) {
   const arrays = {};
   for (const [name, t] of Object.entries(inputs)) {
     arrays[name] = new ARRAYS[t.dtype](t.length);
     if (t.values) arrays[name].set(t.values);
+    // Into a page the values come as the float32 bytes in base64: as an
+    // array of numbers playwright serializes each one (a 128x128x24 input
+    // took 26 s at load 7, past the tuner's 30 s request timeout).
+    if (t.base64) arrays[name].set(new Float32Array(Uint8Array.from(atob(t.base64), (c) => c.charCodeAt(0)).buffer));
   }
   tasks.set(task, { inputs: arrays, reference: null });
 }

@@ -61,8 +61,12 @@ async function chromiumMeasure() {
       return inPage(async ([id, task, url]) => (await import('/m/runner/measure.mjs')).compile(id, task, url),
         id, task, `/m/c${id}/task.mjs`);
     },
-    setInputs: (task, inputs) =>
-      inPage(async (a) => (await import('/m/runner/measure.mjs')).setInputs(...a), task, inputs),
+    setInputs: (task, inputs) => {
+      const packed = Object.fromEntries(Object.entries(inputs).map(([name, { values, ...t }]) =>
+        [name, values && t.dtype === 'float32'
+          ? { ...t, base64: Buffer.from(new Float32Array(values).buffer).toString('base64') } : { values, ...t }]));
+      return inPage(async (a) => (await import('/m/runner/measure.mjs')).setInputs(...a), task, packed);
+    },
     run: (id, iterations, reference, referenceTask) =>
       inPage(async (a) => (await import('/m/runner/measure.mjs')).run(...a), id, iterations, reference, referenceTask),
     async forget(id) {

@@ -29,7 +29,7 @@ if [ ${#entries[@]} -eq 0 ]; then
   entries=(blazeface_front:native:1:6 blazeface_back:native:1:7 mobilenetv2:native:1:10
            blazeface_front:native:2:6 blazeface_back:native:2:7 mobilenetv2:native:2:10
            blazeface_front:node:1:8 blazeface_back:node:1:8 mobilenetv2:node:1:10
-           blazeface_front:chromium:1:5)
+           blazeface_front:chromium:1:5 blazeface_back:chromium:1:6)
 fi
 for entry in "${entries[@]}"; do
   IFS=: read -r model device threads minutes <<< "$entry"

@@ -19,11 +19,16 @@
 // value); a difference beyond it is an error (exit 1), since a faster build
 // that computes something else is no result.
 //
-// Prints per-run medians (CPU and wall) of each build, the ratio A / B of
-// the medians (> 1: B is faster), in how many batches B used less CPU than
-// A, and the 1-minute load average at the start and the end. The ratio of
-// one run is noise below about 1.5% on a busy machine unless B wins most
-// batches (benchmarks/README.md).
+// Prints per-run medians (CPU and wall) of each build and the ratio A / B
+// of the medians (> 1: B is faster); the paired view, which load moving
+// during the run disturbs less: the median and interquartile range of the
+// per-batch CPU ratios A_i / B_i, in how many batches B used less CPU, and
+// the two-sided sign test's p (the chance of a split at least that uneven
+// if neither build were faster); and the 1-minute load average at the start
+// and the end. On a busy machine the ratio of medians alone has swung by
+// several percent between repeats of one comparison (wasm_kernels.md): go
+// by the paired ratio and p, and run a build against itself (A/A) to see
+// the floor (benchmarks/README.md).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -115,6 +120,18 @@ function median(values) {
   return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+// Two-sided sign test: P(a split at least as uneven as k of n) under p = 1/2.
+function signTest(k, n) {
+  const tail = Math.min(k, n - k);
+  let logC = 0; // log C(n, 0)
+  let sum = 0;
+  for (let i = 0; i <= tail; i++) {
+    sum += Math.exp(logC - n * Math.LN2);
+    logC += Math.log(n - i) - Math.log(i + 1);
+  }
+  return Math.min(1, 2 * sum);
+}
+
 function batch(m, feeds, runs) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -155,13 +172,18 @@ async function main() {
   }
   const loadEnd = os.loadavg()[0];
   const stat = (k, f) => median(samples[k].map((s) => s[f]));
+  const ratios = samples.A.map((a, i) => a.cpu / samples.B[i].cpu).sort((p, q) => p - q);
+  const quartile = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
   const lines = [
     `A ${A.file}`,
     `B ${B.file}`,
     `${o.batches} batches of ${o.runs} runs each, alternating; ${agreement}; backend A ${A.m.backend.name}, B ${B.m.backend.name}` +
       `${o.relaxed ? ', relaxed' : ''}${o.threads !== null ? `, threads ${o.threads}` : ''}; Node ${process.version}`,
     `CPU median per run: A ${stat('A', 'cpu').toFixed(3)} ms, B ${stat('B', 'cpu').toFixed(3)} ms, ` +
-      `A/B ${(stat('A', 'cpu') / stat('B', 'cpu')).toFixed(3)}x; B faster in ${bFaster} of ${o.batches} batches`,
+      `A/B ${(stat('A', 'cpu') / stat('B', 'cpu')).toFixed(3)}x`,
+    `paired CPU ratio A_i/B_i: median ${median(ratios).toFixed(3)}x (IQR ${quartile(0.25).toFixed(3)}-` +
+      `${quartile(0.75).toFixed(3)}); B faster in ${bFaster} of ${o.batches} batches, sign test p ` +
+      `${signTest(bFaster, o.batches).toPrecision(2)}`,
     `wall median per run: A ${stat('A', 'wall').toFixed(3)} ms, B ${stat('B', 'wall').toFixed(3)} ms, ` +
       `A/B ${(stat('A', 'wall') / stat('B', 'wall')).toFixed(3)}x`,
     `load average (1 min): ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end`,

@@ -70,6 +70,7 @@ llvm::Error RunnerProcess::start() {
   toChild = in[1];
   fromChild = out[0];
   ++starts;
+  fresh = true;
   return llvm::Error::success();
 }
 
@@ -97,7 +98,8 @@ llvm::Error RunnerProcess::send(const llvm::json::Object &request) {
 Outcome RunnerProcess::receive(double seconds, llvm::json::Object &reply) {
   if (pid <= 0)
     return Outcome::Crashed;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds + (fresh ? kStartSeconds : 0));
   while (true) {
     size_t newline = pending.find('\n');
     if (newline != std::string::npos) {
@@ -106,6 +108,7 @@ Outcome RunnerProcess::receive(double seconds, llvm::json::Object &reply) {
       auto value = llvm::json::parse(line);
       if (value && value->getAsObject()) {
         reply = std::move(*value->getAsObject());
+        fresh = false;
         return Outcome::Replied;
       }
       if (!value)

@@ -50,13 +50,19 @@ public:
 
   /// Sends a request (starting the process if needed).
   llvm::Error send(const llvm::json::Object &request);
-  /// Waits up to `seconds` for the reply to the last request. On a crash or
+  /// Waits up to `seconds` for the reply to the last request (a process's
+  /// first reply gets kStartSeconds more: it also covers the start). On a crash or
   /// a timeout the process is killed and `reply` is untouched; the next
   /// send starts a fresh one (which knows no tasks or candidates).
   Outcome receive(double seconds, llvm::json::Object &reply);
   /// How many times a process was started: a change means the runner lost
   /// its compiled candidates and references.
   unsigned generation() const { return starts; }
+  /// What a runner's start may take on top of its first request: the
+  /// Chromium runner launches a browser and finds its page's thread (2-15 s
+  /// at load 5-7, measured), which made the first compile of a large
+  /// kernel pass the 30 s request timeout and its template "crash".
+  static constexpr double kStartSeconds = 60;
   void stop();
 
 private:
@@ -68,6 +74,7 @@ private:
   int toChild = -1, fromChild = -1;
   std::string pending; ///< bytes read past the last reply
   unsigned starts = 0;
+  bool fresh = false; ///< started, no reply yet: its start counts too
 };
 
 } // namespace kiln::tuner

@@ -186,7 +186,11 @@ bool GraphImporter::defineEmptyOutputs(const onnx::NodeProto &node) {
     int32_t dtype = inferredTypes_.lookup(output)
                         ? inferredTypes_.lookup(output)->tensor_type().elem_type()
                         : 0;
-    if (!shape || numElements(*shape) != 0 || !elementTypeFor(builder_, dtype))
+    // Empty: every dimension known and one of them 0 (not a product of the
+    // dimensions, which overflows int64 for [0, 2^62, 3]: UBSan, found by
+    // the onnx fuzzer).
+    if (!shape || !llvm::is_contained(*shape, 0) ||
+        llvm::any_of(*shape, [](int64_t d) { return d < 0; }) || !elementTypeFor(builder_, dtype))
       return false;
     empties.emplace_back(
         output, Literal::fromBytes(dtype, std::vector<int64_t>(shape->begin(), shape->end()), {}));

@@ -154,9 +154,11 @@ llvm::Error GraphImporter::importNode(const onnx::NodeProto &node) {
   // empty inputs, results). One passed on to an op with a non-empty result
   // (a MatMul over a 0-size inner dimension, say) would give a kernel
   // nothing to read: refuse it here, by the node.
+  // A 0 dimension, not a product of 0: the product of [2^32, 2^32, 2^32]
+  // overflows (to 0), and that model is refused after import, for its size.
   auto isEmpty = [](Type type) {
     auto tensor = dyn_cast<RankedTensorType>(type);
-    return tensor && tensor.getNumElements() == 0;
+    return tensor && llvm::is_contained(tensor.getShape(), 0);
   };
   for (Operation &created :
        llvm::make_range(before ? std::next(before->getIterator()) : body.begin(), body.end()))

@@ -35,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { cpuMs } from '../lib/clock.mjs';
 import { makeData } from '../lib/inputs.mjs';
 
 function usage(message) {
@@ -133,12 +134,11 @@ function signTest(k, n) {
 }
 
 function batch(m, feeds, runs) {
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuMs();
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) m.run(feeds);
   const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { cpu: (cpu.user + cpu.system) / 1000 / runs, wall: wall / runs };
+  return { cpu: (cpuMs() - cpu0) / runs, wall: wall / runs };
 }
 
 async function main() {

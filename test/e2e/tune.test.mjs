@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { models, repoRoot } from './common.mjs';
-import { skipReason as chromiumSkip } from '../web/chromium.mjs';
+import { chromiumSkip } from '../web/chromium.mjs';
 import { compare, importLoader, oracle, readFeeds, writeOutputs } from '../web/common.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -101,14 +101,14 @@ async function wasmTune(device) {
 test('a WASM tune in Node builds a module that matches onnxruntime-node', () => wasmTune('node'));
 
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
-  { skip: chromiumSkip }, () => wasmTune('chromium'));
+  { skip: chromiumSkip() }, () => wasmTune('chromium'));
 
 // The CPU clock the Chromium runner lends its page (tuner/runners/
 // chromium.mjs): 100 ms of waiting in the page must read (nearly) nothing
 // (a wall clock reads 100), a piece of work no more than the wall time it
 // took, and twice the work about twice the time (so it counts the work,
 // whatever the load does to the wall time).
-test("the Chromium runner's CPU clock counts the page's work, not its waits", { skip: chromiumSkip }, async () => {
+test("the Chromium runner's CPU clock counts the page's work, not its waits", { skip: chromiumSkip() }, async () => {
   const { lendCpuClock, openRunnerPage } = await import('../../tuner/runners/chromium.mjs');
   const { page, close } = await openRunnerPage({});
   try {

@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 
 import { decodePng, DEMO_PHOTO } from '../../examples/web/face-mesh/frames.mjs';
 import { loadTf, mulberry32 } from '../e2e/common.mjs';
-import { openPage, serve, skipReason as noChromium } from './chromium.mjs';
+import { chromiumSkip, openPage, serve } from './chromium.mjs';
 import { compiler, loadCatchingExports, models, modelAvailable, tempDir } from './common.mjs';
 
 // Float inputs: the adapter computes source coordinates in float32, TF.js's
@@ -277,7 +277,7 @@ test('BlazeFace front end to end: run({image}) equals run({input: the oracle ten
   m.dispose();
 });
 
-describe('Chromium', { skip: noChromium }, () => {
+describe('Chromium', { skip: chromiumSkip() }, () => {
   let server, origin, browser, dir;
   // Opaque pixels: a canvas stores premultiplied alpha, so RGB under alpha < 255
   // would not come back exactly from a drawn frame.

@@ -18,10 +18,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { DTYPES } from '../e2e/tensor_dir.mjs';
-import { openPage, serve, skipReason as skip } from './chromium.mjs';
+import { chromiumSkip, openPage, serve } from './chromium.mjs';
 import { MODELS, compare, compileWasm, modelAvailable, oracle, tempDir, writeOutputs } from './common.mjs';
 
-describe('Chromium', { skip }, () => {
+describe('Chromium', { skip: chromiumSkip() }, () => {
   const available = MODELS.filter((m) => modelAvailable(m.model));
   const routes = { m: {}, e: {}, in: {}, t: {} };
   const truths = {};

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { depsDir, repoRoot } from '../e2e/common.mjs';
-import { CHROMIUM, skipReason } from './chromium.mjs';
+import { CHROMIUM, missing, setupSkip } from './chromium.mjs';
 import { buildDir, tempDir } from './common.mjs';
 import { serveDir } from '../../examples/web/serve.mjs';
 
@@ -39,7 +39,7 @@ function loadTfPackage() {
   }
 }
 const pkgs = loadTfPackage();
-const skip = skipReason || (typeof pkgs === 'string' ? `@tensorflow-models/face-landmarks-detection is missing (scripts/setup.sh): ${pkgs}` : false);
+const skip = setupSkip(missing || (typeof pkgs === 'string' ? `@tensorflow-models/face-landmarks-detection is missing (scripts/setup.sh): ${pkgs}` : false));
 
 describe('face-mesh page in Chromium with a fake camera', { skip }, () => {
   let server;

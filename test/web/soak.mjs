@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { openPage, serve, skipReason } from './chromium.mjs';
+import { missing, openPage, serve } from './chromium.mjs';
 import { MODELS, buildDir, compileWasm, importLoader, loadCatchingExports, oracle, readFeeds, repoRoot, tempDir } from './common.mjs';
 
 const args = process.argv.slice(2);
@@ -76,8 +76,8 @@ async function node() {
 }
 
 async function chromium() {
-  if (skipReason) {
-    console.log(`chromium: skipped (${skipReason})`);
+  if (missing) {
+    console.log(`chromium: skipped (${missing})`);
     return;
   }
   const { server, origin } = await serve({ m: { [name]: compileWasm(model, name).dir }, in: { [name]: oracle(model).inputs } });

@@ -179,8 +179,9 @@ async function main(argv) {
       // Not in --smoke: two more compiles and contenders per row cost about
       // 110 s at load 10, over the suite's budget; the full run has them.
       if (!r.skipped && !smoke && !args['no-tuned']) {
-        r.tuned = await benchmarkTuned(model, { workDir, options, log });
-        r.errors.push(...r.tuned.filter((t) => t.error && !t.error.includes('applied no record')).map((t) => `tuned ${t.db}: ${t.error}`));
+        r.tuned = await benchmarkTuned(model, { workDir, options, log, browser });
+        r.errors.push(...r.tuned.filter((t) => t.error && !/applied no record|not timed/.test(t.error))
+          .map((t) => `tuned ${t.db}: ${t.error}`));
       }
       if (r.skipped) log(`  skipped: ${r.skipped}`);
       for (const e of r.errors) log(`  error: ${e}`);

@@ -20,6 +20,9 @@ const SETTINGS = [
   { device: 'native', threads: 1, peer: 'ort-node-1t', peerLabel: 'onnxruntime-node, 1 thread' },
   { device: 'native', threads: 2, peer: 'ort-node-2t', peerLabel: 'onnxruntime-node, 2 threads' },
   { device: 'node', threads: 1, peer: 'ort-web-node', peerLabel: 'ORT-web WASM, Node', tfjsPeer: 'tfjs-wasm-node' },
+  // The page of benchmarks/lib/browser.mjs: both Kiln modules and TF.js in
+  // one page, as the main table's Chromium rows (no ORT-web there either).
+  { device: 'chromium', threads: 1, tfjsPeer: 'tfjs-wasm-chromium', tfjsLabel: 'TF.js WASM, Chromium' },
 ];
 
 /** The shipped database of `key` for a setting, or null. */
@@ -40,9 +43,14 @@ function build(source, dir, name, setting, db) {
   return { dir, name, fromDb };
 }
 
-function contenders(model, setting, untuned, tuned, dir) {
+async function contenders(model, setting, untuned, tuned, dir, browser) {
   const list = [];
-  if (setting.device === 'native') {
+  if (setting.device === 'chromium') {
+    const key = path.basename(dir);
+    list.push(['kiln', await browser.addKiln(`${key}-kiln`, untuned.dir, untuned.name)]);
+    list.push(['kiln-tuned', await browser.addKiln(`${key}-kiln-tuned`, tuned.dir, tuned.name)]);
+    if (model.tfjs) list.push([setting.tfjsPeer, await browser.addTfjs(`${key}-tfjs`, model.tfjs)]);
+  } else if (setting.device === 'native') {
     for (const [id, artifact] of [['kiln', untuned], ['kiln-tuned', tuned]]) {
       const exe = buildHarness(artifact, path.join(dir, `${id}_${setting.threads}t`));
       list.push([id, new ChildContender(id, exe, ['--threads', String(setting.threads)])]);
@@ -62,13 +70,20 @@ function contenders(model, setting, untuned, tuned, dir) {
  * peers: [{id, label, stats, untuned: ratio, tuned: ratio}], tunedSpeedup}]
  * or rows with `error`. options: {rounds, roundMs, smoke}. `only(setting)`
  * picks some of the settings (benchmarks/tuner/tuned_row.mjs: one row).
+ * `browser` (benchmarks/lib/browser.mjs) for the Chromium row; without one
+ * that row says so.
  */
-export async function benchmarkTuned(model, { workDir, options, log, only = () => true }) {
+export async function benchmarkTuned(model, { workDir, options, log, browser = null, only = () => true }) {
   const rows = [];
   const source = model.onnx ?? model.tfjs;
   for (const setting of SETTINGS.filter(only)) {
     const db = tuningDb(model.key, setting);
     if (!db) continue;
+    if (setting.device === 'chromium' && !browser) {
+      rows.push({ device: setting.device, threads: setting.threads, db: path.relative(repoRoot, db),
+        error: 'not timed: no Chromium in this run' });
+      continue;
+    }
     const row = { device: setting.device, threads: setting.threads, db: path.relative(repoRoot, db) };
     rows.push(row);
     const dir = path.join(workDir, `${model.key}-tuned-${setting.device}-${setting.threads}t`);
@@ -82,8 +97,8 @@ export async function benchmarkTuned(model, { workDir, options, log, only = () =
         row.error = `kilnc applied no record of ${row.db} here (another CPU or target)`;
         continue;
       }
-      for (const [id, c] of contenders(model, setting, untuned, tuned, dir)) {
-        await c.start();
+      for (const [id, c] of await contenders(model, setting, untuned, tuned, dir, browser)) {
+        await c.start?.();
         started.push([id, c]);
       }
       const samples = new Map(started.map(([id]) => [id, []]));
@@ -102,7 +117,7 @@ export async function benchmarkTuned(model, { workDir, options, log, only = () =
       row.tuned = stats['kiln-tuned'];
       row.tunedSpeedup = ratio(row.kiln, row.tuned);
       row.peers = started.map(([id]) => id).filter((id) => !id.startsWith('kiln')).map((id) => ({
-        id, label: id === setting.peer ? setting.peerLabel : 'TF.js WASM, Node', stats: stats[id],
+        id, label: id === setting.peer ? setting.peerLabel : (setting.tfjsLabel ?? 'TF.js WASM, Node'), stats: stats[id],
         untuned: ratio(stats[id], row.kiln), tuned: ratio(stats[id], row.tuned) }));
       log(`    tuned ${setting.device} ${setting.threads}t: ${row.kiln.median.toFixed(3)} -> ` +
         `${row.tuned.median.toFixed(3)} ms (${row.fromDb} kernels from ${path.basename(db)})`);

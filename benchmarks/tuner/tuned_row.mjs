@@ -4,11 +4,14 @@
 // For checking a database just tuned (tuning/README.md) before the next full run.
 //
 //   node benchmarks/tuner/tuned_row.mjs --model mobilenetv2 --device native --threads 2 [--rounds 10] [--round-ms 300]
+//   (--device native, node or chromium: the last in headless Chromium, one page)
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { buildPeakWasm } from '../lib/artifacts.mjs';
+import { Browser, chromiumMissing } from '../lib/browser.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { parseFlags } from './flags.mjs';
 import { benchmarkTuned } from '../lib/tuned.mjs';
@@ -19,12 +22,23 @@ if (!model) throw new Error(`unknown model '${args.model}' (${MODELS.map((m) => 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tuned-row-'));
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadStart = load();
-const rows = await benchmarkTuned(model, {
-  workDir, log: (t) => console.log(t),
-  options: { rounds: Number(args.rounds), roundMs: Number(args['round-ms']), smoke: false },
-  only: (s) => s.device === args.device && s.threads === Number(args.threads),
-});
-fs.rmSync(workDir, { recursive: true, force: true });
+let browser = null;
+let rows;
+try {
+  if (args.device === 'chromium') {
+    const missing = chromiumMissing();
+    if (missing) throw new Error(`--device chromium: ${missing}`);
+    browser = await Browser.launch(buildPeakWasm(workDir));
+  }
+  rows = await benchmarkTuned(model, {
+    workDir, log: (t) => console.log(t), browser,
+    options: { rounds: Number(args.rounds), roundMs: Number(args['round-ms']), smoke: false },
+    only: (s) => s.device === args.device && s.threads === Number(args.threads),
+  });
+} finally {
+  await browser?.close();
+  fs.rmSync(workDir, { recursive: true, force: true });
+}
 if (!rows.length) throw new Error(`no shipped database for ${args.model} on ${args.device} with ${args.threads} thread(s)`);
 for (const row of rows) {
   if (row.error) throw new Error(row.error);

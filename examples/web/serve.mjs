@@ -4,7 +4,7 @@
 // inline script, no eval; WebAssembly by 'wasm-unsafe-eval' only), .wasm as
 // application/wasm (streaming compilation).
 //
-//   node examples/web/serve.mjs DIR [--port N]   (scripts/serve.sh)
+//   node examples/web/serve.mjs DIR [--port N]   (scripts/serve.sh; N 0: any free port)
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -47,7 +47,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const port = portAt >= 0 ? Number(args.splice(portAt, 2)[1]) : 8080;
   const [root] = args;
   if (!root || !fs.existsSync(path.join(root, 'index.html')) || !Number.isInteger(port)) {
-    console.error('usage: node serve.mjs DIR [--port N]  (DIR: a built page with index.html: scripts/build_web_example.sh)');
+    console.error('usage: node serve.mjs DIR [--port N]  (N: 0 for any free port; DIR: a built page with index.html: scripts/build_web_example.sh)');
     process.exit(2);
   }
   const { url } = await serveDir(root, { port }).catch((e) => {

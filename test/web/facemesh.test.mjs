@@ -1,6 +1,9 @@
-// The face-mesh page (examples/web/face-mesh, built by
-// scripts/build_web_example.sh, served by examples/web/serve.mjs as
-// scripts/serve.sh does) in headless Chromium with a fake camera playing the
+// The face-mesh page (examples/web/face-mesh) as the README serves it:
+// scripts/serve.sh on a free port (--port 0) builds it on first use
+// (scripts/build_web_example.sh: the test removes the built page first) and
+// prints the address, which the test reads; the page and a module must come
+// with the isolation headers and their content types, and the server (a
+// process group of its own) is stopped at the end. In headless Chromium with a fake camera playing the
 // demo video (demo.y4m, made from the demo photo): the page must find and
 // track the face, draw it, show the frame rate and inference time, violate
 // no Content-Security-Policy, and its landmarks on two consecutive frames
@@ -12,7 +15,7 @@
 // must stay under 300 KB raw.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,7 +24,6 @@ import { after, before, describe, test } from 'node:test';
 import { depsDir, repoRoot } from '../e2e/common.mjs';
 import { CHROMIUM, missing, setupSkip } from './chromium.mjs';
 import { buildDir, tempDir } from './common.mjs';
-import { serveDir } from '../../examples/web/serve.mjs';
 
 const require = createRequire(path.join(depsDir, 'package.json'));
 const pageDir = path.join(buildDir, 'web/face-mesh');
@@ -41,8 +43,36 @@ function loadTfPackage() {
 const pkgs = loadTfPackage();
 const skip = setupSkip(missing || (typeof pkgs === 'string' ? `@tensorflow-models/face-landmarks-detection is missing (scripts/setup.sh): ${pkgs}` : false));
 
+// Starts scripts/serve.sh on a free port; resolves {child, url, out} once it
+// prints the address (out: everything it printed). Its own process group, so
+// that stopServe ends the build's processes too when it is stopped early.
+function startServe(env) {
+  const child = spawn('bash', [path.join(repoRoot, 'scripts/serve.sh'), '--port', '0'], { env: { ...process.env, ...env }, detached: true });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const read = (d) => {
+      out += d;
+      const m = out.match(/ at (http:\/\/127\.0\.0\.1:\d+\/) /);
+      if (m) resolve({ child, url: m[1], out });
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => reject(new Error(`scripts/serve.sh exited (${code}) before printing the address:\n${out}`)));
+  });
+}
+
+async function stopServe(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(-child.pid, 'SIGTERM');
+  await exited;
+  // Nothing of its group is left.
+  assert.throws(() => process.kill(-child.pid, 0), { code: 'ESRCH' }, 'scripts/serve.sh left a process behind');
+}
+
 describe('face-mesh page in Chromium with a fake camera', { skip }, () => {
-  let server;
+  let serving;
+  let serveError;
   let url;
   let context;
   let page;
@@ -50,9 +80,10 @@ describe('face-mesh page in Chromium with a fake camera', { skip }, () => {
   const errors = [];
 
   before(async () => {
-    const r = spawnSync('bash', [path.join(repoRoot, 'scripts/build_web_example.sh')], { encoding: 'utf8', env: { ...process.env, KILN_BUILD_DIR: buildDir } });
-    assert.equal(r.status, 0, `build_web_example.sh failed:\n${r.stdout}${r.stderr}`);
-    ({ server, url } = await serveDir(pageDir));
+    fs.rmSync(pageDir, { recursive: true, force: true });
+    serving = startServe({ KILN_BUILD_DIR: buildDir });
+    serving.catch((e) => (serveError = e));
+    ({ url } = await serving);
     profile = tempDir('kiln-facemesh-profile-');
     const playwright = require('playwright-core');
     context = await playwright.chromium.launchPersistentContext(profile, {
@@ -74,8 +105,25 @@ describe('face-mesh page in Chromium with a fake camera', { skip }, () => {
 
   after(async () => {
     await context?.close();
-    server?.close();
+    if (!serveError) await stopServe((await serving).child);
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('scripts/serve.sh built the page on first use, printed its address and serves it cross-origin isolated', async () => {
+    const { child, out } = await serving;
+    assert.match(out, /face-mesh page in .*: code .* KB raw/, 'serve.sh did not build the page (build_web_example.sh prints its size)');
+    assert.ok(fs.existsSync(path.join(pageDir, 'models/face_mesh.wasm')), `the page was not built into ${pageDir}`);
+    for (const [file, type] of [['', 'text/html; charset=utf-8'], ['models/face_mesh.wasm', 'application/wasm'],
+      ['models/face_mesh.mjs', 'text/javascript']]) {
+      const r = await fetch(url + file);
+      assert.equal(r.status, 200, `${url}${file}`);
+      await r.arrayBuffer();
+      const header = (name, want) => assert.match(r.headers.get(name) ?? 'none', want, `${url}${file}: ${name}`);
+      header('content-type', new RegExp(`^${type}$`));
+      header('cross-origin-opener-policy', /^same-origin$/);
+      header('cross-origin-embedder-policy', /^(require-corp|credentialless)$/);
+    }
+    assert.equal(child.exitCode, null, 'serve.sh is not running');
   });
 
   test('the page runs on the camera, finds the face and shows frame rate and inference time, under its strict policy', async (t) => {

@@ -11,6 +11,8 @@
 // module's memory where it was (test/web/soak.mjs runs 10,000). Threaded
 // modules (--threads) run on 2 threads on a cross-origin isolated page
 // (/isolated) and match too; elsewhere the loader falls back and says why.
+// With no thread count the loader sizes the pool by
+// navigator.hardwareConcurrency (overridden by the page), at most 4.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -98,6 +100,22 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
         compareTo(name, result, 'threads');
       });
     }
+
+    // The default thread count (issue 18): navigator.hardwareConcurrency,
+    // at most 4, one of them the caller; one core: the single-threaded module.
+    test('with no thread count the pool is navigator.hardwareConcurrency threads, at most 4', { skip: available.length ? false : 'no model' }, async () => {
+      const { name } = available[0];
+      for (const [cores, backend, workers] of [
+        [8, { name: 'threads', threads: 4, reason: '4 threads' }, 3],
+        [2, { name: 'threads', threads: 2, reason: '2 threads' }, 1],
+        [1, { name: 'simd', threads: 1, reason: 'one core' }, 0],
+      ]) {
+        const result = await isolated.evaluate(([n, c]) => window.defaultThreads(n, c), [name, cores]);
+        assert.deepEqual(result.backend, backend, `hardwareConcurrency ${cores}`);
+        assert.equal(result.workers, workers, `hardwareConcurrency ${cores}: workers created`);
+        assert.equal(result.pool, workers > 0, `hardwareConcurrency ${cores}: poolStats`);
+      }
+    });
 
     test('the isolated page violates no Content-Security-Policy either', async () => {
       assert.deepEqual(await isolated.evaluate(() => window.violations), []);

@@ -58,6 +58,31 @@ window.runThreaded = task(async (name, threads, runs = 0) => {
   return result;
 });
 
+// A threaded artifact loaded with no thread count on a page whose
+// navigator.hardwareConcurrency reads `cores` (overridden here, before the
+// loader reads it): the backend the loader chose and how many workers it
+// created, counted by a Worker class that wraps the page's.
+window.defaultThreads = task(async (name, cores) => {
+  const PageWorker = window.Worker;
+  let workers = 0;
+  window.Worker = class extends PageWorker {
+    constructor(...args) {
+      super(...args);
+      workers++;
+    }
+  };
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    const m = await (await import(`/t/${name}/${name}.mjs`)).load();
+    const result = { backend: { ...m.backend }, workers, pool: m.poolStats !== null };
+    m.dispose();
+    return result;
+  } finally {
+    delete navigator.hardwareConcurrency;
+    window.Worker = PageWorker;
+  }
+});
+
 // The errors of bad input: [constructor name, message] each.
 window.badInput = task(async (name) => {
   const model = await import(`/m/${name}/${name}.mjs`);

@@ -1,6 +1,8 @@
-"""Test only (accept.test): appends to a kiln-tune database a kernel pair
-that the tuned record won, so the next kiln-tune run has a winner for the
-whole-model acceptance to judge without a search having to find one.
+"""Test only: appends to a kiln-tune database a kernel pair that the tuned
+record won, so that the next kiln-tune run has a winner for the whole-model
+acceptance to judge without a search having to find one (accept.test), and
+kilnc --tuning-db applies a record other than the template
+(test/e2e/tune.test.mjs, whose few trials measure only templates).
 
   force_winner.py DB SUMMARY
 

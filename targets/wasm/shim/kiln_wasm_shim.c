@@ -96,6 +96,7 @@ extern unsigned char __heap_base; /* from wasm-ld: the first byte after static d
 static block *free_list;          /* ordered by address, for coalescing */
 static uintptr_t heap_top;        /* first byte the allocator has not handed to the list */
 static size_t bytes_in_use;
+static unsigned malloc_calls; /* every malloc since instantiation (kiln_malloc_calls) */
 
 #ifdef __wasm_atomics__
 /* Parallel tasks allocate too. A spin lock: the critical sections are a few
@@ -183,6 +184,7 @@ static void *malloc_locked(size_t n) {
 
 void *malloc(size_t n) {
   lock_heap();
+  ++malloc_calls;
   void *p = malloc_locked(n);
   unlock_heap();
   return p;
@@ -293,6 +295,9 @@ KILN_EXPORT(_initialize) void _initialize(void) {
 KILN_EXPORT(kiln_malloc) void *kiln_malloc(size_t n) { return malloc(n); }
 KILN_EXPORT(kiln_free) void kiln_free(void *p) { free(p); }
 KILN_EXPORT(kiln_heap_in_use) size_t kiln_heap_in_use(void) { return bytes_in_use; }
+/* How many times malloc was called (the loader's kiln_malloc and Halide's
+ * halide_malloc included): tests count a run's allocations by it. */
+KILN_EXPORT(kiln_malloc_calls) unsigned kiln_malloc_calls(void) { return malloc_calls; }
 
 /* The runtime's messages since the last kiln_clear_message, "" if none. */
 KILN_EXPORT(kiln_message) const char *kiln_message(void) { return message; }

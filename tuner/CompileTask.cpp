@@ -8,6 +8,7 @@
 
 #include "codegen/schedule/KernelInfo.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/support/Error.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/Targets.h"
 #include "tuner/Task.h"
@@ -19,10 +20,6 @@
 using namespace llvm;
 
 namespace kiln::tuner {
-
-static Error makeError(const Twine &message) {
-  return createStringError(inconvertibleErrorCode(), message);
-}
 
 Error compileTask(StringRef targetName, StringRef taskPath, StringRef outDir,
                   StringRef scheduleText) {

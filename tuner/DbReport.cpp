@@ -10,6 +10,7 @@
 #include "codegen/schedule/TuningDb.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/support/Error.h"
 #include "mlir/IR/Diagnostics.h"
 #include "targets/Targets.h"
 #include "llvm/Support/FileSystem.h"
@@ -24,10 +25,6 @@
 using namespace llvm;
 
 namespace kiln::tuner {
-
-static Error makeError(const Twine &message) {
-  return createStringError(inconvertibleErrorCode(), message);
-}
 
 Expected<codegen::TuningDb> readTuningDb(StringRef path, raw_ostream &diag, StringRef what) {
   if (!sys::fs::exists(path))

@@ -1,6 +1,7 @@
 //===- Devices.cpp - where kiln-tune measures: target and device pairs ----===//
 #include "tuner/Devices.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -8,10 +9,6 @@
 #include <cstdlib>
 
 namespace kiln::tuner {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string devicesOf(llvm::StringRef target) {
   if (target == "cpu")

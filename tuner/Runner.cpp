@@ -1,6 +1,8 @@
 //===- Runner.cpp - a measuring process the tuner talks to ----------------===//
 #include "tuner/Runner.h"
 
+#include "compiler/support/Error.h"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -11,10 +13,6 @@
 #include <unistd.h>
 
 namespace kiln::tuner {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 RunnerProcess::RunnerProcess(std::string executable, int threads, std::string logPath)
     : command{std::move(executable), "--runner"}, threads(threads), logPath(std::move(logPath)) {}

@@ -8,6 +8,7 @@
 #include "tuner/Session.h"
 
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/support/Error.h"
 #include "tuner/DbReport.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -15,10 +16,6 @@
 using namespace llvm;
 
 namespace kiln::tuner {
-
-static Error makeError(const Twine &message) {
-  return createStringError(inconvertibleErrorCode(), message);
-}
 
 Expected<ModelTasks> loadModelTasks(mlir::MLIRContext &context, const DriverOptions &driverOptions,
                                     const Target &target, StringRef device, int threads) {

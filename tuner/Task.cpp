@@ -3,6 +3,7 @@
 
 #include "codegen/schedule/KernelInfo.h"
 #include "codegen/schedule/TuningDb.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -13,10 +14,6 @@
 using namespace mlir;
 
 namespace kiln::tuner {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 // @main(activations...) { constants; the kernel; return its results }.
 static OwningOpRef<ModuleOp> standalone(KernelOp kernel) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "tuner/Tuner.h"
 
+#include "compiler/support/Error.h"
 #include "tuner/Loop.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -24,10 +25,6 @@ using codegen::MeasureStatus;
 using codegen::ScheduleMode;
 using codegen::ScheduleRecord;
 using codegen::TuningRecord;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string utcNow() {
   std::time_t now = std::time(nullptr);

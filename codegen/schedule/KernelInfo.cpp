@@ -1,6 +1,7 @@
 //===- KernelInfo.cpp - what codegen reads from a kernel ------------------===//
 #include "codegen/schedule/KernelInfo.h"
 
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
@@ -26,10 +27,6 @@ std::optional<ElementsAttr> constantValue(Value value) {
   if (auto c = dyn_cast_or_null<arith::ConstantOp>(def))
     return dyn_cast<ElementsAttr>(c.getValue());
   return std::nullopt;
-}
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
 llvm::Expected<std::vector<uint8_t>> constantBytes(ElementsAttr attr) {

@@ -1,6 +1,7 @@
 //===- Schedule.cpp - schedule records: a kernel's schedule as data -------===//
 #include "codegen/schedule/Schedule.h"
 
+#include "compiler/support/Error.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -15,10 +16,6 @@
 using namespace mlir;
 
 namespace kiln::codegen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string scheduleModeName(ScheduleMode mode) {
   if (mode == ScheduleMode::Template)

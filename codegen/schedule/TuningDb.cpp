@@ -2,6 +2,7 @@
 #include "codegen/schedule/TuningDb.h"
 
 #include "codegen/schedule/KernelInfo.h"
+#include "compiler/support/Error.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -25,10 +26,6 @@
 using namespace mlir;
 
 namespace kiln::codegen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string TargetFingerprint::str() const {
   return halideTarget + "/" + cpu + "/" + device + "/" + std::to_string(threads) + "t";

@@ -4,6 +4,7 @@
 #include "codegen/schedule/BufferLimits.h"
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/import/tfjs/TfjsImporter.h"
+#include "compiler/support/Error.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
 #include "targets/Targets.h"
@@ -15,10 +16,6 @@
 using namespace mlir;
 
 namespace kiln {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static llvm::Expected<OwningOpRef<ModuleOp>> loadFile(MLIRContext &context,
                                                       const DriverOptions &options);

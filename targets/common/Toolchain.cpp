@@ -1,6 +1,7 @@
 //===- Toolchain.cpp - running clang and llvm-ar for artifacts ------------===//
 #include "targets/common/Toolchain.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -10,10 +11,6 @@
 
 namespace kiln::toolchain {
 
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Expected<std::string> findTool(llvm::StringRef name) {
   if (auto path = llvm::sys::findProgramByName(name))
     return *path;
@@ -21,8 +18,9 @@ llvm::Expected<std::string> findTool(llvm::StringRef name) {
   if (auto path = llvm::sys::findProgramByName(base, {"/usr/lib/llvm-19/bin"}))
     return *path;
   if (name.starts_with("aarch64-linux-gnu-"))
-    return error("cannot find '" + name + "' (install gcc-aarch64-linux-gnu: scripts/setup.sh)");
-  return error("cannot find '" + name + "' (install clang-19, llvm-19 and lld-19)");
+    return makeError("cannot find '" + name +
+                     "' (install gcc-aarch64-linux-gnu: scripts/setup.sh)");
+  return makeError("cannot find '" + name + "' (install clang-19, llvm-19 and lld-19)");
 }
 
 llvm::Error run(llvm::StringRef tool, llvm::ArrayRef<std::string> args) {
@@ -31,7 +29,7 @@ llvm::Error run(llvm::StringRef tool, llvm::ArrayRef<std::string> args) {
     return path.takeError();
   llvm::SmallString<128> errFile;
   if (auto ec = llvm::sys::fs::createTemporaryFile("kiln-tool", "err", errFile))
-    return error("cannot create a temporary file: " + ec.message());
+    return makeError("cannot create a temporary file: " + ec.message());
   std::vector<llvm::StringRef> argv{*path};
   for (const std::string &a : args)
     argv.push_back(a);
@@ -48,26 +46,26 @@ llvm::Error run(llvm::StringRef tool, llvm::ArrayRef<std::string> args) {
   std::string command = *path;
   for (const std::string &a : args)
     command += " " + a;
-  return error(tool + " failed (" + (message.empty() ? "exit " + std::to_string(rc) : message) +
-               "): " + command + "\n" + llvm::StringRef(output).rtrim());
+  return makeError(tool + " failed (" + (message.empty() ? "exit " + std::to_string(rc) : message) +
+                   "): " + command + "\n" + llvm::StringRef(output).rtrim());
 }
 
 llvm::Error writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return error("cannot write '" + path + "': " + ec.message());
+    return makeError("cannot write '" + path + "': " + ec.message());
   os << contents;
   os.close();
   if (os.has_error())
-    return error("cannot write '" + path + "': " + os.error().message());
+    return makeError("cannot write '" + path + "': " + os.error().message());
   return llvm::Error::success();
 }
 
 llvm::Expected<TempDir> TempDir::create(llvm::StringRef prefix) {
   llvm::SmallString<128> path;
   if (auto ec = llvm::sys::fs::createUniqueDirectory(prefix, path))
-    return error("cannot create a temporary directory: " + ec.message());
+    return makeError("cannot create a temporary directory: " + ec.message());
   TempDir dir;
   dir.dir = path.str().str();
   return std::move(dir);
@@ -89,10 +87,10 @@ std::string TempDir::file(llvm::StringRef name) const {
 llvm::Error publish(const TempDir &fromDir, llvm::StringRef toDir,
                     llvm::ArrayRef<std::string> files) {
   if (auto ec = llvm::sys::fs::create_directories(toDir))
-    return error("cannot create output directory '" + toDir + "': " + ec.message());
+    return makeError("cannot create output directory '" + toDir + "': " + ec.message());
   for (const std::string &f : files)
     if (!llvm::sys::fs::exists(fromDir.file(f)))
-      return error("internal: '" + f + "' was not produced");
+      return makeError("internal: '" + f + "' was not produced");
   for (const std::string &f : files) {
     llvm::SmallString<128> target(toDir);
     llvm::sys::path::append(target, f);
@@ -100,9 +98,9 @@ llvm::Error publish(const TempDir &fromDir, llvm::StringRef toDir,
     if (llvm::sys::fs::rename(fromDir.file(f), target)) {
       std::string staging = (target + ".kiln-tmp").str();
       if (auto ec = llvm::sys::fs::copy_file(fromDir.file(f), staging))
-        return error("cannot write '" + target + "': " + ec.message());
+        return makeError("cannot write '" + target + "': " + ec.message());
       if (auto ec = llvm::sys::fs::rename(staging, target))
-        return error("cannot write '" + target + "': " + ec.message());
+        return makeError("cannot write '" + target + "': " + ec.message());
     }
   }
   return llvm::Error::success();

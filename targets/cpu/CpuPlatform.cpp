@@ -1,14 +1,11 @@
 //===- CpuPlatform.cpp - what --cpu and --cpu-features build for ----------===//
 #include "targets/cpu/CpuPlatform.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace kiln {
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 llvm::StringRef supportedCpus() { return "host, arm64-linux, arm64-android or arm64-ios"; }
 
@@ -42,9 +39,10 @@ static llvm::Expected<CpuPlatform> hostPlatform(llvm::StringRef features) {
   else if (features == "avx512")
     p.halideTarget = "x86-64-linux-avx-avx2-f16c-fma-sse41-avx512-avx512_skylake";
   else
-    return error("unknown --cpu-features '" + features +
-                 "' for --cpu=host (expected host, sse41, avx2 or avx512, optionally with -tsan "
-                 "or -asan)");
+    return makeError(
+        "unknown --cpu-features '" + features +
+        "' for --cpu=host (expected host, sse41, avx2 or avx512, optionally with -tsan "
+        "or -asan)");
   p.halideTarget += sanitizer;
   p.cFlags = sanitizerFlags(p.halideTarget);
   return p;
@@ -99,9 +97,9 @@ static llvm::Expected<CpuPlatform> arm64Platform(llvm::StringRef cpu, llvm::Stri
     else if (f == "fp16")
       fp16 = true;
     else
-      return error("unknown --cpu-features '" + f + "' for --cpu=" + cpu +
-                   " (expected dotprod, fp16, or both comma-separated; empty for baseline "
-                   "ARMv8-A with NEON)");
+      return makeError("unknown --cpu-features '" + f + "' for --cpu=" + cpu +
+                       " (expected dotprod, fp16, or both comma-separated; empty for baseline "
+                       "ARMv8-A with NEON)");
   }
   // Halide's order of features does not matter; keep one spelling so that
   // a tuning database's target strings compare equal.
@@ -117,7 +115,7 @@ llvm::Expected<CpuPlatform> resolveCpuPlatform(llvm::StringRef cpu, llvm::String
     return hostPlatform(features);
   if (cpu == "arm64-linux" || cpu == "arm64-android" || cpu == "arm64-ios")
     return arm64Platform(cpu, features);
-  return error("unknown --cpu '" + cpu + "' (expected " + supportedCpus() + ")");
+  return makeError("unknown --cpu '" + cpu + "' (expected " + supportedCpus() + ")");
 }
 
 } // namespace kiln

@@ -2,6 +2,7 @@
 #include "targets/cpu/CpuTarget.h"
 
 #include "codegen/halide/Compile.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
@@ -17,10 +18,6 @@ namespace {
 #include <algorithm>
 #include <functional>
 } // namespace
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// The weights as read-only data in their own object: an assembler stub that
 /// includes the blob, far faster to build than a C array of 14 MB.
@@ -59,9 +56,9 @@ static llvm::Error checkCrossTools(const CpuPlatform &platform) {
     return llvm::Error::success();
   const char *headers = "/usr/aarch64-linux-gnu/include/stdlib.h";
   if (!toolchain::findTool(platform.cCompiler) || !llvm::sys::fs::exists(headers))
-    return error("--cpu=" + platform.cpu +
-                 " needs Debian's arm64 cross compiler and C headers (aarch64-linux-gnu-gcc, " +
-                 headers + "): apt-get install gcc-aarch64-linux-gnu, or run scripts/setup.sh");
+    return makeError("--cpu=" + platform.cpu +
+                     " needs Debian's arm64 cross compiler and C headers (aarch64-linux-gnu-gcc, " +
+                     headers + "): apt-get install gcc-aarch64-linux-gnu, or run scripts/setup.sh");
   return llvm::Error::success();
 }
 
@@ -119,7 +116,7 @@ static void mergeScratch(std::vector<uint64_t> &merged, std::vector<uint64_t> si
 llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &options) {
   auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
-    return error("the module has no @main function");
+    return makeError("the module has no @main function");
   auto plan = host::planHost(main, options.modelName);
   if (!plan)
     return plan.takeError();
@@ -194,7 +191,7 @@ llvm::Error emitCpuArtifact(mlir::ModuleOp module, const CpuTargetOptions &optio
   if (!options.reuseRuntime.empty()) {
     if (std::error_code ec =
             llvm::sys::fs::copy_file(options.reuseRuntime, tmp->file("libkiln_runtime.a")))
-      return error("cannot copy the runtime '" + options.reuseRuntime + "': " + ec.message());
+      return makeError("cannot copy the runtime '" + options.reuseRuntime + "': " + ec.message());
   } else if (auto err = buildRuntime(*tmp, options)) {
     return err;
   }
@@ -221,7 +218,7 @@ llvm::Error CpuTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   if (!platform)
     return platform.takeError();
   if (scheduled.size() != 1)
-    return error("internal: the cpu target expects one scheduled module");
+    return makeError("internal: the cpu target expects one scheduled module");
   CpuTargetOptions cpu;
   cpu.outputDir = options.outputDir;
   cpu.modelName = options.modelName;

@@ -6,6 +6,7 @@
 #include "codegen/halide/KernelEmitter.h"
 #include "codegen/halide/QuietStderr.h"
 #include "codegen/schedule/KernelInfo.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -22,10 +23,6 @@ using namespace mlir;
 
 namespace kiln::jit {
 using namespace kiln::codegen;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 namespace {
 

@@ -1,5 +1,6 @@
 //===- KernelToSpirv.cpp - one kiln.kernel to Vulkan compute modules ------===//
 #include "targets/spirv/KernelToSpirv.h"
+#include "compiler/support/Error.h"
 #include "targets/spirv/Fp16Storage.h"
 #include "targets/spirv/NestFusion.h"
 #include "targets/spirv/RegisterTile.h"
@@ -36,10 +37,6 @@
 using namespace mlir;
 
 namespace kiln::spirv {
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string validatorEnv(const SpirvOptions &options) {
   return options.vulkan11 ? "vulkan1.1" : "vulkan1.0";
@@ -339,7 +336,7 @@ llvm::Expected<SpirvKernel> compileKernel(KernelOp kernel, const codegen::Schedu
   std::call_once(registerOnce, [] { registerAllPasses(); });
   std::string name = kernel.getKernelName().str();
   auto fail = [&](llvm::StringRef what, llvm::StringRef message) {
-    return error("kernel '" + name + "': " + what + ": " + message);
+    return makeError("kernel '" + name + "': " + what + ": " + message);
   };
   std::string source = kernelAsFunction(kernel);
 

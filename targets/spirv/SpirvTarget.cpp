@@ -1,6 +1,7 @@
 //===- SpirvTarget.cpp - a model as Vulkan compute modules plus a C host --===//
 #include "targets/spirv/SpirvTarget.h"
 
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
@@ -18,18 +19,14 @@ namespace {
 #include "targets/spirv/VulkanRuntimeSources.inc"
 } // namespace
 
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Error SpirvTarget::checkOptions(const TargetOptions &options) const {
   if (options.cpuFeatures != "host")
-    return error("--cpu-features is for the cpu target, not spirv");
+    return makeError("--cpu-features is for the cpu target, not spirv");
   if (options.vulkan != "1.0" && options.vulkan != "1.1")
-    return error("unknown --vulkan '" + options.vulkan + "' (expected 1.0 or 1.1)");
+    return makeError("unknown --vulkan '" + options.vulkan + "' (expected 1.0 or 1.1)");
   if (options.externalWeights)
-    return error("--weights=external is not supported by the spirv target yet (weights are "
-                 "linked into libNAME.a)");
+    return makeError("--weights=external is not supported by the spirv target yet (weights are "
+                     "linked into libNAME.a)");
   return llvm::Error::success();
 }
 
@@ -84,11 +81,11 @@ static llvm::Error weightsObject(const toolchain::TempDir &tmp, const host::Host
 llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                               const TargetOptions &options) const {
   if (scheduled.size() != 1)
-    return error("internal: the spirv target expects one scheduled module");
+    return makeError("internal: the spirv target expects one scheduled module");
   mlir::ModuleOp module = scheduled[0];
   auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
-    return error("the module has no @main function");
+    return makeError("the module has no @main function");
   auto plan = host::planHost(main, options.modelName, spirv::kVkAlign);
   if (!plan)
     return plan.takeError();
@@ -96,11 +93,11 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   if (plan->hasControlFlow())
     for (const host::HostStep &step : plan->steps)
       if (step.kind == host::HostStep::If || step.kind == host::HostStep::Loop)
-        return error((step.kind == host::HostStep::If
-                          ? "node '" + step.label + "' (If)"
-                          : "node '" + plan->loops[step.index].label + "' (Loop)") +
-                     " runs on a condition or trip count known only at run time; the spirv "
-                     "target does not branch or loop on the host yet (docs/CONTROL_FLOW.md)");
+        return makeError((step.kind == host::HostStep::If
+                              ? "node '" + step.label + "' (If)"
+                              : "node '" + plan->loops[step.index].label + "' (Loop)") +
+                         " runs on a condition or trip count known only at run time; the spirv "
+                         "target does not branch or loop on the host yet (docs/CONTROL_FLOW.md)");
   if (auto err = host::checkCBoundary(*plan))
     return err;
   // Random ops read the context's state (host::BufferRef::Rng), which the
@@ -109,31 +106,32 @@ llvm::Error SpirvTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
     for (const host::KernelCall &call : plan->calls)
       for (const host::BufferRef &arg : call.args)
         if (arg.kind == host::BufferRef::Rng)
-          return error("kernel '" + call.label + "' samples random numbers (a random op: " +
-                       "TF.js Random*/Multinomial, ONNX Random*/Bernoulli/Multinomial); the " +
-                       "spirv target does not support random ops");
+          return makeError("kernel '" + call.label + "' samples random numbers (a random op: " +
+                           "TF.js Random*/Multinomial, ONNX Random*/Bernoulli/Multinomial); the " +
+                           "spirv target does not support random ops");
   // Vulkan 1.0-1.3 and MLIR's SPIR-V conversion have no bfloat16 (lavapipe
   // reports shaderInt16/Int64/Float64, which the other dtypes need).
   for (const auto *tensors : {&plan->inputs, &plan->outputs})
     for (const host::TensorDesc &t : *tensors)
       if (t.element.type == DType::BF16)
-        return error("'" + t.name + "' has element type bfloat16, which the spirv target does " +
-                     "not take (Vulkan has no bfloat16 type); the cpu and wasm targets do");
+        return makeError("'" + t.name +
+                         "' has element type bfloat16, which the spirv target does " +
+                         "not take (Vulkan has no bfloat16 type); the cpu and wasm targets do");
   // The Vulkan runtime validates a model by its kernels (vk_check.c): one
   // whose outputs are all empty (or constants) has nothing to dispatch.
   if (plan->calls.empty())
-    return error("the model runs no kernel (its outputs are empty tensors or constants); the "
-                 "spirv target needs at least one");
+    return makeError("the model runs no kernel (its outputs are empty tensors or constants); the "
+                     "spirv target needs at least one");
   // Its runtime takes no zero-byte input or output (kiln_vk_io.size > 0).
   for (auto [role, tensors] : {std::pair{"input", &plan->inputs}, {"output", &plan->outputs}})
     for (const host::TensorDesc &t : *tensors)
       if (t.bytes() == 0)
-        return error(std::string(role) + " '" + t.name +
-                     "' is empty (a 0 dimension); the spirv target passes no empty tensor yet");
+        return makeError(std::string(role) + " '" + t.name +
+                         "' is empty (a 0 dimension); the spirv target passes no empty tensor yet");
   if (!plan->copies.empty())
-    return error("output '" + plan->outputs[plan->copies[0].output].name +
-                 "' is an input, a weight or another output as it stands; the spirv target "
-                 "does not copy such outputs yet");
+    return makeError("output '" + plan->outputs[plan->copies[0].output].name +
+                     "' is an input, a weight or another output as it stands; the spirv target "
+                     "does not copy such outputs yet");
   if (options.fp16Storage)
     if (auto err = spirv::storePlanAsFp16(*plan))
       return err;

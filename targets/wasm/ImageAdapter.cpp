@@ -2,14 +2,11 @@
 #include "targets/wasm/ImageAdapter.h"
 
 #include "Halide.h"
+#include "compiler/support/Error.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace kiln::wasm {
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static const char *kNormalizeForms =
     "0,1 | -1,1 | 0,255 | imagenet | mean:R,G,B/std:R,G,B (on the 0..1 scale)";
@@ -53,12 +50,13 @@ static llvm::Error parseNormalize(llvm::StringRef text, ImageAdapterSpec &spec) 
     }
     for (unsigned c = 0; c < 3; ++c) {
       if (!(stdev[c] > 0))
-        return error("--normalize: every std must be positive, got " + std::to_string(stdev[c]));
+        return makeError("--normalize: every std must be positive, got " +
+                         std::to_string(stdev[c]));
       spec.scale[c] = 1.0f / (255.0f * stdev[c]);
       spec.bias[c] = -mean[c] / stdev[c];
     }
   } else {
-    return error("--normalize: unknown '" + text + "' (expected " + kNormalizeForms + ")");
+    return makeError("--normalize: unknown '" + text + "' (expected " + kNormalizeForms + ")");
   }
   spec.normalize = text.str();
   spec.normalizeGiven = true;
@@ -71,18 +69,19 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
   ImageAdapterSpec spec;
   if (inputImage.empty()) {
     if (!normalize.empty() || !fit.empty() || !resize.empty())
-      return error("--normalize, --fit and --resize configure --input-image=NAME:rgba8; give it "
-                   "too");
+      return makeError(
+          "--normalize, --fit and --resize configure --input-image=NAME:rgba8; give it "
+          "too");
     return spec;
   }
   auto [name, format] = inputImage.rsplit(':');
   if (name.empty() || format.empty() || !inputImage.contains(':'))
-    return error("--input-image: expected NAME:rgba8 (the model input it fills, and the "
-                 "frame's pixel format), got '" +
-                 inputImage + "'");
+    return makeError("--input-image: expected NAME:rgba8 (the model input it fills, and the "
+                     "frame's pixel format), got '" +
+                     inputImage + "'");
   if (format != "rgba8")
-    return error("--input-image: unknown pixel format '" + format +
-                 "' (rgba8 is the only one: ImageData, canvases and VideoFrames give RGBA)");
+    return makeError("--input-image: unknown pixel format '" + format +
+                     "' (rgba8 is the only one: ImageData, canvases and VideoFrames give RGBA)");
   spec.input = name.str();
   if (!normalize.empty())
     if (auto err = parseNormalize(normalize, spec))
@@ -92,9 +91,9 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
   else if (fit == "letterbox")
     spec.fit = Fit::Letterbox;
   else if (!fit.empty() && fit != "stretch")
-    return error("--fit: unknown '" + fit + "' (expected stretch, crop or letterbox)");
+    return makeError("--fit: unknown '" + fit + "' (expected stretch, crop or letterbox)");
   if (!resize.empty() && resize != "bilinear")
-    return error("--resize: unknown '" + resize + "' (bilinear is the only one)");
+    return makeError("--resize: unknown '" + resize + "' (bilinear is the only one)");
   return spec;
 }
 
@@ -111,26 +110,26 @@ llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
     }
   }
   if (out.input.name.empty())
-    return error("--input-image: the model has no input '" + spec.input + "' (its inputs are " +
-                 names + ")");
+    return makeError("--input-image: the model has no input '" + spec.input + "' (its inputs are " +
+                     names + ")");
   const std::vector<int64_t> &s = out.input.shape;
   std::string shape;
   for (int64_t d : s)
     shape += (shape.empty() ? "" : "x") + std::to_string(d);
   if (s.size() != 4 || s[0] != 1 || (s[1] != 3 && s[3] != 3))
-    return error("--input-image: input '" + spec.input + "' has shape " + shape +
-                 "; an image input is 1xHxWx3 (NHWC) or 1x3xHxW (NCHW)");
+    return makeError("--input-image: input '" + spec.input + "' has shape " + shape +
+                     "; an image input is 1xHxWx3 (NHWC) or 1x3xHxW (NCHW)");
   out.nchw = s[1] == 3;
   out.height = int(out.nchw ? s[2] : s[1]);
   out.width = int(out.nchw ? s[3] : s[2]);
   llvm::StringRef dtype = out.input.element.dtype ? out.input.element.dtype : "";
   bool isFloat = dtype == "KILN_DTYPE_F32";
   if (!isFloat && dtype != "KILN_DTYPE_I32" && dtype != "KILN_DTYPE_U8")
-    return error("--input-image: input '" + spec.input +
-                 "' is not float32, int32 or uint8, the element types the adapter writes");
+    return makeError("--input-image: input '" + spec.input +
+                     "' is not float32, int32 or uint8, the element types the adapter writes");
   if (!isFloat && spec.normalizeGiven)
-    return error("--normalize: input '" + spec.input +
-                 "' holds integers, which take the pixels as they are (0..255)");
+    return makeError("--normalize: input '" + spec.input +
+                     "' holds integers, which take the pixels as they are (0..255)");
   return out;
 }
 
@@ -207,7 +206,7 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     }
     Pipeline(out).compile_to_object(objectPath.str(), {frame}, "kiln_image_adapter", target);
   } catch (const Halide::Error &e) {
-    return error(llvm::Twine("the image adapter: Halide failed: ") + e.what());
+    return makeError(llvm::Twine("the image adapter: Halide failed: ") + e.what());
   }
   return llvm::Error::success();
 }

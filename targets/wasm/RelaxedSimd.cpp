@@ -1,6 +1,7 @@
 //===- RelaxedSimd.cpp - kernels with f32x4.relaxed_madd ------------------===//
 #include "targets/wasm/RelaxedSimd.h"
 
+#include "compiler/support/Error.h"
 #include "targets/common/Toolchain.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
@@ -14,10 +15,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 namespace kiln::wasm {
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// A float vector of a whole number of f32x4 registers: Halide's vectors are
 /// often 8 or 16 lanes, which the backend splits into f32x4 anyway.
@@ -112,7 +109,8 @@ llvm::Expected<unsigned> compileRelaxedKernel(llvm::StringRef bitcodeIn,
   llvm::SMDiagnostic diagnostic;
   std::unique_ptr<llvm::Module> module = llvm::parseIRFile(bitcodeIn, diagnostic, context);
   if (!module)
-    return error("cannot read the kernel bitcode '" + bitcodeIn + "': " + diagnostic.getMessage());
+    return makeError("cannot read the kernel bitcode '" + bitcodeIn +
+                     "': " + diagnostic.getMessage());
   unsigned fused = 0;
   for (llvm::Function &function : *module) {
     if (function.isDeclaration())
@@ -124,7 +122,7 @@ llvm::Expected<unsigned> compileRelaxedKernel(llvm::StringRef bitcodeIn,
     std::error_code ec;
     llvm::raw_fd_ostream out(workBitcode, ec);
     if (ec)
-      return error("cannot write '" + workBitcode + "': " + ec.message());
+      return makeError("cannot write '" + workBitcode + "': " + ec.message());
     llvm::WriteBitcodeToFile(*module, out);
   }
   // Halide's own optimisation already ran (LLVM 14); llc only selects code.

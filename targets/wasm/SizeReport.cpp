@@ -1,6 +1,7 @@
 //===- SizeReport.cpp - what a WASM artifact weighs -----------------------===//
 #include "targets/wasm/SizeReport.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
@@ -8,15 +9,11 @@
 
 namespace kiln::wasm {
 
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Expected<uint64_t> gzipSize(llvm::StringRef data) {
   z_stream z{};
   // 15 + 16: a 32 KiB window with gzip's header and trailer, as gzip writes.
   if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return error("zlib: deflateInit2 failed");
+    return makeError("zlib: deflateInit2 failed");
   std::vector<unsigned char> out(64 * 1024);
   uint64_t total = 0;
   z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
@@ -30,7 +27,7 @@ llvm::Expected<uint64_t> gzipSize(llvm::StringRef data) {
   } while (status == Z_OK);
   deflateEnd(&z);
   if (status != Z_STREAM_END)
-    return error("zlib: deflate failed");
+    return makeError("zlib: deflate failed");
   return total;
 }
 
@@ -46,7 +43,7 @@ llvm::Expected<Bytes> measureCode(llvm::StringRef module, llvm::StringRef weight
     return measure(module);
   size_t at = module.find(weights);
   if (at == llvm::StringRef::npos)
-    return error("internal: the embedded weights are not in the module");
+    return makeError("internal: the embedded weights are not in the module");
   std::string code = (module.substr(0, at) + module.substr(at + weights.size())).str();
   return measure(code);
 }

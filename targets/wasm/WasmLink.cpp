@@ -1,6 +1,7 @@
 //===- WasmLink.cpp - linking one WebAssembly module for a model ----------===//
 #include "targets/wasm/WasmLink.h"
 
+#include "compiler/support/Error.h"
 #include "targets/common/Toolchain.h"
 #include "targets/host/HostEmitter.h"
 #include "targets/wasm/ImageAdapter.h"
@@ -18,10 +19,6 @@ namespace {
 #include "runtime/RuntimeSources.inc"
 #include "targets/wasm/WasmSources.inc"
 } // namespace
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static std::string join(llvm::StringRef dir, llvm::StringRef name) {
   llvm::SmallString<128> path(dir);
@@ -122,15 +119,15 @@ static llvm::Error compileC(llvm::StringRef source, llvm::StringRef object, bool
 static llvm::Error checkNoImports(llvm::StringRef wasmPath, bool threads) {
   auto buffer = llvm::MemoryBuffer::getFile(wasmPath);
   if (!buffer)
-    return error("cannot read '" + wasmPath + "': " + buffer.getError().message());
+    return makeError("cannot read '" + wasmPath + "': " + buffer.getError().message());
   auto imports = listImports((*buffer)->getBuffer());
   if (!imports)
     return imports.takeError();
   if (threads)
     llvm::erase(*imports, "env.memory");
   if (!imports->empty())
-    return error("the linked module still imports " + llvm::join(*imports, ", ") +
-                 " (add them to targets/wasm/shim/kiln_wasm_shim.c)");
+    return makeError("the linked module still imports " + llvm::join(*imports, ", ") +
+                     " (add them to targets/wasm/shim/kiln_wasm_shim.c)");
   return llvm::Error::success();
 }
 
@@ -138,14 +135,14 @@ llvm::Error linkModule(const LinkInputs &in, llvm::StringRef workDir, llvm::Stri
   const host::HostPlan &plan = *in.plan;
   const std::string &m = plan.modelName;
   if (in.kernelObjects.size() != plan.kernels.size())
-    return error("internal: " + llvm::Twine(in.kernelObjects.size()) + " kernel objects for " +
-                 llvm::Twine(plan.kernels.size()) + " kernels");
+    return makeError("internal: " + llvm::Twine(in.kernelObjects.size()) + " kernel objects for " +
+                     llvm::Twine(plan.kernels.size()) + " kernels");
 
   // The shim's libc headers come first on the include path: the generated C
   // and HalideRuntime.h include <string.h> and <stdlib.h>.
   std::string include = join(workDir, "include");
   if (auto ec = llvm::sys::fs::create_directories(include))
-    return error("cannot create '" + include + "': " + ec.message());
+    return makeError("cannot create '" + include + "': " + ec.message());
   // Tables instead of unrolled calls: a fifth of the host code's bytes.
   host::HostOptions hostOptions{in.sourceName, in.externalWeights, /*compactCalls=*/true};
   // The loader checks run's arguments (loader/loader.mjs).

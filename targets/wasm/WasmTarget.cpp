@@ -2,6 +2,7 @@
 #include "targets/wasm/WasmTarget.h"
 
 #include "codegen/halide/Compile.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "targets/common/Progress.h"
 #include "targets/common/Toolchain.h"
@@ -19,14 +20,10 @@
 
 namespace kiln {
 
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 static llvm::Expected<std::string> readFile(llvm::StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
-    return error("cannot read '" + path + "': " + buffer.getError().message());
+    return makeError("cannot read '" + path + "': " + buffer.getError().message());
   return (*buffer)->getBuffer().str();
 }
 
@@ -52,7 +49,7 @@ buildModule(mlir::ModuleOp module, const WasmTargetOptions &options, const toolc
                                                            : kWasmThreadsHalideTarget;
   auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
   if (!main)
-    return error("the module has no @main function");
+    return makeError("the module has no @main function");
   auto plan = host::planHost(main, options.modelName);
   if (!plan)
     return plan.takeError();
@@ -69,7 +66,7 @@ buildModule(mlir::ModuleOp module, const WasmTargetOptions &options, const toolc
 
   std::string dir = tmp.file(flavourName(flavour));
   if (auto ec = llvm::sys::fs::create_directories(dir))
-    return error("cannot create '" + dir + "': " + ec.message());
+    return makeError("cannot create '" + dir + "': " + ec.message());
   std::string halideTarget = runtimeTarget;
   if (!options.kernelChecks)
     halideTarget += "-no_asserts-no_bounds_query";
@@ -127,7 +124,7 @@ buildModule(mlir::ModuleOp module, const WasmTargetOptions &options, const toolc
     in.kernelObjects = relaxedObjects;
     std::string relaxedDir = dir + "/relaxed";
     if (auto ec = llvm::sys::fs::create_directories(relaxedDir))
-      return error("cannot create '" + relaxedDir + "': " + ec.message());
+      return makeError("cannot create '" + relaxedDir + "': " + ec.message());
     if (auto err = wasm::linkModule(in, relaxedDir, relaxedPath))
       return std::move(err);
   }
@@ -147,8 +144,8 @@ static llvm::Error checkSameInterface(const host::HostPlan &a, const host::HostP
     return true;
   };
   if (!same(a.inputs, b.inputs) || !same(a.outputs, b.outputs) || a.weights != b.weights)
-    return error("internal: the SIMD and fallback modules differ in their inputs, outputs or "
-                 "weights");
+    return makeError("internal: the SIMD and fallback modules differ in their inputs, outputs or "
+                     "weights");
   return llvm::Error::success();
 }
 
@@ -212,7 +209,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.fallback) {
     published.push_back(wasm::fallbackWasmFile(name));
     if (!fallbackModule)
-      return error("internal: no module scheduled for the fallback");
+      return makeError("internal: no module scheduled for the fallback");
     auto fallback =
         buildModule(fallbackModule, options, *tmp, Flavour::NoSimd, tmp->file(published.back()));
     if (!fallback)
@@ -324,7 +321,7 @@ WasmTarget::variants(const TargetOptions &options) const {
 llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                              const TargetOptions &options) const {
   if (scheduled.size() != (options.wasmFallback ? 2u : 1u))
-    return error("internal: the wasm target expects one scheduled module per variant");
+    return makeError("internal: the wasm target expects one scheduled module per variant");
   WasmTargetOptions wasm;
   wasm.outputDir = options.outputDir;
   wasm.modelName = options.modelName;

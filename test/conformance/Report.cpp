@@ -1,16 +1,13 @@
 //===- Report.cpp - conformance results, expectations and reports ---------===//
 #include "test/conformance/Report.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace kiln::conformance {
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static const char *kNames[] = {"pass", "fail", "unsupported", "crash", "timeout"};
 
@@ -28,7 +25,7 @@ llvm::Expected<std::map<std::string, Expectation>> readExpectations(llvm::String
   std::map<std::string, Expectation> out;
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return error(path + ": " + buffer.getError().message());
+    return makeError(path + ": " + buffer.getError().message());
   llvm::SmallVector<llvm::StringRef> lines;
   (*buffer)->getBuffer().split(lines, '\n');
   for (auto [i, line] : llvm::enumerate(lines)) {
@@ -39,10 +36,10 @@ llvm::Expected<std::map<std::string, Expectation>> readExpectations(llvm::String
     auto [statusText, reason] = rest.trim().split(' ');
     auto status = parseStatus(statusText);
     if (!status || (*status == Status::Pass && !allowPass))
-      return error(path + ":" + llvm::Twine(i + 1) +
-                   ": expected '<test> <status> <reason>' with "
-                   "status fail, unsupported, crash or timeout" +
-                   (allowPass ? " (or pass)" : ""));
+      return makeError(path + ":" + llvm::Twine(i + 1) +
+                       ": expected '<test> <status> <reason>' with "
+                       "status fail, unsupported, crash or timeout" +
+                       (allowPass ? " (or pass)" : ""));
     out[name.str()] = Expectation{*status, reason.trim().str()};
   }
   return out;
@@ -116,7 +113,7 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
                          double atol, llvm::StringRef target,
                          const std::map<std::string, Expectation> *cpuExpected) {
   if (auto ec = llvm::sys::fs::create_directories(dir))
-    return error("cannot create " + dir + ": " + ec.message());
+    return makeError("cannot create " + dir + ": " + ec.message());
   std::map<std::string, std::array<int, 5>> perOp;
   std::array<int, 5> totals{};
   for (const Result &r : results) {
@@ -126,7 +123,7 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
   std::error_code ec;
   llvm::raw_fd_ostream md((dir + "/report.md").str(), ec);
   if (ec)
-    return error("cannot write report.md: " + ec.message());
+    return makeError("cannot write report.md: " + ec.message());
   md << "# ONNX backend node tests through Kiln (" << target << " target)\n\n"
      << "Tolerance: |got - expected| <= " << atol << " + " << rtol
      << " * |expected| for floats; exact for integers and bools.\n\n"
@@ -172,7 +169,7 @@ llvm::Error writeReports(llvm::StringRef dir, const std::vector<Result> &results
                           {"tests", std::move(tests)}};
   llvm::raw_fd_ostream js((dir + "/report.json").str(), ec);
   if (ec)
-    return error("cannot write report.json: " + ec.message());
+    return makeError("cannot write report.json: " + ec.message());
   js << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   return llvm::Error::success();
 }
@@ -183,7 +180,7 @@ llvm::Error writeExpectations(llvm::StringRef path, const std::vector<Result> &r
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return error("cannot write " + path + ": " + ec.message());
+    return makeError("cannot write " + path + ": " + ec.message());
   os << "# ONNX node tests that Kiln does not pass, with the reason. Every test not\n"
      << "# listed must pass. Regenerate with kiln-conformance --update-expectations,\n"
      << "# then write a real reason where the detail is not one.\n";

@@ -1,6 +1,7 @@
 //===- TestData.cpp - ONNX backend node tests as data ---------------------===//
 #include "test/conformance/TestData.h"
 
+#include "compiler/support/Error.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -16,10 +17,6 @@ namespace kiln::conformance {
 
 using jit::HostTensor;
 using kiln::DType;
-
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::vector<std::string> findTests(llvm::StringRef root) {
   std::vector<std::string> dirs;
@@ -37,9 +34,9 @@ std::vector<std::string> findTests(llvm::StringRef root) {
 template <typename Proto> static llvm::Error parseFile(const std::string &path, Proto &proto) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return error(path + ": " + buffer.getError().message());
+    return makeError(path + ": " + buffer.getError().message());
   if (!proto.ParseFromArray((*buffer)->getBufferStart(), (*buffer)->getBufferSize()))
-    return error(path + ": not a valid protobuf");
+    return makeError(path + ": not a valid protobuf");
   return llvm::Error::success();
 }
 
@@ -139,7 +136,7 @@ static llvm::Expected<DType> dtypeOfProto(int type) {
   case onnx::TensorProto::BFLOAT16:
     return DType::BF16;
   }
-  return error("tensor element type " + llvm::Twine(type) + " is not supported");
+  return makeError("tensor element type " + llvm::Twine(type) + " is not supported");
 }
 
 /// Copies typed repeated fields into little-endian storage of `bytes` each.
@@ -190,8 +187,8 @@ static llvm::Expected<HostTensor> toHostTensor(const onnx::TensorProto &proto,
     }
   }
   if (t.data.size() != t.byteSize())
-    return error("tensor '" + name + "' holds " + llvm::Twine(t.data.size()) + " bytes, expected " +
-                 llvm::Twine(t.byteSize()));
+    return makeError("tensor '" + name + "' holds " + llvm::Twine(t.data.size()) +
+                     " bytes, expected " + llvm::Twine(t.byteSize()));
   return t;
 }
 
@@ -201,14 +198,14 @@ static llvm::Error readTensors(const std::string &dir, const char *prefix,
   for (size_t i = 0; i < names.size(); ++i) {
     std::string path = dir + "/test_data_set_0/" + prefix + std::to_string(i) + ".pb";
     if (!llvm::sys::fs::exists(path))
-      return error("non-tensor data: missing " + path);
+      return makeError("non-tensor data: missing " + path);
     onnx::TensorProto proto;
     if (auto err = parseFile(path, proto))
-      return error("non-tensor data: " + llvm::toString(std::move(err)));
+      return makeError("non-tensor data: " + llvm::toString(std::move(err)));
     // A sequence or optional also parses as a (mostly empty) TensorProto:
     // a tensor with no type is not a tensor.
     if (proto.data_type() == onnx::TensorProto::UNDEFINED)
-      return error("non-tensor data in " + path);
+      return makeError("non-tensor data in " + path);
     if (proto.data_type() == onnx::TensorProto::UINT16 && i < types.size() &&
         types[i] == onnx::TensorProto::BFLOAT16)
       proto.set_data_type(onnx::TensorProto::BFLOAT16);
@@ -223,7 +220,7 @@ static llvm::Error readTensors(const std::string &dir, const char *prefix,
 llvm::Error readDataSet(const NodeTest &test, std::vector<HostTensor> &inputs,
                         std::vector<HostTensor> &outputs) {
   if (!test.nonTensor.empty())
-    return error("non-tensor data: " + test.nonTensor);
+    return makeError("non-tensor data: " + test.nonTensor);
   if (auto err = readTensors(test.dir, "input_", test.inputNames, test.inputTypes, inputs))
     return err;
   return readTensors(test.dir, "output_", test.outputNames, test.outputTypes, outputs);
@@ -280,11 +277,11 @@ llvm::Error writeWithConstantInputs(const NodeTest &test, const std::vector<Host
   }
   std::string bytes;
   if (!model.SerializeToString(&bytes))
-    return error("cannot serialise the model with constant inputs");
+    return makeError("cannot serialise the model with constant inputs");
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return error("cannot write " + path + ": " + ec.message());
+    return makeError("cannot write " + path + ": " + ec.message());
   os << bytes;
   return llvm::Error::success();
 }

@@ -3,6 +3,7 @@
 
 #include "compiler/import/common/Shapes.h"
 #include "compiler/import/common/TosaBuilders.h"
+#include "compiler/support/Error.h"
 
 #include <algorithm>
 #include <map>
@@ -16,10 +17,6 @@ namespace {
 // dimension an ellipsis stands for (counted from the left of the widest).
 using Labels = std::vector<int>;
 constexpr int kEllipsis = 256;
-
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 bool contains(const Labels &ls, int l) { return std::find(ls.begin(), ls.end(), l) != ls.end(); }
 
@@ -35,14 +32,14 @@ llvm::Expected<Labels> parseTerm(llvm::StringRef term, llvm::StringRef equation)
     char c = term[i];
     if (term.substr(i).starts_with("...")) {
       if (ellipsis)
-        return error("equation '" + equation + "': a term has two ellipses");
+        return makeError("equation '" + equation + "': a term has two ellipses");
       ellipsis = true;
       out.push_back(-1);
       i += 2;
     } else if (std::isalpha(static_cast<unsigned char>(c))) {
       out.push_back(c);
     } else {
-      return error("equation '" + equation + "': '" + llvm::Twine(c) + "' is not a label");
+      return makeError("equation '" + equation + "': '" + llvm::Twine(c) + "' is not a label");
     }
   }
   return out;
@@ -56,8 +53,9 @@ llvm::Expected<Labels> expand(const Labels &term, int64_t rank, int64_t widest,
   bool ellipsis = contains(term, -1);
   int64_t covered = rank - letters;
   if (covered < 0 || (!ellipsis && covered != 0))
-    return error("equation '" + equation + "': operand " + llvm::Twine(operand) + " has rank " +
-                 llvm::Twine(rank) + ", not the " + llvm::Twine(letters) + " labels its term has");
+    return makeError("equation '" + equation + "': operand " + llvm::Twine(operand) + " has rank " +
+                     llvm::Twine(rank) + ", not the " + llvm::Twine(letters) +
+                     " labels its term has");
   for (int l : term) {
     if (l >= 0) {
       out.push_back(l);
@@ -159,8 +157,8 @@ llvm::Expected<Value> contract(OpBuilder &b, Location loc, Value x, Labels &lx, 
       auto [it, fresh] = size.emplace(ls[d], s[d]);
       if (!fresh && it->second != s[d]) {
         if (it->second != 1 && s[d] != 1)
-          return error("equation '" + equation + "': a label has sizes " + llvm::Twine(it->second) +
-                       " and " + llvm::Twine(s[d]));
+          return makeError("equation '" + equation + "': a label has sizes " +
+                           llvm::Twine(it->second) + " and " + llvm::Twine(s[d]));
         it->second = std::max(it->second, s[d]);
       }
     }
@@ -193,9 +191,9 @@ llvm::Expected<Value> contract(OpBuilder &b, Location loc, Value x, Labels &lx, 
     // tosa.matmul takes float32 (or narrow integers widening to int32):
     // other types multiply [B, M, 1, K] by [B, 1, N, K] and sum over K.
     if (nb * m * n * k > kMaxEinsumElements)
-      return error("equation '" + equation + "': the " + llvm::Twine(nb * m * n * k) +
-                   "-element product of a non-float32 contraction is above Kiln's " +
-                   llvm::Twine(kMaxEinsumElements));
+      return makeError("equation '" + equation + "': the " + llvm::Twine(nb * m * n * k) +
+                       "-element product of a non-float32 contraction is above Kiln's " +
+                       llvm::Twine(kMaxEinsumElements));
     Value xs = reshape(b, loc, x, {nb, m, 1, k});
     Value ys = transpose(b, loc, reshape(b, loc, y, {nb, k, n}), {0, 2, 1});
     ys = reshape(b, loc, ys, {nb, 1, n, k});
@@ -218,16 +216,16 @@ llvm::Expected<Value> einsum(OpBuilder &b, Location loc, llvm::StringRef equatio
   llvm::SmallVector<llvm::StringRef> terms;
   text.substr(0, arrow).split(terms, ',');
   if (terms.size() != operands.size())
-    return error("equation '" + equation + "' has " + llvm::Twine(terms.size()) +
-                 " operand terms for " + llvm::Twine(operands.size()) + " operands");
+    return makeError("equation '" + equation + "' has " + llvm::Twine(terms.size()) +
+                     " operand terms for " + llvm::Twine(operands.size()) + " operands");
   Type element = typeOf(operands[0]).getElementType();
   if (element.isInteger(1))
-    return error("Einsum over bool is not supported");
+    return makeError("Einsum over bool is not supported");
   int64_t widest = 0;
   std::vector<Labels> parsed;
   for (auto [i, term] : llvm::enumerate(terms)) {
     if (typeOf(operands[i]).getElementType() != element)
-      return error("Einsum operands must have one element type");
+      return makeError("Einsum operands must have one element type");
     auto ls = parseTerm(term, equation);
     if (!ls)
       return ls.takeError();
@@ -254,12 +252,12 @@ llvm::Expected<Value> einsum(OpBuilder &b, Location loc, llvm::StringRef equatio
         continue;
       }
       if (contains(out, l))
-        return error("equation '" + equation + "': output label '" + llvm::Twine(char(l)) +
-                     "' is repeated");
+        return makeError("equation '" + equation + "': output label '" + llvm::Twine(char(l)) +
+                         "' is repeated");
       if (std::none_of(labels.begin(), labels.end(),
                        [&](const Labels &ls) { return contains(ls, l); }))
-        return error("equation '" + equation + "': output label '" + llvm::Twine(char(l)) +
-                     "' is in no operand");
+        return makeError("equation '" + equation + "': output label '" + llvm::Twine(char(l)) +
+                         "' is in no operand");
       out.push_back(l);
     }
   } else {

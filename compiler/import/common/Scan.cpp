@@ -2,25 +2,22 @@
 #include "compiler/import/common/Scan.h"
 
 #include "compiler/import/common/TosaBuilders.h"
+#include "compiler/support/Error.h"
 
 using namespace mlir;
 
 namespace kiln::import {
 
-static llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Expected<Value> cumulative(OpBuilder &b, Location loc, Value x, int64_t axis,
                                  CumulativeOptions options) {
   RankedTensorType type = typeOf(x);
   if (type.getElementType().isInteger(1))
-    return error("a cumulative op over bool is not supported");
+    return makeError("a cumulative op over bool is not supported");
   llvm::ArrayRef<int64_t> shape = type.getShape();
   int64_t n = shape[axis];
   if (n > kMaxScan)
-    return error("axis " + llvm::Twine(axis) + " has " + llvm::Twine(n) +
-                 " elements; Kiln scans up to " + llvm::Twine(kMaxScan));
+    return makeError("axis " + llvm::Twine(axis) + " has " + llvm::Twine(n) +
+                     " elements; Kiln scans up to " + llvm::Twine(kMaxScan));
   std::vector<int64_t> begin(shape.size(), 0), size(shape.begin(), shape.end());
   size[axis] = 1;
   std::vector<Value> out(n);

@@ -5,6 +5,7 @@
 #include "compiler/import/common/Constants.h"
 #include "compiler/import/onnx/OpContext.h"
 #include "compiler/import/onnx/ops/OpTable.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -18,10 +19,6 @@
 using namespace mlir;
 
 namespace kiln::onnx_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 Type elementTypeFor(Builder &b, int32_t dtype) {
   std::optional<DType> d = kilnDType(dtype);

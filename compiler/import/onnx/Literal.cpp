@@ -1,6 +1,7 @@
 //===- Literal.cpp - tensors the ONNX importer knows the contents of ------===//
 #include "compiler/import/onnx/Literal.h"
 
+#include "compiler/support/Error.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -10,10 +11,6 @@
 #include <cstring>
 
 namespace kiln::onnx_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 template <typename T> static void storeAs(char *p, T v) { std::memcpy(p, &v, sizeof(T)); }
 

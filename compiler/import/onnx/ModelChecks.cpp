@@ -3,14 +3,11 @@
 
 #include "compiler/import/onnx/Literal.h"
 #include "compiler/import/onnx/ops/OpTable.h"
+#include "compiler/support/Error.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace kiln::onnx_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static bool isDefaultDomain(llvm::StringRef domain) {
   return domain.empty() || domain == "ai.onnx";

@@ -3,6 +3,7 @@
 
 #include "compiler/import/onnx/InferenceGuards.h"
 #include "compiler/import/onnx/ModelChecks.h"
+#include "compiler/support/Error.h"
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
 #include "onnx/onnx_pb.h"
@@ -19,10 +20,6 @@
 #include <vector>
 
 namespace kiln::onnx_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 // libonnx's messages span lines ("...\n\n==> Context: ..."): make one line.
 static std::string oneLine(llvm::StringRef message) {

@@ -4,14 +4,11 @@
 #include "compiler/import/onnx/GraphImporter.h"
 #include "compiler/import/onnx/ModelLoader.h"
 #include "compiler/import/onnx/ops/OpTable.h"
+#include "compiler/support/Error.h"
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace kiln {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 llvm::Error OnnxImportOptions::addInputShape(llvm::StringRef spec) {
   // The name may itself contain '=' in principle; dimensions never do.

@@ -7,6 +7,7 @@
 #include "compiler/import/tfjs/OpContext.h"
 #include "compiler/import/tfjs/ops/Complex.h"
 #include "compiler/import/tfjs/ops/OpTable.h"
+#include "compiler/support/Error.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -21,10 +22,6 @@
 using namespace mlir;
 
 namespace kiln::tfjs_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static std::string joinList(llvm::ArrayRef<std::string> items) {
   std::string out;

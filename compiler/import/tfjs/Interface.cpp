@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/import/tfjs/AttrValue.h"
 #include "compiler/import/tfjs/GraphImporter.h"
+#include "compiler/support/Error.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -17,10 +18,6 @@
 #include <limits>
 
 namespace kiln::tfjs_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static llvm::StringRef nodeOf(llvm::StringRef tensor) { return tensor.rsplit(':').first; }
 

@@ -2,6 +2,7 @@
 #include "compiler/import/tfjs/ModelJson.h"
 
 #include "compiler/import/tfjs/AttrValue.h"
+#include "compiler/support/Error.h"
 #include "nlohmann/json.hpp"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -12,10 +13,6 @@
 namespace kiln::tfjs_import {
 
 using Json = nlohmann::ordered_json;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string canonicalTensorName(llvm::StringRef name) {
   auto [node, index] = name.rsplit(':');

@@ -3,6 +3,7 @@
 
 #include "compiler/import/tfjs/AttrValue.h"
 #include "compiler/import/tfjs/GraphImporter.h"
+#include "compiler/support/Error.h"
 
 #include <functional>
 #include <map>
@@ -13,10 +14,6 @@ namespace kiln::tfjs_import {
 
 // As for TF2 While (ops/ControlFlow.cpp).
 constexpr int64_t kMaxUnroll = 4096;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 static llvm::StringRef nodeOf(llvm::StringRef tensor) { return tensor.rsplit(':').first; }
 

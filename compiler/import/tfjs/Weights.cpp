@@ -1,6 +1,7 @@
 //===- Weights.cpp - a TF.js model's weight shards, decoded ---------------===//
 #include "compiler/import/tfjs/Weights.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -13,10 +14,6 @@
 #include <type_traits>
 
 namespace kiln::tfjs_import {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 float halfToFloat(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;

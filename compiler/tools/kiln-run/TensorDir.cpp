@@ -1,6 +1,7 @@
 //===- TensorDir.cpp - tensor directories: <name>.bin + manifest.json -----===//
 #include "TensorDir.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -13,10 +14,6 @@ using namespace kiln::jit;
 namespace kiln {
 
 static constexpr llvm::StringLiteral kFormat = "kiln-tensors-v1";
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string tensorFileName(llvm::StringRef name) {
   std::string safe;

@@ -7,7 +7,12 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <csignal>
+#include <list>
+#include <mutex>
 
 namespace kiln::toolchain {
 
@@ -62,20 +67,61 @@ llvm::Error writeFile(llvm::StringRef path, llvm::StringRef contents) {
   return llvm::Error::success();
 }
 
+// The TempDirs alive in this process, removed by the signal handlers too:
+// a kilnc interrupted mid-build (Ctrl-C, a test's timeout: SIGINT, SIGTERM)
+// or crashing in a kernel's compile (a Halide abort) left its kiln-cpu-*
+// folder of object files in /tmp (issue 20's leftovers). Only SIGKILL
+// still leaks one. remove_directories is not async-signal-safe; LLVM's own
+// handlers (the stack dump) are not either, and the process is ending.
+static std::mutex liveMutex;
+static std::list<std::string> &liveDirs() {
+  static auto *dirs = new std::list<std::string>; // never destroyed: handlers may run at exit
+  return *dirs;
+}
+
+static void removeLiveDirs() {
+  std::unique_lock<std::mutex> lock(liveMutex, std::try_to_lock);
+  if (!lock.owns_lock()) // the signal came while this thread held it
+    return;
+  for (const std::string &d : liveDirs())
+    llvm::sys::fs::remove_directories(d);
+  liveDirs().clear();
+}
+
+static void installSignalCleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Crashes: run before LLVM re-raises the signal.
+    llvm::sys::AddSignalHandler([](void *) { removeLiveDirs(); }, nullptr);
+    // SIGINT, SIGTERM, SIGHUP: LLVM calls this instead of dying (and has
+    // put the default handlers back), so it ends the process itself.
+    llvm::sys::SetInterruptFunction([] {
+      removeLiveDirs();
+      std::raise(SIGTERM);
+    });
+  });
+}
+
 llvm::Expected<TempDir> TempDir::create(llvm::StringRef prefix) {
   llvm::SmallString<128> path;
   if (auto ec = llvm::sys::fs::createUniqueDirectory(prefix, path))
     return makeError("cannot create a temporary directory: " + ec.message());
+  installSignalCleanup();
   TempDir dir;
   dir.dir = path.str().str();
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveDirs().push_back(dir.dir);
   return std::move(dir);
 }
 
 TempDir::TempDir(TempDir &&other) : dir(std::move(other.dir)) { other.dir.clear(); }
 
 TempDir::~TempDir() {
-  if (!dir.empty())
-    llvm::sys::fs::remove_directories(dir);
+  if (dir.empty())
+    return;
+  llvm::sys::fs::remove_directories(dir);
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveDirs().remove(dir);
 }
 
 std::string TempDir::file(llvm::StringRef name) const {

@@ -14,12 +14,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-import { repoRoot } from './common.mjs';
+import { repoRoot, workDir } from './common.mjs';
 import { onnxSchema } from './lib/onnx_proto.mjs';
 
 const require = createRequire(import.meta.url);
@@ -27,7 +26,7 @@ const deps = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 const ort = require(path.join(deps, 'node_modules/onnxruntime-node'));
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bounded-e2e-'));
+const work = workDir('kiln-bounded-e2e-');
 
 // The model, written with ONNX's own schema (libonnx-dev's onnx.proto).
 function writeModel(file) {

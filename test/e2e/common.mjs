@@ -4,6 +4,7 @@
 // bad files; compare.mjs keeps status 1 for a real mismatch).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,21 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 // npm peers live in <repo>/.deps (scripts/setup.sh puts them there, outside
 // any package.json of the repo); KILN_DEPS_DIR points elsewhere if needed.
 export const depsDir = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
+
+/**
+ * A fresh folder in the system's temp dir for a test file's work (the
+ * tests' rule, test/README.md): removed when the process exits with every
+ * test passed (node --test runs each file in a process of its own); kept,
+ * with its path on stderr, when a test failed or KILN_KEEP_TEMP=1.
+ */
+export function workDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', (code) => {
+    if (code === 0 && process.env.KILN_KEEP_TEMP !== '1') fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    else process.stderr.write(`kept ${dir} (${code === 0 ? 'KILN_KEEP_TEMP=1' : `exit status ${code}`})\n`);
+  });
+  return dir;
+}
 
 // The models the end-to-end tests and benchmarks share. MobileNetV2 is a
 // build output (test/models/CMakeLists.txt); KILN_MOBILENETV2 or

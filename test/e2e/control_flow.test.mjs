@@ -16,12 +16,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-import { repoRoot } from './common.mjs';
+import { repoRoot, workDir } from './common.mjs';
 import { onnxSchema } from './lib/onnx_proto.mjs';
 import { fileNameFor, readRaw, writeTensorDir } from './tensor_dir.mjs';
 
@@ -30,7 +29,7 @@ const deps = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 const ort = require(path.join(deps, 'node_modules/onnxruntime-node'));
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-control-flow-e2e-'));
+const work = workDir('kiln-control-flow-e2e-');
 
 const FLOAT = 1, BOOL = 9, INT64 = 7, GRAPH = 5, INT = 2;
 const info = (name, elemType, dims) => ({

@@ -22,16 +22,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { models, repoRoot } from './common.mjs';
+import { models, repoRoot, workDir } from './common.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
 const native = path.join(repoRoot, 'test/e2e/native');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-runtime-e2e-'));
-test.after(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = workDir('kiln-runtime-e2e-');
 
 function run(cmd, args, options = {}) {
   try {

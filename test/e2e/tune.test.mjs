@@ -8,16 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { models, repoRoot } from './common.mjs';
+import { models, repoRoot, workDir } from './common.mjs';
 import { chromiumSkip } from '../web/chromium.mjs';
 import { compare, importLoader, oracle, readFeeds, writeOutputs } from '../web/common.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const bin = (tool) => path.join(build, 'bin', tool);
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tune-e2e-'));
+const work = workDir('kiln-tune-e2e-');
 
 function ok(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });

@@ -110,8 +110,14 @@ export function serve(routes) {
  * close}: errors collects the page's uncaught errors.
  */
 export async function openPage(url) {
+  // playwright's artifacts inside it too: a test that fails before close()
+  // leaves one folder (kept, as tempDir keeps a failed test's), not also a
+  // playwright-artifacts-* one that nothing removes.
   const profile = tempDir('kiln-chromium-profile-');
-  const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const artifactsDir = path.join(profile, 'playwright-artifacts');
+  fs.mkdirSync(artifactsDir);
+  const context = await playwright.chromium.launchPersistentContext(profile,
+    { executablePath: CHROMIUM, headless: true, args: FLAGS, artifactsDir });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { models, repoRoot } from '../e2e/common.mjs';
+import { models, repoRoot, workDir } from '../e2e/common.mjs';
 import { readTensorDir, writeTensorDir } from '../e2e/tensor_dir.mjs';
 
 export { models, repoRoot };
@@ -240,9 +240,8 @@ export async function loadCatchingExports(loader, ...args) {
   }
 }
 
-export function tempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+// Removed at exit if every test passed, else kept (e2e/common.mjs, workDir).
+export const tempDir = workDir;
 
 // The models the tests compile, by the name their artifacts get.
 export const MODELS = [

@@ -53,8 +53,11 @@ function serve(routes) {
 }
 
 // kiln-tune kills a runner that times out (SIGKILL: it may hang in a
-// module), so its close() never runs: each runner's profile carries its
-// pid, and a runner starting removes the profiles of runners that are gone.
+// module), so its close() never runs: each runner's folder (the profile,
+// and playwright's artifacts, which playwright would otherwise put in a
+// playwright-artifacts-* folder of its own and remove only on close)
+// carries its pid, and a runner starting removes the folders of runners
+// that are gone.
 function removeStaleProfiles() {
   for (const name of fs.readdirSync(os.tmpdir())) {
     const pid = /^kiln-tune-chromium-(\d+)-/.exec(name)?.[1];
@@ -73,15 +76,18 @@ export async function openRunnerPage(routes) {
   const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
   const server = await serve(routes);
   removeStaleProfiles();
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-tune-chromium-${process.pid}-`));
-  const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: chromium, headless: true, args: FLAGS });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-tune-chromium-${process.pid}-`));
+  const profile = path.join(root, 'profile'), artifactsDir = path.join(root, 'artifacts');
+  fs.mkdirSync(artifactsDir);
+  const context = await playwright.chromium.launchPersistentContext(profile,
+    { executablePath: chromium, headless: true, args: FLAGS, artifactsDir });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
   const close = async () => {
     await context.close();
     server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   };
   return { page, close };
 }

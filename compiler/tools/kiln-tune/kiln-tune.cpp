@@ -52,6 +52,39 @@ static int fail(const Twine &message) {
 
 static int report(Error err) { return err ? fail(toString(std::move(err))) : 0; }
 
+namespace {
+/// The tune's scratch space (task modules, the runners' builds and logs),
+/// removed on every way out of main, an error included. A tune with failed
+/// candidates keeps the runners' logs (*.log) and nothing else;
+/// KILN_KEEP_TEMP=1 keeps it all (and says where).
+struct WorkDir {
+  SmallString<128> path;
+  bool keepLogs = false;
+  ~WorkDir() {
+    if (path.empty())
+      return;
+    if (const char *keep = std::getenv("KILN_KEEP_TEMP"); keep && StringRef(keep) == "1") {
+      errs() << "kiln-tune: work directory kept (KILN_KEEP_TEMP=1): " << path << "\n";
+      return;
+    }
+    if (!keepLogs) {
+      sys::fs::remove_directories(path);
+      return;
+    }
+    std::error_code ec;
+    std::vector<std::string> doomed;
+    for (sys::fs::directory_iterator it(path, ec), end; it != end && !ec; it.increment(ec))
+      if (!StringRef(it->path()).ends_with(".log"))
+        doomed.push_back(it->path());
+    for (const std::string &p : doomed)
+      if (sys::fs::is_directory(p))
+        sys::fs::remove_directories(p);
+      else
+        sys::fs::remove(p);
+  }
+};
+} // namespace
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   if (argc >= 2 && StringRef(argv[1]) == "--runner")
@@ -240,10 +273,10 @@ int main(int argc, char **argv) {
   options.workers = std::max(1u, unsigned(workers));
   options.runnerExecutable = self;
   options.runnerCommand = *runnerCommand;
-  SmallString<128> workDir;
-  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-tune", workDir))
+  WorkDir workDir;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-tune", workDir.path))
     return fail("cannot create a work directory: " + ec.message());
-  options.workDir = workDir.str().str();
+  options.workDir = workDir.path.str().str();
   options.progress = &errs();
   if (pool) {
     if (!replay.empty())
@@ -251,7 +284,6 @@ int main(int argc, char **argv) {
     if (Error err = kiln::tuner::measurePool(tasks, model->fingerprint, model->targetInfo, options,
                                              pool, poolChunk, &context))
       return fail(toString(std::move(err)));
-    sys::fs::remove_directories(options.workDir);
     outs() << "kiln-tune: pool of " << pool << " records per kernel in " << dbPath << "\n";
     return 0;
   }
@@ -283,7 +315,6 @@ int main(int argc, char **argv) {
   };
   if (options.replay) {
     // Nothing ran: the curve is the replay's result.
-    sys::fs::remove_directories(options.workDir);
     writeCurveData();
     outs() << "replay of " << replay << ": no end-to-end measurement\n";
     return 0;
@@ -325,10 +356,12 @@ int main(int argc, char **argv) {
   unsigned failed = 0;
   for (const kiln::tuner::TaskResult &r : tuned->tasks)
     failed += r.failed;
-  if (failed)
+  if (failed) {
+    // Their stderr (a crash's stack dump) is in the runners' logs; the
+    // task modules and builds go (WorkDir).
     outs() << failed << " candidates failed (wrong, crash, timeout or compile error: see the "
            << "database); the runners' logs are kept in " << options.workDir << "\n";
-  else
-    sys::fs::remove_directories(options.workDir);
+    workDir.keepLogs = true;
+  }
   return *status == "ok" ? 0 : 1;
 }

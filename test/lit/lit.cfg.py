@@ -8,7 +8,13 @@ config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir", ".onnxtext", ".test"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.kiln_obj_root, "test", "lit")
+# Each test's %t is a fixed path under the exec root, so two lit runs of
+# one build at once (two people, a CI check beside a session) would remove
+# and rewrite each other's %t: `--param kiln_output=DIR` puts a run's
+# outputs in DIR instead (test/README.md).
+config.test_exec_root = os.path.abspath(
+    lit_config.params.get("kiln_output") or os.path.join(config.kiln_obj_root, "test", "lit")
+)
 
 path = [config.kiln_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 config.environment["PATH"] = os.pathsep.join(path)

@@ -7,9 +7,11 @@
 // or not) is in browser.test.mjs.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 
 import {
   MODELS,
@@ -20,12 +22,12 @@ import {
   modelAvailable,
   oracle,
   readFeeds,
+  repoRoot,
   tempDir,
   writeOutputs,
 } from './common.mjs';
 
 const tmp = tempDir('kiln-web-threads-');
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 for (const { name, model } of MODELS) {
   const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
@@ -190,5 +192,107 @@ describe('choosing the module', () => {
     assert.equal(m.backend.threads, cores);
     assert.equal(m.backend.name, cores > 1 ? 'threads' : 'simd');
     m.dispose();
+  });
+});
+
+// The pool's two-ended claims (targets/wasm/shim/kiln_wasm_shim.c, work():
+// the caller claims from the front of a loop's range, the workers from the
+// back): every iteration runs exactly once, whatever the extent (1 and 2,
+// odd and even, around the claim's eighth-per-thread size) and wherever the
+// two ends meet. The shim itself, built with atomics beside a test unit
+// whose parallel loop counts each index's runs in memory, a caller and one
+// worker_threads worker on its shared memory, as the loader runs them. Each
+// iteration spins a little so that the worker joins the loops (checked: it
+// ran iterations in them); the counts are checked after every loop.
+describe('the pool\'s two-ended claims', () => {
+  const shim = path.join(repoRoot, 'targets/wasm/shim');
+  const build = () => {
+    const dir = path.join(tmp, 'claims');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'claims.c'), `
+#include <stdint.h>
+typedef int (*kiln_task)(void *, int, unsigned char *);
+int halide_do_par_for(void *, kiln_task, int, int, unsigned char *);
+static int counts[1024];
+static int count(void *uc, int index, unsigned char *closure) {
+  __atomic_fetch_add(&counts[index], 1, __ATOMIC_SEQ_CST);
+  for (volatile int i = 0; i < *(int *)closure; ++i) {
+  }
+  return 0;
+}
+__attribute__((export_name("claims_loop"))) int claims_loop(int min, int extent, int spin) {
+  return halide_do_par_for(0, count, min, extent, (unsigned char *)&spin);
+}
+__attribute__((export_name("claims_counts"))) int *claims_counts(void) { return counts; }
+`);
+    const cc = ['--target=wasm32', '-O2', '-std=c11', '-ffreestanding', '-nostdlibinc', '-fvisibility=hidden',
+      '-matomics', '-mbulk-memory', '-I', path.join(shim, 'include'), '-c'];
+    for (const [src, obj] of [[path.join(shim, 'kiln_wasm_shim.c'), 'shim.o'], [path.join(dir, 'claims.c'), 'claims.o']]) {
+      const r = spawnSync('clang-19', [...cc, src, '-o', path.join(dir, obj)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `clang-19 ${src}:\n${r.stderr}`);
+    }
+    const wasm = path.join(dir, 'claims.wasm');
+    const r = spawnSync('wasm-ld-19', ['--no-entry', '--stack-first', '-z', 'stack-size=65536', '--shared-memory',
+      '--import-memory', '--export-memory', '--max-memory=16777216', '--export=kiln_malloc', '--export=_initialize',
+      '--export=kiln_worker_set_stack', '--export=kiln_worker_loop', '--export=kiln_threads_stop',
+      '--export=kiln_threads_running', '--export=kiln_threads_tasks', path.join(dir, 'shim.o'),
+      path.join(dir, 'claims.o'), '-o', wasm], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `wasm-ld-19:\n${r.stderr}`);
+    return new WebAssembly.Module(fs.readFileSync(wasm));
+  };
+
+  test('caller from the front, worker from the back: every iteration exactly once', async () => {
+    const module = build();
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 256, shared: true });
+    const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    ex._initialize?.();
+    const stack = ex.kiln_malloc(65536);
+    const worker = new Worker(`
+      const { parentPort } = require('node:worker_threads');
+      parentPort.once('message', ({ module, memory, stackTop }) => {
+        const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+        ex.kiln_worker_set_stack(stackTop);
+        parentPort.postMessage('ready');
+        ex.kiln_worker_loop();
+      });`, { eval: true });
+    try {
+      const ready = new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      worker.postMessage({ module, memory, stackTop: stack + 65536 });
+      await ready;
+      for (let i = 0; ex.kiln_threads_running() !== 1; ++i) {
+        assert.ok(i < 5000, 'the worker never entered its loop');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const counts = () => new Int32Array(memory.buffer, ex.claims_counts(), 1024);
+      const extents = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 100, 255, 256, 1000];
+      let loops = 0;
+      const ranByWorker = new Set();
+      for (let round = 0; round < 30; ++round)
+        for (const extent of extents) {
+          const min = (round * 7) % (1024 - extent); // the loop's min moves too
+          counts().fill(0);
+          const before = ex.kiln_threads_tasks();
+          assert.equal(ex.claims_loop(min, extent, 200), 0);
+          ++loops;
+          if (ex.kiln_threads_tasks() > before) ranByWorker.add(extent);
+          const c = counts();
+          for (let i = 0; i < 1024; ++i) {
+            const expected = i >= min && i < min + extent ? 1 : 0;
+            if (c[i] !== expected)
+              assert.fail(`extent ${extent}, min ${min} (round ${round}): index ${i} ran ${c[i]} times`);
+          }
+        }
+      // Where both ends claimed: the worker ran iterations in most extents
+      // above 1 (extent 1 runs inline).
+      assert.ok(ranByWorker.size >= extents.length / 2,
+        `the worker ran iterations in loops of only ${[...ranByWorker].join(', ') || 'no'} extents (${loops} loops)`);
+      assert.ok(!ranByWorker.has(1), 'a loop of 1 iteration runs on the caller');
+    } finally {
+      ex.kiln_threads_stop();
+      await worker.terminate();
+    }
   });
 });

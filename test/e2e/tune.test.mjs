@@ -122,6 +122,48 @@ async function wasmTune(device) {
 
 test('a WASM tune in Node builds a module that matches onnxruntime-node', () => wasmTune('node'));
 
+// A TF.js graph model (model.json) tuned in Node: a small graph written
+// by the TF.js op suite's builder (test/tfjs-ops/graph.mjs: a 1x8x8x16
+// input plus a constant, then Exp: one kernel), 1 trial (its template), a forced
+// winner as above; the module kilnc builds from the database matches
+// TensorFlow.js itself (test/e2e/tfjs_run.mjs) within 1e-4 of range.
+test('a TF.js model.json tuned in Node builds a module that matches TensorFlow.js', async () => {
+  const { Graph } = await import('../tfjs-ops/graph.mjs');
+  const dir = path.join(work, 'tfjs');
+  const g = new Graph('tune_tfjs');
+  const x = g.input('x', [1, 8, 8, 16]);
+  const b = g.constant('b', 'float32', [16], Array.from({ length: 16 }, (_, i) => (i - 8) / 16));
+  g.output(g.node('Exp', [g.node('AddV2', [x, b])]));
+  g.write(dir);
+  const model = path.join(dir, 'model.json');
+  const db = path.join(work, 'tuning-tfjs.jsonl');
+  const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', '--device=node', `--db=${db}`, '--trials=1', '--seed=1',
+    '--workers=1', '--no-autoschedulers'], { KILN_TUNE_CLOCK: 'cpu' });
+  assert.match(tuned.stdout, /model end to end .*; ok$/m, 'the tuned model must match the templates');
+  const records = fs.readFileSync(db, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // Its template only: a pair of the tune's own, later than the forced
+  // one, would decide the kernel instead.
+  assert.ok(records.length === 1 && records.every((r) => r.target.device === 'node' && r.status === 'ok' &&
+    r.baseline), 'the template must measure ok in Node');
+
+  forceWinner(db);
+  const out = path.join(dir, 'wasm');
+  const compiled = ok(bin('kilnc'), [model, '--target=wasm', '--no-fallback', '-o', out, '--name=tt',
+    `--tuning-db=${db}`, '--tuning-device=node']);
+  assertTunedApplied(compiled.stderr, 'tuning-tfjs.jsonl');
+
+  const e2e = path.join(repoRoot, 'test/e2e');
+  ok(process.execPath, [path.join(e2e, 'tfjs_run.mjs'), model, '--inputs-dir', `${dir}/in`, '--outputs-dir',
+    `${dir}/tfjs`, '--make-inputs', '3']);
+  const loader = await importLoader({ dir: out, name: 'tt' });
+  const m = await loader.load();
+  fs.mkdirSync(`${dir}/got`);
+  writeOutputs(`${dir}/got`, m.run(readFeeds(`${dir}/in`)), m.outputs);
+  m.dispose();
+  const cmp = compare(`${dir}/tfjs`, `${dir}/got`);
+  assert.equal(cmp.status, 0, cmp.out);
+});
+
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
   { skip: chromiumSkip() }, () => wasmTune('chromium'));
 

@@ -122,7 +122,9 @@ llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneO
     winners[task.identity] = *choice.record;
   }
   if (candidates.empty()) {
+    // Nothing is timed here: the clock is the search's runners'.
     os << "model end to end (" << in.how
+       << (in.report->clock.empty() ? "" : ", " + clockLabel(in.report->clock))
        << "): no new tuned record to judge, the model keeps what the database had; ok\n";
     return std::string("ok");
   }
@@ -161,7 +163,7 @@ llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneO
   MeasureModel measure = [&](const std::vector<std::string> &kept) {
     auto path = writeModel(kept, "model_step" + std::to_string(built++));
     if (!path)
-      return ModelPairs{{}, {}, llvm::toString(path.takeError())};
+      return ModelPairs{{}, {}, llvm::toString(path.takeError()), {}};
     return timer.compare(*path);
   };
   AcceptResult accepted;
@@ -205,14 +207,17 @@ llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneO
   }
   // The verdict: the accepted build's pairs, else the last one tried.
   const AcceptStep &last = accepted.steps.back();
+  // The clock as the runner named it in its replies (tuner/README.md, the
+  // protocol's "clock").
+  std::string how = in.how + ", " + clockLabel(last.pairs.clock);
   double before = last.pairs.before(),
          after = accepted.accepted.empty() ? before : last.pairs.after();
   os << llvm::format(
       "model end to end (%s, %zu alternating pairs, medians, load %s -> %s): "
       "before %.3f ms, tuned %.3f ms (%.2fx); %zu of %zu tuned records kept%s; "
       "%s\n",
-      in.how.c_str(), last.pairs.afterMs.size(), loadBefore.c_str(), loadNow().c_str(), before,
-      after, after > 0 ? before / after : 0.0, accepted.accepted.size(), candidates.size(),
+      how.c_str(), last.pairs.afterMs.size(), loadBefore.c_str(), loadNow().c_str(), before, after,
+      after > 0 ? before / after : 0.0, accepted.accepted.size(), candidates.size(),
       accepted.accepted.empty() ? " (the model keeps what it had)" : "", status.c_str());
   return status;
 }
@@ -286,6 +291,9 @@ ModelPairs ModelTimer::compare(const std::string &tunedPath, unsigned pairs) {
                           : "the model " + reply.getString("status").value_or("failed").str();
       return false;
     }
+    // The runner's own word for its clock, not what kiln-tune's
+    // environment asked for (the JIT runner ignores KILN_TUNE_CLOCK).
+    noteClock(result.clock, reply);
     std::vector<double> times;
     if (const llvm::json::Array *ts = reply.getArray("times_ms"))
       for (const llvm::json::Value &v : *ts)

@@ -51,7 +51,10 @@ double signTestP(unsigned wins, unsigned n);
 struct ModelPairs {
   std::vector<double> beforeMs, afterMs;
   std::string status = "ok"; ///< else why there are no times to trust
-  double before() const;     ///< median of beforeMs
+  /// The clock the runner says it timed on (its "run" replies' "clock",
+  /// folded by noteClock, Runner.h).
+  std::string clock;
+  double before() const; ///< median of beforeMs
   double after() const;
   unsigned afterWins() const; ///< pairs the second build won
   double signP() const;       ///< signTestP(afterWins(), pairs)
@@ -106,7 +109,7 @@ struct AcceptanceInput {
   const codegen::ScheduleVariant *variant = nullptr;
   std::string device = "native";
   int threads = 1;
-  std::string how;       ///< "AOT, 1 thread, CPU time": how the builds are run
+  std::string how; ///< "AOT, 1 thread": how the builds are run (the clock is the runner's word)
   bool noAccept = false; ///< time the full set once and keep it, judge nothing
 };
 

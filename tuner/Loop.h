@@ -101,6 +101,7 @@ private:
   CostModel model;
   int64_t nextId = 1;
   unsigned trials = 0;
+  std::string clock; ///< the runners' "clock" so far (noteClock)
 };
 
 } // namespace kiln::tuner::detail

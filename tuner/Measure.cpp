@@ -168,6 +168,7 @@ std::vector<Measurement> Loop::measure(size_t t, const std::vector<ScheduleRecor
                     std::to_string(reply.getNumber("error").value_or(0)) + " of their range";
         continue;
       }
+      noteClock(clock, reply);
       if (const llvm::json::Array *times = reply.getArray("times_ms"))
         for (const llvm::json::Value &v : *times)
           s->times.push_back(v.getAsNumber().value_or(0));

@@ -14,6 +14,26 @@
 
 namespace kiln::tuner {
 
+void noteClock(std::string &seen, const llvm::json::Object &reply) {
+  std::string clock = reply.getString("clock").value_or("").str();
+  if (seen.empty())
+    seen = clock.empty() ? "none" : clock;
+  else if (seen != (clock.empty() ? "none" : clock))
+    seen = "mixed";
+}
+
+std::string clockLabel(llvm::StringRef seen) {
+  if (seen == "cpu")
+    return "CPU time";
+  if (seen == "wall")
+    return "wall time";
+  if (seen == "mixed")
+    return "mixed clocks";
+  if (seen.empty() || seen == "none")
+    return "clock not reported by the runner";
+  return ("clock " + seen).str();
+}
+
 RunnerProcess::RunnerProcess(std::string executable, int threads, std::string logPath)
     : command{std::move(executable), "--runner"}, threads(threads), logPath(std::move(logPath)) {}
 

@@ -10,13 +10,15 @@
 //   -> {"op":"compile","id":7,"task":"/tmp/t/task3.mlir","schedule":"#kiln.schedule<...>"}
 //   <- {"id":7,"status":"ok","seconds":0.41}        (or "compile-error", "message")
 //   -> {"op":"run","id":7,"iterations":5,"reference":false}
-//   <- {"id":7,"status":"ok","times_ms":[...],"error":0.0}  (or "wrong")
+//   <- {"id":7,"status":"ok","times_ms":[...],"error":0.0,"clock":"cpu"}  (or "wrong")
 //   -> {"op":"forget","id":7}
 //   <- {"id":7,"status":"ok"}
 //
 // "reference": true stores the run's outputs as the task's reference;
 // other runs report their largest difference from it relative to the
 // reference's range, and "wrong" above 1e-4 (the e2e tests' tolerance).
+// "clock" names what the times are: "cpu" (the process's or the page's
+// thread's CPU time) or "wall"; the tuner reports the runner's word.
 // The native runner is `kiln-tune --runner` (RunnerMain.cpp), with Halide's
 // JIT; HL_NUM_THREADS sets its threads.
 //
@@ -35,6 +37,15 @@ namespace kiln::tuner {
 
 /// What became of a request.
 enum class Outcome { Replied, Crashed, TimedOut };
+
+/// Folds a "run" reply's "clock" into `seen`, the clock of the replies so
+/// far ("" before the first): the first word stays while the replies
+/// agree, "mixed" once two differ; a reply without one counts as "none".
+void noteClock(std::string &seen, const llvm::json::Object &reply);
+
+/// The clock for a report line: "CPU time", "wall time", "clock not
+/// reported by the runner" (none said), "mixed clocks", else "clock WORD".
+std::string clockLabel(llvm::StringRef seen);
 
 class RunnerProcess {
 public:

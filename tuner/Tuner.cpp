@@ -260,6 +260,7 @@ llvm::Expected<TuneReport> Loop::run() {
   for (TaskState &s : states)
     report.tasks.push_back(s.result);
   report.seconds = elapsed();
+  report.clock = clock;
   for (Worker &w : workers)
     w.process->stop();
   return report;

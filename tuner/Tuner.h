@@ -68,6 +68,9 @@ struct TuneReport {
   };
   std::vector<Point> curve;
   double seconds = 0;
+  /// The runners' word for the clock of the search's times (their "run"
+  /// replies' "clock", folded by noteClock, Runner.h); "" if nothing ran.
+  std::string clock;
 };
 
 /// Measures a pool per task instead of searching: the template, the

@@ -135,7 +135,9 @@ int main(void) {
 #else
   print_message(task_device_name(ctx));
 #endif
-  printf("\",");
+  /* The clock its times are on: the runner passes it on in each "run"
+     reply (the protocol's "clock"), and kiln-tune reports it. */
+  printf("\",\"clock\":\"%s\",", clock_id == CLOCK_PROCESS_CPUTIME_ID ? "cpu" : "wall");
   print_infos("inputs", task_inputs, IN);
   printf(",");
   print_infos("outputs", task_outputs, OUT);

@@ -21,7 +21,8 @@
 // with HL_NUM_THREADS threads (the tuner sets it from --threads; the
 // context's num_threads), the arena create allocates (64-byte aligned),
 // inputs and outputs 64-byte aligned. KILN_TUNE_CLOCK=cpu makes the
-// harness time in process CPU time instead of wall time.
+// harness time in process CPU time instead of wall time; each "run" reply
+// says which ("clock", as the harness reported it).
 //
 // --target=spirv (the Vulkan runner): the device is the runtime's choice
 // (KILN_VK_DEVICE or VK_ICD_FILENAMES decide). lavapipe's worker threads
@@ -209,7 +210,7 @@ async function compile(request) {
     return fail(`giving the inputs: ${given ? given.error : 'the harness died'}`);
   }
   const corrupt = nth > 0 && nth === corruptNth;
-  candidates.set(id, { ...harness, task, dir, outputs: hello.outputs, corrupt });
+  candidates.set(id, { ...harness, task, dir, outputs: hello.outputs, corrupt, clock: hello.clock });
   return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device: hello.device };
 }
 
@@ -237,7 +238,7 @@ async function run(request) {
   if (!against || !against.reference) return { id, status: 'error', message: 'no reference to compare with' };
   const error = relativeError(outputs, against.reference);
   return { id, status: error <= 1e-4 ? 'ok' : 'wrong', times_ms: answer.times_ms.slice(1),
-    error: Number.isFinite(error) ? error : 1e30 };
+    error: Number.isFinite(error) ? error : 1e30, clock: c.clock };
 }
 
 function forget(request) {

@@ -153,8 +153,8 @@ int main(int argc, char **argv) {
                            cl::desc("Measurements in all (default 200; 0 with "
                                     "--minutes: until the time is up)"),
                            cl::init(200), cl::cat(category));
-  cl::opt<double> minutes("minutes", cl::desc("Stop after this many minutes"), cl::init(0),
-                          cl::cat(category));
+  cl::opt<double> minutes("minutes", cl::desc("Stop after this many minutes (a fraction too: 0.5)"),
+                          cl::init(0), cl::cat(category));
   cl::opt<unsigned> seed("seed", cl::desc("Random seed (default 1)"), cl::init(1),
                          cl::cat(category));
   cl::opt<std::string> search("search", cl::desc("evolve (default), random or grid"),
@@ -210,9 +210,17 @@ int main(int argc, char **argv) {
                                    cl::desc("Fix a TF.js input's value at import (as kilnc)"),
                                    cl::value_desc("name=V,V..."), cl::cat(category));
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv,
-                              "kiln-tune: tune a model's schedules on this device\n"
-                              "  --threads=N     threads the kernels run with (default 1)\n");
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "kiln-tune: tune a model's schedules on this device\n"
+      "  --threads=N     threads the kernels run with (default 1)\n"
+      "\n"
+      "  The tuning database's other commands (tuner/README.md):\n"
+      "  kiln-tune tasks MODEL [options]                  list the model's tasks (distinct "
+      "kernels)\n"
+      "  kiln-tune show DB.jsonl [MODEL]                  the best record per kernel, as "
+      "kilnc takes it\n"
+      "  kiln-tune merge A.jsonl B.jsonl ... -o C.jsonl   merge databases, each record once\n");
 
   const kiln::Target *t = kiln::findTarget(target);
   if (!t)

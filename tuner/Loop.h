@@ -79,6 +79,11 @@ private:
   llvm::Error confirm(size_t t);
   llvm::Error record(size_t t, const ScheduleRecord &r, const Measurement &m, bool paired,
                      const std::string &time);
+  /// A crash, timeout or compile error: held back from the database until
+  /// something runs (Tuner.cpp, "Failures in a row").
+  static bool failedToRun(MeasureStatus status);
+  llvm::Error flushUnwritten();
+  llvm::Error checkMachinery(size_t t);
   bool ensureReference(Worker &worker, size_t t, std::string &why);
   Outcome call(Worker &worker, llvm::json::Object request, llvm::json::Object &reply);
   double modelMs() const;
@@ -102,6 +107,14 @@ private:
   int64_t nextId = 1;
   unsigned trials = 0;
   std::string clock; ///< the runners' "clock" so far (noteClock)
+  struct Unwritten {
+    size_t task;
+    ScheduleRecord record;
+    Measurement measurement;
+    std::string time;
+  };
+  std::vector<Unwritten> unwritten; ///< failures in a row, not yet in the database
+  static constexpr size_t kFailureStreak = 16;
 };
 
 } // namespace kiln::tuner::detail

@@ -156,6 +156,51 @@ llvm::Error Loop::record(size_t t, const ScheduleRecord &r, const Measurement &m
   return llvm::Error::success();
 }
 
+// Failures in a row, and what they say about the measuring machinery. A
+// candidate that crashes, hangs or does not compile is the candidate's
+// fault as long as the template still runs; when the machinery itself
+// breaks under a tune (kiln-tune relinked or removed while it ran: every
+// --compile-task fails; a runner or browser gone), every candidate fails
+// and each would be written to the database as bad, where a resumed tune
+// would never measure it again (on this machine, 2026-12-07: 2500 FaceMesh
+// candidates recorded crash or compile-error in 10 s after a rebuild).
+// So such failures are written only once something after them ran, or
+// after the template, measured again, still runs; if it does not, the tune
+// stops with an error and writes none of them.
+bool Loop::failedToRun(MeasureStatus status) {
+  return status == MeasureStatus::Crash || status == MeasureStatus::Timeout ||
+         status == MeasureStatus::CompileError;
+}
+
+llvm::Error Loop::flushUnwritten() {
+  for (const Unwritten &u : unwritten)
+    if (llvm::Error err = record(u.task, u.record, u.measurement, false, u.time))
+      return err;
+  unwritten.clear();
+  return llvm::Error::success();
+}
+
+llvm::Error Loop::checkMachinery(size_t t) {
+  Measurement check = measure(t, {tasks[t].templateRecord})[0];
+  if (!failedToRun(check.status))
+    return flushUnwritten();
+  std::string message = check.message.empty() ? "no message" : check.message;
+  if (message.size() > 300)
+    message = message.substr(0, 300) + "...";
+  return makeError(
+      "stopped: the last " + llvm::Twine(unwritten.size()) +
+      " candidates failed (crash, timeout or compile error) and task " + llvm::Twine(t) +
+      "'s "
+      "template (" +
+      tasks[t].summary + "), measured again, failed too (" + measureStatusName(check.status) +
+      ": " + message +
+      "): the measuring machinery broke, not the candidates (kiln-tune rebuilt or removed "
+      "while it ran? a runner or browser gone?). Those " +
+      llvm::Twine(unwritten.size()) + " were not written to " + options.dbPath +
+      "; every measurement before them was. Mend the cause and run the same command again "
+      "to resume");
+}
+
 llvm::Expected<TuneReport> Loop::run() {
   if (llvm::Error err = prepare())
     return std::move(err);
@@ -229,10 +274,19 @@ llvm::Expected<TuneReport> Loop::run() {
     }
     std::vector<Measurement> measured = measure(pick, toMeasure);
     for (size_t i = 0; i < toMeasure.size(); ++i) {
+      note(pick, toMeasure[i], measured[i], /*fromDb=*/false);
+      if (failedToRun(measured[i].status)) {
+        unwritten.push_back({pick, toMeasure[i], measured[i], utcNow()});
+        continue;
+      }
+      if (llvm::Error err = flushUnwritten())
+        return std::move(err);
       if (llvm::Error err = record(pick, toMeasure[i], measured[i], false, utcNow()))
         return std::move(err);
-      note(pick, toMeasure[i], measured[i], /*fromDb=*/false);
     }
+    if (unwritten.size() >= kFailureStreak)
+      if (llvm::Error err = checkMachinery(pick))
+        return std::move(err);
     // The curve starts once every task has a time (the first batches
     // measure each task's seeds).
     if (llvm::all_of(states, [](const TaskState &s) { return s.result.bestMs > 0; }))
@@ -252,6 +306,8 @@ llvm::Expected<TuneReport> Loop::run() {
       options.progress->flush();
     }
   }
+  if (llvm::Error err = flushUnwritten())
+    return std::move(err);
   // Before any speed-up is reported or applied, each task's best record is
   // timed again beside its template.
   for (size_t t = 0; t < tasks.size(); ++t)

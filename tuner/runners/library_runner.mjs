@@ -38,7 +38,10 @@
 // first run (KILN_HARNESS_TEST_FAULT). test/e2e/tune.test.mjs and
 // test/unit/TunerTest.cpp use them to check that a wrong candidate is
 // recorded `wrong` and never applied, and that a crash or a hang costs the
-// candidate, not the runner. Unset in real tunes.
+// candidate, not the runner. KILN_TUNE_TEST_BREAK=N fails every compile
+// from the N-th on (references included), as when kiln-tune is relinked
+// under a running tune: test/lit/tuner/machinery.test checks the tuner
+// stops and writes none of those failures. Unset in real tunes.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -87,7 +90,8 @@ let runtimeCopy = null;
 const corruptNth = Number(process.env.KILN_TUNE_TEST_WRONG || 0);
 const crashNth = Number(process.env.KILN_TUNE_TEST_CRASH || 0);
 const hangNth = Number(process.env.KILN_TUNE_TEST_HANG || 0);
-let nonReferenceCompiles = 0;
+const breakNth = Number(process.env.KILN_TUNE_TEST_BREAK || 0);
+let nonReferenceCompiles = 0, allCompiles = 0;
 const firstSchedule = new Map(); // task path -> the first schedule compiled for it (the reference)
 const tasks = new Map(); // task path -> {infos, inputsPath, reference}
 
@@ -163,6 +167,8 @@ async function compile(request) {
     fs.rmSync(dir, { recursive: true, force: true });
     return { id, status: 'compile-error', message };
   };
+  if (breakNth && ++allCompiles >= breakNth)
+    return fail('kiln-tune --compile-task: no such file (test fault KILN_TUNE_TEST_BREAK)');
   const key = `${task}\n${request.schedule || ''}`;
   let exe = built.get(key);
   if (!cacheDir) {

@@ -103,7 +103,8 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
 
     // The default thread count (issue 18): navigator.hardwareConcurrency,
     // at most 4, one of them the caller; one core: the single-threaded module.
-    test('with no thread count the pool is navigator.hardwareConcurrency threads, at most 4', { skip: available.length ? false : 'no model' }, async () => {
+    // The workers are created in load, none in the 5 runs after it.
+    test('with no thread count the pool is navigator.hardwareConcurrency threads, at most 4, and runs create no worker', { skip: available.length ? false : 'no model' }, async () => {
       const { name } = available[0];
       for (const [cores, backend, workers] of [
         [8, { name: 'threads', threads: 4, reason: '4 threads' }, 3],
@@ -114,6 +115,7 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
         assert.deepEqual(result.backend, backend, `hardwareConcurrency ${cores}`);
         assert.equal(result.workers, workers, `hardwareConcurrency ${cores}: workers created`);
         assert.equal(result.pool, workers > 0, `hardwareConcurrency ${cores}: poolStats`);
+        assert.equal(result.workersInRuns, 0, `hardwareConcurrency ${cores}: runs created workers`);
       }
     });
 

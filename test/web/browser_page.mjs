@@ -61,7 +61,8 @@ window.runThreaded = task(async (name, threads, runs = 0) => {
 // A threaded artifact loaded with no thread count on a page whose
 // navigator.hardwareConcurrency reads `cores` (overridden here, before the
 // loader reads it): the backend the loader chose and how many workers it
-// created, counted by a Worker class that wraps the page's.
+// created in load and then in 5 runs, counted by a Worker class that wraps
+// the page's.
 window.defaultThreads = task(async (name, cores) => {
   const PageWorker = window.Worker;
   let workers = 0;
@@ -75,6 +76,9 @@ window.defaultThreads = task(async (name, cores) => {
   try {
     const m = await (await import(`/t/${name}/${name}.mjs`)).load();
     const result = { backend: { ...m.backend }, workers, pool: m.poolStats !== null };
+    const feeds = await readFeeds(name);
+    for (let i = 0; i < 5; i++) m.run(feeds);
+    result.workersInRuns = workers - result.workers;
     m.dispose();
     return result;
   } finally {

@@ -13,10 +13,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KILN_BUILD_DIR:-$root/build}
 deps=${KILN_DEPS_DIR:-$root/.deps}
 blazeface=$deps/models/blazeface/package/ONNX
+human=$deps/models/human-models/package/models
+# Keys as benchmarks/lib/models.mjs names the models (its tuned rows look for
+# tuning/KEY.DEVICE-Nt.jsonl). FaceMesh and MoveNet are TF.js graph models.
 declare -A models=(
   [blazeface_front]=$blazeface/face_detection_front_128x128_barracuda.onnx
   [blazeface_back]=$blazeface/face_detection_back_256x256_barracuda.onnx
   [mobilenetv2]=$build/test/models/mobilenetv2.onnx
+  [facemesh]=$human/facemesh.json
+  [movenet_lightning]=$human/movenet-lightning.json
 )
 retune=
 if [ "${1:-}" = --retune ]; then retune=--retune; shift; fi
@@ -29,11 +34,14 @@ if [ ${#entries[@]} -eq 0 ]; then
   entries=(blazeface_front:native:1:6 blazeface_back:native:1:7 mobilenetv2:native:1:10
            blazeface_front:native:2:6 blazeface_back:native:2:7 mobilenetv2:native:2:10
            blazeface_front:node:1:8 blazeface_back:node:1:8 mobilenetv2:node:1:10
-           blazeface_front:chromium:1:5 blazeface_back:chromium:1:6)
+           blazeface_front:chromium:1:5 blazeface_back:chromium:1:6 mobilenetv2:chromium:1:10
+           facemesh:node:1:6 facemesh:chromium:1:6 movenet_lightning:node:1:8
+           blazeface_front:vulkan:1:10)
 fi
 for entry in "${entries[@]}"; do
   IFS=: read -r model device threads minutes <<< "$entry"
-  target=cpu; [ "$device" = native ] || target=wasm
+  [ -n "${models[$model]:-}" ] || { echo "make.sh: no model '$model' (one of: ${!models[*]})" >&2; exit 2; }
+  case $device in native) target=cpu ;; vulkan) target=spirv ;; *) target=wasm ;; esac
   name=$root/tuning/$model.$device-${threads}t
   report=$name.txt curve=$name.png how="from scratch"
   if [ -n "$retune" ]; then

@@ -48,13 +48,16 @@ export const VK_CONTENDERS = {
   'tfjs-webgpu': { label: 'TF.js WebGPU, Chromium (SwiftShader)', kiln: 'kiln-vk-swiftshader' },
   'ort-webgpu': { label: 'ORT Web WebGPU, Chromium (SwiftShader)', kiln: 'kiln-vk-swiftshader' },
   'kiln-vk-lavapipe': { label: 'Kiln SPIR-V, lavapipe (Vulkan)', kiln: 'kiln-vk-swiftshader' },
+  // Only where tuning/MODEL.vulkan-1t.jsonl is shipped (issue 20's tuned
+  // columns for the Vulkan device): the same model built with it.
+  'kiln-vk-lavapipe-tuned': { label: 'Kiln SPIR-V tuned (tuning/), lavapipe', kiln: 'kiln-vk-swiftshader' },
   'kiln-native-1t': { label: 'Kiln native CPU, 1 thread', kiln: 'kiln-vk-swiftshader' },
   'kiln-native-2t': { label: 'Kiln native CPU, 2 threads', kiln: 'kiln-vk-swiftshader' },
 };
 
 /** libNAME.a for Vulkan and bench_model.c linked to it. */
-function buildVulkanHarness(source, dir, name) {
-  run(kilnc, [source, '--target=spirv', `--name=${name}`, '-o', dir], { label: 'kilnc --target=spirv' });
+function buildVulkanHarness(source, dir, name, extra = []) {
+  run(kilnc, [source, '--target=spirv', `--name=${name}`, '-o', dir, ...extra], { label: 'kilnc --target=spirv' });
   const out = path.join(dir, 'bench_vk');
   run('clang-19', ['-O2', '-std=c11', '-D_GNU_SOURCE', `-DKILN_MODEL=${name}`, `-DKILN_MODEL_UPPER=${name.toUpperCase()}`,
     // The Vulkan runtime names statuses with its own function (it knows the
@@ -80,6 +83,8 @@ async function startContenders(model, workDir, browser, log) {
     if (!(e instanceof BuildError)) throw e;
     return { skipped: `Kiln's SPIR-V target cannot compile it: ${e.message}`, started, errors };
   }
+  const db = path.join(repoRoot, 'tuning', `${model.key}.vulkan-1t.jsonl`);
+  const tuned = fs.existsSync(db) ? buildVulkanHarness(source, path.join(dir, 'spirv-tuned'), name, [`--tuning-db=${db}`]) : null;
   const cpu = compileCpu(source, path.join(dir, 'cpu'), name);
   const native = buildHarness(cpu, path.join(dir, 'bench_cpu'));
   const children = [
@@ -87,6 +92,7 @@ async function startContenders(model, workDir, browser, log) {
     ['kiln-vk-lavapipe', vk, ['--threads', '1'], { VK_ICD_FILENAMES: LAVAPIPE }],
     ['kiln-native-1t', native, ['--threads', '1'], {}],
     ['kiln-native-2t', native, ['--threads', '2'], {}],
+    ...(tuned ? [['kiln-vk-lavapipe-tuned', tuned, ['--threads', '1'], { VK_ICD_FILENAMES: LAVAPIPE }]] : []),
   ];
   for (const [id, command, args, env] of children) {
     const c = new ChildContender(id, command, args, { env, timeoutMs: 600000 });
@@ -178,6 +184,11 @@ export function writeVulkanMarkdown(results) {
   }
   const notes = results.models.flatMap((m) => [...(m.skipped ? [`${m.title}: skipped: ${m.skipped}`] : []),
     ...m.errors.map((e) => `${m.title}: error: ${e}`)]);
+  for (const m of results.models) {
+    const [a, b] = [m.contenders?.['kiln-vk-lavapipe'], m.contenders?.['kiln-vk-lavapipe-tuned']];
+    if (a && b) notes.push(`${m.title}: on lavapipe, tuned (tuning/${m.key}.vulkan-1t.jsonl) / untuned ` +
+      `${(a.median / b.median).toFixed(2)}x (untuned ${ms(a.median)} ms, tuned ${ms(b.median)} ms, same rounds)`);
+  }
   if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
 }

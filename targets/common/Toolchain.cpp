@@ -10,9 +10,11 @@
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
 #include <csignal>
 #include <list>
 #include <mutex>
+#include <unistd.h>
 
 namespace kiln::toolchain {
 
@@ -88,6 +90,9 @@ static void removeLiveDirs() {
   liveDirs().clear();
 }
 
+// Never freed: the handler may read it at any time.
+static std::atomic<const std::string *> interruptNote{nullptr};
+
 static void installSignalCleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -97,9 +102,27 @@ static void installSignalCleanup() {
     // put the default handlers back), so it ends the process itself.
     llvm::sys::SetInterruptFunction([] {
       removeLiveDirs();
+      if (const std::string *note = interruptNote.load())
+        (void)!::write(2, note->data(), note->size());
       std::raise(SIGTERM);
     });
   });
+}
+
+void removeOnSignal(llvm::StringRef dir) {
+  installSignalCleanup();
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveDirs().push_back(dir.str());
+}
+
+void forgetOnSignal(llvm::StringRef dir) {
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveDirs().remove(dir.str());
+}
+
+void setInterruptNote(llvm::StringRef note) {
+  installSignalCleanup();
+  interruptNote = new std::string(note.str() + "\n");
 }
 
 llvm::Expected<TempDir> TempDir::create(llvm::StringRef prefix) {

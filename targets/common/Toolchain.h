@@ -41,6 +41,16 @@ private:
   std::string dir;
 };
 
+/// Folders that are not TempDirs but go like them when the process is
+/// interrupted (SIGINT, SIGTERM, SIGHUP) or crashes: kiln-tune's work folder,
+/// which keeps its runners' logs on a normal failed-candidate exit.
+/// `forgetOnSignal` when its owner has dealt with it.
+void removeOnSignal(llvm::StringRef dir);
+void forgetOnSignal(llvm::StringRef dir);
+/// A line written to stderr when the process is interrupted (before it
+/// ends with SIGTERM's status): what the user can do next.
+void setInterruptNote(llvm::StringRef note);
+
 /// Moves each of `files` from `fromDir` into `toDir` (created if missing) by
 /// rename, only after all of them exist: a failed build leaves the output
 /// directory as it was.

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/pipeline/Pipeline.h"
 #include "targets/Targets.h"
+#include "targets/common/Toolchain.h"
 #include "tuner/Accept.h"
 #include "tuner/CompileTask.h"
 #include "tuner/DbReport.h"
@@ -63,6 +64,7 @@ struct WorkDir {
   ~WorkDir() {
     if (path.empty())
       return;
+    kiln::toolchain::forgetOnSignal(path);
     if (const char *keep = std::getenv("KILN_KEEP_TEMP"); keep && StringRef(keep) == "1") {
       errs() << "kiln-tune: work directory kept (KILN_KEEP_TEMP=1): " << path << "\n";
       return;
@@ -284,6 +286,13 @@ int main(int argc, char **argv) {
   WorkDir workDir;
   if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-tune", workDir.path))
     return fail("cannot create a work directory: " + ec.message());
+  // Ctrl-C (or SIGTERM, SIGHUP): the work folder goes, and the user learns
+  // that nothing finished was lost (each record is written and synced when
+  // it is measured).
+  kiln::toolchain::removeOnSignal(workDir.path);
+  kiln::toolchain::setInterruptNote("kiln-tune: interrupted: " + dbPath +
+                                    " keeps every finished measurement; run the same command "
+                                    "again to resume");
   options.workDir = workDir.path.str().str();
   options.progress = &errs();
   if (pool) {

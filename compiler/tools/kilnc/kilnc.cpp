@@ -55,9 +55,11 @@ int main(int argc, char **argv) {
   cl::opt<std::string> vulkan(
       "vulkan", cl::desc("spirv: the Vulkan version the modules target, 1.0 (default) or 1.1"),
       cl::init("1.0"), cl::cat(category));
-  cl::opt<bool> fp16Storage("fp16-storage",
-                            cl::desc("spirv: activations stored as float16 (not implemented yet)"),
-                            cl::cat(category));
+  cl::opt<bool> fp16Storage(
+      "fp16-storage",
+      cl::desc("spirv: every float32 buffer on the device (weights, activations, inputs, outputs) "
+               "stored as float16; arithmetic stays float32"),
+      cl::cat(category));
   cl::opt<bool> fuseBlocks(
       "fuse-blocks",
       cl::desc("Fuse inverted-residual blocks into one kernel each (template schedules; "

@@ -129,11 +129,9 @@ llvm::Expected<TempDir> TempDir::create(llvm::StringRef prefix) {
   llvm::SmallString<128> path;
   if (auto ec = llvm::sys::fs::createUniqueDirectory(prefix, path))
     return makeError("cannot create a temporary directory: " + ec.message());
-  installSignalCleanup();
   TempDir dir;
   dir.dir = path.str().str();
-  std::lock_guard<std::mutex> lock(liveMutex);
-  liveDirs().push_back(dir.dir);
+  removeOnSignal(dir.dir);
   return std::move(dir);
 }
 
@@ -143,8 +141,7 @@ TempDir::~TempDir() {
   if (dir.empty())
     return;
   llvm::sys::fs::remove_directories(dir);
-  std::lock_guard<std::mutex> lock(liveMutex);
-  liveDirs().remove(dir);
+  forgetOnSignal(dir);
 }
 
 std::string TempDir::file(llvm::StringRef name) const {

@@ -12,6 +12,7 @@
 //   Confirm.cpp    the paired re-timing of each task's best beside its
 //                  template, which decides what kilnc applies
 //   Pool.cpp       `measurePool`: a table of one kernel's records for replay
+//   Progress.cpp   the live view: a line per kernel, or per batch in a log
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TUNER_LOOP_H
@@ -87,6 +88,8 @@ private:
   bool ensureReference(Worker &worker, size_t t, std::string &why);
   Outcome call(Worker &worker, llvm::json::Object request, llvm::json::Object &reply);
   double modelMs() const;
+  /// The budget loop's priority of task `t` (Tuner.cpp).
+  double priority(size_t t) const;
   void note(size_t t, const ScheduleRecord &r, const Measurement &m, bool fromDb);
   void queueAutoschedulers(size_t t);
   std::vector<ScheduleRecord> transfersFor(size_t t);

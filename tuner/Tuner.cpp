@@ -10,6 +10,7 @@
 
 #include "compiler/support/Error.h"
 #include "tuner/Loop.h"
+#include "tuner/Progress.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -94,6 +95,14 @@ llvm::Error Loop::prepare() {
     s.queue.push_back(tasks[t].templateRecord);
   }
   return llvm::Error::success();
+}
+
+// The task with the most to gain: a task not yet measured first (its
+// template time is its weight), then calls x best / sqrt(1 + trials).
+double Loop::priority(size_t t) const {
+  const TaskResult &r = states[t].result;
+  return r.trials == 0 ? INFINITY
+                       : tasks[t].calls * std::max(r.bestMs, 1e-6) / std::sqrt(1.0 + r.trials);
 }
 
 double Loop::modelMs() const {
@@ -211,27 +220,20 @@ llvm::Expected<TuneReport> Loop::run() {
   };
   unsigned batchSize = std::max(1u, options.workers);
   std::vector<bool> exhausted(tasks.size(), false);
+  Progress progress(options.progress, options.progress && Progress::wantLive(*options.progress),
+                    tasks, options);
   while (true) {
     if (options.trials && trials >= options.trials)
       break;
     if (options.minutes > 0 && elapsed() > options.minutes * 60)
       break;
-    // The task with the most to gain: a task not yet measured first (its
-    // template time is its weight), then calls x best / sqrt(1 + trials).
     size_t pick = tasks.size();
     double bestPriority = -1;
-    for (size_t t = 0; t < tasks.size(); ++t) {
-      if (exhausted[t])
-        continue;
-      const TaskResult &r = states[t].result;
-      double priority = r.trials == 0
-                            ? INFINITY
-                            : tasks[t].calls * std::max(r.bestMs, 1e-6) / std::sqrt(1.0 + r.trials);
-      if (priority > bestPriority) {
-        bestPriority = priority;
+    for (size_t t = 0; t < tasks.size(); ++t)
+      if (!exhausted[t] && priority(t) > bestPriority) {
+        bestPriority = priority(t);
         pick = t;
       }
-    }
     if (pick == tasks.size())
       break;
     unsigned size = batchSize;
@@ -291,20 +293,13 @@ llvm::Expected<TuneReport> Loop::run() {
     // measure each task's seeds).
     if (llvm::all_of(states, [](const TaskState &s) { return s.result.bestMs > 0; }))
       report.curve.push_back({trials, elapsed(), modelMs()});
-    if (options.progress) {
-      const TaskResult &r = states[pick].result;
-      double eta = options.trials ? elapsed() / std::max(1u, trials) * (options.trials - trials)
-                                  : options.minutes * 60 - elapsed();
-      *options.progress << llvm::format("[%3u/%-3u] task %zu %-44s best %.4f ms", trials,
-                                        options.trials, pick, tasks[pick].summary.c_str(),
-                                        r.bestMs);
-      if (r.templateMs > 0 && r.bestMs > 0)
-        *options.progress << llvm::format(" (template %.4f, %.2fx)", r.templateMs,
-                                          r.templateMs / r.bestMs);
-      *options.progress << llvm::format("  model ~%.3f ms  ETA %.0f s\n", modelMs(),
-                                        std::max(0.0, eta));
-      options.progress->flush();
+    std::vector<TaskResult> results;
+    std::vector<double> priorities;
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      results.push_back(states[t].result);
+      priorities.push_back(exhausted[t] ? 0 : priority(t));
     }
+    progress.update(pick, results, priorities, trials, elapsed());
   }
   if (llvm::Error err = flushUnwritten())
     return std::move(err);

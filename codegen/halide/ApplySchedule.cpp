@@ -10,6 +10,7 @@
 #include "codegen/halide/ApplySchedule.h"
 
 #include "codegen/halide/HalideWorkarounds.h"
+#include "compiler/support/Error.h"
 
 #include <mutex>
 #include <set>
@@ -18,10 +19,6 @@
 using namespace Halide;
 
 namespace kiln::codegen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 llvm::Expected<Target> parseHalideTarget(llvm::StringRef target) {
   if (target == "host")

@@ -5,6 +5,7 @@
 #include "codegen/halide/KernelEmitter.h"
 #include "codegen/halide/QuietStderr.h"
 #include "codegen/halide/Scratch.h"
+#include "compiler/support/Error.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -14,10 +15,6 @@
 #include <optional>
 
 namespace kiln::codegen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 // Which runtime functions the object needs, read from its symbol table (ELF
 // or wasm alike): that is where Halide's choice of heap or stack shows.

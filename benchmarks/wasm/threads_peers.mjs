@@ -196,10 +196,10 @@ async function benchModel(model, o, browser) {
   if (browser) {
     const { page } = browser;
     const contenders = [];
-    const tryLoad = async (id, fn, args) => {
+    const tryLoad = async (id, fn, args, want = t) => {
       try {
         const setup = await page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
-        if ((setup.threadsCount ?? setup.threads) !== t) throw new Error(`runs on ${setup.threads} thread(s), not ${t}: ${JSON.stringify(setup)}`);
+        if ((setup.threadsCount ?? setup.threads) !== want) throw new Error(`runs on ${setup.threads} thread(s), not ${want}: ${JSON.stringify(setup)}`);
         if (id.startsWith('kiln') && o.relaxed && setup.relaxed !== id.endsWith('-relaxed')) throw new Error(`the wrong module ran: ${JSON.stringify(setup)}`);
         result.setup[id] = setup;
         contenders.push([id, pageContender(page, id)]);
@@ -210,6 +210,10 @@ async function benchModel(model, o, browser) {
     browser.mounts.set(`/k/${model.key}/`, kiln.dir);
     await tryLoad(`kiln-${t}t`, 'loadKiln', [`kiln-${t}t`, `/k/${model.key}`, kiln.name, t, ...(o.relaxed ? [false] : [])]);
     if (o.fixed) await tryLoad(`kiln-${t}t-fixed`, 'loadKiln', [`kiln-${t}t-fixed`, `/k/${model.key}`, kiln.name, t, o.relaxed ? false : undefined, false]);
+    // The same module on 1 thread in the same page and rounds: whether the
+    // second core pays in the browser too (issue 18: no model slower on 2
+    // threads than on 1).
+    await tryLoad('kiln-1t', 'loadKiln', ['kiln-1t', `/k/${model.key}`, kiln.name, 1, ...(o.relaxed ? [false] : [])], 1);
     if (o.relaxed) await tryLoad(`kiln-${t}t-relaxed`, 'loadKiln', [`kiln-${t}t-relaxed`, `/k/${model.key}`, kiln.name, t, true]);
     if (model.onnx) {
       browser.mounts.set(`/o/${model.key}/`, path.dirname(model.onnx));
@@ -235,10 +239,11 @@ function markdown(results, o, meta) {
   const lines = [`# Kiln WASM on ${t} threads vs ORT-web and TF.js WASM on ${t} threads`, '',
     `${meta.date}, ${meta.cpus}; load average ${meta.loadStart} at the start, ${meta.loadEnd} at the end; ` +
       `${o.rounds} rounds of ${o.roundMs} ms, ${o.gapMs} ms apart. Times in ms: median (p25-p75, min); ratio = peer / Kiln ${t} threads ` +
+      `(Kiln 1t / ${t}t: the same module on 1 thread, what the other cores gave) ` +
       `(above 1: Kiln is faster). TF.js has no threads in Node (its threaded WASM build does not start there): its Node row is 1 thread.`, '',
     ...(o.smoke ? ['**Smoke run: a few cold runs of each, to check that every contender works. These times measure ' +
       'nothing (no warm-up, no rounds; the CI machine is busy): compare nothing here, 1 thread with 2 threads included.**', ''] : []),
-    `| model | where | Kiln ${t}t | Kiln 1t | ORT-web ${t}t | TF.js WASM | ORT-web / Kiln | TF.js / Kiln |`, '|---|---|---|---|---|---|---|---|'];
+    `| model | where | Kiln ${t}t | Kiln 1t | Kiln 1t / ${t}t | ORT-web ${t}t | TF.js WASM | ORT-web / Kiln | TF.js / Kiln |`, '|---|---|---|---|---|---|---|---|---|'];
   const relaxedLines = [];
   for (const r of results) {
     for (const where of ['node', 'chromium']) {
@@ -247,7 +252,7 @@ function markdown(results, o, meta) {
       const kiln = s[`kiln-${t}t`];
       const tf = s[`tfjs-wasm-${t}t`] ?? s['tfjs-wasm-1t'];
       const tfLabel = s[`tfjs-wasm-${t}t`] ? `${t}t` : '1t';
-      lines.push(`| ${r.title} | ${where === 'node' ? 'Node' : 'Chromium (isolated)'} | ${ms(kiln)} | ${ms(s['kiln-1t'])} | ` +
+      lines.push(`| ${r.title} | ${where === 'node' ? 'Node' : 'Chromium (isolated)'} | ${ms(kiln)} | ${ms(s['kiln-1t'])} | ${x(ratio(s['kiln-1t'], kiln))} | ` +
         `${ms(s[`ort-web-${t}t`])} | ${tf ? `${ms(tf)} (${tfLabel})` : '-'} | ${x(ratio(s[`ort-web-${t}t`], kiln))} | ${x(ratio(tf, kiln))} |`);
       const relaxed = s[`kiln-${t}t-relaxed`];
       if (relaxed)

@@ -92,8 +92,12 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
     spec.fit = Fit::Letterbox;
   else if (!fit.empty() && fit != "stretch")
     return makeError("--fit: unknown '" + fit + "' (expected stretch, crop or letterbox)");
-  if (!resize.empty() && resize != "bilinear")
-    return makeError("--resize: unknown '" + resize + "' (bilinear is the only one)");
+  if (resize == "asymmetric")
+    spec.coordinates = ResizeCoordinates::Asymmetric;
+  else if (!resize.empty() && resize != "half_pixel" && resize != "bilinear")
+    return makeError("--resize: unknown '" + resize +
+                     "' (expected half_pixel or asymmetric, ONNX Resize's "
+                     "coordinate_transformation_mode values; both bilinear)");
   return spec;
 }
 
@@ -160,9 +164,17 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     Func src = a.spec.fit == Fit::Letterbox ? BoundaryConditions::constant_exterior(frame, 0)
                                             : BoundaryConditions::repeat_edge(frame);
     Var c("c"), x("x"), y("y"), n("n");
-    // Half-pixel centres: output pixel x samples the source at this point.
-    Expr sx = x0 + (cast<float>(x) + 0.5f) * (cw / ow) - 0.5f;
-    Expr sy = y0 + (cast<float>(y) + 0.5f) * (ch / oh) - 0.5f;
+    // Output pixel x samples the source at sx: half_pixel puts the pixels'
+    // centres on each other, asymmetric puts output pixel i at i / size of
+    // the region (MediaPipe's crop as TF.js's face packages run it).
+    Expr sx, sy;
+    if (a.spec.coordinates == ResizeCoordinates::Asymmetric) {
+      sx = x0 + cast<float>(x) * (cw / ow);
+      sy = y0 + cast<float>(y) * (ch / oh);
+    } else {
+      sx = x0 + (cast<float>(x) + 0.5f) * (cw / ow) - 0.5f;
+      sy = y0 + (cast<float>(y) + 0.5f) * (ch / oh) - 0.5f;
+    }
     Expr fx = floor(sx), fy = floor(sy);
     Expr ix = cast<int>(fx), iy = cast<int>(fy);
     Expr ax = sx - fx, ay = sy - fy;
@@ -209,6 +221,10 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     return makeError(llvm::Twine("the image adapter: Halide failed: ") + e.what());
   }
   return llvm::Error::success();
+}
+
+const char *resizeCoordinatesName(ResizeCoordinates c) {
+  return c == ResizeCoordinates::Asymmetric ? "asymmetric" : "half_pixel";
 }
 
 std::string imageAdapterGlue(const ImageAdapterPlan &a) {

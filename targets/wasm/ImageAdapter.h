@@ -1,13 +1,20 @@
 //===- ImageAdapter.h - a camera frame to a model input, in the module -*- C++ -*-===//
 //
 // `kilnc --target=wasm --input-image=NAME:rgba8 [--normalize=...] [--fit=...]
-// [--resize=bilinear]` compiles an input adapter into the module: a Halide
-// stage that takes an RGBA8 frame of any width and height (run-time extents)
-// and writes model input NAME (shape [1,H,W,3] or [1,3,H,W]; float32, int32
-// or uint8): the frame's region chosen by --fit, resized bilinearly
-// (half-pixel centres, as tf.image.resizeBilinear(..., halfPixelCenters:
-// true)), alpha dropped, each channel scaled and offset. The loader then
-// takes `run({image: frame})`.
+// [--resize=half_pixel|asymmetric]` compiles an input adapter into the
+// module: a Halide stage that takes an RGBA8 frame of any width and height
+// (run-time extents) and writes model input NAME (shape [1,H,W,3] or
+// [1,3,H,W]; float32, int32 or uint8): the frame's region chosen by --fit,
+// resized bilinearly, alpha dropped, each channel scaled and offset. The
+// loader then takes `run({image: frame})`.
+//
+// --resize: where output pixel i samples the region (origin x0, length cw,
+//   output length ow), named as ONNX Resize's coordinate_transformation_mode:
+//   half_pixel (default; x0 + (i + 0.5) * cw / ow - 0.5, as
+//   tf.image.resizeBilinear with halfPixelCenters) or asymmetric
+//   (x0 + i * cw / ow: MediaPipe's rule, as TF.js's face-detection and
+//   face-landmarks-detection crop, and kiln-vision's cropToTensor).
+//   `bilinear`, its one value before, still means half_pixel.
 //
 // --fit: stretch (the whole frame, aspect not kept), crop (the largest
 //   centred region of the model's aspect), letterbox (the frame centred in
@@ -40,10 +47,14 @@ constexpr int kMaxFrameSide = 4096;
 
 enum class Fit { Stretch, Crop, Letterbox };
 
+/// --resize: where an output pixel samples the source (see above).
+enum class ResizeCoordinates { HalfPixel, Asymmetric };
+
 /// What the user asked for on the command line.
 struct ImageAdapterSpec {
   std::string input; ///< the model input it writes
   Fit fit = Fit::Stretch;
+  ResizeCoordinates coordinates = ResizeCoordinates::HalfPixel;
   /// out = pixel * scale[c] + bias[c], pixel in 0..255 (RGB order).
   std::array<float, 3> scale = {1.0f / 255, 1.0f / 255, 1.0f / 255};
   std::array<float, 3> bias = {0, 0, 0};
@@ -85,6 +96,9 @@ std::string imageAdapterGlue(const ImageAdapterPlan &adapter);
 
 /// The export the loader calls.
 constexpr const char *kImageExport = "kiln_image";
+
+/// --resize's name for `c` (half_pixel, asymmetric), as the loader states it.
+const char *resizeCoordinatesName(ResizeCoordinates c);
 
 } // namespace kiln::wasm
 

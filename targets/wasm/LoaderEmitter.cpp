@@ -190,6 +190,7 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
                 : options.image->spec.fit == Fit::Letterbox ? "letterbox"
                                                             : "stretch"},
         {"normalize", options.image->spec.normalize},
+        {"resize", resizeCoordinatesName(options.image->spec.coordinates)},
         {"maxSide", kMaxFrameSide},
         {"export", kImageExport},
     };
@@ -269,8 +270,8 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
              (image->spec.fit == Fit::Crop        ? "crop"
               : image->spec.fit == Fit::Letterbox ? "letterbox"
                                                   : "stretch") +
-             ") and normalised (" + image->spec.normalize +
-             ") in the module. */\n  image?: Frame;\n";
+             ", " + resizeCoordinatesName(image->spec.coordinates) + ") and normalised (" +
+             image->spec.normalize + ") in the module. */\n  image?: Frame;\n";
     return out;
   };
   std::string text = keepSections(kTypesTemplate, {{"RELAXED", options.relaxed}});

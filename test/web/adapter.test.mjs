@@ -1,8 +1,9 @@
 // The input adapter (kilnc --target=wasm --input-image=NAME:rgba8, targets/wasm/ImageAdapter.h)
 // in Node: RGBA frames of any size through m.run({image: frame}), against the
 // same pre-processing done by TensorFlow.js's cpu backend (tf.image.resizeBilinear
-// with half-pixel centres, tf.pad / tf.slice for letterbox / crop, then the
-// normalisation), on made-up frames and on the demo photo.
+// with half-pixel centres, or without them for --resize=asymmetric, tf.pad /
+// tf.slice for letterbox / crop, then the normalisation), on made-up frames
+// and on the demo photo.
 // In headless Chromium (under the test pages' strict CSP): an ImageData, and
 // the same pixels as a VideoFrame, a canvas and an ImageBitmap, drawn
 // through the loader's OffscreenCanvas.
@@ -61,9 +62,11 @@ function randomFrame(width, height, seed) {
 const { tf } = await loadTf();
 
 // The oracle: the frame's RGB as [1,h,w,3] float32, the region --fit picks
-// (whole pixels in these tests), resized with half-pixel centres, normalised,
-// in the model's layout. Returns a Float32Array (or Int32Array with `int`).
-function oracle(frame, { w, h, fit = 'stretch', scale = [1 / 255, 1 / 255, 1 / 255], bias = [0, 0, 0], nchw = false, int = false }) {
+// (whole pixels in these tests), resized with half-pixel centres (or, with
+// resize 'asymmetric', output pixel i at i * in / out: TF's halfPixelCenters
+// false), normalised, in the model's layout. Returns a Float32Array (or
+// Int32Array with `int`).
+function oracle(frame, { w, h, fit = 'stretch', resize = 'half_pixel', scale = [1 / 255, 1 / 255, 1 / 255], bias = [0, 0, 0], nchw = false, int = false }) {
   return tf.tidy(() => {
     const rgba = tf.tensor4d(Float32Array.from(frame.data), [1, frame.height, frame.width, 4]);
     let rgb = tf.slice(rgba, [0, 0, 0, 0], [1, frame.height, frame.width, 3]);
@@ -79,7 +82,7 @@ function oracle(frame, { w, h, fit = 'stretch', scale = [1 / 255, 1 / 255, 1 / 2
       if (fit === 'crop') rgb = tf.slice(rgb, [0, dy, dx, 0], [1, ch, cw, 3]);
       else rgb = tf.pad(rgb, [[0, 0], [-dy, -dy], [-dx, -dx], [0, 0]]);
     }
-    let t = tf.image.resizeBilinear(rgb, [h, w], false, true);
+    let t = tf.image.resizeBilinear(rgb, [h, w], false, resize === 'half_pixel');
     if (int) t = tf.cast(t, 'int32');
     else t = tf.add(tf.mul(t, tf.tensor1d(scale)), tf.tensor1d(bias));
     if (nchw) t = tf.transpose(t, [0, 3, 1, 2]);
@@ -178,9 +181,10 @@ test('the demo photo (decoded PNG), ImageData-like and as the input by name', as
   m.dispose();
 });
 
-test('the SIMD, fallback and threaded modules carry the same adapter', async () => {
-  const loader = await negModel('modules', 'float', [1, 40, 56, 3], ['--threads', '--fit=crop', '--normalize=-1,1'], 'image', true);
-  const frame = randomFrame(100, 80, 12);
+test('the SIMD, fallback and threaded modules carry the same adapter; --resize=asymmetric matches TF.js without half-pixel centres', async () => {
+  const loader = await negModel('modules', 'float', [1, 40, 56, 3], ['--threads', '--fit=crop', '--normalize=-1,1', '--resize=asymmetric'], 'image', true);
+  // 112x100 keeps rows 10..89: whole pixels, as the oracle needs.
+  const frame = randomFrame(112, 100, 12);
   const outputs = [];
   for (const options of [{ threads: 1 }, { simd: false }, { threads: 2 }]) {
     const m = await loader.load(undefined, options);
@@ -189,6 +193,12 @@ test('the SIMD, fallback and threaded modules carry the same adapter', async () 
   }
   assert.deepEqual(outputs.map(([name]) => name), ['simd', 'nosimd', 'threads']);
   for (const [name, y] of outputs.slice(1)) assert.deepEqual(y, outputs[0][1], `${name} differs from simd`);
+  const scale = [2 / 255, 2 / 255, 2 / 255];
+  const d = maxDiff(outputs[0][1], oracle(frame, { w: 56, h: 40, fit: 'crop', resize: 'asymmetric', scale, bias: [-1, -1, -1] }));
+  assert.ok(d <= tolerance(scale), `asymmetric: max difference ${d}`);
+  // The rule is really another: half-pixel centres differ by grey levels.
+  const half = maxDiff(outputs[0][1], oracle(frame, { w: 56, h: 40, fit: 'crop', scale, bias: [-1, -1, -1] }));
+  assert.ok(half > 10 * tolerance(scale), `asymmetric is within ${half} of half-pixel centres`);
 });
 
 // Reads the loaders the 'stretch' and 'modules' tests above compiled.
@@ -205,6 +215,8 @@ test('a loader carries the threads code only with --threads, the frame code only
   assert.ok(!/startWorkers|framePixels/.test(plain));
   assert.ok(/framePixels/.test(image) && !/startWorkers/.test(image));
   assert.ok(/framePixels/.test(both) && /startWorkers/.test(both));
+  // The description states the sampling rule (--resize).
+  assert.ok(image.includes('"resize":"half_pixel"') && both.includes('"resize":"asymmetric"'));
   // The plain loader still runs.
   const m = await (await import(pathToFileURL(path.join(plainDir, 'plain.mjs')).href)).load();
   assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [-1, -2, -3, -4]);

@@ -102,8 +102,12 @@ int main(int argc, char **argv) {
       cl::cat(category));
   cl::opt<std::string> fit("fit", cl::desc("--input-image: stretch (default), crop or letterbox"),
                            cl::cat(category));
-  cl::opt<std::string> resize("resize", cl::desc("--input-image: bilinear (the default and only)"),
-                              cl::cat(category));
+  cl::opt<std::string> resize(
+      "resize",
+      cl::desc("--input-image: where the bilinear resize samples, as ONNX Resize's "
+               "coordinate_transformation_mode: half_pixel (default; tf.image.resizeBilinear) or "
+               "asymmetric (pixel i at i / size: MediaPipe's face models in TF.js's packages)"),
+      cl::cat(category));
   cl::opt<std::string> tuningDb(
       "tuning-db",
       cl::desc("Schedule kernels by the best measured records in this database (kiln-tune)"),

@@ -144,7 +144,7 @@ export class FaceTracker {
       minPresence?: number;
       iouThreshold?: number;
       weighted?: boolean;
-      /** The detector was compiled with --input-image=input:rgba8 --normalize=-1,1 --fit=letterbox. */
+      /** The detector was compiled with --input-image=input:rgba8 --normalize=-1,1 --fit=letterbox --resize=asymmetric. */
       detectorTakesFrames?: boolean;
     },
   );

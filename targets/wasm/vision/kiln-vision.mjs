@@ -464,13 +464,11 @@ function outputOf(model, name, size) {
  * (the face is lost: detect again). Tensors are allocated once.
  *
  * `detectorTakesFrames`: the detector was compiled with kilnc's
- * `--input-image=input:rgba8 --normalize=-1,1 --fit=letterbox` and is given
- * the frame itself. Its resize samples at half-pixel centres where the
- * MediaPipe rule (and cropToTensor) samples output pixel i at i / size, so
- * detections move by about 2 px on a 640x480 frame and the first frame's
- * landmarks differ from TF.js's by 2.3-2.7 px (measured on the demo frames);
- * it was also slower here (the whole frame copied into the module). Off by
- * default.
+ * `--input-image=input:rgba8 --normalize=-1,1 --fit=letterbox
+ * --resize=asymmetric` and is given the frame itself. `asymmetric` samples
+ * output pixel i at i / size, the MediaPipe rule of cropToTensor and TF.js's
+ * packages (the first frame's landmarks within 1e-4 px of TF.js's); with
+ * the default half-pixel centres they land 2.3 px away. Off by default.
  */
 export class FaceTracker {
   constructor(detector, mesh, { config = BLAZEFACE_FRONT, minPresence = 0.5, iouThreshold = 0.3, weighted = false, detectorTakesFrames = false } = {}) {

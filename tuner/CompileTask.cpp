@@ -23,6 +23,11 @@ namespace kiln::tuner {
 
 Error compileTask(StringRef targetName, StringRef taskPath, StringRef outDir,
                   StringRef scheduleText) {
+  // wasm-threads: the WASM target's threaded module alone (kiln-tune
+  // --target=wasm --threads=N measures candidates on a pool of workers).
+  bool wasmThreads = targetName == "wasm-threads";
+  if (wasmThreads)
+    targetName = "wasm";
   const kiln::Target *t = kiln::findTarget(targetName);
   if (!t)
     return makeError("unknown target '" + targetName + "'");
@@ -47,7 +52,8 @@ Error compileTask(StringRef targetName, StringRef taskPath, StringRef outDir,
   options.outputDir = outDir.str();
   options.modelName = "task";
   options.sourceName = sys::path::filename(taskPath).str();
-  options.wasmFallback = false; // the runner measures the SIMD module only
+  options.wasmFallback = false; // the runner measures the SIMD (or threaded) module only
+  options.wasmThreadsOnly = wasmThreads;
   // The native runner builds a library per candidate; the runtime is the
   // same for all (tuner/runners/library_runner.mjs keeps the first one).
   if (const char *runtime = std::getenv("KILN_TUNE_REUSE_RUNTIME"))

@@ -17,7 +17,9 @@ namespace kiln::tuner {
 /// The artifact of a task module (or of a whole model at phase schedules,
 /// with `scheduleText` empty) as kilnc would write it for `targetName`,
 /// named "task", in `outDir`; with a schedule, the task's kernel takes that
-/// record first. KILN_TUNE_REUSE_RUNTIME=PATH (cpu): copy that
+/// record first. `wasm-threads` builds the WASM target's threaded module
+/// alone (task.threads.wasm, its worker and loader: TargetOptions::
+/// wasmThreadsOnly). KILN_TUNE_REUSE_RUNTIME=PATH (cpu): copy that
 /// libkiln_runtime.a instead of building it.
 llvm::Error compileTask(llvm::StringRef targetName, llvm::StringRef taskPath,
                         llvm::StringRef outDir, llvm::StringRef scheduleText);

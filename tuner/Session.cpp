@@ -26,16 +26,21 @@ Expected<ModelTasks> loadModelTasks(mlir::MLIRContext &context, const DriverOpti
   out.model = std::move(*module);
 
   kiln::TargetOptions targetOptions;
+  // WASM on more than one thread tunes the threaded module (its own
+  // variant, kWasmThreadsHalideTarget), measured on a pool of workers.
+  bool wasmThreads = target.name() == "wasm" && threads > 1;
+  targetOptions.wasmThreads = wasmThreads;
+  targetOptions.wasmThreadsSchedules = wasmThreads;
   auto variants = target.variants(targetOptions);
   if (!variants)
     return variants.takeError();
-  out.variant = variants->front();
+  out.variant = wasmThreads ? variants->back() : variants->front();
   out.diagnostics = std::make_unique<ModelTasks::Diagnostics>();
   ModelTasks::Diagnostics &diag = *out.diagnostics;
   diag.handler =
       std::make_unique<mlir::SourceMgrDiagnosticHandler>(diag.sourceMgr, &context, diag.stream);
   kiln::PipelineOptions pipelineOptions;
-  pipelineOptions.target = out.variant.halideTarget;
+  pipelineOptions.target = variants->front().halideTarget;
   pipelineOptions.fuseBlocks = target.fuseBlocksByDefault();
   if (failed(kiln::runPipeline(*out.model, kiln::Phase::Kernels, pipelineOptions)))
     return makeError("compilation failed:\n" + StringRef(diag.text).rtrim());

@@ -122,6 +122,9 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.externalWeights = options.externalWeights;
   targetOptions.wasmFallback = options.wasmFallback;
   targetOptions.wasmThreads = options.wasmThreads;
+  // With a tuning database the threaded module is scheduled on its own: its
+  // records are measured on a pool of workers (kiln-tune --threads=N).
+  targetOptions.wasmThreadsSchedules = !options.tuningDb.empty();
   targetOptions.wasmRelaxedSimd = options.wasmRelaxedSimd;
   targetOptions.kernelChecks = options.kernelChecks;
   targetOptions.inputImage = options.inputImage;
@@ -147,7 +150,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     tuningDb = std::move(*db);
   }
   // One report per variant of what the database gave.
-  auto tuningFor = [&](codegen::TuningUse &use) {
+  auto tuningFor = [&](codegen::TuningUse &use, const codegen::ScheduleVariant &variant) {
     TuningOptions tuning;
     if (!tuningDb)
       return tuning;
@@ -159,6 +162,11 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
                     : options.target == "spirv"   ? "vulkan"
                                                   : "native";
     tuning.threads = options.tuningThreads;
+    // WASM: the single-threaded modules take records measured on 1 thread,
+    // the threaded module those measured on a pool (2 threads unless
+    // --tuning-threads names another count).
+    if (options.target == "wasm")
+      tuning.threads = variant.name == "threads" ? std::max(2, options.tuningThreads) : 1;
     tuning.use = &use;
     return tuning;
   };
@@ -167,7 +175,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
       return;
     errs << "kilnc: " << use.fromDb << " of " << use.kernels << " kernels scheduled from "
          << llvm::sys::path::filename(options.tuningDb) << " (" << variant.name
-         << " variant); the rest from " << codegen::scheduleModeName(*scheduleMode) << "\n";
+         << (variant.name == "threads" ? " module" : " variant") << "); the rest from "
+         << codegen::scheduleModeName(*scheduleMode) << "\n";
     for (const std::string &note : use.notes)
       errs << "kilnc: note: " << note << "\n";
   };
@@ -194,7 +203,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   // own copy of the kernels (the primary one in place when only printing).
   if (options.compileTo == Phase::Schedules) {
     codegen::TuningUse use;
-    if (failed(runSchedulesPhase(**module, variants->front(), *scheduleMode, tuningFor(use))))
+    if (failed(runSchedulesPhase(**module, variants->front(), *scheduleMode,
+                                 tuningFor(use, variants->front()))))
       return phaseFailed(Phase::Schedules);
     reportTuning(use, variants->front());
   }
@@ -204,7 +214,8 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
     for (const codegen::ScheduleVariant &variant : *variants) {
       scheduled.emplace_back((*module)->clone());
       codegen::TuningUse use;
-      if (failed(runSchedulesPhase(*scheduled.back(), variant, *scheduleMode, tuningFor(use))))
+      if (failed(runSchedulesPhase(*scheduled.back(), variant, *scheduleMode,
+                                   tuningFor(use, variant))))
         return phaseFailed(Phase::Schedules, variant.name);
       reportTuning(use, variant);
       modules.push_back(*scheduled.back());

@@ -52,6 +52,16 @@ struct TargetOptions {
   bool wasmFallback = true;
   /// wasm: also build NAME.threads.wasm (parallel loops on workers).
   bool wasmThreads = false;
+  /// wasm with wasmThreads: the threaded module gets schedules of its own, a
+  /// variant "threads" after the others (Halide target wasm_threads), so
+  /// that a tuning database's records measured on a pool of workers apply
+  /// to it alone (kilnc sets it with --tuning-db). Otherwise it is compiled
+  /// from the SIMD module's schedules.
+  bool wasmThreadsSchedules = false;
+  /// wasm: build only NAME.threads.wasm, its worker and loader, from the one
+  /// module given (kiln-tune's runner measuring a candidate on a pool:
+  /// `kiln-tune --compile-task wasm-threads`); no size report.
+  bool wasmThreadsOnly = false;
   /// wasm: also build the relaxed SIMD modules (f32x4.relaxed_madd).
   bool wasmRelaxedSimd = false;
   /// wasm: keep Halide's buffer checks in the kernels.

@@ -190,23 +190,67 @@ measureArtifact(const host::HostPlan &plan, const WasmTargetOptions &options,
   return report;
 }
 
+/// The threaded module (and its relaxed twin) from `module`: appends their
+/// files to `published` and the pages their memory needs to `threads`.
+static llvm::Expected<host::HostPlan>
+buildThreadsModule(mlir::ModuleOp module, const WasmTargetOptions &options,
+                   const toolchain::TempDir &tmp, llvm::StringRef name,
+                   std::vector<std::string> &published, wasm::ThreadsInfo &threads) {
+  published.push_back(wasm::threadsWasmFile(name));
+  std::string path = tmp.file(published.back());
+  std::string relaxedThreads;
+  if (options.relaxedSimd) {
+    published.push_back(wasm::relaxedThreadsWasmFile(name));
+    relaxedThreads = tmp.file(published.back());
+  }
+  auto threaded = buildModule(module, options, tmp, Flavour::Threads, path, relaxedThreads);
+  if (!threaded)
+    return threaded.takeError();
+  // One memory serves whichever threaded module the loader picks.
+  for (const std::string &file : {path, relaxedThreads}) {
+    if (file.empty())
+      continue;
+    auto bytes = readFile(file);
+    if (!bytes)
+      return bytes.takeError();
+    auto pages = wasm::importedMemoryPages(*bytes);
+    if (!pages)
+      return pages.takeError();
+    threads.initialPages = std::max<uint64_t>(threads.initialPages, *pages);
+  }
+  return threaded;
+}
+
 llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackModule,
-                             const WasmTargetOptions &options) {
+                             mlir::ModuleOp threadsModule, const WasmTargetOptions &options) {
   std::string name = host::sanitizeModelName(options.modelName);
   auto tmp = toolchain::TempDir::create("kiln-wasm");
   if (!tmp)
     return tmp.takeError();
-  std::vector<std::string> published = {wasm::simdWasmFile(name)};
-  std::string relaxedPath;
-  if (options.relaxedSimd) {
-    published.push_back(wasm::relaxedWasmFile(name));
-    relaxedPath = tmp->file(published.back());
+  if (!threadsModule)
+    threadsModule = simdModule;
+  std::vector<std::string> published;
+  wasm::ThreadsInfo threads;
+  std::optional<host::HostPlan> plan;
+  if (options.threadsOnly) {
+    auto threaded = buildThreadsModule(threadsModule, options, *tmp, name, published, threads);
+    if (!threaded)
+      return threaded.takeError();
+    plan = std::move(*threaded);
+  } else {
+    published.push_back(wasm::simdWasmFile(name));
+    std::string relaxedPath;
+    if (options.relaxedSimd) {
+      published.push_back(wasm::relaxedWasmFile(name));
+      relaxedPath = tmp->file(published.back());
+    }
+    auto simd = buildModule(simdModule, options, *tmp, Flavour::Simd, tmp->file(published.front()),
+                            relaxedPath);
+    if (!simd)
+      return simd.takeError();
+    plan = std::move(*simd);
   }
-  auto plan = buildModule(simdModule, options, *tmp, Flavour::Simd, tmp->file(published.front()),
-                          relaxedPath);
-  if (!plan)
-    return plan.takeError();
-  if (options.fallback) {
+  if (options.fallback && !options.threadsOnly) {
     published.push_back(wasm::fallbackWasmFile(name));
     if (!fallbackModule)
       return makeError("internal: no module scheduled for the fallback");
@@ -218,34 +262,16 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
       return err;
   }
 
-  // The threaded module: the SIMD module's schedules (their parallel loops
-  // now run on workers), compiled again for wasm_threads.
-  wasm::ThreadsInfo threads;
-  if (options.threads) {
-    published.push_back(wasm::threadsWasmFile(name));
-    std::string path = tmp->file(published.back());
-    std::string relaxedThreads;
-    if (options.relaxedSimd) {
-      published.push_back(wasm::relaxedThreadsWasmFile(name));
-      relaxedThreads = tmp->file(published.back());
-    }
-    auto threaded = buildModule(simdModule, options, *tmp, Flavour::Threads, path, relaxedThreads);
+  // The threaded module: its own schedules where the driver gave them (a
+  // tuning database's records for a pool of workers), else the SIMD
+  // module's (their parallel loops now run on workers), compiled for
+  // wasm_threads.
+  if (options.threads && !options.threadsOnly) {
+    auto threaded = buildThreadsModule(threadsModule, options, *tmp, name, published, threads);
     if (!threaded)
       return threaded.takeError();
     if (auto err = checkSameInterface(*plan, *threaded))
       return err;
-    // One memory serves whichever threaded module the loader picks.
-    for (const std::string &file : {path, relaxedThreads}) {
-      if (file.empty())
-        continue;
-      auto module = readFile(file);
-      if (!module)
-        return module.takeError();
-      auto pages = wasm::importedMemoryPages(*module);
-      if (!pages)
-        return pages.takeError();
-      threads.initialPages = std::max<uint64_t>(threads.initialPages, *pages);
-    }
   }
 
   auto emit = [&](const std::string &file, llvm::StringRef text) {
@@ -255,8 +281,9 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.externalWeights)
     if (auto err = emit(wasm::weightsFile(name), host::weightsFileContents(*plan)))
       return err;
-  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback,
-                                    options.threads ? &threads : nullptr};
+  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights,
+                                    options.fallback && !options.threadsOnly,
+                                    options.threads || options.threadsOnly ? &threads : nullptr};
   loaderOptions.relaxed = options.relaxedSimd;
   std::optional<wasm::ImageAdapterPlan> image;
   if (!options.image.input.empty()) {
@@ -266,7 +293,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
     image = std::move(*adapter);
     loaderOptions.image = &*image;
   }
-  if (options.threads)
+  if (loaderOptions.threads)
     if (auto err = emit(wasm::workerFile(name), wasm::emitWorker(*plan, loaderOptions)))
       return err;
   std::string loader = wasm::emitLoader(*plan, loaderOptions);
@@ -282,6 +309,8 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
     if (auto err = emit("kiln-vision.d.ts", wasm::visionTypes()))
       return err;
   }
+  if (options.threadsOnly)
+    return toolchain::publish(*tmp, options.outputDir, published);
   auto report = measureArtifact(*plan, options, *tmp, loader, types);
   if (!report)
     return report.takeError();
@@ -311,24 +340,39 @@ llvm::Expected<std::vector<codegen::ScheduleVariant>>
 WasmTarget::variants(const TargetOptions &options) const {
   // Records already attached (a tuning database's) were chosen for SIMD; the
   // fallback replaces them with its own.
-  std::vector<codegen::ScheduleVariant> variants = {
-      {"simd", kWasmSimdHalideTarget, /*keepAttachedRecords=*/true}};
-  if (options.wasmFallback)
+  std::vector<codegen::ScheduleVariant> variants;
+  if (!options.wasmThreadsOnly)
+    variants.push_back({"simd", kWasmSimdHalideTarget, /*keepAttachedRecords=*/true});
+  if (options.wasmFallback && !options.wasmThreadsOnly)
     variants.push_back({"nosimd", kWasmHalideTarget, /*keepAttachedRecords=*/false});
+  // The threaded module's own schedules (a tuning database's records for a
+  // pool of workers: TargetOptions::wasmThreadsSchedules), last.
+  if (options.wasmThreadsOnly || (options.wasmThreads && options.wasmThreadsSchedules))
+    variants.push_back({"threads", kWasmThreadsHalideTarget, /*keepAttachedRecords=*/true});
   return variants;
 }
 
 llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
                              const TargetOptions &options) const {
-  if (scheduled.size() != (options.wasmFallback ? 2u : 1u))
+  auto variants = this->variants(options);
+  if (!variants)
+    return variants.takeError();
+  if (scheduled.size() != variants->size())
     return makeError("internal: the wasm target expects one scheduled module per variant");
+  auto scheduledFor = [&](llvm::StringRef variant) {
+    for (size_t i = 0; i < variants->size(); ++i)
+      if ((*variants)[i].name == variant)
+        return scheduled[i];
+    return mlir::ModuleOp();
+  };
   WasmTargetOptions wasm;
   wasm.outputDir = options.outputDir;
   wasm.modelName = options.modelName;
   wasm.sourceName = options.sourceName;
   wasm.externalWeights = options.externalWeights;
-  wasm.fallback = options.wasmFallback;
-  wasm.threads = options.wasmThreads;
+  wasm.fallback = options.wasmFallback && !options.wasmThreadsOnly;
+  wasm.threads = options.wasmThreads || options.wasmThreadsOnly;
+  wasm.threadsOnly = options.wasmThreadsOnly;
   wasm.relaxedSimd = options.wasmRelaxedSimd;
   wasm.kernelChecks = options.kernelChecks;
   auto spec = imageSpec(options);
@@ -339,7 +383,7 @@ llvm::Error WasmTarget::emit(llvm::ArrayRef<mlir::ModuleOp> scheduled,
   wasm.sizeReport = options.sizeReport;
   wasm.progress = options.progress;
   wasm.warnings = options.warnings;
-  return emitWasmArtifact(scheduled[0], options.wasmFallback ? scheduled[1] : mlir::ModuleOp(),
+  return emitWasmArtifact(scheduledFor("simd"), scheduledFor("nosimd"), scheduledFor("threads"),
                           wasm);
 }
 

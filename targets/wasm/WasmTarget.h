@@ -56,6 +56,9 @@ struct WasmTargetOptions {
   /// Also build NAME.threads.wasm (and NAME.worker.mjs): the loader runs it
   /// on a pool of workers where the page is cross-origin isolated.
   bool threads = false;
+  /// Only NAME.threads.wasm, its worker and loader (kiln-tune's runner: a
+  /// candidate measured on a pool of workers); no size report.
+  bool threadsOnly = false;
   /// Also build NAME.relaxed.wasm (and with threads NAME.relaxed.threads.wasm):
   /// the same kernels with f32x4.relaxed_madd (RelaxedSimd.h); the loader
   /// picks them where the engine validates relaxed SIMD.
@@ -87,10 +90,12 @@ constexpr const char *kWasmHalideTarget = "wasm-32-wasmrt";
 constexpr const char *kWasmThreadsHalideTarget = "wasm-32-wasmrt-wasm_simd128-wasm_threads";
 
 /// Compiles the model into the files above from `simd` (phase schedules, for
-/// kWasmSimdHalideTarget) and, when options.fallback, `fallback` (the same
-/// model scheduled for kWasmHalideTarget). Nothing in outputDir changes
-/// unless every file was produced.
-llvm::Error emitWasmArtifact(mlir::ModuleOp simd, mlir::ModuleOp fallback,
+/// kWasmSimdHalideTarget), when options.fallback `fallback` (the same
+/// model scheduled for kWasmHalideTarget) and, when options.threads,
+/// `threads` (scheduled for kWasmThreadsHalideTarget; null: `simd`'s
+/// schedules). With options.threadsOnly only `threads` is read. Nothing in
+/// outputDir changes unless every file was produced.
+llvm::Error emitWasmArtifact(mlir::ModuleOp simd, mlir::ModuleOp fallback, mlir::ModuleOp threads,
                              const WasmTargetOptions &options);
 
 } // namespace kiln

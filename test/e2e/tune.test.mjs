@@ -39,6 +39,18 @@ function forceWinner(db) {
   ok('python3', [path.join(repoRoot, 'test/lit/tuner/force_winner.py'), db, base.summary]);
 }
 
+// Each record's target (schema 2) lists the CPU's features (Halide's
+// names, sorted, each once: matched) and the device's version its runner
+// reported (recorded, not matched): `version` matches it.
+function assertFingerprint(records, version) {
+  for (const r of records) {
+    const { features, device_version: got } = r.target;
+    assert.ok(Array.isArray(features) && features.every((f, i) => i === 0 || features[i - 1] < f),
+      `features must be a sorted list: ${JSON.stringify(r.target)}`);
+    assert.match(got, version, `device_version of ${JSON.stringify(r.target)}`);
+  }
+}
+
 // kilnc's count of the kernels that take a tuned record (one that beat its
 // template side by side), not the templates a tune kept.
 function assertTunedApplied(stderr, dbName) {
@@ -61,7 +73,8 @@ test('a database from kiln-tune builds a library that matches onnxruntime-node',
   assert.match(tuned.stdout, /model end to end .*; ok$/m, 'the tuned model must match the templates');
   const lines = fs.readFileSync(db, 'utf8').trim().split('\n');
   assert.equal(lines.length, 6, 'one line per measurement');
-  for (const line of lines) assert.equal(JSON.parse(line).schema, 1);
+  for (const line of lines) assert.equal(JSON.parse(line).schema, 2);
+  assertFingerprint(lines.map((l) => JSON.parse(l)), /^Linux \S+$/);
 
   forceWinner(db);
   const out = path.join(work, 'lib');
@@ -103,6 +116,8 @@ async function wasmTune(device) {
   assert.equal(records.length, 3, 'one line per measurement');
   for (const r of records) assert.equal(r.target.device, device);
   assert.ok(records.every((r) => r.status === 'ok' && r.baseline), 'the templates must measure ok, as baselines');
+  // Node's process.version ("v22.12.0"); Chromium's version ("131.0.6778.33").
+  assertFingerprint(records, device === 'node' ? /^v\d+\.\d+\.\d+$/ : /^\d+\.\d+\.\d+\.\d+$/);
 
   forceWinner(db);
   const out = path.join(work, `wasm-${device}`);
@@ -122,20 +137,42 @@ async function wasmTune(device) {
 
 test('a WASM tune in Node builds a module that matches onnxruntime-node', () => wasmTune('node'));
 
-// A TF.js graph model (model.json) tuned in Node: a small graph written
-// by the TF.js op suite's builder (test/tfjs-ops/graph.mjs: a 1x8x8x16
-// input plus a constant, then Exp: one kernel), 1 trial (its template), a forced
-// winner as above; the module kilnc builds from the database matches
-// TensorFlow.js itself (test/e2e/tfjs_run.mjs) within 1e-4 of range.
-test('a TF.js model.json tuned in Node builds a module that matches TensorFlow.js', async () => {
+// The TF.js graph model of the tests below, written into `dir` by the TF.js
+// op suite's builder (test/tfjs-ops/graph.mjs): a 1x8x8x16 input plus a
+// constant, then Exp: one kernel. Returns its model.json.
+async function writeOneKernelModel(dir) {
   const { Graph } = await import('../tfjs-ops/graph.mjs');
-  const dir = path.join(work, 'tfjs');
   const g = new Graph('tune_tfjs');
   const x = g.input('x', [1, 8, 8, 16]);
   const b = g.constant('b', 'float32', [16], Array.from({ length: 16 }, (_, i) => (i - 8) / 16));
   g.output(g.node('Exp', [g.node('AddV2', [x, b])]));
   g.write(dir);
-  const model = path.join(dir, 'model.json');
+  return path.join(dir, 'model.json');
+}
+
+// The module `tt` in `out`, loaded with `options` (on the `backend` it
+// names), matches TensorFlow.js itself (test/e2e/tfjs_run.mjs) on `model`
+// within 1e-4 of range; inputs and outputs under `dir`.
+async function matchesTfjs(model, dir, out, options = {}, backend = null) {
+  ok(process.execPath, [path.join(repoRoot, 'test/e2e/tfjs_run.mjs'), model, '--inputs-dir', `${dir}/in`,
+    '--outputs-dir', `${dir}/tfjs`, '--make-inputs', '3']);
+  const loader = await importLoader({ dir: out, name: 'tt' });
+  const m = await loader.load(undefined, options);
+  if (backend) assert.equal(m.backend.name, backend);
+  fs.mkdirSync(`${dir}/got`);
+  writeOutputs(`${dir}/got`, m.run(readFeeds(`${dir}/in`)), m.outputs);
+  m.dispose();
+  const cmp = compare(`${dir}/tfjs`, `${dir}/got`);
+  assert.equal(cmp.status, 0, cmp.out);
+}
+
+// A TF.js graph model (model.json) tuned in Node: the one-kernel graph
+// above, 1 trial (its template), a forced
+// winner as above; the module kilnc builds from the database matches
+// TensorFlow.js itself (test/e2e/tfjs_run.mjs) within 1e-4 of range.
+test('a TF.js model.json tuned in Node builds a module that matches TensorFlow.js', async () => {
+  const dir = path.join(work, 'tfjs');
+  const model = await writeOneKernelModel(dir);
   const db = path.join(work, 'tuning-tfjs.jsonl');
   const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', '--device=node', `--db=${db}`, '--trials=1', '--seed=1',
     '--workers=1', '--no-autoschedulers'], { KILN_TUNE_CLOCK: 'cpu' });
@@ -152,16 +189,44 @@ test('a TF.js model.json tuned in Node builds a module that matches TensorFlow.j
     `--tuning-db=${db}`, '--tuning-device=node']);
   assertTunedApplied(compiled.stderr, 'tuning-tfjs.jsonl');
 
-  const e2e = path.join(repoRoot, 'test/e2e');
-  ok(process.execPath, [path.join(e2e, 'tfjs_run.mjs'), model, '--inputs-dir', `${dir}/in`, '--outputs-dir',
-    `${dir}/tfjs`, '--make-inputs', '3']);
-  const loader = await importLoader({ dir: out, name: 'tt' });
-  const m = await loader.load();
-  fs.mkdirSync(`${dir}/got`);
-  writeOutputs(`${dir}/got`, m.run(readFeeds(`${dir}/in`)), m.outputs);
-  m.dispose();
-  const cmp = compare(`${dir}/tfjs`, `${dir}/got`);
-  assert.equal(cmp.status, 0, cmp.out);
+  await matchesTfjs(model, dir, out);
+});
+
+// The threaded module tuned on a pool (kiln-tune --threads=2 in Node): the
+// same one-kernel model, 2 trials (seed 4: its template, serial, then a
+// candidate parallel over the rows, each built as the threads module alone
+// and run on 2 threads by its loader; their outputs compared by the
+// runner). A pair that a parallel record of the serial template won is
+// appended (dated after any the tune wrote, so that it decides); kilnc
+// --threads takes it for the threads module only, and that module, loaded
+// on 2 threads, matches TensorFlow.js within 1e-4 of range.
+test('a TF.js model.json tuned on 2 threads in Node builds a threaded module that matches TensorFlow.js', async () => {
+  const dir = path.join(work, 'tfjs-2t');
+  const model = await writeOneKernelModel(dir);
+  const db = path.join(work, 'tuning-tfjs-2t.jsonl');
+  const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', '--device=node', '--threads=2', `--db=${db}`,
+    '--trials=2', '--seed=4', '--workers=1', '--no-autoschedulers'], { KILN_TUNE_CLOCK: 'cpu' });
+  // On a pool the runner times in wall time whatever KILN_TUNE_CLOCK says.
+  assert.match(tuned.stdout, /model end to end \(node, 2 threads, wall time\b.*; ok$/m);
+  const records = fs.readFileSync(db, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(records.every((r) => r.target.halide === 'wasm-32-wasmrt-wasm_simd128-wasm_threads' &&
+    r.target.threads === 2 && r.target.device === 'node'), 'records are for the threads module on 2 threads');
+  assert.ok(records.some((r) => r.status === 'ok' && /parallel = \[[12]\]/.test(r.schedule)),
+    'a candidate parallel over rows or columns ran on the pool and matched the template');
+  const base = records.find((r) => r.baseline && r.status === 'ok');
+  assert.match(base.schedule, /parallel = \[\]/, 'the template of this small kernel is serial');
+  const pair = { time: '2099-01-01T00:00:00Z', paired: true };
+  const won = { ...base, ...pair, schedule: base.schedule.replace('parallel = []', 'parallel = [1]'), median_ms: 1e-6, min_ms: 1e-6 };
+  delete won.baseline;
+  fs.appendFileSync(db, [{ ...base, ...pair, baseline: true }, won].map((r) => JSON.stringify(r) + '\n').join(''));
+
+  const out = path.join(dir, 'wasm');
+  const compiled = ok(bin('kilnc'), [model, '--target=wasm', '--threads', '--no-fallback', '-o', out, '--name=tt',
+    `--tuning-db=${db}`]);
+  assert.match(compiled.stderr, /kilnc: 0 of 1 kernels scheduled from tuning-tfjs-2t\.jsonl \(simd variant\)/);
+  assert.match(compiled.stderr, /kilnc: 1 of 1 kernels scheduled from tuning-tfjs-2t\.jsonl \(threads module\)/);
+
+  await matchesTfjs(model, dir, out, { threads: 2, adaptive: false }, 'threads');
 });
 
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
@@ -247,6 +312,9 @@ test('a Vulkan tune on lavapipe builds a library that matches onnxruntime-node',
   const search = records.filter((r) => !r.paired && !r.accepted && !r.rejected);
   assert.equal(search.length, 6, 'one line per measurement');
   for (const r of records) assert.equal(r.target.device, 'vulkan');
+  // The device's name as the Vulkan runtime reports it (lavapipe's:
+  // "llvmpipe (LLVM 15.0.7, 256 bits)").
+  assertFingerprint(records, /\S/);
   assert.ok(search.slice(0, 4).every((r) => r.status === 'ok'), 'the templates must measure ok');
   assert.match(search[4].schedule, /workgroup = \[/, 'the candidate varies the GPU record');
   assert.notEqual(search[4].schedule, search.find((r) => r.kernel === search[4].kernel).schedule,

@@ -53,13 +53,22 @@ export function relativeError(got, want) {
 
 /**
  * Loads the artifact whose loader is at `url` as candidate `id` of `task`.
+ * With `threads` > 1 the artifact is the threaded module alone, loaded on a
+ * pool of that many threads by its loader's own pool code, every run shared
+ * (adaptive: false: PoolChooser would run some on the caller alone) and its
+ * workers held awake for the run, as the loader holds them in a real run.
  * Returns the task's interface (names, dtypes, shapes) when its inputs are
  * still to be given (setInputs), else null.
  */
-export async function compile(id, task, url) {
+export async function compile(id, task, url, threads = 1) {
   const loader = await import(url);
-  const model = await loader.load(undefined, { simd: true });
-  candidates.set(id, { model, task });
+  const model = await loader.load(undefined, threads > 1 ? { simd: true, threads, adaptive: false } : { simd: true });
+  if (threads > 1 && model.backend.name !== 'threads') {
+    const why = model.backend.reason;
+    model.dispose();
+    throw new Error(`the threaded module did not load on ${threads} threads: ${why}`);
+  }
+  candidates.set(id, { model, task, threads });
   if (tasks.has(task)) return null;
   return model.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] }));
 }
@@ -104,7 +113,10 @@ export async function run(id, iterations, reference, referenceTask) {
     // the groups.
     outputs = c.model.run(state.inputs);
     for (const until = performance.now() + 20; performance.now() < until;) c.model.run(state.inputs);
-    const clock = lent ?? now;
+    // On a pool the process's CPU time counts the workers (their spinning
+    // too), not the time a run takes: wall time there.
+    const cpu = cpuClock && c.threads === 1;
+    const clock = lent ?? (cpu ? now : () => performance.now());
     const groupMs = lent ? 20 : 5;
     const overhead = lent ? globalThis.kilnCpuOverheadMs ?? 0 : 0; // one reading's cost
     let start = await clock();
@@ -127,7 +139,7 @@ export async function run(id, iterations, reference, referenceTask) {
   // kiln-tune reports): the lent renderer-thread clock or Node's CPU time,
   // else wall time.
   return { status: error <= 1e-4 ? 'ok' : 'wrong', times_ms: times, error: Number.isFinite(error) ? error : 1e30,
-    clock: lent || cpuClock ? 'cpu' : 'wall' };
+    clock: lent || (cpuClock && c.threads === 1) ? 'cpu' : 'wall' };
 }
 
 /** Frees a candidate's module. */

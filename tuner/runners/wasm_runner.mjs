@@ -24,6 +24,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = runnerArgs();
 const kilnTune = args['kiln-tune'];
 const device = args.device || 'node';
+// kiln-tune --threads=N (HL_NUM_THREADS, as for every runner): N > 1 builds
+// the threaded module alone (`--compile-task wasm-threads`) and loads it on
+// a pool of N threads (measure.mjs); kiln-tune allows it in Node only.
+const threads = Number(process.env.HL_NUM_THREADS || 1);
 if (!kilnTune || !['node', 'chromium'].includes(device)) {
   process.stderr.write('usage: wasm_runner.mjs --kiln-tune=PATH --device=node|chromium\n');
   process.exit(2);
@@ -56,10 +60,10 @@ async function chromiumMeasure() {
   }
   const inPage = (fn, ...a) => page.evaluate(fn, a);
   return {
-    async compile(id, task, dir) {
+    async compile(id, task, dir, threads) {
       routes[`c${id}`] = dir;
-      return inPage(async ([id, task, url]) => (await import('/m/runner/measure.mjs')).compile(id, task, url),
-        id, task, `/m/c${id}/task.mjs`);
+      return inPage(async ([id, task, url, threads]) => (await import('/m/runner/measure.mjs')).compile(id, task, url, threads),
+        id, task, `/m/c${id}/task.mjs`, threads);
     },
     setInputs: (task, inputs) => {
       const packed = Object.fromEntries(Object.entries(inputs).map(([name, { values, ...t }]) =>
@@ -85,12 +89,14 @@ async function handle(request) {
       const task = request.task || '';
       const dir = path.join(path.dirname(task), `wasm-${process.pid}-${id}`);
       fs.rmSync(dir, { recursive: true, force: true });
-      const built = spawnSync(kilnTune, ['--compile-task', 'wasm', task, dir, request.schedule || ''], { encoding: 'utf8' });
+      const built = spawnSync(kilnTune, ['--compile-task', threads > 1 ? 'wasm-threads' : 'wasm', task, dir,
+        request.schedule || ''], { encoding: 'utf8' });
       if (built.status !== 0)
         return { id, status: 'compile-error', message: (built.stderr || `kiln-tune exited with ${built.status ?? built.signal}`).trim() };
       dirs.set(id, dir);
       try {
-        const infos = await measure.compile(id, task, device === 'node' ? pathToFileURL(path.join(dir, 'task.mjs')).href : dir);
+        const infos = await measure.compile(id, task, device === 'node' ? pathToFileURL(path.join(dir, 'task.mjs')).href : dir,
+          threads);
         if (infos) await measure.setInputs(task, makeInputs(infos));
       } catch (e) {
         return { id, status: 'compile-error', message: `loading the module: ${e.message}` };

@@ -93,7 +93,8 @@ int main(int argc, char **argv) {
     return kiln::tuner::runnerMain();
   if (argc >= 2 && StringRef(argv[1]) == "--compile-task") {
     if (argc != 5 && argc != 6)
-      return fail("usage: kiln-tune --compile-task TARGET TASK.mlir OUTDIR [SCHEDULE]");
+      return fail("usage: kiln-tune --compile-task cpu|wasm|wasm-threads|spirv TASK.mlir OUTDIR "
+                  "[SCHEDULE]");
     return report(kiln::tuner::compileTask(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : ""));
   }
   // `kiln-tune tasks model` is `kiln-tune model --tasks` (no --db needed).
@@ -215,7 +216,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "kiln-tune: tune a model's schedules on this device\n"
-      "  --threads=N     threads the kernels run with (default 1)\n"
+      "  --threads=N     threads the kernels run with (default 1); --target=wasm: tunes the\n"
+      "                  threaded module (kilnc --threads) on a pool of N in Node, serial or\n"
+      "                  parallel per kernel by measurement (--device=node only)\n"
       "\n"
       "  The tuning database's other commands (tuner/README.md):\n"
       "  kiln-tune tasks MODEL [options]                  list the model's tasks (distinct "
@@ -238,9 +241,14 @@ int main(int argc, char **argv) {
     return fail(toString(runnerCommand.takeError()));
   if (threads < 1)
     return fail("--threads must be at least 1");
-  if (target == "wasm" && threads != 1)
-    return fail("--target=wasm is tuned on 1 thread (the SIMD module; --threads=" + Twine(threads) +
-                " is for --target=cpu)");
+  // WASM on N threads tunes the threaded module (kilnc --threads) on a pool
+  // of N - 1 workers, which needs shared memory: Node has it, a page only
+  // when it is cross-origin isolated, and the runner's page is not.
+  if (target == "wasm" && threads > 1 && device != "node")
+    return fail("--target=wasm --device=" + device + " tunes on 1 thread only: the threaded " +
+                "module (--threads=" + Twine(threads) + ") needs shared memory, which a page " +
+                "has only when cross-origin isolated (COOP/COEP headers), and the runner's page " +
+                "is not; tune it with --device=node");
   if (trials == 0 && minutes <= 0)
     return fail("give --trials or --minutes");
 

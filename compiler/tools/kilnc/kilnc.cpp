@@ -119,7 +119,8 @@ int main(int argc, char **argv) {
       cl::cat(category));
   cl::opt<int> tuningThreads("tuning-threads",
                              cl::desc("--tuning-db: records measured with this many threads "
-                                      "(default 1)"),
+                                      "(default 1; --target=wasm: the SIMD module takes 1-thread "
+                                      "records, the --threads module those of N, default 2)"),
                              cl::init(1), cl::cat(category));
   cl::opt<bool> progress(
       "progress", cl::desc("Print a line per compiled kernel (default when stderr is a terminal)"),

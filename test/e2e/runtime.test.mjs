@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { models, repoRoot, workDir } from './common.mjs';
+import { modelSkip } from './setup_skip.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
 const kilnc = path.join(build, 'bin/kilnc');
@@ -53,7 +54,7 @@ function link(out, name, source, exe, flags = ['-O2']) {
   return path.join(out, exe);
 }
 
-const skip = fs.existsSync(models.blazefaceFront) ? false : `${models.blazefaceFront} is missing (scripts/setup.sh)`;
+const skip = modelSkip(models.blazefaceFront);
 
 test('every function of the C API refuses hostile arguments with a status and a message', { skip }, () => {
   const out = compile('apimodel');

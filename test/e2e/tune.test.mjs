@@ -12,6 +12,7 @@ import path from 'node:path';
 
 import { models, repoRoot, workDir } from './common.mjs';
 import { chromiumSkip } from '../web/chromium.mjs';
+import { setupSkip } from './setup_skip.mjs';
 import { compare, importLoader, oracle, readFeeds, writeOutputs } from '../web/common.mjs';
 
 const build = process.env.KILN_BUILD_DIR || path.join(repoRoot, 'build');
@@ -290,8 +291,8 @@ test("the Chromium runner's CPU clock counts the page's work, not its waits", { 
 // Vulkan driver (ICD) is installed.
 const icdDir = '/usr/share/vulkan/icd.d';
 const lavapipe = `${icdDir}/lvp_icd.x86_64.json`;
-const vulkanSkip = process.env.VK_ICD_FILENAMES || (fs.existsSync(icdDir) && fs.readdirSync(icdDir).length) ? false
-  : `no Vulkan ICD in ${icdDir} (scripts/setup.sh installs lavapipe: mesa-vulkan-drivers)`;
+const vulkanSkip = setupSkip(process.env.VK_ICD_FILENAMES || (fs.existsSync(icdDir) && fs.readdirSync(icdDir).length) ? false
+  : `no Vulkan ICD in ${icdDir} (scripts/setup.sh installs lavapipe: mesa-vulkan-drivers)`);
 
 test('a Vulkan tune on lavapipe builds a library that matches onnxruntime-node', { skip: vulkanSkip }, () => {
   const model = '/usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding/model.onnx';

@@ -22,6 +22,7 @@ import { after, before, describe, test } from 'node:test';
 import { DTYPES } from '../e2e/tensor_dir.mjs';
 import { chromiumSkip, openPage, serve } from './chromium.mjs';
 import { MODELS, compare, compileWasm, modelAvailable, oracle, tempDir, writeOutputs } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
 
 describe('Chromium', { skip: chromiumSkip() }, () => {
   const available = MODELS.filter((m) => modelAvailable(m.model));
@@ -53,7 +54,7 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
 
   for (const { name, model } of MODELS) {
     for (const simd of [true, false]) {
-      test(`${name}: the ${simd ? 'SIMD' : 'fallback'} module matches ONNX Runtime`, { skip: modelAvailable(model) ? false : `${model} is missing` }, async () => {
+      test(`${name}: the ${simd ? 'SIMD' : 'fallback'} module matches ONNX Runtime`, { skip: modelSkip(model) }, async () => {
         const result = await page.evaluate(([n, s]) => window.runModel(n, s), [name, simd]);
         assert.equal(result.simdSupported, true, 'headless Chromium has WebAssembly SIMD');
         assert.equal(result.simd, simd);
@@ -92,7 +93,7 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
     // 50 runs of each model by the heap's exact count (threads.test.mjs).
     for (const { name, model } of MODELS) {
       const runs = name === 'mobilenetv2' ? 30 : 100;
-      test(`${name}: 2 threads match ONNX Runtime, and ${runs} runs leave the memory where it was`, { skip: modelAvailable(model) ? false : `${model} is missing` }, async () => {
+      test(`${name}: 2 threads match ONNX Runtime, and ${runs} runs leave the memory where it was`, { skip: modelSkip(model) }, async () => {
         const result = await isolated.evaluate(([n, r]) => window.runThreaded(n, 2, r), [name, runs]);
         assert.equal(result.isolated, true, 'the page is not cross-origin isolated');
         assert.deepEqual(result.backend, { name: 'threads', threads: 2, reason: '2 threads' });

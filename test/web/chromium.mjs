@@ -11,15 +11,14 @@
 // is the same page cross-origin isolated (Cross-Origin-Opener-Policy and
 // -Embedder-Policy), where shared memory and so the threaded modules work.
 
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { depsDir } from '../e2e/common.mjs';
+import { setupSkip } from '../e2e/setup_skip.mjs';
 import { tempDir } from './common.mjs';
 
 export const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
@@ -40,22 +39,7 @@ const playwright = loadPlaywright();
 export const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)`
   : !playwright ? `playwright-core is missing from ${depsDir} (scripts/setup.sh)` : false;
 
-/** Whether this is CI (CI=true, as .ci/run and CI services set it). */
-export const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
-
-/**
- * The `skip` option of tests that need what `reason` says is missing (false:
- * nothing is). Outside CI they skip with the reason, which node --test
- * prints. Under CI a missing browser or package is a broken set-up, not a
- * reason to go green: they still skip, but a test named for what is missing
- * fails in their place.
- */
-export function setupSkip(reason) {
-  if (!reason) return false;
-  if (!inCI) return reason;
-  test(`set-up for these tests (CI=true): ${reason}`, () => assert.fail(`${reason}: under CI=true a missing browser or package fails the tests that need it`));
-  return `${reason} (reported as a failure: CI=true)`;
-}
+export { inCI, setupSkip } from '../e2e/setup_skip.mjs';
 
 let chromiumSkipped;
 /** The `skip` option of tests that drive Chromium (setupSkip; once per file). */

@@ -16,16 +16,16 @@ import {
   compare,
   compileWasm,
   importLoader,
-  modelAvailable,
   oracle,
   readFeeds,
   repoRoot,
   tempDir,
   writeOutputs,
 } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
 
 const { name, model } = MODELS[0]; // BlazeFace front: small and quick
-const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh)`;
+const skip = modelSkip(model);
 const tmp = tempDir('kiln-web-loader-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -226,9 +226,8 @@ describe('bad input throws a clear TypeError, RangeError or Error', { skip }, ()
     fs.rmSync(dir, { recursive: true });
   });
 
-  test('a module of another model', async () => {
+  test('a module of another model', { skip: modelSkip(MODELS[1].model) }, async () => {
     const other = MODELS[1];
-    if (!modelAvailable(other.model)) return;
     const otherWasm = path.join(compileWasm(other.model, other.name).dir, `${other.name}.wasm`);
     await rejects(loader.load(otherWasm), new RegExp(`is not the module of model '${name}' \\(it lacks the export '${name}_create'\\)`));
   });

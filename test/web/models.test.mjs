@@ -17,18 +17,18 @@ import {
   compileWasm,
   importLoader,
   loadCatchingExports,
-  modelAvailable,
   oracle,
   readFeeds,
   tempDir,
   writeOutputs,
 } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
 
 const tmp = tempDir('kiln-web-models-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 for (const { name, model } of MODELS) {
-  const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
+  const skip = modelSkip(model, 'scripts/setup.sh, or build kiln-models');
   describe(name, { skip }, () => {
     let artifact, truth, feeds;
     const setup = () => {
@@ -147,7 +147,7 @@ for (const { name, model } of MODELS) {
 // grows, single-threaded and on 2 threads (the workers' tasks included).
 // 1,000 runs here; test/web/soak.mjs runs 10,000 and prints the figures.
 // What run() does allocate is JS: each output a fresh typed array (README).
-describe('memory', { skip: modelAvailable(MODELS[0].model) ? false : 'BlazeFace is missing' }, () => {
+describe('memory', { skip: modelSkip(MODELS[0].model) }, () => {
   test('1000 runs call no malloc and leave the module memory and its heap where they were after the first', async (t) => {
     const { name, model } = MODELS[0];
     const loader = await importLoader(compileWasm(model, name));

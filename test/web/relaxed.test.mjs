@@ -16,7 +16,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import v8 from 'node:v8';
 
-import { MODELS, compare, compiler, importLoader, modelAvailable, oracle, readFeeds, tempDir, writeOutputs } from './common.mjs';
+import { MODELS, compare, compiler, importLoader, oracle, readFeeds, tempDir, writeOutputs } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
 
 const tmp = tempDir('kiln-web-relaxed-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ function compileRelaxed(model, name) {
 }
 
 for (const { name, model } of wanted) {
-  const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
+  const skip = modelSkip(model, 'scripts/setup.sh, or build kiln-models');
   describe(`${name} with relaxed SIMD`, { skip }, () => {
     let artifact, truth, feeds, loader;
     const setup = async () => {

@@ -19,18 +19,18 @@ import {
   compileWasm,
   importLoader,
   loadCatchingExports,
-  modelAvailable,
   oracle,
   readFeeds,
   repoRoot,
   tempDir,
   writeOutputs,
 } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
 
 const tmp = tempDir('kiln-web-threads-');
 
 for (const { name, model } of MODELS) {
-  const skip = modelAvailable(model) ? false : `${model} is missing (scripts/setup.sh, or build kiln-models)`;
+  const skip = modelSkip(model, 'scripts/setup.sh, or build kiln-models');
   describe(`${name} on threads`, { skip }, () => {
     let artifact, truth, feeds;
     const setup = () => {
@@ -84,7 +84,7 @@ for (const { name, model } of MODELS) {
 
 describe('choosing the module', () => {
   const { name, model } = MODELS[0];
-  const skip = modelAvailable(model) ? false : `${model} is missing`;
+  const skip = modelSkip(model);
 
   test('threads: 1 runs the single-threaded module and says why', { skip }, async () => {
     const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));

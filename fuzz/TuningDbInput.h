@@ -40,10 +40,15 @@
 
 namespace kiln::fuzz {
 
-/// The Halide target and fingerprint every tuning-db input is applied for.
+/// The Halide target and fingerprint every tuning-db input is applied for:
+/// a named CPU (haswell), so that schema 1 lines of that cpu (whose
+/// features LLVM's CPU table gives) apply as well as schema 2 ones.
 inline constexpr llvm::StringLiteral kTuningHalideTarget = "x86-64-linux-avx-avx2-f16c-fma-sse41";
 inline codegen::TargetFingerprint tuningFingerprint() {
-  return {kTuningHalideTarget.str(), "fuzz-cpu", "native", 1};
+  codegen::TargetFingerprint fp{kTuningHalideTarget.str(), "haswell", "native", 1};
+  fp.features = {"avx", "avx2", "f16c", "fma", "sse41"};
+  fp.deviceVersion = "Linux 6.1.0"; // recorded, not matched
+  return fp;
 }
 
 /// The fixed module and its context, made once per process.
@@ -135,8 +140,9 @@ public:
 
   /// Seeds in `dir`: databases whose records are for the fixed module's
   /// kernels and fingerprint, with the templates' records and variations of
-  /// them (each knob moved, another pattern, another target, a failed
-  /// measurement, a torn last line, another schema). Returns the number.
+  /// them (each knob moved, another pattern, another target, other CPU
+  /// features, another device version, a failed measurement, a torn last
+  /// line, schema 1 lines, a future schema). Returns the number.
   int writeSeeds(llvm::StringRef dir) {
     mlir::OwningOpRef<mlir::ModuleOp> module = module_->clone();
     mlir::PassManager assign(context_.get());
@@ -188,13 +194,21 @@ public:
             v.pattern == KernelPattern::Generic ? KernelPattern::Conv1x1 : KernelPattern::Generic;
       });
       variant("other-target", [](auto &, auto &r) { r.target.threads = 4; });
+      variant("other-features", [](auto &, auto &r) { r.target.features.push_back("avx512"); });
+      variant("other-device-version", [](auto &, auto &r) { r.target.deviceVersion = "v0"; });
+      // As an older build wrote it: no features, no device version.
+      variant("schema-1", [](auto &, auto &r) { r.schema = 1; });
+      variant("schema-1-unknown-cpu", [](auto &, auto &r) {
+        r.schema = 1;
+        r.target.cpu = "fuzz-cpu";
+      });
     }
     seeds["torn-last-line"] = all + all.substr(0, all.size() / 3);
     // A line of a future format, first: the rest must still be read.
     std::string future = all.substr(0, all.find('\n'));
-    if (llvm::StringRef(future).starts_with("{\"schema\":1"))
-      future.replace(0, 11, "{\"schema\":2");
-    seeds["schema-2"] = future + "\n" + all;
+    if (llvm::StringRef(future).starts_with("{\"schema\":2"))
+      future.replace(0, 11, "{\"schema\":3");
+    seeds["schema-3"] = future + "\n" + all;
     for (auto &[name, text] : seeds) {
       std::error_code ec;
       llvm::raw_fd_ostream os(dir.str() + "/" + name + ".jsonl", ec);

@@ -84,6 +84,9 @@ AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const Measur
 codegen::TuningRecord verdict(const codegen::TuningRecord &won, const std::string &time,
                               bool kept) {
   codegen::TuningRecord r = won;
+  // Written in this build's schema (a pair read from a schema 1 file has
+  // its features filled in by then).
+  r.schema = codegen::kTuningSchema;
   r.paired = r.baseline = false;
   r.accepted = kept;
   r.rejected = !kept;

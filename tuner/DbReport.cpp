@@ -13,6 +13,7 @@
 #include "compiler/support/Error.h"
 #include "mlir/IR/Diagnostics.h"
 #include "targets/Targets.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -50,8 +51,15 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
   };
   std::map<std::pair<std::string, std::string>, Row> rows;
   std::map<std::string, TargetFingerprint> targets;
+  // Per target, what ran its measurements (the runners' device versions,
+  // not matched) and how many records each; "" for records that do not
+  // say (schema 1, or a runner that did not).
+  std::map<std::string, std::map<std::string, unsigned>> versions;
+  unsigned schema1 = 0;
   for (const TuningRecord &r : db->records) {
     targets[r.target.str()] = r.target;
+    ++versions[r.target.str()][r.target.deviceVersion];
+    schema1 += r.schema < 2;
     Row &row = rows[{r.target.str(), r.kernel}];
     row.summary = r.summary;
     // A verdict line (the acceptance's copy of a pair's winner) is no
@@ -73,9 +81,15 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
   std::map<std::string, std::string> without;
   std::string model = sys::path::filename(modelPath).str();
   for (auto &[key, fp] : targets) {
-    if (!(fp == kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads))) {
-      without[key] = "measured on another CPU (" + fp.cpu + "): kilnc on this one (" +
-                     sys::getHostCPUName().str() + ") applies none of these records";
+    kiln::codegen::TargetFingerprint host =
+        kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads);
+    if (!(fp == host)) {
+      if (fp.cpu != host.cpu)
+        without[key] = "measured on another CPU (" + fp.cpu + "): kilnc on this one (" + host.cpu +
+                       ") applies none of these records";
+      else
+        without[key] = "measured on a " + fp.cpu + " with other CPU features than this one's (" +
+                       join(host.features, ",") + "): kilnc applies none of these records";
       continue;
     }
     if (modelPath.empty()) {
@@ -154,6 +168,12 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
     if (key.first != lastTarget) {
       footer();
       out << "target " << key.first << "\n";
+      // Recorded, never matched: kilnc cannot know what will run its code.
+      std::vector<std::string> seen;
+      for (auto &[version, n] : versions[key.first])
+        seen.push_back((version.empty() ? "not recorded" : version) + " (" + std::to_string(n) +
+                       " records)");
+      out << "  device version (recorded, not matched): " << join(seen, ", ") << "\n";
       out << "  " << left_justify("kernel", 20) << " " << left_justify("summary", 44)
           << "         ms trials failed  kilnc     schedule\n";
       lastTarget = key.first;
@@ -199,6 +219,9 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
                   ms.c_str(), row.measured, row.failed, state.str().c_str(), schedule.c_str());
   }
   footer();
+  if (schema1)
+    out << schema1 << " records of schema 1: their features are those LLVM's CPU table gives "
+        << "their cpu; no device version\n";
   out << "kilnc: tuned (beat today's template side by side), template (the template its tune "
          "kept), rejected (its pair's winner lost end to end: the template), changed (template "
          "changed since tuning: today's, re-tune), none (template never measured ok), absent "

@@ -126,6 +126,8 @@ Outcome RunnerProcess::receive(double seconds, llvm::json::Object &reply) {
       auto value = llvm::json::parse(line);
       if (value && value->getAsObject()) {
         reply = std::move(*value->getAsObject());
+        if (std::optional<llvm::StringRef> v = reply.getString("device_version"))
+          version = v->str();
         fresh = false;
         return Outcome::Replied;
       }

@@ -8,7 +8,8 @@
 // tuner (tuner/README.md):
 //
 //   -> {"op":"compile","id":7,"task":"/tmp/t/task3.mlir","schedule":"#kiln.schedule<...>"}
-//   <- {"id":7,"status":"ok","seconds":0.41}        (or "compile-error", "message")
+//   <- {"id":7,"status":"ok","seconds":0.41,"device_version":"v20.20.2"}
+//                                                   (or "compile-error", "message")
 //   -> {"op":"run","id":7,"iterations":5,"reference":false}
 //   <- {"id":7,"status":"ok","times_ms":[...],"error":0.0,"clock":"cpu"}  (or "wrong")
 //   -> {"op":"forget","id":7}
@@ -19,6 +20,10 @@
 // reference's range, and "wrong" above 1e-4 (the e2e tests' tolerance).
 // "clock" names what the times are: "cpu" (the process's or the page's
 // thread's CPU time) or "wall"; the tuner reports the runner's word.
+// "device_version" says what runs the code (Node's process.version,
+// Chromium's version, the Vulkan device and driver, the kernel for
+// native): the tuner records it in the target of each record it writes
+// (TargetFingerprint::deviceVersion), and never matches on it.
 // The native runner is `kiln-tune --runner` (RunnerMain.cpp), with Halide's
 // JIT; HL_NUM_THREADS sets its threads.
 //
@@ -69,6 +74,9 @@ public:
   /// How many times a process was started: a change means the runner lost
   /// its compiled candidates and references.
   unsigned generation() const { return starts; }
+  /// What runs the code, as the runner's last reply that said it
+  /// ("device_version", in its "compile" replies) put it: "" until one did.
+  const std::string &deviceVersion() const { return version; }
   /// What a runner's start may take on top of its first request: the
   /// Chromium runner launches a browser and finds its page's thread (2-15 s
   /// at load 5-7, measured), which made the first compile of a large
@@ -85,7 +93,8 @@ private:
   int toChild = -1, fromChild = -1;
   std::string pending; ///< bytes read past the last reply
   unsigned starts = 0;
-  bool fresh = false; ///< started, no reply yet: its start counts too
+  std::string version; ///< deviceVersion()
+  bool fresh = false;  ///< started, no reply yet: its start counts too
 };
 
 } // namespace kiln::tuner

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace kiln::tuner {
@@ -108,14 +109,25 @@ public:
   }
 
 private:
+  // The native device's version (the protocol's "device_version"): the
+  // kernel, as `uname -sr` prints it. The CPU is the fingerprint's cpu and
+  // features already; the kernel schedules the threads.
+  static std::string kernelVersion() {
+    utsname u;
+    if (::uname(&u) != 0)
+      return "";
+    return std::string(u.sysname) + " " + u.release;
+  }
+
   llvm::json::Object handle(const llvm::json::Object &request) {
     llvm::json::Object reply;
     int64_t id = request.getInteger("id").value_or(-1);
     reply["id"] = id;
     llvm::StringRef op = request.getString("op").value_or("");
-    if (op == "compile")
+    if (op == "compile") {
       compile(id, request, reply);
-    else if (op == "run")
+      reply["device_version"] = kernelVersion();
+    } else if (op == "run")
       run(id, request, reply);
     else if (op == "forget") {
       candidates.erase(id);

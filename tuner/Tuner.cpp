@@ -148,6 +148,13 @@ llvm::Error Loop::record(size_t t, const ScheduleRecord &r, const Measurement &m
   rec.kernel = tasks[t].identity;
   rec.summary = tasks[t].summary;
   rec.target = target;
+  // The runners' word for what ran the code (one device: the first that
+  // said it).
+  for (const Worker &w : workers)
+    if (w.process && !w.process->deviceVersion().empty()) {
+      rec.target.deviceVersion = w.process->deviceVersion();
+      break;
+    }
   rec.schedule = r.serialize(context);
   rec.medianMs = m.medianMs;
   rec.minMs = m.minMs;

@@ -13,7 +13,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA1.h"
+#include "llvm/TargetParser/AArch64TargetParser.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 #include <algorithm>
 #include <climits>
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <map>
+#include <set>
 #include <unistd.h>
 
 using namespace mlir;
@@ -28,12 +31,81 @@ using namespace mlir;
 namespace kiln::codegen {
 
 std::string TargetFingerprint::str() const {
-  return halideTarget + "/" + cpu + "/" + device + "/" + std::to_string(threads) + "t";
+  std::string cpuText = cpu;
+  if (!features.empty())
+    cpuText += "(" + llvm::join(features, ",") + ")";
+  return halideTarget + "/" + cpuText + "/" + device + "/" + std::to_string(threads) + "t";
+}
+
+// Halide 14's get_host_target() rules (its Target.cpp, x86): sse41, avx,
+// f16c and fma from CPUID leaf 1; avx2 and the avx512 family only with
+// avx, f16c and rdrand, each avx512 level from the bits it names. Fed
+// LLVM's names for the same CPUID bits, so that the host's list
+// (getHostCPUFeatures) and a named CPU's (LLVM's CPU table) come out alike.
+// Halide's resolved target, not LLVM's whole list: these are what change
+// the code kilnc generates for "host"; LLVM's list also holds bits no
+// kernel uses (rdpid, clzero...) that a hypervisor shows or hides at will.
+static std::vector<std::string> halideFeatures(const llvm::StringMap<bool> &llvmFeatures) {
+  auto has = [&](llvm::StringRef f) { return llvmFeatures.lookup(f); };
+  auto all = [&](std::initializer_list<llvm::StringRef> fs) { return llvm::all_of(fs, has); };
+  std::vector<std::string> out;
+  auto add = [&](bool on, const char *name) {
+    if (on)
+      out.push_back(name);
+  };
+  add(has("sse4.1"), "sse41");
+  add(has("avx"), "avx");
+  add(has("f16c"), "f16c");
+  add(has("fma"), "fma");
+  if (all({"avx", "f16c", "rdrnd"})) {
+    add(has("avx2"), "avx2");
+    if (all({"avx512f", "avx512cd"})) {
+      out.push_back("avx512");
+      add(all({"avx512pf", "avx512er"}), "avx512_knl");
+      bool skylake = all({"avx512vl", "avx512bw", "avx512dq"});
+      add(skylake, "avx512_skylake");
+      bool cannonlake = skylake && has("avx512ifma");
+      add(cannonlake, "avx512_cannonlake");
+      add(cannonlake && all({"avx512vnni", "avx512bf16"}), "avx512_sapphirerapids");
+    }
+  }
+  llvm::sort(out);
+  return out;
+}
+
+std::vector<std::string> hostCpuFeatures() {
+#if defined(__x86_64__)
+  return halideFeatures(llvm::sys::getHostCPUFeatures());
+#else
+  return {};
+#endif
+}
+
+std::optional<std::vector<std::string>> cpuFeaturesOf(llvm::StringRef cpu) {
+  if (llvm::X86::parseArchX86(cpu, /*Only64Bit=*/true) != llvm::X86::CK_None) {
+    llvm::SmallVector<llvm::StringRef> names;
+    llvm::X86::getFeaturesForCPU(cpu, names);
+    // The table lists a CPU's own features; the ones they imply (avx2
+    // implies avx, sse4.1...) come from updateImpliedFeatures, which sets
+    // those but not the feature itself.
+    llvm::StringMap<bool> features;
+    for (llvm::StringRef name : names) {
+      features[name] = true;
+      llvm::X86::updateImpliedFeatures(name, true, features);
+    }
+    return halideFeatures(features);
+  }
+  if (llvm::AArch64::parseCpu(cpu))
+    return std::vector<std::string>{}; // hostCpuFeatures off x86-64
+  return std::nullopt;
 }
 
 TargetFingerprint hostFingerprint(llvm::StringRef halideTarget, llvm::StringRef device,
                                   int threads) {
-  return {halideTarget.str(), llvm::sys::getHostCPUName().str(), device.str(), threads};
+  TargetFingerprint fp{halideTarget.str(), llvm::sys::getHostCPUName().str(), device.str(),
+                       threads};
+  fp.features = hostCpuFeatures();
+  return fp;
 }
 
 static constexpr std::pair<MeasureStatus, llvm::StringLiteral> kStatuses[] = {
@@ -59,10 +131,20 @@ std::string TuningRecord::toJsonLine() const {
     json.attribute("schema", schema);
     json.attribute("kernel", kernel);
     json.attribute("summary", summary);
+    // A schema 1 record (read from an older file) keeps its line: its
+    // features were derived on reading, and its hash names it in
+    // provenance.
     json.attributeObject("target", [&] {
       json.attribute("halide", target.halideTarget);
       json.attribute("cpu", target.cpu);
+      if (schema >= 2)
+        json.attributeArray("features", [&] {
+          for (const std::string &f : target.features)
+            json.value(f);
+        });
       json.attribute("device", target.device);
+      if (schema >= 2)
+        json.attribute("device_version", target.deviceVersion);
       json.attribute("threads", target.threads);
     });
     json.attribute("schedule", schedule);
@@ -108,12 +190,10 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
   std::optional<int64_t> schema = o->getInteger("schema");
   if (!schema)
     return makeError("no schema version");
-  if (*schema != kTuningSchema) {
-    // Clamped, not narrowed: 2^32 + 1 must not read as schema 1.
-    r.schema = int(std::clamp<int64_t>(*schema, INT_MIN, INT_MAX));
+  // Clamped, not narrowed: 2^32 + 1 must not read as schema 1.
+  r.schema = int(std::clamp<int64_t>(*schema, INT_MIN, INT_MAX));
+  if (r.schema < kTuningSchemaOldest || r.schema > kTuningSchema)
     return r; // the caller explains; the other fields may differ
-  }
-  r.schema = kTuningSchema;
   auto str = [&](const llvm::json::Object &obj, llvm::StringRef key,
                  std::string &into) -> llvm::Error {
     std::optional<llvm::StringRef> v = obj.getString(key);
@@ -157,6 +237,22 @@ static llvm::Expected<TuningRecord> parseLine(llvm::StringRef line) {
   for (auto &field : fields)
     if (llvm::Error err = field())
       return std::move(err);
+  if (r.schema >= 2) {
+    // Sorted and distinct, as written: the list is matched as it stands.
+    const llvm::json::Array *features = target->getArray("features");
+    if (!features)
+      return makeError("expected a list of strings for target.features");
+    for (const llvm::json::Value &f : *features) {
+      std::optional<llvm::StringRef> name = f.getAsString();
+      if (!name || name->empty())
+        return makeError("expected a list of strings for target.features");
+      if (!r.target.features.empty() && !(r.target.features.back() < *name))
+        return makeError("target.features must be sorted, each once");
+      r.target.features.push_back(name->str());
+    }
+    if (llvm::Error err = str(*target, "device_version", r.target.deviceVersion))
+      return std::move(err);
+  }
   bool known = false;
   for (auto &[s, name] : kStatuses)
     if (name == status) {
@@ -210,11 +306,23 @@ llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path) {
                             "); skipped");
       continue;
     }
-    if (record->schema != kTuningSchema) {
+    if (record->schema < kTuningSchemaOldest || record->schema > kTuningSchema) {
       db.warnings.push_back(where + "schema " + std::to_string(record->schema) +
-                            " is not this build's (" + std::to_string(kTuningSchema) +
-                            "); ignored");
+                            " is not one this build reads (" + std::to_string(kTuningSchemaOldest) +
+                            " to " + std::to_string(kTuningSchema) + "); ignored");
       continue;
+    }
+    if (record->schema < 2) {
+      // Schema 1 matched on the cpu name alone: the features it stood for
+      // are the ones LLVM's CPU table gives that name.
+      auto features = cpuFeaturesOf(record->target.cpu);
+      if (!features) {
+        db.warnings.push_back(where + "schema 1 record for cpu '" + record->target.cpu +
+                              "', whose features LLVM's CPU table does not give (schema 2 "
+                              "matches them); ignored: tune again on that machine");
+        continue;
+      }
+      record->target.features = std::move(*features);
     }
     db.records.push_back(std::move(*record));
   }
@@ -425,9 +533,12 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
       return;
     }
     kernel->setAttr(kScheduleAttrName, *attr);
-    kernel->setAttr(
-        kScheduleSourceAttrName,
-        StringAttr::get(module.getContext(), "tuned " + best->hash() + " " + best->time));
+    // What the record was measured on, when its runner said: shown, not
+    // matched (TargetFingerprint::deviceVersion).
+    std::string source = "tuned " + best->hash() + " " + best->time;
+    if (!best->target.deviceVersion.empty())
+      source += " on " + best->target.device + " " + best->target.deviceVersion;
+    kernel->setAttr(kScheduleSourceAttrName, StringAttr::get(module.getContext(), source));
     ++use.fromDb;
     ++(choice.kind == TuningDb::Choice::Tuned ? use.tuned : use.templateKept);
   });
@@ -439,15 +550,33 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
     use.notes.push_back(std::to_string(use.templateChanged) +
                         " kernels: template changed since tuning, re-tune (kiln-tune --retune); "
                         "they keep today's template");
+  std::set<std::vector<std::string>> otherFeatureSets;
   for (const TuningRecord &r : db.records) {
-    if (!(r.target == target))
+    if (!(r.target == target)) {
       ++use.otherTarget;
-    else if (!present.contains(r.kernel))
+      TargetFingerprint sameFeatures = r.target;
+      sameFeatures.features = target.features;
+      if (sameFeatures == target) {
+        ++use.otherFeatures;
+        otherFeatureSets.insert(r.target.features);
+      }
+    } else if (!present.contains(r.kernel)) {
       ++use.unknownKernel;
+    }
   }
   if (use.otherTarget)
     use.notes.push_back(std::to_string(use.otherTarget) + " records are for other targets than " +
                         target.str() + "; ignored");
+  if (use.otherFeatures) {
+    std::vector<std::string> sets;
+    for (const std::vector<std::string> &f : otherFeatureSets)
+      sets.push_back("(" + llvm::join(f, ",") + ")");
+    use.notes.push_back("of them, " + std::to_string(use.otherFeatures) +
+                        " were measured on this cpu with other CPU features " +
+                        llvm::join(sets, " ") + " than this machine's (" +
+                        llvm::join(target.features, ",") +
+                        "): code built for one feature set says nothing about another");
+  }
   if (use.unknownKernel)
     use.notes.push_back(std::to_string(use.unknownKernel) +
                         " records are for kernels this model does not have; ignored");

@@ -11,10 +11,16 @@
 // when the two were timed side by side (applyTuningDb, TuningDb::choose);
 // everything else in the file is ignored with a reason, never misapplied.
 //
-//   {"schema":1,"kernel":"3c3c3b68d2c9d7fa0a1b","summary":"conv1x1 1x56x56x24 -> 1x56x56x144",
-//    "target":{"halide":"host","cpu":"skylake-avx512","device":"native","threads":1},
+//   {"schema":2,"kernel":"3c3c3b68d2c9d7fa0a1b","summary":"conv1x1 1x56x56x24 -> 1x56x56x144",
+//    "target":{"halide":"host","cpu":"znver3","features":["avx","avx2","f16c","fma","sse41"],
+//              "device":"node","device_version":"v20.20.2","threads":1},
 //    "schedule":"#kiln.schedule<version = 1, mode = template, ...>","median_ms":0.081,
 //    "min_ms":0.079,"spread":0.04,"status":"ok","kiln":"0.1","time":"2026-12-06T02:10:00Z"}
+//
+// Schema 1 lines (no "features", no "device_version") are still read: their
+// features are those LLVM's CPU table gives their cpu (cpuFeaturesOf), and
+// they are written back unchanged (merge keeps their lines and hashes). A
+// schema 1 line whose cpu the table does not know is ignored with a warning.
 //
 // Writers append one whole line with one write and flush it; a line cut by
 // a kill or power loss is the file's last bytes without a newline, and
@@ -29,13 +35,17 @@
 #include "llvm/Support/Error.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kiln::codegen {
 
-/// The format version this build reads and writes.
-constexpr int kTuningSchema = 1;
+/// The format version this build writes. Schema 2 added the CPU features
+/// (matched) and the device's version (recorded, not matched) to the
+/// target; this build also reads schema 1 (kTuningSchemaOldest).
+constexpr int kTuningSchema = 2;
+constexpr int kTuningSchemaOldest = 1;
 
 /// A candidate replaces the template only if its pair's median is below
 /// this fraction of the template's: a 1-2% "win" is within the spread of a
@@ -44,29 +54,65 @@ constexpr int kTuningSchema = 1;
 constexpr double kPairWinRatio = 0.98;
 
 /// Where a measurement was taken. Records apply only to the exact same
-/// fingerprint: a schedule fast on one CPU, engine or thread count says
-/// nothing about another.
+/// fingerprint (halide target, cpu, features, device, threads): a schedule
+/// fast on one CPU, engine or thread count says nothing about another.
 struct TargetFingerprint {
+  TargetFingerprint() = default;
+  TargetFingerprint(std::string halideTarget, std::string cpu, std::string device, int threads,
+                    std::vector<std::string> features = {}, std::string deviceVersion = "")
+      : halideTarget(std::move(halideTarget)), cpu(std::move(cpu)), device(std::move(device)),
+        threads(threads), features(std::move(features)), deviceVersion(std::move(deviceVersion)) {}
   std::string halideTarget; ///< the variant's Halide target ("host", "wasm-32-wasmrt-...")
   std::string cpu;          ///< LLVM's name for the CPU ("skylake-avx512")
   std::string device;       ///< "native", "node", "chromium", "vulkan"
   int threads = 1;
+  /// The CPU features that change the code Halide generates for "host"
+  /// (hostCpuFeatures: Halide's names, sorted). The halide target stays
+  /// "host" in the record (what kilnc --target=cpu compiles for, and what
+  /// schema 1 wrote); these say what "host" resolved to. Recorded for every
+  /// device: the machine's features are the measuring machine's, and two
+  /// machines with one LLVM CPU name can differ (a VM that hides AVX-512).
+  std::vector<std::string> features;
+  /// What ran the code, as its runner reported it (tuner/README.md, "The
+  /// runner protocol"): Node's process.version, Chromium's browser version,
+  /// the Vulkan device and driver, the kernel (uname -sr) for native; ""
+  /// when the runner did not say. Recorded and shown, never matched: kilnc
+  /// cannot know which Node, Chromium or driver will run what it builds.
+  std::string deviceVersion;
   bool operator==(const TargetFingerprint &o) const {
     return halideTarget == o.halideTarget && cpu == o.cpu && device == o.device &&
-           threads == o.threads;
+           threads == o.threads && features == o.features;
   }
-  /// "host/skylake-avx512/native/1t": for messages and tables.
+  /// "host/znver3(avx,avx2,f16c,fma,sse41)/native/1t" (no parentheses
+  /// without features): for messages and tables. No device version.
   std::string str() const;
 };
 
-/// This machine's fingerprint for a variant's Halide target.
+/// This machine's fingerprint for a variant's Halide target (no device
+/// version: only a runner knows it).
 TargetFingerprint hostFingerprint(llvm::StringRef halideTarget, llvm::StringRef device,
                                   int threads);
+
+/// The features Halide 14's get_host_target() resolves "host" to on this
+/// machine, in Halide's names, sorted ("avx", "avx2", "f16c", "fma",
+/// "sse41"; the avx512 family). Computed from LLVM's host feature list by
+/// Halide's own rules, so that it needs no Halide and agrees with
+/// cpuFeaturesOf (test/unit/TunerTest.cpp checks it against Halide's on
+/// the test machine). Empty off x86-64: Halide 14 resolves no host
+/// features there, and the cpu name alone tells.
+std::vector<std::string> hostCpuFeatures();
+
+/// The same for a CPU by its LLVM name, from LLVM's CPU table (how schema
+/// 1 records get their features): std::nullopt if the table does not know
+/// it.
+std::optional<std::vector<std::string>> cpuFeaturesOf(llvm::StringRef cpu);
 
 enum class MeasureStatus { Ok, Wrong, Crash, Timeout, CompileError };
 llvm::StringRef measureStatusName(MeasureStatus status);
 
 struct TuningRecord {
+  /// kTuningSchema, or 1 for a line read from a schema 1 file (its
+  /// features derived from its cpu; toJsonLine writes it as schema 1).
   int schema = kTuningSchema;
   std::string kernel;  ///< kernelIdentity
   std::string summary; ///< pattern and shapes, for people
@@ -148,8 +194,9 @@ struct TuningDb {
                 llvm::StringRef currentTemplate) const;
 };
 
-/// Reads `path` (a missing file is an empty database). Malformed lines and
-/// records of another schema become warnings; only I/O errors fail.
+/// Reads `path` (a missing file is an empty database). Malformed lines,
+/// records of a schema this build does not read, and schema 1 records whose
+/// cpu LLVM's CPU table does not know become warnings; only I/O errors fail.
 llvm::Expected<TuningDb> loadTuningDb(llvm::StringRef path);
 
 /// Appends one record as one line, flushed to disk before returning. A torn
@@ -167,7 +214,8 @@ struct TuningUse {
   unsigned tuned = 0;             ///<   by a record that beat the template
   unsigned templateKept = 0;      ///<   by the template, which the tune kept
   unsigned templateChanged = 0;   ///< tuned against another template: left alone
-  unsigned otherTarget = 0;       ///< records for another fingerprint
+  unsigned otherTarget = 0;       ///< records for another fingerprint:
+  unsigned otherFeatures = 0;     ///<   of them, only the CPU features differ
   unsigned unknownKernel = 0;     ///< records for this fingerprint, no such kernel here
   std::vector<std::string> notes; ///< one line per thing ignored, for the user
   /// Each kernel's choice, by kernelIdentity (pointing into the database):

@@ -15,6 +15,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -51,6 +52,10 @@ protected:
     auto buffer = llvm::MemoryBuffer::getFile(file);
     return buffer ? (*buffer)->getBuffer().str() : "";
   }
+  /// The fingerprint of record()'s records.
+  static TargetFingerprint testTarget() {
+    return {"host", "testcpu", "native", 1, {"avx", "sse41"}, "test 1.0"};
+  }
   TuningRecord record(llvm::StringRef kernel, double ms, MeasureStatus status = MeasureStatus::Ok) {
     ScheduleRecord s;
     s.vectorWidth = 4;
@@ -58,7 +63,7 @@ protected:
     TuningRecord r;
     r.kernel = kernel.str();
     r.summary = "generic 4 -> 4";
-    r.target = {"host", "testcpu", "native", 1};
+    r.target = testTarget();
     r.schedule = s.serialize(&context);
     r.medianMs = r.minMs = ms;
     r.status = status;
@@ -94,7 +99,12 @@ TEST_F(TunerTest, RecordsRoundTripInFieldOrder) {
   ASSERT_FALSE(appendRecord(db, r));
   ASSERT_FALSE(appendRecord(db, record("k2", 0.5, MeasureStatus::Timeout)));
   std::string text = read(db);
-  EXPECT_EQ(text.find("{\"schema\":1,\"kernel\":\"k1\",\"summary\":"), 0u) << text;
+  EXPECT_EQ(text.find("{\"schema\":2,\"kernel\":\"k1\",\"summary\":"), 0u) << text;
+  EXPECT_NE(text.find("\"target\":{\"halide\":\"host\",\"cpu\":\"testcpu\",\"features\":[\"avx\","
+                      "\"sse41\"],\"device\":\"native\",\"device_version\":\"test 1.0\","
+                      "\"threads\":1}"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("\"median_ms\":0.125,\"min_ms\":0.125,\"spread\":0,\"status\":\"ok\""),
             std::string::npos)
       << text;
@@ -103,6 +113,8 @@ TEST_F(TunerTest, RecordsRoundTripInFieldOrder) {
   ASSERT_EQ(loaded->records.size(), 2u);
   EXPECT_TRUE(loaded->warnings.empty());
   EXPECT_EQ(loaded->records[0].toJsonLine(), r.toJsonLine());
+  EXPECT_EQ(loaded->records[0].target.features, r.target.features);
+  EXPECT_EQ(loaded->records[0].target.deviceVersion, "test 1.0");
   EXPECT_EQ(loaded->records[1].status, MeasureStatus::Timeout);
   auto schedule = ScheduleRecord::parse(loaded->records[0].schedule, &context);
   ASSERT_TRUE(bool(schedule)) << llvm::toString(schedule.takeError());
@@ -113,7 +125,7 @@ TEST_F(TunerTest, RecordsRoundTripInFieldOrder) {
 // database last measured: its latest baseline record, else (a file older
 // than the flag) its first record, for the exact target only.
 TEST_F(TunerTest, LastBaselineIsTheTemplateTheDatabaseLastMeasured) {
-  TargetFingerprint here{"host", "testcpu", "native", 1};
+  TargetFingerprint here = testTarget();
   TuningDb db;
   db.records = {pairRecord("T0", 0.4, false, false, "t1"),
                 pairRecord("C", 0.1, false, false, "t2")};
@@ -151,7 +163,7 @@ TEST_F(TunerTest, LatestPairedRetimingDecides) {
   EXPECT_FALSE(db->records[0].paired);
   EXPECT_EQ(db->records[0].toJsonLine().find("paired"), std::string::npos);
   EXPECT_TRUE(db->records[3].paired);
-  TargetFingerprint here{"host", "testcpu", "native", 1};
+  TargetFingerprint here = testTarget();
   TuningDb::Choice c = db->choose("k", here, "template");
   ASSERT_EQ(c.kind, TuningDb::Choice::TemplateKept); // the latest pair's faster: the template
   EXPECT_EQ(c.record->medianMs, 0.2);
@@ -191,7 +203,7 @@ TEST_F(TunerTest, MalformedAndForeignLinesAreReportedWithTheirLineNumbers) {
   std::string badStatus = good;
   badStatus.replace(badStatus.find("\"ok\""), 4, "\"fast\"");
   std::string future = good;
-  future.replace(future.find("\"schema\":1"), 10, "\"schema\":9");
+  future.replace(future.find("\"schema\":2"), 10, "\"schema\":9");
   TuningRecord both = record("k1", 0.1);
   both.rejected = both.accepted = true;
   std::ofstream(db) << good << "\n[1,2]\n"
@@ -208,13 +220,129 @@ TEST_F(TunerTest, MalformedAndForeignLinesAreReportedWithTheirLineNumbers) {
   EXPECT_NE(loaded->warnings[1].find(":3: malformed record (unknown status 'fast')"),
             std::string::npos)
       << loaded->warnings[1];
-  EXPECT_NE(loaded->warnings[2].find(":4: schema 9 is not this build's (1); ignored"),
+  EXPECT_NE(loaded->warnings[2].find(":4: schema 9 is not one this build reads (1 to 2); ignored"),
             std::string::npos)
       << loaded->warnings[2];
   EXPECT_NE(loaded->warnings[3].find(":5: malformed record (both rejected and accepted: a "
                                      "verdict is one or the other); skipped"),
             std::string::npos)
       << loaded->warnings[3];
+}
+
+// Schema 2's target lists the CPU features, sorted and each once, and the
+// device's version (a string, "" when unknown); a line that breaks either
+// is malformed.
+TEST_F(TunerTest, FeaturesAndDeviceVersionAreChecked) {
+  std::string good = record("k1", 0.1).toJsonLine();
+  auto edited = [&](llvm::StringRef from, llvm::StringRef to) {
+    std::string line = good;
+    size_t at = line.find(from.str());
+    EXPECT_NE(at, std::string::npos) << from.str();
+    return line.replace(at, from.size(), to.str());
+  };
+  std::string db = path("db.jsonl");
+  std::ofstream(db) << edited("[\"avx\",\"sse41\"]", "[\"sse41\",\"avx\"]") << "\n"
+                    << edited("[\"avx\",\"sse41\"]", "[\"avx\",\"avx\"]") << "\n"
+                    << edited("\"features\":[\"avx\",\"sse41\"],", "") << "\n"
+                    << edited("\"device_version\":\"test 1.0\",", "") << "\n"
+                    << edited("[\"avx\",\"sse41\"]", "[\"avx\",3]") << "\n"
+                    << edited("[\"avx\",\"sse41\"]", "[]") << "\n";
+  auto loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded));
+  ASSERT_EQ(loaded->records.size(), 1u); // no features: a CPU Halide resolves to none
+  EXPECT_TRUE(loaded->records[0].target.features.empty());
+  ASSERT_EQ(loaded->warnings.size(), 5u);
+  for (int i : {0, 1})
+    EXPECT_NE(loaded->warnings[i].find("(target.features must be sorted, each once)"),
+              std::string::npos)
+        << loaded->warnings[i];
+  EXPECT_NE(loaded->warnings[2].find(":3: malformed record (expected a list of strings for "
+                                     "target.features)"),
+            std::string::npos)
+      << loaded->warnings[2];
+  EXPECT_NE(loaded->warnings[3].find(":4: malformed record (expected a string for "
+                                     "device_version)"),
+            std::string::npos)
+      << loaded->warnings[3];
+  EXPECT_NE(loaded->warnings[4].find(":5: malformed record (expected a list of strings"),
+            std::string::npos)
+      << loaded->warnings[4];
+}
+
+// Schema 1 lines (no features, no device version) are read with the
+// features LLVM's CPU table gives their cpu, and written back as they were
+// (merge keeps the line, provenance keeps its hash); one whose cpu the
+// table does not know is ignored with its reason.
+TEST_F(TunerTest, SchemaOneRecordsGetTheirCpusFeatures) {
+  auto schema1 = [&](llvm::StringRef cpu) {
+    return "{\"schema\":1,\"kernel\":\"k1\",\"summary\":\"generic 4 -> 4\",\"target\":{"
+           "\"halide\":\"host\",\"cpu\":\"" +
+           cpu.str() +
+           "\",\"device\":\"native\",\"threads\":1},\"schedule\":\"s\",\"median_ms\":0.1,"
+           "\"min_ms\":0.1,\"spread\":0,\"status\":\"ok\",\"kiln\":\"test\",\"time\":"
+           "\"2026-12-06T00:00:00Z\"}";
+  };
+  std::string db = path("old.jsonl");
+  std::ofstream(db) << schema1("znver3") << "\n"
+                    << schema1("skylake-avx512") << "\n"
+                    << schema1("x86-64") << "\n"
+                    << schema1("testcpu") << "\n";
+  auto loaded = loadTuningDb(db);
+  ASSERT_TRUE(bool(loaded));
+  ASSERT_EQ(loaded->records.size(), 3u);
+  EXPECT_EQ(loaded->records[0].schema, 1);
+  EXPECT_EQ(loaded->records[0].target.features,
+            (std::vector<std::string>{"avx", "avx2", "f16c", "fma", "sse41"}));
+  EXPECT_EQ(loaded->records[1].target.features,
+            (std::vector<std::string>{"avx", "avx2", "avx512", "avx512_skylake", "f16c", "fma",
+                                      "sse41"}));
+  EXPECT_TRUE(loaded->records[2].target.features.empty()); // x86-64: SSE2 only
+  EXPECT_EQ(loaded->records[0].toJsonLine(), schema1("znver3"));
+  EXPECT_EQ(loaded->records[0].target.deviceVersion, "");
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  EXPECT_NE(loaded->warnings[0].find("old.jsonl:4: schema 1 record for cpu 'testcpu', whose "
+                                     "features LLVM's CPU table does not give"),
+            std::string::npos)
+      << loaded->warnings[0];
+  // A schema 1 record matches the schema 2 fingerprint of its cpu.
+  TargetFingerprint zen{"host", "znver3", "native", 1};
+  zen.features = {"avx", "avx2", "f16c", "fma", "sse41"};
+  EXPECT_EQ(loaded->records[0].target, zen);
+  std::string merged = path("merged.jsonl");
+  ASSERT_FALSE(mergeTuningDbs({*loaded}, merged));
+  EXPECT_EQ(read(merged).substr(0, schema1("znver3").size() + 1), schema1("znver3") + "\n");
+}
+
+// The fingerprint matches on the features and never on the device's
+// version: a record from another feature set is ignored (choose finds
+// nothing), one from another Node applies.
+TEST_F(TunerTest, FeaturesMatchDeviceVersionDoesNot) {
+  TargetFingerprint here = testTarget();
+  here.features = {"avx", "sse41"};
+  here.deviceVersion = "test 2.0";
+  std::string templateText = record("k", 0).schedule;
+  TuningDb db;
+  db.records = {pairRecord(templateText, 0.2, false, true, "2026-12-07T01:00:00Z")};
+  EXPECT_EQ(db.choose("k", here, templateText).kind, TuningDb::Choice::TemplateKept);
+  TargetFingerprint avx512 = here;
+  avx512.features = {"avx", "avx2", "avx512", "sse41"};
+  EXPECT_EQ(db.choose("k", avx512, templateText).kind, TuningDb::Choice::None);
+  EXPECT_NE(avx512.str(), here.str());
+  EXPECT_EQ(here.str(), "host/testcpu(avx,sse41)/native/1t");
+}
+
+// This machine's features, as kilnc and kiln-tune fingerprint them, and the
+// features LLVM's table gives its CPU's name: the same list where the two
+// agree about the CPU (on a VM that hides features they may not, and then
+// schema 1 records of this CPU do not apply: they may have used them).
+TEST_F(TunerTest, HostFeaturesComeFromLlvm) {
+  TargetFingerprint host = hostFingerprint("host", "native", 1);
+  EXPECT_EQ(host.features, hostCpuFeatures());
+  EXPECT_TRUE(std::is_sorted(host.features.begin(), host.features.end()));
+#if defined(__x86_64__)
+  EXPECT_NE(std::find(host.features.begin(), host.features.end(), "sse41"), host.features.end())
+      << "every x86-64 machine Kiln builds on has SSE4.1";
+#endif
 }
 
 TEST_F(TunerTest, MergeKeepsEachRecordOnce) {
@@ -252,7 +380,10 @@ TEST_F(TunerTest, ShowAndMergeAreLibraryCalls) {
   ASSERT_FALSE(tuner::showTuningDb(file, "", outStream, diagStream));
   EXPECT_NE(diag.find("kiln-tune: warning: show.jsonl:4: malformed record"), std::string::npos)
       << diag;
-  EXPECT_NE(out.find("target host/testcpu/native/1t"), std::string::npos) << out;
+  EXPECT_NE(out.find("target host/testcpu(avx,sse41)/native/1t\n  device version (recorded, "
+                     "not matched): test 1.0 (3 records)\n"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("0.1000      3      0  tuned"), std::string::npos) << out;
   EXPECT_NE(out.find("kilnc on testcpu takes 1 of the 1 kernels listed: 1 tuned, 0 the template"),
             std::string::npos)
@@ -285,7 +416,7 @@ func.func @main(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x48xf32> {
 // the latest pair whose baseline is that template decides; a pair against
 // another template, or a search record outside a pair, applies nothing.
 TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
-  TargetFingerprint here{"host", "testcpu", "native", 1};
+  TargetFingerprint here = testTarget();
   auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
                  llvm::StringRef time) { return pairRecord(schedule, ms, paired, baseline, time); };
   TuningDb db;
@@ -334,7 +465,7 @@ TEST_F(TunerTest, ChooseTakesOnlyAWinOverTodaysTemplate) {
   TuningDb unpaired;
   unpaired.records = {rec("T1", 0.4, false, true, "t1"), rec("C", 0.01, false, false, "t2")};
   EXPECT_EQ(unpaired.choose("k", here, "T1").record->schedule, "T1");
-  EXPECT_EQ(unpaired.choose("k", {"host", "testcpu", "native", 2}, "T1").kind,
+  EXPECT_EQ(unpaired.choose("k", {"host", "testcpu", "native", 2, {"avx", "sse41"}}, "T1").kind,
             TuningDb::Choice::None);
   // Today's template measured only as a failure: as if never tuned.
   TuningDb failed;
@@ -494,7 +625,7 @@ TEST_F(TunerTest, CostModelRanksByWhatItLearned) {
 // kilnc's choice falls back to the template; a later pair it wins again (a
 // re-tune) counts again.
 TEST_F(TunerTest, RejectedEndToEndNeverApplies) {
-  TargetFingerprint here{"host", "testcpu", "native", 1};
+  TargetFingerprint here = testTarget();
   auto rec = [&](llvm::StringRef schedule, double ms, bool paired, bool baseline,
                  llvm::StringRef time) { return pairRecord(schedule, ms, paired, baseline, time); };
   TuningDb db;
@@ -660,6 +791,14 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
         ask(llvm::json::Object{{"op", "compile"}, {"id", id}, {"task", file}, {"schedule", ""}})
             .getString("status"),
         "ok");
+  // Its compile replies say what runs the code (the protocol's
+  // "device_version"): Node's version, the kernel for native code.
+  std::string version = runner.deviceVersion();
+  if (device == "node")
+    EXPECT_EQ(version.substr(0, 1), "v") << version;
+  else
+    EXPECT_EQ(version.substr(0, 6), "Linux ") << version;
+  EXPECT_GT(version.size(), 6u) << version;
   auto ref =
       ask(llvm::json::Object{{"op", "run"}, {"id", 1}, {"iterations", 2}, {"reference", true}});
   EXPECT_EQ(ref.getString("status"), "ok");

@@ -68,7 +68,8 @@ function removeStaleProfiles() {
 
 /**
  * Serves `routes` and opens the page in a fresh profile; resolves when it
- * is ready. Returns {page, close}.
+ * is ready. Returns {page, close, version}: version is the browser's
+ * ("156.0.8078.129"; "" if the page cannot tell).
  */
 export async function openRunnerPage(routes) {
   const why = unavailable();
@@ -84,12 +85,21 @@ export async function openRunnerPage(routes) {
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+  // A persistent context has no Browser object to ask. The user agent
+  // string is reduced (Chrome/156.0.0.0: minor numbers zeroed); the full
+  // version is a high-entropy client hint, which this page (127.0.0.1, a
+  // secure context) may ask for.
+  const version = await page.evaluate(async () => {
+    const hints = await navigator.userAgentData?.getHighEntropyValues(['fullVersionList']).catch(() => null);
+    const brand = hints?.fullVersionList?.find((b) => /^(Chromium|Google Chrome|HeadlessChrome)$/.test(b.brand));
+    return brand?.version ?? /Chrom(?:e|ium)\/([\d.]+)/.exec(navigator.userAgent)?.[1] ?? '';
+  });
   const close = async () => {
     await context.close();
     server.close();
     fs.rmSync(root, { recursive: true, force: true });
   };
-  return { page, close };
+  return { page, close, version };
 }
 
 // The page's CPU clock (KILN_TUNE_CLOCK=cpu, issue 20): a page has no

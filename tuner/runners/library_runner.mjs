@@ -45,6 +45,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -217,7 +218,13 @@ async function compile(request) {
   }
   const corrupt = nth > 0 && nth === corruptNth;
   candidates.set(id, { ...harness, task, dir, outputs: hello.outputs, corrupt, clock: hello.clock });
-  return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device: hello.device };
+  // The protocol's "device_version": the kernel for native code (as
+  // `uname -sr`), the device's name as the Vulkan runtime reports it for
+  // spirv (lavapipe's carries its LLVM version; the driver's own version is
+  // not in the model's C API).
+  const deviceVersion = target === 'cpu' ? `${os.type()} ${os.release()}` : hello.device;
+  return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device: hello.device,
+    device_version: deviceVersion };
 }
 
 async function run(request) {

@@ -35,6 +35,9 @@ if (!kilnTune || !['node', 'chromium'].includes(device)) {
 
 
 let measure; // {compile, setInputs, run, forget}: measure.mjs here, or proxies into the page
+// The protocol's "device_version", in every compile reply: Node's version,
+// or the page's browser's (chromiumMeasure sets it).
+let deviceVersion = device === 'node' ? process.version : '';
 const dirs = new Map(); // id -> the candidate's artifact directory
 
 async function nodeMeasure() {
@@ -44,7 +47,8 @@ async function nodeMeasure() {
 async function chromiumMeasure() {
   // /m/cID/ serves candidate ID's directory; /m/runner/ this folder.
   const routes = { runner: here };
-  const { page, close } = await openRunnerPage(routes);
+  const { page, close, version } = await openRunnerPage(routes);
+  deviceVersion = version;
   if (process.env.KILN_TUNE_CLOCK === 'cpu') {
     try {
       const { pid, overheadMs } = await lendCpuClock(page);
@@ -101,7 +105,7 @@ async function handle(request) {
       } catch (e) {
         return { id, status: 'compile-error', message: `loading the module: ${e.message}` };
       }
-      return { id, status: 'ok', seconds: (performance.now() - start) / 1000 };
+      return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device_version: deviceVersion };
     }
     case 'run':
       return { id, ...(await measure.run(id, Math.max(1, request.iterations || 1), !!request.reference,

@@ -5,14 +5,17 @@
 import json, re, sys
 
 tasks = open(sys.argv[1]).read().splitlines()
-cpu = re.search(r" on host/([^/]+)/native/1t", tasks[0]).group(1)
+# "on host/CPU(FEATURES)/native/1t": the fingerprint kilnc matches.
+cpu, features = re.search(r" on host/([^/(]+)(?:\(([^)]*)\))?/native/1t", tasks[0]).groups()
+features = features.split(",") if features else []
 identity, calls, rest = tasks[2].split(" ", 2)
 template = rest[rest.index("#kiln.schedule<"):]
 assert "vector_width = 4, channel_tile = 4" in template and "unroll = 1" in template
 
 def line(schedule, median, status="ok"):
-    return json.dumps({"schema": 1, "kernel": identity, "summary": "generic 4 -> 4",
-                       "target": {"halide": "host", "cpu": cpu, "device": "native", "threads": 1},
+    return json.dumps({"schema": 2, "kernel": identity, "summary": "generic 4 -> 4",
+                       "target": {"halide": "host", "cpu": cpu, "features": features,
+                                  "device": "native", "device_version": "", "threads": 1},
                        "schedule": schedule, "median_ms": median, "min_ms": median,
                        "spread": 0.01, "status": status, "kiln": "test",
                        "time": "2026-12-06T00:00:00Z"}, separators=(",", ":"))

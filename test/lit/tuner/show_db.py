@@ -9,13 +9,16 @@ take as a search would suggest, from `kiln-tune tasks` output.
 - the first task: a pair a candidate won against a template other than
   today's (unroll changed): kilnc keeps today's template, which only the
   model can tell;
-- the first task again, measured on another CPU: applies nowhere here."""
+- the first task again, measured on another CPU, and on this one with
+  other CPU features: applies nowhere here."""
 import json
 import re
 import sys
 
 tasks = open(sys.argv[1]).read().splitlines()
-cpu = re.search(r" on host/([^/]+)/native/1t", tasks[0]).group(1)
+# "on host/CPU(FEATURES)/native/1t": the fingerprint kilnc matches.
+cpu, features = re.search(r" on host/([^/(]+)(?:\(([^)]*)\))?/native/1t", tasks[0]).groups()
+features = features.split(",") if features else []
 
 
 def task(line):
@@ -24,9 +27,10 @@ def task(line):
     return identity, rest[:i].strip(), rest[i:]
 
 
-def line(kernel, summary, schedule, median, time, cpu=cpu, **flags):
-    r = {"schema": 1, "kernel": kernel, "summary": summary,
-         "target": {"halide": "host", "cpu": cpu, "device": "native", "threads": 1},
+def line(kernel, summary, schedule, median, time, cpu=cpu, features=features, **flags):
+    r = {"schema": 2, "kernel": kernel, "summary": summary,
+         "target": {"halide": "host", "cpu": cpu, "features": features, "device": "native",
+                    "device_version": "Linux test", "threads": 1},
          "schedule": schedule, "median_ms": median, "min_ms": median, "spread": 0.01,
          "status": "ok", "kiln": "test", "time": time}
     for flag in ("paired", "baseline", "rejected"):
@@ -53,3 +57,6 @@ with open(sys.argv[2], "w") as f:
     f.write(line(k, summary, old, 0.002, "2026-12-07T01:02:00Z", paired=True, baseline=True))
     f.write(line(k, summary, tuned, 0.001, "2026-12-07T01:02:00Z", paired=True))
     f.write(line(k, summary, tuned, 0.001, "2026-12-07T01:02:00Z", cpu="zz-other-cpu"))
+    # This CPU with a feature it does not have (as a VM that hides one would
+    # differ from the machine it was tuned on): applies nowhere here either.
+    f.write(line(k, summary, tuned, 0.001, "2026-12-07T01:02:00Z", features=features + ["zz_extra"]))

@@ -2,8 +2,12 @@
 #include "CodegenTestUtil.h"
 
 #include "codegen/schedule/Schedule.h"
+#include "codegen/schedule/TuningDb.h"
 #include "dialects/kiln/KilnOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <Halide.h>
 
 using namespace kiln::codegen;
 using namespace kiln::jit;
@@ -185,6 +189,24 @@ TEST_F(ScheduleTest, ParallelByWorkAndDepthwiseUnroll) {
   ScheduleRecord r = chooseTemplate(firstKernel(*module), avx512);
   EXPECT_EQ(r.pattern, KernelPattern::Depthwise);
   EXPECT_EQ(r.unroll, 3);
+}
+
+// A tuning record's features (TuningDb.h) are what Halide resolves "host"
+// to: hostCpuFeatures follows Halide 14's get_host_target() rules from
+// LLVM's host feature list (no Halide in the schedules phase); here the two
+// are compared on the machine the tests run on.
+TEST_F(ScheduleTest, HostCpuFeaturesAreHalidesHostTarget) {
+  Halide::Target host = Halide::get_host_target();
+  std::vector<std::string> halide;
+  llvm::SmallVector<llvm::StringRef> parts;
+  std::string text = host.to_string();
+  llvm::StringRef(text).split(parts, '-');
+  // arch-bits-os, then the features.
+  ASSERT_GE(parts.size(), 3u) << text;
+  for (llvm::StringRef feature : llvm::ArrayRef(parts).drop_front(3))
+    halide.push_back(feature.str());
+  llvm::sort(halide);
+  EXPECT_EQ(llvm::join(hostCpuFeatures(), "-"), llvm::join(halide, "-")) << text;
 }
 
 } // namespace

@@ -8,7 +8,9 @@
 import json, re, sys
 
 tasks = open(sys.argv[1]).read().splitlines()
-cpu = re.search(r" on spirv/([^/]+)/vulkan/1t", tasks[0]).group(1)
+# "on spirv/CPU(FEATURES)/vulkan/1t": the fingerprint kilnc matches.
+cpu, features = re.search(r" on spirv/([^/(]+)(?:\(([^)]*)\))?/vulkan/1t", tasks[0]).groups()
+features = features.split(",") if features else []
 identity, _, rest = tasks[2].split(" ", 2)
 template = rest[rest.index("#kiln.schedule<"):]
 schedule = ("#kiln.schedule<version = 1, mode = template, pattern = generic, vector_width = 1, "
@@ -17,8 +19,9 @@ schedule = ("#kiln.schedule<version = 1, mode = template, pattern = generic, vec
             "invocation_tile = [1, 2, 1]>")
 
 def line(device, schedule, median, baseline):
-    r = {"schema": 1, "kernel": identity, "summary": "generic 4 -> 4",
-         "target": {"halide": "spirv", "cpu": cpu, "device": device, "threads": 1},
+    r = {"schema": 2, "kernel": identity, "summary": "generic 4 -> 4",
+         "target": {"halide": "spirv", "cpu": cpu, "features": features, "device": device,
+                    "device_version": "llvmpipe (test)", "threads": 1},
          "schedule": schedule, "median_ms": median, "min_ms": median, "spread": 0.01,
          "status": "ok", "kiln": "test", "time": "2026-12-06T00:00:00Z", "paired": True}
     if baseline:

@@ -143,7 +143,11 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
       return;
     const TargetFingerprint &fp = targets[lastTarget];
     bool here = fp == kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads);
-    out << "  kilnc" << (here ? "" : " on " + fp.cpu) << " takes " << counts.tuned + counts.kept
+    // Not this machine: what kilnc would take on the machine of the records.
+    std::string there = fp.cpu;
+    if (!fp.features.empty())
+      there += "(" + join(fp.features, ",") + ")";
+    out << "  kilnc" << (here ? "" : " on " + there) << " takes " << counts.tuned + counts.kept
         << " of the " << counts.listed << " kernels listed: " << counts.tuned << " tuned, "
         << counts.kept << " the template their tune kept";
     if (counts.rejected)

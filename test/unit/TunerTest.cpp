@@ -385,7 +385,8 @@ TEST_F(TunerTest, ShowAndMergeAreLibraryCalls) {
             std::string::npos)
       << out;
   EXPECT_NE(out.find("0.1000      3      0  tuned"), std::string::npos) << out;
-  EXPECT_NE(out.find("kilnc on testcpu takes 1 of the 1 kernels listed: 1 tuned, 0 the template"),
+  EXPECT_NE(out.find("kilnc on testcpu(avx,sse41) takes 1 of the 1 kernels listed: 1 tuned, 0 the "
+                     "template"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("measured on another CPU (testcpu)"), std::string::npos) << out;

@@ -20,7 +20,12 @@ for f in "$kilnc" "$models/facemesh-detection-short.json" "$models/facemesh.json
 done
 rm -rf "$out" && mkdir -p "$out/models"
 flags=(--target=wasm --no-fallback --weights=external -o "$out/models")
-"$kilnc" "$models/facemesh-detection-short.json" "${flags[@]}" --name face_detector >/dev/null
+# The detector takes the frame itself: kilnc's image adapter with the rule of
+# TF.js's face-detection (letterboxed, pixel i at i / size; targets/wasm/README.md).
+"$kilnc" "$models/facemesh-detection-short.json" "${flags[@]}" --name face_detector \
+  --input-image=input:rgba8 --normalize=-1,1 --fit=letterbox --resize=asymmetric >/dev/null
+# kilnc writes kiln-vision beside an image model's loader; the page loads its one copy.
+rm -f "$out/models/kiln-vision.mjs" "$out/models/kiln-vision.d.ts"
 "$kilnc" "$models/facemesh.json" "${flags[@]}" --name face_mesh >/dev/null
 cp "$page/index.html" "$page/page.css" "$page/main.mjs" "$root/targets/wasm/vision/kiln-vision.mjs" "$out/"
 cp "$photo" "$out/demo.png"

@@ -73,7 +73,8 @@ function toBase64(bytes) {
 
 async function main() {
   const [detector, mesh] = await Promise.all([detectorModel.load(), meshModel.load()]);
-  const tracker = new FaceTracker(detector, mesh);
+  // The detector was compiled with the image adapter: it takes the frame.
+  const tracker = new FaceTracker(detector, mesh, { detectorTakesFrames: true });
   const video = await openCamera();
   const photo = document.getElementById('demo');
   if (!video) await photo.decode();

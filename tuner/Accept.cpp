@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 
 namespace kiln::tuner {
 
@@ -43,10 +44,72 @@ double ModelPairs::signP() const {
   return signTestP(afterWins(), unsigned(std::min(beforeMs.size(), afterMs.size())));
 }
 
-bool ModelPairs::pays(unsigned step) const {
+static AcceptDesign computeDesign(double alpha) {
+  const unsigned n = kAcceptPairs;
+  // P(X = k) for X ~ Binomial(n, q).
+  auto pmf = [n](unsigned k, double q) {
+    double c = 1;
+    for (unsigned i = 1; i <= k; ++i)
+      c = c * (n - k + i) / i;
+    return c * std::pow(q, k) * std::pow(1 - q, n - k);
+  };
+  // The chance of paying when each pair is won with probability q.
+  auto chance = [&](unsigned first, unsigned from, unsigned total, double q) {
+    double p = 0;
+    for (unsigned k1 = first; k1 <= n; ++k1)
+      p += pmf(k1, q);
+    for (unsigned k1 = from; k1 < first; ++k1)
+      for (unsigned k2 = 0; k2 <= n; ++k2)
+        if (k1 + k2 >= total)
+          p += pmf(k1, q) * pmf(k2, q);
+    return p;
+  };
+  AcceptDesign best;
+  // Pays never, if nothing fits alpha.
+  best.firstWins = best.moreFrom = n + 1;
+  best.totalWins = 2 * n + 1;
+  for (unsigned first = 1; first <= n; ++first) {
+    // More pairs only where the first look is promising (p <= 0.2).
+    unsigned from = first;
+    while (from > 0 && signTestP(from - 1, n) <= 0.2)
+      --from;
+    for (unsigned total = 2 * n + 1; total-- > first;) {
+      AcceptDesign d{first, from, total, chance(first, from, total, 0.5),
+                     chance(first, from, total, 0.7)};
+      if (d.falseAccept <= alpha && d.power > best.power + 1e-12)
+        best = d;
+    }
+  }
+  return best;
+}
+
+AcceptDesign acceptDesign(double alpha) {
+  // ~130,000 terms each: remembered per alpha (the steps' alphas).
+  static std::mutex mutex;
+  static std::map<double, AcceptDesign> designs;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = designs.find(alpha);
+  if (it == designs.end())
+    it = designs.emplace(alpha, computeDesign(alpha)).first;
+  return it->second;
+}
+
+AcceptVerdict ModelPairs::verdict(unsigned step) const {
   size_t n = std::min(beforeMs.size(), afterMs.size());
-  return status == "ok" && n > 0 && after() <= kAcceptRatio * before() &&
-         signP() <= kAcceptAlpha / std::max(step, 1u);
+  if (status != "ok" || n == 0)
+    return AcceptVerdict::DoesNotPay;
+  AcceptDesign d = acceptDesign(kAcceptAlpha / std::max(step, 1u));
+  bool faster = after() <= kAcceptRatio * before();
+  unsigned wins = afterWins();
+  if (n == kAcceptPairs) {
+    if (faster && wins >= d.firstWins)
+      return AcceptVerdict::Pays;
+    return wins >= d.moreFrom ? AcceptVerdict::MorePairs : AcceptVerdict::DoesNotPay;
+  }
+  if (n == 2 * kAcceptPairs)
+    return faster && wins >= d.totalWins ? AcceptVerdict::Pays : AcceptVerdict::DoesNotPay;
+  return faster && signP() <= signTestP(d.firstWins, kAcceptPairs) ? AcceptVerdict::Pays
+                                                                   : AcceptVerdict::DoesNotPay;
 }
 
 AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const MeasureModel &measure,
@@ -63,7 +126,14 @@ AcceptResult acceptRecords(std::vector<AcceptCandidate> candidates, const Measur
     AcceptStep s;
     for (size_t i = 0; i < keep; ++i)
       s.kept.push_back(candidates[i].kernel);
-    s.pairs = measure(s.kept);
+    s.pairs = measure(s.kept, false);
+    if (s.pairs.verdict(step + 1) == AcceptVerdict::MorePairs) {
+      ModelPairs more = measure(s.kept, true);
+      s.pairs.beforeMs.insert(s.pairs.beforeMs.end(), more.beforeMs.begin(), more.beforeMs.end());
+      s.pairs.afterMs.insert(s.pairs.afterMs.end(), more.afterMs.begin(), more.afterMs.end());
+      if (more.status != "ok")
+        s.pairs.status = more.status;
+    }
     bool pays = s.pairs.pays(step + 1);
     result.steps.push_back(s);
     if (pays) {
@@ -163,7 +233,9 @@ llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneO
     return beforePath.takeError();
   ModelTimer timer(options, *beforePath);
   unsigned built = 0;
-  MeasureModel measure = [&](const std::vector<std::string> &kept) {
+  MeasureModel measure = [&](const std::vector<std::string> &kept, bool more) {
+    if (more)
+      return timer.more();
     auto path = writeModel(kept, "model_step" + std::to_string(built++));
     if (!path)
       return ModelPairs{{}, {}, llvm::toString(path.takeError()), {}};
@@ -174,19 +246,21 @@ llvm::Expected<std::string> runAcceptance(const AcceptanceInput &in, const TuneO
     // Measured once and kept whatever it says.
     for (const AcceptCandidate &c : candidates)
       accepted.accepted.push_back(c.kernel);
-    accepted.steps.push_back({accepted.accepted, measure(accepted.accepted)});
+    accepted.steps.push_back({accepted.accepted, measure(accepted.accepted, false)});
   } else {
     accepted = acceptRecords(candidates, measure);
   }
   std::string status = "ok";
   for (size_t k = 0; k < accepted.steps.size(); ++k) {
     const ModelPairs &p = accepted.steps[k].pairs;
+    AcceptDesign d = acceptDesign(kAcceptAlpha / (k + 1));
     os << llvm::format("acceptance %zu: %zu of %zu tuned records, before %.3f ms, with them "
-                       "%.3f ms (%.2fx), faster in %u of %zu pairs (sign test p %.4f, alpha "
-                       "%.4f): %s",
+                       "%.3f ms (%.2fx), faster in %u of %zu pairs (sign test p %.4f; alpha "
+                       "%.4f: %u of %u, or from %u on %u of %u): %s",
                        k + 1, accepted.steps[k].kept.size(), candidates.size(), p.before(),
                        p.after(), p.after() > 0 ? p.before() / p.after() : 0.0, p.afterWins(),
-                       p.afterMs.size(), p.signP(), kAcceptAlpha / (k + 1),
+                       p.afterMs.size(), p.signP(), kAcceptAlpha / (k + 1), d.firstWins,
+                       kAcceptPairs, d.moreFrom, d.totalWins, 2 * kAcceptPairs,
                        in.noAccept     ? "kept (--no-accept)"
                        : p.pays(k + 1) ? "pays"
                                        : "does not pay");
@@ -261,12 +335,62 @@ bool ModelTimer::request(llvm::json::Object r, llvm::json::Object &reply) {
   return runner->receive(600, reply) == Outcome::Replied;
 }
 
+ModelTimer::~ModelTimer() { forgetLast(); }
+
+void ModelTimer::forgetLast() {
+  if (!lastId || !runner)
+    return;
+  llvm::json::Object ignored;
+  request(llvm::json::Object{{"op", "forget"}, {"id", lastId}}, ignored);
+  lastId = 0;
+}
+
+bool ModelTimer::call(int64_t which, double &ms, ModelPairs &result) {
+  llvm::json::Object r{{"op", "run"}, {"id", which}, {"iterations", iterations}}, reply;
+  if (which != 1)
+    r["reference_task"] = templatePath;
+  if (!request(std::move(r), reply)) {
+    result.status = "the runner died timing the model";
+    return false;
+  }
+  if (reply.getString("status") != "ok") {
+    result.status = reply.getString("status") == "wrong"
+                        ? "the tuned model's outputs differ from the template's (" +
+                              std::to_string(reply.getNumber("error").value_or(0)) + " of range)"
+                        : "the model " + reply.getString("status").value_or("failed").str();
+    return false;
+  }
+  // The runner's own word for its clock, not what kiln-tune's environment
+  // asked for (the JIT runner ignores KILN_TUNE_CLOCK).
+  noteClock(result.clock, reply);
+  std::vector<double> times;
+  if (const llvm::json::Array *ts = reply.getArray("times_ms"))
+    for (const llvm::json::Value &v : *ts)
+      times.push_back(v.getAsNumber().value_or(0));
+  ms = medianOf(times);
+  return true;
+}
+
+void ModelTimer::timePairs(unsigned pairs, ModelPairs &result) {
+  for (unsigned p = 0; p < pairs; ++p, ++pairsTimed) {
+    // The order within a pair alternates across both looks.
+    double before = 0, after = 0;
+    bool ok = pairsTimed % 2 ? call(lastId, after, result) && call(1, before, result)
+                             : call(1, before, result) && call(lastId, after, result);
+    if (!ok)
+      break;
+    result.beforeMs.push_back(before);
+    result.afterMs.push_back(after);
+  }
+}
+
 ModelPairs ModelTimer::compare(const std::string &tunedPath, unsigned pairs) {
   ModelPairs result;
   if (templateStatus != "ok") {
     result.status = templateStatus;
     return result;
   }
+  forgetLast();
   int64_t id = nextId++;
   llvm::json::Object reply;
   if (!request(
@@ -277,47 +401,25 @@ ModelPairs ModelTimer::compare(const std::string &tunedPath, unsigned pairs) {
                     reply.getString("message").value_or("the runner died").str();
     return result;
   }
+  lastId = id;
+  pairsTimed = 0;
   // Each call about 20 ms of runs, by the template model's first call.
-  int64_t iterations = 10;
-  auto call = [&](int64_t which, double &ms) {
-    llvm::json::Object r{{"op", "run"}, {"id", which}, {"iterations", iterations}};
-    if (which != 1)
-      r["reference_task"] = templatePath;
-    if (!request(std::move(r), reply)) {
-      result.status = "the runner died timing the model";
-      return false;
-    }
-    if (reply.getString("status") != "ok") {
-      result.status = reply.getString("status") == "wrong"
-                          ? "the tuned model's outputs differ from the template's (" +
-                                std::to_string(reply.getNumber("error").value_or(0)) + " of range)"
-                          : "the model " + reply.getString("status").value_or("failed").str();
-      return false;
-    }
-    // The runner's own word for its clock, not what kiln-tune's
-    // environment asked for (the JIT runner ignores KILN_TUNE_CLOCK).
-    noteClock(result.clock, reply);
-    std::vector<double> times;
-    if (const llvm::json::Array *ts = reply.getArray("times_ms"))
-      for (const llvm::json::Value &v : *ts)
-        times.push_back(v.getAsNumber().value_or(0));
-    ms = medianOf(times);
-    return true;
-  };
+  iterations = 10;
   double first = 0;
-  if (!call(1, first))
+  if (!call(1, first, result))
     return result;
   iterations = std::clamp<int64_t>(int64_t(20.0 / std::max(first, 0.05)), 3, 200);
-  for (unsigned p = 0; p < pairs; ++p) {
-    double before = 0, after = 0;
-    bool ok = p % 2 ? call(id, after) && call(1, before) : call(1, before) && call(id, after);
-    if (!ok)
-      break;
-    result.beforeMs.push_back(before);
-    result.afterMs.push_back(after);
+  timePairs(pairs, result);
+  return result;
+}
+
+ModelPairs ModelTimer::more(unsigned pairs) {
+  ModelPairs result;
+  if (!lastId) {
+    result.status = "no tuned model to time again";
+    return result;
   }
-  llvm::json::Object ignored;
-  request(llvm::json::Object{{"op", "forget"}, {"id", id}}, ignored);
+  timePairs(pairs, result);
   return result;
 }
 

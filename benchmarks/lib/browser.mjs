@@ -8,14 +8,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-import { depsDir, repoRoot } from '../../test/e2e/common.mjs';
+import { repoRoot } from '../../test/e2e/common.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, loadPlaywright, unavailable } from '../../tuner/runners/chromium.mjs';
 import { tfjsPackages, TFJS_BROWSER_FILES } from './tfjs.mjs';
 
-const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const benchDir = path.join(repoRoot, 'benchmarks');
 
 // The modules of benchmarks/lib/ that browser/page.mjs imports, served at
@@ -72,7 +69,7 @@ export async function servePage(files, mounts, headers = {}) {
 
 /** A persistent Chromium context on a fresh profile: {context, dispose}. */
 export async function launchChromium(options = {}) {
-  const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
+  const playwright = loadPlaywright();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-chromium-'));
   try {
     const context = await playwright.chromium.launchPersistentContext(profile, {
@@ -89,15 +86,7 @@ export async function launchChromium(options = {}) {
 }
 
 /** Why Chromium cannot run here, or null. */
-export function chromiumMissing() {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  try {
-    createRequire(path.join(depsDir, 'package.json')).resolve('playwright-core');
-  } catch {
-    return `playwright-core is missing from ${depsDir} (scripts/setup.sh)`;
-  }
-  return null;
-}
+export const chromiumMissing = unavailable;
 
 export class BrowserContender {
   constructor(browser, id) {

@@ -13,31 +13,18 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { depsDir } from '../e2e/common.mjs';
 import { setupSkip } from '../e2e/setup_skip.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS, loadPlaywright, unavailable } from '../../tuner/runners/chromium.mjs';
 import { tempDir } from './common.mjs';
 
-export const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
-// Without the networking flags Chromium floods a closed network with retries.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function loadPlaywright() {
-  try {
-    return createRequire(path.join(depsDir, 'package.json'))('playwright-core');
-  } catch {
-    return null;
-  }
-}
+export { CHROMIUM };
 const playwright = loadPlaywright();
 
 /** What the Chromium tests need and this machine lacks, or false. */
-export const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !playwright ? `playwright-core is missing from ${depsDir} (scripts/setup.sh)` : false;
+export const missing = unavailable() || false;
 
 export { inCI, setupSkip } from '../e2e/setup_skip.mjs';
 

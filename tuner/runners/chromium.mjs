@@ -17,13 +17,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const chromium = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
+// The browser and its flags, for the tuner and for the tests and the
+// benchmark (which import them from here: one definition of the browser
+// Kiln drives and of what "missing" means).
+export const CHROMIUM = process.env.KILN_CHROMIUM || '/usr/bin/chromium';
+const chromium = CHROMIUM;
 const depsDir = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+// Without the networking flags Chromium floods a closed network with retries.
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = CHROMIUM_FLAGS;
 const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json' };
 
-/** Why the page cannot be opened here, or null. */
+/** playwright-core from .deps, or null if it is not there. */
+export function loadPlaywright() {
+  try {
+    return createRequire(path.join(depsDir, 'package.json'))('playwright-core');
+  } catch {
+    return null;
+  }
+}
+
+/** Why Chromium cannot be driven here (the browser or playwright-core missing), or null. */
 export function unavailable() {
   if (!fs.existsSync(chromium)) return `${chromium} is missing (apt-get install chromium)`;
   try {
@@ -74,7 +89,7 @@ function removeStaleProfiles() {
 export async function openRunnerPage(routes) {
   const why = unavailable();
   if (why) throw new Error(`device chromium: ${why}`);
-  const playwright = createRequire(path.join(depsDir, 'package.json'))('playwright-core');
+  const playwright = loadPlaywright();
   const server = await serve(routes);
   removeStaleProfiles();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-tune-chromium-${process.pid}-`));

@@ -171,3 +171,7 @@ const char *kiln_vk_last_error(const kiln_vk_model *model) {
 const char *kiln_vk_model_device_name(const kiln_vk_model *model) {
   return model ? model->dev->props.deviceName : "";
 }
+
+const char *kiln_vk_model_driver_version(const kiln_vk_model *model) {
+  return model ? model->dev->version : "";
+}

@@ -193,6 +193,13 @@ const char *kiln_vk_last_error(const kiln_vk_model *model);
  * "" for NULL. */
 const char *kiln_vk_model_device_name(const kiln_vk_model *model);
 
+/* Its driver's version and the Vulkan version the device supports
+ * (VkPhysicalDeviceProperties' driverVersion, as the driver packs it, and
+ * apiVersion: lavapipe's "driver 0.0.1, Vulkan 1.3.230"), "" for NULL.
+ * kiln-tune records it with the name (the tuning database's
+ * device_version). */
+const char *kiln_vk_model_driver_version(const kiln_vk_model *model);
+
 #ifdef __cplusplus
 }
 #endif

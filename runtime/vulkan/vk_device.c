@@ -268,6 +268,7 @@ static kiln_status kiln_vk_create_shared(kiln_vk_dev **out, char *msg, size_t ms
     return st;
   }
   d->fns.vkGetPhysicalDeviceProperties(d->physical, &d->props);
+  kiln_vk_dev_describe(d);
   d->fns.vkGetPhysicalDeviceMemoryProperties(d->physical, &d->memory);
   uint32_t api = d->props.apiVersion < inst_api ? d->props.apiVersion : inst_api;
   int has_f16_ext = 0;
@@ -371,6 +372,7 @@ static kiln_status kiln_vk_wrap_app(const kiln_vk_device *app, kiln_vk_dev **out
   d->unlock_queue = app->unlock_queue;
   d->lock_user = app->lock_user;
   d->fns.vkGetPhysicalDeviceProperties(d->physical, &d->props);
+  kiln_vk_dev_describe(d);
   d->fns.vkGetPhysicalDeviceMemoryProperties(d->physical, &d->memory);
   uint32_t family_count = 0;
   d->fns.vkGetPhysicalDeviceQueueFamilyProperties(d->physical, &family_count, NULL);
@@ -450,4 +452,17 @@ void kiln_vk_dev_unlock_queue(kiln_vk_dev *dev) {
     dev->unlock_queue(dev->lock_user);
   else
     pthread_mutex_unlock(dev->shared ? &dev->queue_mutex : &kiln_vk_app_queue_mutex);
+}
+
+/* driverVersion decoded as VK_MAKE_API_VERSION packs a version (7-bit
+ * major, 10-bit minor, 12-bit patch; the shifts written out, for headers
+ * older than VK_API_VERSION_MAJOR). Vendors fill it their own way: lavapipe
+ * reports 0.0.1, its own number, not Mesa's release (which only
+ * VkPhysicalDeviceDriverProperties' driverInfo has, not read here); its
+ * device name carries its LLVM version. */
+void kiln_vk_dev_describe(kiln_vk_dev *dev) {
+  uint32_t d = dev->props.driverVersion, a = dev->props.apiVersion;
+  snprintf(dev->version, sizeof dev->version, "driver %u.%u.%u, Vulkan %u.%u.%u",
+           (unsigned)((d >> 22) & 0x7f), (unsigned)((d >> 12) & 0x3ff), (unsigned)(d & 0xfff),
+           (unsigned)((a >> 22) & 0x7f), (unsigned)((a >> 12) & 0x3ff), (unsigned)(a & 0xfff));
 }

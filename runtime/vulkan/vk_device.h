@@ -23,6 +23,9 @@ typedef struct kiln_vk_dev {
   uint32_t queue_family;
   VkQueue queue;
   VkPhysicalDeviceProperties props;
+  /* props' driver and API versions as text (kiln_vk_dev_describe): what
+   * kiln_vk_model_driver_version returns. */
+  char version[64];
   VkPhysicalDeviceMemoryProperties memory;
   uint32_t features; /* KILN_VK_FEATURE_* bits enabled on `device` */
   const VkAllocationCallbacks *allocator;
@@ -38,6 +41,9 @@ typedef struct kiln_vk_dev {
  * application's. On failure a status and a message in `msg`. */
 kiln_status kiln_vk_dev_acquire(const kiln_vk_device *app, kiln_vk_dev **out, char *msg,
                                 size_t msg_size);
+
+/* Fills dev->version from dev->props: "driver 0.0.1, Vulkan 1.3.230". */
+void kiln_vk_dev_describe(kiln_vk_dev *dev);
 
 /* Drops one reference (the shared device) or frees the wrapper. */
 void kiln_vk_dev_release(kiln_vk_dev *dev);

@@ -134,6 +134,8 @@ int main(void) {
   printf("native");
 #else
   print_message(task_device_name(ctx));
+  printf("\",\"driver\":\"");
+  print_message(task_driver_version(ctx));
 #endif
   /* The clock its times are on: the runner passes it on in each "run"
      reply (the protocol's "clock"), and kiln-tune reports it. */

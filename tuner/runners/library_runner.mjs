@@ -219,10 +219,10 @@ async function compile(request) {
   const corrupt = nth > 0 && nth === corruptNth;
   candidates.set(id, { ...harness, task, dir, outputs: hello.outputs, corrupt, clock: hello.clock });
   // The protocol's "device_version": the kernel for native code (as
-  // `uname -sr`), the device's name as the Vulkan runtime reports it for
-  // spirv (lavapipe's carries its LLVM version; the driver's own version is
-  // not in the model's C API).
-  const deviceVersion = target === 'cpu' ? `${os.type()} ${os.release()}` : hello.device;
+  // `uname -sr`); for spirv the device's name and its driver's version as
+  // the Vulkan runtime reports them (NAME_device_name, NAME_driver_version:
+  // "llvmpipe (LLVM 15.0.6, 256 bits), driver 0.0.1, Vulkan 1.3.230").
+  const deviceVersion = target === 'cpu' ? `${os.type()} ${os.release()}` : `${hello.device}, ${hello.driver}`;
   return { id, status: 'ok', seconds: (performance.now() - start) / 1000, device: hello.device,
     device_version: deviceVersion };
 }

@@ -30,6 +30,7 @@ void test_bad_arguments(void) {
   CHECK(kiln_vk_model_run(NULL, NULL, NULL) == KILN_INVALID_ARGUMENT, "NULL model");
   kiln_vk_model_destroy(NULL);
   CHECK(strcmp(kiln_vk_model_device_name(NULL), "") == 0, "device name of NULL");
+  CHECK(strcmp(kiln_vk_model_driver_version(NULL), "") == 0, "driver version of NULL");
   CHECK(strcmp(kiln_vk_status_string(KILN_VK_DEVICE_LOST), "Vulkan device lost") == 0, "name");
   CHECK(strcmp(kiln_vk_status_string((kiln_status)99), "unknown status") == 0, "unknown");
 

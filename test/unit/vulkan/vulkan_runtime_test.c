@@ -36,6 +36,13 @@ static void test_chain(void) {
   if (st != KILN_OK)
     return;
   printf("device: %s\n", kiln_vk_model_device_name(model));
+  /* The driver's and Vulkan's versions, as kiln-tune records them. */
+  unsigned v[6];
+  const char *version = kiln_vk_model_driver_version(model);
+  CHECK(sscanf(version, "driver %u.%u.%u, Vulkan %u.%u.%u", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5]) == 6 &&
+            v[3] == 1,
+        "driver version '%s'", version);
   for (int seed = 0; seed < 3; ++seed)
     test_model_check_run(model, &m, TEST_N, seed);
   /* The description is not needed after create. */

@@ -187,6 +187,32 @@ describe('bad input throws a clear TypeError, RangeError or Error', { skip }, ()
     check(loader, m, 'after-bad-input');
   });
 
+  // repeat() runs the model on the inputs the last run() left in the module
+  // and copies nothing out: its outputs are views of the module's memory
+  // that equal run()'s (the tuner's runners time it: tuner/runners/measure.mjs).
+  test('repeat() reruns the last run()\'s inputs in place: the same outputs, as views', async () => {
+    const fresh = await loader.load();
+    try {
+      throws(() => fresh.repeat(), /repeat\(\) before run\(\): it repeats the last run\(\)/);
+      const zeros = fresh.run({ [input.name]: new Float32Array(feeds[input.name].length) });
+      const want = fresh.run(feeds);
+      const views = fresh.repeat(3);
+      assert.deepEqual(Object.keys(views), Object.keys(want));
+      for (const [k, v] of Object.entries(views)) {
+        assert.equal(v.buffer.byteLength, fresh.memoryBytes, `output '${k}' of repeat() is not a view of the module's memory`);
+        assert.equal(v.constructor, want[k].constructor);
+        assert.deepEqual(v.slice(), want[k], `output '${k}' of repeat() differs from run()'s`);
+      }
+      assert.ok(Object.keys(want).some((k) => want[k].some((x, i) => x !== zeros[k][i])), 'the two inputs gave the same outputs: the check above proves nothing');
+      throws(() => fresh.repeat(0), /repeat\(\) expects a whole number of at least 1, got 0/, TypeError);
+      throws(() => fresh.repeat(1.5), /got 1\.5/, TypeError);
+      throws(() => fresh.repeat('2'), /got string/, TypeError);
+    } finally {
+      fresh.dispose();
+    }
+    throws(() => fresh.repeat(), /repeat\(\) after dispose\(\)/);
+  });
+
   test('a truncated or corrupt module', async () => {
     const bytes = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
     await rejects(loader.load(bytes.subarray(0, bytes.length >> 1)), /blazeface_front\.wasm is not a valid WebAssembly module \(truncated or corrupt\?\)/);

@@ -134,6 +134,15 @@ describe('choosing the module', () => {
         assert.ok(even.some(Boolean), `adaptive ${adaptive}: the worker ran nothing in the shared runs`);
         if (adaptive === false) assert.ok(odd.some(Boolean), 'adaptive false: the odd runs were kept on the caller');
         else assert.ok(!odd.some(Boolean), 'adaptive: a run kept on the caller gave the worker iterations');
+        // repeat() runs as the last run did (the 16th: serial when adaptive,
+        // shared with adaptive: false), and counts its runs.
+        const before = exports.kiln_threads_tasks();
+        const want = m.run(feeds);
+        const got = m.repeat(4);
+        for (const k of Object.keys(want)) assert.deepEqual(got[k].slice(), want[k], `output '${k}' of repeat() differs from run()'s`);
+        const shared = adaptive === false ? 21 : 8 + (m.poolStats.sharedRuns > 8 ? 5 : 0);
+        assert.deepEqual({ runs: m.poolStats.runs, sharedRuns: m.poolStats.sharedRuns }, { runs: 21, sharedRuns: shared });
+        if (adaptive === false) assert.ok(exports.kiln_threads_tasks() > before, 'adaptive false: repeat() gave the worker no iteration');
       } finally {
         m.dispose();
       }

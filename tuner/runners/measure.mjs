@@ -91,7 +91,8 @@ export function setInputs(task, inputs) {
 }
 
 /**
- * Times about `iterations` runs after a warm-up, in groups of at least 5 ms
+ * Times about `iterations` of the module's own runs (the loader's repeat(),
+ * no copies) after a warm-up, in groups of at least 5 ms
  * each timed as a whole: a page that is not cross-origin isolated reads a
  * clock coarsened to 0.1 ms, too coarse for one run of a small kernel.
  * In a page lent a CPU clock (kilnCpuMs, tuner/runners/chromium.mjs) the
@@ -107,10 +108,10 @@ export async function run(id, iterations, reference, referenceTask) {
   const lent = typeof globalThis.kilnCpuMs === 'function' ? globalThis.kilnCpuMs : null;
   let outputs;
   try {
-    // Warm-up: the first call touches the memory; then calls for at least
-    // 20 ms of wall time, so that V8's tier-up (background compiles, which
-    // the CPU clock would count) is done before timing; the next call sizes
-    // the groups.
+    // Warm-up, through run(): the first call touches the memory and gives
+    // the outputs compared below; then calls for at least 20 ms of wall
+    // time, so that V8's tier-up (background compiles, which the CPU clock
+    // would count) is done before timing; the next call sizes the groups.
     outputs = c.model.run(state.inputs);
     for (const until = performance.now() + 20; performance.now() < until;) c.model.run(state.inputs);
     // On a pool the process's CPU time counts the workers (their spinning
@@ -119,13 +120,18 @@ export async function run(id, iterations, reference, referenceTask) {
     const clock = lent ?? (cpu ? now : () => performance.now());
     const groupMs = lent ? 20 : 5;
     const overhead = lent ? globalThis.kilnCpuOverheadMs ?? 0 : 0; // one reading's cost
+    // The timed runs are the module's own (the loader's repeat(): the
+    // inputs the warm-up put in its memory, the outputs left there, a
+    // pool's workers held across the group), not run()'s copies in and
+    // out, which cost as much as a small kernel (a fresh 1.5 MB output
+    // array about 1 ms).
     let start = await clock();
-    c.model.run(state.inputs);
+    c.model.repeat(1);
     const once = Math.max((await clock()) - start - overhead, 0.01);
     const group = Math.max(1, Math.min(iterations, Math.ceil(groupMs / once)));
     for (let done = 0; done < iterations || times.length === 0; done += group) {
       start = await clock();
-      for (let i = 0; i < group; ++i) c.model.run(state.inputs);
+      c.model.repeat(group);
       times.push(Math.max((await clock()) - start - overhead, 1e-3) / group);
     }
   } catch (e) {

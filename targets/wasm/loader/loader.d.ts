@@ -79,6 +79,10 @@ export interface PoolStats {
 export interface Model {
   /** Runs the model; throws an Error naming a missing, unknown or mistyped input. */
   run(inputs: Inputs): Outputs;
+  /** Runs the model n more times (default 1) on the last run()'s inputs, in
+   * the module's memory, copying nothing (for timing); the outputs are views
+   * of that memory, valid until the next run, repeat or dispose. */
+  repeat(n?: number): Outputs;
   /** Seeds the model's random ops: an integer in [0, 2^64); a loaded model has seed 0. */
   seed(seed: number | bigint): void;
   /** Frees the module's memory; run() throws afterwards. */

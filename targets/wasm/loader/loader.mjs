@@ -491,9 +491,11 @@ class Model {
   #pool; // {workers, stacks} of the threaded module, else null
   // KILN_IF_THREADS
   #chooser = null; // PoolChooser of a threaded model, unless options.adaptive is false
+  #serial = 0; // whether the last run() kept its loops on the caller (repeat)
   // KILN_END_THREADS
   #runs = 0; // runs of the threaded module, and how many shared their loops (poolStats)
   #sharedRuns = 0;
+  #ran = false; // whether a run() put inputs in the module (repeat)
   #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
 
   constructor(ex, simd, weightBytes, backend, pool, adaptive) {
@@ -637,6 +639,7 @@ class Model {
     const chooser = this.#chooser;
     const mode = chooser ? chooser.next() : 0;
     if (chooser) ex.kiln_threads_serial(mode);
+    this.#serial = mode;
     // A shared run keeps the workers awake from its start (waking them now,
     // while its first kernels run) to its end: between its loops they spin
     // about 200 us before sleeping instead of 25 us (kiln_threads_hold and
@@ -658,8 +661,7 @@ class Model {
       if (chooser) chooser.record(mode, performance.now() - t0);
       // KILN_END_THREADS
     } catch (e) {
-      this.#broken = e.message;
-      throw fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);
+      throw this.#trapped(e);
     }
     // KILN_IF_THREADS
     finally {
@@ -667,10 +669,14 @@ class Model {
     }
     // KILN_END_THREADS
     if (adapter) throw fail(`the image adapter failed (Halide error ${status})${this.#runtimeMessage()}`);
-    if (status !== 0) {
-      const why = this.#string(ex[MODEL.exports.lastError](this.#ctx)) || STATUS[status] || `status ${status}`;
-      throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
-    }
+    this.#check(status);
+    this.#ran = true;
+    return this.#outputs(true);
+  }
+
+  // The outputs of the run just done: fresh arrays (copy), else views of the
+  // module's memory.
+  #outputs(copy) {
     const result = {};
     for (const [i, t] of this.#io.outputs.entries()) {
       const desc = MODEL.outputs[i];
@@ -685,12 +691,66 @@ class Model {
         this.#shapes[t.name] = Object.freeze(shape);
         bytes = (t.bytes / elements(desc.shape)) * elements(shape);
       }
+      const Typed = ARRAYS[t.dtype];
+      if (!copy) {
+        result[t.name] = new Typed(this.#ex.memory.buffer, t.ptr, bytes / Typed.BYTES_PER_ELEMENT);
+        continue;
+      }
       // Copied out of the (possibly shared) memory into an ordinary buffer.
       const out = new Uint8Array(bytes);
       out.set(this.#bytes(t.ptr, bytes));
-      result[t.name] = new ARRAYS[t.dtype](out.buffer);
+      result[t.name] = new Typed(out.buffer);
     }
     return result;
+  }
+
+  /**
+   * Runs the model `n` more times (default 1) on the inputs of the last
+   * run(), which are still in the module's memory: nothing is copied in or
+   * out, so a timed repeat(n) is the model's own time (the image adapter is
+   * not run again). Returns the outputs as views of the module's memory
+   * (not copies: valid until the next run, repeat or dispose). A threaded model runs as the last run() did (shared or
+   * serial), its workers held across the n runs.
+   */
+  repeat(n = 1) {
+    if (!this.#ex) throw fail('repeat() after dispose()');
+    if (this.#broken) throw fail(`the module trapped in an earlier run (${this.#broken}); load the model again`);
+    if (!this.#ran) throw fail('repeat() before run(): it repeats the last run()');
+    if (!Number.isInteger(n) || n < 1) throw fail(`repeat() expects a whole number of at least 1, got ${tag(n) === 'number' ? n : tag(n)}`, TypeError);
+    const ex = this.#ex;
+    ex.kiln_clear_message();
+    let status = 0;
+    // KILN_IF_THREADS
+    const hold = this.#pool && !this.#serial;
+    if (hold) ex.kiln_threads_hold(1);
+    if (this.#pool) {
+      this.#runs += n;
+      if (hold) this.#sharedRuns += n;
+    }
+    // KILN_END_THREADS
+    try {
+      for (let i = 0; i < n && !status; i++) status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+    } catch (e) {
+      throw this.#trapped(e);
+    }
+    // KILN_IF_THREADS
+    finally {
+      if (hold) ex.kiln_threads_hold(0);
+    }
+    // KILN_END_THREADS
+    this.#check(status);
+    return this.#outputs(false);
+  }
+
+  #trapped(e) {
+    this.#broken = e.message;
+    return fail(`the module trapped: ${e.message}${this.#runtimeMessage()}`);
+  }
+
+  #check(status) {
+    if (status === 0) return;
+    const why = this.#string(this.#ex[MODEL.exports.lastError](this.#ctx)) || STATUS[status] || `status ${status}`;
+    throw fail(`run failed: ${why}${this.#runtimeMessage()}`);
   }
 
   /** The shape of output `name` in the last run: its static shape, except

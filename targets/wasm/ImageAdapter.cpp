@@ -6,6 +6,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <functional>
+
 namespace kiln::wasm {
 
 static const char *kNormalizeForms =
@@ -94,10 +96,12 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
     return makeError("--fit: unknown '" + fit + "' (expected stretch, crop or letterbox)");
   if (resize == "asymmetric")
     spec.coordinates = ResizeCoordinates::Asymmetric;
+  else if (resize == "tf_crop_and_resize")
+    spec.coordinates = ResizeCoordinates::TfCropAndResize;
   else if (!resize.empty() && resize != "half_pixel" && resize != "bilinear")
     return makeError("--resize: unknown '" + resize +
-                     "' (expected half_pixel or asymmetric, ONNX Resize's "
-                     "coordinate_transformation_mode values; both bilinear)");
+                     "' (expected half_pixel, asymmetric or tf_crop_and_resize, ONNX Resize's "
+                     "coordinate_transformation_mode values; all bilinear)");
   return spec;
 }
 
@@ -137,6 +141,52 @@ llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
   return out;
 }
 
+/// tf_crop_and_resize: tf.image.cropAndResize's sample of output pixel
+/// (x, y) of an ow x oh output from the region `fit` picks, as TF.js's
+/// kernel computes it, so that pose-detection's MoveNet input is met to the
+/// bit: the region as a box normalised to the frame, rounded to float32
+/// (TF.js holds boxes in a float32 tensor), then float64: pixel i at x1 (fw -
+/// 1) + i (x2 - x1) (fw - 1) / (ow - 1) (the box's centre when ow is 1), a
+/// sample outside 0..fw-1 the extrapolation value 0, whole, and the lerps in
+/// float64, IEEE (strict_float). In float32, or with Halide's reciprocal
+/// for a division by a constant, the last row of a 640x480 frame letterboxed
+/// to 56x40 fell an ulp inside the frame where TF.js's arithmetic puts it an
+/// ulp outside (pixels against a black row: test/web/adapter.test.mjs).
+static Halide::Expr
+cropAndResizeSample(const std::function<Halide::Expr(Halide::Expr, Halide::Expr)> &p, Halide::Var x,
+                    Halide::Var y, const Halide::ImageParam &frame, Fit fit, int ow, int oh) {
+  using namespace Halide;
+  Expr fw = cast<double>(frame.dim(1).extent()), fh = cast<double>(frame.dim(2).extent());
+  Expr cw = fw, ch = fh;
+  // An Expr and a double are ambiguous to Halide 14: float64 constants.
+  auto f64 = [](double v) { return Internal::make_const(Float(64), v); };
+  Expr aspect = f64(double(ow) / oh), half = f64(0.5);
+  if (fit == Fit::Crop) {
+    cw = min(fw, fh * aspect);
+    ch = min(fh, fw / aspect);
+  } else if (fit == Fit::Letterbox) {
+    cw = max(fw, fh * aspect);
+    ch = max(fh, fw / aspect);
+  }
+  auto box = [](Expr v) { return cast<double>(cast<float>(v)); };
+  Expr x1 = box((fw - cw) * half / fw), x2 = box((fw + cw) * half / fw);
+  Expr y1 = box((fh - ch) * half / fh), y2 = box((fh + ch) * half / fh);
+  auto at = [&](Expr lo, Expr hi, Expr extent, int out, Expr i) {
+    if (out == 1)
+      return half * (lo + hi) * (extent - 1);
+    return lo * (extent - 1) + cast<double>(i) * ((hi - lo) * (extent - 1) / f64(out - 1));
+  };
+  Expr sx = strict_float(at(x1, x2, fw, ow, x)), sy = strict_float(at(y1, y2, fh, oh, y));
+  Expr fx = floor(sx), fy = floor(sy);
+  Expr ix = cast<int>(fx), iy = cast<int>(fy);
+  Expr ax = sx - fx, ay = sy - fy;
+  auto q = [&](Expr xx, Expr yy) { return cast<double>(p(xx, yy)); };
+  Expr top = q(ix, iy) + (q(ix + 1, iy) - q(ix, iy)) * ax;
+  Expr bottom = q(ix, iy + 1) + (q(ix + 1, iy + 1) - q(ix, iy + 1)) * ax;
+  Expr value = cast<float>(strict_float(top + (bottom - top) * ay));
+  return select(sx < 0 || sx > fw - 1 || sy < 0 || sy > fh - 1, 0.0f, value);
+}
+
 llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halideTarget,
                                 llvm::StringRef objectPath) {
   using namespace Halide;
@@ -160,28 +210,36 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     }
     Expr x0 = (fw - cw) * 0.5f, y0 = (fh - ch) * 0.5f;
     // Letterbox bars are black pixels; elsewhere the edge repeats, which is
-    // what tf.image.resizeBilinear's clamped taps give.
-    Func src = a.spec.fit == Fit::Letterbox ? BoundaryConditions::constant_exterior(frame, 0)
-                                            : BoundaryConditions::repeat_edge(frame);
+    // what tf.image.resizeBilinear's clamped taps give. tf_crop_and_resize
+    // makes its own bars (below), so its taps are clamped.
+    bool cropAndResize = a.spec.coordinates == ResizeCoordinates::TfCropAndResize;
+    Func src = a.spec.fit == Fit::Letterbox && !cropAndResize
+                   ? BoundaryConditions::constant_exterior(frame, 0)
+                   : BoundaryConditions::repeat_edge(frame);
     Var c("c"), x("x"), y("y"), n("n");
     // Output pixel x samples the source at sx: half_pixel puts the pixels'
     // centres on each other, asymmetric puts output pixel i at i / size of
     // the region (MediaPipe's crop as TF.js's face packages run it).
-    Expr sx, sy;
-    if (a.spec.coordinates == ResizeCoordinates::Asymmetric) {
-      sx = x0 + cast<float>(x) * (cw / ow);
-      sy = y0 + cast<float>(y) * (ch / oh);
-    } else {
-      sx = x0 + (cast<float>(x) + 0.5f) * (cw / ow) - 0.5f;
-      sy = y0 + (cast<float>(y) + 0.5f) * (ch / oh) - 0.5f;
-    }
-    Expr fx = floor(sx), fy = floor(sy);
-    Expr ix = cast<int>(fx), iy = cast<int>(fy);
-    Expr ax = sx - fx, ay = sy - fy;
     auto p = [&](Expr xx, Expr yy) { return cast<float>(src(c, xx, yy)); };
-    Expr top = p(ix, iy) + (p(ix + 1, iy) - p(ix, iy)) * ax;
-    Expr bottom = p(ix, iy + 1) + (p(ix + 1, iy + 1) - p(ix, iy + 1)) * ax;
-    Expr value = top + (bottom - top) * ay;
+    Expr value;
+    if (cropAndResize) {
+      value = cropAndResizeSample(p, x, y, frame, a.spec.fit, a.width, a.height);
+    } else {
+      Expr sx, sy;
+      if (a.spec.coordinates == ResizeCoordinates::Asymmetric) {
+        sx = x0 + cast<float>(x) * (cw / ow);
+        sy = y0 + cast<float>(y) * (ch / oh);
+      } else {
+        sx = x0 + (cast<float>(x) + 0.5f) * (cw / ow) - 0.5f;
+        sy = y0 + (cast<float>(y) + 0.5f) * (ch / oh) - 0.5f;
+      }
+      Expr fx = floor(sx), fy = floor(sy);
+      Expr ix = cast<int>(fx), iy = cast<int>(fy);
+      Expr ax = sx - fx, ay = sy - fy;
+      Expr top = p(ix, iy) + (p(ix + 1, iy) - p(ix, iy)) * ax;
+      Expr bottom = p(ix, iy + 1) + (p(ix + 1, iy + 1) - p(ix, iy + 1)) * ax;
+      value = top + (bottom - top) * ay;
+    }
     Func rgb("rgb");
     rgb(c, x, y) = value;
 
@@ -228,7 +286,9 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
 }
 
 const char *resizeCoordinatesName(ResizeCoordinates c) {
-  return c == ResizeCoordinates::Asymmetric ? "asymmetric" : "half_pixel";
+  return c == ResizeCoordinates::Asymmetric        ? "asymmetric"
+         : c == ResizeCoordinates::TfCropAndResize ? "tf_crop_and_resize"
+                                                   : "half_pixel";
 }
 
 std::string imageAdapterGlue(const ImageAdapterPlan &a) {

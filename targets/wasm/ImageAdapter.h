@@ -1,7 +1,7 @@
 //===- ImageAdapter.h - a camera frame to a model input, in the module -*- C++ -*-===//
 //
 // `kilnc --target=wasm --input-image=NAME:rgba8 [--normalize=...] [--fit=...]
-// [--resize=half_pixel|asymmetric]` compiles an input adapter into the
+// [--resize=half_pixel|asymmetric|tf_crop_and_resize]` compiles an input adapter into the
 // module: a Halide stage that takes an RGBA8 frame of any width and height
 // (run-time extents) and writes model input NAME (shape [1,H,W,3] or
 // [1,3,H,W]; float32, int32 or uint8): the frame's region chosen by --fit,
@@ -13,8 +13,13 @@
 //   half_pixel (default; x0 + (i + 0.5) * cw / ow - 0.5, as
 //   tf.image.resizeBilinear with halfPixelCenters) or asymmetric
 //   (x0 + i * cw / ow: MediaPipe's rule, as TF.js's face-detection and
-//   face-landmarks-detection crop, and kiln-vision's cropToTensor).
-//   `bilinear`, its one value before, still means half_pixel.
+//   face-landmarks-detection crop, and kiln-vision's cropToTensor) or
+//   tf_crop_and_resize (the region as a box normalised to the frame,
+//   corners aligned on the frame: x0 * (fw - 1) / fw + i * cw * (fw - 1) /
+//   (fw * (ow - 1)), and a sample outside 0..fw-1 is pixel 0, not blended:
+//   tf.image.cropAndResize with extrapolation 0, computed as TF.js does, in
+//   float64; pose-detection's MoveNet crops by it). `bilinear`, its one value before, still means
+//   half_pixel.
 //
 // --fit: stretch (the whole frame, aspect not kept), crop (the largest
 //   centred region of the model's aspect), letterbox (the frame centred in
@@ -48,7 +53,7 @@ constexpr int kMaxFrameSide = 4096;
 enum class Fit { Stretch, Crop, Letterbox };
 
 /// --resize: where an output pixel samples the source (see above).
-enum class ResizeCoordinates { HalfPixel, Asymmetric };
+enum class ResizeCoordinates { HalfPixel, Asymmetric, TfCropAndResize };
 
 /// What the user asked for on the command line.
 struct ImageAdapterSpec {
@@ -97,7 +102,7 @@ std::string imageAdapterGlue(const ImageAdapterPlan &adapter);
 /// The export the loader calls.
 constexpr const char *kImageExport = "kiln_image";
 
-/// --resize's name for `c` (half_pixel, asymmetric), as the loader states it.
+/// --resize's name for `c` (half_pixel, asymmetric, tf_crop_and_resize), as the loader states it.
 const char *resizeCoordinatesName(ResizeCoordinates c);
 
 } // namespace kiln::wasm

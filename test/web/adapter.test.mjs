@@ -2,7 +2,8 @@
 // in Node: RGBA frames of any size through m.run({image: frame}), against the
 // same pre-processing done by TensorFlow.js's cpu backend (tf.image.resizeBilinear
 // with half-pixel centres, or without them for --resize=asymmetric, tf.pad /
-// tf.slice for letterbox / crop, then the normalisation), on made-up frames
+// tf.slice for letterbox / crop, tf.image.cropAndResize for
+// --resize=tf_crop_and_resize, then the normalisation), on made-up frames
 // and on the demo photo.
 // In headless Chromium (under the test pages' strict CSP): an ImageData, and
 // the same pixels as a VideoFrame, a canvas and an ImageBitmap, drawn
@@ -199,6 +200,28 @@ test('the SIMD, fallback and threaded modules carry the same adapter; --resize=a
   // The rule is really another: half-pixel centres differ by grey levels.
   const half = maxDiff(outputs[0][1], oracle(frame, { w: 56, h: 40, fit: 'crop', scale, bias: [-1, -1, -1] }));
   assert.ok(half > 10 * tolerance(scale), `asymmetric is within ${half} of half-pixel centres`);
+});
+
+test('--resize=tf_crop_and_resize with letterbox matches tf.image.cropAndResize: corners aligned on the frame, zero outside it', async () => {
+  const loader = await negModel('cropresize', 'float', [1, 40, 56, 3], ['--fit=letterbox', '--resize=tf_crop_and_resize']);
+  const m = await loader.load();
+  // Bars above and below, at the sides, fractional pads, upscaled, 1x1.
+  for (const [fw, fh, seed] of [[640, 480, 21], [40, 61, 22], [97, 61, 23], [30, 20, 24], [1, 1, 25]]) {
+    const frame = randomFrame(fw, fh, seed);
+    const expected = tf.tidy(() => {
+      const rgba = tf.tensor4d(Float32Array.from(frame.data), [1, fh, fw, 4]);
+      const rgb = tf.slice(rgba, [0, 0, 0, 0], [1, fh, fw, 3]);
+      const cw = Math.max(fw, (fh * 56) / 40);
+      const ch = Math.max(fh, (fw * 40) / 56);
+      const x0 = (fw - cw) / 2 / fw;
+      const y0 = (fh - ch) / 2 / fh;
+      const box = tf.tensor2d([[y0, x0, y0 + ch / fh, x0 + cw / fw]]);
+      return tf.mul(tf.image.cropAndResize(rgb, box, [0], [40, 56], 'bilinear', 0), 1 / 255).dataSync();
+    });
+    const d = maxDiff(m.run({ image: frame }).y, expected);
+    assert.ok(d <= tolerance(UNIT), `${fw}x${fh}: max difference ${d} > ${tolerance(UNIT)}`);
+  }
+  m.dispose();
 });
 
 // Reads the loaders the 'stretch' and 'modules' tests above compiled.

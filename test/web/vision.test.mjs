@@ -6,7 +6,8 @@
 // backend, their models read from the local model package by a tf.io
 // handler). Within a pixel: the face box and keypoints; the 468 landmarks on
 // the detected frame and on the tracked frames after it; MoveNet lightning's
-// and PoseNet's 17 keypoints (scores within 5e-3). Also: the anchors,
+// (by kiln-vision's crop and by kilnc's image adapter, --fit=crop
+// --resize=tf_crop_and_resize) and PoseNet's 17 keypoints (scores within 5e-3). Also: the anchors,
 // weighted NMS, the decoding rules and bad input, on small made-up cases.
 
 import assert from 'node:assert/strict';
@@ -236,22 +237,43 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
   }
 
-  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (first frame: the centred square crop)', async (t) => {
-    const m = await (await importLoader(compileWasm(MOVENET, 'vision_movenet', { fallback: false }))).load();
-    const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.MoveNet,
-      { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
-    const input = new Int32Array(192 * 192 * 3);
-    await checkPoses(t, frames.slice(0, 2), async (image) => {
-      const [ref] = await theirs.estimatePoses(image);
-      theirs.reset(); // each frame as a first frame: the centred crop
-      return ref;
-    }, (frame) => {
-      vision.cropAndResize(frame, vision.moveNetCrop(frame.width, frame.height), { width: 192, height: 192, out: input });
-      const out = m.run({ [m.inputs[0].name]: input })[m.outputs[0].name];
-      return vision.decodeMoveNet(out, frame.width, frame.height);
-    });
-    theirs.dispose();
-    m.dispose();
+  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (first frame: the centred square crop), by kiln-vision\'s crop and by the module\'s (--fit=crop --resize=tf_crop_and_resize)', async (t) => {
+    // Compiled with the image adapter as the README's table says; the module
+    // still takes a tensor, so one compile serves both crops.
+    const dir = tempDir('kiln-vision-movenet-');
+    try {
+      const r = spawnSync(compiler, [MOVENET, '--target=wasm', '--no-fallback', '--name', 'vision_movenet', '-o', dir,
+        '--input-image=input:0:rgba8', '--fit=crop', '--resize=tf_crop_and_resize'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const m = await (await import(pathToFileURL(path.join(dir, 'vision_movenet.mjs')).href)).load();
+      const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.MoveNet,
+        { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
+      // pose-detection's first frame crops the centred square, corners aligned
+      // (tf.image.cropAndResize): on these 640x480 frames x 79.875 + i * 479.25 / 191.
+      const refs = [];
+      const input = new Int32Array(192 * 192 * 3);
+      const list = frames.slice(0, 2);
+      await checkPoses(t, list, async (image) => {
+        const [ref] = await theirs.estimatePoses(image);
+        theirs.reset(); // each frame as a first frame: the centred crop
+        refs.push(ref);
+        return ref;
+      }, (frame) => {
+        vision.cropAndResize(frame, vision.moveNetCrop(frame.width, frame.height), { width: 192, height: 192, out: input });
+        const out = m.run({ [m.inputs[0].name]: input })[m.outputs[0].name];
+        return vision.decodeMoveNet(out, frame.width, frame.height);
+      });
+      // The module's adapter given the frame itself; pose-detection's results as above.
+      let at = 0;
+      await checkPoses(t, list, async () => refs[at++], (frame) => {
+        const out = m.run({ image: frame })[m.outputs[0].name];
+        return vision.decodeMoveNet(out, frame.width, frame.height);
+      });
+      theirs.dispose();
+      m.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('PoseNet (MobileNetV1, 385x385, stride 16): single-pose keypoints within a pixel of pose-detection, its input letterboxed', async (t) => {

@@ -105,8 +105,10 @@ int main(int argc, char **argv) {
   cl::opt<std::string> resize(
       "resize",
       cl::desc("--input-image: where the bilinear resize samples, as ONNX Resize's "
-               "coordinate_transformation_mode: half_pixel (default; tf.image.resizeBilinear) or "
-               "asymmetric (pixel i at i / size: MediaPipe's face models in TF.js's packages)"),
+               "coordinate_transformation_mode: half_pixel (default; tf.image.resizeBilinear), "
+               "asymmetric (pixel i at i / size: MediaPipe's face models in TF.js's packages) "
+               "or tf_crop_and_resize (tf.image.cropAndResize: corners aligned, zero outside "
+               "the frame; pose-detection's MoveNet)"),
       cl::cat(category));
   cl::opt<std::string> tuningDb(
       "tuning-db",

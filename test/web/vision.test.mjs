@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { depsDir, models, repoRoot } from '../e2e/common.mjs';
+import { depsDir, models, mulberry32, repoRoot } from '../e2e/common.mjs';
 import { compileWasm, compiler, importLoader, tempDir } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
 
@@ -237,7 +237,7 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
   }
 
-  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (first frame: the centred square crop), by kiln-vision\'s crop and by the module\'s (--fit=crop --resize=tf_crop_and_resize)', async (t) => {
+  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection: PoseTracker over 3 frames (the first square, then the padded frame: the photo shows no hips); the first frame by kiln-vision\'s crop and by the module\'s (--fit=crop --resize=tf_crop_and_resize)', async (t) => {
     // Compiled with the image adapter as the README's table says; the module
     // still takes a tensor, so one compile serves both crops.
     const dir = tempDir('kiln-vision-movenet-');
@@ -250,22 +250,32 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
         { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
       // pose-detection's first frame crops the centred square, corners aligned
       // (tf.image.cropAndResize): on these 640x480 frames x 79.875 + i * 479.25 / 191.
+      const tracker = new vision.PoseTracker(m);
+      const boxes = [];
+      // pose-detection over three frames in turn, as on video: the first
+      // cropped to the centred square, the next two by the last pose (here
+      // the padded frame: no hip scores over 0.2; the square around a torso
+      // is checked in 'kiln-vision decoding rules' below).
       const refs = [];
-      const input = new Int32Array(192 * 192 * 3);
-      const list = frames.slice(0, 2);
-      await checkPoses(t, list, async (image) => {
+      await checkPoses(t, frames.slice(0, 3), async (image) => {
         const [ref] = await theirs.estimatePoses(image);
-        theirs.reset(); // each frame as a first frame: the centred crop
         refs.push(ref);
         return ref;
       }, (frame) => {
+        const pose = tracker.track(frame);
+        boxes.push(pose.box);
+        return pose;
+      });
+      t.diagnostic(`crops (x, y, normalised): ${boxes.map((b) => [b.xMin, b.xMax, b.yMin, b.yMax].map((v) => v.toFixed(3)).join(' ')).join('; ')}`);
+      assert.notDeepEqual(boxes[2], boxes[0], 'the crop changed after the first frame');
+      // The first frame by kiln-vision's crop and by the module's adapter.
+      const input = new Int32Array(192 * 192 * 3);
+      await checkPoses(t, frames.slice(0, 1), async () => refs[0], (frame) => {
         vision.cropAndResize(frame, vision.moveNetCrop(frame.width, frame.height), { width: 192, height: 192, out: input });
         const out = m.run({ [m.inputs[0].name]: input })[m.outputs[0].name];
         return vision.decodeMoveNet(out, frame.width, frame.height);
       });
-      // The module's adapter given the frame itself; pose-detection's results as above.
-      let at = 0;
-      await checkPoses(t, list, async () => refs[at++], (frame) => {
+      await checkPoses(t, frames.slice(0, 1), async () => refs[0], (frame) => {
         const out = m.run({ image: frame })[m.outputs[0].name];
         return vision.decodeMoveNet(out, frame.width, frame.height);
       });
@@ -359,6 +369,57 @@ describe('kiln-vision decoding rules', () => {
     assert.equal(nose.name, 'nose');
     assert.ok(Math.abs(nose.x - 200) < 1e-9 && Math.abs(nose.y - 240) < 1e-9, `${nose.x}, ${nose.y}`);
     assert.ok(Math.abs(nose.score - 0.9) < 1e-6 && Math.abs(score - 0.7) < 1e-6);
+  });
+
+  // The demo photo shows no hips, so its crops are the first square and the
+  // padded frame: the square that follows a torso, and the filter, are
+  // checked here against pose-detection's own functions (crop_utils'
+  // initCropRegion and determineNextCropRegion, its LowPassFilter), composed
+  // as its estimateSinglePose composes them, on made-up model outputs.
+  test('PoseTracker: crops that follow the pose, filtered, as pose-detection\'s own crop functions give them', { skip: typeof pkgs === 'string' && pkgs }, () => {
+    const crop = require('@tensorflow-models/pose-detection/dist/movenet/crop_utils');
+    const { LowPassFilter } = require('@tensorflow-models/pose-detection/dist/shared/filters/low_pass_filter');
+    const names = require('@tensorflow-models/pose-detection/dist/constants').COCO_KEYPOINTS;
+    const byName = Object.fromEntries(names.map((n, i) => [n, i]));
+    const size = { width: 64, height: 48 };
+    const frame = { data: new Uint8ClampedArray(64 * 48 * 4), width: 64, height: 48 };
+    const gen = mulberry32(7);
+    const next = () => gen() / 2 ** 32;
+    // Poses: a torso somewhere in the crop, or hidden hips, or too faint (score 0.1: the pose is dropped).
+    const outputs = Array.from({ length: 12 }, (_, f) => {
+      const out = new Float32Array(51);
+      const [cy, cx, r] = [0.3 + 0.4 * next(), 0.3 + 0.4 * next(), 0.05 + 0.2 * next()];
+      for (let k = 0; k < 17; k++) out.set([cy + r * (2 * next() - 1), cx + r * (2 * next() - 1), f === 7 ? 0.1 : 0.15 + 0.8 * next()], 3 * k);
+      if (f === 4) out[3 * byName.left_hip + 2] = out[3 * byName.right_hip + 2] = 0.1;
+      return out;
+    });
+    let at = 0;
+    const model = { inputs: [{ name: 'input', shape: [1, 192, 192, 3] }], outputs: [{ name: 'out', shape: [1, 1, 17, 3] }], run: () => ({ out: outputs[at] }) };
+    const tracker = new vision.PoseTracker(model);
+    // pose-detection's sequence, its functions.
+    let region = null;
+    const filters = ['yMin', 'xMin', 'yMax', 'xMax'].map(() => new LowPassFilter(0.9));
+    let squares = 0;
+    for (at = 0; at < outputs.length; at++) {
+      const used = region ?? crop.initCropRegion(true, size);
+      const keypoints = names.map((name, k) => ({ name, y: used.yMin + outputs[at][3 * k] * used.height, x: used.xMin + outputs[at][3 * k + 1] * used.width, score: outputs[at][3 * k + 2] }));
+      const valid = keypoints.filter((k) => k.score > 0.2);
+      const score = valid.length ? valid.reduce((a, k) => a + k.score, 0) / valid.length : 0;
+      const ours = tracker.track(frame);
+      if (score < 0.25) {
+        assert.equal(ours, null, `frame ${at}: the faint pose is dropped`);
+        region = null;
+        filters.forEach((f) => f.reset());
+        continue;
+      }
+      for (const k of ['yMin', 'xMin', 'yMax', 'xMax']) assert.ok(Math.abs(ours.box[k] - used[k]) < 1e-12, `frame ${at}: crop ${k} ${ours.box[k]} vs ${used[k]}`);
+      ours.keypoints.forEach((p, k) => assert.ok(Math.abs(p.x - keypoints[k].x * 64) < 1e-9 && Math.abs(p.y - keypoints[k].y * 48) < 1e-9, `frame ${at}: keypoint ${k}`));
+      const n = crop.determineNextCropRegion(used, keypoints, byName, size);
+      if (n.width < 1 && n.height < 1) squares++;
+      const [yMin, xMin, yMax, xMax] = ['yMin', 'xMin', 'yMax', 'xMax'].map((k, i) => filters[i].apply(n[k]));
+      region = { yMin, xMin, yMax, xMax, height: yMax - yMin, width: xMax - xMin };
+    }
+    assert.ok(squares >= 5, `${squares} crops were squares around the torso`);
   });
 
   test('PoseNet: heatmap argmax plus its offset, times the output stride', () => {

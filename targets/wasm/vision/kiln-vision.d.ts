@@ -92,6 +92,10 @@ export interface NormBox {
   xMax: number;
 }
 export function moveNetCrop(imageWidth: number, imageHeight: number): NormBox;
+/** pose-detection's crop after a lost pose: the frame padded to a centred square. */
+export function moveNetPaddedCrop(imageWidth: number, imageHeight: number): NormBox;
+/** The next frame's MoveNet crop from this frame's keypoints (image pixels). */
+export function moveNetNextCrop(keypoints: Keypoint[], imageWidth: number, imageHeight: number): NormBox;
 export function cropAndResize<T extends Float32Array | Int32Array = Float32Array>(
   frame: Frame,
   box: NormBox,
@@ -150,5 +154,13 @@ export class FaceTracker {
   );
   detect(frame: Frame): Detection | null;
   track(frame: Frame): TrackedFace | null;
+  reset(): void;
+}
+
+/** MoveNet over video as pose-detection runs it without smoothing: crops follow the pose. */
+export class PoseTracker {
+  constructor(model: KilnModel, options?: { minPoseScore?: number });
+  /** The pose, and the crop it came from; null when it scores under minPoseScore. */
+  track(frame: Frame): { keypoints: Keypoint[]; score: number; box: NormBox } | null;
   reset(): void;
 }

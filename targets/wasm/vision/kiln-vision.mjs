@@ -342,6 +342,45 @@ export function moveNetCrop(imageWidth, imageHeight) {
 }
 
 /**
+ * pose-detection's crop when the pose was lost on a frame that is not the
+ * first: the whole frame padded to a square (zero outside it), centred.
+ */
+export function moveNetPaddedCrop(imageWidth, imageHeight) {
+  if (imageWidth > imageHeight) {
+    const h = imageWidth / imageHeight;
+    return { yMin: (1 - h) / 2, xMin: 0, yMax: (1 + h) / 2, xMax: 1 };
+  }
+  const w = imageHeight / imageWidth;
+  return { yMin: 0, xMin: (1 - w) / 2, yMax: 1, xMax: (1 + w) / 2 };
+}
+
+const MIN_CROP_SCORE = 0.2;
+const TORSO = ['left_shoulder', 'right_shoulder', 'left_hip', 'right_hip'];
+
+/**
+ * The next frame's MoveNet crop from this frame's pose (keypoints in image
+ * pixels), pose-detection's rule: with a hip and a shoulder scoring over
+ * 0.2, a square centred on the hips' midpoint whose half side is the
+ * largest of 1.9 x the torso joints' distance from it (in x or y) and 1.2 x
+ * any confident keypoint's, cut to the farthest frame edge from the centre;
+ * a square larger than the frame, or no torso, gives the padded whole frame.
+ */
+export function moveNetNextCrop(keypoints, imageWidth, imageHeight) {
+  const at = Object.fromEntries(keypoints.map((k) => [k.name, k]));
+  const seen = (a, b) => at[a].score > MIN_CROP_SCORE || at[b].score > MIN_CROP_SCORE;
+  if (!(seen('left_hip', 'right_hip') && seen('left_shoulder', 'right_shoulder'))) return moveNetPaddedCrop(imageWidth, imageHeight);
+  const cx = (at.left_hip.x + at.right_hip.x) / 2;
+  const cy = (at.left_hip.y + at.right_hip.y) / 2;
+  let torso = 0;
+  for (const name of TORSO) torso = Math.max(torso, Math.abs(at[name].x - cx), Math.abs(at[name].y - cy));
+  let body = 0;
+  for (const k of keypoints) if (k.score >= MIN_CROP_SCORE) body = Math.max(body, Math.abs(k.x - cx), Math.abs(k.y - cy));
+  const half = Math.min(Math.max(1.9 * torso, 1.2 * body), Math.max(cx, imageWidth - cx, cy, imageHeight - cy));
+  if (half > Math.max(imageWidth, imageHeight) / 2) return moveNetPaddedCrop(imageWidth, imageHeight);
+  return { yMin: (cy - half) / imageHeight, xMin: (cx - half) / imageWidth, yMax: (cy + half) / imageHeight, xMax: (cx + half) / imageWidth };
+}
+
+/**
  * An axis-aligned box of an RGBA frame resized to `width` x `height` x 3
  * the way tf.image.cropAndResize samples (corners aligned: output pixel i at
  * yMin * (H - 1) + i * (yMax - yMin) * (H - 1) / (height - 1); zero outside
@@ -532,5 +571,52 @@ export class FaceTracker {
   /** Forgets the tracked face: the next frame runs the detector. */
   reset() {
     this.region = null;
+  }
+}
+
+/**
+ * MoveNet (single pose, 192x192 for lightning) over video, as pose-detection
+ * runs it without smoothing (`enableSmoothing: false`): the first frame is
+ * cropped to the centred square; each pose then gives the next frame's crop
+ * (moveNetNextCrop), each of its four edges low-pass filtered (new = old +
+ * 0.9 (next - old)); a pose scoring under `minPoseScore` is dropped and the
+ * next frame starts over. `model` is a loaded Kiln MoveNet taking its int32
+ * tensor. `track(frame)` returns {keypoints, score, box} (box: the crop the
+ * pose came from) or null. pose-detection's keypoint smoothing (a one-euro
+ * filter on timestamps) is not done.
+ */
+export class PoseTracker {
+  constructor(model, { minPoseScore = 0.25 } = {}) {
+    this.model = model;
+    this.minPoseScore = minPoseScore;
+    const [, height, width] = model.inputs[0].shape;
+    this.size = { width, height };
+    this.input = new Int32Array(width * height * 3);
+    this.output = outputOf(model, '', 51);
+    this.reset();
+  }
+
+  /** One frame ({data: RGBA, width, height}). */
+  track(frame) {
+    const { width, height } = frame;
+    const box = this.box ?? moveNetCrop(width, height);
+    cropAndResize(frame, box, { ...this.size, out: this.input });
+    const out = this.model.run({ [this.model.inputs[0].name]: this.input })[this.output];
+    const pose = decodeMoveNet(out, width, height, { box });
+    if (pose.score < this.minPoseScore) {
+      this.reset();
+      return null;
+    }
+    const next = moveNetNextCrop(pose.keypoints, width, height);
+    if (this.filtered) for (const k of ['yMin', 'xMin', 'yMax', 'xMax']) next[k] = box[k] + 0.9 * (next[k] - box[k]);
+    this.box = next;
+    this.filtered = true;
+    return { ...pose, box };
+  }
+
+  /** Forgets the pose: the next frame is cropped as a first frame. */
+  reset() {
+    this.box = null;
+    this.filtered = false;
   }
 }

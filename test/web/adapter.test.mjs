@@ -23,7 +23,8 @@ import { pathToFileURL } from 'node:url';
 import { decodePng, DEMO_PHOTO } from '../../examples/web/face-mesh/frames.mjs';
 import { loadTf, mulberry32 } from '../e2e/common.mjs';
 import { chromiumSkip, openPage, serve } from './chromium.mjs';
-import { compiler, loadCatchingExports, models, modelAvailable, tempDir } from './common.mjs';
+import { modelSkip } from '../e2e/setup_skip.mjs';
+import { compiler, loadCatchingExports, models, tempDir } from './common.mjs';
 
 // Float inputs: the adapter computes source coordinates in float32, TF.js's
 // cpu backend in float64; at 640 pixels a coordinate is off by up to about
@@ -275,7 +276,7 @@ test('kilnc refuses bad adapter options with a clear message', () => {
 });
 
 const front = models.blazefaceFront;
-test('BlazeFace front end to end: run({image}) equals run({input: the oracle tensor})', { skip: !modelAvailable(front) && `${front} is missing` }, async () => {
+test('BlazeFace front end to end: run({image}) equals run({input: the oracle tensor})', { skip: modelSkip(front) }, async () => {
   const out = path.join(work, 'front');
   const r = kilnc([front, '--target=wasm', '--no-fallback', '--name', 'front', '-o', out, '--input-image=input:0:rgba8', '--normalize=-1,1', '--fit=crop']);
   assert.equal(r.status, 0, r.out);

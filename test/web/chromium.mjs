@@ -26,8 +26,6 @@ const playwright = loadPlaywright();
 /** What the Chromium tests need and this machine lacks, or false. */
 export const missing = unavailable() || false;
 
-export { inCI, setupSkip } from '../e2e/setup_skip.mjs';
-
 let chromiumSkipped;
 /** The `skip` option of tests that drive Chromium (setupSkip; once per file). */
 export function chromiumSkip() {

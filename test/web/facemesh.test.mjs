@@ -22,7 +22,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { depsDir, repoRoot } from '../e2e/common.mjs';
-import { CHROMIUM, missing, setupSkip } from './chromium.mjs';
+import { setupSkip } from '../e2e/setup_skip.mjs';
+import { CHROMIUM, missing } from './chromium.mjs';
 import { buildDir, tempDir } from './common.mjs';
 
 const require = createRequire(path.join(depsDir, 'package.json'));

@@ -144,12 +144,10 @@ Error showTuningDb(StringRef path, StringRef modelPath, raw_ostream &out, raw_os
     const TargetFingerprint &fp = targets[lastTarget];
     bool here = fp == kiln::codegen::hostFingerprint(fp.halideTarget, fp.device, fp.threads);
     // Not this machine: what kilnc would take on the machine of the records.
-    std::string there = fp.cpu;
-    if (!fp.features.empty())
-      there += "(" + join(fp.features, ",") + ")";
-    out << "  kilnc" << (here ? "" : " on " + there) << " takes " << counts.tuned + counts.kept
-        << " of the " << counts.listed << " kernels listed: " << counts.tuned << " tuned, "
-        << counts.kept << " the template their tune kept";
+    out << "  kilnc" << (here ? "" : " on " + fp.cpuText()) << " takes "
+        << counts.tuned + counts.kept << " of the " << counts.listed
+        << " kernels listed: " << counts.tuned << " tuned, " << counts.kept
+        << " the template their tune kept";
     if (counts.rejected)
       out << " (" << counts.rejected << " because the tuned record was rejected end to end)";
     if (counts.changed)

@@ -34,7 +34,12 @@ Expected<ModelTasks> loadModelTasks(mlir::MLIRContext &context, const DriverOpti
   auto variants = target.variants(targetOptions);
   if (!variants)
     return variants.takeError();
-  out.variant = wasmThreads ? variants->back() : variants->front();
+  auto variant = wasmThreads
+                     ? llvm::find_if(*variants, [](const auto &v) { return v.name == "threads"; })
+                     : variants->begin();
+  if (variant == variants->end())
+    return makeError("internal: the wasm target gave no 'threads' variant");
+  out.variant = *variant;
   out.diagnostics = std::make_unique<ModelTasks::Diagnostics>();
   ModelTasks::Diagnostics &diag = *out.diagnostics;
   diag.handler =

@@ -30,11 +30,12 @@ using namespace mlir;
 
 namespace kiln::codegen {
 
+std::string TargetFingerprint::cpuText() const {
+  return features.empty() ? cpu : cpu + "(" + llvm::join(features, ",") + ")";
+}
+
 std::string TargetFingerprint::str() const {
-  std::string cpuText = cpu;
-  if (!features.empty())
-    cpuText += "(" + llvm::join(features, ",") + ")";
-  return halideTarget + "/" + cpuText + "/" + device + "/" + std::to_string(threads) + "t";
+  return halideTarget + "/" + cpuText() + "/" + device + "/" + std::to_string(threads) + "t";
 }
 
 // Halide 14's get_host_target() rules (its Target.cpp, x86): sse41, avx,

@@ -86,6 +86,8 @@ struct TargetFingerprint {
   /// "host/znver3(avx,avx2,f16c,fma,sse41)/native/1t" (no parentheses
   /// without features): for messages and tables. No device version.
   std::string str() const;
+  /// "znver3(avx,avx2,f16c,fma,sse41)": the cpu and the features it ran with.
+  std::string cpuText() const;
 };
 
 /// This machine's fingerprint for a variant's Halide target (no device

@@ -250,7 +250,7 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
       return simd.takeError();
     plan = std::move(*simd);
   }
-  if (options.fallback && !options.threadsOnly) {
+  if (options.fallback) {
     published.push_back(wasm::fallbackWasmFile(name));
     if (!fallbackModule)
       return makeError("internal: no module scheduled for the fallback");
@@ -281,9 +281,8 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
   if (options.externalWeights)
     if (auto err = emit(wasm::weightsFile(name), host::weightsFileContents(*plan)))
       return err;
-  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights,
-                                    options.fallback && !options.threadsOnly,
-                                    options.threads || options.threadsOnly ? &threads : nullptr};
+  wasm::LoaderOptions loaderOptions{options.sourceName, options.externalWeights, options.fallback,
+                                    options.threads ? &threads : nullptr};
   loaderOptions.relaxed = options.relaxedSimd;
   std::optional<wasm::ImageAdapterPlan> image;
   if (!options.image.input.empty()) {

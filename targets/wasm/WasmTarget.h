@@ -57,7 +57,8 @@ struct WasmTargetOptions {
   /// on a pool of workers where the page is cross-origin isolated.
   bool threads = false;
   /// Only NAME.threads.wasm, its worker and loader (kiln-tune's runner: a
-  /// candidate measured on a pool of workers); no size report.
+  /// candidate measured on a pool of workers); no size report. Set with
+  /// threads on and fallback off (WasmTarget::emit does).
   bool threadsOnly = false;
   /// Also build NAME.relaxed.wasm (and with threads NAME.relaxed.threads.wasm):
   /// the same kernels with f32x4.relaxed_madd (RelaxedSimd.h); the loader

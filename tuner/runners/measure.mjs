@@ -106,6 +106,9 @@ export async function run(id, iterations, reference, referenceTask) {
   const state = tasks.get(c.task);
   const times = [];
   const lent = typeof globalThis.kilnCpuMs === 'function' ? globalThis.kilnCpuMs : null;
+  // On a pool the process's CPU time counts the workers (their spinning
+  // too), not the time a run takes: wall time there.
+  const cpu = cpuClock && c.threads === 1;
   let outputs;
   try {
     // Warm-up, through run(): the first call touches the memory and gives
@@ -114,9 +117,6 @@ export async function run(id, iterations, reference, referenceTask) {
     // would count) is done before timing; the next call sizes the groups.
     outputs = c.model.run(state.inputs);
     for (const until = performance.now() + 20; performance.now() < until;) c.model.run(state.inputs);
-    // On a pool the process's CPU time counts the workers (their spinning
-    // too), not the time a run takes: wall time there.
-    const cpu = cpuClock && c.threads === 1;
     const clock = lent ?? (cpu ? now : () => performance.now());
     const groupMs = lent ? 20 : 5;
     const overhead = lent ? globalThis.kilnCpuOverheadMs ?? 0 : 0; // one reading's cost
@@ -145,7 +145,7 @@ export async function run(id, iterations, reference, referenceTask) {
   // kiln-tune reports): the lent renderer-thread clock or Node's CPU time,
   // else wall time.
   return { status: error <= 1e-4 ? 'ok' : 'wrong', times_ms: times, error: Number.isFinite(error) ? error : 1e30,
-    clock: lent || (cpuClock && c.threads === 1) ? 'cpu' : 'wall' };
+    clock: lent || cpu ? 'cpu' : 'wall' };
 }
 
 /** Frees a candidate's module. */

@@ -12,8 +12,11 @@
 
 #include <atomic>
 #include <csignal>
+#include <dirent.h>
+#include <fcntl.h>
 #include <list>
 #include <mutex>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace kiln::toolchain {
@@ -81,13 +84,48 @@ static std::list<std::string> &liveDirs() {
   return *dirs;
 }
 
+// Removes `name` (in directory `parent`) and, if it is a directory,
+// everything under it, with system calls and a buffer on the stack only:
+// it runs in a signal handler, and a signal that lands inside malloc
+// deadlocks anything that allocates (llvm::sys::fs::remove_directories'
+// opendir did: a kilnc hung for good in lit kilnc/temp_dirs.test, SIGTERM
+// received inside Halide's simplifier's malloc). Entries removed during a
+// pass can hide others from it, so a directory is read again from its start
+// until a pass removes nothing.
+static void removeTreeAt(int parent, const char *name, int depth) {
+  int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    ::unlinkat(parent, name, 0);
+    return;
+  }
+  for (bool removed = depth < 16; removed;) {
+    removed = false;
+    ::lseek(fd, 0, SEEK_SET);
+    alignas(8) char buffer[1024];
+    long n;
+    while ((n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer)) > 0)
+      for (long at = 0; at < n;) {
+        const auto *entry = reinterpret_cast<const struct dirent64 *>(buffer + at);
+        at += entry->d_reclen;
+        const char *child = entry->d_name;
+        if (child[0] == '.' && (!child[1] || (child[1] == '.' && !child[2])))
+          continue;
+        removeTreeAt(fd, child, depth + 1);
+        removed = true;
+      }
+  }
+  ::close(fd);
+  ::unlinkat(parent, name, AT_REMOVEDIR);
+}
+
 static void removeLiveDirs() {
   std::unique_lock<std::mutex> lock(liveMutex, std::try_to_lock);
   if (!lock.owns_lock()) // the signal came while this thread held it
     return;
+  // The list is left as it is: freeing takes malloc's lock too, and the
+  // process ends after this.
   for (const std::string &d : liveDirs())
-    llvm::sys::fs::remove_directories(d);
-  liveDirs().clear();
+    removeTreeAt(AT_FDCWD, d.c_str(), 0);
 }
 
 // Never freed: the handler may read it at any time.

@@ -1,7 +1,7 @@
 // The chart of the ratios: an SVG written here, and a PNG of it rendered by
 // headless Chromium (a screenshot; no image library needed). One bar per
 // model and comparison, the interquartile range as a whisker, parity (1x)
-// and issue 8's goal for the comparison as vertical marks.
+// and the goal (models.mjs GOALS) for the comparison as vertical marks.
 
 import fs from 'node:fs';
 import path from 'node:path';

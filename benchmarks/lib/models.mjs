@@ -58,9 +58,11 @@ export const CONTENDERS = {
     kilnRelaxed: 'kiln-wasm-chromium-relaxed' },
 };
 
-// Issue 8's goals: peer time / Kiln time at least `min`.
+// The goals: peer time / Kiln time at least `min`. Issue 8's, with issue
+// 20's where it asks more (MobileNetV2 native on 1 thread: 1.5x, was 1.4x).
+// Issue 18's 2-thread goals are threads_peers.mjs's table.
 export const GOALS = [
-  { model: 'mobilenetv2', peer: 'ort-node-1t', min: 1.4 },
+  { model: 'mobilenetv2', peer: 'ort-node-1t', min: 1.5 },
   { model: 'mobilenetv2', peer: 'ort-node-2t', min: 1.4 },
   { model: 'mobilenetv2', peer: 'tfjs-wasm-node', min: 1.8 },
   { model: 'mobilenetv2', peer: 'ort-web-node', min: 1.8 },

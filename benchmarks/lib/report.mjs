@@ -1,5 +1,5 @@
-// The results as people read them: fractions of peak and issue 8's goals
-// (finalize), then the Markdown file.
+// The results as people read them: fractions of peak and the goals (issues
+// 8 and 20; finalize), then the Markdown file.
 
 import { CONTENDERS, GOALS, MODELS, SIZE_GOAL } from './models.mjs';
 

@@ -1,22 +1,34 @@
 // Tuned against the template and Halide's three autoschedulers, end to end
 // (issue 20's goal "tuned beats the template and the best of the three
 // autoschedulers end to end on every benchmark model, on every device"),
-// native or WASM in Node: each model built five ways by kilnc (templates; --schedule=
-// auto:adams2019, auto:li2018, auto:mullapudi2016; the shipped tuning
-// database, tuning/MODEL.DEVICE-Nt.jsonl), each build's outputs checked
-// against onnxruntime-node (test/e2e's fixed-seed inputs, 1e-4 of each
-// output's range: the e2e tolerance and the tuner's own check), then all
-// builds timed in alternating rounds in one set of minutes
-// (benchmarks/native/bench_model.c, or for --device node the module's loader
-// in benchmarks/workers/node_worker.mjs, one process per build; --clock cpu,
-// the process's CPU time, for 1 thread on a shared machine). A build that fails to compile or gives
+// native (1 or 2 threads) or WASM in Node or in Chromium: each model built
+// five ways by kilnc (templates; --schedule=auto:adams2019, auto:li2018,
+// auto:mullapudi2016; the shipped tuning database,
+// tuning/MODEL.DEVICE-Nt.jsonl: where none is shipped the template build
+// stands for "tuned", and the table says so), each build's outputs checked
+// against the model's oracle (onnxruntime-node for an ONNX model, TensorFlow.js
+// for a TF.js graph model, as test/e2e checks them: fixed-seed inputs, 1e-4
+// of each output's range, the e2e tolerance and the tuner's own check; a
+// WASM build is checked in this Node process, the same .wasm the page then
+// runs), then all builds timed in alternating rounds in one set of minutes
+// (benchmarks/native/bench_model.c; for --device node the module's loader in
+// benchmarks/workers/node_worker.mjs, one process per build; for --device
+// chromium the one long-lived page of benchmarks/lib/browser.mjs, as the
+// benchmark's Chromium contenders run). Clocks: --clock cpu, the process's
+// CPU time, for 1 thread on a shared machine (the default); wall time for 2
+// threads (CPU time would add both threads) and in Chromium (the page's
+// performance.now(), 0.1 ms grain), which need a quiet machine to mean
+// anything. All builds are compiled and checked before any is timed, and
+// --wait-load L waits (up to 5 minutes) for the 1-minute load average to fall
+// under L before timing. A build that fails to compile or gives
 // wrong outputs is reported as such and is not a contender for "best
 // autoscheduler" (the tuner's numeric check would reject it); it is still
 // timed if it ran, for the record.
 //
 //   node benchmarks/tuner/vs_autoschedulers.mjs [--models mobilenetv2,blazeface_back]
-//        [--device native|node] [--threads 1] [--clock cpu|wall|undisturbed (native only)] [--rounds 15] [--runs 10]
-//        [--out benchmarks/results/vs_autoschedulers] [--adams-beam N]
+//        [--device native|node|chromium] [--threads 1|2 (native)] [--clock cpu|wall|undisturbed (native only)]
+//        [--rounds 15] [--runs 10] [--out benchmarks/results/vs_autoschedulers] [--adams-beam N] [--wait-load L]
+//   node benchmarks/tuner/vs_autoschedulers.mjs --summary DIR   # one table from DIR/*.json
 //
 // --adams-beam N sets Adams2019's HL_BEAM_SIZE (1: greedy, as the CI's e2e
 // sample runs it; default: Halide's own, 32 wide and 5 passes, which took
@@ -31,7 +43,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { repoRoot } from '../../test/e2e/common.mjs';
-import { BuildError, buildHarness, kilnc, run } from '../lib/artifacts.mjs';
+import { BuildError, buildHarness, buildPeakWasm, kilnc, run } from '../lib/artifacts.mjs';
+import { Browser, chromiumMissing } from '../lib/browser.mjs';
 import { ChildContender, nodeWorker } from '../lib/contender.mjs';
 import { MODELS } from '../lib/models.mjs';
 import { provenance } from '../lib/provenance.mjs';
@@ -41,20 +54,28 @@ import { compare, importLoader, readFeeds, writeOutputs } from '../../test/web/c
 import { parseFlags } from './flags.mjs';
 
 const args = parseFlags({ models: 'mobilenetv2,blazeface_back', device: 'native', threads: '1', clock: '', rounds: '15',
-  runs: '10', out: '', 'adams-beam': '' });
+  runs: '10', out: '', 'adams-beam': '', 'wait-load': '', summary: '' });
+if (args.summary) {
+  console.log(summaryTable(args.summary));
+  process.exit(0);
+}
 const threads = Number(args.threads);
 const device = args.device;
-if (!['native', 'node'].includes(device)) throw new Error(`--device must be native or node, got '${device}'`);
-args.clock ||= 'cpu';
-if (device === 'node' && (threads !== 1 || args.clock === 'undisturbed'))
-  throw new Error('--device node: 1 thread, --clock cpu or wall');
+if (!['native', 'node', 'chromium'].includes(device)) throw new Error(`--device must be native, node or chromium, got '${device}'`);
+args.clock ||= device === 'chromium' || threads > 1 ? 'wall' : 'cpu';
+if (device !== 'native' && (threads !== 1 || args.clock === 'undisturbed'))
+  throw new Error(`--device ${device}: 1 thread, --clock cpu or wall`);
+if (device === 'chromium' && args.clock !== 'wall') throw new Error('--device chromium: wall clock only (the page has no CPU clock)');
+if (threads > 1 && args.clock === 'cpu') throw new Error('--threads 2: --clock wall or undisturbed (CPU time adds the threads up)');
 args.out ||= path.join(repoRoot, `benchmarks/results/vs_autoschedulers${device === 'native' ? '' : `_${device}`}`);
 const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
 const e2e = path.join(repoRoot, 'test/e2e');
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-vs-auto-'));
 
-// The five builds of a model: id, label, kilnc's extra flags.
+// The five builds of a model: id, label, kilnc's extra flags. Without a
+// shipped database the template build is what kilnc makes, so it stands for
+// "tuned" (sameAs) and is not built twice.
 function buildsOf(model) {
   const db = tuningDb(model.key, { device, threads });
   return [
@@ -62,31 +83,36 @@ function buildsOf(model) {
     ...AUTOSCHEDULERS.map((a) => ({ id: a, flags: [`--schedule=auto:${a}`],
       label: `auto:${a}${a === 'adams2019' && args['adams-beam'] ? ` (HL_BEAM_SIZE=${args['adams-beam']})` : ''}`,
       env: a === 'adams2019' && args['adams-beam'] ? { HL_BEAM_SIZE: args['adams-beam'] } : {} })),
-    { id: 'tuned', label: db ? `tuned (${path.relative(repoRoot, db)})` : 'tuned (no shipped database)',
-      flags: db ? [`--tuning-db=${db}`, `--tuning-threads=${threads}`, ...(device === 'native' ? [] : [`--tuning-device=${device}`])]
-        : null },
+    db ? { id: 'tuned', label: `tuned (${path.relative(repoRoot, db)})`,
+      flags: [`--tuning-db=${db}`, `--tuning-threads=${threads}`, ...(device === 'native' ? [] : [`--tuning-device=${device}`])] }
+      : { id: 'tuned', label: `tuned = the template (no tuning/${model.key}.${device}-${threads}t.jsonl)`, sameAs: 'template' },
   ];
 }
 
-// ONNX Runtime's outputs on the e2e tests' fixed-seed inputs, once per model.
+// The oracle's outputs on the e2e tests' fixed-seed inputs, once per model:
+// onnxruntime-node for an ONNX model, else TensorFlow.js (tfjs_run.mjs, as
+// test/e2e/tfjs.test.mjs checks TF.js models). Returns the directory (in/, ref/).
 function oracle(model, dir) {
-  run(process.execPath, [path.join(e2e, 'make_inputs.mjs'), model.onnx, '--out-dir', `${dir}/in`, '--seed', '7']);
-  run(process.execPath, [path.join(e2e, 'ort_run.mjs'), model.onnx, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/ort`]);
+  if (model.onnx) {
+    run(process.execPath, [path.join(e2e, 'make_inputs.mjs'), model.onnx, '--out-dir', `${dir}/in`, '--seed', '7']);
+    run(process.execPath, [path.join(e2e, 'ort_run.mjs'), model.onnx, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/ref`]);
+  } else {
+    run(process.execPath, [path.join(e2e, 'tfjs_run.mjs'), model.tfjs, '--inputs-dir', `${dir}/in`, '--outputs-dir', `${dir}/ref`,
+      '--make-inputs', '7']);
+  }
   return dir;
 }
+const oracleName = (model) => (model.onnx ? 'onnxruntime-node' : 'TensorFlow.js (tfjs-backend-cpu)');
 
 // Compiles one build, checks its outputs, links the timing harness. Fills
 // b.compileS, b.notes (kilnc's lines worth reading), b.check, b.exe or b.error.
 async function prepare(model, b, oracleDir) {
   const dir = path.join(work, model.key, b.id);
   const name = `m_${b.id}`;
-  if (!b.flags) {
-    b.error = 'no shipped database';
-    return;
-  }
+  if (b.sameAs) return;
   const t0 = performance.now();
   const target = device === 'native' ? ['--target=cpu'] : ['--target=wasm', '--no-fallback'];
-  const compiled = spawnSync(kilnc, [model.onnx, ...target, `--name=${name}`, '-o', `${dir}/lib`, ...b.flags],
+  const compiled = spawnSync(kilnc, [model.onnx ?? model.tfjs, ...target, `--name=${name}`, '-o', `${dir}/lib`, ...b.flags],
     { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 1800e3, env: { ...process.env, ...b.env } });
   b.compileS = (performance.now() - t0) / 1e3;
   const text = `${compiled.stdout ?? ''}${compiled.stderr ?? ''}`;
@@ -109,7 +135,7 @@ async function prepare(model, b, oracleDir) {
       `${lib.dir}/lib${name}.a`, `${lib.dir}/libkiln_runtime.a`, '-lm', '-lpthread', '-ldl', '-o', `${dir}/runner`]);
     fs.mkdirSync(`${dir}/out`, { recursive: true });
     run(`${dir}/runner`, [`${oracleDir}/in`, `${dir}/out`, '--threads', String(threads)]);
-    const cmp = spawnSync(process.execPath, [path.join(e2e, 'compare.mjs'), `${oracleDir}/ort`, `${dir}/out`,
+    const cmp = spawnSync(process.execPath, [path.join(e2e, 'compare.mjs'), `${oracleDir}/ref`, `${dir}/out`,
       '--atol-frac', '1e-4'], { encoding: 'utf8' });
     b.check = { ok: cmp.status === 0, report: `${cmp.stdout}${cmp.stderr}`.trim() };
     b.exe = buildHarness(lib, `${dir}/bench`);
@@ -120,7 +146,8 @@ async function prepare(model, b, oracleDir) {
 }
 
 // A WASM build: its loader's outputs on the oracle's inputs, in this
-// process, against ONNX Runtime's; timed later in a Node worker of its own.
+// process, against the oracle's; timed later in a Node worker of its own or
+// in the page.
 // A build that fails to load or traps is reported as such, not fatal.
 async function checkWasm(b, lib, oracleDir) {
   try {
@@ -136,7 +163,7 @@ async function checkWasm(b, lib, oracleDir) {
     b.error = `the module failed: ${String(e.message ?? e).split('\n')[0].slice(0, 300)}`;
     return;
   }
-  const cmp = compare(`${oracleDir}/ort`, `${lib.dir}/out`);
+  const cmp = compare(`${oracleDir}/ref`, `${lib.dir}/out`);
   b.check = { ok: cmp.status === 0, report: cmp.out.trim() };
   b.wasm = lib;
 }
@@ -149,14 +176,15 @@ function worstError(report) {
   return worst;
 }
 
-async function timeBuilds(builds) {
+async function timeBuilds(key, builds, browser) {
   const started = [];
   const clockArgs = args.clock === 'wall' ? [] : ['--clock', args.clock];
   try {
     for (const b of builds.filter((x) => x.exe || x.wasm)) {
       const c = b.exe ? new ChildContender(b.id, b.exe, ['--threads', String(threads), ...clockArgs])
+        : browser ? await browser.addKiln(`${key}-${b.id}`, b.wasm.dir, b.wasm.name)
         : nodeWorker(b.id, 'kiln-wasm', { ...b.wasm, clock: args.clock });
-      await c.start();
+      await c.start?.();
       started.push([b, c]);
       b.samples = [];
     }
@@ -174,32 +202,79 @@ async function timeBuilds(builds) {
   for (const b of builds) if (b.samples) b.stats = summarize(b.samples);
 }
 
-const fmtRatio = (r) => (r ? `${r.value.toFixed(3)}x [${r.low.toFixed(2)}-${r.high.toFixed(2)}]` : '-');
+function fmtRatio(r) {
+  return r ? `${r.value.toFixed(3)}x [${r.low.toFixed(2)}-${r.high.toFixed(2)}]` : '-';
+}
+
+// The script's reading of "tuned beats X" from X's median over tuned's:
+// within 1% is a tie; above, met (quartile ranges clear of 1) or met by the
+// medians only; below, not met.
+function verdict(r) {
+  if (!r) return 'n/a';
+  if (Math.abs(r.value - 1) < 0.01) return 'tie';
+  if (r.value < 1) return 'not met';
+  return r.low > 1 ? 'met' : 'met by the medians';
+}
+const VERDICT_TEXT = { met: 'met (tuned faster, quartiles clear of 1)',
+  'met by the medians': 'met by the medians only (quartiles overlap 1)', tie: '**tie** (within 1%)',
+  'not met': '**not met** (tuned slower by more than 1%)', 'n/a': 'n/a' };
+
+// Tuned (or the template standing for it) against the template and the
+// fastest autoscheduler build whose outputs matched.
+function comparison(m) {
+  const template = m.builds.find((b) => b.id === 'template');
+  const tunedBuild = m.builds.find((b) => b.id === 'tuned');
+  const tuned = tunedBuild.sameAs ? template : tunedBuild;
+  const bestAuto = m.builds.filter((b) => AUTOSCHEDULERS.includes(b.id) && b.stats && b.check?.ok)
+    .sort((a, b) => a.stats.median - b.stats.median)[0];
+  if (!tuned?.stats) return { error: 'tuned not timed' };
+  const vsTemplate = tunedBuild.sameAs || !template?.stats ? null : ratio(template.stats, tuned.stats);
+  const vsBestAuto = bestAuto ? ratio(bestAuto.stats, tuned.stats) : null;
+  return { tunedIsTemplate: Boolean(tunedBuild.sameAs), bestAuto: bestAuto?.label ?? null,
+    vsTemplate, vsTemplateReading: tunedBuild.sameAs ? 'n/a (no database)' : verdict(vsTemplate),
+    vsBestAuto, vsBestAutoReading: verdict(vsBestAuto) };
+}
+
+function deviceText(results) {
+  if (results.device === 'native') return `native, ${results.threads} thread(s)`;
+  if (results.device === 'node') return `WASM (SIMD128) in Node ${results.node}, 1 thread`;
+  return `WASM (SIMD128) in headless Chromium ${results.chromium} (one page, benchmarks/lib/browser.mjs), 1 thread`;
+}
+
+function clockText(results) {
+  if (results.clock === 'cpu')
+    return `in the process's CPU time (${results.device === 'native' ? 'bench_model --clock cpu' : 'node_worker\'s process.cpuUsage()'})`;
+  if (results.clock === 'undisturbed') return 'in wall time, a run disturbed by an involuntary switch run again (bench_model --clock undisturbed)';
+  return `in wall time (${results.device === 'chromium' ? 'the page\'s performance.now(), 0.1 ms grain' : results.device === 'native'
+    ? 'bench_model\'s monotonic clock' : 'node_worker'})`;
+}
 
 function markdown(results) {
   const lines = [
     '# Tuned against the template and the three autoschedulers, end to end',
     '',
-    `\`node benchmarks/tuner/vs_autoschedulers.mjs --models ${args.models} --threads ${threads} --clock ${args.clock} ` +
-      `--rounds ${args.rounds} --runs ${args.runs}${device === 'native' ? '' : ` --device ${device}`}\`, ` +
-      `${device === 'native' ? 'native' : `WASM (SIMD128) in Node ${process.version}`}, ${threads} thread(s), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `\`${results.command}\`, ${deviceText(results)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${os.cpus().length} cores. Every build compiled by ${results.kilnc} (built ${results.kilncBuilt}), the tree at ${results.commit}` +
       `${results.dirty.length ? ` (the tree then had uncommitted changes to ${results.dirty.join(', ')})` : ''}; its outputs checked against ` +
-      'onnxruntime-node (1e-4 of each output\'s range); then all builds of a model timed in ' +
-      `${args.rounds} alternating rounds of ${args.runs} runs each (the order rotating per round), ` +
-      `${args.clock === 'cpu' ? `in the process's CPU time (${device === 'native' ? 'bench_model --clock cpu' : 'node_worker\'s process.cpuUsage()'})`
-        : `clock ${args.clock}`}. ` +
+      'the model\'s oracle (1e-4 of each output\'s range; WASM builds in Node); once every model\'s builds were ready, all builds of a model timed in ' +
+      `${results.rounds} alternating rounds of ${results.runs} runs each (the order rotating per round), ${clockText(results)}. ` +
       'Medians with p25-p75; ratios are the other build\'s median over the tuned build\'s (above 1: tuned is faster), ' +
-      'with the range from the quartiles. The machine is shared: the load average is given per model.',
+      'with the range from the quartiles. The machine is shared: the load average (1, 5, 15 minutes) is given per model.',
     '',
   ];
   for (const m of results.models) {
-    lines.push(`## ${m.title}`, '', `${m.started} to ${m.finished}, load ${m.loadBefore} -> ${m.loadAfter} ` +
-      `(builds: ${m.buildS.toFixed(0)} s of compiling and checking).`, '');
-    lines.push('| build | compile s | outputs vs ORT (worst error / range) | median ms | p25-p75 | min | this / tuned | notes |',
+    lines.push(`## ${m.title}`, '', `Outputs checked against ${m.oracle}; builds: ${m.buildS.toFixed(0)} s of compiling and checking ` +
+      `at load ${m.buildLoad}. Timed ${m.started} to ${m.finished}, load ${m.loadBefore} -> ${m.loadAfter}.`, '');
+    lines.push('| build | compile s | outputs vs oracle (worst error / range) | median ms | p25-p75 | min | this / tuned | notes |',
       '|---|---|---|---|---|---|---|---|');
-    const tuned = m.builds.find((b) => b.id === 'tuned');
+    const c = m.comparison;
+    const tunedBuild = m.builds.find((b) => b.id === 'tuned');
+    const tuned = tunedBuild.sameAs ? m.builds.find((b) => b.id === tunedBuild.sameAs) : tunedBuild;
     for (const b of m.builds) {
+      if (b.sameAs) {
+        lines.push(`| ${b.label} | - | - | - | - | - | - | the ${b.sameAs} row stands for it |`);
+        continue;
+      }
       const check = b.error ? `**failed**: ${b.error}` : b.check.ok ? `ok (${worstError(b.check.report).toExponential(1)})`
         : `**wrong** (${worstError(b.check.report).toExponential(1)})`;
       const s = b.stats;
@@ -207,47 +282,82 @@ function markdown(results) {
         `${s ? `${s.p25.toFixed(3)}-${s.p75.toFixed(3)}` : '-'} | ${s ? s.min.toFixed(3) : '-'} | ` +
         `${b !== tuned && s && tuned?.stats ? fmtRatio(ratio(s, tuned.stats)) : '-'} | ${(b.notes ?? []).join('; ').replaceAll('|', '/')} |`);
     }
-    const correct = m.builds.filter((b) => AUTOSCHEDULERS.includes(b.id) && b.stats && b.check?.ok);
-    const bestAuto = correct.sort((a, b) => a.stats.median - b.stats.median)[0];
-    const template = m.builds.find((b) => b.id === 'template');
     lines.push('');
-    if (tuned?.stats && template?.stats) {
-      const vsT = ratio(template.stats, tuned.stats);
-      const vsA = bestAuto ? ratio(bestAuto.stats, tuned.stats) : null;
-      const verdict = (r) => (r.value < 1.01 ? '**not faster** (within 1% or slower)' : r.low > 1 ? 'faster, quartiles clear of 1' :
-        'faster by the medians, quartiles overlap 1');
-      lines.push(`Tuned against the template: ${fmtRatio(vsT)}, ${verdict(vsT)}; against the best correct autoscheduler ` +
-        `(${bestAuto ? bestAuto.label : 'none compiled and matched'}): ${fmtRatio(vsA)}${vsA ? `, ${verdict(vsA)}` : ''}.`);
-    } else {
-      lines.push('Tuned or template not timed: no comparison.');
-    }
+    if (c.error) lines.push(`No comparison: ${c.error}.`);
+    else
+      lines.push(`Tuned against the template: ${c.tunedIsTemplate ? 'n/a, no shipped database for this device (the template is the tuned build)'
+        : `${fmtRatio(c.vsTemplate)}, ${VERDICT_TEXT[c.vsTemplateReading]}`}; against the best correct autoscheduler ` +
+        `(${c.bestAuto ?? 'none compiled and matched'}): ${fmtRatio(c.vsBestAuto)}${c.vsBestAuto ? `, ${VERDICT_TEXT[c.vsBestAutoReading]}` : ''}.`);
     lines.push('');
   }
   return lines.join('\n');
 }
 
-const results = { ...provenance(kilnc),
-  device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), models: [] };
+// One table over the OUT.json files of DIR: model x device, both readings.
+function summaryTable(dir) {
+  const lines = ['| model | device | tuned build | tuned / template | reading | tuned / best autoscheduler | reading | load while timed | file |',
+    '|---|---|---|---|---|---|---|---|---|'];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    for (const m of r.models ?? []) {
+      const c = m.comparison ?? { error: 'no comparison recorded' };
+      const dev = `${r.device}${r.device === 'native' ? ` ${r.threads}T` : ''}, ${r.clock}`;
+      if (c.error) {
+        lines.push(`| ${m.title} | ${dev} | - | - | ${c.error} | - | - | ${m.loadBefore} | ${file} |`);
+        continue;
+      }
+      const auto = c.bestAuto ? `${fmtRatio(c.vsBestAuto)} vs ${c.bestAuto.replace(/ \(.*/, '')}` : 'none matched';
+      lines.push(`| ${m.title} | ${dev} | ${c.tunedIsTemplate ? 'template (no DB)' : 'DB'} | ` +
+        `${c.tunedIsTemplate ? '-' : fmtRatio(c.vsTemplate)} | ${c.vsTemplateReading} | ${auto} | ${c.vsBestAutoReading} | ` +
+        `${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]} | ${file} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const results = { ...provenance(kilnc), command: `node benchmarks/tuner/vs_autoschedulers.mjs ${process.argv.slice(2).join(' ')}`,
+  device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), node: process.version, models: [] };
+let browser = null;
 try {
+  const prepared = [];
+  if (device === 'chromium' && chromiumMissing()) throw new Error(`--device chromium: ${chromiumMissing()}`);
   for (const key of args.models.split(',')) {
     const model = MODELS.find((m) => m.key === key);
-    if (!model?.onnx) throw new Error(`unknown or non-ONNX model '${key}'`);
-    const entry = { key, title: model.title, started: new Date().toISOString(), loadBefore: load(), builds: buildsOf(model) };
+    if (!model || !(model.onnx || model.tfjs)) throw new Error(`unknown model '${key}'`);
+    const entry = { key, title: model.title, oracle: oracleName(model), buildLoad: load(), builds: buildsOf(model) };
     const t0 = performance.now();
     const oracleDir = oracle(model, path.join(work, key, 'oracle'));
     for (const b of entry.builds) {
       console.error(`${key}: building ${b.label} (load ${load()})`);
       await prepare(model, b, oracleDir);
-      console.error(`  ${b.error ?? (b.check.ok ? 'outputs ok' : 'outputs WRONG')}${b.compileS ? `, ${b.compileS.toFixed(1)} s` : ''}`);
+      if (!b.sameAs)
+        console.error(`  ${b.error ?? (b.check.ok ? 'outputs ok' : 'outputs WRONG')}${b.compileS ? `, ${b.compileS.toFixed(1)} s` : ''}`);
     }
     entry.buildS = (performance.now() - t0) / 1e3;
-    console.error(`${key}: timing ${entry.builds.filter((b) => b.exe || b.wasm).length} builds (load ${load()})`);
-    await timeBuilds(entry.builds);
+    prepared.push(entry);
+  }
+  if (args['wait-load']) {
+    const limit = Number(args['wait-load']);
+    const t0 = Date.now();
+    while (os.loadavg()[0] >= limit && Date.now() - t0 < 300e3) await new Promise((r) => setTimeout(r, 5000));
+    console.error(`waited ${((Date.now() - t0) / 1e3).toFixed(0)} s for the load to fall under ${limit}: ${load()}`);
+  }
+  if (device === 'chromium') {
+    browser = await Browser.launch(buildPeakWasm(work));
+    results.chromium = await browser.version();
+  }
+  for (const entry of prepared) {
+    console.error(`${entry.key}: timing ${entry.builds.filter((b) => b.exe || b.wasm).length} builds (load ${load()})`);
+    entry.started = new Date().toISOString();
+    entry.loadBefore = load();
+    await timeBuilds(entry.key, entry.builds, browser);
     entry.finished = new Date().toISOString();
     entry.loadAfter = load();
+    entry.comparison = comparison(entry);
     results.models.push(entry);
   }
 } finally {
+  await browser?.close();
   fs.rmSync(work, { recursive: true, force: true });
 }
 const md = markdown(results);

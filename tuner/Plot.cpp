@@ -92,6 +92,9 @@ llvm::Error writePng(const std::string &svg, llvm::StringRef pngPath) {
   llvm::SmallVector<llvm::StringRef> args = {*converter, "-o", pngPath, svgPath};
   if (llvm::sys::ExecuteAndWait(*converter, args, std::nullopt, {}, 60, 0, &error) != 0)
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "rsvg-convert failed: " + error);
+  // The PNG is the curve; the SVG was its way there (kept only when no
+  // PNG could be made), so nothing else lands beside the database.
+  llvm::sys::fs::remove(svgPath);
   return llvm::Error::success();
 }
 

@@ -3,8 +3,9 @@
 //   kiln-tune model.onnx --target=cpu|wasm|spirv --device=native|node|chromium|vulkan
 //             --db=tuning.jsonl
 //             [--trials=N] [--minutes=M] [--threads=T] [--seed=S]
-//             [--search=evolve|random|grid] [--workers=W] [--curve=tuning.png]
-//             [--curve-data=curve.tsv]
+//             [--search=evolve|random|grid] [--workers=W]
+//             [--curve=tuning.png | --no-curve] [--curve-data=curve.tsv]
+//             (the curve goes beside --db by default: tuning.jsonl -> tuning.png)
 //   kiln-tune tasks model.onnx [--target=cpu]   (the kernels a tune would search)
 //   kiln-tune model.onnx --db=table.jsonl --pool=N [--kernels=ID,...]
 //             (measure N random records per kernel, for replay)
@@ -167,8 +168,11 @@ int main(int argc, char **argv) {
   cl::opt<bool> noAuto("no-autoschedulers",
                        cl::desc("Do not seed tasks with Halide's autoschedulers"),
                        cl::cat(category));
-  cl::opt<std::string> curve("curve", cl::desc("Write the tuning curve here (PNG)"),
-                             cl::value_desc("tuning.png"), cl::cat(category));
+  cl::opt<std::string> curve(
+      "curve",
+      cl::desc("Write the tuning curve here (PNG; default: beside --db, DB.jsonl -> DB.png)"),
+      cl::value_desc("tuning.png"), cl::cat(category));
+  cl::opt<bool> noCurve("no-curve", cl::desc("Write no tuning curve"), cl::cat(category));
   cl::opt<std::string> curveData(
       "curve-data",
       cl::desc("Write the tuning curve's points here (TSV: trials, seconds, estimated model ms; "
@@ -251,6 +255,8 @@ int main(int argc, char **argv) {
                 "is not; tune it with --device=node");
   if (trials == 0 && minutes <= 0)
     return fail("give --trials or --minutes");
+  if (noCurve && !curve.empty())
+    return fail("--curve and --no-curve: give one of them");
 
   mlir::DialectRegistry registry;
   kiln::registerDialects(registry);
@@ -368,14 +374,20 @@ int main(int argc, char **argv) {
   if (!status)
     return fail(toString(status.takeError()));
 
-  if (!curve.empty()) {
+  // The curve goes beside the database unless told otherwise (issue 20:
+  // "a PNG tuning curve beside the DB"): tuning.jsonl -> tuning.png.
+  std::string curvePath = curve;
+  if (curvePath.empty() && !noCurve)
+    curvePath = StringRef(dbPath).ends_with(".jsonl") ? dbPath.substr(0, dbPath.size() - 6) + ".png"
+                                                      : dbPath + ".png";
+  if (!noCurve) {
     std::string svg = kiln::tuner::curveSvg(
         *tuned, templateSum,
         (sys::path::filename(input) + " on " + model->fingerprint.str() + ", " + search).str());
-    if (Error err = kiln::tuner::writePng(svg, curve))
+    if (Error err = kiln::tuner::writePng(svg, curvePath))
       errs() << "kiln-tune: warning: " << toString(std::move(err)) << "\n";
     else
-      outs() << "tuning curve: " << curve << "\n";
+      outs() << "tuning curve: " << curvePath << "\n";
   }
   writeCurveData();
   unsigned failed = 0;

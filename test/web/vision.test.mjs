@@ -7,8 +7,11 @@
 // handler). Within a pixel: the face box and keypoints; the 468 landmarks on
 // the detected frame and on the tracked frames after it; MoveNet lightning's
 // (by kiln-vision's crop and by kilnc's image adapter, --fit=crop
-// --resize=tf_crop_and_resize) and PoseNet's 17 keypoints (scores within 5e-3). Also: the anchors,
-// weighted NMS, the decoding rules and bad input, on small made-up cases.
+// --resize=tf_crop_and_resize; PoseTracker's over frames with timestamps,
+// smoothed) and PoseNet's 17 keypoints (scores within 5e-3). Also: the
+// anchors, weighted NMS, the decoding rules, MoveNet's crops and keypoint
+// smoothing against pose-detection's own functions, and bad input, on small
+// made-up cases.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -237,7 +240,7 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     for (const d of diffs) assert.ok(d.px < PIXEL && d.score < 5e-3, JSON.stringify(d));
   }
 
-  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection: PoseTracker over 2 frames (the first square, then the padded frame: the photo shows no hips); the first frame also by the module\'s crop (--fit=crop --resize=tf_crop_and_resize)', async (t) => {
+  test('MoveNet lightning: 17 keypoints within a pixel of pose-detection (its defaults, smoothing on): PoseTracker over 3 frames (the first square, then the padded frame: the photo shows no hips; the third smoothed on timestamps); the first frame also by the module\'s crop (--fit=crop --resize=tf_crop_and_resize)', async (t) => {
     // Compiled with the image adapter as the README's table says; the module
     // still takes a tensor, so one compile serves both crops.
     const dir = tempDir('kiln-vision-movenet-');
@@ -246,29 +249,44 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
         '--input-image=input:0:rgba8', '--fit=crop', '--resize=tf_crop_and_resize'], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const m = await (await import(pathToFileURL(path.join(dir, 'vision_movenet.mjs')).href)).load();
+      // pose-detection's defaults: enableSmoothing is on.
       const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.MoveNet,
-        { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning'), enableSmoothing: false });
+        { modelType: pkgs.pd.movenet.modelType.SINGLEPOSE_LIGHTNING, modelUrl: graphModel('movenet-lightning') });
       // pose-detection's first frame crops the centred square, corners aligned
       // (tf.image.cropAndResize): on these 640x480 frames x 79.875 + i * 479.25 / 191.
       const tracker = new vision.PoseTracker(m);
+      const unsmoothed = new vision.PoseTracker(m, { smoothing: false });
       const boxes = [];
-      // pose-detection over two frames in turn, as on video: the first
-      // cropped to the centred square, the second by the first's pose (here
-      // the padded frame: no hip scores over 0.2; the square around a torso
-      // and the filter are checked in 'kiln-vision decoding rules' below).
-      // Two frames, not more: each costs CI a TF.js run.
+      // pose-detection over three frames in turn, as on video: the first
+      // cropped to the centred square, the next by the last pose (here the
+      // padded frame: no hip scores over 0.2; the square around a torso, the
+      // crop filter and the smoothing are checked in 'kiln-vision decoding
+      // rules' below). The frames' times: the first starts the keypoint
+      // filter (its keypoints pass unchanged), the second has none (a tensor
+      // without a timestamp is not smoothed and leaves the filter alone), the
+      // third comes 8 ms after the first: a short interval (the filter's rate
+      // 125 Hz) smooths enough to lag the move by more than a pixel, so a
+      // PoseTracker that did not smooth would fail. Three frames, not more:
+      // each costs CI a TF.js run (about 1.5 s).
+      const times = [1000, undefined, 1008];
       const refs = [];
-      await checkPoses(t, frames.slice(0, 2), async (image) => {
-        const [ref] = await theirs.estimatePoses(image);
+      const raw = [];
+      let i = 0; // checkPoses runs theirs, then ours, on each frame
+      await checkPoses(t, frames.slice(0, 3), async (image) => {
+        const [ref] = await theirs.estimatePoses(image, undefined, times[i]);
         refs.push(ref);
         return ref;
       }, (frame) => {
-        const pose = tracker.track(frame);
+        const pose = tracker.track(frame, times[i++]);
+        raw.push(unsmoothed.track(frame));
         boxes.push(pose.box);
         return pose;
       });
       t.diagnostic(`crops (x, y, normalised): ${boxes.map((b) => [b.xMin, b.xMax, b.yMin, b.yMax].map((v) => v.toFixed(3)).join(' ')).join('; ')}`);
       assert.notDeepEqual(boxes[1], boxes[0], 'the crop changed after the first frame');
+      const lag = raw.map((p, j) => maxDistance(refs[j].keypoints, p.keypoints));
+      t.diagnostic(`pose-detection's keypoints from kiln-vision's unsmoothed ones per frame (px): ${lag.map((d) => d.toFixed(2)).join(', ')}`);
+      assert.ok(lag[2] > PIXEL, `smoothing moved the third frame's keypoints by ${lag[2]} px only: this check cannot tell smoothing from none`);
       // The first frame (tracked above by kiln-vision's crop) by the module's adapter.
       await checkPoses(t, frames.slice(0, 1), async () => refs[0], (frame) => {
         const out = m.run({ image: frame })[m.outputs[0].name];
@@ -366,14 +384,25 @@ describe('kiln-vision decoding rules', () => {
     assert.ok(Math.abs(nose.score - 0.9) < 1e-6 && Math.abs(score - 0.7) < 1e-6);
   });
 
+  // pose-detection 2.1.3's own filter classes (dist/shared/filters), and
+  // MoveNet's settings for its keypoint filter.
+  const pdFilters = () => ({
+    ...require('@tensorflow-models/pose-detection/dist/shared/filters/low_pass_filter'),
+    ...require('@tensorflow-models/pose-detection/dist/shared/filters/keypoints_one_euro_filter'),
+    KEYPOINT_FILTER_CONFIG: require('@tensorflow-models/pose-detection/dist/movenet/constants').KEYPOINT_FILTER_CONFIG,
+  });
+
   // The demo photo shows no hips, so its crops are the first square and the
-  // padded frame: the square that follows a torso, and the filter, are
-  // checked here against pose-detection's own functions (crop_utils'
-  // initCropRegion and determineNextCropRegion, its LowPassFilter), composed
-  // as its estimateSinglePose composes them, on made-up model outputs.
-  test('PoseTracker: crops that follow the pose, filtered, as pose-detection\'s own crop functions give them', { skip: typeof pkgs === 'string' && pkgs }, () => {
+  // padded frame: the square that follows a torso, the crop filter and the
+  // keypoint smoothing are checked here against pose-detection's own
+  // functions (crop_utils' initCropRegion and determineNextCropRegion, its
+  // LowPassFilter and KeypointsOneEuroFilter), composed as its
+  // estimateSinglePose composes them, on made-up model outputs: once without
+  // timestamps (nothing smoothed), once with them (irregular intervals, a
+  // frame without one, a repeated one, a dropped pose that resets the filter).
+  test('PoseTracker: crops that follow the pose, filtered, keypoints smoothed, as pose-detection\'s own crop and filter functions give them', { skip: typeof pkgs === 'string' && pkgs }, () => {
     const crop = require('@tensorflow-models/pose-detection/dist/movenet/crop_utils');
-    const { LowPassFilter } = require('@tensorflow-models/pose-detection/dist/shared/filters/low_pass_filter');
+    const { LowPassFilter, KeypointsOneEuroFilter, KEYPOINT_FILTER_CONFIG } = pdFilters();
     const names = require('@tensorflow-models/pose-detection/dist/constants').COCO_KEYPOINTS;
     const byName = Object.fromEntries(names.map((n, i) => [n, i]));
     const size = { width: 64, height: 48 };
@@ -388,33 +417,108 @@ describe('kiln-vision decoding rules', () => {
       if (f === 4) out[3 * byName.left_hip + 2] = out[3 * byName.right_hip + 2] = 0.1;
       return out;
     });
-    let at = 0;
-    const model = { inputs: [{ name: 'input', shape: [1, 192, 192, 3] }], outputs: [{ name: 'out', shape: [1, 1, 17, 3] }], run: () => ({ out: outputs[at] }) };
-    const tracker = new vision.PoseTracker(model);
-    // pose-detection's sequence, its functions.
-    let region = null;
-    const filters = ['yMin', 'xMin', 'yMax', 'xMax'].map(() => new LowPassFilter(0.9));
-    let squares = 0;
-    for (at = 0; at < outputs.length; at++) {
-      const used = region ?? crop.initCropRegion(true, size);
-      const keypoints = names.map((name, k) => ({ name, y: used.yMin + outputs[at][3 * k] * used.height, x: used.xMin + outputs[at][3 * k + 1] * used.width, score: outputs[at][3 * k + 2] }));
-      const valid = keypoints.filter((k) => k.score > 0.2);
-      const score = valid.length ? valid.reduce((a, k) => a + k.score, 0) / valid.length : 0;
-      const ours = tracker.track(frame);
-      if (score < 0.25) {
-        assert.equal(ours, null, `frame ${at}: the faint pose is dropped`);
-        region = null;
-        filters.forEach((f) => f.reset());
-        continue;
+    const run = (times) => {
+      let at = 0;
+      const model = { inputs: [{ name: 'input', shape: [1, 192, 192, 3] }], outputs: [{ name: 'out', shape: [1, 1, 17, 3] }], run: () => ({ out: outputs[at] }) };
+      const tracker = new vision.PoseTracker(model);
+      // pose-detection's sequence, its functions.
+      let region = null;
+      const filters = ['yMin', 'xMin', 'yMax', 'xMax'].map(() => new LowPassFilter(0.9));
+      const smoother = new KeypointsOneEuroFilter(KEYPOINT_FILTER_CONFIG);
+      let squares = 0;
+      let smoothed = 0;
+      for (at = 0; at < outputs.length; at++) {
+        const used = region ?? crop.initCropRegion(true, size);
+        let keypoints = names.map((name, k) => ({ name, y: used.yMin + outputs[at][3 * k] * used.height, x: used.xMin + outputs[at][3 * k + 1] * used.width, score: outputs[at][3 * k + 2] }));
+        const valid = keypoints.filter((k) => k.score > 0.2);
+        const score = valid.length ? valid.reduce((a, k) => a + k.score, 0) / valid.length : 0;
+        const ours = tracker.track(frame, times[at]);
+        if (score < 0.25) {
+          assert.equal(ours, null, `frame ${at}: the faint pose is dropped`);
+          region = null;
+          filters.forEach((f) => f.reset());
+          smoother.reset();
+          continue;
+        }
+        for (const k of ['yMin', 'xMin', 'yMax', 'xMax']) assert.ok(Math.abs(ours.box[k] - used[k]) < 1e-12, `frame ${at}: crop ${k} ${ours.box[k]} vs ${used[k]}`);
+        // Smoothed before the next crop is chosen (milliseconds to microseconds, as estimatePoses does).
+        if (times[at] != null) {
+          const before = keypoints;
+          keypoints = smoother.apply(keypoints, times[at] * 1000, 1);
+          // On this 64x48 frame a tenth of a pixel is 1e8 times the tolerance.
+          if (maxDistance(keypoints.map((p) => ({ x: p.x * 64, y: p.y * 48 })), before.map((p) => ({ x: p.x * 64, y: p.y * 48 }))) > 0.1) smoothed++;
+        }
+        ours.keypoints.forEach((p, k) => assert.ok(Math.abs(p.x - keypoints[k].x * 64) < 1e-9 && Math.abs(p.y - keypoints[k].y * 48) < 1e-9, `frame ${at}: keypoint ${k}`));
+        assert.deepEqual(ours.keypoints.map((p) => [p.name, p.score]), keypoints.map((p) => [p.name, p.score]), `frame ${at}: names and scores pass through`);
+        assert.equal(ours.score, score);
+        const n = crop.determineNextCropRegion(used, keypoints, byName, size);
+        if (n.width < 1 && n.height < 1) squares++;
+        const [yMin, xMin, yMax, xMax] = ['yMin', 'xMin', 'yMax', 'xMax'].map((k, i) => filters[i].apply(n[k]));
+        region = { yMin, xMin, yMax, xMax, height: yMax - yMin, width: xMax - xMin };
       }
-      for (const k of ['yMin', 'xMin', 'yMax', 'xMax']) assert.ok(Math.abs(ours.box[k] - used[k]) < 1e-12, `frame ${at}: crop ${k} ${ours.box[k]} vs ${used[k]}`);
-      ours.keypoints.forEach((p, k) => assert.ok(Math.abs(p.x - keypoints[k].x * 64) < 1e-9 && Math.abs(p.y - keypoints[k].y * 48) < 1e-9, `frame ${at}: keypoint ${k}`));
-      const n = crop.determineNextCropRegion(used, keypoints, byName, size);
-      if (n.width < 1 && n.height < 1) squares++;
-      const [yMin, xMin, yMax, xMax] = ['yMin', 'xMin', 'yMax', 'xMax'].map((k, i) => filters[i].apply(n[k]));
-      region = { yMin, xMin, yMax, xMax, height: yMax - yMin, width: xMax - xMin };
+      assert.ok(squares >= 5, `${squares} crops were squares around the torso`);
+      return smoothed;
+    };
+    assert.equal(run([]), 0);
+    // Frame 3 has no time, frame 5 repeats frame 4's, frame 7's pose is dropped (the filter starts again at frame 8).
+    const smoothed = run([1000, 1033.3, 1066.7, undefined, 1120, 1120, 1180, 1250, 1300, 1301.5, 1400, 2400]);
+    // Smoothed: frames 1, 2, 4, 6, 9, 10, 11 (0 and 8 start the filter, 5 repeats a time).
+    assert.ok(smoothed >= 6, `smoothing moved a keypoint by more than 0.1 px on ${smoothed} frames only`);
+  });
+
+  test('KeypointSmoother: pose-detection\'s own KeypointsOneEuroFilter on made-up keypoints (irregular intervals, repeats, time going back, a reset), within 1e-9 px', { skip: typeof pkgs === 'string' && pkgs }, (t) => {
+    const { KeypointsOneEuroFilter, KEYPOINT_FILTER_CONFIG } = pdFilters();
+    assert.deepEqual({ ...vision.MOVENET_SMOOTHING, disableValueScaling: true }, KEYPOINT_FILTER_CONFIG);
+    const [W, H] = [640, 480];
+    const gen = mulberry32(11);
+    const next = () => gen() / 2 ** 32;
+    // Milliseconds; null: reset. 0 passes unchanged (pose-detection's filter
+    // takes a 0 time as "none yet"); a repeat and a step back pass unchanged.
+    // Fractions of a microsecond are cut off (1016.6667 ms is 1016666 us).
+    const times = [0, 1000, 1016.6667, 1050, 1052.25, 1052.25, 1040, 1100, 2100, 2133.3, null, 2200, 2208, 2241.3, 2274.6, 2600, 2601];
+    const configs = [
+      vision.MOVENET_SMOOTHING,
+      // The threshold small enough that the asinh compresses most steps.
+      { ...vision.MOVENET_SMOOTHING, thresholdCutOff: 0.002, thresholdBeta: 0.05 },
+      // No threshold: the plain one-euro filter.
+      { frequency: 25, minCutOff: 1, beta: 10, derivateCutOff: 1 },
+    ];
+    let worst = 0;
+    for (const [c, config] of configs.entries()) {
+      const theirs = new KeypointsOneEuroFilter({ ...config, disableValueScaling: true });
+      const ours = new vision.KeypointSmoother(config);
+      const inPixels = new vision.KeypointSmoother(config);
+      let pose = vision.POSE_KEYPOINTS.map((name) => ({ name, x: next(), y: next(), score: next() }));
+      let moved = 0;
+      for (const ms of times) {
+        if (ms === null) {
+          theirs.reset();
+          ours.reset();
+          inPixels.reset();
+          continue;
+        }
+        // A walk with the odd long jump.
+        const step = next() < 0.2 ? 0.3 : 0.02;
+        pose = pose.map((k) => ({ ...k, x: k.x + step * (2 * next() - 1), y: k.y + step * (2 * next() - 1), score: next() }));
+        // Once, five keypoints: a set of another length starts the filter again.
+        const set = ms === 2241.3 ? pose.slice(0, 5) : pose;
+        const ref = theirs.apply(set, ms * 1000, 1);
+        const got = ours.apply(set, ms);
+        const px = inPixels.apply(set.map((k) => ({ ...k, x: k.x * W, y: k.y * H })), ms, { width: W, height: H });
+        for (const [k, r] of ref.entries()) {
+          worst = Math.max(worst, Math.abs(got[k].x - r.x) * W, Math.abs(got[k].y - r.y) * H, Math.abs(px[k].x - r.x * W), Math.abs(px[k].y - r.y * H));
+          assert.deepEqual([got[k].name, got[k].score, px[k].score], [r.name, r.score, r.score]);
+          moved = Math.max(moved, Math.hypot((r.x - set[k].x) * W, (r.y - set[k].y) * H));
+        }
+      }
+      assert.ok(worst < 1e-9, `config ${c}: ${worst} px from pose-detection's filter`);
+      assert.ok(moved > 10, `config ${c}: the filter moved a keypoint by ${moved} px at most: the check cannot tell it from none`);
     }
-    assert.ok(squares >= 5, `${squares} crops were squares around the torso`);
+    t.diagnostic(`largest difference from pose-detection's filter: ${worst.toExponential(1)} px (640x480)`);
+    assert.throws(() => new vision.KeypointSmoother().apply([], NaN), /timestamp must be a finite number of milliseconds, got NaN/);
+    assert.throws(() => new vision.KeypointSmoother({ frequency: 30 }), /smoothing config: minCutOff must be a finite number/);
+    assert.throws(() => new vision.PoseTracker({ inputs: [{ name: 'x', shape: [1, 192, 192, 3] }], outputs: [{ name: 'y', shape: [1, 1, 17, 3] }] },
+      { smoothing: { ...vision.MOVENET_SMOOTHING, thresholdBeta: undefined } }), /smoothing config: thresholdBeta must be a finite number, got undefined/);
   });
 
   test('PoseNet: heatmap argmax plus its offset, times the output stride', () => {

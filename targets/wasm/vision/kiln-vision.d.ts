@@ -157,10 +157,55 @@ export class FaceTracker {
   reset(): void;
 }
 
-/** MoveNet over video as pose-detection runs it without smoothing: crops follow the pose. */
+/** A one-euro filter's settings (pose-detection's OneEuroFilterConfig, value scaling off). */
+export interface SmoothingConfig {
+  /** Hz, the rate assumed until two timestamps give the real one (it changes no result). */
+  frequency: number;
+  /** Hz, the value's cut-off when still. */
+  minCutOff: number;
+  /** How much the cut-off rises with speed (per normalized unit per second). */
+  beta: number;
+  /** Hz, the speed's cut-off. */
+  derivateCutOff: number;
+  /** Steps beyond thresholdCutOff + thresholdBeta x speed are compressed (asinh); none when absent. */
+  thresholdCutOff?: number;
+  thresholdBeta?: number;
+}
+/** MoveNet's settings in pose-detection 2.1.3 (KEYPOINT_FILTER_CONFIG). */
+export const MOVENET_SMOOTHING: Readonly<SmoothingConfig>;
+
+/** Smooths keypoints over time (one-euro filter per coordinate), as pose-detection does. */
+export class KeypointSmoother {
+  constructor(config?: SmoothingConfig);
+  /**
+   * New keypoints with x and y filtered; other fields (score, name) pass through.
+   * `timestampMs`: the frame's time in milliseconds; one not later than the last
+   * (at first: not over 0) returns them unfiltered. `width` / `height`: the units the
+   * filter works in (the frame's size for keypoints in pixels; default 1).
+   */
+  apply<K extends Point>(keypoints: readonly K[], timestampMs: number, options?: { width?: number; height?: number }): K[];
+  /** The next keypoints pass unchanged and start the filter again. */
+  reset(): void;
+}
+
+/** MoveNet over video as pose-detection runs it: crops follow the pose; keypoints smoothed over time. */
 export class PoseTracker {
-  constructor(model: KilnModel, options?: { minPoseScore?: number });
-  /** The pose, and the crop it came from; null when it scores under minPoseScore. */
-  track(frame: Frame): { keypoints: Keypoint[]; score: number; box: NormBox } | null;
+  constructor(
+    model: KilnModel,
+    options?: {
+      minPoseScore?: number;
+      /** pose-detection's enableSmoothing: on by default (MOVENET_SMOOTHING); false, or other settings. */
+      smoothing?: boolean | SmoothingConfig;
+    },
+  );
+  /**
+   * The pose, and the crop it came from; null when it scores under minPoseScore
+   * (the next frame then starts afresh). `timestampMs`: the frame's time in
+   * milliseconds (`video.currentTime * 1000`, what pose-detection reads from a
+   * <video>; or performance.now()). Without it the frame is not smoothed, as
+   * pose-detection does for an image or a tensor.
+   */
+  track(frame: Frame, timestampMs?: number): { keypoints: Keypoint[]; score: number; box: NormBox } | null;
+  /** Forgets the pose and the smoothing history. */
   reset(): void;
 }

@@ -575,29 +575,121 @@ export class FaceTracker {
 }
 
 /**
+ * MoveNet's keypoint filter in pose-detection 2.1.3 (its
+ * KEYPOINT_FILTER_CONFIG): a one-euro filter whose cut-off frequencies are
+ * in hertz and whose thresholds are in coordinates normalized to the frame.
+ * `frequency` is the rate assumed until two timestamps give the real one (it
+ * changes no result: the first keypoints pass unchanged).
+ */
+export const MOVENET_SMOOTHING = Object.freeze({
+  frequency: 30, minCutOff: 2.5, beta: 300, derivateCutOff: 2.5, thresholdCutOff: 0.5, thresholdBeta: 5,
+});
+
+/**
+ * Smooths keypoints over time with a one-euro filter on each coordinate, the
+ * rules of MediaPipe's landmark smoothing as pose-detection implements them
+ * (value scaling off, as MoveNet uses it). The derivative is low-passed at
+ * `derivateCutOff`; the value's cut-off is `minCutOff + beta * |derivative|`
+ * (fast movement follows closely, a still pose is steadied), and with a
+ * `thresholdCutOff` the step is compressed (asinh) beyond `thresholdCutOff +
+ * thresholdBeta * |derivative|`. The rate comes from the timestamps
+ * (milliseconds, truncated to whole microseconds as pose-detection does). A
+ * timestamp not later than the last one (at first: not over 0) returns the
+ * keypoints unfiltered and leaves the state alone; the first set after
+ * `reset()` (or a set of another length) passes unchanged and starts the
+ * filter. Scores, names and any other fields pass through.
+ */
+export class KeypointSmoother {
+  constructor(config = MOVENET_SMOOTHING) {
+    const keys = ['frequency', 'minCutOff', 'beta', 'derivateCutOff', ...(config?.thresholdCutOff == null ? [] : ['thresholdCutOff', 'thresholdBeta'])];
+    for (const k of keys) check(Number.isFinite(config?.[k]), `smoothing config: ${k} must be a finite number, got ${config?.[k]}`);
+    this.config = { ...config };
+    this.reset();
+  }
+
+  /**
+   * Returns new keypoints with x and y filtered. `width` and `height` are
+   * what x and y are divided by while filtering, so that the thresholds are
+   * in the frame's normalized units: pass the frame's size for keypoints in
+   * pixels (1, the default, for normalized keypoints).
+   */
+  apply(keypoints, timestampMs, { width = 1, height = 1 } = {}) {
+    check(Array.isArray(keypoints), 'keypoints must be an array');
+    check(Number.isFinite(timestampMs), `timestamp must be a finite number of milliseconds, got ${timestampMs}`);
+    const n = keypoints.length * 2;
+    if (this.raw?.length !== n) {
+      this.reset();
+      this.raw = new Float64Array(n);
+      this.value = new Float64Array(n);
+      this.speed = new Float64Array(n);
+    }
+    const us = Math.trunc(timestampMs * 1000);
+    if (this.lastUs >= us) return keypoints.map((k) => ({ ...k }));
+    if (this.lastUs !== 0) this.frequency = 1 / ((us - this.lastUs) * 1e-6);
+    this.lastUs = us;
+    const c = this.config;
+    const alpha = (cutOff) => 1 / (1 + this.frequency / (2 * Math.PI * cutOff));
+    const step = (i, v) => {
+      if (!this.started) {
+        this.raw[i] = this.value[i] = v;
+        this.speed[i] = 0;
+        return v;
+      }
+      // The speed (units per second), low-passed, sets this step's cut-off.
+      const s = this.speed[i] + alpha(c.derivateCutOff) * ((v - this.raw[i]) * this.frequency - this.speed[i]);
+      const a = alpha(c.minCutOff + c.beta * Math.abs(s));
+      const last = this.value[i];
+      const t = c.thresholdCutOff == null ? null : c.thresholdCutOff + c.thresholdBeta * Math.abs(s);
+      this.speed[i] = s;
+      this.raw[i] = v;
+      this.value[i] = t == null ? last + a * (v - last) : last + a * t * Math.asinh((v - last) / t);
+      return this.value[i];
+    };
+    const out = keypoints.map((k, j) => ({ ...k, x: step(2 * j, k.x / width) * width, y: step(2 * j + 1, k.y / height) * height }));
+    this.started = true;
+    return out;
+  }
+
+  /** Forgets the history: the next keypoints pass unchanged and start the filter again. */
+  reset() {
+    this.frequency = this.config.frequency;
+    this.lastUs = 0;
+    this.started = false;
+  }
+}
+
+/**
  * MoveNet (single pose, 192x192 for lightning) over video, as pose-detection
- * runs it without smoothing (`enableSmoothing: false`): the first frame is
- * cropped to the centred square; each pose then gives the next frame's crop
- * (moveNetNextCrop), each of its four edges low-pass filtered (new = old +
- * 0.9 (next - old)); a pose scoring under `minPoseScore` is dropped and the
- * next frame starts over. `model` is a loaded Kiln MoveNet taking its int32
- * tensor. `track(frame)` returns {keypoints, score, box} (box: the crop the
- * pose came from) or null. pose-detection's keypoint smoothing (a one-euro
- * filter on timestamps) is not done.
+ * runs it: the first frame is cropped to the centred square; each pose then
+ * gives the next frame's crop (moveNetNextCrop), each of its four edges
+ * low-pass filtered (new = old + 0.9 (next - old)); a pose scoring under
+ * `minPoseScore` is dropped and the next frame starts over (crop and
+ * smoothing). `model` is a loaded Kiln MoveNet taking its int32 tensor.
+ *
+ * `track(frame, timestampMs)` returns {keypoints, score, box} (box: the crop
+ * the pose came from) or null. With `smoothing` (on by default, as
+ * pose-detection's `enableSmoothing`; `false`, or a config like
+ * MOVENET_SMOOTHING) and a timestamp, the keypoints are smoothed over time
+ * (KeypointSmoother) before they give the next crop; scores are the model's.
+ * A frame given no timestamp is not smoothed and leaves the filter as it
+ * was: pose-detection does the same for an image or a tensor (from a
+ * <video> it reads `currentTime`: pass `video.currentTime * 1000` to match).
  */
 export class PoseTracker {
-  constructor(model, { minPoseScore = 0.25 } = {}) {
+  constructor(model, { minPoseScore = 0.25, smoothing = true } = {}) {
     this.model = model;
     this.minPoseScore = minPoseScore;
     const [, height, width] = model.inputs[0].shape;
     this.size = { width, height };
     this.input = new Int32Array(width * height * 3);
     this.output = outputOf(model, '', 51);
+    this.smoother = smoothing ? new KeypointSmoother(smoothing === true ? MOVENET_SMOOTHING : smoothing) : null;
     this.reset();
   }
 
-  /** One frame ({data: RGBA, width, height}). */
-  track(frame) {
+  /** One frame ({data: RGBA, width, height}) and its time in milliseconds (optional). */
+  track(frame, timestampMs) {
+    check(timestampMs == null || Number.isFinite(timestampMs), `timestamp must be a finite number of milliseconds, got ${timestampMs}`);
     const { width, height } = frame;
     const box = this.box ?? moveNetCrop(width, height);
     cropAndResize(frame, box, { ...this.size, out: this.input });
@@ -607,6 +699,7 @@ export class PoseTracker {
       this.reset();
       return null;
     }
+    if (this.smoother && timestampMs != null) pose.keypoints = this.smoother.apply(pose.keypoints, timestampMs, { width, height });
     const next = moveNetNextCrop(pose.keypoints, width, height);
     if (this.filtered) for (const k of ['yMin', 'xMin', 'yMax', 'xMax']) next[k] = box[k] + 0.9 * (next[k] - box[k]);
     this.box = next;
@@ -614,9 +707,10 @@ export class PoseTracker {
     return { ...pose, box };
   }
 
-  /** Forgets the pose: the next frame is cropped as a first frame. */
+  /** Forgets the pose: the next frame is cropped as a first frame and starts the smoothing afresh. */
   reset() {
     this.box = null;
     this.filtered = false;
+    this.smoother?.reset();
   }
 }

@@ -110,6 +110,10 @@ private:
   int64_t nextId = 1;
   unsigned trials = 0;
   std::string clock; ///< the runners' "clock" so far (noteClock)
+  /// A runner's "device-error" (it can run nothing: its device is unusable,
+  /// e.g. a page without shared memory for the threaded module): the tune
+  /// stops with it (Tuner.cpp), recording nothing of that batch.
+  std::string deviceError;
   struct Unwritten {
     size_t task;
     ScheduleRecord record;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "tuner/Loop.h"
 
+#include "compiler/support/Error.h"
 #include "llvm/Support/Format.h"
 
 #include <algorithm>
@@ -60,6 +61,8 @@ llvm::Error Loop::runPool(unsigned size, unsigned chunk) {
     std::function<llvm::Error(std::vector<ScheduleRecord>)> measureChunk =
         [&](std::vector<ScheduleRecord> batch) -> llvm::Error {
       std::vector<Measurement> m = measure(t, batch);
+      if (!deviceError.empty())
+        return makeError("the runner cannot measure: " + deviceError);
       if (m[0].status != MeasureStatus::Ok || m[0].medianMs <= 0) {
         if (batch.size() > 2) {
           for (size_t i = 1; i < batch.size(); ++i)

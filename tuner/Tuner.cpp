@@ -282,6 +282,9 @@ llvm::Expected<TuneReport> Loop::run() {
       }
     }
     std::vector<Measurement> measured = measure(pick, toMeasure);
+    if (!deviceError.empty())
+      return makeError("the runner cannot measure: " + deviceError +
+                       " (nothing of this batch was written to " + options.dbPath + ")");
     for (size_t i = 0; i < toMeasure.size(); ++i) {
       note(pick, toMeasure[i], measured[i], /*fromDb=*/false);
       if (failedToRun(measured[i].status)) {

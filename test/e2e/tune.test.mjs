@@ -154,17 +154,20 @@ async function writeOneKernelModel(dir) {
 
 // The module `tt` in `out`, loaded with `options` (on the `backend` it
 // names), matches TensorFlow.js itself (test/e2e/tfjs_run.mjs) on `model`
-// within 1e-4 of range; inputs and outputs under `dir`.
-async function matchesTfjs(model, dir, out, options = {}, backend = null) {
-  ok(process.execPath, [path.join(repoRoot, 'test/e2e/tfjs_run.mjs'), model, '--inputs-dir', `${dir}/in`,
-    '--outputs-dir', `${dir}/tfjs`, '--make-inputs', '3']);
+// within 1e-4 of range; inputs and outputs under `dir` (with `again`,
+// TensorFlow.js's of an earlier call with the same `dir`), the module's
+// under `out`.
+async function matchesTfjs(model, dir, out, options = {}, backend = null, again = false) {
+  if (!again)
+    ok(process.execPath, [path.join(repoRoot, 'test/e2e/tfjs_run.mjs'), model, '--inputs-dir', `${dir}/in`,
+      '--outputs-dir', `${dir}/tfjs`, '--make-inputs', '3']);
   const loader = await importLoader({ dir: out, name: 'tt' });
   const m = await loader.load(undefined, options);
   if (backend) assert.equal(m.backend.name, backend);
-  fs.mkdirSync(`${dir}/got`);
-  writeOutputs(`${dir}/got`, m.run(readFeeds(`${dir}/in`)), m.outputs);
+  fs.mkdirSync(`${out}/got`);
+  writeOutputs(`${out}/got`, m.run(readFeeds(`${dir}/in`)), m.outputs);
   m.dispose();
-  const cmp = compare(`${dir}/tfjs`, `${dir}/got`);
+  const cmp = compare(`${dir}/tfjs`, `${out}/got`);
   assert.equal(cmp.status, 0, cmp.out);
 }
 
@@ -194,27 +197,30 @@ test('a TF.js model.json tuned in Node builds a module that matches TensorFlow.j
   await matchesTfjs(model, dir, out);
 });
 
-// The threaded module tuned on a pool (kiln-tune --threads=2 in Node): the
+// The threaded module tuned on a pool (kiln-tune --threads=2): the
 // same one-kernel model, 2 trials (seed 4: its template, serial, then a
 // candidate parallel over the rows, each built as the threads module alone
 // and run on 2 threads by its loader; their outputs compared by the
-// runner). A pair that a parallel record of the serial template won is
-// appended (dated after any the tune wrote, so that it decides); kilnc
-// --threads takes it for the threads module only, and that module, loaded
-// on 2 threads, matches TensorFlow.js within 1e-4 of range.
-test('a TF.js model.json tuned on 2 threads in Node builds a threaded module that matches TensorFlow.js', async () => {
-  const dir = path.join(work, 'tfjs-2t');
-  const model = await writeOneKernelModel(dir);
-  const db = path.join(work, 'tuning-tfjs-2t.jsonl');
-  const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', '--device=node', '--threads=2', `--db=${db}`,
+// runner), in Node and in the runner's Chromium page, served cross-origin
+// isolated for it. A pair that a parallel record of the serial template
+// won is appended (dated after any the tune wrote, so that it decides);
+// kilnc --threads --tuning-device=DEVICE takes it for the threads module
+// only, and that module, loaded on 2 threads, matches TensorFlow.js within
+// 1e-4 of range. Chromium's half shares this test (its model and
+// TensorFlow.js's outputs) rather than being one of its own; it is a
+// browser's start, the tune's builds and a kilnc: +18 s wall, +6-9 s CPU
+// (2026-12-07, load 7; Node's half alone: 25 s wall, 10 s CPU).
+function threadsTune(device, model, dir) {
+  const db = path.join(work, `tuning-tfjs-2t-${device}.jsonl`);
+  const tuned = ok(bin('kiln-tune'), [model, '--target=wasm', `--device=${device}`, '--threads=2', `--db=${db}`,
     '--trials=2', '--seed=4', '--workers=1', '--no-autoschedulers'], { KILN_TUNE_CLOCK: 'cpu' });
   // On a pool the runner times in wall time whatever KILN_TUNE_CLOCK says.
-  assert.match(tuned.stdout, /model end to end \(node, 2 threads, wall time\b.*; ok$/m);
+  assert.match(tuned.stdout, new RegExp(`model end to end \\(${device}, 2 threads, wall time\\b.*; ok$`, 'm'));
   const records = fs.readFileSync(db, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(records.every((r) => r.target.halide === 'wasm-32-wasmrt-wasm_simd128-wasm_threads' &&
-    r.target.threads === 2 && r.target.device === 'node'), 'records are for the threads module on 2 threads');
+    r.target.threads === 2 && r.target.device === device), `records are for the threads module on 2 threads in ${device}`);
   assert.ok(records.some((r) => r.status === 'ok' && /parallel = \[[12]\]/.test(r.schedule)),
-    'a candidate parallel over rows or columns ran on the pool and matched the template');
+    `a candidate parallel over rows or columns ran on the pool in ${device} and matched the template`);
   const base = records.find((r) => r.baseline && r.status === 'ok');
   assert.match(base.schedule, /parallel = \[\]/, 'the template of this small kernel is serial');
   const pair = { time: '2099-01-01T00:00:00Z', paired: true };
@@ -222,13 +228,25 @@ test('a TF.js model.json tuned on 2 threads in Node builds a threaded module tha
   delete won.baseline;
   fs.appendFileSync(db, [{ ...base, ...pair, baseline: true }, won].map((r) => JSON.stringify(r) + '\n').join(''));
 
-  const out = path.join(dir, 'wasm');
+  const out = path.join(dir, `wasm-${device}`);
   const compiled = ok(bin('kilnc'), [model, '--target=wasm', '--threads', '--no-fallback', '-o', out, '--name=tt',
-    `--tuning-db=${db}`]);
-  assert.match(compiled.stderr, /kilnc: 0 of 1 kernels scheduled from tuning-tfjs-2t\.jsonl \(simd variant\)/);
-  assert.match(compiled.stderr, /kilnc: 1 of 1 kernels scheduled from tuning-tfjs-2t\.jsonl \(threads module\)/);
+    `--tuning-db=${db}`, `--tuning-device=${device}`]);
+  const name = path.basename(db).replace(/\./g, '\\.');
+  assert.match(compiled.stderr, new RegExp(`kilnc: 0 of 1 kernels scheduled from ${name} \\(simd variant\\)`));
+  assert.match(compiled.stderr, new RegExp(`kilnc: 1 of 1 kernels scheduled from ${name} \\(threads module\\)`));
+  return out;
+}
 
-  await matchesTfjs(model, dir, out, { threads: 2, adaptive: false }, 'threads');
+test('a TF.js model.json tuned on 2 threads in Node and in an isolated Chromium page builds threaded modules ' +
+  'that match TensorFlow.js', async (t) => {
+  const dir = path.join(work, 'tfjs-2t');
+  const model = await writeOneKernelModel(dir);
+  const skipChromium = chromiumSkip();
+  if (skipChromium) t.diagnostic(`Chromium's half skipped: ${skipChromium}`);
+  const devices = skipChromium ? ['node'] : ['node', 'chromium'];
+  const outs = devices.map((device) => threadsTune(device, model, dir));
+  for (const [i, out] of outs.entries())
+    await matchesTfjs(model, dir, out, { threads: 2, adaptive: false }, 'threads', i > 0);
 });
 
 test('a WASM tune in headless Chromium builds a module that matches onnxruntime-node',
@@ -239,7 +257,7 @@ test('a WASM tune in headless Chromium builds a module that matches onnxruntime-
 // (a wall clock reads 100), a piece of work no more than the wall time it
 // took, and twice the work about twice the time (so it counts the work,
 // whatever the load does to the wall time).
-test("the Chromium runner's CPU clock counts the page's work, not its waits", { skip: chromiumSkip() }, async () => {
+test("the Chromium runner's CPU clock counts the page's work, not its waits; a page not isolated is refused", { skip: chromiumSkip() }, async () => {
   const { lendCpuClock, openRunnerPage } = await import('../../tuner/runners/chromium.mjs');
   const { page, close } = await openRunnerPage({});
   try {
@@ -277,6 +295,19 @@ test("the Chromium runner's CPU clock counts the page's work, not its waits", { 
     assert.ok(ratio > 1.4 && ratio < 2.8, `twice the work read ${ratio.toFixed(2)}x the CPU time`);
   } finally {
     await close();
+  }
+  // The page served for the threaded module must be cross-origin isolated
+  // (shared memory): where it is not (its headers left out by
+  // KILN_TUNE_TEST_NOT_ISOLATED, a test-only knob), opening it fails and
+  // says why; the runner makes that a "device-error", which stops the tune
+  // (lit tuner/device_error.test).
+  process.env.KILN_TUNE_TEST_NOT_ISOLATED = '1';
+  try {
+    await assert.rejects(openRunnerPage({}, { isolated: true }), (e) => e.permanent &&
+      /the runner's page is not cross-origin isolated \(crossOriginIsolated is false\).*Cross-Origin-Opener-Policy: same-origin/
+        .test(e.message));
+  } finally {
+    delete process.env.KILN_TUNE_TEST_NOT_ISOLATED;
   }
 });
 

@@ -8,6 +8,13 @@
 // Routes: /m/NAME/... serves the files of routes[NAME] (a directory; the
 // runner adds one per candidate and removes it when forgotten); / is an
 // empty page whose only script, /ready.mjs, marks it ready.
+//
+// With `isolated` (kiln-tune --threads=N > 1: the threaded module needs
+// shared memory) every response carries ISOLATION, so that the page is
+// cross-origin isolated (crossOriginIsolated: SharedArrayBuffer, workers on
+// a shared memory), as a page using Kiln's threads must be served
+// (examples/web/serve.mjs); openRunnerPage checks that it is. Without it
+// the page is served as before (1 thread: not isolated).
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -27,6 +34,9 @@ const depsDir = process.env.KILN_DEPS_DIR || path.join(repoRoot, '.deps');
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const FLAGS = CHROMIUM_FLAGS;
+/** What makes the page cross-origin isolated (the headers every response carries). */
+export const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin' };
 const TYPES = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json' };
 
 /** playwright-core from .deps, or null if it is not there. */
@@ -49,20 +59,26 @@ export function unavailable() {
   return null;
 }
 
-function serve(routes) {
+function serve(routes, isolated) {
+  // KILN_TUNE_TEST_NOT_ISOLATED=1 (test-only, test/e2e/tune.test.mjs):
+  // the headers are left out, to check the error of a page that is not
+  // isolated.
+  const headers = isolated && process.env.KILN_TUNE_TEST_NOT_ISOLATED !== '1' ? ISOLATION : {};
   const server = http.createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
     if (pathname === '/')
-      return res.writeHead(200, { 'content-type': 'text/html' })
+      return res.writeHead(200, { ...headers, 'content-type': 'text/html' })
         .end('<!doctype html><meta charset="utf-8"><script type="module" src="/ready.mjs"></script>');
-    if (pathname === '/ready.mjs') return res.writeHead(200, { 'content-type': 'text/javascript' }).end('window.ready = true;');
+    if (pathname === '/ready.mjs')
+      return res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end('window.ready = true;');
     const [, m, name, ...rest] = pathname.split('/');
     const root = m === 'm' ? routes[name] : undefined;
     const file = root && path.resolve(root, ...rest);
     // Only files inside the route's directory.
     if (!file || !file.startsWith(path.resolve(root) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile())
-      return res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+      return res.writeHead(404, headers).end('not found');
+    res.writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
+      .end(fs.readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -84,13 +100,18 @@ function removeStaleProfiles() {
 /**
  * Serves `routes` and opens the page in a fresh profile; resolves when it
  * is ready. Returns {page, close, version}: version is the browser's
- * ("156.0.8078.129"; "" if the page cannot tell).
+ * ("156.0.8078.129"; "" if the page cannot tell). With `isolated` the page
+ * is served cross-origin isolated, and if it is not (crossOriginIsolated
+ * false: no shared memory) the browser is closed and the promise rejects,
+ * saying so.
  */
-export async function openRunnerPage(routes) {
+export async function openRunnerPage(routes, { isolated = false } = {}) {
   const why = unavailable();
-  if (why) throw new Error(`device chromium: ${why}`);
+  // `permanent`: no retry can mend it (wasm_runner.mjs makes it the
+  // protocol's "device-error", which stops the tune).
+  if (why) throw Object.assign(new Error(`device chromium: ${why}`), { permanent: true });
   const playwright = loadPlaywright();
-  const server = await serve(routes);
+  const server = await serve(routes, isolated);
   removeStaleProfiles();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-tune-chromium-${process.pid}-`));
   const profile = path.join(root, 'profile'), artifactsDir = path.join(root, 'artifacts');
@@ -114,6 +135,12 @@ export async function openRunnerPage(routes) {
     server.close();
     fs.rmSync(root, { recursive: true, force: true });
   };
+  if (isolated && !(await page.evaluate(() => window.crossOriginIsolated && typeof SharedArrayBuffer === 'function'))) {
+    await close();
+    throw Object.assign(new Error('device chromium: the runner\'s page is not cross-origin isolated ' +
+      '(crossOriginIsolated is false), so it has no shared memory for the threaded module: its responses must ' +
+      'carry Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp'), { permanent: true });
+  }
   return { page, close, version };
 }
 

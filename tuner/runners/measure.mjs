@@ -105,16 +105,18 @@ export async function run(id, iterations, reference, referenceTask) {
   if (!c) return { status: 'error', message: `no compiled candidate ${id}` };
   const state = tasks.get(c.task);
   const times = [];
-  const lent = typeof globalThis.kilnCpuMs === 'function' ? globalThis.kilnCpuMs : null;
   // On a pool the process's CPU time counts the workers (their spinning
-  // too), not the time a run takes: wall time there.
+  // too), and the page's renderer thread only its share: neither is the
+  // time a run takes, so wall time there (in a page cross-origin isolated,
+  // performance.now() is coarsened to 5 us, not 0.1 ms).
+  const lent = typeof globalThis.kilnCpuMs === 'function' && c.threads === 1 ? globalThis.kilnCpuMs : null;
   const cpu = cpuClock && c.threads === 1;
   let outputs;
   try {
     // Warm-up, through run(): the first call touches the memory and gives
     // the outputs compared below; then calls for at least 20 ms of wall
     // time, so that V8's tier-up (background compiles, which the CPU clock
-    // would count) is done before timing; the next call sizes the groups.
+    // would count) is done before timing; the next calls size the groups.
     outputs = c.model.run(state.inputs);
     for (const until = performance.now() + 20; performance.now() < until;) c.model.run(state.inputs);
     const clock = lent ?? (cpu ? now : () => performance.now());
@@ -125,9 +127,19 @@ export async function run(id, iterations, reference, referenceTask) {
     // pool's workers held across the group), not run()'s copies in and
     // out, which cost as much as a small kernel (a fresh 1.5 MB output
     // array about 1 ms).
-    let start = await clock();
-    c.model.repeat(1);
-    const once = Math.max((await clock()) - start - overhead, 0.01);
+    // The groups are sized from calls of 1, 4, 16... runs until one lasts a
+    // quarter of a group: one run alone is a poor guide, as the first run
+    // on a pool pays the workers' wake-up (55-60 us; sized from it, the
+    // groups of a 2 us kernel on 2 threads were 8 runs, 16 us, which the
+    // page's 5 us clock read in steps of 30%).
+    let start, runs = 1, spent;
+    for (;; runs = Math.min(runs * 4, iterations)) {
+      start = await clock();
+      c.model.repeat(runs);
+      spent = (await clock()) - start - overhead;
+      if (spent >= groupMs / 4 || runs >= iterations) break;
+    }
+    const once = Math.max(spent, 1e-3) / runs;
     const group = Math.max(1, Math.min(iterations, Math.ceil(groupMs / once)));
     for (let done = 0; done < iterations || times.length === 0; done += group) {
       start = await clock();

@@ -26,7 +26,8 @@ const kilnTune = args['kiln-tune'];
 const device = args.device || 'node';
 // kiln-tune --threads=N (HL_NUM_THREADS, as for every runner): N > 1 builds
 // the threaded module alone (`--compile-task wasm-threads`) and loads it on
-// a pool of N threads (measure.mjs); kiln-tune allows it in Node only.
+// a pool of N threads (measure.mjs): in Node, or in a page served
+// cross-origin isolated (chromium.mjs), timed by wall clock in both.
 const threads = Number(process.env.HL_NUM_THREADS || 1);
 if (!kilnTune || !['node', 'chromium'].includes(device)) {
   process.stderr.write('usage: wasm_runner.mjs --kiln-tune=PATH --device=node|chromium\n');
@@ -47,9 +48,27 @@ async function nodeMeasure() {
 async function chromiumMeasure() {
   // /m/cID/ serves candidate ID's directory; /m/runner/ this folder.
   const routes = { runner: here };
-  const { page, close, version } = await openRunnerPage(routes);
+  // The threaded module needs shared memory: an isolated page. Where the
+  // page cannot be had for good (not isolated, the browser missing) every
+  // request gets the protocol's "device-error" and the tune stops saying
+  // why; another failure (a launch on a loaded machine) makes a runner that
+  // died, which the tuner restarts.
+  let opened;
+  try {
+    opened = await openRunnerPage(routes, { isolated: threads > 1 });
+  } catch (e) {
+    process.stderr.write(`wasm_runner: ${e.message}\n`);
+    if (!e.permanent) process.exit(1);
+    return { unusable: e.message };
+  }
+  const { page, close, version } = opened;
   deviceVersion = version;
-  if (process.env.KILN_TUNE_CLOCK === 'cpu') {
+  // On a pool the page's renderer thread is one of N that run the module
+  // (and the workers spin between runs): its CPU time is not the run's.
+  // Wall time there, as in Node (measure.mjs); no clock is lent.
+  if (process.env.KILN_TUNE_CLOCK === 'cpu' && threads > 1)
+    process.stderr.write(`wasm_runner: ${threads} threads: timing by the page's wall clock, not KILN_TUNE_CLOCK=cpu\n`);
+  if (process.env.KILN_TUNE_CLOCK === 'cpu' && threads === 1) {
     try {
       const { pid, overheadMs } = await lendCpuClock(page);
       process.stderr.write(`wasm_runner: timing in the CPU time of renderer ${pid}'s main thread ` +
@@ -87,6 +106,7 @@ async function chromiumMeasure() {
 
 async function handle(request) {
   const id = request.id ?? -1;
+  if (measure.unusable) return { id, status: 'device-error', message: measure.unusable };
   switch (request.op) {
     case 'compile': {
       const start = performance.now();

@@ -221,8 +221,9 @@ int main(int argc, char **argv) {
       argc, argv,
       "kiln-tune: tune a model's schedules on this device\n"
       "  --threads=N     threads the kernels run with (default 1); --target=wasm: tunes the\n"
-      "                  threaded module (kilnc --threads) on a pool of N in Node, serial or\n"
-      "                  parallel per kernel by measurement (--device=node only)\n"
+      "                  threaded module (kilnc --threads) on the loader's pool of N, in Node\n"
+      "                  or in a cross-origin isolated Chromium page, serial or parallel per\n"
+      "                  kernel by measurement (timed by wall clock)\n"
       "\n"
       "  The tuning database's other commands (tuner/README.md):\n"
       "  kiln-tune tasks MODEL [options]                  list the model's tasks (distinct "
@@ -245,14 +246,6 @@ int main(int argc, char **argv) {
     return fail(toString(runnerCommand.takeError()));
   if (threads < 1)
     return fail("--threads must be at least 1");
-  // WASM on N threads tunes the threaded module (kilnc --threads) on a pool
-  // of N - 1 workers, which needs shared memory: Node has it, a page only
-  // when it is cross-origin isolated, and the runner's page is not.
-  if (target == "wasm" && threads > 1 && device != "node")
-    return fail("--target=wasm --device=" + device + " tunes on 1 thread only: the threaded " +
-                "module (--threads=" + Twine(threads) + ") needs shared memory, which a page " +
-                "has only when cross-origin isolated (COOP/COEP headers), and the runner's page " +
-                "is not; tune it with --device=node");
   if (trials == 0 && minutes <= 0)
     return fail("give --trials or --minutes");
   if (noCurve && !curve.empty())

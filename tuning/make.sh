@@ -35,6 +35,7 @@ if [ ${#entries[@]} -eq 0 ]; then
            blazeface_front:native:2:6 blazeface_back:native:2:7 mobilenetv2:native:2:10
            blazeface_front:node:1:8 blazeface_back:node:1:8 mobilenetv2:node:1:10
            blazeface_front:chromium:1:5 blazeface_back:chromium:1:6 mobilenetv2:chromium:1:10
+           blazeface_back:chromium:2:8
            facemesh:node:1:6 facemesh:chromium:1:6 movenet_lightning:node:1:20
            blazeface_front:vulkan:1:10)
 fi
@@ -54,7 +55,9 @@ for entry in "${entries[@]}"; do
   # code. 2 threads keep wall time (a worker waiting for its chunk is the
   # pool's cost, and CPU time would count a spinning one twice).
   # The WASM runners likewise: Node's process.cpuUsage, Chromium's renderer
-  # thread (tuner/runners/chromium.mjs lends the page that clock).
+  # thread (tuner/runners/chromium.mjs lends the page that clock); on 2
+  # threads (the threaded module on the loader's pool, in Node or in the
+  # cross-origin isolated page) wall time, for the same reason.
   clock=wall; [ "$threads" = 1 ] && clock=cpu
   [ -n "${KILN_TUNE_CLOCK:-}" ] && clock=$KILN_TUNE_CLOCK
   echo "tuning $model on $device, $threads thread(s), $minutes min, $clock clock $retune (load $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -148,6 +148,18 @@ double printTuneTable(const std::vector<Task> &tasks, const TuneReport &report, 
   out << format("sum of calls x kernel time: template %.3f ms, tuned %.3f ms (%.2fx); "
                 "%.0f s of tuning\n",
                 templateSum, tunedSum, tunedSum > 0 ? templateSum / tunedSum : 0.0, report.seconds);
+  // What the database already held (an earlier run of this tune, or
+  // another model's tune of a kernel this one shares) counts as a trial but
+  // is not measured again: a kernel shared by models is tuned once.
+  unsigned trials = 0, known = 0;
+  for (const TaskResult &r : report.tasks) {
+    trials += r.trials;
+    known += r.trials - r.measured;
+  }
+  if (known)
+    out << "kiln-tune: " << known << " of " << trials
+        << " candidates were in the database already (this tune's or another model's, for the "
+           "same kernel and target): not measured again\n";
   return templateSum;
 }
 

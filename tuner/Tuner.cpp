@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "tuner/Tuner.h"
 
+#include "KilnVersion.inc" // KILN_VERSION, written at every build (tuner/CMakeLists.txt)
 #include "compiler/support/Error.h"
 #include "tuner/Loop.h"
 #include "tuner/Progress.h"

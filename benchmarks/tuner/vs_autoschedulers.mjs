@@ -38,6 +38,7 @@
 // after) and OUT.json (every sample). Nothing here asserts a speed.
 
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,13 +109,17 @@ const oracleName = (model) => (model.onnx ? 'onnxruntime-node' : 'TensorFlow.js 
 // b.compileS, b.notes (kilnc's lines worth reading), b.check, b.exe or b.error.
 async function prepare(model, b, oracleDir) {
   const dir = path.join(work, model.key, b.id);
-  const name = `m_${b.id}`;
+  const name = 'm'; // one name for every build, so that identical code is byte-identical
   if (b.sameAs) return;
   const t0 = performance.now();
   const target = device === 'native' ? ['--target=cpu'] : ['--target=wasm', '--no-fallback'];
   const compiled = spawnSync(kilnc, [model.onnx ?? model.tfjs, ...target, `--name=${name}`, '-o', `${dir}/lib`, ...b.flags],
     { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 1800e3, env: { ...process.env, ...b.env } });
   b.compileS = (performance.now() - t0) / 1e3;
+  // The code itself (kilnc's output is deterministic): a database that
+  // gives back the template's code is told apart from one that was measured.
+  const code = `${dir}/lib/${device === 'native' ? `lib${name}.a` : `${name}.wasm`}`;
+  if (fs.existsSync(code)) b.codeHash = crypto.createHash('sha256').update(fs.readFileSync(code)).digest('hex');
   const text = `${compiled.stdout ?? ''}${compiled.stderr ?? ''}`;
   // Autoschedule fallbacks ("warning: ...") and the database's own count.
   const warnings = text.split('\n').filter((l) => /warning/i.test(l));
@@ -217,7 +222,8 @@ function verdict(r) {
 }
 const VERDICT_TEXT = { met: 'met (tuned faster, quartiles clear of 1)',
   'met by the medians': 'met by the medians only (quartiles overlap 1)', tie: '**tie** (within 1%)',
-  'not met': '**not met** (tuned slower by more than 1%)', 'n/a': 'n/a' };
+  'not met': '**not met** (tuned slower by more than 1%)', 'n/a': 'n/a',
+  'tie (same code)': '**tie**: the database gives byte-identical code to the template\'s, so this ratio is only the noise of the moment' };
 
 // Tuned (or the template standing for it) against the template and the
 // fastest autoscheduler build whose outputs matched.
@@ -230,8 +236,10 @@ function comparison(m) {
   if (!tuned?.stats) return { error: 'tuned not timed' };
   const vsTemplate = tunedBuild.sameAs || !template?.stats ? null : ratio(template.stats, tuned.stats);
   const vsBestAuto = bestAuto ? ratio(bestAuto.stats, tuned.stats) : null;
-  return { tunedIsTemplate: Boolean(tunedBuild.sameAs), bestAuto: bestAuto?.label ?? null,
-    vsTemplate, vsTemplateReading: tunedBuild.sameAs ? 'n/a (no database)' : verdict(vsTemplate),
+  // The database gave the template's code back: their ratio is the noise of the moment.
+  const sameCode = !tunedBuild.sameAs && Boolean(tuned.codeHash) && tuned.codeHash === template?.codeHash;
+  return { tunedIsTemplate: Boolean(tunedBuild.sameAs), sameCode, bestAuto: bestAuto?.label ?? null,
+    vsTemplate, vsTemplateReading: tunedBuild.sameAs ? 'n/a (no database)' : sameCode ? 'tie (same code)' : verdict(vsTemplate),
     vsBestAuto, vsBestAutoReading: verdict(vsBestAuto) };
 }
 
@@ -280,7 +288,8 @@ function markdown(results) {
       const s = b.stats;
       lines.push(`| ${b.label} | ${b.compileS?.toFixed(1) ?? '-'} | ${check} | ${s ? s.median.toFixed(3) : '-'} | ` +
         `${s ? `${s.p25.toFixed(3)}-${s.p75.toFixed(3)}` : '-'} | ${s ? s.min.toFixed(3) : '-'} | ` +
-        `${b !== tuned && s && tuned?.stats ? fmtRatio(ratio(s, tuned.stats)) : '-'} | ${(b.notes ?? []).join('; ').replaceAll('|', '/')} |`);
+        `${b !== tuned && s && tuned?.stats ? fmtRatio(ratio(s, tuned.stats)) : '-'} | ` +
+        `${[...(b.notes ?? []), ...(b === tuned && c.sameCode ? ['byte-identical to the template build'] : [])].join('; ').replaceAll('|', '/')} |`);
     }
     lines.push('');
     if (c.error) lines.push(`No comparison: ${c.error}.`);
@@ -307,7 +316,7 @@ function summaryTable(dir) {
         continue;
       }
       const auto = c.bestAuto ? `${fmtRatio(c.vsBestAuto)} vs ${c.bestAuto.replace(/ \(.*/, '')}` : 'none matched';
-      lines.push(`| ${m.title} | ${dev} | ${c.tunedIsTemplate ? 'template (no DB)' : 'DB'} | ` +
+      lines.push(`| ${m.title} | ${dev} | ${c.tunedIsTemplate ? 'template (no DB)' : c.sameCode ? 'DB, = template code' : 'DB'} | ` +
         `${c.tunedIsTemplate ? '-' : fmtRatio(c.vsTemplate)} | ${c.vsTemplateReading} | ${auto} | ${c.vsBestAutoReading} | ` +
         `${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]} | ${file} |`);
     }

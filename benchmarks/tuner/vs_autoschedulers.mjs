@@ -62,6 +62,11 @@ if (args.summary) {
 }
 const threads = Number(args.threads);
 const device = args.device;
+// Vulkan has no row: of Halide 14's autoschedulers only Li2018 writes GPU
+// schedules, and Kiln's SPIR-V target does not go through Halide at all.
+if (device === 'vulkan')
+  throw new Error('--device vulkan: no autoscheduler reaches Kiln\'s SPIR-V code (MLIR\'s route, targets/spirv/README.md); ' +
+    'see benchmarks/results/znver3/vs_autoschedulers/README.md');
 if (!['native', 'node', 'chromium'].includes(device)) throw new Error(`--device must be native, node or chromium, got '${device}'`);
 args.clock ||= device === 'chromium' || threads > 1 ? 'wall' : 'cpu';
 if (device !== 'native' && (threads !== 1 || args.clock === 'undisturbed'))

@@ -54,10 +54,24 @@ import { tuningDb } from '../lib/tuned.mjs';
 import { compare, importLoader, readFeeds, writeOutputs } from '../../test/web/common.mjs';
 import { parseFlags } from './flags.mjs';
 
+const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
+const VERDICT_TEXT = { met: 'met (tuned faster, the paired quartiles above 1)',
+  tie: '**tie** (the paired quartiles straddle 1, or within 1%)',
+  'not met': '**not met** (tuned slower, the paired quartiles below 1)', 'n/a': 'n/a',
+  'tie (same code)': '**tie**: the database gives byte-identical code to the template\'s, so this ratio is only the noise of the moment' };
+
 const args = parseFlags({ models: 'mobilenetv2,blazeface_back', device: 'native', threads: '1', clock: '', rounds: '15',
-  runs: '10', out: '', 'adams-beam': '', 'wait-load': '', summary: '' });
+  runs: '10', out: '', 'adams-beam': '', 'wait-load': '', summary: '', render: '' });
 if (args.summary) {
   console.log(summaryTable(args.summary));
+  process.exit(0);
+}
+if (args.render) {
+  // The table again from OUT.json, the readings recomputed (nothing is run).
+  const saved = JSON.parse(fs.readFileSync(args.render, 'utf8'));
+  for (const m of saved.models) m.comparison = comparison(m, saved.runs);
+  fs.writeFileSync(args.render, `${JSON.stringify(saved, null, 1)}\n`);
+  fs.writeFileSync(args.render.replace(/\.json$/, '.md'), `${markdown(saved)}\n`);
   process.exit(0);
 }
 const threads = Number(args.threads);
@@ -74,7 +88,6 @@ if (device !== 'native' && (threads !== 1 || args.clock === 'undisturbed'))
 if (device === 'chromium' && args.clock !== 'wall') throw new Error('--device chromium: wall clock only (the page has no CPU clock)');
 if (threads > 1 && args.clock === 'cpu') throw new Error('--threads 2: --clock wall or undisturbed (CPU time adds the threads up)');
 args.out ||= path.join(repoRoot, `benchmarks/results/vs_autoschedulers${device === 'native' ? '' : `_${device}`}`);
-const AUTOSCHEDULERS = ['adams2019', 'li2018', 'mullapudi2016'];
 const e2e = path.join(repoRoot, 'test/e2e');
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-vs-auto-'));
@@ -216,23 +229,36 @@ function fmtRatio(r) {
   return r ? `${r.value.toFixed(3)}x [${r.low.toFixed(2)}-${r.high.toFixed(2)}]` : '-';
 }
 
-// The script's reading of "tuned beats X" from X's median over tuned's:
-// within 1% is a tie; above, met (quartile ranges clear of 1) or met by the
-// medians only; below, not met.
+// The script's reading of "tuned beats X" from X's time over tuned's
+// (paired by round): met when the quartile range is above 1, not met when
+// it is below, else (or within 1%) a tie.
 function verdict(r) {
   if (!r) return 'n/a';
-  if (Math.abs(r.value - 1) < 0.01) return 'tie';
-  if (r.value < 1) return 'not met';
-  return r.low > 1 ? 'met' : 'met by the medians';
+  if (r.value >= 1.01 && r.low > 1) return 'met';
+  if (r.value <= 0.99 && r.high < 1) return 'not met';
+  return 'tie';
 }
-const VERDICT_TEXT = { met: 'met (tuned faster, quartiles clear of 1)',
-  'met by the medians': 'met by the medians only (quartiles overlap 1)', tie: '**tie** (within 1%)',
-  'not met': '**not met** (tuned slower by more than 1%)', 'n/a': 'n/a',
-  'tie (same code)': '**tie**: the database gives byte-identical code to the template\'s, so this ratio is only the noise of the moment' };
+
+// other / tuned round by round: the medians of the runs each build made in
+// the same round (minutes apart at most, so a change of load hits both),
+// their median and quartiles over the rounds. Samples are stored in round
+// order, `runs` per round.
+function pairedRatio(other, tuned, runs) {
+  if (!other?.samples?.length || !tuned?.samples?.length) return null;
+  const rounds = Math.min(other.samples.length, tuned.samples.length) / runs;
+  const per = [];
+  for (let r = 0; r < rounds; r++) {
+    const med = (b) => summarize(b.samples.slice(r * runs, (r + 1) * runs)).median;
+    per.push(med(other) / med(tuned));
+  }
+  const s = summarize(per);
+  return { value: s.median, low: s.p25, high: s.p75, rounds: per.length };
+}
 
 // Tuned (or the template standing for it) against the template and the
-// fastest autoscheduler build whose outputs matched.
-function comparison(m) {
+// fastest autoscheduler build whose outputs matched; the readings come from
+// the ratios paired by round.
+function comparison(m, runs) {
   const template = m.builds.find((b) => b.id === 'template');
   const tunedBuild = m.builds.find((b) => b.id === 'tuned');
   const tuned = tunedBuild.sameAs ? template : tunedBuild;
@@ -241,11 +267,14 @@ function comparison(m) {
   if (!tuned?.stats) return { error: 'tuned not timed' };
   const vsTemplate = tunedBuild.sameAs || !template?.stats ? null : ratio(template.stats, tuned.stats);
   const vsBestAuto = bestAuto ? ratio(bestAuto.stats, tuned.stats) : null;
+  const vsTemplatePaired = tunedBuild.sameAs ? null : pairedRatio(template, tuned, runs);
+  const vsBestAutoPaired = bestAuto ? pairedRatio(bestAuto, tuned, runs) : null;
   // The database gave the template's code back: their ratio is the noise of the moment.
   const sameCode = !tunedBuild.sameAs && Boolean(tuned.codeHash) && tuned.codeHash === template?.codeHash;
   return { tunedIsTemplate: Boolean(tunedBuild.sameAs), sameCode, bestAuto: bestAuto?.label ?? null,
-    vsTemplate, vsTemplateReading: tunedBuild.sameAs ? 'n/a (no database)' : sameCode ? 'tie (same code)' : verdict(vsTemplate),
-    vsBestAuto, vsBestAutoReading: verdict(vsBestAuto) };
+    vsTemplate, vsTemplatePaired,
+    vsTemplateReading: tunedBuild.sameAs ? 'n/a (no database)' : sameCode ? 'tie (same code)' : verdict(vsTemplatePaired),
+    vsBestAuto, vsBestAutoPaired, vsBestAutoReading: verdict(vsBestAutoPaired) };
 }
 
 function deviceText(results) {
@@ -266,26 +295,29 @@ function markdown(results) {
   const lines = [
     '# Tuned against the template and the three autoschedulers, end to end',
     '',
-    `\`${results.command}\`, ${deviceText(results)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
-      `${os.cpus().length} cores. Every build compiled by ${results.kilnc} (built ${results.kilncBuilt}), the tree at ${results.commit}` +
+    `\`${results.command}\`, ${deviceText(results)}, ${results.cpu ?? os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `${results.cores ?? os.cpus().length} cores. Every build compiled by ${results.kilnc} (built ${results.kilncBuilt}), the tree at ${results.commit}` +
       `${results.dirty.length ? ` (the tree then had uncommitted changes to ${results.dirty.join(', ')})` : ''}; its outputs checked against ` +
       'the model\'s oracle (1e-4 of each output\'s range; WASM builds in Node); once every model\'s builds were ready, all builds of a model timed in ' +
       `${results.rounds} alternating rounds of ${results.runs} runs each (the order rotating per round), ${clockText(results)}. ` +
-      'Medians with p25-p75; ratios are the other build\'s median over the tuned build\'s (above 1: tuned is faster), ' +
-      'with the range from the quartiles. The machine is shared: the load average (1, 5, 15 minutes) is given per model.',
+      'Medians with p25-p75; ratios are the other build\'s time over the tuned build\'s (above 1: tuned is faster): ' +
+      'of all runs\' medians, with the range from the quartiles, and paired by round (per round, the ratio of the two builds\' ' +
+      'medians of that round; the median and p25-p75 of those over the rounds), which a change of load between rounds ' +
+      'does not move; the readings are the paired ratio\'s: met (its quartiles above 1), not met (below 1), else a tie. ' +
+      'The machine is shared: the load average (1, 5, 15 minutes) is given per model.',
     '',
   ];
   for (const m of results.models) {
     lines.push(`## ${m.title}`, '', `Outputs checked against ${m.oracle}; builds: ${m.buildS.toFixed(0)} s of compiling and checking ` +
       `at load ${m.buildLoad}. Timed ${m.started} to ${m.finished}, load ${m.loadBefore} -> ${m.loadAfter}.`, '');
-    lines.push('| build | compile s | outputs vs oracle (worst error / range) | median ms | p25-p75 | min | this / tuned | notes |',
-      '|---|---|---|---|---|---|---|---|');
+    lines.push('| build | compile s | outputs vs oracle (worst error / range) | median ms | p25-p75 | min | this / tuned | ' +
+      'paired by round | notes |', '|---|---|---|---|---|---|---|---|---|');
     const c = m.comparison;
     const tunedBuild = m.builds.find((b) => b.id === 'tuned');
     const tuned = tunedBuild.sameAs ? m.builds.find((b) => b.id === tunedBuild.sameAs) : tunedBuild;
     for (const b of m.builds) {
       if (b.sameAs) {
-        lines.push(`| ${b.label} | - | - | - | - | - | - | the ${b.sameAs} row stands for it |`);
+        lines.push(`| ${b.label} | - | - | - | - | - | - | - | the ${b.sameAs} row stands for it |`);
         continue;
       }
       const check = b.error ? `**failed**: ${b.error}` : b.check.ok ? `ok (${worstError(b.check.report).toExponential(1)})`
@@ -294,14 +326,16 @@ function markdown(results) {
       lines.push(`| ${b.label} | ${b.compileS?.toFixed(1) ?? '-'} | ${check} | ${s ? s.median.toFixed(3) : '-'} | ` +
         `${s ? `${s.p25.toFixed(3)}-${s.p75.toFixed(3)}` : '-'} | ${s ? s.min.toFixed(3) : '-'} | ` +
         `${b !== tuned && s && tuned?.stats ? fmtRatio(ratio(s, tuned.stats)) : '-'} | ` +
+        `${b !== tuned && s && tuned?.stats ? fmtRatio(pairedRatio(b, tuned, results.runs)) : '-'} | ` +
         `${[...(b.notes ?? []), ...(b === tuned && c.sameCode ? ['byte-identical to the template build'] : [])].join('; ').replaceAll('|', '/')} |`);
     }
     lines.push('');
     if (c.error) lines.push(`No comparison: ${c.error}.`);
     else
       lines.push(`Tuned against the template: ${c.tunedIsTemplate ? 'n/a, no shipped database for this device (the template is the tuned build)'
-        : `${fmtRatio(c.vsTemplate)}, ${VERDICT_TEXT[c.vsTemplateReading]}`}; against the best correct autoscheduler ` +
-        `(${c.bestAuto ?? 'none compiled and matched'}): ${fmtRatio(c.vsBestAuto)}${c.vsBestAuto ? `, ${VERDICT_TEXT[c.vsBestAutoReading]}` : ''}.`);
+        : `${fmtRatio(c.vsTemplatePaired)} paired by round (${fmtRatio(c.vsTemplate)} of all runs), ${VERDICT_TEXT[c.vsTemplateReading]}`}; ` +
+        `against the best correct autoscheduler (${c.bestAuto ?? 'none compiled and matched'}): ` +
+        `${c.vsBestAuto ? `${fmtRatio(c.vsBestAutoPaired)} paired (${fmtRatio(c.vsBestAuto)} of all runs), ${VERDICT_TEXT[c.vsBestAutoReading]}` : '-'}.`);
     lines.push('');
   }
   return lines.join('\n');
@@ -309,8 +343,8 @@ function markdown(results) {
 
 // One table over the OUT.json files of DIR: model x device, both readings.
 function summaryTable(dir) {
-  const lines = ['| model | device | tuned build | tuned / template | reading | tuned / best autoscheduler | reading | load while timed | file |',
-    '|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| model | device, clock | tuned build | template / tuned, paired [p25-p75] | reading | best autoscheduler / tuned, paired [p25-p75] | ' +
+    'reading | load (1 min) while timed | file |', '|---|---|---|---|---|---|---|---|---|'];
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     for (const m of r.models ?? []) {
@@ -320,9 +354,9 @@ function summaryTable(dir) {
         lines.push(`| ${m.title} | ${dev} | - | - | ${c.error} | - | - | ${m.loadBefore} | ${file} |`);
         continue;
       }
-      const auto = c.bestAuto ? `${fmtRatio(c.vsBestAuto)} vs ${c.bestAuto.replace(/ \(.*/, '')}` : 'none matched';
+      const auto = c.bestAuto ? `${fmtRatio(c.vsBestAutoPaired)} (${c.bestAuto.replace(/ \(.*/, '')})` : 'none matched';
       lines.push(`| ${m.title} | ${dev} | ${c.tunedIsTemplate ? 'template (no DB)' : c.sameCode ? 'DB, = template code' : 'DB'} | ` +
-        `${c.tunedIsTemplate ? '-' : fmtRatio(c.vsTemplate)} | ${c.vsTemplateReading} | ${auto} | ${c.vsBestAutoReading} | ` +
+        `${c.tunedIsTemplate ? '-' : fmtRatio(c.vsTemplatePaired)} | ${c.vsTemplateReading} | ${auto} | ${c.vsBestAutoReading} | ` +
         `${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]} | ${file} |`);
     }
   }
@@ -330,7 +364,8 @@ function summaryTable(dir) {
 }
 
 const results = { ...provenance(kilnc), command: `node benchmarks/tuner/vs_autoschedulers.mjs ${process.argv.slice(2).join(' ')}`,
-  device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), node: process.version, models: [] };
+  device, threads, clock: args.clock, rounds: Number(args.rounds), runs: Number(args.runs), node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown CPU', cores: os.cpus().length, models: [] };
 let browser = null;
 try {
   const prepared = [];
@@ -367,7 +402,7 @@ try {
     await timeBuilds(entry.key, entry.builds, browser);
     entry.finished = new Date().toISOString();
     entry.loadAfter = load();
-    entry.comparison = comparison(entry);
+    entry.comparison = comparison(entry, results.runs);
     results.models.push(entry);
   }
 } finally {

@@ -59,6 +59,7 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
         assert.equal(result.simdSupported, true, 'headless Chromium has WebAssembly SIMD');
         assert.equal(result.simd, simd);
         assert.ok(result.streamed > 0, 'the module was not compiled while streaming');
+        if (simd) assert.equal(result.sameWhenGivenOrViewed, true, 'run(feeds, {outputs}) or run(feeds, {views: true}) differs from run(feeds)');
         const manifest = JSON.parse(fs.readFileSync(path.join(truths[name].expected, 'manifest.json'), 'utf8'));
         const infos = manifest.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
         const outputs = Object.fromEntries(infos.map((t) => [t.name, DTYPES[t.dtype].from(result.outputs[t.name] ?? [])]));
@@ -98,6 +99,7 @@ describe('Chromium', { skip: chromiumSkip() }, () => {
         assert.equal(result.isolated, true, 'the page is not cross-origin isolated');
         assert.deepEqual(result.backend, { name: 'threads', threads: 2, reason: '2 threads' });
         assert.equal(result.memoryAfter, result.memory, `the memory grew over ${runs} runs`);
+        assert.equal(result.sameWhenGivenOrViewed, true, 'run(feeds, {outputs}) or run(feeds, {views: true}) differs from run(feeds)');
         compareTo(name, result, 'threads');
       });
     }

@@ -22,6 +22,16 @@ const task = (fn) => (...args) => new Promise((resolve, reject) => setTimeout(()
 
 const ARRAYS = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array };
 
+// Whether run(feeds, {outputs}) into the page's own arrays and
+// run(feeds, {views: true}) give `outputs` (a default run's), bit for bit.
+function sameWhenGivenOrViewed(m, feeds, outputs) {
+  const given = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, new v.constructor(v.length)]));
+  const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  if (m.run(feeds, { outputs: given }) !== given) return false;
+  const views = m.run(feeds, { views: true });
+  return Object.keys(outputs).every((k) => same(given[k], outputs[k]) && same(views[k], outputs[k]));
+}
+
 async function readFeeds(name) {
   const manifest = await (await fetch(`/in/${name}/manifest.json`)).json();
   const feeds = {};
@@ -35,8 +45,10 @@ async function readFeeds(name) {
 window.runModel = task(async (name, simd, kind = 'm') => {
   const model = await import(`/${kind}/${name}/${name}.mjs`);
   const m = await model.load(undefined, { simd });
-  const outputs = m.run(await readFeeds(name));
+  const feeds = await readFeeds(name);
+  const outputs = m.run(feeds);
   const result = { simd: m.simd, simdSupported: model.simdSupported(), streamed: window.streamed, outputs: {} };
+  if (simd) result.sameWhenGivenOrViewed = sameWhenGivenOrViewed(m, feeds, outputs);
   for (const [k, v] of Object.entries(outputs)) result.outputs[k] = Array.from(v);
   m.dispose();
   return result;
@@ -53,6 +65,7 @@ window.runThreaded = task(async (name, threads, runs = 0) => {
   const feeds = await readFeeds(name);
   for (let i = 0; i < runs; i++) m.run(feeds);
   const result = { isolated: window.crossOriginIsolated, backend: { ...m.backend }, memory, memoryAfter: m.memoryBytes, outputs: {} };
+  result.sameWhenGivenOrViewed = sameWhenGivenOrViewed(m, feeds, outputs);
   for (const [k, v] of Object.entries(outputs)) result.outputs[k] = Array.from(v);
   m.dispose();
   return result;

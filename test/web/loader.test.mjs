@@ -213,6 +213,63 @@ describe('bad input throws a clear TypeError, RangeError or Error', { skip }, ()
     throws(() => fresh.repeat(), /repeat\(\) after dispose\(\)/);
   });
 
+  // run(feeds, {outputs}) fills the caller's arrays (as onnxruntime-web's
+  // preallocated fetches) and run(feeds, {views: true}) returns views of the
+  // module's memory: both equal the default run's fresh arrays, bit for bit
+  // (models.test.mjs measures that neither allocates).
+  test('run() into the caller\'s arrays, or as views: the same outputs as fresh arrays', async () => {
+    const zeros = { [input.name]: new Float32Array(feeds[input.name].length) };
+    const want = m.run(feeds);
+    const names = loader.outputs.map((o) => o.name);
+    const outputs = Object.fromEntries(names.map((k) => [k, new want[k].constructor(want[k].length).fill(7)]));
+    const arrays = { ...outputs };
+    const got = m.run(feeds, { outputs });
+    assert.equal(got, outputs, 'run() did not return the object it was given');
+    for (const k of names) {
+      assert.equal(got[k], arrays[k], `output '${k}' is not the array given`);
+      assert.deepEqual(got[k], want[k], `output '${k}' written into the caller's array differs from the fresh one`);
+    }
+    // Only the outputs named are written (and returned).
+    const one = { [names[0]]: new want[names[0]].constructor(want[names[0]].length) };
+    m.run(zeros, { outputs: one });
+    assert.deepEqual(Object.keys(one), [names[0]]);
+    assert.ok(one[names[0]].some((x, i) => x !== want[names[0]][i]), 'the zero input gave the same outputs: the checks prove nothing');
+    const views = m.run(feeds, { views: true });
+    assert.deepEqual(Object.keys(views).sort(), [...names].sort());
+    for (const k of names) {
+      assert.equal(views[k].buffer.byteLength, m.memoryBytes, `output '${k}' is not a view of the module's memory`);
+      assert.deepEqual(views[k].slice(), want[k], `output '${k}' as a view differs from the fresh one`);
+    }
+    assert.ok(Object.isFrozen(views));
+    assert.equal(m.run(zeros, { views: true }), views, 'views: not the same object each run');
+    assert.deepEqual(views[names[0]].slice(), one[names[0]], 'the views do not show the latest run');
+    assert.equal(m.repeat(), views, 'repeat() returns other views');
+    // The default is still fresh arrays, and { } or {views: false} is the default.
+    const fresh = m.run(feeds, {});
+    assert.notEqual(fresh[names[0]].buffer, m.run(feeds, { views: false })[names[0]].buffer);
+    for (const k of names) assert.notEqual(fresh[k].buffer.byteLength, m.memoryBytes);
+  });
+
+  test('wrong output arrays and run() options', () => {
+    const out = loader.outputs[0];
+    const n = out.shape.reduce((a, d) => a * d, 1);
+    throws(() => m.run(feeds, { outputs: { [out.name]: new Float64Array(n) } }), new RegExp(`output '${out.name}' must be a Float32Array \\(float32\\), got Float64Array`), TypeError);
+    throws(() => m.run(feeds, { outputs: { [out.name]: Array.from({ length: n }, () => 0) } }), /must be a Float32Array \(float32\), got object/, TypeError);
+    throws(() => m.run(feeds, { outputs: { [out.name]: new Float32Array(n + 1) } }), new RegExp(`output '${out.name}' has ${n + 1} elements, expected ${n} \\(shape \\[${out.shape}\\]\\)`), RangeError);
+    throws(() => m.run(feeds, { outputs: { nope: new Float32Array(n) } }), new RegExp(`unknown output 'nope' in options.outputs \\(the outputs are '${out.name}'`), TypeError);
+    throws(() => m.run(feeds, { outputs: new Float32Array(n) }), /options\.outputs must be an object \{name: TypedArray\}, got Float32Array/, TypeError);
+    throws(() => m.run(feeds, { outputs: null }), /options\.outputs must be an object \{name: TypedArray\}, got null/, TypeError);
+    throws(() => m.run(feeds, { outputs: {}, views: true }), /give options\.outputs or options\.views, not both/, TypeError);
+    throws(() => m.run(feeds, { views: 1 }), /options\.views must be a boolean, got number/, TypeError);
+    throws(() => m.run(feeds, null), /run\(\)'s options must be an object \{outputs\} or \{views\}, got null/, TypeError);
+    throws(() => m.run(feeds, 'views'), /got string/, TypeError);
+    // Refused before the run: the array keeps what it had.
+    const kept = new Float32Array(n).fill(3);
+    throws(() => m.run({}, { outputs: { [out.name]: kept } }), /missing input/, TypeError);
+    assert.ok(kept.every((x) => x === 3), 'a refused run wrote the output array');
+    check(loader, m, 'after-bad-outputs');
+  });
+
   test('a truncated or corrupt module', async () => {
     const bytes = fs.readFileSync(path.join(external.dir, `${name}.wasm`));
     await rejects(loader.load(bytes.subarray(0, bytes.length >> 1)), /blazeface_front\.wasm is not a valid WebAssembly module \(truncated or corrupt\?\)/);

@@ -9,7 +9,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import {
   MODELS,
@@ -148,13 +151,59 @@ for (const { name, model } of MODELS) {
 // every model. The counts include the first run; fewer runs of the larger
 // models keep the file's time (1 thread: 2.7, 16 and 25 ms a run, 08:25).
 // test/web/soak.mjs runs 10,000 and prints the figures.
-// What run() does allocate is JS: each output a fresh typed array (README).
+// By default run() returns fresh arrays; given its own arrays
+// (run(feeds, {outputs})) or asked for views ({views: true}) it allocates
+// nothing in JS either: the second half of the runs is measured (below).
 const MEMORY_RUNS = { blazeface_front: [1000, 50], blazeface_back: [40, 20], mobilenetv2: [20, 10] };
+
+// What n calls of fn() allocate in JS, measured in 3 windows of n / 3
+// calls: V8's young generation (where every new object goes) grows by
+// `bytes` in the quietest window, less what the same loop around an empty
+// function costs (the counters' own objects); `arrayBuffers` is the largest
+// change in ArrayBuffer memory (a fresh typed array adds its bytes); `gcs`
+// counts collections during the windows (by their start time: the observer
+// hears of them later), which would hide both, so a clean measure needs
+// gcs == 0. Steady runs allocate 0 B; V8's own work (type feedback, a
+// function tiered up) adds some 50-1,000 B to one window now and then,
+// hence the quietest of three.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+const collections = [];
+new PerformanceObserver((list) => collections.push(...list.getEntries().map((e) => e.startTime))).observe({ entryTypes: ['gc'] });
+const youngBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;
+// One window: n calls; its young-generation growth, ArrayBuffer change and
+// time span.
+function allocationWindow(f, n) {
+  gc();
+  const buffers = process.memoryUsage().arrayBuffers;
+  const young = youngBytes();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) f();
+  const t1 = performance.now();
+  return { bytes: youngBytes() - young, arrayBuffers: process.memoryUsage().arrayBuffers - buffers, t0, t1 };
+}
+async function jsAllocation(fn, n) {
+  const calls = Math.max(1, Math.floor(n / 3));
+  // The counters' own cost, from the second of two empty windows.
+  const empty = [0, 1].map(() => allocationWindow(() => {}, calls))[1].bytes;
+  const all = [0, 1, 2].map(() => allocationWindow(fn, calls));
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the GC entries arrive
+  return {
+    calls,
+    bytes: Math.min(...all.map((w) => w.bytes)) - empty,
+    arrayBuffers: Math.max(...all.map((w) => w.arrayBuffers)),
+    gcs: collections.filter((t) => all.some((w) => t >= w.t0 && t <= w.t1)).length,
+  };
+}
+
+// A fresh array of each output's class and length (what run() fills).
+const outputArrays = (loader, first) =>
+  Object.fromEntries(loader.outputs.map((o) => [o.name, new first[o.name].constructor(o.shape.reduce((a, d) => a * d, 1))]));
 
 for (const { name, model } of MODELS) {
   const [runs, threadedRuns] = MEMORY_RUNS[name];
   describe(`${name}: memory`, { skip: modelSkip(model) }, () => {
-    test(`${runs} runs call no malloc and leave the module memory and its heap where they were after the first`, async (t) => {
+    test(`${runs} runs call no malloc and leave the module memory and its heap where they were after the first; with {outputs}, no JS allocation`, async (t) => {
       const loader = await importLoader(compileWasm(model, name));
       const feeds = readFeeds(oracle(model).inputs);
       const { m, exports } = await loadCatchingExports(loader);
@@ -163,23 +212,45 @@ for (const { name, model } of MODELS) {
         const first = m.run(feeds);
         const bytes = m.memoryBytes;
         const heap = exports.kiln_heap_in_use();
-        let last;
-        for (let i = 1; i < runs; i++) {
-          last = m.run(feeds);
-          assert.equal(exports.kiln_heap_in_use(), heap, `run ${i + 1} left memory allocated`);
-        }
+        const options = { outputs: outputArrays(loader, first) };
+        const run = () => {
+          m.run(feeds, options);
+          if (exports.kiln_heap_in_use() !== heap) assert.fail('a run left memory allocated');
+        };
+        const half = runs >> 1;
+        for (let i = 1; i < runs - half; i++) run();
+        const js = await jsAllocation(run, half);
         assert.equal(exports.kiln_malloc_calls() - calls, 0, 'runs called malloc in the module');
         assert.equal(m.memoryBytes, bytes, 'the module grew its memory');
-        t.diagnostic(`${name} in Node: memory ${bytes} B, heap in use ${heap} B, unchanged over ${runs} runs`);
-        // And runs are repeatable, bit for bit.
-        for (const o of loader.outputs) assert.deepEqual(last[o.name], first[o.name], `output ${o.name} changed`);
+        t.diagnostic(`${name} in Node: memory ${bytes} B, heap in use ${heap} B, unchanged over ${runs} runs; ` +
+          `JS in the quietest ${js.calls} of the last ${half} (run(feeds, {outputs})): ${js.bytes} B, ArrayBuffers ${js.arrayBuffers} B, ${js.gcs} collections`);
+        assert.equal(js.gcs, 0, 'V8 collected garbage during the runs: they allocated (or the measure is void)');
+        assert.equal(js.arrayBuffers, 0, 'the runs created ArrayBuffers');
+        // Any object allocated per run (16 B or more) fails.
+        assert.ok(js.bytes < 16 * js.calls, `the runs allocated ${js.bytes} B of JS objects in ${js.calls} runs`);
+        // The measure sees the default run's fresh arrays.
+        const fresh = await jsAllocation(() => m.run(feeds), 2);
+        assert.ok(fresh.gcs > 0 || (fresh.arrayBuffers > 0 && fresh.bytes >= 16 * fresh.calls), `the measure missed run()'s fresh arrays: ${JSON.stringify(fresh)}`);
+        // And runs are repeatable, bit for bit, in every form.
+        const views = m.run(feeds, { views: true });
+        const last = m.run(feeds);
+        for (const o of loader.outputs) {
+          assert.deepEqual(last[o.name], first[o.name], `output ${o.name} changed`);
+          assert.deepEqual(options.outputs[o.name], first[o.name], `output ${o.name} given to run() differs from the fresh one`);
+          assert.deepEqual(views[o.name].slice(), first[o.name], `output ${o.name} as a view differs from the fresh one`);
+        }
       } finally {
         m.dispose();
       }
       assert.equal(m.memoryBytes, 0);
     });
 
-    test(`on 2 threads, ${threadedRuns} runs call no malloc in the module either`, async () => {
+    // A run shared with the workers allocates in V8 itself: its wasm
+    // atomics box their operands (memory.atomic.notify's count of
+    // 0xFFFFFFFF as a heap number, wait's i64 timeout as a BigInt), a few
+    // hundred bytes a run, none of it the loader's (serial runs allocate
+    // nothing): the diagnostic prints it; no ArrayBuffer is created.
+    test(`on 2 threads, ${threadedRuns} runs call no malloc in the module either`, async (t) => {
       const loader = await importLoader(compileWasm(model, name, { threads: true, fallback: false }));
       const feeds = readFeeds(oracle(model).inputs);
       const { m, exports } = await loadCatchingExports(loader, undefined, { threads: 2, adaptive: false });
@@ -188,11 +259,17 @@ for (const { name, model } of MODELS) {
         const calls = exports.kiln_malloc_calls();
         const heap = exports.kiln_heap_in_use();
         const bytes = m.memoryBytes;
-        for (let i = 0; i < threadedRuns; i++) m.run(feeds);
+        const first = m.run(feeds);
+        const options = { outputs: outputArrays(loader, first) };
+        for (let i = 1; i < threadedRuns >> 1; i++) m.run(feeds, options);
+        const js = await jsAllocation(() => m.run(feeds, options), threadedRuns - (threadedRuns >> 1));
         assert.equal(exports.kiln_malloc_calls() - calls, 0, 'runs called malloc in the module');
         assert.equal(exports.kiln_heap_in_use(), heap, 'runs left memory allocated');
         assert.equal(m.memoryBytes, bytes, 'the module grew its memory');
         assert.ok(m.poolStats.workerIterations > 0, 'the worker ran no iteration: the runs were not shared');
+        t.diagnostic(`${name} on 2 threads, run(feeds, {outputs}): JS ${js.bytes} B in the quietest ${js.calls} runs, ArrayBuffers ${js.arrayBuffers} B, ${js.gcs} collections`);
+        if (js.gcs === 0) assert.equal(js.arrayBuffers, 0, 'the runs created ArrayBuffers');
+        for (const o of loader.outputs) assert.deepEqual(options.outputs[o.name], first[o.name], `output ${o.name} given to run() differs from the fresh one`);
       } finally {
         m.dispose();
       }

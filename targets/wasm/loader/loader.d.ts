@@ -19,9 +19,32 @@ export interface Inputs {
   /* KILN_INPUTS */
 }
 
-/** What run() returns: every output, by name, in fresh arrays. */
+/** What run() returns: every output, by name (fresh arrays by default). */
 export interface Outputs {
   /* KILN_OUTPUTS */
+}
+
+/**
+ * run()'s options. Given neither, run() returns fresh arrays (the caller
+ * owns them). Either of these makes a run allocate nothing.
+ */
+export interface RunOptions {
+  /**
+   * The caller's arrays, by output name (some or all outputs), each of the
+   * output's typed array class and element count (an output of
+   * data-dependent length: its bound, of which the run fills the first
+   * shapeOf(name) elements); as onnxruntime-web's preallocated fetches.
+   * run() copies those outputs into them and returns this same object. A
+   * wrong name, class or length throws (TypeError, RangeError) before the
+   * run.
+   */
+  outputs?: Partial<Outputs>;
+  /**
+   * true: the outputs are views of the module's memory, not copies: valid
+   * until the next run, repeat or dispose (which overwrite or free them).
+   * The same frozen object each run.
+   */
+  views?: boolean;
 }
 
 /**
@@ -77,11 +100,16 @@ export interface PoolStats {
 }
 
 export interface Model {
-  /** Runs the model; throws an Error naming a missing, unknown or mistyped input. */
+  /** Runs the model; throws an Error naming a missing, unknown or mistyped
+   * input. The outputs are fresh arrays, or see RunOptions. */
   run(inputs: Inputs): Outputs;
+  run<O extends Partial<Outputs>>(inputs: Inputs, options: { outputs: O }): O;
+  run(inputs: Inputs, options: { views: true }): Readonly<Outputs>;
+  run(inputs: Inputs, options?: RunOptions): Outputs;
   /** Runs the model n more times (default 1) on the last run()'s inputs, in
    * the module's memory, copying nothing (for timing); the outputs are views
-   * of that memory, valid until the next run, repeat or dispose. */
+   * of that memory, valid until the next run, repeat or dispose (the object
+   * run(inputs, {views: true}) returns). */
   repeat(n?: number): Outputs;
   /** Seeds the model's random ops: an integer in [0, 2^64); a loaded model has seed 0. */
   seed(seed: number | bigint): void;

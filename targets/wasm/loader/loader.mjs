@@ -186,8 +186,26 @@ const cspError = (e) => (/Content.Security.Policy/i.test(e?.message) ? fail(`the
 
 // ---- the model --------------------------------------------------------------
 
-const elements = (shape) => shape.reduce((n, d) => n * d, 1);
+// A loop, not reduce: run() calls it and must not allocate a closure.
+function elements(shape) {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
 const tag = (value) => (ArrayBuffer.isView(value) ? value[Symbol.toStringTag] : value === null ? 'null' : typeof value);
+const inputNames = () => MODEL.inputs.map((t) => `'${t.name}'`).join(', ');
+const outputNames = () => outputs.map((t) => `'${t.name}'`).join(', ');
+// Whether an output's length depends on the run (docs/BOUNDED.md).
+const BOUNDED = MODEL.outputs.some((t) => t.bounded);
+
+// Checks the typed array given for input or output `t` (`what`): its class,
+// then its length.
+function checkArray(value, t, what) {
+  const want = ARRAYS[t.dtype].name;
+  if (tag(value) !== want) throw fail(`${what} '${t.name}' must be a ${want} (${t.dtype}), got ${tag(value)}`, TypeError);
+  if (value.length !== elements(t.shape))
+    throw fail(`${what} '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`, RangeError);
+}
 
 // ---- threads ----------------------------------------------------------------
 
@@ -313,7 +331,11 @@ async function startWorkers(module, memory, ex, count) {
 // as far apart (up to 64) after each pair that clearly agrees (serial/shared
 // at least 1.3 while shared, under 0.9 while serial).
 class PoolChooser {
-  #ratios = [];
+  // The last 9 pairs' ratios (a ring), their count, and scratch for their
+  // median (record() runs in run(), which allocates nothing).
+  #ratios = new Float64Array(9);
+  #pairs = 0;
+  #sorted = new Float64Array(9);
   #runs = 0;
   #serial = 0;
   #before = 0;
@@ -328,8 +350,8 @@ class PoolChooser {
     if (n < 16 ? !(n & 1) : n === this.#probe - 1) this.#before = ms;
     else if (n < 16 || n === this.#probe) {
       const ratio = mode ? ms / this.#before : this.#before / ms;
-      if (this.#ratios.push(ratio) > 9) this.#ratios.shift();
-      const median = [...this.#ratios].sort((a, b) => a - b)[this.#ratios.length >> 1];
+      this.#ratios[this.#pairs++ % 9] = ratio;
+      const median = this.#median();
       // A probe pair tested the choice it ran under: one that flips the
       // choice disagreed with it, and the new choice is probed every 8 runs
       // like any unsettled one. (The 16 alternating runs test no choice:
@@ -342,6 +364,17 @@ class PoolChooser {
         this.#probe = n + this.#interval;
       }
     }
+  }
+  #median() {
+    const k = Math.min(this.#pairs, 9);
+    const s = this.#sorted;
+    for (let i = 0; i < k; i++) {
+      const x = this.#ratios[i];
+      let j = i;
+      for (; j > 0 && s[j - 1] > x; j--) s[j] = s[j - 1];
+      s[j] = x;
+    }
+    return s[k >> 1];
   }
 }
 
@@ -497,6 +530,16 @@ class Model {
   #sharedRuns = 0;
   #ran = false; // whether a run() put inputs in the module (repeat)
   #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
+  // Typed arrays over the module's memory, made once (again only if the
+  // memory is replaced): each input's and output's buffer, and the object
+  // run({views: true}) and repeat() return. A run that copies through them
+  // allocates nothing in JS. #memory: the buffer they view.
+  #memory = null;
+  #inViews;
+  #outViews;
+  #viewResult;
+  #inIndex = new Map(MODEL.inputs.map((t, i) => [t.name, i]));
+  #outIndex = new Map(outputs.map((t) => [t.name, MODEL.outputs.findIndex((o) => o.name === t.name)]));
 
   constructor(ex, simd, weightBytes, backend, pool, adaptive) {
     this.#ex = ex;
@@ -593,13 +636,22 @@ class Model {
     return outputs;
   }
 
-  /** Runs the model: {name: TypedArray} in, {name: TypedArray} out (fresh arrays). */
-  run(feeds) {
+  /**
+   * Runs the model: {name: TypedArray} in, {name: TypedArray} out. By
+   * default the outputs are fresh arrays. `options.outputs` ({name:
+   * TypedArray}, as onnxruntime-web's preallocated fetches): the run copies
+   * the outputs it names into those arrays (each of the output's typed array
+   * class and element count) and returns that object. `options.views`: the
+   * outputs are views of the module's memory, valid until the next run,
+   * repeat or dispose (the same object each time). Either way the run
+   * allocates nothing.
+   */
+  run(feeds, options) {
     if (!this.#ex) throw fail('run() after dispose()');
     if (this.#broken) throw fail(`the module trapped in an earlier run (${this.#broken}); load the model again`);
     if (typeof feeds !== 'object' || feeds === null || ArrayBuffer.isView(feeds))
       throw fail(`run() expects an object {name: TypedArray}, got ${tag(feeds)}`, TypeError);
-    const names = MODEL.inputs.map((t) => `'${t.name}'`).join(', ');
+    const into = options === undefined ? null : this.#outputsGiven(options);
     let frame = null;
     // KILN_IF_IMAGE
     // The adapted input takes a frame, as `image` or under its own name.
@@ -611,22 +663,22 @@ class Model {
       frame = framePixels(given, feeds.image !== undefined ? 'image' : `input '${adapted}'`);
     }
     // KILN_END_IMAGE
-    for (const name of Object.keys(feeds))
-      if (!MODEL.inputs.some((t) => t.name === name) && !(frame && name === 'image')) throw fail(`unknown input '${name}' (the inputs are ${names})`, TypeError);
-    for (const t of this.#io.inputs) {
+    // Indexed loops and no strings unless there is an error: nothing here
+    // allocates (models.test.mjs measures V8's young generation).
+    for (const name in feeds)
+      if (!this.#inIndex.has(name) && !(frame && name === 'image')) throw fail(`unknown input '${name}' (the inputs are ${inputNames()})`, TypeError);
+    const list = this.#io.inputs;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
       if (frame && t.name === MODEL.image.input) continue;
       const value = feeds[t.name];
-      if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${names})`, TypeError);
-      const want = ARRAYS[t.dtype].name;
-      if (tag(value) !== want)
-        throw fail(`input '${t.name}' must be a ${want} (${t.dtype}), got ${tag(value)}`, TypeError);
-      if (value.length !== elements(t.shape))
-        throw fail(`input '${t.name}' has ${value.length} elements, expected ${elements(t.shape)} (shape [${t.shape}])`, RangeError);
+      if (value === undefined) throw fail(`missing input '${t.name}' (the inputs are ${inputNames()})`, TypeError);
+      checkArray(value, t, 'input');
     }
-    for (const t of this.#io.inputs) {
-      if (frame && t.name === MODEL.image.input) continue;
-      const value = feeds[t.name];
-      this.#bytes(t.ptr, t.bytes).set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    this.#views();
+    for (let i = 0; i < list.length; i++) {
+      if (frame && list[i].name === MODEL.image.input) continue;
+      this.#inViews[i].set(feeds[list[i].name]);
     }
     const ex = this.#ex;
     // KILN_IF_IMAGE
@@ -656,7 +708,7 @@ class Model {
     try {
       // The adapter writes the input's buffer; the model runs if it succeeded.
       if (frame) adapter = (status = ex[MODEL.image.export](framePtr, frame.width, frame.height, this.#io.inputs[MODEL.image.index].ptr)) !== 0;
-      if (!adapter) status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+      if (!adapter) status = this.#runOnce();
       // KILN_IF_THREADS
       if (chooser) chooser.record(mode, performance.now() - t0);
       // KILN_END_THREADS
@@ -671,35 +723,83 @@ class Model {
     if (adapter) throw fail(`the image adapter failed (Halide error ${status})${this.#runtimeMessage()}`);
     this.#check(status);
     this.#ran = true;
-    return this.#outputs(true);
+    if (into === null) return this.#outputs(true);
+    if (into === true) return this.#outputs(false);
+    // Again: a frame larger than any before may have grown the memory.
+    this.#views();
+    for (const name in into) {
+      const i = this.#outIndex.get(name);
+      const from = this.#outViews[i];
+      const count = MODEL.outputs[i].bounded ? this.#boundedLength(i) : from.length;
+      into[name].set(count === from.length ? from : from.subarray(0, count));
+    }
+    return into;
+  }
+
+  // run()'s options, checked before the run: the caller's output arrays,
+  // true for views, null for fresh arrays.
+  #outputsGiven(options) {
+    if (typeof options !== 'object' || options === null || ArrayBuffer.isView(options))
+      throw fail(`run()'s options must be an object {outputs} or {views}, got ${tag(options)}`, TypeError);
+    const { outputs: into, views } = options;
+    if (views !== undefined && typeof views !== 'boolean') throw fail(`options.views must be a boolean, got ${tag(views)}`, TypeError);
+    if (into === undefined) return views ? true : null;
+    if (views) throw fail('give options.outputs or options.views, not both', TypeError);
+    if (typeof into !== 'object' || into === null || ArrayBuffer.isView(into))
+      throw fail(`options.outputs must be an object {name: TypedArray}, got ${tag(into)}`, TypeError);
+    for (const name in into) {
+      const i = this.#outIndex.get(name);
+      if (i === undefined) throw fail(`unknown output '${name}' in options.outputs (the outputs are ${outputNames()})`, TypeError);
+      checkArray(into[name], MODEL.outputs[i], 'output');
+    }
+    return into;
+  }
+
+  // Makes the views of the inputs' and outputs' buffers, and run({views})'s
+  // object, again if the memory was replaced (grown). (In a method of its
+  // own: a closure over `buffer` here would allocate a context every call.)
+  #views() {
+    if (this.#ex.memory.buffer !== this.#memory) this.#makeViews(this.#ex.memory.buffer);
+  }
+
+  #makeViews(buffer) {
+    const view = (t) => new ARRAYS[t.dtype](buffer, t.ptr, t.bytes / ARRAYS[t.dtype].BYTES_PER_ELEMENT);
+    this.#inViews = this.#io.inputs.map(view);
+    this.#outViews = this.#io.outputs.map(view);
+    this.#viewResult = Object.freeze(Object.fromEntries(outputs.map((t) => [t.name, this.#outViews[this.#outIndex.get(t.name)]])));
+    this.#memory = buffer;
+  }
+
+  // The elements of bounded output `i` in the run just done: the run's
+  // length along the bounded dimension (its count output, an int64 read as
+  // its low word) times the rest.
+  #boundedLength(i) {
+    const desc = MODEL.outputs[i];
+    const count = new Int32Array(this.#ex.memory.buffer, this.#io.outputs[desc.bounded.count].ptr, 1)[0];
+    const shape = desc.shape.slice();
+    shape[desc.bounded.dim] = count;
+    this.#shapes[desc.name] = Object.freeze(shape);
+    return elements(shape);
+  }
+
+  #runOnce() {
+    const a = this.#io.args;
+    return this.#ex[MODEL.exports.run](this.#ctx, a[0], a[1], a[2], a[3]);
   }
 
   // The outputs of the run just done: fresh arrays (copy), else views of the
-  // module's memory.
+  // module's memory (the same object each time, unless an output's length
+  // depends on the run).
   #outputs(copy) {
+    this.#views();
+    if (!copy && !BOUNDED) return this.#viewResult;
+    const views = this.#outViews;
     const result = {};
     for (const [i, t] of this.#io.outputs.entries()) {
-      const desc = MODEL.outputs[i];
-      if (desc.countOf !== undefined) continue;
-      let bytes = t.bytes;
-      if (desc.bounded) {
-        // The run's length along the bounded dimension; the host packed the
-        // data to the buffer's start (kiln_host_pack_bounded).
-        const count = Number(new BigInt64Array(this.#bytes(this.#io.outputs[desc.bounded.count].ptr, 8).slice().buffer)[0]);
-        const shape = desc.shape.slice();
-        shape[desc.bounded.dim] = count;
-        this.#shapes[t.name] = Object.freeze(shape);
-        bytes = (t.bytes / elements(desc.shape)) * elements(shape);
-      }
-      const Typed = ARRAYS[t.dtype];
-      if (!copy) {
-        result[t.name] = new Typed(this.#ex.memory.buffer, t.ptr, bytes / Typed.BYTES_PER_ELEMENT);
-        continue;
-      }
+      if (MODEL.outputs[i].countOf !== undefined) continue;
+      const view = MODEL.outputs[i].bounded ? views[i].subarray(0, this.#boundedLength(i)) : views[i];
       // Copied out of the (possibly shared) memory into an ordinary buffer.
-      const out = new Uint8Array(bytes);
-      out.set(this.#bytes(t.ptr, bytes));
-      result[t.name] = new Typed(out.buffer);
+      result[t.name] = copy ? view.slice() : view;
     }
     return result;
   }
@@ -729,7 +829,7 @@ class Model {
     }
     // KILN_END_THREADS
     try {
-      for (let i = 0; i < n && !status; i++) status = ex[MODEL.exports.run](this.#ctx, ...this.#io.args);
+      for (let i = 0; i < n && !status; i++) status = this.#runOnce();
     } catch (e) {
       throw this.#trapped(e);
     }
@@ -757,7 +857,7 @@ class Model {
    * along the bounded dimension of an output of data-dependent length. */
   shapeOf(name) {
     const t = outputs.find((o) => o.name === name);
-    if (!t) throw fail(`unknown output '${name}' (the outputs are ${outputs.map((o) => `'${o.name}'`).join(', ')})`, TypeError);
+    if (!t) throw fail(`unknown output '${name}' (the outputs are ${outputNames()})`, TypeError);
     return this.#shapes[name] ?? t.shape;
   }
 

@@ -131,6 +131,7 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   targetOptions.normalize = options.normalize;
   targetOptions.fit = options.fit;
   targetOptions.resize = options.resize;
+  targetOptions.pad = options.pad;
   targetOptions.progress = options.progress ? &errs : nullptr;
   targetOptions.warnings = &errs;
   targetOptions.sizeReport = &llvm::outs();

@@ -60,7 +60,7 @@ struct DriverOptions {
   /// wasm: keep Halide's buffer checks in the kernels.
   bool kernelChecks = false;
   /// wasm: the image adapter's options as given (TargetOptions).
-  std::string inputImage, normalize, fit, resize;
+  std::string inputImage, normalize, fit, resize, pad;
   /// --tuning-db: measured records to prefer over the templates (kiln-tune
   /// writes them); empty: none.
   std::string tuningDb;

@@ -71,9 +71,10 @@ struct TargetOptions {
   /// native runner builds a library per candidate, and the runtime is the
   /// same for all of them (about a third of each build). Empty: build it.
   std::string reuseRuntime;
-  /// wasm: --input-image=NAME:rgba8 and its --normalize, --fit, --resize, as
-  /// given (empty: not given); targets/wasm/ImageAdapter.h parses them.
-  std::string inputImage, normalize, fit, resize;
+  /// wasm: --input-image=NAME:rgba8 and its --normalize, --fit, --resize,
+  /// --pad, as given (empty: not given); targets/wasm/ImageAdapter.h parses
+  /// them.
+  std::string inputImage, normalize, fit, resize, pad;
   /// One line per compiled kernel and a total (targets/common/Progress.h);
   /// nullptr: none.
   llvm::raw_ostream *progress = nullptr;

@@ -67,13 +67,12 @@ static llvm::Error parseNormalize(llvm::StringRef text, ImageAdapterSpec &spec) 
 
 llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
                                                    llvm::StringRef normalize, llvm::StringRef fit,
-                                                   llvm::StringRef resize) {
+                                                   llvm::StringRef resize, llvm::StringRef pad) {
   ImageAdapterSpec spec;
   if (inputImage.empty()) {
-    if (!normalize.empty() || !fit.empty() || !resize.empty())
-      return makeError(
-          "--normalize, --fit and --resize configure --input-image=NAME:rgba8; give it "
-          "too");
+    if (!normalize.empty() || !fit.empty() || !resize.empty() || !pad.empty())
+      return makeError("--normalize, --fit, --resize and --pad configure "
+                       "--input-image=NAME:rgba8; give it too");
     return spec;
   }
   auto [name, format] = inputImage.rsplit(':');
@@ -102,6 +101,14 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
     return makeError("--resize: unknown '" + resize +
                      "' (expected half_pixel, asymmetric or tf_crop_and_resize, ONNX Resize's "
                      "coordinate_transformation_mode values; all bilinear)");
+  if (pad == "edge")
+    spec.pad = Pad::Edge;
+  else if (!pad.empty() && pad != "zero")
+    return makeError("--pad: unknown '" + pad +
+                     "' (expected zero, bars of pixel 0, or edge, the frame's edge pixels "
+                     "repeated)");
+  if (!pad.empty() && spec.fit != Fit::Letterbox)
+    return makeError("--pad: only a letterbox has bars to fill; give --fit=letterbox too");
   return spec;
 }
 
@@ -154,7 +161,8 @@ llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
 /// ulp outside (pixels against a black row: test/web/adapter.test.mjs).
 static Halide::Expr
 cropAndResizeSample(const std::function<Halide::Expr(Halide::Expr, Halide::Expr)> &p, Halide::Var x,
-                    Halide::Var y, const Halide::ImageParam &frame, Fit fit, int ow, int oh) {
+                    Halide::Var y, const Halide::ImageParam &frame, Fit fit, Pad pad, int ow,
+                    int oh) {
   using namespace Halide;
   Expr fw = cast<double>(frame.dim(1).extent()), fh = cast<double>(frame.dim(2).extent());
   Expr cw = fw, ch = fh;
@@ -184,6 +192,10 @@ cropAndResizeSample(const std::function<Halide::Expr(Halide::Expr, Halide::Expr)
   Expr top = q(ix, iy) + (q(ix + 1, iy) - q(ix, iy)) * ax;
   Expr bottom = q(ix, iy + 1) + (q(ix + 1, iy + 1) - q(ix, iy + 1)) * ax;
   Expr value = cast<float>(strict_float(top + (bottom - top) * ay));
+  // --pad=edge: the taps are clamped to the frame (repeat_edge), which is
+  // the sample at the coordinates clamped to 0..fw-1.
+  if (pad == Pad::Edge)
+    return value;
   return select(sx < 0 || sx > fw - 1 || sy < 0 || sy > fh - 1, 0.0f, value);
 }
 
@@ -209,11 +221,14 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
       ch = max(fh, fw * (oh / ow));
     }
     Expr x0 = (fw - cw) * 0.5f, y0 = (fh - ch) * 0.5f;
-    // Letterbox bars are black pixels; elsewhere the edge repeats, which is
-    // what tf.image.resizeBilinear's clamped taps give. tf_crop_and_resize
-    // makes its own bars (below), so its taps are clamped.
+    // Letterbox bars are black pixels, or with --pad=edge the edge repeated;
+    // elsewhere the edge repeats, which is what tf.image.resizeBilinear's
+    // clamped taps give. Clamping both taps is clamping the coordinate
+    // (tf.image.transform's fillMode 'nearest', pose-detection's PoseNet
+    // letterbox): outside the frame both taps are the same edge pixel.
+    // tf_crop_and_resize makes its own bars (below), so its taps are clamped.
     bool cropAndResize = a.spec.coordinates == ResizeCoordinates::TfCropAndResize;
-    Func src = a.spec.fit == Fit::Letterbox && !cropAndResize
+    Func src = a.spec.fit == Fit::Letterbox && a.spec.pad == Pad::Zero && !cropAndResize
                    ? BoundaryConditions::constant_exterior(frame, 0)
                    : BoundaryConditions::repeat_edge(frame);
     Var c("c"), x("x"), y("y"), n("n");
@@ -223,7 +238,7 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     auto p = [&](Expr xx, Expr yy) { return cast<float>(src(c, xx, yy)); };
     Expr value;
     if (cropAndResize) {
-      value = cropAndResizeSample(p, x, y, frame, a.spec.fit, a.width, a.height);
+      value = cropAndResizeSample(p, x, y, frame, a.spec.fit, a.spec.pad, a.width, a.height);
     } else {
       Expr sx, sy;
       if (a.spec.coordinates == ResizeCoordinates::Asymmetric) {
@@ -289,6 +304,14 @@ const char *resizeCoordinatesName(ResizeCoordinates c) {
   return c == ResizeCoordinates::Asymmetric        ? "asymmetric"
          : c == ResizeCoordinates::TfCropAndResize ? "tf_crop_and_resize"
                                                    : "half_pixel";
+}
+
+std::string fitName(const ImageAdapterSpec &spec) {
+  if (spec.fit == Fit::Crop)
+    return "crop";
+  if (spec.fit == Fit::Stretch)
+    return "stretch";
+  return spec.pad == Pad::Edge ? "letterbox, edge" : "letterbox";
 }
 
 std::string imageAdapterGlue(const ImageAdapterPlan &a) {

@@ -1,12 +1,12 @@
 //===- ImageAdapter.h - a camera frame to a model input, in the module -*- C++ -*-===//
 //
 // `kilnc --target=wasm --input-image=NAME:rgba8 [--normalize=...] [--fit=...]
-// [--resize=half_pixel|asymmetric|tf_crop_and_resize]` compiles an input adapter into the
-// module: a Halide stage that takes an RGBA8 frame of any width and height
-// (run-time extents) and writes model input NAME (shape [1,H,W,3] or
-// [1,3,H,W]; float32, int32 or uint8): the frame's region chosen by --fit,
-// resized bilinearly, alpha dropped, each channel scaled and offset. The
-// loader then takes `run({image: frame})`.
+// [--resize=half_pixel|asymmetric|tf_crop_and_resize] [--pad=zero|edge]` compiles
+// an input adapter into the module: a Halide stage that takes an RGBA8 frame
+// of any width and height (run-time extents) and writes model input NAME
+// (shape [1,H,W,3] or [1,3,H,W]; float32, int32 or uint8): the frame's
+// region chosen by --fit, resized bilinearly, alpha dropped, each channel
+// scaled and offset. The loader then takes `run({image: frame})`.
 //
 // --resize: where output pixel i samples the region (origin x0, length cw,
 //   output length ow), named as ONNX Resize's coordinate_transformation_mode:
@@ -27,6 +27,11 @@
 //   crop = crop the frame to the aspect then stretch; letterbox = pad the
 //   frame with black (pixel 0, normalised like any pixel) then stretch;
 //   fractional crops and pads are sampled exactly, not rounded.
+// --pad (letterbox only): what the bars hold. zero (default) is pixel 0;
+//   edge repeats the frame's edge pixels outwards (a sample's coordinates
+//   clamped to the frame), as pose-detection's PoseNet letterboxes
+//   (tf.image.transform with fillMode 'nearest'). With tf_crop_and_resize,
+//   edge takes the clamped sample instead of the extrapolation value 0.
 // --normalize (float inputs; integer inputs take the pixels as 0..255):
 //   0,1 (default) | -1,1 | 0,255 | imagenet | mean:R,G,B/std:R,G,B
 //   (mean and std on the 0..1 scale, as torchvision's: (p/255 - mean)/std).
@@ -55,11 +60,15 @@ enum class Fit { Stretch, Crop, Letterbox };
 /// --resize: where an output pixel samples the source (see above).
 enum class ResizeCoordinates { HalfPixel, Asymmetric, TfCropAndResize };
 
+/// --pad: the letterbox bars, pixel 0 or the frame's edge repeated.
+enum class Pad { Zero, Edge };
+
 /// What the user asked for on the command line.
 struct ImageAdapterSpec {
   std::string input; ///< the model input it writes
   Fit fit = Fit::Stretch;
   ResizeCoordinates coordinates = ResizeCoordinates::HalfPixel;
+  Pad pad = Pad::Zero;
   /// out = pixel * scale[c] + bias[c], pixel in 0..255 (RGB order).
   std::array<float, 3> scale = {1.0f / 255, 1.0f / 255, 1.0f / 255};
   std::array<float, 3> bias = {0, 0, 0};
@@ -68,11 +77,11 @@ struct ImageAdapterSpec {
   std::string normalize = "0,1";
 };
 
-/// Parses --input-image, --normalize, --fit and --resize (each may be
-/// empty: not given). An error names the option and what it accepts.
+/// Parses --input-image, --normalize, --fit, --resize and --pad (each may
+/// be empty: not given). An error names the option and what it accepts.
 llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
                                                    llvm::StringRef normalize, llvm::StringRef fit,
-                                                   llvm::StringRef resize);
+                                                   llvm::StringRef resize, llvm::StringRef pad);
 
 /// The model input, its layout and size, once checked against the plan.
 struct ImageAdapterPlan {
@@ -104,6 +113,10 @@ constexpr const char *kImageExport = "kiln_image";
 
 /// --resize's name for `c` (half_pixel, asymmetric, tf_crop_and_resize), as the loader states it.
 const char *resizeCoordinatesName(ResizeCoordinates c);
+
+/// --fit's name, with the bars' --pad for a letterbox ("letterbox, edge"),
+/// as the loader's types state it.
+std::string fitName(const ImageAdapterSpec &spec);
 
 } // namespace kiln::wasm
 

@@ -194,6 +194,8 @@ std::string emitLoader(const host::HostPlan &plan, const LoaderOptions &options)
         {"maxSide", kMaxFrameSide},
         {"export", kImageExport},
     };
+  if (options.image && options.image->spec.fit == Fit::Letterbox)
+    image.getAsObject()->try_emplace("pad", options.image->spec.pad == Pad::Edge ? "edge" : "zero");
   llvm::json::Object model{
       {"name", m},
       {"files",
@@ -267,11 +269,9 @@ std::string emitTypes(const host::HostPlan &plan, const LoaderOptions &options) 
     }
     if (inputs && image)
       out += "  /** A frame for input " + image->input.name + " (--input-image): resized (" +
-             (image->spec.fit == Fit::Crop        ? "crop"
-              : image->spec.fit == Fit::Letterbox ? "letterbox"
-                                                  : "stretch") +
-             ", " + resizeCoordinatesName(image->spec.coordinates) + ") and normalised (" +
-             image->spec.normalize + ") in the module. */\n  image?: Frame;\n";
+             fitName(image->spec) + ", " + resizeCoordinatesName(image->spec.coordinates) +
+             ") and normalised (" + image->spec.normalize +
+             ") in the module. */\n  image?: Frame;\n";
     return out;
   };
   std::string text = keepSections(kTypesTemplate, {{"RELAXED", options.relaxed}});

@@ -324,8 +324,8 @@ llvm::Error emitWasmArtifact(mlir::ModuleOp simdModule, mlir::ModuleOp fallbackM
 
 /// Checks the adapter's options before any compiling.
 static llvm::Expected<wasm::ImageAdapterSpec> imageSpec(const TargetOptions &options) {
-  return wasm::parseImageAdapter(options.inputImage, options.normalize, options.fit,
-                                 options.resize);
+  return wasm::parseImageAdapter(options.inputImage, options.normalize, options.fit, options.resize,
+                                 options.pad);
 }
 
 llvm::Error WasmTarget::checkOptions(const TargetOptions &options) const {

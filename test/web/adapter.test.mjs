@@ -20,10 +20,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
+import { createRequire } from 'node:module';
+
 import { decodePng, DEMO_PHOTO } from '../../examples/web/face-mesh/frames.mjs';
-import { loadTf, mulberry32 } from '../e2e/common.mjs';
+import { depsDir, loadTf, mulberry32 } from '../e2e/common.mjs';
 import { chromiumSkip, openPage, serve } from './chromium.mjs';
-import { modelSkip } from '../e2e/setup_skip.mjs';
+import { modelSkip, setupSkip } from '../e2e/setup_skip.mjs';
 import { compiler, loadCatchingExports, models, tempDir } from './common.mjs';
 
 // Float inputs: the adapter computes source coordinates in float32, TF.js's
@@ -212,6 +214,56 @@ test('int32 input, --resize=tf_crop_and_resize (as MoveNet): tf.image.cropAndRes
   m.dispose();
 });
 
+// PoseNet's input as pose-detection 2.1.3 makes it (its PosenetDetector:
+// convertImageToTensor with keepAspectRatio and borderMode 'replicate', i.e.
+// tf.image.transform with output pixel i at x0 + i * region / size, bilinear,
+// fillMode 'nearest', then shiftImageValue to [-1, 1]), run here as the
+// oracle from the package itself.
+function poseDetectionCalculators() {
+  try {
+    const require = createRequire(path.join(depsDir, 'package.json'));
+    const dir = '@tensorflow-models/pose-detection/dist/shared/calculators';
+    return { convert: require(`${dir}/convert_image_to_tensor`), shift: require(`${dir}/shift_image_value`) };
+  } catch (e) {
+    return e.message.split('\n')[0];
+  }
+}
+const pd = poseDetectionCalculators();
+const pdSkip = setupSkip(typeof pd === 'string' && `@tensorflow-models/pose-detection is missing (scripts/setup.sh): ${pd}`);
+
+test('letterbox --resize=asymmetric -1..1, --pad=edge (PoseNet) and zero: pose-detection\'s own preprocessing with borderMode replicate and zero', { skip: pdSkip }, async (t) => {
+  const flags = ['--fit=letterbox', '--resize=asymmetric', '--normalize=-1,1'];
+  const edge = await (await negModel('edge', 'float', [1, 40, 56, 3], [...flags, '--pad=edge'])).load();
+  const zero = await (await negModel('zero', 'float', [1, 40, 56, 3], [...flags, '--pad=zero'])).load();
+  const scale = [2 / 255, 2 / 255, 2 / 255];
+  // Bars at the sides (640x480, 40x61) and above and below (97x61, 30x20),
+  // fractional pads, downscaled and upscaled, 1x1.
+  for (const [fw, fh, seed] of [[640, 480, 31], [40, 61, 32], [97, 61, 33], [30, 20, 34], [1, 1, 35]]) {
+    const frame = randomFrame(fw, fh, seed);
+    const theirs = (borderMode) => tf.tidy(() => {
+      const rgb = tf.tensor3d(Int32Array.from({ length: fw * fh * 3 }, (_, i) => frame.data[4 * Math.floor(i / 3) + (i % 3)]), [fh, fw, 3], 'int32');
+      const { imageTensor } = pd.convert.convertImageToTensor(rgb, { outputTensorSize: { width: 56, height: 40 }, keepAspectRatio: true, borderMode });
+      return pd.shift.shiftImageValue(imageTensor, [-1, 1]).dataSync();
+    });
+    const replicated = theirs('replicate');
+    const black = theirs('zero');
+    for (const [name, m, expected] of [['edge', edge, replicated], ['zero', zero, black]]) {
+      const d = maxDiff(m.run({ image: frame }).y, expected);
+      t.diagnostic(`${fw}x${fh} --pad=${name}: max difference ${d.toExponential(2)}`);
+      assert.ok(d <= tolerance(scale), `${fw}x${fh} --pad=${name}: max difference ${d} > ${tolerance(scale)}`);
+    }
+    // The two rules really differ in the bars (so each check above can fail).
+    const apart = maxDiff(black.map((v) => -v), replicated);
+    assert.ok(apart > 100 * tolerance(scale), `${fw}x${fh}: replicate and zero bars within ${apart}`);
+  }
+  edge.dispose();
+  zero.dispose();
+  // The loader and its types state the bars.
+  const text = (name, ext) => fs.readFileSync(path.join(work, name, `${name}.${ext}`), 'utf8');
+  assert.ok(text('edge', 'mjs').includes('"pad":"edge"') && text('zero', 'mjs').includes('"pad":"zero"'));
+  assert.match(text('edge', 'd.ts'), /resized \(letterbox, edge, asymmetric\)/);
+});
+
 // Reads the loaders the 'stretch' and 'modules' tests above compiled.
 test('a loader carries the threads code only with --threads, the frame code only with --input-image', async () => {
   const file = path.join(work, 'plain.onnxtext');
@@ -228,6 +280,8 @@ test('a loader carries the threads code only with --threads, the frame code only
   assert.ok(/framePixels/.test(both) && /startWorkers/.test(both));
   // The description states the sampling rule (--resize).
   assert.ok(image.includes('"resize":"half_pixel"') && both.includes('"resize":"asymmetric"'));
+  // --pad is a letterbox's: a stretch or crop states none.
+  assert.ok(!image.includes('"pad"') && !both.includes('"pad"'));
   // The plain loader still runs.
   const m = await (await import(pathToFileURL(path.join(plainDir, 'plain.mjs')).href)).load();
   assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [-1, -2, -3, -4]);

@@ -110,6 +110,11 @@ int main(int argc, char **argv) {
                "or tf_crop_and_resize (tf.image.cropAndResize: corners aligned, zero outside "
                "the frame; pose-detection's MoveNet)"),
       cl::cat(category));
+  cl::opt<std::string> pad(
+      "pad",
+      cl::desc("--fit=letterbox: the bars, zero (default; pixel 0) or edge (the frame's edge "
+               "pixels repeated, as pose-detection's PoseNet letterboxes)"),
+      cl::cat(category));
   cl::opt<std::string> tuningDb(
       "tuning-db",
       cl::desc("Schedule kernels by the best measured records in this database (kiln-tune)"),
@@ -176,9 +181,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.wasmRelaxedSimd = relaxedSimd;
-  if ((!inputImage.empty() || !normalize.empty() || !fit.empty() || !resize.empty()) &&
+  if ((!inputImage.empty() || !normalize.empty() || !fit.empty() || !resize.empty() ||
+       !pad.empty()) &&
       target != "wasm") {
-    errs() << "kilnc: error: --input-image, --normalize, --fit and --resize apply to "
+    errs() << "kilnc: error: --input-image, --normalize, --fit, --resize and --pad apply to "
               "--target=wasm only\n";
     return 1;
   }
@@ -186,6 +192,7 @@ int main(int argc, char **argv) {
   options.normalize = normalize;
   options.fit = fit;
   options.resize = resize;
+  options.pad = pad;
   options.printWeights = printWeights;
   options.pinBatchToOne = !noPinBatch;
   options.kernelChecks = kernelChecks;

@@ -492,6 +492,11 @@ function outputOf(model, name, size) {
   return info.name;
 }
 
+// The trackers run their models with {views: true}: the outputs are views of
+// the module's memory, decoded at once (before that model runs again), so a
+// frame allocates no output arrays. (A model without run() options ignores it.)
+const VIEWS = Object.freeze({ views: true });
+
 /**
  * BlazeFace finds the face, FaceMesh follows it: `detector` and `mesh` are
  * loaded Kiln models (the TF.js face_detection short-range model, 128x128,
@@ -535,10 +540,10 @@ export class FaceTracker {
     const whole = wholeImage(width, height, { keepAspect: true });
     let raw;
     if (this.detectorTakesFrames) {
-      raw = this.detector.run({ image: frame })[this.detectorOut];
+      raw = this.detector.run({ image: frame }, VIEWS)[this.detectorOut];
     } else {
       cropToTensor(frame, whole, { width: size, height: size, range: [-1, 1], border: 'zero', out: this.detectorInput });
-      raw = this.detector.run({ [this.detector.inputs[0].name]: this.detectorInput })[this.detectorOut];
+      raw = this.detector.run({ [this.detector.inputs[0].name]: this.detectorInput }, VIEWS)[this.detectorOut];
     }
     const dets = nonMaxSuppression(decodeBlazeFace(raw, this.config, { anchors: this.anchors }), this.nms);
     return dets.length ? projectDetections(dets, whole, width, height)[0] : null;
@@ -556,7 +561,7 @@ export class FaceTracker {
     }
     const region = this.region;
     cropToTensor(frame, region, { width: this.meshSize, height: this.meshSize, range: [0, 1], border: 'replicate', out: this.meshInput });
-    const out = this.mesh.run({ [this.mesh.inputs[0].name]: this.meshInput });
+    const out = this.mesh.run({ [this.mesh.inputs[0].name]: this.meshInput }, VIEWS);
     const score = out[this.flagOut][0];
     if (score < this.minPresence) {
       this.region = null;
@@ -693,7 +698,7 @@ export class PoseTracker {
     const { width, height } = frame;
     const box = this.box ?? moveNetCrop(width, height);
     cropAndResize(frame, box, { ...this.size, out: this.input });
-    const out = this.model.run({ [this.model.inputs[0].name]: this.input })[this.output];
+    const out = this.model.run({ [this.model.inputs[0].name]: this.input }, VIEWS)[this.output];
     const pose = decodeMoveNet(out, width, height, { box });
     if (pose.score < this.minPoseScore) {
       this.reset();

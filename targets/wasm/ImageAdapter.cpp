@@ -109,6 +109,10 @@ llvm::Expected<ImageAdapterSpec> parseImageAdapter(llvm::StringRef inputImage,
                      "repeated)");
   if (!pad.empty() && spec.fit != Fit::Letterbox)
     return makeError("--pad: only a letterbox has bars to fill; give --fit=letterbox too");
+  if (spec.pad == Pad::Edge && spec.coordinates == ResizeCoordinates::TfCropAndResize)
+    return makeError("--pad=edge: tf_crop_and_resize fills outside the frame with 0, "
+                     "tf.image.cropAndResize's extrapolation value; edge takes half_pixel or "
+                     "asymmetric");
   return spec;
 }
 
@@ -161,8 +165,7 @@ llvm::Expected<ImageAdapterPlan> planImageAdapter(const ImageAdapterSpec &spec,
 /// ulp outside (pixels against a black row: test/web/adapter.test.mjs).
 static Halide::Expr
 cropAndResizeSample(const std::function<Halide::Expr(Halide::Expr, Halide::Expr)> &p, Halide::Var x,
-                    Halide::Var y, const Halide::ImageParam &frame, Fit fit, Pad pad, int ow,
-                    int oh) {
+                    Halide::Var y, const Halide::ImageParam &frame, Fit fit, int ow, int oh) {
   using namespace Halide;
   Expr fw = cast<double>(frame.dim(1).extent()), fh = cast<double>(frame.dim(2).extent());
   Expr cw = fw, ch = fh;
@@ -192,10 +195,6 @@ cropAndResizeSample(const std::function<Halide::Expr(Halide::Expr, Halide::Expr)
   Expr top = q(ix, iy) + (q(ix + 1, iy) - q(ix, iy)) * ax;
   Expr bottom = q(ix, iy + 1) + (q(ix + 1, iy + 1) - q(ix, iy + 1)) * ax;
   Expr value = cast<float>(strict_float(top + (bottom - top) * ay));
-  // --pad=edge: the taps are clamped to the frame (repeat_edge), which is
-  // the sample at the coordinates clamped to 0..fw-1.
-  if (pad == Pad::Edge)
-    return value;
   return select(sx < 0 || sx > fw - 1 || sy < 0 || sy > fh - 1, 0.0f, value);
 }
 
@@ -238,7 +237,7 @@ llvm::Error compileImageAdapter(const ImageAdapterPlan &a, llvm::StringRef halid
     auto p = [&](Expr xx, Expr yy) { return cast<float>(src(c, xx, yy)); };
     Expr value;
     if (cropAndResize) {
-      value = cropAndResizeSample(p, x, y, frame, a.spec.fit, a.spec.pad, a.width, a.height);
+      value = cropAndResizeSample(p, x, y, frame, a.spec.fit, a.width, a.height);
     } else {
       Expr sx, sy;
       if (a.spec.coordinates == ResizeCoordinates::Asymmetric) {

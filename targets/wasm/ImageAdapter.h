@@ -30,8 +30,8 @@
 // --pad (letterbox only): what the bars hold. zero (default) is pixel 0;
 //   edge repeats the frame's edge pixels outwards (a sample's coordinates
 //   clamped to the frame), as pose-detection's PoseNet letterboxes
-//   (tf.image.transform with fillMode 'nearest'). With tf_crop_and_resize,
-//   edge takes the clamped sample instead of the extrapolation value 0.
+//   (tf.image.transform with fillMode 'nearest'). tf_crop_and_resize takes
+//   zero only (cropAndResize's extrapolation value).
 // --normalize (float inputs; integer inputs take the pixels as 0..255):
 //   0,1 (default) | -1,1 | 0,255 | imagenet | mean:R,G,B/std:R,G,B
 //   (mean and std on the 0..1 scale, as torchvision's: (p/255 - mean)/std).

@@ -175,9 +175,10 @@ export function modelAvailable(model) {
  * external (--weights=external), fallback (default true), kernelChecks
  * (Halide's buffer checks kept in the kernels), threads (NAME.threads.wasm).
  */
-export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false, fuseBlocks = false, threads = false } = {}) {
+export function compileWasm(model, name, { external = false, fallback = true, kernelChecks = false, fuseBlocks = false, threads = false, image = [] } = {}) {
   assert.ok(fs.existsSync(compiler), `${compiler} is missing: build it (ninja -C build kilnc)`);
-  const flags = ['--target=wasm', '--name', name];
+  // image: the input adapter's flags (--input-image=... and its options).
+  const flags = ['--target=wasm', '--name', name, ...image];
   if (external) flags.push('--weights=external');
   if (!fallback) flags.push('--no-fallback');
   if (kernelChecks) flags.push('--kernel-checks');

@@ -8,7 +8,8 @@
 // the detected frame and on the tracked frames after it; MoveNet lightning's
 // (by kiln-vision's crop and by kilnc's image adapter, --fit=crop
 // --resize=tf_crop_and_resize; PoseTracker's over frames with timestamps,
-// smoothed) and PoseNet's 17 keypoints (scores within 5e-3). Also: the
+// smoothed) and PoseNet's (by kiln-vision's crop and by the adapter,
+// --fit=letterbox --pad=edge) 17 keypoints (scores within 5e-3). Also: the
 // anchors, weighted NMS, the decoding rules, MoveNet's crops and keypoint
 // smoothing against pose-detection's own functions, and bad input, on small
 // made-up cases.
@@ -299,8 +300,13 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     }
   });
 
-  test('PoseNet (MobileNetV1, 385x385, stride 16): single-pose keypoints within a pixel of pose-detection, its input letterboxed', async (t) => {
-    const m = await (await importLoader(compileWasm(POSENET, 'vision_posenet', { fallback: false }))).load();
+  test('PoseNet (MobileNetV1, 385x385, stride 16): single-pose keypoints within a pixel of pose-detection, its input letterboxed by kiln-vision\'s crop and by the module\'s (--fit=letterbox --pad=edge)', async (t) => {
+    // Compiled with the image adapter as targets/wasm/README's table says
+    // (pose-detection's PoseNet input: letterboxed, edge pixels replicated,
+    // output pixel i at i / size of the region, -1..1); the module still
+    // takes a tensor, so one compile serves both crops.
+    const image = ['--input-image=image:0:rgba8', '--normalize=-1,1', '--fit=letterbox', '--resize=asymmetric', '--pad=edge'];
+    const m = await (await importLoader(compileWasm(POSENET, 'vision_posenet', { fallback: false, image }))).load();
     const theirs = await pkgs.pd.createDetector(pkgs.pd.SupportedModels.PoseNet, {
       architecture: 'MobileNetV1', outputStride: 16, inputResolution: { width: 385, height: 385 }, multiplier: 1,
       // The package wants a model of any input size ([1, -1, -1, 3]); this one
@@ -317,14 +323,21 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
     const names = ['offset_2', 'heatmap_2', 'displacement_fwd_2', 'displacement_bwd_2'].map((n) => `MobilenetV1/${n}/BiasAdd`);
     model.predict = (x) => model.execute(x, names);
     const byName = (part) => m.outputs.find((o) => o.name.includes(part)).name;
-    // One frame: TF.js's cpu backend takes about 10 s for it on a busy machine.
-    await checkPoses(t, frames.slice(0, 1), async (image) => (await theirs.estimatePoses(image, { maxPoses: 1, flipHorizontal: false }))[0], (frame) => {
+    const decode = (out, frame, region) => vision.decodePoseNet(out[byName('heatmap')], out[byName('offset')], {
+      height: 25, width: 25, outputStride: 16, region, inputWidth: 385, inputHeight: 385, imageWidth: frame.width, imageHeight: frame.height });
+    // One frame (640x480): TF.js's cpu backend takes about 10 s for it on a busy machine.
+    let ref;
+    await checkPoses(t, frames.slice(0, 1), async (tensor) => {
+      [ref] = await theirs.estimatePoses(tensor, { maxPoses: 1, flipHorizontal: false });
+      return ref;
+    }, (frame) => {
       const region = vision.wholeImage(frame.width, frame.height, { keepAspect: true });
       const input = vision.cropToTensor(frame, region, { width: 385, height: 385, range: [-1, 1], border: 'replicate' });
-      const out = m.run({ [m.inputs[0].name]: input });
-      return vision.decodePoseNet(out[byName('heatmap')], out[byName('offset')], {
-        height: 25, width: 25, outputStride: 16, region, inputWidth: 385, inputHeight: 385, imageWidth: frame.width, imageHeight: frame.height });
+      return decode(m.run({ [m.inputs[0].name]: input }), frame, region);
     });
+    // The same frame given to the module: its adapter letterboxes it.
+    await checkPoses(t, frames.slice(0, 1), async () => ref, (frame) =>
+      decode(m.run({ image: frame }), frame, vision.wholeImage(frame.width, frame.height, { keepAspect: true })));
     theirs.dispose();
     m.dispose();
   });

@@ -15,7 +15,7 @@ template <typename T> static const T &pick(const std::vector<T> &values, std::mt
 }
 
 SearchSpace::SearchSpace(const Task &task, const codegen::TargetInfo &target)
-    : task(task), gpu(target.isGpu) {
+    : task(task), gpu(target.isGpu), wasm(target.isWasm) {
   if (gpu) {
     gpuKnobs();
     return;
@@ -91,6 +91,26 @@ void SearchSpace::fixChannelTile(ScheduleRecord &r, int vectors) const {
   r.channelTile = r.vectorWidth * int(std::min<int64_t>(vectors, maxVectors));
 }
 
+bool SearchSpace::streams(int vectorWidth) const {
+  return wasm && !task.streamShape.empty() &&
+         codegen::streamsOnePixel(task.streamShape, vectorWidth);
+}
+
+// A streaming record's code depends on its vector width alone
+// (ApplySchedule.cpp, streamOnePixel): the rest is the template's, so the
+// template itself stays a point of the space, and two records of one
+// width are one candidate.
+ScheduleRecord SearchSpace::canonical(ScheduleRecord r) const {
+  if (gpu || r.mode != codegen::ScheduleMode::Template || !streams(r.vectorWidth))
+    return r;
+  const ScheduleRecord &t = task.templateRecord;
+  int vectorWidth = r.vectorWidth;
+  r = t;
+  r.vectorWidth = vectorWidth;
+  fixChannelTile(r, std::max(1, t.channelTile / std::max(1, t.vectorWidth)));
+  return r;
+}
+
 bool SearchSpace::legal(const ScheduleRecord &r) const {
   auto in = [](const auto &values, const auto &v) { return llvm::is_contained(values, v); };
   if (!pool.empty())
@@ -101,6 +121,8 @@ bool SearchSpace::legal(const ScheduleRecord &r) const {
       !in(knobs.pixelTiles, r.pixelTile) || !in(knobs.rowTiles, r.rowTile) ||
       !in(knobs.unrolls, r.unroll) || !in(knobs.parallel, r.parallelDims) ||
       !in(knobs.computeAt, r.computeAt) || !in(knobs.order, r.order))
+    return false;
+  if (streams(r.vectorWidth) && !(r == canonical(r)))
     return false;
   return r.channelTile <= std::max<int64_t>(r.vectorWidth, task.channels);
 }
@@ -159,7 +181,7 @@ ScheduleRecord SearchSpace::adapt(const ScheduleRecord &record) const {
     r.order = task.templateRecord.order;
   if (r.stageTiles.size() != task.templateRecord.stageTiles.size())
     r.stageTiles = task.templateRecord.stageTiles;
-  return r;
+  return canonical(r);
 }
 
 ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {
@@ -185,7 +207,7 @@ ScheduleRecord SearchSpace::sample(std::mt19937 &rng) const {
     r.stageTiles[i + 1] = r.stageTiles[i] * pick(knobs.tileVectors, rng);
     r.stageTiles[i + 2] = pick(knobs.pixelTiles, rng);
   }
-  return r;
+  return canonical(r);
 }
 
 ScheduleRecord SearchSpace::mutate(const ScheduleRecord &parent, std::mt19937 &rng) const {
@@ -209,7 +231,11 @@ ScheduleRecord SearchSpace::mutate(const ScheduleRecord &parent, std::mt19937 &r
   int numKnobs = r.stageTiles.empty() ? 8 : 9;
   for (int c = 0; c < changes; ++c) {
     int vectors = std::max(1, r.channelTile / std::max(1, r.vectorWidth));
-    switch (std::uniform_int_distribution<int>(0, numKnobs - 1)(rng)) {
+    int knob = std::uniform_int_distribution<int>(0, numKnobs - 1)(rng);
+    // A streaming record has one knob that does anything.
+    if (streams(r.vectorWidth))
+      knob = 0;
+    switch (knob) {
     case 0:
       r.vectorWidth = pick(knobs.vectorWidths, rng);
       fixChannelTile(r, vectors);
@@ -243,7 +269,7 @@ ScheduleRecord SearchSpace::mutate(const ScheduleRecord &parent, std::mt19937 &r
     }
     }
   }
-  return r;
+  return canonical(r);
 }
 
 std::vector<ScheduleRecord> SearchSpace::grid(size_t limit) const {
@@ -294,6 +320,7 @@ std::vector<ScheduleRecord> SearchSpace::grid(size_t limit) const {
                   r.unroll = un;
                   r.computeAt = at;
                   r.order = order;
+                  r = canonical(r);
                   if (std::find(out.begin(), out.end(), r) == out.end())
                     out.push_back(r);
                 }

@@ -8,7 +8,10 @@
 // than one iteration). Random draws come from a seeded generator, so the
 // same seed gives the same candidates. On a GPU target (spirv) the knobs
 // are the record's workgroup and invocation tile instead, and the CPU ones
-// keep the template's values.
+// keep the template's values. Only knobs the code uses vary: where a
+// vector width makes a WASM one-pixel kernel stream its weights
+// (codegen::streamsOnePixel), that width is one point, the other knobs
+// the template's, so no two candidates compile to the same code.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TUNER_SEARCHSPACE_H
@@ -58,11 +61,15 @@ private:
     std::vector<std::vector<int>> workgroups, invocationTiles;
   };
   const Task &task;
-  bool gpu = false;
+  bool gpu = false, wasm = false;
   Knobs knobs;
   /// Empty: the whole space.
   std::vector<codegen::ScheduleRecord> pool;
   void fixChannelTile(codegen::ScheduleRecord &r, int vectors) const;
+  /// True where `vectorWidth` makes this task stream one pixel (WASM).
+  bool streams(int vectorWidth) const;
+  /// `r` with the knobs its code does not use set to the template's.
+  codegen::ScheduleRecord canonical(codegen::ScheduleRecord r) const;
   codegen::ScheduleRecord nearestInPool(const codegen::ScheduleRecord &r,
                                         const codegen::ScheduleRecord *besides) const;
   std::vector<int> gridKey(const codegen::ScheduleRecord &r) const;

@@ -85,6 +85,7 @@ llvm::Expected<std::vector<Task>> extractTasks(ModuleOp module) {
       task.pixels = shape.size() >= 2 ? shape[shape.size() - 2] : 1;
       task.rows = shape.size() >= 3 ? shape[shape.size() - 3] : 1;
     }
+    task.streamShape = codegen::streamableShape(kernel);
     OwningOpRef<ModuleOp> taskModule = standalone(kernel);
     llvm::raw_string_ostream os(task.moduleText);
     (*taskModule)->print(os);

@@ -35,6 +35,10 @@ struct Task {
   /// Output channels, pixels per row, rows: what the knobs are sized by.
   int64_t channels = 1, pixels = 1, rows = 1;
   int rank = 0;
+  /// codegen::streamableShape: the output shape of a kernel that streams
+  /// one pixel on WASM at some vector widths (only the width applies
+  /// there); empty for the others.
+  std::vector<int64_t> streamShape;
 };
 
 /// The tasks of `module` (phase schedules), in the order their first kernel

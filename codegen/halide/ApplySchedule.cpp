@@ -275,14 +275,14 @@ namespace {
 // all the channels inside, so the weights stream in order, with the
 // accumulators in a small stack buffer (WASM: 1404 channels, the kernel
 // at 15% of peak). A last partial vector is guarded (docs/TRAPS.md H1, H2);
-// at most 4096 channels keep the buffer on the stack (H5).
+// at most 4096 channels keep the buffer on the stack (H5). Which kernels
+// and vector widths stream is codegen::streamsOnePixel (Schedule.h), so
+// that provenance and the tuner's space know that only the vector width
+// applies here.
 bool streamOnePixel(Func out, const Stage &s, const std::vector<int64_t> &shape, int vw) {
-  int64_t channels = shape.back();
-  int64_t pixels = 1;
-  for (size_t i = 0; i + 1 < shape.size(); ++i)
-    pixels *= shape[i];
-  if (pixels != 1 || vw < 2 || channels < 64 * vw || channels > 4096 || s.rdom.dimensions() == 0)
+  if (!streamsOnePixel(shape, vw) || s.rdom.dimensions() == 0)
     return false;
+  int64_t channels = shape.back();
   // Vectors per step of the channel loop: independent updates to overlap.
   int64_t vectors = channels % vw == 0 ? channels / vw : 1;
   int group = vectors % 4 == 0 ? 4 : vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;

@@ -42,8 +42,11 @@ struct AssignSchedulesPass : kiln::impl::KilnAssignSchedulesPassBase<AssignSched
         return;
       }
       kernel->setAttr(kiln::codegen::kScheduleAttrName, *attr);
+      std::string source = kiln::codegen::scheduleModeName(mode);
+      if (kiln::codegen::streamsOnePixel(kernel, *targetInfo, record))
+        source += kiln::codegen::kStreamsOnePixelNote;
       kernel->setAttr(kiln::codegen::kScheduleSourceAttrName,
-                      StringAttr::get(&getContext(), kiln::codegen::scheduleModeName(mode)));
+                      StringAttr::get(&getContext(), source));
     });
     if (failed)
       signalPassFailure();

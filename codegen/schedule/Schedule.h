@@ -27,8 +27,8 @@ namespace kiln::codegen {
 /// kiln.kernel.
 constexpr llvm::StringLiteral kScheduleAttrName = "kiln.schedule";
 /// Where a kernel's record came from, beside it: "template", "auto:li2018",
-/// or "tuned <record hash> <time>" (TuningDb.h). Printed with
-/// --compile-to=schedules.
+/// or "tuned <record hash> <time>" (TuningDb.h), plus kStreamsOnePixelNote
+/// where only the vector width applies. Printed with --compile-to=schedules.
 constexpr llvm::StringLiteral kScheduleSourceAttrName = "kiln.schedule_source";
 
 /// Who decides the schedule, and the kernel shapes the templates know: the
@@ -142,6 +142,26 @@ struct ScheduleVariant {
 
 /// The pattern of a kernel, from the anchor ops in its body.
 KernelPattern classifyKernel(KernelOp kernel);
+
+/// WASM streams the weights of a one-pixel conv, fully-connected or matmul
+/// with many channels (codegen/halide/ApplySchedule.cpp, streamOnePixel:
+/// the reduction outside, all the channels inside): of a template record
+/// only the vector width applies there; its tiles, unroll, parallel
+/// dimensions, compute_at and order do nothing. The size rule, on the
+/// anchor's output (tensor order): one pixel (every dimension but the last
+/// 1), vector width 2 or more, 64 x vector width to 4096 channels.
+bool streamsOnePixel(llvm::ArrayRef<int64_t> outputShape, int vectorWidth);
+/// The kernel's output shape if its one anchor is a conv (not transposed),
+/// fully-connected or matmul computing the kernel's one result (pattern
+/// conv, conv1x1 or matmul): the kernels that streamsOnePixel may apply
+/// to, on WASM. Empty otherwise.
+std::vector<int64_t> streamableShape(KernelOp kernel);
+/// Whether `record` on `kernel` for `target` streams (template mode, WASM,
+/// both rules above): what provenance and the tuner's space say.
+bool streamsOnePixel(KernelOp kernel, const TargetInfo &target, const ScheduleRecord &record);
+/// The note provenance (kiln.schedule_source) carries for such a record.
+constexpr llvm::StringLiteral kStreamsOnePixelNote =
+    " (WASM one-pixel stream: only vector_width applies)";
 
 /// The template record for `kernel` on `target`: full-width vectors where
 /// the channels allow, and a register tile that matches the register file

@@ -84,6 +84,38 @@ KernelPattern classifyKernel(KernelOp kernel) {
   return KernelPattern::MatMul;
 }
 
+// ApplySchedule.cpp decides on the emitted stage: a Conv, FullyConnected or
+// MatMul stage (tosa.conv2d, quantized or not, tosa.fully_connected,
+// tosa.matmul) alone in a kernel whose one output has its shape: the
+// kernels classifyKernel calls conv, conv1x1 or matmul, less transposed
+// convs.
+bool streamsOnePixel(ArrayRef<int64_t> outputShape, int vectorWidth) {
+  if (outputShape.size() < 2 || vectorWidth < 2)
+    return false;
+  for (int64_t d : outputShape.drop_back())
+    if (d != 1)
+      return false;
+  int64_t channels = outputShape.back();
+  return channels >= 64 * int64_t(vectorWidth) && channels <= 4096;
+}
+
+std::vector<int64_t> streamableShape(KernelOp kernel) {
+  KernelPattern pattern = classifyKernel(kernel);
+  if (pattern != KernelPattern::Conv && pattern != KernelPattern::Conv1x1 &&
+      pattern != KernelPattern::MatMul)
+    return {};
+  if (isa<tosa::TransposeConv2DOp>(anchorsOf(kernel)[0]))
+    return {};
+  ArrayRef<int64_t> shape = shapeOf(kernel.getResult(0));
+  return {shape.begin(), shape.end()};
+}
+
+bool streamsOnePixel(KernelOp kernel, const TargetInfo &target, const ScheduleRecord &record) {
+  return target.isWasm && record.mode == ScheduleMode::Template &&
+         record.pattern != KernelPattern::Generic && record.pattern != KernelPattern::Block &&
+         streamsOnePixel(streamableShape(kernel), record.vectorWidth);
+}
+
 // Multiply-adds per output element of the kernel's anchor (1 without one).
 static int64_t reductionSize(KernelOp kernel) {
   for (Operation &op : kernel.getBody().front()) {

@@ -539,6 +539,9 @@ TuningUse applyTuningDb(ModuleOp module, const TuningDb &db, const TargetFingerp
     std::string source = "tuned " + best->hash() + " " + best->time;
     if (!best->target.deviceVersion.empty())
       source += " on " + best->target.device + " " + best->target.deviceVersion;
+    // A record whose other knobs do nothing on this kernel says so.
+    if (streamsOnePixel(kernel, *targetInfo, *record))
+      source += kStreamsOnePixelNote;
     kernel->setAttr(kScheduleSourceAttrName, StringAttr::get(module.getContext(), source));
     ++use.fromDb;
     ++(choice.kind == TuningDb::Choice::Tuned ? use.tuned : use.templateKept);

@@ -14,6 +14,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 
 #include <algorithm>
 #include <cmath>
@@ -584,6 +585,136 @@ TEST_F(TunerTest, SearchSpaceIsSeededAndLegal) {
   EXPECT_EQ(fitted.unroll, 4);
   EXPECT_EQ(fitted.parallelDims, task.templateRecord.parallelDims);
   EXPECT_TRUE(fitted.channelTile <= std::max<int64_t>(8, task.channels)) << fitted.str();
+}
+
+// FaceMesh's heads on WASM: a one-pixel conv with many channels (3x3x32 ->
+// 1x1x1404) streams its weights (ApplySchedule.cpp, streamOnePixel) at
+// vector widths 2 and 4, where only the width applies. The space holds one
+// candidate per such width (the template's other knobs), so the tuner
+// never spends a trial on a record that compiles to code it has already
+// measured; at width 1 (register tiles) every knob stays. Checked against
+// codegen: records that the space makes one compile to the same object,
+// the space's candidates to different ones; provenance says which knobs
+// apply.
+const char *kOnePixelModel = R"mlir(
+func.func @main(%x: tensor<1x3x3x32xf32>) -> tensor<1x1x1x1404xf32> {
+  %w = "tosa.const"() <{value = dense<0.5> : tensor<1404x3x3x32xf32>}> : () -> tensor<1404x3x3x32xf32>
+  %b = "tosa.const"() <{value = dense<0.25> : tensor<1404xf32>}> : () -> tensor<1404xf32>
+  %0 = tosa.conv2d %x, %w, %b {pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, dilation = array<i64: 1, 1>} : (tensor<1x3x3x32xf32>, tensor<1404x3x3x32xf32>, tensor<1404xf32>) -> tensor<1x1x1x1404xf32>
+  return %0 : tensor<1x1x1x1404xf32>
+})mlir";
+
+TEST_F(TunerTest, WasmOnePixelStreamSpaceHasOnlyDistinctCode) {
+  const char *wasm = "wasm-32-wasmrt-wasm_simd128";
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(kOnePixelModel, &context);
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(runPipeline(*module, Phase::Kernels)));
+  ASSERT_TRUE(succeeded(runSchedulesPhase(*module, {"simd", wasm, true}, ScheduleMode::Template)));
+  auto tasks = tuner::extractTasks(*module);
+  ASSERT_TRUE(bool(tasks)) << llvm::toString(tasks.takeError());
+  ASSERT_EQ(tasks->size(), 1u);
+  const tuner::Task &task = (*tasks)[0];
+  EXPECT_EQ(task.pattern, KernelPattern::Conv);
+  EXPECT_EQ(task.streamShape, (std::vector<int64_t>{1, 1, 1, 1404}));
+  auto info = parseTargetInfo(wasm);
+  ASSERT_TRUE(bool(info));
+  tuner::SearchSpace space(task, *info);
+  const ScheduleRecord &tmpl = task.templateRecord;
+  EXPECT_EQ(tmpl.vectorWidth, 4);
+  EXPECT_TRUE(space.legal(tmpl));
+
+  // The whole grid: one record at each streaming width, the template's at 4.
+  std::vector<ScheduleRecord> grid = space.grid(1000000);
+  std::map<int, std::vector<ScheduleRecord>> byWidth;
+  for (const ScheduleRecord &r : grid) {
+    EXPECT_TRUE(space.legal(r)) << r.str();
+    byWidth[r.vectorWidth].push_back(r);
+  }
+  ASSERT_EQ(byWidth[4].size(), 1u);
+  ASSERT_EQ(byWidth[2].size(), 1u);
+  EXPECT_EQ(byWidth[4][0], tmpl);
+  EXPECT_GT(byWidth[1].size(), 100u) << "register tiles at width 1 keep every knob";
+  for (size_t i = 0; i < grid.size(); ++i)
+    for (size_t j = i + 1; j < grid.size(); ++j)
+      ASSERT_FALSE(grid[i] == grid[j]) << grid[i].str();
+  // Draws and mutations land on those points too; a record that differs
+  // from the template only in knobs the stream does not use is illegal,
+  // and fitting it gives the template back.
+  std::mt19937 rng(5);
+  ScheduleRecord r = tmpl;
+  for (int i = 0; i < 200; ++i) {
+    r = i % 3 ? space.mutate(r, rng) : space.sample(rng);
+    if (r.vectorWidth > 1)
+      EXPECT_EQ(r, byWidth[r.vectorWidth][0]) << r.str();
+  }
+  ScheduleRecord dead = tmpl;
+  dead.pixelTile = 1;
+  dead.unroll = 3;
+  dead.order = tmpl.order == "pixel_major" ? "channel_major" : "pixel_major";
+  dead.channelTile = 4;
+  ASSERT_FALSE(dead == tmpl);
+  EXPECT_FALSE(space.legal(dead));
+  EXPECT_EQ(space.adapt(dead), tmpl);
+
+  // Codegen agrees: `dead` and the template build the same module (which
+  // also shows the builds repeatable), width 2 and a width-1 record other
+  // ones. Each build is `kiln-tune --compile-task wasm` (as the WASM
+  // runners build candidates) in a process of its own: Halide numbers its
+  // names per process ("out0$2"), so two builds in one process differ.
+  std::string taskPath = path("task.mlir");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(taskPath, ec);
+    ASSERT_FALSE(ec);
+    os << task.moduleText;
+  }
+  ScheduleRecord scalar = byWidth[1].back();
+  auto buildWasm = [&](const ScheduleRecord &record, llvm::StringRef name) {
+    std::string exe = kilnTunePath(), out = path(name), schedule = record.serialize(&context);
+    llvm::SmallVector<llvm::StringRef> args = {exe, "--compile-task", "wasm", taskPath,
+                                               out, schedule};
+    std::string error;
+    int status = llvm::sys::ExecuteAndWait(exe, args, std::nullopt, {}, 120, 0, &error);
+    EXPECT_EQ(status, 0) << name.str() << ": " << error;
+    return read(out + "/task.wasm");
+  };
+  std::string once = buildWasm(tmpl, "template");
+  ASSERT_FALSE(once.empty());
+  EXPECT_EQ(buildWasm(dead, "dead"), once);
+  EXPECT_NE(buildWasm(byWidth[2][0], "width2"), once);
+  EXPECT_NE(buildWasm(scalar, "scalar"), once);
+
+  KernelOp kernel;
+  module->walk([&](KernelOp k) { kernel = k; });
+  ASSERT_TRUE(kernel);
+  // Provenance: the schedules phase says that only the width applies; on
+  // the CPU (no stream) nothing is added.
+  auto source = kernel->getAttrOfType<mlir::StringAttr>(kScheduleSourceAttrName);
+  ASSERT_TRUE(source);
+  EXPECT_EQ(source.getValue().str(), "template" + kStreamsOnePixelNote.str());
+  // A tuned record (width 2, which won its pair) says so too.
+  TargetFingerprint node{wasm, "testcpu", "node", 1};
+  TuningDb db;
+  for (bool baseline : {true, false}) {
+    TuningRecord r = pairRecord((baseline ? tmpl : byWidth[2][0]).serialize(&context),
+                                baseline ? 0.4 : 0.3, true, baseline, "2026-12-08T00:00:00Z");
+    r.kernel = task.identity;
+    r.target = node;
+    db.records.push_back(r);
+  }
+  TuningUse use = applyTuningDb(*module, db, node);
+  EXPECT_EQ(use.tuned, 1u);
+  source = kernel->getAttrOfType<mlir::StringAttr>(kScheduleSourceAttrName);
+  EXPECT_TRUE(source.getValue().starts_with("tuned ")) << source.getValue().str();
+  EXPECT_TRUE(source.getValue().ends_with(kStreamsOnePixelNote)) << source.getValue().str();
+  auto cpu = mlir::parseSourceString<mlir::ModuleOp>(kOnePixelModel, &context);
+  ASSERT_TRUE(cpu);
+  ASSERT_TRUE(succeeded(runPipeline(*cpu, Phase::Kernels)));
+  ASSERT_TRUE(succeeded(
+      runSchedulesPhase(*cpu, {"cpu", "x86-64-linux-avx2", true}, ScheduleMode::Template)));
+  cpu->walk([&](KernelOp k) {
+    EXPECT_EQ(k->getAttrOfType<mlir::StringAttr>(kScheduleSourceAttrName).getValue(), "template");
+  });
 }
 
 // The cost model learns which knobs cost time from measurements of other

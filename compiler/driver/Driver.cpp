@@ -107,6 +107,14 @@ int runDriver(const DriverOptions &options, llvm::raw_ostream &errs) {
   auto scheduleMode = codegen::parseScheduleMode(options.scheduleMode);
   if (!scheduleMode)
     return fail(llvm::toString(scheduleMode.takeError()));
+  // Halide's autoschedulers schedule Halide pipelines; the spirv target's
+  // kernels lower through MLIR, so the flag would only relabel templates.
+  if (options.target == "spirv" && *scheduleMode != codegen::ScheduleMode::Template)
+    return fail("--schedule=" + options.scheduleMode +
+                " does not apply to --target=spirv: Halide's autoschedulers schedule the cpu "
+                "and wasm targets' Halide kernels, and the spirv target's kernels lower "
+                "through MLIR (its GPU records come from templates or kiln-tune "
+                "--device=vulkan)");
 
   TargetOptions targetOptions;
   targetOptions.outputDir = options.outputPath;

@@ -8,7 +8,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import { models, repoRoot, workDir } from '../e2e/common.mjs';
 import { readTensorDir, writeTensorDir } from '../e2e/tensor_dir.mjs';
@@ -250,3 +253,64 @@ export const MODELS = [
   { name: 'blazeface_back', model: models.blazefaceBack },
   { name: 'mobilenetv2', model: models.mobilenetv2 },
 ];
+
+// V8's collector and its collections, set up by the first jsAllocation(),
+// and the empty function it calibrates with (one, so that V8's first-time
+// work on it is done once).
+let gc = null;
+const noop = () => {};
+const collections = [];
+const youngBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;
+
+// One window: n calls of f; its young-generation growth, ArrayBuffer change
+// and time span.
+function allocationWindow(f, n) {
+  gc();
+  const buffers = process.memoryUsage().arrayBuffers;
+  const young = youngBytes();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) f();
+  const t1 = performance.now();
+  return { bytes: youngBytes() - young, arrayBuffers: process.memoryUsage().arrayBuffers - buffers, t0, t1 };
+}
+
+/**
+ * What n calls of fn() allocate in JS, measured in 3 windows of n / 3 calls:
+ * {calls, bytes, arrayBuffers, gcs}. V8's young generation (where every new
+ * object goes) grows by `bytes` in the quietest window, less what the same
+ * loop around an empty function costs (the counters' own objects);
+ * `arrayBuffers` is the largest change in ArrayBuffer memory (a fresh typed
+ * array adds its bytes); `gcs` counts collections during the windows (by
+ * their start time: the observer hears of them later), which would hide
+ * both, so a clean measure needs gcs == 0. Steady runs of a model allocate
+ * 0 B; V8's own work (type feedback, a function tiered up) adds some
+ * 50-1,000 B to one window now and then, hence the quietest of three.
+ */
+export async function jsAllocation(fn, n) {
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc');
+    new PerformanceObserver((list) => collections.push(...list.getEntries().map((e) => e.startTime))).observe({ entryTypes: ['gc'] });
+    // The measure's own first use costs some 250 B in each window (V8's
+    // first-time work on these functions): spent here, on an empty function.
+    await measure(noop, 3);
+  }
+  return measure(fn, n);
+}
+
+async function measure(fn, n) {
+  const calls = Math.max(1, Math.floor(n / 3));
+  // The counters' own cost: the least of two empty windows before and two
+  // after (V8's own work lands in either kind now and then).
+  const empties = [allocationWindow(noop, calls), allocationWindow(noop, calls)];
+  const all = [0, 1, 2].map(() => allocationWindow(fn, calls));
+  empties.push(allocationWindow(noop, calls), allocationWindow(noop, calls));
+  const empty = Math.min(...empties.map((w) => w.bytes));
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the GC entries arrive
+  return {
+    calls,
+    bytes: Math.min(...all.map((w) => w.bytes)) - empty,
+    arrayBuffers: Math.max(...all.map((w) => w.arrayBuffers)),
+    gcs: collections.filter((t) => all.some((w) => t >= w.t0 && t <= w.t1)).length,
+  };
+}

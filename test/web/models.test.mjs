@@ -9,16 +9,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 
 import {
   MODELS,
   compare,
   compileWasm,
   importLoader,
+  jsAllocation,
   loadCatchingExports,
   oracle,
   readFeeds,
@@ -155,46 +153,6 @@ for (const { name, model } of MODELS) {
 // (run(feeds, {outputs})) or asked for views ({views: true}) it allocates
 // nothing in JS either: the second half of the runs is measured (below).
 const MEMORY_RUNS = { blazeface_front: [1000, 50], blazeface_back: [40, 20], mobilenetv2: [20, 10] };
-
-// What n calls of fn() allocate in JS, measured in 3 windows of n / 3
-// calls: V8's young generation (where every new object goes) grows by
-// `bytes` in the quietest window, less what the same loop around an empty
-// function costs (the counters' own objects); `arrayBuffers` is the largest
-// change in ArrayBuffer memory (a fresh typed array adds its bytes); `gcs`
-// counts collections during the windows (by their start time: the observer
-// hears of them later), which would hide both, so a clean measure needs
-// gcs == 0. Steady runs allocate 0 B; V8's own work (type feedback, a
-// function tiered up) adds some 50-1,000 B to one window now and then,
-// hence the quietest of three.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
-const collections = [];
-new PerformanceObserver((list) => collections.push(...list.getEntries().map((e) => e.startTime))).observe({ entryTypes: ['gc'] });
-const youngBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;
-// One window: n calls; its young-generation growth, ArrayBuffer change and
-// time span.
-function allocationWindow(f, n) {
-  gc();
-  const buffers = process.memoryUsage().arrayBuffers;
-  const young = youngBytes();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) f();
-  const t1 = performance.now();
-  return { bytes: youngBytes() - young, arrayBuffers: process.memoryUsage().arrayBuffers - buffers, t0, t1 };
-}
-async function jsAllocation(fn, n) {
-  const calls = Math.max(1, Math.floor(n / 3));
-  // The counters' own cost, from the second of two empty windows.
-  const empty = [0, 1].map(() => allocationWindow(() => {}, calls))[1].bytes;
-  const all = [0, 1, 2].map(() => allocationWindow(fn, calls));
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the GC entries arrive
-  return {
-    calls,
-    bytes: Math.min(...all.map((w) => w.bytes)) - empty,
-    arrayBuffers: Math.max(...all.map((w) => w.arrayBuffers)),
-    gcs: collections.filter((t) => all.some((w) => t >= w.t0 && t <= w.t1)).length,
-  };
-}
 
 // A fresh array of each output's class and length (what run() fills).
 const outputArrays = (loader, first) =>

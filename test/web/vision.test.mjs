@@ -23,7 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 import { depsDir, models, mulberry32, repoRoot } from '../e2e/common.mjs';
-import { compileWasm, compiler, importLoader, tempDir } from './common.mjs';
+import { compileWasm, compiler, importLoader, jsAllocation, tempDir } from './common.mjs';
 import { DEMO_PHOTO, SHIFTS, decodePng, makeFrame } from '../../examples/web/face-mesh/frames.mjs';
 
 const vision = await import(pathToFileURL(path.join(repoRoot, 'targets/wasm/vision/kiln-vision.mjs')).href);
@@ -193,6 +193,17 @@ describe('kiln-vision against TensorFlow.js packages', { skip }, () => {
         return maxDistance(pts, ref.keypoints);
       };
       const d = distance(det);
+      // A run on a frame with {views: true}, as the trackers run it,
+      // allocates nothing in JS: the loader takes {data, width, height} as it
+      // is and copies its pixels through a view made once.
+      const feeds = { image: frame };
+      const options = { views: true };
+      for (let i = 0; i < 30; i++) det.run(feeds, options); // past V8's first-time work (type feedback, tier-up)
+      const js = await jsAllocation(() => det.run(feeds, options), 30);
+      t.diagnostic(`a ${frame.width}x${frame.height} frame, {views: true}: JS ${js.bytes} B in the quietest ${js.calls} runs, ArrayBuffers ${js.arrayBuffers} B, ${js.gcs} collections`);
+      assert.equal(js.gcs, 0, 'V8 collected garbage during the runs');
+      assert.equal(js.arrayBuffers, 0, 'the runs created ArrayBuffers');
+      assert.ok(js.bytes < 16 * js.calls, `the runs allocated ${js.bytes} B of JS objects in ${js.calls} runs`);
       // For the record, the default rule (--resize=half_pixel): output pixel i
       // at x0 + (i + 0.5) s - 0.5 is the asymmetric x0 + i s with the origin
       // moved by (s - 1) / 2 (s = region / 128), here in kiln-vision's crop

@@ -391,6 +391,8 @@ function stopWorkers(ex, workers) {
 
 // One canvas, reused, to read the pixels of what a browser can draw.
 let frameCanvas = null;
+// The adapted input's name in errors (made once: run() allocates nothing).
+const ADAPTED = `input '${MODEL.image?.input}'`;
 
 // The RGBA pixels of a frame: {data, width, height}. ImageData and plain
 // {data, width, height} objects are read as they are; a VideoFrame, a video,
@@ -414,7 +416,8 @@ function framePixels(frame, name) {
       throw fail(`${name}.data must be a Uint8ClampedArray or Uint8Array of RGBA pixels, got ${tag(data)}`, TypeError);
     if (data.length !== width * height * 4)
       throw fail(`${name}.data has ${data.length} bytes, expected ${width * height * 4} (${width}x${height} RGBA)`, RangeError);
-    return { data, width, height };
+    // The frame itself: run() allocates nothing for it.
+    return frame;
   }
   if (typeof OffscreenCanvas === 'undefined')
     throw fail(`${name}: drawing a ${tag(frame)} needs OffscreenCanvas; pass {data, width, height} instead`, TypeError);
@@ -529,7 +532,9 @@ class Model {
   #runs = 0; // runs of the threaded module, and how many shared their loops (poolStats)
   #sharedRuns = 0;
   #ran = false; // whether a run() put inputs in the module (repeat)
-  #frame = { ptr: 0, bytes: 0 }; // the frame's scratch (--input-image), grown to the largest frame
+  // The frame's scratch (--input-image), grown to the largest frame, and a
+  // view of it.
+  #frame = { ptr: 0, bytes: 0, view: null };
   // Typed arrays over the module's memory, made once (again only if the
   // memory is replaced): each input's and output's buffer, and the object
   // run({views: true}) and repeat() return. A run that copies through them
@@ -660,7 +665,7 @@ class Model {
     if (adapted !== undefined && given !== undefined && !ArrayBuffer.isView(given)) {
       if (adapted !== 'image' && feeds.image !== undefined && feeds[adapted] !== undefined)
         throw fail(`give input '${adapted}' once: as 'image' (a frame) or as '${adapted}'`, TypeError);
-      frame = framePixels(given, feeds.image !== undefined ? 'image' : `input '${adapted}'`);
+      frame = framePixels(given, feeds.image !== undefined ? 'image' : ADAPTED);
     }
     // KILN_END_IMAGE
     // Indexed loops and no strings unless there is an error: nothing here
@@ -868,14 +873,16 @@ class Model {
     const bytes = width * height * 4;
     if (bytes > this.#frame.bytes) {
       const old = this.#frame.ptr;
-      this.#frame = { ptr: this.#alloc(bytes), bytes };
+      this.#frame = { ptr: this.#alloc(bytes), bytes, view: null };
       if (old) {
         this.#ex.kiln_free(old);
         this.#blocks.splice(this.#blocks.indexOf(old), 1);
       }
     }
-    this.#bytes(this.#frame.ptr, bytes).set(data);
-    return this.#frame.ptr;
+    const f = this.#frame;
+    if (f.view?.buffer !== this.#ex.memory.buffer) f.view = new Uint8Array(this.#ex.memory.buffer, f.ptr, f.bytes);
+    f.view.set(data);
+    return f.ptr;
   }
   // KILN_END_IMAGE
 

@@ -396,6 +396,11 @@ enum { kHoldSpin = 1 << 17 };
  * usually shorter than a futex wake-up (10-50 us, longer on a busy machine). */
 enum { kCallerSpin = 1 << 14 };
 
+/* Notify's count for "every waiter" (there are at most a few): under 2^30,
+ * so that V8 passes it to its runtime as a small integer; 0xFFFFFFFF was
+ * boxed in a heap number on the JS heap at every call. */
+enum { kWakeAll = 1 << 29 };
+
 /* Threads in the pool, the caller included: sets the size of a claim. */
 static int pool_size(void) { return __atomic_load_n(&workers, __ATOMIC_RELAXED) + 1; }
 
@@ -465,7 +470,7 @@ int halide_do_par_for(void *user_context, kiln_task fn, int min, int extent,
   __atomic_store_n(&job.range, (uint64_t)gen << 32 | (unsigned)extent, __ATOMIC_SEQ_CST);
   __atomic_store_n(&job.next, gen << 16, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
-    __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+    __builtin_wasm_memory_atomic_notify((int *)&job.next, kWakeAll);
   work(gen, 0);
   for (int done, spin = 0; (done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST)) < extent; ++spin)
     if (caller_may_block && spin >= kCallerSpin) {
@@ -509,7 +514,7 @@ KILN_EXPORT(kiln_worker_loop) void kiln_worker_loop(void) {
 /* Wakes the workers and makes them leave their loop (dispose). */
 KILN_EXPORT(kiln_threads_stop) void kiln_threads_stop(void) {
   __atomic_store_n(&quit, 1, __ATOMIC_SEQ_CST);
-  __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+  __builtin_wasm_memory_atomic_notify((int *)&job.next, kWakeAll);
 }
 
 /* How many workers are in their loop (the loader waits for all of them). */
@@ -548,7 +553,7 @@ KILN_EXPORT(kiln_threads_serial) void kiln_threads_serial(int on) { serial = on;
 KILN_EXPORT(kiln_threads_hold) void kiln_threads_hold(int on) {
   __atomic_store_n(&hold, on, __ATOMIC_SEQ_CST);
   if (on && __atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
-    __builtin_wasm_memory_atomic_notify((int *)&job.next, (unsigned)-1);
+    __builtin_wasm_memory_atomic_notify((int *)&job.next, kWakeAll);
 }
 
 /* How many loop iterations the workers have run, for the tests: proof that

@@ -8,10 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "tuner/Tuner.h"
 
-#include "KilnVersion.inc" // KILN_VERSION, written at every build (tuner/CMakeLists.txt)
 #include "compiler/support/Error.h"
 #include "tuner/Loop.h"
 #include "tuner/Progress.h"
+#include "tuner/Version.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -161,7 +161,7 @@ llvm::Error Loop::record(size_t t, const ScheduleRecord &r, const Measurement &m
   rec.minMs = m.minMs;
   rec.spread = m.spread;
   rec.status = m.status;
-  rec.kilnVersion = KILN_VERSION;
+  rec.kilnVersion = kilnVersion();
   rec.time = time;
   rec.paired = paired;
   // What this tune measures its candidates against: kilnc applies a record

@@ -42,7 +42,8 @@ export interface RunOptions {
   /**
    * true: the outputs are views of the module's memory, not copies: valid
    * until the next run, repeat or dispose (which overwrite or free them).
-   * The same frozen object each run.
+   * The same frozen object each run, unless an output has a
+   * data-dependent length (then a new object with a new view of it).
    */
   views?: boolean;
 }

@@ -649,7 +649,8 @@ class Model {
    * class and element count) and returns that object. `options.views`: the
    * outputs are views of the module's memory, valid until the next run,
    * repeat or dispose (the same object each time). Either way the run
-   * allocates nothing.
+   * allocates nothing, except for an output of data-dependent length, whose
+   * shape (and, with views, view and a fresh result object) is made per run.
    */
   run(feeds, options) {
     if (!this.#ex) throw fail('run() after dispose()');

@@ -36,7 +36,8 @@ if [ ${#entries[@]} -eq 0 ]; then
            blazeface_front:node:1:8 blazeface_back:node:1:8 mobilenetv2:node:1:10
            blazeface_front:chromium:1:5 blazeface_back:chromium:1:6 mobilenetv2:chromium:1:10
            blazeface_back:chromium:2:8
-           facemesh:native:1:6 facemesh:native:2:6 facemesh:node:1:6 facemesh:chromium:1:6 movenet_lightning:node:1:20
+           facemesh:native:1:6 facemesh:native:2:6 facemesh:node:1:6 facemesh:chromium:1:6
+           movenet_lightning:native:1:10 movenet_lightning:node:1:20
            blazeface_front:vulkan:1:10)
 fi
 for entry in "${entries[@]}"; do

@@ -37,7 +37,7 @@ if [ ${#entries[@]} -eq 0 ]; then
            blazeface_front:chromium:1:5 blazeface_back:chromium:1:6 mobilenetv2:chromium:1:10
            blazeface_back:chromium:2:8
            facemesh:native:1:6 facemesh:native:2:6 facemesh:node:1:6 facemesh:chromium:1:6
-           movenet_lightning:native:1:10 movenet_lightning:node:1:20
+           movenet_lightning:native:1:10 movenet_lightning:native:2:5 movenet_lightning:node:1:20
            blazeface_front:vulkan:1:10)
 fi
 for entry in "${entries[@]}"; do

@@ -38,6 +38,7 @@ if [ ${#entries[@]} -eq 0 ]; then
            blazeface_back:chromium:2:8
            facemesh:native:1:6 facemesh:native:2:6 facemesh:node:1:6 facemesh:chromium:1:6
            movenet_lightning:native:1:10 movenet_lightning:native:2:5 movenet_lightning:node:1:20
+           movenet_lightning:chromium:1:7
            blazeface_front:vulkan:1:10)
 fi
 for entry in "${entries[@]}"; do

@@ -40,8 +40,7 @@ bool Loop::ensureReference(Worker &worker, size_t t, std::string &why) {
                    reply);
   if (o != Outcome::Replied || reply.getString("status") != "ok") {
     why = "the template does not compile: " + reply.getString("message").value_or("").str();
-    if (reply.getString("status") == "device-error")
-      deviceError = reply.getString("message").value_or("no message").str();
+    noteDeviceError(deviceError, reply);
     return false;
   }
   o = call(worker,
@@ -122,8 +121,7 @@ std::vector<Measurement> Loop::measure(size_t t, const std::vector<ScheduleRecor
       } else if (reply.getString("status") != "ok") {
         m.status = MeasureStatus::CompileError;
         m.message = reply.getString("message").value_or("").str();
-        if (reply.getString("status") == "device-error")
-          deviceError = m.message.empty() ? "no message" : m.message;
+        noteDeviceError(deviceError, reply);
       }
     }
   }

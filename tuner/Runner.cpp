@@ -22,6 +22,14 @@ void noteClock(std::string &seen, const llvm::json::Object &reply) {
     seen = "mixed";
 }
 
+void noteDeviceError(std::string &seen, const llvm::json::Object &reply) {
+  if (reply.getString("status") != "device-error")
+    return;
+  seen = reply.getString("message").value_or("").str();
+  if (seen.empty())
+    seen = "no message";
+}
+
 std::string clockLabel(llvm::StringRef seen) {
   if (seen == "cpu")
     return "CPU time";

@@ -48,6 +48,10 @@ enum class Outcome { Replied, Crashed, TimedOut };
 /// agree, "mixed" once two differ; a reply without one counts as "none".
 void noteClock(std::string &seen, const llvm::json::Object &reply);
 
+/// Keeps a reply's "device-error" message in `seen` (the runner can run
+/// nothing on its device: the tune stops with it); other replies leave it.
+void noteDeviceError(std::string &seen, const llvm::json::Object &reply);
+
 /// The clock for a report line: "CPU time", "wall time", "clock not
 /// reported by the runner" (none said), "mixed clocks", else "clock WORD".
 std::string clockLabel(llvm::StringRef seen);
